@@ -1,0 +1,49 @@
+//! Errors of the runtime, classified by where the fault is.
+
+/// A script that cannot be loaded: it does not parse, an import cannot be
+/// resolved, or its top level throws.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScriptError {
+    /// A module file could not be read.
+    #[error("{path}: {reason}")]
+    Read {
+        /// The file that could not be read.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// A module failed to compile, link or evaluate; the message carries
+    /// `file:line:column: reason`.
+    #[error("{location}: {message}")]
+    Compile {
+        /// `file:line:column` of the fault.
+        location: String,
+        /// V8's one-line message.
+        message: String,
+    },
+    /// The module has no usable default export.
+    #[error("{path}: {reason}")]
+    Shape {
+        /// The main module.
+        path: String,
+        /// What is wrong with its exports.
+        reason: String,
+    },
+}
+
+/// Why a request could not be answered by the worker.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// The script threw (or its returned promise rejected), or it returned
+    /// something that is not a `Response`. Served as 500.
+    #[error("uncaught exception: {0}")]
+    Exception(String),
+    /// The worker's isolate could not be created (its script fails at load).
+    #[error("worker failed to start: {0}")]
+    Startup(#[from] ScriptError),
+    /// The runtime is shutting down or its thread is gone.
+    #[error("the isolate thread is unavailable")]
+    Unavailable,
+}

@@ -1,0 +1,81 @@
+//! Request and response heads as the runtime sees them, and the
+//! [`Fetcher`] through which scripts reach the network.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use http::{HeaderMap, Method};
+
+use crate::body::Body;
+
+/// What the proxy knows of an incoming request.
+#[derive(Debug, Clone)]
+pub struct RequestHead {
+    /// The request method.
+    pub method: Method,
+    /// The absolute URL the script sees as `request.url`.
+    pub url: String,
+    /// The request headers, hop-by-hop headers already removed.
+    pub headers: HeaderMap,
+}
+
+/// The status line and headers of a response.
+#[derive(Debug, Clone)]
+pub struct ResponseHead {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The reason phrase (`statusText`); may be empty.
+    pub status_text: String,
+    /// The response headers.
+    pub headers: HeaderMap,
+}
+
+/// A worker's final answer to a request.
+#[derive(Debug)]
+pub struct WorkerResponse {
+    /// Status and headers.
+    pub head: ResponseHead,
+    /// The body: untouched origin bodies arrive here as streams that never
+    /// entered V8.
+    pub body: Body,
+}
+
+/// A subrequest made by a script's `fetch()`.
+#[derive(Debug)]
+pub struct FetchRequest {
+    /// Method, absolute URL and headers.
+    pub head: RequestHead,
+    /// The body to send.
+    pub body: Body,
+}
+
+/// Why a subrequest failed; becomes a `TypeError` in the script.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The URL cannot be fetched (bad scheme, no host).
+    #[error("Fetch API cannot load: {0}")]
+    BadUrl(String),
+    /// The origin could not be reached or broke the connection.
+    #[error("Network connection lost: {0}")]
+    Network(String),
+    /// The origin did not answer in time.
+    #[error("the origin timed out: {0}")]
+    Timeout(String),
+    /// The per-request subrequest limit was reached.
+    #[error("Too many subrequests.")]
+    TooManySubrequests,
+}
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// How a request's scripts reach the network. The embedder supplies one per
+/// incoming request (so it can route the request's own host to its origin
+/// and count subrequests); the runtime calls it from an isolate thread, so
+/// implementations should run the I/O elsewhere and only await it here.
+pub trait Fetcher: Send + Sync + 'static {
+    /// Performs one subrequest and answers with the response head and a
+    /// body that streams as the origin sends it.
+    fn fetch(&self, request: FetchRequest) -> BoxFuture<Result<WorkerResponse, FetchError>>;
+}

@@ -1,0 +1,482 @@
+//! One V8 isolate running one worker: creation (bootstrap JS, the worker's
+//! module graph, `env`), request dispatch into the script, and delivery of
+//! completed async operations back into it.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::body::{Body, BodyStream, BodyWriter};
+use crate::error::{DispatchError, ScriptError};
+use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
+use crate::worker::{WorkerCode, resolve_specifier};
+use crate::{js, ops};
+
+/// The result of an async operation, delivered on the isolate's thread.
+pub(crate) enum OpResult {
+    /// A chunk read from a native body (`None`: the end).
+    Chunk {
+        rid: u32,
+        stream: BodyStream,
+        chunk: Option<Result<Bytes, crate::body::BodyError>>,
+    },
+    /// A chunk written into a sink, or why not.
+    Written(Result<(), crate::body::BodyError>),
+    /// A subrequest's response head (its body registered as a native body).
+    Fetched(Result<WorkerResponse, FetchError>),
+    /// A timer fired.
+    Timer,
+}
+
+/// A completed async operation addressed to one promise of one isolate.
+pub(crate) struct Completion {
+    pub isolate: u64,
+    pub promise: u32,
+    pub result: OpResult,
+}
+
+/// A request the script is handling.
+pub(crate) struct RequestCtx {
+    pub reply: Option<oneshot::Sender<Result<WorkerResponse, DispatchError>>>,
+    pub fetcher: Arc<dyn Fetcher>,
+    pub subrequests: u32,
+}
+
+/// A `TextDecoder`'s native half.
+pub(crate) struct DecoderState {
+    pub encoding: &'static encoding_rs::Encoding,
+    pub fatal: bool,
+    pub ignore_bom: bool,
+    pub decoder: encoding_rs::Decoder,
+}
+
+/// Per-isolate state reachable from native callbacks (an isolate slot).
+pub(crate) struct IsolateState {
+    pub key: u64,
+    pub worker: Arc<str>,
+    pub subrequest_limit: u32,
+    /// False while the script's top level runs: no I/O outside a request.
+    pub serving: bool,
+    pub completions: mpsc::UnboundedSender<Completion>,
+    pub inflight: Arc<AtomicUsize>,
+    next_id: u32,
+    pub promises: HashMap<u32, v8::Global<v8::PromiseResolver>>,
+    pub bodies: HashMap<u32, BodyStream>,
+    pub sinks: HashMap<u32, BodyWriter>,
+    pub sink_streams: HashMap<u32, BodyStream>,
+    pub requests: HashMap<u32, RequestCtx>,
+    pub decoders: HashMap<u32, DecoderState>,
+}
+
+impl IsolateState {
+    pub fn next_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+
+    /// Registers a native body so the script can read or forward it.
+    pub fn add_body(&mut self, stream: BodyStream) -> u32 {
+        let id = self.next_id();
+        self.bodies.insert(id, stream);
+        id
+    }
+}
+
+pub(crate) type SharedState = Rc<RefCell<IsolateState>>;
+
+/// A worker's isolate with its context and entry points.
+pub(crate) struct WorkerIsolate {
+    pub code: Arc<WorkerCode>,
+    handler: Option<v8::Global<v8::Value>>,
+    env: Option<v8::Global<v8::Value>>,
+    dispatch: Option<v8::Global<v8::Function>>,
+    context: Option<v8::Global<v8::Context>>,
+    pub state: SharedState,
+    isolate: v8::OwnedIsolate,
+}
+
+impl Drop for WorkerIsolate {
+    fn drop(&mut self) {
+        // Globals must be released while their isolate is alive.
+        self.handler.take();
+        self.env.take();
+        self.dispatch.take();
+        self.context.take();
+        let mut st = self.state.borrow_mut();
+        st.promises.clear();
+        st.requests.clear();
+    }
+}
+
+/// Where `import` resolution looks during instantiation (V8's resolve
+/// callback is a plain function, so its table is thread-local).
+struct ModuleTable {
+    by_hash: HashMap<i32, PathBuf>,
+    by_path: HashMap<PathBuf, v8::Global<v8::Module>>,
+}
+
+thread_local! {
+    static MODULES: RefCell<Option<ModuleTable>> = const { RefCell::new(None) };
+}
+
+fn resolve_module<'s>(
+    context: v8::Local<'s, v8::Context>,
+    specifier: v8::Local<'s, v8::String>,
+    _attributes: v8::Local<'s, v8::FixedArray>,
+    referrer: v8::Local<'s, v8::Module>,
+) -> Option<v8::Local<'s, v8::Module>> {
+    // SAFETY: V8 calls this during instantiate_module on this thread with a live context.
+    v8::callback_scope!(unsafe scope, context);
+    let spec = specifier.to_rust_string_lossy(scope);
+    let hash = referrer.get_identity_hash().get();
+    let found = MODULES.with(|m| {
+        let table = m.borrow();
+        let table = table.as_ref()?;
+        let from = table.by_hash.get(&hash)?;
+        let path = resolve_specifier(from, &spec)?;
+        table.by_path.get(&path).map(|g| v8::Local::new(scope, g))
+    });
+    if found.is_none() {
+        let msg = v8::String::new(scope, &format!("Cannot resolve module \"{spec}\"")).unwrap();
+        let exc = v8::Exception::error(scope, msg);
+        scope.throw_exception(exc);
+    }
+    found
+}
+
+fn script_origin<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    name: &str,
+    is_module: bool,
+) -> v8::ScriptOrigin<'s> {
+    let name = v8::String::new(scope, name).unwrap();
+    v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, is_module, None)
+}
+
+/// `file:line:column: message` for the exception a TryCatch holds.
+pub(crate) fn describe_exception(
+    tc: &mut v8::PinScope<'_, '_>,
+    exception: Option<v8::Local<v8::Value>>,
+    message: Option<v8::Local<v8::Message>>,
+) -> ScriptError {
+    let message_text = exception
+        .map(|e| e.to_rust_string_lossy(tc))
+        .unwrap_or_else(|| "execution terminated".into());
+    let location = match message {
+        Some(m) => {
+            let file = m
+                .get_script_resource_name(tc)
+                .map(|n| n.to_rust_string_lossy(tc))
+                .unwrap_or_default();
+            let line = m.get_line_number(tc).unwrap_or(0);
+            let col = m.get_start_column() + 1;
+            format!("{file}:{line}:{col}")
+        }
+        None => "<unknown>".into(),
+    };
+    ScriptError::Compile { location, message: message_text }
+}
+
+/// The [`ScriptError`] for what a `TryCatch` scope caught.
+macro_rules! caught {
+    ($tc:expr) => {{
+        let (e, m) = ($tc.exception(), $tc.message());
+        describe_exception($tc, e, m)
+    }};
+}
+
+/// The exception's stack (or its string form when it has none).
+pub(crate) fn exception_stack(scope: &mut v8::PinScope<'_, '_>, exc: v8::Local<v8::Value>) -> String {
+    if let Ok(obj) = v8::Local::<v8::Object>::try_from(exc) {
+        let key = v8::String::new(scope, "stack").unwrap();
+        if let Some(stack) = obj.get(scope, key.into())
+            && stack.is_string()
+        {
+            return stack.to_rust_string_lossy(scope);
+        }
+    }
+    exc.to_rust_string_lossy(scope)
+}
+
+/// Reads the module graph rooted at `main`: every relative import, once.
+/// Compiles each module in a scratch isolate to find its imports, so syntax
+/// errors surface here with `file:line:column`.
+pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
+    crate::platform::platform();
+    let mut isolate = v8::Isolate::new(v8::CreateParams::default());
+    v8::scope!(let scope, &mut isolate);
+    let context = v8::Context::new(scope, Default::default());
+    let scope = &mut v8::ContextScope::new(scope, context);
+    let mut modules = BTreeMap::new();
+    let mut queue = vec![(main.to_path_buf(), None::<String>)];
+    while let Some((path, importer)) = queue.pop() {
+        if modules.contains_key(&path) {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).map_err(|e| ScriptError::Read {
+            path: match &importer {
+                Some(by) => format!("{} (imported by {by})", path.display()),
+                None => path.display().to_string(),
+            },
+            reason: e.to_string(),
+        })?;
+        let name = path.display().to_string();
+        v8::tc_scope!(let tc, scope);
+        let source = v8::String::new(tc, &src).ok_or_else(|| ScriptError::Read {
+            path: name.clone(),
+            reason: "script too large".into(),
+        })?;
+        let origin = script_origin(tc, &name, true);
+        let mut source = v8::script_compiler::Source::new(source, Some(&origin));
+        let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
+            return Err(caught!(tc));
+        };
+        let requests = module.get_module_requests();
+        for i in 0..requests.length() {
+            let req = requests.get(tc, i).unwrap();
+            let req = v8::Local::<v8::ModuleRequest>::try_from(req).unwrap();
+            let spec = req.get_specifier().to_rust_string_lossy(tc);
+            let Some(dep) = resolve_specifier(&path, &spec) else {
+                let loc = module.source_offset_to_location(req.get_source_offset());
+                return Err(ScriptError::Compile {
+                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    message: format!(
+                        "cannot import \"{spec}\": only relative imports of sibling files (\"./x.js\") are supported"
+                    ),
+                });
+            };
+            queue.push((dep, Some(name.clone())));
+        }
+        modules.insert(path, Arc::from(src));
+    }
+    Ok(modules)
+}
+
+/// What a new isolate needs from its thread.
+pub(crate) struct ThreadLink {
+    pub key: u64,
+    pub completions: mpsc::UnboundedSender<Completion>,
+    pub inflight: Arc<AtomicUsize>,
+}
+
+impl WorkerIsolate {
+    /// Creates an isolate for `code`: bootstrap, modules, top level, env.
+    pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
+        crate::platform::platform();
+        let params = v8::CreateParams::default().heap_limits(0, code.spec.memory_mb.max(16) << 20);
+        let mut isolate = v8::Isolate::new(params);
+        isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
+        isolate.set_promise_reject_callback(ops::promise_reject_callback);
+        let state: SharedState = Rc::new(RefCell::new(IsolateState {
+            key: link.key,
+            worker: Arc::from(code.spec.name.as_str()),
+            subrequest_limit: code.spec.subrequests,
+            serving: false,
+            completions: link.completions,
+            inflight: link.inflight,
+            next_id: 0,
+            promises: HashMap::new(),
+            bodies: HashMap::new(),
+            sinks: HashMap::new(),
+            sink_streams: HashMap::new(),
+            requests: HashMap::new(),
+            decoders: HashMap::new(),
+        }));
+        isolate.set_slot(state.clone());
+        let mut me = WorkerIsolate {
+            code,
+            handler: None,
+            env: None,
+            dispatch: None,
+            context: None,
+            state,
+            isolate,
+        };
+        me.init()?;
+        me.state.borrow_mut().serving = true;
+        Ok(me)
+    }
+
+    fn init(&mut self) -> Result<(), ScriptError> {
+        let code = self.code.clone();
+        let main_name = code.main.display().to_string();
+        v8::scope!(let scope, &mut self.isolate);
+        let context = v8::Context::new(scope, Default::default());
+        let scope = &mut v8::ContextScope::new(scope, context);
+        v8::tc_scope!(let tc, scope);
+
+        // 1. The runtime's own JavaScript (Web APIs).
+        let internals = v8::Object::new(tc);
+        let ops_obj = ops::build(tc);
+        let key = v8::String::new(tc, "ops").unwrap();
+        internals.set(tc, key.into(), ops_obj.into());
+        let global = context.global(tc);
+        for (name, src) in js::BOOTSTRAP {
+            let source = v8::String::new(tc, src).unwrap();
+            let origin = script_origin(tc, &format!("internal:{name}"), false);
+            let result = v8::Script::compile(tc, source, Some(&origin))
+                .and_then(|s| s.run(tc))
+                .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+                .and_then(|f| f.call(tc, global.into(), &[global.into(), internals.into()]));
+            if result.is_none() {
+                return Err(caught!(tc));
+            }
+        }
+
+        // 2. The worker's modules.
+        let mut table = ModuleTable { by_hash: HashMap::new(), by_path: HashMap::new() };
+        let mut main_module = None;
+        for (path, src) in &code.modules {
+            let name = path.display().to_string();
+            let source = v8::String::new(tc, src).unwrap();
+            let origin = script_origin(tc, &name, true);
+            let mut source = v8::script_compiler::Source::new(source, Some(&origin));
+            let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
+                return Err(caught!(tc));
+            };
+            table.by_hash.insert(module.get_identity_hash().get(), path.clone());
+            table.by_path.insert(path.clone(), v8::Global::new(tc, module));
+            if *path == code.main {
+                main_module = Some(module);
+            }
+        }
+        let module = main_module.expect("main module is part of its graph");
+        MODULES.with(|m| *m.borrow_mut() = Some(table));
+        let instantiated = module.instantiate_module(tc, resolve_module);
+        MODULES.with(|m| m.borrow_mut().take());
+        if instantiated != Some(true) {
+            return Err(caught!(tc));
+        }
+        let Some(evaluation) = module.evaluate(tc) else {
+            return Err(caught!(tc));
+        };
+        tc.perform_microtask_checkpoint();
+        if let Ok(promise) = v8::Local::<v8::Promise>::try_from(evaluation) {
+            match promise.state() {
+                v8::PromiseState::Rejected => {
+                    let exc = promise.result(tc);
+                    return Err(ScriptError::Compile {
+                        location: main_name,
+                        message: exception_stack(tc, exc),
+                    });
+                }
+                v8::PromiseState::Pending => {
+                    return Err(ScriptError::Shape {
+                        path: main_name,
+                        reason: "top-level await did not settle during startup".into(),
+                    });
+                }
+                v8::PromiseState::Fulfilled => {}
+            }
+        }
+
+        // 3. The handler object and env.
+        let namespace = v8::Local::<v8::Object>::try_from(module.get_module_namespace()).unwrap();
+        let default_key = v8::String::new(tc, "default").unwrap();
+        let handler = namespace.get(tc, default_key.into()).unwrap_or_else(|| v8::undefined(tc).into());
+        let check_key = v8::String::new(tc, "checkHandler").unwrap();
+        let check = internals
+            .get(tc, check_key.into())
+            .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+            .expect("bootstrap defines checkHandler");
+        let verdict = check.call(tc, internals.into(), &[handler]);
+        match verdict {
+            Some(v) if v.is_string() => {
+                return Err(ScriptError::Shape { path: main_name, reason: v.to_rust_string_lossy(tc) });
+            }
+            Some(_) => {}
+            None => return Err(caught!(tc)),
+        }
+        let env_src = v8::String::new(tc, &code.env_json).unwrap();
+        let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
+        let dispatch_key = v8::String::new(tc, "dispatchFetch").unwrap();
+        let dispatch = internals
+            .get(tc, dispatch_key.into())
+            .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+            .expect("bootstrap defines dispatchFetch");
+
+        self.handler = Some(v8::Global::new(tc, handler));
+        self.env = Some(v8::Global::new(tc, env));
+        self.dispatch = Some(v8::Global::new(tc, dispatch));
+        self.context = Some(v8::Global::new(tc, context));
+        Ok(())
+    }
+
+    /// Hands a request to the script. The answer arrives through `reply`
+    /// when the script responds (see `ops::respond`).
+    pub(crate) fn dispatch(
+        &mut self,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+        reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
+    ) {
+        let req_id = {
+            let mut st = self.state.borrow_mut();
+            let id = st.next_id();
+            st.requests.insert(id, RequestCtx { reply: Some(reply), fetcher, subrequests: 0 });
+            id
+        };
+        let body_rid = match body {
+            Body::Empty => None,
+            Body::Stream(s) => Some(self.state.borrow_mut().add_body(s)),
+            Body::Bytes(b) => {
+                let (w, s) = crate::body::body_channel(Some(b.len() as u64));
+                tokio::task::spawn_local(async move {
+                    let _ = w.send(b).await;
+                });
+                Some(self.state.borrow_mut().add_body(s))
+            }
+        };
+        let context = self.context.as_ref().unwrap();
+        v8::scope_with_context!(let scope, &mut self.isolate, context);
+        v8::tc_scope!(let tc, scope);
+        let handler = v8::Local::new(tc, self.handler.as_ref().unwrap());
+        let env = v8::Local::new(tc, self.env.as_ref().unwrap());
+        let dispatch = v8::Local::new(tc, self.dispatch.as_ref().unwrap());
+        let id = v8::Integer::new_from_unsigned(tc, req_id).into();
+        let method = v8::String::new(tc, head.method.as_str()).unwrap().into();
+        let url = v8::String::new(tc, &head.url).unwrap().into();
+        let headers = ops::headers_to_js(tc, &head.headers).into();
+        let rid: v8::Local<v8::Value> = match body_rid {
+            Some(r) => v8::Integer::new_from_unsigned(tc, r).into(),
+            None => v8::null(tc).into(),
+        };
+        let undefined = v8::undefined(tc).into();
+        tc.set_continuation_preserved_embedder_data(id);
+        let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env]);
+        tc.set_continuation_preserved_embedder_data(undefined);
+        if called.is_none() {
+            let msg = match tc.exception() {
+                Some(e) => exception_stack(tc, e),
+                None => "execution terminated".into(),
+            };
+            ops::fail_request(&self.state, req_id, msg);
+        }
+        tc.perform_microtask_checkpoint();
+    }
+
+    /// Settles the promise a completed operation belongs to.
+    pub(crate) fn complete(&mut self, promise: u32, result: OpResult) {
+        let Some(resolver) = self.state.borrow_mut().promises.remove(&promise) else {
+            return;
+        };
+        let context = self.context.as_ref().unwrap();
+        v8::scope_with_context!(let scope, &mut self.isolate, context);
+        let resolver = v8::Local::new(scope, resolver);
+        ops::settle(scope, &self.state, resolver, result);
+        scope.perform_microtask_checkpoint();
+    }
+
+    /// Runs V8's own queued tasks (GC finalisers, FinalizationRegistry).
+    pub(crate) fn pump(&mut self) {
+        let platform = crate::platform::platform();
+        while v8::Platform::pump_message_loop(platform, &self.isolate, false) {}
+    }
+}

@@ -1,0 +1,18 @@
+//! V8 is initialised once per process, before any isolate thread starts.
+
+use std::sync::OnceLock;
+
+static PLATFORM: OnceLock<v8::SharedRef<v8::Platform>> = OnceLock::new();
+
+/// Initialises V8 (idempotent) and returns the process-wide platform.
+pub(crate) fn platform() -> &'static v8::SharedRef<v8::Platform> {
+    PLATFORM.get_or_init(|| {
+        // Workers forbid code generation from strings; `--stack-size` keeps
+        // deep recursion a catchable RangeError well inside our 8 MiB thread stacks.
+        v8::V8::set_flags_from_string("--stack-size=984 --disallow-code-generation-from-strings");
+        let platform = v8::new_default_platform(0, false).make_shared();
+        v8::V8::initialize_platform(platform.clone());
+        v8::V8::initialize();
+        platform
+    })
+}

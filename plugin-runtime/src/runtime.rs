@@ -1,0 +1,134 @@
+//! The [`Runtime`]: V8 initialised once, a fixed set of isolate threads, and
+//! the placement of each worker's requests on them.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+use crate::body::Body;
+use crate::error::{DispatchError, ScriptError};
+use crate::http::{Fetcher, RequestHead, WorkerResponse};
+use crate::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
+use crate::thread::{self, Command, ThreadHandle};
+use crate::worker::{WorkerCode, WorkerSpec, normalize};
+
+/// Requests in flight on a worker's least-busy warm thread before another
+/// thread gets an isolate for that worker too.
+const SPREAD_AT_INFLIGHT: usize = 4;
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Isolate threads to start.
+    pub isolate_threads: usize,
+}
+
+/// The V8 side of the proxy. Cheap to share (`Arc`); dropping the last
+/// handle stops the isolate threads.
+pub struct Runtime {
+    threads: Vec<ThreadHandle>,
+    /// Worker version id -> threads holding a warm isolate for it.
+    placement: Mutex<HashMap<u64, Vec<usize>>>,
+}
+
+impl Runtime {
+    /// Initialises V8 (once per process) and starts the isolate threads.
+    /// Call after any fork (Pingora's daemon mode): threads do not survive it.
+    pub fn start(options: RuntimeOptions) -> std::io::Result<Runtime> {
+        crate::platform::platform();
+        let threads = (0..options.isolate_threads.max(1)).map(thread::spawn).collect::<Result<Vec<_>, _>>()?;
+        Ok(Runtime { threads, placement: Mutex::new(HashMap::new()) })
+    }
+
+    /// Reads and validates a worker: its module graph, compiled and
+    /// evaluated in a scratch isolate, with a default export that has a
+    /// `fetch` handler. Runs on the calling thread (V8 must be initialised:
+    /// [`Runtime::start`] or [`Runtime::init_v8`]).
+    pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
+        crate::platform::platform();
+        let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
+        let modules = read_module_graph(&main)?;
+        let code = Arc::new(WorkerCode::new(spec, main, modules));
+        // Validate in a scratch isolate with a private event loop.
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let link = ThreadLink { key: 0, completions: tx, inflight: Default::default() };
+        let scratch = std::thread::Builder::new()
+            .name("isolate-check".into())
+            .stack_size(8 << 20)
+            .spawn({
+                let code = code.clone();
+                move || WorkerIsolate::create(code, link).map(drop)
+            })
+            .map_err(|e| ScriptError::Read { path: "<isolate thread>".into(), reason: e.to_string() })?;
+        scratch.join().unwrap_or_else(|_| {
+            Err(ScriptError::Shape { path: code.main.display().to_string(), reason: "validation crashed".into() })
+        })?;
+        Ok(code)
+    }
+
+    /// Initialises V8 without starting threads (for `--test`).
+    pub fn init_v8() {
+        crate::platform::platform();
+    }
+
+    /// Runs `worker`'s `fetch` handler for one request and answers with
+    /// its response. Subrequests go through `fetcher`.
+    pub async fn dispatch(
+        &self,
+        worker: &Arc<WorkerCode>,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+    ) -> Result<WorkerResponse, DispatchError> {
+        let index = self.place(worker);
+        let thread = &self.threads[index];
+        thread.inflight.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        let cmd = Command::Dispatch { worker: worker.clone(), head, body, fetcher, reply };
+        if thread.tx.send(cmd).is_err() {
+            thread.inflight.fetch_sub(1, Ordering::Relaxed);
+            return Err(DispatchError::Unavailable);
+        }
+        answer.await.unwrap_or(Err(DispatchError::Unavailable))
+    }
+
+    /// Picks the thread for a request: the least busy thread already warm
+    /// for this worker, unless all of those are busy and a quieter thread
+    /// exists, which then gets an isolate for the worker too.
+    fn place(&self, worker: &WorkerCode) -> usize {
+        let load = |i: usize| self.threads[i].inflight.load(Ordering::Relaxed);
+        let mut placement = self.placement.lock().unwrap_or_else(|p| p.into_inner());
+        let warm = placement.entry(worker.id).or_default();
+        let best_warm = warm.iter().copied().min_by_key(|&i| load(i));
+        let quietest = (0..self.threads.len()).filter(|i| !warm.contains(i)).min_by_key(|&i| load(i));
+        match (best_warm, quietest) {
+            (Some(w), Some(q)) if load(w) >= SPREAD_AT_INFLIGHT && load(q) < load(w) => {
+                warm.push(q);
+                q
+            }
+            (Some(w), _) => w,
+            (None, Some(q)) => {
+                warm.push(q);
+                q
+            }
+            (None, None) => 0,
+        }
+    }
+
+    /// The number of isolate threads.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let joins: Vec<_> = self.threads.iter_mut().filter_map(|t| t.join.take()).collect();
+        self.threads.clear(); // closes the command channels; threads drain and exit
+        for j in joins {
+            let _ = j.join();
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! An isolate thread: owns the isolates created on it and runs their event
+//! loop (a current-thread tokio runtime with a local task set). Each turn
+//! handles commands from the proxy, then delivers completed async results,
+//! each followed by a microtask checkpoint — no re-entrant calls into JS.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::body::Body;
+use crate::error::DispatchError;
+use crate::http::{Fetcher, RequestHead, WorkerResponse};
+use crate::isolate::{Completion, ThreadLink, WorkerIsolate};
+use crate::worker::WorkerCode;
+
+/// Work sent to an isolate thread.
+pub(crate) enum Command {
+    /// Run `worker`'s fetch handler for a request.
+    Dispatch {
+        worker: Arc<WorkerCode>,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+        reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
+    },
+}
+
+/// The proxy's handle on one isolate thread.
+pub(crate) struct ThreadHandle {
+    pub tx: mpsc::UnboundedSender<Command>,
+    /// Requests dispatched here and not yet answered (load balancing).
+    pub inflight: Arc<AtomicUsize>,
+    pub join: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts isolate thread number `index`.
+pub(crate) fn spawn(index: usize) -> std::io::Result<ThreadHandle> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let inflight = Arc::new(AtomicUsize::new(0));
+    let counter = inflight.clone();
+    let join = std::thread::Builder::new()
+        .name(format!("isolate-{index}"))
+        .stack_size(8 << 20)
+        .spawn(move || run(rx, counter))?;
+    Ok(ThreadHandle { tx, inflight, join: Some(join) })
+}
+
+struct Loop {
+    /// Isolates in creation order; dropped in reverse (a V8 rule).
+    isolates: Vec<WorkerIsolate>,
+    completions_tx: mpsc::UnboundedSender<Completion>,
+    inflight: Arc<AtomicUsize>,
+    next_key: u64,
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        while self.isolates.pop().is_some() {}
+    }
+}
+
+impl Loop {
+    fn isolate_for(&mut self, worker: &Arc<WorkerCode>) -> Result<&mut WorkerIsolate, DispatchError> {
+        if let Some(i) = self.isolates.iter().position(|w| w.code.id == worker.id) {
+            return Ok(&mut self.isolates[i]);
+        }
+        self.next_key += 1;
+        let link = ThreadLink {
+            key: self.next_key,
+            completions: self.completions_tx.clone(),
+            inflight: self.inflight.clone(),
+        };
+        let started = std::time::Instant::now();
+        let isolate = WorkerIsolate::create(worker.clone(), link)?;
+        log::debug!(
+            "{}: new isolate for worker {} in {:?}",
+            std::thread::current().name().unwrap_or("isolate"),
+            worker.name(),
+            started.elapsed()
+        );
+        self.isolates.push(isolate);
+        Ok(self.isolates.last_mut().unwrap())
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Dispatch { worker, head, body, fetcher, reply } => match self.isolate_for(&worker) {
+                Ok(isolate) => {
+                    isolate.dispatch(head, body, fetcher, reply);
+                    isolate.pump();
+                }
+                Err(e) => {
+                    self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = reply.send(Err(e));
+                }
+            },
+        }
+    }
+
+    fn complete(&mut self, c: Completion) {
+        if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
+            isolate.complete(c.promise, c.result);
+            isolate.pump();
+        }
+    }
+}
+
+fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize>) {
+    crate::platform::platform();
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            log::error!("isolate thread cannot start its event loop: {e}");
+            return;
+        }
+    };
+    let (completions_tx, mut completions) = mpsc::unbounded_channel();
+    let mut lp = Loop { isolates: Vec::new(), completions_tx, inflight, next_key: 0 };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        loop {
+            tokio::select! {
+                biased;
+                c = completions.recv() => match c {
+                    Some(c) => lp.complete(c),
+                    None => break,
+                },
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => lp.command(cmd),
+                    None => break,
+                },
+            }
+        }
+        drop(lp);
+    });
+}

@@ -1,0 +1,112 @@
+//! A worker as configured ([`WorkerSpec`]) and as loaded and validated
+//! ([`WorkerCode`]): every module of its graph read once, so isolates are
+//! created from one consistent version of the script.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A worker as the embedder configured it.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    /// The worker's name (log lines, metrics).
+    pub name: String,
+    /// The main ES module.
+    pub main: PathBuf,
+    /// `env` bindings: a JSON object (vars as given, secrets as strings).
+    pub env: serde_json::Map<String, serde_json::Value>,
+    /// Names of `env` entries that are secrets: never logged.
+    pub secret_names: Vec<String>,
+    /// `compatibility_date` from the config, if any.
+    pub compatibility_date: Option<String>,
+    /// `compatibility_flags` from the config.
+    pub compatibility_flags: Vec<String>,
+    /// V8 heap limit per isolate, in MiB.
+    pub memory_mb: usize,
+    /// `fetch()` calls allowed per request.
+    pub subrequests: u32,
+}
+
+/// A validated worker: its module graph read and compiled once.
+#[derive(Debug)]
+pub struct WorkerCode {
+    /// Unique per loaded version; isolates are keyed by it.
+    pub(crate) id: u64,
+    /// The configuration it was loaded from.
+    pub spec: WorkerSpec,
+    /// Every module of the graph: absolute path -> source text.
+    pub(crate) modules: BTreeMap<PathBuf, Arc<str>>,
+    /// The main module's absolute path (a key of `modules`).
+    pub(crate) main: PathBuf,
+    /// Content hash of all modules, shown as the script version.
+    pub version: String,
+    /// The env bindings serialised once, parsed by each new isolate.
+    pub(crate) env_json: String,
+}
+
+static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
+
+impl WorkerCode {
+    pub(crate) fn new(spec: WorkerSpec, main: PathBuf, modules: BTreeMap<PathBuf, Arc<str>>) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for (path, src) in &modules {
+            path.hash(&mut hasher);
+            src.hash(&mut hasher);
+        }
+        let version = format!("{:016x}", hasher.finish());
+        let env_json = serde_json::Value::Object(spec.env.clone()).to_string();
+        WorkerCode {
+            id: NEXT_WORKER_ID.fetch_add(1, Ordering::Relaxed),
+            spec,
+            modules,
+            main,
+            version,
+            env_json,
+        }
+    }
+
+    /// The worker's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The paths of every module in the graph, main first.
+    pub fn module_paths(&self) -> Vec<&Path> {
+        let mut out = vec![self.main.as_path()];
+        out.extend(self.modules.keys().map(PathBuf::as_path).filter(|p| *p != self.main));
+        out
+    }
+}
+
+/// Resolves an import specifier against the importing module's path.
+/// Only relative specifiers (`./x.js`, `../lib/y.mjs`) and absolute paths
+/// name files; anything else is not a module we can load.
+pub(crate) fn resolve_specifier(referrer: &Path, specifier: &str) -> Option<PathBuf> {
+    let spec = specifier.strip_prefix("file://").unwrap_or(specifier);
+    let joined = if spec.starts_with("./") || spec.starts_with("../") {
+        referrer.parent()?.join(spec)
+    } else if spec.starts_with('/') {
+        PathBuf::from(spec)
+    } else {
+        return None;
+    };
+    Some(normalize(&joined))
+}
+
+/// Lexically normalises `.` and `..` (no symlink resolution: the config's
+/// paths are what the user sees in errors).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}

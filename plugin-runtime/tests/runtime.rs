@@ -1,0 +1,145 @@
+//! The runtime on its own: real V8 isolates on real isolate threads, a
+//! worker script from disk, requests dispatched through the public API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use plugin_runtime::{
+    Body, BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, Runtime, RuntimeOptions,
+    WorkerResponse, WorkerSpec, body_channel,
+};
+
+/// Answers every subrequest itself with a JSON description of it: the
+/// runtime's side of `fetch()` without any network.
+struct EchoFetcher;
+
+impl Fetcher for EchoFetcher {
+    fn fetch(&self, request: FetchRequest) -> BoxFuture<Result<WorkerResponse, FetchError>> {
+        Box::pin(async move {
+            let mut body = Vec::new();
+            match request.body {
+                Body::Empty => {}
+                Body::Bytes(b) => body.extend_from_slice(&b),
+                Body::Stream(mut s) => {
+                    while let Some(c) = s.next().await {
+                        body.extend_from_slice(&c.unwrap());
+                    }
+                }
+            }
+            let text = format!(
+                "{} {} {}",
+                request.head.method,
+                request.head.url,
+                String::from_utf8_lossy(&body)
+            );
+            let mut headers = http::HeaderMap::new();
+            headers.insert("x-echo", "1".parse().unwrap());
+            let (w, s) = body_channel(Some(text.len() as u64));
+            tokio::spawn(async move { w.send(Bytes::from(text)).await });
+            Ok(WorkerResponse {
+                head: ResponseHead { status: 200, status_text: "OK".into(), headers },
+                body: Body::Stream(s),
+            })
+        })
+    }
+}
+
+fn script(name: &str, src: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("isoproxy-rt-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("{name}.js"));
+    std::fs::write(&p, src).unwrap();
+    p
+}
+
+fn spec(name: &str, main: PathBuf) -> WorkerSpec {
+    let mut env = serde_json::Map::new();
+    env.insert("GREETING".into(), "hi".into());
+    WorkerSpec {
+        name: name.into(),
+        main,
+        env,
+        secret_names: vec![],
+        compatibility_date: None,
+        compatibility_flags: vec![],
+        memory_mb: 128,
+        subrequests: 50,
+    }
+}
+
+fn head(url: &str) -> RequestHead {
+    RequestHead { method: http::Method::GET, url: url.into(), headers: http::HeaderMap::new() }
+}
+
+async fn body_text(body: Body) -> String {
+    match body {
+        Body::Empty => String::new(),
+        Body::Bytes(b) => String::from_utf8_lossy(&b).into(),
+        Body::Stream(mut s) => {
+            let mut out = Vec::new();
+            while let Some(c) = s.next().await {
+                out.extend_from_slice(&c.unwrap());
+            }
+            String::from_utf8_lossy(&out).into()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_from_the_script() {
+    let main = script(
+        "answer",
+        r#"export default { async fetch(request, env) {
+            return new Response(`${env.GREETING} ${request.method} ${request.url}`, { status: 201, headers: { "x-a": "b" } });
+        } };"#,
+    );
+    let code = Runtime::load_worker(spec("answer", main)).unwrap();
+    let rt = Runtime::start(RuntimeOptions { isolate_threads: 2 }).unwrap();
+    for _ in 0..3 {
+        let resp = rt.dispatch(&code, head("http://example.com/x"), Body::Empty, Arc::new(EchoFetcher)).await.unwrap();
+        assert_eq!(resp.head.status, 201);
+        assert_eq!(resp.head.headers.get("x-a").unwrap(), "b");
+        assert_eq!(body_text(resp.body).await, "hi GET http://example.com/x");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn passes_the_origin_body_through_natively() {
+    let main = script(
+        "pass",
+        r#"export default { async fetch(request) {
+            const res = await fetch(request.url + "?via=worker", { method: "POST", body: "payload" });
+            const out = new Response(res.body, res);
+            out.headers.set("x-worker", "yes");
+            return out;
+        } };"#,
+    );
+    let code = Runtime::load_worker(spec("pass", main)).unwrap();
+    let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
+    let resp = rt.dispatch(&code, head("http://example.com/p"), Body::Empty, Arc::new(EchoFetcher)).await.unwrap();
+    assert_eq!(resp.head.status, 200);
+    assert_eq!(resp.head.headers.get("x-worker").unwrap(), "yes");
+    assert_eq!(resp.head.headers.get("x-echo").unwrap(), "1");
+    assert!(matches!(resp.body, Body::Stream(_)), "an untouched origin body stays native");
+    assert_eq!(body_text(resp.body).await, "POST http://example.com/p?via=worker payload");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exceptions_are_reported_with_the_stack() {
+    let main = script(
+        "throws",
+        "export default { async fetch() {\n  throw new Error('boom');\n} };",
+    );
+    let code = Runtime::load_worker(spec("throws", main)).unwrap();
+    let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
+    let err = rt.dispatch(&code, head("http://example.com/"), Body::Empty, Arc::new(EchoFetcher)).await.unwrap_err();
+    assert!(err.to_string().contains("boom"), "{err}");
+}
+
+#[test]
+fn syntax_errors_name_file_line_and_column() {
+    let main = script("syntax", "export default {\n  fetch() { return new Response('x' }\n};\n");
+    let err = Runtime::load_worker(spec("syntax", main.clone())).unwrap_err().to_string();
+    assert!(err.contains(&format!("{}:2:", main.display())), "{err}");
+}
