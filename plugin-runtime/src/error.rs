@@ -40,6 +40,10 @@ pub enum DispatchError {
     /// something that is not a `Response`. Served as 500.
     #[error("uncaught exception: {0}")]
     Exception(String),
+    /// The script's uncaught exception was a failed subrequest: the origin
+    /// could not be reached or timed out. Served as 502 or 504.
+    #[error("subrequest failed: {0}")]
+    Origin(crate::http::FetchError),
     /// The worker's isolate could not be created (its script fails at load).
     #[error("worker failed to start: {0}")]
     Startup(#[from] ScriptError),

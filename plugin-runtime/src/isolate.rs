@@ -29,7 +29,7 @@ pub(crate) enum OpResult {
     /// A chunk written into a sink, or why not.
     Written(Result<(), crate::body::BodyError>),
     /// A subrequest's response head (its body registered as a native body).
-    Fetched(Result<WorkerResponse, FetchError>),
+    Fetched { req_id: u32, result: Result<WorkerResponse, FetchError> },
     /// A timer fired.
     Timer,
 }
@@ -46,6 +46,8 @@ pub(crate) struct RequestCtx {
     pub reply: Option<oneshot::Sender<Result<WorkerResponse, DispatchError>>>,
     pub fetcher: Arc<dyn Fetcher>,
     pub subrequests: u32,
+    /// The last subrequest failure, to classify an uncaught exception.
+    pub fetch_failure: Option<FetchError>,
 }
 
 /// A `TextDecoder`'s native half.
@@ -420,7 +422,7 @@ impl WorkerIsolate {
         let req_id = {
             let mut st = self.state.borrow_mut();
             let id = st.next_id();
-            st.requests.insert(id, RequestCtx { reply: Some(reply), fetcher, subrequests: 0 });
+            st.requests.insert(id, RequestCtx { reply: Some(reply), fetcher, subrequests: 0, fetch_failure: None });
             id
         };
         let body_rid = match body {

@@ -205,7 +205,7 @@ pub(crate) fn settle(
             resolver.resolve(scope, undefined);
         }
         OpResult::Written(Err(e)) => reject(scope, &e.to_string()),
-        OpResult::Fetched(Ok(resp)) => {
+        OpResult::Fetched { result: Ok(resp), .. } => {
             let body: v8::Local<v8::Value> = match resp.body {
                 Body::Empty => v8::null(scope).into(),
                 Body::Bytes(b) => uint8array(scope, b.to_vec()).into(),
@@ -220,7 +220,12 @@ pub(crate) fn settle(
             let arr = v8::Array::new_with_elements(scope, &[status, text, headers, body]);
             resolver.resolve(scope, arr.into());
         }
-        OpResult::Fetched(Err(e)) => reject(scope, &e.to_string()),
+        OpResult::Fetched { req_id, result: Err(e) } => {
+            if let Some(ctx) = st.borrow_mut().requests.get_mut(&req_id) {
+                ctx.fetch_failure = Some(e.clone());
+            }
+            reject(scope, &e.to_string())
+        }
     }
 }
 
@@ -228,7 +233,18 @@ pub(crate) fn settle(
 pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
     let worker = st.borrow().worker.clone();
     log::error!(target: "isoproxy::worker", "worker {worker}: uncaught exception: {msg}");
-    finish(st, req_id, Err(DispatchError::Exception(first_line(&msg))));
+    // An uncaught failed subrequest is the origin's fault, not the script's.
+    let origin_failure = st
+        .borrow()
+        .requests
+        .get(&req_id)
+        .and_then(|r| r.fetch_failure.clone())
+        .filter(|e| first_line(&msg).contains(&e.to_string()));
+    let err = match origin_failure {
+        Some(e @ (FetchError::Network(_) | FetchError::Timeout(_))) => DispatchError::Origin(e),
+        _ => DispatchError::Exception(first_line(&msg)),
+    };
+    finish(st, req_id, Err(err));
 }
 
 fn first_line(s: &str) -> String {
@@ -355,7 +371,7 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     };
     let request = FetchRequest { head: RequestHead { method, url, headers }, body };
     let fut = fetcher.fetch(request);
-    promise_op(scope, &mut rv, async move { OpResult::Fetched(fut.await) });
+    promise_op(scope, &mut rv, async move { OpResult::Fetched { req_id, result: fut.await } });
 }
 
 /// `bodyRead(rid)` -> Promise<Uint8Array | null>.

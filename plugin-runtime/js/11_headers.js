@@ -1,0 +1,277 @@
+"use strict";
+// Headers (WHATWG Fetch), with the guard semantics workerd has.
+((globalThis, internals) => {
+  const {
+    requiredArguments, toByteString, isObject, definePairIterable,
+    defineToStringTag, makeEnumerable,
+  } = internals.webidl;
+  const ReflectApply = Reflect.apply;
+  const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
+  const StringPrototypeToLowerCase = String.prototype.toLowerCase;
+
+  // token = 1*tchar ; tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+  // "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+  const TOKEN = new Uint8Array(128);
+  for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+    TOKEN[c.charCodeAt(0)] = 1;
+  }
+
+  function isHeaderName(name) {
+    const n = name.length;
+    if (n === 0) return false;
+    for (let i = 0; i < n; i++) {
+      const c = ReflectApply(StringPrototypeCharCodeAt, name, [i]);
+      if (c >= 128 || TOKEN[c] === 0) return false;
+    }
+    return true;
+  }
+
+  function isHttpWhitespace(c) {
+    return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+  }
+
+  // Strip leading and trailing HTTP whitespace.
+  function normalizeValue(value) {
+    let start = 0;
+    let end = value.length;
+    while (start < end && isHttpWhitespace(ReflectApply(StringPrototypeCharCodeAt, value, [start]))) start++;
+    while (end > start && isHttpWhitespace(ReflectApply(StringPrototypeCharCodeAt, value, [end - 1]))) end--;
+    return start === 0 && end === value.length ? value : value.slice(start, end);
+  }
+
+  // A normalized value is a header value unless it contains NUL, CR or LF.
+  function isHeaderValue(value) {
+    const n = value.length;
+    for (let i = 0; i < n; i++) {
+      const c = ReflectApply(StringPrototypeCharCodeAt, value, [i]);
+      if (c === 0x00 || c === 0x0a || c === 0x0d) return false;
+    }
+    return true;
+  }
+
+  function lower(name) {
+    return ReflectApply(StringPrototypeToLowerCase, name, []);
+  }
+
+  function requireName(name) {
+    if (!isHeaderName(name)) throw new TypeError("Invalid header name.");
+  }
+  function requireValue(value) {
+    if (!isHeaderValue(value)) throw new TypeError("Invalid header value.");
+  }
+
+  const GUARDS = new Set(["immutable", "request", "request-no-cors", "response", "none"]);
+
+  let headersInternals;
+
+  class Headers {
+    // lower-cased name -> array of values, in append order
+    #map = new Map();
+    #guard = "none";
+    // cache of the sorted-and-combined list, invalidated on mutation
+    #sorted = null;
+
+    constructor(init = undefined) {
+      const prefix = "Failed to construct 'Headers'";
+      if (init === undefined) return;
+      if (!isObject(init)) {
+        throw new TypeError(
+          `${prefix}: The provided value is not of type ` +
+            "'(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.",
+        );
+      }
+      if (#map in init) {
+        for (const [name, values] of init.#map) this.#map.set(name, values.slice());
+        return;
+      }
+      const method = init[Symbol.iterator];
+      if (method !== undefined && method !== null) {
+        if (typeof method !== "function") {
+          throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
+        }
+        // sequence<sequence<ByteString>>: convert it all, then fill.
+        const pairs = [];
+        for (const item of { [Symbol.iterator]: () => ReflectApply(method, init, []) }) {
+          if (!isObject(item)) {
+            throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
+          }
+          const pair = [];
+          for (const v of item) pair.push(toByteString(v));
+          if (pair.length !== 2) {
+            throw new TypeError(
+              `${prefix}: Invalid value: each header must be a sequence of exactly ` +
+                `two items (a name and a value), but one has ${pair.length}.`,
+            );
+          }
+          pairs.push(pair);
+        }
+        for (const [name, value] of pairs) this.#append(name, value);
+        return;
+      }
+      // record<ByteString, ByteString>
+      const pairs = [];
+      for (const key of Reflect.ownKeys(init)) {
+        const desc = Reflect.getOwnPropertyDescriptor(init, key);
+        if (desc === undefined || !desc.enumerable) continue;
+        const name = toByteString(key);
+        pairs.push([name, toByteString(init[key])]);
+      }
+      for (const [name, value] of pairs) this.#append(name, value);
+    }
+
+    static #check(h) {
+      if (!(isObject(h) && #map in h)) throw new TypeError("Illegal invocation");
+    }
+
+    #checkMutable() {
+      if (this.#guard === "immutable") throw new TypeError("Can't modify immutable headers.");
+    }
+
+    #append(name, value) {
+      value = normalizeValue(value);
+      requireName(name);
+      requireValue(value);
+      this.#checkMutable();
+      const key = lower(name);
+      const values = this.#map.get(key);
+      if (values === undefined) this.#map.set(key, [value]);
+      else values.push(value);
+      this.#sorted = null;
+    }
+
+    append(name, value) {
+      Headers.#check(this);
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'Headers'");
+      this.#append(toByteString(name), toByteString(value));
+    }
+
+    delete(name) {
+      Headers.#check(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'Headers'");
+      name = toByteString(name);
+      requireName(name);
+      this.#checkMutable();
+      if (this.#map.delete(lower(name))) this.#sorted = null;
+    }
+
+    get(name) {
+      Headers.#check(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'Headers'");
+      name = toByteString(name);
+      requireName(name);
+      const values = this.#map.get(lower(name));
+      return values === undefined ? null : values.join(", ");
+    }
+
+    getSetCookie() {
+      Headers.#check(this);
+      const values = this.#map.get("set-cookie");
+      return values === undefined ? [] : values.slice();
+    }
+
+    // workerd extension: only valid for Set-Cookie.
+    getAll(name) {
+      Headers.#check(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'Headers'");
+      name = toByteString(name);
+      requireName(name);
+      if (lower(name) !== "set-cookie") {
+        throw new TypeError('getAll() can only be used with the header name "Set-Cookie".');
+      }
+      return this.getSetCookie();
+    }
+
+    has(name) {
+      Headers.#check(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'Headers'");
+      name = toByteString(name);
+      requireName(name);
+      return this.#map.has(lower(name));
+    }
+
+    set(name, value) {
+      Headers.#check(this);
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'Headers'");
+      name = toByteString(name);
+      value = normalizeValue(toByteString(value));
+      requireName(name);
+      requireValue(value);
+      this.#checkMutable();
+      this.#map.set(lower(name), [value]);
+      this.#sorted = null;
+    }
+
+    // The spec's "sort and combine": sorted by lower-cased name, values of
+    // a repeated name joined with ", ", except set-cookie which is kept as
+    // separate entries in order.
+    #sortAndCombine() {
+      if (this.#sorted !== null) return this.#sorted;
+      const names = [...this.#map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const out = [];
+      for (const name of names) {
+        const values = this.#map.get(name);
+        if (name === "set-cookie") {
+          for (const v of values) out.push([name, v]);
+        } else {
+          out.push([name, values.join(", ")]);
+        }
+      }
+      this.#sorted = out;
+      return out;
+    }
+
+    static {
+      headersInternals = {
+        isHeaders: (h) => isObject(h) && #map in h,
+        pairs(h) {
+          Headers.#check(h);
+          return h.#sortAndCombine();
+        },
+        fromList(pairs, guard = "none") {
+          const h = new Headers();
+          for (const [name, value] of pairs) {
+            const key = lower(`${name}`);
+            const values = h.#map.get(key);
+            if (values === undefined) h.#map.set(key, [`${value}`]);
+            else values.push(`${value}`);
+          }
+          h.#guard = guard;
+          return h;
+        },
+        toList(h) {
+          Headers.#check(h);
+          return h.#sortAndCombine().map((p) => [p[0], p[1]]);
+        },
+        setGuard(h, guard) {
+          Headers.#check(h);
+          if (!GUARDS.has(guard)) throw new TypeError(`unknown headers guard: ${guard}`);
+          h.#guard = guard;
+        },
+        getGuard(h) {
+          Headers.#check(h);
+          return h.#guard;
+        },
+      };
+    }
+  }
+
+  definePairIterable(Headers, "Headers", (h) => headersInternals.pairs(h));
+  defineToStringTag(Headers, "Headers");
+  makeEnumerable(Headers.prototype, [
+    "append", "delete", "get", "getSetCookie", "getAll", "has", "set",
+  ]);
+
+  internals.headers = {
+    Headers,
+    isHeaders: headersInternals.isHeaders,
+    fromList: headersInternals.fromList,
+    toList: headersInternals.toList,
+    setGuard: headersInternals.setGuard,
+    getGuard: headersInternals.getGuard,
+    isHeaderName,
+    isHeaderValue,
+    normalizeValue,
+  };
+
+  internals.defineGlobal("Headers", Headers);
+})

@@ -1,0 +1,201 @@
+"use strict";
+// TextEncoder and TextDecoder (WHATWG Encoding). The codecs are native
+// (ops.encodeUtf8, ops.encodeUtf8Into, ops.encodingForLabel, ops.decoderNew,
+// ops.decoderDecode).
+((globalThis, internals) => {
+  const {
+    requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
+    defineToStringTag, makeEnumerable,
+  } = internals.webidl;
+  const ops = internals.ops;
+  const ReflectApply = Reflect.apply;
+
+  // Intrinsic accessors, captured before user code can patch prototypes.
+  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const typedArrayTag = getter(TypedArrayPrototype, Symbol.toStringTag);
+  const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
+  const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
+  const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
+  const dataViewBuffer = getter(DataView.prototype, "buffer");
+  const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
+  const dataViewByteLength = getter(DataView.prototype, "byteLength");
+  const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
+  const sharedArrayBufferByteLength = typeof SharedArrayBuffer === "function"
+    ? getter(SharedArrayBuffer.prototype, "byteLength")
+    : null;
+  const ArrayBufferIsView = ArrayBuffer.isView;
+
+  function isUint8Array(v) {
+    return ArrayBufferIsView(v) && ReflectApply(typedArrayTag, v, []) === "Uint8Array";
+  }
+
+  function isArrayBuffer(v) {
+    try {
+      ReflectApply(arrayBufferByteLength, v, []);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function isSharedArrayBuffer(v) {
+    if (sharedArrayBufferByteLength === null) return false;
+    try {
+      ReflectApply(sharedArrayBufferByteLength, v, []);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // A Uint8Array over the bytes of an AllowSharedBufferSource, without
+  // copying. Detached buffers read as empty.
+  function bytesOf(input, prefix) {
+    try {
+      if (ArrayBufferIsView(input)) {
+        if (ReflectApply(typedArrayTag, input, []) !== undefined) {
+          if (isUint8Array(input)) return input;
+          return new Uint8Array(
+            ReflectApply(typedArrayBuffer, input, []),
+            ReflectApply(typedArrayByteOffset, input, []),
+            ReflectApply(typedArrayByteLength, input, []),
+          );
+        }
+        return new Uint8Array(
+          ReflectApply(dataViewBuffer, input, []),
+          ReflectApply(dataViewByteOffset, input, []),
+          ReflectApply(dataViewByteLength, input, []),
+        );
+      }
+      if (isArrayBuffer(input) || isSharedArrayBuffer(input)) return new Uint8Array(input);
+    } catch {
+      // detached
+      return new Uint8Array(0);
+    }
+    throw new TypeError(
+      `${prefix}: The provided value is not of type '(ArrayBuffer or ArrayBufferView)'.`,
+    );
+  }
+
+  // ---------------------------------------------------------------------
+  // TextEncoder
+  // ---------------------------------------------------------------------
+
+  class TextEncoder {
+    #brand = true;
+
+    static #check(e) {
+      if (!(isObject(e) && #brand in e)) throw new TypeError("Illegal invocation");
+    }
+
+    get encoding() {
+      TextEncoder.#check(this);
+      return "utf-8";
+    }
+
+    encode(input = "") {
+      TextEncoder.#check(this);
+      return ops.encodeUtf8(toUSVString(input));
+    }
+
+    encodeInto(source, destination) {
+      TextEncoder.#check(this);
+      const prefix = "Failed to execute 'encodeInto' on 'TextEncoder'";
+      requiredArguments(arguments.length, 2, prefix);
+      source = toUSVString(source);
+      if (!isUint8Array(destination)) {
+        throw new TypeError(`${prefix}: parameter 2 is not of type 'Uint8Array'.`);
+      }
+      const [read, written] = ops.encodeUtf8Into(source, destination);
+      return { read, written };
+    }
+  }
+  defineToStringTag(TextEncoder, "TextEncoder");
+  makeEnumerable(TextEncoder.prototype, ["encoding", "encode", "encodeInto"]);
+
+  // ---------------------------------------------------------------------
+  // TextDecoder
+  // ---------------------------------------------------------------------
+
+  // Native decoders live in a table on the Rust side; free them when their
+  // TextDecoder is collected.
+  const decoderRegistry =
+    typeof FinalizationRegistry === "function" && typeof ops.decoderFree === "function"
+      ? new FinalizationRegistry((decoder) => {
+        try {
+          ops.decoderFree(decoder);
+        } catch {
+          // isolate shutting down
+        }
+      })
+      : null;
+
+  function trimAsciiWhitespace(s) {
+    return s.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "");
+  }
+
+  class TextDecoder {
+    #encoding;
+    #fatal = false;
+    #ignoreBOM = false;
+    #decoder;
+
+    constructor(label = "utf-8", options = undefined) {
+      const prefix = "Failed to construct 'TextDecoder'";
+      label = toDOMString(label);
+      const dict = toDictionary(options, prefix);
+      if (dict !== null) {
+        this.#fatal = Boolean(dict.fatal);
+        this.#ignoreBOM = Boolean(dict.ignoreBOM);
+      }
+      const encoding = ops.encodingForLabel(trimAsciiWhitespace(label));
+      if (encoding === null || encoding === undefined || encoding === "replacement") {
+        throw new RangeError(`${prefix}: The encoding label provided ('${label}') is invalid.`);
+      }
+      this.#encoding = encoding;
+      this.#decoder = ops.decoderNew(encoding, this.#fatal, this.#ignoreBOM);
+      if (decoderRegistry !== null) decoderRegistry.register(this, this.#decoder);
+    }
+
+    static #check(d) {
+      if (!(isObject(d) && #encoding in d)) throw new TypeError("Illegal invocation");
+    }
+
+    get encoding() {
+      TextDecoder.#check(this);
+      return this.#encoding;
+    }
+
+    get fatal() {
+      TextDecoder.#check(this);
+      return this.#fatal;
+    }
+
+    get ignoreBOM() {
+      TextDecoder.#check(this);
+      return this.#ignoreBOM;
+    }
+
+    decode(input = undefined, options = undefined) {
+      TextDecoder.#check(this);
+      const prefix = "Failed to execute 'decode' on 'TextDecoder'";
+      const bytes = input === undefined ? new Uint8Array(0) : bytesOf(input, prefix);
+      const dict = toDictionary(options, prefix);
+      const stream = dict !== null ? Boolean(dict.stream) : false;
+      return ops.decoderDecode(this.#decoder, bytes, stream);
+    }
+  }
+  defineToStringTag(TextDecoder, "TextDecoder");
+  makeEnumerable(TextDecoder.prototype, ["encoding", "fatal", "ignoreBOM", "decode"]);
+
+  internals.encoding = {
+    TextEncoder, TextDecoder,
+    // bytes of an ArrayBuffer / view as a Uint8Array (no copy)
+    bytesOf: (input) => bytesOf(input, "bytesOf"),
+    isUint8Array,
+  };
+
+  internals.defineGlobal("TextEncoder", TextEncoder);
+  internals.defineGlobal("TextDecoder", TextDecoder);
+})

@@ -1,0 +1,602 @@
+"use strict";
+// Request, Response and fetch(). Bodies have three sources: bytes known in
+// full, a native body (a Rust stream the script has not read: it is handed
+// back to Rust untouched, so it never enters V8), or a JS ReadableStream
+// (pumped out chunk by chunk through a native sink).
+((globalThis, internals) => {
+  const ops = internals.ops;
+  const S = internals.streams;
+  const H = internals.headers;
+  const defineGlobal = internals.defineGlobal;
+
+  const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+  const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+  const USED_MESSAGE =
+    "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
+
+  function toBytes(x) {
+    if (x instanceof Uint8Array) return x;
+    if (x instanceof ArrayBuffer) return new Uint8Array(x);
+    if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    return null;
+  }
+  function copyBytes(x) {
+    const v = toBytes(x);
+    return v === null ? null : new Uint8Array(v);
+  }
+  const decodeUtf8 = (bytes) => new TextDecoder().decode(bytes);
+
+  // ---- body extraction (Fetch "extract a body") ----------------------------
+  function extractBody(init) {
+    if (init === null || init === undefined) return { source: null, type: null };
+    if (typeof init === "string") {
+      return { source: { bytes: ops.encodeUtf8(init) }, type: "text/plain;charset=UTF-8" };
+    }
+    if (S.isReadableStream(init)) {
+      if (S.isDisturbed(init) || S.isLocked(init)) {
+        throw new TypeError("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.");
+      }
+      return { source: { stream: init }, type: null };
+    }
+    const bytes = copyBytes(init);
+    if (bytes !== null) return { source: { bytes }, type: null };
+    if (globalThis.URLSearchParams && init instanceof URLSearchParams) {
+      return {
+        source: { bytes: ops.encodeUtf8(init.toString()) },
+        type: "application/x-www-form-urlencoded;charset=UTF-8",
+      };
+    }
+    if (internals.extractSpecialBody) {
+      const special = internals.extractSpecialBody(init);
+      if (special) return special;
+    }
+    return { source: { bytes: ops.encodeUtf8(String(init)) }, type: "text/plain;charset=UTF-8" };
+  }
+
+  /** The shared body state of a Request or Response. */
+  class BodyState {
+    constructor(source) {
+      this.source = source; // null | {bytes} | {rid} | {stream}
+      this.stream = null;
+      this.used = false;
+    }
+    static native(rid) {
+      return new BodyState(rid === null || rid === undefined ? null : { rid });
+    }
+    get readable() {
+      if (this.source === null) return null;
+      if (this.stream === null) {
+        if (this.source.stream) {
+          this.stream = this.source.stream;
+        } else if (this.source.rid !== undefined) {
+          const rid = this.source.rid;
+          this.stream = S.createPullStream({
+            pull: () => ops.bodyRead(rid),
+            cancel: () => ops.bodyCancel(rid),
+          });
+          S.setNativeTag(this.stream, rid);
+        } else {
+          let bytes = this.source.bytes;
+          this.stream = S.createPullStream({
+            pull: async () => {
+              const b = bytes;
+              bytes = null;
+              return b && b.byteLength ? b : null;
+            },
+          });
+        }
+        if (this.used) S.markDisturbed(this.stream);
+      }
+      return this.stream;
+    }
+    get bodyUsed() {
+      if (this.stream !== null) return S.isDisturbed(this.stream);
+      return this.used;
+    }
+    /** Reads the whole body (text(), json(), arrayBuffer()). */
+    async consume() {
+      if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) throw new TypeError(USED_MESSAGE);
+      if (this.source === null) return new Uint8Array(0);
+      if (this.stream === null) {
+        this.used = true;
+        if (this.source.bytes) return this.source.bytes;
+        // A native body nobody has turned into a stream: read it directly.
+        const chunks = [];
+        let total = 0;
+        for (;;) {
+          const c = await ops.bodyRead(this.source.rid);
+          if (c === null) break;
+          chunks.push(c);
+          total += c.byteLength;
+        }
+        return concat(chunks, total);
+      }
+      return S.readAll(this.stream);
+    }
+    /** Hands the body to Rust: `[kind, value]` for ops.respond / ops.fetch. */
+    take() {
+      if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) {
+        throw new TypeError(USED_MESSAGE);
+      }
+      if (this.source === null) return [0, null];
+      if (this.stream === null) {
+        this.used = true;
+        if (this.source.bytes) return [1, this.source.bytes];
+        if (this.source.rid !== undefined) return [2, this.source.rid];
+      }
+      const stream = this.readable;
+      const tag = S.getNativeTag(stream);
+      if (tag !== undefined) {
+        S.markDisturbed(stream);
+        return [2, tag];
+      }
+      const sid = ops.sinkNew();
+      pumpToSink(stream, sid);
+      return [3, sid];
+    }
+    /** A copy for clone(): tees a stream body. */
+    cloneState() {
+      if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once.");
+      if (this.source === null) return new BodyState(null);
+      if (this.stream === null && this.source.bytes) return new BodyState({ bytes: this.source.bytes });
+      const [a, b] = this.readable.tee();
+      this.stream = a;
+      this.source = { stream: a };
+      return new BodyState({ stream: b });
+    }
+  }
+
+  function concat(chunks, total) {
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.byteLength;
+    }
+    return out;
+  }
+
+  async function pumpToSink(stream, sid) {
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const bytes = toBytes(value);
+        if (bytes === null) {
+          throw new TypeError(
+            "This TransformStream is being used as a byte stream, but received a value that is not an ArrayBuffer or ArrayBufferView.",
+          );
+        }
+        if (bytes.byteLength) await ops.sinkWrite(sid, bytes);
+      }
+      ops.sinkClose(sid);
+    } catch (e) {
+      ops.sinkClose(sid, String((e && e.message) || e));
+      reader.cancel(e).catch(() => {});
+    }
+  }
+
+  // Body mixin, as prototype methods shared by Request and Response.
+  const bodyOf = new WeakMap();
+  function state(self, what) {
+    const s = bodyOf.get(self);
+    if (!s) throw new TypeError(`Illegal invocation: ${what}`);
+    return s;
+  }
+  function contentTypeOf(self) {
+    return self.headers.get("content-type") || "";
+  }
+  const BodyMixin = {
+    get body() {
+      return state(this, "body").readable;
+    },
+    get bodyUsed() {
+      return state(this, "bodyUsed").bodyUsed;
+    },
+    async arrayBuffer() {
+      const b = await state(this, "arrayBuffer").consume();
+      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer;
+    },
+    async bytes() {
+      const b = await state(this, "bytes").consume();
+      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+    },
+    async text() {
+      return decodeUtf8(await state(this, "text").consume());
+    },
+    async json() {
+      return JSON.parse(decodeUtf8(await state(this, "json").consume()));
+    },
+    async blob() {
+      const b = await state(this, "blob").consume();
+      if (!globalThis.Blob) throw new TypeError("Blob is not supported");
+      return new Blob([b], { type: contentTypeOf(this) });
+    },
+    async formData() {
+      const b = await state(this, "formData").consume();
+      if (internals.parseFormData) return internals.parseFormData(b, contentTypeOf(this));
+      const type = contentTypeOf(this).toLowerCase();
+      if (type.startsWith("application/x-www-form-urlencoded") && globalThis.FormData) {
+        const fd = new FormData();
+        for (const [k, v] of new URLSearchParams(decodeUtf8(b))) fd.append(k, v);
+        return fd;
+      }
+      throw new TypeError("Unrecognized Content-Type header value. FormData can only parse the following MIME types: multipart/form-data, application/x-www-form-urlencoded.");
+    },
+  };
+  function installBody(proto) {
+    for (const key of Object.getOwnPropertyNames(BodyMixin)) {
+      const d = Object.getOwnPropertyDescriptor(BodyMixin, key);
+      d.enumerable = true;
+      Object.defineProperty(proto, key, d);
+    }
+  }
+
+  function parseUrl(input) {
+    const parts = internals.url.parse(String(input), undefined);
+    if (parts === null) throw new TypeError(`Invalid URL: ${String(input)}`);
+    return parts[0];
+  }
+
+  const METHOD_NORMALISE = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
+  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  function normaliseMethod(m) {
+    m = String(m);
+    if (!TOKEN.test(m)) throw new TypeError(`Invalid HTTP method string: ${m}`);
+    const upper = m.toUpperCase();
+    return METHOD_NORMALISE.has(upper) ? upper : m;
+  }
+
+  function headersInit(init, guard) {
+    const h = new Headers(init === undefined ? undefined : init);
+    H.setGuard(h, guard);
+    return h;
+  }
+
+  // ---- Request -------------------------------------------------------------
+  const reqState = new WeakMap();
+  class Request {
+    constructor(input, init = undefined) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+      }
+      if (init !== undefined && init !== null && typeof init !== "object") {
+        throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
+      }
+      init = init ?? {};
+      let url, method = "GET", headers, body = null, redirect = "follow", signal = null, cf;
+      if (input instanceof Request) {
+        const s = reqState.get(input);
+        url = s.url;
+        method = s.method;
+        headers = input.headers;
+        redirect = s.redirect;
+        signal = s.signal;
+        cf = s.cf;
+        body = bodyOf.get(input);
+      } else {
+        url = parseUrl(input);
+      }
+      let contentType = null;
+      if (init.method !== undefined) method = normaliseMethod(init.method);
+      if (init.redirect !== undefined) {
+        redirect = String(init.redirect);
+        if (!["follow", "manual", "error"].includes(redirect)) {
+          throw new TypeError(`Failed to construct 'Request': Invalid redirect value: ${redirect}`);
+        }
+      }
+      if (init.signal !== undefined) signal = init.signal;
+      if (init.cf !== undefined) cf = init.cf;
+      if (init.headers !== undefined) headers = init.headers;
+      let state;
+      if (init.body !== undefined && init.body !== null) {
+        const extracted = extractBody(init.body);
+        state = new BodyState(extracted.source);
+        contentType = extracted.type;
+      } else if (init.body === null) {
+        state = new BodyState(null);
+      } else if (body && body.source !== null) {
+        // Taking the input request's body: the input's body becomes used.
+        if (body.bodyUsed) throw new TypeError("Cannot reconstruct a Request with a used body.");
+        state = new BodyState(body.stream ? { stream: body.stream } : body.source);
+        body.source = null;
+        body.stream = null;
+        body.used = true;
+      } else {
+        state = new BodyState(null);
+      }
+      if ((method === "GET" || method === "HEAD") && state.source !== null) {
+        throw new TypeError("Request with a GET or HEAD method cannot have a body.");
+      }
+      const h = headersInit(headers, "request");
+      if (contentType !== null && !h.has("content-type")) h.set("content-type", contentType);
+      reqState.set(this, { url, method, headers: h, redirect, signal, cf, id: undefined });
+      bodyOf.set(this, state);
+    }
+    get method() {
+      return reqState.get(this).method;
+    }
+    get url() {
+      return reqState.get(this).url;
+    }
+    get headers() {
+      return reqState.get(this).headers;
+    }
+    get redirect() {
+      return reqState.get(this).redirect;
+    }
+    get signal() {
+      const s = reqState.get(this);
+      if (s.signal === null && globalThis.AbortController) s.signal = new AbortController().signal;
+      return s.signal;
+    }
+    get cf() {
+      return reqState.get(this).cf;
+    }
+    get fetcher() {
+      return null;
+    }
+    get integrity() {
+      return "";
+    }
+    get keepalive() {
+      return false;
+    }
+    clone() {
+      const s = reqState.get(this);
+      if (!s) throw new TypeError("Illegal invocation");
+      const copy = Object.create(Request.prototype);
+      reqState.set(copy, { ...s, headers: headersInit(s.headers, "request") });
+      bodyOf.set(copy, bodyOf.get(this).cloneState());
+      return copy;
+    }
+    get [Symbol.toStringTag]() {
+      return "Request";
+    }
+  }
+  installBody(Request.prototype);
+  defineGlobal("Request", Request);
+
+  /** Builds the Request a handler receives. */
+  internals.makeRequest = (method, url, flatHeaders, rid, cf) => {
+    const req = Object.create(Request.prototype);
+    const pairs = [];
+    for (let i = 0; i < flatHeaders.length; i += 2) pairs.push([flatHeaders[i], flatHeaders[i + 1]]);
+    reqState.set(req, {
+      url,
+      method,
+      headers: H.fromList(pairs, "request"),
+      redirect: "manual",
+      signal: null,
+      cf,
+    });
+    bodyOf.set(req, BodyState.native(rid));
+    return req;
+  };
+  internals.requestBodyUsed = (req) => bodyOf.get(req).bodyUsed;
+
+  // ---- Response ------------------------------------------------------------
+  const resState = new WeakMap();
+  class Response {
+    constructor(body = null, init = undefined) {
+      if (init !== undefined && init !== null && typeof init !== "object") {
+        throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
+      }
+      init = init ?? {};
+      let status = 200;
+      if (init.status !== undefined) {
+        status = Number(init.status);
+        if (!Number.isInteger(status) || status < 200 || status > 599) {
+          if (!(status === 101 && init.webSocket)) {
+            throw new RangeError(
+              `Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`,
+            );
+          }
+        }
+      }
+      const statusText = init.statusText === undefined ? "" : String(init.statusText);
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(statusText)) {
+        throw new TypeError("Failed to construct 'Response': Invalid statusText.");
+      }
+      const h = headersInit(init.headers, "response");
+      let state = new BodyState(null);
+      if (body !== null && body !== undefined) {
+        if (NULL_BODY_STATUS.has(status)) {
+          throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
+        }
+        const extracted = extractBody(body);
+        state = new BodyState(extracted.source);
+        if (extracted.type !== null && !h.has("content-type")) h.set("content-type", extracted.type);
+      }
+      resState.set(this, {
+        status,
+        statusText,
+        headers: h,
+        type: "default",
+        url: "",
+        redirected: false,
+        cf: init.cf,
+        webSocket: init.webSocket ?? null,
+      });
+      bodyOf.set(this, state);
+    }
+    static json(data, init = undefined) {
+      const text = JSON.stringify(data);
+      if (text === undefined) throw new TypeError("Value is not JSON serializable");
+      const r = new Response(text, init);
+      r.headers.set("content-type", "application/json");
+      return r;
+    }
+    static redirect(url, status = 302) {
+      const href = parseUrl(url);
+      status = Number(status);
+      if (!REDIRECT_STATUS.has(status)) {
+        throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+      }
+      const r = new Response(null, { status, headers: { location: href } });
+      H.setGuard(r.headers, "immutable");
+      return r;
+    }
+    static error() {
+      const r = new Response(null, { status: 200 });
+      const s = resState.get(r);
+      s.status = 0;
+      s.type = "error";
+      H.setGuard(s.headers, "immutable");
+      return r;
+    }
+    get status() {
+      return resState.get(this).status;
+    }
+    get statusText() {
+      return resState.get(this).statusText;
+    }
+    get ok() {
+      const s = resState.get(this).status;
+      return s >= 200 && s <= 299;
+    }
+    get headers() {
+      return resState.get(this).headers;
+    }
+    get type() {
+      return resState.get(this).type;
+    }
+    get url() {
+      return resState.get(this).url;
+    }
+    get redirected() {
+      return resState.get(this).redirected;
+    }
+    get cf() {
+      return resState.get(this).cf;
+    }
+    get webSocket() {
+      return resState.get(this).webSocket;
+    }
+    clone() {
+      const s = resState.get(this);
+      if (!s) throw new TypeError("Illegal invocation");
+      const copy = Object.create(Response.prototype);
+      resState.set(copy, { ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
+      bodyOf.set(copy, bodyOf.get(this).cloneState());
+      return copy;
+    }
+    get [Symbol.toStringTag]() {
+      return "Response";
+    }
+  }
+  installBody(Response.prototype);
+  defineGlobal("Response", Response);
+
+  function flatten(headers) {
+    const out = [];
+    for (const [n, v] of H.toList(headers)) out.push(n, v);
+    return out;
+  }
+
+  /** `[status, statusText, flatHeaders, bodyKind, bodyValue]` for Rust. */
+  internals.responseParts = (res, isHead) => {
+    if (!(res instanceof Response)) return null;
+    const s = resState.get(res);
+    const body = bodyOf.get(res);
+    if (isHead && body.source !== null) {
+      // A HEAD response carries no body; let go of what would have been sent.
+      const [kind, value] = body.take();
+      if (kind === 2) ops.bodyCancel(value);
+      if (kind === 3) ops.sinkClose(value);
+      return [s.status, s.statusText, flatten(s.headers), 0, null];
+    }
+    const [kind, value] = body.take();
+    return [s.status, s.statusText, flatten(s.headers), kind, value];
+  };
+
+  // ---- fetch ---------------------------------------------------------------
+  const MAX_REDIRECTS = 20;
+
+  async function fetch(input, init = undefined) {
+    const request = new Request(input, init);
+    const reqId = ops.currentRequest();
+    const signal = reqState.get(request).signal;
+    if (signal && signal.aborted) throw signal.reason;
+    let url = request.url;
+    let method = request.method;
+    let headers = flatten(request.headers);
+    let [kind, value] = bodyOf.get(request).take();
+    const redirectMode = request.redirect;
+    for (let hops = 0; ; hops++) {
+      const p = ops.fetch(reqId, method, url, headers, kind, value);
+      const [status, statusText, flatHeaders, body] = signal ? await raceAbort(p, signal) : await p;
+      const pairs = [];
+      for (let i = 0; i < flatHeaders.length; i += 2) pairs.push([flatHeaders[i], flatHeaders[i + 1]]);
+      const location = REDIRECT_STATUS.has(status) ? pairs.find(([n]) => n === "location") : undefined;
+      if (location && redirectMode !== "manual") {
+        if (typeof body === "number") ops.bodyCancel(body);
+        if (redirectMode === "error") throw new TypeError("Fetch API cannot load: redirect mode is 'error'.");
+        if (hops >= MAX_REDIRECTS) throw new TypeError("Too many redirects.");
+        const next = internals.url.parse(location[1], url);
+        if (next === null) throw new TypeError(`Invalid redirect location: ${location[1]}`);
+        if (kind === 3 || (kind === 2 && status !== 303)) {
+          if (!(status === 303 || ((status === 301 || status === 302) && method === "POST"))) {
+            throw new TypeError("A request with a streamed body cannot be redirected.");
+          }
+        }
+        if (status === 303 ? method !== "HEAD" : (status === 301 || status === 302) && method === "POST") {
+          method = "GET";
+          kind = 0;
+          value = null;
+          headers = dropBodyHeaders(headers);
+        }
+        url = next[0];
+        continue;
+      }
+      const res = Object.create(Response.prototype);
+      resState.set(res, {
+        status,
+        statusText,
+        headers: H.fromList(pairs, "immutable"),
+        type: "default",
+        url,
+        redirected: hops > 0,
+        cf: undefined,
+        webSocket: null,
+      });
+      let bodyState;
+      if (body === null) bodyState = new BodyState(null);
+      else if (typeof body === "number") bodyState = BodyState.native(body);
+      else bodyState = new BodyState({ bytes: body });
+      bodyOf.set(res, bodyState);
+      return res;
+    }
+  }
+
+  function dropBodyHeaders(flat) {
+    const out = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      if (!/^content-(type|length|encoding|language|location)$/.test(flat[i])) out.push(flat[i], flat[i + 1]);
+    }
+    return out;
+  }
+
+  function raceAbort(p, signal) {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  defineGlobal("fetch", fetch);
+  internals.BodyState = BodyState;
+  internals.bodyOf = bodyOf;
+})

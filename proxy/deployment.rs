@@ -1,0 +1,134 @@
+//! A [`Deployment`]: one consistent version of routes, origins and loaded
+//! workers. Requests take one snapshot and finish on it; a reload builds a
+//! whole new one and swaps it in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use plugin_runtime::{Runtime, ScriptError, WorkerCode, WorkerSpec};
+
+use crate::config::Config;
+use crate::origin::Origin;
+use crate::route::Router;
+
+/// One route, resolved: its worker (if any) and origin (if any).
+#[derive(Debug)]
+pub struct Route {
+    /// The pattern as configured.
+    pub pattern: String,
+    /// The worker that handles it; `None` for a plain proxy route.
+    pub worker: Option<Arc<WorkerCode>>,
+    /// Where the route's own host goes.
+    pub origin: Option<Arc<Origin>>,
+}
+
+/// Routes plus loaded workers.
+pub struct Deployment {
+    /// Routes in precedence order.
+    pub router: Router<Arc<Route>>,
+    /// Every configured worker by name.
+    pub workers: BTreeMap<String, Arc<WorkerCode>>,
+    /// When this deployment was built.
+    pub loaded_at: SystemTime,
+}
+
+/// Why a deployment could not be built from a valid config.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeploymentError {
+    /// A worker's script failed to load; the error names file:line:column.
+    #[error("worker \"{worker}\": {error}")]
+    Script {
+        /// The worker's name.
+        worker: String,
+        /// What is wrong with its script.
+        error: ScriptError,
+    },
+    /// An origin URL could not be used.
+    #[error("route \"{pattern}\": {reason}")]
+    Origin {
+        /// The route's pattern.
+        pattern: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Deployment {
+    /// Loads every worker (compiling and validating each in a scratch
+    /// isolate) and resolves the routes. V8 must be initialised.
+    pub fn build(config: &Config) -> Result<Deployment, DeploymentError> {
+        let mut workers = BTreeMap::new();
+        for w in &config.workers {
+            let mut env = w.vars.clone();
+            let mut secret_names = Vec::new();
+            for (name, secret) in &w.secrets {
+                env.insert(name.clone(), serde_json::Value::String(secret.expose().to_string()));
+                secret_names.push(name.clone());
+            }
+            let limits = w.effective_limits(&config.runtime);
+            let spec = WorkerSpec {
+                name: w.name.clone(),
+                main: w.main.clone(),
+                env,
+                secret_names,
+                compatibility_date: w.compatibility_date.clone(),
+                compatibility_flags: w.compatibility_flags.clone(),
+                memory_mb: limits.memory_mb as usize,
+                subrequests: limits.subrequests,
+            };
+            let code = Runtime::load_worker(spec)
+                .map_err(|error| DeploymentError::Script { worker: w.name.clone(), error })?;
+            workers.insert(w.name.clone(), code);
+        }
+        let mut routes = Vec::new();
+        for r in &config.routes {
+            let pattern = r.pattern.as_str().to_string();
+            let origin = match &r.origin {
+                Some(o) => Some(Arc::new(
+                    Origin::parse(o.as_str()).map_err(|reason| DeploymentError::Origin { pattern: pattern.clone(), reason })?,
+                )),
+                None => None,
+            };
+            // The config has checked that every route's worker exists.
+            let worker = r.worker.as_ref().and_then(|name| workers.get(name).cloned());
+            routes.push((r.pattern.clone(), Arc::new(Route { pattern, worker, origin })));
+        }
+        Ok(Deployment { router: Router::new(routes), workers, loaded_at: SystemTime::now() })
+    }
+
+    /// `loaded_at` as RFC 3339 (UTC, seconds).
+    pub fn loaded_at_rfc3339(&self) -> String {
+        let secs = self.loaded_at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        rfc3339(secs)
+    }
+}
+
+/// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,0 +1,297 @@
+//! The downstream side: Pingora's `ProxyHttp` phases. `request_filter` picks
+//! the route from one snapshot of the deployment; plain routes continue
+//! through Pingora's upstream phases to their origin, worker routes are
+//! served here: the request goes to the worker's isolate and the answer is
+//! written back, bodies streamed both ways.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{HeaderValue, header};
+use pingora::connectors::http::Connector;
+use pingora::prelude::*;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora_http::ResponseHeader;
+use plugin_runtime::{Body, BodyError, BodyWriter, DispatchError, RequestHead, Runtime, body_channel};
+
+use crate::deployment::{Deployment, Route};
+use crate::origin::{OriginFetcher, strip_hop_by_hop};
+
+/// What every request shares: the live deployment and the V8 runtime.
+pub struct AppState {
+    /// The deployment new requests use; swapped whole on reload.
+    pub deployment: ArcSwap<Deployment>,
+    /// The isolate threads.
+    pub runtime: Runtime,
+    /// Pingora's connector for subrequests (and its connection pool).
+    pub connector: Arc<Connector>,
+}
+
+/// The proxy service.
+pub struct Edge {
+    /// Shared state.
+    pub state: Arc<AppState>,
+}
+
+/// Per-request state across Pingora's phases.
+#[derive(Default)]
+pub struct RequestCtx {
+    /// The deployment this request started on; it finishes on it.
+    deployment: Option<Arc<Deployment>>,
+    /// The plain-proxy route, when the request goes through Pingora's upstream phases.
+    route: Option<Arc<Route>>,
+}
+
+/// The host a request is for (lower-case, without port) and its path.
+fn host_and_path(req: &pingora_http::RequestHeader) -> (String, String) {
+    let host = req
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri.authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    // Workers route patterns match the path with its query string.
+    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    (strip_port(host).to_ascii_lowercase(), path.to_string())
+}
+
+fn strip_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+/// Writes a short plain-text answer.
+async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<()> {
+    let mut resp = ResponseHeader::build(status, Some(3))?;
+    resp.insert_header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")?;
+    resp.insert_header(header::CONTENT_LENGTH, body.len().to_string())?;
+    let is_head = session.req_header().method == http::Method::HEAD;
+    session.write_response_header(Box::new(resp), is_head).await?;
+    if !is_head {
+        session.write_response_body(Some(Bytes::copy_from_slice(body.as_bytes())), true).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ProxyHttp for Edge {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx::default()
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        let deployment = self.state.deployment.load_full();
+        let (host, path) = host_and_path(session.req_header());
+        let Some(route) = deployment.router.find(&host, &path).cloned() else {
+            respond_text(session, 404, &format!("No route for host \"{host}\".\n")).await?;
+            return Ok(true);
+        };
+        ctx.deployment = Some(deployment);
+        match route.worker.clone() {
+            None => {
+                ctx.route = Some(route);
+                Ok(false)
+            }
+            Some(worker) => {
+                self.serve_worker(session, &route, &worker, host).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+        let Some(origin) = ctx.route.as_ref().and_then(|r| r.origin.clone()) else {
+            return Err(Error::explain(ErrorType::InternalError, "route has no origin"));
+        };
+        match origin.peer().await {
+            Ok(peer) => Ok(Box::new(peer)),
+            Err(e) => Err(Error::explain(ErrorType::ConnectNoRoute, e.to_string()).into_up()),
+        }
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut RequestCtx) -> FailToProxy {
+        let code = match (e.esource(), e.etype()) {
+            (_, ErrorType::HTTPStatus(code)) => *code,
+            (ErrorSource::Upstream, ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout) => 504,
+            (ErrorSource::Upstream, _) => 502,
+            (ErrorSource::Downstream, ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed) => 0,
+            (ErrorSource::Downstream, _) => 400,
+            _ => 500,
+        };
+        if code > 0 {
+            log::warn!("{} {}: {e}", session.req_header().method, session.req_header().uri);
+            let reason = match code {
+                502 => "Bad Gateway: the origin could not be reached.\n",
+                504 => "Gateway Timeout: the origin did not answer in time.\n",
+                400 => "Bad Request\n",
+                _ => "Internal Server Error\n",
+            };
+            let _ = respond_text(session, code, reason).await;
+        }
+        FailToProxy { error_code: code, can_reuse_downstream: false }
+    }
+}
+
+impl Edge {
+    /// Runs the worker for this request and writes its answer.
+    async fn serve_worker(
+        &self,
+        session: &mut Session,
+        route: &Arc<Route>,
+        worker: &Arc<plugin_runtime::WorkerCode>,
+        host: String,
+    ) -> Result<()> {
+        let req = session.req_header();
+        let is_head = req.method == http::Method::HEAD;
+        let authority = req
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| host.clone());
+        let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let url = format!("http://{authority}{path}");
+        let mut headers = req.headers.clone();
+        strip_hop_by_hop(&mut headers);
+        let content_length = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let chunked = req
+            .headers
+            .get(header::TRANSFER_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+        let has_body = content_length.is_some_and(|n| n > 0) || chunked;
+        let head = RequestHead { method: req.method.clone(), url, headers };
+
+        let (mut req_writer, body) = if has_body {
+            let (w, s) = body_channel(content_length);
+            (Some(w), Body::Stream(s))
+        } else {
+            (None, Body::Empty)
+        };
+        let fetcher = Arc::new(OriginFetcher {
+            route_host: host,
+            origin: route.origin.clone(),
+            connector: self.state.connector.clone(),
+            handle: tokio::runtime::Handle::current(),
+        });
+        let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher);
+        tokio::pin!(dispatch);
+
+        // Feed the request body to the script while it decides.
+        let answer = loop {
+            tokio::select! {
+                answer = &mut dispatch => break answer,
+                more = pump_request_chunk(session, req_writer.as_ref()), if req_writer.is_some() => {
+                    if !more { req_writer = None; }
+                }
+            }
+        };
+
+        let response = match answer {
+            Ok(r) => r,
+            Err(e) => {
+                let (status, text) = match &e {
+                    DispatchError::Exception(_) | DispatchError::Startup(_) => (500, "Internal Server Error: the worker threw an exception.\n"),
+                    DispatchError::Unavailable => (503, "Service Unavailable: the worker is not available.\n"),
+                    DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => {
+                        (504, "Gateway Timeout: the origin did not answer in time.\n")
+                    }
+                    DispatchError::Origin(_) => (502, "Bad Gateway: the origin could not be reached.\n"),
+                    _ => (500, "Internal Server Error\n"),
+                };
+                if let DispatchError::Startup(err) = &e {
+                    log::error!("worker {}: {err}", worker.name());
+                }
+                return respond_text(session, status, text).await;
+            }
+        };
+
+        let mut resp = ResponseHeader::build(response.head.status, Some(response.head.headers.len() + 2))?;
+        if !response.head.status_text.is_empty() {
+            resp.set_reason_phrase(Some(&response.head.status_text)).ok();
+        }
+        let mut headers = response.head.headers;
+        strip_hop_by_hop(&mut headers);
+        if !is_head {
+            headers.remove(header::CONTENT_LENGTH);
+        }
+        for (name, value) in headers.iter() {
+            resp.append_header(name.clone(), value.clone())?;
+        }
+        let mut body = response.body;
+        if is_head {
+            body = Body::Empty;
+        } else {
+            match body.known_length() {
+                Some(n) => {
+                    resp.insert_header(header::CONTENT_LENGTH, n.to_string())?;
+                }
+                None => {
+                    resp.insert_header(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"))?;
+                }
+            }
+        }
+        let no_body = matches!(body, Body::Empty) || matches!(&body, Body::Bytes(b) if b.is_empty());
+        session.write_response_header(Box::new(resp), no_body).await?;
+        match body {
+            Body::Empty => {}
+            Body::Bytes(b) => {
+                if !b.is_empty() {
+                    session.write_response_body(Some(b), true).await?;
+                }
+            }
+            Body::Stream(mut stream) => loop {
+                // The request body may still be flowing into the script
+                // (e.g. a worker that echoes it): keep pumping both ways.
+                tokio::select! {
+                    chunk = stream.next() => match chunk {
+                        Some(Ok(bytes)) => session.write_response_body(Some(bytes), false).await?,
+                        Some(Err(e)) => {
+                            log::warn!("worker {}: response body failed: {e}", worker.name());
+                            return Err(Error::explain(ErrorType::ReadError, e.to_string()).into_up());
+                        }
+                        None => {
+                            session.write_response_body(None, true).await?;
+                            break;
+                        }
+                    },
+                    more = pump_request_chunk(session, req_writer.as_ref()), if req_writer.is_some() => {
+                        if !more { req_writer = None; }
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Moves one chunk of the downstream request body into the script's body
+/// stream, waiting for room first (backpressure). False when done.
+async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) -> bool {
+    let Some(writer) = writer else { return false };
+    let Some(permit) = writer.reserve().await else {
+        return false; // the script dropped the body
+    };
+    match session.read_request_body().await {
+        Ok(Some(chunk)) => {
+            permit.send(Ok(chunk));
+            true
+        }
+        Ok(None) => false,
+        Err(e) => {
+            permit.send(Err(BodyError(format!("client request body: {e}"))));
+            false
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! isoproxy: a Pingora reverse proxy that runs Cloudflare Workers scripts
+//! in V8 isolates. See ARCHITECTURE.md for the life of a request.
+
+#![forbid(unsafe_code)]
+
+mod admin;
+mod config;
+mod deployment;
+mod edge;
+mod origin;
+mod route;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use clap::Parser;
+use pingora::connectors::http::Connector;
+use pingora::server::Server;
+use pingora::server::configuration::{Opt, ServerConf};
+use pingora::services::listening::Service;
+use plugin_runtime::{Runtime, RuntimeOptions};
+
+use crate::admin::Admin;
+use crate::deployment::Deployment;
+use crate::edge::{AppState, Edge};
+
+/// Command line (DESIGN.md §1).
+#[derive(Parser, Debug)]
+#[command(name = "isoproxy", version, about = "An edge proxy that runs Workers scripts in V8 isolates")]
+struct Cli {
+    /// The configuration file.
+    #[arg(short, long, default_value = "conf/isoproxy.toml")]
+    conf: PathBuf,
+    /// Check the configuration and compile every script, then exit (like `nginx -t`).
+    #[arg(short, long)]
+    test: bool,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("isoproxy: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = match config::load(&cli.conf) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    Runtime::init_v8();
+    let deployment = match Deployment::build(&config) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{}: {e}", cli.conf.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if cli.test {
+        println!(
+            "isoproxy: the configuration file {} syntax is ok: {} workers compiled, {} routes",
+            cli.conf.display(),
+            deployment.workers.len(),
+            config.routes.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (name, w) in &deployment.workers {
+        log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
+    }
+
+    let runtime = Runtime::start(RuntimeOptions { isolate_threads: config.runtime.isolate_threads })
+        .context("starting isolate threads")?;
+    let state = Arc::new(AppState {
+        deployment: ArcSwap::from_pointee(deployment),
+        runtime,
+        connector: Arc::new(Connector::new(None)),
+    });
+
+    let conf = ServerConf {
+        threads: config.server.threads,
+        grace_period_seconds: Some(config.server.grace_period_seconds),
+        graceful_shutdown_timeout_seconds: Some(config.server.graceful_shutdown_timeout_seconds),
+        ..ServerConf::default()
+    };
+    let opt = Opt { conf: None, ..Opt::default() };
+    let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
+    server.bootstrap();
+
+    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Edge { state: state.clone() });
+    for addr in &config.server.listen {
+        proxy.add_tcp(addr);
+    }
+    server.add_service(proxy);
+    if let Some(addr) = &config.server.admin {
+        let mut admin = Service::new("admin".to_string(), Admin { state: state.clone() });
+        admin.add_tcp(addr);
+        server.add_service(admin);
+    }
+    log::info!(
+        "isoproxy serving {} on {} (admin {})",
+        cli.conf.display(),
+        config.server.listen.join(", "),
+        config.server.admin.as_deref().unwrap_or("off")
+    );
+    server.run_forever();
+}

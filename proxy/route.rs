@@ -1,0 +1,858 @@
+//! Cloudflare Workers route patterns, and the router that picks the most
+//! specific one for a request.
+//!
+//! # Syntax
+//!
+//! A pattern is `[scheme://]host[/path]`, as written in `wrangler.toml`:
+//!
+//! - **scheme**: an optional `http://` or `https://`. It is accepted so that
+//!   patterns copied from Cloudflare keep working, and kept in the parsed
+//!   pattern ([`RoutePattern::scheme`]), but [`Router`] ignores it: a pattern
+//!   with a scheme matches both plain and TLS requests.
+//! - **host**, matched case-insensitively (patterns are lowercased):
+//!   - `example.com`: exactly that host;
+//!   - `*.example.com`: any subdomain of `example.com`, not `example.com` itself;
+//!   - `*example.com`: any host ending in `example.com`, so `example.com`,
+//!     `www.example.com` and also `myexample.com` (`*` matches any characters);
+//!   - `*`: any host;
+//!   - IPv4 literals and bracketed IPv6 literals (`[::1]`) are exact hosts.
+//!
+//!   Ports are not allowed; a request's `Host` has its `:port` stripped (and a
+//!   trailing `.` removed) before matching, so `[::1]:8080` matches `[::1]`.
+//!   Only ASCII hosts are accepted: write internationalised names in punycode.
+//! - **path**, matched case-sensitively: it starts with `/` and may end with a
+//!   single `*`, which matches any suffix (`/images*` matches `/images`,
+//!   `/images2` and `/images/cat.png`). Without `*` the path must match exactly.
+//!   A pattern without a path has the path `/`, as a URL does.
+//! - A `*` anywhere else, a port, a query string (`?`) or a fragment (`#`) is an
+//!   error.
+//!
+//! `*/*` matches every host and path.
+//!
+//! As on Cloudflare, matching considers the query string: pass
+//! [`Router::find`] the request target's path *and query* (`/a?b=c`), so an
+//! exact pattern `example.com/a` does not match `/a?b=c` while `example.com/a*`
+//! does.
+//!
+//! # Precedence
+//!
+//! When several patterns match a request, the most specific wins:
+//!
+//! 1. an exact host beats any wildcard host;
+//! 2. among wildcard hosts, the longer host pattern wins (`*.api.example.com`
+//!    beats `*.example.com`, which beats `*example.com`, which beats `*`);
+//! 3. then the longer path wins, counting the path without its `*`
+//!    (`/images/*` beats `/images*` beats `/*`);
+//! 4. then an exact path beats a prefix path of the same length (`/a` beats `/a*`);
+//! 5. remaining ties go to the pattern listed first.
+//!
+//! So host specificity outranks path specificity: for `a.example.com/a`,
+//! `a.example.com/*` beats `*.example.com/a`, as on Cloudflare.
+//! [`Router::new`] sorts the routes once by these rules, and [`Router::find`]
+//! returns the first match of a linear scan, without allocating.
+
+use std::cmp::Reverse;
+use std::fmt;
+use std::str::FromStr;
+
+/// The scheme a pattern was written with. Informational: the [`Router`]
+/// ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `http://`
+    Http,
+    /// `https://`
+    Https,
+}
+
+/// The host part of a route pattern. Text is stored lowercased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HostPattern {
+    /// `*`: any host.
+    Any,
+    /// `example.com`: exactly this host.
+    Exact(String),
+    /// `*.example.com`: any host strictly below this domain (holds
+    /// `example.com`).
+    Subdomains(String),
+    /// `*example.com`: any host ending in this text, the text itself included
+    /// (holds `example.com`).
+    Suffix(String),
+}
+
+impl HostPattern {
+    /// Length of the pattern as written, `*` included; the tie-breaker
+    /// between wildcard hosts.
+    fn pattern_len(&self) -> usize {
+        match self {
+            HostPattern::Any => 1,
+            HostPattern::Exact(h) => h.len(),
+            HostPattern::Subdomains(d) => d.len() + 2,
+            HostPattern::Suffix(s) => s.len() + 1,
+        }
+    }
+
+    /// Whether `host` (already stripped of its port, any case) matches.
+    fn matches(&self, host: &str) -> bool {
+        let host = host.as_bytes();
+        match self {
+            HostPattern::Any => true,
+            HostPattern::Exact(h) => host.eq_ignore_ascii_case(h.as_bytes()),
+            HostPattern::Suffix(s) => ends_with_ignore_case(host, s.as_bytes()),
+            HostPattern::Subdomains(d) => {
+                host.len() > d.len() + 1
+                    && ends_with_ignore_case(host, d.as_bytes())
+                    && host[host.len() - d.len() - 1] == b'.'
+            }
+        }
+    }
+}
+
+impl fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostPattern::Any => f.write_str("*"),
+            HostPattern::Exact(h) => f.write_str(h),
+            HostPattern::Subdomains(d) => write!(f, "*.{d}"),
+            HostPattern::Suffix(s) => write!(f, "*{s}"),
+        }
+    }
+}
+
+/// The path part of a route pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathPattern {
+    /// `/a/b`: exactly this path (and no query string).
+    Exact(String),
+    /// `/a/*`: any path starting with this text (holds `/a/`).
+    Prefix(String),
+}
+
+impl PathPattern {
+    /// The literal text, without the trailing `*`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PathPattern::Exact(p) | PathPattern::Prefix(p) => p,
+        }
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        match self {
+            PathPattern::Exact(p) => path == p,
+            PathPattern::Prefix(p) => path.starts_with(p.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for PathPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathPattern::Exact(p) => f.write_str(p),
+            PathPattern::Prefix(p) => write!(f, "{p}*"),
+        }
+    }
+}
+
+/// A parsed Workers route pattern such as `*.example.com/api/*`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoutePattern {
+    source: String,
+    scheme: Option<Scheme>,
+    host: HostPattern,
+    path: PathPattern,
+}
+
+/// Why a route pattern is invalid. Every variant but [`Empty`] carries the
+/// byte offset in the pattern text of the offending character
+/// ([`RoutePatternError::offset`]).
+///
+/// [`Empty`]: RoutePatternError::Empty
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RoutePatternError {
+    /// The pattern is the empty string.
+    #[error("route pattern is empty")]
+    Empty,
+    /// A scheme other than `http://` or `https://`.
+    #[error(
+        "unsupported scheme `{scheme}://`; a route pattern may start with http:// or https:// only"
+    )]
+    UnsupportedScheme {
+        /// The scheme as written.
+        scheme: String,
+        /// Byte offset of the scheme.
+        offset: usize,
+    },
+    /// Nothing between the scheme (or start) and the path.
+    #[error("route pattern has no host; use `*` to match any host")]
+    MissingHost {
+        /// Byte offset where the host should be.
+        offset: usize,
+    },
+    /// A `*` in the host other than as its first character.
+    #[error("`*` in the host may only come first, as in `*.example.com`, `*example.com` or `*`")]
+    HostWildcard {
+        /// Byte offset of the `*`.
+        offset: usize,
+    },
+    /// A `:port` after the host.
+    #[error("ports are not allowed in route patterns; requests match whatever port they arrive on")]
+    Port {
+        /// Byte offset of the `:`.
+        offset: usize,
+    },
+    /// A character that cannot appear in a host name.
+    #[error(
+        "invalid character {ch:?} in the host (hosts are ASCII letters, digits, `-`, `_` and `.`; write IDNs in punycode)"
+    )]
+    HostChar {
+        /// The character.
+        ch: char,
+        /// Byte offset of the character.
+        offset: usize,
+    },
+    /// An empty label (`a..b`, a leading or trailing `.`), or an unclosed or
+    /// malformed `[IPv6]` literal.
+    #[error("malformed host")]
+    BadHost {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
+    /// A `*` in the path other than as its last character.
+    #[error("`*` in the path may only come last, as in `/images/*`")]
+    PathWildcard {
+        /// Byte offset of the `*`.
+        offset: usize,
+    },
+    /// A `?`: route patterns cannot match on the query string.
+    #[error(
+        "query strings are not allowed in route patterns; end the path with `*` to match any query"
+    )]
+    Query {
+        /// Byte offset of the `?`.
+        offset: usize,
+    },
+    /// A `#`: fragments are never sent to servers.
+    #[error("fragments (`#`) are not allowed in route patterns")]
+    Fragment {
+        /// Byte offset of the `#`.
+        offset: usize,
+    },
+    /// A space, control or non-ASCII character in the path (write it
+    /// percent-encoded, as it appears in requests).
+    #[error("invalid character {ch:?} in the path; percent-encode it as requests do")]
+    PathChar {
+        /// The character.
+        ch: char,
+        /// Byte offset of the character.
+        offset: usize,
+    },
+}
+
+impl RoutePatternError {
+    /// Byte offset in the pattern text where the problem is (0 for
+    /// [`RoutePatternError::Empty`]).
+    pub fn offset(&self) -> usize {
+        match self {
+            RoutePatternError::Empty => 0,
+            RoutePatternError::UnsupportedScheme { offset, .. }
+            | RoutePatternError::MissingHost { offset }
+            | RoutePatternError::HostWildcard { offset }
+            | RoutePatternError::Port { offset }
+            | RoutePatternError::HostChar { offset, .. }
+            | RoutePatternError::BadHost { offset }
+            | RoutePatternError::PathWildcard { offset }
+            | RoutePatternError::Query { offset }
+            | RoutePatternError::Fragment { offset }
+            | RoutePatternError::PathChar { offset, .. } => *offset,
+        }
+    }
+}
+
+impl RoutePattern {
+    /// Parses a pattern such as `example.com/*`, `*.example.com/api/*` or `*/*`.
+    pub fn parse(s: &str) -> Result<RoutePattern, RoutePatternError> {
+        if s.is_empty() {
+            return Err(RoutePatternError::Empty);
+        }
+        let (scheme, host_start) = parse_scheme(s)?;
+        let rest = &s[host_start..];
+        // The host ends at the first `/`, but a `/` inside `[...]` cannot occur
+        // in a valid literal, so the plain search is fine.
+        let host_end = rest.find('/').map_or(s.len(), |i| host_start + i);
+        let host = parse_host(&s[host_start..host_end], host_start)?;
+        let path = parse_path(&s[host_end..], host_end)?;
+        Ok(RoutePattern {
+            source: s.to_owned(),
+            scheme,
+            host,
+            path,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The scheme the pattern was written with, if any (ignored by matching).
+    pub fn scheme(&self) -> Option<Scheme> {
+        self.scheme
+    }
+
+    /// The host part.
+    pub fn host(&self) -> &HostPattern {
+        &self.host
+    }
+
+    /// The path part.
+    pub fn path(&self) -> &PathPattern {
+        &self.path
+    }
+
+    /// Whether two patterns match exactly the same requests (same host and
+    /// path; the scheme is ignored, as in matching).
+    pub fn same_requests(&self, other: &RoutePattern) -> bool {
+        self.host == other.host && self.path == other.path
+    }
+
+    /// Whether this pattern matches a request for `host` (a `Host` header
+    /// value, with or without `:port`, any case) and `path` (the path and
+    /// query of the request target; empty means `/`).
+    pub fn matches(&self, host: &str, path: &str) -> bool {
+        self.matches_normalized(normalize_host(host), normalize_path(path))
+    }
+
+    fn matches_normalized(&self, host: &str, path: &str) -> bool {
+        self.host.matches(host) && self.path.matches(path)
+    }
+
+    /// Sort key implementing the precedence rules of the module docs;
+    /// smaller sorts first.
+    fn precedence(&self) -> (bool, Reverse<usize>, Reverse<usize>, bool) {
+        (
+            !matches!(self.host, HostPattern::Exact(_)),
+            Reverse(self.host.pattern_len()),
+            Reverse(self.path.as_str().len()),
+            matches!(self.path, PathPattern::Prefix(_)),
+        )
+    }
+}
+
+impl FromStr for RoutePattern {
+    type Err = RoutePatternError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RoutePattern::parse(s)
+    }
+}
+
+impl fmt::Display for RoutePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+/// Returns the scheme, if any, and the byte offset where the host starts.
+fn parse_scheme(s: &str) -> Result<(Option<Scheme>, usize), RoutePatternError> {
+    let Some(i) = s.find("://") else {
+        return Ok((None, 0));
+    };
+    let scheme = &s[..i];
+    if scheme.contains('/') {
+        // `://` inside the path, e.g. `example.com/r/http://x`.
+        return Ok((None, 0));
+    }
+    let scheme = if scheme.eq_ignore_ascii_case("http") {
+        Scheme::Http
+    } else if scheme.eq_ignore_ascii_case("https") {
+        Scheme::Https
+    } else {
+        return Err(RoutePatternError::UnsupportedScheme {
+            scheme: scheme.to_owned(),
+            offset: 0,
+        });
+    };
+    Ok((Some(scheme), i + 3))
+}
+
+/// Parses the host part; `base` is its byte offset in the whole pattern.
+fn parse_host(host: &str, base: usize) -> Result<HostPattern, RoutePatternError> {
+    if host.is_empty() {
+        return Err(RoutePatternError::MissingHost { offset: base });
+    }
+    if host == "*" {
+        return Ok(HostPattern::Any);
+    }
+    if host.starts_with('[') {
+        return parse_ipv6_literal(host, base).map(HostPattern::Exact);
+    }
+    if let Some(domain) = host.strip_prefix("*.") {
+        check_host_chars(domain, base + 2, false)?;
+        return Ok(HostPattern::Subdomains(domain.to_ascii_lowercase()));
+    }
+    if let Some(suffix) = host.strip_prefix('*') {
+        // `*example.com`, `*-cdn.example.com`: a suffix may begin mid-label.
+        check_host_chars(suffix, base + 1, true)?;
+        return Ok(HostPattern::Suffix(suffix.to_ascii_lowercase()));
+    }
+    check_host_chars(host, base, false)?;
+    Ok(HostPattern::Exact(host.to_ascii_lowercase()))
+}
+
+/// Checks a host name (or, with `partial_first_label`, the tail of one):
+/// allowed characters, no port, no inner wildcard, no empty label.
+fn check_host_chars(
+    host: &str,
+    base: usize,
+    partial_first_label: bool,
+) -> Result<(), RoutePatternError> {
+    for (i, ch) in host.char_indices() {
+        let offset = base + i;
+        match ch {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' | '.' => {}
+            '*' => return Err(RoutePatternError::HostWildcard { offset }),
+            ':' => return Err(RoutePatternError::Port { offset }),
+            '?' => return Err(RoutePatternError::Query { offset }),
+            '#' => return Err(RoutePatternError::Fragment { offset }),
+            _ => return Err(RoutePatternError::HostChar { ch, offset }),
+        }
+    }
+    if host.is_empty() {
+        return Err(RoutePatternError::BadHost { offset: base });
+    }
+    // Empty labels: `a..b`, a leading `.` (unless the text is the tail of a
+    // label after `*`, where `*.x` was already handled) or a trailing `.`.
+    let bytes = host.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'.' {
+            continue;
+        }
+        let leading = i == 0 && !partial_first_label;
+        let trailing = i + 1 == bytes.len();
+        let double = i > 0 && bytes[i - 1] == b'.';
+        if leading || trailing || double {
+            return Err(RoutePatternError::BadHost { offset: base + i });
+        }
+    }
+    Ok(())
+}
+
+/// Parses `[v6 address]`, returning it lowercased with its brackets.
+fn parse_ipv6_literal(host: &str, base: usize) -> Result<String, RoutePatternError> {
+    let Some(close) = host.find(']') else {
+        return Err(RoutePatternError::BadHost {
+            offset: base + host.len(),
+        });
+    };
+    let after = close + 1;
+    if after < host.len() {
+        let offset = base + after;
+        return Err(if host[after..].starts_with(':') {
+            RoutePatternError::Port { offset }
+        } else {
+            RoutePatternError::BadHost { offset }
+        });
+    }
+    let inner = &host[1..close];
+    if let Some(i) = inner.find('*') {
+        return Err(RoutePatternError::HostWildcard {
+            offset: base + 1 + i,
+        });
+    }
+    if inner.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(RoutePatternError::BadHost { offset: base + 1 });
+    }
+    Ok(host.to_ascii_lowercase())
+}
+
+/// Parses the path part (`""` or starting with `/`); `base` is its byte
+/// offset in the whole pattern.
+fn parse_path(path: &str, base: usize) -> Result<PathPattern, RoutePatternError> {
+    if path.is_empty() {
+        return Ok(PathPattern::Exact("/".to_owned()));
+    }
+    for (i, ch) in path.char_indices() {
+        let offset = base + i;
+        match ch {
+            '?' => return Err(RoutePatternError::Query { offset }),
+            '#' => return Err(RoutePatternError::Fragment { offset }),
+            '*' if i + 1 != path.len() => return Err(RoutePatternError::PathWildcard { offset }),
+            c if c.is_ascii_graphic() => {}
+            _ => return Err(RoutePatternError::PathChar { ch, offset }),
+        }
+    }
+    Ok(match path.strip_suffix('*') {
+        Some(prefix) => PathPattern::Prefix(prefix.to_owned()),
+        None => PathPattern::Exact(path.to_owned()),
+    })
+}
+
+/// Strips `:port` and a trailing `.` from a `Host` header value.
+fn normalize_host(host: &str) -> &str {
+    let host = if host.starts_with('[') {
+        // `[::1]:8080` -> `[::1]`
+        match host.find(']') {
+            Some(close) => &host[..=close],
+            None => host,
+        }
+    } else {
+        match host.rfind(':') {
+            // Exactly one colon: `name:port`. More than one is a bare IPv6
+            // address (not valid in `Host`, kept as is).
+            Some(i) if !host[..i].contains(':') => &host[..i],
+            _ => host,
+        }
+    };
+    host.strip_suffix('.').unwrap_or(host)
+}
+
+fn normalize_path(path: &str) -> &str {
+    if path.is_empty() { "/" } else { path }
+}
+
+fn ends_with_ignore_case(haystack: &[u8], suffix: &[u8]) -> bool {
+    haystack.len() >= suffix.len()
+        && haystack[haystack.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// Routes ordered by precedence; [`Router::find`] picks the most specific
+/// route matching a request (see the module docs for the rules).
+#[derive(Debug, Clone)]
+pub struct Router<T> {
+    routes: Vec<(RoutePattern, T)>,
+}
+
+impl<T> Router<T> {
+    /// Builds a router. `routes` is in configuration order, which breaks
+    /// ties between equally specific patterns.
+    pub fn new(mut routes: Vec<(RoutePattern, T)>) -> Router<T> {
+        // Stable sort: equal keys keep configuration order.
+        routes.sort_by_cached_key(|(pattern, _)| pattern.precedence());
+        Router { routes }
+    }
+
+    /// The value of the most specific route matching `host` (the `Host`
+    /// header, with or without `:port`, any case) and `path` (the request
+    /// target's path and query; empty means `/`).
+    pub fn find(&self, host: &str, path: &str) -> Option<&T> {
+        self.find_route(host, path).map(|(_, value)| value)
+    }
+
+    /// Like [`Router::find`], also returning the pattern that matched.
+    pub fn find_route(&self, host: &str, path: &str) -> Option<(&RoutePattern, &T)> {
+        let host = normalize_host(host);
+        let path = normalize_path(path);
+        self.routes
+            .iter()
+            .find(|(pattern, _)| pattern.matches_normalized(host, path))
+            .map(|(pattern, value)| (pattern, value))
+    }
+
+    /// The routes in precedence order (most specific first).
+    pub fn iter(&self) -> impl Iterator<Item = (&RoutePattern, &T)> {
+        self.routes.iter().map(|(pattern, value)| (pattern, value))
+    }
+
+    /// Number of routes.
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Whether there are no routes (every request is unrouted).
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+}
+
+impl<T> Default for Router<T> {
+    fn default() -> Self {
+        Router { routes: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> RoutePattern {
+        RoutePattern::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn err(s: &str) -> RoutePatternError {
+        RoutePattern::parse(s).expect_err(s)
+    }
+
+    fn router(patterns: &[&str]) -> Router<String> {
+        Router::new(patterns.iter().map(|s| (p(s), (*s).to_owned())).collect())
+    }
+
+    #[test]
+    fn parses_hosts_and_paths() {
+        let r = p("example.com/*");
+        assert_eq!(r.host(), &HostPattern::Exact("example.com".into()));
+        assert_eq!(r.path(), &PathPattern::Prefix("/".into()));
+        assert_eq!(r.scheme(), None);
+
+        let r = p("*.Example.COM/api/*");
+        assert_eq!(r.host(), &HostPattern::Subdomains("example.com".into()));
+        assert_eq!(r.path(), &PathPattern::Prefix("/api/".into()));
+        assert_eq!(r.as_str(), "*.Example.COM/api/*");
+        assert_eq!(r.to_string(), "*.Example.COM/api/*");
+
+        let r = p("*example.com/a");
+        assert_eq!(r.host(), &HostPattern::Suffix("example.com".into()));
+        assert_eq!(r.path(), &PathPattern::Exact("/a".into()));
+
+        let r = p("*/*");
+        assert_eq!(r.host(), &HostPattern::Any);
+        assert_eq!(r.path(), &PathPattern::Prefix("/".into()));
+
+        // No path means `/`, exactly.
+        assert_eq!(p("example.com").path(), &PathPattern::Exact("/".into()));
+        assert_eq!(p("*").host(), &HostPattern::Any);
+
+        let r = p("HTTPS://example.com/x*");
+        assert_eq!(r.scheme(), Some(Scheme::Https));
+        assert_eq!(r.path(), &PathPattern::Prefix("/x".into()));
+        assert_eq!(p("http://example.com").scheme(), Some(Scheme::Http));
+
+        assert_eq!(
+            p("127.0.0.1/*").host(),
+            &HostPattern::Exact("127.0.0.1".into())
+        );
+        assert_eq!(p("[::1]/*").host(), &HostPattern::Exact("[::1]".into()));
+        assert_eq!(
+            p("[FE80::1]").host(),
+            &HostPattern::Exact("[fe80::1]".into())
+        );
+        assert_eq!(
+            p("*-cdn.example.com/").host(),
+            &HostPattern::Suffix("-cdn.example.com".into())
+        );
+        // `://` inside the path is not a scheme.
+        assert_eq!(
+            p("a.com/r/http://b").path(),
+            &PathPattern::Exact("/r/http://b".into())
+        );
+        assert_eq!("a.com/".parse::<RoutePattern>().unwrap(), p("a.com/"));
+        assert!(p("http://a.com/x").same_requests(&p("A.com/x")));
+        assert!(!p("a.com/x").same_requests(&p("a.com/x*")));
+    }
+
+    #[test]
+    fn rejects_bad_patterns_with_offsets() {
+        use RoutePatternError as E;
+        assert_eq!(err(""), E::Empty);
+        assert_eq!(
+            err("ftp://example.com/*"),
+            E::UnsupportedScheme {
+                scheme: "ftp".into(),
+                offset: 0
+            }
+        );
+        assert_eq!(err("/foo"), E::MissingHost { offset: 0 });
+        assert_eq!(err("https:///foo"), E::MissingHost { offset: 8 });
+        assert_eq!(err("ex*ample.com/"), E::HostWildcard { offset: 2 });
+        assert_eq!(err("*.*.example.com/"), E::HostWildcard { offset: 2 });
+        assert_eq!(err("example.*/"), E::HostWildcard { offset: 8 });
+        assert_eq!(err("example.com*"), E::HostWildcard { offset: 11 });
+        assert_eq!(err("example.com:8080/*"), E::Port { offset: 11 });
+        assert_eq!(err("[::1]:8080/*"), E::Port { offset: 5 });
+        assert_eq!(err("[::1/*"), E::BadHost { offset: 4 });
+        assert_eq!(err("[nope]/*"), E::BadHost { offset: 1 });
+        assert_eq!(err("user@example.com/"), E::HostChar { ch: '@', offset: 4 });
+        assert_eq!(
+            err("bücher.de/"),
+            E::HostChar {
+                ch: 'ü', offset: 1
+            }
+        );
+        assert_eq!(err(" example.com/"), E::HostChar { ch: ' ', offset: 0 });
+        assert_eq!(err("a..b/"), E::BadHost { offset: 2 });
+        assert_eq!(err(".a.b/"), E::BadHost { offset: 0 });
+        assert_eq!(err("a.b./"), E::BadHost { offset: 3 });
+        assert_eq!(err("*./"), E::BadHost { offset: 2 });
+        assert_eq!(err("example.com/*.jpg"), E::PathWildcard { offset: 12 });
+        assert_eq!(err("example.com/**"), E::PathWildcard { offset: 12 });
+        assert_eq!(err("example.com/?foo=*"), E::Query { offset: 12 });
+        assert_eq!(err("example.com?x"), E::Query { offset: 11 });
+        assert_eq!(err("example.com/#x"), E::Fragment { offset: 12 });
+        assert_eq!(
+            err("example.com/a b"),
+            E::PathChar {
+                ch: ' ',
+                offset: 13
+            }
+        );
+        assert_eq!(
+            err("example.com/é"),
+            E::PathChar {
+                ch: 'é',
+                offset: 12
+            }
+        );
+        for s in ["ex*ample.com/", "example.com/?x", "", "/x"] {
+            assert!(!err(s).to_string().is_empty());
+            assert!(!err(s).to_string().contains('\n'));
+        }
+        assert_eq!(err("example.com/*.jpg").offset(), 12);
+    }
+
+    #[test]
+    fn host_matching() {
+        let exact = p("example.com/*");
+        assert!(exact.matches("example.com", "/"));
+        assert!(exact.matches("EXAMPLE.com", "/x"));
+        assert!(exact.matches("example.com:8080", "/x"));
+        assert!(exact.matches("example.com.", "/x"));
+        assert!(!exact.matches("www.example.com", "/"));
+        assert!(!exact.matches("example.org", "/"));
+
+        let sub = p("*.example.com/*");
+        assert!(sub.matches("www.example.com", "/"));
+        assert!(sub.matches("a.b.Example.Com:443", "/"));
+        assert!(!sub.matches("example.com", "/"));
+        assert!(!sub.matches(".example.com", "/"));
+        assert!(!sub.matches("wwwexample.com", "/"));
+
+        let suffix = p("*example.com/*");
+        assert!(suffix.matches("example.com", "/"));
+        assert!(suffix.matches("www.example.com", "/"));
+        assert!(suffix.matches("myexample.com", "/"));
+        assert!(!suffix.matches("example.org", "/"));
+
+        let any = p("*/*");
+        assert!(any.matches("anything.test", "/any/path?q=1"));
+        assert!(any.matches("", ""));
+
+        let v6 = p("[::1]/*");
+        assert!(v6.matches("[::1]:8080", "/"));
+        assert!(v6.matches("[::1]", "/"));
+        assert!(!v6.matches("[::2]:8080", "/"));
+        let v4 = p("127.0.0.1/*");
+        assert!(v4.matches("127.0.0.1:8080", "/"));
+    }
+
+    #[test]
+    fn path_matching() {
+        let exact = p("example.com/a");
+        assert!(exact.matches("example.com", "/a"));
+        assert!(!exact.matches("example.com", "/a/"));
+        assert!(!exact.matches("example.com", "/A"));
+        // As on Cloudflare, the query string counts: exact paths don't match it.
+        assert!(!exact.matches("example.com", "/a?x=1"));
+        assert!(p("example.com/a*").matches("example.com", "/a?x=1"));
+
+        let root = p("example.com");
+        assert!(root.matches("example.com", "/"));
+        assert!(root.matches("example.com", ""));
+        assert!(!root.matches("example.com", "/x"));
+
+        let prefix = p("example.com/images*");
+        for path in ["/images", "/images2", "/images/cat.png"] {
+            assert!(prefix.matches("example.com", path), "{path}");
+        }
+        assert!(!prefix.matches("example.com", "/image"));
+    }
+
+    #[test]
+    fn precedence() {
+        let r = router(&[
+            "*/*",
+            "example.com/*",
+            "*.example.com/api/*",
+            "*example.com/*",
+        ]);
+        assert_eq!(r.find("example.com", "/api/x").unwrap(), "example.com/*");
+        assert_eq!(
+            r.find("www.example.com", "/api/x").unwrap(),
+            "*.example.com/api/*"
+        );
+        assert_eq!(
+            r.find("www.example.com", "/other").unwrap(),
+            "*example.com/*"
+        );
+        assert_eq!(r.find("other.test", "/").unwrap(), "*/*");
+
+        // Exact host beats a wildcard host with a longer path (Cloudflare's
+        // documented `*.example.com/a` vs `a.example.com/*`).
+        let r = router(&["*.example.com/a", "a.example.com/*"]);
+        assert_eq!(r.find("a.example.com", "/a").unwrap(), "a.example.com/*");
+
+        // Longer wildcard host wins.
+        let r = router(&[
+            "*example.com/*",
+            "*.example.com/*",
+            "*.api.example.com/*",
+            "*/*",
+        ]);
+        assert_eq!(
+            r.find("x.api.example.com", "/").unwrap(),
+            "*.api.example.com/*"
+        );
+        assert_eq!(r.find("x.example.com", "/").unwrap(), "*.example.com/*");
+        assert_eq!(r.find("example.com", "/").unwrap(), "*example.com/*");
+
+        // Longer path wins; exact beats prefix of the same length.
+        let r = router(&[
+            "example.com/*",
+            "example.com/hello/*",
+            "example.com/hello/world",
+            "example.com/hello/world*",
+        ]);
+        assert_eq!(
+            r.find("example.com", "/hello/world").unwrap(),
+            "example.com/hello/world"
+        );
+        assert_eq!(
+            r.find("example.com", "/hello/world2").unwrap(),
+            "example.com/hello/world*"
+        );
+        assert_eq!(
+            r.find("example.com", "/hello/there").unwrap(),
+            "example.com/hello/*"
+        );
+        assert_eq!(r.find("example.com", "/bye").unwrap(), "example.com/*");
+
+        let r = router(&["example.com/images*", "example.com/images/*"]);
+        assert_eq!(
+            r.find("example.com", "/images/x").unwrap(),
+            "example.com/images/*"
+        );
+        assert_eq!(
+            r.find("example.com", "/images").unwrap(),
+            "example.com/images*"
+        );
+
+        // Ties keep configuration order; the scheme is ignored.
+        let r = Router::new(vec![
+            (p("https://example.com/*"), 1),
+            (p("example.com/*"), 2),
+        ]);
+        assert_eq!(r.find("example.com", "/"), Some(&1));
+        let r = Router::new(vec![
+            (p("example.com/*"), 2),
+            (p("https://example.com/*"), 1),
+        ]);
+        assert_eq!(r.find("example.com", "/"), Some(&2));
+    }
+
+    #[test]
+    fn router_misc() {
+        let r = router(&["example.com/*"]);
+        assert_eq!(r.find("Example.COM:8080", "/x").unwrap(), "example.com/*");
+        assert!(r.find("other.test", "/").is_none());
+        let (pattern, _) = r.find_route("example.com", "/").unwrap();
+        assert_eq!(pattern.as_str(), "example.com/*");
+        assert_eq!(r.len(), 1);
+        assert!(!r.is_empty());
+        assert!(Router::<()>::default().find("a", "/").is_none());
+
+        let r = router(&["*/*", "[::1]/*"]);
+        assert_eq!(r.find("[::1]:8080", "/").unwrap(), "[::1]/*");
+        assert_eq!(r.find("[::2]:8080", "/").unwrap(), "*/*");
+        let order: Vec<&str> = r.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(order, ["[::1]/*", "*/*"]);
+    }
+}
