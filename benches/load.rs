@@ -61,7 +61,10 @@ struct Options {
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
-        Ok(v) => v.trim().parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
         Err(_) => default,
     }
 }
@@ -75,7 +78,11 @@ impl Options {
             connections: env_or("LOAD_CONNECTIONS", 32usize).max(1),
             max_requests: env_or("LOAD_MAX_REQUESTS", 2_000_000u64).max(1),
             isolate_threads: env_or("LOAD_ISOLATE_THREADS", 1usize).max(1),
-            routes: routes.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            routes: routes
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
         }
     }
 }
@@ -89,9 +96,24 @@ struct Target {
 }
 
 const TARGETS: [Target; 3] = [
-    Target { name: "plain", host: "plain.bench", body: ORIGIN_BODY, header: None },
-    Target { name: "hello", host: "hello.bench", body: HELLO_BODY, header: None },
-    Target { name: "rewrite", host: "rewrite.bench", body: ORIGIN_BODY, header: Some(("x-served-by", "isoproxy")) },
+    Target {
+        name: "plain",
+        host: "plain.bench",
+        body: ORIGIN_BODY,
+        header: None,
+    },
+    Target {
+        name: "hello",
+        host: "hello.bench",
+        body: HELLO_BODY,
+        header: None,
+    },
+    Target {
+        name: "rewrite",
+        host: "rewrite.bench",
+        body: ORIGIN_BODY,
+        header: Some(("x-served-by", "isoproxy")),
+    },
 ];
 
 /// A minimal origin answering every request with `ORIGIN_BODY` (with
@@ -106,22 +128,27 @@ async fn start_origin() -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             ORIGIN_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let svc = hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
-                    // Drain whatever body the request has (none for GET).
-                    let _ = req.into_body().collect().await;
-                    Ok::<_, Infallible>(
-                        Response::builder()
-                            .header("content-type", "text/plain")
-                            .body(Full::new(Bytes::from_static(ORIGIN_BODY)))
-                            .unwrap(),
-                    )
-                });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
+                let svc =
+                    hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+                        // Drain whatever body the request has (none for GET).
+                        let _ = req.into_body().collect().await;
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .header("content-type", "text/plain")
+                                .body(Full::new(Bytes::from_static(ORIGIN_BODY)))
+                                .unwrap(),
+                        )
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, svc)
+                    .await;
             });
         }
     });
@@ -148,11 +175,16 @@ impl ConnStats {
 }
 
 async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+    let stream = TcpStream::connect(addr)
         .await
-        .map_err(|e| format!("handshake: {e}"))?;
+        .map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| format!("nodelay: {e}"))?;
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -160,25 +192,49 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, String> 
 }
 
 /// One request on `sender`: Ok(()) if the answer is the expected one.
-async fn one_request(sender: &mut SendRequest<Empty<Bytes>>, target: &Target) -> Result<(), (String, bool)> {
+async fn one_request(
+    sender: &mut SendRequest<Empty<Bytes>>,
+    target: &Target,
+) -> Result<(), (String, bool)> {
     // The bool says whether the connection is unusable afterwards.
-    sender.ready().await.map_err(|e| (format!("connection not ready: {e}"), true))?;
-    let req =
-        Request::builder().method("GET").uri("/bench").header("host", target.host).body(Empty::<Bytes>::new()).unwrap();
-    let resp = sender.send_request(req).await.map_err(|e| (format!("send: {e}"), true))?;
+    sender
+        .ready()
+        .await
+        .map_err(|e| (format!("connection not ready: {e}"), true))?;
+    let req = Request::builder()
+        .method("GET")
+        .uri("/bench")
+        .header("host", target.host)
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| (format!("send: {e}"), true))?;
     let status = resp.status();
     let header_ok = match target.header {
-        Some((k, v)) => resp.headers().get(k).is_some_and(|h| h.as_bytes() == v.as_bytes()),
+        Some((k, v)) => resp
+            .headers()
+            .get(k)
+            .is_some_and(|h| h.as_bytes() == v.as_bytes()),
         None => true,
     };
-    let body = resp.into_body().collect().await.map_err(|e| (format!("body: {e}"), true))?.to_bytes();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| (format!("body: {e}"), true))?
+        .to_bytes();
     if status != 200 {
         let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         return Err((format!("status {status}: {text:?}"), false));
     }
     if body.as_ref() != target.body {
         let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        return Err((format!("unexpected body ({} bytes): {text:?}", body.len()), false));
+        return Err((
+            format!("unexpected body ({} bytes): {text:?}", body.len()),
+            false,
+        ));
     }
     if !header_ok {
         let (k, v) = target.header.unwrap();
@@ -198,7 +254,10 @@ async fn drive(
     counted: Arc<AtomicU64>,
     max_requests: u64,
 ) -> ConnStats {
-    let mut stats = ConnStats { latencies_us: Vec::with_capacity(16 * 1024), ..Default::default() };
+    let mut stats = ConnStats {
+        latencies_us: Vec::with_capacity(16 * 1024),
+        ..Default::default()
+    };
     let mut sender: Option<SendRequest<Empty<Bytes>>> = None;
     let mut opened = 0u64;
     loop {
@@ -220,12 +279,18 @@ async fn drive(
             }
         }
         let started = Instant::now();
-        let result = tokio::time::timeout(REQUEST_TIMEOUT, one_request(sender.as_mut().unwrap(), target)).await;
+        let result = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            one_request(sender.as_mut().unwrap(), target),
+        )
+        .await;
         let done = Instant::now();
         match result {
             Ok(Ok(())) => {
                 if done >= measure_from && done <= end {
-                    stats.latencies_us.push((done - started).as_micros().min(u32::MAX as u128) as u32);
+                    stats
+                        .latencies_us
+                        .push((done - started).as_micros().min(u32::MAX as u128) as u32);
                     counted.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -260,12 +325,25 @@ struct RouteResult {
 
 impl RouteResult {
     fn rps(&self) -> f64 {
-        if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 }
+        if self.seconds > 0.0 {
+            self.requests as f64 / self.seconds
+        } else {
+            0.0
+        }
     }
     /// The proxy's CPU time per counted request, in microseconds.
     fn cpu_us_per_request(&self) -> Option<f64> {
         let cpu = self.proxy_cpu?;
         (self.requests > 0).then(|| cpu * self.seconds / self.requests as f64 * 1e6)
+    }
+}
+
+/// A latency for the table ("-" when there was none).
+fn ms(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "-".into()
     }
 }
 
@@ -302,7 +380,10 @@ fn clock_ticks_per_second() -> f64 {
 /// Whether the proxy process is still running (not gone, not a zombie).
 fn proxy_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rfind(')').and_then(|i| stat.get(i + 2..i + 3)).is_some_and(|state| state != "Z"),
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat.get(i + 2..i + 3))
+            .is_some_and(|state| state != "Z"),
         Err(_) => false,
     }
 }
@@ -326,7 +407,16 @@ async fn run_route(proxy: &Proxy, target: &'static Target, opts: &Options) -> Ro
     });
 
     let tasks: Vec<_> = (0..opts.connections)
-        .map(|_| tokio::spawn(drive(addr, target, measure_from, end, counted.clone(), opts.max_requests)))
+        .map(|_| {
+            tokio::spawn(drive(
+                addr,
+                target,
+                measure_from,
+                end,
+                counted.clone(),
+                opts.max_requests,
+            ))
+        })
         .collect();
     let mut latencies = Vec::new();
     let (mut errors, mut reconnects, mut first_error) = (0, 0, None);
@@ -341,7 +431,9 @@ async fn run_route(proxy: &Proxy, target: &'static Target, opts: &Options) -> Ro
     }
     // The window is cut short if the request cap was reached first.
     let finished = Instant::now().min(end);
-    let seconds = finished.saturating_duration_since(measure_from).as_secs_f64();
+    let seconds = finished
+        .saturating_duration_since(measure_from)
+        .as_secs_f64();
     let proxy_cpu = if finished < end {
         cpu_task.abort();
         None
@@ -404,7 +496,10 @@ fn main() {
             std::process::exit(2);
         }
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let ok = rt.block_on(bench(&opts));
     // Dropping the runtime (and the proxy inside `bench`) has happened by now.
     if !ok {
@@ -416,14 +511,19 @@ async fn bench(opts: &Options) -> bool {
     let origin = start_origin().await;
     let proxy = Proxy::builder()
         .isolate_threads(opts.isolate_threads)
-        .env("RUST_LOG", &std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .env(
+            "RUST_LOG",
+            &std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .script("hello.js", HELLO_JS)
         .script("rewrite.js", REWRITE_JS)
         .config(&config(origin))
         .start()
         .await;
 
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     println!(
         "isoproxy load: {} connections (HTTP/1.1 keep-alive), {} s per route after {} s warm-up, cap {} requests/route",
         opts.connections, opts.seconds, opts.warmup_seconds, opts.max_requests
@@ -439,17 +539,26 @@ async fn bench(opts: &Options) -> bool {
     );
 
     let mut results = Vec::new();
-    for target in TARGETS.iter().filter(|t| opts.routes.iter().any(|r| r == t.name)) {
+    for target in TARGETS
+        .iter()
+        .filter(|t| opts.routes.iter().any(|r| r == t.name))
+    {
         let r = run_route(&proxy, target, opts).await;
-        let cpu = r.proxy_cpu.map(|c| format!("{:.0}%", c * 100.0)).unwrap_or_else(|| "-".into());
-        let per_req = r.cpu_us_per_request().map(|us| format!("{us:.1}")).unwrap_or_else(|| "-".into());
+        let cpu = r
+            .proxy_cpu
+            .map(|c| format!("{:.0}%", c * 100.0))
+            .unwrap_or_else(|| "-".into());
+        let per_req = r
+            .cpu_us_per_request()
+            .map(|us| format!("{us:.1}"))
+            .unwrap_or_else(|| "-".into());
         println!(
-            "{:<8} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>7} {:>10} {:>10}",
+            "{:<8} {:>9} {:>9.0} {:>8} {:>8} {:>7} {:>10} {:>10}",
             r.name,
             r.requests,
             r.rps(),
-            r.p50_ms,
-            r.p99_ms,
+            ms(r.p50_ms),
+            ms(r.p99_ms),
             r.errors,
             cpu,
             per_req
@@ -462,17 +571,31 @@ async fn bench(opts: &Options) -> bool {
     }
 
     println!();
-    if let Some(plain) = results.iter().find(|r| r.name == "plain").filter(|p| p.rps() > 0.0) {
+    if let Some(plain) = results
+        .iter()
+        .find(|r| r.name == "plain")
+        .filter(|p| p.rps() > 0.0)
+    {
         for r in results.iter().filter(|r| r.name != "plain") {
             let cpu = match (r.cpu_us_per_request(), plain.cpu_us_per_request()) {
                 (Some(a), Some(b)) if b > 0.0 => format!(", {:.2}x proxy CPU per request", a / b),
                 _ => String::new(),
             };
-            println!("{:<8} / plain: {:.2}x req/s{cpu}", r.name, r.rps() / plain.rps());
+            println!(
+                "{:<8} / plain: {:.2}x req/s{cpu}",
+                r.name,
+                r.rps() / plain.rps()
+            );
         }
     }
-    let opened: Vec<String> = results.iter().map(|r| format!("{} {}", r.name, r.origin_connections)).collect();
-    println!("origin connections opened by the proxy: {}", opened.join(", "));
+    let opened: Vec<String> = results
+        .iter()
+        .map(|r| format!("{} {}", r.name, r.origin_connections))
+        .collect();
+    println!(
+        "origin connections opened by the proxy: {}",
+        opened.join(", ")
+    );
     for r in &results {
         if r.reconnects > 0 {
             println!(
@@ -481,12 +604,21 @@ async fn bench(opts: &Options) -> bool {
             );
         }
         if r.seconds + 0.001 < opts.seconds {
-            println!("note: {} hit the request cap after {:.1} s", r.name, r.seconds);
+            println!(
+                "note: {} hit the request cap after {:.1} s",
+                r.name, r.seconds
+            );
         }
     }
-    println!("proxy RSS after the run: {:.1} MiB", proxy.rss_bytes() as f64 / (1024.0 * 1024.0));
+    println!(
+        "proxy RSS after the run: {:.1} MiB",
+        proxy.rss_bytes() as f64 / (1024.0 * 1024.0)
+    );
 
-    let failed: Vec<_> = results.iter().filter(|r| r.errors > 0 || r.requests == 0).collect();
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| r.errors > 0 || r.requests == 0)
+        .collect();
     let alive = proxy_alive(proxy.pid());
     if failed.is_empty() && alive && results.len() == opts.routes.len() {
         return true;
@@ -505,9 +637,11 @@ async fn bench(opts: &Options) -> bool {
     }
     let log = proxy.log();
     let tail: Vec<&str> = log.lines().rev().take(20).collect();
-    eprintln!("proxy log (last {} lines):", tail.len());
-    for line in tail.iter().rev() {
-        eprintln!("  {line}");
+    if !tail.is_empty() {
+        eprintln!("proxy log (last {} lines):", tail.len());
+        for line in tail.iter().rev() {
+            eprintln!("  {line}");
+        }
     }
     false
 }

@@ -64,7 +64,10 @@ impl Deployment {
             let mut env = w.vars.clone();
             let mut secret_names = Vec::new();
             for (name, secret) in &w.secrets {
-                env.insert(name.clone(), serde_json::Value::String(secret.expose().to_string()));
+                env.insert(
+                    name.clone(),
+                    serde_json::Value::String(secret.expose().to_string()),
+                );
                 secret_names.push(name.clone());
             }
             let limits = w.effective_limits(&config.runtime);
@@ -78,29 +81,52 @@ impl Deployment {
                 memory_mb: limits.memory_mb as usize,
                 subrequests: limits.subrequests,
             };
-            let code = Runtime::load_worker(spec)
-                .map_err(|error| DeploymentError::Script { worker: w.name.clone(), error })?;
+            let code = Runtime::load_worker(spec).map_err(|error| DeploymentError::Script {
+                worker: w.name.clone(),
+                error,
+            })?;
             workers.insert(w.name.clone(), code);
         }
         let mut routes = Vec::new();
         for r in &config.routes {
             let pattern = r.pattern.as_str().to_string();
             let origin = match &r.origin {
-                Some(o) => Some(Arc::new(
-                    Origin::parse(o.as_str()).map_err(|reason| DeploymentError::Origin { pattern: pattern.clone(), reason })?,
-                )),
+                Some(o) => Some(Arc::new(Origin::parse(o.as_str()).map_err(|reason| {
+                    DeploymentError::Origin {
+                        pattern: pattern.clone(),
+                        reason,
+                    }
+                })?)),
                 None => None,
             };
             // The config has checked that every route's worker exists.
-            let worker = r.worker.as_ref().and_then(|name| workers.get(name).cloned());
-            routes.push((r.pattern.clone(), Arc::new(Route { pattern, worker, origin })));
+            let worker = r
+                .worker
+                .as_ref()
+                .and_then(|name| workers.get(name).cloned());
+            routes.push((
+                r.pattern.clone(),
+                Arc::new(Route {
+                    pattern,
+                    worker,
+                    origin,
+                }),
+            ));
         }
-        Ok(Deployment { router: Router::new(routes), workers, loaded_at: SystemTime::now() })
+        Ok(Deployment {
+            router: Router::new(routes),
+            workers,
+            loaded_at: SystemTime::now(),
+        })
     }
 
     /// `loaded_at` as RFC 3339 (UTC, seconds).
     pub fn loaded_at_rfc3339(&self) -> String {
-        let secs = self.loaded_at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let secs = self
+            .loaded_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         rfc3339(secs)
     }
 }
@@ -120,7 +146,12 @@ fn rfc3339(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

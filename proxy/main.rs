@@ -29,7 +29,11 @@ use crate::edge::{AppState, Edge};
 
 /// Command line (DESIGN.md §1).
 #[derive(Parser, Debug)]
-#[command(name = "isoproxy", version, about = "An edge proxy that runs Workers scripts in V8 isolates")]
+#[command(
+    name = "isoproxy",
+    version,
+    about = "An edge proxy that runs Workers scripts in V8 isolates"
+)]
 struct Cli {
     /// The configuration file.
     #[arg(short, long, default_value = "conf/isoproxy.toml")]
@@ -77,11 +81,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for (name, w) in &deployment.workers {
-        log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
+        log::info!(
+            "worker {name}: version {} from {}",
+            w.version,
+            w.spec.main.display()
+        );
     }
 
-    let runtime = Runtime::start(RuntimeOptions { isolate_threads: config.runtime.isolate_threads })
-        .context("starting isolate threads")?;
+    let runtime = Runtime::start(RuntimeOptions {
+        isolate_threads: config.runtime.isolate_threads,
+    })
+    .context("starting isolate threads")?;
     let state = Arc::new(AppState {
         deployment: ArcSwap::from_pointee(deployment),
         runtime,
@@ -94,17 +104,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         graceful_shutdown_timeout_seconds: Some(config.server.graceful_shutdown_timeout_seconds),
         ..ServerConf::default()
     };
-    let opt = Opt { conf: None, ..Opt::default() };
+    let opt = Opt {
+        conf: None,
+        ..Opt::default()
+    };
     let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
     server.bootstrap();
 
-    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Edge { state: state.clone() });
+    let mut proxy = pingora::proxy::http_proxy_service(
+        &server.configuration,
+        Edge {
+            state: state.clone(),
+        },
+    );
     for addr in &config.server.listen {
         proxy.add_tcp(addr);
     }
     server.add_service(proxy);
     if let Some(addr) = &config.server.admin {
-        let mut admin = Service::new("admin".to_string(), Admin { state: state.clone() });
+        let mut admin = Service::new(
+            "admin".to_string(),
+            Admin {
+                state: state.clone(),
+            },
+        );
         admin.add_tcp(addr);
         server.add_service(admin);
     }

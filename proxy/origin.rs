@@ -11,7 +11,9 @@ use pingora::connectors::http::Connector;
 use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
-use plugin_runtime::{Body, BodyError, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel};
+use plugin_runtime::{
+    Body, BodyError, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel,
+};
 
 /// How long to wait for an origin to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,8 +49,15 @@ impl Origin {
             Some(h) => h.to_string(),
             None => return Err(format!("origin {s:?} has no host")),
         };
-        let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
-        Ok(Origin { url: s.to_string(), host, port, tls })
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 });
+        Ok(Origin {
+            url: s.to_string(),
+            host,
+            port,
+            tls,
+        })
     }
 
     /// A Pingora peer for this origin, resolving its name without blocking.
@@ -73,7 +82,9 @@ pub async fn peer_for(host: &str, port: u16, tls: bool) -> Result<HttpPeer, Fetc
                 .find(|a| a.is_ipv4())
                 .or(addrs.first())
                 .copied()
-                .ok_or_else(|| FetchError::Network(format!("cannot resolve {host}: no addresses")))?
+                .ok_or_else(|| {
+                    FetchError::Network(format!("cannot resolve {host}: no addresses"))
+                })?
         }
     };
     let mut peer = HttpPeer::new(addr, tls, host.to_string());
@@ -105,7 +116,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
         .filter(|s| !s.is_empty())
         .collect();
-    for h in HOP_BY_HOP.iter().copied().chain(named.iter().map(String::as_str)) {
+    for h in HOP_BY_HOP
+        .iter()
+        .copied()
+        .chain(named.iter().map(String::as_str))
+    {
         headers.remove(h);
     }
 }
@@ -124,7 +139,10 @@ pub struct OriginFetcher {
 }
 
 impl Fetcher for OriginFetcher {
-    fn fetch(&self, request: FetchRequest) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
+    fn fetch(
+        &self,
+        request: FetchRequest,
+    ) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
         let target = self.target(&request.head.url);
         let connector = self.connector.clone();
         let task = self.handle.spawn(async move {
@@ -132,11 +150,15 @@ impl Fetcher for OriginFetcher {
             let peer = peer.await?;
             subrequest(&connector, peer, host_header, path, request).await
         });
-        Box::pin(async move { task.await.map_err(|e| FetchError::Network(format!("subrequest task failed: {e}")))? })
+        Box::pin(async move {
+            task.await
+                .map_err(|e| FetchError::Network(format!("subrequest task failed: {e}")))?
+        })
     }
 }
 
-type PeerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpPeer, FetchError>> + Send>>;
+type PeerFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpPeer, FetchError>> + Send>>;
 
 impl OriginFetcher {
     /// Where a URL goes: the peer, the Host header and the request target.
@@ -167,7 +189,9 @@ impl OriginFetcher {
                 Box::pin(async move { origin.peer().await })
             }
             _ => {
-                let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+                let port = parsed
+                    .port_or_known_default()
+                    .unwrap_or(if tls { 443 } else { 80 });
                 Box::pin(async move { peer_for(&host, port, tls).await })
             }
         };
@@ -178,7 +202,9 @@ impl OriginFetcher {
 fn classify(e: &pingora::Error, during: &str) -> FetchError {
     use pingora::ErrorType::*;
     match e.etype() {
-        ConnectTimedout | ReadTimedout | WriteTimedout => FetchError::Timeout(format!("{during}: {e}")),
+        ConnectTimedout | ReadTimedout | WriteTimedout => {
+            FetchError::Timeout(format!("{during}: {e}"))
+        }
         _ => FetchError::Network(format!("{during}: {e}")),
     }
 }
@@ -200,9 +226,11 @@ async fn subrequest(
     strip_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::HOST);
-    req.insert_header(header::HOST, host_header).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+    req.insert_header(header::HOST, host_header)
+        .map_err(|e| FetchError::BadUrl(e.to_string()))?;
     for (name, value) in headers.iter() {
-        req.append_header(name.clone(), value.clone()).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+        req.append_header(name.clone(), value.clone())
+            .map_err(|e| FetchError::BadUrl(e.to_string()))?;
     }
     match &body {
         Body::Empty => {
@@ -211,25 +239,40 @@ async fn subrequest(
             }
         }
         Body::Bytes(b) => {
-            req.insert_header(header::CONTENT_LENGTH, b.len().to_string()).ok();
+            req.insert_header(header::CONTENT_LENGTH, b.len().to_string())
+                .ok();
         }
         Body::Stream(s) => match s.content_length {
             Some(n) => {
-                req.insert_header(header::CONTENT_LENGTH, n.to_string()).ok();
+                req.insert_header(header::CONTENT_LENGTH, n.to_string())
+                    .ok();
             }
             None => {
-                req.insert_header(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked")).ok();
+                req.insert_header(
+                    header::TRANSFER_ENCODING,
+                    HeaderValue::from_static("chunked"),
+                )
+                .ok();
             }
         },
     }
 
-    let (mut session, _reused) = connector.get_http_session(&peer).await.map_err(|e| classify(&e, "connect"))?;
+    let (mut session, _reused) = connector
+        .get_http_session(&peer)
+        .await
+        .map_err(|e| classify(&e, "connect"))?;
     session.set_read_timeout(Some(READ_TIMEOUT));
-    session.write_request_header(Box::new(req)).await.map_err(|e| classify(&e, "write request"))?;
+    session
+        .write_request_header(Box::new(req))
+        .await
+        .map_err(|e| classify(&e, "write request"))?;
     match body {
         Body::Empty => {}
         Body::Bytes(b) => {
-            session.write_request_body(b, true).await.map_err(|e| classify(&e, "write request body"))?;
+            session
+                .write_request_body(b, true)
+                .await
+                .map_err(|e| classify(&e, "write request body"))?;
         }
         Body::Stream(mut s) => {
             while let Some(chunk) = s.next().await {
@@ -241,24 +284,41 @@ async fn subrequest(
             }
         }
     }
-    session.finish_request_body().await.map_err(|e| classify(&e, "finish request body"))?;
-    session.read_response_header().await.map_err(|e| classify(&e, "read response header"))?;
+    session
+        .finish_request_body()
+        .await
+        .map_err(|e| classify(&e, "finish request body"))?;
+    session
+        .read_response_header()
+        .await
+        .map_err(|e| classify(&e, "read response header"))?;
     let resp = session.response_header().expect("response header was read");
     let status = resp.status.as_u16();
-    let status_text = resp.get_reason_phrase().unwrap_or_else(|| resp.status.canonical_reason().unwrap_or("")).to_string();
+    let status_text = resp
+        .get_reason_phrase()
+        .unwrap_or_else(|| resp.status.canonical_reason().unwrap_or(""))
+        .to_string();
     let mut headers = resp.headers.clone();
     strip_hop_by_hop(&mut headers);
     let content_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let no_body = method == http::Method::HEAD || status == 204 || status == 304 || content_length == Some(0);
-    let head = ResponseHead { status, status_text, headers };
+    let no_body =
+        method == http::Method::HEAD || status == 204 || status == 304 || content_length == Some(0);
+    let head = ResponseHead {
+        status,
+        status_text,
+        headers,
+    };
     if no_body {
         // Drain the (empty) body so the connection can be reused.
         let _ = session.read_response_body().await;
         release(connector, session, &peer).await;
-        return Ok(WorkerResponse { head, body: Body::Empty });
+        return Ok(WorkerResponse {
+            head,
+            body: Body::Empty,
+        });
     }
     let (writer, stream) = body_channel(content_length);
     let connector = connector.clone();
@@ -282,13 +342,21 @@ async fn subrequest(
             }
         }
     });
-    Ok(WorkerResponse { head, body: Body::Stream(stream) })
+    Ok(WorkerResponse {
+        head,
+        body: Body::Stream(stream),
+    })
 }
 
 fn method_expects_body(m: &http::Method) -> bool {
-    matches!(*m, http::Method::POST | http::Method::PUT | http::Method::PATCH)
+    matches!(
+        *m,
+        http::Method::POST | http::Method::PUT | http::Method::PATCH
+    )
 }
 
 async fn release(connector: &Connector, session: HttpSession, peer: &HttpPeer) {
-    connector.release_http_session(session, peer, Some(POOL_IDLE)).await;
+    connector
+        .release_http_session(session, peer, Some(POOL_IDLE))
+        .await;
 }

@@ -22,7 +22,10 @@ fn expect_error(body: &str, scripts: &[(&str, &str)], needles: &[&str]) -> Strin
     let path = conf(&dir, body);
     let (code, out) = check_config(&path);
     assert_eq!(code, 1, "expected exit 1, got {code}: {out}");
-    assert!(out.contains(&path.display().to_string()), "names the file: {out}");
+    assert!(
+        out.contains(&path.display().to_string()),
+        "names the file: {out}"
+    );
     for n in needles {
         assert!(out.contains(n), "expected {n:?} in: {out}");
     }
@@ -65,7 +68,11 @@ fn unknown_keys_are_errors_with_line_and_column() {
 
 #[test]
 fn a_missing_script_is_an_error() {
-    expect_error("[[workers]]\nname = \"w\"\nmain = \"nope.js\"\n", &[], &["nope.js", "main"]);
+    expect_error(
+        "[[workers]]\nname = \"w\"\nmain = \"nope.js\"\n",
+        &[],
+        &["nope.js", "main"],
+    );
 }
 
 #[test]
@@ -90,7 +97,10 @@ fn a_bad_route_pattern_is_an_error() {
 fn a_script_syntax_error_names_file_line_and_column() {
     let out = expect_error(
         "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n",
-        &[("w.js", "export default {\n  fetch() {\n    return new Response('x';\n  }\n};\n")],
+        &[(
+            "w.js",
+            "export default {\n  fetch() {\n    return new Response('x';\n  }\n};\n",
+        )],
         &["w.js:3:"],
     );
     assert!(out.contains("SyntaxError"), "{out}");
@@ -100,7 +110,10 @@ fn a_script_syntax_error_names_file_line_and_column() {
 fn a_broken_import_is_an_error() {
     expect_error(
         "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n",
-        &[("w.js", "import { x } from './missing.js';\nexport default { fetch() { return new Response(x); } };\n")],
+        &[(
+            "w.js",
+            "import { x } from './missing.js';\nexport default { fetch() { return new Response(x); } };\n",
+        )],
         &["missing.js"],
     );
 }
@@ -118,7 +131,10 @@ fn a_script_without_a_fetch_handler_is_an_error() {
 fn a_top_level_exception_is_an_error() {
     expect_error(
         "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n",
-        &[("w.js", "const a = 1;\nnull.boom;\nexport default { fetch() {} };\n")],
+        &[(
+            "w.js",
+            "const a = 1;\nnull.boom;\nexport default { fetch() {} };\n",
+        )],
         &["w.js:2:", "TypeError"],
     );
 }
@@ -127,8 +143,17 @@ fn a_top_level_exception_is_an_error() {
 fn serving_a_bad_config_exits_1() {
     let dir = TempDir::new("conf");
     let path = conf(&dir, "[[routes]]\npattern = \"*/*\"\nworker = \"ghost\"\n");
-    let out = Command::new(BIN).arg("--conf").arg(&path).stdout(Stdio::piped()).stderr(Stdio::piped()).output().unwrap();
+    let out = Command::new(BIN)
+        .arg("--conf")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("ghost") && text.contains(&path.display().to_string()), "{text}");
+    assert!(
+        text.contains("ghost") && text.contains(&path.display().to_string()),
+        "{text}"
+    );
 }

@@ -7,7 +7,11 @@ use common::{Origin, Proxy, client, get_host};
 use serde_json::Value;
 
 fn script(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name).display().to_string()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 async fn examples(origin: &Origin) -> Proxy {
@@ -57,10 +61,15 @@ origin = "{origin}"
 #[test]
 fn every_example_script_is_exercised_here() {
     let this = include_str!("examples.rs");
-    for entry in std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")).unwrap() {
+    for entry in
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")).unwrap()
+    {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         if name.ends_with(".js") {
-            assert!(this.contains(&format!("script(\"{name}\")")), "scripts/{name} has no test");
+            assert!(
+                this.contains(&format!("script(\"{name}\")")),
+                "scripts/{name} has no test"
+            );
         }
     }
 }
@@ -81,7 +90,11 @@ async fn rewrite_middleware() {
     let proxy = examples(&origin).await;
     let r = client().get(proxy.url("/health")).send().await.unwrap();
     assert_eq!(r.text().await.unwrap(), "ok");
-    let r = client().get(proxy.url("/users/1?full=1")).send().await.unwrap();
+    let r = client()
+        .get(proxy.url("/users/1?full=1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-served-by"], "edge-1");
     let echo: Value = r.json().await.unwrap();
@@ -89,7 +102,14 @@ async fn rewrite_middleware() {
     assert_eq!(echo["query"], "full=1");
     assert_eq!(echo["headers"]["x-forwarded-by"], "isoproxy");
     // Already under /v2: not rewritten twice.
-    let echo: Value = client().get(proxy.url("/v2/x")).send().await.unwrap().json().await.unwrap();
+    let echo: Value = client()
+        .get(proxy.url("/v2/x"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(echo["path"], "/v2/x");
     // The plain route next to it.
     let r = get_host(&proxy.url("/file"), "static.localhost").await;
@@ -104,7 +124,9 @@ async fn json_api() {
     let proxy = examples(&origin).await;
     let c = client();
     let url = |p: &str| proxy.url(p);
-    let send = |req: reqwest::RequestBuilder| async move { req.header("host", "api.localhost").send().await.unwrap() };
+    let send = |req: reqwest::RequestBuilder| async move {
+        req.header("host", "api.localhost").send().await.unwrap()
+    };
 
     let r = send(c.get(url("/api/items"))).await;
     assert_eq!(r.headers()["content-type"], "application/json");
@@ -115,17 +137,44 @@ async fn json_api() {
     let r = send(c.post(url("/api/items")).body(r#"{"name":"plum"}"#)).await;
     assert_eq!(r.status(), 201);
     assert_eq!(r.headers()["location"], "/api/items/3");
-    assert_eq!(r.json::<Value>().await.unwrap(), serde_json::json!({"id": 3, "name": "plum"}));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        serde_json::json!({"id": 3, "name": "plum"})
+    );
 
-    let v: Value = send(c.get(url("/api/items?q=um"))).await.json().await.unwrap();
+    let v: Value = send(c.get(url("/api/items?q=um")))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["items"], serde_json::json!([{"id": 3, "name": "plum"}]));
-    assert_eq!(send(c.get(url("/api/items/3"))).await.json::<Value>().await.unwrap()["name"], "plum");
+    assert_eq!(
+        send(c.get(url("/api/items/3")))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["name"],
+        "plum"
+    );
     assert_eq!(send(c.delete(url("/api/items/3"))).await.status(), 204);
     assert_eq!(send(c.get(url("/api/items/3"))).await.status(), 404);
-    assert_eq!(send(c.post(url("/api/items")).body("not json")).await.status(), 400);
-    assert_eq!(send(c.post(url("/api/items")).body("{}")).await.status(), 422);
+    assert_eq!(
+        send(c.post(url("/api/items")).body("not json"))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        send(c.post(url("/api/items")).body("{}")).await.status(),
+        422
+    );
     assert_eq!(send(c.patch(url("/api/items"))).await.status(), 405);
     let r = send(c.get(url("/nope"))).await;
     assert_eq!(r.status(), 404);
-    assert!(r.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("/nope"));
+    assert!(
+        r.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("/nope")
+    );
 }

@@ -11,7 +11,10 @@ use serde_json::Value;
 async fn plain_route_proxies_to_its_origin() {
     let origin = Origin::start("plain").await;
     let proxy = Proxy::builder()
-        .config(&format!("[[routes]]\npattern = \"*/*\"\norigin = \"{}\"\n", origin.url()))
+        .config(&format!(
+            "[[routes]]\npattern = \"*/*\"\norigin = \"{}\"\n",
+            origin.url()
+        ))
         .start()
         .await;
     let resp = client()
@@ -35,7 +38,10 @@ async fn plain_route_proxies_to_its_origin() {
 async fn no_matching_route_is_404_naming_the_host() {
     let origin = Origin::start("o").await;
     let proxy = Proxy::builder()
-        .config(&format!("[[routes]]\npattern = \"a.test/*\"\norigin = \"{}\"\n", origin.url()))
+        .config(&format!(
+            "[[routes]]\npattern = \"a.test/*\"\norigin = \"{}\"\n",
+            origin.url()
+        ))
         .start()
         .await;
     let resp = get_host(&proxy.url("/"), "b.test").await;
@@ -49,8 +55,14 @@ async fn no_matching_route_is_404_naming_the_host() {
 async fn most_specific_route_wins() {
     let origin = Origin::start("plain").await;
     let proxy = Proxy::builder()
-        .script("a.js", "export default { fetch() { return new Response('A'); } };")
-        .script("b.js", "export default { fetch() { return new Response('B'); } };")
+        .script(
+            "a.js",
+            "export default { fetch() { return new Response('A'); } };",
+        )
+        .script(
+            "b.js",
+            "export default { fetch() { return new Response('B'); } };",
+        )
         .config(&format!(
             r#"
 [[workers]]
@@ -78,9 +90,18 @@ origin = "{}"
         .start()
         .await;
     let body = |r: reqwest::Response| async move { r.text().await.unwrap() };
-    assert_eq!(body(get_host(&proxy.url("/"), "other.org").await).await, "A");
-    assert_eq!(body(get_host(&proxy.url("/x"), "www.example.com").await).await, "B");
-    assert_eq!(body(get_host(&proxy.url("/v1/x"), "api.example.com").await).await, "B");
+    assert_eq!(
+        body(get_host(&proxy.url("/"), "other.org").await).await,
+        "A"
+    );
+    assert_eq!(
+        body(get_host(&proxy.url("/x"), "www.example.com").await).await,
+        "B"
+    );
+    assert_eq!(
+        body(get_host(&proxy.url("/v1/x"), "api.example.com").await).await,
+        "B"
+    );
     let r = get_host(&proxy.url("/v2/x"), "API.example.com:8080").await;
     assert_eq!(r.headers()["x-origin"], "plain");
 }
@@ -208,7 +229,10 @@ export default {
 async fn worker_proxy(origin: &Origin) -> Proxy {
     Proxy::builder()
         .script("worker.js", WORKER)
-        .script("lib/tag.js", "export function tag(s) { return `<${s}>`; }\n")
+        .script(
+            "lib/tag.js",
+            "export function tag(s) { return `<${s}>`; }\n",
+        )
         .config(&worker_config(&origin.url()))
         .env("TEST_API_TOKEN", "s3cr3t-value")
         .isolate_threads(1)
@@ -242,7 +266,12 @@ async fn worker_passes_a_rewritten_request_to_the_origin() {
     assert_eq!(r.status(), 200, "{}", proxy.log());
     assert_eq!(r.headers()["x-served-by"], "edge-7");
     assert_eq!(r.headers()["x-origin"], "o");
-    let cookies: Vec<_> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let cookies: Vec<_> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
     assert_eq!(cookies, vec!["a=1", "b=2"]);
     let echo: Value = r.json().await.unwrap();
     assert_eq!(echo["method"], "PUT");
@@ -295,12 +324,22 @@ async fn worker_echoes_a_streamed_request_body() {
 async fn env_carries_vars_tables_and_secrets() {
     let origin = Origin::start("o").await;
     let proxy = worker_proxy(&origin).await;
-    let v: Value = client().get(proxy.url("/env")).send().await.unwrap().json().await.unwrap();
+    let v: Value = client()
+        .get(proxy.url("/env"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["node"], "edge-7");
     assert_eq!(v["vars"]["max"], 3);
     assert_eq!(v["vars"]["tags"], serde_json::json!(["a", "b"]));
     assert_eq!(v["secret"], "s3cr3t-value");
-    assert!(!proxy.log().contains("s3cr3t-value"), "secrets are never logged");
+    assert!(
+        !proxy.log().contains("s3cr3t-value"),
+        "secrets are never logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -312,15 +351,36 @@ async fn one_isolate_is_reused_and_serves_requests_concurrently() {
     for _ in 0..8 {
         let c = c.clone();
         let url = proxy.url("/concurrent");
-        tasks.push(tokio::spawn(async move { c.get(url).send().await.unwrap().json::<Value>().await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }));
     }
     let mut max = 0;
     for t in tasks {
         max = max.max(t.await.unwrap()["maxInFlight"].as_u64().unwrap());
     }
-    assert!(max > 1, "requests overlapped inside the one isolate (max in flight {max})");
-    let served: Value = c.get(proxy.url("/served")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(served["served"], 9, "every request ran in the same isolate (module state kept)");
+    assert!(
+        max > 1,
+        "requests overlapped inside the one isolate (max in flight {max})"
+    );
+    let served: Value = c
+        .get(proxy.url("/served"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        served["served"], 9,
+        "every request ran in the same isolate (module state kept)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -330,27 +390,61 @@ async fn uncaught_exception_is_500_with_the_stack_logged() {
     let r = client().get(proxy.url("/throw")).send().await.unwrap();
     assert_eq!(r.status(), 500);
     let text = r.text().await.unwrap();
-    assert!(text.len() < 200 && !text.contains("deliberate"), "short body without internals: {text}");
-    let log = proxy.wait_for_log("deliberate failure", std::time::Duration::from_secs(5)).await;
+    assert!(
+        text.len() < 200 && !text.contains("deliberate"),
+        "short body without internals: {text}"
+    );
+    let log = proxy
+        .wait_for_log("deliberate failure", std::time::Duration::from_secs(5))
+        .await;
     assert!(log.contains("worker w"), "{log}");
-    assert!(log.contains("worker.js:20:"), "the stack names the script line: {log}");
+    assert!(
+        log.contains("worker.js:20:"),
+        "the stack names the script line: {log}"
+    );
     // The worker keeps serving.
-    assert_eq!(client().get(proxy.url("/answer")).send().await.unwrap().status(), 202);
+    assert_eq!(
+        client()
+            .get(proxy.url("/answer"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn console_output_goes_to_the_log_with_the_worker_name() {
     let origin = Origin::start("o").await;
     let proxy = worker_proxy(&origin).await;
-    assert_eq!(client().get(proxy.url("/log")).send().await.unwrap().text().await.unwrap(), "logged");
-    proxy.wait_for_log("worker w: hello from the worker { n: 1 }", std::time::Duration::from_secs(5)).await;
+    assert_eq!(
+        client()
+            .get(proxy.url("/log"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "logged"
+    );
+    proxy
+        .wait_for_log(
+            "worker w: hello from the worker { n: 1 }",
+            std::time::Duration::from_secs(5),
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_origin_is_502() {
     let dead = common::free_port();
     let proxy = Proxy::builder()
-        .script("pass.js", "export default { fetch(request) { return fetch(request); } };")
+        .script(
+            "pass.js",
+            "export default { fetch(request) { return fetch(request); } };",
+        )
         .config(&format!(
             r#"
 [[workers]]
@@ -400,7 +494,11 @@ async fn subrequests_to_other_hosts_resolve_normally() {
 async fn admin_healthz_answers_ok() {
     let origin = Origin::start("o").await;
     let proxy = worker_proxy(&origin).await;
-    let r = client().get(proxy.admin_url("/healthz")).send().await.unwrap();
+    let r = client()
+        .get(proxy.admin_url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap().trim(), "ok");
     // The admin endpoints are not on the proxy listener.

@@ -97,7 +97,7 @@
     async consume() {
       if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) throw new TypeError(USED_MESSAGE);
       if (this.source === null) return new Uint8Array(0);
-      if (this.stream === null) {
+      if (this.stream === null && !this.source.stream) {
         this.used = true;
         if (this.source.bytes) return this.source.bytes;
         // A native body nobody has turned into a stream: read it directly.
@@ -111,7 +111,7 @@
         }
         return concat(chunks, total);
       }
-      return S.readAll(this.stream);
+      return S.readAll(this.readable);
     }
     /** Hands the body to Rust: `[kind, value]` for ops.respond / ops.fetch. */
     take() {

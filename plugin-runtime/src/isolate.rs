@@ -29,7 +29,10 @@ pub(crate) enum OpResult {
     /// A chunk written into a sink, or why not.
     Written(Result<(), crate::body::BodyError>),
     /// A subrequest's response head (its body registered as a native body).
-    Fetched { req_id: u32, result: Result<WorkerResponse, FetchError> },
+    Fetched {
+        req_id: u32,
+        result: Result<WorkerResponse, FetchError>,
+    },
     /// A timer fired.
     Timer,
 }
@@ -158,7 +161,19 @@ fn script_origin<'s>(
     is_module: bool,
 ) -> v8::ScriptOrigin<'s> {
     let name = v8::String::new(scope, name).unwrap();
-    v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, is_module, None)
+    v8::ScriptOrigin::new(
+        scope,
+        name.into(),
+        0,
+        0,
+        false,
+        0,
+        None,
+        false,
+        false,
+        is_module,
+        None,
+    )
 }
 
 /// `file:line:column: message` for the exception a TryCatch holds.
@@ -182,7 +197,10 @@ pub(crate) fn describe_exception(
         }
         None => "<unknown>".into(),
     };
-    ScriptError::Compile { location, message: message_text }
+    ScriptError::Compile {
+        location,
+        message: message_text,
+    }
 }
 
 /// The [`ScriptError`] for what a `TryCatch` scope caught.
@@ -194,7 +212,10 @@ macro_rules! caught {
 }
 
 /// The exception's stack (or its string form when it has none).
-pub(crate) fn exception_stack(scope: &mut v8::PinScope<'_, '_>, exc: v8::Local<v8::Value>) -> String {
+pub(crate) fn exception_stack(
+    scope: &mut v8::PinScope<'_, '_>,
+    exc: v8::Local<v8::Value>,
+) -> String {
     if let Ok(obj) = v8::Local::<v8::Object>::try_from(exc) {
         let key = v8::String::new(scope, "stack").unwrap();
         if let Some(stack) = obj.get(scope, key.into())
@@ -247,7 +268,11 @@ pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str
             let Some(dep) = resolve_specifier(&path, &spec) else {
                 let loc = module.source_offset_to_location(req.get_source_offset());
                 return Err(ScriptError::Compile {
-                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    location: format!(
+                        "{name}:{}:{}",
+                        loc.get_line_number() + 1,
+                        loc.get_column_number() + 1
+                    ),
                     message: format!(
                         "cannot import \"{spec}\": only relative imports of sibling files (\"./x.js\") are supported"
                     ),
@@ -269,7 +294,10 @@ pub(crate) struct ThreadLink {
 
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
-    pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
+    pub(crate) fn create(
+        code: Arc<WorkerCode>,
+        link: ThreadLink,
+    ) -> Result<WorkerIsolate, ScriptError> {
         crate::platform::platform();
         let params = v8::CreateParams::default().heap_limits(0, code.spec.memory_mb.max(16) << 20);
         let mut isolate = v8::Isolate::new(params);
@@ -332,7 +360,10 @@ impl WorkerIsolate {
         }
 
         // 2. The worker's modules.
-        let mut table = ModuleTable { by_hash: HashMap::new(), by_path: HashMap::new() };
+        let mut table = ModuleTable {
+            by_hash: HashMap::new(),
+            by_path: HashMap::new(),
+        };
         let mut main_module = None;
         for (path, src) in &code.modules {
             let name = path.display().to_string();
@@ -342,8 +373,12 @@ impl WorkerIsolate {
             let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
                 return Err(caught!(tc));
             };
-            table.by_hash.insert(module.get_identity_hash().get(), path.clone());
-            table.by_path.insert(path.clone(), v8::Global::new(tc, module));
+            table
+                .by_hash
+                .insert(module.get_identity_hash().get(), path.clone());
+            table
+                .by_path
+                .insert(path.clone(), v8::Global::new(tc, module));
             if *path == code.main {
                 main_module = Some(module);
             }
@@ -381,7 +416,9 @@ impl WorkerIsolate {
         // 3. The handler object and env.
         let namespace = v8::Local::<v8::Object>::try_from(module.get_module_namespace()).unwrap();
         let default_key = v8::String::new(tc, "default").unwrap();
-        let handler = namespace.get(tc, default_key.into()).unwrap_or_else(|| v8::undefined(tc).into());
+        let handler = namespace
+            .get(tc, default_key.into())
+            .unwrap_or_else(|| v8::undefined(tc).into());
         let check_key = v8::String::new(tc, "checkHandler").unwrap();
         let check = internals
             .get(tc, check_key.into())
@@ -390,7 +427,10 @@ impl WorkerIsolate {
         let verdict = check.call(tc, internals.into(), &[handler]);
         match verdict {
             Some(v) if v.is_string() => {
-                return Err(ScriptError::Shape { path: main_name, reason: v.to_rust_string_lossy(tc) });
+                return Err(ScriptError::Shape {
+                    path: main_name,
+                    reason: v.to_rust_string_lossy(tc),
+                });
             }
             Some(_) => {}
             None => return Err(caught!(tc)),
@@ -422,7 +462,15 @@ impl WorkerIsolate {
         let req_id = {
             let mut st = self.state.borrow_mut();
             let id = st.next_id();
-            st.requests.insert(id, RequestCtx { reply: Some(reply), fetcher, subrequests: 0, fetch_failure: None });
+            st.requests.insert(
+                id,
+                RequestCtx {
+                    reply: Some(reply),
+                    fetcher,
+                    subrequests: 0,
+                    fetch_failure: None,
+                },
+            );
             id
         };
         let body_rid = match body {
@@ -452,7 +500,11 @@ impl WorkerIsolate {
         };
         let undefined = v8::undefined(tc).into();
         tc.set_continuation_preserved_embedder_data(id);
-        let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env]);
+        let called = dispatch.call(
+            tc,
+            undefined,
+            &[handler, id, method, url, headers, rid, env],
+        );
         tc.set_continuation_preserved_embedder_data(undefined);
         if called.is_none() {
             let msg = match tc.exception() {

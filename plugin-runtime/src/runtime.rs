@@ -38,8 +38,13 @@ impl Runtime {
     /// Call after any fork (Pingora's daemon mode): threads do not survive it.
     pub fn start(options: RuntimeOptions) -> std::io::Result<Runtime> {
         crate::platform::platform();
-        let threads = (0..options.isolate_threads.max(1)).map(thread::spawn).collect::<Result<Vec<_>, _>>()?;
-        Ok(Runtime { threads, placement: Mutex::new(HashMap::new()) })
+        let threads = (0..options.isolate_threads.max(1))
+            .map(thread::spawn)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Runtime {
+            threads,
+            placement: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Reads and validates a worker: its module graph, compiled and
@@ -48,12 +53,17 @@ impl Runtime {
     /// [`Runtime::start`] or [`Runtime::init_v8`]).
     pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
         crate::platform::platform();
-        let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
+        let main =
+            normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
         let modules = read_module_graph(&main)?;
         let code = Arc::new(WorkerCode::new(spec, main, modules));
         // Validate in a scratch isolate with a private event loop.
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let link = ThreadLink { key: 0, completions: tx, inflight: Default::default() };
+        let link = ThreadLink {
+            key: 0,
+            completions: tx,
+            inflight: Default::default(),
+        };
         let scratch = std::thread::Builder::new()
             .name("isolate-check".into())
             .stack_size(8 << 20)
@@ -61,9 +71,15 @@ impl Runtime {
                 let code = code.clone();
                 move || WorkerIsolate::create(code, link).map(drop)
             })
-            .map_err(|e| ScriptError::Read { path: "<isolate thread>".into(), reason: e.to_string() })?;
+            .map_err(|e| ScriptError::Read {
+                path: "<isolate thread>".into(),
+                reason: e.to_string(),
+            })?;
         scratch.join().unwrap_or_else(|_| {
-            Err(ScriptError::Shape { path: code.main.display().to_string(), reason: "validation crashed".into() })
+            Err(ScriptError::Shape {
+                path: code.main.display().to_string(),
+                reason: "validation crashed".into(),
+            })
         })?;
         Ok(code)
     }
@@ -86,7 +102,13 @@ impl Runtime {
         let thread = &self.threads[index];
         thread.inflight.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        let cmd = Command::Dispatch { worker: worker.clone(), head, body, fetcher, reply };
+        let cmd = Command::Dispatch {
+            worker: worker.clone(),
+            head,
+            body,
+            fetcher,
+            reply,
+        };
         if thread.tx.send(cmd).is_err() {
             thread.inflight.fetch_sub(1, Ordering::Relaxed);
             return Err(DispatchError::Unavailable);
@@ -102,7 +124,9 @@ impl Runtime {
         let mut placement = self.placement.lock().unwrap_or_else(|p| p.into_inner());
         let warm = placement.entry(worker.id).or_default();
         let best_warm = warm.iter().copied().min_by_key(|&i| load(i));
-        let quietest = (0..self.threads.len()).filter(|i| !warm.contains(i)).min_by_key(|&i| load(i));
+        let quietest = (0..self.threads.len())
+            .filter(|i| !warm.contains(i))
+            .min_by_key(|&i| load(i));
         match (best_warm, quietest) {
             (Some(w), Some(q)) if load(w) >= SPREAD_AT_INFLIGHT && load(q) < load(w) => {
                 warm.push(q);
@@ -125,7 +149,11 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let joins: Vec<_> = self.threads.iter_mut().filter_map(|t| t.join.take()).collect();
+        let joins: Vec<_> = self
+            .threads
+            .iter_mut()
+            .filter_map(|t| t.join.take())
+            .collect();
         self.threads.clear(); // closes the command channels; threads drain and exit
         for j in joins {
             let _ = j.join();

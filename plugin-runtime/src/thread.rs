@@ -43,7 +43,11 @@ pub(crate) fn spawn(index: usize) -> std::io::Result<ThreadHandle> {
         .name(format!("isolate-{index}"))
         .stack_size(8 << 20)
         .spawn(move || run(rx, counter))?;
-    Ok(ThreadHandle { tx, inflight, join: Some(join) })
+    Ok(ThreadHandle {
+        tx,
+        inflight,
+        join: Some(join),
+    })
 }
 
 struct Loop {
@@ -61,7 +65,10 @@ impl Drop for Loop {
 }
 
 impl Loop {
-    fn isolate_for(&mut self, worker: &Arc<WorkerCode>) -> Result<&mut WorkerIsolate, DispatchError> {
+    fn isolate_for(
+        &mut self,
+        worker: &Arc<WorkerCode>,
+    ) -> Result<&mut WorkerIsolate, DispatchError> {
         if let Some(i) = self.isolates.iter().position(|w| w.code.id == worker.id) {
             return Ok(&mut self.isolates[i]);
         }
@@ -85,13 +92,20 @@ impl Loop {
 
     fn command(&mut self, cmd: Command) {
         match cmd {
-            Command::Dispatch { worker, head, body, fetcher, reply } => match self.isolate_for(&worker) {
+            Command::Dispatch {
+                worker,
+                head,
+                body,
+                fetcher,
+                reply,
+            } => match self.isolate_for(&worker) {
                 Ok(isolate) => {
                     isolate.dispatch(head, body, fetcher, reply);
                     isolate.pump();
                 }
                 Err(e) => {
-                    self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    self.inflight
+                        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = reply.send(Err(e));
                 }
             },
@@ -99,7 +113,11 @@ impl Loop {
     }
 
     fn complete(&mut self, c: Completion) {
-        if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
+        if let Some(isolate) = self
+            .isolates
+            .iter_mut()
+            .find(|i| i.state.borrow().key == c.isolate)
+        {
             isolate.complete(c.promise, c.result);
             isolate.pump();
         }
@@ -108,7 +126,10 @@ impl Loop {
 
 fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize>) {
     crate::platform::platform();
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             log::error!("isolate thread cannot start its event loop: {e}");
@@ -116,7 +137,12 @@ fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize
         }
     };
     let (completions_tx, mut completions) = mpsc::unbounded_channel();
-    let mut lp = Loop { isolates: Vec::new(), completions_tx, inflight, next_key: 0 };
+    let mut lp = Loop {
+        isolates: Vec::new(),
+        completions_tx,
+        inflight,
+        next_key: 0,
+    };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         loop {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use plugin_runtime::{
-    Body, BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, Runtime, RuntimeOptions,
-    WorkerResponse, WorkerSpec, body_channel,
+    Body, BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, Runtime,
+    RuntimeOptions, WorkerResponse, WorkerSpec, body_channel,
 };
 
 /// Answers every subrequest itself with a JSON description of it: the
@@ -38,7 +38,11 @@ impl Fetcher for EchoFetcher {
             let (w, s) = body_channel(Some(text.len() as u64));
             tokio::spawn(async move { w.send(Bytes::from(text)).await });
             Ok(WorkerResponse {
-                head: ResponseHead { status: 200, status_text: "OK".into(), headers },
+                head: ResponseHead {
+                    status: 200,
+                    status_text: "OK".into(),
+                    headers,
+                },
                 body: Body::Stream(s),
             })
         })
@@ -69,7 +73,11 @@ fn spec(name: &str, main: PathBuf) -> WorkerSpec {
 }
 
 fn head(url: &str) -> RequestHead {
-    RequestHead { method: http::Method::GET, url: url.into(), headers: http::HeaderMap::new() }
+    RequestHead {
+        method: http::Method::GET,
+        url: url.into(),
+        headers: http::HeaderMap::new(),
+    }
 }
 
 async fn body_text(body: Body) -> String {
@@ -97,7 +105,15 @@ async fn answers_from_the_script() {
     let code = Runtime::load_worker(spec("answer", main)).unwrap();
     let rt = Runtime::start(RuntimeOptions { isolate_threads: 2 }).unwrap();
     for _ in 0..3 {
-        let resp = rt.dispatch(&code, head("http://example.com/x"), Body::Empty, Arc::new(EchoFetcher)).await.unwrap();
+        let resp = rt
+            .dispatch(
+                &code,
+                head("http://example.com/x"),
+                Body::Empty,
+                Arc::new(EchoFetcher),
+            )
+            .await
+            .unwrap();
         assert_eq!(resp.head.status, 201);
         assert_eq!(resp.head.headers.get("x-a").unwrap(), "b");
         assert_eq!(body_text(resp.body).await, "hi GET http://example.com/x");
@@ -117,12 +133,26 @@ async fn passes_the_origin_body_through_natively() {
     );
     let code = Runtime::load_worker(spec("pass", main)).unwrap();
     let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
-    let resp = rt.dispatch(&code, head("http://example.com/p"), Body::Empty, Arc::new(EchoFetcher)).await.unwrap();
+    let resp = rt
+        .dispatch(
+            &code,
+            head("http://example.com/p"),
+            Body::Empty,
+            Arc::new(EchoFetcher),
+        )
+        .await
+        .unwrap();
     assert_eq!(resp.head.status, 200);
     assert_eq!(resp.head.headers.get("x-worker").unwrap(), "yes");
     assert_eq!(resp.head.headers.get("x-echo").unwrap(), "1");
-    assert!(matches!(resp.body, Body::Stream(_)), "an untouched origin body stays native");
-    assert_eq!(body_text(resp.body).await, "POST http://example.com/p?via=worker payload");
+    assert!(
+        matches!(resp.body, Body::Stream(_)),
+        "an untouched origin body stays native"
+    );
+    assert_eq!(
+        body_text(resp.body).await,
+        "POST http://example.com/p?via=worker payload"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,13 +163,26 @@ async fn exceptions_are_reported_with_the_stack() {
     );
     let code = Runtime::load_worker(spec("throws", main)).unwrap();
     let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
-    let err = rt.dispatch(&code, head("http://example.com/"), Body::Empty, Arc::new(EchoFetcher)).await.unwrap_err();
+    let err = rt
+        .dispatch(
+            &code,
+            head("http://example.com/"),
+            Body::Empty,
+            Arc::new(EchoFetcher),
+        )
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("boom"), "{err}");
 }
 
 #[test]
 fn syntax_errors_name_file_line_and_column() {
-    let main = script("syntax", "export default {\n  fetch() { return new Response('x' }\n};\n");
-    let err = Runtime::load_worker(spec("syntax", main.clone())).unwrap_err().to_string();
+    let main = script(
+        "syntax",
+        "export default {\n  fetch() { return new Response('x' }\n};\n",
+    );
+    let err = Runtime::load_worker(spec("syntax", main.clone()))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("{}:2:", main.display())), "{err}");
 }

@@ -21,7 +21,11 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_isoproxy");
 
 /// A free TCP port on 127.0.0.1 (bound then released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -30,7 +34,10 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         let dir = std::env::temp_dir().join(format!(
             "isoproxy-test-{tag}-{}-{}-{nanos}",
             std::process::id(),
@@ -71,7 +78,10 @@ fn full(b: impl Into<Bytes>) -> OriginBody {
 /// - `/redirect?to=URL`: 302 to URL.
 /// - `/sleep/MS`: waits MS milliseconds, then echoes.
 /// - anything else: echoes the request as JSON (method, path, query, headers, body).
-async fn origin_handler(req: Request<Incoming>, tag: &'static str) -> Result<Response<OriginBody>, Infallible> {
+async fn origin_handler(
+    req: Request<Incoming>,
+    tag: &'static str,
+) -> Result<Response<OriginBody>, Infallible> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     if let Some(n) = path.strip_prefix("/bytes/") {
@@ -82,7 +92,10 @@ async fn origin_handler(req: Request<Incoming>, tag: &'static str) -> Result<Res
             }
             let n = (total - sent).min(64 * 1024) as usize;
             let chunk: Vec<u8> = (0..n).map(|i| ((sent as usize + i) % 251) as u8).collect();
-            Some((Ok::<_, Infallible>(Frame::data(Bytes::from(chunk))), sent + n as u64))
+            Some((
+                Ok::<_, Infallible>(Frame::data(Bytes::from(chunk))),
+                sent + n as u64,
+            ))
         });
         return Ok(Response::builder()
             .header("content-length", total.to_string())
@@ -117,7 +130,11 @@ async fn origin_handler(req: Request<Incoming>, tag: &'static str) -> Result<Res
     if path == "/redirect" {
         let to = query.strip_prefix("to=").unwrap_or("/");
         let to = percent_decode(to);
-        return Ok(Response::builder().status(302).header("location", to).body(full("moved")).unwrap());
+        return Ok(Response::builder()
+            .status(302)
+            .header("location", to)
+            .body(full("moved"))
+            .unwrap());
     }
     if let Some(ms) = path.strip_prefix("/sleep/") {
         tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
@@ -125,9 +142,17 @@ async fn origin_handler(req: Request<Incoming>, tag: &'static str) -> Result<Res
     let method = req.method().to_string();
     let mut headers = serde_json::Map::new();
     for (k, v) in req.headers() {
-        headers.insert(k.as_str().to_string(), serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into()));
+        headers.insert(
+            k.as_str().to_string(),
+            serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into()),
+        );
     }
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let echo = serde_json::json!({
         "origin": tag,
         "method": method,
@@ -175,11 +200,15 @@ impl Origin {
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 tokio::spawn(async move {
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let svc = hyper::service::service_fn(move |req| origin_handler(req, tag));
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, svc)
+                        .await;
                 });
             }
         });
@@ -210,7 +239,9 @@ impl TlsOrigin {
         let cert = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
         let ca_pem = cert.cert.pem();
         let der = cert.cert.der().clone();
-        let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::try_from(cert.key_pair.serialize_der()).unwrap();
+        let key =
+            tokio_rustls::rustls::pki_types::PrivateKeyDer::try_from(cert.key_pair.serialize_der())
+                .unwrap();
         let config = tokio_rustls::rustls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(vec![der], key)
@@ -220,13 +251,19 @@ impl TlsOrigin {
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(stream).await else { return };
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
                     let io = hyper_util::rt::TokioIo::new(tls);
                     let svc = hyper::service::service_fn(move |req| origin_handler(req, tag));
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, svc)
+                        .await;
                 });
             }
         });
@@ -260,7 +297,12 @@ pub struct ProxyBuilder {
 
 impl Proxy {
     pub fn builder() -> ProxyBuilder {
-        ProxyBuilder { dir: TempDir::new("proxy"), body: String::new(), env: Vec::new(), isolate_threads: 2 }
+        ProxyBuilder {
+            dir: TempDir::new("proxy"),
+            body: String::new(),
+            env: Vec::new(),
+            isolate_threads: 2,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -297,7 +339,8 @@ impl Proxy {
 
     /// Resident set size of the proxy process, in bytes.
     pub fn rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -355,7 +398,13 @@ impl ProxyBuilder {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("start isoproxy");
-        let mut proxy = Proxy { child, port, admin_port, dir: self.dir, log_path };
+        let mut proxy = Proxy {
+            child,
+            port,
+            admin_port,
+            dir: self.dir,
+            log_path,
+        };
         proxy.wait_ready().await;
         proxy
     }
@@ -370,7 +419,9 @@ impl Proxy {
                 panic!("isoproxy exited early with {status}; log:\n{}", self.log());
             }
             let health = client.get(self.admin_url("/healthz")).send().await;
-            let listening = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok();
+            let listening = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok();
             if listening && health.is_ok_and(|r| r.status() == 200) {
                 return;
             }
@@ -391,7 +442,11 @@ impl Drop for Proxy {
 
 /// An HTTP client that never uses a proxy from the environment.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(120)).build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
 }
 
 /// GET `url` with a Host header.
@@ -410,8 +465,18 @@ pub fn check_config(conf: &Path) -> (i32, String) {
         .spawn()
         .unwrap();
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let status = child.wait().unwrap();
     (status.code().unwrap_or(-1), out)
 }
