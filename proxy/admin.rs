@@ -14,6 +14,8 @@ use crate::edge::AppState;
 pub struct Admin {
     /// The proxy's shared state (for `/workers` and friends).
     pub state: Arc<AppState>,
+    /// Reload counters.
+    pub reloader: Arc<crate::reload::Reloader>,
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
@@ -53,10 +55,16 @@ impl ServeHttp for Admin {
                             "name": w.name(),
                             "version": w.version,
                             "loaded_at": deployment.loaded_at_rfc3339(),
+                            "isolates": w.isolates(),
+                            "requests": w.requests_served(),
                         })
                     })
                     .collect();
-                json(StatusCode::OK, &serde_json::json!({ "workers": workers }))
+                let reloads = serde_json::json!({
+                    "ok": self.reloader.ok.load(std::sync::atomic::Ordering::Relaxed),
+                    "failed": self.reloader.failed.load(std::sync::atomic::Ordering::Relaxed),
+                });
+                json(StatusCode::OK, &serde_json::json!({ "workers": workers, "reloads": reloads }))
             }
             _ => text(StatusCode::NOT_FOUND, "not found\n"),
         }

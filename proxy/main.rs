@@ -8,7 +8,9 @@ mod config;
 mod deployment;
 mod edge;
 mod origin;
+mod reload;
 mod route;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use clap::Parser;
 use pingora::connectors::http::Connector;
-use pingora::server::Server;
+use pingora::server::{RunArgs, Server};
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::services::listening::Service;
 use plugin_runtime::{Runtime, RuntimeOptions};
@@ -98,6 +100,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         connector: Arc::new(Connector::new(None)),
     });
 
+    let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
+        .context("starting the reload thread")?;
     let conf = ServerConf {
         threads: config.server.threads,
         grace_period_seconds: Some(config.server.grace_period_seconds),
@@ -126,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             "admin".to_string(),
             Admin {
                 state: state.clone(),
+                reloader: reloader.clone(),
             },
         );
         admin.add_tcp(addr);
@@ -137,5 +142,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         config.server.listen.join(", "),
         config.server.admin.as_deref().unwrap_or("off")
     );
-    server.run_forever();
+    server.run(RunArgs { shutdown_signal: Box::new(signals::Signals { reloader }) });
+    Ok(ExitCode::SUCCESS)
 }

@@ -103,12 +103,19 @@ pub(crate) struct WorkerIsolate {
     dispatch: Option<v8::Global<v8::Function>>,
     context: Option<v8::Global<v8::Context>>,
     pub state: SharedState,
+    /// Whether this thread has entered the isolate right now. Isolates are
+    /// entered only while we run them (never nested), so any of a thread's
+    /// isolates can be disposed in any order — V8's entry stack only
+    /// allows disposing the most recently entered one.
+    entered: bool,
     isolate: v8::OwnedIsolate,
 }
 
 impl Drop for WorkerIsolate {
     fn drop(&mut self) {
-        // Globals must be released while their isolate is alive.
+        // OwnedIsolate's drop exits the isolate, so it must be entered (and
+        // current) at that point; globals are released while it is alive.
+        self.enter();
         self.handler.take();
         self.env.take();
         self.dispatch.take();
@@ -326,11 +333,32 @@ impl WorkerIsolate {
             dispatch: None,
             context: None,
             state,
+            entered: true,
             isolate,
         };
         me.init()?;
         me.state.borrow_mut().serving = true;
+        me.exit();
         Ok(me)
+    }
+
+    fn enter(&mut self) {
+        if !self.entered {
+            // SAFETY: this thread runs one isolate at a time and enters it only
+            // around that use (see `entered`), so entering cannot interleave
+            // with another isolate's entry on this thread.
+            unsafe { self.isolate.enter() };
+            self.entered = true;
+        }
+    }
+
+    fn exit(&mut self) {
+        if self.entered {
+            // SAFETY: we entered this isolate (above or at creation) and nothing
+            // entered another isolate since, so it is the current one.
+            unsafe { self.isolate.exit() };
+            self.entered = false;
+        }
     }
 
     fn init(&mut self) -> Result<(), ScriptError> {
@@ -459,6 +487,19 @@ impl WorkerIsolate {
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
     ) {
+        self.enter();
+        self.dispatch_entered(head, body, fetcher, reply);
+        self.pump();
+        self.exit();
+    }
+
+    fn dispatch_entered(
+        &mut self,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+        reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
+    ) {
         let req_id = {
             let mut st = self.state.borrow_mut();
             let id = st.next_id();
@@ -518,6 +559,13 @@ impl WorkerIsolate {
 
     /// Settles the promise a completed operation belongs to.
     pub(crate) fn complete(&mut self, promise: u32, result: OpResult) {
+        self.enter();
+        self.complete_entered(promise, result);
+        self.pump();
+        self.exit();
+    }
+
+    fn complete_entered(&mut self, promise: u32, result: OpResult) {
         let Some(resolver) = self.state.borrow_mut().promises.remove(&promise) else {
             return;
         };
@@ -529,7 +577,7 @@ impl WorkerIsolate {
     }
 
     /// Runs V8's own queued tasks (GC finalisers, FinalizationRegistry).
-    pub(crate) fn pump(&mut self) {
+    fn pump(&mut self) {
         let platform = crate::platform::platform();
         while v8::Platform::pump_message_loop(platform, &self.isolate, false) {}
     }

@@ -98,6 +98,7 @@ impl Runtime {
         body: Body,
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<WorkerResponse, DispatchError> {
+        worker.requests.fetch_add(1, Ordering::Relaxed);
         let index = self.place(worker);
         let thread = &self.threads[index];
         thread.inflight.fetch_add(1, Ordering::Relaxed);
@@ -139,6 +140,12 @@ impl Runtime {
             }
             (None, None) => 0,
         }
+    }
+
+    /// Forgets where versions that are no longer deployed had isolates.
+    pub fn retain_versions(&self, live: &[&Arc<WorkerCode>]) {
+        let ids: std::collections::HashSet<u64> = live.iter().map(|w| w.id).collect();
+        self.placement.lock().unwrap_or_else(|p| p.into_inner()).retain(|id, _| ids.contains(id));
     }
 
     /// The number of isolate threads.

@@ -86,6 +86,7 @@ impl Loop {
             worker.name(),
             started.elapsed()
         );
+        worker.isolates.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.isolates.push(isolate);
         Ok(self.isolates.last_mut().unwrap())
     }
@@ -101,7 +102,6 @@ impl Loop {
             } => match self.isolate_for(&worker) {
                 Ok(isolate) => {
                     isolate.dispatch(head, body, fetcher, reply);
-                    isolate.pump();
                 }
                 Err(e) => {
                     self.inflight
@@ -112,6 +112,28 @@ impl Loop {
         }
     }
 
+    /// Drops isolates of worker versions nothing refers to any more (a
+    /// reload replaced them and their last request, including its
+    /// `waitUntil` work, has finished).
+    fn evict_retired(&mut self) {
+        let mut i = 0;
+        while i < self.isolates.len() {
+            let iso = &self.isolates[i];
+            // Each isolate of a version (on any thread) holds one reference;
+            // any other holder is a deployment or a request still using it.
+            let holders = iso.code.isolates.load(std::sync::atomic::Ordering::Relaxed);
+            let retired = Arc::strong_count(&iso.code) <= holders && iso.state.borrow().requests.is_empty();
+            if retired {
+                let iso = self.isolates.remove(i);
+                iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                log::debug!("dropping retired isolate of worker {} version {}", iso.code.name(), iso.code.version);
+                drop(iso);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     fn complete(&mut self, c: Completion) {
         if let Some(isolate) = self
             .isolates
@@ -119,7 +141,6 @@ impl Loop {
             .find(|i| i.state.borrow().key == c.isolate)
         {
             isolate.complete(c.promise, c.result);
-            isolate.pump();
         }
     }
 }
@@ -145,6 +166,8 @@ fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
+        let mut sweep = tokio::time::interval(std::time::Duration::from_millis(500));
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
@@ -156,6 +179,7 @@ fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize
                     Some(cmd) => lp.command(cmd),
                     None => break,
                 },
+                _ = sweep.tick() => lp.evict_retired(),
             }
         }
         drop(lp);

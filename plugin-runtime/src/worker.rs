@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A worker as the embedder configured it.
 #[derive(Debug, Clone)]
@@ -44,6 +44,10 @@ pub struct WorkerCode {
     pub version: String,
     /// The env bindings serialised once, parsed by each new isolate.
     pub(crate) env_json: String,
+    /// Isolates alive for this version, across threads.
+    pub(crate) isolates: AtomicUsize,
+    /// Requests dispatched to this version.
+    pub(crate) requests: AtomicU64,
 }
 
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
@@ -68,12 +72,24 @@ impl WorkerCode {
             main,
             version,
             env_json,
+            isolates: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
         }
     }
 
     /// The worker's name.
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// Isolates of this version alive now.
+    pub fn isolates(&self) -> usize {
+        self.isolates.load(Ordering::Relaxed)
+    }
+
+    /// Requests this version has been given.
+    pub fn requests_served(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// The paths of every module in the graph, main first.

@@ -1,0 +1,114 @@
+//! Zero-downtime reload: re-read the config and every script, validate the
+//! whole new deployment (compiling each worker in a scratch isolate), and
+//! only then swap it in. Requests in flight keep the deployment they
+//! started on; a reload that fails validation changes nothing.
+//!
+//! The work runs on a dedicated thread, never on Pingora's server thread.
+//! Reload requests that arrive while one is running merge into one.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use crate::config::{self, Config};
+use crate::deployment::Deployment;
+use crate::edge::AppState;
+
+/// Reload bookkeeping and the trigger.
+pub struct Reloader {
+    conf_path: PathBuf,
+    trigger: Mutex<mpsc::Sender<()>>,
+    /// Reloads that were applied.
+    pub ok: AtomicU64,
+    /// Reloads that failed validation (nothing changed).
+    pub failed: AtomicU64,
+}
+
+impl Reloader {
+    /// Starts the reload thread for `state`, whose deployment was built from
+    /// `running` (read from `conf_path`).
+    pub fn start(conf_path: PathBuf, running: Config, state: Arc<AppState>) -> std::io::Result<Arc<Reloader>> {
+        let (tx, rx) = mpsc::channel();
+        let reloader = Arc::new(Reloader {
+            conf_path,
+            trigger: Mutex::new(tx),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        });
+        let worker = reloader.clone();
+        std::thread::Builder::new().name("reload".into()).spawn(move || {
+            let mut running = running;
+            while rx.recv().is_ok() {
+                // Requests that queued up meanwhile are served by this one reload.
+                while rx.try_recv().is_ok() {}
+                worker.reload_once(&mut running, &state);
+            }
+        })?;
+        Ok(reloader)
+    }
+
+    /// Asks for a reload (returns at once).
+    pub fn request(&self) {
+        let _ = self.trigger.lock().unwrap_or_else(|p| p.into_inner()).send(());
+    }
+
+    fn reload_once(&self, running: &mut Config, state: &AppState) {
+        let config = match config::load(&self.conf_path) {
+            Ok(c) => c,
+            Err(e) => return self.fail(&e.to_string()),
+        };
+        let deployment = match Deployment::build(&config) {
+            Ok(d) => d,
+            Err(e) => return self.fail(&format!("{}: {e}", self.conf_path.display())),
+        };
+        for key in restart_only_changes(running, &config) {
+            log::warn!("reload: {key} changed; it takes effect only after a restart");
+        }
+        let old = state.deployment.load_full();
+        let mut changes = Vec::new();
+        for (name, w) in &deployment.workers {
+            match old.workers.get(name) {
+                Some(prev) if prev.version == w.version => {}
+                Some(prev) => changes.push(format!("{name} {} -> {}", prev.version, w.version)),
+                None => changes.push(format!("{name} (new) {}", w.version)),
+            }
+        }
+        for name in old.workers.keys().filter(|n| !deployment.workers.contains_key(*n)) {
+            changes.push(format!("{name} (removed)"));
+        }
+        let live: Vec<_> = deployment.workers.values().collect();
+        state.runtime.retain_versions(&live);
+        state.deployment.store(Arc::new(deployment));
+        *running = config;
+        self.ok.fetch_add(1, Ordering::Relaxed);
+        if changes.is_empty() {
+            log::info!("reload ok: no worker changed");
+        } else {
+            log::info!("reload ok: {}", changes.join(", "));
+        }
+    }
+
+    fn fail(&self, why: &str) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        log::error!("reload failed, still serving the previous deployment: {why}");
+    }
+}
+
+/// Keys that a running process cannot change: listeners and thread counts.
+fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if old.server.listen != new.server.listen {
+        keys.push("server.listen");
+    }
+    if old.server.admin != new.server.admin {
+        keys.push("server.admin");
+    }
+    if old.server.threads != new.server.threads {
+        keys.push("server.threads");
+    }
+    if old.runtime.isolate_threads != new.runtime.isolate_threads {
+        keys.push("runtime.isolate_threads");
+    }
+    keys
+}
