@@ -135,17 +135,16 @@ async fn start_origin() -> SocketAddr {
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let svc =
-                    hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
-                        // Drain whatever body the request has (none for GET).
-                        let _ = req.into_body().collect().await;
-                        Ok::<_, Infallible>(
-                            Response::builder()
-                                .header("content-type", "text/plain")
-                                .body(Full::new(Bytes::from_static(ORIGIN_BODY)))
-                                .unwrap(),
-                        )
-                    });
+                let svc = hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+                    // Drain whatever body the request has (none for GET).
+                    let _ = req.into_body().collect().await;
+                    Ok::<_, Infallible>(
+                        Response::builder()
+                            .header("content-type", "text/plain")
+                            .body(Full::new(Bytes::from_static(ORIGIN_BODY)))
+                            .unwrap(),
+                    )
+                });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(io, svc)
                     .await;
@@ -175,16 +174,11 @@ impl ConnStats {
 }
 
 async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, String> {
-    let stream = TcpStream::connect(addr)
+    let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
         .await
-        .map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_nodelay(true)
-        .map_err(|e| format!("nodelay: {e}"))?;
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
+        .map_err(|e| format!("handshake: {e}"))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -192,10 +186,7 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, String> 
 }
 
 /// One request on `sender`: Ok(()) if the answer is the expected one.
-async fn one_request(
-    sender: &mut SendRequest<Empty<Bytes>>,
-    target: &Target,
-) -> Result<(), (String, bool)> {
+async fn one_request(sender: &mut SendRequest<Empty<Bytes>>, target: &Target) -> Result<(), (String, bool)> {
     // The bool says whether the connection is unusable afterwards.
     sender
         .ready()
@@ -213,10 +204,7 @@ async fn one_request(
         .map_err(|e| (format!("send: {e}"), true))?;
     let status = resp.status();
     let header_ok = match target.header {
-        Some((k, v)) => resp
-            .headers()
-            .get(k)
-            .is_some_and(|h| h.as_bytes() == v.as_bytes()),
+        Some((k, v)) => resp.headers().get(k).is_some_and(|h| h.as_bytes() == v.as_bytes()),
         None => true,
     };
     let body = resp
@@ -231,10 +219,7 @@ async fn one_request(
     }
     if body.as_ref() != target.body {
         let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        return Err((
-            format!("unexpected body ({} bytes): {text:?}", body.len()),
-            false,
-        ));
+        return Err((format!("unexpected body ({} bytes): {text:?}", body.len()), false));
     }
     if !header_ok {
         let (k, v) = target.header.unwrap();
@@ -279,11 +264,7 @@ async fn drive(
             }
         }
         let started = Instant::now();
-        let result = tokio::time::timeout(
-            REQUEST_TIMEOUT,
-            one_request(sender.as_mut().unwrap(), target),
-        )
-        .await;
+        let result = tokio::time::timeout(REQUEST_TIMEOUT, one_request(sender.as_mut().unwrap(), target)).await;
         let done = Instant::now();
         match result {
             Ok(Ok(())) => {
@@ -340,11 +321,7 @@ impl RouteResult {
 
 /// A latency for the table ("-" when there was none).
 fn ms(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.2}")
-    } else {
-        "-".into()
-    }
+    if v.is_finite() { format!("{v:.2}") } else { "-".into() }
 }
 
 fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
@@ -431,9 +408,7 @@ async fn run_route(proxy: &Proxy, target: &'static Target, opts: &Options) -> Ro
     }
     // The window is cut short if the request cap was reached first.
     let finished = Instant::now().min(end);
-    let seconds = finished
-        .saturating_duration_since(measure_from)
-        .as_secs_f64();
+    let seconds = finished.saturating_duration_since(measure_from).as_secs_f64();
     let proxy_cpu = if finished < end {
         cpu_task.abort();
         None
@@ -521,9 +496,7 @@ async fn bench(opts: &Options) -> bool {
         .start()
         .await;
 
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
         "isoproxy load: {} connections (HTTP/1.1 keep-alive), {} s per route after {} s warm-up, cap {} requests/route",
         opts.connections, opts.seconds, opts.warmup_seconds, opts.max_requests
@@ -539,10 +512,7 @@ async fn bench(opts: &Options) -> bool {
     );
 
     let mut results = Vec::new();
-    for target in TARGETS
-        .iter()
-        .filter(|t| opts.routes.iter().any(|r| r == t.name))
-    {
+    for target in TARGETS.iter().filter(|t| opts.routes.iter().any(|r| r == t.name)) {
         let r = run_route(&proxy, target, opts).await;
         let cpu = r
             .proxy_cpu
@@ -571,31 +541,20 @@ async fn bench(opts: &Options) -> bool {
     }
 
     println!();
-    if let Some(plain) = results
-        .iter()
-        .find(|r| r.name == "plain")
-        .filter(|p| p.rps() > 0.0)
-    {
+    if let Some(plain) = results.iter().find(|r| r.name == "plain").filter(|p| p.rps() > 0.0) {
         for r in results.iter().filter(|r| r.name != "plain") {
             let cpu = match (r.cpu_us_per_request(), plain.cpu_us_per_request()) {
                 (Some(a), Some(b)) if b > 0.0 => format!(", {:.2}x proxy CPU per request", a / b),
                 _ => String::new(),
             };
-            println!(
-                "{:<8} / plain: {:.2}x req/s{cpu}",
-                r.name,
-                r.rps() / plain.rps()
-            );
+            println!("{:<8} / plain: {:.2}x req/s{cpu}", r.name, r.rps() / plain.rps());
         }
     }
     let opened: Vec<String> = results
         .iter()
         .map(|r| format!("{} {}", r.name, r.origin_connections))
         .collect();
-    println!(
-        "origin connections opened by the proxy: {}",
-        opened.join(", ")
-    );
+    println!("origin connections opened by the proxy: {}", opened.join(", "));
     for r in &results {
         if r.reconnects > 0 {
             println!(
@@ -604,10 +563,7 @@ async fn bench(opts: &Options) -> bool {
             );
         }
         if r.seconds + 0.001 < opts.seconds {
-            println!(
-                "note: {} hit the request cap after {:.1} s",
-                r.name, r.seconds
-            );
+            println!("note: {} hit the request cap after {:.1} s", r.name, r.seconds);
         }
     }
     println!(
@@ -615,10 +571,7 @@ async fn bench(opts: &Options) -> bool {
         proxy.rss_bytes() as f64 / (1024.0 * 1024.0)
     );
 
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| r.errors > 0 || r.requests == 0)
-        .collect();
+    let failed: Vec<_> = results.iter().filter(|r| r.errors > 0 || r.requests == 0).collect();
     let alive = proxy_alive(proxy.pid());
     if failed.is_empty() && alive && results.len() == opts.routes.len() {
         return true;

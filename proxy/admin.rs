@@ -37,6 +37,40 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response<Vec<u8>> {
         .expect("static response parts are valid")
 }
 
+impl Admin {
+    /// `POST /__scheduled?worker=NAME&cron=EXPR`: runs the handler now and
+    /// answers when it finishes.
+    async fn trigger_scheduled(&self, query: &str) -> Response<Vec<u8>> {
+        let mut worker = None;
+        let mut cron = None;
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+            match k.as_ref() {
+                "worker" => worker = Some(v.into_owned()),
+                "cron" => cron = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        let bad = |msg: String| json(StatusCode::BAD_REQUEST, &serde_json::json!({ "error": msg }));
+        let Some(name) = worker else { return bad("missing ?worker=NAME".into()) };
+        let cron = cron.unwrap_or_else(|| "* * * * *".to_string());
+        if let Err(e) = crate::cron::CronSchedule::parse(&cron) {
+            return bad(e.to_string());
+        }
+        let deployment = self.state.deployment.load_full();
+        let Some(code) = deployment.workers.get(&name).cloned() else {
+            return json(StatusCode::NOT_FOUND, &serde_json::json!({ "error": format!("no worker named {name:?}") }));
+        };
+        let now = crate::scheduler::now_ms();
+        match crate::scheduler::run_scheduled(&self.state, &code, &cron, now).await {
+            Ok(()) => json(StatusCode::OK, &serde_json::json!({ "outcome": "ok" })),
+            Err(e) => json(
+                StatusCode::OK,
+                &serde_json::json!({ "outcome": "exception", "error": e.to_string() }),
+            ),
+        }
+    }
+}
+
 #[async_trait]
 impl ServeHttp for Admin {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
@@ -66,6 +100,7 @@ impl ServeHttp for Admin {
                 });
                 json(StatusCode::OK, &serde_json::json!({ "workers": workers, "reloads": reloads }))
             }
+            ("POST", "/__scheduled") => self.trigger_scheduled(req.uri.query().unwrap_or("")).await,
             _ => text(StatusCode::NOT_FOUND, "not found\n"),
         }
     }

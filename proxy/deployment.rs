@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use plugin_runtime::{Runtime, ScriptError, WorkerCode, WorkerSpec};
 
 use crate::config::Config;
+use crate::cron::CronSchedule;
 use crate::origin::Origin;
 use crate::route::Router;
 
@@ -23,8 +24,18 @@ pub struct Route {
     pub origin: Option<Arc<Origin>>,
 }
 
+/// One cron trigger: a worker and one of its `crons`.
+pub struct Trigger {
+    /// The worker whose `scheduled()` runs.
+    pub worker: Arc<WorkerCode>,
+    /// When.
+    pub schedule: Arc<CronSchedule>,
+}
+
 /// Routes plus loaded workers.
 pub struct Deployment {
+    /// Every cron trigger of every worker.
+    pub crons: Vec<Trigger>,
     /// Routes in precedence order.
     pub router: Router<Arc<Route>>,
     /// Every configured worker by name.
@@ -45,6 +56,14 @@ pub enum DeploymentError {
         /// What is wrong with its script.
         error: ScriptError,
     },
+    /// A cron expression does not parse.
+    #[error("worker \"{worker}\": crons: {error}")]
+    Cron {
+        /// The worker's name.
+        worker: String,
+        /// What is wrong with the expression.
+        error: crate::cron::CronError,
+    },
     /// An origin URL could not be used.
     #[error("route \"{pattern}\": {reason}")]
     Origin {
@@ -60,7 +79,14 @@ impl Deployment {
     /// isolate) and resolves the routes. V8 must be initialised.
     pub fn build(config: &Config) -> Result<Deployment, DeploymentError> {
         let mut workers = BTreeMap::new();
+        let mut crons = Vec::new();
         for w in &config.workers {
+            let mut schedules = Vec::new();
+            for expr in &w.crons {
+                let schedule = CronSchedule::parse(expr)
+                    .map_err(|error| DeploymentError::Cron { worker: w.name.clone(), error })?;
+                schedules.push(Arc::new(schedule));
+            }
             let mut env = w.vars.clone();
             let mut secret_names = Vec::new();
             for (name, secret) in &w.secrets {
@@ -85,6 +111,9 @@ impl Deployment {
                 worker: w.name.clone(),
                 error,
             })?;
+            for schedule in schedules {
+                crons.push(Trigger { worker: code.clone(), schedule });
+            }
             workers.insert(w.name.clone(), code);
         }
         let mut routes = Vec::new();
@@ -114,6 +143,7 @@ impl Deployment {
             ));
         }
         Ok(Deployment {
+            crons,
             router: Router::new(routes),
             workers,
             loaded_at: SystemTime::now(),

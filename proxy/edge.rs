@@ -29,6 +29,8 @@ pub struct AppState {
     pub runtime: Runtime,
     /// Pingora's connector for subrequests (and its connection pool).
     pub connector: Arc<Connector>,
+    /// Scheduled-run counters.
+    pub scheduled: crate::scheduler::ScheduledStats,
 }
 
 /// The proxy service.

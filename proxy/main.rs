@@ -5,11 +5,13 @@
 
 mod admin;
 mod config;
+mod cron;
 mod deployment;
 mod edge;
 mod origin;
 mod reload;
 mod route;
+mod scheduler;
 mod signals;
 
 use std::path::PathBuf;
@@ -98,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         deployment: ArcSwap::from_pointee(deployment),
         runtime,
         connector: Arc::new(Connector::new(None)),
+        scheduled: Default::default(),
     });
 
     let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
@@ -125,6 +128,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         proxy.add_tcp(addr);
     }
     server.add_service(proxy);
+    server.add_service(pingora::services::background::background_service(
+        "cron",
+        scheduler::Scheduler { state: state.clone() },
+    ));
     if let Some(addr) = &config.server.admin {
         let mut admin = Service::new(
             "admin".to_string(),

@@ -22,10 +22,7 @@ fn expect_error(body: &str, scripts: &[(&str, &str)], needles: &[&str]) -> Strin
     let path = conf(&dir, body);
     let (code, out) = check_config(&path);
     assert_eq!(code, 1, "expected exit 1, got {code}: {out}");
-    assert!(
-        out.contains(&path.display().to_string()),
-        "names the file: {out}"
-    );
+    assert!(out.contains(&path.display().to_string()), "names the file: {out}");
     for n in needles {
         assert!(out.contains(n), "expected {n:?} in: {out}");
     }
@@ -131,10 +128,7 @@ fn a_script_without_a_fetch_handler_is_an_error() {
 fn a_top_level_exception_is_an_error() {
     expect_error(
         "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n",
-        &[(
-            "w.js",
-            "const a = 1;\nnull.boom;\nexport default { fetch() {} };\n",
-        )],
+        &[("w.js", "const a = 1;\nnull.boom;\nexport default { fetch() {} };\n")],
         &["w.js:2:", "TypeError"],
     );
 }

@@ -61,9 +61,7 @@ origin = "{origin}"
 #[test]
 fn every_example_script_is_exercised_here() {
     let this = include_str!("examples.rs");
-    for entry in
-        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")).unwrap()
-    {
+    for entry in std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
         if name.ends_with(".js") {
             assert!(
@@ -90,11 +88,7 @@ async fn rewrite_middleware() {
     let proxy = examples(&origin).await;
     let r = client().get(proxy.url("/health")).send().await.unwrap();
     assert_eq!(r.text().await.unwrap(), "ok");
-    let r = client()
-        .get(proxy.url("/users/1?full=1"))
-        .send()
-        .await
-        .unwrap();
+    let r = client().get(proxy.url("/users/1?full=1")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-served-by"], "edge-1");
     let echo: Value = r.json().await.unwrap();
@@ -124,9 +118,7 @@ async fn json_api() {
     let proxy = examples(&origin).await;
     let c = client();
     let url = |p: &str| proxy.url(p);
-    let send = |req: reqwest::RequestBuilder| async move {
-        req.header("host", "api.localhost").send().await.unwrap()
-    };
+    let send = |req: reqwest::RequestBuilder| async move { req.header("host", "api.localhost").send().await.unwrap() };
 
     let r = send(c.get(url("/api/items"))).await;
     assert_eq!(r.headers()["content-type"], "application/json");
@@ -142,32 +134,16 @@ async fn json_api() {
         serde_json::json!({"id": 3, "name": "plum"})
     );
 
-    let v: Value = send(c.get(url("/api/items?q=um")))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v: Value = send(c.get(url("/api/items?q=um"))).await.json().await.unwrap();
     assert_eq!(v["items"], serde_json::json!([{"id": 3, "name": "plum"}]));
     assert_eq!(
-        send(c.get(url("/api/items/3")))
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["name"],
+        send(c.get(url("/api/items/3"))).await.json::<Value>().await.unwrap()["name"],
         "plum"
     );
     assert_eq!(send(c.delete(url("/api/items/3"))).await.status(), 204);
     assert_eq!(send(c.get(url("/api/items/3"))).await.status(), 404);
-    assert_eq!(
-        send(c.post(url("/api/items")).body("not json"))
-            .await
-            .status(),
-        400
-    );
-    assert_eq!(
-        send(c.post(url("/api/items")).body("{}")).await.status(),
-        422
-    );
+    assert_eq!(send(c.post(url("/api/items")).body("not json")).await.status(), 400);
+    assert_eq!(send(c.post(url("/api/items")).body("{}")).await.status(), 422);
     assert_eq!(send(c.patch(url("/api/items"))).await.status(), 405);
     let r = send(c.get(url("/nope"))).await;
     assert_eq!(r.status(), 404);

@@ -55,14 +55,8 @@ async fn no_matching_route_is_404_naming_the_host() {
 async fn most_specific_route_wins() {
     let origin = Origin::start("plain").await;
     let proxy = Proxy::builder()
-        .script(
-            "a.js",
-            "export default { fetch() { return new Response('A'); } };",
-        )
-        .script(
-            "b.js",
-            "export default { fetch() { return new Response('B'); } };",
-        )
+        .script("a.js", "export default { fetch() { return new Response('A'); } };")
+        .script("b.js", "export default { fetch() { return new Response('B'); } };")
         .config(&format!(
             r#"
 [[workers]]
@@ -90,18 +84,9 @@ origin = "{}"
         .start()
         .await;
     let body = |r: reqwest::Response| async move { r.text().await.unwrap() };
-    assert_eq!(
-        body(get_host(&proxy.url("/"), "other.org").await).await,
-        "A"
-    );
-    assert_eq!(
-        body(get_host(&proxy.url("/x"), "www.example.com").await).await,
-        "B"
-    );
-    assert_eq!(
-        body(get_host(&proxy.url("/v1/x"), "api.example.com").await).await,
-        "B"
-    );
+    assert_eq!(body(get_host(&proxy.url("/"), "other.org").await).await, "A");
+    assert_eq!(body(get_host(&proxy.url("/x"), "www.example.com").await).await, "B");
+    assert_eq!(body(get_host(&proxy.url("/v1/x"), "api.example.com").await).await, "B");
     let r = get_host(&proxy.url("/v2/x"), "API.example.com:8080").await;
     assert_eq!(r.headers()["x-origin"], "plain");
 }
@@ -229,10 +214,7 @@ export default {
 async fn worker_proxy(origin: &Origin) -> Proxy {
     Proxy::builder()
         .script("worker.js", WORKER)
-        .script(
-            "lib/tag.js",
-            "export function tag(s) { return `<${s}>`; }\n",
-        )
+        .script("lib/tag.js", "export function tag(s) { return `<${s}>`; }\n")
         .config(&worker_config(&origin.url()))
         .env("TEST_API_TOKEN", "s3cr3t-value")
         .isolate_threads(1)
@@ -336,10 +318,7 @@ async fn env_carries_vars_tables_and_secrets() {
     assert_eq!(v["vars"]["max"], 3);
     assert_eq!(v["vars"]["tags"], serde_json::json!(["a", "b"]));
     assert_eq!(v["secret"], "s3cr3t-value");
-    assert!(
-        !proxy.log().contains("s3cr3t-value"),
-        "secrets are never logged"
-    );
+    assert!(!proxy.log().contains("s3cr3t-value"), "secrets are never logged");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -352,13 +331,7 @@ async fn one_isolate_is_reused_and_serves_requests_concurrently() {
         let c = c.clone();
         let url = proxy.url("/concurrent");
         tasks.push(tokio::spawn(async move {
-            c.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
+            c.get(url).send().await.unwrap().json::<Value>().await.unwrap()
         }));
     }
     let mut max = 0;
@@ -369,14 +342,7 @@ async fn one_isolate_is_reused_and_serves_requests_concurrently() {
         max > 1,
         "requests overlapped inside the one isolate (max in flight {max})"
     );
-    let served: Value = c
-        .get(proxy.url("/served"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served: Value = c.get(proxy.url("/served")).send().await.unwrap().json().await.unwrap();
     assert_eq!(
         served["served"], 9,
         "every request ran in the same isolate (module state kept)"
@@ -398,20 +364,9 @@ async fn uncaught_exception_is_500_with_the_stack_logged() {
         .wait_for_log("deliberate failure", std::time::Duration::from_secs(5))
         .await;
     assert!(log.contains("worker w"), "{log}");
-    assert!(
-        log.contains("worker.js:20:"),
-        "the stack names the script line: {log}"
-    );
+    assert!(log.contains("worker.js:20:"), "the stack names the script line: {log}");
     // The worker keeps serving.
-    assert_eq!(
-        client()
-            .get(proxy.url("/answer"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        202
-    );
+    assert_eq!(client().get(proxy.url("/answer")).send().await.unwrap().status(), 202);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -494,11 +449,7 @@ async fn subrequests_to_other_hosts_resolve_normally() {
 async fn admin_healthz_answers_ok() {
     let origin = Origin::start("o").await;
     let proxy = worker_proxy(&origin).await;
-    let r = client()
-        .get(proxy.admin_url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let r = client().get(proxy.admin_url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap().trim(), "ok");
     // The admin endpoints are not on the proxy listener.

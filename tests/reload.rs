@@ -11,7 +11,10 @@ use common::{Origin, Proxy, client};
 use serde_json::Value;
 
 fn hup(proxy: &Proxy) {
-    let ok = std::process::Command::new("kill").args(["-HUP", &proxy.pid().to_string()]).status().unwrap();
+    let ok = std::process::Command::new("kill")
+        .args(["-HUP", &proxy.pid().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -51,8 +54,18 @@ origin = "{origin}"
 }
 
 async fn reload_counts(proxy: &Proxy) -> (u64, u64) {
-    let v: Value = client().get(proxy.admin_url("/workers")).send().await.unwrap().json().await.unwrap();
-    (v["reloads"]["ok"].as_u64().unwrap(), v["reloads"]["failed"].as_u64().unwrap())
+    let v: Value = client()
+        .get(proxy.admin_url("/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        v["reloads"]["ok"].as_u64().unwrap(),
+        v["reloads"]["failed"].as_u64().unwrap(),
+    )
 }
 
 async fn wait_counts(proxy: &Proxy, want: (u64, u64)) {
@@ -62,7 +75,11 @@ async fn wait_counts(proxy: &Proxy, want: (u64, u64)) {
         if got == want {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "reload counts {got:?}, want {want:?}; log:\n{}", proxy.log());
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "reload counts {got:?}, want {want:?}; log:\n{}",
+            proxy.log()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -144,18 +161,35 @@ async fn fifty_reloads_under_load_drop_nothing() {
     let mut all_versions = std::collections::BTreeSet::new();
     for t in load {
         let (errors, versions) = t.await.unwrap();
-        assert!(errors.is_empty(), "failed requests during reloads: {:?}", &errors[..errors.len().min(5)]);
+        assert!(
+            errors.is_empty(),
+            "failed requests during reloads: {:?}",
+            &errors[..errors.len().min(5)]
+        );
         all_versions.extend(versions);
     }
     assert!(done.load(Ordering::Relaxed) > 500, "the load kept running");
-    assert!(all_versions.contains("v1") && all_versions.contains("v2"), "{all_versions:?}");
+    assert!(
+        all_versions.contains("v1") && all_versions.contains("v2"),
+        "{all_versions:?}"
+    );
     let log = proxy.log();
     assert!(log.contains("reload failed"), "{log}");
-    assert!(log.contains("w.js:2:1: SyntaxError"), "failed reloads name file:line:column");
+    assert!(
+        log.contains("w.js:2:1: SyntaxError"),
+        "failed reloads name file:line:column"
+    );
     assert!(log.contains("reload ok: w "), "good reloads name the new version");
     // Retired isolates are released once drained.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let v: Value = client().get(proxy.admin_url("/workers")).send().await.unwrap().json().await.unwrap();
+    let v: Value = client()
+        .get(proxy.admin_url("/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(v["workers"][0]["isolates"].as_u64().unwrap() <= 2, "{v}");
 }
 
@@ -165,37 +199,73 @@ async fn reload_changes_routes_and_reports_restart_only_keys() {
     let builder = Proxy::builder().script("w.js", &script("v1"));
     let dir = builder.dir().to_path_buf();
     let proxy = builder.config(&config(&origin.url(), "red")).start().await;
-    let before: Value = client().get(proxy.admin_url("/workers")).send().await.unwrap().json().await.unwrap();
+    let before: Value = client()
+        .get(proxy.admin_url("/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let version = before["workers"][0]["version"].as_str().unwrap().to_string();
 
     // Add a plain route for one host and change the thread count.
     let conf = std::fs::read_to_string(dir.join("isoproxy.toml")).unwrap();
     let conf = conf.replace("isolate_threads = 2", "isolate_threads = 1")
-        + &format!("\n[[routes]]\npattern = \"plain.test/*\"\norigin = \"{}\"\n", origin.url());
+        + &format!(
+            "\n[[routes]]\npattern = \"plain.test/*\"\norigin = \"{}\"\n",
+            origin.url()
+        );
     std::fs::write(dir.join("isoproxy.toml"), conf).unwrap();
     hup(&proxy);
     wait_counts(&proxy, (1, 0)).await;
-    let r = client().get(proxy.url("/x")).header("host", "plain.test").send().await.unwrap();
+    let r = client()
+        .get(proxy.url("/x"))
+        .header("host", "plain.test")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-origin"], "o", "the new route serves at once");
     let log = proxy.log();
-    assert!(log.contains("runtime.isolate_threads changed; it takes effect only after a restart"), "{log}");
+    assert!(
+        log.contains("runtime.isolate_threads changed; it takes effect only after a restart"),
+        "{log}"
+    );
     assert!(log.contains("reload ok: no worker changed"), "{log}");
-    let after: Value = client().get(proxy.admin_url("/workers")).send().await.unwrap().json().await.unwrap();
+    let after: Value = client()
+        .get(proxy.admin_url("/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(after["workers"][0]["version"].as_str().unwrap(), version);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_drains_and_stops() {
     let origin = Origin::start("o").await;
-    let mut proxy = Proxy::builder().script("w.js", &script("v1")).config(&config(&origin.url(), "red")).start().await;
+    let mut proxy = Proxy::builder()
+        .script("w.js", &script("v1"))
+        .config(&config(&origin.url(), "red"))
+        .start()
+        .await;
     // A request in flight when SIGTERM arrives still completes.
     let slow = tokio::spawn({
         let url = proxy.url("/pass/sleep/500");
         async move { client().get(url).send().await.unwrap().status() }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    std::process::Command::new("kill").args(["-TERM", &proxy.pid().to_string()]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &proxy.pid().to_string()])
+        .status()
+        .unwrap();
     assert_eq!(slow.await.unwrap(), 200);
     let status = proxy.wait_exit(Duration::from_secs(15));
-    assert!(status.is_some(), "isoproxy stopped after SIGTERM; log:\n{}", proxy.log());
+    assert!(
+        status.is_some(),
+        "isoproxy stopped after SIGTERM; log:\n{}",
+        proxy.log()
+    );
 }

@@ -49,8 +49,7 @@ impl RssWatch {
         let m = max.clone();
         let task = tokio::spawn(async move {
             loop {
-                let status =
-                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
                 if let Some(kb) = status
                     .lines()
                     .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -79,11 +78,7 @@ async fn one_gib_download_streams_through_a_worker() {
     let origin = Origin::start("big").await;
     let proxy = start(&origin).await;
     let watch = RssWatch::start(proxy.pid());
-    let resp = client()
-        .get(proxy.url(&format!("/bytes/{GIB}")))
-        .send()
-        .await
-        .unwrap();
+    let resp = client().get(proxy.url(&format!("/bytes/{GIB}"))).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-rewritten"], "1");
     assert_eq!(resp.headers()["content-length"], GIB.to_string().as_str());
@@ -92,11 +87,7 @@ async fn one_gib_download_streams_through_a_worker() {
     assert!(pattern_ok, "every byte arrived intact and in order");
     let max = watch.max();
     eprintln!("download: max RSS {} MiB", max >> 20);
-    assert!(
-        max > 0 && max < RSS_LIMIT,
-        "proxy RSS peaked at {} MiB",
-        max >> 20
-    );
+    assert!(max > 0 && max < RSS_LIMIT, "proxy RSS peaked at {} MiB", max >> 20);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,11 +109,7 @@ async fn one_gib_upload_streams_through_a_worker() {
     assert_eq!(v["sum"], pattern_sum(GIB));
     let max = watch.max();
     eprintln!("upload: max RSS {} MiB", max >> 20);
-    assert!(
-        max > 0 && max < RSS_LIMIT,
-        "proxy RSS peaked at {} MiB",
-        max >> 20
-    );
+    assert!(max > 0 && max < RSS_LIMIT, "proxy RSS peaked at {} MiB", max >> 20);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -25,7 +25,7 @@
     waitUntil(promise) {
       const s = ctxState.get(this);
       if (!s) throw new TypeError("Illegal invocation");
-      s.waits.push(Promise.resolve(promise).catch((e) => internals.reportError(e)));
+      s.waits.push(Promise.resolve(promise));
     }
     passThroughOnException() {
       const s = ctxState.get(this);
@@ -76,11 +76,57 @@
       if (!passed) ops.respondError(reqId, e);
     }
     // Work the script asked to finish after the response.
+    for (const e of await settleWaits(s)) internals.reportError(e);
+    ops.requestDone(reqId);
+  };
+
+  /** Waits for every waitUntil promise, including ones added meanwhile; the rejections. */
+  async function settleWaits(s) {
+    const errors = [];
     for (let done = 0; done < s.waits.length; ) {
       const batch = s.waits.slice(done);
       done = s.waits.length;
-      await Promise.allSettled(batch);
+      for (const r of await Promise.allSettled(batch)) if (r.status === "rejected") errors.push(r.reason);
     }
+    return errors;
+  }
+
+  const controllerState = new WeakMap();
+  class ScheduledController {
+    constructor() {
+      throw new TypeError("Illegal constructor");
+    }
+    get cron() {
+      return controllerState.get(this).cron;
+    }
+    get scheduledTime() {
+      return controllerState.get(this).scheduledTime;
+    }
+    noRetry() {
+      controllerState.get(this).noRetry = true;
+    }
+    get [Symbol.toStringTag]() {
+      return "ScheduledController";
+    }
+  }
+
+  internals.dispatchScheduled = async (handler, reqId, cron, scheduledTime, env) => {
+    const controller = Object.create(ScheduledController.prototype);
+    controllerState.set(controller, { cron, scheduledTime, noRetry: false });
+    const [ctx, s] = makeContext();
+    let error = null;
+    try {
+      if (typeof handler.scheduled !== "function") {
+        throw new Error("Handler does not export a scheduled() function.");
+      }
+      await handler.scheduled(controller, env, ctx);
+    } catch (e) {
+      error = e;
+    }
+    const waitErrors = await settleWaits(s);
+    if (error === null && waitErrors.length) error = waitErrors.shift();
+    for (const e of waitErrors) internals.reportError(e);
+    if (error !== null) ops.respondError(reqId, error);
     ops.requestDone(reqId);
   };
 })

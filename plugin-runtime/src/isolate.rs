@@ -44,9 +44,17 @@ pub(crate) struct Completion {
     pub result: OpResult,
 }
 
-/// A request the script is handling.
+/// Where the outcome of a handler invocation goes.
+pub(crate) enum Reply {
+    /// A `fetch` event: the response, or why there is none.
+    Fetch(oneshot::Sender<Result<WorkerResponse, DispatchError>>),
+    /// A `scheduled` event: done (after its `waitUntil` work), or why not.
+    Scheduled(oneshot::Sender<Result<(), DispatchError>>),
+}
+
+/// A request (or scheduled event) the script is handling.
 pub(crate) struct RequestCtx {
-    pub reply: Option<oneshot::Sender<Result<WorkerResponse, DispatchError>>>,
+    pub reply: Option<Reply>,
     pub fetcher: Arc<dyn Fetcher>,
     pub subrequests: u32,
     /// The last subrequest failure, to classify an uncaught exception.
@@ -101,6 +109,7 @@ pub(crate) struct WorkerIsolate {
     handler: Option<v8::Global<v8::Value>>,
     env: Option<v8::Global<v8::Value>>,
     dispatch: Option<v8::Global<v8::Function>>,
+    dispatch_scheduled: Option<v8::Global<v8::Function>>,
     context: Option<v8::Global<v8::Context>>,
     pub state: SharedState,
     /// Whether this thread has entered the isolate right now. Isolates are
@@ -119,6 +128,7 @@ impl Drop for WorkerIsolate {
         self.handler.take();
         self.env.take();
         self.dispatch.take();
+        self.dispatch_scheduled.take();
         self.context.take();
         let mut st = self.state.borrow_mut();
         st.promises.clear();
@@ -162,25 +172,9 @@ fn resolve_module<'s>(
     found
 }
 
-fn script_origin<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    name: &str,
-    is_module: bool,
-) -> v8::ScriptOrigin<'s> {
+fn script_origin<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str, is_module: bool) -> v8::ScriptOrigin<'s> {
     let name = v8::String::new(scope, name).unwrap();
-    v8::ScriptOrigin::new(
-        scope,
-        name.into(),
-        0,
-        0,
-        false,
-        0,
-        None,
-        false,
-        false,
-        is_module,
-        None,
-    )
+    v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, is_module, None)
 }
 
 /// `file:line:column: message` for the exception a TryCatch holds.
@@ -219,10 +213,7 @@ macro_rules! caught {
 }
 
 /// The exception's stack (or its string form when it has none).
-pub(crate) fn exception_stack(
-    scope: &mut v8::PinScope<'_, '_>,
-    exc: v8::Local<v8::Value>,
-) -> String {
+pub(crate) fn exception_stack(scope: &mut v8::PinScope<'_, '_>, exc: v8::Local<v8::Value>) -> String {
     if let Ok(obj) = v8::Local::<v8::Object>::try_from(exc) {
         let key = v8::String::new(scope, "stack").unwrap();
         if let Some(stack) = obj.get(scope, key.into())
@@ -275,11 +266,7 @@ pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str
             let Some(dep) = resolve_specifier(&path, &spec) else {
                 let loc = module.source_offset_to_location(req.get_source_offset());
                 return Err(ScriptError::Compile {
-                    location: format!(
-                        "{name}:{}:{}",
-                        loc.get_line_number() + 1,
-                        loc.get_column_number() + 1
-                    ),
+                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
                     message: format!(
                         "cannot import \"{spec}\": only relative imports of sibling files (\"./x.js\") are supported"
                     ),
@@ -301,10 +288,7 @@ pub(crate) struct ThreadLink {
 
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
-    pub(crate) fn create(
-        code: Arc<WorkerCode>,
-        link: ThreadLink,
-    ) -> Result<WorkerIsolate, ScriptError> {
+    pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
         crate::platform::platform();
         let params = v8::CreateParams::default().heap_limits(0, code.spec.memory_mb.max(16) << 20);
         let mut isolate = v8::Isolate::new(params);
@@ -331,6 +315,7 @@ impl WorkerIsolate {
             handler: None,
             env: None,
             dispatch: None,
+            dispatch_scheduled: None,
             context: None,
             state,
             entered: true,
@@ -401,12 +386,8 @@ impl WorkerIsolate {
             let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
                 return Err(caught!(tc));
             };
-            table
-                .by_hash
-                .insert(module.get_identity_hash().get(), path.clone());
-            table
-                .by_path
-                .insert(path.clone(), v8::Global::new(tc, module));
+            table.by_hash.insert(module.get_identity_hash().get(), path.clone());
+            table.by_path.insert(path.clone(), v8::Global::new(tc, module));
             if *path == code.main {
                 main_module = Some(module);
             }
@@ -474,6 +455,12 @@ impl WorkerIsolate {
         self.handler = Some(v8::Global::new(tc, handler));
         self.env = Some(v8::Global::new(tc, env));
         self.dispatch = Some(v8::Global::new(tc, dispatch));
+        let scheduled_key = v8::String::new(tc, "dispatchScheduled").unwrap();
+        let scheduled = internals
+            .get(tc, scheduled_key.into())
+            .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+            .expect("bootstrap defines dispatchScheduled");
+        self.dispatch_scheduled = Some(v8::Global::new(tc, scheduled));
         self.context = Some(v8::Global::new(tc, context));
         Ok(())
     }
@@ -506,7 +493,7 @@ impl WorkerIsolate {
             st.requests.insert(
                 id,
                 RequestCtx {
-                    reply: Some(reply),
+                    reply: Some(Reply::Fetch(reply)),
                     fetcher,
                     subrequests: 0,
                     fetch_failure: None,
@@ -541,11 +528,7 @@ impl WorkerIsolate {
         };
         let undefined = v8::undefined(tc).into();
         tc.set_continuation_preserved_embedder_data(id);
-        let called = dispatch.call(
-            tc,
-            undefined,
-            &[handler, id, method, url, headers, rid, env],
-        );
+        let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env]);
         tc.set_continuation_preserved_embedder_data(undefined);
         if called.is_none() {
             let msg = match tc.exception() {
@@ -555,6 +538,57 @@ impl WorkerIsolate {
             ops::fail_request(&self.state, req_id, msg);
         }
         tc.perform_microtask_checkpoint();
+    }
+
+    /// Runs the script's `scheduled` handler. The outcome arrives through
+    /// `reply` once the handler and its `waitUntil` work have settled.
+    pub(crate) fn scheduled(
+        &mut self,
+        cron: &str,
+        scheduled_time_ms: f64,
+        fetcher: Arc<dyn Fetcher>,
+        reply: oneshot::Sender<Result<(), DispatchError>>,
+    ) {
+        self.enter();
+        let req_id = {
+            let mut st = self.state.borrow_mut();
+            let id = st.next_id();
+            st.requests.insert(
+                id,
+                RequestCtx {
+                    reply: Some(Reply::Scheduled(reply)),
+                    fetcher,
+                    subrequests: 0,
+                    fetch_failure: None,
+                },
+            );
+            id
+        };
+        {
+            let context = self.context.as_ref().unwrap();
+            v8::scope_with_context!(let scope, &mut self.isolate, context);
+            v8::tc_scope!(let tc, scope);
+            let handler = v8::Local::new(tc, self.handler.as_ref().unwrap());
+            let env = v8::Local::new(tc, self.env.as_ref().unwrap());
+            let entry = v8::Local::new(tc, self.dispatch_scheduled.as_ref().unwrap());
+            let id = v8::Integer::new_from_unsigned(tc, req_id).into();
+            let cron = v8::String::new(tc, cron).unwrap().into();
+            let time = v8::Number::new(tc, scheduled_time_ms).into();
+            let undefined = v8::undefined(tc).into();
+            tc.set_continuation_preserved_embedder_data(id);
+            let called = entry.call(tc, undefined, &[handler, id, cron, time, env]);
+            tc.set_continuation_preserved_embedder_data(undefined);
+            if called.is_none() {
+                let msg = match tc.exception() {
+                    Some(e) => exception_stack(tc, e),
+                    None => "execution terminated".into(),
+                };
+                ops::fail_request(&self.state, req_id, msg);
+            }
+            tc.perform_microtask_checkpoint();
+        }
+        self.pump();
+        self.exit();
     }
 
     /// Settles the promise a completed operation belongs to.

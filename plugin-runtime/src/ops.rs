@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use crate::body::{Body, BodyError, body_channel};
 use crate::error::DispatchError;
 use crate::http::{FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
-use crate::isolate::{Completion, DecoderState, OpResult, SharedState, exception_stack};
+use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
 /// Installs each op on `obj` under the name JS calls it. (V8 callbacks
 /// must be zero-sized fn items, so this is a macro, not a table.)
@@ -53,10 +53,7 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
 }
 
 fn state(scope: &v8::PinScope<'_, '_>) -> SharedState {
-    scope
-        .get_slot::<SharedState>()
-        .expect("isolate state slot")
-        .clone()
+    scope.get_slot::<SharedState>().expect("isolate state slot").clone()
 }
 
 fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
@@ -94,10 +91,7 @@ pub(crate) fn bytes_arg(v: v8::Local<v8::Value>) -> Option<Vec<u8>> {
 }
 
 /// A new `Uint8Array` owning `data`.
-pub(crate) fn uint8array<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    data: Vec<u8>,
-) -> v8::Local<'s, v8::Uint8Array> {
+pub(crate) fn uint8array<'s>(scope: &mut v8::PinScope<'s, '_>, data: Vec<u8>) -> v8::Local<'s, v8::Uint8Array> {
     let len = data.len();
     let store = v8::ArrayBuffer::new_backing_store_from_vec(data).make_shared();
     let ab = v8::ArrayBuffer::with_backing_store(scope, &store);
@@ -106,10 +100,7 @@ pub(crate) fn uint8array<'s>(
 
 /// Headers as a flat JS array `[name, value, ...]`; values are ByteStrings
 /// (each byte one UTF-16 code unit), names lower-case.
-pub(crate) fn headers_to_js<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    headers: &HeaderMap,
-) -> v8::Local<'s, v8::Array> {
+pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &HeaderMap) -> v8::Local<'s, v8::Array> {
     let mut elems = Vec::with_capacity(headers.len() * 2);
     for (name, value) in headers {
         elems.push(v8::String::new(scope, name.as_str()).unwrap().into());
@@ -123,12 +114,8 @@ pub(crate) fn headers_to_js<'s>(
 }
 
 /// The inverse of [`headers_to_js`]; `Err` names the bad header.
-fn headers_from_js(
-    scope: &mut v8::PinScope<'_, '_>,
-    v: v8::Local<v8::Value>,
-) -> Result<HeaderMap, String> {
-    let arr =
-        v8::Local::<v8::Array>::try_from(v).map_err(|_| "headers must be an array".to_string())?;
+fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, String> {
+    let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| "headers must be an array".to_string())?;
     let mut map = HeaderMap::with_capacity(arr.length() as usize / 2);
     let mut i = 0;
     while i + 1 < arr.length() {
@@ -143,10 +130,8 @@ fn headers_from_js(
             }
             bytes.push(c as u8);
         }
-        let name = HeaderName::from_bytes(n.as_bytes())
-            .map_err(|_| format!("Invalid header name '{n}'"))?;
-        let value = HeaderValue::from_bytes(&bytes)
-            .map_err(|_| format!("Invalid header value for '{n}'"))?;
+        let name = HeaderName::from_bytes(n.as_bytes()).map_err(|_| format!("Invalid header name '{n}'"))?;
+        let value = HeaderValue::from_bytes(&bytes).map_err(|_| format!("Invalid header value for '{n}'"))?;
         map.append(name, value);
         i += 2;
     }
@@ -226,9 +211,7 @@ pub(crate) fn settle(
             resolver.resolve(scope, undefined);
         }
         OpResult::Written(Err(e)) => reject(scope, &e.to_string()),
-        OpResult::Fetched {
-            result: Ok(resp), ..
-        } => {
+        OpResult::Fetched { result: Ok(resp), .. } => {
             let body: v8::Local<v8::Value> = match resp.body {
                 Body::Empty => v8::null(scope).into(),
                 Body::Bytes(b) => uint8array(scope, b.to_vec()).into(),
@@ -238,17 +221,12 @@ pub(crate) fn settle(
                 }
             };
             let status = v8::Integer::new(scope, resp.head.status as i32).into();
-            let text = v8::String::new(scope, &resp.head.status_text)
-                .unwrap()
-                .into();
+            let text = v8::String::new(scope, &resp.head.status_text).unwrap().into();
             let headers = headers_to_js(scope, &resp.head.headers).into();
             let arr = v8::Array::new_with_elements(scope, &[status, text, headers, body]);
             resolver.resolve(scope, arr.into());
         }
-        OpResult::Fetched {
-            req_id,
-            result: Err(e),
-        } => {
+        OpResult::Fetched { req_id, result: Err(e) } => {
             if let Some(ctx) = st.borrow_mut().requests.get_mut(&req_id) {
                 ctx.fetch_failure = Some(e.clone());
             }
@@ -272,19 +250,44 @@ pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
         Some(e @ (FetchError::Network(_) | FetchError::Timeout(_))) => DispatchError::Origin(e),
         _ => DispatchError::Exception(first_line(&msg)),
     };
-    finish(st, req_id, Err(err));
+    finish(st, req_id, Outcome::Failed(err));
 }
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").to_string()
 }
 
-fn finish(st: &SharedState, req_id: u32, result: Result<WorkerResponse, DispatchError>) {
+/// How a handler invocation ended, as far as its caller cares.
+pub(crate) enum Outcome {
+    /// A fetch handler's response.
+    Response(WorkerResponse),
+    /// The handler and its `waitUntil` work are done.
+    Done,
+    /// It failed.
+    Failed(DispatchError),
+}
+
+fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
     let mut s = st.borrow_mut();
-    let reply = s.requests.get_mut(&req_id).and_then(|r| r.reply.take());
-    if let Some(reply) = reply {
-        s.inflight.fetch_sub(1, Ordering::Relaxed);
-        let _ = reply.send(result);
+    let Some(reply) = s.requests.get_mut(&req_id).and_then(|r| r.reply.take()) else {
+        return;
+    };
+    s.inflight.fetch_sub(1, Ordering::Relaxed);
+    drop(s);
+    match reply {
+        Reply::Fetch(tx) => {
+            let _ = tx.send(match outcome {
+                Outcome::Response(r) => Ok(r),
+                Outcome::Done => Err(DispatchError::Exception("the script did not respond".into())),
+                Outcome::Failed(e) => Err(e),
+            });
+        }
+        Reply::Scheduled(tx) => {
+            let _ = tx.send(match outcome {
+                Outcome::Failed(e) => Err(e),
+                _ => Ok(()),
+            });
+        }
     }
 }
 
@@ -326,11 +329,7 @@ fn op_log(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8
 /// `currentRequest()` -> the id of the request whose handler (or a
 /// continuation of it) is running, or undefined. V8 carries it across
 /// promise reactions (continuation-preserved embedder data).
-fn op_current_request(
-    scope: &mut v8::PinScope,
-    _args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_current_request(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let v = scope.get_continuation_preserved_embedder_data();
     rv.set(v);
 }
@@ -357,15 +356,11 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
         status_text,
         headers,
     };
-    finish(&st, req_id, Ok(WorkerResponse { head, body }));
+    finish(&st, req_id, Outcome::Response(WorkerResponse { head, body }));
 }
 
 /// `respondError(reqId, exception)`: the script threw.
-fn op_respond_error(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    _rv: v8::ReturnValue,
-) {
+fn op_respond_error(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
     let msg = exception_stack(scope, args.get(1));
@@ -373,31 +368,17 @@ fn op_respond_error(
 }
 
 /// `requestDone(reqId)`: the response is sent and `waitUntil` work settled.
-fn op_request_done(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    _rv: v8::ReturnValue,
-) {
+fn op_request_done(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
-    finish(
-        &st,
-        req_id,
-        Err(DispatchError::Exception(
-            "the script did not respond".into(),
-        )),
-    );
+    finish(&st, req_id, Outcome::Done);
     st.borrow_mut().requests.remove(&req_id);
 }
 
 /// `fetch(reqId, method, url, headers, bodyKind, body)` -> Promise of
 /// `[status, statusText, headers, body]` where body is null, a native body
 /// id, or a Uint8Array.
-fn op_fetch(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
     let fetcher = {
@@ -409,22 +390,14 @@ fn op_fetch(
                 ctx.subrequests += 1;
                 if ctx.subrequests > limit {
                     drop(s);
-                    return rejected_promise(
-                        scope,
-                        &mut rv,
-                        &FetchError::TooManySubrequests.to_string(),
-                    );
+                    return rejected_promise(scope, &mut rv, &FetchError::TooManySubrequests.to_string());
                 }
                 Some(ctx.fetcher.clone())
             }
         }
     };
     let Some(fetcher) = fetcher else {
-        return rejected_promise(
-            scope,
-            &mut rv,
-            "fetch() can only be called while handling a request",
-        );
+        return rejected_promise(scope, &mut rv, "fetch() can only be called while handling a request");
     };
     let method = string_arg(scope, args.get(1));
     let Ok(method) = Method::from_bytes(method.as_bytes()) else {
@@ -440,11 +413,7 @@ fn op_fetch(
         return rejected_promise(scope, &mut rv, "the request body was already used");
     };
     let request = FetchRequest {
-        head: RequestHead {
-            method,
-            url,
-            headers,
-        },
+        head: RequestHead { method, url, headers },
         body,
     };
     let fut = fetcher.fetch(request);
@@ -457,11 +426,7 @@ fn op_fetch(
 }
 
 /// `bodyRead(rid)` -> Promise<Uint8Array | null>.
-fn op_body_read(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_body_read(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let rid = u32_arg(scope, args.get(0));
     let Some(mut stream) = st.borrow_mut().bodies.remove(&rid) else {
@@ -474,22 +439,14 @@ fn op_body_read(
 }
 
 /// `bodyCancel(rid)`: the script no longer wants this body.
-fn op_body_cancel(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    _rv: v8::ReturnValue,
-) {
+fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let rid = u32_arg(scope, args.get(0));
     st.borrow_mut().bodies.remove(&rid);
 }
 
 /// `sinkNew()` -> id: a pipe the script writes into and Rust reads from.
-fn op_sink_new(
-    scope: &mut v8::PinScope,
-    _args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_sink_new(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let (writer, stream) = body_channel(None);
     let id = {
@@ -503,22 +460,14 @@ fn op_sink_new(
 }
 
 /// `sinkWrite(id, bytes)` -> Promise, settled once the consumer has room.
-fn op_sink_write(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_sink_write(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     let Some(writer) = st.borrow().sinks.get(&id).cloned() else {
         return rejected_promise(scope, &mut rv, "the body's consumer went away");
     };
     let Some(bytes) = bytes_arg(args.get(1)) else {
-        return rejected_promise(
-            scope,
-            &mut rv,
-            "body chunks must be ArrayBuffer or ArrayBufferView",
-        );
+        return rejected_promise(scope, &mut rv, "body chunks must be ArrayBuffer or ArrayBufferView");
     };
     promise_op(scope, &mut rv, async move {
         OpResult::Written(writer.send(Bytes::from(bytes)).await)
@@ -526,11 +475,7 @@ fn op_sink_write(
 }
 
 /// `sinkClose(id, error?)`: ends the body, with an error if one is given.
-fn op_sink_close(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    _rv: v8::ReturnValue,
-) {
+fn op_sink_close(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     let writer = st.borrow_mut().sinks.remove(&id);
@@ -544,27 +489,16 @@ fn op_sink_close(
 }
 
 /// `timer(ms)` -> Promise resolved after `ms` milliseconds.
-fn op_timer(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_timer(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let ms = args.get(0).number_value(scope).unwrap_or(0.0);
-    let ms = if ms.is_finite() && ms > 0.0 {
-        ms as u64
-    } else {
-        0
-    };
+    let ms = if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 };
     promise_op(scope, &mut rv, async move {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         OpResult::Timer
     });
 }
 
-fn url_components<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    url: &url::Url,
-) -> v8::Local<'s, v8::Value> {
+fn url_components<'s>(scope: &mut v8::PinScope<'s, '_>, url: &url::Url) -> v8::Local<'s, v8::Value> {
     use url::quirks;
     let parts = [
         quirks::href(url),
@@ -588,11 +522,7 @@ fn url_components<'s>(
 }
 
 /// `urlParse(input, base?)` -> components or null.
-fn op_url_parse(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_url_parse(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let input = string_arg(scope, args.get(0));
     let parsed = if args.get(1).is_null_or_undefined() {
         url::Url::parse(&input)
@@ -608,11 +538,7 @@ fn op_url_parse(
 
 /// `urlSet(href, setter, value)` -> components (null when `href` is set to
 /// something that does not parse).
-fn op_url_set(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_url_set(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     use url::quirks;
     let href = string_arg(scope, args.get(0));
     let setter = string_arg(scope, args.get(1));
@@ -673,21 +599,13 @@ fn op_url_set(
     }
 }
 
-fn op_encode_utf8(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_encode_utf8(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let s = string_arg(scope, args.get(0));
     rv.set(uint8array(scope, s.into_bytes()).into());
 }
 
 /// `encodeUtf8Into(string, u8)` -> `[read, written]` (read in UTF-16 units).
-fn op_encode_utf8_into(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_encode_utf8_into(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let s = string_arg(scope, args.get(0));
     let Ok(view) = v8::Local::<v8::Uint8Array>::try_from(args.get(1)) else {
         return throw_type_error(
@@ -720,11 +638,7 @@ fn encoding_name(e: &'static encoding_rs::Encoding) -> String {
     e.name().to_ascii_lowercase()
 }
 
-fn op_encoding_for_label(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_encoding_for_label(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let label = string_arg(scope, args.get(0));
     match encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes()) {
         Some(e) => rv.set(v8::String::new(scope, &encoding_name(e)).unwrap().into()),
@@ -741,15 +655,10 @@ fn new_decoder(encoding: &'static encoding_rs::Encoding, ignore_bom: bool) -> en
 }
 
 /// `decoderNew(name, fatal, ignoreBOM)` -> id.
-fn op_decoder_new(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_decoder_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let name = string_arg(scope, args.get(0));
     let Some(encoding) = encoding_rs::Encoding::for_label_no_replacement(name.as_bytes()) else {
-        let msg =
-            v8::String::new(scope, &format!("The \"{name}\" encoding is not supported.")).unwrap();
+        let msg = v8::String::new(scope, &format!("The \"{name}\" encoding is not supported.")).unwrap();
         let exc = v8::Exception::range_error(scope, msg);
         scope.throw_exception(exc);
         return;
@@ -776,11 +685,7 @@ fn op_decoder_new(
 }
 
 /// `decoderDecode(id, bytes, stream)` -> string.
-fn op_decoder_decode(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    mut rv: v8::ReturnValue,
-) {
+fn op_decoder_decode(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     let input = if args.get(1).is_undefined() {
@@ -802,9 +707,7 @@ fn op_decoder_decode(
             .unwrap_or(input.len() * 3 + 16);
         let mut out = String::with_capacity(cap);
         let ok = if d.fatal {
-            let (res, _read) = d
-                .decoder
-                .decode_to_string_without_replacement(&input, &mut out, last);
+            let (res, _read) = d.decoder.decode_to_string_without_replacement(&input, &mut out, last);
             !matches!(res, encoding_rs::DecoderResult::Malformed(_, _))
         } else {
             let (_res, _read, _had_errors) = d.decoder.decode_to_string(&input, &mut out, last);
@@ -821,11 +724,7 @@ fn op_decoder_decode(
     }
 }
 
-fn op_decoder_free(
-    scope: &mut v8::PinScope,
-    args: v8::FunctionCallbackArguments,
-    _rv: v8::ReturnValue,
-) {
+fn op_decoder_free(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     st.borrow_mut().decoders.remove(&id);
@@ -841,9 +740,7 @@ pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) 
     v8::scope!(let scope, scope);
     let Some(value) = msg.get_value() else { return };
     let text = exception_stack(scope, value);
-    let worker = scope
-        .get_slot::<SharedState>()
-        .map(|s| s.borrow().worker.clone());
+    let worker = scope.get_slot::<SharedState>().map(|s| s.borrow().worker.clone());
     if let Some(worker) = worker {
         log::warn!(target: "isoproxy::worker", "worker {worker}: Uncaught (in promise) {text}");
     }

@@ -53,8 +53,7 @@ impl Runtime {
     /// [`Runtime::start`] or [`Runtime::init_v8`]).
     pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
         crate::platform::platform();
-        let main =
-            normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
+        let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
         let modules = read_module_graph(&main)?;
         let code = Arc::new(WorkerCode::new(spec, main, modules));
         // Validate in a scratch isolate with a private event loop.
@@ -117,6 +116,34 @@ impl Runtime {
         answer.await.unwrap_or(Err(DispatchError::Unavailable))
     }
 
+    /// Runs `worker`'s `scheduled(controller, env, ctx)` handler for one
+    /// cron firing and answers once it and its `waitUntil` work settle.
+    /// `scheduled_time_ms` is the scheduled instant (ms since the epoch).
+    pub async fn scheduled(
+        &self,
+        worker: &Arc<WorkerCode>,
+        cron: &str,
+        scheduled_time_ms: f64,
+        fetcher: Arc<dyn Fetcher>,
+    ) -> Result<(), DispatchError> {
+        let index = self.place(worker);
+        let thread = &self.threads[index];
+        thread.inflight.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        let cmd = Command::Scheduled {
+            worker: worker.clone(),
+            cron: cron.to_string(),
+            scheduled_time_ms,
+            fetcher,
+            reply,
+        };
+        if thread.tx.send(cmd).is_err() {
+            thread.inflight.fetch_sub(1, Ordering::Relaxed);
+            return Err(DispatchError::Unavailable);
+        }
+        answer.await.unwrap_or(Err(DispatchError::Unavailable))
+    }
+
     /// Picks the thread for a request: the least busy thread already warm
     /// for this worker, unless all of those are busy and a quieter thread
     /// exists, which then gets an isolate for the worker too.
@@ -145,7 +172,10 @@ impl Runtime {
     /// Forgets where versions that are no longer deployed had isolates.
     pub fn retain_versions(&self, live: &[&Arc<WorkerCode>]) {
         let ids: std::collections::HashSet<u64> = live.iter().map(|w| w.id).collect();
-        self.placement.lock().unwrap_or_else(|p| p.into_inner()).retain(|id, _| ids.contains(id));
+        self.placement
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, _| ids.contains(id));
     }
 
     /// The number of isolate threads.
@@ -156,11 +186,7 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let joins: Vec<_> = self
-            .threads
-            .iter_mut()
-            .filter_map(|t| t.join.take())
-            .collect();
+        let joins: Vec<_> = self.threads.iter_mut().filter_map(|t| t.join.take()).collect();
         self.threads.clear(); // closes the command channels; threads drain and exit
         for j in joins {
             let _ = j.join();

@@ -24,6 +24,14 @@ pub(crate) enum Command {
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
     },
+    /// Run `worker`'s scheduled handler for one cron firing.
+    Scheduled {
+        worker: Arc<WorkerCode>,
+        cron: String,
+        scheduled_time_ms: f64,
+        fetcher: Arc<dyn Fetcher>,
+        reply: oneshot::Sender<Result<(), DispatchError>>,
+    },
 }
 
 /// The proxy's handle on one isolate thread.
@@ -65,10 +73,7 @@ impl Drop for Loop {
 }
 
 impl Loop {
-    fn isolate_for(
-        &mut self,
-        worker: &Arc<WorkerCode>,
-    ) -> Result<&mut WorkerIsolate, DispatchError> {
+    fn isolate_for(&mut self, worker: &Arc<WorkerCode>) -> Result<&mut WorkerIsolate, DispatchError> {
         if let Some(i) = self.isolates.iter().position(|w| w.code.id == worker.id) {
             return Ok(&mut self.isolates[i]);
         }
@@ -104,8 +109,20 @@ impl Loop {
                     isolate.dispatch(head, body, fetcher, reply);
                 }
                 Err(e) => {
-                    self.inflight
-                        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Command::Scheduled {
+                worker,
+                cron,
+                scheduled_time_ms,
+                fetcher,
+                reply,
+            } => match self.isolate_for(&worker) {
+                Ok(isolate) => isolate.scheduled(&cron, scheduled_time_ms, fetcher, reply),
+                Err(e) => {
+                    self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                     let _ = reply.send(Err(e));
                 }
             },
@@ -126,7 +143,11 @@ impl Loop {
             if retired {
                 let iso = self.isolates.remove(i);
                 iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                log::debug!("dropping retired isolate of worker {} version {}", iso.code.name(), iso.code.version);
+                log::debug!(
+                    "dropping retired isolate of worker {} version {}",
+                    iso.code.name(),
+                    iso.code.version
+                );
                 drop(iso);
             } else {
                 i += 1;
@@ -135,11 +156,7 @@ impl Loop {
     }
 
     fn complete(&mut self, c: Completion) {
-        if let Some(isolate) = self
-            .isolates
-            .iter_mut()
-            .find(|i| i.state.borrow().key == c.isolate)
-        {
+        if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
             isolate.complete(c.promise, c.result);
         }
     }
@@ -147,10 +164,7 @@ impl Loop {
 
 fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize>) {
     crate::platform::platform();
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             log::error!("isolate thread cannot start its event loop: {e}");

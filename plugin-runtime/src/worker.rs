@@ -53,11 +53,7 @@ pub struct WorkerCode {
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
 
 impl WorkerCode {
-    pub(crate) fn new(
-        spec: WorkerSpec,
-        main: PathBuf,
-        modules: BTreeMap<PathBuf, Arc<str>>,
-    ) -> Self {
+    pub(crate) fn new(spec: WorkerSpec, main: PathBuf, modules: BTreeMap<PathBuf, Arc<str>>) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         for (path, src) in &modules {
             path.hash(&mut hasher);
@@ -95,12 +91,7 @@ impl WorkerCode {
     /// The paths of every module in the graph, main first.
     pub fn module_paths(&self) -> Vec<&Path> {
         let mut out = vec![self.main.as_path()];
-        out.extend(
-            self.modules
-                .keys()
-                .map(PathBuf::as_path)
-                .filter(|p| *p != self.main),
-        );
+        out.extend(self.modules.keys().map(PathBuf::as_path).filter(|p| *p != self.main));
         out
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use plugin_runtime::{
-    Body, BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, Runtime,
-    RuntimeOptions, WorkerResponse, WorkerSpec, body_channel,
+    Body, BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, Runtime, RuntimeOptions,
+    WorkerResponse, WorkerSpec, body_channel,
 };
 
 /// Answers every subrequest itself with a JSON description of it: the
@@ -106,12 +106,7 @@ async fn answers_from_the_script() {
     let rt = Runtime::start(RuntimeOptions { isolate_threads: 2 }).unwrap();
     for _ in 0..3 {
         let resp = rt
-            .dispatch(
-                &code,
-                head("http://example.com/x"),
-                Body::Empty,
-                Arc::new(EchoFetcher),
-            )
+            .dispatch(&code, head("http://example.com/x"), Body::Empty, Arc::new(EchoFetcher))
             .await
             .unwrap();
         assert_eq!(resp.head.status, 201);
@@ -134,12 +129,7 @@ async fn passes_the_origin_body_through_natively() {
     let code = Runtime::load_worker(spec("pass", main)).unwrap();
     let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
     let resp = rt
-        .dispatch(
-            &code,
-            head("http://example.com/p"),
-            Body::Empty,
-            Arc::new(EchoFetcher),
-        )
+        .dispatch(&code, head("http://example.com/p"), Body::Empty, Arc::new(EchoFetcher))
         .await
         .unwrap();
     assert_eq!(resp.head.status, 200);
@@ -164,12 +154,7 @@ async fn exceptions_are_reported_with_the_stack() {
     let code = Runtime::load_worker(spec("throws", main)).unwrap();
     let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
     let err = rt
-        .dispatch(
-            &code,
-            head("http://example.com/"),
-            Body::Empty,
-            Arc::new(EchoFetcher),
-        )
+        .dispatch(&code, head("http://example.com/"), Body::Empty, Arc::new(EchoFetcher))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("boom"), "{err}");

@@ -78,12 +78,11 @@ fn full(b: impl Into<Bytes>) -> OriginBody {
 /// - `/redirect?to=URL`: 302 to URL.
 /// - `/sleep/MS`: waits MS milliseconds, then echoes.
 /// - anything else: echoes the request as JSON (method, path, query, headers, body).
-async fn origin_handler(
-    req: Request<Incoming>,
-    tag: &'static str,
-) -> Result<Response<OriginBody>, Infallible> {
+async fn origin_handler(req: Request<Incoming>, tag: &'static str, seen: Seen) -> Result<Response<OriginBody>, Infallible> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
+    let sep = if query.is_empty() { "" } else { "?" };
+    seen.lock().unwrap().push(format!("{} {path}{sep}{query}", req.method()));
     if let Some(n) = path.strip_prefix("/bytes/") {
         let total: u64 = n.parse().unwrap_or(0);
         let stream = futures_util::stream::unfold(0u64, move |sent| async move {
@@ -92,10 +91,7 @@ async fn origin_handler(
             }
             let n = (total - sent).min(64 * 1024) as usize;
             let chunk: Vec<u8> = (0..n).map(|i| ((sent as usize + i) % 251) as u8).collect();
-            Some((
-                Ok::<_, Infallible>(Frame::data(Bytes::from(chunk))),
-                sent + n as u64,
-            ))
+            Some((Ok::<_, Infallible>(Frame::data(Bytes::from(chunk))), sent + n as u64))
         });
         return Ok(Response::builder()
             .header("content-length", total.to_string())
@@ -188,9 +184,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into()
 }
 
+/// Every request an origin saw, as "METHOD /path?query".
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
 /// A plain-HTTP origin on 127.0.0.1; stops when dropped.
 pub struct Origin {
     pub addr: SocketAddr,
+    seen: Seen,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -198,22 +198,29 @@ impl Origin {
     pub async fn start(tag: &'static str) -> Origin {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let seen = Seen::default();
+        let log = seen.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                let log = log.clone();
                 tokio::spawn(async move {
                     let io = hyper_util::rt::TokioIo::new(stream);
-                    let svc = hyper::service::service_fn(move |req| origin_handler(req, tag));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, svc)
-                        .await;
+                    let svc = hyper::service::service_fn(move |req| origin_handler(req, tag, log.clone()));
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
                 });
             }
         });
-        Origin { addr, task }
+        Origin { addr, seen, task }
     }
+
+    /// The requests seen so far ("METHOD /path?query").
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -239,9 +246,7 @@ impl TlsOrigin {
         let cert = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
         let ca_pem = cert.cert.pem();
         let der = cert.cert.der().clone();
-        let key =
-            tokio_rustls::rustls::pki_types::PrivateKeyDer::try_from(cert.key_pair.serialize_der())
-                .unwrap();
+        let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::try_from(cert.key_pair.serialize_der()).unwrap();
         let config = tokio_rustls::rustls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(vec![der], key)
@@ -260,7 +265,7 @@ impl TlsOrigin {
                         return;
                     };
                     let io = hyper_util::rt::TokioIo::new(tls);
-                    let svc = hyper::service::service_fn(move |req| origin_handler(req, tag));
+                    let svc = hyper::service::service_fn(move |req| origin_handler(req, tag, Seen::default()));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(io, svc)
                         .await;
@@ -351,8 +356,7 @@ impl Proxy {
 
     /// Resident set size of the proxy process, in bytes.
     pub fn rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -431,9 +435,7 @@ impl Proxy {
                 panic!("isoproxy exited early with {status}; log:\n{}", self.log());
             }
             let health = client.get(self.admin_url("/healthz")).send().await;
-            let listening = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok();
+            let listening = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok();
             if listening && health.is_ok_and(|r| r.status() == 200) {
                 return;
             }
@@ -477,18 +479,8 @@ pub fn check_config(conf: &Path) -> (i32, String) {
         .spawn()
         .unwrap();
     let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut out).unwrap();
     let status = child.wait().unwrap();
     (status.code().unwrap_or(-1), out)
 }

@@ -1,0 +1,131 @@
+//! Cron triggers: a Pingora background service that runs each worker's
+//! `scheduled()` handler when one of its `crons` fires (UTC, Workers'
+//! dialect; see `cron.rs`).
+//!
+//! Overlap rule: at most one run per trigger (worker + expression) at a
+//! time. A firing that comes while the previous run of the same trigger is
+//! still going is skipped and logged, so a slow handler never piles runs up.
+//! Missed firings (the process was busy or stopped) are not replayed; the
+//! next run is the next firing after the last check.
+//!
+//! The service reads the live deployment on every tick, so a reload that
+//! adds a cron starts it and one that removes a cron stops it; a run in
+//! progress finishes on the worker version it started with.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use pingora::server::ShutdownWatch;
+use pingora::services::background::BackgroundService;
+use plugin_runtime::{DispatchError, WorkerCode};
+
+use crate::edge::AppState;
+use crate::origin::OriginFetcher;
+
+/// Longest sleep between looks at the deployment (picks up reloads).
+const TICK: Duration = Duration::from_millis(1000);
+
+/// Counters of scheduled runs.
+#[derive(Default)]
+pub struct ScheduledStats {
+    /// Runs whose handler (and its `waitUntil` work) finished.
+    pub ok: AtomicU64,
+    /// Runs that threw or whose `waitUntil` work rejected.
+    pub exception: AtomicU64,
+    /// Firings skipped because the trigger's previous run was still going.
+    pub skipped: AtomicU64,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Runs `worker`'s scheduled handler once and logs the outcome.
+pub async fn run_scheduled(
+    state: &AppState,
+    worker: &Arc<WorkerCode>,
+    cron: &str,
+    scheduled_time_ms: i64,
+) -> Result<(), DispatchError> {
+    let fetcher = Arc::new(OriginFetcher {
+        route_host: String::new(),
+        origin: None,
+        connector: state.connector.clone(),
+        handle: tokio::runtime::Handle::current(),
+    });
+    let result = state.runtime.scheduled(worker, cron, scheduled_time_ms as f64, fetcher).await;
+    match &result {
+        Ok(()) => {
+            state.scheduled.ok.fetch_add(1, Ordering::Relaxed);
+            log::info!("worker {}: scheduled run for \"{cron}\" ok", worker.name());
+        }
+        Err(e) => {
+            state.scheduled.exception.fetch_add(1, Ordering::Relaxed);
+            log::warn!("worker {}: scheduled run for \"{cron}\" failed: {e}", worker.name());
+        }
+    }
+    result
+}
+
+/// The cron background service.
+pub struct Scheduler {
+    /// Shared proxy state (deployment, runtime, counters).
+    pub state: Arc<AppState>,
+}
+
+#[async_trait]
+impl BackgroundService for Scheduler {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        let mut last = now_ms();
+        let mut running: HashMap<(String, String), tokio::task::JoinHandle<()>> = HashMap::new();
+        loop {
+            let deployment = self.state.deployment.load_full();
+            let next = deployment.crons.iter().filter_map(|t| t.schedule.next_after_ms(last)).min();
+            let wait = match next {
+                Some(at) => Duration::from_millis((at - now_ms()).clamp(0, TICK.as_millis() as i64) as u64),
+                None => TICK,
+            };
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            let now = now_ms();
+            let deployment = self.state.deployment.load_full();
+            running.retain(|_, h| !h.is_finished());
+            for trigger in &deployment.crons {
+                let Some(fire) = trigger.schedule.next_after_ms(last) else { continue };
+                if fire > now {
+                    continue;
+                }
+                let key = (trigger.worker.name().to_string(), trigger.schedule.expr().to_string());
+                if running.contains_key(&key) {
+                    self.state.scheduled.skipped.fetch_add(1, Ordering::Relaxed);
+                    log::warn!(
+                        "worker {}: \"{}\" fired while its previous run is still going; skipped",
+                        key.0,
+                        key.1
+                    );
+                    continue;
+                }
+                let state = self.state.clone();
+                let worker = trigger.worker.clone();
+                let expr = key.1.clone();
+                running.insert(
+                    key,
+                    tokio::spawn(async move {
+                        let _ = run_scheduled(&state, &worker, &expr, fire).await;
+                    }),
+                );
+            }
+            last = now;
+        }
+        // Let runs in progress finish (Pingora's grace period bounds this).
+        for (_, h) in running {
+            let _ = h.await;
+        }
+    }
+}
