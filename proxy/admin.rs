@@ -51,14 +51,19 @@ impl Admin {
             }
         }
         let bad = |msg: String| json(StatusCode::BAD_REQUEST, &serde_json::json!({ "error": msg }));
-        let Some(name) = worker else { return bad("missing ?worker=NAME".into()) };
+        let Some(name) = worker else {
+            return bad("missing ?worker=NAME".into());
+        };
         let cron = cron.unwrap_or_else(|| "* * * * *".to_string());
         if let Err(e) = crate::cron::CronSchedule::parse(&cron) {
             return bad(e.to_string());
         }
         let deployment = self.state.deployment.load_full();
         let Some(code) = deployment.workers.get(&name).cloned() else {
-            return json(StatusCode::NOT_FOUND, &serde_json::json!({ "error": format!("no worker named {name:?}") }));
+            return json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({ "error": format!("no worker named {name:?}") }),
+            );
         };
         let now = crate::scheduler::now_ms();
         match crate::scheduler::run_scheduled(&self.state, &code, &cron, now).await {
@@ -98,7 +103,10 @@ impl ServeHttp for Admin {
                     "ok": self.reloader.ok.load(std::sync::atomic::Ordering::Relaxed),
                     "failed": self.reloader.failed.load(std::sync::atomic::Ordering::Relaxed),
                 });
-                json(StatusCode::OK, &serde_json::json!({ "workers": workers, "reloads": reloads }))
+                json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "workers": workers, "reloads": reloads }),
+                )
             }
             ("POST", "/__scheduled") => self.trigger_scheduled(req.uri.query().unwrap_or("")).await,
             _ => text(StatusCode::NOT_FOUND, "not found\n"),

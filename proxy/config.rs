@@ -48,6 +48,8 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
 }
 
+// Some accessors serve only the unit tests today; they are the module's API.
+#[cfg_attr(not(test), allow(dead_code))]
 impl Config {
     /// The worker named `name`.
     pub fn worker(&self, name: &str) -> Option<&WorkerConfig> {
@@ -233,6 +235,8 @@ impl From<SecretSource> for Secret {
     }
 }
 
+// Some accessors serve only the unit tests today; they are the module's API.
+#[cfg_attr(not(test), allow(dead_code))]
 impl Secret {
     /// A secret read from environment variable `env_var` with this `value`.
     pub fn new(env_var: impl Into<String>, value: impl Into<String>) -> Secret {
@@ -395,9 +399,7 @@ pub enum ConfigError {
         error: io::Error,
     },
     /// A secret's environment variable is not set (or not UTF-8).
-    #[error(
-        "{at}: {key}: environment variable {env} is not set (secret {secret} of worker {worker:?})"
-    )]
+    #[error("{at}: {key}: environment variable {env} is not set (secret {secret} of worker {worker:?})")]
     MissingSecret {
         /// Where.
         at: Location,
@@ -423,6 +425,8 @@ pub enum ConfigError {
     },
 }
 
+// Some accessors serve only the unit tests today; they are the module's API.
+#[cfg_attr(not(test), allow(dead_code))]
 impl ConfigError {
     /// Where in the file the problem is (`None` when the file could not be read).
     pub fn location(&self) -> Option<&Location> {
@@ -476,11 +480,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
 /// Like [`parse`], reading secrets through `env` instead of the process
 /// environment (`env(name)` is the variable's value, `None` if unset).
-pub fn parse_with_env(
-    text: &str,
-    path: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
+pub fn parse_with_env(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
     let doc = Doc::parse(text, path)?;
     let mut config: Config = toml::from_str(text).map_err(|e| doc.schema_error(&e))?;
     validate(&mut config, &doc, env)?;
@@ -490,11 +490,7 @@ pub fn parse_with_env(
 // ---------------------------------------------------------------------------
 // Validation after deserialising.
 
-fn validate(
-    config: &mut Config,
-    doc: &Doc<'_>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), ConfigError> {
+fn validate(config: &mut Config, doc: &Doc<'_>, env: &dyn Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
     validate_server(&config.server, doc)?;
     validate_runtime(&config.runtime, doc)?;
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
@@ -566,11 +562,7 @@ fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigErr
             return Err(doc.invalid(&path, format!("{admin:?} is also a listen address")));
         }
     }
-    at_least_one(
-        server.threads as u64,
-        &[Seg::Key("server"), Seg::Key("threads")],
-        doc,
-    )
+    at_least_one(server.threads as u64, &[Seg::Key("server"), Seg::Key("threads")], doc)
 }
 
 fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
@@ -684,9 +676,8 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 fn socket_addr(addr: &str) -> Result<SocketAddr, String> {
-    addr.parse().map_err(|_| {
-        format!("{addr:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080")
-    })
+    addr.parse()
+        .map_err(|_| format!("{addr:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080"))
 }
 
 /// `main` joined to the config file's directory, canonicalised, and checked
@@ -712,13 +703,7 @@ fn resolve_script(main: &Path, config_file: &Path) -> io::Result<PathBuf> {
 fn is_valid_date(date: &str) -> bool {
     let b = date.as_bytes();
     let digits = |r: Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !digits(0..4)
-        || !digits(5..7)
-        || !digits(8..10)
-    {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
         return false;
     }
     let num = |r: Range<usize>| date[r].parse::<u32>().unwrap_or(0);
@@ -756,10 +741,7 @@ fn origin_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Url>, D::
 fn check_origin(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "origin scheme must be http or https, not {:?}",
-            url.scheme()
-        ));
+        return Err(format!("origin scheme must be http or https, not {:?}", url.scheme()));
     }
     if url.host().is_none() {
         return Err(format!("origin {text:?} has no host"));
@@ -923,10 +905,7 @@ impl<'a> Doc<'a> {
     /// errors from our field deserialisers to their own variants.
     fn schema_error(&self, e: &toml::de::Error) -> ConfigError {
         let span = e.span();
-        let (path, on_key) = span
-            .as_ref()
-            .map(|s| self.path_at(s.start))
-            .unwrap_or_default();
+        let (path, on_key) = span.as_ref().map(|s| self.path_at(s.start)).unwrap_or_default();
         if let (Some(span), false) = (&span, on_key)
             && let [Seg::Key("routes"), Seg::Index(_), Seg::Key(field)] = path[..]
             && let Some(text) = self.str_at(&path)
@@ -961,15 +940,8 @@ impl<'a> Doc<'a> {
     }
 
     fn parse_error(&self, span: Option<Range<usize>>, message: String) -> ConfigError {
-        let (path, on_key) = span
-            .as_ref()
-            .map(|s| self.path_at(s.start))
-            .unwrap_or_default();
-        let path = if on_key {
-            &path[..path.len() - 1]
-        } else {
-            &path[..]
-        };
+        let (path, on_key) = span.as_ref().map(|s| self.path_at(s.start)).unwrap_or_default();
+        let path = if on_key { &path[..path.len() - 1] } else { &path[..] };
         ConfigError::Parse {
             at: self.location(span.map_or(0, |s| s.start)),
             key: key_string(path),
@@ -1072,21 +1044,9 @@ impl<'a> Doc<'a> {
 }
 
 /// [`Doc::path_at`] below a table; `best` is the deepest hit so far.
-fn path_at_table<'d>(
-    table: &'d DeTable<'_>,
-    offset: usize,
-    path: &mut Vec<Seg<'d>>,
-    best: &mut (Vec<Seg<'d>>, bool),
-) {
+fn path_at_table<'d>(table: &'d DeTable<'_>, offset: usize, path: &mut Vec<Seg<'d>>, best: &mut (Vec<Seg<'d>>, bool)) {
     for (key, value) in table.iter() {
-        path_at_entry(
-            Seg::Key(key.get_ref()),
-            Some(key.span()),
-            value,
-            offset,
-            path,
-            best,
-        );
+        path_at_entry(Seg::Key(key.get_ref()), Some(key.span()), value, offset, path, best);
     }
 }
 
@@ -1121,12 +1081,7 @@ fn path_at_entry<'d>(
 }
 
 fn one_line(message: &str) -> String {
-    message
-        .trim()
-        .lines()
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join("; ")
+    message.trim().lines().map(str::trim).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]
@@ -1144,8 +1099,7 @@ mod tests {
         fn new() -> Fixture {
             static NEXT: AtomicUsize = AtomicUsize::new(0);
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir =
-                std::env::temp_dir().join(format!("isoproxy-config-{}-{n}", std::process::id()));
+            let dir = std::env::temp_dir().join(format!("isoproxy-config-{}-{n}", std::process::id()));
             let _ = fs::remove_dir_all(&dir);
             fs::create_dir_all(dir.join("conf")).unwrap();
             fs::create_dir_all(dir.join("scripts/dir.js")).unwrap();
@@ -1317,19 +1271,13 @@ origin  = "https://api.internal:8443/"
                 subrequests: 5
             }
         );
-        assert_eq!(
-            config.worker("other_2").unwrap().main,
-            scripts.join("other.js")
-        );
+        assert_eq!(config.worker("other_2").unwrap().main, scripts.join("other.js"));
         assert!(config.worker("nope").is_none());
 
         let r = &config.routes[0];
         assert_eq!(r.pattern.as_str(), "example.com/*");
         assert_eq!(r.worker.as_deref(), Some("rewrite"));
-        assert_eq!(
-            r.origin.as_ref().unwrap().as_str(),
-            "http://127.0.0.1:3000/"
-        );
+        assert_eq!(r.origin.as_ref().unwrap().as_str(), "http://127.0.0.1:3000/");
         let r = &config.routes[1];
         assert_eq!(r.worker, None);
         let origin = r.origin.as_ref().unwrap();
@@ -1410,10 +1358,7 @@ T = { nested = { deep = [true] } }
         assert!(matches!(e, ConfigError::Io { .. }));
         assert_eq!(
             e.to_string(),
-            format!(
-                "{}: cannot read: No such file or directory",
-                missing.display()
-            )
+            format!("{}: cannot read: No such file or directory", missing.display())
         );
         assert!(e.location().is_none() && e.key().is_none());
     }
@@ -1427,10 +1372,7 @@ T = { nested = { deep = [true] } }
             &|_| None,
         )
         .unwrap();
-        assert_eq!(
-            config.workers[0].main,
-            Path::new("Cargo.toml").canonicalize().unwrap()
-        );
+        assert_eq!(config.workers[0].main, Path::new("Cargo.toml").canonicalize().unwrap());
     }
 
     /// Every error, with its exact one-line message.
@@ -1601,9 +1543,7 @@ T = { nested = { deep = [true] } }
                 "6:21: workers[0].secrets.TOKEN: invalid type: string \"API_TOKEN\", expected a table like `{ env = \"VAR\" }`",
             ),
             (
-                &with_worker(
-                    "vars = { TOKEN = \"x\" }\nsecrets = { TOKEN = { env = \"API_TOKEN\" } }\n",
-                ),
+                &with_worker("vars = { TOKEN = \"x\" }\nsecrets = { TOKEN = { env = \"API_TOKEN\" } }\n"),
                 "7:13: workers[0].secrets.TOKEN: \"TOKEN\" is both a var and a secret",
             ),
             (
@@ -1695,9 +1635,7 @@ T = { nested = { deep = [true] } }
                 "5:10: routes[0].origin: \"127.0.0.1:3000\" is not a URL: relative URL without a base",
             ),
             (
-                &with_server(
-                    "[[routes]]\npattern = \"a.com/*\"\norigin = \"http://b\"\nweight = 3\n",
-                ),
+                &with_server("[[routes]]\npattern = \"a.com/*\"\norigin = \"http://b\"\nweight = 3\n"),
                 "6:1: routes[0]: unknown field `weight`, expected one of `pattern`, `worker`, `origin`",
             ),
             (
@@ -1714,9 +1652,7 @@ T = { nested = { deep = [true] } }
             let (_, got) = f.err(text);
             let expected = format!("conf/isoproxy.toml:{expected}");
             if got != expected {
-                failures.push(format!(
-                    "input:\n{text}\n  expected: {expected}\n  got:      {got}"
-                ));
+                failures.push(format!("input:\n{text}\n  expected: {expected}\n  got:      {got}"));
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -1726,9 +1662,7 @@ T = { nested = { deep = [true] } }
     #[test]
     fn error_variants() {
         let f = Fixture::new();
-        let e = f.parse(&with_worker(
-            "[[routes]]\npattern = \"b.com/*\"\nworker = \"rewrte\"\n",
-        ));
+        let e = f.parse(&with_worker("[[routes]]\npattern = \"b.com/*\"\nworker = \"rewrte\"\n"));
         match e {
             Err(ConfigError::UnknownWorker { at, key, name }) => {
                 assert_eq!((at.line, at.column), (8, 10));
@@ -1756,15 +1690,11 @@ T = { nested = { deep = [true] } }
             other => panic!("{other:?}"),
         }
 
-        let (e, _) = f.err(&with_server(
-            "[[routes]]\npattern = \"a/\"\norigin = \"ftp://b\"\n",
-        ));
+        let (e, _) = f.err(&with_server("[[routes]]\npattern = \"a/\"\norigin = \"ftp://b\"\n"));
         assert!(matches!(e, ConfigError::BadOrigin { ref origin, .. } if origin == "ftp://b"));
         assert_eq!(e.key(), Some("routes[0].origin"));
 
-        let (e, _) = f.err(&with_server(
-            "[[workers]]\nname = \"a\"\nmain = \"nope.js\"\n",
-        ));
+        let (e, _) = f.err(&with_server("[[workers]]\nname = \"a\"\nmain = \"nope.js\"\n"));
         match e {
             ConfigError::MissingScript { script, error, .. } => {
                 assert_eq!(script, Path::new("nope.js"));
@@ -1793,20 +1723,14 @@ T = { nested = { deep = [true] } }
         let (e, _) = f.err(&with_server(
             "[[routes]]\npattern = \"a/*\"\norigin = \"http://b\"\n[[routes]]\npattern = \"a/*\"\norigin = \"http://b\"\n",
         ));
-        assert!(
-            matches!(e, ConfigError::DuplicatePattern { ref first_key, .. } if first_key == "routes[0].pattern")
-        );
+        assert!(matches!(e, ConfigError::DuplicatePattern { ref first_key, .. } if first_key == "routes[0].pattern"));
     }
 
     #[test]
     fn columns_count_characters() {
         let f = Fixture::new();
-        let (_, got) =
-            f.err("# héllo wörld\n[server]\nlisten = [\"127.0.0.1:80\"]\nadmin = \"é\"\n");
-        assert!(
-            got.starts_with("conf/isoproxy.toml:4:9: server.admin:"),
-            "{got}"
-        );
+        let (_, got) = f.err("# héllo wörld\n[server]\nlisten = [\"127.0.0.1:80\"]\nadmin = \"é\"\n");
+        assert!(got.starts_with("conf/isoproxy.toml:4:9: server.admin:"), "{got}");
         let (_, got) = f.err(&with_server(
             "[[routes]]\npattern = \"é.com/\"\norigin = \"http://b\"\n",
         ));
@@ -1819,12 +1743,7 @@ T = { nested = { deep = [true] } }
     #[test]
     fn key_paths_quote_odd_keys() {
         assert_eq!(
-            key_string(&[
-                Seg::Key("workers"),
-                Seg::Index(0),
-                Seg::Key("vars"),
-                Seg::Key("a.b")
-            ]),
+            key_string(&[Seg::Key("workers"), Seg::Index(0), Seg::Key("vars"), Seg::Key("a.b")]),
             "workers[0].vars.\"a.b\""
         );
         assert_eq!(key_string(&[]), "");

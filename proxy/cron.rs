@@ -21,7 +21,10 @@ const RANGES: [(u32, u32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (1, 7)];
 impl CronSchedule {
     /// Parses five fields.
     pub fn parse(expr: &str) -> Result<CronSchedule, CronError> {
-        let err = |reason: &str| CronError { expr: expr.to_string(), reason: reason.to_string() };
+        let err = |reason: &str| CronError {
+            expr: expr.to_string(),
+            reason: reason.to_string(),
+        };
         let parts: Vec<&str> = expr.split_whitespace().collect();
         if parts.len() != 5 {
             return Err(err("expected five fields"));
@@ -38,7 +41,10 @@ impl CronSchedule {
                 let (a, b) = if range == "*" {
                     (lo, hi)
                 } else if let Some((a, b)) = range.split_once('-') {
-                    (a.parse().map_err(|_| err("bad range"))?, b.parse().map_err(|_| err("bad range"))?)
+                    (
+                        a.parse().map_err(|_| err("bad range"))?,
+                        b.parse().map_err(|_| err("bad range"))?,
+                    )
                 } else {
                     let v: u32 = range.parse().map_err(|_| err("bad value"))?;
                     (v, if step > 1 { hi } else { v })
@@ -54,7 +60,10 @@ impl CronSchedule {
             }
             fields[i] = set;
         }
-        Ok(CronSchedule { expr: expr.to_string(), fields })
+        Ok(CronSchedule {
+            expr: expr.to_string(),
+            fields,
+        })
     }
 
     /// The expression as written.
@@ -70,7 +79,11 @@ impl CronSchedule {
         let hour = mins.div_euclid(60).rem_euclid(24) as usize;
         let (_, month, day) = civil(days);
         let weekday = ((days + 4).rem_euclid(7) + 1) as usize; // 1 = Sunday
-        self.fields[0][minute] && self.fields[1][hour] && self.fields[2][day] && self.fields[3][month] && self.fields[4][weekday]
+        self.fields[0][minute]
+            && self.fields[1][hour]
+            && self.fields[2][day]
+            && self.fields[3][month]
+            && self.fields[4][weekday]
     }
 
     /// The first firing strictly after `after_ms`.

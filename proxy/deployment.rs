@@ -16,8 +16,6 @@ use crate::route::Router;
 /// One route, resolved: its worker (if any) and origin (if any).
 #[derive(Debug)]
 pub struct Route {
-    /// The pattern as configured.
-    pub pattern: String,
     /// The worker that handles it; `None` for a plain proxy route.
     pub worker: Option<Arc<WorkerCode>>,
     /// Where the route's own host goes.
@@ -83,17 +81,16 @@ impl Deployment {
         for w in &config.workers {
             let mut schedules = Vec::new();
             for expr in &w.crons {
-                let schedule = CronSchedule::parse(expr)
-                    .map_err(|error| DeploymentError::Cron { worker: w.name.clone(), error })?;
+                let schedule = CronSchedule::parse(expr).map_err(|error| DeploymentError::Cron {
+                    worker: w.name.clone(),
+                    error,
+                })?;
                 schedules.push(Arc::new(schedule));
             }
             let mut env = w.vars.clone();
             let mut secret_names = Vec::new();
             for (name, secret) in &w.secrets {
-                env.insert(
-                    name.clone(),
-                    serde_json::Value::String(secret.expose().to_string()),
-                );
+                env.insert(name.clone(), serde_json::Value::String(secret.expose().to_string()));
                 secret_names.push(name.clone());
             }
             let limits = w.effective_limits(&config.runtime);
@@ -112,7 +109,10 @@ impl Deployment {
                 error,
             })?;
             for schedule in schedules {
-                crons.push(Trigger { worker: code.clone(), schedule });
+                crons.push(Trigger {
+                    worker: code.clone(),
+                    schedule,
+                });
             }
             workers.insert(w.name.clone(), code);
         }
@@ -129,18 +129,8 @@ impl Deployment {
                 None => None,
             };
             // The config has checked that every route's worker exists.
-            let worker = r
-                .worker
-                .as_ref()
-                .and_then(|name| workers.get(name).cloned());
-            routes.push((
-                r.pattern.clone(),
-                Arc::new(Route {
-                    pattern,
-                    worker,
-                    origin,
-                }),
-            ));
+            let worker = r.worker.as_ref().and_then(|name| workers.get(name).cloned());
+            routes.push((r.pattern.clone(), Arc::new(Route { worker, origin })));
         }
         Ok(Deployment {
             crons,

@@ -14,9 +14,7 @@ use pingora::connectors::http::Connector;
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
-use plugin_runtime::{
-    Body, BodyError, BodyWriter, DispatchError, RequestHead, Runtime, body_channel,
-};
+use plugin_runtime::{Body, BodyError, BodyWriter, DispatchError, RequestHead, Runtime, body_channel};
 
 use crate::deployment::{Deployment, Route};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
@@ -77,9 +75,7 @@ async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<
     resp.insert_header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")?;
     resp.insert_header(header::CONTENT_LENGTH, body.len().to_string())?;
     let is_head = session.req_header().method == http::Method::HEAD;
-    session
-        .write_response_header(Box::new(resp), is_head)
-        .await?;
+    session.write_response_header(Box::new(resp), is_head).await?;
     if !is_head {
         session
             .write_response_body(Some(Bytes::copy_from_slice(body.as_bytes())), true)
@@ -116,16 +112,9 @@ impl ProxyHttp for Edge {
         }
     }
 
-    async fn upstream_peer(
-        &self,
-        _session: &mut Session,
-        ctx: &mut RequestCtx,
-    ) -> Result<Box<HttpPeer>> {
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
         let Some(origin) = ctx.route.as_ref().and_then(|r| r.origin.clone()) else {
-            return Err(Error::explain(
-                ErrorType::InternalError,
-                "route has no origin",
-            ));
+            return Err(Error::explain(ErrorType::InternalError, "route has no origin"));
         };
         match origin.peer().await {
             Ok(peer) => Ok(Box::new(peer)),
@@ -133,12 +122,7 @@ impl ProxyHttp for Edge {
         }
     }
 
-    async fn fail_to_proxy(
-        &self,
-        session: &mut Session,
-        e: &Error,
-        _ctx: &mut RequestCtx,
-    ) -> FailToProxy {
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut RequestCtx) -> FailToProxy {
         let code = match (e.esource(), e.etype()) {
             (_, ErrorType::HTTPStatus(code)) => *code,
             (
@@ -146,19 +130,12 @@ impl ProxyHttp for Edge {
                 ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout,
             ) => 504,
             (ErrorSource::Upstream, _) => 502,
-            (
-                ErrorSource::Downstream,
-                ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed,
-            ) => 0,
+            (ErrorSource::Downstream, ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed) => 0,
             (ErrorSource::Downstream, _) => 400,
             _ => 500,
         };
         if code > 0 {
-            log::warn!(
-                "{} {}: {e}",
-                session.req_header().method,
-                session.req_header().uri
-            );
+            log::warn!("{} {}: {e}", session.req_header().method, session.req_header().uri);
             let reason = match code {
                 502 => "Bad Gateway: the origin could not be reached.\n",
                 504 => "Gateway Timeout: the origin did not answer in time.\n",
@@ -239,19 +216,14 @@ impl Edge {
             Ok(r) => r,
             Err(e) => {
                 let (status, text) = match &e {
-                    DispatchError::Exception(_) | DispatchError::Startup(_) => (
-                        500,
-                        "Internal Server Error: the worker threw an exception.\n",
-                    ),
-                    DispatchError::Unavailable => {
-                        (503, "Service Unavailable: the worker is not available.\n")
+                    DispatchError::Exception(_) | DispatchError::Startup(_) => {
+                        (500, "Internal Server Error: the worker threw an exception.\n")
                     }
+                    DispatchError::Unavailable => (503, "Service Unavailable: the worker is not available.\n"),
                     DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => {
                         (504, "Gateway Timeout: the origin did not answer in time.\n")
                     }
-                    DispatchError::Origin(_) => {
-                        (502, "Bad Gateway: the origin could not be reached.\n")
-                    }
+                    DispatchError::Origin(_) => (502, "Bad Gateway: the origin could not be reached.\n"),
                     _ => (500, "Internal Server Error\n"),
                 };
                 if let DispatchError::Startup(err) = &e {
@@ -261,11 +233,9 @@ impl Edge {
             }
         };
 
-        let mut resp =
-            ResponseHeader::build(response.head.status, Some(response.head.headers.len() + 2))?;
+        let mut resp = ResponseHeader::build(response.head.status, Some(response.head.headers.len() + 2))?;
         if !response.head.status_text.is_empty() {
-            resp.set_reason_phrase(Some(&response.head.status_text))
-                .ok();
+            resp.set_reason_phrase(Some(&response.head.status_text)).ok();
         }
         let mut headers = response.head.headers;
         strip_hop_by_hop(&mut headers);
@@ -284,18 +254,12 @@ impl Edge {
                     resp.insert_header(header::CONTENT_LENGTH, n.to_string())?;
                 }
                 None => {
-                    resp.insert_header(
-                        header::TRANSFER_ENCODING,
-                        HeaderValue::from_static("chunked"),
-                    )?;
+                    resp.insert_header(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"))?;
                 }
             }
         }
-        let no_body =
-            matches!(body, Body::Empty) || matches!(&body, Body::Bytes(b) if b.is_empty());
-        session
-            .write_response_header(Box::new(resp), no_body)
-            .await?;
+        let no_body = matches!(body, Body::Empty) || matches!(&body, Body::Bytes(b) if b.is_empty());
+        session.write_response_header(Box::new(resp), no_body).await?;
         match body {
             Body::Empty => {}
             Body::Bytes(b) => {

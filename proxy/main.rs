@@ -22,8 +22,8 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use clap::Parser;
 use pingora::connectors::http::Connector;
-use pingora::server::{RunArgs, Server};
 use pingora::server::configuration::{Opt, ServerConf};
+use pingora::server::{RunArgs, Server};
 use pingora::services::listening::Service;
 use plugin_runtime::{Runtime, RuntimeOptions};
 
@@ -85,11 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for (name, w) in &deployment.workers {
-        log::info!(
-            "worker {name}: version {} from {}",
-            w.version,
-            w.spec.main.display()
-        );
+        log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
     }
 
     let runtime = Runtime::start(RuntimeOptions {
@@ -118,12 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
     server.bootstrap();
 
-    let mut proxy = pingora::proxy::http_proxy_service(
-        &server.configuration,
-        Edge {
-            state: state.clone(),
-        },
-    );
+    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Edge { state: state.clone() });
     for addr in &config.server.listen {
         proxy.add_tcp(addr);
     }
@@ -149,6 +140,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         config.server.listen.join(", "),
         config.server.admin.as_deref().unwrap_or("off")
     );
-    server.run(RunArgs { shutdown_signal: Box::new(signals::Signals { reloader }) });
+    server.run(RunArgs {
+        shutdown_signal: Box::new(signals::Signals { reloader }),
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -11,9 +11,7 @@ use pingora::connectors::http::Connector;
 use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
-use plugin_runtime::{
-    Body, BodyError, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel,
-};
+use plugin_runtime::{Body, BodyError, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel};
 
 /// How long to wait for an origin to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,8 +23,6 @@ const POOL_IDLE: Duration = Duration::from_secs(60);
 /// A configured origin server (`origin = "https://host:port"`).
 #[derive(Debug, Clone)]
 pub struct Origin {
-    /// As written in the config.
-    pub url: String,
     /// Host name or IP literal (no brackets), used for DNS and SNI.
     pub host: String,
     /// Port (scheme default when not given).
@@ -49,15 +45,8 @@ impl Origin {
             Some(h) => h.to_string(),
             None => return Err(format!("origin {s:?} has no host")),
         };
-        let port = url
-            .port_or_known_default()
-            .unwrap_or(if tls { 443 } else { 80 });
-        Ok(Origin {
-            url: s.to_string(),
-            host,
-            port,
-            tls,
-        })
+        let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+        Ok(Origin { host, port, tls })
     }
 
     /// A Pingora peer for this origin, resolving its name without blocking.
@@ -82,9 +71,7 @@ pub async fn peer_for(host: &str, port: u16, tls: bool) -> Result<HttpPeer, Fetc
                 .find(|a| a.is_ipv4())
                 .or(addrs.first())
                 .copied()
-                .ok_or_else(|| {
-                    FetchError::Network(format!("cannot resolve {host}: no addresses"))
-                })?
+                .ok_or_else(|| FetchError::Network(format!("cannot resolve {host}: no addresses")))?
         }
     };
     let mut peer = HttpPeer::new(addr, tls, host.to_string());
@@ -116,11 +103,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
         .filter(|s| !s.is_empty())
         .collect();
-    for h in HOP_BY_HOP
-        .iter()
-        .copied()
-        .chain(named.iter().map(String::as_str))
-    {
+    for h in HOP_BY_HOP.iter().copied().chain(named.iter().map(String::as_str)) {
         headers.remove(h);
     }
 }
@@ -139,10 +122,7 @@ pub struct OriginFetcher {
 }
 
 impl Fetcher for OriginFetcher {
-    fn fetch(
-        &self,
-        request: FetchRequest,
-    ) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
+    fn fetch(&self, request: FetchRequest) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
         let target = self.target(&request.head.url);
         let connector = self.connector.clone();
         let task = self.handle.spawn(async move {
@@ -157,8 +137,7 @@ impl Fetcher for OriginFetcher {
     }
 }
 
-type PeerFuture =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpPeer, FetchError>> + Send>>;
+type PeerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpPeer, FetchError>> + Send>>;
 
 impl OriginFetcher {
     /// Where a URL goes: the peer, the Host header and the request target.
@@ -189,9 +168,7 @@ impl OriginFetcher {
                 Box::pin(async move { origin.peer().await })
             }
             _ => {
-                let port = parsed
-                    .port_or_known_default()
-                    .unwrap_or(if tls { 443 } else { 80 });
+                let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
                 Box::pin(async move { peer_for(&host, port, tls).await })
             }
         };
@@ -202,9 +179,7 @@ impl OriginFetcher {
 fn classify(e: &pingora::Error, during: &str) -> FetchError {
     use pingora::ErrorType::*;
     match e.etype() {
-        ConnectTimedout | ReadTimedout | WriteTimedout => {
-            FetchError::Timeout(format!("{during}: {e}"))
-        }
+        ConnectTimedout | ReadTimedout | WriteTimedout => FetchError::Timeout(format!("{during}: {e}")),
         _ => FetchError::Network(format!("{during}: {e}")),
     }
 }
@@ -239,20 +214,15 @@ async fn subrequest(
             }
         }
         Body::Bytes(b) => {
-            req.insert_header(header::CONTENT_LENGTH, b.len().to_string())
-                .ok();
+            req.insert_header(header::CONTENT_LENGTH, b.len().to_string()).ok();
         }
         Body::Stream(s) => match s.content_length {
             Some(n) => {
-                req.insert_header(header::CONTENT_LENGTH, n.to_string())
-                    .ok();
+                req.insert_header(header::CONTENT_LENGTH, n.to_string()).ok();
             }
             None => {
-                req.insert_header(
-                    header::TRANSFER_ENCODING,
-                    HeaderValue::from_static("chunked"),
-                )
-                .ok();
+                req.insert_header(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"))
+                    .ok();
             }
         },
     }
@@ -304,8 +274,7 @@ async fn subrequest(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let no_body =
-        method == http::Method::HEAD || status == 204 || status == 304 || content_length == Some(0);
+    let no_body = method == http::Method::HEAD || status == 204 || status == 304 || content_length == Some(0);
     let head = ResponseHead {
         status,
         status_text,
@@ -349,14 +318,9 @@ async fn subrequest(
 }
 
 fn method_expects_body(m: &http::Method) -> bool {
-    matches!(
-        *m,
-        http::Method::POST | http::Method::PUT | http::Method::PATCH
-    )
+    matches!(*m, http::Method::POST | http::Method::PUT | http::Method::PATCH)
 }
 
 async fn release(connector: &Connector, session: HttpSession, peer: &HttpPeer) {
-    connector
-        .release_http_session(session, peer, Some(POOL_IDLE))
-        .await;
+    connector.release_http_session(session, peer, Some(POOL_IDLE)).await;
 }

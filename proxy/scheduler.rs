@@ -41,7 +41,10 @@ pub struct ScheduledStats {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Runs `worker`'s scheduled handler once and logs the outcome.
@@ -57,7 +60,10 @@ pub async fn run_scheduled(
         connector: state.connector.clone(),
         handle: tokio::runtime::Handle::current(),
     });
-    let result = state.runtime.scheduled(worker, cron, scheduled_time_ms as f64, fetcher).await;
+    let result = state
+        .runtime
+        .scheduled(worker, cron, scheduled_time_ms as f64, fetcher)
+        .await;
     match &result {
         Ok(()) => {
             state.scheduled.ok.fetch_add(1, Ordering::Relaxed);
@@ -84,7 +90,11 @@ impl BackgroundService for Scheduler {
         let mut running: HashMap<(String, String), tokio::task::JoinHandle<()>> = HashMap::new();
         loop {
             let deployment = self.state.deployment.load_full();
-            let next = deployment.crons.iter().filter_map(|t| t.schedule.next_after_ms(last)).min();
+            let next = deployment
+                .crons
+                .iter()
+                .filter_map(|t| t.schedule.next_after_ms(last))
+                .min();
             let wait = match next {
                 Some(at) => Duration::from_millis((at - now_ms()).clamp(0, TICK.as_millis() as i64) as u64),
                 None => TICK,
@@ -97,7 +107,9 @@ impl BackgroundService for Scheduler {
             let deployment = self.state.deployment.load_full();
             running.retain(|_, h| !h.is_finished());
             for trigger in &deployment.crons {
-                let Some(fire) = trigger.schedule.next_after_ms(last) else { continue };
+                let Some(fire) = trigger.schedule.next_after_ms(last) else {
+                    continue;
+                };
                 if fire > now {
                     continue;
                 }

@@ -78,11 +78,17 @@ fn full(b: impl Into<Bytes>) -> OriginBody {
 /// - `/redirect?to=URL`: 302 to URL.
 /// - `/sleep/MS`: waits MS milliseconds, then echoes.
 /// - anything else: echoes the request as JSON (method, path, query, headers, body).
-async fn origin_handler(req: Request<Incoming>, tag: &'static str, seen: Seen) -> Result<Response<OriginBody>, Infallible> {
+async fn origin_handler(
+    req: Request<Incoming>,
+    tag: &'static str,
+    seen: Seen,
+) -> Result<Response<OriginBody>, Infallible> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let sep = if query.is_empty() { "" } else { "?" };
-    seen.lock().unwrap().push(format!("{} {path}{sep}{query}", req.method()));
+    seen.lock()
+        .unwrap()
+        .push(format!("{} {path}{sep}{query}", req.method()));
     if let Some(n) = path.strip_prefix("/bytes/") {
         let total: u64 = n.parse().unwrap_or(0);
         let stream = futures_util::stream::unfold(0u64, move |sent| async move {
@@ -171,12 +177,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -209,7 +216,9 @@ impl Origin {
                 tokio::spawn(async move {
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let svc = hyper::service::service_fn(move |req| origin_handler(req, tag, log.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, svc)
+                        .await;
                 });
             }
         });
