@@ -93,7 +93,7 @@ impl ServeHttp for Admin {
                         serde_json::json!({
                             "name": w.name(),
                             "version": w.version,
-                            "loaded_at": deployment.loaded_at_rfc3339(),
+                            "loaded_at": crate::deployment::rfc3339_time(w.loaded_at),
                             "isolates": w.isolates(),
                             "requests": w.requests_served(),
                         })

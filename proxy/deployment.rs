@@ -38,8 +38,6 @@ pub struct Deployment {
     pub router: Router<Arc<Route>>,
     /// Every configured worker by name.
     pub workers: BTreeMap<String, Arc<WorkerCode>>,
-    /// When this deployment was built.
-    pub loaded_at: SystemTime,
 }
 
 /// Why a deployment could not be built from a valid config.
@@ -75,7 +73,9 @@ pub enum DeploymentError {
 impl Deployment {
     /// Loads every worker (compiling and validating each in a scratch
     /// isolate) and resolves the routes. V8 must be initialised.
-    pub fn build(config: &Config) -> Result<Deployment, DeploymentError> {
+    /// Workers whose scripts and settings are unchanged from `previous`
+    /// keep its loaded version, so their warm isolates keep serving.
+    pub fn build(config: &Config, previous: Option<&Deployment>) -> Result<Deployment, DeploymentError> {
         let mut workers = BTreeMap::new();
         let mut crons = Vec::new();
         for w in &config.workers {
@@ -108,6 +108,10 @@ impl Deployment {
                 worker: w.name.clone(),
                 error,
             })?;
+            let code = match previous.and_then(|p| p.workers.get(&w.name)) {
+                Some(prev) if prev.same_as(&code) => prev.clone(),
+                _ => code,
+            };
             for schedule in schedules {
                 crons.push(Trigger {
                     worker: code.clone(),
@@ -136,19 +140,14 @@ impl Deployment {
             crons,
             router: Router::new(routes),
             workers,
-            loaded_at: SystemTime::now(),
         })
     }
 
-    /// `loaded_at` as RFC 3339 (UTC, seconds).
-    pub fn loaded_at_rfc3339(&self) -> String {
-        let secs = self
-            .loaded_at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        rfc3339(secs)
-    }
+}
+
+/// `at` as RFC 3339 (UTC, seconds).
+pub fn rfc3339_time(at: SystemTime) -> String {
+    rfc3339(at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
 }
 
 /// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.

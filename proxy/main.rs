@@ -68,7 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     };
     Runtime::init_v8();
-    let deployment = match Deployment::build(&config) {
+    let deployment = match Deployment::build(&config, None) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{}: {e}", cli.conf.display());

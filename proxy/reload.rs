@@ -58,14 +58,14 @@ impl Reloader {
             Ok(c) => c,
             Err(e) => return self.fail(&e.to_string()),
         };
-        let deployment = match Deployment::build(&config) {
+        let old = state.deployment.load_full();
+        let deployment = match Deployment::build(&config, Some(&old)) {
             Ok(d) => d,
             Err(e) => return self.fail(&format!("{}: {e}", self.conf_path.display())),
         };
         for key in restart_only_changes(running, &config) {
             log::warn!("reload: {key} changed; it takes effect only after a restart");
         }
-        let old = state.deployment.load_full();
         let mut changes = Vec::new();
         for (name, w) in &deployment.workers {
             match old.workers.get(name) {

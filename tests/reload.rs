@@ -241,6 +241,10 @@ async fn reload_changes_routes_and_reports_restart_only_keys() {
         .await
         .unwrap();
     assert_eq!(after["workers"][0]["version"].as_str().unwrap(), version);
+    assert_eq!(
+        after["workers"][0]["loaded_at"], before["workers"][0]["loaded_at"],
+        "an unchanged worker keeps its loaded version (and warm isolates)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

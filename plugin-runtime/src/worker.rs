@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A worker as the embedder configured it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorkerSpec {
     /// The worker's name (log lines, metrics).
     pub name: String,
@@ -48,6 +48,8 @@ pub struct WorkerCode {
     pub(crate) isolates: AtomicUsize,
     /// Requests dispatched to this version.
     pub(crate) requests: AtomicU64,
+    /// When this version was loaded.
+    pub loaded_at: std::time::SystemTime,
 }
 
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
@@ -70,12 +72,19 @@ impl WorkerCode {
             env_json,
             isolates: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
+            loaded_at: std::time::SystemTime::now(),
         }
     }
 
     /// The worker's name.
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// True when `other` is the same scripts with the same settings, so a
+    /// reload can keep this version (and its warm isolates).
+    pub fn same_as(&self, other: &WorkerCode) -> bool {
+        self.version == other.version && self.spec == other.spec && self.modules == other.modules
     }
 
     /// Isolates of this version alive now.
