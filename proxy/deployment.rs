@@ -142,12 +142,15 @@ impl Deployment {
             workers,
         })
     }
-
 }
 
 /// `at` as RFC 3339 (UTC, seconds).
 pub fn rfc3339_time(at: SystemTime) -> String {
-    rfc3339(at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+    rfc3339(
+        at.duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
 }
 
 /// Formats seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -3173,7 +3173,112 @@
     },
   };
 
+  // ---- TextEncoderStream / TextDecoderStream (WHATWG Encoding) and workerd's
+  // IdentityTransformStream / FixedLengthStream, on top of TransformStream.
+  const NOT_BYTES =
+    "This TransformStream is being used as a byte stream, but received a value that is not an ArrayBuffer or ArrayBufferView.";
+  function chunkBytes(chunk) {
+    if (chunk instanceof Uint8Array) return chunk;
+    if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    throw new $TypeError(NOT_BYTES);
+  }
+
+  class TextDecoderStream {
+    #decoder;
+    #transform;
+    constructor(label = "utf-8", options = undefined) {
+      const decoder = new globalThis.TextDecoder(label, options);
+      this.#decoder = decoder;
+      this.#transform = new TransformStream({
+        transform(chunk, c) {
+          const text = decoder.decode(chunk, { stream: true });
+          if (text !== "") c.enqueue(text);
+        },
+        flush(c) {
+          const text = decoder.decode();
+          if (text !== "") c.enqueue(text);
+        },
+      });
+    }
+    static #check(o) {
+      if (!(isObject(o) && #decoder in o)) throw illegal();
+    }
+    get encoding() { TextDecoderStream.#check(this); return this.#decoder.encoding; }
+    get fatal() { TextDecoderStream.#check(this); return this.#decoder.fatal; }
+    get ignoreBOM() { TextDecoderStream.#check(this); return this.#decoder.ignoreBOM; }
+    get readable() { TextDecoderStream.#check(this); return this.#transform.readable; }
+    get writable() { TextDecoderStream.#check(this); return this.#transform.writable; }
+  }
+  finishClass(TextDecoderStream, "TextDecoderStream");
+
+  class TextEncoderStream {
+    #transform;
+    constructor() {
+      const encoder = new globalThis.TextEncoder();
+      let pending = ""; // a high surrogate waiting for its pair
+      this.#transform = new TransformStream({
+        transform(chunk, c) {
+          let text = pending + String(chunk);
+          pending = "";
+          const last = text.charCodeAt(text.length - 1);
+          if (last >= 0xd800 && last <= 0xdbff) {
+            pending = text[text.length - 1];
+            text = text.slice(0, -1);
+          }
+          if (text !== "") c.enqueue(encoder.encode(text));
+        },
+        flush(c) {
+          if (pending !== "") c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
+        },
+      });
+    }
+    static #check(o) {
+      if (!(isObject(o) && #transform in o)) throw illegal();
+    }
+    get encoding() { TextEncoderStream.#check(this); return "utf-8"; }
+    get readable() { TextEncoderStream.#check(this); return this.#transform.readable; }
+    get writable() { TextEncoderStream.#check(this); return this.#transform.writable; }
+  }
+  finishClass(TextEncoderStream, "TextEncoderStream");
+
+  class IdentityTransformStream extends TransformStream {
+    constructor(options = undefined) {
+      super({
+        transform(chunk, c) {
+          const bytes = chunkBytes(chunk);
+          if (bytes.byteLength) c.enqueue(bytes.slice());
+        },
+      });
+    }
+  }
+
+  class FixedLengthStream extends TransformStream {
+    constructor(expectedLength, options = undefined) {
+      const expected = Number(expectedLength);
+      if (!Number.isInteger(expected) || expected < 0) {
+        throw new $TypeError("FixedLengthStream requires a non-negative integer expected length.");
+      }
+      let seen = 0;
+      super({
+        transform(chunk, c) {
+          const bytes = chunkBytes(chunk);
+          seen += bytes.byteLength;
+          if (seen > expected) throw new $TypeError("Attempt to write too many bytes through a FixedLengthStream.");
+          if (bytes.byteLength) c.enqueue(bytes.slice());
+        },
+        flush() {
+          if (seen < expected) throw new $TypeError("FixedLengthStream did not see all expected bytes before close().");
+        },
+      });
+    }
+  }
+
   const defineGlobal = internals.defineGlobal;
+  defineGlobal("TextDecoderStream", TextDecoderStream);
+  defineGlobal("TextEncoderStream", TextEncoderStream);
+  defineGlobal("IdentityTransformStream", IdentityTransformStream);
+  defineGlobal("FixedLengthStream", FixedLengthStream);
   defineGlobal("ReadableStream", ReadableStream);
   defineGlobal("ReadableStreamDefaultReader", ReadableStreamDefaultReader);
   defineGlobal("ReadableStreamBYOBReader", ReadableStreamBYOBReader);

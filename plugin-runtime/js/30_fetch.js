@@ -10,6 +10,37 @@
   const defineGlobal = internals.defineGlobal;
 
   const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+  // workerd's reason phrases: a Response built without a statusText reports these.
+  const STATUS_TEXT = {
+    100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+    200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
+    204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status",
+    208: "Already Reported", 226: "IM Used",
+    300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+    304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+    407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
+    411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
+    414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+    417: "Expectation Failed", 418: "I'm a teapot", 421: "Misdirected Request",
+    422: "Unprocessable Entity", 423: "Locked", 424: "Failed Dependency", 426: "Upgrade Required",
+    428: "Precondition Required", 429: "Too Many Requests",
+    431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+    506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
+    510: "Not Extended", 511: "Network Authentication Required",
+  };
+  function defaultStatusText(status) {
+    const known = STATUS_TEXT[status];
+    if (known !== undefined) return known;
+    if (status >= 200 && status < 300) return "Successful";
+    if (status >= 300 && status < 400) return "Redirection";
+    if (status >= 400 && status < 500) return "Client Error";
+    if (status >= 500 && status < 600) return "Server Error";
+    return "";
+  }
   const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
   const USED_MESSAGE =
     "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
@@ -240,13 +271,18 @@
     return parts[0];
   }
 
-  const METHOD_NORMALISE = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
-  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  // workerd accepts the methods its HTTP stack knows, in any case
+  // (upper_case_all_http_methods), and rejects every other method.
+  const METHODS = new Set([
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "PURGE", "OPTIONS", "TRACE", "COPY", "LOCK",
+    "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "ACL", "REPORT", "MKACTIVITY",
+    "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY",
+  ]);
   function normaliseMethod(m) {
     m = String(m);
-    if (!TOKEN.test(m)) throw new TypeError(`Invalid HTTP method string: ${m}`);
     const upper = m.toUpperCase();
-    return METHOD_NORMALISE.has(upper) ? upper : m;
+    if (!METHODS.has(upper)) throw new TypeError(`Invalid HTTP method string: ${m}`);
+    return upper;
   }
 
   function headersInit(init, guard) {
@@ -282,10 +318,18 @@
       let contentType = null;
       if (init.method !== undefined) method = normaliseMethod(init.method);
       if (init.redirect !== undefined) {
-        redirect = String(init.redirect);
+        // Case-insensitive, as in workerd. workerd rejects "error"; isoproxy keeps the spec mode.
+        redirect = String(init.redirect).toLowerCase();
         if (!["follow", "manual", "error"].includes(redirect)) {
-          throw new TypeError(`Failed to construct 'Request': Invalid redirect value: ${redirect}`);
+          throw new TypeError(
+            `Invalid redirect value, must be one of "follow", "manual" or "error": ${String(init.redirect)}`,
+          );
         }
+      }
+      if (init.integrity !== undefined && String(init.integrity) !== "") {
+        throw new TypeError(
+          "Subrequest integrity checking is not implemented. The integrity option must be either undefined or an empty string.",
+        );
       }
       if (init.signal !== undefined) signal = init.signal;
       if (init.cf !== undefined) cf = init.cf;
@@ -297,9 +341,9 @@
         contentType = extracted.type;
       } else if (init.body === null) {
         state = new BodyState(null);
-      } else if (body && body.source !== null) {
+      } else if (body && (body.source !== null || body.used)) {
         // Taking the input request's body: the input's body becomes used.
-        if (body.bodyUsed) throw new TypeError("Cannot reconstruct a Request with a used body.");
+        if (body.bodyUsed || body.source === null) throw new TypeError("Cannot reconstruct a Request with a used body.");
         state = new BodyState(body.stream ? { stream: body.stream } : body.source);
         body.source = null;
         body.stream = null;
@@ -367,7 +411,8 @@
     reqState.set(req, {
       url,
       method,
-      headers: H.fromList(pairs, "request"),
+      // As in workerd, the incoming request's headers are immutable.
+      headers: H.fromList(pairs, "immutable"),
       redirect: "manual",
       signal: null,
       cf,
@@ -396,19 +441,25 @@
           }
         }
       }
-      const statusText = init.statusText === undefined ? "" : String(init.statusText);
-      if (/[^\t\x20-\x7e\x80-\xff]/.test(statusText)) {
-        throw new TypeError("Failed to construct 'Response': Invalid statusText.");
+      // No statusText: the getter reports the default reason phrase (workerd).
+      const statusText = init.statusText === undefined ? null : String(init.statusText);
+      // workerd rejects control characters; non-Latin-1 is not a ByteString.
+      if (statusText !== null && /[\x00-\x1f\u0100-\uffff]/.test(statusText)) {
+        throw new TypeError("Invalid statusText");
       }
       const h = headersInit(init.headers, "response");
       let state = new BodyState(null);
       if (body !== null && body !== undefined) {
-        if (NULL_BODY_STATUS.has(status)) {
-          throw new TypeError(`Response with null body status (${status}) cannot have a body.`);
-        }
         const extracted = extractBody(body);
-        state = new BodyState(extracted.source);
-        if (extracted.type !== null && !h.has("content-type")) h.set("content-type", extracted.type);
+        if (NULL_BODY_STATUS.has(status)) {
+          // workerd allows a zero-length buffer here and treats it as a null body.
+          if (!extracted.source.bytes || extracted.source.bytes.byteLength !== 0) {
+            throw new TypeError("Response with null body status (101, 204, 205, or 304) cannot have a body.");
+          }
+        } else {
+          state = new BodyState(extracted.source);
+          if (extracted.type !== null && !h.has("content-type")) h.set("content-type", extracted.type);
+        }
       }
       resState.set(this, {
         status,
@@ -423,10 +474,17 @@
       bodyOf.set(this, state);
     }
     static json(data, init = undefined) {
-      const text = JSON.stringify(data);
+      let text;
+      try {
+        text = JSON.stringify(data);
+      } catch (e) {
+        throw new TypeError(String((e && e.message) || e));
+      }
       if (text === undefined) throw new TypeError("Value is not JSON serializable");
-      const r = new Response(text, init);
-      r.headers.set("content-type", "application/json");
+      // Bytes, so no text/plain default; workerd keeps a content-type the caller set.
+      const r = new Response(ops.encodeUtf8(text), init);
+      const h = resState.get(r).headers;
+      if (!h.has("content-type")) h.set("content-type", "application/json");
       return r;
     }
     static redirect(url, status = 302) {
@@ -443,6 +501,7 @@
       const r = new Response(null, { status: 200 });
       const s = resState.get(r);
       s.status = 0;
+      s.statusText = "";
       s.type = "error";
       H.setGuard(s.headers, "immutable");
       return r;
@@ -451,7 +510,8 @@
       return resState.get(this).status;
     }
     get statusText() {
-      return resState.get(this).statusText;
+      const s = resState.get(this);
+      return s.statusText === null ? defaultStatusText(s.status) : s.statusText;
     }
     get ok() {
       const s = resState.get(this).status;
@@ -496,6 +556,8 @@
     return out;
   }
 
+  const statusTextOf = (s) => (s.statusText === null ? defaultStatusText(s.status) : s.statusText);
+
   /** `[status, statusText, flatHeaders, bodyKind, bodyValue]` for Rust. */
   internals.responseParts = (res, isHead) => {
     if (!(res instanceof Response)) return null;
@@ -506,10 +568,10 @@
       const [kind, value] = body.take();
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
-      return [s.status, s.statusText, flatten(s.headers), 0, null];
+      return [s.status, statusTextOf(s), flatten(s.headers), 0, null];
     }
     const [kind, value] = body.take();
-    return [s.status, s.statusText, flatten(s.headers), kind, value];
+    return [s.status, statusTextOf(s), flatten(s.headers), kind, value];
   };
 
   // ---- fetch ---------------------------------------------------------------
@@ -554,7 +616,7 @@
       const res = Object.create(Response.prototype);
       resState.set(res, {
         status,
-        statusText,
+        statusText: statusText ? statusText : null,
         headers: H.fromList(pairs, "immutable"),
         type: "default",
         url,

@@ -3,10 +3,134 @@
 // and running its fetch handler for one request.
 ((globalThis, internals) => {
   const ops = internals.ops;
+  const defineGlobal = internals.defineGlobal;
 
+  // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
+  const events = internals.events;
+  const EventTargetProto = events.EventTarget.prototype;
+  events.initEventTarget(globalThis);
+  const swTypes = new Map(); // type -> count of listeners added
+  const wrapped = new WeakMap(); // listener -> wrapper that records exceptions
+  const eventState = new WeakMap();
+
+  function wrap(listener) {
+    if (typeof listener !== "function" && !(listener && typeof listener.handleEvent === "function")) return listener;
+    let w = wrapped.get(listener);
+    if (!w) {
+      w = function (event) {
+        try {
+          return typeof listener === "function" ? listener.call(this, event) : listener.handleEvent(event);
+        } catch (e) {
+          const s = eventState.get(event);
+          if (s && s.error === undefined) s.error = e;
+          else throw e;
+        }
+      };
+      wrapped.set(listener, w);
+    }
+    return w;
+  }
+  defineGlobal("addEventListener", function addEventListener(type, listener, options) {
+    type = String(type);
+    swTypes.set(type, (swTypes.get(type) || 0) + 1);
+    return EventTargetProto.addEventListener.call(globalThis, type, wrap(listener), options);
+  });
+  defineGlobal("removeEventListener", function removeEventListener(type, listener, options) {
+    return EventTargetProto.removeEventListener.call(globalThis, type, (listener && wrapped.get(listener)) || listener, options);
+  });
+  defineGlobal("dispatchEvent", function dispatchEvent(event) {
+    return EventTargetProto.dispatchEvent.call(globalThis, event);
+  });
+
+  class FetchEvent extends events.Event {
+    constructor(type, init = {}) {
+      super(type, init);
+      eventState.set(this, { request: init.request, response: undefined, ctx: null, error: undefined });
+    }
+    get request() {
+      return eventState.get(this).request;
+    }
+    respondWith(response) {
+      const s = eventState.get(this);
+      if (s.response !== undefined) throw new DOMException("respondWith() was already called.", "InvalidStateError");
+      s.response = Promise.resolve(response);
+    }
+    waitUntil(promise) {
+      const s = eventState.get(this);
+      if (s.ctx) s.ctx.waitUntil(promise);
+    }
+    passThroughOnException() {
+      const s = eventState.get(this);
+      if (s.ctx) s.ctx.passThroughOnException();
+    }
+    get [Symbol.toStringTag]() {
+      return "FetchEvent";
+    }
+  }
+  defineGlobal("FetchEvent", FetchEvent);
+
+  class ScheduledEvent extends events.Event {
+    constructor(type, init = {}) {
+      super(type, init);
+      eventState.set(this, { controller: init.controller, ctx: null, error: undefined });
+    }
+    get cron() {
+      return eventState.get(this).controller.cron;
+    }
+    get scheduledTime() {
+      return eventState.get(this).controller.scheduledTime;
+    }
+    noRetry() {
+      eventState.get(this).controller.noRetry();
+    }
+    waitUntil(promise) {
+      const s = eventState.get(this);
+      if (s.ctx) s.ctx.waitUntil(promise);
+    }
+    get [Symbol.toStringTag]() {
+      return "ScheduledEvent";
+    }
+  }
+  defineGlobal("ScheduledEvent", ScheduledEvent);
+
+  let bindingsInstalled = false;
+  function installBindings(env) {
+    // Service-worker scripts see their bindings as globals.
+    if (bindingsInstalled) return;
+    bindingsInstalled = true;
+    for (const [k, v] of Object.entries(env)) {
+      if (!(k in globalThis)) defineGlobal(k, v);
+    }
+  }
+
+  const serviceWorkerHandler = {
+    async fetch(request, env, ctx) {
+      installBindings(env);
+      if (!swTypes.get("fetch")) throw new Error("No fetch event listener was registered.");
+      const event = new FetchEvent("fetch", { request });
+      const s = eventState.get(event);
+      s.ctx = ctx;
+      events.dispatchEvent(globalThis, event);
+      if (s.error !== undefined) throw s.error;
+      // No respondWith(): the request goes on to the origin, as on Workers.
+      return s.response !== undefined ? s.response : fetch(request);
+    },
+    async scheduled(controller, env, ctx) {
+      installBindings(env);
+      if (!swTypes.get("scheduled")) throw new Error("No scheduled event listener was registered.");
+      const event = new ScheduledEvent("scheduled", { controller });
+      const s = eventState.get(event);
+      s.ctx = ctx;
+      events.dispatchEvent(globalThis, event);
+      if (s.error !== undefined) throw s.error;
+    },
+  };
+
+  /** The handler object Rust calls, or a string saying what is wrong. */
   internals.checkHandler = (handler) => {
     if (handler === undefined) {
-      return "the main module has no default export; a worker exports `export default { async fetch(request, env, ctx) { ... } }`";
+      if (swTypes.get("fetch") || swTypes.get("scheduled")) return serviceWorkerHandler;
+      return "the main module has no default export; a worker exports `export default { async fetch(request, env, ctx) { ... } }` (or registers addEventListener(\"fetch\", ...))";
     }
     if (handler === null || (typeof handler !== "object" && typeof handler !== "function")) {
       return "the default export must be an object with a fetch() handler";
@@ -14,7 +138,7 @@
     if (typeof handler.fetch !== "function" && typeof handler.scheduled !== "function") {
       return "the default export has neither a fetch() nor a scheduled() handler";
     }
-    return true;
+    return handler;
   };
 
   const ctxState = new WeakMap();
@@ -80,13 +204,30 @@
     ops.requestDone(reqId);
   };
 
-  /** Waits for every waitUntil promise, including ones added meanwhile; the rejections. */
+  /** As on Workers, waitUntil work may run this long after the response. */
+  const WAIT_UNTIL_MS = 30000;
+
+  /**
+   * Waits for every waitUntil promise, including ones added meanwhile, for
+   * at most WAIT_UNTIL_MS; answers the rejections.
+   */
   async function settleWaits(s) {
     const errors = [];
-    for (let done = 0; done < s.waits.length; ) {
+    if (s.waits.length === 0) return errors;
+    let timedOut = false;
+    const deadline = internals.sleep(WAIT_UNTIL_MS).then(() => {
+      timedOut = true;
+    });
+    for (let done = 0; done < s.waits.length && !timedOut; ) {
       const batch = s.waits.slice(done);
       done = s.waits.length;
-      for (const r of await Promise.allSettled(batch)) if (r.status === "rejected") errors.push(r.reason);
+      const settled = Promise.allSettled(batch).then((results) => {
+        for (const r of results) if (r.status === "rejected") errors.push(r.reason);
+      });
+      await Promise.race([settled, deadline]);
+    }
+    if (timedOut) {
+      internals.reportError(new Error(`waitUntil() work was cancelled ${WAIT_UNTIL_MS / 1000} s after the response.`));
     }
     return errors;
   }

@@ -433,17 +433,19 @@ impl WorkerIsolate {
             .get(tc, check_key.into())
             .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
             .expect("bootstrap defines checkHandler");
+        // The handler object to call: the default export, or for
+        // service-worker syntax one that dispatches to `addEventListener`s.
         let verdict = check.call(tc, internals.into(), &[handler]);
-        match verdict {
+        let handler = match verdict {
             Some(v) if v.is_string() => {
                 return Err(ScriptError::Shape {
                     path: main_name,
                     reason: v.to_rust_string_lossy(tc),
                 });
             }
-            Some(_) => {}
+            Some(h) => h,
             None => return Err(caught!(tc)),
-        }
+        };
         let env_src = v8::String::new(tc, &code.env_json).unwrap();
         let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
         let dispatch_key = v8::String::new(tc, "dispatchFetch").unwrap();
