@@ -102,6 +102,7 @@ impl Deployment {
                 compatibility_date: w.compatibility_date.clone(),
                 compatibility_flags: w.compatibility_flags.clone(),
                 memory_mb: limits.memory_mb as usize,
+                cpu_ms: limits.cpu_ms,
                 subrequests: limits.subrequests,
             };
             let code = Runtime::load_worker(spec).map_err(|error| DeploymentError::Script {

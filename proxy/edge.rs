@@ -219,6 +219,8 @@ impl Edge {
                     DispatchError::Exception(_) | DispatchError::Startup(_) => {
                         (500, "Internal Server Error: the worker threw an exception.\n")
                     }
+                    DispatchError::CpuLimit => (503, "Service Unavailable: worker exceeded CPU time limit.\n"),
+                    DispatchError::MemoryLimit => (503, "Service Unavailable: worker exceeded memory limit.\n"),
                     DispatchError::Unavailable => (503, "Service Unavailable: the worker is not available.\n"),
                     DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => {
                         (504, "Gateway Timeout: the origin did not answer in time.\n")

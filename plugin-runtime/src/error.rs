@@ -44,6 +44,13 @@ pub enum DispatchError {
     /// could not be reached or timed out. Served as 502 or 504.
     #[error("subrequest failed: {0}")]
     Origin(crate::http::FetchError),
+    /// The request's JS used more CPU time than its limit; the isolate was
+    /// discarded. Served as 503.
+    #[error("worker exceeded CPU time limit")]
+    CpuLimit,
+    /// The isolate ran out of memory; it was discarded. Served as 503.
+    #[error("worker exceeded memory limit")]
+    MemoryLimit,
     /// The worker's isolate could not be created (its script fails at load).
     #[error("worker failed to start: {0}")]
     Startup(#[from] ScriptError),

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -15,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::body::{Body, BodyStream, BodyWriter};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
+use crate::limits::{CpuWatch, HeapGuard, near_heap_limit, thread_cpu};
 use crate::worker::{WorkerCode, resolve_specifier};
 use crate::{js, ops};
 
@@ -59,6 +61,39 @@ pub(crate) struct RequestCtx {
     pub subrequests: u32,
     /// The last subrequest failure, to classify an uncaught exception.
     pub fetch_failure: Option<FetchError>,
+    /// CPU time this request's JS may use in all.
+    pub cpu_limit: Duration,
+    /// CPU time its JS has used so far.
+    pub cpu_used: Duration,
+}
+
+impl RequestCtx {
+    fn new(reply: Reply, fetcher: Arc<dyn Fetcher>, cpu_limit: Duration) -> RequestCtx {
+        RequestCtx {
+            reply: Some(reply),
+            fetcher,
+            subrequests: 0,
+            fetch_failure: None,
+            cpu_limit,
+            cpu_used: Duration::ZERO,
+        }
+    }
+}
+
+/// Which limit a script hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    Cpu,
+    Memory,
+}
+
+impl Limit {
+    pub(crate) fn error(self) -> DispatchError {
+        match self {
+            Limit::Cpu => DispatchError::CpuLimit,
+            Limit::Memory => DispatchError::MemoryLimit,
+        }
+    }
 }
 
 /// A `TextDecoder`'s native half.
@@ -79,7 +114,12 @@ pub(crate) struct IsolateState {
     pub completions: mpsc::UnboundedSender<Completion>,
     pub inflight: Arc<AtomicUsize>,
     next_id: u32,
-    pub promises: HashMap<u32, v8::Global<v8::PromiseResolver>>,
+    /// Pending promises, with the request each belongs to.
+    pub promises: HashMap<u32, (v8::Global<v8::PromiseResolver>, Option<u32>)>,
+    /// Set by the CPU watchdog when it terminated this isolate's JS.
+    pub cpu_fired: Arc<AtomicBool>,
+    /// Set by the near-heap-limit callback.
+    pub heap_exceeded: Arc<AtomicBool>,
     pub bodies: HashMap<u32, BodyStream>,
     pub sinks: HashMap<u32, BodyWriter>,
     pub sink_streams: HashMap<u32, BodyStream>,
@@ -117,7 +157,14 @@ pub(crate) struct WorkerIsolate {
     /// isolates can be disposed in any order — V8's entry stack only
     /// allows disposing the most recently entered one.
     entered: bool,
+    /// The limit that broke this isolate; the thread discards it.
+    pub poisoned: Option<Limit>,
+    watch: Arc<CpuWatch>,
+    handle: v8::IsolateHandle,
     isolate: v8::OwnedIsolate,
+    /// Read by the near-heap-limit callback: must outlive `isolate` (fields
+    /// drop in declaration order).
+    _heap_guard: Box<HeapGuard>,
 }
 
 impl Drop for WorkerIsolate {
@@ -284,7 +331,13 @@ pub(crate) struct ThreadLink {
     pub key: u64,
     pub completions: mpsc::UnboundedSender<Completion>,
     pub inflight: Arc<AtomicUsize>,
+    pub watch: Arc<CpuWatch>,
 }
+
+/// CPU a script's top level may use when its isolate starts.
+const STARTUP_CPU: Duration = Duration::from_secs(1);
+/// CPU a `scheduled` run may use.
+const SCHEDULED_CPU: Duration = Duration::from_secs(30);
 
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
@@ -303,6 +356,8 @@ impl WorkerIsolate {
             inflight: link.inflight,
             next_id: 0,
             promises: HashMap::new(),
+            cpu_fired: Arc::new(AtomicBool::new(false)),
+            heap_exceeded: Arc::new(AtomicBool::new(false)),
             bodies: HashMap::new(),
             sinks: HashMap::new(),
             sink_streams: HashMap::new(),
@@ -310,6 +365,16 @@ impl WorkerIsolate {
             decoders: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
+        let handle = isolate.thread_safe_handle();
+        let heap_guard = Box::new(HeapGuard {
+            handle: handle.clone(),
+            exceeded: state.borrow().heap_exceeded.clone(),
+        });
+        isolate.add_near_heap_limit_callback(
+            near_heap_limit,
+            &*heap_guard as *const HeapGuard as *mut std::ffi::c_void,
+        );
+        let fired = state.borrow().cpu_fired.clone();
         let mut me = WorkerIsolate {
             code,
             handler: None,
@@ -319,9 +384,29 @@ impl WorkerIsolate {
             context: None,
             state,
             entered: true,
+            poisoned: None,
+            watch: link.watch,
+            handle,
             isolate,
+            _heap_guard: heap_guard,
         };
-        me.init()?;
+        // The top level runs under its own CPU limit.
+        me.watch.start(STARTUP_CPU, me.handle.clone(), fired.clone());
+        let init = me.init();
+        me.watch.stop();
+        if fired.load(Ordering::Relaxed) || me.state.borrow().heap_exceeded.load(Ordering::Relaxed) {
+            let what = if fired.load(Ordering::Relaxed) {
+                "CPU time (1 s)"
+            } else {
+                "memory"
+            };
+            me.isolate.cancel_terminate_execution();
+            return Err(ScriptError::Shape {
+                path: me.code.main.display().to_string(),
+                reason: format!("the script's top level exceeded its {what} limit at startup"),
+            });
+        }
+        init?;
         me.state.borrow_mut().serving = true;
         me.exit();
         Ok(me)
@@ -476,33 +561,73 @@ impl WorkerIsolate {
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
     ) {
-        self.enter();
-        self.dispatch_entered(head, body, fetcher, reply);
-        self.pump();
-        self.exit();
+        let limit = Duration::from_millis(self.code.spec.cpu_ms);
+        let req_id = self.register(RequestCtx::new(Reply::Fetch(reply), fetcher, limit));
+        self.guarded(Some(req_id), |me| me.dispatch_entered(req_id, head, body));
     }
 
-    fn dispatch_entered(
-        &mut self,
-        head: RequestHead,
-        body: Body,
-        fetcher: Arc<dyn Fetcher>,
-        reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
-    ) {
-        let req_id = {
-            let mut st = self.state.borrow_mut();
-            let id = st.next_id();
-            st.requests.insert(
-                id,
-                RequestCtx {
-                    reply: Some(Reply::Fetch(reply)),
-                    fetcher,
-                    subrequests: 0,
-                    fetch_failure: None,
-                },
-            );
-            id
+    fn register(&mut self, ctx: RequestCtx) -> u32 {
+        let mut st = self.state.borrow_mut();
+        let id = st.next_id();
+        st.requests.insert(id, ctx);
+        id
+    }
+
+    /// Runs `f` inside the isolate, under the CPU budget left to request
+    /// `req`, and accounts the CPU it used to that request. A limit hit
+    /// fails the request and poisons the isolate (the thread discards it).
+    fn guarded(&mut self, req: Option<u32>, f: impl FnOnce(&mut Self)) {
+        let budget = {
+            let st = self.state.borrow();
+            match req.and_then(|r| st.requests.get(&r)) {
+                Some(ctx) => ctx.cpu_limit.saturating_sub(ctx.cpu_used),
+                None => Duration::from_millis(self.code.spec.cpu_ms),
+            }
         };
+        let fired = self.state.borrow().cpu_fired.clone();
+        self.watch.start(budget, self.handle.clone(), fired.clone());
+        let started = thread_cpu();
+        self.enter();
+        f(self);
+        self.pump();
+        self.exit();
+        let used = thread_cpu().saturating_sub(started);
+        self.watch.stop();
+        if let Some(r) = req
+            && let Some(ctx) = self.state.borrow_mut().requests.get_mut(&r)
+        {
+            ctx.cpu_used += used;
+        }
+        let hit = if fired.load(Ordering::Relaxed) {
+            Some(Limit::Cpu)
+        } else if self.state.borrow().heap_exceeded.load(Ordering::Relaxed) {
+            Some(Limit::Memory)
+        } else {
+            None
+        };
+        if let Some(limit) = hit {
+            self.isolate.cancel_terminate_execution();
+            let worker = self.code.name().to_string();
+            match limit {
+                Limit::Cpu => log::error!(
+                    target: "isoproxy::worker",
+                    "worker {worker}: exceeded its CPU time limit ({} ms); isolate discarded",
+                    self.code.spec.cpu_ms
+                ),
+                Limit::Memory => log::error!(
+                    target: "isoproxy::worker",
+                    "worker {worker}: exceeded its memory limit ({} MiB); isolate discarded",
+                    self.code.spec.memory_mb
+                ),
+            }
+            if let Some(r) = req {
+                ops::finish(&self.state, r, ops::Outcome::Failed(limit.error()));
+            }
+            self.poisoned = Some(limit);
+        }
+    }
+
+    fn dispatch_entered(&mut self, req_id: u32, head: RequestHead, body: Body) {
         let body_rid = match body {
             Body::Empty => None,
             Body::Stream(s) => Some(self.state.borrow_mut().add_body(s)),
@@ -551,28 +676,14 @@ impl WorkerIsolate {
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<(), DispatchError>>,
     ) {
-        self.enter();
-        let req_id = {
-            let mut st = self.state.borrow_mut();
-            let id = st.next_id();
-            st.requests.insert(
-                id,
-                RequestCtx {
-                    reply: Some(Reply::Scheduled(reply)),
-                    fetcher,
-                    subrequests: 0,
-                    fetch_failure: None,
-                },
-            );
-            id
-        };
-        {
-            let context = self.context.as_ref().unwrap();
-            v8::scope_with_context!(let scope, &mut self.isolate, context);
+        let req_id = self.register(RequestCtx::new(Reply::Scheduled(reply), fetcher, SCHEDULED_CPU));
+        self.guarded(Some(req_id), |me| {
+            let context = me.context.as_ref().unwrap();
+            v8::scope_with_context!(let scope, &mut me.isolate, context);
             v8::tc_scope!(let tc, scope);
-            let handler = v8::Local::new(tc, self.handler.as_ref().unwrap());
-            let env = v8::Local::new(tc, self.env.as_ref().unwrap());
-            let entry = v8::Local::new(tc, self.dispatch_scheduled.as_ref().unwrap());
+            let handler = v8::Local::new(tc, me.handler.as_ref().unwrap());
+            let env = v8::Local::new(tc, me.env.as_ref().unwrap());
+            let entry = v8::Local::new(tc, me.dispatch_scheduled.as_ref().unwrap());
             let id = v8::Integer::new_from_unsigned(tc, req_id).into();
             let cron = v8::String::new(tc, cron).unwrap().into();
             let time = v8::Number::new(tc, scheduled_time_ms).into();
@@ -585,26 +696,21 @@ impl WorkerIsolate {
                     Some(e) => exception_stack(tc, e),
                     None => "execution terminated".into(),
                 };
-                ops::fail_request(&self.state, req_id, msg);
+                ops::fail_request(&me.state, req_id, msg);
             }
             tc.perform_microtask_checkpoint();
-        }
-        self.pump();
-        self.exit();
+        });
     }
 
     /// Settles the promise a completed operation belongs to.
     pub(crate) fn complete(&mut self, promise: u32, result: OpResult) {
-        self.enter();
-        self.complete_entered(promise, result);
-        self.pump();
-        self.exit();
-    }
-
-    fn complete_entered(&mut self, promise: u32, result: OpResult) {
-        let Some(resolver) = self.state.borrow_mut().promises.remove(&promise) else {
+        let Some((resolver, req)) = self.state.borrow_mut().promises.remove(&promise) else {
             return;
         };
+        self.guarded(req, |me| me.complete_entered(resolver, result));
+    }
+
+    fn complete_entered(&mut self, resolver: v8::Global<v8::PromiseResolver>, result: OpResult) {
         let context = self.context.as_ref().unwrap();
         v8::scope_with_context!(let scope, &mut self.isolate, context);
         let resolver = v8::Local::new(scope, resolver);

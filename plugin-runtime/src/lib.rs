@@ -9,6 +9,7 @@ mod error;
 mod http;
 mod isolate;
 mod js;
+mod limits;
 mod ops;
 mod platform;
 mod runtime;

@@ -157,10 +157,15 @@ fn promise_op(
     let resolver = v8::PromiseResolver::new(scope).unwrap();
     rv.set(resolver.get_promise(scope).into());
     let global = v8::Global::new(scope, resolver);
+    // The request this operation belongs to (for CPU accounting).
+    let req = scope
+        .get_continuation_preserved_embedder_data()
+        .uint32_value(scope)
+        .filter(|id| *id != 0);
     let (id, tx, key) = {
         let mut s = st.borrow_mut();
         let id = s.next_id();
-        s.promises.insert(id, global);
+        s.promises.insert(id, (global, req));
         (id, s.completions.clone(), s.key)
     };
     tokio::task::spawn_local(async move {
@@ -237,8 +242,6 @@ pub(crate) fn settle(
 
 /// Answers a request with an error (logged with the worker's name).
 pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
-    let worker = st.borrow().worker.clone();
-    log::error!(target: "isoproxy::worker", "worker {worker}: uncaught exception: {msg}");
     // An uncaught failed subrequest is the origin's fault, not the script's.
     let origin_failure = st
         .borrow()
@@ -246,6 +249,22 @@ pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
         .get(&req_id)
         .and_then(|r| r.fetch_failure.clone())
         .filter(|e| first_line(&msg).contains(&e.to_string()));
+    // A script stopped by a limit shows up here as "execution terminated".
+    let limit = {
+        let s = st.borrow();
+        if s.cpu_fired.load(Ordering::Relaxed) {
+            Some(DispatchError::CpuLimit)
+        } else if s.heap_exceeded.load(Ordering::Relaxed) {
+            Some(DispatchError::MemoryLimit)
+        } else {
+            None
+        }
+    };
+    if let Some(e) = limit {
+        return finish(st, req_id, Outcome::Failed(e));
+    }
+    let worker = st.borrow().worker.clone();
+    log::error!(target: "isoproxy::worker", "worker {worker}: uncaught exception: {msg}");
     let err = match origin_failure {
         Some(e @ (FetchError::Network(_) | FetchError::Timeout(_))) => DispatchError::Origin(e),
         _ => DispatchError::Exception(first_line(&msg)),
@@ -267,7 +286,7 @@ pub(crate) enum Outcome {
     Failed(DispatchError),
 }
 
-fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
+pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
     let mut s = st.borrow_mut();
     let Some(reply) = s.requests.get_mut(&req_id).and_then(|r| r.reply.take()) else {
         return;

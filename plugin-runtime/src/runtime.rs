@@ -58,17 +58,21 @@ impl Runtime {
         let code = Arc::new(WorkerCode::new(spec, main, modules));
         // Validate in a scratch isolate with a private event loop.
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let link = ThreadLink {
-            key: 0,
-            completions: tx,
-            inflight: Default::default(),
-        };
+
         let scratch = std::thread::Builder::new()
             .name("isolate-check".into())
             .stack_size(8 << 20)
             .spawn({
                 let code = code.clone();
-                move || WorkerIsolate::create(code, link).map(drop)
+                move || {
+                    let link = ThreadLink {
+                        key: 0,
+                        completions: tx,
+                        inflight: Default::default(),
+                        watch: crate::limits::CpuWatch::for_this_thread(),
+                    };
+                    WorkerIsolate::create(code, link).map(drop)
+                }
             })
             .map_err(|e| ScriptError::Read {
                 path: "<isolate thread>".into(),

@@ -64,6 +64,7 @@ struct Loop {
     completions_tx: mpsc::UnboundedSender<Completion>,
     inflight: Arc<AtomicUsize>,
     next_key: u64,
+    watch: Arc<crate::limits::CpuWatch>,
 }
 
 impl Drop for Loop {
@@ -82,6 +83,7 @@ impl Loop {
             key: self.next_key,
             completions: self.completions_tx.clone(),
             inflight: self.inflight.clone(),
+            watch: self.watch.clone(),
         };
         let started = std::time::Instant::now();
         let isolate = WorkerIsolate::create(worker.clone(), link)?;
@@ -155,6 +157,22 @@ impl Loop {
         }
     }
 
+    /// Discards an isolate a limit broke; its other requests fail with
+    /// the same error (their JS state went with it). The next request
+    /// for the worker gets a fresh isolate.
+    fn discard_poisoned(&mut self) {
+        while let Some(i) = self.isolates.iter().position(|w| w.poisoned.is_some()) {
+            let iso = self.isolates.remove(i);
+            let limit = iso.poisoned.expect("poisoned");
+            let ids: Vec<u32> = iso.state.borrow().requests.keys().copied().collect();
+            for id in ids {
+                crate::ops::finish(&iso.state, id, crate::ops::Outcome::Failed(limit.error()));
+            }
+            iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            drop(iso);
+        }
+    }
+
     fn complete(&mut self, c: Completion) {
         if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
             isolate.complete(c.promise, c.result);
@@ -172,11 +190,13 @@ fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize
         }
     };
     let (completions_tx, mut completions) = mpsc::unbounded_channel();
+    let watch = crate::limits::CpuWatch::for_this_thread();
     let mut lp = Loop {
         isolates: Vec::new(),
         completions_tx,
         inflight,
         next_key: 0,
+        watch,
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
@@ -195,6 +215,7 @@ fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize
                 },
                 _ = sweep.tick() => lp.evict_retired(),
             }
+            lp.discard_poisoned();
         }
         drop(lp);
     });

@@ -25,6 +25,8 @@ pub struct WorkerSpec {
     pub compatibility_flags: Vec<String>,
     /// V8 heap limit per isolate, in MiB.
     pub memory_mb: usize,
+    /// CPU time a request's JS may use, in ms.
+    pub cpu_ms: u64,
     /// `fetch()` calls allowed per request.
     pub subrequests: u32,
 }

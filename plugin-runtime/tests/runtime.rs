@@ -68,6 +68,7 @@ fn spec(name: &str, main: PathBuf) -> WorkerSpec {
         compatibility_date: None,
         compatibility_flags: vec![],
         memory_mb: 128,
+        cpu_ms: 50,
         subrequests: 50,
     }
 }

@@ -1,0 +1,205 @@
+//! Limits contain a misbehaving worker: CPU, memory, subrequests, stack.
+//! The process and the other workers keep serving.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Origin, Proxy, client, get_host};
+
+const BAD: &str = r#"
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    switch (url.pathname) {
+      case "/spin": { while (true) {} }
+      case "/spin-later": { await null; let x = 0; for (;;) { x++; } }
+      case "/arrays": { const keep = []; for (;;) keep.push(new Array(100000).fill(1.5)); }
+      case "/recurse": {
+        const f = (n) => f(n + 1) + 1;
+        try { f(0); } catch (e) { return new Response(`caught ${e.constructor.name}`); }
+        return new Response("no overflow?");
+      }
+      case "/subrequests": {
+        let ok = 0;
+        for (let i = 1; i <= 51; i++) {
+          try {
+            await (await fetch(`${env.ORIGIN}/status/200`)).text();
+            ok++;
+          } catch (e) {
+            return new Response(`failed at ${i} after ${ok}: ${e.constructor.name}: ${e.message}`);
+          }
+        }
+        return new Response(`all ${ok} succeeded`);
+      }
+      case "/eval": {
+        try { eval("1 + 1"); return new Response("eval allowed"); }
+        catch (e) { return new Response(`eval refused: ${e.constructor.name}`); }
+      }
+      default:
+        return new Response("fine");
+    }
+  },
+};
+"#;
+
+const GOOD: &str = "export default { fetch() { return new Response('B ok'); } };";
+
+async fn start(origin: &Origin) -> Proxy {
+    start_with(origin, 50).await
+}
+
+async fn start_with(origin: &Origin, cpu_ms: u64) -> Proxy {
+    Proxy::builder()
+        .script("bad.js", BAD)
+        .script("good.js", GOOD)
+        .config(&format!(
+            r#"
+[runtime]
+isolate_threads = 2
+cpu_ms = {cpu_ms}
+memory_mb = 64
+subrequests = 50
+
+[[workers]]
+name = "a"
+main = "bad.js"
+vars = {{ ORIGIN = "{origin}" }}
+
+[[workers]]
+name = "b"
+main = "good.js"
+
+[[routes]]
+pattern = "a.test/*"
+worker = "a"
+
+[[routes]]
+pattern = "b.test/*"
+worker = "b"
+"#,
+            origin = origin.url(),
+        ))
+        .start()
+        .await
+}
+
+/// Steady load on worker B until stopped; answers (requests, failures).
+fn load_b(proxy: &Proxy, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<(u64, Vec<String>)> {
+    let url = proxy.url("/");
+    tokio::spawn(async move {
+        let done = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (url, stop, done) = (url.clone(), stop.clone(), done.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = client();
+                let mut failures = Vec::new();
+                let start = Instant::now();
+                while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
+                    match c.get(&url).header("host", "b.test").send().await {
+                        Ok(r) if r.status() == 200 => {
+                            let t = r.text().await.unwrap_or_default();
+                            if t != "B ok" {
+                                failures.push(t);
+                            }
+                        }
+                        Ok(r) => failures.push(format!("status {}", r.status())),
+                        Err(e) => failures.push(e.to_string()),
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                failures
+            }));
+        }
+        let mut failures = Vec::new();
+        for t in tasks {
+            failures.extend(t.await.unwrap());
+        }
+        (done.load(Ordering::Relaxed), failures)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_infinite_loop_gets_503_and_other_workers_keep_serving() {
+    let origin = Origin::start("o").await;
+    let proxy = start(&origin).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = load_b(&proxy, stop.clone());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for path in ["/spin", "/spin-later", "/spin"] {
+        let started = Instant::now();
+        let r = get_host(&proxy.url(path), "a.test").await;
+        let elapsed = started.elapsed();
+        eprintln!("{path}: {} after {elapsed:?}", r.status());
+        assert_eq!(r.status(), 503, "{}", proxy.log());
+        assert!(r.text().await.unwrap().contains("CPU time limit"));
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "terminated, not left running ({elapsed:?})"
+        );
+        // The next request to A gets a fresh isolate.
+        assert_eq!(get_host(&proxy.url("/"), "a.test").await.text().await.unwrap(), "fine");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (done, failures) = load.await.unwrap();
+    assert!(done > 50, "B kept serving ({done} requests)");
+    assert!(
+        failures.is_empty(),
+        "B's requests failed: {:?}",
+        &failures[..failures.len().min(5)]
+    );
+    assert!(proxy.log().contains("worker a: exceeded its CPU time limit (50 ms)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_allocation_bomb_gets_503_and_the_process_survives() {
+    let origin = Origin::start("o").await;
+    // A generous CPU limit, so the memory limit is what stops the script.
+    let proxy = start_with(&origin, 10_000).await;
+    assert_eq!(get_host(&proxy.url("/"), "a.test").await.status(), 200);
+    let before = proxy.rss_bytes();
+    let r = get_host(&proxy.url("/arrays"), "a.test").await;
+    assert_eq!(r.status(), 503, "{}", proxy.log());
+    assert!(r.text().await.unwrap().contains("memory limit"), "{}", proxy.log());
+    // The process survived and A serves again on a fresh isolate; B is unaffected.
+    assert_eq!(get_host(&proxy.url("/"), "a.test").await.text().await.unwrap(), "fine");
+    assert_eq!(get_host(&proxy.url("/"), "b.test").await.text().await.unwrap(), "B ok");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = proxy.rss_bytes();
+    eprintln!("RSS before {} MiB, after {} MiB", before >> 20, after >> 20);
+    assert!(
+        after < before + (64 << 20),
+        "RSS returned near where it was ({} -> {} MiB)",
+        before >> 20,
+        after >> 20
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_51st_subrequest_rejects_catchably() {
+    let origin = Origin::start("o").await;
+    let proxy = start(&origin).await;
+    let text = get_host(&proxy.url("/subrequests"), "a.test")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "failed at 51 after 50: TypeError: Too many subrequests.");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_recursion_is_a_catchable_range_error_and_eval_is_refused() {
+    let origin = Origin::start("o").await;
+    let proxy = start(&origin).await;
+    assert_eq!(
+        get_host(&proxy.url("/recurse"), "a.test").await.text().await.unwrap(),
+        "caught RangeError"
+    );
+    assert_eq!(
+        get_host(&proxy.url("/eval"), "a.test").await.text().await.unwrap(),
+        "eval refused: EvalError"
+    );
+}
