@@ -17,6 +17,7 @@ export default {
       case "/spin": { while (true) {} }
       case "/spin-later": { await null; let x = 0; for (;;) { x++; } }
       case "/arrays": { const keep = []; for (;;) keep.push(new Array(100000).fill(1.5)); }
+      case "/buffers": { const keep = []; for (;;) keep.push(new Uint8Array(1 << 20).fill(7)); }
       case "/recurse": {
         const f = (n) => f(n + 1) + 1;
         try { f(0); } catch (e) { return new Response(`caught ${e.constructor.name}`); }
@@ -161,9 +162,15 @@ async fn an_allocation_bomb_gets_503_and_the_process_survives() {
     let proxy = start_with(&origin, 10_000).await;
     assert_eq!(get_host(&proxy.url("/"), "a.test").await.status(), 200);
     let before = proxy.rss_bytes();
-    let r = get_host(&proxy.url("/arrays"), "a.test").await;
-    assert_eq!(r.status(), 503, "{}", proxy.log());
-    assert!(r.text().await.unwrap().contains("memory limit"), "{}", proxy.log());
+    for bomb in ["/arrays", "/buffers", "/arrays"] {
+        let r = get_host(&proxy.url(bomb), "a.test").await;
+        assert_eq!(r.status(), 503, "{bomb}: {}", proxy.log());
+        assert!(
+            r.text().await.unwrap().contains("memory limit"),
+            "{bomb}: {}",
+            proxy.log()
+        );
+    }
     // The process survived and A serves again on a fresh isolate; B is unaffected.
     assert_eq!(get_host(&proxy.url("/"), "a.test").await.text().await.unwrap(), "fine");
     assert_eq!(get_host(&proxy.url("/"), "b.test").await.text().await.unwrap(), "B ok");

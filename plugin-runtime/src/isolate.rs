@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::body::{Body, BodyStream, BodyWriter};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
-use crate::limits::{CpuWatch, HeapGuard, near_heap_limit, thread_cpu};
+use crate::limits::{CpuWatch, HeapGuard, array_buffer_allocator, near_heap_limit, thread_cpu};
 use crate::worker::{WorkerCode, resolve_specifier};
 use crate::{js, ops};
 
@@ -343,8 +343,14 @@ impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
     pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
         crate::platform::platform();
-        let params = v8::CreateParams::default().heap_limits(0, code.spec.memory_mb.max(16) << 20);
+        let memory = code.spec.memory_mb.max(16) << 20;
+        let heap_exceeded = Arc::new(AtomicBool::new(false));
+        let (allocator, buffers) = array_buffer_allocator(memory, heap_exceeded.clone());
+        let params = v8::CreateParams::default()
+            .heap_limits(0, memory)
+            .array_buffer_allocator(allocator.make_shared());
         let mut isolate = v8::Isolate::new(params);
+        buffers.watch(isolate.thread_safe_handle());
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(ops::promise_reject_callback);
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
@@ -357,7 +363,7 @@ impl WorkerIsolate {
             next_id: 0,
             promises: HashMap::new(),
             cpu_fired: Arc::new(AtomicBool::new(false)),
-            heap_exceeded: Arc::new(AtomicBool::new(false)),
+            heap_exceeded,
             bodies: HashMap::new(),
             sinks: HashMap::new(),
             sink_streams: HashMap::new(),

@@ -150,3 +150,104 @@ pub(crate) extern "C" fn near_heap_limit(data: *mut c_void, current: usize, _ini
     }
     current + current / 2 + (32 << 20)
 }
+
+/// ArrayBuffer memory of one isolate, counted against its limit: V8's heap
+/// limit does not cover ArrayBuffer contents, which live outside the heap.
+pub(crate) struct BufferBudget {
+    used: std::sync::atomic::AtomicUsize,
+    limit: usize,
+    exceeded: Arc<AtomicBool>,
+    handle: OnceLock<v8::IsolateHandle>,
+}
+
+const BUFFER_ALIGN: usize = 16;
+
+impl BufferBudget {
+    fn reserve(&self, len: usize) -> bool {
+        let prev = self.used.fetch_add(len, Ordering::Relaxed);
+        if prev + len > self.limit {
+            self.used.fetch_sub(len, Ordering::Relaxed);
+            if !self.exceeded.swap(true, Ordering::Relaxed)
+                && let Some(h) = self.handle.get()
+            {
+                h.terminate_execution();
+            }
+            return false;
+        }
+        true
+    }
+}
+
+unsafe extern "C" fn buffer_allocate(budget: &BufferBudget, len: usize) -> *mut c_void {
+    if !budget.reserve(len) {
+        return std::ptr::null_mut();
+    }
+    match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
+        // SAFETY: the layout has a non-zero size.
+        Ok(layout) => unsafe { std::alloc::alloc_zeroed(layout) as *mut c_void },
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+unsafe extern "C" fn buffer_allocate_uninitialized(budget: &BufferBudget, len: usize) -> *mut c_void {
+    if !budget.reserve(len) {
+        return std::ptr::null_mut();
+    }
+    match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
+        // SAFETY: the layout has a non-zero size.
+        Ok(layout) => unsafe { std::alloc::alloc(layout) as *mut c_void },
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+unsafe extern "C" fn buffer_free(budget: &BufferBudget, data: *mut c_void, len: usize) {
+    if data.is_null() {
+        return;
+    }
+    budget.used.fetch_sub(len, Ordering::Relaxed);
+    if let Ok(layout) = std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
+        // SAFETY: V8 frees with the length it allocated, so `data` came from
+        // `buffer_allocate*` with this same layout.
+        unsafe { std::alloc::dealloc(data as *mut u8, layout) };
+    }
+}
+
+unsafe extern "C" fn buffer_drop(budget: *const BufferBudget) {
+    // SAFETY: `budget` is the pointer `Arc::into_raw` gave `array_buffer_allocator`;
+    // V8 calls this once, when the allocator is destroyed.
+    drop(unsafe { Arc::from_raw(budget) });
+}
+
+static BUFFER_VTABLE: v8::RustAllocatorVtable<BufferBudget> = v8::RustAllocatorVtable {
+    allocate: buffer_allocate,
+    allocate_uninitialized: buffer_allocate_uninitialized,
+    free: buffer_free,
+    drop: buffer_drop,
+};
+
+/// An ArrayBuffer allocator that refuses (and terminates the script) past
+/// `limit` bytes; `exceeded` is set when that happens. Call
+/// [`BufferBudget::watch`] with the isolate's handle once it exists.
+pub(crate) fn array_buffer_allocator(
+    limit: usize,
+    exceeded: Arc<AtomicBool>,
+) -> (v8::UniqueRef<v8::Allocator>, Arc<BufferBudget>) {
+    let budget = Arc::new(BufferBudget {
+        used: Default::default(),
+        limit,
+        exceeded,
+        handle: OnceLock::new(),
+    });
+    let raw = Arc::into_raw(budget.clone());
+    // SAFETY: `raw` stays valid until V8 calls `buffer_drop`, which releases
+    // exactly the reference `into_raw` took; the vtable is 'static.
+    let allocator = unsafe { v8::new_rust_allocator(raw, &BUFFER_VTABLE) };
+    (allocator, budget)
+}
+
+impl BufferBudget {
+    /// Lets the allocator terminate the isolate's script at the limit.
+    pub(crate) fn watch(&self, handle: v8::IsolateHandle) {
+        let _ = self.handle.set(handle);
+    }
+}
