@@ -1,5 +1,5 @@
-//! The admin listener: health now; metrics, workers and the manual cron
-//! trigger build on it (DESIGN.md §3).
+//! The admin listener: health, Prometheus metrics, workers and the manual
+//! cron trigger (DESIGN.md §3).
 
 use std::sync::Arc;
 
@@ -84,6 +84,15 @@ impl ServeHttp for Admin {
         let method = req.method.clone();
         match (method.as_str(), path.as_str()) {
             ("GET" | "HEAD", "/healthz") => text(StatusCode::OK, "ok\n"),
+            ("GET" | "HEAD", "/metrics") => {
+                let body = crate::metrics::metrics().render(&self.state.deployment.load_full());
+                Response::builder()
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)
+                    .header(header::CONTENT_LENGTH, body.len())
+                    .body(body.into_bytes())
+                    .expect("static response parts are valid")
+            }
             ("GET" | "HEAD", "/workers") => {
                 let deployment = self.state.deployment.load_full();
                 let workers: Vec<_> = deployment

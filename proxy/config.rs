@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// Pingora's `graceful_shutdown_timeout_seconds`: how long in-flight
     /// requests get to finish at shutdown.
     pub graceful_shutdown_timeout_seconds: u64,
+    /// Write one access-log line per request (log target `isoproxy::access`).
+    pub access_log: bool,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +83,7 @@ impl Default for ServerConfig {
     /// - `threads`: the number of available cores.
     /// - `grace_period_seconds`: 5 (Pingora's own default is 300).
     /// - `graceful_shutdown_timeout_seconds`: 5.
+    /// - `access_log`: true.
     fn default() -> Self {
         ServerConfig {
             listen: Vec::new(),
@@ -88,6 +91,7 @@ impl Default for ServerConfig {
             threads: available_cores(),
             grace_period_seconds: 5,
             graceful_shutdown_timeout_seconds: 5,
+            access_log: true,
         }
     }
 }
@@ -1165,6 +1169,7 @@ mod tests {
                 threads: cores,
                 grace_period_seconds: 5,
                 graceful_shutdown_timeout_seconds: 5,
+                access_log: true,
             }
         );
         assert_eq!(

@@ -5,6 +5,8 @@
 //! written back, bodies streamed both ways.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
@@ -17,6 +19,7 @@ use pingora_http::ResponseHeader;
 use plugin_runtime::{Body, BodyError, BodyWriter, DispatchError, RequestHead, Runtime, body_channel};
 
 use crate::deployment::{Deployment, Route};
+use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
 
 /// What every request shares: the live deployment and the V8 runtime.
@@ -38,12 +41,21 @@ pub struct Edge {
 }
 
 /// Per-request state across Pingora's phases.
-#[derive(Default)]
 pub struct RequestCtx {
     /// The deployment this request started on; it finishes on it.
     deployment: Option<Arc<Deployment>>,
     /// The plain-proxy route, when the request goes through Pingora's upstream phases.
     route: Option<Arc<Route>>,
+    /// When the request (head) arrived.
+    started: Instant,
+    /// The matched route pattern (`-` when none), for metrics.
+    route_pattern: String,
+    /// The worker that served it, if any.
+    worker: Option<String>,
+    /// How it ended (see [`crate::metrics::Metrics::request`]), once known.
+    outcome: Option<&'static str>,
+    /// The JS CPU time it used, when it ran a worker.
+    cpu: Option<Duration>,
 }
 
 /// The host a request is for (lower-case, without port) and its path.
@@ -89,16 +101,27 @@ impl ProxyHttp for Edge {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::default()
+        RequestCtx {
+            deployment: None,
+            route: None,
+            started: Instant::now(),
+            route_pattern: "-".to_string(),
+            worker: None,
+            outcome: None,
+            cpu: None,
+        }
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         let deployment = self.state.deployment.load_full();
         let (host, path) = host_and_path(session.req_header());
-        let Some(route) = deployment.router.find(&host, &path).cloned() else {
+        let Some((pattern, route)) = deployment.router.find_route(&host, &path) else {
+            ctx.outcome = Some("no_route");
             respond_text(session, 404, &format!("No route for host \"{host}\".\n")).await?;
             return Ok(true);
         };
+        ctx.route_pattern = pattern.as_str().to_string();
+        let route = route.clone();
         ctx.deployment = Some(deployment);
         match route.worker.clone() {
             None => {
@@ -106,7 +129,8 @@ impl ProxyHttp for Edge {
                 Ok(false)
             }
             Some(worker) => {
-                self.serve_worker(session, &route, &worker, host).await?;
+                ctx.worker = Some(worker.name().to_string());
+                self.serve_worker(session, ctx, &route, &worker, host).await?;
                 Ok(true)
             }
         }
@@ -122,7 +146,7 @@ impl ProxyHttp for Edge {
         }
     }
 
-    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, _ctx: &mut RequestCtx) -> FailToProxy {
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> FailToProxy {
         let code = match (e.esource(), e.etype()) {
             (_, ErrorType::HTTPStatus(code)) => *code,
             (
@@ -134,6 +158,20 @@ impl ProxyHttp for Edge {
             (ErrorSource::Downstream, _) => 400,
             _ => 500,
         };
+        // A plain route's origin failed (a worker's failures are counted
+        // where its subrequests run).
+        if ctx.outcome.is_none() && ctx.route.is_some() && e.esource() == &ErrorSource::Upstream {
+            let kind = match e.etype() {
+                ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => "timeout",
+                ErrorType::ConnectNoRoute
+                | ErrorType::ConnectRefused
+                | ErrorType::ConnectError
+                | ErrorType::TLSHandshakeFailure => "connect",
+                _ => "network",
+            };
+            metrics().origin_error(kind);
+            ctx.outcome = Some(if kind == "timeout" { "timeout" } else { "origin_error" });
+        }
         if code > 0 {
             log::warn!("{} {}: {e}", session.req_header().method, session.req_header().uri);
             let reason = match code {
@@ -149,6 +187,31 @@ impl ProxyHttp for Edge {
             can_reuse_downstream: false,
         }
     }
+
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
+        let status = session.response_written().map(|r| r.status.as_u16()).unwrap_or(0);
+        let outcome = match ctx.outcome {
+            Some(o) => o,
+            None if ctx.route.is_some() => "proxied",
+            None if e.is_some() => "error",
+            None => "-",
+        };
+        let worker = ctx.worker.as_deref().unwrap_or("-");
+        metrics().request(worker, &ctx.route_pattern, outcome, status, ctx.cpu);
+        let req = session.req_header();
+        let (host, path) = host_and_path(req);
+        access_log(&AccessEntry {
+            method: req.method.as_str(),
+            host: &host,
+            path: &path,
+            status,
+            worker,
+            outcome,
+            duration: ctx.started.elapsed(),
+            cpu: ctx.cpu,
+            bytes: session.body_bytes_sent(),
+        });
+    }
 }
 
 impl Edge {
@@ -156,6 +219,7 @@ impl Edge {
     async fn serve_worker(
         &self,
         session: &mut Session,
+        ctx: &mut RequestCtx,
         route: &Arc<Route>,
         worker: &Arc<plugin_runtime::WorkerCode>,
         host: String,
@@ -193,13 +257,13 @@ impl Edge {
         } else {
             (None, Body::Empty)
         };
-        let fetcher = Arc::new(OriginFetcher {
-            route_host: host,
-            origin: route.origin.clone(),
-            connector: self.state.connector.clone(),
-            handle: tokio::runtime::Handle::current(),
-        });
-        let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher);
+        let fetcher = Arc::new(OriginFetcher::new(
+            worker.name(),
+            host,
+            route.origin.clone(),
+            self.state.connector.clone(),
+        ));
+        let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 
         // Feed the request body to the script while it decides.
@@ -213,8 +277,26 @@ impl Edge {
         };
 
         let response = match answer {
-            Ok(r) => r,
+            Ok(r) => {
+                ctx.cpu = Some(r.cpu_time);
+                ctx.outcome = Some(if fetcher.to_route_origin.load(Ordering::Relaxed) > 0 {
+                    "passed"
+                } else {
+                    "answered"
+                });
+                r
+            }
             Err(e) => {
+                let (outcome, cpu) = match &e {
+                    DispatchError::CpuLimit => ("cpu_limit", Some(Duration::from_millis(worker.spec.cpu_ms))),
+                    DispatchError::MemoryLimit => ("memory_limit", None),
+                    DispatchError::Unavailable => ("unavailable", None),
+                    DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => ("timeout", None),
+                    DispatchError::Origin(_) => ("origin_error", None),
+                    _ => ("exception", None),
+                };
+                ctx.outcome = Some(outcome);
+                ctx.cpu = cpu;
                 let (status, text) = match &e {
                     DispatchError::Exception(_) | DispatchError::Startup(_) => {
                         (500, "Internal Server Error: the worker threw an exception.\n")

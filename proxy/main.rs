@@ -8,6 +8,7 @@ mod config;
 mod cron;
 mod deployment;
 mod edge;
+mod metrics;
 mod origin;
 mod reload;
 mod route;
@@ -92,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         isolate_threads: config.runtime.isolate_threads,
     })
     .context("starting isolate threads")?;
+    metrics::set_access_log(config.server.access_log);
     let state = Arc::new(AppState {
         deployment: ArcSwap::from_pointee(deployment),
         runtime,

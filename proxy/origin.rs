@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, header};
@@ -119,16 +120,62 @@ pub struct OriginFetcher {
     pub connector: Arc<Connector>,
     /// The proxy's runtime: subrequest I/O runs there, not on isolate threads.
     pub handle: tokio::runtime::Handle,
+    /// The worker making the subrequests (the metrics' `worker` label).
+    pub worker: String,
+    /// Subrequests sent to the route's own origin (a "passed" request).
+    pub to_route_origin: AtomicU32,
+}
+
+impl OriginFetcher {
+    /// A fetcher for `worker`'s subrequests; `route_host` goes to `origin`.
+    pub fn new(
+        worker: &str,
+        route_host: String,
+        origin: Option<Arc<Origin>>,
+        connector: Arc<Connector>,
+    ) -> OriginFetcher {
+        OriginFetcher {
+            route_host,
+            origin,
+            connector,
+            handle: tokio::runtime::Handle::current(),
+            worker: worker.to_string(),
+            to_route_origin: AtomicU32::new(0),
+        }
+    }
+}
+
+/// The `kind` label of `isoproxy_origin_errors_total` for a failed
+/// subrequest, or `None` when the failure is not the origin's.
+pub fn fetch_error_kind(e: &FetchError) -> Option<&'static str> {
+    match e {
+        FetchError::Timeout(_) => Some("timeout"),
+        FetchError::Network(m) if m.starts_with("connect") || m.starts_with("cannot resolve") => Some("connect"),
+        FetchError::Network(_) => Some("network"),
+        _ => None,
+    }
 }
 
 impl Fetcher for OriginFetcher {
     fn fetch(&self, request: FetchRequest) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
         let target = self.target(&request.head.url);
+        crate::metrics::metrics()
+            .subrequests
+            .with_label_values(&[self.worker.as_str()])
+            .inc();
+        if matches!(&target, Ok((_, _, _, true))) {
+            self.to_route_origin.fetch_add(1, Ordering::Relaxed);
+        }
         let connector = self.connector.clone();
         let task = self.handle.spawn(async move {
-            let (peer, host_header, path) = target?;
-            let peer = peer.await?;
-            subrequest(&connector, peer, host_header, path, request).await
+            let (peer, host_header, path, _) = target?;
+            let result = async { subrequest(&connector, peer.await?, host_header, path, request).await }.await;
+            if let Err(e) = &result
+                && let Some(kind) = fetch_error_kind(e)
+            {
+                crate::metrics::metrics().origin_error(kind);
+            }
+            result
         });
         Box::pin(async move {
             task.await
@@ -140,8 +187,9 @@ impl Fetcher for OriginFetcher {
 type PeerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpPeer, FetchError>> + Send>>;
 
 impl OriginFetcher {
-    /// Where a URL goes: the peer, the Host header and the request target.
-    fn target(&self, url: &str) -> Result<(PeerFuture, String, String), FetchError> {
+    /// Where a URL goes: the peer, the Host header, the request target and
+    /// whether it is the route's own origin.
+    fn target(&self, url: &str) -> Result<(PeerFuture, String, String, bool), FetchError> {
         let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
         let tls = match parsed.scheme() {
             "http" => false,
@@ -162,8 +210,9 @@ impl OriginFetcher {
             path.push('?');
             path.push_str(q);
         }
+        let to_origin = self.origin.is_some() && host == self.route_host;
         let peer: PeerFuture = match &self.origin {
-            Some(origin) if host == self.route_host => {
+            Some(origin) if to_origin => {
                 let origin = origin.clone();
                 Box::pin(async move { origin.peer().await })
             }
@@ -172,7 +221,7 @@ impl OriginFetcher {
                 Box::pin(async move { peer_for(&host, port, tls).await })
             }
         };
-        Ok((peer, host_header, path))
+        Ok((peer, host_header, path, to_origin))
     }
 }
 
@@ -287,6 +336,7 @@ async fn subrequest(
         return Ok(WorkerResponse {
             head,
             body: Body::Empty,
+            cpu_time: Duration::ZERO,
         });
     }
     let (writer, stream) = body_channel(content_length);
@@ -314,6 +364,7 @@ async fn subrequest(
     Ok(WorkerResponse {
         head,
         body: Body::Stream(stream),
+        cpu_time: Duration::ZERO,
     })
 }
 

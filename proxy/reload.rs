@@ -80,8 +80,10 @@ impl Reloader {
         let live: Vec<_> = deployment.workers.values().collect();
         state.runtime.retain_versions(&live);
         state.deployment.store(Arc::new(deployment));
+        crate::metrics::set_access_log(config.server.access_log);
         *running = config;
         self.ok.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::metrics().reloads.with_label_values(&["ok"]).inc();
         if changes.is_empty() {
             log::info!("reload ok: no worker changed");
         } else {
@@ -91,6 +93,7 @@ impl Reloader {
 
     fn fail(&self, why: &str) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::metrics().reloads.with_label_values(&["failed"]).inc();
         log::error!("reload failed, still serving the previous deployment: {why}");
     }
 }

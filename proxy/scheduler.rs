@@ -47,6 +47,13 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+fn scheduled_metric(worker: &str, outcome: &str) {
+    crate::metrics::metrics()
+        .scheduled_runs
+        .with_label_values(&[worker, outcome])
+        .inc();
+}
+
 /// Runs `worker`'s scheduled handler once and logs the outcome.
 pub async fn run_scheduled(
     state: &AppState,
@@ -54,12 +61,12 @@ pub async fn run_scheduled(
     cron: &str,
     scheduled_time_ms: i64,
 ) -> Result<(), DispatchError> {
-    let fetcher = Arc::new(OriginFetcher {
-        route_host: String::new(),
-        origin: None,
-        connector: state.connector.clone(),
-        handle: tokio::runtime::Handle::current(),
-    });
+    let fetcher = Arc::new(OriginFetcher::new(
+        worker.name(),
+        String::new(),
+        None,
+        state.connector.clone(),
+    ));
     let result = state
         .runtime
         .scheduled(worker, cron, scheduled_time_ms as f64, fetcher)
@@ -67,10 +74,12 @@ pub async fn run_scheduled(
     match &result {
         Ok(()) => {
             state.scheduled.ok.fetch_add(1, Ordering::Relaxed);
+            scheduled_metric(worker.name(), "ok");
             log::info!("worker {}: scheduled run for \"{cron}\" ok", worker.name());
         }
         Err(e) => {
             state.scheduled.exception.fetch_add(1, Ordering::Relaxed);
+            scheduled_metric(worker.name(), "exception");
             log::warn!("worker {}: scheduled run for \"{cron}\" failed: {e}", worker.name());
         }
     }
@@ -116,6 +125,7 @@ impl BackgroundService for Scheduler {
                 let key = (trigger.worker.name().to_string(), trigger.schedule.expr().to_string());
                 if running.contains_key(&key) {
                     self.state.scheduled.skipped.fetch_add(1, Ordering::Relaxed);
+                    scheduled_metric(&key.0, "skipped");
                     log::warn!(
                         "worker {}: \"{}\" fired while its previous run is still going; skipped",
                         key.0,

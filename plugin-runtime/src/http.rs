@@ -38,6 +38,9 @@ pub struct WorkerResponse {
     /// The body: untouched origin bodies arrive here as streams that never
     /// entered V8.
     pub body: Body,
+    /// For a worker's answer: the JavaScript CPU time the request had used
+    /// when the script responded (zero for subrequest responses).
+    pub cpu_time: std::time::Duration,
 }
 
 /// A subrequest made by a script's `fetch()`.

@@ -120,6 +120,8 @@ pub(crate) struct IsolateState {
     pub cpu_fired: Arc<AtomicBool>,
     /// Set by the near-heap-limit callback.
     pub heap_exceeded: Arc<AtomicBool>,
+    /// The thread's CPU clock when the current JS slice began, if one runs.
+    pub slice_started: Option<Duration>,
     pub bodies: HashMap<u32, BodyStream>,
     pub sinks: HashMap<u32, BodyWriter>,
     pub sink_streams: HashMap<u32, BodyStream>,
@@ -364,6 +366,7 @@ impl WorkerIsolate {
             promises: HashMap::new(),
             cpu_fired: Arc::new(AtomicBool::new(false)),
             heap_exceeded,
+            slice_started: None,
             bodies: HashMap::new(),
             sinks: HashMap::new(),
             sink_streams: HashMap::new(),
@@ -593,10 +596,12 @@ impl WorkerIsolate {
         let fired = self.state.borrow().cpu_fired.clone();
         self.watch.start(budget, self.handle.clone(), fired.clone());
         let started = thread_cpu();
+        self.state.borrow_mut().slice_started = Some(started);
         self.enter();
         f(self);
         self.pump();
         self.exit();
+        self.state.borrow_mut().slice_started = None;
         let used = thread_cpu().saturating_sub(started);
         self.watch.stop();
         if let Some(r) = req

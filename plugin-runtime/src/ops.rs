@@ -288,15 +288,27 @@ pub(crate) enum Outcome {
 
 pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
     let mut s = st.borrow_mut();
-    let Some(reply) = s.requests.get_mut(&req_id).and_then(|r| r.reply.take()) else {
+    let Some((reply, cpu_used)) = s
+        .requests
+        .get_mut(&req_id)
+        .and_then(|r| Some((r.reply.take()?, r.cpu_used)))
+    else {
         return;
     };
+    // Include the JS slice running right now (the one that responded).
+    let cpu_used = cpu_used
+        + s.slice_started
+            .map(|t| crate::limits::thread_cpu().saturating_sub(t))
+            .unwrap_or_default();
     s.inflight.fetch_sub(1, Ordering::Relaxed);
     drop(s);
     match reply {
         Reply::Fetch(tx) => {
             let _ = tx.send(match outcome {
-                Outcome::Response(r) => Ok(r),
+                Outcome::Response(mut r) => {
+                    r.cpu_time = cpu_used;
+                    Ok(r)
+                }
                 Outcome::Done => Err(DispatchError::Exception("the script did not respond".into())),
                 Outcome::Failed(e) => Err(e),
             });
@@ -375,7 +387,15 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
         status_text,
         headers,
     };
-    finish(&st, req_id, Outcome::Response(WorkerResponse { head, body }));
+    finish(
+        &st,
+        req_id,
+        Outcome::Response(WorkerResponse {
+            head,
+            body,
+            cpu_time: std::time::Duration::ZERO,
+        }),
+    );
 }
 
 /// `respondError(reqId, exception)`: the script threw.

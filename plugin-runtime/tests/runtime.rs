@@ -44,6 +44,7 @@ impl Fetcher for EchoFetcher {
                     headers,
                 },
                 body: Body::Stream(s),
+                cpu_time: std::time::Duration::ZERO,
             })
         })
     }

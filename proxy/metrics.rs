@@ -1,0 +1,199 @@
+//! Prometheus metrics (`GET /metrics` on the admin listener) and the access
+//! log (one line per request, log target `isoproxy::access`).
+//!
+//! Counters live in one process-wide registry and move where their event
+//! happens (edge, origin fetcher, scheduler, reloader); gauges that describe
+//! the live deployment (`isoproxy_isolates_alive`) are set at scrape time.
+
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+
+use crate::deployment::Deployment;
+
+/// Every metric isoproxy exports.
+pub struct Metrics {
+    registry: Registry,
+    /// `isoproxy_requests_total{worker,route,outcome,status_class}`.
+    pub requests: IntCounterVec,
+    /// `isoproxy_js_cpu_seconds{worker}`: JS CPU time per request.
+    pub js_cpu: HistogramVec,
+    /// `isoproxy_isolates_alive{worker}` (set at scrape time).
+    pub isolates_alive: IntGaugeVec,
+    /// `isoproxy_reloads_total{result}`: ok | failed.
+    pub reloads: IntCounterVec,
+    /// `isoproxy_scheduled_runs_total{worker,outcome}`: ok | exception | skipped.
+    pub scheduled_runs: IntCounterVec,
+    /// `isoproxy_subrequests_total{worker}`: `fetch()` calls that reached the fetcher.
+    pub subrequests: IntCounterVec,
+    /// `isoproxy_origin_errors_total{kind}`: connect | timeout | network | other.
+    pub origin_errors: IntCounterVec,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let registry = Registry::new();
+        let requests = counter(
+            &registry,
+            "isoproxy_requests_total",
+            "Requests served, by worker (- for none), route pattern, outcome and status class.",
+            &["worker", "route", "outcome", "status_class"],
+        );
+        let js_cpu = HistogramVec::new(
+            HistogramOpts::new("isoproxy_js_cpu_seconds", "JavaScript CPU time per worker request.").buckets(vec![
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ]),
+            &["worker"],
+        )
+        .expect("valid metric");
+        registry.register(Box::new(js_cpu.clone())).expect("unique metric");
+        let isolates_alive = IntGaugeVec::new(
+            Opts::new(
+                "isoproxy_isolates_alive",
+                "Isolates alive for each worker of the live deployment.",
+            ),
+            &["worker"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(isolates_alive.clone()))
+            .expect("unique metric");
+        let reloads = counter(
+            &registry,
+            "isoproxy_reloads_total",
+            "Configuration reloads, by result (ok, failed).",
+            &["result"],
+        );
+        let scheduled_runs = counter(
+            &registry,
+            "isoproxy_scheduled_runs_total",
+            "Scheduled (cron) runs, by worker and outcome (ok, exception, skipped).",
+            &["worker", "outcome"],
+        );
+        let subrequests = counter(
+            &registry,
+            "isoproxy_subrequests_total",
+            "Subrequests (fetch() calls) made by workers.",
+            &["worker"],
+        );
+        let origin_errors = counter(
+            &registry,
+            "isoproxy_origin_errors_total",
+            "Failed exchanges with origins (plain routes and subrequests), by kind.",
+            &["kind"],
+        );
+        // Make the always-present series visible from the first scrape.
+        for r in ["ok", "failed"] {
+            reloads.with_label_values(&[r]);
+        }
+        Metrics {
+            registry,
+            requests,
+            js_cpu,
+            isolates_alive,
+            reloads,
+            scheduled_runs,
+            subrequests,
+            origin_errors,
+        }
+    }
+
+    /// Counts one finished request.
+    pub fn request(&self, worker: &str, route: &str, outcome: &str, status: u16, cpu: Option<Duration>) {
+        let class = match status {
+            100..=599 => ["1xx", "2xx", "3xx", "4xx", "5xx"][(status / 100 - 1) as usize],
+            _ => "none",
+        };
+        self.requests.with_label_values(&[worker, route, outcome, class]).inc();
+        if let Some(cpu) = cpu {
+            self.js_cpu.with_label_values(&[worker]).observe(cpu.as_secs_f64());
+        }
+    }
+
+    /// Counts a failed origin exchange.
+    pub fn origin_error(&self, kind: &str) {
+        self.origin_errors.with_label_values(&[kind]).inc();
+    }
+
+    /// The Prometheus text exposition, with gauges refreshed from `deployment`.
+    pub fn render(&self, deployment: &Deployment) -> String {
+        self.isolates_alive.reset();
+        for (name, code) in &deployment.workers {
+            self.isolates_alive
+                .with_label_values(&[name.as_str()])
+                .set(code.isolates() as i64);
+        }
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            log::error!("metrics: cannot encode: {e}");
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The process's metrics.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+    &METRICS
+}
+
+/// The content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+static ACCESS_LOG: AtomicBool = AtomicBool::new(true);
+
+/// Turns the access log on or off (`[server] access_log`).
+pub fn set_access_log(on: bool) {
+    ACCESS_LOG.store(on, Ordering::Relaxed);
+}
+
+/// One request, as the access log writes it.
+pub struct AccessEntry<'a> {
+    pub method: &'a str,
+    pub host: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub worker: &'a str,
+    pub outcome: &'a str,
+    pub duration: Duration,
+    pub cpu: Option<Duration>,
+    pub bytes: usize,
+}
+
+/// Writes the access-log line for one request, if the access log is on:
+///
+/// `METHOD HOST PATH STATUS WORKER OUTCOME DURATION_MS CPU_MS BYTES`
+///
+/// e.g. `GET example.com /a?b=1 200 hello answered 1.234ms cpu=0.210ms 12B`.
+/// WORKER and CPU are `-` for requests that ran no JavaScript; STATUS is
+/// 0 when no response was written; PATH includes the query string.
+pub fn access_log(e: &AccessEntry<'_>) {
+    if !ACCESS_LOG.load(Ordering::Relaxed) {
+        return;
+    }
+    let cpu = match e.cpu {
+        Some(c) => format!("cpu={:.3}ms", c.as_secs_f64() * 1000.0),
+        None => "cpu=-".to_string(),
+    };
+    log::info!(
+        target: "isoproxy::access",
+        "{} {} {} {} {} {} {:.3}ms {} {}B",
+        e.method,
+        if e.host.is_empty() { "-" } else { e.host },
+        e.path,
+        e.status,
+        e.worker,
+        e.outcome,
+        e.duration.as_secs_f64() * 1000.0,
+        cpu,
+        e.bytes
+    );
+}
