@@ -108,6 +108,10 @@ pub struct RuntimeConfig {
     pub memory_mb: u64,
     /// `fetch()` calls allowed per request.
     pub subrequests: u32,
+    /// CPU time a `scheduled()` run's JavaScript may use, in milliseconds.
+    pub scheduled_cpu_ms: u64,
+    /// Seconds a worker has to start its response before the client gets 504.
+    pub request_timeout_s: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -115,12 +119,16 @@ impl Default for RuntimeConfig {
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
     /// - `subrequests`: 50.
+    /// - `scheduled_cpu_ms`: 30000.
+    /// - `request_timeout_s`: 60.
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
             cpu_ms: 50,
             memory_mb: 128,
             subrequests: 50,
+            scheduled_cpu_ms: 30_000,
+            request_timeout_s: 60,
         }
     }
 }
@@ -132,6 +140,8 @@ impl RuntimeConfig {
             cpu_ms: self.cpu_ms,
             memory_mb: self.memory_mb,
             subrequests: self.subrequests,
+            scheduled_cpu_ms: self.scheduled_cpu_ms,
+            request_timeout_s: self.request_timeout_s,
         }
     }
 }
@@ -146,6 +156,10 @@ pub struct Limits {
     pub memory_mb: u64,
     /// `fetch()` calls allowed per request.
     pub subrequests: u32,
+    /// CPU time a `scheduled()` run may use, in milliseconds.
+    pub scheduled_cpu_ms: u64,
+    /// Seconds before a response must start.
+    pub request_timeout_s: u64,
 }
 
 /// A worker's `limits = { ... }`: overrides of `[runtime]`.
@@ -158,6 +172,10 @@ pub struct WorkerLimits {
     pub memory_mb: Option<u64>,
     /// Overrides `runtime.subrequests`. Default: none (inherit).
     pub subrequests: Option<u32>,
+    /// Overrides `runtime.scheduled_cpu_ms`. Default: none (inherit).
+    pub scheduled_cpu_ms: Option<u64>,
+    /// Overrides `runtime.request_timeout_s`. Default: none (inherit).
+    pub request_timeout_s: Option<u64>,
 }
 
 impl WorkerLimits {
@@ -167,6 +185,8 @@ impl WorkerLimits {
             cpu_ms: self.cpu_ms.unwrap_or(defaults.cpu_ms),
             memory_mb: self.memory_mb.unwrap_or(defaults.memory_mb),
             subrequests: self.subrequests.unwrap_or(defaults.subrequests),
+            scheduled_cpu_ms: self.scheduled_cpu_ms.unwrap_or(defaults.scheduled_cpu_ms),
+            request_timeout_s: self.request_timeout_s.unwrap_or(defaults.request_timeout_s),
         }
     }
 }

@@ -103,6 +103,8 @@ impl Deployment {
                 compatibility_flags: w.compatibility_flags.clone(),
                 memory_mb: limits.memory_mb as usize,
                 cpu_ms: limits.cpu_ms,
+                scheduled_cpu_ms: limits.scheduled_cpu_ms,
+                request_timeout_s: limits.request_timeout_s,
                 subrequests: limits.subrequests,
             };
             let code = Runtime::load_worker(spec).map_err(|error| DeploymentError::Script {

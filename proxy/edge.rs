@@ -267,9 +267,12 @@ impl Edge {
         tokio::pin!(dispatch);
 
         // Feed the request body to the script while it decides.
+        let deadline = tokio::time::sleep(Duration::from_secs(worker.spec.request_timeout_s));
+        tokio::pin!(deadline);
         let answer = loop {
             tokio::select! {
                 answer = &mut dispatch => break answer,
+                _ = &mut deadline => break Err(DispatchError::TimedOut),
                 more = pump_request_chunk(session, req_writer.as_ref()), if req_writer.is_some() => {
                     if !more { req_writer = None; }
                 }
@@ -291,6 +294,7 @@ impl Edge {
                     DispatchError::CpuLimit => ("cpu_limit", Some(Duration::from_millis(worker.spec.cpu_ms))),
                     DispatchError::MemoryLimit => ("memory_limit", None),
                     DispatchError::Unavailable => ("unavailable", None),
+                    DispatchError::TimedOut => ("timeout", None),
                     DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => ("timeout", None),
                     DispatchError::Origin(_) => ("origin_error", None),
                     _ => ("exception", None),
@@ -304,6 +308,9 @@ impl Edge {
                     DispatchError::CpuLimit => (503, "Service Unavailable: worker exceeded CPU time limit.\n"),
                     DispatchError::MemoryLimit => (503, "Service Unavailable: worker exceeded memory limit.\n"),
                     DispatchError::Unavailable => (503, "Service Unavailable: the worker is not available.\n"),
+                    DispatchError::TimedOut => {
+                        (504, "Gateway Timeout: the worker did not start its response in time.\n")
+                    }
                     DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => {
                         (504, "Gateway Timeout: the origin did not answer in time.\n")
                     }

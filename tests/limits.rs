@@ -210,3 +210,60 @@ async fn deep_recursion_is_a_catchable_range_error_and_eval_is_refused() {
         "eval refused: EvalError"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_response_that_never_starts_gets_504() {
+    let proxy = Proxy::builder()
+        .script("slow.js", "export default { async fetch() { await new Promise((r) => setTimeout(r, 5000)); return new Response('late'); } };")
+        .config("[runtime]\nrequest_timeout_s = 1\n\n[[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n[[routes]]\npattern = \"*/*\"\nworker = \"slow\"\n")
+        .start()
+        .await;
+    let r = client().get(proxy.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 504);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_runs_have_their_own_cpu_limit() {
+    let proxy = Proxy::builder()
+        .script(
+            "spin.js",
+            "export default { scheduled() { for (;;) {} }, fetch() { return new Response('ok'); } };",
+        )
+        .config("[runtime]\ncpu_ms = 10\nscheduled_cpu_ms = 300\n\n[[workers]]\nname = \"spin\"\nmain = \"spin.js\"\n")
+        .start()
+        .await;
+    let r = client()
+        .post(proxy.admin_url("/__scheduled?worker=spin&cron=*+*+*+*+*"))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["outcome"], "exception");
+    assert!(v["error"].as_str().unwrap().contains("CPU time limit"), "{v}");
+    assert!(proxy.log().contains("exceeded its CPU time limit (10 ms)") || proxy.log().contains("CPU time limit"));
+}
+
+#[test]
+fn startup_limits_fail_validation() {
+    let dir = common::TempDir::new("limits");
+    dir.write("loop.js", "for (;;) {}\nexport default { fetch() {} };\n");
+    dir.write(
+        "big.js",
+        &format!(
+            "// {}\nexport default {{ fetch() {{ return new Response('x'); }} }};\n",
+            "x".repeat(11 << 20)
+        ),
+    );
+    for (script, needle) in [
+        ("loop.js", "top level exceeded its CPU time"),
+        ("big.js", "larger than the 10 MiB limit"),
+    ] {
+        let conf = dir.write(
+            "isoproxy.toml",
+            &format!("[server]\nlisten = [\"127.0.0.1:0\"]\n\n[[workers]]\nname = \"w\"\nmain = \"{script}\"\n"),
+        );
+        let (code, out) = common::check_config(&conf);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(needle), "{out}");
+    }
+}

@@ -51,6 +51,10 @@ pub enum DispatchError {
     /// The isolate ran out of memory; it was discarded. Served as 503.
     #[error("worker exceeded memory limit")]
     MemoryLimit,
+    /// The worker did not start its response within the request timeout.
+    /// Served as 504.
+    #[error("the worker did not start its response in time")]
+    TimedOut,
     /// The worker's isolate could not be created (its script fails at load).
     #[error("worker failed to start: {0}")]
     Startup(#[from] ScriptError),

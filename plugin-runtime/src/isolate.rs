@@ -274,6 +274,9 @@ pub(crate) fn exception_stack(scope: &mut v8::PinScope<'_, '_>, exc: v8::Local<v
     exc.to_rust_string_lossy(scope)
 }
 
+/// The largest script (all modules together) a worker may have.
+const MAX_SCRIPT_BYTES: usize = 10 << 20;
+
 /// Reads the module graph rooted at `main`: every relative import, once.
 /// Compiles each module in a scratch isolate to find its imports, so syntax
 /// errors surface here with `file:line:column`.
@@ -284,6 +287,7 @@ pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str
     let context = v8::Context::new(scope, Default::default());
     let scope = &mut v8::ContextScope::new(scope, context);
     let mut modules = BTreeMap::new();
+    let mut total = 0usize;
     let mut queue = vec![(main.to_path_buf(), None::<String>)];
     while let Some((path, importer)) = queue.pop() {
         if modules.contains_key(&path) {
@@ -323,6 +327,13 @@ pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str
             };
             queue.push((dep, Some(name.clone())));
         }
+        total += src.len();
+        if total > MAX_SCRIPT_BYTES {
+            return Err(ScriptError::Shape {
+                path: main.display().to_string(),
+                reason: format!("the script is larger than the {} MiB limit", MAX_SCRIPT_BYTES >> 20),
+            });
+        }
         modules.insert(path, Arc::from(src));
     }
     Ok(modules)
@@ -338,8 +349,6 @@ pub(crate) struct ThreadLink {
 
 /// CPU a script's top level may use when its isolate starts.
 const STARTUP_CPU: Duration = Duration::from_secs(1);
-/// CPU a `scheduled` run may use.
-const SCHEDULED_CPU: Duration = Duration::from_secs(30);
 
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
@@ -687,7 +696,8 @@ impl WorkerIsolate {
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<(), DispatchError>>,
     ) {
-        let req_id = self.register(RequestCtx::new(Reply::Scheduled(reply), fetcher, SCHEDULED_CPU));
+        let limit = Duration::from_millis(self.code.spec.scheduled_cpu_ms);
+        let req_id = self.register(RequestCtx::new(Reply::Scheduled(reply), fetcher, limit));
         self.guarded(Some(req_id), |me| {
             let context = me.context.as_ref().unwrap();
             v8::scope_with_context!(let scope, &mut me.isolate, context);

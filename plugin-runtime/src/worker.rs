@@ -27,6 +27,10 @@ pub struct WorkerSpec {
     pub memory_mb: usize,
     /// CPU time a request's JS may use, in ms.
     pub cpu_ms: u64,
+    /// CPU time a `scheduled` run's JS may use, in ms.
+    pub scheduled_cpu_ms: u64,
+    /// Seconds a request may wait for the response to start.
+    pub request_timeout_s: u64,
     /// `fetch()` calls allowed per request.
     pub subrequests: u32,
 }

@@ -70,6 +70,8 @@ fn spec(name: &str, main: PathBuf) -> WorkerSpec {
         compatibility_flags: vec![],
         memory_mb: 128,
         cpu_ms: 50,
+        scheduled_cpu_ms: 30_000,
+        request_timeout_s: 60,
         subrequests: 50,
     }
 }
