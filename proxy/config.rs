@@ -1198,7 +1198,9 @@ mod tests {
                 isolate_threads: cores,
                 cpu_ms: 50,
                 memory_mb: 128,
-                subrequests: 50
+                subrequests: 50,
+                scheduled_cpu_ms: 30_000,
+                request_timeout_s: 60
             }
         );
         assert_eq!(config.runtime, RuntimeConfig::default());
@@ -1216,7 +1218,9 @@ mod tests {
             Limits {
                 cpu_ms: 50,
                 memory_mb: 128,
-                subrequests: 50
+                subrequests: 50,
+                scheduled_cpu_ms: 30_000,
+                request_timeout_s: 60
             }
         );
     }
@@ -1273,7 +1277,9 @@ origin  = "https://api.internal:8443/"
                 isolate_threads: 3,
                 cpu_ms: 40,
                 memory_mb: 64,
-                subrequests: 20
+                subrequests: 20,
+                scheduled_cpu_ms: 30_000,
+                request_timeout_s: 60
             }
         );
 
@@ -1293,7 +1299,9 @@ origin  = "https://api.internal:8443/"
             Limits {
                 cpu_ms: 100,
                 memory_mb: 64,
-                subrequests: 5
+                subrequests: 5,
+                scheduled_cpu_ms: 30_000,
+                request_timeout_s: 60
             }
         );
         assert_eq!(config.worker("other_2").unwrap().main, scripts.join("other.js"));
@@ -1451,7 +1459,7 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n[runtime]\nthreads = 1\n",
                 "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, \
-                 `cpu_ms`, `memory_mb`, `subrequests`",
+                 `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`",
             ),
             (
                 "server = 3\n",
@@ -1594,7 +1602,7 @@ T = { nested = { deep = [true] } }
             (
                 &with_worker("limits = { memory = 1 }\n"),
                 "6:12: workers[0].limits: unknown field `memory`, expected one of `cpu_ms`, \
-                 `memory_mb`, `subrequests`",
+                 `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`",
             ),
             // [[routes]]
             (
