@@ -105,6 +105,7 @@ impl ServeHttp for Admin {
                             "loaded_at": crate::deployment::rfc3339_time(w.loaded_at),
                             "isolates": w.isolates(),
                             "requests": w.requests_served(),
+                            "last_error": w.last_error(),
                         })
                     })
                     .collect();

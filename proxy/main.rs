@@ -91,6 +91,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let runtime = Runtime::start(RuntimeOptions {
         isolate_threads: config.runtime.isolate_threads,
+        events: Some(Arc::new(|worker: &str, event: plugin_runtime::IsolateEvent| {
+            metrics::metrics()
+                .isolate_events
+                .with_label_values(&[worker, event.as_str()])
+                .inc();
+        })),
     })
     .context("starting isolate threads")?;
     metrics::set_access_log(config.server.access_log);

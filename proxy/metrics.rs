@@ -30,6 +30,8 @@ pub struct Metrics {
     pub subrequests: IntCounterVec,
     /// `isoproxy_origin_errors_total{kind}`: connect | timeout | network | other.
     pub origin_errors: IntCounterVec,
+    /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired.
+    pub isolate_events: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -90,6 +92,12 @@ impl Metrics {
             "Failed exchanges with origins (plain routes and subrequests), by kind.",
             &["kind"],
         );
+        let isolate_events = counter(
+            &registry,
+            "isoproxy_isolate_events_total",
+            "Isolates created, and dropped by cause (cpu_limit, memory_limit, retired).",
+            &["worker", "event"],
+        );
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -103,6 +111,7 @@ impl Metrics {
             scheduled_runs,
             subrequests,
             origin_errors,
+            isolate_events,
         }
     }
 

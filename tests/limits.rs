@@ -153,6 +153,38 @@ async fn an_infinite_loop_gets_503_and_other_workers_keep_serving() {
         &failures[..failures.len().min(5)]
     );
     assert!(proxy.log().contains("worker a: exceeded its CPU time limit (50 ms)"));
+    let workers: serde_json::Value = client()
+        .get(proxy.admin_url("/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a = workers["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "a")
+        .unwrap()
+        .clone();
+    assert_eq!(a["last_error"], "exceeded its CPU time limit", "{workers}");
+    let metrics = client()
+        .get(proxy.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("isoproxy_isolate_events_total{event=\"cpu_limit\",worker=\"a\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("isoproxy_isolate_events_total{event=\"created\",worker=\"a\"}"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -108,6 +108,9 @@ pub(crate) struct DecoderState {
 pub(crate) struct IsolateState {
     pub key: u64,
     pub worker: Arc<str>,
+    /// The version this isolate runs (weak: isolates must not keep a
+    /// retired version alive).
+    pub code: std::sync::Weak<WorkerCode>,
     pub subrequest_limit: u32,
     /// False while the script's top level runs: no I/O outside a request.
     pub serving: bool,
@@ -367,6 +370,7 @@ impl WorkerIsolate {
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
             key: link.key,
             worker: Arc::from(code.spec.name.as_str()),
+            code: Arc::downgrade(&code),
             subrequest_limit: code.spec.subrequests,
             serving: false,
             completions: link.completions,

@@ -265,6 +265,9 @@ pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
     }
     let worker = st.borrow().worker.clone();
     log::error!(target: "isoproxy::worker", "worker {worker}: uncaught exception: {msg}");
+    if let Some(code) = st.borrow().code.upgrade() {
+        code.set_last_error(&first_line(&msg));
+    }
     let err = match origin_failure {
         Some(e @ (FetchError::Network(_) | FetchError::Timeout(_))) => DispatchError::Origin(e),
         _ => DispatchError::Exception(first_line(&msg)),

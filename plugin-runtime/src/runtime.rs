@@ -19,11 +19,42 @@ use crate::worker::{WorkerCode, WorkerSpec, normalize};
 const SPREAD_AT_INFLIGHT: usize = 4;
 
 /// Runtime settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuntimeOptions {
     /// Isolate threads to start.
     pub isolate_threads: usize,
+    /// Told about every isolate created or dropped (for metrics).
+    pub events: Option<IsolateEvents>,
 }
+
+/// Why an isolate came or went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IsolateEvent {
+    /// A new isolate for a worker.
+    Created,
+    /// Discarded: a request exceeded its CPU time limit.
+    CpuLimit,
+    /// Discarded: the isolate exceeded its memory limit.
+    MemoryLimit,
+    /// Dropped: its worker version was replaced and has drained.
+    Retired,
+}
+
+impl IsolateEvent {
+    /// A short name for labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IsolateEvent::Created => "created",
+            IsolateEvent::CpuLimit => "cpu_limit",
+            IsolateEvent::MemoryLimit => "memory_limit",
+            IsolateEvent::Retired => "retired",
+        }
+    }
+}
+
+/// A callback `(worker name, event)`.
+pub type IsolateEvents = Arc<dyn Fn(&str, IsolateEvent) + Send + Sync>;
 
 /// The V8 side of the proxy. Cheap to share (`Arc`); dropping the last
 /// handle stops the isolate threads.
@@ -39,7 +70,7 @@ impl Runtime {
     pub fn start(options: RuntimeOptions) -> std::io::Result<Runtime> {
         crate::platform::platform();
         let threads = (0..options.isolate_threads.max(1))
-            .map(thread::spawn)
+            .map(|i| thread::spawn(i, options.events.clone()))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Runtime {
             threads,

@@ -12,6 +12,7 @@ use crate::body::Body;
 use crate::error::DispatchError;
 use crate::http::{Fetcher, RequestHead, WorkerResponse};
 use crate::isolate::{Completion, ThreadLink, WorkerIsolate};
+use crate::runtime::IsolateEvent;
 use crate::worker::WorkerCode;
 
 /// Work sent to an isolate thread.
@@ -43,14 +44,14 @@ pub(crate) struct ThreadHandle {
 }
 
 /// Starts isolate thread number `index`.
-pub(crate) fn spawn(index: usize) -> std::io::Result<ThreadHandle> {
+pub(crate) fn spawn(index: usize, events: Option<crate::runtime::IsolateEvents>) -> std::io::Result<ThreadHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
     let inflight = Arc::new(AtomicUsize::new(0));
     let counter = inflight.clone();
     let join = std::thread::Builder::new()
         .name(format!("isolate-{index}"))
         .stack_size(8 << 20)
-        .spawn(move || run(rx, counter))?;
+        .spawn(move || run(rx, counter, events))?;
     Ok(ThreadHandle {
         tx,
         inflight,
@@ -65,6 +66,7 @@ struct Loop {
     inflight: Arc<AtomicUsize>,
     next_key: u64,
     watch: Arc<crate::limits::CpuWatch>,
+    events: Option<crate::runtime::IsolateEvents>,
 }
 
 impl Drop for Loop {
@@ -74,6 +76,12 @@ impl Drop for Loop {
 }
 
 impl Loop {
+    fn tell(&self, worker: &str, event: IsolateEvent) {
+        if let Some(f) = &self.events {
+            f(worker, event);
+        }
+    }
+
     fn isolate_for(&mut self, worker: &Arc<WorkerCode>) -> Result<&mut WorkerIsolate, DispatchError> {
         if let Some(i) = self.isolates.iter().position(|w| w.code.id == worker.id) {
             return Ok(&mut self.isolates[i]);
@@ -94,6 +102,7 @@ impl Loop {
             started.elapsed()
         );
         worker.isolates.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.tell(worker.name(), IsolateEvent::Created);
         self.isolates.push(isolate);
         Ok(self.isolates.last_mut().unwrap())
     }
@@ -145,6 +154,7 @@ impl Loop {
             if retired {
                 let iso = self.isolates.remove(i);
                 iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                self.tell(iso.code.name(), IsolateEvent::Retired);
                 log::debug!(
                     "dropping retired isolate of worker {} version {}",
                     iso.code.name(),
@@ -169,6 +179,12 @@ impl Loop {
                 crate::ops::finish(&iso.state, id, crate::ops::Outcome::Failed(limit.error()));
             }
             iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            let (event, why) = match limit {
+                crate::isolate::Limit::Cpu => (IsolateEvent::CpuLimit, "exceeded its CPU time limit"),
+                crate::isolate::Limit::Memory => (IsolateEvent::MemoryLimit, "exceeded its memory limit"),
+            };
+            iso.code.set_last_error(why);
+            self.tell(iso.code.name(), event);
             drop(iso);
         }
     }
@@ -180,7 +196,11 @@ impl Loop {
     }
 }
 
-fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize>) {
+fn run(
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    inflight: Arc<AtomicUsize>,
+    events: Option<crate::runtime::IsolateEvents>,
+) {
     crate::platform::platform();
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -197,6 +217,7 @@ fn run(mut commands: mpsc::UnboundedReceiver<Command>, inflight: Arc<AtomicUsize
         inflight,
         next_key: 0,
         watch,
+        events,
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {

@@ -56,6 +56,8 @@ pub struct WorkerCode {
     pub(crate) requests: AtomicU64,
     /// When this version was loaded.
     pub loaded_at: std::time::SystemTime,
+    /// The last failure of a request or scheduled run, one line.
+    last_error: std::sync::Mutex<Option<String>>,
 }
 
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
@@ -79,6 +81,7 @@ impl WorkerCode {
             isolates: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
             loaded_at: std::time::SystemTime::now(),
+            last_error: Default::default(),
         }
     }
 
@@ -91,6 +94,15 @@ impl WorkerCode {
     /// reload can keep this version (and its warm isolates).
     pub fn same_as(&self, other: &WorkerCode) -> bool {
         self.version == other.version && self.spec == other.spec && self.modules == other.modules
+    }
+
+    /// The last failure of a request or scheduled run of this version.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_last_error(&self, error: &str) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
     }
 
     /// Isolates of this version alive now.

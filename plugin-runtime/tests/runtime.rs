@@ -107,7 +107,11 @@ async fn answers_from_the_script() {
         } };"#,
     );
     let code = Runtime::load_worker(spec("answer", main)).unwrap();
-    let rt = Runtime::start(RuntimeOptions { isolate_threads: 2 }).unwrap();
+    let rt = Runtime::start(RuntimeOptions {
+        isolate_threads: 2,
+        events: None,
+    })
+    .unwrap();
     for _ in 0..3 {
         let resp = rt
             .dispatch(&code, head("http://example.com/x"), Body::Empty, Arc::new(EchoFetcher))
@@ -131,7 +135,11 @@ async fn passes_the_origin_body_through_natively() {
         } };"#,
     );
     let code = Runtime::load_worker(spec("pass", main)).unwrap();
-    let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
+    let rt = Runtime::start(RuntimeOptions {
+        isolate_threads: 1,
+        events: None,
+    })
+    .unwrap();
     let resp = rt
         .dispatch(&code, head("http://example.com/p"), Body::Empty, Arc::new(EchoFetcher))
         .await
@@ -156,7 +164,11 @@ async fn exceptions_are_reported_with_the_stack() {
         "export default { async fetch() {\n  throw new Error('boom');\n} };",
     );
     let code = Runtime::load_worker(spec("throws", main)).unwrap();
-    let rt = Runtime::start(RuntimeOptions { isolate_threads: 1 }).unwrap();
+    let rt = Runtime::start(RuntimeOptions {
+        isolate_threads: 1,
+        events: None,
+    })
+    .unwrap();
     let err = rt
         .dispatch(&code, head("http://example.com/"), Body::Empty, Arc::new(EchoFetcher))
         .await
