@@ -215,6 +215,19 @@ async fn an_allocation_bomb_gets_503_and_the_process_survives() {
         before >> 20,
         after >> 20
     );
+    let metrics = client()
+        .get(proxy.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("outcome=\"memory_limit\""), "{metrics}");
+    assert!(
+        metrics.contains("isoproxy_isolate_events_total{event=\"memory_limit\",worker=\"a\"} 3"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -252,6 +265,15 @@ async fn a_response_that_never_starts_gets_504() {
         .await;
     let r = client().get(proxy.url("/")).send().await.unwrap();
     assert_eq!(r.status(), 504);
+    let metrics = client()
+        .get(proxy.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("outcome=\"timeout\""), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,5 +319,25 @@ fn startup_limits_fail_validation() {
         let (code, out) = common::check_config(&conf);
         assert_eq!(code, 1, "{out}");
         assert!(out.contains(needle), "{out}");
+    }
+}
+
+/// Waits (briefly) until /metrics contains `needle`.
+async fn metrics_eventually(proxy: &Proxy, needle: &str) {
+    let start = Instant::now();
+    loop {
+        let metrics = client()
+            .get(proxy.admin_url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains(needle) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{needle} not in:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -133,22 +133,14 @@ impl Runtime {
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<WorkerResponse, DispatchError> {
         worker.requests.fetch_add(1, Ordering::Relaxed);
-        let index = self.place(worker);
-        let thread = &self.threads[index];
-        thread.inflight.fetch_add(1, Ordering::Relaxed);
-        let (reply, answer) = oneshot::channel();
-        let cmd = Command::Dispatch {
+        self.send(worker, |reply| Command::Dispatch {
             worker: worker.clone(),
             head,
             body,
             fetcher,
             reply,
-        };
-        if thread.tx.send(cmd).is_err() {
-            thread.inflight.fetch_sub(1, Ordering::Relaxed);
-            return Err(DispatchError::Unavailable);
-        }
-        answer.await.unwrap_or(Err(DispatchError::Unavailable))
+        })
+        .await
     }
 
     /// Runs `worker`'s `scheduled(controller, env, ctx)` handler for one
@@ -161,18 +153,28 @@ impl Runtime {
         scheduled_time_ms: f64,
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<(), DispatchError> {
-        let index = self.place(worker);
-        let thread = &self.threads[index];
-        thread.inflight.fetch_add(1, Ordering::Relaxed);
-        let (reply, answer) = oneshot::channel();
-        let cmd = Command::Scheduled {
+        let cron = cron.to_string();
+        self.send(worker, |reply| Command::Scheduled {
             worker: worker.clone(),
-            cron: cron.to_string(),
+            cron,
             scheduled_time_ms,
             fetcher,
             reply,
-        };
-        if thread.tx.send(cmd).is_err() {
+        })
+        .await
+    }
+
+    /// Sends a command built around a reply channel to the thread chosen for
+    /// `worker` and waits for the reply.
+    async fn send<T>(
+        &self,
+        worker: &WorkerCode,
+        command: impl FnOnce(oneshot::Sender<Result<T, DispatchError>>) -> Command,
+    ) -> Result<T, DispatchError> {
+        let thread = &self.threads[self.place(worker)];
+        thread.inflight.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        if thread.tx.send(command(reply)).is_err() {
             thread.inflight.fetch_sub(1, Ordering::Relaxed);
             return Err(DispatchError::Unavailable);
         }
