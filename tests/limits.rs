@@ -215,19 +215,12 @@ async fn an_allocation_bomb_gets_503_and_the_process_survives() {
         before >> 20,
         after >> 20
     );
-    let metrics = client()
-        .get(proxy.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("outcome=\"memory_limit\""), "{metrics}");
-    assert!(
-        metrics.contains("isoproxy_isolate_events_total{event=\"memory_limit\",worker=\"a\"} 3"),
-        "{metrics}"
-    );
+    metrics_eventually(&proxy, "outcome=\"memory_limit\"").await;
+    metrics_eventually(
+        &proxy,
+        "isoproxy_isolate_events_total{event=\"memory_limit\",worker=\"a\"} 3",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -265,15 +258,8 @@ async fn a_response_that_never_starts_gets_504() {
         .await;
     let r = client().get(proxy.url("/")).send().await.unwrap();
     assert_eq!(r.status(), 504);
-    let metrics = client()
-        .get(proxy.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("outcome=\"timeout\""), "{metrics}");
+    // Requests are counted in Pingora's logging phase, just after the response.
+    metrics_eventually(&proxy, "outcome=\"timeout\"").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
