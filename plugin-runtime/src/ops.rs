@@ -48,6 +48,7 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "decoderNew" => op_decoder_new,
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
+        "randomBytes" => op_random_bytes,
     );
     obj
 }
@@ -770,6 +771,17 @@ fn op_decoder_free(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     st.borrow_mut().decoders.remove(&id);
+}
+
+/// `randomBytes(n)` -> a Uint8Array of `n` bytes from the OS CSPRNG
+/// (`crypto.getRandomValues` copies them into the caller's view).
+fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let n = u32_arg(scope, args.get(0)) as usize;
+    let mut buf = vec![0u8; n];
+    if let Err(e) = getrandom::fill(&mut buf) {
+        return throw_type_error(scope, &format!("no randomness available: {e}"));
+    }
+    rv.set(uint8array(scope, buf).into());
 }
 
 /// Logs promises rejected with no handler (as workerd does, with the stack).

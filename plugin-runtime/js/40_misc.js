@@ -1,0 +1,147 @@
+"use strict";
+// Small globals Workers scripts reach for: crypto.getRandomValues /
+// randomUUID, structuredClone, performance, scheduler.wait.
+((globalThis, internals) => {
+  const ops = internals.ops;
+  const defineGlobal = internals.defineGlobal;
+  const DOMEx = (msg, name) => (internals.makeDOMException ? internals.makeDOMException(msg, name) : new Error(msg));
+
+  // ---- crypto (the random parts; crypto.subtle is not implemented yet) ----
+  const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+  class Crypto {
+    constructor() {
+      throw new TypeError("Illegal constructor");
+    }
+    getRandomValues(array) {
+      if (!INTEGER_ARRAYS.some((C) => array instanceof C)) {
+        throw DOMEx("The data argument must be an integer-type TypedArray", "TypeMismatchError");
+      }
+      if (array.byteLength > 65536) {
+        throw DOMEx(
+          `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`,
+          "QuotaExceededError",
+        );
+      }
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(ops.randomBytes(array.byteLength));
+      return array;
+    }
+    randomUUID() {
+      const b = ops.randomBytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    }
+    get [Symbol.toStringTag]() {
+      return "Crypto";
+    }
+  }
+  defineGlobal("Crypto", Crypto);
+  defineGlobal("crypto", Object.create(Crypto.prototype));
+
+  // ---- structuredClone (the HTML structured-clone algorithm, in JS) ------
+  function cloneError(name) {
+    return DOMEx(`${name} could not be cloned.`, "DataCloneError");
+  }
+  function structuredClone(value, options = undefined) {
+    if (arguments.length === 0) throw new TypeError("structuredClone requires 1 argument");
+    void options;
+    const memory = new Map();
+    const clone = (v) => {
+      if (v === null || (typeof v !== "object" && typeof v !== "function")) {
+        if (typeof v === "symbol") throw cloneError("Symbol()");
+        return v;
+      }
+      if (typeof v === "function") throw cloneError(String(v).slice(0, 40));
+      if (memory.has(v)) return memory.get(v);
+      let out;
+      if (v instanceof Date) out = new Date(v.getTime());
+      else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+      else if (v instanceof Boolean || v instanceof Number || v instanceof String) out = Object(v.valueOf());
+      else if (v instanceof ArrayBuffer) out = v.slice(0);
+      else if (ArrayBuffer.isView(v)) {
+        const buf = clone(v.buffer);
+        out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new v.constructor(buf, v.byteOffset, v.length);
+      } else if (v instanceof Map) {
+        out = new Map();
+        memory.set(v, out);
+        for (const [k, x] of v) out.set(clone(k), clone(x));
+        return out;
+      } else if (v instanceof Set) {
+        out = new Set();
+        memory.set(v, out);
+        for (const x of v) out.add(clone(x));
+        return out;
+      } else if (v instanceof Error) {
+        const Ctor = { EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }[v.name] || Error;
+        out = new Ctor(v.message);
+        if (v.stack !== undefined) out.stack = v.stack;
+      } else if (Array.isArray(v)) {
+        out = new Array(v.length);
+        memory.set(v, out);
+        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        return out;
+      } else {
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) {
+          const tag = Object.prototype.toString.call(v).slice(8, -1);
+          if (tag !== "Object") throw cloneError(tag);
+        }
+        out = {};
+        memory.set(v, out);
+        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        return out;
+      }
+      memory.set(v, out);
+      return out;
+    };
+    return clone(value);
+  }
+  defineGlobal("structuredClone", structuredClone);
+
+  // ---- performance, scheduler ---------------------------------------------
+  const timeOrigin = Date.now();
+  class Performance {
+    constructor() {
+      throw new TypeError("Illegal constructor");
+    }
+    get timeOrigin() {
+      return timeOrigin;
+    }
+    now() {
+      return Date.now() - timeOrigin;
+    }
+    toJSON() {
+      return { timeOrigin };
+    }
+    get [Symbol.toStringTag]() {
+      return "Performance";
+    }
+  }
+  defineGlobal("Performance", Performance);
+  defineGlobal("performance", Object.create(Performance.prototype));
+
+  class Scheduler {
+    constructor() {
+      throw new TypeError("Illegal constructor");
+    }
+    wait(ms, options = undefined) {
+      const signal = options && options.signal;
+      if (signal && signal.aborted) return Promise.reject(signal.reason);
+      const p = internals.sleep(Number(ms) || 0);
+      if (!signal) return p;
+      return new Promise((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        p.then(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        });
+      });
+    }
+    get [Symbol.toStringTag]() {
+      return "Scheduler";
+    }
+  }
+  defineGlobal("scheduler", Object.create(Scheduler.prototype));
+})
