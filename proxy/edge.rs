@@ -81,6 +81,45 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
+/// Why a worker request failed, as the metric outcome, the status the
+/// client gets and its short body: one classification for both.
+fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
+    use plugin_runtime::FetchError;
+    match e {
+        DispatchError::Exception(_) | DispatchError::Startup(_) => (
+            "exception",
+            500,
+            "Internal Server Error: the worker threw an exception.\n",
+        ),
+        DispatchError::CpuLimit => (
+            "cpu_limit",
+            503,
+            "Service Unavailable: worker exceeded CPU time limit.\n",
+        ),
+        DispatchError::MemoryLimit => (
+            "memory_limit",
+            503,
+            "Service Unavailable: worker exceeded memory limit.\n",
+        ),
+        DispatchError::Unavailable => (
+            "unavailable",
+            503,
+            "Service Unavailable: the worker is not available.\n",
+        ),
+        DispatchError::TimedOut => (
+            "timeout",
+            504,
+            "Gateway Timeout: the worker did not start its response in time.\n",
+        ),
+        DispatchError::Origin(FetchError::Timeout(_)) => ("timeout", 504, ORIGIN_TIMEOUT),
+        DispatchError::Origin(_) => ("origin_error", 502, ORIGIN_UNREACHABLE),
+        _ => ("exception", 500, "Internal Server Error\n"),
+    }
+}
+
+const ORIGIN_UNREACHABLE: &str = "Bad Gateway: the origin could not be reached.\n";
+const ORIGIN_TIMEOUT: &str = "Gateway Timeout: the origin did not answer in time.\n";
+
 /// Writes a short plain-text answer.
 async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<()> {
     let mut resp = ResponseHeader::build(status, Some(3))?;
@@ -175,8 +214,8 @@ impl ProxyHttp for Edge {
         if code > 0 {
             log::warn!("{} {}: {e}", session.req_header().method, session.req_header().uri);
             let reason = match code {
-                502 => "Bad Gateway: the origin could not be reached.\n",
-                504 => "Gateway Timeout: the origin did not answer in time.\n",
+                502 => ORIGIN_UNREACHABLE,
+                504 => ORIGIN_TIMEOUT,
                 400 => "Bad Request\n",
                 _ => "Internal Server Error\n",
             };
@@ -290,33 +329,10 @@ impl Edge {
                 r
             }
             Err(e) => {
-                let (outcome, cpu) = match &e {
-                    DispatchError::CpuLimit => ("cpu_limit", Some(Duration::from_millis(worker.spec.cpu_ms))),
-                    DispatchError::MemoryLimit => ("memory_limit", None),
-                    DispatchError::Unavailable => ("unavailable", None),
-                    DispatchError::TimedOut => ("timeout", None),
-                    DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => ("timeout", None),
-                    DispatchError::Origin(_) => ("origin_error", None),
-                    _ => ("exception", None),
-                };
+                let (outcome, status, text) = classify(&e);
                 ctx.outcome = Some(outcome);
-                ctx.cpu = cpu;
-                let (status, text) = match &e {
-                    DispatchError::Exception(_) | DispatchError::Startup(_) => {
-                        (500, "Internal Server Error: the worker threw an exception.\n")
-                    }
-                    DispatchError::CpuLimit => (503, "Service Unavailable: worker exceeded CPU time limit.\n"),
-                    DispatchError::MemoryLimit => (503, "Service Unavailable: worker exceeded memory limit.\n"),
-                    DispatchError::Unavailable => (503, "Service Unavailable: the worker is not available.\n"),
-                    DispatchError::TimedOut => {
-                        (504, "Gateway Timeout: the worker did not start its response in time.\n")
-                    }
-                    DispatchError::Origin(plugin_runtime::FetchError::Timeout(_)) => {
-                        (504, "Gateway Timeout: the origin did not answer in time.\n")
-                    }
-                    DispatchError::Origin(_) => (502, "Bad Gateway: the origin could not be reached.\n"),
-                    _ => (500, "Internal Server Error\n"),
-                };
+                // Only a CPU-limit failure knows how much CPU it used: all of it.
+                ctx.cpu = matches!(e, DispatchError::CpuLimit).then(|| Duration::from_millis(worker.spec.cpu_ms));
                 if let DispatchError::Startup(err) = &e {
                     log::error!("worker {}: {err}", worker.name());
                 }
