@@ -16,7 +16,7 @@ use pingora::connectors::http::Connector;
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
-use plugin_runtime::{Body, BodyError, BodyWriter, DispatchError, RequestHead, Runtime, body_channel};
+use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, RequestHead, Runtime, body_channel};
 
 use crate::deployment::{Deployment, Route};
 use crate::metrics::{AccessEntry, access_log, metrics};
@@ -253,6 +253,24 @@ impl ProxyHttp for Edge {
     }
 }
 
+/// `request.cf`'s view of the client connection.
+fn client_info(session: &Session) -> ClientInfo {
+    let http_protocol = match session.req_header().version {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2",
+        http::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    };
+    let tls = session.digest().and_then(|d| d.ssl_digest.clone());
+    ClientInfo {
+        addr: session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip()),
+        http_protocol: http_protocol.to_string(),
+        tls_version: tls.as_ref().map(|t| t.version.to_string()),
+        tls_cipher: tls.as_ref().map(|t| t.cipher.to_string()),
+    }
+}
+
 impl Edge {
     /// Runs the worker for this request and writes its answer.
     async fn serve_worker(
@@ -288,6 +306,7 @@ impl Edge {
             method: req.method.clone(),
             url,
             headers,
+            client: client_info(session),
         };
 
         let (mut req_writer, body) = if has_body {

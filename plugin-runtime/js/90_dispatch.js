@@ -171,8 +171,8 @@
   }
   internals.makeContext = makeContext;
 
-  internals.dispatchFetch = async (handler, reqId, method, url, headers, rid, env) => {
-    const request = internals.makeRequest(method, url, headers, rid, {});
+  internals.dispatchFetch = async (handler, reqId, method, url, headers, rid, env, cf) => {
+    const request = internals.makeRequest(method, url, headers, rid, cf);
     const isHead = method === "HEAD";
     const [ctx, s] = makeContext();
     try {

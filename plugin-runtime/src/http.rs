@@ -17,6 +17,22 @@ pub struct RequestHead {
     pub url: String,
     /// The request headers, hop-by-hop headers already removed.
     pub headers: HeaderMap,
+    /// What the proxy knows of the client connection: `request.cf`.
+    pub client: ClientInfo,
+}
+
+/// The client connection as the script sees it in `request.cf`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// The client's IP address (`cf.clientIp`; Workers scripts also read it
+    /// from the `CF-Connecting-IP` header).
+    pub addr: Option<std::net::IpAddr>,
+    /// `cf.httpProtocol`: "HTTP/1.1", "HTTP/2", ...
+    pub http_protocol: String,
+    /// `cf.tlsVersion`, when the client connected over TLS.
+    pub tls_version: Option<String>,
+    /// `cf.tlsCipher`, when the client connected over TLS.
+    pub tls_cipher: Option<String>,
 }
 
 /// The status line and headers of a response.

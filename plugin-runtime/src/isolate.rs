@@ -188,6 +188,31 @@ impl Drop for WorkerIsolate {
     }
 }
 
+/// `request.cf`: what the proxy knows of the client connection. Fields it
+/// does not know (geolocation, bot scores) are absent, so scripts written
+/// for Cloudflare read `undefined` and degrade gracefully.
+fn cf_object<'s>(scope: &mut v8::PinScope<'s, '_>, client: &crate::http::ClientInfo) -> v8::Local<'s, v8::Object> {
+    let obj = v8::Object::new(scope);
+    let set = |scope: &mut v8::PinScope<'s, '_>, key: &str, value: &str| {
+        let k = v8::String::new(scope, key).unwrap();
+        let v = v8::String::new(scope, value).unwrap();
+        obj.set(scope, k.into(), v.into());
+    };
+    if let Some(addr) = client.addr {
+        set(scope, "clientIp", &addr.to_string());
+    }
+    if !client.http_protocol.is_empty() {
+        set(scope, "httpProtocol", &client.http_protocol);
+    }
+    if let Some(v) = &client.tls_version {
+        set(scope, "tlsVersion", v);
+    }
+    if let Some(c) = &client.tls_cipher {
+        set(scope, "tlsCipher", c);
+    }
+    obj
+}
+
 /// Where `import` resolution looks during instantiation (V8's resolve
 /// callback is a plain function, so its table is thread-local).
 struct ModuleTable {
@@ -677,9 +702,10 @@ impl WorkerIsolate {
             Some(r) => v8::Integer::new_from_unsigned(tc, r).into(),
             None => v8::null(tc).into(),
         };
+        let cf = cf_object(tc, &head.client).into();
         let undefined = v8::undefined(tc).into();
         tc.set_continuation_preserved_embedder_data(id);
-        let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env]);
+        let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env, cf]);
         tc.set_continuation_preserved_embedder_data(undefined);
         if called.is_none() {
             let msg = match tc.exception() {

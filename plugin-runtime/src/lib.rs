@@ -18,6 +18,6 @@ mod worker;
 
 pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel};
 pub use error::{DispatchError, ScriptError};
-pub use http::{BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
+pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};
 pub use worker::{WorkerCode, WorkerSpec};

@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::body::{Body, BodyError, body_channel};
 use crate::error::DispatchError;
-use crate::http::{FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
+use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
 /// Installs each op on `obj` under the name JS calls it. (V8 callbacks
@@ -456,7 +456,12 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
         return rejected_promise(scope, &mut rv, "the request body was already used");
     };
     let request = FetchRequest {
-        head: RequestHead { method, url, headers },
+        head: RequestHead {
+            method,
+            url,
+            headers,
+            client: ClientInfo::default(),
+        },
         body,
     };
     let fut = fetcher.fetch(request);

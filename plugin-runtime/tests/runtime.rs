@@ -81,6 +81,7 @@ fn head(url: &str) -> RequestHead {
         method: http::Method::GET,
         url: url.into(),
         headers: http::HeaderMap::new(),
+        client: Default::default(),
     }
 }
 
