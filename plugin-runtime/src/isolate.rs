@@ -18,7 +18,7 @@ use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
 use crate::limits::{CpuWatch, HeapGuard, array_buffer_allocator, near_heap_limit, thread_cpu};
 use crate::worker::{WorkerCode, resolve_specifier};
-use crate::{js, ops};
+use crate::{code_cache, js, ops};
 
 /// The result of an async operation, delivered on the isolate's thread.
 pub(crate) enum OpResult {
@@ -495,12 +495,19 @@ impl WorkerIsolate {
         for (name, src) in js::BOOTSTRAP {
             let source = v8::String::new(tc, src).unwrap();
             let origin = script_origin(tc, &format!("internal:{name}"), false);
-            let result = v8::Script::compile(tc, source, Some(&origin))
-                .and_then(|s| s.run(tc))
+            let Some(compiled) = code_cache::compile(tc, name, source, &origin) else {
+                return Err(caught!(tc));
+            };
+            let result = compiled
+                .script
+                .run(tc)
                 .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
                 .and_then(|f| f.call(tc, global.into(), &[global.into(), internals.into()]));
             if result.is_none() {
                 return Err(caught!(tc));
+            }
+            if compiled.produce {
+                code_cache::produce(tc, name, compiled.script);
             }
         }
 

@@ -5,6 +5,7 @@
 //! embedder provides, so the embedder decides how origins are reached.
 
 mod body;
+pub mod code_cache;
 mod error;
 mod http;
 mod isolate;

@@ -78,6 +78,31 @@ impl Runtime {
         })
     }
 
+    /// Creates `count` isolates for `code` one after another on the calling
+    /// thread, dropping each, and returns how long each took to be ready to
+    /// serve (bootstrap JavaScript, modules, top level, env). For the
+    /// isolate startup benchmark.
+    #[doc(hidden)]
+    pub fn time_isolate_startup(code: &Arc<WorkerCode>, count: usize) -> Result<Vec<std::time::Duration>, ScriptError> {
+        crate::platform::platform();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let watch = crate::limits::CpuWatch::for_this_thread();
+        let mut times = Vec::with_capacity(count);
+        for key in 0..count {
+            let link = ThreadLink {
+                key: key as u64,
+                completions: tx.clone(),
+                inflight: Default::default(),
+                watch: watch.clone(),
+            };
+            let started = std::time::Instant::now();
+            let isolate = WorkerIsolate::create(code.clone(), link)?;
+            times.push(started.elapsed());
+            drop(isolate);
+        }
+        Ok(times)
+    }
+
     /// Reads and validates a worker: its module graph, compiled and
     /// evaluated in a scratch isolate, with a default export that has a
     /// `fetch` handler. Runs on the calling thread (V8 must be initialised:

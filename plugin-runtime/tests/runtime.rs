@@ -188,3 +188,17 @@ fn syntax_errors_name_file_line_and_column() {
         .to_string();
     assert!(err.contains(&format!("{}:2:", main.display())), "{err}");
 }
+
+/// Isolates after the first start from the bootstrap code cache, and V8
+/// accepts it (a rejected cache would silently cost a full parse each time).
+#[test]
+fn isolates_start_from_the_bootstrap_code_cache() {
+    let main = script("cache", "export default { fetch() { return new Response('ok'); } };");
+    let code = Runtime::load_worker(spec("cache", main)).unwrap();
+    let times = Runtime::time_isolate_startup(&code, 3).unwrap();
+    assert_eq!(times.len(), 3);
+    let stats = plugin_runtime::code_cache::stats();
+    assert!(stats.produced > 0, "{stats:?}");
+    assert!(stats.consumed >= 3, "{stats:?}");
+    assert_eq!(stats.rejected, 0, "{stats:?}");
+}

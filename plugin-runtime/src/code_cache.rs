@@ -1,0 +1,133 @@
+//! V8 code cache for the runtime's own JavaScript (`js::BOOTSTRAP`).
+//!
+//! Every isolate runs the same bootstrap files. The first isolate in the
+//! process compiles and runs them, then asks V8 for a code cache of each
+//! script: bytecode for the top level and every function the bootstrap
+//! itself ran. Later isolates (on any isolate thread) compile from that
+//! cache instead of parsing the source again. V8 checks the cache against
+//! the source and its own version and flags, and rejects a stale one; a
+//! rejected cache is dropped and rebuilt by the next isolate.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+static ENABLED: AtomicBool = AtomicBool::new(true);
+static CONSUMED: AtomicU64 = AtomicU64::new(0);
+static REJECTED: AtomicU64 = AtomicU64::new(0);
+static PRODUCED: AtomicU64 = AtomicU64::new(0);
+
+/// How the bootstrap code cache has been used in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeCacheStats {
+    /// Bootstrap scripts compiled from the cache.
+    pub consumed: u64,
+    /// Caches V8 refused (stale); each is rebuilt.
+    pub rejected: u64,
+    /// Caches made from a freshly compiled script.
+    pub produced: u64,
+}
+
+/// The counters since the process started.
+pub fn stats() -> CodeCacheStats {
+    CodeCacheStats {
+        consumed: CONSUMED.load(Ordering::Relaxed),
+        rejected: REJECTED.load(Ordering::Relaxed),
+        produced: PRODUCED.load(Ordering::Relaxed),
+    }
+}
+static CACHE: Mutex<Option<HashMap<&'static str, Arc<[u8]>>>> = Mutex::new(None);
+
+/// Turns the bootstrap code cache on or off (off also forgets it). On by
+/// default; the startup benchmark turns it off to measure the baseline.
+#[doc(hidden)]
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+    if !on {
+        *CACHE.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+fn cached(name: &'static str) -> Option<Arc<[u8]>> {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return None;
+    }
+    CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()?
+        .get(name)
+        .cloned()
+}
+
+fn forget(name: &'static str) {
+    if let Some(map) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        map.remove(name);
+    }
+}
+
+/// A compiled bootstrap script, and whether a code cache should be made
+/// from it once it has run.
+pub(crate) struct Compiled<'s> {
+    pub script: v8::Local<'s, v8::Script>,
+    pub produce: bool,
+}
+
+/// Compiles bootstrap file `name`, from the code cache when there is one.
+pub(crate) fn compile<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    name: &'static str,
+    source: v8::Local<'s, v8::String>,
+    origin: &v8::ScriptOrigin<'s>,
+) -> Option<Compiled<'s>> {
+    if let Some(bytes) = cached(name) {
+        let data = v8::script_compiler::CachedData::new(&bytes);
+        let mut src = v8::script_compiler::Source::new_with_cached_data(source, Some(origin), data);
+        let script = v8::script_compiler::compile(
+            scope,
+            &mut src,
+            v8::script_compiler::CompileOptions::ConsumeCodeCache,
+            v8::script_compiler::NoCacheReason::NoReason,
+        )?;
+        let rejected = src.get_cached_data().is_some_and(|c| c.rejected());
+        if rejected {
+            REJECTED.fetch_add(1, Ordering::Relaxed);
+            log::debug!("code cache for {name} rejected by V8; rebuilding it");
+            forget(name);
+        } else {
+            CONSUMED.fetch_add(1, Ordering::Relaxed);
+        }
+        return Some(Compiled {
+            script,
+            produce: rejected && ENABLED.load(Ordering::Relaxed),
+        });
+    }
+    let mut src = v8::script_compiler::Source::new(source, Some(origin));
+    let script = v8::script_compiler::compile(
+        scope,
+        &mut src,
+        v8::script_compiler::CompileOptions::NoCompileOptions,
+        v8::script_compiler::NoCacheReason::NoReason,
+    )?;
+    Some(Compiled {
+        script,
+        produce: ENABLED.load(Ordering::Relaxed),
+    })
+}
+
+/// Stores a code cache of `script`, which has run: it then holds bytecode
+/// for the functions the bootstrap called, not only the top level.
+pub(crate) fn produce(scope: &mut v8::PinScope<'_, '_>, name: &'static str, script: v8::Local<'_, v8::Script>) {
+    let unbound = script.get_unbound_script(scope);
+    let Some(data) = unbound.create_code_cache() else {
+        return;
+    };
+    let bytes: Arc<[u8]> = Arc::from(&data[..]);
+    PRODUCED.fetch_add(1, Ordering::Relaxed);
+    CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .entry(name)
+        .or_insert(bytes);
+}
