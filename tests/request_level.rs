@@ -161,3 +161,51 @@ async fn pass_through_on_exception_in_service_worker_syntax() {
     assert_eq!(r.status(), 200, "{}", proxy.log());
     assert_eq!(r.headers()["x-origin"], "sw-fallback");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unhandled_rejections_are_reported_once_the_microtasks_drain() {
+    let origin = Origin::start("o").await;
+    let proxy = worker_proxy(
+        &origin,
+        r#"const prevented = [];
+addEventListener("unhandledrejection", (event) => {
+  if (String(event.reason && event.reason.message).startsWith("quiet")) {
+    event.preventDefault();
+    prevented.push(event.reason.message);
+  }
+});
+export default {
+  async fetch(request) {
+    const what = new URL(request.url).pathname.slice(1);
+    if (what === "late") {
+      // Rejected with no handler, handled a few microtasks later: not unhandled.
+      const p = Promise.reject(new Error("handled-late-marker"));
+      await null;
+      await null;
+      p.catch(() => {});
+    } else if (what === "quiet") {
+      Promise.reject(new Error("quiet-marker"));
+    } else if (what === "prevented") {
+      return Response.json(prevented);
+    } else {
+      Promise.reject(new Error("really-unhandled-marker"));
+    }
+    return new Response("ok");
+  },
+};"#,
+    )
+    .await;
+    for path in ["/late", "/quiet", "/loud"] {
+        let r = client().get(proxy.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}: {}", proxy.log());
+    }
+    let log = proxy
+        .wait_for_log("really-unhandled-marker", Duration::from_secs(5))
+        .await;
+    assert!(log.contains("Uncaught (in promise)"), "{log}");
+    assert!(!log.contains("handled-late-marker"), "{log}");
+    assert!(!log.contains("quiet-marker"), "{log}");
+    let r = client().get(proxy.url("/prevented")).send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, serde_json::json!(["quiet-marker"]));
+}

@@ -42,6 +42,43 @@
     return EventTargetProto.dispatchEvent.call(globalThis, event);
   });
 
+  // ---- unhandled rejections (workerd: PromiseRejectionEvent on the global) ----
+  const rejectionState = new WeakMap();
+  class PromiseRejectionEvent extends events.Event {
+    constructor(type, init = undefined) {
+      if (arguments.length < 2) {
+        throw new TypeError(`Failed to construct 'PromiseRejectionEvent': 2 arguments required, but only ${arguments.length} present.`);
+      }
+      super(type, init);
+      if (init === null || typeof init !== "object" || !("promise" in init)) {
+        throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined.");
+      }
+      rejectionState.set(this, { promise: init.promise, reason: init.reason });
+    }
+    get promise() {
+      const s = rejectionState.get(this);
+      if (!s) throw new TypeError("Illegal invocation");
+      return s.promise;
+    }
+    get reason() {
+      const s = rejectionState.get(this);
+      if (!s) throw new TypeError("Illegal invocation");
+      return s.reason;
+    }
+    get [Symbol.toStringTag]() {
+      return "PromiseRejectionEvent";
+    }
+  }
+  defineGlobal("PromiseRejectionEvent", PromiseRejectionEvent);
+  // Rust calls this for each promise still rejected without a handler once
+  // the microtask queue has drained; true means "log it".
+  internals.unhandledRejection = (promise, reason) => {
+    if (!swTypes.get("unhandledrejection")) return true;
+    const event = new PromiseRejectionEvent("unhandledrejection", { cancelable: true, promise, reason });
+    EventTargetProto.dispatchEvent.call(globalThis, event);
+    return !event.defaultPrevented;
+  };
+
   class FetchEvent extends events.Event {
     constructor(type, init = {}) {
       super(type, init);

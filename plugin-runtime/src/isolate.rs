@@ -130,6 +130,10 @@ pub(crate) struct IsolateState {
     pub sink_streams: HashMap<u32, BodyStream>,
     pub requests: HashMap<u32, RequestCtx>,
     pub decoders: HashMap<u32, DecoderState>,
+    /// Promises rejected with no handler during the current slice of JS,
+    /// with their reasons; reported once the microtask queue has drained
+    /// unless a handler was attached by then.
+    pub rejections: Vec<(v8::Global<v8::Promise>, v8::Global<v8::Value>)>,
 }
 
 impl IsolateState {
@@ -155,6 +159,9 @@ pub(crate) struct WorkerIsolate {
     env: Option<v8::Global<v8::Value>>,
     dispatch: Option<v8::Global<v8::Function>>,
     dispatch_scheduled: Option<v8::Global<v8::Function>>,
+    /// `internals.unhandledRejection(promise, reason)`: fires the global
+    /// `unhandledrejection` event; true when nobody prevented its default.
+    unhandled_rejection: Option<v8::Global<v8::Function>>,
     context: Option<v8::Global<v8::Context>>,
     pub state: SharedState,
     /// Whether this thread has entered the isolate right now. Isolates are
@@ -181,11 +188,17 @@ impl Drop for WorkerIsolate {
         self.env.take();
         self.dispatch.take();
         self.dispatch_scheduled.take();
+        self.unhandled_rejection.take();
         self.context.take();
         let mut st = self.state.borrow_mut();
+        st.rejections.clear();
         st.promises.clear();
         st.requests.clear();
     }
+}
+
+fn log_uncaught(code: &WorkerCode, text: &str) {
+    log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 
 /// `request.cf`: what the proxy knows of the client connection. Fields it
@@ -410,6 +423,7 @@ impl WorkerIsolate {
             sink_streams: HashMap::new(),
             requests: HashMap::new(),
             decoders: HashMap::new(),
+            rejections: Vec::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();
@@ -428,6 +442,7 @@ impl WorkerIsolate {
             env: None,
             dispatch: None,
             dispatch_scheduled: None,
+            unhandled_rejection: None,
             context: None,
             state,
             entered: true,
@@ -602,6 +617,12 @@ impl WorkerIsolate {
             .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
             .expect("bootstrap defines dispatchScheduled");
         self.dispatch_scheduled = Some(v8::Global::new(tc, scheduled));
+        let rejection_key = v8::String::new(tc, "unhandledRejection").unwrap();
+        let on_rejection = internals
+            .get(tc, rejection_key.into())
+            .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+            .expect("bootstrap defines unhandledRejection");
+        self.unhandled_rejection = Some(v8::Global::new(tc, on_rejection));
         self.context = Some(v8::Global::new(tc, context));
         Ok(())
     }
@@ -644,6 +665,7 @@ impl WorkerIsolate {
         self.state.borrow_mut().slice_started = Some(started);
         self.enter();
         f(self);
+        self.report_rejections();
         self.pump();
         self.exit();
         self.state.borrow_mut().slice_started = None;
@@ -774,6 +796,43 @@ impl WorkerIsolate {
         let resolver = v8::Local::new(scope, resolver);
         ops::settle(scope, &self.state, resolver, result);
         scope.perform_microtask_checkpoint();
+    }
+
+    /// Reports the promises still rejected without a handler now that the
+    /// microtask queue is empty: the global `unhandledrejection` event, then
+    /// the log unless a listener called `preventDefault()`. Listeners can
+    /// reject more promises, so this repeats (boundedly).
+    fn report_rejections(&mut self) {
+        for _ in 0..16 {
+            let pending = std::mem::take(&mut self.state.borrow_mut().rejections);
+            if pending.is_empty() {
+                return;
+            }
+            let Some(context) = self.context.as_ref() else {
+                // Still starting up: reported with the first request's slice.
+                self.state.borrow_mut().rejections = pending;
+                return;
+            };
+            v8::scope_with_context!(let scope, &mut self.isolate, context);
+            v8::tc_scope!(let tc, scope);
+            let notify = self.unhandled_rejection.as_ref().map(|f| v8::Local::new(tc, f));
+            for (promise, reason) in pending {
+                let promise = v8::Local::new(tc, promise);
+                let reason = v8::Local::new(tc, reason);
+                let undefined = v8::undefined(tc).into();
+                let report = match notify {
+                    Some(f) => f
+                        .call(tc, undefined, &[promise.into(), reason])
+                        .is_none_or(|v| v.boolean_value(tc)),
+                    None => true,
+                };
+                if report {
+                    let text = exception_stack(tc, reason);
+                    log_uncaught(&self.code, &text);
+                }
+            }
+            tc.perform_microtask_checkpoint();
+        }
     }
 
     /// Runs V8's own queued tasks (GC finalisers, FinalizationRegistry).

@@ -791,16 +791,28 @@ fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
 
 /// Logs promises rejected with no handler (as workerd does, with the stack).
 pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) {
-    if msg.get_event() != v8::PromiseRejectEvent::PromiseRejectWithNoHandler {
-        return;
-    }
     // SAFETY: V8 invokes this callback on the isolate's thread inside a context.
     v8::callback_scope!(unsafe scope, &msg);
     v8::scope!(let scope, scope);
-    let Some(value) = msg.get_value() else { return };
-    let text = exception_stack(scope, value);
-    let worker = scope.get_slot::<SharedState>().map(|s| s.borrow().worker.clone());
-    if let Some(worker) = worker {
-        log::warn!(target: "isoproxy::worker", "worker {worker}: Uncaught (in promise) {text}");
+    let Some(st) = scope.get_slot::<SharedState>().cloned() else {
+        return;
+    };
+    let promise = msg.get_promise();
+    match msg.get_event() {
+        v8::PromiseRejectEvent::PromiseRejectWithNoHandler => {
+            let reason = msg.get_value().unwrap_or_else(|| v8::undefined(scope).into());
+            let entry = (v8::Global::new(scope, promise), v8::Global::new(scope, reason));
+            st.borrow_mut().rejections.push(entry);
+        }
+        v8::PromiseRejectEvent::PromiseHandlerAddedAfterReject => {
+            // Handled before the microtask queue drained: not unhandled after all.
+            let pending = std::mem::take(&mut st.borrow_mut().rejections);
+            let kept: Vec<_> = pending
+                .into_iter()
+                .filter(|(p, _)| v8::Local::new(scope, p) != promise)
+                .collect();
+            st.borrow_mut().rejections = kept;
+        }
+        _ => {}
     }
 }
