@@ -236,3 +236,214 @@ describe("File", () => {
       "TypeError", "Illegal invocation");
   });
 });
+
+describe("FormData", () => {
+  test("append/get/getAll/has/delete/set", () => {
+    const fd = new g.FormData();
+    fd.append("a", "1");
+    fd.append("b", "2");
+    fd.append("a", "3");
+    assert.equal(fd.get("a"), "1");
+    assert.deepEqual([...fd.getAll("a")], ["1", "3"]);
+    assert.equal(fd.get("zz"), null);
+    assert.deepEqual([...fd.getAll("zz")], []);
+    assert.ok(fd.has("b"));
+    fd.set("a", "4");
+    assert.deepEqual([...fd.entries()].map((e) => [...e]), [["a", "4"], ["b", "2"]]);
+    fd.set("c", "5");
+    fd.delete("b");
+    assert.deepEqual([...fd.keys()], ["a", "c"]);
+    assert.deepEqual([...fd.values()], ["4", "5"]);
+    fd.append("n", 12);
+    assert.equal(fd.get("n"), "12");
+    fd.append("s", "\ud800");
+    assert.equal(fd.get("s"), "\ufffd");
+  });
+
+  test("Blob values become Files", () => {
+    const fd = new g.FormData();
+    const blob = new g.Blob(["x"], { type: "text/plain" });
+    fd.append("b", blob);
+    const f = fd.get("b");
+    assert.equal(Object.prototype.toString.call(f), "[object File]");
+    assert.equal(f.name, "blob");
+    assert.equal(f.type, "text/plain");
+    fd.append("c", blob, "c.txt");
+    assert.equal(fd.get("c").name, "c.txt");
+    const file = new g.File(["y"], "y.bin");
+    fd.append("d", file);
+    assert.equal(fd.get("d"), file);
+    fd.set("d", file, "renamed");
+    assert.equal(fd.get("d").name, "renamed");
+    assert.notEqual(fd.get("d"), file);
+    // workerd ignores a filename given with a string value.
+    fd.append("e", "str", "ignored.txt");
+    assert.equal(fd.get("e"), "str");
+  });
+
+  test("forEach and iterator", () => {
+    const fd = new g.FormData();
+    fd.append("a", "1");
+    fd.append("b", "2");
+    const seen = [];
+    fd.forEach(function (v, k, obj) {
+      seen.push([k, v, obj === fd, this.x]);
+    }, { x: 7 });
+    assert.deepEqual(seen, [["a", "1", true, 7], ["b", "2", true, 7]]);
+    assert.equal(fd[Symbol.iterator], fd.entries);
+    assert.equal(Object.prototype.toString.call(fd.entries()), "[object FormData Iterator]");
+  });
+
+  test("errors", () => {
+    const fd = new g.FormData();
+    throwsKind(() => fd.append("a"), "TypeError",
+      "Failed to execute 'append' on 'FormData': 2 arguments required, but only 1 present.");
+    throwsKind(() => fd.set(), "TypeError", /2 arguments required/);
+    throwsKind(() => fd.get(), "TypeError", /1 argument required/);
+    throwsKind(() => fd.getAll(), "TypeError", /1 argument required/);
+    throwsKind(() => fd.has(), "TypeError", /1 argument required/);
+    throwsKind(() => fd.delete(), "TypeError", /1 argument required/);
+    throwsKind(() => fd.forEach(), "TypeError");
+    throwsKind(() => fd.forEach(5), "TypeError");
+    throwsKind(() => g.FormData.prototype.get.call({}, "a"), "TypeError", "Illegal invocation");
+    throwsKind(() => g.FormData(), "TypeError");
+    throwsKind(() => fd.append(Symbol("x"), "1"), "TypeError");
+  });
+});
+
+// A body's bytes as a latin1 string, for comparing multipart bodies.
+const latin1 = (u8) => Buffer.from(u8).toString("latin1");
+
+describe("multipart/form-data", () => {
+  const B = internals.blob;
+
+  test("serialises with escaping and newline normalisation", () => {
+    const fd = new g.FormData();
+    fd.append('a"b\nc\rd', "x\ny\rz\r\n");
+    fd.append("f", new g.File(["\u00e9"], 'q"\n.txt', { type: "" }));
+    fd.append("t", new g.Blob(["<p>"], { type: "text/html" }), "p.html");
+    const { bytes, type } = B.serializeFormData(fd, "BOUND");
+    assert.equal(type, "multipart/form-data; boundary=BOUND");
+    assert.equal(latin1(bytes),
+      '--BOUND\r\nContent-Disposition: form-data; name="a%22b%0D%0Ac%0D%0Ad"\r\n\r\nx\r\ny\r\nz\r\n\r\n' +
+      '--BOUND\r\nContent-Disposition: form-data; name="f"; filename="q%22%0A.txt"\r\n' +
+      "Content-Type: application/octet-stream\r\n\r\n\u00c3\u00a9\r\n" +
+      '--BOUND\r\nContent-Disposition: form-data; name="t"; filename="p.html"\r\n' +
+      "Content-Type: text/html\r\n\r\n<p>\r\n" +
+      "--BOUND--\r\n");
+  });
+
+  test("round trip through Response", async () => {
+    const fd = new g.FormData();
+    fd.append("name", "value \u20ac");
+    fd.append("file", new g.File([new Uint8Array([0, 1, 2, 255, 13, 10])], "bin.dat",
+      { type: "application/x-thing" }));
+    fd.append('we"ird\nname', "v");
+    const res = new g.Response(fd);
+    const ct = res.headers.get("content-type");
+    assert.match(ct, /^multipart\/form-data; boundary=[0-9a-f]{32}$/);
+    const back = await res.formData();
+    assert.equal(back.get("name"), "value \u20ac");
+    const file = back.get("file");
+    assert.equal(file.name, "bin.dat");
+    assert.equal(file.type, "application/x-thing");
+    assert.deepEqual([...(await file.bytes())], [0, 1, 2, 255, 13, 10]);
+    assert.equal(back.get('we"ird\r\nname'), "v");
+  });
+
+  const parse = (body, type) => internals.parseFormData(typeof body === "string" ? enc(body) : body, type);
+
+  test("hand-written body: preamble, epilogue, quoted boundary, LF only", async () => {
+    const body =
+      "preamble\r\n--a:b\r\n" +
+      'Content-Disposition: form-data; name="field"\r\n\r\n' +
+      "hello\r\nworld\r\n" +
+      "--a:b\r\n" +
+      'content-disposition: form-data; name="up"; filename="r\u00e9sum\u00e9.txt"\r\n' +
+      "Content-Type: text/plain\r\n\r\n" +
+      "file body\r\n" +
+      "--a:b\n" +
+      "Content-Disposition: form-data; name=bare; filename*=UTF-8''%E2%82%AC.txt\n\n" +
+      "lf\n" +
+      "--a:b\r\n" +
+      'Content-Disposition: form-data; name="empty"\r\n\r\n' +
+      "\r\n--a:b--\r\nepilogue";
+    const fd = parse(body, 'multipart/form-data; boundary="a:b"');
+    assert.deepEqual([...fd.keys()], ["field", "up", "bare", "empty"]);
+    assert.equal(fd.get("field"), "hello\r\nworld");
+    const up = fd.get("up");
+    assert.equal(up.name, "r\u00e9sum\u00e9.txt");
+    assert.equal(up.type, "text/plain");
+    assert.equal(await up.text(), "file body");
+    assert.equal(fd.get("bare").name, "\u20ac.txt");
+    assert.equal(await fd.get("bare").text(), "lf");
+    assert.equal(fd.get("empty"), "");
+  });
+
+  test("malformed bodies are TypeErrors", () => {
+    const T = "multipart/form-data; boundary=X";
+    throwsKind(() => parse("nothing", T), "TypeError", /No initial boundary string/);
+    throwsKind(() => parse("--Xjunk", T), "TypeError", /not succeeded by CRLF/);
+    throwsKind(() => parse("--X\r\nContent-Disposition: form-data; name=a", T), "TypeError",
+      /No multipart message header termination/);
+    throwsKind(() => parse("--X\r\nContent-Type: text/plain\r\n\r\nv\r\n--X--", T), "TypeError",
+      /No valid Content-Disposition/);
+    throwsKind(() => parse("--X\r\nContent-Disposition: attachment; name=a\r\n\r\nv\r\n--X--", T),
+      "TypeError", /must have the value "form-data"/);
+    throwsKind(() => parse('--X\r\nContent-Disposition: form-data; name="a\r\n\r\nv\r\n--X--', T),
+      "TypeError", /Invalid Content-Disposition/);
+    throwsKind(() => parse("--X\r\nContent-Disposition: form-data; filename=a\r\n\r\nv\r\n--X--", T),
+      "TypeError", /missing a name/);
+    throwsKind(() => parse("--X\r\nContent-Disposition: form-data; name=a\r\n\r\nv", T),
+      "TypeError", /No subsequent boundary/);
+    throwsKind(() => parse("--X\r\nbad header\r\n\r\nv\r\n--X--", T), "TypeError", /invalid headers/);
+    throwsKind(() => parse("--X--", "multipart/form-data"), "TypeError", /No boundary string/);
+    throwsKind(() => parse("a=1", "text/plain"), "TypeError", /Unrecognized Content-Type/);
+    throwsKind(() => parse("a=1", ""), "TypeError", /Unrecognized Content-Type/);
+  });
+
+  test("an empty form parses", () => {
+    assert.deepEqual([...parse("--X--", "multipart/form-data; boundary=X").keys()], []);
+  });
+
+  test("application/x-www-form-urlencoded", async () => {
+    const fd = parse("a=1&b=%E2%82%AC+x&a=2&?q", "Application/X-WWW-Form-Urlencoded; charset=UTF-8");
+    assert.deepEqual([...fd.getAll("a")], ["1", "2"]);
+    assert.equal(fd.get("b"), "\u20ac x");
+    assert.ok(fd.has("?q"));
+    throwsKind(() => parse("a=1", "application/x-www-form-urlencoded; charset=latin1"), "TypeError",
+      "Non-utf-8 application/x-www-form-urlencoded body.");
+    const res = new g.Response(new g.URLSearchParams("x=1&y=2"));
+    assert.deepEqual([...(await res.formData()).keys()], ["x", "y"]);
+  });
+});
+
+describe("bodies", () => {
+  test("Blob body sets Content-Type from its type", async () => {
+    const r = new g.Response(new g.Blob(["hi"], { type: "text/x-hi" }));
+    assert.equal(r.headers.get("content-type"), "text/x-hi");
+    assert.equal(await r.text(), "hi");
+    const untyped = new g.Response(new g.Blob(["hi"]));
+    assert.equal(untyped.headers.get("content-type"), null);
+    const req = new g.Request("https://example.com/", { method: "POST", body: new g.Blob(["q"]) });
+    assert.equal(await req.text(), "q");
+  });
+
+  test("blob() keeps the Content-Type", async () => {
+    const r = new g.Response("abc", { headers: { "content-type": "Text/Plain" } });
+    const b = await r.blob();
+    assert.equal(Object.prototype.toString.call(b), "[object Blob]");
+    assert.equal(b.type, "text/plain");
+    assert.equal(await b.text(), "abc");
+    await rejectsKind(r.blob(), "TypeError", /already been used/);
+  });
+
+  test("formData() of a Request", async () => {
+    const fd = new g.FormData();
+    fd.append("k", "v");
+    const req = new g.Request("https://example.com/", { method: "POST", body: fd });
+    assert.match(req.headers.get("content-type"), /^multipart\/form-data; boundary=/);
+    assert.equal((await req.formData()).get("k"), "v");
+    await rejectsKind(new g.Response("x").formData(), "TypeError", /Unrecognized Content-Type/);
+  });
+});
