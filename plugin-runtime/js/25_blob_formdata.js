@@ -618,6 +618,7 @@
     const dash = `--${boundary}`;
     const fd = new FormData();
     const entries = entriesOf(fd);
+    // As in workerd, the first boundary needs no line break before it.
     let pos = s.indexOf(dash);
     if (pos === -1) throw new TypeError("No initial boundary string (or you have a truncated message).");
     pos += dash.length;

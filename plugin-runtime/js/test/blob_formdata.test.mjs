@@ -447,3 +447,33 @@ describe("bodies", () => {
     await rejectsKind(new g.Response("x").formData(), "TypeError", /Unrecognized Content-Type/);
   });
 });
+
+describe("multipart edge cases", () => {
+  const parse = (body, type = "multipart/form-data; boundary=X") => internals.parseFormData(enc(body), type);
+  const part = 'Content-Disposition: form-data; name="a"\r\n\r\nv\r\n--X--';
+
+  test("the first boundary may follow a preamble, as in workerd", () => {
+    assert.equal(parse(`\n--X\r\n${part}`).get("a"), "v");
+    assert.equal(parse(`junk--X\r\n${part}`).get("a"), "v");
+  });
+
+  test("transport padding after a boundary, empty part without CRLF", () => {
+    assert.equal(parse(`--X  \r\n${part}`).get("a"), "v");
+    assert.equal(parse('--X\r\nContent-Disposition: form-data; name="e"\r\n\r\n--X--').get("e"), "");
+  });
+
+  test("a boundary-like line inside content needs the whole delimiter", () => {
+    const fd = parse('--X\r\nContent-Disposition: form-data; name="a"\r\n\r\nx--X\r\n-X\r\n--X--');
+    assert.equal(fd.get("a"), "x--X\r\n-X");
+  });
+
+  test("unquoted and case-insensitive parameters; filename* wins", () => {
+    const fd = parse("--X\r\nCONTENT-DISPOSITION: Form-Data; NAME=a; filename=x.txt; filename*=utf-8''%C3%A9.txt\r\n\r\nv\r\n--X--");
+    assert.equal(fd.get("a").name, "\u00e9.txt");
+    assert.equal(fd.get("a").type, "");
+  });
+
+  test("%22, %0D, %0A in names decode", () => {
+    assert.ok(parse('--X\r\nContent-Disposition: form-data; name="q%22%0D%0A"\r\n\r\nv\r\n--X--').has('q"\r\n'));
+  });
+});
