@@ -253,7 +253,8 @@
     async blob() {
       const b = await state(this, "blob").consume();
       // The body's bytes may be shared with a clone: the Blob gets its own.
-      return B.makeBlob(b.slice(), B.normalizeType(contentTypeOf(this)));
+      // workerd keeps the Content-Type value as it is.
+      return B.makeBlob(b.slice(), contentTypeOf(this));
     },
     async formData() {
       const b = await state(this, "formData").consume();

@@ -120,7 +120,7 @@ test("Response/Request with a Blob body", async () => {
   assertEquals(await req.text(), "put");
   const b = await new Response("hello", { headers: { "content-type": "Text/HTML" } }).blob();
   assert(b instanceof Blob);
-  assertEquals(b.type, "text/html");
+  assertEquals(b.type, "Text/HTML", "workerd keeps the header value as is");
   assertEquals(await b.text(), "hello");
 });
 

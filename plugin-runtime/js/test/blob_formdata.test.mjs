@@ -433,7 +433,7 @@ describe("bodies", () => {
     const r = new g.Response("abc", { headers: { "content-type": "Text/Plain" } });
     const b = await r.blob();
     assert.equal(Object.prototype.toString.call(b), "[object Blob]");
-    assert.equal(b.type, "text/plain");
+    assert.equal(b.type, "Text/Plain");
     assert.equal(await b.text(), "abc");
     await rejectsKind(r.blob(), "TypeError", /already been used/);
   });
