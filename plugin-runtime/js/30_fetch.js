@@ -7,6 +7,7 @@
   const ops = internals.ops;
   const S = internals.streams;
   const H = internals.headers;
+  const B = internals.blob;
   const defineGlobal = internals.defineGlobal;
 
   const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
@@ -71,6 +72,15 @@
     }
     const bytes = copyBytes(init);
     if (bytes !== null) return { source: { bytes }, type: null };
+    if (B.isBlob(init)) {
+      // Copied: a body's bytes can reach the script through arrayBuffer().
+      const type = B.blobType(init);
+      return { source: { bytes: B.blobBytes(init).slice() }, type: type === "" ? null : type };
+    }
+    if (B.isFormData(init)) {
+      const { bytes: form, type } = B.serializeFormData(init);
+      return { source: { bytes: form }, type };
+    }
     if (globalThis.URLSearchParams && init instanceof URLSearchParams) {
       return {
         source: { bytes: ops.encodeUtf8(init.toString()) },
@@ -242,19 +252,13 @@
     },
     async blob() {
       const b = await state(this, "blob").consume();
-      if (!globalThis.Blob) throw new TypeError("Blob is not supported");
-      return new Blob([b], { type: contentTypeOf(this) });
+      // The body's bytes may be shared with a clone: the Blob gets its own.
+      // workerd keeps the Content-Type value as it is.
+      return B.makeBlob(b.slice(), contentTypeOf(this));
     },
     async formData() {
       const b = await state(this, "formData").consume();
-      if (internals.parseFormData) return internals.parseFormData(b, contentTypeOf(this));
-      const type = contentTypeOf(this).toLowerCase();
-      if (type.startsWith("application/x-www-form-urlencoded") && globalThis.FormData) {
-        const fd = new FormData();
-        for (const [k, v] of new URLSearchParams(decodeUtf8(b))) fd.append(k, v);
-        return fd;
-      }
-      throw new TypeError("Unrecognized Content-Type header value. FormData can only parse the following MIME types: multipart/form-data, application/x-www-form-urlencoded.");
+      return internals.parseFormData(b, contentTypeOf(this));
     },
   };
   function installBody(proto) {

@@ -1,0 +1,719 @@
+"use strict";
+// Blob and File (W3C File API) and FormData (XHR), with workerd's
+// behaviour where it differs from the specs, plus the multipart/form-data
+// and application/x-www-form-urlencoded serialiser and parser that
+// Request/Response bodies use (internals.blob, internals.parseFormData).
+//
+// Blob bytes are immutable, so a Blob keeps one Uint8Array and slices share
+// it; every way in (constructor parts) and out (arrayBuffer, bytes, stream)
+// copies.
+((globalThis, internals) => {
+  const {
+    requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
+    definePairIterable, defineToStringTag, makeEnumerable,
+  } = internals.webidl;
+  const ops = internals.ops;
+  const ReflectApply = Reflect.apply;
+  const ReadableStream = globalThis.ReadableStream;
+  const TextDecoder = globalThis.TextDecoder;
+  const DateNow = Date.now;
+  const StringFromCharCode = String.fromCharCode;
+
+  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
+  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+  const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
+  const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
+  const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
+  const typedArrayTag = getter(TypedArrayPrototype, Symbol.toStringTag);
+  const dataViewBuffer = getter(DataView.prototype, "buffer");
+  const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
+  const dataViewByteLength = getter(DataView.prototype, "byteLength");
+
+  // A Uint8Array over the bytes of an ArrayBuffer or ArrayBufferView (a
+  // BufferSource), or null for anything else. Detached buffers read as empty.
+  function bufferSourceBytes(v) {
+    if (!isObject(v)) return null;
+    if (ArrayBuffer.isView(v)) {
+      const typed = ReflectApply(typedArrayTag, v, []) !== undefined;
+      const buffer = ReflectApply(typed ? typedArrayBuffer : dataViewBuffer, v, []);
+      const offset = ReflectApply(typed ? typedArrayByteOffset : dataViewByteOffset, v, []);
+      const length = ReflectApply(typed ? typedArrayByteLength : dataViewByteLength, v, []);
+      if (length === 0) return new Uint8Array(0);
+      return new Uint8Array(buffer, offset, length);
+    }
+    let length;
+    try {
+      length = ReflectApply(arrayBufferByteLength, v, []);
+    } catch {
+      return null; // not an ArrayBuffer
+    }
+    return length === 0 ? new Uint8Array(0) : new Uint8Array(v);
+  }
+
+  const encodeUtf8 = (s) => ops.encodeUtf8(s);
+  const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  const decodeUtf8 = (bytes) => utf8Decoder.decode(bytes);
+
+  function concatBytes(chunks) {
+    let total = 0;
+    for (const c of chunks) total += c.byteLength;
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.byteLength;
+    }
+    return out;
+  }
+
+  // File API: a type with a character outside U+0020..U+007E becomes the
+  // empty string; otherwise it is ASCII-lowercased.
+  function normalizeType(t) {
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e) return "";
+    }
+    return t.toLowerCase();
+  }
+
+  // BlobPart: Blob, BufferSource (copied now: buffers are mutable) or USVString.
+  function convertParts(parts, prefix) {
+    if (parts === undefined) return [];
+    if (!isObject(parts)) {
+      throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
+    }
+    const method = parts[Symbol.iterator];
+    if (typeof method !== "function") {
+      throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
+    }
+    const out = [];
+    for (const item of { [Symbol.iterator]: () => ReflectApply(method, parts, []) }) {
+      if (isBlob(item)) {
+        out.push(blobBytes(item));
+        continue;
+      }
+      const bytes = bufferSourceBytes(item);
+      out.push(bytes !== null ? bytes.slice() : toUSVString(item));
+    }
+    return out;
+  }
+
+  function convertEndings(v, prefix) {
+    if (v === undefined) return "transparent";
+    const s = toDOMString(v);
+    if (s !== "transparent" && s !== "native") {
+      throw new TypeError(
+        `${prefix}: The provided value '${s}' is not a valid enum value of type EndingType.`,
+      );
+    }
+    return s;
+  }
+
+  // "Process blob parts": strings are UTF-8 encoded, with "native" endings
+  // turning CRLF and lone CR into LF (the native line ending here).
+  function processParts(parts, endings) {
+    const chunks = [];
+    for (const p of parts) {
+      if (typeof p === "string") {
+        const s = endings === "native" ? p.replace(/\r\n?/g, "\n") : p;
+        chunks.push(encodeUtf8(s));
+      } else {
+        chunks.push(p);
+      }
+    }
+    return concatBytes(chunks);
+  }
+
+  // WebIDL [Clamp] long long: NaN -> 0, round half to even.
+  function toClampedLongLong(v) {
+    let x = Number(v);
+    if (Number.isNaN(x)) return 0;
+    x = Math.min(Math.max(x, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+    const r = Math.round(x);
+    if (Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0) return r - 1;
+    return r + 0;
+  }
+
+  // Only runtime code holds this: it lets the constructors wrap bytes as-is.
+  const kInternal = Symbol("internal");
+  const STREAM_CHUNK = 65536;
+
+  let isBlob;
+  let blobBytes;
+  let blobType;
+
+  class Blob {
+    #bytes;
+    #type;
+
+    constructor(blobParts = undefined, options = undefined) {
+      if (blobParts === kInternal) {
+        this.#bytes = options[0];
+        this.#type = options[1];
+        return;
+      }
+      const prefix = "Failed to construct 'Blob'";
+      const parts = convertParts(blobParts, prefix);
+      const opts = toDictionary(options, prefix);
+      let endings = "transparent";
+      let type = "";
+      if (opts !== null) {
+        endings = convertEndings(opts.endings, prefix);
+        if (opts.type !== undefined) type = normalizeType(toDOMString(opts.type));
+      }
+      this.#bytes = processParts(parts, endings);
+      this.#type = type;
+    }
+
+    static {
+      isBlob = (v) => isObject(v) && #bytes in v;
+      blobBytes = (b) => b.#bytes;
+      blobType = (b) => b.#type;
+    }
+
+    static #check(b) {
+      if (!isBlob(b)) throw new TypeError("Illegal invocation");
+    }
+
+    get size() {
+      Blob.#check(this);
+      return this.#bytes.byteLength;
+    }
+
+    get type() {
+      Blob.#check(this);
+      return this.#type;
+    }
+
+    slice(start = undefined, end = undefined, contentType = undefined) {
+      Blob.#check(this);
+      const size = this.#bytes.byteLength;
+      let from = start === undefined ? 0 : toClampedLongLong(start);
+      let to = end === undefined ? size : toClampedLongLong(end);
+      from = from < 0 ? Math.max(size + from, 0) : Math.min(from, size);
+      to = to < 0 ? Math.max(size + to, 0) : Math.min(to, size);
+      const span = Math.max(to - from, 0);
+      const type = contentType === undefined ? "" : normalizeType(toDOMString(contentType));
+      return new Blob(kInternal, [this.#bytes.subarray(from, from + span), type]);
+    }
+
+    async text() {
+      Blob.#check(this);
+      return decodeUtf8(this.#bytes);
+    }
+
+    async arrayBuffer() {
+      Blob.#check(this);
+      return this.#bytes.slice().buffer;
+    }
+
+    async bytes() {
+      Blob.#check(this);
+      return this.#bytes.slice();
+    }
+
+    // A byte stream, as workerd's: BYOB readers fill their own buffers.
+    stream() {
+      Blob.#check(this);
+      const bytes = this.#bytes;
+      const length = bytes.byteLength;
+      let offset = 0;
+      return new ReadableStream({
+        type: "bytes",
+        pull(controller) {
+          const request = controller.byobRequest;
+          if (offset >= length) {
+            controller.close();
+            if (request) request.respond(0);
+            return;
+          }
+          if (request) {
+            const view = request.view;
+            const n = Math.min(view.byteLength, length - offset);
+            new Uint8Array(view.buffer, view.byteOffset, n).set(bytes.subarray(offset, offset + n));
+            offset += n;
+            request.respond(n);
+          } else {
+            const n = Math.min(STREAM_CHUNK, length - offset);
+            controller.enqueue(bytes.slice(offset, offset + n));
+            offset += n;
+          }
+          if (offset >= length) controller.close();
+        },
+      });
+    }
+  }
+  defineToStringTag(Blob, "Blob");
+  makeEnumerable(Blob.prototype, ["size", "type", "slice", "text", "arrayBuffer", "bytes", "stream"]);
+
+  let isFile;
+  let fileName;
+
+  class File extends Blob {
+    #name;
+    #lastModified;
+
+    constructor(fileBits, fileName, options = undefined) {
+      if (fileBits === kInternal) {
+        super(kInternal, fileName);
+        this.#name = options[0];
+        this.#lastModified = options[1];
+        return;
+      }
+      const prefix = "Failed to construct 'File'";
+      requiredArguments(arguments.length, 2, prefix);
+      const parts = convertParts(fileBits, prefix);
+      const name = toUSVString(fileName);
+      const opts = toDictionary(options, prefix);
+      let endings = "transparent";
+      let lastModified;
+      let type = "";
+      if (opts !== null) {
+        endings = convertEndings(opts.endings, prefix);
+        // workerd keeps lastModified as a double.
+        if (opts.lastModified !== undefined) lastModified = Number(opts.lastModified);
+        if (opts.type !== undefined) type = normalizeType(toDOMString(opts.type));
+      }
+      super(kInternal, [processParts(parts, endings), type]);
+      this.#name = name;
+      this.#lastModified = lastModified === undefined ? DateNow() : lastModified;
+    }
+
+    static {
+      isFile = (v) => isObject(v) && #name in v;
+      fileName = (f) => f.#name;
+    }
+
+    static #check(f) {
+      if (!isFile(f)) throw new TypeError("Illegal invocation");
+    }
+
+    get name() {
+      File.#check(this);
+      return this.#name;
+    }
+
+    get lastModified() {
+      File.#check(this);
+      return this.#lastModified;
+    }
+  }
+  defineToStringTag(File, "File");
+  makeEnumerable(File.prototype, ["name", "lastModified"]);
+
+  const makeBlob = (bytes, type) => new Blob(kInternal, [bytes, type]);
+  const makeFile = (bytes, name, type, lastModified = DateNow()) =>
+    new File(kInternal, [bytes, type], [name, lastModified]);
+
+  // ---- FormData ------------------------------------------------------------
+
+  // "Create an entry": a Blob becomes a File named "blob" (or the filename
+  // given); a File keeps its identity unless a filename replaces its name.
+  // As in workerd, a filename given with a string value is ignored.
+  function entryValue(value, filename) {
+    if (!isBlob(value)) return toUSVString(value);
+    if (filename !== undefined) {
+      return makeFile(blobBytes(value), toUSVString(filename), blobType(value));
+    }
+    if (isFile(value)) return value;
+    return makeFile(blobBytes(value), "blob", blobType(value));
+  }
+
+  let entriesOf;
+
+  class FormData {
+    // [name, value] pairs; value is a string or a File.
+    #entries = [];
+
+    // workerd has no HTMLFormElement and ignores constructor arguments.
+    constructor() {}
+
+    static {
+      entriesOf = (fd) => {
+        if (!(isObject(fd) && #entries in fd)) throw new TypeError("Illegal invocation");
+        return fd.#entries;
+      };
+    }
+
+    append(name, value, filename = undefined) {
+      const entries = entriesOf(this);
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'");
+      name = toUSVString(name);
+      entries.push([name, entryValue(value, filename)]);
+    }
+
+    delete(name) {
+      const entries = entriesOf(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'FormData'");
+      name = toUSVString(name);
+      this.#entries = entries.filter((e) => e[0] !== name);
+    }
+
+    get(name) {
+      const entries = entriesOf(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'FormData'");
+      name = toUSVString(name);
+      const found = entries.find((e) => e[0] === name);
+      return found === undefined ? null : found[1];
+    }
+
+    getAll(name) {
+      const entries = entriesOf(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'FormData'");
+      name = toUSVString(name);
+      return entries.filter((e) => e[0] === name).map((e) => e[1]);
+    }
+
+    has(name) {
+      const entries = entriesOf(this);
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'FormData'");
+      name = toUSVString(name);
+      return entries.some((e) => e[0] === name);
+    }
+
+    set(name, value, filename = undefined) {
+      const entries = entriesOf(this);
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'FormData'");
+      name = toUSVString(name);
+      const entry = [name, entryValue(value, filename)];
+      const first = entries.findIndex((e) => e[0] === name);
+      if (first === -1) {
+        entries.push(entry);
+        return;
+      }
+      const out = entries.slice(0, first);
+      out.push(entry);
+      for (let i = first + 1; i < entries.length; i++) {
+        if (entries[i][0] !== name) out.push(entries[i]);
+      }
+      this.#entries = out;
+    }
+  }
+  definePairIterable(FormData, "FormData", (fd) => entriesOf(fd));
+  defineToStringTag(FormData, "FormData");
+  makeEnumerable(FormData.prototype, ["append", "delete", "get", "getAll", "has", "set"]);
+
+  // ---- multipart/form-data serialisation (HTML "multipart/form-data
+  // encoding algorithm") ---------------------------------------------------
+
+  // Lone CR and lone LF become CRLF.
+  const normalizeNewlines = (s) => s.replace(/\r\n|\r|\n/g, "\r\n");
+  const escapeName = (s) => s.replace(/[\n\r"]/g, (c) => (c === "\n" ? "%0A" : c === "\r" ? "%0D" : "%22"));
+
+  function randomBoundary() {
+    const bytes = new Uint8Array(16);
+    const crypto = globalThis.crypto;
+    if (crypto && typeof crypto.getRandomValues === "function") {
+      crypto.getRandomValues(bytes);
+    } else {
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    let hex = "";
+    for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16);
+    return hex;
+  }
+
+  /** `{ bytes, type }` for a FormData body. */
+  function serializeFormData(fd, boundary = randomBoundary()) {
+    const chunks = [];
+    for (const [name, value] of entriesOf(fd)) {
+      let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(normalizeNewlines(name))}"`;
+      if (typeof value === "string") {
+        chunks.push(encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
+      } else {
+        const type = blobType(value) || "application/octet-stream";
+        head += `; filename="${escapeName(fileName(value))}"\r\nContent-Type: ${type}\r\n\r\n`;
+        chunks.push(encodeUtf8(head), blobBytes(value), encodeUtf8("\r\n"));
+      }
+    }
+    chunks.push(encodeUtf8(`--${boundary}--\r\n`));
+    return { bytes: concatBytes(chunks), type: `multipart/form-data; boundary=${boundary}` };
+  }
+
+  // ---- parsing (Body.formData()) ------------------------------------------
+
+  const isHttpWs = (c) => c === " " || c === "\t" || c === "\r" || c === "\n";
+  const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+  // An HTTP quoted-string starting at s[i] === '"': [value, next index].
+  function collectQuoted(s, i) {
+    let value = "";
+    i++;
+    while (i < s.length) {
+      const c = s[i];
+      if (c === '"') return [value, i + 1, true];
+      if (c === "\\" && i + 1 < s.length) {
+        value += s[i + 1];
+        i += 2;
+        continue;
+      }
+      value += c;
+      i++;
+    }
+    return [value, i, false];
+  }
+
+  // WHATWG MIME Sniffing "parse a MIME type": { essence, params } or null.
+  function parseMimeType(input) {
+    let start = 0;
+    let end = input.length;
+    while (start < end && isHttpWs(input[start])) start++;
+    while (end > start && isHttpWs(input[end - 1])) end--;
+    const s = input.slice(start, end);
+    const slash = s.indexOf("/");
+    if (slash <= 0) return null;
+    const type = s.slice(0, slash);
+    let i = s.indexOf(";", slash);
+    if (i === -1) i = s.length;
+    const subtype = s.slice(slash + 1, i).replace(/[ \t\r\n]+$/, "");
+    if (!TOKEN_RE.test(type) || !TOKEN_RE.test(subtype)) return null;
+    const params = new Map();
+    while (i < s.length) {
+      i++; // the ';'
+      while (i < s.length && isHttpWs(s[i])) i++;
+      let j = i;
+      while (j < s.length && s[j] !== ";" && s[j] !== "=") j++;
+      const name = s.slice(i, j).toLowerCase();
+      i = j;
+      if (i >= s.length) break;
+      if (s[i] === ";") continue;
+      i++; // the '='
+      let value;
+      if (s[i] === '"') {
+        [value, i] = collectQuoted(s, i);
+        while (i < s.length && s[i] !== ";") i++;
+      } else {
+        j = i;
+        while (j < s.length && s[j] !== ";") j++;
+        value = s.slice(i, j).replace(/[ \t\r\n]+$/, "");
+        i = j;
+        if (value === "") continue;
+      }
+      if (name !== "" && TOKEN_RE.test(name) && !params.has(name)) params.set(name, value);
+    }
+    return { essence: `${type}/${subtype}`.toLowerCase(), params };
+  }
+
+  // bytes -> a string with one UTF-16 unit per byte, so that indices match.
+  function latin1(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 8192) {
+      out += ReflectApply(StringFromCharCode, null, bytes.subarray(i, i + 8192));
+    }
+    return out;
+  }
+
+  const INVALID_DISPOSITION = "Invalid Content-Disposition header found in FormData part.";
+
+  // The name and filename quoted strings as browsers write them: no backslash
+  // escapes, and %0A, %0D and %22 stand for LF, CR and '"'.
+  const unescapeName = (s) =>
+    s.replace(/%(0A|0D|22)/gi, (m, h) => (h === "22" ? '"' : h.toUpperCase() === "0A" ? "\n" : "\r"));
+
+  // RFC 5987 ext-value (filename*=UTF-8''%E2%82%AC.txt), or undefined.
+  function decodeExtValue(v) {
+    const m = /^([^']*)'[^']*'(.*)$/.exec(v);
+    if (m === null) return undefined;
+    const charset = m[1].toLowerCase();
+    if (charset !== "utf-8" && charset !== "iso-8859-1") return undefined;
+    const bytes = [];
+    const raw = m[2];
+    for (let i = 0; i < raw.length; i++) {
+      if (raw[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
+        bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else {
+        bytes.push(raw.charCodeAt(i) & 0xff);
+      }
+    }
+    const u8 = new Uint8Array(bytes);
+    return charset === "utf-8" ? decodeUtf8(u8) : latin1(u8);
+  }
+
+  // Content-Disposition: form-data; name="x"; filename="y" (quoted or token
+  // values; filename* wins over filename).
+  function parseDisposition(v) {
+    let i = 0;
+    const skipWs = () => {
+      while (i < v.length && (v[i] === " " || v[i] === "\t")) i++;
+    };
+    skipWs();
+    let j = i;
+    while (j < v.length && v[j] !== ";" && v[j] !== " " && v[j] !== "\t") j++;
+    const kind = v.slice(i, j);
+    if (kind === "") throw new TypeError(INVALID_DISPOSITION);
+    if (kind.toLowerCase() !== "form-data") {
+      throw new TypeError(
+        'Content-Disposition header for FormData part must have the value "form-data", ' +
+          `possibly followed by parameters. Got: "${kind}"`,
+      );
+    }
+    i = j;
+    const params = new Map();
+    for (;;) {
+      skipWs();
+      if (i >= v.length) break;
+      if (v[i] !== ";") throw new TypeError(INVALID_DISPOSITION);
+      i++;
+      skipWs();
+      if (i >= v.length) break;
+      j = i;
+      while (j < v.length && v[j] !== "=" && v[j] !== ";" && v[j] !== " " && v[j] !== "\t") j++;
+      const name = v.slice(i, j).toLowerCase();
+      if (name === "") throw new TypeError(INVALID_DISPOSITION);
+      i = j;
+      skipWs();
+      if (v[i] !== "=") throw new TypeError(INVALID_DISPOSITION);
+      i++;
+      skipWs();
+      let value;
+      if (v[i] === '"') {
+        const close = v.indexOf('"', i + 1);
+        if (close === -1) throw new TypeError(INVALID_DISPOSITION);
+        value = unescapeName(v.slice(i + 1, close));
+        i = close + 1;
+      } else {
+        j = i;
+        while (j < v.length && v[j] !== ";" && v[j] !== " " && v[j] !== "\t") j++;
+        value = v.slice(i, j);
+        i = j;
+      }
+      if (!params.has(name)) params.set(name, value);
+    }
+    let filename = params.get("filename");
+    if (params.has("filename*")) {
+      const ext = decodeExtValue(params.get("filename*"));
+      if (ext !== undefined) filename = ext;
+    }
+    return { name: params.get("name"), filename };
+  }
+
+  // A part's header block (UTF-8, so raw non-ASCII filenames survive):
+  // lower-cased name -> value. Folded lines continue the previous header.
+  function parsePartHeaders(text) {
+    const headers = new Map();
+    let last = null;
+    for (const line of text.split(/\r?\n/)) {
+      if (line === "") continue;
+      if ((line[0] === " " || line[0] === "\t") && last !== null) {
+        headers.set(last, `${headers.get(last)} ${line.trim()}`);
+        continue;
+      }
+      const colon = line.indexOf(":");
+      const name = colon === -1 ? "" : line.slice(0, colon).trim();
+      if (!TOKEN_RE.test(name)) throw new TypeError("FormData part had invalid headers.");
+      last = name.toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (!headers.has(last)) headers.set(last, value);
+    }
+    return headers;
+  }
+
+  // RFC 7578 / RFC 2046, as leniently as workerd: a preamble before the
+  // first boundary and an epilogue after the last are ignored, and a bare LF
+  // may stand for CRLF.
+  function parseMultipart(bytes, boundary) {
+    const s = latin1(bytes);
+    const dash = `--${boundary}`;
+    const fd = new FormData();
+    const entries = entriesOf(fd);
+    // As in workerd, the first boundary needs no line break before it.
+    let pos = s.indexOf(dash);
+    if (pos === -1) throw new TypeError("No initial boundary string (or you have a truncated message).");
+    pos += dash.length;
+    for (;;) {
+      if (s.startsWith("--", pos)) break;
+      // Transport padding (RFC 2046) may follow a boundary.
+      while (s[pos] === " " || s[pos] === "\t") pos++;
+      if (s.startsWith("\r\n", pos)) pos += 2;
+      else if (s[pos] === "\n") pos += 1;
+      else throw new TypeError("Boundary string was not succeeded by CRLF, LF, or '--'.");
+      let headersEnd;
+      let bodyStart;
+      const blank = /^\r?\n/.exec(s.slice(pos, pos + 2));
+      if (blank !== null) {
+        headersEnd = pos;
+        bodyStart = pos + blank[0].length;
+      } else {
+        const term = /\r?\n\r?\n/g;
+        term.lastIndex = pos;
+        const m = term.exec(s);
+        if (m === null) throw new TypeError("No multipart message header termination found.");
+        headersEnd = m.index;
+        bodyStart = m.index + m[0].length;
+      }
+      const headers = parsePartHeaders(decodeUtf8(bytes.subarray(pos, headersEnd)));
+      const disposition = headers.get("content-disposition");
+      if (disposition === undefined) {
+        throw new TypeError("No valid Content-Disposition header found in FormData part.");
+      }
+      const { name, filename } = parseDisposition(disposition);
+      if (name === undefined) {
+        throw new TypeError("Content-Disposition header in FormData part is missing a name.");
+      }
+      const delimiter = s.indexOf(`\n${dash}`, bodyStart - 1);
+      if (delimiter === -1) throw new TypeError("No subsequent boundary string after multipart message.");
+      let contentEnd = Math.max(delimiter, bodyStart);
+      if (contentEnd > bodyStart && s.charCodeAt(contentEnd - 1) === 13) contentEnd--;
+      const content = bytes.subarray(bodyStart, contentEnd);
+      if (filename === undefined) {
+        entries.push([name, decodeUtf8(content)]);
+      } else {
+        entries.push([name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
+      }
+      pos = delimiter + 1 + dash.length;
+    }
+    return fd;
+  }
+
+  const UNRECOGNIZED =
+    "Unrecognized Content-Type header value. FormData can only parse the following MIME types: " +
+    "multipart/form-data, application/x-www-form-urlencoded.";
+
+  /** Body.formData(): bytes and the Content-Type header value -> FormData. */
+  function parseFormData(bytes, contentType) {
+    const mime = parseMimeType(String(contentType ?? ""));
+    if (mime !== null && mime.essence === "multipart/form-data") {
+      const boundary = mime.params.get("boundary");
+      if (boundary === undefined || boundary === "") {
+        throw new TypeError(
+          "No boundary string in Content-Type header. The multipart/form-data MIME type requires " +
+            "a boundary parameter, e.g. 'Content-Type: multipart/form-data; boundary=\"abcd\"'. " +
+            "See RFC 7578, section 4.",
+        );
+      }
+      return parseMultipart(bytes, boundary);
+    }
+    if (mime !== null && mime.essence === "application/x-www-form-urlencoded") {
+      const charset = mime.params.get("charset");
+      if (charset !== undefined && !["utf-8", "utf8", "unicode-1-1-utf-8"].includes(charset.toLowerCase())) {
+        throw new TypeError("Non-utf-8 application/x-www-form-urlencoded body.");
+      }
+      const fd = new FormData();
+      const entries = entriesOf(fd);
+      // The leading '?' keeps a '?' that starts the body as part of a name.
+      for (const pair of new globalThis.URLSearchParams(`?${decodeUtf8(bytes)}`)) entries.push(pair);
+      return fd;
+    }
+    throw new TypeError(UNRECOGNIZED);
+  }
+
+  internals.blob = {
+    isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType,
+    isFormData: (v) => {
+      try {
+        entriesOf(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    serializeFormData,
+  };
+  internals.parseFormData = parseFormData;
+
+  internals.defineGlobal("Blob", Blob);
+  internals.defineGlobal("File", File);
+  internals.defineGlobal("FormData", FormData);
+})
