@@ -36,7 +36,9 @@ pub fn stats() -> CodeCacheStats {
         produced: PRODUCED.load(Ordering::Relaxed),
     }
 }
-static CACHE: Mutex<Option<HashMap<&'static str, Arc<[u8]>>>> = Mutex::new(None);
+/// Bootstrap file name -> its code cache.
+type Caches = HashMap<&'static str, Arc<[u8]>>;
+static CACHE: Mutex<Option<Caches>> = Mutex::new(None);
 
 /// Turns the bootstrap code cache on or off (off also forgets it). On by
 /// default; the startup benchmark turns it off to measure the baseline.

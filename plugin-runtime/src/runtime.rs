@@ -160,7 +160,7 @@ impl Runtime {
         worker.requests.fetch_add(1, Ordering::Relaxed);
         self.send(worker, |reply| Command::Dispatch {
             worker: worker.clone(),
-            head,
+            head: Box::new(head),
             body,
             fetcher,
             reply,

@@ -20,7 +20,7 @@ pub(crate) enum Command {
     /// Run `worker`'s fetch handler for a request.
     Dispatch {
         worker: Arc<WorkerCode>,
-        head: RequestHead,
+        head: Box<RequestHead>,
         body: Body,
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
@@ -117,7 +117,7 @@ impl Loop {
                 reply,
             } => match self.isolate_for(&worker) {
                 Ok(isolate) => {
-                    isolate.dispatch(head, body, fetcher, reply);
+                    isolate.dispatch(*head, body, fetcher, reply);
                 }
                 Err(e) => {
                     self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
