@@ -1,0 +1,180 @@
+// Tests for 14_urlpattern.js: every case of the WPT URL Pattern test data
+// (urlpatterntestdata.json, from web-platform-tests urlpattern/resources,
+// 3-clause BSD), checked as WPT's urlpatterntests.js checks them, plus a few
+// API-shape tests.
+// Run: node --test plugin-runtime/js/test/urlpattern.test.mjs
+import { test, describe } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import vm from "node:vm";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FILES = ["10_webidl_events.js", "12_url.js", "14_urlpattern.js"];
+
+function components(u) {
+  return [u.href, u.protocol, u.username, u.password, u.host, u.hostname, u.port,
+    u.pathname, u.search, u.hash, u.origin];
+}
+
+// A fresh V8 context with the files loaded, the URL ops stubbed with Node's
+// own URL.
+function load() {
+  const ctx = vm.createContext({});
+  const g = vm.runInContext("globalThis", ctx);
+  const ops = {
+    urlParse(input, base) {
+      try {
+        return components(new URL(input, base));
+      } catch {
+        return null;
+      }
+    },
+    urlSet(href, setter, value) {
+      if (setter === "href") {
+        try {
+          return components(new URL(value));
+        } catch {
+          return null;
+        }
+      }
+      const u = new URL(href);
+      u[setter] = value;
+      return components(u);
+    },
+  };
+  const internals = {
+    ops,
+    reportError: () => {},
+    defineGlobal(name, value) {
+      Object.defineProperty(g, name, {
+        value, writable: true, configurable: true, enumerable: false,
+      });
+    },
+  };
+  for (const f of FILES) {
+    const src = fs.readFileSync(path.join(here, "..", f), "utf8");
+    const fn = vm.runInContext(src, ctx, { filename: f });
+    assert.equal(typeof fn, "function", `${f} must evaluate to a function`);
+    fn(g, internals);
+  }
+  return { g, internals, run: (code) => vm.runInContext(code, ctx) };
+}
+
+const E = load();
+const { g } = E;
+
+// Values from the context realm: compare plain data structurally.
+function plain(v) {
+  return v === undefined ? undefined : JSON.parse(JSON.stringify(v, (k, x) => (x === undefined ? "<undefined>" : x)));
+}
+
+const kComponents = ["protocol", "username", "password", "hostname", "port", "pathname",
+  "search", "hash"];
+
+const EARLIER_COMPONENTS = {
+  protocol: [],
+  hostname: ["protocol"],
+  port: ["protocol", "hostname"],
+  username: [],
+  password: [],
+  pathname: ["protocol", "hostname", "port"],
+  search: ["protocol", "hostname", "port", "pathname"],
+  hash: ["protocol", "hostname", "port", "pathname", "search"],
+};
+
+function isTypeError(e) {
+  return e instanceof g.TypeError;
+}
+
+// One WPT entry, as urlpatterntests.js runs it.
+function runEntry(entry) {
+  if (entry.expected_obj === "error") {
+    assert.throws(() => new g.URLPattern(...entry.pattern), isTypeError, "URLPattern() constructor");
+    return;
+  }
+  const pattern = new g.URLPattern(...entry.pattern);
+  const expectedObj = entry.expected_obj || {};
+  for (const component of kComponents) {
+    let expected = expectedObj[component];
+    if (expected == undefined) {
+      let baseURL = null;
+      if (entry.pattern.length > 0 && entry.pattern[0].baseURL) {
+        baseURL = new URL(entry.pattern[0].baseURL);
+      } else if (entry.pattern.length > 1 && typeof entry.pattern[1] === "string") {
+        baseURL = new URL(entry.pattern[1]);
+      }
+      if (entry.exactly_empty_components && entry.exactly_empty_components.includes(component)) {
+        expected = "";
+      } else if (typeof entry.pattern[0] === "object" && entry.pattern[0][component]) {
+        expected = entry.pattern[0][component];
+      } else if (typeof entry.pattern[0] === "object" &&
+        EARLIER_COMPONENTS[component].some((c) => c in entry.pattern[0])) {
+        expected = "*";
+      } else if (baseURL && component !== "username" && component !== "password") {
+        let baseValue = baseURL[component];
+        if (component === "protocol") baseValue = baseValue.substring(0, baseValue.length - 1);
+        else if (component === "search" || component === "hash") baseValue = baseValue.substring(1);
+        expected = baseValue;
+      } else {
+        expected = "*";
+      }
+    }
+    assert.equal(pattern[component], expected, `compiled pattern property '${component}'`);
+  }
+
+  if (entry.expected_match === "error") {
+    assert.throws(() => pattern.test(...entry.inputs), isTypeError, "test() result");
+    assert.throws(() => pattern.exec(...entry.inputs), isTypeError, "exec() result");
+    return;
+  }
+  assert.equal(pattern.test(...entry.inputs), !!entry.expected_match, "test() result");
+  const execResult = pattern.exec(...entry.inputs);
+  if (!entry.expected_match || typeof entry.expected_match !== "object") {
+    assert.equal(execResult, entry.expected_match, "exec() failed match result");
+    return;
+  }
+  const expectedInputs = entry.expected_match.inputs || entry.inputs;
+  assert.equal(execResult.inputs.length, expectedInputs.length, "exec() result.inputs.length");
+  for (let i = 0; i < execResult.inputs.length; ++i) {
+    const input = execResult.inputs[i];
+    const expectedInput = expectedInputs[i];
+    if (typeof input === "string") {
+      assert.equal(input, expectedInput, `exec() result.inputs[${i}]`);
+      continue;
+    }
+    for (const component of kComponents) {
+      assert.equal(input[component], expectedInput[component], `exec() result.inputs[${i}][${component}]`);
+    }
+  }
+  for (const component of kComponents) {
+    let expected = entry.expected_match[component];
+    if (!expected) {
+      expected = { input: "", groups: {} };
+      if (!entry.exactly_empty_components || !entry.exactly_empty_components.includes(component)) {
+        expected.groups["0"] = "";
+      }
+    }
+    const groups = {};
+    for (const key in expected.groups) {
+      groups[key] = expected.groups[key] === null ? "<undefined>" : expected.groups[key];
+    }
+    assert.deepEqual(plain(execResult[component]), { input: expected.input, groups },
+      `exec() result for ${component}`);
+  }
+}
+
+const data = JSON.parse(fs.readFileSync(path.join(here, "urlpatterntestdata.json"), "utf8"));
+
+// Cases known to differ (see the report in the commit); keep empty when all pass.
+const KNOWN_FAILURES = new Set([]);
+
+describe("WPT urlpatterntestdata.json", () => {
+  for (const entry of data) {
+    const name = `Pattern: ${JSON.stringify(entry.pattern)} Inputs: ${JSON.stringify(entry.inputs)}`;
+    // "skip" marks the cases only an ECMAScript regexp engine handles (the
+    // vendored copy comes from a Rust implementation): run them all here.
+    test(name, { todo: KNOWN_FAILURES.has(name) }, () => runEntry(structuredClone(entry)));
+  }
+});
