@@ -868,6 +868,50 @@
     return { input, groups };
   }
 
+  // The spec's "create" steps after argument conversion: the compiled
+  // components, or a TypeError for an invalid pattern.
+  function create(input, base, opts) {
+    let init;
+    if (typeof input === "string") {
+      init = parseConstructorString(input);
+      if (base === null && init.protocol === undefined) {
+        throw new TypeError("A relative pattern needs a base URL");
+      }
+      if (base !== null) init.baseURL = base;
+    } else {
+      if (base !== null) throw new TypeError("A base URL cannot be given with a URLPatternInit");
+      init = input;
+    }
+    const processed = processInit(init, "pattern");
+    for (const name of COMPONENTS) {
+      if (processed[name] === undefined) processed[name] = "*";
+    }
+    if (isSpecialScheme(processed.protocol) &&
+      processed.port === DEFAULT_PORTS[processed.protocol]) {
+      processed.port = "";
+    }
+
+    const c = {};
+    c.protocol = compileComponent(processed.protocol, canonicalizeProtocol, DEFAULT_OPTIONS);
+    c.username = compileComponent(processed.username, canonicalizeUsername, DEFAULT_OPTIONS);
+    c.password = compileComponent(processed.password, canonicalizePassword, DEFAULT_OPTIONS);
+    c.hostname = compileComponent(processed.hostname,
+      hostnamePatternIsIPv6(processed.hostname) ? canonicalizeIPv6Hostname : canonicalizeHostname,
+      HOSTNAME_OPTIONS);
+    c.port = compileComponent(processed.port, canonicalizePort, DEFAULT_OPTIONS);
+    const compileOptions = { ...DEFAULT_OPTIONS, ignoreCase: opts.ignoreCase };
+    if (protocolComponentMatchesSpecialScheme(c.protocol)) {
+      c.pathname = compileComponent(processed.pathname, canonicalizePathname,
+        { ...PATHNAME_OPTIONS, ignoreCase: opts.ignoreCase });
+    } else {
+      c.pathname = compileComponent(processed.pathname, canonicalizeOpaquePathname,
+        compileOptions);
+    }
+    c.search = compileComponent(processed.search, canonicalizeSearch, compileOptions);
+    c.hash = compileComponent(processed.hash, canonicalizeHash, compileOptions);
+    return c;
+  }
+
   let patternComponents; // set in URLPattern's static block
 
   class URLPattern {
@@ -875,66 +919,23 @@
 
     constructor(input = undefined, baseURL = undefined, options = undefined) {
       const prefix = "Failed to construct 'URLPattern'";
-      let base = null;
-      let opts;
-      if (arguments.length >= 3) {
-        base = toUSVString(baseURL);
-        opts = toURLPatternOptions(options, prefix);
-      } else if (arguments.length === 2 &&
-        !(baseURL === undefined || baseURL === null || isObject(baseURL))) {
-        base = toUSVString(baseURL);
-        opts = toURLPatternOptions(undefined, prefix);
-      } else {
-        opts = toURLPatternOptions(baseURL, prefix);
-      }
       input = toURLPatternInput(input);
-
-      let init;
-      if (typeof input === "string") {
-        init = parseConstructorString(input);
-        if (base === null && init.protocol === undefined) {
-          throw new TypeError(
-            `${prefix}: A relative pattern must be given a base URL ('${input}').`,
-          );
-        }
-        if (base !== null) init.baseURL = base;
-      } else {
-        if (base !== null) {
-          throw new TypeError(
-            `${prefix}: A base URL must not be given with a URLPatternInit object.`,
-          );
-        }
-        init = input;
+      // As workerd: the second argument is the options when it is an
+      // object (the (input, options) overload), else the base URL.
+      let base = null;
+      let opts = null;
+      if (baseURL !== undefined) {
+        if (baseURL === null || isObject(baseURL)) opts = toURLPatternOptions(baseURL, prefix);
+        else base = toUSVString(baseURL);
       }
-
-      const processed = processInit(init, "pattern");
-      for (const name of COMPONENTS) {
-        if (processed[name] === undefined) processed[name] = "*";
+      if (opts === null) opts = toURLPatternOptions(options, prefix);
+      try {
+        this.#components = create(input, base, opts);
+      } catch (e) {
+        // workerd (ada) reports every invalid pattern the same way.
+        if (e instanceof TypeError) throw new TypeError("Failed to construct URLPattern");
+        throw e;
       }
-      if (isSpecialScheme(processed.protocol) &&
-        processed.port === DEFAULT_PORTS[processed.protocol]) {
-        processed.port = "";
-      }
-
-      const c = {};
-      c.protocol = compileComponent(processed.protocol, canonicalizeProtocol, DEFAULT_OPTIONS);
-      c.username = compileComponent(processed.username, canonicalizeUsername, DEFAULT_OPTIONS);
-      c.password = compileComponent(processed.password, canonicalizePassword, DEFAULT_OPTIONS);
-      c.hostname = compileComponent(processed.hostname,
-        hostnamePatternIsIPv6(processed.hostname) ? canonicalizeIPv6Hostname : canonicalizeHostname,
-        HOSTNAME_OPTIONS);
-      c.port = compileComponent(processed.port, canonicalizePort, DEFAULT_OPTIONS);
-      const compileOptions = { ...DEFAULT_OPTIONS, ignoreCase: opts.ignoreCase };
-      if (protocolComponentMatchesSpecialScheme(c.protocol)) {
-        c.pathname = compileComponent(processed.pathname, canonicalizePathname,
-          { ...PATHNAME_OPTIONS, ignoreCase: opts.ignoreCase });
-      } else {
-        c.pathname = compileComponent(processed.pathname, canonicalizeOpaquePathname,
-          compileOptions);
-      }
-      c.search = compileComponent(processed.search, canonicalizeSearch, compileOptions);
-      c.hash = compileComponent(processed.hash, canonicalizeHash, compileOptions);
-      this.#components = c;
     }
 
     static #check(p) {
@@ -942,13 +943,12 @@
     }
 
     // The spec's "match": null when there is no match.
-    #match(input, baseURL) {
+    #match(input, baseURL, method) {
       const inputs = [input];
       let values;
       if (typeof input !== "string") {
-        if (baseURL !== null) {
-          throw new TypeError("A base URL must not be given with a URLPatternInit object.");
-        }
+        // A base URL cannot be given with a URLPatternInit.
+        if (baseURL !== null) throw new TypeError(`Failed to ${method} URLPattern`);
         let applied;
         try {
           applied = processInit(input, "url");
@@ -995,14 +995,14 @@
       URLPattern.#check(this);
       input = toURLPatternInput(input);
       baseURL = baseURL === undefined ? null : toUSVString(baseURL);
-      return this.#match(input, baseURL) !== null;
+      return this.#match(input, baseURL, "test") !== null;
     }
 
     exec(input = undefined, baseURL = undefined) {
       URLPattern.#check(this);
       input = toURLPatternInput(input);
       baseURL = baseURL === undefined ? null : toUSVString(baseURL);
-      return this.#match(input, baseURL);
+      return this.#match(input, baseURL, "exec");
     }
 
     get protocol() { URLPattern.#check(this); return this.#components.protocol.patternString; }

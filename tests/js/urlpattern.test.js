@@ -161,6 +161,16 @@ test("invalid patterns throw TypeError", () => {
   assertThrows(() => new URLPattern({ pathname: "/a" }, "https://example.com"), TypeError);
   assertThrows(() => new URLPattern({ baseURL: "not a url", pathname: "/a" }), TypeError);
   assertThrows(() => new URLPattern({}, 1), TypeError);
+  // workerd (ada) gives one message for every invalid pattern
+  assertThrows(() => new URLPattern({ pathname: "/:id/:id" }), TypeError, "Failed to construct URLPattern");
+  const p = new URLPattern({});
+  assertThrows(() => p.test({}, "https://a.com"), TypeError, "Failed to test URLPattern");
+  assertThrows(() => p.exec({}, "https://a.com"), TypeError, "Failed to exec URLPattern");
+});
+
+test("second argument is the options when it is an object", () => {
+  assert(new URLPattern({ pathname: "/A" }, { ignoreCase: true }).test({ pathname: "/a" }));
+  assert(new URLPattern({ pathname: "/A" }, undefined, { ignoreCase: true }).test({ pathname: "/a" }));
 });
 
 test("non-special schemes and opaque paths", () => {

@@ -178,3 +178,71 @@ describe("WPT urlpatterntestdata.json", () => {
     test(name, { todo: KNOWN_FAILURES.has(name) }, () => runEntry(structuredClone(entry)));
   }
 });
+
+function throwsTypeError(fn, message) {
+  let err;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof g.TypeError, `expected a TypeError, got ${err}`);
+  if (message !== undefined) assert.equal(err.message, message);
+}
+
+describe("URLPattern API", () => {
+  test("global, toStringTag, enumerable prototype members", () => {
+    const d = Object.getOwnPropertyDescriptor(g, "URLPattern");
+    assert.equal(d.enumerable, false);
+    assert.equal(E.run("Object.prototype.toString.call(new URLPattern())"), "[object URLPattern]");
+    assert.deepEqual([...E.run("Object.keys(URLPattern.prototype)")].sort(), ["exec", "hasRegExpGroups",
+      "hash", "hostname", "password", "pathname", "port", "protocol", "search", "test", "username"]);
+    throwsTypeError(() => E.run("URLPattern.prototype.exec.call({})"), "Illegal invocation");
+  });
+
+  test("workerd's error messages", () => {
+    throwsTypeError(() => new g.URLPattern("/relative"), "Failed to construct URLPattern");
+    throwsTypeError(() => new g.URLPattern({ pathname: "(" }), "Failed to construct URLPattern");
+    throwsTypeError(() => new g.URLPattern({}, "https://a.com"), "Failed to construct URLPattern");
+    const p = new g.URLPattern({});
+    throwsTypeError(() => p.test({}, "https://a.com"), "Failed to test URLPattern");
+    throwsTypeError(() => p.exec({}, "https://a.com"), "Failed to exec URLPattern");
+    // argument conversion errors pass through unchanged
+    assert.throws(() => new g.URLPattern({ pathname: Symbol("x") }), (e) => e instanceof g.TypeError &&
+      e.message !== "Failed to construct URLPattern");
+  });
+
+  test("second argument: options object or base URL string", () => {
+    assert.equal(new g.URLPattern({ pathname: "/A" }, { ignoreCase: true }).test({ pathname: "/a" }), true);
+    assert.equal(new g.URLPattern("/A", "https://a.com", { ignoreCase: true }).test("https://a.com/a"), true);
+    assert.equal(new g.URLPattern("/A", "https://a.com").test("https://a.com/a"), false);
+    assert.equal(new g.URLPattern({ pathname: "/A" }, undefined, { ignoreCase: true }).test({ pathname: "/a" }), true);
+    throwsTypeError(() => new g.URLPattern({}, 5), "Failed to construct URLPattern");
+  });
+
+  test("defaults: every component is *, matches anything", () => {
+    const p = new g.URLPattern();
+    for (const k of kComponents) assert.equal(p[k], "*");
+    assert.equal(p.test("https://u:p@a.com:1/x?y#z"), true);
+    assert.equal(p.test(), true);
+    assert.equal(p.exec().inputs.length, 1);
+  });
+
+  test("hasRegExpGroups", () => {
+    assert.equal(new g.URLPattern({}).hasRegExpGroups, false);
+    assert.equal(new g.URLPattern({ pathname: "/:a/*" }).hasRegExpGroups, false);
+    assert.equal(new g.URLPattern({ pathname: "/(.*)" }).hasRegExpGroups, false);
+    assert.equal(new g.URLPattern({ pathname: "/:a(\\d+)" }).hasRegExpGroups, true);
+    assert.equal(new g.URLPattern({ protocol: "(https?)" }).hasRegExpGroups, true);
+    assert.equal(new g.URLPattern("https://(a|b).com/").hasRegExpGroups, true);
+  });
+
+  test("exec result shape", () => {
+    const r = new g.URLPattern({ pathname: "/:a/:b?" }).exec("https://x.com/1");
+    assert.deepEqual(Object.keys(r), ["inputs", ...kComponents]);
+    assert.equal(r.pathname.groups.a, "1");
+    assert.ok("b" in r.pathname.groups);
+    assert.equal(r.pathname.groups.b, undefined);
+    assert.deepEqual(plain(r.inputs), ["https://x.com/1"]);
+  });
+});
