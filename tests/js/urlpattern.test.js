@@ -1,7 +1,7 @@
 // URLPattern (WHATWG URL Pattern Standard; workerd: ada's url_pattern with
 // the "v" RegExp flag). The full WPT data runs in node
 // (plugin-runtime/js/test/urlpattern.test.mjs); these check the real runtime,
-// whose URL parsing is native.
+// whose URL parsing is native. All WPT cases: urlpattern_wpt.test.js.
 import { test, assert, assertEquals, assertThrows, suite } from "./harness.js";
 
 test("global, toStringTag, instanceof, enumerable members", () => {

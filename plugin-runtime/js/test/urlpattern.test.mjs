@@ -1,14 +1,14 @@
 // Tests for 14_urlpattern.js: every case of the WPT URL Pattern test data
-// (urlpatterntestdata.json, from web-platform-tests urlpattern/resources,
-// 3-clause BSD), checked as WPT's urlpatterntests.js checks them, plus a few
-// API-shape tests.
+// (tests/js/urlpattern_wpt_data.js, web-platform-tests'
+// urlpattern/resources/urlpatterntestdata.json, 3-clause BSD), checked as
+// WPT's urlpatterntests.js checks them, plus a few API-shape tests.
 // Run: node --test plugin-runtime/js/test/urlpattern.test.mjs
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import vm from "node:vm";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FILES = ["10_webidl_events.js", "12_url.js", "14_urlpattern.js"];
@@ -165,7 +165,8 @@ function runEntry(entry) {
   }
 }
 
-const data = JSON.parse(fs.readFileSync(path.join(here, "urlpatterntestdata.json"), "utf8"));
+const { default: data } = await import(
+  pathToFileURL(path.join(here, "..", "..", "..", "tests", "js", "urlpattern_wpt_data.js")).href);
 
 // Cases known to differ (see the report in the commit); keep empty when all pass.
 const KNOWN_FAILURES = new Set([]);

@@ -1,4 +1,8 @@
-[
+// The WPT URL Pattern test data (web-platform-tests urlpattern/resources/
+// urlpatterntestdata.json, 3-clause BSD; this copy as vendored by the
+// urlpattern crate), as a module so that both the in-runtime test
+// (urlpattern_wpt.test.js) and the node test of 14_urlpattern.js can load it.
+export default [
   {
     "pattern": [{ "pathname": "/foo/bar" }],
     "inputs": [{ "pathname": "/foo/bar" }],
@@ -3015,4 +3019,4 @@
       "pathname": { "input": "/", "groups": { "0": "/" } }
     }
   }
-]
+];
