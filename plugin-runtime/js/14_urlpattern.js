@@ -14,6 +14,15 @@
   const ArrayFrom = Array.from;
   const StringPrototypeToLowerCase = String.prototype.toLowerCase;
 
+  const ObjectDefineProperty = Object.defineProperty;
+  const ObjectHasOwn = Object.hasOwn;
+
+  // CreateDataProperty: unaffected by setters on Object.prototype and by a
+  // key named "__proto__".
+  function createDataProperty(obj, key, value) {
+    ObjectDefineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  }
+
   function regExpExec(re, s) {
     return ReflectApply(RegExpPrototypeExec, re, [s]);
   }
@@ -572,9 +581,9 @@
   // init: a converted URLPatternInit (own members present or absent);
   // type: "pattern" | "url".
   function processInit(init, type) {
-    const result = {};
+    const result = { __proto__: null };
     let base = null;
-    const has = (k) => init[k] !== undefined;
+    const has = (k) => ObjectHasOwn(init, k) && init[k] !== undefined;
     if (has("baseURL")) {
       base = urlParse(init.baseURL);
       if (base === null) throw new TypeError(`Invalid baseURL: '${init.baseURL}'`);
@@ -662,7 +671,7 @@
   function parseConstructorString(inputString) {
     const input = ArrayFrom(inputString);
     const tokens = tokenize(input, "lenient");
-    const result = {};
+    const result = { __proto__: null };
     let componentStart = 0;
     let tokenIndex = 0;
     let tokenIncrement = 1;
@@ -840,7 +849,7 @@
     if (v === undefined || v === null) return init;
     for (const key of INIT_MEMBERS) {
       const value = v[key];
-      if (value !== undefined) init[key] = toUSVString(value);
+      if (value !== undefined) createDataProperty(init, key, toUSVString(value));
     }
     return init;
   }
@@ -863,7 +872,7 @@
     const groups = {};
     const names = component.names;
     for (let i = 1; i < execResult.length; i++) {
-      groups[names[i - 1]] = execResult[i];
+      createDataProperty(groups, names[i - 1], execResult[i]);
     }
     return { input, groups };
   }
@@ -891,7 +900,7 @@
       processed.port = "";
     }
 
-    const c = {};
+    const c = { __proto__: null };
     c.protocol = compileComponent(processed.protocol, canonicalizeProtocol, DEFAULT_OPTIONS);
     c.username = compileComponent(processed.username, canonicalizeUsername, DEFAULT_OPTIONS);
     c.password = compileComponent(processed.password, canonicalizePassword, DEFAULT_OPTIONS);
@@ -955,7 +964,7 @@
         } catch {
           return null;
         }
-        values = {};
+        values = { __proto__: null };
         for (const name of COMPONENTS) values[name] = applied[name] ?? "";
       } else {
         let base;
@@ -978,7 +987,7 @@
         };
       }
       const c = this.#components;
-      const execResults = {};
+      const execResults = { __proto__: null };
       for (const name of COMPONENTS) {
         const r = regExpExec(c[name].regexp, values[name]);
         if (r === null) return null;
@@ -986,7 +995,7 @@
       }
       const result = { inputs };
       for (const name of COMPONENTS) {
-        result[name] = componentResult(c[name], values[name], execResults[name]);
+        createDataProperty(result, name, componentResult(c[name], values[name], execResults[name]));
       }
       return result;
     }

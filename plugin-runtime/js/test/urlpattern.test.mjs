@@ -247,3 +247,24 @@ describe("URLPattern API", () => {
     assert.deepEqual(plain(r.inputs), ["https://x.com/1"]);
   });
 });
+
+describe("URLPattern robustness", () => {
+  test("a group named __proto__ is an own property", () => {
+    const r = new g.URLPattern({ pathname: "/:__proto__" }).exec({ pathname: "/x" });
+    assert.equal(Object.getOwnPropertyDescriptor(r.pathname.groups, "__proto__").value, "x");
+  });
+
+  test("setters on Object.prototype are not used", () => {
+    const { run } = load();
+    assert.equal(run(`
+      for (const k of ["protocol", "hostname", "pathname", "search", "id", "inputs", "input", "groups"]) {
+        Object.defineProperty(Object.prototype, k, { set() { throw new Error("setter " + k); }, configurable: true });
+      }
+      const p = new URLPattern({ protocol: "https", hostname: ":id.com", pathname: "/*", search: "a" });
+      const r = p.exec("https://x.com/y?a");
+      const r2 = p.exec({ protocol: "https", hostname: "x.com", pathname: "/y", search: "a" });
+      Object.hasOwn(r.hostname.groups, "id") && r.pathname.groups[0] === "y" && Object.hasOwn(r, "search") &&
+        r2.inputs[0].pathname === "/y";
+    `), true);
+  });
+});
