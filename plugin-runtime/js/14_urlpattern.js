@@ -573,8 +573,8 @@
   }
 
   function hasOpaquePath(c) {
-    // A URL has an opaque path when its path does not start with "/" (and
-    // is not empty, which only special URLs... never are).
+    // An opaque path is the only kind that does not start with "/" (an empty
+    // one counts as not opaque here: it gives the same result below).
     return c[C.PATHNAME] !== "" && c[C.PATHNAME][0] !== "/";
   }
 
@@ -921,8 +921,6 @@
     return c;
   }
 
-  let patternComponents; // set in URLPattern's static block
-
   class URLPattern {
     #components;
 
@@ -1027,13 +1025,6 @@
       const c = this.#components;
       return COMPONENTS.some((name) => c[name].hasRegExpGroups);
     }
-
-    static {
-      patternComponents = (p) => {
-        URLPattern.#check(p);
-        return p.#components;
-      };
-    }
   }
 
   defineToStringTag(URLPattern, "URLPattern");
@@ -1042,12 +1033,7 @@
     "search", "hash", "hasRegExpGroups",
   ]);
 
-  internals.urlpattern = {
-    URLPattern,
-    components: (p) => patternComponents(p),
-    tokenize: (s, policy) => tokenize(ArrayFrom(s), policy),
-    parseConstructorString,
-  };
+  internals.urlpattern = { URLPattern };
 
   internals.defineGlobal("URLPattern", URLPattern);
 })
