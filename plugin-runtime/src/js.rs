@@ -8,6 +8,7 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("11_headers.js", include_str!("../js/11_headers.js")),
     ("12_url.js", include_str!("../js/12_url.js")),
     ("13_encoding.js", include_str!("../js/13_encoding.js")),
+    ("14_urlpattern.js", include_str!("../js/14_urlpattern.js")),
     ("20_streams.js", include_str!("../js/20_streams.js")),
     ("25_blob_formdata.js", include_str!("../js/25_blob_formdata.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
