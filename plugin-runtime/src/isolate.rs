@@ -130,6 +130,8 @@ pub(crate) struct IsolateState {
     pub sink_streams: HashMap<u32, BodyStream>,
     pub requests: HashMap<u32, RequestCtx>,
     pub decoders: HashMap<u32, DecoderState>,
+    /// CompressionStream / DecompressionStream codecs by id.
+    pub codecs: HashMap<u32, crate::compression::Codec>,
 }
 
 impl IsolateState {
@@ -385,6 +387,7 @@ impl WorkerIsolate {
             sink_streams: HashMap::new(),
             requests: HashMap::new(),
             decoders: HashMap::new(),
+            codecs: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();

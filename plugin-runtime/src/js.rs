@@ -9,7 +9,9 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("12_url.js", include_str!("../js/12_url.js")),
     ("13_encoding.js", include_str!("../js/13_encoding.js")),
     ("20_streams.js", include_str!("../js/20_streams.js")),
+    ("22_compression.js", include_str!("../js/22_compression.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
+    ("35_cache.js", include_str!("../js/35_cache.js")),
     ("40_misc.js", include_str!("../js/40_misc.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];

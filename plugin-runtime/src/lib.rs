@@ -5,6 +5,8 @@
 //! embedder provides, so the embedder decides how origins are reached.
 
 mod body;
+mod cache;
+mod compression;
 mod error;
 mod http;
 mod isolate;
