@@ -497,10 +497,18 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
     st.borrow_mut().bodies.remove(&rid);
 }
 
-/// `sinkNew()` -> id: a pipe the script writes into and Rust reads from.
-fn op_sink_new(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+/// `sinkNew(length?)` -> id: a pipe the script writes into and Rust reads
+/// from; `length` is the body's size when known (a FixedLengthStream).
+fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let (writer, stream) = body_channel(None);
+    // The body's length when the stream knows it (a FixedLengthStream).
+    let length = args.get(0);
+    let length = if length.is_number() {
+        length.integer_value(scope).and_then(|n| u64::try_from(n).ok())
+    } else {
+        None
+    };
+    let (writer, stream) = body_channel(length);
     let id = {
         let mut s = st.borrow_mut();
         let id = s.next_id();
