@@ -466,20 +466,36 @@ fn respond(entry: Entry, req: &HeaderMap, now: Instant) -> Hit {
 
 // ---- ops ----------------------------------------------------------------
 
-fn cache_key(scope: &mut v8::PinScope, name: v8::Local<v8::Value>, url: v8::Local<v8::Value>) -> CacheKey {
-    let worker = state(scope).borrow().worker.clone();
+/// The key an op names, or `None` (with a TypeError thrown) outside a
+/// request: like other I/O, the cache is not reachable from the top level.
+fn cache_key(scope: &mut v8::PinScope, name: v8::Local<v8::Value>, url: v8::Local<v8::Value>) -> Option<CacheKey> {
+    let (worker, serving) = {
+        let st = state(scope);
+        let s = st.borrow();
+        (s.worker.clone(), s.serving)
+    };
+    if !serving {
+        throw_type_error(
+            scope,
+            "Some functionality, such as asynchronous I/O, timeouts, and generating random values, \
+             can only be performed while handling a request.",
+        );
+        return None;
+    }
     let cache = (!name.is_null_or_undefined()).then(|| name.to_rust_string_lossy(scope));
-    CacheKey {
+    Some(CacheKey {
         worker,
         cache,
         url: url.to_rust_string_lossy(scope),
-    }
+    })
 }
 
 /// `cachePut(cacheName|null, url, requestHeaders, status, statusText,
 /// responseHeaders, body)` -> whether the response was stored.
 pub(crate) fn op_cache_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let key = cache_key(scope, args.get(0), args.get(1));
+    let Some(key) = cache_key(scope, args.get(0), args.get(1)) else {
+        return;
+    };
     let request_headers = match headers_from_js(scope, args.get(2)) {
         Ok(h) => h,
         Err(e) => return throw_type_error(scope, &e),
@@ -504,7 +520,9 @@ pub(crate) fn op_cache_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackA
 /// `cacheMatch(cacheName|null, url, requestHeaders)` -> null or
 /// `[status, statusText, headers, body]`.
 pub(crate) fn op_cache_match(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let key = cache_key(scope, args.get(0), args.get(1));
+    let Some(key) = cache_key(scope, args.get(0), args.get(1)) else {
+        return;
+    };
     let request_headers = match headers_from_js(scope, args.get(2)) {
         Ok(h) => h,
         Err(e) => return throw_type_error(scope, &e),
@@ -521,7 +539,9 @@ pub(crate) fn op_cache_match(scope: &mut v8::PinScope, args: v8::FunctionCallbac
 
 /// `cacheDelete(cacheName|null, url)` -> whether an entry was removed.
 pub(crate) fn op_cache_delete(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let key = cache_key(scope, args.get(0), args.get(1));
+    let Some(key) = cache_key(scope, args.get(0), args.get(1)) else {
+        return;
+    };
     let removed = STORE.delete(&key);
     rv.set(v8::Boolean::new(scope, removed).into());
 }
