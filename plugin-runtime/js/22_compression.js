@@ -27,19 +27,20 @@
 
   function transformer(id, token) {
     let open = true;
-    const close = () => {
+    // Drops the codec (Rust ignores an id it already dropped on an error).
+    const release = () => {
       if (!open) return;
       open = false;
+      ops.compressionFree(id);
       if (leaks) leaks.unregister(token);
     };
     return {
       transform(chunk, controller) {
-        const bytes = chunkBytes(chunk);
         let out;
         try {
-          out = ops.compressionPush(id, bytes);
+          out = ops.compressionPush(id, chunkBytes(chunk));
         } catch (e) {
-          close();
+          release();
           throw e;
         }
         if (out.byteLength) controller.enqueue(out);
@@ -49,13 +50,12 @@
         try {
           out = ops.compressionFinish(id);
         } finally {
-          close();
+          release();
         }
         if (out.byteLength) controller.enqueue(out);
       },
       cancel() {
-        if (open) ops.compressionFree(id);
-        close();
+        release();
       },
     };
   }

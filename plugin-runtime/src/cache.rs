@@ -127,8 +127,11 @@ impl CacheStore {
             return PutOutcome::NotCacheable;
         }
         response.headers.remove(header::AGE);
+        // Accept-Encoding does not split entries: as on Cloudflare, the stored
+        // (identity) body can be served whatever encodings a client accepts.
         let vary = vary_names(&response.headers)
             .into_iter()
+            .filter(|name| *name != header::ACCEPT_ENCODING)
             .map(|name| {
                 let value = request_headers.get(&name).cloned();
                 (name, value)
@@ -702,6 +705,13 @@ mod tests {
         fr.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr"));
         assert!(store.get(&key(None, "u"), &fr, now).is_none());
         assert!(store.get(&key(None, "u"), &HeaderMap::new(), now).is_none());
+
+        let mut r = response("max-age=60", b"any");
+        r.headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        store.put(key(None, "ae"), &HeaderMap::new(), r, now);
+        let mut gzip = HeaderMap::new();
+        gzip.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
+        assert!(store.get(&key(None, "ae"), &gzip, now).is_some(), "Accept-Encoding does not vary");
     }
 
     #[test]

@@ -128,6 +128,10 @@ test("Vary: the request headers it names select the entry", async () => {
   assertEquals(await (await cache.match(en)).text(), "english");
   assertEquals(await cache.match(new Request(U("v"), { headers: { "accept-language": "fr" } })), undefined);
   assertEquals(await cache.match(U("v")), undefined);
+  // Accept-Encoding does not split entries (the body is stored decoded).
+  await cache.put(U("ae"), fresh("any", { vary: "Accept-Encoding" }));
+  const gz = await cache.match(new Request(U("ae"), { headers: { "accept-encoding": "gzip, br" } }));
+  assertEquals(await gz.text(), "any");
 });
 
 test("large bodies round trip", async () => {
