@@ -707,11 +707,15 @@ mod tests {
         assert!(store.get(&key(None, "u"), &HeaderMap::new(), now).is_none());
 
         let mut r = response("max-age=60", b"any");
-        r.headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        r.headers
+            .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
         store.put(key(None, "ae"), &HeaderMap::new(), r, now);
         let mut gzip = HeaderMap::new();
         gzip.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
-        assert!(store.get(&key(None, "ae"), &gzip, now).is_some(), "Accept-Encoding does not vary");
+        assert!(
+            store.get(&key(None, "ae"), &gzip, now).is_some(),
+            "Accept-Encoding does not vary"
+        );
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub(crate) enum CodecError {
     Trailing,
     #[error("Called close() on a decompression stream with incomplete data")]
     Incomplete,
+    /// One chunk inflated past the isolate's memory limit (a "zip bomb"):
+    /// workerd would end the isolate; we fail the stream instead.
+    #[error("Decompression failed: the output exceeds the worker's memory limit.")]
+    TooLarge,
 }
 
 enum Engine {
@@ -49,6 +53,8 @@ enum Engine {
 /// One stream's codec state.
 pub(crate) struct Codec {
     engine: Engine,
+    /// The most output one chunk may inflate to.
+    max_output: usize,
     /// The compressed stream has ended (decompression) or been finished.
     ended: bool,
 }
@@ -58,7 +64,7 @@ const GROW: usize = 32 * 1024;
 const WINDOW_BITS: u8 = 15;
 
 impl Codec {
-    pub(crate) fn new(format: Format, decompress: bool) -> Codec {
+    pub(crate) fn new(format: Format, decompress: bool, max_output: usize) -> Codec {
         let engine = if decompress {
             Engine::Decompress(match format {
                 Format::Gzip => Decompress::new_gzip(WINDOW_BITS),
@@ -73,7 +79,11 @@ impl Codec {
                 Format::DeflateRaw => Compress::new(level, false),
             })
         };
-        Codec { engine, ended: false }
+        Codec {
+            engine,
+            max_output,
+            ended: false,
+        }
     }
 
     /// Feeds `input`; returns the output that is ready now (maybe none).
@@ -93,7 +103,7 @@ impl Codec {
                         Err(CodecError::Trailing)
                     };
                 }
-                let (out, ended) = decompress(d, input)?;
+                let (out, ended) = decompress(d, input, self.max_output)?;
                 self.ended = ended;
                 Ok(out)
             }
@@ -147,10 +157,13 @@ fn compress(c: &mut Compress, input: &[u8], flush: FlushCompress) -> Result<Vec<
 }
 
 /// Inflates `input`; the flag says whether the compressed stream ended.
-fn decompress(d: &mut Decompress, input: &[u8]) -> Result<(Vec<u8>, bool), CodecError> {
+fn decompress(d: &mut Decompress, input: &[u8], max_output: usize) -> Result<(Vec<u8>, bool), CodecError> {
     let mut out = Vec::with_capacity(input.len() * 2 + GROW);
     let mut pos = 0;
     loop {
+        if out.len() > max_output {
+            return Err(CodecError::TooLarge);
+        }
         if out.capacity() - out.len() < GROW / 2 {
             out.reserve(GROW);
         }
@@ -199,8 +212,9 @@ pub(crate) fn op_compression_new(
     let st = state(scope);
     let id = {
         let mut s = st.borrow_mut();
+        let max_output = s.code.upgrade().map_or(128, |c| c.spec.memory_mb.max(16)) << 20;
         let id = s.next_id();
-        s.codecs.insert(id, Codec::new(format, decompress));
+        s.codecs.insert(id, Codec::new(format, decompress, max_output));
         id
     };
     rv.set(v8::Integer::new_from_unsigned(scope, id).into());
@@ -276,13 +290,13 @@ mod tests {
     use super::*;
 
     fn round_trip(format: Format, data: &[u8], chunk: usize) -> Vec<u8> {
-        let mut c = Codec::new(format, false);
+        let mut c = Codec::new(format, false, 1 << 30);
         let mut packed = Vec::new();
         for piece in data.chunks(chunk.max(1)) {
             packed.extend(c.push(piece).unwrap());
         }
         packed.extend(c.finish().unwrap());
-        let mut d = Codec::new(format, true);
+        let mut d = Codec::new(format, true, 1 << 30);
         let mut out = Vec::new();
         for piece in packed.chunks(7) {
             out.extend(d.push(piece).unwrap());
@@ -302,25 +316,36 @@ mod tests {
 
     #[test]
     fn decompression_errors() {
-        let mut c = Codec::new(Format::Gzip, false);
+        let mut c = Codec::new(Format::Gzip, false, 1 << 30);
         let mut packed = c.push(b"hello hello hello").unwrap();
         packed.extend(c.finish().unwrap());
 
-        let mut d = Codec::new(Format::Gzip, true);
+        let mut d = Codec::new(Format::Gzip, true, 1 << 30);
         let mut extra = packed.clone();
         extra.push(0);
         assert_eq!(d.push(&extra), Err(CodecError::Trailing));
 
-        let mut d = Codec::new(Format::Gzip, true);
+        let mut d = Codec::new(Format::Gzip, true, 1 << 30);
         d.push(&packed[..packed.len() - 3]).unwrap();
         assert_eq!(d.finish(), Err(CodecError::Incomplete));
 
-        let mut d = Codec::new(Format::Deflate, true);
+        let mut d = Codec::new(Format::Deflate, true, 1 << 30);
         assert_eq!(d.push(b"not zlib data at all"), Err(CodecError::Corrupt));
 
-        let mut d = Codec::new(Format::Gzip, true);
+        let mut d = Codec::new(Format::Gzip, true, 1 << 30);
         d.push(&packed).unwrap();
         assert_eq!(d.push(b"x"), Err(CodecError::Trailing));
         assert_eq!(d.finish(), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn inflating_past_the_limit_fails() {
+        let zeros = vec![0u8; 4 << 20];
+        let mut c = Codec::new(Format::Deflate, false, 1 << 30);
+        let mut packed = c.push(&zeros).unwrap();
+        packed.extend(c.finish().unwrap());
+        assert!(packed.len() < 64 << 10);
+        let mut d = Codec::new(Format::Deflate, true, 1 << 20);
+        assert_eq!(d.push(&packed), Err(CodecError::TooLarge));
     }
 }
