@@ -275,6 +275,9 @@ fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<SystemTime> {
     httpdate::parse_http_date(headers.get(name)?.to_str().ok()?.trim()).ok()
 }
 
+/// The longest an entry lives: a year.
+const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// Cloudflare's edge TTL for a response without Cache-Control or Expires.
 fn default_ttl(status: u16) -> Option<Duration> {
     match status {
@@ -313,7 +316,12 @@ pub(crate) fn freshness(status: u16, headers: &mut HeaderMap, now: SystemTime) -
     if vary_names(headers).iter().any(|n| n.as_str() == "*") {
         return None;
     }
-    let secs = |v: Option<Option<String>>| v.flatten().and_then(|s| s.parse::<u64>().ok());
+    // delta-seconds too large for a number mean "very long" (RFC 9111 1.2.2).
+    let secs = |v: Option<Option<String>>| {
+        v.flatten()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .map(|s| s.parse::<u64>().unwrap_or(u64::MAX))
+    };
     let lifetime = if let Some(s) = secs(find("s-maxage")) {
         Duration::from_secs(s)
     } else if let Some(s) = secs(find("max-age")) {
@@ -326,7 +334,8 @@ pub(crate) fn freshness(status: u16, headers: &mut HeaderMap, now: SystemTime) -
     } else {
         default_ttl(status)?
     };
-    (!lifetime.is_zero()).then_some(lifetime)
+    // Capped (a script's max-age may be any number; Instant arithmetic may not overflow).
+    (!lifetime.is_zero()).then_some(lifetime.min(MAX_LIFETIME))
 }
 
 /// The request headers a response varies on (`*` is not a name).
@@ -618,6 +627,14 @@ mod tests {
             Some(Duration::from_secs(7200))
         );
         assert_eq!(freshness(500, &mut HeaderMap::new(), SystemTime::now()), None);
+        let mut h = response("max-age=99999999999999999999", b"").headers;
+        assert_eq!(
+            freshness(200, &mut h, SystemTime::now()),
+            Some(MAX_LIFETIME),
+            "beyond u64"
+        );
+        let mut h = response("s-maxage=18446744073709551615", b"").headers;
+        assert_eq!(freshness(200, &mut h, SystemTime::now()), Some(MAX_LIFETIME));
     }
 
     #[test]
