@@ -30,9 +30,11 @@
 
   // workerd's jsg::Unimplemented / jsg::WontImplement methods.
   function unimplemented(name) {
-    return function () {
+    const fn = function () {
       throw new Error(`Failed to execute '${name}' on 'Cache': the method is not implemented.`);
     };
+    Object.defineProperty(fn, "name", { value: name });
+    return fn;
   }
 
   function finishClass(cls, name) {
@@ -86,6 +88,7 @@
         throw new TypeError("Failed to execute 'put' on 'Cache': parameter 2 is not of type 'Response'.");
       }
       if (response.type === "error") throw new TypeError("Cache is unable to store an error response");
+      if (response.webSocket) throw new TypeError("Cannot cache WebSocket upgrade response.");
       const req = coerce(request);
       if (req.method !== "GET") throw new TypeError("Cannot cache response to non-GET request.");
       if (response.status === 206) {

@@ -23,6 +23,7 @@ test("globals: caches, Cache, CacheStorage", async () => {
 test("add, addAll, matchAll and keys are not implemented", () => {
   for (const m of ["add", "addAll", "matchAll", "keys"]) {
     assertThrows(() => caches.default[m](U("x")), Error, "not implemented");
+    assertEquals(Cache.prototype[m].name, m);
   }
 });
 
