@@ -74,6 +74,8 @@ struct Inner {
     /// tick -> key, oldest use first.
     order: BTreeMap<u64, CacheKey>,
     tick: u64,
+    /// Puts so far (expired entries are swept every SWEEP_EVERY).
+    puts: u64,
     bytes: usize,
 }
 
@@ -91,6 +93,7 @@ impl CacheStore {
                 entries: HashMap::new(),
                 order: BTreeMap::new(),
                 tick: 0,
+                puts: 0,
                 bytes: 0,
             }),
             max_bytes,
@@ -144,6 +147,10 @@ impl CacheStore {
         }
         let mut inner = self.lock();
         inner.remove(&key);
+        inner.puts += 1;
+        if inner.puts % SWEEP_EVERY == 0 {
+            inner.sweep(now);
+        }
         inner.tick += 1;
         let tick = inner.tick;
         let entry = Entry {
@@ -207,6 +214,20 @@ impl CacheStore {
 }
 
 impl Inner {
+    /// Drops every expired entry (they are otherwise dropped when looked up
+    /// or when least recently used).
+    fn sweep(&mut self, now: Instant) {
+        let expired: Vec<CacheKey> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| now >= e.expires)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            self.remove(&key);
+        }
+    }
+
     fn remove(&mut self, key: &CacheKey) -> Option<Entry> {
         let e = self.entries.remove(key)?;
         self.order.remove(&e.tick);
@@ -274,6 +295,9 @@ fn header_secs(headers: &HeaderMap, name: &HeaderName) -> Option<Duration> {
 fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<SystemTime> {
     httpdate::parse_http_date(headers.get(name)?.to_str().ok()?.trim()).ok()
 }
+
+/// Every this many puts, expired entries are swept out.
+const SWEEP_EVERY: u64 = 256;
 
 /// The longest an entry lives: a year.
 const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -602,6 +626,19 @@ mod tests {
         assert_eq!(hit.headers["age"], "3");
         assert!(get(&store, &k, now + Duration::from_secs(10)).is_none());
         assert_eq!(store.bytes(), 0, "expired entry dropped");
+
+        // Entries nobody looks up again are swept out by later puts.
+        for i in 1..SWEEP_EVERY - 1 {
+            store.put(
+                key(None, &format!("old{i}")),
+                &HeaderMap::new(),
+                response("max-age=1", b"x"),
+                now,
+            );
+        }
+        let later = now + Duration::from_secs(2);
+        store.put(key(None, "new"), &HeaderMap::new(), response("max-age=60", b"y"), later);
+        assert_eq!(store.lock().entries.len(), 1, "only the fresh entry is left");
     }
 
     #[test]
