@@ -148,7 +148,7 @@ impl CacheStore {
         let mut inner = self.lock();
         inner.remove(&key);
         inner.puts += 1;
-        if inner.puts % SWEEP_EVERY == 0 {
+        if inner.puts.is_multiple_of(SWEEP_EVERY) {
             inner.sweep(now);
         }
         inner.tick += 1;
