@@ -3171,6 +3171,8 @@
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
     },
+    /** The byte length a stream will have, if known (FixedLengthStream). */
+    knownLength: (s) => rsOf(s).knownLength,
   };
 
   // ---- TextEncoderStream / TextDecoderStream (WHATWG Encoding) and workerd's
@@ -3271,6 +3273,8 @@
           if (seen < expected) throw new $TypeError("FixedLengthStream did not see all expected bytes before close().");
         },
       });
+      // A body made of the readable side has a known length (Content-Length).
+      rsOf(this.readable).knownLength = expected;
     }
   }
 

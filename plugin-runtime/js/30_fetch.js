@@ -171,7 +171,7 @@
         S.markDisturbed(stream);
         return [2, tag];
       }
-      const sid = ops.sinkNew();
+      const sid = ops.sinkNew(S.knownLength(stream));
       pumpToSink(stream, sid);
       return [3, sid];
     }

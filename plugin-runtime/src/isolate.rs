@@ -134,6 +134,8 @@ pub(crate) struct IsolateState {
     /// with their reasons; reported once the microtask queue has drained
     /// unless a handler was attached by then.
     pub rejections: Vec<(v8::Global<v8::Promise>, v8::Global<v8::Value>)>,
+    /// CompressionStream / DecompressionStream codecs by id.
+    pub codecs: HashMap<u32, crate::compression::Codec>,
 }
 
 impl IsolateState {
@@ -424,6 +426,7 @@ impl WorkerIsolate {
             requests: HashMap::new(),
             decoders: HashMap::new(),
             rejections: Vec::new(),
+            codecs: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();

@@ -10,8 +10,10 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("13_encoding.js", include_str!("../js/13_encoding.js")),
     ("14_urlpattern.js", include_str!("../js/14_urlpattern.js")),
     ("20_streams.js", include_str!("../js/20_streams.js")),
+    ("22_compression.js", include_str!("../js/22_compression.js")),
     ("25_blob_formdata.js", include_str!("../js/25_blob_formdata.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
+    ("35_cache.js", include_str!("../js/35_cache.js")),
     ("40_misc.js", include_str!("../js/40_misc.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];

@@ -5,7 +5,9 @@
 //! embedder provides, so the embedder decides how origins are reached.
 
 mod body;
+mod cache;
 pub mod code_cache;
+mod compression;
 mod error;
 mod http;
 mod isolate;

@@ -8,6 +8,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::body::{Body, BodyError, body_channel};
+use crate::cache::{op_cache_delete, op_cache_match, op_cache_put};
+use crate::compression::{op_compression_finish, op_compression_free, op_compression_new, op_compression_push};
 use crate::error::DispatchError;
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
@@ -49,15 +51,22 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
         "randomBytes" => op_random_bytes,
+        "compressionNew" => op_compression_new,
+        "compressionPush" => op_compression_push,
+        "compressionFinish" => op_compression_finish,
+        "compressionFree" => op_compression_free,
+        "cachePut" => op_cache_put,
+        "cacheMatch" => op_cache_match,
+        "cacheDelete" => op_cache_delete,
     );
     obj
 }
 
-fn state(scope: &v8::PinScope<'_, '_>) -> SharedState {
+pub(crate) fn state(scope: &v8::PinScope<'_, '_>) -> SharedState {
     scope.get_slot::<SharedState>().expect("isolate state slot").clone()
 }
 
-fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
+pub(crate) fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
     let msg = v8::String::new(scope, msg).unwrap();
     let exc = v8::Exception::type_error(scope, msg);
     scope.throw_exception(exc);
@@ -67,7 +76,7 @@ fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Stri
     v.to_rust_string_lossy(scope)
 }
 
-fn u32_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
+pub(crate) fn u32_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
     v.uint32_value(scope).unwrap_or(0)
 }
 
@@ -115,7 +124,7 @@ pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &Head
 }
 
 /// The inverse of [`headers_to_js`]; `Err` names the bad header.
-fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, String> {
+pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, String> {
     let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| "headers must be an array".to_string())?;
     let mut map = HeaderMap::with_capacity(arr.length() as usize / 2);
     let mut i = 0;
@@ -493,10 +502,18 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
     st.borrow_mut().bodies.remove(&rid);
 }
 
-/// `sinkNew()` -> id: a pipe the script writes into and Rust reads from.
-fn op_sink_new(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+/// `sinkNew(length?)` -> id: a pipe the script writes into and Rust reads
+/// from; `length` is the body's size when known (a FixedLengthStream).
+fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let (writer, stream) = body_channel(None);
+    // The body's length when the stream knows it (a FixedLengthStream).
+    let length = args.get(0);
+    let length = if length.is_number() {
+        length.integer_value(scope).and_then(|n| u64::try_from(n).ok())
+    } else {
+        None
+    };
+    let (writer, stream) = body_channel(length);
     let id = {
         let mut s = st.borrow_mut();
         let id = s.next_id();
