@@ -5,6 +5,7 @@
 //! embedder provides, so the embedder decides how origins are reached.
 
 mod body;
+mod compat;
 mod error;
 mod http;
 mod isolate;
@@ -17,6 +18,7 @@ mod thread;
 mod worker;
 
 pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel};
+pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
 pub use http::{BoxFuture, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};

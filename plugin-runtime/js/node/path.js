@@ -1,0 +1,5 @@
+"use strict";
+((globalThis, internals) => {
+  internals.node ??= {};
+  internals.node.path = {};
+})
