@@ -1105,5 +1105,11 @@
   internals.sleep = (ms) => ops.timer(ms);
 
   defineGlobal("self", globalThis);
-  defineGlobal("navigator", Object.freeze({ userAgent: "Cloudflare-Workers", hardwareConcurrency: 1, language: "en" }));
+  // Keyed to the compatibility date/flags as in workerd (no compat: newest).
+  const compatFlags = internals.compat ? internals.compat.flags : { globalNavigator: true, enableNavigatorLanguage: true };
+  if (compatFlags.globalNavigator) {
+    const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
+    if (compatFlags.enableNavigatorLanguage) nav.language = "en";
+    defineGlobal("navigator", Object.freeze(nav));
+  }
 })

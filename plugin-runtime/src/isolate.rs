@@ -534,6 +534,11 @@ impl WorkerIsolate {
         let compat = v8::json::parse(tc, compat_src).expect("compat is valid JSON");
         let key = v8::String::new(tc, "compat").unwrap();
         internals.set(tc, key.into(), compat);
+        // The bindings, for `process.env` (built before the modules run).
+        let env_src = v8::String::new(tc, &code.env_json).unwrap();
+        let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
+        let key = v8::String::new(tc, "env").unwrap();
+        internals.set(tc, key.into(), env);
         let global = context.global(tc);
         let node: &[(&str, &str)] = if code.compat.node_modules() { js::NODE } else { &[] };
         for (name, src) in js::BOOTSTRAP.iter().chain(node) {
@@ -651,8 +656,6 @@ impl WorkerIsolate {
             Some(h) => h,
             None => return Err(caught!(tc)),
         };
-        let env_src = v8::String::new(tc, &code.env_json).unwrap();
-        let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
         let dispatch_key = v8::String::new(tc, "dispatchFetch").unwrap();
         let dispatch = internals
             .get(tc, dispatch_key.into())

@@ -32,6 +32,7 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "currentRequest" => op_current_request,
         "getContext" => op_get_context,
         "setContext" => op_set_context,
+        "promiseState" => op_promise_state,
         "respond" => op_respond,
         "respondError" => op_respond_error,
         "requestDone" => op_request_done,
@@ -394,6 +395,24 @@ fn op_get_context(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments
 /// or a frame built from it, so the request id is kept).
 fn op_set_context(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     scope.set_continuation_preserved_embedder_data(args.get(0));
+}
+
+/// `promiseState(p)` -> `[0]` pending, `[1, value]` fulfilled, `[2, reason]`
+/// rejected (for `inspect`); undefined when `p` is not a promise.
+fn op_promise_state(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let Ok(promise) = v8::Local::<v8::Promise>::try_from(args.get(0)) else {
+        return;
+    };
+    let state = match promise.state() {
+        v8::PromiseState::Pending => 0,
+        v8::PromiseState::Fulfilled => 1,
+        v8::PromiseState::Rejected => 2,
+    };
+    let mut elems = vec![v8::Integer::new(scope, state).into()];
+    if state != 0 {
+        elems.push(promise.result(scope));
+    }
+    rv.set(v8::Array::new_with_elements(scope, &elems).into());
 }
 
 /// `respond(reqId, status, statusText, headers, bodyKind, body)`.

@@ -24,8 +24,10 @@
   const errors = {
     nodeError,
     invalidArgType(name, expected, actual) {
-      const what = name.includes(".") ? "property" : "argument";
-      return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" ${what} must be ${expected}.${describe(actual)}`);
+      let subject;
+      if (name.endsWith(" argument")) subject = name;
+      else subject = `"${name}" ${name.includes(".") ? "property" : "argument"}`;
+      return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The ${subject} must be ${expected}.${describe(actual)}`);
     },
     invalidArgValue(name, value, reason = "is invalid") {
       return nodeError(
@@ -284,7 +286,7 @@
   }
   function checkSize(size) {
     if (typeof size !== "number") throw errors.invalidArgType("size", "of type number", size);
-    if (!(size >= 0 && size <= kMaxLength)) throw errors.outOfRange("size", `>= 0 and <= ${kMaxLength}`, size);
+    if (!(size >= 0 && size <= kMaxLength)) throw errors.outOfRange("size", `>= 0 && <= ${kMaxLength}`, size);
   }
   const isAnyArrayBuffer = (v) =>
     v instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && v instanceof SharedArrayBuffer);
@@ -419,7 +421,7 @@
   };
   proto.toLocaleString = proto.toString;
   proto.write = function write(string, offset, length, encoding) {
-    if (typeof string !== "string") throw errors.invalidArgType("argument", "of type string", string);
+    if (typeof string !== "string") throw errors.invalidArgType("string", "of type string", string);
     if (typeof offset === "string") {
       encoding = offset;
       offset = 0;
