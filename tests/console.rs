@@ -26,6 +26,10 @@ export default {
     console.count("hits");
     console.table([{ a: 1, b: "x" }]);
     console.log(Promise.resolve(5), new Date(0), /re/g, () => {}, class K {});
+    console.log(new URL("https://a.test/p?q=1"));
+    const res = new Response("body text", { status: 201, headers: { "x-h": "v" } });
+    console.log(res);
+    if ((await res.text()) !== "body text") throw new Error("inspecting a Response consumed it");
     console.log("END-OF-CONSOLE");
     return new Response("ok");
   },
@@ -58,6 +62,10 @@ async fn console_output_is_formatted_like_node() {
         "│ (index) │ a │ b   │",
         "│ 0       │ 1 │ 'x' │",
         "worker con: Promise { 5 } 1970-01-01T00:00:00.000Z /re/g [Function (anonymous)] [class K]",
+        "worker con: URL {",
+        "href: 'https://a.test/p?q=1'",
+        "worker con: Response {",
+        "status: 201",
     ] {
         assert!(log.contains(line), "missing {line:?} in log:\n{log}");
     }

@@ -4,7 +4,12 @@
 ((globalThis, internals) => {
   const ops = internals.ops;
 
+  // Prototypes of the runtime's Web API classes: inspect shows their
+  // accessors (state lives in private fields), as workerd does for its
+  // C++-backed types.
+  const webPrototypes = new Set();
   internals.defineGlobal = (name, value) => {
+    if (typeof value === "function" && /^[A-Z]/.test(name) && value.prototype) webPrototypes.add(value.prototype);
     Object.defineProperty(globalThis, name, {
       value,
       writable: true,
@@ -354,8 +359,10 @@
         base = getBoxedBase(value, ctx, keys, constructor, tag);
         if (keys.length === 0) return base;
       } else {
-        if (keys.length === 0) return `${getPrefix(constructor, tag, "Object")}{}`;
+        const accessors = webAccessors(value);
+        if (keys.length === 0 && accessors.length === 0) return `${getPrefix(constructor, tag, "Object")}{}`;
         braces[0] = `${getPrefix(constructor, tag, "Object")}{`;
+        if (accessors.length !== 0) formatter = (ctx, _value, recurseTimes) => formatAccessors(ctx, accessors, recurseTimes);
       }
     }
     if (ctx.depth !== null && recurseTimes > ctx.depth) {
@@ -498,6 +505,38 @@
       }
     }
     return stack;
+  }
+
+  // [name, value] of the accessors a Web API object inherits (base class
+  // last), skipping ones that throw.
+  function webAccessors(value) {
+    const out = [];
+    let proto = Object.getPrototypeOf(value);
+    let isWeb = false;
+    for (let p = proto; p !== null; p = Object.getPrototypeOf(p)) if (webPrototypes.has(p)) isWeb = true;
+    if (!isWeb) return out;
+    const seen = new Set();
+    for (; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        const d = Object.getOwnPropertyDescriptor(proto, key);
+        if (seen.has(key) || !d || typeof d.get !== "function") continue;
+        seen.add(key);
+        try {
+          out.push([key, d.get.call(value)]);
+        } catch {}
+      }
+    }
+    return out;
+  }
+  function formatAccessors(ctx, accessors, recurseTimes) {
+    const output = [];
+    for (const [key, v] of accessors) {
+      ctx.indentationLvl += 2;
+      const str = formatValue(ctx, v, recurseTimes);
+      ctx.indentationLvl -= 2;
+      output.push(`${/^[a-zA-Z_][a-zA-Z_0-9]*$/.test(key) ? key : strEscape(key)}: ${str}`);
+    }
+    return output;
   }
 
   function remainingText(n) {

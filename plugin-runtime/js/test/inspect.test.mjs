@@ -135,3 +135,13 @@ test("console.table draws node's table", () => {
     assert.equal(logs[0][1], expected, expr);
   }
 });
+
+test("Web API objects show their accessors", () => {
+  vm.runInContext(`(() => {
+    class Thing { #v = 3; get value() { return this.#v; } get broken() { throw new Error("x"); } method() {} }
+    class Sub extends Thing { get extra() { return "e"; } }
+    globalThis.__define("Sub", Sub);
+  })()`, Object.assign(ctx, { __define: internals.defineGlobal }));
+  assert.equal(internals.inspect(vm.runInContext("new Sub()", ctx)), "Sub { extra: 'e', value: 3 }");
+  assert.equal(internals.inspect(vm.runInContext("new (class Plain { get g() { return 1; } })()", ctx)), "Plain {}");
+});
