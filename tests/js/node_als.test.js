@@ -17,4 +17,19 @@ test("before 2022-03-21 there is no navigator", () => {
   assert(!("navigator" in globalThis));
 });
 
+test("2022 dates: URLSearchParams ignores the value argument; only spec methods are upper-cased", () => {
+  const p = new URLSearchParams("a=1&a=2");
+  assert(p.has("a", "3"));
+  p.delete("a", "1");
+  assertEquals(p.toString(), "");
+  assertEquals(new Request("http://x.test/", { method: "post" }).method, "POST");
+  let threw = false;
+  try {
+    new Request("http://x.test/", { method: "patch" });
+  } catch (e) {
+    threw = e instanceof TypeError;
+  }
+  assert(threw, "patch is not a method before 2024-10-14");
+});
+
 export default suite();

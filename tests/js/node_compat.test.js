@@ -190,6 +190,11 @@ test("process: env has the string vars, nextTick, version, platform", async () =
   assert(typeof process.on === "function");
 });
 
+test("newest date: every method is upper-cased, URLSearchParams takes a value", () => {
+  assertEquals(new Request("http://x.test/", { method: "patch" }).method, "PATCH");
+  assert(!new URLSearchParams("a=1").has("a", "2"));
+});
+
 test("path and assert", () => {
   assertEquals(path.join("/a/b", "../c", "./d.js"), "/a/c/d.js");
   assertEquals(path.resolve("/x", "y", ".."), "/x");
