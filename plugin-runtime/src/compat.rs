@@ -291,7 +291,20 @@ impl CompatFlags {
 
 /// The built-in modules under `nodejs_compat`; `node:async_hooks` alone
 /// under `nodejs_als`.
-const NODE_MODULES: &[&str] = &["assert", "async_hooks", "buffer", "events", "path", "process", "util"];
+const NODE_MODULES: &[&str] = &[
+    "assert",
+    "async_hooks",
+    "buffer",
+    "console",
+    "events",
+    "path",
+    "process",
+    "string_decoder",
+    "timers",
+    "timers/promises",
+    "url",
+    "util",
+];
 
 /// The canonical name (`node:buffer`) of the built-in module `specifier`
 /// names for a worker with `compat`, if it names one.

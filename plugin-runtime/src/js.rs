@@ -25,4 +25,5 @@ pub(crate) const NODE: &[(&str, &str)] = &[
     ("node/process.js", include_str!("../js/node/process.js")),
     ("node/path.js", include_str!("../js/node/path.js")),
     ("node/assert.js", include_str!("../js/node/assert.js")),
+    ("node/misc.js", include_str!("../js/node/misc.js")),
 ];

@@ -10,6 +10,10 @@ import util, { promisify, callbackify, inspect, format, types } from "node:util"
 import process from "node:process";
 import path from "node:path";
 import assertModule from "node:assert";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { StringDecoder } from "string_decoder";
+import nodeConsole from "node:console";
 
 test("v2: Buffer and process are globals; bare specifiers resolve", () => {
   assert(globalThis.Buffer === NodeBuffer);
@@ -193,6 +197,22 @@ test("process: env has the string vars, nextTick, version, platform", async () =
 test("newest date: every method is upper-cased, URLSearchParams takes a value", () => {
   assertEquals(new Request("http://x.test/", { method: "patch" }).method, "PATCH");
   assert(!new URLSearchParams("a=1").has("a", "2"));
+});
+
+test("url, timers/promises, string_decoder, console modules", async () => {
+  assertEquals(fileURLToPath("file:///a/b%20c.txt"), "/a/b c.txt");
+  assertEquals(pathToFileURL("/x y/z").href, "file:///x%20y/z");
+  assertEquals(await sleep(1, "v"), "v");
+  const ac = new AbortController();
+  const p = sleep(10000, "never", { signal: ac.signal });
+  ac.abort();
+  await assertRejects(() => p, DOMException);
+  const d = new StringDecoder("utf8");
+  const euro = Buffer.from("€");
+  assertEquals(d.write(euro.subarray(0, 1)) + d.write(euro.subarray(1)) + d.end(), "€");
+  const b64 = new StringDecoder("base64");
+  assertEquals(b64.write(Buffer.from("ab")) + b64.end(Buffer.from("c")), "YWJj");
+  assertEquals(typeof nodeConsole.log, "function");
 });
 
 test("path and assert", () => {
