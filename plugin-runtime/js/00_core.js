@@ -445,13 +445,12 @@
 
   function getBoxedBase(value, ctx, keys, constructor, tag) {
     const type = boxedType(value);
-    const primitive = globalThis[type].prototype.valueOf.call(value);
+    const primitive = boxed.find(([name]) => name === type)[1].call(value);
     if (type === "String") keys.splice(0, primitive.length);
     let base = `[${type}`;
     if (type !== constructor) base += constructor === null ? " (null prototype)" : ` (${constructor})`;
     base += `: ${formatPrimitive({ ...ctx, compact: true }, primitive)}]`;
     if (tag !== "" && tag !== constructor) base += ` [${tag}]`;
-    if (keys.length !== 0) return base;
     return base;
   }
 

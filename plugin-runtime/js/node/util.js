@@ -87,7 +87,7 @@
   const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
   const taTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag).get;
   const isObj = (v) => v !== null && (typeof v === "object" || typeof v === "function");
-  function brand(method, proto) {
+  function brand(method) {
     return (v) => {
       if (!isObj(v)) return false;
       try {
@@ -97,7 +97,6 @@
         return false;
       }
     };
-    void proto;
   }
   const types = {
     isAnyArrayBuffer: (v) => types.isArrayBuffer(v) || types.isSharedArrayBuffer(v),
