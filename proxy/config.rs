@@ -634,14 +634,13 @@ fn validate_worker(
         ));
     }
 
-    for (i, flag) in worker.compatibility_flags.iter().enumerate() {
-        if flag.is_empty() || !flag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            let path = [at[0], at[1], Seg::Key("compatibility_flags"), Seg::Index(i)];
-            return Err(doc.invalid(
-                &path,
-                format!("{flag:?} is not a compatibility flag name (letters, digits and `_`)"),
-            ));
-        }
+    // workerd refuses to load a worker with an unknown, repeated or
+    // contradictory flag; so do we.
+    if let Err((i, error)) =
+        plugin_runtime::CompatFlags::resolve(worker.compatibility_date.as_deref(), &worker.compatibility_flags)
+    {
+        let path = [at[0], at[1], Seg::Key("compatibility_flags"), Seg::Index(i)];
+        return Err(doc.invalid(&path, error.to_string()));
     }
 
     for (name, secret) in worker.secrets.iter_mut() {
@@ -1550,9 +1549,13 @@ T = { nested = { deep = [true] } }
                 "6:22: workers[0].compatibility_date: \"26-1-1\" is not a date in the form YYYY-MM-DD",
             ),
             (
-                &with_worker("compatibility_flags = [\"ok\", \"no-way\"]\n"),
-                "6:30: workers[0].compatibility_flags[1]: \"no-way\" is not a compatibility flag \
-                 name (letters, digits and `_`)",
+                &with_worker("compatibility_flags = [\"nodejs_compat\", \"no-way\"]\n"),
+                "6:41: workers[0].compatibility_flags[1]: No such compatibility flag: no-way",
+            ),
+            (
+                &with_worker("compatibility_flags = [\"url_standard\", \"url_original\"]\n"),
+                "6:40: workers[0].compatibility_flags[1]: Compatibility flags are mutually \
+                 contradictory: url_standard vs url_original",
             ),
             (
                 &with_worker("crons = \"* * * * *\"\n"),

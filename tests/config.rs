@@ -151,3 +151,44 @@ fn serving_a_bad_config_exits_1() {
         "{text}"
     );
 }
+
+#[test]
+fn an_unknown_compatibility_flag_is_an_error() {
+    expect_error(
+        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_flags = [\"nodejs_compt\"]\n",
+        &[("w.js", HELLO)],
+        &[
+            "workers[0].compatibility_flags[0]",
+            ":7:24:",
+            "No such compatibility flag: nodejs_compt",
+        ],
+    );
+}
+
+#[test]
+fn a_node_import_needs_nodejs_compat() {
+    let import = "import { Buffer } from 'node:buffer';\nexport default { fetch() { return new Response(Buffer.from('x')); } };\n";
+    let out = expect_error(
+        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n",
+        &[("w.js", import)],
+        &["w.js:1:24", "No such module \"node:buffer\"."],
+    );
+    assert!(!out.contains("panicked"), "{out}");
+    // With the flag it loads; the bare name needs nodejs_compat_v2 (implied from 2024-09-23).
+    let dir = TempDir::new("conf");
+    dir.write("w.js", import);
+    let path = conf(
+        &dir,
+        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_flags = [\"nodejs_compat\"]\n",
+    );
+    let (code, out) = check_config(&path);
+    assert_eq!(code, 0, "{out}");
+    expect_error(
+        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_date = \"2024-09-01\"\ncompatibility_flags = [\"nodejs_compat\"]\n",
+        &[(
+            "w.js",
+            "import { Buffer } from 'buffer';\nexport default { fetch() { return new Response(''); } };\n",
+        )],
+        &["w.js:1:24", "only relative imports"],
+    );
+}

@@ -20,8 +20,9 @@ async fn web_apis_behave_as_specified() {
     let origin = Origin::start("js").await;
     let mut config = String::new();
     for (i, f) in files.iter().enumerate() {
+        let compat = compat_settings(&std::fs::read_to_string(dir.join(f)).unwrap());
         config.push_str(&format!(
-            "[[workers]]\nname = \"t{i}\"\nmain = \"{}\"\nvars = {{ NAME = \"value\", ORIGIN = \"{}\" }}\n\n[[routes]]\npattern = \"t{i}.test/*\"\nworker = \"t{i}\"\n\n",
+            "[[workers]]\nname = \"t{i}\"\nmain = \"{}\"\n{compat}vars = {{ NAME = \"value\", ORIGIN = \"{}\", NUM = 3 }}\n\n[[routes]]\npattern = \"t{i}.test/*\"\nworker = \"t{i}\"\n\n",
             dir.join(f).display(),
             origin.url()
         ));
@@ -44,4 +45,20 @@ async fn web_apis_behave_as_specified() {
     }
     assert!(report.is_empty(), "failing Web API tests:\n{report}");
     eprintln!("{total} Web API tests passed in {} files", files.len());
+}
+
+/// A test file's compatibility settings, from its leading comments:
+/// `// flags: nodejs_compat, nodejs_als` and `// compatibility_date: 2024-09-23`.
+fn compat_settings(src: &str) -> String {
+    let mut out = String::new();
+    for line in src.lines().take_while(|l| l.starts_with("//")) {
+        let line = line.trim_start_matches('/').trim();
+        if let Some(flags) = line.strip_prefix("flags:") {
+            let flags: Vec<String> = flags.split(',').map(|f| format!("{:?}", f.trim())).collect();
+            out.push_str(&format!("compatibility_flags = [{}]\n", flags.join(", ")));
+        } else if let Some(date) = line.strip_prefix("compatibility_date:") {
+            out.push_str(&format!("compatibility_date = {:?}\n", date.trim()));
+        }
+    }
+    out
 }

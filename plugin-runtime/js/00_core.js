@@ -4,7 +4,12 @@
 ((globalThis, internals) => {
   const ops = internals.ops;
 
+  // Prototypes of the runtime's Web API classes: inspect shows their
+  // accessors (state lives in private fields), as workerd does for its
+  // C++-backed types.
+  const webPrototypes = new Set();
   internals.defineGlobal = (name, value) => {
+    if (typeof value === "function" && /^[A-Z]/.test(name) && value.prototype) webPrototypes.add(value.prototype);
     Object.defineProperty(globalThis, name, {
       value,
       writable: true,
@@ -14,154 +19,1075 @@
   };
   const defineGlobal = internals.defineGlobal;
 
-  // ---- console -----------------------------------------------------------
-  function inspect(value, depth = 2, seen = [], top = true) {
+  // ---- inspect: Node.js's util.inspect (workerd formats console output with
+  // it), for the options console and util use: no colors, no showHidden.
+  const customInspectSymbol = Symbol.for("nodejs.util.inspect.custom");
+  const inspectDefaultOptions = {
+    showHidden: false,
+    depth: 2,
+    colors: false,
+    customInspect: true,
+    showProxy: false,
+    maxArrayLength: 100,
+    maxStringLength: 10000,
+    breakLength: 80,
+    compact: 3,
+    sorted: false,
+    getters: false,
+    numericSeparator: false,
+  };
+  const kObjectType = 0;
+  const kArrayExtrasType = 2;
+  const builtInObjects = new Set(
+    Object.getOwnPropertyNames(globalThis).filter((k) => /^[A-Z][a-zA-Z0-9]+$/.test(k)),
+  );
+  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+  const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
+  const objToString = (v) => Object.prototype.toString.call(v);
+  const brandCheck = (getter) => (v) => {
+    try {
+      getter.call(v);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const isMap = brandCheck(Object.getOwnPropertyDescriptor(Map.prototype, "size").get);
+  const isSet = brandCheck(Object.getOwnPropertyDescriptor(Set.prototype, "size").get);
+  const isDate = brandCheck(Date.prototype.getTime);
+  const isRegExp = brandCheck(Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get);
+  const isArrayBuffer = brandCheck(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get);
+  const isDataView = brandCheck(Object.getOwnPropertyDescriptor(DataView.prototype, "byteLength").get);
+  const isWeakMap = brandCheck(function () {
+    WeakMap.prototype.has.call(this, {});
+  });
+  const isWeakSet = brandCheck(function () {
+    WeakSet.prototype.has.call(this, {});
+  });
+  const isPromise = (v) => v instanceof Promise || objToString(v) === "[object Promise]";
+  const isError = (v) => v instanceof Error || objToString(v) === "[object Error]";
+  const isTypedArray = (v) => typedArrayTag.call(v) !== undefined;
+  const boxed = [
+    ["Number", Number.prototype.valueOf],
+    ["String", String.prototype.valueOf],
+    ["Boolean", Boolean.prototype.valueOf],
+    ["BigInt", BigInt.prototype.valueOf],
+    ["Symbol", Symbol.prototype.valueOf],
+  ];
+  function boxedType(v) {
+    for (const [name, valueOf] of boxed) {
+      try {
+        valueOf.call(v);
+        return name;
+      } catch {}
+    }
+    return undefined;
+  }
+
+  function inspect(value, opts) {
+    const ctx = {
+      budget: {},
+      indentationLvl: 0,
+      seen: [],
+      currentDepth: 0,
+      circular: undefined,
+      ...inspectDefaultOptions,
+    };
+    if (arguments.length > 2) {
+      // Legacy signature: inspect(value, showHidden, depth, colors).
+      if (arguments[2] !== undefined) ctx.depth = arguments[2];
+      if (arguments.length > 3 && arguments[3] !== undefined) ctx.colors = arguments[3];
+    }
+    if (typeof opts === "boolean") ctx.showHidden = opts;
+    else if (opts) {
+      for (const key of Object.keys(opts)) {
+        if (Object.prototype.hasOwnProperty.call(inspectDefaultOptions, key) || key === "stylize") ctx[key] = opts[key];
+      }
+    }
+    if (ctx.maxArrayLength === null) ctx.maxArrayLength = Infinity;
+    if (ctx.maxStringLength === null) ctx.maxStringLength = Infinity;
+    return formatValue(ctx, value, 0);
+  }
+  inspect.custom = customInspectSymbol;
+  Object.defineProperty(inspect, "defaultOptions", {
+    get: () => inspectDefaultOptions,
+    set(options) {
+      Object.assign(inspectDefaultOptions, options);
+    },
+  });
+
+  const strEscapeRe = /[\x00-\x1f\x27\x5c\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  const strEscapeReG = new RegExp(strEscapeRe.source, "g");
+  const strEscapeReSingle = /[\x00-\x1f\x5c\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  const strEscapeReSingleG = new RegExp(strEscapeReSingle.source, "g");
+  const meta = {
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+    "'": "\\'",
+    "\\": "\\\\",
+  };
+  function escapeFn(ch) {
+    if (meta[ch] !== undefined) return meta[ch];
+    const c = ch.charCodeAt(0);
+    return c <= 0xff ? `\\x${c.toString(16).toUpperCase().padStart(2, "0")}` : `\\u${c.toString(16).toUpperCase()}`;
+  }
+  function strEscape(str) {
+    let test = strEscapeRe;
+    let replace = strEscapeReG;
+    let quote = "'";
+    if (str.includes("'")) {
+      if (!str.includes('"')) quote = '"';
+      else if (!str.includes("`") && !str.includes("${")) quote = "`";
+      if (quote !== "'") {
+        test = strEscapeReSingle;
+        replace = strEscapeReSingleG;
+      }
+    }
+    if (!test.test(str)) return quote + str + quote;
+    return quote + str.replace(replace, escapeFn) + quote;
+  }
+
+  function formatNumber(n) {
+    return Object.is(n, -0) ? "-0" : `${n}`;
+  }
+  function formatPrimitive(ctx, value) {
     switch (typeof value) {
-      case "string":
-        return top ? value : quote(value);
+      case "string": {
+        let trailer = "";
+        if (value.length > ctx.maxStringLength) {
+          const remaining = value.length - ctx.maxStringLength;
+          value = value.slice(0, ctx.maxStringLength);
+          trailer = `... ${remaining} more character${remaining > 1 ? "s" : ""}`;
+        }
+        if (ctx.compact !== true && value.length > 16 && value.length > ctx.breakLength - ctx.indentationLvl - 4) {
+          return (
+            value
+              .split(/(?<=\n)/)
+              .map((line) => strEscape(line))
+              .join(` +\n${" ".repeat(ctx.indentationLvl + 2)}`) + trailer
+          );
+        }
+        return strEscape(value) + trailer;
+      }
       case "number":
-        return Object.is(value, -0) ? "-0" : String(value);
+        return formatNumber(value);
       case "bigint":
         return `${value}n`;
       case "boolean":
       case "undefined":
-        return String(value);
-      case "symbol":
+        return `${value}`;
+      default:
+        // symbol
         return value.toString();
-      case "function": {
-        const name = value.name ? `: ${value.name}` : " (anonymous)";
-        const kind = /^class\s/.test(Function.prototype.toString.call(value)) ? "class" : "Function";
-        return kind === "class" ? `[class ${value.name || "(anonymous)"}]` : `[${kind}${name}]`;
+    }
+  }
+
+  function formatValue(ctx, value, recurseTimes, typedArray) {
+    if (typeof value !== "object" && typeof value !== "function") return formatPrimitive(ctx, value);
+    if (value === null) return "null";
+    if (ctx.customInspect) {
+      let custom;
+      try {
+        custom = value[customInspectSymbol];
+      } catch {}
+      if (
+        typeof custom === "function" &&
+        custom !== inspect &&
+        !(value.constructor && value.constructor.prototype === value)
+      ) {
+        const depth = ctx.depth === null ? null : ctx.depth - recurseTimes;
+        const options = { ...inspectDefaultOptions, ...ctx, budget: undefined, seen: undefined };
+        delete options.budget;
+        delete options.seen;
+        delete options.indentationLvl;
+        delete options.currentDepth;
+        delete options.circular;
+        options.depth = depth;
+        options.stylize = (s) => String(s);
+        const ret = custom.call(value, depth, options, inspect);
+        if (ret !== value) {
+          if (typeof ret !== "string") return formatValue(ctx, ret, recurseTimes);
+          return ret.replaceAll("\n", `\n${" ".repeat(ctx.indentationLvl)}`);
+        }
       }
     }
-    if (value === null) return "null";
-    if (seen.includes(value)) return "[Circular *1]";
-    if (value instanceof Error) {
-      return value.stack || `${value.name}: ${value.message}`;
-    }
-    if (value instanceof Date) return isNaN(value) ? "Invalid Date" : value.toISOString();
-    if (value instanceof RegExp) return String(value);
-    if (depth < 0) return Array.isArray(value) ? "[Array]" : "[Object]";
-    seen = [...seen, value];
-    const inner = (v) => inspect(v, depth - 1, seen, false);
-    if (Array.isArray(value)) {
-      const items = value.slice(0, 100).map(inner);
-      if (value.length > 100) items.push(`... ${value.length - 100} more items`);
-      return items.length ? `[ ${items.join(", ")} ]` : "[]";
-    }
-    if (value instanceof Map) {
-      const items = [...value].map(([k, v]) => `${inner(k)} => ${inner(v)}`);
-      return `Map(${value.size}) {${items.length ? ` ${items.join(", ")} ` : ""}}`;
-    }
-    if (value instanceof Set) {
-      const items = [...value].map(inner);
-      return `Set(${value.size}) {${items.length ? ` ${items.join(", ")} ` : ""}}`;
-    }
-    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      const items = Array.from(value.slice(0, 100), (x) => inner(x));
-      return `${value.constructor.name}(${value.length}) [${items.length ? ` ${items.join(", ")} ` : ""}]`;
-    }
-    if (value instanceof ArrayBuffer) return `ArrayBuffer { byteLength: ${value.byteLength} }`;
-    if (value instanceof Promise) return "Promise { <state unknown> }";
-    const proto = Object.getPrototypeOf(value);
-    const ctor = proto && proto.constructor && proto.constructor.name;
-    const tag = value[Symbol.toStringTag];
-    let prefix = "";
-    if (proto === null) prefix = "[Object: null prototype] ";
-    else if (ctor && ctor !== "Object") prefix = `${ctor} `;
-    else if (tag) prefix = `Object [${tag}] `;
-    const keys = Object.keys(value);
-    const items = keys.map((k) => {
-      const key = /^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k);
-      return `${key}: ${inner(value[k])}`;
-    });
-    return items.length ? `${prefix}{ ${items.join(", ")} }` : `${prefix}{}`;
-  }
-
-  function quote(s) {
-    const q = s.includes("'") && !s.includes('"') ? '"' : "'";
-    return q + s.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(q === "'" ? /'/g : /"/g, `\\${q}`) + q;
-  }
-
-  function format(args) {
-    if (args.length === 0) return "";
-    let first = args[0];
-    let rest = 1;
-    let out;
-    if (typeof first === "string" && first.includes("%")) {
-      out = first.replace(/%([sdifjoOc%])/g, (m, c) => {
-        if (c === "%") return "%";
-        if (rest >= args.length) return m;
-        const a = args[rest++];
-        switch (c) {
-          case "s":
-            return typeof a === "string" ? a : inspect(a, 1, [], false);
-          case "d":
-          case "i":
-            return typeof a === "bigint" ? `${a}n` : String(c === "i" ? parseInt(a) : Number(a));
-          case "f":
-            return String(parseFloat(a));
-          case "j":
-            try {
-              return JSON.stringify(a);
-            } catch {
-              return "[Circular]";
-            }
-          case "c":
-            return "";
-          default:
-            return inspect(a, 2, [], false);
+    if (ctx.seen.includes(value)) {
+      let index = 1;
+      if (ctx.circular === undefined) {
+        ctx.circular = new Map([[value, index]]);
+      } else {
+        index = ctx.circular.get(value);
+        if (index === undefined) {
+          index = ctx.circular.size + 1;
+          ctx.circular.set(value, index);
         }
-      });
-    } else {
-      out = inspect(first);
+      }
+      return `[Circular *${index}]`;
     }
-    for (; rest < args.length; rest++) out += " " + inspect(args[rest]);
+    return formatRaw(ctx, value, recurseTimes, typedArray);
+  }
+
+  function getConstructorName(obj) {
+    let o = obj;
+    while (o) {
+      const d = Object.getOwnPropertyDescriptor(o, "constructor");
+      if (d !== undefined && typeof d.value === "function" && d.value.name !== "") {
+        try {
+          if (obj instanceof d.value) return String(d.value.name);
+        } catch {}
+      }
+      o = Object.getPrototypeOf(o);
+    }
+    if (Object.getPrototypeOf(obj) === null) return null;
+    return "Object";
+  }
+  function getPrefix(constructor, tag, fallback, size = "") {
+    if (constructor === null) {
+      if (tag !== "" && fallback !== tag) return `[${fallback}${size}: null prototype] [${tag}] `;
+      return `[${fallback}${size}: null prototype] `;
+    }
+    if (tag !== "" && constructor !== tag) return `${constructor}${size} [${tag}] `;
+    return `${constructor}${size} `;
+  }
+  function getKeys(value) {
+    const keys = Object.keys(value);
+    const symbols = Object.getOwnPropertySymbols(value);
+    for (const s of symbols) if (Object.prototype.propertyIsEnumerable.call(value, s)) keys.push(s);
+    return keys;
+  }
+  function getNonIndexKeys(value) {
+    return getKeys(value).filter((k) => typeof k === "symbol" || !/^(0|[1-9][0-9]*)$/.test(k) || +k >= 2 ** 32 - 1);
+  }
+
+  function formatRaw(ctx, value, recurseTimes, typedArray) {
+    let keys;
+    const constructor = getConstructorName(value);
+    let tag = value[Symbol.toStringTag];
+    if (typeof tag !== "string" || (tag !== "" && Object.prototype.propertyIsEnumerable.call(value, Symbol.toStringTag))) {
+      tag = "";
+    }
+    let base = "";
+    let formatter = () => [];
+    let braces;
+    let noIterator = true;
+    let extrasType = kObjectType;
+    if (Symbol.iterator in value || constructor === null) {
+      noIterator = false;
+      if (Array.isArray(value)) {
+        const prefix = constructor !== "Array" || tag !== "" ? getPrefix(constructor, tag, "Array", `(${value.length})`) : "";
+        keys = getNonIndexKeys(value);
+        braces = [`${prefix}[`, "]"];
+        if (value.length === 0 && keys.length === 0) return `${braces[0]}]`;
+        extrasType = kArrayExtrasType;
+        formatter = formatArray;
+      } else if (isSet(value)) {
+        const size = Object.getOwnPropertyDescriptor(Set.prototype, "size").get.call(value);
+        const prefix = getPrefix(constructor, tag, "Set", `(${size})`);
+        keys = getKeys(value);
+        formatter = formatSet;
+        if (size === 0 && keys.length === 0) return `${prefix}{}`;
+        braces = [`${prefix}{`, "}"];
+      } else if (isMap(value)) {
+        const size = Object.getOwnPropertyDescriptor(Map.prototype, "size").get.call(value);
+        const prefix = getPrefix(constructor, tag, "Map", `(${size})`);
+        keys = getKeys(value);
+        formatter = formatMap;
+        if (size === 0 && keys.length === 0) return `${prefix}{}`;
+        braces = [`${prefix}{`, "}"];
+      } else if (isTypedArray(value)) {
+        keys = getNonIndexKeys(value);
+        const fallback = constructor === null ? typedArrayTag.call(value) : "";
+        const size = value.length;
+        const prefix = getPrefix(constructor, tag, fallback, `(${size})`);
+        braces = [`${prefix}[`, "]"];
+        if (value.length === 0 && keys.length === 0) return `${braces[0]}]`;
+        formatter = formatTypedArray;
+        extrasType = kArrayExtrasType;
+      } else {
+        noIterator = true;
+      }
+    }
+    if (noIterator) {
+      keys = getKeys(value);
+      braces = ["{", "}"];
+      if (typeof value === "function") {
+        base = getFunctionBase(value, constructor, tag);
+        if (keys.length === 0) return base;
+      } else if (constructor === "Object") {
+        if (objToString(value) === "[object Arguments]") braces[0] = "[Arguments] [";
+        else if (tag !== "") braces[0] = `${getPrefix(constructor, tag, "Object")}{`;
+        if (keys.length === 0) return `${braces[0]}}`;
+      } else if (isRegExp(value)) {
+        base = RegExp.prototype.toString.call(constructor !== null ? value : new RegExp(value));
+        const prefix = getPrefix(constructor, tag, "RegExp");
+        if (prefix !== "RegExp ") base = `${prefix}${base}`;
+        if (keys.length === 0 || (ctx.depth !== null && recurseTimes > ctx.depth)) return base;
+      } else if (isDate(value)) {
+        base = Number.isNaN(Date.prototype.getTime.call(value))
+          ? Date.prototype.toString.call(value)
+          : Date.prototype.toISOString.call(value);
+        const prefix = getPrefix(constructor, tag, "Date");
+        if (prefix !== "Date ") base = `${prefix}${base}`;
+        if (keys.length === 0) return base;
+      } else if (isError(value)) {
+        base = formatError(value, constructor, tag, ctx, keys);
+        if (keys.length === 0) return base;
+      } else if (isArrayBuffer(value)) {
+        const prefix = getPrefix(constructor, tag, "ArrayBuffer");
+        if (typedArray === undefined) formatter = formatArrayBuffer;
+        else if (keys.length === 0) return `${prefix}{ byteLength: ${formatNumber(value.byteLength)} }`;
+        braces[0] = `${prefix}{`;
+        keys.unshift("byteLength");
+      } else if (isDataView(value)) {
+        braces[0] = `${getPrefix(constructor, tag, "DataView")}{`;
+        keys.unshift("byteLength", "byteOffset", "buffer");
+      } else if (isPromise(value)) {
+        braces[0] = `${getPrefix(constructor, tag, "Promise")}{`;
+        formatter = formatPromise;
+      } else if (isWeakSet(value)) {
+        braces[0] = `${getPrefix(constructor, tag, "WeakSet")}{`;
+        formatter = () => ["<items unknown>"];
+      } else if (isWeakMap(value)) {
+        braces[0] = `${getPrefix(constructor, tag, "WeakMap")}{`;
+        formatter = () => ["<items unknown>"];
+      } else if (objToString(value) === "[object Module]" && Object.getPrototypeOf(value) === null) {
+        braces[0] = `${getPrefix(constructor, tag, "Module")}{`;
+      } else if (boxedType(value) !== undefined) {
+        base = getBoxedBase(value, ctx, keys, constructor, tag);
+        if (keys.length === 0) return base;
+      } else {
+        const accessors = webAccessors(value);
+        if (keys.length === 0 && accessors.length === 0) return `${getPrefix(constructor, tag, "Object")}{}`;
+        braces[0] = `${getPrefix(constructor, tag, "Object")}{`;
+        if (accessors.length !== 0) formatter = (ctx, _value, recurseTimes) => formatAccessors(ctx, accessors, recurseTimes);
+      }
+    }
+    if (ctx.depth !== null && recurseTimes > ctx.depth) {
+      let name = getPrefix(constructor, tag, "Object").slice(0, -1);
+      if (constructor !== null) name = `[${name}]`;
+      return name;
+    }
+    recurseTimes += 1;
+    ctx.seen.push(value);
+    ctx.currentDepth = recurseTimes;
+    let output;
+    try {
+      output = formatter(ctx, value, recurseTimes);
+      for (let i = 0; i < keys.length; i++) {
+        output.push(formatProperty(ctx, value, recurseTimes, keys[i], extrasType));
+      }
+    } catch (err) {
+      if (err instanceof RangeError && /call stack/.test(err.message)) {
+        ctx.seen.pop();
+        return `[${getPrefix(constructor, tag, "Object").slice(0, -1)}: Inspection interrupted prematurely. Maximum call stack size exceeded.]`;
+      }
+      throw err;
+    }
+    if (ctx.circular !== undefined) {
+      const index = ctx.circular.get(value);
+      if (index !== undefined) {
+        const reference = `<ref *${index}>`;
+        if (ctx.compact !== true) base = base === "" ? reference : `${reference} ${base}`;
+        else braces[0] = `${reference} ${braces[0]}`;
+      }
+    }
+    ctx.seen.pop();
+    if (ctx.sorted) {
+      const cmp = ctx.sorted === true ? undefined : ctx.sorted;
+      if (extrasType === kObjectType) output.sort(cmp);
+      else if (keys.length > 1) {
+        const sorted = output.slice(output.length - keys.length).sort(cmp);
+        output.splice(output.length - keys.length, keys.length, ...sorted);
+      }
+    }
+    const res = reduceToSingleString(ctx, output, base, braces, extrasType, recurseTimes, value);
+    const budget = ctx.budget[ctx.indentationLvl] || 0;
+    const newLength = budget + res.length;
+    ctx.budget[ctx.indentationLvl] = newLength;
+    if (newLength > 2 ** 27) ctx.depth = -1;
+    return res;
+  }
+
+  function getFunctionBase(value, constructor, tag) {
+    const source = Function.prototype.toString.call(value);
+    if (source.startsWith("class") && source.endsWith("}")) {
+      const slice = source.slice(5, -1);
+      const brace = slice.indexOf("{");
+      if (brace !== -1 && (!slice.slice(0, brace).includes("(") || /^class\s+[^(]*\bextends\b/.test(source))) {
+        const hasName = Object.prototype.hasOwnProperty.call(value, "name");
+        let base = `class ${(hasName && value.name) || "(anonymous)"}`;
+        if (constructor !== "Function" && constructor !== null) base += ` [${constructor}]`;
+        if (tag !== "" && constructor !== tag) base += ` [${tag}]`;
+        if (constructor !== null) {
+          const superName = Object.getPrototypeOf(value).name;
+          if (superName) base += ` extends ${superName}`;
+        } else {
+          base += " extends [null prototype]";
+        }
+        return `[${base}]`;
+      }
+    }
+    let type = "Function";
+    const t = objToString(value);
+    if (t.endsWith("GeneratorFunction]")) type = `Generator${type}`;
+    if (t.startsWith("[object Async")) type = `Async${type}`;
+    let base = `[${type}`;
+    if (constructor === null) base += " (null prototype)";
+    base += value.name === "" ? " (anonymous)" : `: ${value.name}`;
+    base += "]";
+    if (constructor !== type && constructor !== null) base += ` ${constructor}`;
+    if (tag !== "" && constructor !== tag) base += ` [${tag}]`;
+    return base;
+  }
+
+  function getBoxedBase(value, ctx, keys, constructor, tag) {
+    const type = boxedType(value);
+    const primitive = boxed.find(([name]) => name === type)[1].call(value);
+    if (type === "String") keys.splice(0, primitive.length);
+    let base = `[${type}`;
+    if (type !== constructor) base += constructor === null ? " (null prototype)" : ` (${constructor})`;
+    base += `: ${formatPrimitive({ ...ctx, compact: true }, primitive)}]`;
+    if (tag !== "" && tag !== constructor) base += ` [${tag}]`;
+    return base;
+  }
+
+  function formatError(err, constructor, tag, ctx, keys) {
+    const name = err.name != null ? String(err.name) : "Error";
+    let stack;
+    try {
+      stack = err.stack ? String(err.stack) : Error.prototype.toString.call(err);
+    } catch {
+      stack = Error.prototype.toString.call(err);
+    }
+    // Keys already shown by the stack are left out.
+    for (const k of ["name", "message", "stack"]) {
+      const i = keys.indexOf(k);
+      if (i !== -1 && (typeof err[k] !== "string" || stack.includes(err[k]))) keys.splice(i, 1);
+    }
+    if ("cause" in err && (keys.length === 0 || !keys.includes("cause"))) keys.push("cause");
+    if (Array.isArray(err.errors) && (keys.length === 0 || !keys.includes("errors"))) keys.push("errors");
+    stack = improveStack(stack, constructor, name, tag);
+    let pos = (err.message && stack.indexOf(err.message)) || -1;
+    if (pos !== -1) pos += err.message.length;
+    const stackStart = stack.indexOf("\n    at", pos);
+    if (stackStart === -1) stack = `[${stack}]`;
+    if (ctx.indentationLvl !== 0) {
+      stack = stack.replaceAll("\n", `\n${" ".repeat(ctx.indentationLvl)}`);
+    }
+    return stack;
+  }
+  function improveStack(stack, constructor, name, tag) {
+    let len = name.length;
+    if (
+      constructor === null ||
+      (name.endsWith("Error") &&
+        stack.startsWith(name) &&
+        (stack.length === len || stack[len] === ":" || stack[len] === "\n"))
+    ) {
+      let fallback = "Error";
+      if (constructor === null) {
+        const start = /^([A-Z][a-z_ A-Z0-9[\]()-]+)(?::|\n\s+at)/.exec(stack) || /^([a-z_A-Z0-9-]*Error)$/.exec(stack);
+        fallback = (start && start[1]) || "";
+        len = fallback.length;
+        fallback = fallback || "Error";
+      }
+      const prefix = getPrefix(constructor, tag, fallback).slice(0, -1);
+      if (name !== prefix) {
+        if (prefix.includes(name)) {
+          stack = len === 0 ? `${prefix}: ${stack}` : `${prefix}${stack.slice(len)}`;
+        } else {
+          stack = `${prefix} [${name}]${stack.slice(len)}`;
+        }
+      }
+    }
+    return stack;
+  }
+
+  // [name, value] of the accessors a Web API object inherits (base class
+  // last), skipping ones that throw.
+  function webAccessors(value) {
+    const out = [];
+    let proto = Object.getPrototypeOf(value);
+    let isWeb = false;
+    for (let p = proto; p !== null; p = Object.getPrototypeOf(p)) if (webPrototypes.has(p)) isWeb = true;
+    if (!isWeb) return out;
+    const seen = new Set();
+    for (; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const key of Object.getOwnPropertyNames(proto)) {
+        const d = Object.getOwnPropertyDescriptor(proto, key);
+        if (seen.has(key) || !d || typeof d.get !== "function") continue;
+        seen.add(key);
+        try {
+          out.push([key, d.get.call(value)]);
+        } catch {}
+      }
+    }
     return out;
+  }
+  function formatAccessors(ctx, accessors, recurseTimes) {
+    const output = [];
+    for (const [key, v] of accessors) {
+      ctx.indentationLvl += 2;
+      const str = formatValue(ctx, v, recurseTimes);
+      ctx.indentationLvl -= 2;
+      output.push(`${/^[a-zA-Z_][a-zA-Z_0-9]*$/.test(key) ? key : strEscape(key)}: ${str}`);
+    }
+    return output;
+  }
+
+  function remainingText(n) {
+    return `... ${n} more item${n > 1 ? "s" : ""}`;
+  }
+  function formatArray(ctx, value, recurseTimes) {
+    const valLen = value.length;
+    const len = Math.min(Math.max(0, ctx.maxArrayLength), valLen);
+    const remaining = valLen - len;
+    const output = [];
+    for (let i = 0; i < len; i++) {
+      if (!Object.prototype.hasOwnProperty.call(value, i)) return formatSpecialArray(ctx, value, recurseTimes, len, output, i);
+      output.push(formatProperty(ctx, value, recurseTimes, i, kArrayExtrasType));
+    }
+    if (remaining > 0) output.push(remainingText(remaining));
+    return output;
+  }
+  // Arrays with holes: runs of them are shown as "<n empty items>".
+  function formatSpecialArray(ctx, value, recurseTimes, maxLength, output, i) {
+    const keys = Object.keys(value);
+    let index = i;
+    for (; i < keys.length && output.length < maxLength; i++) {
+      const key = keys[i];
+      const tmp = +key;
+      if (tmp > 2 ** 32 - 2) break;
+      if (`${index}` !== key) {
+        if (!/^(0|[1-9][0-9]*)$/.test(key)) break;
+        const empty = tmp - index;
+        output.push(`<${empty} empty item${empty > 1 ? "s" : ""}>`);
+        index = tmp;
+        if (output.length === maxLength) break;
+      }
+      output.push(formatProperty(ctx, value, recurseTimes, key, kArrayExtrasType));
+      index++;
+    }
+    const remaining = value.length - index;
+    if (output.length !== maxLength) {
+      if (remaining > 0) output.push(`<${remaining} empty item${remaining > 1 ? "s" : ""}>`);
+    } else if (remaining > 0) {
+      output.push(remainingText(remaining));
+    }
+    return output;
+  }
+  function formatTypedArray(ctx, value) {
+    const length = value.length;
+    const max = Math.min(Math.max(0, ctx.maxArrayLength), length);
+    const output = [];
+    for (let i = 0; i < max; i++) {
+      output.push(typeof value[i] === "bigint" ? `${value[i]}n` : formatNumber(value[i]));
+    }
+    if (length > max) output.push(remainingText(length - max));
+    return output;
+  }
+  function formatSet(ctx, value, recurseTimes) {
+    const length = Object.getOwnPropertyDescriptor(Set.prototype, "size").get.call(value);
+    const max = Math.min(Math.max(0, ctx.maxArrayLength), length);
+    const output = [];
+    ctx.indentationLvl += 2;
+    let i = 0;
+    for (const v of Set.prototype.values.call(value)) {
+      if (i++ >= max) break;
+      output.push(formatValue(ctx, v, recurseTimes));
+    }
+    if (length > max) output.push(remainingText(length - max));
+    ctx.indentationLvl -= 2;
+    return output;
+  }
+  function formatMap(ctx, value, recurseTimes) {
+    const length = Object.getOwnPropertyDescriptor(Map.prototype, "size").get.call(value);
+    const max = Math.min(Math.max(0, ctx.maxArrayLength), length);
+    const output = [];
+    ctx.indentationLvl += 2;
+    let i = 0;
+    for (const [k, v] of Map.prototype.entries.call(value)) {
+      if (i++ >= max) break;
+      output.push(`${formatValue(ctx, k, recurseTimes)} => ${formatValue(ctx, v, recurseTimes)}`);
+    }
+    if (length > max) output.push(remainingText(length - max));
+    ctx.indentationLvl -= 2;
+    return output;
+  }
+  function formatArrayBuffer(ctx, value) {
+    let bytes;
+    try {
+      bytes = new Uint8Array(value);
+    } catch {
+      return ["(detached)"];
+    }
+    const n = Math.min(ctx.maxArrayLength, bytes.length);
+    let str = Array.from(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    const remaining = bytes.length - ctx.maxArrayLength;
+    if (remaining > 0) str += ` ... ${remaining} more byte${remaining > 1 ? "s" : ""}`;
+    return [`[Uint8Contents]: <${str}>`];
+  }
+  function formatPromise(ctx, value, recurseTimes) {
+    const details = ops.promiseState ? ops.promiseState(value) : undefined;
+    if (!details || details[0] === 0) return ["<pending>"];
+    ctx.indentationLvl += 2;
+    const str = formatValue(ctx, details[1], recurseTimes);
+    ctx.indentationLvl -= 2;
+    return [details[0] === 2 ? `<rejected> ${str}` : str];
+  }
+
+  function formatProperty(ctx, value, recurseTimes, key, type) {
+    let str;
+    const desc = Object.getOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
+    if (desc.value !== undefined) {
+      ctx.indentationLvl += 2;
+      str = formatValue(ctx, desc.value, recurseTimes);
+      ctx.indentationLvl -= 2;
+    } else if (desc.get !== undefined) {
+      str = desc.set !== undefined ? "[Getter/Setter]" : "[Getter]";
+    } else if (desc.set !== undefined) {
+      str = "[Setter]";
+    } else {
+      str = "undefined";
+    }
+    if (type === kArrayExtrasType) return str;
+    let name;
+    if (typeof key === "symbol") {
+      name = `[${key.toString().replace(strEscapeReG, escapeFn)}]`;
+    } else if (key === "__proto__") {
+      name = "['__proto__']";
+    } else if (desc.enumerable === false) {
+      name = `[${key.replace(strEscapeReG, escapeFn)}]`;
+    } else if (/^[a-zA-Z_][a-zA-Z_0-9]*$/.test(key)) {
+      name = key;
+    } else {
+      name = strEscape(key);
+    }
+    return `${name}: ${str}`;
+  }
+
+  function isBelowBreakLength(ctx, output, start, base) {
+    let totalLength = output.length + start;
+    if (totalLength + output.length > ctx.breakLength) return false;
+    for (let i = 0; i < output.length; i++) {
+      totalLength += output[i].length;
+      if (totalLength > ctx.breakLength) return false;
+    }
+    return base === "" || !base.includes("\n");
+  }
+  function reduceToSingleString(ctx, output, base, braces, extrasType, recurseTimes, value) {
+    if (ctx.compact !== true) {
+      if (typeof ctx.compact === "number" && ctx.compact >= 1) {
+        const entries = output.length;
+        if (extrasType === kArrayExtrasType && entries > 6) output = groupArrayElements(ctx, output, value);
+        if (ctx.currentDepth - recurseTimes < ctx.compact && entries === output.length) {
+          const start = output.length + ctx.indentationLvl + braces[0].length + base.length + 10;
+          if (isBelowBreakLength(ctx, output, start, base)) {
+            const joined = output.join(", ");
+            if (!joined.includes("\n")) {
+              return `${base ? `${base} ` : ""}${braces[0]} ${joined}` + ` ${braces[1]}`;
+            }
+          }
+        }
+      }
+      const indentation = `\n${" ".repeat(ctx.indentationLvl)}`;
+      return `${base ? `${base} ` : ""}${braces[0]}${indentation}  ${output.join(`,${indentation}  `)}${indentation}${braces[1]}`;
+    }
+    if (isBelowBreakLength(ctx, output, 0, base)) {
+      return `${braces[0]}${base ? ` ${base}` : ""} ${output.join(", ")} ${braces[1]}`;
+    }
+    const indentation = " ".repeat(ctx.indentationLvl);
+    const ln = base === "" && braces[0].length === 1 ? " " : `${base ? ` ${base}` : ""}\n${indentation}  `;
+    return `${braces[0]}${ln}${output.join(`,\n${indentation}  `)} ${braces[1]}`;
+  }
+  function groupArrayElements(ctx, output, value) {
+    let totalLength = 0;
+    let maxLength = 0;
+    let i = 0;
+    let outputLength = output.length;
+    if (ctx.maxArrayLength < output.length) outputLength--;
+    const separatorSpace = 2;
+    const dataLen = new Array(outputLength);
+    for (; i < outputLength; i++) {
+      const len = output[i].length;
+      dataLen[i] = len;
+      totalLength += len + separatorSpace;
+      if (maxLength < len) maxLength = len;
+    }
+    const actualMax = maxLength + separatorSpace;
+    if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
+      const averageBias = Math.sqrt(actualMax - totalLength / output.length);
+      const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
+      const columns = Math.min(
+        Math.round(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
+        Math.floor((ctx.breakLength - ctx.indentationLvl) / actualMax),
+        ctx.compact * 4,
+        15,
+      );
+      if (columns <= 1) return output;
+      const tmp = [];
+      const maxLineLength = [];
+      for (let i = 0; i < columns; i++) {
+        let lineLength = 0;
+        for (let j = i; j < output.length; j += columns) if (dataLen[j] > lineLength) lineLength = dataLen[j];
+        maxLineLength.push(lineLength + separatorSpace);
+      }
+      let padStart = true;
+      if (value !== undefined) {
+        for (let i = 0; i < output.length; i++) {
+          if (typeof value[i] !== "number" && typeof value[i] !== "bigint") {
+            padStart = false;
+            break;
+          }
+        }
+      }
+      for (let i = 0; i < outputLength; i += columns) {
+        const max = Math.min(i + columns, outputLength);
+        let str = "";
+        let j = i;
+        for (; j < max - 1; j++) {
+          const cell = `${output[j]}, `;
+          str += padStart ? cell.padStart(maxLineLength[j - i], " ") : cell.padEnd(maxLineLength[j - i], " ");
+        }
+        str += padStart ? output[j].padStart(maxLineLength[j - i] - separatorSpace, " ") : output[j];
+        tmp.push(str);
+      }
+      if (ctx.maxArrayLength < output.length) tmp.push(output[outputLength]);
+      output = tmp;
+    }
+    return output;
+  }
+
+  // ---- util.format ----------------------------------------------------------
+  function hasBuiltInToString(value) {
+    if (typeof value.toString !== "function") return true;
+    if (Object.prototype.hasOwnProperty.call(value, "toString")) return false;
+    let pointer = value;
+    do {
+      pointer = Object.getPrototypeOf(pointer);
+    } while (pointer !== null && !Object.prototype.hasOwnProperty.call(pointer, "toString"));
+    if (pointer === null) return true;
+    const d = Object.getOwnPropertyDescriptor(pointer, "constructor");
+    return d !== undefined && typeof d.value === "function" && builtInObjects.has(d.value.name);
+  }
+  function tryStringify(arg) {
+    try {
+      return JSON.stringify(arg);
+    } catch (err) {
+      if (err instanceof TypeError && /circular/i.test(err.message)) return "[Circular]";
+      throw err;
+    }
+  }
+  function formatWithOptions(inspectOptions, ...args) {
+    return formatWithOptionsInternal(inspectOptions, args);
+  }
+  function formatWithOptionsInternal(inspectOptions, args) {
+    const first = args[0];
+    let a = 0;
+    let str = "";
+    let join = "";
+    if (typeof first === "string") {
+      if (args.length === 1) return first;
+      let tempStr;
+      let lastPos = 0;
+      for (let i = 0; i < first.length - 1; i++) {
+        if (first.charCodeAt(i) === 37) {
+          const nextChar = first.charCodeAt(++i);
+          if (a + 1 !== args.length) {
+            switch (nextChar) {
+              case 115: {
+                const arg = args[++a];
+                if (typeof arg === "number") tempStr = formatNumber(arg);
+                else if (typeof arg === "bigint") tempStr = `${arg}n`;
+                else if (typeof arg !== "object" || arg === null || !hasBuiltInToString(arg)) tempStr = String(arg);
+                else tempStr = inspect(arg, { ...inspectOptions, depth: 0, colors: false, compact: 3 });
+                break;
+              }
+              case 106:
+                tempStr = tryStringify(args[++a]);
+                break;
+              case 100: {
+                const n = args[++a];
+                if (typeof n === "bigint") tempStr = `${n}n`;
+                else if (typeof n === "symbol") tempStr = "NaN";
+                else tempStr = formatNumber(Number(n));
+                break;
+              }
+              case 79:
+                tempStr = inspect(args[++a], inspectOptions);
+                break;
+              case 111:
+                tempStr = inspect(args[++a], { ...inspectOptions, showHidden: true, showProxy: true, depth: 4 });
+                break;
+              case 105: {
+                const n = args[++a];
+                if (typeof n === "bigint") tempStr = `${n}n`;
+                else if (typeof n === "symbol") tempStr = "NaN";
+                else tempStr = formatNumber(Number.parseInt(n));
+                break;
+              }
+              case 102: {
+                const n = args[++a];
+                tempStr = typeof n === "symbol" ? "NaN" : formatNumber(Number.parseFloat(n));
+                break;
+              }
+              case 99:
+                a += 1;
+                tempStr = "";
+                break;
+              case 37:
+                str += first.slice(lastPos, i);
+                lastPos = i + 1;
+                continue;
+              default:
+                continue;
+            }
+            if (lastPos !== i - 1) str += first.slice(lastPos, i - 1);
+            str += tempStr;
+            lastPos = i + 1;
+          } else if (nextChar === 37) {
+            str += first.slice(lastPos, i);
+            lastPos = i + 1;
+          }
+        }
+      }
+      if (lastPos !== 0) {
+        a++;
+        join = " ";
+        if (lastPos < first.length) str += first.slice(lastPos);
+      }
+    }
+    while (a < args.length) {
+      const value = args[a];
+      str += join;
+      str += typeof value !== "string" ? inspect(value, inspectOptions) : value;
+      join = " ";
+      a++;
+    }
+    return str;
+  }
+  function format(...args) {
+    return formatWithOptionsInternal(undefined, args);
   }
   internals.inspect = inspect;
   internals.format = format;
+  internals.formatWithOptions = formatWithOptions;
 
+  // ---- console --------------------------------------------------------------
+  // Levels of ops.log: 0 debug, 1 info (log), 2 warn, 3 error.
+  let groupIndent = "";
+  const emit = (level, text) => {
+    if (groupIndent !== "") text = groupIndent + text.replaceAll("\n", `\n${groupIndent}`);
+    ops.log(level, text);
+  };
   const counts = new Map();
-  const timersByLabel = new Map();
+  const timers = new Map();
+  function formatTime(ms) {
+    let hours = 0;
+    let minutes = 0;
+    let seconds = 0;
+    if (ms >= 1000) {
+      if (ms >= 60000) {
+        if (ms >= 3600000) {
+          hours = Math.floor(ms / 3600000);
+          ms %= 3600000;
+        }
+        minutes = Math.floor(ms / 60000);
+        ms %= 60000;
+      }
+      seconds = ms / 1000;
+    }
+    if (hours !== 0 || minutes !== 0) {
+      const [s, frac] = seconds.toFixed(3).split(".");
+      const res = hours !== 0 ? `${hours}:${String(minutes).padStart(2, "0")}` : minutes;
+      return `${res}:${s.padStart(2, "0")}.${frac} (${hours !== 0 ? "h:m" : ""}m:ss.mmm)`;
+    }
+    if (seconds !== 0) return `${seconds.toFixed(3)}s`;
+    return `${Number(ms.toFixed(3))}ms`;
+  }
+  const now = () => (globalThis.performance ? globalThis.performance.now() : Date.now());
+  function timeLogImpl(name, label, data) {
+    const start = timers.get(label);
+    if (start === undefined) {
+      emit(2, `(node) Warning: No such label '${label}' for console.${name}()`);
+      return false;
+    }
+    const text = `${label}: ${formatTime(now() - start)}`;
+    emit(1, data === undefined ? text : `${text} ${format(...data)}`);
+    return true;
+  }
+  const tableChars = {
+    middleMiddle: "─",
+    rowMiddle: "┼",
+    topRight: "┐",
+    topLeft: "┌",
+    leftMiddle: "├",
+    topMiddle: "┬",
+    bottomRight: "┘",
+    bottomLeft: "└",
+    bottomMiddle: "┴",
+    rightMiddle: "┤",
+    left: "│ ",
+    right: " │",
+    middle: " │ ",
+  };
+  function renderRow(row, widths) {
+    let out = tableChars.left;
+    for (let i = 0; i < row.length; i++) {
+      out += row[i] + " ".repeat(widths[i] - row[i].length);
+      if (i !== row.length - 1) out += tableChars.middle;
+    }
+    return out + tableChars.right;
+  }
+  function renderTable(head, columns) {
+    const rows = [];
+    const widths = head.map((h) => h.length);
+    const longest = Math.max(...columns.map((c) => c.length));
+    for (let i = 0; i < head.length; i++) {
+      const column = columns[i];
+      for (let j = 0; j < longest; j++) {
+        if (rows[j] === undefined) rows[j] = [];
+        const value = (rows[j][i] = Object.prototype.hasOwnProperty.call(column, j) ? column[j] : "");
+        widths[i] = Math.max(widths[i] || 0, value.length);
+      }
+    }
+    const divider = widths.map((w) => tableChars.middleMiddle.repeat(w + 2));
+    let result =
+      `${tableChars.topLeft}${divider.join(tableChars.topMiddle)}${tableChars.topRight}\n` +
+      `${renderRow(head, widths)}\n` +
+      `${tableChars.leftMiddle}${divider.join(tableChars.rowMiddle)}${tableChars.rightMiddle}\n`;
+    for (const row of rows) result += `${renderRow(row, widths)}\n`;
+    return result + `${tableChars.bottomLeft}${divider.join(tableChars.bottomMiddle)}${tableChars.bottomRight}`;
+  }
+  function table(data, properties) {
+    if (data === null || typeof data !== "object") return consoleObject.log(data);
+    const cell = (v) => {
+      const depth = v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 2 ? -1 : 0;
+      return inspect(v, { depth, maxArrayLength: 3, breakLength: Infinity });
+    };
+    const indexes = (n) => Array.from({ length: n }, (_, i) => cell(i));
+    if (isMap(data)) {
+      const keys = [];
+      const values = [];
+      for (const [k, v] of data) {
+        keys.push(cell(k));
+        values.push(cell(v));
+      }
+      return emit(1, renderTable(["(iteration index)", "Key", "Values"], [indexes(keys.length), keys, values]));
+    }
+    if (isSet(data)) {
+      const values = [...data].map(cell);
+      return emit(1, renderTable(["(iteration index)", "Values"], [indexes(values.length), values]));
+    }
+    const map = Object.create(null);
+    let hasPrimitives = false;
+    const valuesColumn = [];
+    const indexColumn = Object.keys(data);
+    for (let i = 0; i < indexColumn.length; i++) {
+      const item = data[indexColumn[i]];
+      const primitive = item === null || (typeof item !== "function" && typeof item !== "object");
+      if (properties === undefined && primitive) {
+        hasPrimitives = true;
+        valuesColumn[i] = cell(item);
+      } else {
+        for (const key of properties || Object.keys(item)) {
+          map[key] ??= [];
+          map[key][i] = (primitive && properties) || !Object.prototype.hasOwnProperty.call(item, key) ? "" : cell(item[key]);
+        }
+      }
+    }
+    const keys = Object.keys(map);
+    const values = Object.values(map);
+    if (hasPrimitives) {
+      keys.push("Values");
+      values.push(valuesColumn);
+    }
+    keys.unshift("(index)");
+    values.unshift(indexColumn);
+    emit(1, renderTable(keys, values));
+  }
+
   const consoleObject = {
-    log: (...a) => ops.log(1, format(a)),
-    info: (...a) => ops.log(1, format(a)),
-    debug: (...a) => ops.log(0, format(a)),
-    warn: (...a) => ops.log(2, format(a)),
-    error: (...a) => ops.log(3, format(a)),
-    trace: (...a) => ops.log(1, `Trace: ${format(a)}\n${new Error().stack.split("\n").slice(2).join("\n")}`),
-    assert: (cond, ...a) => {
-      if (!cond) ops.log(3, `Assertion failed${a.length ? ": " + format(a) : ""}`);
+    log: (...a) => emit(1, format(...a)),
+    info: (...a) => emit(1, format(...a)),
+    debug: (...a) => emit(0, format(...a)),
+    warn: (...a) => emit(2, format(...a)),
+    error: (...a) => emit(3, format(...a)),
+    dirxml: (...a) => emit(1, format(...a)),
+    trace(...a) {
+      const err = { name: "Trace", message: format(...a) };
+      Error.captureStackTrace(err, consoleObject.trace);
+      emit(3, err.stack);
     },
-    count: (label = "default") => {
-      const n = (counts.get(label) || 0) + 1;
-      counts.set(label, n);
-      ops.log(1, `${label}: ${n}`);
-    },
-    countReset: (label = "default") => counts.delete(label),
-    time: (label = "default") => timersByLabel.set(label, Date.now()),
-    timeLog: (label = "default", ...a) => {
-      const t = timersByLabel.get(label);
-      if (t !== undefined) ops.log(1, `${label}: ${Date.now() - t}ms${a.length ? " " + format(a) : ""}`);
-    },
-    timeEnd: (label = "default") => {
-      const t = timersByLabel.get(label);
-      if (t !== undefined) {
-        timersByLabel.delete(label);
-        ops.log(1, `${label}: ${Date.now() - t}ms`);
+    assert(expression, ...a) {
+      if (!expression) {
+        if (typeof a[0] === "string") a[0] = `Assertion failed: ${a[0]}`;
+        else a.unshift("Assertion failed");
+        consoleObject.warn(...a);
       }
     },
-    table: (data) => ops.log(1, inspect(data)),
-    dir: (obj) => ops.log(1, inspect(obj)),
-    group: (...a) => a.length && ops.log(1, format(a)),
-    groupEnd: () => {},
+    count(label = "default") {
+      label = `${label}`;
+      const n = (counts.get(label) || 0) + 1;
+      counts.set(label, n);
+      emit(1, `${label}: ${n}`);
+    },
+    countReset(label = "default") {
+      label = `${label}`;
+      if (!counts.has(label)) {
+        emit(2, `(node) Warning: Count for '${label}' does not exist`);
+        return;
+      }
+      counts.delete(label);
+    },
+    time(label = "default") {
+      label = `${label}`;
+      if (timers.has(label)) {
+        emit(2, `(node) Warning: Label '${label}' already exists for console.time()`);
+        return;
+      }
+      timers.set(label, now());
+    },
+    timeLog(label = "default", ...data) {
+      timeLogImpl("timeLog", `${label}`, data);
+    },
+    timeEnd(label = "default") {
+      label = `${label}`;
+      if (timeLogImpl("timeEnd", label)) timers.delete(label);
+    },
+    table,
+    dir(obj, options) {
+      emit(1, inspect(obj, { customInspect: false, ...options }));
+    },
+    group(...data) {
+      if (data.length > 0) consoleObject.log(...data);
+      groupIndent += "  ";
+    },
+    groupCollapsed(...data) {
+      consoleObject.group(...data);
+    },
+    groupEnd() {
+      groupIndent = groupIndent.slice(0, -2);
+    },
+    clear() {},
+    profile() {},
+    profileEnd() {},
+    timeStamp() {},
   };
+  Object.defineProperty(consoleObject, Symbol.toStringTag, {
+    value: "console",
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
   defineGlobal("console", consoleObject);
 
   // ---- errors outside any promise chain ------------------------------------
   function reportError(e) {
-    ops.log(3, `Uncaught ${e instanceof Error ? e.stack || e : inspect(e, 2, [], false)}`);
+    ops.log(3, `Uncaught ${inspect(e)}`);
   }
   internals.reportError = reportError;
   defineGlobal("reportError", reportError);
@@ -217,5 +1143,11 @@
   internals.sleep = (ms) => ops.timer(ms);
 
   defineGlobal("self", globalThis);
-  defineGlobal("navigator", Object.freeze({ userAgent: "Cloudflare-Workers", hardwareConcurrency: 1, language: "en" }));
+  // Keyed to the compatibility date/flags as in workerd (no compat: newest).
+  const compatFlags = internals.compat ? internals.compat.flags : { globalNavigator: true, enableNavigatorLanguage: true };
+  if (compatFlags.globalNavigator) {
+    const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
+    if (compatFlags.enableNavigatorLanguage) nav.language = "en";
+    defineGlobal("navigator", Object.freeze(nav));
+  }
 })

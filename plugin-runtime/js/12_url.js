@@ -2,6 +2,7 @@
 // URL and URLSearchParams (WHATWG URL). Parsing is native (ops.urlParse /
 // ops.urlSet); application/x-www-form-urlencoded is done here.
 ((globalThis, internals) => {
+  const valueArg = internals.compat ? internals.compat.flags.urlSearchParamsDeleteHasValueArg : true;
   const {
     requiredArguments, toUSVString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable, utf8Encode, utf8DecodeWithoutBOM,
@@ -207,6 +208,8 @@
       URLSearchParams.#check(this);
       requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'URLSearchParams'");
       name = toUSVString(name);
+      // The value argument exists from 2023-07-01 (urlsearchparams_delete_has_value_arg).
+      if (!valueArg) value = undefined;
       if (value !== undefined) {
         value = toUSVString(value);
         this.#list = this.#list.filter((p) => !(p[0] === name && p[1] === value));
@@ -237,6 +240,8 @@
       URLSearchParams.#check(this);
       requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'URLSearchParams'");
       name = toUSVString(name);
+      // The value argument exists from 2023-07-01 (urlsearchparams_delete_has_value_arg).
+      if (!valueArg) value = undefined;
       if (value !== undefined) {
         value = toUSVString(value);
         for (const p of this.#list) if (p[0] === name && p[1] === value) return true;

@@ -282,9 +282,14 @@
     "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "ACL", "REPORT", "MKACTIVITY",
     "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY",
   ]);
+  // Before 2024-10-14 (no upper_case_all_http_methods) only the methods the
+  // Fetch spec normalises are upper-cased; "patch" is then not a method.
+  const SPEC_NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+  const upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
   function normaliseMethod(m) {
     m = String(m);
-    const upper = m.toUpperCase();
+    let upper = m.toUpperCase();
+    if (!upperCaseAll && !SPEC_NORMALISED.has(upper)) upper = m;
     if (!METHODS.has(upper)) throw new TypeError(`Invalid HTTP method string: ${m}`);
     return upper;
   }

@@ -22,6 +22,9 @@ pub enum ScriptError {
         /// V8's one-line message.
         message: String,
     },
+    /// The worker's compatibility flags are not valid.
+    #[error("{0}")]
+    Compat(#[from] crate::compat::CompatError),
     /// The module has no usable default export.
     #[error("{path}: {reason}")]
     Shape {

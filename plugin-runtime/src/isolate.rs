@@ -14,10 +14,11 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::body::{Body, BodyStream, BodyWriter};
+use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
 use crate::limits::{CpuWatch, HeapGuard, array_buffer_allocator, near_heap_limit, thread_cpu};
-use crate::worker::{WorkerCode, resolve_specifier};
+use crate::worker::{WorkerCode, is_builtin, resolve_specifier};
 use crate::{code_cache, js, ops};
 
 /// The result of an async operation, delivered on the isolate's thread.
@@ -231,8 +232,11 @@ fn cf_object<'s>(scope: &mut v8::PinScope<'s, '_>, client: &crate::http::ClientI
 /// Where `import` resolution looks during instantiation (V8's resolve
 /// callback is a plain function, so its table is thread-local).
 struct ModuleTable {
+    compat: CompatFlags,
     by_hash: HashMap<i32, PathBuf>,
     by_path: HashMap<PathBuf, v8::Global<v8::Module>>,
+    /// Built-in modules' exports, by the module's identity hash.
+    builtins: HashMap<i32, v8::Global<v8::Object>>,
 }
 
 thread_local! {
@@ -252,8 +256,10 @@ fn resolve_module<'s>(
     let found = MODULES.with(|m| {
         let table = m.borrow();
         let table = table.as_ref()?;
-        let from = table.by_hash.get(&hash)?;
-        let path = resolve_specifier(from, &spec)?;
+        let path = match builtin_module(&table.compat, &spec) {
+            Some(name) => PathBuf::from(name),
+            None => resolve_specifier(table.by_hash.get(&hash)?, &spec)?,
+        };
         table.by_path.get(&path).map(|g| v8::Local::new(scope, g))
     });
     if found.is_none() {
@@ -262,6 +268,49 @@ fn resolve_module<'s>(
         scope.throw_exception(exc);
     }
     found
+}
+
+/// The enumerable own string keys of a built-in module's exports object.
+fn export_names<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    exports: v8::Local<'s, v8::Object>,
+) -> Vec<v8::Local<'s, v8::String>> {
+    let args = v8::GetPropertyNamesArgs {
+        mode: v8::KeyCollectionMode::OwnOnly,
+        property_filter: v8::PropertyFilter::ONLY_ENUMERABLE | v8::PropertyFilter::SKIP_SYMBOLS,
+        index_filter: v8::IndexFilter::SkipIndices,
+        key_conversion: v8::KeyConversionMode::ConvertToString,
+    };
+    let Some(names) = exports.get_own_property_names(scope, args) else {
+        return Vec::new();
+    };
+    (0..names.length())
+        .filter_map(|i| names.get_index(scope, i))
+        .filter_map(|k| v8::Local::<v8::String>::try_from(k).ok())
+        .filter(|k| k.to_rust_string_lossy(scope) != "default")
+        .collect()
+}
+
+/// Evaluates a built-in module: its exports are the properties of the
+/// object the bootstrap built for it, and `default` is that object.
+fn evaluate_builtin<'s>(
+    context: v8::Local<'s, v8::Context>,
+    module: v8::Local<'s, v8::Module>,
+) -> Option<v8::Local<'s, v8::Value>> {
+    // SAFETY: V8 calls this during module evaluation on this thread with a live context.
+    v8::callback_scope!(unsafe scope, context);
+    let hash = module.get_identity_hash().get();
+    let exports = MODULES.with(|m| {
+        let table = m.borrow();
+        table.as_ref()?.builtins.get(&hash).map(|g| v8::Local::new(scope, g))
+    })?;
+    for name in export_names(scope, exports) {
+        let value = exports.get(scope, name.into())?;
+        module.set_synthetic_module_export(scope, name, value)?;
+    }
+    let default = v8::String::new(scope, "default")?;
+    module.set_synthetic_module_export(scope, default, exports.into())?;
+    Some(v8::undefined(scope).into())
 }
 
 fn script_origin<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str, is_module: bool) -> v8::ScriptOrigin<'s> {
@@ -323,7 +372,7 @@ const MAX_SCRIPT_BYTES: usize = 10 << 20;
 /// Reads the module graph rooted at `main`: every relative import, once.
 /// Compiles each module in a scratch isolate to find its imports, so syntax
 /// errors surface here with `file:line:column`.
-pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
+pub(crate) fn read_module_graph(main: &Path, compat: &CompatFlags) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
     crate::platform::platform();
     let mut isolate = v8::Isolate::new(v8::CreateParams::default());
     v8::scope!(let scope, &mut isolate);
@@ -334,6 +383,11 @@ pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str
     let mut queue = vec![(main.to_path_buf(), None::<String>)];
     while let Some((path, importer)) = queue.pop() {
         if modules.contains_key(&path) {
+            continue;
+        }
+        if is_builtin(&path) {
+            // Built in: nothing to read; `init` makes it from the bootstrap's exports.
+            modules.insert(path, Arc::from(""));
             continue;
         }
         let src = std::fs::read_to_string(&path).map_err(|e| ScriptError::Read {
@@ -359,8 +413,18 @@ pub(crate) fn read_module_graph(main: &Path) -> Result<BTreeMap<PathBuf, Arc<str
             let req = requests.get(tc, i).unwrap();
             let req = v8::Local::<v8::ModuleRequest>::try_from(req).unwrap();
             let spec = req.get_specifier().to_rust_string_lossy(tc);
+            let loc = module.source_offset_to_location(req.get_source_offset());
+            if let Some(name) = builtin_module(compat, &spec) {
+                queue.push((PathBuf::from(name), None));
+                continue;
+            }
+            if spec.starts_with("node:") || spec.starts_with("cloudflare:") {
+                return Err(ScriptError::Compile {
+                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    message: format!("No such module \"{spec}\"."),
+                });
+            }
             let Some(dep) = resolve_specifier(&path, &spec) else {
-                let loc = module.source_offset_to_location(req.get_source_offset());
                 return Err(ScriptError::Compile {
                     location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
                     message: format!(
@@ -509,8 +573,18 @@ impl WorkerIsolate {
         let ops_obj = ops::build(tc);
         let key = v8::String::new(tc, "ops").unwrap();
         internals.set(tc, key.into(), ops_obj.into());
+        let compat_src = v8::String::new(tc, &code.compat_json).unwrap();
+        let compat = v8::json::parse(tc, compat_src).expect("compat is valid JSON");
+        let key = v8::String::new(tc, "compat").unwrap();
+        internals.set(tc, key.into(), compat);
+        // The bindings, for `process.env` (built before the modules run).
+        let env_src = v8::String::new(tc, &code.env_json).unwrap();
+        let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
+        let key = v8::String::new(tc, "env").unwrap();
+        internals.set(tc, key.into(), env);
         let global = context.global(tc);
-        for (name, src) in js::BOOTSTRAP {
+        let node: &[(&str, &str)] = if code.compat.node_modules() { js::NODE } else { &[] };
+        for (name, src) in js::BOOTSTRAP.iter().chain(node) {
             let source = v8::String::new(tc, src).unwrap();
             let origin = script_origin(tc, &format!("internal:{name}"), false);
             let Some(compiled) = code_cache::compile(tc, name, source, &origin) else {
@@ -531,12 +605,38 @@ impl WorkerIsolate {
 
         // 2. The worker's modules.
         let mut table = ModuleTable {
+            compat: code.compat.clone(),
             by_hash: HashMap::new(),
             by_path: HashMap::new(),
+            builtins: HashMap::new(),
         };
+        let node_key = v8::String::new(tc, "node").unwrap();
+        let node_exports = internals
+            .get(tc, node_key.into())
+            .and_then(|v| v8::Local::<v8::Object>::try_from(v).ok());
         let mut main_module = None;
         for (path, src) in &code.modules {
             let name = path.display().to_string();
+            if is_builtin(path) {
+                let short = name.trim_start_matches("node:");
+                let key = v8::String::new(tc, short).unwrap();
+                let exports = node_exports
+                    .and_then(|n| n.get(tc, key.into()))
+                    .and_then(|v| v8::Local::<v8::Object>::try_from(v).ok())
+                    .ok_or_else(|| ScriptError::Compile {
+                        location: code.main.display().to_string(),
+                        message: format!("No such module \"{name}\"."),
+                    })?;
+                let mut names = export_names(tc, exports);
+                names.push(v8::String::new(tc, "default").unwrap());
+                let module_name = v8::String::new(tc, &name).unwrap();
+                let module = v8::Module::create_synthetic_module(tc, module_name, &names, evaluate_builtin);
+                let hash = module.get_identity_hash().get();
+                table.builtins.insert(hash, v8::Global::new(tc, exports));
+                table.by_hash.insert(hash, path.clone());
+                table.by_path.insert(path.clone(), v8::Global::new(tc, module));
+                continue;
+            }
             let source = v8::String::new(tc, src).unwrap();
             let origin = script_origin(tc, &name, true);
             let mut source = v8::script_compiler::Source::new(source, Some(&origin));
@@ -552,11 +652,14 @@ impl WorkerIsolate {
         let module = main_module.expect("main module is part of its graph");
         MODULES.with(|m| *m.borrow_mut() = Some(table));
         let instantiated = module.instantiate_module(tc, resolve_module);
-        MODULES.with(|m| m.borrow_mut().take());
         if instantiated != Some(true) {
+            MODULES.with(|m| m.borrow_mut().take());
             return Err(caught!(tc));
         }
-        let Some(evaluation) = module.evaluate(tc) else {
+        // Built-in modules read their exports from the table as they evaluate.
+        let evaluation = module.evaluate(tc);
+        MODULES.with(|m| m.borrow_mut().take());
+        let Some(evaluation) = evaluation else {
             return Err(caught!(tc));
         };
         tc.perform_microtask_checkpoint();
@@ -603,8 +706,6 @@ impl WorkerIsolate {
             Some(h) => h,
             None => return Err(caught!(tc)),
         };
-        let env_src = v8::String::new(tc, &code.env_json).unwrap();
-        let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
         let dispatch_key = v8::String::new(tc, "dispatchFetch").unwrap();
         let dispatch = internals
             .get(tc, dispatch_key.into())

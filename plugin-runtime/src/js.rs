@@ -17,3 +17,17 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("40_misc.js", include_str!("../js/40_misc.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];
+
+/// Node.js compatibility (`nodejs_compat`, `nodejs_als`), run after
+/// [`BOOTSTRAP`] only for workers that enable it. Each fills
+/// `internals.node.NAME`: the exports of the built-in module `node:NAME`.
+pub(crate) const NODE: &[(&str, &str)] = &[
+    ("node/buffer.js", include_str!("../js/node/buffer.js")),
+    ("node/events.js", include_str!("../js/node/events.js")),
+    ("node/async_hooks.js", include_str!("../js/node/async_hooks.js")),
+    ("node/util.js", include_str!("../js/node/util.js")),
+    ("node/process.js", include_str!("../js/node/process.js")),
+    ("node/path.js", include_str!("../js/node/path.js")),
+    ("node/assert.js", include_str!("../js/node/assert.js")),
+    ("node/misc.js", include_str!("../js/node/misc.js")),
+];

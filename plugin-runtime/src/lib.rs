@@ -7,6 +7,7 @@
 mod body;
 mod cache;
 pub mod code_cache;
+mod compat;
 mod compression;
 mod error;
 mod http;
@@ -20,6 +21,7 @@ mod thread;
 mod worker;
 
 pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel};
+pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
 pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};

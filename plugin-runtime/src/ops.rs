@@ -32,6 +32,9 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
     install_ops!(scope, obj,
         "log" => op_log,
         "currentRequest" => op_current_request,
+        "getContext" => op_get_context,
+        "setContext" => op_set_context,
+        "promiseState" => op_promise_state,
         "respond" => op_respond,
         "respondError" => op_respond_error,
         "requestDone" => op_request_done,
@@ -168,10 +171,7 @@ fn promise_op(
     rv.set(resolver.get_promise(scope).into());
     let global = v8::Global::new(scope, resolver);
     // The request this operation belongs to (for CPU accounting).
-    let req = scope
-        .get_continuation_preserved_embedder_data()
-        .uint32_value(scope)
-        .filter(|id| *id != 0);
+    let req = current_request(scope);
     let (id, tx, key) = {
         let mut s = st.borrow_mut();
         let id = s.next_id();
@@ -370,12 +370,58 @@ fn op_log(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8
     log::log!(target: "isoproxy::worker", level, "worker {worker}: {msg}");
 }
 
+/// The request whose handler (or a continuation of it) is running. V8
+/// carries it across promise reactions as the continuation-preserved
+/// embedder data: the request id, or an `AsyncLocalStorage` frame
+/// `[requestId, stores]` (see js/node/async_hooks.js).
+fn current_request(scope: &mut v8::PinScope<'_, '_>) -> Option<u32> {
+    let mut v = scope.get_continuation_preserved_embedder_data();
+    if let Ok(frame) = v8::Local::<v8::Array>::try_from(v) {
+        v = frame.get_index(scope, 0)?;
+    }
+    if !v.is_number() {
+        return None;
+    }
+    v.uint32_value(scope).filter(|id| *id != 0)
+}
+
 /// `currentRequest()` -> the id of the request whose handler (or a
-/// continuation of it) is running, or undefined. V8 carries it across
-/// promise reactions (continuation-preserved embedder data).
+/// continuation of it) is running, or undefined.
 fn op_current_request(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let v = scope.get_continuation_preserved_embedder_data();
-    rv.set(v);
+    if let Some(id) = current_request(scope) {
+        rv.set(v8::Integer::new_from_unsigned(scope, id).into());
+    }
+}
+
+/// `getContext()` -> the continuation-preserved embedder data: the
+/// request id or an `AsyncLocalStorage` frame (undefined outside both).
+fn op_get_context(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    rv.set(scope.get_continuation_preserved_embedder_data());
+}
+
+/// `setContext(value)`: replaces it; promise reactions created from now on
+/// run with `value` (the bootstrap only passes what `getContext` returned
+/// or a frame built from it, so the request id is kept).
+fn op_set_context(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+    scope.set_continuation_preserved_embedder_data(args.get(0));
+}
+
+/// `promiseState(p)` -> `[0]` pending, `[1, value]` fulfilled, `[2, reason]`
+/// rejected (for `inspect`); undefined when `p` is not a promise.
+fn op_promise_state(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let Ok(promise) = v8::Local::<v8::Promise>::try_from(args.get(0)) else {
+        return;
+    };
+    let state = match promise.state() {
+        v8::PromiseState::Pending => 0,
+        v8::PromiseState::Fulfilled => 1,
+        v8::PromiseState::Rejected => 2,
+    };
+    let mut elems = vec![v8::Integer::new(scope, state).into()];
+    if state != 0 {
+        elems.push(promise.result(scope));
+    }
+    rv.set(v8::Array::new_with_elements(scope, &elems).into());
 }
 
 /// `respond(reqId, status, statusText, headers, bodyKind, body)`.

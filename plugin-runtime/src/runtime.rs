@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 use crate::body::Body;
+use crate::compat::CompatFlags;
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{Fetcher, RequestHead, WorkerResponse};
 use crate::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
@@ -110,8 +111,10 @@ impl Runtime {
     pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
         crate::platform::platform();
         let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
-        let modules = read_module_graph(&main)?;
-        let code = Arc::new(WorkerCode::new(spec, main, modules));
+        let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
+            .map_err(|(_, e)| ScriptError::Compat(e))?;
+        let modules = read_module_graph(&main, &compat)?;
+        let code = Arc::new(WorkerCode::new(spec, compat, main, modules));
         // Validate in a scratch isolate with a private event loop.
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
 

@@ -8,6 +8,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use crate::compat::CompatFlags;
+
 /// A worker as the embedder configured it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerSpec {
@@ -42,6 +44,10 @@ pub struct WorkerCode {
     pub(crate) id: u64,
     /// The configuration it was loaded from.
     pub spec: WorkerSpec,
+    /// Its compatibility date and flags, resolved.
+    pub compat: CompatFlags,
+    /// `compat` serialised for the bootstrap JS (`internals.compat`).
+    pub(crate) compat_json: String,
     /// Every module of the graph: absolute path -> source text.
     pub(crate) modules: BTreeMap<PathBuf, Arc<str>>,
     /// The main module's absolute path (a key of `modules`).
@@ -63,7 +69,12 @@ pub struct WorkerCode {
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
 
 impl WorkerCode {
-    pub(crate) fn new(spec: WorkerSpec, main: PathBuf, modules: BTreeMap<PathBuf, Arc<str>>) -> Self {
+    pub(crate) fn new(
+        spec: WorkerSpec,
+        compat: CompatFlags,
+        main: PathBuf,
+        modules: BTreeMap<PathBuf, Arc<str>>,
+    ) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         for (path, src) in &modules {
             path.hash(&mut hasher);
@@ -74,6 +85,8 @@ impl WorkerCode {
         WorkerCode {
             id: NEXT_WORKER_ID.fetch_add(1, Ordering::Relaxed),
             spec,
+            compat_json: compat.to_json(),
+            compat,
             modules,
             main,
             version,
@@ -118,9 +131,19 @@ impl WorkerCode {
     /// The paths of every module in the graph, main first.
     pub fn module_paths(&self) -> Vec<&Path> {
         let mut out = vec![self.main.as_path()];
-        out.extend(self.modules.keys().map(PathBuf::as_path).filter(|p| *p != self.main));
+        out.extend(
+            self.modules
+                .keys()
+                .map(PathBuf::as_path)
+                .filter(|p| *p != self.main && !is_builtin(p)),
+        );
         out
     }
+}
+
+/// Whether a module-graph key is a built-in module (`node:buffer`), not a file.
+pub(crate) fn is_builtin(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.starts_with("node:"))
 }
 
 /// Resolves an import specifier against the importing module's path.

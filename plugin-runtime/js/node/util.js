@@ -1,0 +1,253 @@
+"use strict";
+// node:util — inspect/format (the console's own), promisify, callbackify,
+// inherits, deprecate, types, isDeepStrictEqual.
+((globalThis, internals) => {
+  const node = (internals.node ??= {});
+  const errors = internals.nodeErrors;
+  const { inspect, format, formatWithOptions } = internals;
+
+  const kCustomPromisify = Symbol.for("nodejs.util.promisify.custom");
+  function promisify(original) {
+    if (typeof original !== "function") throw errors.invalidArgType("original", "of type function", original);
+    if (original[kCustomPromisify]) {
+      const fn = original[kCustomPromisify];
+      if (typeof fn !== "function") {
+        throw errors.invalidArgType("util.promisify.custom", "of type function", fn);
+      }
+      return Object.defineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+    }
+    function fn(...args) {
+      return new Promise((resolve, reject) => {
+        Reflect.apply(original, this, [
+          ...args,
+          (err, ...values) => {
+            if (err) return reject(err);
+            resolve(values[0]);
+          },
+        ]);
+      });
+    }
+    Object.setPrototypeOf(fn, Object.getPrototypeOf(original));
+    Object.defineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+    return Object.defineProperties(fn, Object.getOwnPropertyDescriptors(original));
+  }
+  promisify.custom = kCustomPromisify;
+
+  function callbackify(original) {
+    if (typeof original !== "function") throw errors.invalidArgType("original", "of type function", original);
+    function callbackified(...args) {
+      const cb = args.pop();
+      if (typeof cb !== "function") throw errors.invalidArgType("last argument", "of type function", cb);
+      const onRejected = (reason) => {
+        if (!reason) {
+          const e = errors.nodeError(Error, "ERR_FALSY_VALUE_REJECTION", "Promise was rejected with falsy value");
+          e.reason = reason;
+          reason = e;
+        }
+        cb(reason);
+      };
+      Reflect.apply(original, this, args).then(
+        (v) => queueMicrotask(() => cb(null, v)),
+        (r) => queueMicrotask(() => onRejected(r)),
+      );
+    }
+    Object.setPrototypeOf(callbackified, Object.getPrototypeOf(original));
+    Object.defineProperties(callbackified, Object.getOwnPropertyDescriptors(original));
+    return callbackified;
+  }
+
+  function inherits(ctor, superCtor) {
+    if (ctor === undefined || ctor === null) throw errors.invalidArgType("ctor", "of type function", ctor);
+    if (superCtor === undefined || superCtor === null) {
+      throw errors.invalidArgType("superCtor", "of type function", superCtor);
+    }
+    if (superCtor.prototype === undefined) {
+      throw errors.invalidArgType("superCtor.prototype", "of type object", superCtor.prototype);
+    }
+    Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+    Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+  }
+
+  function deprecate(fn, msg, code) {
+    let warned = false;
+    function deprecated(...args) {
+      if (!warned) {
+        warned = true;
+        console.warn(`[${code ?? "DEP0000"}] DeprecationWarning: ${msg}`);
+      }
+      return new.target ? Reflect.construct(fn, args, new.target) : Reflect.apply(fn, this, args);
+    }
+    Object.setPrototypeOf(deprecated, fn);
+    if (fn.prototype) deprecated.prototype = fn.prototype;
+    return deprecated;
+  }
+
+  // ---- util.types -----------------------------------------------------------
+  const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
+  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+  const taTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag).get;
+  const isObj = (v) => v !== null && (typeof v === "object" || typeof v === "function");
+  function brand(method) {
+    return (v) => {
+      if (!isObj(v)) return false;
+      try {
+        method.call(v);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  }
+  const types = {
+    isAnyArrayBuffer: (v) => types.isArrayBuffer(v) || types.isSharedArrayBuffer(v),
+    isArrayBuffer: brand(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get),
+    isSharedArrayBuffer:
+      typeof SharedArrayBuffer === "function"
+        ? brand(Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get)
+        : () => false,
+    isArrayBufferView: (v) => ArrayBuffer.isView(v),
+    isTypedArray: (v) => taTag.call(v) !== undefined,
+    isDataView: brand(Object.getOwnPropertyDescriptor(DataView.prototype, "byteLength").get),
+    isDate: brand(Date.prototype.getTime),
+    isRegExp: brand(Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get),
+    isMap: brand(Object.getOwnPropertyDescriptor(Map.prototype, "size").get),
+    isSet: brand(Object.getOwnPropertyDescriptor(Set.prototype, "size").get),
+    isWeakMap: brand(function () {
+      WeakMap.prototype.has.call(this, {});
+    }),
+    isWeakSet: brand(function () {
+      WeakSet.prototype.has.call(this, {});
+    }),
+    isPromise: (v) => isObj(v) && tag(v) === "Promise" && v instanceof Promise,
+    isNativeError: (v) => isObj(v) && (v instanceof Error || tag(v) === "Error"),
+    isAsyncFunction: (v) => typeof v === "function" && /^Async/.test(tag(v)),
+    isGeneratorFunction: (v) => typeof v === "function" && /GeneratorFunction$/.test(tag(v)),
+    isGeneratorObject: (v) => isObj(v) && tag(v) === "Generator",
+    isMapIterator: (v) => isObj(v) && tag(v) === "Map Iterator",
+    isSetIterator: (v) => isObj(v) && tag(v) === "Set Iterator",
+    isBoxedPrimitive: (v) =>
+      types.isNumberObject(v) ||
+      types.isStringObject(v) ||
+      types.isBooleanObject(v) ||
+      types.isBigIntObject(v) ||
+      types.isSymbolObject(v),
+    isNumberObject: brand(Number.prototype.valueOf),
+    isStringObject: brand(String.prototype.valueOf),
+    isBooleanObject: brand(Boolean.prototype.valueOf),
+    isBigIntObject: brand(BigInt.prototype.valueOf),
+    isSymbolObject: brand(Symbol.prototype.valueOf),
+    isProxy: () => false,
+    isModuleNamespaceObject: (v) => isObj(v) && tag(v) === "Module" && Object.getPrototypeOf(v) === null,
+    isExternal: () => false,
+    isArgumentsObject: (v) => isObj(v) && tag(v) === "Arguments",
+    isCryptoKey: (v) => typeof CryptoKey === "function" && v instanceof CryptoKey,
+    isKeyObject: () => false,
+  };
+  for (const t of [
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Uint16Array",
+    "Uint32Array",
+    "Int8Array",
+    "Int16Array",
+    "Int32Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+  ]) {
+    types[`is${t}`] = (v) => taTag.call(v) === t;
+  }
+
+  function isDeepStrictEqual(a, b) {
+    return deepEqual(a, b, true, new Map());
+  }
+  function deepEqual(a, b, strict, memo) {
+    if (strict ? Object.is(a, b) : a == b || (Number.isNaN(a) && Number.isNaN(b))) return true;
+    if (!isObj(a) || !isObj(b)) return false;
+    if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (tag(a) !== tag(b)) return false;
+    if (memo.get(a) === b) return true;
+    memo.set(a, b);
+    if (types.isDate(a)) return a.getTime() === b.getTime();
+    if (types.isRegExp(a)) return String(a) === String(b) && a.lastIndex === b.lastIndex;
+    if (types.isBoxedPrimitive(a)) return Object.is(a.valueOf(), b.valueOf());
+    if (a instanceof Error && (a.message !== b.message || a.name !== b.name)) return false;
+    if (ArrayBuffer.isView(a)) {
+      if (a.byteLength !== b.byteLength) return false;
+      const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    }
+    if (types.isMap(a)) {
+      if (a.size !== b.size) return false;
+      for (const [k, v] of a) if (!b.has(k) || !deepEqual(v, b.get(k), strict, memo)) return false;
+    } else if (types.isSet(a)) {
+      if (a.size !== b.size) return false;
+      outer: for (const v of a) {
+        if (b.has(v)) continue;
+        if (isObj(v)) for (const w of b) if (deepEqual(v, w, strict, new Map(memo))) continue outer;
+        return false;
+      }
+    }
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    for (const k of ka) {
+      if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+      if (ArrayBuffer.isView(a) && /^\d+$/.test(k)) continue;
+      if (!deepEqual(a[k], b[k], strict, memo)) return false;
+    }
+    if (strict) {
+      const sa = Object.getOwnPropertySymbols(a).filter((s) => Object.prototype.propertyIsEnumerable.call(a, s));
+      const sb = Object.getOwnPropertySymbols(b).filter((s) => Object.prototype.propertyIsEnumerable.call(b, s));
+      if (sa.length !== sb.length) return false;
+      for (const s of sa) if (!deepEqual(a[s], b[s], strict, memo)) return false;
+    }
+    return true;
+  }
+  internals.deepEqual = deepEqual;
+
+  function debuglog() {
+    const log = () => {};
+    log.enabled = false;
+    return log;
+  }
+
+  function stripVTControlCharacters(str) {
+    // eslint-disable-next-line no-control-regex
+    return String(str).replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
+  }
+
+  node.util = {
+    inspect,
+    format,
+    formatWithOptions,
+    promisify,
+    callbackify,
+    inherits,
+    deprecate,
+    debuglog,
+    debug: debuglog,
+    types,
+    isDeepStrictEqual,
+    isArray: Array.isArray,
+    isBoolean: (v) => typeof v === "boolean",
+    isNull: (v) => v === null,
+    isNullOrUndefined: (v) => v == null,
+    isNumber: (v) => typeof v === "number",
+    isString: (v) => typeof v === "string",
+    isSymbol: (v) => typeof v === "symbol",
+    isUndefined: (v) => v === undefined,
+    isRegExp: types.isRegExp,
+    isObject: (v) => v !== null && typeof v === "object",
+    isDate: types.isDate,
+    isError: types.isNativeError,
+    isFunction: (v) => typeof v === "function",
+    isPrimitive: (v) => v === null || (typeof v !== "object" && typeof v !== "function"),
+    stripVTControlCharacters,
+    toUSVString: (s) => String(s).toWellFormed(),
+    TextEncoder: globalThis.TextEncoder,
+    TextDecoder: globalThis.TextDecoder,
+  };
+})
