@@ -130,6 +130,8 @@ pub(crate) struct IsolateState {
     pub sink_streams: HashMap<u32, BodyStream>,
     pub requests: HashMap<u32, RequestCtx>,
     pub decoders: HashMap<u32, DecoderState>,
+    /// `HTMLRewriter.transform()`s in progress, by id.
+    pub html_rewriters: HashMap<u32, crate::html_rewriter::Rewriter>,
 }
 
 impl IsolateState {
@@ -385,6 +387,7 @@ impl WorkerIsolate {
             sink_streams: HashMap::new(),
             requests: HashMap::new(),
             decoders: HashMap::new(),
+            html_rewriters: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();
@@ -612,7 +615,12 @@ impl WorkerIsolate {
         self.state.borrow_mut().slice_started = Some(started);
         self.enter();
         f(self);
-        self.pump();
+        // A terminated isolate cannot run V8's own JS tasks: a pending
+        // FinalizationRegistry cleanup would re-post itself forever. The
+        // isolate is discarded below anyway.
+        if !fired.load(Ordering::Relaxed) && !self.state.borrow().heap_exceeded.load(Ordering::Relaxed) {
+            self.pump();
+        }
         self.exit();
         self.state.borrow_mut().slice_started = None;
         let used = thread_cpu().saturating_sub(started);

@@ -10,6 +10,7 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("13_encoding.js", include_str!("../js/13_encoding.js")),
     ("20_streams.js", include_str!("../js/20_streams.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
+    ("35_html_rewriter.js", include_str!("../js/35_html_rewriter.js")),
     ("40_misc.js", include_str!("../js/40_misc.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];

@@ -6,6 +6,7 @@
 
 mod body;
 mod error;
+mod html_rewriter;
 mod http;
 mod isolate;
 mod js;

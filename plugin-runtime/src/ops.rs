@@ -9,6 +9,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::body::{Body, BodyError, body_channel};
 use crate::error::DispatchError;
+use crate::html_rewriter::{
+    op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
+    op_html_rewriter_write, op_html_selector_check,
+};
 use crate::http::{FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
@@ -49,15 +53,22 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
         "randomBytes" => op_random_bytes,
+        "htmlSelectorCheck" => op_html_selector_check,
+        "htmlRewriterNew" => op_html_rewriter_new,
+        "htmlRewriterWrite" => op_html_rewriter_write,
+        "htmlRewriterEnd" => op_html_rewriter_end,
+        "htmlRewriterDone" => op_html_rewriter_done,
+        "htmlRewriterOp" => op_html_rewriter_op,
+        "htmlRewriterFree" => op_html_rewriter_free,
     );
     obj
 }
 
-fn state(scope: &v8::PinScope<'_, '_>) -> SharedState {
+pub(crate) fn state(scope: &v8::PinScope<'_, '_>) -> SharedState {
     scope.get_slot::<SharedState>().expect("isolate state slot").clone()
 }
 
-fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
+pub(crate) fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
     let msg = v8::String::new(scope, msg).unwrap();
     let exc = v8::Exception::type_error(scope, msg);
     scope.throw_exception(exc);
