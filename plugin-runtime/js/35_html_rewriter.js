@@ -357,6 +357,11 @@
     return out;
   }
 
+  // Frees the native rewriter of an output stream nobody reads to the end.
+  const finalizer = typeof FinalizationRegistry === "function"
+    ? new FinalizationRegistry((id) => ops.htmlRewriterFree(id))
+    : null;
+
   class Driver {
     constructor(id, registrations) {
       this.id = id;
@@ -518,6 +523,7 @@
         },
         cancel: (reason) => fail(reason),
       });
+      if (finalizer !== null) finalizer.register(output, id);
       const headers = new Headers(response.headers);
       headers.delete("content-length");
       return new Response(output, {
