@@ -495,27 +495,40 @@
       const driver = new Driver(id, registrations);
       const reader = input.getReader();
       let finished = false;
+      // The run of handlers in progress: while an async handler waits, the
+      // output produced before it is handed on rather than held back.
+      let pending = null;
       const fail = (e) => {
         finished = true;
         ops.htmlRewriterFree(id);
         reader.cancel(e).catch(() => {});
       };
+      const start = (step) => {
+        pending = driver.run(step);
+        pending.catch(() => {}); // awaited (and rethrown) by the next pull
+      };
       const output = S.createPullStream({
         pull: async () => {
           try {
-            while (driver.output.length === 0) {
+            for (;;) {
+              if (driver.output.length !== 0) return driver.takeOutput();
+              if (pending !== null) {
+                const p = pending;
+                await p;
+                if (pending === p) pending = null;
+                continue;
+              }
               if (finished) return null;
               const { value, done } = await reader.read();
               if (done) {
-                await driver.run(ops.htmlRewriterEnd(id));
                 finished = true;
+                start(ops.htmlRewriterEnd(id));
               } else {
                 const bytes = toBytes(value);
                 if (bytes === null) throw new TypeError(NOT_BYTES);
-                await driver.run(ops.htmlRewriterWrite(id, bytes));
+                start(ops.htmlRewriterWrite(id, bytes));
               }
             }
-            return driver.takeOutput();
           } catch (e) {
             fail(e);
             throw e;

@@ -313,6 +313,44 @@ test("async handlers are awaited before rewriting continues", async () => {
   assertEquals(log, ["start 0", "end 0", "start 2", "end 2", "b"]);
 });
 
+test("output before a waiting async handler is delivered while it waits", async () => {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const res = new HTMLRewriter()
+    .on("b", {
+      async element(el) {
+        await gate;
+        el.setAttribute("x", "1");
+      },
+    })
+    .transform(new Response("<p>before</p><b>b</b><i>after</i>"));
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const first = decoder.decode((await reader.read()).value);
+  assertEquals(first, "<p>before</p>");
+  release();
+  let rest = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += decoder.decode(value);
+  }
+  assertEquals(rest, '<b x="1">b</b><i>after</i>');
+});
+
+test("handlers that call back into the rewriter later see an invalid token", async () => {
+  let later;
+  const out = await rewrite("<p>a</p><p>b</p>", (rw) =>
+    rw.on("p", {
+      element(el) {
+        if (later === undefined) later = el;
+        else assertThrows(() => later.setAttribute("x", "y"), TypeError, "no longer valid");
+      },
+    }),
+  );
+  assertEquals(out, "<p>a</p><p>b</p>");
+});
+
 test("handlers are called with the handler object as this", async () => {
   class Rewriter {
     constructor(prefix) {
