@@ -369,6 +369,8 @@
       this.endTagHandlers = new Map();
       this.nextEndTag = 1;
       this.output = [];
+      this.failed = false;
+      this.error = undefined;
     }
 
     addEndTagHandler(fn) {
@@ -377,31 +379,38 @@
       return id;
     }
 
-    // Runs handlers until the parser wants more input (or is finished).
+    // Runs handlers until the parser wants more input (or is finished). It
+    // never rejects: a failure is kept in `error` for the next pull, so a
+    // handler's exception is not reported as an unhandled rejection.
     async run(step) {
-      for (;;) {
-        const [out, kind, index] = step;
-        if (out !== null) this.output.push(out);
-        if (kind < 0) return;
-        let fn;
-        let thisArg;
-        if (kind === END_TAG) {
-          fn = this.endTagHandlers.get(index);
-          this.endTagHandlers.delete(index);
-        } else {
-          const reg = this.registrations[index];
-          fn = reg.handlers[KIND_NAMES[kind]];
-          thisArg = reg.thisArg;
+      try {
+        for (;;) {
+          const [out, kind, index] = step;
+          if (out !== null) this.output.push(out);
+          if (kind < 0) return;
+          let fn;
+          let thisArg;
+          if (kind === END_TAG) {
+            fn = this.endTagHandlers.get(index);
+            this.endTagHandlers.delete(index);
+          } else {
+            const reg = this.registrations[index];
+            fn = reg.handlers[KIND_NAMES[kind]];
+            thisArg = reg.thisArg;
+          }
+          const scope = { id: this.id, valid: true, driver: this };
+          const token = new TOKEN_CLASSES[kind](KEY, scope);
+          try {
+            const result = ReflectApply(fn, thisArg, [token]);
+            if (isThenable(result)) await result;
+          } finally {
+            scope.valid = false;
+          }
+          step = ops.htmlRewriterDone(this.id);
         }
-        const scope = { id: this.id, valid: true, driver: this };
-        const token = new TOKEN_CLASSES[kind](KEY, scope);
-        try {
-          const result = ReflectApply(fn, thisArg, [token]);
-          if (isThenable(result)) await result;
-        } finally {
-          scope.valid = false;
-        }
-        step = ops.htmlRewriterDone(this.id);
+      } catch (e) {
+        this.failed = true;
+        this.error = e;
       }
     }
 
@@ -505,7 +514,6 @@
       };
       const start = (step) => {
         pending = driver.run(step);
-        pending.catch(() => {}); // awaited (and rethrown) by the next pull
       };
       const output = S.createPullStream({
         pull: async () => {
@@ -516,6 +524,7 @@
                 const p = pending;
                 await p;
                 if (pending === p) pending = null;
+                if (driver.failed) throw driver.error;
                 continue;
               }
               if (finished) return null;
