@@ -615,12 +615,7 @@ impl WorkerIsolate {
         self.state.borrow_mut().slice_started = Some(started);
         self.enter();
         f(self);
-        // A terminated isolate cannot run V8's own JS tasks: a pending
-        // FinalizationRegistry cleanup would re-post itself forever. The
-        // isolate is discarded below anyway.
-        if !fired.load(Ordering::Relaxed) && !self.state.borrow().heap_exceeded.load(Ordering::Relaxed) {
-            self.pump();
-        }
+        self.pump();
         self.exit();
         self.state.borrow_mut().slice_started = None;
         let used = thread_cpu().saturating_sub(started);
@@ -752,8 +747,19 @@ impl WorkerIsolate {
     }
 
     /// Runs V8's own queued tasks (GC finalisers, FinalizationRegistry).
+    ///
+    /// Not once a limit has terminated the isolate (it is discarded anyway):
+    /// a terminated isolate cannot run JS tasks, and a FinalizationRegistry
+    /// cleanup task then re-posts itself forever, wedging the thread.
     fn pump(&mut self) {
         let platform = crate::platform::platform();
-        while v8::Platform::pump_message_loop(platform, &self.isolate, false) {}
+        let (fired, heap) = {
+            let s = self.state.borrow();
+            (s.cpu_fired.clone(), s.heap_exceeded.clone())
+        };
+        while !fired.load(Ordering::Relaxed)
+            && !heap.load(Ordering::Relaxed)
+            && v8::Platform::pump_message_loop(platform, &self.isolate, false)
+        {}
     }
 }
