@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use lol_html::html_content::{Comment, ContentType, Doctype, DocumentEnd, Element, EndTag, TextChunk};
 use lol_html::{
@@ -29,6 +30,8 @@ use lol_html::{
 /// may not grow past 3 MiB.
 const PREALLOCATED_BUFFER: usize = 1024;
 const MAX_MEMORY: usize = 3 * 1024 * 1024;
+/// The coroutine's stack (reserved, touched only as lol_html uses it).
+const STACK_SIZE: usize = 1024 * 1024;
 
 /// Errors a rewriter reports to the script (as `TypeError`s).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -36,6 +39,9 @@ pub(crate) enum HtmlRewriterError {
     /// lol_html rejected the input, a selector or a mutation.
     #[error("Parser error: {0}")]
     Parser(String),
+    /// No memory for the rewriter's stack.
+    #[error("Parser error: cannot allocate the rewriter: {0}")]
+    Stack(String),
     /// The encoding named by the response's charset cannot be rewritten.
     #[error("Parser error: Unsupported encoding: {0}")]
     Encoding(String),
@@ -206,7 +212,10 @@ impl Rewriter {
         }
         let output = Rc::new(RefCell::new(Vec::new()));
         let sink = output.clone();
-        let co = Coroutine::new(move |y: &Y, first: Input| run(y, first, registrations, selectors, encoding, sink));
+        let stack = DefaultStack::new(STACK_SIZE).map_err(|e| HtmlRewriterError::Stack(e.to_string()))?;
+        let co = Coroutine::with_stack(stack, move |y: &Y, first: Input| {
+            run(y, first, registrations, selectors, encoding, sink)
+        });
         Ok(Self {
             co,
             output,
@@ -783,4 +792,77 @@ pub(crate) fn op_html_rewriter_free(
     let st = state(scope);
     let rw = st.borrow_mut().html_rewriters.remove(&id);
     drop(rw);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn element_on(selector: &str) -> Registration {
+        Registration {
+            selector: Some(selector.to_string()),
+            element: true,
+            ..Registration::default()
+        }
+    }
+
+    #[test]
+    fn handlers_suspend_the_parser_and_ops_reach_the_live_token() {
+        let mut rw = Rewriter::new(vec![element_on("a[href]")], None).unwrap();
+        let step = rw.write(b"<p>x</p><a href=\"/one\">1</a><b>".to_vec()).unwrap();
+        assert_eq!(String::from_utf8(step.output).unwrap(), "<p>x</p>");
+        assert!(matches!(step.event, Some((Kind::Element, 0))));
+        let Value::OptStr(Some(href)) = rw.op(Op::GetAttribute("href".into())).unwrap() else {
+            panic!("href");
+        };
+        assert_eq!(href, "/one");
+        rw.op(Op::SetAttribute("href".into(), "/two".into())).unwrap();
+        assert!(matches!(
+            rw.op(Op::SetAttribute("a b".into(), "x".into())),
+            Err(HtmlRewriterError::Parser(_))
+        ));
+        assert!(matches!(rw.op(Op::Name), Err(HtmlRewriterError::BadOp)));
+        let step = rw.handler_done().unwrap();
+        assert!(step.event.is_none());
+        assert!(matches!(rw.op(Op::TagName), Err(HtmlRewriterError::InvalidToken)));
+        let mut out = String::from_utf8(step.output).unwrap();
+        let step = rw.end().unwrap();
+        out.push_str(&String::from_utf8(step.output).unwrap());
+        assert_eq!(out, "<a href=\"/two\">1</a><b>");
+        assert!(rw.is_finished());
+        assert!(matches!(rw.write(Vec::new()), Err(HtmlRewriterError::Finished)));
+    }
+
+    #[test]
+    fn end_tag_handlers_run_through_the_same_coroutine() {
+        let mut rw = Rewriter::new(vec![element_on("div")], None).unwrap();
+        let step = rw.write(b"<div>x</div>".to_vec()).unwrap();
+        assert!(matches!(step.event, Some((Kind::Element, 0))));
+        rw.op(Op::OnEndTag(7)).unwrap();
+        let step = rw.handler_done().unwrap();
+        assert!(matches!(step.event, Some((Kind::EndTag, 7))));
+        rw.op(Op::Insert(Place::Before, "!".into(), false)).unwrap();
+        let mut out = step.output;
+        out.extend(rw.handler_done().unwrap().output);
+        out.extend(rw.end().unwrap().output);
+        assert_eq!(String::from_utf8(out).unwrap(), "<div>x!</div>");
+    }
+
+    #[test]
+    fn dropping_a_rewriter_inside_a_handler_unwinds_it() {
+        let mut rw = Rewriter::new(vec![element_on("p")], None).unwrap();
+        assert!(rw.write(b"<p>".to_vec()).unwrap().event.is_some());
+        drop(rw);
+    }
+
+    #[test]
+    fn bad_selectors_and_encodings_are_errors() {
+        assert!(check_selector("p:hover").is_err());
+        assert!(check_selector("div > p.x[a^=b]:nth-child(2)").is_ok());
+        assert!(matches!(
+            Rewriter::new(vec![], Some("utf-16")),
+            Err(HtmlRewriterError::Encoding(_))
+        ));
+        assert!(Rewriter::new(vec![], Some("windows-1252")).is_ok());
+    }
 }
