@@ -137,6 +137,8 @@ pub(crate) struct IsolateState {
     pub rejections: Vec<(v8::Global<v8::Promise>, v8::Global<v8::Value>)>,
     /// CompressionStream / DecompressionStream codecs by id.
     pub codecs: HashMap<u32, crate::compression::Codec>,
+    /// `HTMLRewriter.transform()`s in progress, by id.
+    pub html_rewriters: HashMap<u32, crate::html_rewriter::Rewriter>,
 }
 
 impl IsolateState {
@@ -491,6 +493,7 @@ impl WorkerIsolate {
             decoders: HashMap::new(),
             rejections: Vec::new(),
             codecs: HashMap::new(),
+            html_rewriters: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();
@@ -940,8 +943,19 @@ impl WorkerIsolate {
     }
 
     /// Runs V8's own queued tasks (GC finalisers, FinalizationRegistry).
+    ///
+    /// Not once a limit has terminated the isolate (it is discarded anyway):
+    /// a terminated isolate cannot run JS tasks, and a FinalizationRegistry
+    /// cleanup task then re-posts itself forever, wedging the thread.
     fn pump(&mut self) {
         let platform = crate::platform::platform();
-        while v8::Platform::pump_message_loop(platform, &self.isolate, false) {}
+        let (fired, heap) = {
+            let s = self.state.borrow();
+            (s.cpu_fired.clone(), s.heap_exceeded.clone())
+        };
+        while !fired.load(Ordering::Relaxed)
+            && !heap.load(Ordering::Relaxed)
+            && v8::Platform::pump_message_loop(platform, &self.isolate, false)
+        {}
     }
 }

@@ -14,6 +14,7 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("25_blob_formdata.js", include_str!("../js/25_blob_formdata.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
     ("35_cache.js", include_str!("../js/35_cache.js")),
+    ("35_html_rewriter.js", include_str!("../js/35_html_rewriter.js")),
     ("40_misc.js", include_str!("../js/40_misc.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];

@@ -10,6 +10,7 @@ pub mod code_cache;
 mod compat;
 mod compression;
 mod error;
+mod html_rewriter;
 mod http;
 mod isolate;
 mod js;

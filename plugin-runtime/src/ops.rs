@@ -11,6 +11,10 @@ use crate::body::{Body, BodyError, body_channel};
 use crate::cache::{op_cache_delete, op_cache_match, op_cache_put};
 use crate::compression::{op_compression_finish, op_compression_free, op_compression_new, op_compression_push};
 use crate::error::DispatchError;
+use crate::html_rewriter::{
+    op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
+    op_html_rewriter_write, op_html_selector_check,
+};
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
@@ -61,6 +65,13 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "cachePut" => op_cache_put,
         "cacheMatch" => op_cache_match,
         "cacheDelete" => op_cache_delete,
+        "htmlSelectorCheck" => op_html_selector_check,
+        "htmlRewriterNew" => op_html_rewriter_new,
+        "htmlRewriterWrite" => op_html_rewriter_write,
+        "htmlRewriterEnd" => op_html_rewriter_end,
+        "htmlRewriterDone" => op_html_rewriter_done,
+        "htmlRewriterOp" => op_html_rewriter_op,
+        "htmlRewriterFree" => op_html_rewriter_free,
     );
     obj
 }
