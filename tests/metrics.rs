@@ -96,6 +96,21 @@ async fn scrape(proxy: &Proxy) -> String {
     r.text().await.unwrap()
 }
 
+/// Scrapes once the proxy has counted `requests` more requests than in
+/// `before`: requests are counted in Pingora's logging phase, which runs
+/// just after the client already has its response.
+async fn scrape_after(proxy: &Proxy, before: &str, requests: f64) -> String {
+    let start = Instant::now();
+    loop {
+        let now = scrape(proxy).await;
+        let counted = value(&now, "isoproxy_requests_total", &[]) - value(before, "isoproxy_requests_total", &[]);
+        if counted >= requests || start.elapsed() > Duration::from_secs(5) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The sum of every sample of `name` whose labels include all of `labels`.
 fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     text.lines()
@@ -152,7 +167,7 @@ async fn every_metric_moves_when_its_event_happens() {
     let r = get_host(&proxy.url("/a"), "answer.test").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "hi");
-    let t1 = scrape(&proxy).await;
+    let t1 = scrape_after(&proxy, &t0, 1.0).await;
     let answered = [
         ("worker", "answer"),
         ("route", "answer.test/*"),
@@ -175,7 +190,7 @@ async fn every_metric_moves_when_its_event_happens() {
     let r = get_host(&proxy.url("/p"), "pass.test").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-origin"], "o");
-    let t2 = scrape(&proxy).await;
+    let t2 = scrape_after(&proxy, &t1, 1.0).await;
     let passed = [("worker", "pass"), ("outcome", "passed"), ("status_class", "2xx")];
     moved(&t1, &t2, "isoproxy_requests_total", &passed, 1.0);
     moved(&t1, &t2, "isoproxy_subrequests_total", &[("worker", "pass")], 1.0);
@@ -183,7 +198,7 @@ async fn every_metric_moves_when_its_event_happens() {
     // A worker that throws.
     let r = get_host(&proxy.url("/t"), "throw.test").await;
     assert_eq!(r.status(), 500);
-    let t3 = scrape(&proxy).await;
+    let t3 = scrape_after(&proxy, &t2, 1.0).await;
     let threw = [("worker", "throw"), ("outcome", "exception"), ("status_class", "5xx")];
     moved(&t2, &t3, "isoproxy_requests_total", &threw, 1.0);
 
@@ -194,7 +209,7 @@ async fn every_metric_moves_when_its_event_happens() {
     assert_eq!(r.status(), 502);
     let r = get_host(&proxy.url("/x"), "nowhere.test").await;
     assert_eq!(r.status(), 404);
-    let t4 = scrape(&proxy).await;
+    let t4 = scrape_after(&proxy, &t3, 3.0).await;
     let proxied = [
         ("worker", "-"),
         ("route", "plain.test/*"),
@@ -215,7 +230,7 @@ async fn every_metric_moves_when_its_event_happens() {
     // A worker over its CPU limit.
     let r = get_host(&proxy.url("/s"), "spin.test").await;
     assert_eq!(r.status(), 503);
-    let t5 = scrape(&proxy).await;
+    let t5 = scrape_after(&proxy, &t4, 1.0).await;
     let cpu = [("worker", "spin"), ("outcome", "cpu_limit"), ("status_class", "5xx")];
     moved(&t4, &t5, "isoproxy_requests_total", &cpu, 1.0);
     moved(&t4, &t5, "isoproxy_js_cpu_seconds_count", &[("worker", "spin")], 1.0);
