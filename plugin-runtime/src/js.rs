@@ -11,5 +11,6 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("20_streams.js", include_str!("../js/20_streams.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
     ("40_misc.js", include_str!("../js/40_misc.js")),
+    ("41_subtle.js", include_str!("../js/41_subtle.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];

@@ -5,6 +5,7 @@
 //! embedder provides, so the embedder decides how origins are reached.
 
 mod body;
+mod crypto;
 mod error;
 mod http;
 mod isolate;

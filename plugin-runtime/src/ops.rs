@@ -8,6 +8,10 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::body::{Body, BodyError, body_channel};
+use crate::crypto::{
+    op_crypto_aes, op_crypto_digest, op_crypto_ecdh, op_crypto_export_key, op_crypto_generate_key_pair, op_crypto_hkdf,
+    op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
+};
 use crate::error::DispatchError;
 use crate::http::{FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
@@ -49,6 +53,18 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
         "randomBytes" => op_random_bytes,
+        "cryptoDigest" => op_crypto_digest,
+        "cryptoHmac" => op_crypto_hmac,
+        "cryptoAes" => op_crypto_aes,
+        "cryptoHkdf" => op_crypto_hkdf,
+        "cryptoPbkdf2" => op_crypto_pbkdf2,
+        "cryptoGenerateKeyPair" => op_crypto_generate_key_pair,
+        "cryptoImportKey" => op_crypto_import_key,
+        "cryptoExportKey" => op_crypto_export_key,
+        "cryptoSign" => op_crypto_sign,
+        "cryptoVerify" => op_crypto_verify,
+        "cryptoRsaOaep" => op_crypto_rsa_oaep,
+        "cryptoEcdh" => op_crypto_ecdh,
     );
     obj
 }
