@@ -1102,3 +1102,71 @@ pub(crate) fn op_crypto_ecdh(scope: &mut v8::PinScope, args: v8::FunctionCallbac
     let r = ecdh(&kind, &curve, &buf_arg(args.get(2)), &buf_arg(args.get(3)));
     reply_bytes(scope, &mut rv, r);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn digests_and_hmac_match_known_answers() {
+        assert_eq!(
+            hex(&digest(Hash::Sha1, b"abc").unwrap()),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex(&digest(Hash::Md5, b"abc").unwrap()),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        assert_eq!(
+            hex(&hmac(Hash::Sha256, b"Jefe", b"what do ya want for nothing?").unwrap()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert!(matches!(hmac(Hash::Md5, b"k", b"d"), Err(CryptoError::NotSupported(_))));
+        assert!(matches!(Hash::parse("SHA-3"), Err(CryptoError::NotSupported(_))));
+    }
+
+    #[test]
+    fn aes_ctr_counter_wraps_within_its_bits() {
+        let key = [1u8; 16];
+        let mut counter = [0u8; 16];
+        counter[15] = 0xff;
+        let data = [0u8; 32];
+        let out = aes("AES-CTR", true, &key, &data, &counter, 8, &[]).unwrap();
+        let mut zero = counter;
+        zero[15] = 0;
+        let second = aes("AES-CTR", true, &key, &data[..16], &zero, 8, &[]).unwrap();
+        assert_eq!(&out[16..], &second[..]);
+        // A 1-bit counter allows two blocks only.
+        assert!(aes("AES-CTR", true, &key, &[0u8; 48], &counter, 1, &[]).is_err());
+        assert!(matches!(
+            aes("AES-GCM", true, &[0u8; 15], b"", &[0u8; 12], 128, &[]),
+            Err(CryptoError::Data(_))
+        ));
+    }
+
+    #[test]
+    fn okp_keys_round_trip_through_der() {
+        let seed = [7u8; 32];
+        let der = okp_pkcs8(ED25519_OID, &seed).unwrap();
+        assert_eq!(okp_from_pkcs8(ED25519_OID, &der).unwrap(), seed);
+        assert!(okp_from_pkcs8(X25519_OID, &der).is_err());
+        let public = okp_public("Ed25519", &seed).unwrap();
+        let spki = okp_spki(ED25519_OID, &public).unwrap();
+        assert_eq!(okp_from_spki(ED25519_OID, &spki).unwrap(), public);
+        assert!(import_key("OKP", "Ed25519", "pkcs8", b"junk", &[]).is_err());
+    }
+
+    #[test]
+    fn ec_keys_sign_and_verify_on_every_curve() {
+        for curve in ["P-256", "P-384", "P-521"] {
+            let (private, public) = generate_key_pair("EC", curve, 0, &[]).unwrap();
+            let sig = sign("ECDSA", curve, Some(Hash::Sha256), 0, &private, b"m").unwrap();
+            assert!(verify("ECDSA", curve, Some(Hash::Sha256), 0, &public, &sig, b"m").unwrap());
+            assert!(!verify("ECDSA", curve, Some(Hash::Sha256), 0, &public, &sig, b"n").unwrap());
+        }
+    }
+}
