@@ -711,6 +711,25 @@ pub(crate) fn export_key(
     }
 }
 
+/// The digest ECDSA signs, left-padded to the curve's field size: any hash
+/// goes with any curve in WebCrypto, but the `ecdsa` crate refuses digests
+/// shorter than half the field (SHA-256 on P-521). Padding keeps the same
+/// integer, so signatures are as FIPS 186 defines them.
+fn ecdsa_prehash(curve: &str, hash: Hash, data: &[u8]) -> Result<Vec<u8>> {
+    let size = match curve {
+        "P-256" => 32,
+        "P-384" => 48,
+        _ => 66,
+    };
+    let h = digest(hash, data)?;
+    if h.len() >= size {
+        return Ok(h);
+    }
+    let mut padded = vec![0; size - h.len()];
+    padded.extend_from_slice(&h);
+    Ok(padded)
+}
+
 /// Signs `data`: `alg` is "ECDSA", "Ed25519", "RSASSA-PKCS1-v1_5" or
 /// "RSA-PSS"; `der` the PKCS#8 key; `salt` the PSS salt length.
 pub(crate) fn sign(
@@ -724,7 +743,7 @@ pub(crate) fn sign(
     let need_hash = || hash.ok_or_else(|| CryptoError::NotSupported("A hash algorithm is required.".into()));
     match alg {
         "ECDSA" => {
-            let prehash = digest(need_hash()?, data)?;
+            let prehash = ecdsa_prehash(curve, need_hash()?, data)?;
             // P-521's signer is a newtype (its curve has no default digest).
             macro_rules! ecdsa_sign {
                 ($m:ident) => {{
@@ -784,7 +803,7 @@ pub(crate) fn verify(
     let need_hash = || hash.ok_or_else(|| CryptoError::NotSupported("A hash algorithm is required.".into()));
     match alg {
         "ECDSA" => {
-            let prehash = digest(need_hash()?, data)?;
+            let prehash = ecdsa_prehash(curve, need_hash()?, data)?;
             with_curve!(curve, m, C => {
                 let pk = m::PublicKey::from_public_key_der(der).map_err(der_err)?;
                 let verifier = ecdsa::VerifyingKey::<C>::from(pk);

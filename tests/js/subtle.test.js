@@ -280,6 +280,23 @@ test("ECDSA: every curve x format round trip, sign/verify", async () => {
   await rejectsWith(() => subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]), "SyntaxError");
 });
 
+// Keys and signatures made by another WebCrypto implementation (Node's).
+const INTEROP = {"P-256SHA-256":{"jwk":{"kty":"EC","x":"tCBHARcKJBw5-mO5DUQm_Qm_8YtkDYw5Zn6SDp3GXlU","y":"QbN8ZgM0eCnAPV9A6ZzFkQsE8ztooP5d89cWBOlI8IA","crv":"P-256"},"hash":"SHA-256","sig":"2e94be1978365629e4afe5c3caddb98614e46acfb41f32c7a3f4f522bf3a66ec9cd9acbf1aef6e0ba71f5c758bea5d17bb467dfcdc3ea64df4812a331b0cbb9b"},"P-521SHA-256":{"jwk":{"kty":"EC","x":"ACEHakwa4aLYDmNpBx3dkbvtZUj2B1Wm6RbaCsYOEiVzaPJS2cWu5ABqiB6CWKnXh2_2EDIiO_-rDl6dU0f-sz02","y":"AXVRpnYJHdTdd4yDqzHbatMnM4FY-_I7Su3RbJpm7knLWncom_kMccZIiM1OzrGzffkaXcU_ocBEhYqHHlsaWDrU","crv":"P-521"},"hash":"SHA-256","sig":"00ee09c376801b706f110fc561e42b5dff24ab27280abbd90ee5ba71da1b02749a81d3de17a1fb2a9af509642ae7a2b0a05d5a2c6f4d97285b36f8a33f2d50939ec00054db8a81c7f51e97f1d5eca054af4de51f83d93e613bb99bd93fd3bbfce09a6afdaa00e72a33eca2c9b6d2aa653c9783fc9649d2edaeeb6d4a71d175a20d3c90ad"},"P-384SHA-512":{"jwk":{"kty":"EC","x":"SKoJlnPhxVVjieKdXvoYnYgll1vFEAInMdvOeCP0ibDUiWV5huCMNsKHwL-LaCGc","y":"rEJ0OY42kVVEE-F5IWSO0NiYBYrlf4mZLiVA0SyfUz9kDltPtPSrbyavq5vQG6zP","crv":"P-384"},"hash":"SHA-512","sig":"6b9409c3a0188a06fb3bcc070d38cdb154402ed6e17c508d6de1a299d9085c39bf4584f5a6a08d62f5e0f9d85c026e23921b664222d105c09a3e147262af0142b2c1b47ddaff5579d83f51954dbd9ee72e1ccf57369338090f68b93b5480c1fc"},"rsa":{"jwk":{"kty":"RSA","n":"zRTp38-MY-r3mM_5YwSKgFCYD3pU5mP2866uKesiSeh1UmAgmTn7Qpf-_Z3_EXN47t7O_RTwNFRGIQ0TFROi0APWsaO_eVcAbQvpSNerLWhBZc1xj1FWX-XTe6NVZiDGIwOopZSPIgWwgb9t2zhXVcbrYLJjxYbDCOiS8H_wg-E","e":"AQAB","d":"DWMOGTP9IBCYdPsudk43lESuiGQd4qQn3KRMbiQRKu3nqqbnudjVE_XECV4k5ki5Xi5hKJgTTfcqVMH7uuZ7PCbQdYqOdI1DxQ4pS7GOUdEK-tnznxvCZ-xKlfqzWGaKcAfKNApNXnune1WkMQaU5iVk8CHSs0OUubaYQkn0siE","p":"_kbnJQdKYUQBiQh9NT9vsJkEGyVZFlij89M5ICdYmWcUaUT8eBs2VeUXUm2bqJs0a0fFt-choXz2BQ_BCARtnQ","q":"zniry6zd866jKuQJGZ-Z2dbTGW90Yeq5RUTw7pM87gImSVm8tXEe-BWt2_mBlGgwikAO56WgSc6sXKHkDk2-FQ","dp":"cO-k8jlOu-yskeSHWAMY5GLSBAyOiPJNv5ntIW7YVyoFUswlJmNPus7JkP7FyBlHKu7xzkCGG2eZDZ51qc3tsQ","dq":"akVqB1delkJY8YaVuH6RbbJIzVq0iIGMAr9NUz6tqcOpeS-bFbi3u_FMn2B49a367e2yvkBdlB-wT61z-HjDUQ","qi":"EFcfm1wPY93cCQFVl67qtnb30KpaeQ_rXXIKDpzpNTw5nPu7B71GRe5s86mDr9GqaC19OxUefQhlLkOrP7bp0Q","alg":"RS256"},"sig":"3363218a03a61570ea87601148caeca9d90299004fd79e5c0605d68fe8c1e31e214747c00f522e41898b372dd9f4d4cba47e8df3707bfa5609c55e18a5f91b26a15387d99f227e51014b03d333747d095a636cec048a07033be0fe3ac656f3bfc9624a771429696646ac3a7ffa4ea89c8732b5ced862a4dde0d53c57c5f5fc21"}};
+
+test("interop: verifies ECDSA (any hash with any curve) and RSA signatures made elsewhere", async () => {
+  for (const [name, v] of Object.entries(INTEROP)) {
+    if (name === "rsa") continue;
+    const key = await subtle.importKey("jwk", v.jwk, { name: "ECDSA", namedCurve: v.jwk.crv }, true, ["verify"]);
+    assert(await subtle.verify({ name: "ECDSA", hash: v.hash }, key, unhex(v.sig), enc("interop")), name);
+    assert(!(await subtle.verify({ name: "ECDSA", hash: v.hash }, key, unhex(v.sig), enc("interoP"))), name);
+  }
+  const priv = await subtle.importKey("jwk", INTEROP.rsa.jwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+  assertEquals(hex(await subtle.sign("RSASSA-PKCS1-v1_5", priv, enc("interop"))), INTEROP.rsa.sig, "PKCS#1 v1.5 is deterministic");
+  const { privateKey, publicKey } = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-521" }, false, ["sign", "verify"]);
+  const sig = await subtle.sign({ name: "ECDSA", hash: "SHA-1" }, privateKey, enc("x"));
+  assert(await subtle.verify({ name: "ECDSA", hash: "SHA-1" }, publicKey, sig, enc("x")));
+});
+
 test("ECDH: both sides derive the same secret; deriveKey", async () => {
   const alg = { name: "ECDH", namedCurve: "P-256" };
   const a = await subtle.generateKey(alg, true, ["deriveBits", "deriveKey"]);
