@@ -776,6 +776,61 @@
     enumerable: true,
     configurable: true,
   });
+  // ---- crypto.DigestStream (workerd) ------------------------------------------
+  // A WritableStream whose `digest` promise resolves to the hash of all bytes
+  // written; the running hash lives on the Rust side.
+  const digestRegistry = new FinalizationRegistry((id) => {
+    try {
+      ops.cryptoDigestFree(id);
+    } catch {
+      // isolate shutting down
+    }
+  });
+  class DigestStream extends globalThis.WritableStream {
+    #digest;
+    constructor(algorithm) {
+      webidl.requiredArguments(arguments.length, 1, "Failed to construct 'DigestStream'");
+      const { name } = normalize(algorithm);
+      if (!HASHES.includes(name) && name !== "MD5") throw notSupported(`Unrecognized or unimplemented digest algorithm "${name}".`);
+      const id = op("cryptoDigestNew", name);
+      let resolve;
+      let reject;
+      const digest = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      digest.catch(() => {});
+      super({
+        write(chunk) {
+          let bytes;
+          if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
+          else if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) bytes = chunk;
+          else throw new TypeError("DigestStream accepts only ArrayBuffer, ArrayBufferView or string chunks.");
+          ops.cryptoDigestUpdate(id, bytes);
+        },
+        close() {
+          resolve(toBuffer(op("cryptoDigestFinish", id)));
+        },
+        abort(reason) {
+          ops.cryptoDigestFree(id);
+          reject(reason);
+        },
+      });
+      this.#digest = digest;
+      digestRegistry.register(this, id);
+    }
+    get digest() {
+      return this.#digest;
+    }
+  }
+  webidl.defineToStringTag(DigestStream, "DigestStream");
+  Object.defineProperty(globalThis.Crypto.prototype, "DigestStream", {
+    value: DigestStream,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+
   internals.defineGlobal("SubtleCrypto", SubtleCrypto);
   internals.defineGlobal("CryptoKey", CryptoKey);
 })

@@ -121,6 +121,17 @@ pub(crate) fn digest(hash: Hash, data: &[u8]) -> Result<Vec<u8>> {
     with_sha!(hash, D => Ok(D::digest(data).to_vec()))
 }
 
+/// A running hash for `crypto.DigestStream`.
+pub(crate) fn hasher(hash: Hash) -> Box<dyn sha2::digest::DynDigest> {
+    match hash {
+        Hash::Sha1 => Box::new(sha1::Sha1::new()),
+        Hash::Sha256 => Box::new(sha2::Sha256::new()),
+        Hash::Sha384 => Box::new(sha2::Sha384::new()),
+        Hash::Sha512 => Box::new(sha2::Sha512::new()),
+        Hash::Md5 => Box::new(md5::Md5::new()),
+    }
+}
+
 pub(crate) fn hmac(hash: Hash, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     use hmac::Mac;
     with_sha!(hash, D => {
@@ -936,6 +947,73 @@ fn required_hash(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> R
 pub(crate) fn op_crypto_digest(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let r = required_hash(scope, args.get(0)).and_then(|h| digest(h, &buf_arg(args.get(1))));
     reply_bytes(scope, &mut rv, r);
+}
+
+fn isolate_state(scope: &v8::PinScope<'_, '_>) -> crate::isolate::SharedState {
+    scope
+        .get_slot::<crate::isolate::SharedState>()
+        .expect("isolate state slot")
+        .clone()
+}
+
+/// `cryptoDigestNew(hash)` -> the id of a running hash (a DigestStream's).
+pub(crate) fn op_crypto_digest_new(
+    scope: &mut v8::PinScope,
+    args: v8::FunctionCallbackArguments,
+    mut rv: v8::ReturnValue,
+) {
+    let hash = match required_hash(scope, args.get(0)) {
+        Ok(h) => h,
+        Err(e) => return throw(scope, e),
+    };
+    let st = isolate_state(scope);
+    let id = {
+        let mut s = st.borrow_mut();
+        let id = s.next_id();
+        s.digests.insert(id, hasher(hash));
+        id
+    };
+    rv.set(v8::Integer::new_from_unsigned(scope, id).into());
+}
+
+/// `cryptoDigestUpdate(id, data)`.
+pub(crate) fn op_crypto_digest_update(
+    scope: &mut v8::PinScope,
+    args: v8::FunctionCallbackArguments,
+    _rv: v8::ReturnValue,
+) {
+    let id = num_arg(scope, args.get(0));
+    let data = buf_arg(args.get(1));
+    if let Some(h) = isolate_state(scope).borrow_mut().digests.get_mut(&id) {
+        h.update(&data);
+    }
+}
+
+/// `cryptoDigestFinish(id)` -> Uint8Array (the digest); frees the hash.
+pub(crate) fn op_crypto_digest_finish(
+    scope: &mut v8::PinScope,
+    args: v8::FunctionCallbackArguments,
+    mut rv: v8::ReturnValue,
+) {
+    let id = num_arg(scope, args.get(0));
+    let h = isolate_state(scope).borrow_mut().digests.remove(&id);
+    match h {
+        Some(h) => rv.set(uint8array(scope, h.finalize().to_vec()).into()),
+        None => throw(
+            scope,
+            CryptoError::Operation("The digest stream has already finished.".into()),
+        ),
+    }
+}
+
+/// `cryptoDigestFree(id)`: drops an unfinished hash.
+pub(crate) fn op_crypto_digest_free(
+    scope: &mut v8::PinScope,
+    args: v8::FunctionCallbackArguments,
+    _rv: v8::ReturnValue,
+) {
+    let id = num_arg(scope, args.get(0));
+    isolate_state(scope).borrow_mut().digests.remove(&id);
 }
 
 /// `cryptoHmac(hash, key, data)` -> Uint8Array (the MAC).

@@ -130,6 +130,8 @@ pub(crate) struct IsolateState {
     pub sink_streams: HashMap<u32, BodyStream>,
     pub requests: HashMap<u32, RequestCtx>,
     pub decoders: HashMap<u32, DecoderState>,
+    /// Running hashes of `crypto.DigestStream`s.
+    pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
 }
 
 impl IsolateState {
@@ -385,6 +387,7 @@ impl WorkerIsolate {
             sink_streams: HashMap::new(),
             requests: HashMap::new(),
             decoders: HashMap::new(),
+            digests: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();

@@ -9,7 +9,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::body::{Body, BodyError, body_channel};
 use crate::crypto::{
-    op_crypto_aes, op_crypto_digest, op_crypto_ecdh, op_crypto_export_key, op_crypto_generate_key_pair, op_crypto_hkdf,
+    op_crypto_aes, op_crypto_digest, op_crypto_digest_finish, op_crypto_digest_free, op_crypto_digest_new,
+    op_crypto_digest_update, op_crypto_ecdh, op_crypto_export_key, op_crypto_generate_key_pair, op_crypto_hkdf,
     op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
 };
 use crate::error::DispatchError;
@@ -65,6 +66,10 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "cryptoVerify" => op_crypto_verify,
         "cryptoRsaOaep" => op_crypto_rsa_oaep,
         "cryptoEcdh" => op_crypto_ecdh,
+        "cryptoDigestNew" => op_crypto_digest_new,
+        "cryptoDigestUpdate" => op_crypto_digest_update,
+        "cryptoDigestFinish" => op_crypto_digest_finish,
+        "cryptoDigestFree" => op_crypto_digest_free,
     );
     obj
 }

@@ -462,4 +462,24 @@ test("timingSafeEqual, CryptoKey attributes and enumeration", async () => {
   await rejectsWith(() => subtle.digest("SHA-256", "nope"), "TypeError");
 });
 
+test("crypto.DigestStream hashes what is written; abort rejects digest", async () => {
+  const ds = new crypto.DigestStream("SHA-256");
+  assert(ds instanceof WritableStream);
+  const w = ds.getWriter();
+  await w.write(enc("a"));
+  await w.write("b");
+  await w.write(enc("c").buffer);
+  await w.close();
+  assertEquals(hex(await ds.digest), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const md5 = new crypto.DigestStream({ name: "MD5" });
+  await new Response("abc").body.pipeTo(md5);
+  assertEquals(hex(await md5.digest), "900150983cd24fb0d6963f7d28e17f72");
+  const aborted = new crypto.DigestStream("SHA-1");
+  await aborted.abort(new Error("stop"));
+  await assertRejects(() => aborted.digest, Error, "stop");
+  assertThrows(() => new crypto.DigestStream("SHA-999"), DOMException);
+  const bad = new crypto.DigestStream("SHA-1").getWriter();
+  await assertRejects(() => bad.write(42), TypeError);
+});
+
 export default suite();
