@@ -85,8 +85,11 @@
   ];
   const CANONICAL = new Map(ALGORITHMS.map((n) => [n.toUpperCase(), n]));
 
-  /** `{name, ...}` with `name` canonical; throws NotSupportedError for unknown names. */
-  function normalize(alg) {
+  /**
+   * `{name, ...}` with `name` canonical; throws NotSupportedError for unknown
+   * names, worded as workerd does for `what` ("digest", "import", "generate").
+   */
+  function normalize(alg, what = undefined) {
     let dict;
     if (typeof alg === "string") dict = { name: alg };
     else if (webidl.isObject(alg)) {
@@ -95,15 +98,21 @@
     } else {
       dict = { name: webidl.toDOMString(alg) };
     }
-    const name = CANONICAL.get(webidl.toDOMString(dict.name).toUpperCase());
-    if (name === undefined) throw notSupported("Unrecognized name.");
+    const raw = webidl.toDOMString(dict.name);
+    const name = CANONICAL.get(raw.toUpperCase());
+    if (name === undefined) {
+      if (what === "digest") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
+      if (what === "import") throw notSupported(`Unrecognized key import algorithm "${raw}" requested.`);
+      if (what === "generate") throw notSupported(`Unrecognized key generation algorithm "${raw}" requested.`);
+      throw notSupported(`Unrecognized or unimplemented algorithm "${raw}" requested.`);
+    }
     return { dict, name };
   }
 
   function hashOf(v, what = "hash") {
-    if (v === undefined) throw new TypeError(`${what}: Missing required property.`);
-    const { name } = normalize(v);
-    if (!HASHES.includes(name)) throw notSupported(`Unrecognized or unimplemented hash algorithm requested: ${name}.`);
+    if (v === undefined) throw new TypeError(`Missing field "${what}" in "algorithm".`);
+    const { name } = normalize(v, "digest");
+    if (!HASHES.includes(name)) throw notSupported(`Unrecognized or unimplemented digest algorithm requested.`);
     return name;
   }
 
@@ -166,14 +175,16 @@
     return key;
   }
 
+  /** `verb`: "generate", "import secret", "import public" or "import private". */
   function checkUsages(usages, allowed, algName, verb) {
     for (const u of usages) {
-      if (!allowed.includes(u)) throw syntaxError(`Attempt to ${verb} ${algName} key with invalid usages.`);
+      if (!allowed.includes(u)) throw syntaxError(`Attempt to ${verb} ${algName} key with invalid usage "${u}".`);
     }
   }
+  const NO_USAGES = "Secret/private CryptoKeys must have at least one usage.";
 
   /** Common JWK checks: kty, use, key_ops, ext (RFC 7517, WebCrypto 14.3.9). */
-  function checkJwk(jwk, kty, usages, extractable, use) {
+  function checkJwk(jwk, kty, usages, extractable, use, algName) {
     if (!webidl.isObject(jwk)) throw new TypeError("JSON Web Key must be an object.");
     if (jwk.kty !== kty) throw dataError(`JSON Web Key "kty" must be "${kty}".`);
     if (jwk.use !== undefined && usages.length > 0 && jwk.use !== use) {
@@ -186,7 +197,7 @@
       }
     }
     if (jwk.ext === false && extractable) {
-      throw dataError("JSON Web Key's \"ext\" member is false but the key is being imported as extractable.");
+      throw dataError(`JWK ext field for "${algName}" is set to false but extractable is true`);
     }
   }
 
@@ -198,10 +209,10 @@
   const BLOCK_BITS = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
   const HMAC_JWK_ALG = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" };
 
-  function importRawOrJwkSecret(format, data, extractable, usages, jwkAlg) {
+  function importRawOrJwkSecret(algName, format, data, extractable, usages, jwkAlg) {
     if (format === "raw") return toBytes(data, "keyData");
     if (format === "jwk") {
-      checkJwk(data, "oct", usages, extractable, "enc");
+      checkJwk(data, "oct", usages, extractable, "enc", algName);
       const k = b64urlDecode(data.k, "k");
       if (data.alg !== undefined && jwkAlg !== undefined && data.alg !== jwkAlg(k)) {
         throw dataError(`JSON Web Key "alg" "${data.alg}" does not match the key.`);
@@ -226,20 +237,20 @@
       if (len === 0) throw operationError("HMAC key length must be non-zero.");
       return len;
     },
-    make(p, bytes, extractable, usages, length) {
+    make(p, bytes, extractable, usages, length, verb) {
       const hash = hashOf(p.hash);
-      checkUsages(usages, HMAC.usages, "HMAC", "create");
-      if (usages.length === 0) throw syntaxError("Attempt to create a secret key without any usages.");
+      checkUsages(usages, HMAC.usages, "HMAC", verb);
+      if (usages.length === 0) throw syntaxError(NO_USAGES);
       return makeKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, bytes, { kind: "secret", hash });
     },
     generate(p, extractable, usages) {
       const bits = HMAC.keyLength(p);
       if (bits % 8 !== 0) throw notSupported("HMAC key lengths that are not a multiple of 8 are not supported.");
-      return HMAC.make(p, ops.randomBytes(bits / 8), extractable, usages, bits);
+      return HMAC.make(p, ops.randomBytes(bits / 8), extractable, usages, bits, "generate");
     },
     import(format, data, p, extractable, usages) {
       const hash = hashOf(p.hash);
-      const k = importRawOrJwkSecret(format, data, extractable, usages, () => HMAC_JWK_ALG[hash]);
+      const k = importRawOrJwkSecret("HMAC", format, data, extractable, usages, () => HMAC_JWK_ALG[hash]);
       if (k.length === 0) throw dataError("HMAC key data must not be empty.");
       let length = k.length * 8;
       if (p.length !== undefined) {
@@ -247,7 +258,7 @@
         if (want > length || want <= length - 8) throw dataError(`Invalid HMAC key length ${want} for ${k.length} bytes of key data.`);
         length = want;
       }
-      return HMAC.make(p, k, extractable, usages, length);
+      return HMAC.make(p, k, extractable, usages, length, "import secret");
     },
     export(format, s) {
       return exportSecret(format, s, HMAC_JWK_ALG[s.info.hash]);
@@ -272,9 +283,9 @@
     const suffix = name.slice(4); // GCM, CBC, CTR, KW
     const usages = name === "AES-KW" ? ["wrapKey", "unwrapKey"] : ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
     const jwkAlg = (bytes) => `A${bytes * 8}${suffix}`;
-    const make = (bytes, extractable, usages2) => {
-      checkUsages(usages2, usages, name, "create");
-      if (usages2.length === 0) throw syntaxError("Attempt to create a secret key without any usages.");
+    const make = (bytes, extractable, usages2, verb) => {
+      checkUsages(usages2, usages, name, verb);
+      if (usages2.length === 0) throw syntaxError(NO_USAGES);
       return makeKey("secret", extractable, { name, length: bytes.length * 8 }, usages2, bytes, { kind: "secret" });
     };
     const run = (encrypt, p, s, data) => {
@@ -283,34 +294,41 @@
       let aad;
       if (name === "AES-GCM") {
         iv = toBytes(p.iv, "iv");
+        if (iv.length === 0) throw operationError("AES-GCM IV must not be empty.");
         aad = p.additionalData === undefined ? undefined : toBytes(p.additionalData, "additionalData");
         n = p.tagLength === undefined ? 128 : webidl.toEnforcedUnsignedLongLong(p.tagLength, "tagLength");
         if (!encrypt && data.length < n / 8) throw operationError("Ciphertext is shorter than the authentication tag.");
       } else if (name === "AES-CBC") {
         iv = toBytes(p.iv, "iv");
-        if (iv.length !== 16) throw operationError(`AES-CBC IV must be 16 bytes long (provided ${iv.length}).`);
+        if (iv.length !== 16) throw operationError("AES-CBC IV must be 16 bytes long.");
       } else if (name === "AES-CTR") {
         iv = toBytes(p.counter, "counter");
-        if (iv.length !== 16) throw operationError(`AES-CTR counter must be 16 bytes long (provided ${iv.length}).`);
+        if (iv.length !== 16) throw operationError("Counter must have length of 16 bytes.");
         n = webidl.toEnforcedUnsignedLongLong(p.length, "length");
-        if (n === 0 || n > 128) throw operationError(`AES-CTR length must be between 1 and 128 (provided ${n}).`);
+        if (n === 0 || n > 128) throw operationError(`Invalid counter of ${n} bits length provided.`);
       }
       return toBuffer(op("cryptoAes", name, encrypt, s.material, data, iv, n, aad));
     };
     const algo = {
       usages,
       keyLength(p) {
+        if (p.length === undefined) throw new TypeError('Missing field "length" in "derivedKeyParams".');
         const len = webidl.toEnforcedUnsignedLongLong(p.length, "length");
-        if (![128, 192, 256].includes(len)) throw operationError(`Invalid AES key length ${len}; it must be 128, 192 or 256.`);
+        if (![128, 192, 256].includes(len)) {
+          throw operationError(`Derived AES key must be 128, 192, or 256 bits in length but provided ${len}.`);
+        }
         return len;
       },
       generate(p, extractable, usages2) {
-        return make(ops.randomBytes(algo.keyLength(p) / 8), extractable, usages2);
+        const len = p.length === undefined ? undefined : webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (len === undefined) throw new TypeError('Missing field "length" in "algorithm".');
+        if (![128, 192, 256].includes(len)) throw operationError("AES key length must be 128, 192, or 256 bits.");
+        return make(ops.randomBytes(len / 8), extractable, usages2, "generate");
       },
       import(format, data, p, extractable, usages2) {
-        const k = importRawOrJwkSecret(format, data, extractable, usages2, (bytes) => jwkAlg(bytes.length));
+        const k = importRawOrJwkSecret(name, format, data, extractable, usages2, (bytes) => jwkAlg(bytes.length));
         if (![16, 24, 32].includes(k.length)) throw dataError(`Imported AES key length must be 128, 192, or 256 bits but provided ${k.length * 8}.`);
-        return make(k, extractable, usages2);
+        return make(k, extractable, usages2, "import secret");
       },
       export(format, s) {
         return exportSecret(format, s, jwkAlg(s.material.length));
@@ -335,20 +353,20 @@
       import(format, data, p, extractable, usages) {
         if (format !== "raw") throw notSupported(`${name} keys can only be imported as "raw".`);
         if (extractable) throw syntaxError(`${name} keys cannot be extractable.`);
-        checkUsages(usages, algo.usages, name, "import");
-        if (usages.length === 0) throw syntaxError("Attempt to create a secret key without any usages.");
+        checkUsages(usages, algo.usages, name, "import secret");
+        if (usages.length === 0) throw syntaxError(NO_USAGES);
         return makeKey("secret", false, { name }, usages, toBytes(data, "keyData"), { kind: "secret" });
       },
       deriveBits(p, s, length) {
-        if (length === null) throw operationError(`${name} requires a derived key length.`);
-        if (length % 8 !== 0) throw operationError(`${name} derived key length must be a multiple of 8 bits.`);
+        if (length === null) throw operationError(`${name} cannot derive a key with null length.`);
+        if (length % 8 !== 0) throw operationError(`${name} requires a derived key length that is a multiple of eight.`);
         const hash = hashOf(p.hash);
         const salt = toBytes(p.salt, "salt");
         if (name === "HKDF") {
           return toBuffer(op("cryptoHkdf", hash, s.material, salt, toBytes(p.info, "info"), length / 8));
         }
         const iterations = webidl.toEnforcedUnsignedLongLong(p.iterations, "iterations");
-        if (iterations === 0) throw operationError("PBKDF2 requires a positive iteration count.");
+        if (iterations === 0) throw operationError(`PBKDF2 requires a positive iteration count (requested ${iterations}).`);
         if (iterations > 100000) {
           throw notSupported(`Pbkdf2 failed: iteration counts above 100000 are not supported (requested ${iterations}).`);
         }
@@ -376,14 +394,15 @@
     // The curve the ops need, and the key's algorithm dictionary.
     const describe = (p, rsa) => {
       if (kind === "EC") {
-        if (p.namedCurve === undefined) throw new TypeError("namedCurve: Missing required property.");
+        if (p.namedCurve === undefined) throw new TypeError('Missing field "namedCurve" in "algorithm".');
         const curve = webidl.toDOMString(p.namedCurve);
-        if (!EC_CURVES.includes(curve)) throw notSupported(`Unrecognized or unimplemented EC curve "${curve}" requested.`);
+        if (!EC_CURVES.includes(curve)) throw notSupported(`Unsupported namedCurve "${curve}".`);
         return { curve, algorithm: { name, namedCurve: curve } };
       }
       if (kind === "OKP") {
         if (name === "NODE-ED25519") {
-          if (p.namedCurve !== "NODE-ED25519") throw notSupported(`Unrecognized or unimplemented EdDSA curve "${p.namedCurve}" requested.`);
+          if (p.namedCurve === undefined) throw new TypeError('Missing field "namedCurve" in "algorithm".');
+          if (p.namedCurve !== "NODE-ED25519") throw notSupported(`EDDSA curve "${p.namedCurve}" isn't supported.`);
           return { curve: "Ed25519", algorithm: { name, namedCurve: "NODE-ED25519" } };
         }
         return { curve: name, algorithm: { name } };
@@ -420,7 +439,7 @@
           pair = op("cryptoGenerateKeyPair", kind, d.curve, 0, undefined);
         }
         const privUsages = usages.filter((u) => priv.includes(u));
-        if (privUsages.length === 0) throw syntaxError(`Attempt to generate ${name} key pair without private key usages.`);
+        if (privUsages.length === 0) throw syntaxError("Attempt to generate asymmetric keys with no valid private key usages.");
         return {
           privateKey: make("private", d, pair[0], extractable, privUsages),
           publicKey: make("public", d, pair[1], true, usages.filter((u) => pub.includes(u))),
@@ -431,7 +450,7 @@
         let result;
         if (format === "jwk") {
           const kty = kind;
-          checkJwk(data, kty, usages, extractable, use);
+          checkJwk(data, kty, usages, extractable, use, name);
           if (kind !== "RSA" && data.crv !== d.curve) throw dataError(`JSON Web Key "crv" "${data.crv}" does not match the requested curve "${d.curve}".`);
           const parts = JWK_MEMBERS[kind].map((m) => (data[m] === undefined ? undefined : b64urlDecode(data[m], m)));
           result = op("cryptoImportKey", kind, d ? d.curve : "", "jwk", undefined, parts);
@@ -448,8 +467,8 @@
           throw notSupported(`Unrecognized key import format "${format}".`);
         }
         const isPrivate = result[0];
-        checkUsages(usages, isPrivate ? priv : pub, name, "import");
-        if (isPrivate && usages.length === 0) throw syntaxError("Attempt to import a private key without any usages.");
+        checkUsages(usages, isPrivate ? priv : pub, name, isPrivate ? "import private" : "import public");
+        if (isPrivate && usages.length === 0) throw syntaxError(NO_USAGES);
         return make(isPrivate ? "private" : "public", d, result[1], extractable, usages);
       },
       export(format, s) {
@@ -487,7 +506,7 @@
       const params = (p, s) => {
         if (name === "ECDSA") return [hashOf(p.hash), 0];
         if (name === "RSA-PSS") {
-          if (p.saltLength === undefined) throw new TypeError("saltLength: Missing required property.");
+          if (p.saltLength === undefined) throw new TypeError("Failed to provide salt for RSA-PSS key operation which requires a salt");
           return [s.info.hash, webidl.toEnforcedUnsignedLongLong(p.saltLength, "saltLength")];
         }
         return [s.info.hash, 0];
@@ -519,15 +538,14 @@
         requireType(s, "private", "Key derivation");
         const pubKey = p.public;
         const ps = pubKey instanceof CryptoKey ? slots.get(pubKey) : undefined;
-        if (ps === undefined) throw new TypeError("public: The provided value is not of type 'CryptoKey'.");
-        if (ps.type !== "public") throw invalidAccess("The \"public\" member must be a public key.");
-        if (ps.algorithm.name !== name || ps.info.curve !== s.info.curve) {
-          throw invalidAccess("The public and private keys must be of the same algorithm and curve.");
-        }
+        if (ps === undefined) throw new TypeError('Missing field "public" in "derivedKeyParams".');
+        if (ps.type !== "public") throw invalidAccess(`The provided key has type "${ps.type}", not "public"`);
+        if (ps.algorithm.name !== name) throw invalidAccess("Public key algorithm does not match the requested algorithm.");
+        if (ps.info.curve !== s.info.curve) throw invalidAccess("The public and private keys must be on the same curve.");
         const secret = op("cryptoEcdh", kind, s.info.curve, s.material, ps.material);
         if (length === null) return toBuffer(secret);
         if (length > secret.length * 8) {
-          throw operationError(`Derived bit length ${length} is greater than the ${secret.length * 8} bits available.`);
+          throw operationError(`Derived key length (${length} bits) is too long (should be at most ${secret.length * 8} bits).`);
         }
         const out = secret.slice(0, Math.ceil(length / 8));
         if (length % 8 !== 0) out[out.length - 1] &= 0xff << (8 - (length % 8));
@@ -558,18 +576,20 @@
   // ---- SubtleCrypto ------------------------------------------------------------
   const FORMATS = ["raw", "pkcs8", "spki", "jwk"];
 
-  function toFormat(v) {
+  // workerd takes the format as a plain string: an unknown one is NotSupportedError.
+  function toFormat(v, verb = "import") {
     const s = webidl.toDOMString(v);
-    if (!FORMATS.includes(s)) throw new TypeError(`'${s}' is not a valid enum value of type KeyFormat.`);
+    if (!FORMATS.includes(s)) throw notSupported(`Unrecognized key ${verb} format "${s}".`);
     return s;
   }
 
   /** The implementation of `alg` for `method`, with its dictionary. */
   function lookup(alg, method) {
-    const { dict, name } = normalize(alg);
+    const { dict, name } = normalize(alg, method);
     const impl = IMPL[name];
     if (impl === undefined || typeof impl[method] !== "function") {
-      throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for ${method}.`);
+      const what = { generate: "key generation ", import: "key import " }[method] ?? "";
+      throw notSupported(`Unrecognized ${what}algorithm "${name}" requested.`);
     }
     return { dict, name, impl };
   }
@@ -592,16 +612,16 @@
     const { dict, impl } = lookup(algorithm, "import");
     if (fmt === "jwk") {
       if (!webidl.isObject(keyData) || ArrayBuffer.isView(keyData) || keyData instanceof ArrayBuffer) {
-        throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': a JSON Web Key must be an object.");
+        throw new TypeError('Import data provided for "jwk" import format must be a JsonWebKey.');
       }
     } else if (!(keyData instanceof ArrayBuffer) && !ArrayBuffer.isView(keyData)) {
-      throw new TypeError("Failed to execute 'importKey' on 'SubtleCrypto': keyData must be a BufferSource.");
+      throw new TypeError("Import data provided for buffer-based import formats must be a buffer source.");
     }
     return impl.import(fmt, keyData, dict, !!extractable, usages);
   }
 
   function exportKey(format, s) {
-    if (!s.extractable) throw invalidAccess("Attempt to export non-extractable key.");
+    if (!s.extractable) throw invalidAccess(`Attempt to export non-extractable ${s.algorithm.name} key.`);
     const impl = IMPL[s.algorithm.name];
     return impl.export(format, s);
   }
@@ -630,8 +650,8 @@
 
     async digest(algorithm, data) {
       args(arguments.length, 2, "digest");
-      const { name } = normalize(algorithm);
-      if (!HASHES.includes(name) && name !== "MD5") throw notSupported(`Unrecognized or unimplemented digest algorithm "${name}".`);
+      const { name } = normalize(algorithm, "digest");
+      if (!HASHES.includes(name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
       return toBuffer(op("cryptoDigest", name, toBytes(data, "data")));
     }
 
@@ -686,7 +706,7 @@
 
     async exportKey(format, key) {
       args(arguments.length, 2, "exportKey");
-      const fmt = toFormat(format);
+      const fmt = toFormat(format, "export");
       return exportKey(fmt, keySlot(key, "exportKey", 2));
     }
 
@@ -707,7 +727,7 @@
       const { name } = lookup(algorithm, "deriveBits");
       const target = lookup(derivedKeyType, "import");
       if (typeof target.impl.keyLength !== "function") {
-        throw notSupported(`Cannot derive a key of algorithm "${target.name}".`);
+        throw notSupported(`Unrecognized derived key type "${target.name}" requested.`);
       }
       const length = target.impl.keyLength(target.dict);
       requireKeyUsage(s, name, "deriveKey");
@@ -790,8 +810,8 @@
     #digest;
     constructor(algorithm) {
       webidl.requiredArguments(arguments.length, 1, "Failed to construct 'DigestStream'");
-      const { name } = normalize(algorithm);
-      if (!HASHES.includes(name) && name !== "MD5") throw notSupported(`Unrecognized or unimplemented digest algorithm "${name}".`);
+      const { name } = normalize(algorithm, "digest");
+      if (!HASHES.includes(name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
       const id = op("cryptoDigestNew", name);
       let resolve;
       let reject;
