@@ -206,6 +206,7 @@
   }
 
   // ---- secret-key algorithms -------------------------------------------------
+  const HASH_BYTES = { "SHA-1": 20, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 };
   const BLOCK_BITS = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
   const HMAC_JWK_ALG = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" };
 
@@ -297,6 +298,7 @@
         if (iv.length === 0) throw operationError("AES-GCM IV must not be empty.");
         aad = p.additionalData === undefined ? undefined : toBytes(p.additionalData, "additionalData");
         n = p.tagLength === undefined ? 128 : webidl.toEnforcedUnsignedLongLong(p.tagLength, "tagLength");
+        if (![32, 64, 96, 104, 112, 120, 128].includes(n)) throw operationError(`Invalid AES-GCM tag length ${n}.`);
         if (!encrypt && data.length < n / 8) throw operationError("Ciphertext is shorter than the authentication tag.");
       } else if (name === "AES-CBC") {
         iv = toBytes(p.iv, "iv");
@@ -362,6 +364,10 @@
         if (length % 8 !== 0) throw operationError(`${name} requires a derived key length that is a multiple of eight.`);
         const hash = hashOf(p.hash);
         const salt = toBytes(p.salt, "salt");
+        // The output is computed in one uninterruptible native call, so it is
+        // bounded: HKDF's own limit (255 hash blocks), applied to PBKDF2 too.
+        const max = 255 * HASH_BYTES[hash] * 8;
+        if (length > max) throw operationError(`${name} cannot derive more than ${max} bits with ${hash} (requested ${length}).`);
         if (name === "HKDF") {
           return toBuffer(op("cryptoHkdf", hash, s.material, salt, toBytes(p.info, "info"), length / 8));
         }

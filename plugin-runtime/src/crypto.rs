@@ -143,6 +143,9 @@ pub(crate) fn hmac(hash: Hash, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
 
 pub(crate) fn hkdf(hash: Hash, ikm: &[u8], salt: &[u8], info: &[u8], len: usize) -> Result<Vec<u8>> {
     with_sha!(hash, D => {
+        if len > 255 * <D as Digest>::output_size() {
+            return Err(CryptoError::Operation("HKDF derivation failed: the requested length is too long.".into()));
+        }
         let mut out = vec![0; len];
         hkdf::Hkdf::<D>::new(Some(salt), ikm)
             .expand(info, &mut out)
@@ -151,8 +154,13 @@ pub(crate) fn hkdf(hash: Hash, ikm: &[u8], salt: &[u8], info: &[u8], len: usize)
     })
 }
 
+/// PBKDF2-HMAC; the output is capped like HKDF's (255 hash blocks) because
+/// it runs in one uninterruptible call.
 pub(crate) fn pbkdf2(hash: Hash, password: &[u8], salt: &[u8], iterations: u32, len: usize) -> Result<Vec<u8>> {
     with_sha!(hash, D => {
+        if len > 255 * <D as Digest>::output_size() {
+            return Err(CryptoError::Operation("PBKDF2 derivation failed: the requested length is too long.".into()));
+        }
         let mut out = vec![0; len];
         pbkdf2::pbkdf2_hmac::<D>(password, salt, iterations, &mut out);
         Ok(out)
@@ -181,14 +189,15 @@ macro_rules! with_aes {
     };
 }
 
-fn gcm<A, T>(encrypt: bool, key: &[u8], iv: &[u8], data: &[u8], aad: &[u8]) -> Result<Vec<u8>>
+fn gcm<A, N, T>(encrypt: bool, key: &[u8], iv: &[u8], data: &[u8], aad: &[u8]) -> Result<Vec<u8>>
 where
     A: aes::cipher::BlockCipher + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
     A: aes::cipher::BlockEncrypt + KeyInit,
+    N: aes::cipher::ArrayLength<u8>,
     T: aes_gcm::TagSize,
 {
-    let cipher = aes_gcm::AesGcm::<A, U12, T>::new_from_slice(key).map_err(data_err)?;
-    let nonce = aes_gcm::Nonce::<U12>::from_slice(iv);
+    let cipher = aes_gcm::AesGcm::<A, N, T>::new_from_slice(key).map_err(data_err)?;
+    let nonce = aes_gcm::Nonce::<N>::from_slice(iv);
     let payload = Payload { msg: data, aad };
     if encrypt {
         cipher
@@ -256,20 +265,29 @@ pub(crate) fn aes(
 ) -> Result<Vec<u8>> {
     match mode {
         "AES-GCM" => {
-            if iv.len() != 12 {
-                return Err(CryptoError::NotSupported(format!(
-                    "AES-GCM IVs of {} bytes are not supported; use 12 bytes.",
-                    iv.len()
-                )));
+            macro_rules! gcm_tags {
+                ($A:ty, $N:ty) => {
+                    match n {
+                        96 => gcm::<$A, $N, U12>(encrypt, key, iv, data, aad),
+                        104 => gcm::<$A, $N, U13>(encrypt, key, iv, data, aad),
+                        112 => gcm::<$A, $N, U14>(encrypt, key, iv, data, aad),
+                        120 => gcm::<$A, $N, U15>(encrypt, key, iv, data, aad),
+                        128 => gcm::<$A, $N, U16>(encrypt, key, iv, data, aad),
+                        32 | 64 => Err(CryptoError::NotSupported(format!(
+                            "AES-GCM tag length {n} is not supported."
+                        ))),
+                        _ => Err(CryptoError::Operation(format!(
+                            "Invalid AES-GCM tag length {n}."
+                        ))),
+                    }
+                };
             }
-            with_aes!(key.len(), A => match n {
-                96 => gcm::<A, U12>(encrypt, key, iv, data, aad),
-                104 => gcm::<A, U13>(encrypt, key, iv, data, aad),
-                112 => gcm::<A, U14>(encrypt, key, iv, data, aad),
-                120 => gcm::<A, U15>(encrypt, key, iv, data, aad),
-                128 => gcm::<A, U16>(encrypt, key, iv, data, aad),
-                32 | 64 => Err(CryptoError::NotSupported(format!("AES-GCM tag length {n} is not supported."))),
-                _ => Err(CryptoError::Operation(format!("Invalid AES-GCM tag length {n}."))),
+            with_aes!(key.len(), A => match iv.len() {
+                12 => gcm_tags!(A, U12),
+                16 => gcm_tags!(A, U16),
+                len => Err(CryptoError::NotSupported(format!(
+                    "AES-GCM IVs of {len} bytes are not supported; use 12 (or 16) bytes."
+                ))),
             })
         }
         "AES-CBC" => {

@@ -124,6 +124,13 @@ test("AES-GCM: known answer (GCM spec test case 4), tag lengths, tamper detectio
   const short = await subtle.encrypt({ name: "AES-GCM", iv, tagLength: 96 }, key, pt);
   assertEquals(short.byteLength, pt.length + 12);
   assertEquals(hex(await subtle.decrypt({ name: "AES-GCM", iv, tagLength: 96 }, key, short)), hex(pt));
+  // 16-byte IVs too (the expected value is from OpenSSL).
+  const iv16 = new Uint8Array(16).fill(9);
+  const c16 = await subtle.encrypt({ name: "AES-GCM", iv: iv16 }, key, enc("hello gcm"));
+  assertEquals(hex(c16), "89221ee7ccafd06d5938a8c77a8760165eebc9fbd08a7ed09c");
+  assertEquals(new TextDecoder().decode(await subtle.decrypt({ name: "AES-GCM", iv: iv16 }, key, c16)), "hello gcm");
+  await rejectsWith(() => subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(0) }, key, pt), "OperationError");
+  await rejectsWith(() => subtle.encrypt({ name: "AES-GCM", iv, tagLength: 100 }, key, pt), "OperationError");
 });
 
 test("AES-CBC and AES-CTR round trips and known answers", async () => {
