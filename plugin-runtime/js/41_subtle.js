@@ -213,7 +213,7 @@
   function importRawOrJwkSecret(algName, format, data, extractable, usages, jwkAlg) {
     if (format === "raw") return toBytes(data, "keyData");
     if (format === "jwk") {
-      checkJwk(data, "oct", usages, extractable, "enc", algName);
+      checkJwk(data, "oct", usages, extractable, algName === "HMAC" ? "sig" : "enc", algName);
       const k = b64urlDecode(data.k, "k");
       if (data.alg !== undefined && jwkAlg !== undefined && data.alg !== jwkAlg(k)) {
         throw dataError(`JSON Web Key "alg" "${data.alg}" does not match the key.`);

@@ -654,10 +654,18 @@ pub(crate) fn import_key(
                             key_pub(RsaPublicKey::new(n, e).map_err(|e| data_err(format!("Invalid RSA key: {e}")))?)
                         }
                         Some(d) => {
-                            let p = BigUint::from_bytes_be(&part(parts, 3, "p")?);
-                            let q = BigUint::from_bytes_be(&part(parts, 4, "q")?);
+                            // JWA allows leaving out the CRT members: recover p and q from d.
+                            let primes = match (parts.get(3).cloned().flatten(), parts.get(4).cloned().flatten()) {
+                                (Some(p), Some(q)) => vec![BigUint::from_bytes_be(&p), BigUint::from_bytes_be(&q)],
+                                (None, None) => Vec::new(),
+                                _ => {
+                                    return Err(data_err(
+                                        "Invalid JWK: \"p\" and \"q\" must both be present or absent.",
+                                    ));
+                                }
+                            };
                             let d = BigUint::from_bytes_be(&d);
-                            let k = RsaPrivateKey::from_components(n, e, d, vec![p, q])
+                            let k = RsaPrivateKey::from_components(n, e, d, primes)
                                 .map_err(|e| data_err(format!("Invalid RSA key: {e}")))?;
                             key_priv(k)
                         }

@@ -67,7 +67,8 @@ test("HMAC: RFC 4231 vectors, verify, generateKey, export", async () => {
   assertEquals(jwk.alg, "HS256");
   assertEquals(jwk.ext, true);
   assertEquals(jwk.key_ops, ["sign", "verify"]);
-  const back = await subtle.importKey("jwk", jwk, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const back = await subtle.importKey("jwk", { ...jwk, use: "sig" }, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  await rejectsWith(() => subtle.importKey("jwk", { ...jwk, use: "enc" }, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]), "DataError");
   assert(await subtle.verify("HMAC", back, mac, data));
   const gen = await subtle.generateKey({ name: "HMAC", hash: "SHA-384" }, true, ["sign"]);
   assertEquals(gen.algorithm.length, 1024);
@@ -429,6 +430,12 @@ test("RSA: PKCS1-v1_5, PSS and OAEP keys through every format", async () => {
     await exercise(priv3, pub3);
     assertEquals(hex(await subtle.exportKey("pkcs8", priv3)), hex(pkcs8));
     await rejectsWith(() => subtle.importKey("jwk", jwkPub, { name, hash: "SHA-512" }, true, pubUsages), "DataError");
+    // Without the CRT members the primes are recovered from d.
+    const { p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...bare } = jwkPriv;
+    const priv4 = await subtle.importKey("jwk", bare, { name, hash: "SHA-256" }, true, privUsages);
+    assertEquals((await subtle.exportKey("jwk", priv4)).qi, jwkPriv.qi);
+    await rejectsWith(() => subtle.importKey("jwk", { ...bare, p: jwkPriv.p }, { name, hash: "SHA-256" }, true, privUsages), "DataError");
+    await rejectsWith(() => subtle.importKey("jwk", { ...jwkPriv, n: jwkPub.n.slice(4) }, { name, hash: "SHA-256" }, true, privUsages), "DataError");
     await rejectsWith(() => subtle.exportKey("raw", publicKey), "NotSupportedError");
   }
   await rejectsWith(
