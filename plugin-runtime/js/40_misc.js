@@ -6,7 +6,7 @@
   const defineGlobal = internals.defineGlobal;
   const DOMEx = (msg, name) => (internals.makeDOMException ? internals.makeDOMException(msg, name) : new Error(msg));
 
-  // ---- crypto (the random parts; crypto.subtle is not implemented yet) ----
+  // ---- crypto (the random parts; crypto.subtle is in 41_subtle.js) ----
   const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
   class Crypto {
     constructor() {

@@ -139,6 +139,8 @@ pub(crate) struct IsolateState {
     pub codecs: HashMap<u32, crate::compression::Codec>,
     /// `HTMLRewriter.transform()`s in progress, by id.
     pub html_rewriters: HashMap<u32, crate::html_rewriter::Rewriter>,
+    /// Running hashes of `crypto.DigestStream`s.
+    pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
 }
 
 impl IsolateState {
@@ -494,6 +496,7 @@ impl WorkerIsolate {
             rejections: Vec::new(),
             codecs: HashMap::new(),
             html_rewriters: HashMap::new(),
+            digests: HashMap::new(),
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();

@@ -16,6 +16,7 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("35_cache.js", include_str!("../js/35_cache.js")),
     ("35_html_rewriter.js", include_str!("../js/35_html_rewriter.js")),
     ("40_misc.js", include_str!("../js/40_misc.js")),
+    ("41_subtle.js", include_str!("../js/41_subtle.js")),
     ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];
 

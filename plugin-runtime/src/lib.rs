@@ -9,6 +9,7 @@ mod cache;
 pub mod code_cache;
 mod compat;
 mod compression;
+mod crypto;
 mod error;
 mod html_rewriter;
 mod http;

@@ -10,6 +10,11 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use crate::body::{Body, BodyError, body_channel};
 use crate::cache::{op_cache_delete, op_cache_match, op_cache_put};
 use crate::compression::{op_compression_finish, op_compression_free, op_compression_new, op_compression_push};
+use crate::crypto::{
+    op_crypto_aes, op_crypto_digest, op_crypto_digest_finish, op_crypto_digest_free, op_crypto_digest_new,
+    op_crypto_digest_update, op_crypto_ecdh, op_crypto_export_key, op_crypto_generate_key_pair, op_crypto_hkdf,
+    op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
+};
 use crate::error::DispatchError;
 use crate::html_rewriter::{
     op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
@@ -72,6 +77,22 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "htmlRewriterDone" => op_html_rewriter_done,
         "htmlRewriterOp" => op_html_rewriter_op,
         "htmlRewriterFree" => op_html_rewriter_free,
+        "cryptoDigest" => op_crypto_digest,
+        "cryptoHmac" => op_crypto_hmac,
+        "cryptoAes" => op_crypto_aes,
+        "cryptoHkdf" => op_crypto_hkdf,
+        "cryptoPbkdf2" => op_crypto_pbkdf2,
+        "cryptoGenerateKeyPair" => op_crypto_generate_key_pair,
+        "cryptoImportKey" => op_crypto_import_key,
+        "cryptoExportKey" => op_crypto_export_key,
+        "cryptoSign" => op_crypto_sign,
+        "cryptoVerify" => op_crypto_verify,
+        "cryptoRsaOaep" => op_crypto_rsa_oaep,
+        "cryptoEcdh" => op_crypto_ecdh,
+        "cryptoDigestNew" => op_crypto_digest_new,
+        "cryptoDigestUpdate" => op_crypto_digest_update,
+        "cryptoDigestFinish" => op_crypto_digest_finish,
+        "cryptoDigestFree" => op_crypto_digest_free,
     );
     obj
 }

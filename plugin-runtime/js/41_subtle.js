@@ -1,0 +1,862 @@
+"use strict";
+// crypto.subtle (Web Crypto) as workerd has it: SubtleCrypto, CryptoKey and
+// workerd's timingSafeEqual. This file normalises algorithms, checks usages
+// and converts JWKs; the `crypto*` ops compute (src/crypto.rs). A key's
+// material lives in a private slot: raw bytes for secret keys, PKCS#8 DER
+// for private keys, SPKI DER for public keys.
+((globalThis, internals) => {
+  const ops = internals.ops;
+  const webidl = internals.webidl;
+  const DOMEx = internals.makeDOMException;
+
+  // Errors the ops throw carry the DOMException name in `name`.
+  const OP_ERRORS = new Set(["NotSupportedError", "DataError", "OperationError", "InvalidAccessError"]);
+  function op(name, ...args) {
+    try {
+      return ops[name](...args);
+    } catch (e) {
+      if (e && OP_ERRORS.has(e.name) && !(e instanceof globalThis.DOMException)) throw DOMEx(e.message, e.name);
+      throw e;
+    }
+  }
+
+  const notSupported = (msg) => DOMEx(msg, "NotSupportedError");
+  const dataError = (msg) => DOMEx(msg, "DataError");
+  const operationError = (msg) => DOMEx(msg, "OperationError");
+  const invalidAccess = (msg) => DOMEx(msg, "InvalidAccessError");
+  const syntaxError = (msg) => DOMEx(msg, "SyntaxError");
+
+  // ---- conversions --------------------------------------------------------
+  /** A copy of a BufferSource's bytes (Web IDL's "get a copy of the bytes"). */
+  function toBytes(v, what) {
+    if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer)) {
+      return new Uint8Array(v.slice(0));
+    }
+    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+    throw new TypeError(`${what} must be an ArrayBuffer or ArrayBufferView.`);
+  }
+  const toBuffer = (u8) => (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
+
+  const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const B64URL_INDEX = new Map(Array.from(B64URL, (c, i) => [c, i]));
+  function b64urlEncode(bytes) {
+    let out = "";
+    let i = 0;
+    for (; i + 2 < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+      out += B64URL[n >> 18] + B64URL[(n >> 12) & 63] + B64URL[(n >> 6) & 63] + B64URL[n & 63];
+    }
+    if (i + 1 === bytes.length) {
+      const n = bytes[i] << 16;
+      out += B64URL[n >> 18] + B64URL[(n >> 12) & 63];
+    } else if (i + 2 === bytes.length) {
+      const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
+      out += B64URL[n >> 18] + B64URL[(n >> 12) & 63] + B64URL[(n >> 6) & 63];
+    }
+    return out;
+  }
+  function b64urlDecode(s, member) {
+    if (typeof s !== "string") throw dataError(`Invalid JWK: "${member}" must be a base64url string.`);
+    // Lenient like workerd's decoder: padding and standard base64 are accepted.
+    s = s.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    if (s.length % 4 === 1) throw dataError(`Invalid JWK: "${member}" is not valid base64url.`);
+    const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+    let bits = 0;
+    let acc = 0;
+    let j = 0;
+    for (const c of s) {
+      const v = B64URL_INDEX.get(c);
+      if (v === undefined) throw dataError(`Invalid JWK: "${member}" is not valid base64url.`);
+      acc = (acc << 6) | v;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out[j++] = (acc >> bits) & 0xff;
+      }
+    }
+    return out;
+  }
+
+  // ---- algorithm normalisation -------------------------------------------
+  const HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
+  const ALGORITHMS = [
+    ...HASHES, "MD5", "HMAC", "AES-GCM", "AES-CBC", "AES-CTR", "AES-KW", "ECDSA", "ECDH",
+    "RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP", "Ed25519", "X25519", "NODE-ED25519", "HKDF", "PBKDF2",
+  ];
+  const CANONICAL = new Map(ALGORITHMS.map((n) => [n.toUpperCase(), n]));
+
+  /**
+   * `{name, ...}` with `name` canonical; throws NotSupportedError for unknown
+   * names, worded as workerd does for `what` ("digest", "import", "generate").
+   */
+  function normalize(alg, what = undefined) {
+    let dict;
+    if (typeof alg === "string") dict = { name: alg };
+    else if (webidl.isObject(alg)) {
+      if (alg.name === undefined) throw new TypeError("Algorithm: name: Missing required property.");
+      dict = alg;
+    } else {
+      dict = { name: webidl.toDOMString(alg) };
+    }
+    const raw = webidl.toDOMString(dict.name);
+    const name = CANONICAL.get(raw.toUpperCase());
+    if (name === undefined) {
+      if (what === "digest") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
+      if (what === "import") throw notSupported(`Unrecognized key import algorithm "${raw}" requested.`);
+      if (what === "generate") throw notSupported(`Unrecognized key generation algorithm "${raw}" requested.`);
+      throw notSupported(`Unrecognized or unimplemented algorithm "${raw}" requested.`);
+    }
+    return { dict, name };
+  }
+
+  function hashOf(v, what = "hash") {
+    if (v === undefined) throw new TypeError(`Missing field "${what}" in "algorithm".`);
+    const { name } = normalize(v, "digest");
+    if (!HASHES.includes(name)) throw notSupported(`Unrecognized or unimplemented digest algorithm requested.`);
+    return name;
+  }
+
+  // ---- CryptoKey ------------------------------------------------------------
+  const USAGES = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
+  const slots = new WeakMap();
+  const TOKEN = Symbol("CryptoKey");
+
+  function slot(key) {
+    const s = slots.get(key);
+    if (s === undefined) throw new TypeError("Illegal invocation");
+    return s;
+  }
+
+  class CryptoKey {
+    constructor(token = undefined) {
+      if (token !== TOKEN) throw new TypeError("Illegal constructor");
+    }
+    get type() {
+      return slot(this).type;
+    }
+    get extractable() {
+      return slot(this).extractable;
+    }
+    get algorithm() {
+      return slot(this).algorithm;
+    }
+    get usages() {
+      return slot(this).usagesList;
+    }
+  }
+  webidl.defineToStringTag(CryptoKey, "CryptoKey");
+  webidl.makeEnumerable(CryptoKey.prototype, ["type", "extractable", "algorithm", "usages"]);
+
+  /** The given usages as a validated list in canonical order. */
+  function toUsages(list) {
+    if (list === null || typeof list !== "object" || typeof list[Symbol.iterator] !== "function") {
+      throw new TypeError("Failed to execute on 'SubtleCrypto': keyUsages is not a sequence.");
+    }
+    const seen = new Set();
+    for (const u of list) {
+      const s = webidl.toDOMString(u);
+      if (!USAGES.includes(s)) {
+        throw new TypeError(`'${s}' is not a valid enum value of type KeyUsage.`);
+      }
+      seen.add(s);
+    }
+    return USAGES.filter((u) => seen.has(u));
+  }
+
+  /**
+   * A new key. `info` carries what the ops need: `kind` ("secret", "EC",
+   * "OKP", "RSA"), `curve`, `hash`.
+   */
+  function makeKey(type, extractable, algorithm, usages, material, info) {
+    const key = new CryptoKey(TOKEN);
+    slots.set(key, {
+      type, extractable: !!extractable, algorithm, usages, usagesList: [...usages], material, info,
+    });
+    return key;
+  }
+
+  /** `verb`: "generate", "import secret", "import public" or "import private". */
+  function checkUsages(usages, allowed, algName, verb) {
+    for (const u of usages) {
+      if (!allowed.includes(u)) throw syntaxError(`Attempt to ${verb} ${algName} key with invalid usage "${u}".`);
+    }
+  }
+  const NO_USAGES = "Secret/private CryptoKeys must have at least one usage.";
+
+  /** Common JWK checks: kty, use, key_ops, ext (RFC 7517, WebCrypto 14.3.9). */
+  function checkJwk(jwk, kty, usages, extractable, use, algName) {
+    if (!webidl.isObject(jwk)) throw new TypeError("JSON Web Key must be an object.");
+    if (jwk.kty !== kty) throw dataError(`JSON Web Key "kty" must be "${kty}".`);
+    if (jwk.use !== undefined && usages.length > 0 && jwk.use !== use) {
+      throw dataError(`Asymmetric "use" of "${jwk.use}" is not valid for this key; expected "${use}".`);
+    }
+    if (jwk.key_ops !== undefined) {
+      if (!Array.isArray(jwk.key_ops)) throw dataError('JSON Web Key "key_ops" must be an array.');
+      for (const u of usages) {
+        if (!jwk.key_ops.includes(u)) throw dataError("All specified key usages must be present in the JSON Web Key's \"key_ops\" member.");
+      }
+    }
+    if (jwk.ext === false && extractable) {
+      throw dataError(`JWK ext field for "${algName}" is set to false but extractable is true`);
+    }
+  }
+
+  function jwkBase(s) {
+    return { key_ops: [...s.usages], ext: s.extractable };
+  }
+
+  // ---- secret-key algorithms -------------------------------------------------
+  const HASH_BYTES = { "SHA-1": 20, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 };
+  const BLOCK_BITS = { "SHA-1": 512, "SHA-256": 512, "SHA-384": 1024, "SHA-512": 1024 };
+  const HMAC_JWK_ALG = { "SHA-1": "HS1", "SHA-256": "HS256", "SHA-384": "HS384", "SHA-512": "HS512" };
+
+  function importRawOrJwkSecret(algName, format, data, extractable, usages, jwkAlg) {
+    if (format === "raw") return toBytes(data, "keyData");
+    if (format === "jwk") {
+      checkJwk(data, "oct", usages, extractable, algName === "HMAC" ? "sig" : "enc", algName);
+      const k = b64urlDecode(data.k, "k");
+      if (data.alg !== undefined && jwkAlg !== undefined && data.alg !== jwkAlg(k)) {
+        throw dataError(`JSON Web Key "alg" "${data.alg}" does not match the key.`);
+      }
+      return k;
+    }
+    throw notSupported(`Unrecognized key import format "${format}".`);
+  }
+
+  function exportSecret(format, s, jwkAlg) {
+    if (format === "raw") return toBuffer(s.material.slice());
+    if (format === "jwk") return { kty: "oct", k: b64urlEncode(s.material), alg: jwkAlg, ...jwkBase(s) };
+    throw notSupported(`Unsupported export format "${format}" for a secret key.`);
+  }
+
+  const HMAC = {
+    usages: ["sign", "verify"],
+    keyLength(p) {
+      const hash = hashOf(p.hash);
+      if (p.length === undefined) return BLOCK_BITS[hash];
+      const len = webidl.toEnforcedUnsignedLongLong(p.length, "length");
+      if (len === 0) throw operationError("HMAC key length must be non-zero.");
+      return len;
+    },
+    make(p, bytes, extractable, usages, length, verb) {
+      const hash = hashOf(p.hash);
+      checkUsages(usages, HMAC.usages, "HMAC", verb);
+      if (usages.length === 0) throw syntaxError(NO_USAGES);
+      return makeKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, bytes, { kind: "secret", hash });
+    },
+    generate(p, extractable, usages) {
+      const bits = HMAC.keyLength(p);
+      if (bits % 8 !== 0) throw notSupported("HMAC key lengths that are not a multiple of 8 are not supported.");
+      return HMAC.make(p, ops.randomBytes(bits / 8), extractable, usages, bits, "generate");
+    },
+    import(format, data, p, extractable, usages) {
+      const hash = hashOf(p.hash);
+      const k = importRawOrJwkSecret("HMAC", format, data, extractable, usages, () => HMAC_JWK_ALG[hash]);
+      if (k.length === 0) throw dataError("HMAC key data must not be empty.");
+      let length = k.length * 8;
+      if (p.length !== undefined) {
+        const want = webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (want > length || want <= length - 8) throw dataError(`Invalid HMAC key length ${want} for ${k.length} bytes of key data.`);
+        length = want;
+      }
+      return HMAC.make(p, k, extractable, usages, length, "import secret");
+    },
+    export(format, s) {
+      return exportSecret(format, s, HMAC_JWK_ALG[s.info.hash]);
+    },
+    sign(p, s, data) {
+      return toBuffer(op("cryptoHmac", s.info.hash, s.material, data));
+    },
+    verify(p, s, sig, data) {
+      const mac = op("cryptoHmac", s.info.hash, s.material, data);
+      return timingSafeEqualBytes(mac, sig);
+    },
+  };
+
+  function timingSafeEqualBytes(a, b) {
+    if (a.length !== b.length) return false;
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+    return diff === 0;
+  }
+
+  function aesAlgorithm(name) {
+    const suffix = name.slice(4); // GCM, CBC, CTR, KW
+    const usages = name === "AES-KW" ? ["wrapKey", "unwrapKey"] : ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
+    const jwkAlg = (bytes) => `A${bytes * 8}${suffix}`;
+    const make = (bytes, extractable, usages2, verb) => {
+      checkUsages(usages2, usages, name, verb);
+      if (usages2.length === 0) throw syntaxError(NO_USAGES);
+      return makeKey("secret", extractable, { name, length: bytes.length * 8 }, usages2, bytes, { kind: "secret" });
+    };
+    const run = (encrypt, p, s, data) => {
+      let iv;
+      let n = 0;
+      let aad;
+      if (name === "AES-GCM") {
+        iv = toBytes(p.iv, "iv");
+        if (iv.length === 0) throw operationError("AES-GCM IV must not be empty.");
+        aad = p.additionalData === undefined ? undefined : toBytes(p.additionalData, "additionalData");
+        n = p.tagLength === undefined ? 128 : webidl.toEnforcedUnsignedLongLong(p.tagLength, "tagLength");
+        if (![32, 64, 96, 104, 112, 120, 128].includes(n)) throw operationError(`Invalid AES-GCM tag length ${n}.`);
+        if (!encrypt && data.length < n / 8) throw operationError("Ciphertext is shorter than the authentication tag.");
+      } else if (name === "AES-CBC") {
+        iv = toBytes(p.iv, "iv");
+        if (iv.length !== 16) throw operationError("AES-CBC IV must be 16 bytes long.");
+      } else if (name === "AES-CTR") {
+        iv = toBytes(p.counter, "counter");
+        if (iv.length !== 16) throw operationError("Counter must have length of 16 bytes.");
+        n = webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (n === 0 || n > 128) throw operationError(`Invalid counter of ${n} bits length provided.`);
+      }
+      return toBuffer(op("cryptoAes", name, encrypt, s.material, data, iv, n, aad));
+    };
+    const algo = {
+      usages,
+      keyLength(p) {
+        if (p.length === undefined) throw new TypeError('Missing field "length" in "derivedKeyParams".');
+        const len = webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (![128, 192, 256].includes(len)) {
+          throw operationError(`Derived AES key must be 128, 192, or 256 bits in length but provided ${len}.`);
+        }
+        return len;
+      },
+      generate(p, extractable, usages2) {
+        const len = p.length === undefined ? undefined : webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (len === undefined) throw new TypeError('Missing field "length" in "algorithm".');
+        if (![128, 192, 256].includes(len)) throw operationError("AES key length must be 128, 192, or 256 bits.");
+        return make(ops.randomBytes(len / 8), extractable, usages2, "generate");
+      },
+      import(format, data, p, extractable, usages2) {
+        const k = importRawOrJwkSecret(name, format, data, extractable, usages2, (bytes) => jwkAlg(bytes.length));
+        if (![16, 24, 32].includes(k.length)) throw dataError(`Imported AES key length must be 128, 192, or 256 bits but provided ${k.length * 8}.`);
+        return make(k, extractable, usages2, "import secret");
+      },
+      export(format, s) {
+        return exportSecret(format, s, jwkAlg(s.material.length));
+      },
+    };
+    if (name === "AES-KW") {
+      algo.wrap = (p, s, data) => toBuffer(op("cryptoAes", name, true, s.material, data));
+      algo.unwrap = (p, s, data) => toBuffer(op("cryptoAes", name, false, s.material, data));
+    } else {
+      algo.encrypt = (p, s, data) => run(true, p, s, data);
+      algo.decrypt = (p, s, data) => run(false, p, s, data);
+    }
+    return algo;
+  }
+
+  function kdfAlgorithm(name) {
+    const algo = {
+      usages: ["deriveKey", "deriveBits"],
+      keyLength() {
+        return null;
+      },
+      import(format, data, p, extractable, usages) {
+        if (format !== "raw") throw notSupported(`${name} keys can only be imported as "raw".`);
+        if (extractable) throw syntaxError(`${name} keys cannot be extractable.`);
+        checkUsages(usages, algo.usages, name, "import secret");
+        if (usages.length === 0) throw syntaxError(NO_USAGES);
+        return makeKey("secret", false, { name }, usages, toBytes(data, "keyData"), { kind: "secret" });
+      },
+      deriveBits(p, s, length) {
+        if (length === null) throw operationError(`${name} cannot derive a key with null length.`);
+        if (length % 8 !== 0) throw operationError(`${name} requires a derived key length that is a multiple of eight.`);
+        const hash = hashOf(p.hash);
+        const salt = toBytes(p.salt, "salt");
+        // The output is computed in one uninterruptible native call, so it is
+        // bounded: HKDF's own limit (255 hash blocks), applied to PBKDF2 too.
+        const max = 255 * HASH_BYTES[hash] * 8;
+        if (length > max) throw operationError(`${name} cannot derive more than ${max} bits with ${hash} (requested ${length}).`);
+        if (name === "HKDF") {
+          return toBuffer(op("cryptoHkdf", hash, s.material, salt, toBytes(p.info, "info"), length / 8));
+        }
+        const iterations = webidl.toEnforcedUnsignedLongLong(p.iterations, "iterations");
+        if (iterations === 0) throw operationError(`PBKDF2 requires a positive iteration count (requested ${iterations}).`);
+        if (iterations > 100000) {
+          throw notSupported(`Pbkdf2 failed: iteration counts above 100000 are not supported (requested ${iterations}).`);
+        }
+        return toBuffer(op("cryptoPbkdf2", hash, s.material, salt, iterations, length / 8));
+      },
+    };
+    return algo;
+  }
+
+  // ---- asymmetric algorithms -------------------------------------------------
+  const EC_CURVES = ["P-256", "P-384", "P-521"];
+  const ECDSA_JWK_ALG = { "P-256": "ES256", "P-384": "ES384", "P-521": "ES512" };
+  const RSA_JWK_ALG = {
+    "RSASSA-PKCS1-v1_5": { "SHA-1": "RS1", "SHA-256": "RS256", "SHA-384": "RS384", "SHA-512": "RS512" },
+    "RSA-PSS": { "SHA-1": "PS1", "SHA-256": "PS256", "SHA-384": "PS384", "SHA-512": "PS512" },
+    "RSA-OAEP": { "SHA-1": "RSA-OAEP", "SHA-256": "RSA-OAEP-256", "SHA-384": "RSA-OAEP-384", "SHA-512": "RSA-OAEP-512" },
+  };
+  const JWK_MEMBERS = { EC: ["x", "y", "d"], OKP: ["x", "d"], RSA: ["n", "e", "d", "p", "q", "dp", "dq", "qi"] };
+
+  /**
+   * An asymmetric algorithm. `kind` is "EC", "OKP" or "RSA"; `priv`/`pub`
+   * the usages each half may have; `use` the JWK "use" it matches.
+   */
+  function asymAlgorithm(name, kind, priv, pub, use) {
+    // The curve the ops need, and the key's algorithm dictionary.
+    const describe = (p, rsa) => {
+      if (kind === "EC") {
+        if (p.namedCurve === undefined) throw new TypeError('Missing field "namedCurve" in "algorithm".');
+        const curve = webidl.toDOMString(p.namedCurve);
+        if (!EC_CURVES.includes(curve)) throw notSupported(`Unsupported namedCurve "${curve}".`);
+        return { curve, algorithm: { name, namedCurve: curve } };
+      }
+      if (kind === "OKP") {
+        if (name === "NODE-ED25519") {
+          if (p.namedCurve === undefined) throw new TypeError('Missing field "namedCurve" in "algorithm".');
+          if (p.namedCurve !== "NODE-ED25519") throw notSupported(`EDDSA curve "${p.namedCurve}" isn't supported.`);
+          return { curve: "Ed25519", algorithm: { name, namedCurve: "NODE-ED25519" } };
+        }
+        return { curve: name, algorithm: { name } };
+      }
+      const hash = hashOf(p.hash);
+      const algorithm = { name, modulusLength: rsa.bits, publicExponent: new Uint8Array(rsa.exponent), hash: { name: hash } };
+      return { curve: "", hash, algorithm };
+    };
+    const make = (type, d, material, extractable, usages) =>
+      makeKey(type, extractable, d.algorithm, usages, material, { kind, curve: d.curve, hash: d.hash });
+    const jwkAlg = (d) => {
+      if (kind === "EC") return name === "ECDSA" ? ECDSA_JWK_ALG[d.curve] : undefined;
+      if (kind === "OKP") return d.curve === "Ed25519" ? "EdDSA" : undefined;
+      return RSA_JWK_ALG[name][d.hash];
+    };
+
+    const algo = {
+      usages: [...priv, ...pub],
+      generate(p, extractable, usages) {
+        checkUsages(usages, algo.usages, name, "generate");
+        let d;
+        let pair;
+        if (kind === "RSA") {
+          const bits = webidl.toEnforcedUnsignedLongLong(p.modulusLength, "modulusLength");
+          if (!(p.publicExponent instanceof Uint8Array)) throw new TypeError("publicExponent must be a Uint8Array.");
+          if (bits < 1024 || bits > 4096 || bits % 8 !== 0) {
+            throw operationError(`The modulus length must be a multiple of 8 between 1024 and 4096 (requested ${bits}).`);
+          }
+          const exponent = p.publicExponent.slice();
+          d = describe(p, { bits, exponent });
+          pair = op("cryptoGenerateKeyPair", "RSA", "", bits, exponent);
+        } else {
+          d = describe(p);
+          pair = op("cryptoGenerateKeyPair", kind, d.curve, 0, undefined);
+        }
+        const privUsages = usages.filter((u) => priv.includes(u));
+        if (privUsages.length === 0) throw syntaxError("Attempt to generate asymmetric keys with no valid private key usages.");
+        return {
+          privateKey: make("private", d, pair[0], extractable, privUsages),
+          publicKey: make("public", d, pair[1], true, usages.filter((u) => pub.includes(u))),
+        };
+      },
+      import(format, data, p, extractable, usages) {
+        let d = kind === "RSA" ? null : describe(p);
+        let result;
+        if (format === "jwk") {
+          const kty = kind;
+          checkJwk(data, kty, usages, extractable, use, name);
+          if (kind !== "RSA" && data.crv !== d.curve) throw dataError(`JSON Web Key "crv" "${data.crv}" does not match the requested curve "${d.curve}".`);
+          const parts = JWK_MEMBERS[kind].map((m) => (data[m] === undefined ? undefined : b64urlDecode(data[m], m)));
+          result = op("cryptoImportKey", kind, d ? d.curve : "", "jwk", undefined, parts);
+          if (kind === "RSA") d = describe(p, { bits: result[2], exponent: result[3] });
+          const alg = jwkAlg(d);
+          if (data.alg !== undefined && alg !== undefined && data.alg !== alg && !(alg === "EdDSA" && data.alg === "Ed25519")) {
+            throw dataError(`JSON Web Key "alg" "${data.alg}" does not match the requested algorithm.`);
+          }
+        } else if (format === "raw" || format === "spki" || format === "pkcs8") {
+          if (format === "raw" && kind === "RSA") throw notSupported(`Unrecognized key import format "raw" for ${name}.`);
+          result = op("cryptoImportKey", kind, d ? d.curve : "", format, toBytes(data, "keyData"), undefined);
+          if (kind === "RSA") d = describe(p, { bits: result[2], exponent: result[3] });
+        } else {
+          throw notSupported(`Unrecognized key import format "${format}".`);
+        }
+        const isPrivate = result[0];
+        checkUsages(usages, isPrivate ? priv : pub, name, isPrivate ? "import private" : "import public");
+        if (isPrivate && usages.length === 0) throw syntaxError(NO_USAGES);
+        return make(isPrivate ? "private" : "public", d, result[1], extractable, usages);
+      },
+      export(format, s) {
+        const isPrivate = s.type === "private";
+        if (format === "spki" || format === "pkcs8") {
+          if ((format === "pkcs8") !== isPrivate) {
+            throw invalidAccess(`Only ${isPrivate ? "public" : "private"} keys can be exported as "${format}".`);
+          }
+          return toBuffer(s.material.slice());
+        }
+        if (format === "raw") {
+          if (kind === "RSA") throw notSupported(`Unrecognized export format "raw" for ${name}.`);
+          if (isPrivate) throw invalidAccess("Only public keys can be exported as \"raw\".");
+          return toBuffer(op("cryptoExportKey", kind, s.info.curve, "raw", false, s.material)[0]);
+        }
+        if (format === "jwk") {
+          const parts = op("cryptoExportKey", kind, s.info.curve, "jwk", isPrivate, s.material);
+          const jwk = { kty: kind };
+          if (kind !== "RSA") jwk.crv = s.info.curve;
+          JWK_MEMBERS[kind].forEach((m, i) => {
+            if (parts[i] !== undefined) jwk[m] = b64urlEncode(parts[i]);
+          });
+          const alg = jwkAlg(s.info);
+          if (alg !== undefined) jwk.alg = alg;
+          return Object.assign(jwk, jwkBase(s));
+        }
+        throw notSupported(`Unrecognized export format "${format}".`);
+      },
+    };
+
+    const requireType = (s, type, what) => {
+      if (s.type !== type) throw invalidAccess(`${what} requires a ${type} key.`);
+    };
+    if (priv.includes("sign")) {
+      const params = (p, s) => {
+        if (name === "ECDSA") return [hashOf(p.hash), 0];
+        if (name === "RSA-PSS") {
+          if (p.saltLength === undefined) throw new TypeError("Failed to provide salt for RSA-PSS key operation which requires a salt");
+          return [s.info.hash, webidl.toEnforcedUnsignedLongLong(p.saltLength, "saltLength")];
+        }
+        return [s.info.hash, 0];
+      };
+      algo.sign = (p, s, data) => {
+        requireType(s, "private", "Signing");
+        const [hash, salt] = params(p, s);
+        return toBuffer(op("cryptoSign", name === "NODE-ED25519" ? "Ed25519" : name, s.info.curve, hash, salt, s.material, data));
+      };
+      algo.verify = (p, s, sig, data) => {
+        requireType(s, "public", "Verification");
+        const [hash, salt] = params(p, s);
+        return op("cryptoVerify", name === "NODE-ED25519" ? "Ed25519" : name, s.info.curve, hash, salt, s.material, sig, data);
+      };
+    }
+    if (name === "RSA-OAEP") {
+      const label = (p) => (p.label === undefined ? undefined : toBytes(p.label, "label"));
+      algo.encrypt = (p, s, data) => {
+        requireType(s, "public", "Encryption");
+        return toBuffer(op("cryptoRsaOaep", true, s.info.hash, label(p), s.material, data));
+      };
+      algo.decrypt = (p, s, data) => {
+        requireType(s, "private", "Decryption");
+        return toBuffer(op("cryptoRsaOaep", false, s.info.hash, label(p), s.material, data));
+      };
+    }
+    if (priv.includes("deriveBits")) {
+      algo.deriveBits = (p, s, length) => {
+        requireType(s, "private", "Key derivation");
+        const pubKey = p.public;
+        const ps = pubKey instanceof CryptoKey ? slots.get(pubKey) : undefined;
+        if (ps === undefined) throw new TypeError('Missing field "public" in "derivedKeyParams".');
+        if (ps.type !== "public") throw invalidAccess(`The provided key has type "${ps.type}", not "public"`);
+        if (ps.algorithm.name !== name) throw invalidAccess("Public key algorithm does not match the requested algorithm.");
+        if (ps.info.curve !== s.info.curve) throw invalidAccess("The public and private keys must be on the same curve.");
+        const secret = op("cryptoEcdh", kind, s.info.curve, s.material, ps.material);
+        if (length === null) return toBuffer(secret);
+        if (length > secret.length * 8) {
+          throw operationError(`Derived key length (${length} bits) is too long (should be at most ${secret.length * 8} bits).`);
+        }
+        const out = secret.slice(0, Math.ceil(length / 8));
+        if (length % 8 !== 0) out[out.length - 1] &= 0xff << (8 - (length % 8));
+        return toBuffer(out);
+      };
+    }
+    return algo;
+  }
+
+  const IMPL = {
+    HMAC,
+    "AES-GCM": aesAlgorithm("AES-GCM"),
+    "AES-CBC": aesAlgorithm("AES-CBC"),
+    "AES-CTR": aesAlgorithm("AES-CTR"),
+    "AES-KW": aesAlgorithm("AES-KW"),
+    HKDF: kdfAlgorithm("HKDF"),
+    PBKDF2: kdfAlgorithm("PBKDF2"),
+    ECDSA: asymAlgorithm("ECDSA", "EC", ["sign"], ["verify"], "sig"),
+    ECDH: asymAlgorithm("ECDH", "EC", ["deriveKey", "deriveBits"], [], "enc"),
+    Ed25519: asymAlgorithm("Ed25519", "OKP", ["sign"], ["verify"], "sig"),
+    "NODE-ED25519": asymAlgorithm("NODE-ED25519", "OKP", ["sign"], ["verify"], "sig"),
+    X25519: asymAlgorithm("X25519", "OKP", ["deriveKey", "deriveBits"], [], "enc"),
+    "RSASSA-PKCS1-v1_5": asymAlgorithm("RSASSA-PKCS1-v1_5", "RSA", ["sign"], ["verify"], "sig"),
+    "RSA-PSS": asymAlgorithm("RSA-PSS", "RSA", ["sign"], ["verify"], "sig"),
+    "RSA-OAEP": asymAlgorithm("RSA-OAEP", "RSA", ["decrypt", "unwrapKey"], ["encrypt", "wrapKey"], "enc"),
+  };
+
+  // ---- SubtleCrypto ------------------------------------------------------------
+  const FORMATS = ["raw", "pkcs8", "spki", "jwk"];
+
+  // workerd takes the format as a plain string: an unknown one is NotSupportedError.
+  function toFormat(v, verb = "import") {
+    const s = webidl.toDOMString(v);
+    if (!FORMATS.includes(s)) throw notSupported(`Unrecognized key ${verb} format "${s}".`);
+    return s;
+  }
+
+  /** The implementation of `alg` for `method`, with its dictionary. */
+  function lookup(alg, method) {
+    const { dict, name } = normalize(alg, method);
+    const impl = IMPL[name];
+    if (impl === undefined || typeof impl[method] !== "function") {
+      const what = { generate: "key generation ", import: "key import " }[method] ?? "";
+      throw notSupported(`Unrecognized ${what}algorithm "${name}" requested.`);
+    }
+    return { dict, name, impl };
+  }
+
+  function keySlot(key, method, position) {
+    const s = key instanceof CryptoKey ? slots.get(key) : undefined;
+    if (s === undefined) {
+      throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': parameter ${position} is not of type 'CryptoKey'.`);
+    }
+    return s;
+  }
+
+  function args(n, required, method) {
+    webidl.requiredArguments(n, required, `Failed to execute '${method}' on 'SubtleCrypto'`);
+  }
+
+  function importKey(format, keyData, algorithm, extractable, keyUsages) {
+    const fmt = toFormat(format);
+    const usages = toUsages(keyUsages);
+    const { dict, impl } = lookup(algorithm, "import");
+    if (fmt === "jwk") {
+      if (!webidl.isObject(keyData) || ArrayBuffer.isView(keyData) || keyData instanceof ArrayBuffer) {
+        throw new TypeError('Import data provided for "jwk" import format must be a JsonWebKey.');
+      }
+    } else if (!(keyData instanceof ArrayBuffer) && !ArrayBuffer.isView(keyData)) {
+      throw new TypeError("Import data provided for buffer-based import formats must be a buffer source.");
+    }
+    return impl.import(fmt, keyData, dict, !!extractable, usages);
+  }
+
+  function exportKey(format, s) {
+    if (!s.extractable) throw invalidAccess(`Attempt to export non-extractable ${s.algorithm.name} key.`);
+    const impl = IMPL[s.algorithm.name];
+    return impl.export(format, s);
+  }
+
+  function deriveBits(algorithm, s, length) {
+    const { dict, name, impl } = lookup(algorithm, "deriveBits");
+    if (s.algorithm.name !== name) {
+      throw invalidAccess(`Requested algorithm "${name}" does not match this CryptoKey's algorithm "${s.algorithm.name}".`);
+    }
+    return impl.deriveBits(dict, s, length);
+  }
+
+  function requireKeyUsage(s, name, usage) {
+    if (s.algorithm.name !== name) {
+      throw invalidAccess(`Requested algorithm "${name}" does not match this CryptoKey's algorithm "${s.algorithm.name}".`);
+    }
+    if (!s.usages.includes(usage)) {
+      throw invalidAccess(`Requested key usage "${usage}" does not match any usage listed in this CryptoKey.`);
+    }
+  }
+
+  class SubtleCrypto {
+    constructor(token = undefined) {
+      if (token !== TOKEN) throw new TypeError("Illegal constructor");
+    }
+
+    async digest(algorithm, data) {
+      args(arguments.length, 2, "digest");
+      const { name } = normalize(algorithm, "digest");
+      if (!HASHES.includes(name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
+      return toBuffer(op("cryptoDigest", name, toBytes(data, "data")));
+    }
+
+    async encrypt(algorithm, key, data) {
+      args(arguments.length, 3, "encrypt");
+      const { dict, name, impl } = lookup(algorithm, "encrypt");
+      const s = keySlot(key, "encrypt", 2);
+      const bytes = toBytes(data, "data");
+      requireKeyUsage(s, name, "encrypt");
+      return impl.encrypt(dict, s, bytes);
+    }
+
+    async decrypt(algorithm, key, data) {
+      args(arguments.length, 3, "decrypt");
+      const { dict, name, impl } = lookup(algorithm, "decrypt");
+      const s = keySlot(key, "decrypt", 2);
+      const bytes = toBytes(data, "data");
+      requireKeyUsage(s, name, "decrypt");
+      return impl.decrypt(dict, s, bytes);
+    }
+
+    async sign(algorithm, key, data) {
+      args(arguments.length, 3, "sign");
+      const { dict, name, impl } = lookup(algorithm, "sign");
+      const s = keySlot(key, "sign", 2);
+      const bytes = toBytes(data, "data");
+      requireKeyUsage(s, name, "sign");
+      return impl.sign(dict, s, bytes);
+    }
+
+    async verify(algorithm, key, signature, data) {
+      args(arguments.length, 4, "verify");
+      const { dict, name, impl } = lookup(algorithm, "verify");
+      const s = keySlot(key, "verify", 2);
+      const sig = toBytes(signature, "signature");
+      const bytes = toBytes(data, "data");
+      requireKeyUsage(s, name, "verify");
+      return impl.verify(dict, s, sig, bytes);
+    }
+
+    async generateKey(algorithm, extractable, keyUsages) {
+      args(arguments.length, 3, "generateKey");
+      const usages = toUsages(keyUsages);
+      const { dict, impl } = lookup(algorithm, "generate");
+      return impl.generate(dict, !!extractable, usages);
+    }
+
+    async importKey(format, keyData, algorithm, extractable, keyUsages) {
+      args(arguments.length, 5, "importKey");
+      return importKey(format, keyData, algorithm, extractable, keyUsages);
+    }
+
+    async exportKey(format, key) {
+      args(arguments.length, 2, "exportKey");
+      const fmt = toFormat(format, "export");
+      return exportKey(fmt, keySlot(key, "exportKey", 2));
+    }
+
+    async deriveBits(algorithm, baseKey, length = null) {
+      args(arguments.length, 2, "deriveBits");
+      const s = keySlot(baseKey, "deriveBits", 2);
+      const len = length === null || length === undefined ? null : webidl.toEnforcedUnsignedLongLong(length, "length");
+      const { name } = normalize(algorithm);
+      if (s.algorithm.name === name && !s.usages.includes("deriveBits")) {
+        throw invalidAccess('Requested key usage "deriveBits" does not match any usage listed in this CryptoKey.');
+      }
+      return deriveBits(algorithm, s, len);
+    }
+
+    async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
+      args(arguments.length, 5, "deriveKey");
+      const s = keySlot(baseKey, "deriveKey", 2);
+      const { name } = lookup(algorithm, "deriveBits");
+      const target = lookup(derivedKeyType, "import");
+      if (typeof target.impl.keyLength !== "function") {
+        throw notSupported(`Unrecognized derived key type "${target.name}" requested.`);
+      }
+      const length = target.impl.keyLength(target.dict);
+      requireKeyUsage(s, name, "deriveKey");
+      const bits = deriveBits(algorithm, s, length);
+      return importKey("raw", bits, derivedKeyType, extractable, keyUsages);
+    }
+
+    async wrapKey(format, key, wrappingKey, wrapAlgorithm) {
+      args(arguments.length, 4, "wrapKey");
+      const fmt = toFormat(format);
+      const ks = keySlot(key, "wrapKey", 2);
+      const ws = keySlot(wrappingKey, "wrapKey", 3);
+      const { dict, name } = normalize(wrapAlgorithm);
+      const impl = IMPL[name];
+      const wrap = impl && (impl.wrap || impl.encrypt);
+      if (!wrap) throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for wrapKey.`);
+      requireKeyUsage(ws, name, "wrapKey");
+      const exported = exportKey(fmt, ks);
+      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSON.stringify(exported)) : new Uint8Array(exported);
+      return wrap(dict, ws, bytes);
+    }
+
+    async unwrapKey(format, wrappedKey, unwrappingKey, unwrapAlgorithm, unwrappedKeyAlgorithm, extractable, keyUsages) {
+      args(arguments.length, 7, "unwrapKey");
+      const fmt = toFormat(format);
+      const bytes = toBytes(wrappedKey, "wrappedKey");
+      const us = keySlot(unwrappingKey, "unwrapKey", 3);
+      const { dict, name } = normalize(unwrapAlgorithm);
+      const impl = IMPL[name];
+      const unwrap = impl && (impl.unwrap || impl.decrypt);
+      if (!unwrap) throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for unwrapKey.`);
+      lookup(unwrappedKeyAlgorithm, "import");
+      requireKeyUsage(us, name, "unwrapKey");
+      const plain = unwrap(dict, us, bytes);
+      let keyData = plain;
+      if (fmt === "jwk") {
+        try {
+          keyData = JSON.parse(new TextDecoder().decode(plain));
+        } catch {
+          throw dataError("The unwrapped key is not a valid JSON Web Key.");
+        }
+      }
+      return importKey(fmt, keyData, unwrappedKeyAlgorithm, extractable, keyUsages);
+    }
+
+    /** workerd's non-standard constant-time comparison. */
+    timingSafeEqual(a, b) {
+      args(arguments.length, 2, "timingSafeEqual");
+      const x = toBytes(a, "a");
+      const y = toBytes(b, "b");
+      if (x.length !== y.length) throw new TypeError("Input buffers must have the same byte length.");
+      return timingSafeEqualBytes(x, y);
+    }
+  }
+  webidl.defineToStringTag(SubtleCrypto, "SubtleCrypto");
+  webidl.makeEnumerable(SubtleCrypto.prototype, [
+    "digest", "encrypt", "decrypt", "sign", "verify", "generateKey", "importKey", "exportKey",
+    "deriveBits", "deriveKey", "wrapKey", "unwrapKey", "timingSafeEqual",
+  ]);
+
+  const subtle = new SubtleCrypto(TOKEN);
+  Object.defineProperty(globalThis.Crypto.prototype, "subtle", {
+    get() {
+      return subtle;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  // ---- crypto.DigestStream (workerd) ------------------------------------------
+  // A WritableStream whose `digest` promise resolves to the hash of all bytes
+  // written; the running hash lives on the Rust side.
+  const digestRegistry = new FinalizationRegistry((id) => {
+    try {
+      ops.cryptoDigestFree(id);
+    } catch {
+      // isolate shutting down
+    }
+  });
+  class DigestStream extends globalThis.WritableStream {
+    #digest;
+    constructor(algorithm) {
+      webidl.requiredArguments(arguments.length, 1, "Failed to construct 'DigestStream'");
+      const { name } = normalize(algorithm, "digest");
+      if (!HASHES.includes(name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
+      const id = op("cryptoDigestNew", name);
+      let resolve;
+      let reject;
+      const digest = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      digest.catch(() => {});
+      super({
+        write(chunk) {
+          let bytes;
+          if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
+          else if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) bytes = chunk;
+          else throw new TypeError("DigestStream accepts only ArrayBuffer, ArrayBufferView or string chunks.");
+          ops.cryptoDigestUpdate(id, bytes);
+        },
+        close() {
+          resolve(toBuffer(op("cryptoDigestFinish", id)));
+        },
+        abort(reason) {
+          ops.cryptoDigestFree(id);
+          reject(reason);
+        },
+      });
+      this.#digest = digest;
+      digestRegistry.register(this, id);
+    }
+    get digest() {
+      return this.#digest;
+    }
+  }
+  webidl.defineToStringTag(DigestStream, "DigestStream");
+  Object.defineProperty(globalThis.Crypto.prototype, "DigestStream", {
+    value: DigestStream,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+
+  internals.defineGlobal("SubtleCrypto", SubtleCrypto);
+  internals.defineGlobal("CryptoKey", CryptoKey);
+})
