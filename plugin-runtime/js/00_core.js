@@ -10,6 +10,11 @@
   const webPrototypes = new Set();
   internals.defineGlobal = (name, value) => {
     if (typeof value === "function" && /^[A-Z]/.test(name) && value.prototype) webPrototypes.add(value.prototype);
+    // A lazily loaded file (95_lazy.js) hands its globals to the loader.
+    if (internals.lazyTarget) {
+      internals.lazyTarget.set(name, value);
+      return;
+    }
     Object.defineProperty(globalThis, name, {
       value,
       writable: true,

@@ -317,7 +317,7 @@ fn evaluate_builtin<'s>(
     Some(v8::undefined(scope).into())
 }
 
-fn script_origin<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str, is_module: bool) -> v8::ScriptOrigin<'s> {
+pub(crate) fn script_origin<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str, is_module: bool) -> v8::ScriptOrigin<'s> {
     let name = v8::String::new(scope, name).unwrap();
     v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, is_module, None)
 }

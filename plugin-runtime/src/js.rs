@@ -8,16 +8,25 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("11_headers.js", include_str!("../js/11_headers.js")),
     ("12_url.js", include_str!("../js/12_url.js")),
     ("13_encoding.js", include_str!("../js/13_encoding.js")),
-    ("14_urlpattern.js", include_str!("../js/14_urlpattern.js")),
     ("20_streams.js", include_str!("../js/20_streams.js")),
-    ("22_compression.js", include_str!("../js/22_compression.js")),
     ("25_blob_formdata.js", include_str!("../js/25_blob_formdata.js")),
     ("30_fetch.js", include_str!("../js/30_fetch.js")),
+    ("40_misc.js", include_str!("../js/40_misc.js")),
+    ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
+    ("95_lazy.js", include_str!("../js/95_lazy.js")),
+];
+
+/// APIs most scripts never touch, loaded into an isolate on first use:
+/// `95_lazy.js` puts a getter on each global (or `Crypto.prototype`
+/// member) they define, which runs the file once (`ops.loadBootstrap`,
+/// from the code cache) and lets it replace the getters with the real
+/// values. Idle isolates are smaller and start faster.
+pub(crate) const LAZY: &[(&str, &str)] = &[
+    ("14_urlpattern.js", include_str!("../js/14_urlpattern.js")),
+    ("22_compression.js", include_str!("../js/22_compression.js")),
     ("35_cache.js", include_str!("../js/35_cache.js")),
     ("35_html_rewriter.js", include_str!("../js/35_html_rewriter.js")),
-    ("40_misc.js", include_str!("../js/40_misc.js")),
     ("41_subtle.js", include_str!("../js/41_subtle.js")),
-    ("90_dispatch.js", include_str!("../js/90_dispatch.js")),
 ];
 
 /// Node.js compatibility (`nodejs_compat`, `nodejs_als`), run after

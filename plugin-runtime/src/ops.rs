@@ -63,6 +63,8 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
         "randomBytes" => op_random_bytes,
+        "loadBootstrap" => op_load_bootstrap,
+        "defineLazy" => op_define_lazy,
         "compressionNew" => op_compression_new,
         "compressionPush" => op_compression_push,
         "compressionFinish" => op_compression_finish,
@@ -885,6 +887,71 @@ fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
 }
 
 /// Logs promises rejected with no handler (as workerd does, with the stack).
+/// `loadBootstrap(file, internals)`: runs one of the lazily loaded
+/// bootstrap files (`js::LAZY`) in this isolate, as the eager ones run at
+/// startup. `95_lazy.js` calls it at most once per file.
+fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+    let name = string_arg(scope, args.get(0));
+    let Some((name, src)) = crate::js::LAZY.iter().find(|(n, _)| *n == name) else {
+        return throw_type_error(scope, &format!("no lazily loaded bootstrap file {name}"));
+    };
+    let internals = args.get(1);
+    let source = v8::String::new(scope, src).unwrap();
+    let origin = crate::isolate::script_origin(scope, &format!("internal:{name}"), false);
+    // On failure an exception is pending and reaches the caller.
+    let Some(compiled) = crate::code_cache::compile(scope, name, source, &origin) else {
+        return;
+    };
+    let global = scope.get_current_context().global(scope);
+    let ran = compiled
+        .script
+        .run(scope)
+        .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+        .and_then(|f| f.call(scope, global.into(), &[global.into(), internals]));
+    if ran.is_some() && compiled.produce {
+        crate::code_cache::produce(scope, name, compiled.script);
+    }
+}
+
+/// `defineLazy(target, name, thunk)`: a non-enumerable V8 lazy data
+/// property: it reads as an ordinary data property, and the first read
+/// calls `thunk()` and stores its value in place of the property.
+fn op_define_lazy(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+    let (Ok(target), Ok(name), Ok(thunk)) = (
+        v8::Local::<v8::Object>::try_from(args.get(0)),
+        v8::Local::<v8::Name>::try_from(args.get(1)),
+        v8::Local::<v8::Function>::try_from(args.get(2)),
+    ) else {
+        return throw_type_error(scope, "defineLazy(target, name, thunk)");
+    };
+    target.set_lazy_data_property_with_data(
+        scope,
+        name,
+        lazy_property_getter,
+        thunk.into(),
+        v8::PropertyAttribute::DONT_ENUM,
+        v8::SideEffectType::HasSideEffect,
+        v8::SideEffectType::HasSideEffect,
+    );
+}
+
+fn lazy_property_getter(
+    scope: &mut v8::PinScope,
+    _name: v8::Local<v8::Name>,
+    args: v8::PropertyCallbackArguments,
+    mut rv: v8::ReturnValue<v8::Value>,
+) {
+    let Ok(thunk) = v8::Local::<v8::Function>::try_from(args.data()) else {
+        return;
+    };
+    let undefined = v8::undefined(scope).into();
+    // On failure an exception is pending: the read throws and the property
+    // stays lazy.
+    if let Some(value) = thunk.call(scope, undefined, &[]) {
+        rv.set(value);
+    }
+}
+
 pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) {
     // SAFETY: V8 invokes this callback on the isolate's thread inside a context.
     v8::callback_scope!(unsafe scope, &msg);

@@ -1,0 +1,54 @@
+"use strict";
+// Globals whose implementation loads on first use (see LAZY in src/js.rs).
+// Each global is a V8 lazy data property (`ops.defineLazy`): it looks like
+// an ordinary data property, and the first read runs the file once and
+// becomes its value. `crypto.subtle` / `crypto.DigestStream` are accessors
+// on Crypto.prototype, replaced by the file's own accessors when it loads.
+((globalThis, internals) => {
+  const ops = internals.ops;
+  const loaded = new Set();
+  const values = new Map();
+
+  function load(file) {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    internals.lazyTarget = values;
+    try {
+      ops.loadBootstrap(file, internals);
+    } finally {
+      internals.lazyTarget = undefined;
+    }
+  }
+
+  function valueOf(file, name) {
+    load(file);
+    if (!values.has(name)) throw new Error(`internal error: ${file} did not define ${name}`);
+    return values.get(name);
+  }
+
+  const GLOBALS = [
+    ["14_urlpattern.js", ["URLPattern"]],
+    ["22_compression.js", ["CompressionStream", "DecompressionStream"]],
+    ["35_cache.js", ["caches", "Cache", "CacheStorage"]],
+    ["35_html_rewriter.js", ["HTMLRewriter"]],
+    ["41_subtle.js", ["SubtleCrypto", "CryptoKey"]],
+  ];
+  for (const [file, names] of GLOBALS) {
+    for (const name of names) ops.defineLazy(globalThis, name, () => valueOf(file, name));
+  }
+
+  const cryptoProto = globalThis.Crypto.prototype;
+  for (const name of ["subtle", "DigestStream"]) {
+    const descriptor = {
+      configurable: true,
+      enumerable: true,
+      get() {
+        load("41_subtle.js");
+        const now = Object.getOwnPropertyDescriptor(cryptoProto, name);
+        if (now && now.get === descriptor.get) throw new Error(`internal error: 41_subtle.js did not define ${name}`);
+        return Reflect.get(cryptoProto, name, this);
+      },
+    };
+    Object.defineProperty(cryptoProto, name, descriptor);
+  }
+})
