@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Proxy, client};
+use common::Proxy;
 use serde_json::Value;
 
 /// Headers that say nothing about the worker's behaviour (as in record.mjs).
@@ -35,10 +35,10 @@ struct Answer {
     body: Value,
 }
 
-async fn send(proxy: &Proxy, req: &Value) -> Answer {
+async fn send(client: &reqwest::Client, proxy: &Proxy, req: &Value) -> Answer {
     let script = req["script"].as_str().unwrap();
     let method = reqwest::Method::from_bytes(req["method"].as_str().unwrap().as_bytes()).unwrap();
-    let mut b = client()
+    let mut b = client
         .request(method, proxy.url(req["path"].as_str().unwrap()))
         .header("host", host_of(script));
     if let Some(h) = req["headers"].as_object() {
@@ -153,15 +153,24 @@ async fn scripts_answer_as_on_workerd() {
             scripts.push(s);
         }
     }
+    let compat_date = std::fs::read_to_string(dir.join("COMPAT_DATE")).unwrap();
     let mut config = String::new();
     for s in &scripts {
         config.push_str(&format!(
-            "[[workers]]\nname = \"{s}\"\nmain = \"{}\"\n\n[[routes]]\npattern = \"{}/*\"\nworker = \"{s}\"\n\n",
+            "[[workers]]\nname = \"{s}\"\nmain = \"{}\"\ncompatibility_date = \"{}\"\n\n[[routes]]\npattern = \"{}/*\"\nworker = \"{s}\"\n\n",
             dir.join(format!("{s}.js")).display(),
+            compat_date.trim(),
             host_of(s)
         ));
     }
     let proxy = Proxy::builder().config(&config).start().await;
+    // Redirects are answers to compare, not to follow.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
     let mut report = String::new();
     let (mut same, mut total) = (0, 0);
     for s in &scripts {
@@ -180,7 +189,7 @@ async fn scripts_answer_as_on_workerd() {
                 "{s}: goldens out of date, run tests/diff/record.sh {s}"
             );
             total += 1;
-            let got = send(&proxy, req).await;
+            let got = send(&client, &proxy, req).await;
             let diffs = differences(golden, &got);
             if diffs.is_empty() {
                 same += 1;

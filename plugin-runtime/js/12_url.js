@@ -146,9 +146,7 @@
             const pair = [];
             for (const v of item) pair.push(toUSVString(v));
             if (pair.length !== 2) {
-              throw new TypeError(
-                `${prefix}: Sequence initializer must only contain pair elements`,
-              );
+              throw new TypeError("Invalid URL search params sequence.");
             }
             list.push(pair);
           }
@@ -183,7 +181,7 @@
     }
 
     static #check(p) {
-      if (!(isObject(p) && #list in p)) throw new TypeError("Illegal invocation");
+      if (!(isObject(p) && #list in p)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     #update() {
@@ -349,7 +347,7 @@
     }
 
     static #check(u) {
-      if (!(isObject(u) && #c in u)) throw new TypeError("Illegal invocation");
+      if (!(isObject(u) && #c in u)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     #set(setter, value) {
@@ -363,7 +361,11 @@
     set href(value) {
       URL.#check(this);
       value = toUSVString(value);
-      if (!this.#set("href", value)) throw invalidURL();
+      if (!this.#set("href", value)) {
+        throw new TypeError(
+          "Failed to set the 'href' property on 'URL': the provided value is not of type 'valid URL string'.",
+        );
+      }
       paramsInternals.setList(this.#searchParams, queryList(this.#c[SEARCH]));
     }
     get origin() { URL.#check(this); return this.#c[ORIGIN]; }
@@ -415,6 +417,15 @@
     "href", "origin", "protocol", "username", "password", "host", "hostname",
     "port", "pathname", "search", "searchParams", "hash", "toString", "toJSON",
   ]);
+  // workerd has these (blob: URLs are not supported there): they throw.
+  for (const name of ["createObjectURL", "revokeObjectURL"]) {
+    const fn = {
+      [name]() {
+        throw new Error(`URL.${name}() is not implemented`);
+      },
+    }[name];
+    Object.defineProperty(URL, name, { value: fn, writable: true, enumerable: true, configurable: true });
+  }
   makeEnumerable(URL, ["canParse", "parse"]);
 
   internals.url = {

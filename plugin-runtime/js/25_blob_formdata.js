@@ -173,7 +173,7 @@
     }
 
     static #check(b) {
-      if (!isBlob(b)) throw new TypeError("Illegal invocation");
+      if (!isBlob(b)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get size() {
@@ -286,7 +286,7 @@
     }
 
     static #check(f) {
-      if (!isFile(f)) throw new TypeError("Illegal invocation");
+      if (!isFile(f)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get name() {
@@ -308,16 +308,17 @@
 
   // ---- FormData ------------------------------------------------------------
 
-  // "Create an entry": a Blob becomes a File named "blob" (or the filename
-  // given); a File keeps its identity unless a filename replaces its name.
-  // As in workerd, a filename given with a string value is ignored.
-  function entryValue(value, filename) {
+  // "Create an entry": a Blob becomes a File named after the entry (workerd;
+  // the spec says "blob") or the filename given; a File keeps its identity
+  // unless a filename replaces its name. As in workerd, a filename given
+  // with a string value is ignored.
+  function entryValue(value, filename, name) {
     if (!isBlob(value)) return toUSVString(value);
     if (filename !== undefined) {
       return makeFile(blobBytes(value), toUSVString(filename), blobType(value));
     }
     if (isFile(value)) return value;
-    return makeFile(blobBytes(value), "blob", blobType(value));
+    return makeFile(blobBytes(value), name, blobType(value));
   }
 
   let entriesOf;
@@ -331,7 +332,7 @@
 
     static {
       entriesOf = (fd) => {
-        if (!(isObject(fd) && #entries in fd)) throw new TypeError("Illegal invocation");
+        if (!(isObject(fd) && #entries in fd)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
         return fd.#entries;
       };
     }
@@ -340,7 +341,7 @@
       const entries = entriesOf(this);
       requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'");
       name = toUSVString(name);
-      entries.push([name, entryValue(value, filename)]);
+      entries.push([name, entryValue(value, filename, name)]);
     }
 
     delete(name) {
@@ -376,7 +377,7 @@
       const entries = entriesOf(this);
       requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'FormData'");
       name = toUSVString(name);
-      const entry = [name, entryValue(value, filename)];
+      const entry = [name, entryValue(value, filename, name)];
       const first = entries.findIndex((e) => e[0] === name);
       if (first === -1) {
         entries.push(entry);
@@ -495,6 +496,19 @@
     return { essence: `${type}/${subtype}`.toLowerCase(), params };
   }
 
+  // WHATWG "serialize a MIME type" of a parsed Content-Type, "" if it does not
+  // parse: what workerd's body.blob() reports as the Blob's type.
+  function mimeOf(input) {
+    const mime = input === null || input === undefined ? null : parseMimeType(String(input));
+    if (mime === null) return "";
+    let out = mime.essence;
+    for (const [name, value] of mime.params) {
+      const v = value !== "" && TOKEN_RE.test(value) ? value : `"${value.replace(/["\\]/g, "\\$&")}"`;
+      out += `;${name}=${v}`;
+    }
+    return out;
+  }
+
   // bytes -> a string with one UTF-16 unit per byte, so that indices match.
   function latin1(bytes) {
     let out = "";
@@ -505,11 +519,6 @@
   }
 
   const INVALID_DISPOSITION = "Invalid Content-Disposition header found in FormData part.";
-
-  // The name and filename quoted strings as browsers write them: no backslash
-  // escapes, and %0A, %0D and %22 stand for LF, CR and '"'.
-  const unescapeName = (s) =>
-    s.replace(/%(0A|0D|22)/gi, (m, h) => (h === "22" ? '"' : h.toUpperCase() === "0A" ? "\n" : "\r"));
 
   // RFC 5987 ext-value (filename*=UTF-8''%E2%82%AC.txt), or undefined.
   function decodeExtValue(v) {
@@ -571,7 +580,8 @@
       if (v[i] === '"') {
         const close = v.indexOf('"', i + 1);
         if (close === -1) throw new TypeError(INVALID_DISPOSITION);
-        value = unescapeName(v.slice(i + 1, close));
+        // workerd leaves %0A, %0D and %22 as they are.
+        value = v.slice(i + 1, close);
         i = close + 1;
       } else {
         j = i;
@@ -657,7 +667,8 @@
       let contentEnd = Math.max(delimiter, bodyStart);
       if (contentEnd > bodyStart && s.charCodeAt(contentEnd - 1) === 13) contentEnd--;
       const content = bytes.subarray(bodyStart, contentEnd);
-      if (filename === undefined) {
+      // workerd: an empty filename makes a string entry too.
+      if (filename === undefined || filename === "") {
         entries.push([name, decodeUtf8(content)]);
       } else {
         entries.push([name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
@@ -669,7 +680,7 @@
 
   const UNRECOGNIZED =
     "Unrecognized Content-Type header value. FormData can only parse the following MIME types: " +
-    "multipart/form-data, application/x-www-form-urlencoded.";
+    "multipart/form-data, application/x-www-form-urlencoded";
 
   /** Body.formData(): bytes and the Content-Type header value -> FormData. */
   function parseFormData(bytes, contentType) {
@@ -700,7 +711,7 @@
   }
 
   internals.blob = {
-    isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType,
+    isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType, mimeOf,
     isFormData: (v) => {
       try {
         entriesOf(v);

@@ -177,7 +177,8 @@
     }
     /** A copy for clone(): tees a stream body. */
     cloneState() {
-      if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once.");
+      // workerd's words (its clone() tees a stream that is locked once read).
+      if (this.bodyUsed) throw new TypeError("This ReadableStream is currently locked to a reader,");
       if (this.source === null) return new BodyState(null);
       if (this.stream === null && this.source.bytes) return new BodyState({ bytes: this.source.bytes });
       const [a, b] = this.readable.tee();
@@ -253,13 +254,18 @@
     async blob() {
       const b = await state(this, "blob").consume();
       // The body's bytes may be shared with a clone: the Blob gets its own.
-      // workerd keeps the Content-Type value as it is.
-      return B.makeBlob(b.slice(), contentTypeOf(this));
+      // workerd parses the Content-Type and serializes it again ("" if invalid).
+      return B.makeBlob(b.slice(), B.mimeOf(contentTypeOf(this)));
     },
     async formData() {
       const b = await state(this, "formData").consume();
       return internals.parseFormData(b, contentTypeOf(this));
     },
+  };
+  // workerd: Request.prototype and Response.prototype inherit the body
+  // members from one Body.prototype (not a global).
+  const Body = function Body() {
+    throw new TypeError("Illegal constructor");
   };
   function installBody(proto) {
     for (const key of Object.getOwnPropertyNames(BodyMixin)) {
@@ -326,7 +332,8 @@
         redirect = String(init.redirect).toLowerCase();
         if (!["follow", "manual", "error"].includes(redirect)) {
           throw new TypeError(
-            `Invalid redirect value, must be one of "follow", "manual" or "error": ${String(init.redirect)}`,
+            'Invalid redirect value, must be one of "follow" or "manual" ("error" won\'t be implemented ' +
+              'since it does not make sense at the edge; use "manual" and check the response status code).',
           );
         }
       }
@@ -394,7 +401,7 @@
     }
     clone() {
       const s = reqState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = Object.create(Request.prototype);
       reqState.set(copy, { ...s, headers: headersInit(s.headers, "request") });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
@@ -404,7 +411,8 @@
       return "Request";
     }
   }
-  installBody(Request.prototype);
+  installBody(Body.prototype);
+  Object.setPrototypeOf(Request.prototype, Body.prototype);
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
@@ -440,12 +448,12 @@
         if (!Number.isInteger(status) || status < 200 || status > 599) {
           if (!(status === 101 && init.webSocket)) {
             throw new RangeError(
-              `Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`,
+              "Responses may only be constructed with status codes in the range 200 to 599, inclusive.",
             );
           }
         }
       }
-      // No statusText: the getter reports the default reason phrase (workerd).
+      // No statusText: the getter reports "" (workerd), the wire the default reason phrase.
       const statusText = init.statusText === undefined ? null : String(init.statusText);
       // workerd rejects control characters; non-Latin-1 is not a ByteString.
       if (statusText !== null && /[\x00-\x1f\u0100-\uffff]/.test(statusText)) {
@@ -484,7 +492,8 @@
       } catch (e) {
         throw new TypeError(String((e && e.message) || e));
       }
-      if (text === undefined) throw new TypeError("Value is not JSON serializable");
+      // workerd sends the text "undefined" for a value JSON can't serialize.
+      if (text === undefined) text = "undefined";
       // Bytes, so no text/plain default; workerd keeps a content-type the caller set.
       const r = new Response(ops.encodeUtf8(text), init);
       const h = resState.get(r).headers;
@@ -492,10 +501,14 @@
       return r;
     }
     static redirect(url, status = 302) {
-      const href = parseUrl(url);
+      const parts = internals.url.parse(String(url), undefined);
+      if (parts === null) throw new TypeError(`Unable to parse URL: ${String(url)}`);
+      const href = parts[0];
       status = Number(status);
       if (!REDIRECT_STATUS.has(status)) {
-        throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+        throw new RangeError(
+          `${status} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308.`,
+        );
       }
       const r = new Response(null, { status, headers: { location: href } });
       H.setGuard(r.headers, "immutable");
@@ -515,7 +528,7 @@
     }
     get statusText() {
       const s = resState.get(this);
-      return s.statusText === null ? defaultStatusText(s.status) : s.statusText;
+      return s.statusText === null ? "" : s.statusText;
     }
     get ok() {
       const s = resState.get(this).status;
@@ -541,7 +554,7 @@
     }
     clone() {
       const s = resState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = Object.create(Response.prototype);
       resState.set(copy, { ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
@@ -551,12 +564,18 @@
       return "Response";
     }
   }
-  installBody(Response.prototype);
+  Object.setPrototypeOf(Response.prototype, Body.prototype);
   defineGlobal("Response", Response);
 
   function flatten(headers) {
     const out = [];
     for (const [n, v] of H.toList(headers)) out.push(n, v);
+    return out;
+  }
+  // A response head as workerd writes it: each append()ed value on its own line.
+  function flattenWire(headers) {
+    const out = [];
+    for (const [n, v] of H.toWireList(headers)) out.push(n, v);
     return out;
   }
 
@@ -572,10 +591,10 @@
       const [kind, value] = body.take();
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
-      return [s.status, statusTextOf(s), flatten(s.headers), 0, null];
+      return [s.status, statusTextOf(s), flattenWire(s.headers), 0, null];
     }
     const [kind, value] = body.take();
-    return [s.status, statusTextOf(s), flatten(s.headers), kind, value];
+    return [s.status, statusTextOf(s), flattenWire(s.headers), kind, value];
   };
 
   // ---- fetch ---------------------------------------------------------------

@@ -768,7 +768,7 @@ fn op_decoder_decode(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     };
     match result {
         Some(out) => rv.set(v8::String::new(scope, &out).unwrap().into()),
-        None => throw_type_error(scope, "The encoded data was not valid."),
+        None => throw_type_error(scope, "Failed to decode input."),
     }
 }
 
