@@ -20,7 +20,13 @@
   // Web IDL helpers (shared with the later files via internals.webidl)
   // ---------------------------------------------------------------------
 
-  function requiredArguments(length, required, prefix) {
+  // With `types` (a type name per parameter), the message is workerd's:
+  // "<prefix>: [constructor ]parameter N is not of type 'T'."
+  function requiredArguments(length, required, prefix, types = undefined) {
+    if (length < required && types !== undefined) {
+      const ctor = prefix.startsWith("Failed to construct") ? "constructor " : "";
+      throw new TypeError(`${prefix}: ${ctor}parameter ${length + 1} is not of type '${types[length]}'.`);
+    }
     if (length < required) {
       throw new TypeError(
         `${prefix}: ${required} argument${required === 1 ? "" : "s"} required, ` +
@@ -402,7 +408,7 @@
     #dispatching = false;
 
     constructor(type, eventInitDict = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to construct 'Event'");
+      requiredArguments(arguments.length, 1, "Failed to construct 'Event'", ["string"]);
       this.#type = toDOMString(type);
       const init = toDictionary(eventInitDict, "Failed to construct 'Event'");
       if (init !== null) {

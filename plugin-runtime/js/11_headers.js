@@ -137,13 +137,13 @@
 
     append(name, value) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'Headers'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'Headers'", ["string", "string"]);
       this.#append(toByteString(name), toByteString(value));
     }
 
     delete(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       this.#checkMutable();
@@ -152,7 +152,7 @@
 
     get(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       const values = this.#map.get(lower(name));
@@ -168,7 +168,7 @@
     // workerd extension: only valid for Set-Cookie.
     getAll(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       if (lower(name) !== "set-cookie") {
@@ -179,7 +179,7 @@
 
     has(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       return this.#map.has(lower(name));
@@ -187,7 +187,7 @@
 
     set(name, value) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'Headers'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'Headers'", ["string", "string"]);
       name = toByteString(name);
       value = normalizeValue(toByteString(value));
       requireName(name);

@@ -321,7 +321,7 @@
       if (url === kFromComponents) {
         this.#c = base;
       } else {
-        requiredArguments(arguments.length, 1, "Failed to construct 'URL'");
+        requiredArguments(arguments.length, 1, "Failed to construct 'URL'", ["USVString"]);
         url = toUSVString(url);
         base = base === undefined ? undefined : toUSVString(base);
         const c = parse(url, base);

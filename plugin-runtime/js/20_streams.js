@@ -3283,6 +3283,8 @@
   const defineGlobal = internals.defineGlobal;
   defineGlobal("TextDecoderStream", TextDecoderStream);
   defineGlobal("TextEncoderStream", TextEncoderStream);
+  finishClass(IdentityTransformStream, "IdentityTransformStream");
+  finishClass(FixedLengthStream, "FixedLengthStream");
   defineGlobal("IdentityTransformStream", IdentityTransformStream);
   defineGlobal("FixedLengthStream", FixedLengthStream);
   defineGlobal("ReadableStream", ReadableStream);

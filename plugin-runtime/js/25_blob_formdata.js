@@ -81,7 +81,8 @@
   function convertParts(parts, prefix) {
     if (parts === undefined) return [];
     if (!isObject(parts)) {
-      throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
+      // workerd's words
+      throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Array'.`);
     }
     const method = parts[Symbol.iterator];
     if (typeof method !== "function") {
@@ -99,16 +100,12 @@
     return out;
   }
 
-  function convertEndings(v, prefix) {
+  // workerd has no `endings` option: any value is an error there.
+  function convertEndings(v) {
     if (v === undefined) return "transparent";
-    const s = toDOMString(v);
-    if (s !== "transparent" && s !== "native") {
-      throw new TypeError(
-        `${prefix}: The provided value '${s}' is not a valid enum value of type EndingType.`,
-      );
-    }
-    return s;
+    throw new Error("The 'endings' field on 'Options' is not implemented.");
   }
+
 
   // "Process blob parts": strings are UTF-8 encoded, with "native" endings
   // turning CRLF and lone CR into LF (the native line ending here).
@@ -159,7 +156,7 @@
       let endings = "transparent";
       let type = "";
       if (opts !== null) {
-        endings = convertEndings(opts.endings, prefix);
+        endings = convertEndings(opts.endings);
         if (opts.type !== undefined) type = normalizeType(toDOMString(opts.type));
       }
       this.#bytes = processParts(parts, endings);
@@ -262,7 +259,7 @@
         return;
       }
       const prefix = "Failed to construct 'File'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["Array", "string"]);
       const parts = convertParts(fileBits, prefix);
       const name = toUSVString(fileName);
       const opts = toDictionary(options, prefix);
@@ -270,7 +267,7 @@
       let lastModified;
       let type = "";
       if (opts !== null) {
-        endings = convertEndings(opts.endings, prefix);
+        endings = convertEndings(opts.endings);
         // workerd keeps lastModified as a double.
         if (opts.lastModified !== undefined) lastModified = Number(opts.lastModified);
         if (opts.type !== undefined) type = normalizeType(toDOMString(opts.type));
@@ -339,7 +336,7 @@
 
     append(name, value, filename = undefined) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'", ["string", "File or Blob or string"]);
       name = toUSVString(name);
       entries.push([name, entryValue(value, filename, name)]);
     }
@@ -375,7 +372,7 @@
 
     set(name, value, filename = undefined) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'FormData'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'FormData'", ["string", "File or Blob or string"]);
       name = toUSVString(name);
       const entry = [name, entryValue(value, filename, name)];
       const first = entries.findIndex((e) => e[0] === name);

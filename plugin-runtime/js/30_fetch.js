@@ -136,7 +136,10 @@
     }
     /** Reads the whole body (text(), json(), arrayBuffer()). */
     async consume() {
-      if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) throw new TypeError(USED_MESSAGE);
+      if (this.bodyUsed) throw new TypeError(USED_MESSAGE);
+      if (this.stream !== null && S.isLocked(this.stream)) {
+        throw new TypeError("This ReadableStream is currently locked to a reader.");
+      }
       if (this.source === null) return new Uint8Array(0);
       if (this.stream === null && !this.source.stream) {
         this.used = true;
@@ -222,9 +225,23 @@
 
   // Body mixin, as prototype methods shared by Request and Response.
   const bodyOf = new WeakMap();
+  const ILLEGAL =
+    "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.";
   function state(self, what) {
     const s = bodyOf.get(self);
-    if (!s) throw new TypeError(`Illegal invocation: ${what}`);
+    if (!s) throw new TypeError(ILLEGAL);
+    void what;
+    return s;
+  }
+  // The Request/Response state behind `self`, or workerd's TypeError.
+  function reqOf(self) {
+    const s = reqState.get(self);
+    if (!s) throw new TypeError(ILLEGAL);
+    return s;
+  }
+  function resOf(self) {
+    const s = resState.get(self);
+    if (!s) throw new TypeError(ILLEGAL);
     return s;
   }
   function contentTypeOf(self) {
@@ -306,7 +323,7 @@
   class Request {
     constructor(input, init = undefined) {
       if (arguments.length < 1) {
-        throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to construct 'Request': constructor parameter 1 is not of type 'Request or string'.");
       }
       if (init !== undefined && init !== null && typeof init !== "object") {
         throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
@@ -345,6 +362,12 @@
       if (init.signal !== undefined) signal = init.signal;
       if (init.cf !== undefined) cf = init.cf;
       if (init.headers !== undefined) headers = init.headers;
+      // workerd knows two cache modes (and no cache property means undefined).
+      let cache = typeof input === "object" && input !== null ? reqState.get(input)?.cache : undefined;
+      if (init.cache !== undefined) {
+        cache = String(init.cache);
+        if (cache !== "no-store" && cache !== "no-cache") throw new TypeError(`Unsupported cache mode: ${cache}`);
+      }
       let state;
       if (init.body !== undefined && init.body !== null) {
         const extracted = extractBody(init.body);
@@ -367,31 +390,34 @@
       }
       const h = headersInit(headers, "request");
       if (contentType !== null && !h.has("content-type")) h.set("content-type", contentType);
-      reqState.set(this, { url, method, headers: h, redirect, signal, cf, id: undefined });
+      reqState.set(this, { url, method, headers: h, redirect, signal, cf, cache, id: undefined });
       bodyOf.set(this, state);
     }
     get method() {
-      return reqState.get(this).method;
+      return reqOf(this).method;
     }
     get url() {
-      return reqState.get(this).url;
+      return reqOf(this).url;
     }
     get headers() {
-      return reqState.get(this).headers;
+      return reqOf(this).headers;
     }
     get redirect() {
-      return reqState.get(this).redirect;
+      return reqOf(this).redirect;
     }
     get signal() {
-      const s = reqState.get(this);
+      const s = reqOf(this);
       if (s.signal === null && globalThis.AbortController) s.signal = new AbortController().signal;
       return s.signal;
     }
     get cf() {
-      return reqState.get(this).cf;
+      return reqOf(this).cf;
     }
     get fetcher() {
       return null;
+    }
+    get cache() {
+      return reqOf(this).cache;
     }
     get integrity() {
       return "";
@@ -400,7 +426,7 @@
       return false;
     }
     clone() {
-      const s = reqState.get(this);
+      const s = reqOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = Object.create(Request.prototype);
       reqState.set(copy, { ...s, headers: headersInit(s.headers, "request") });
@@ -524,36 +550,36 @@
       return r;
     }
     get status() {
-      return resState.get(this).status;
+      return resOf(this).status;
     }
     get statusText() {
-      const s = resState.get(this);
+      const s = resOf(this);
       return s.statusText === null ? "" : s.statusText;
     }
     get ok() {
-      const s = resState.get(this).status;
+      const s = resOf(this).status;
       return s >= 200 && s <= 299;
     }
     get headers() {
-      return resState.get(this).headers;
+      return resOf(this).headers;
     }
     get type() {
-      return resState.get(this).type;
+      return resOf(this).type;
     }
     get url() {
-      return resState.get(this).url;
+      return resOf(this).url;
     }
     get redirected() {
-      return resState.get(this).redirected;
+      return resOf(this).redirected;
     }
     get cf() {
-      return resState.get(this).cf;
+      return resOf(this).cf;
     }
     get webSocket() {
-      return resState.get(this).webSocket;
+      return resOf(this).webSocket;
     }
     clone() {
-      const s = resState.get(this);
+      const s = resOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = Object.create(Response.prototype);
       resState.set(copy, { ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });

@@ -28,9 +28,14 @@
       if (d.configurable && !d.enumerable) Object.defineProperty(proto, key, { enumerable: true });
     }
   }
-  for (const name of ["fetch", "atob", "btoa", "structuredClone"]) {
-    if (typeof globalThis[name] === "function") Object.defineProperty(globalThis[name], "length", { value: 0, configurable: true });
+  const FN_LENGTHS = {
+    fetch: 0, atob: 0, btoa: 0, structuredClone: 0, queueMicrotask: 0,
+    setTimeout: 2, setInterval: 2, clearTimeout: 1, clearInterval: 1,
+  };
+  for (const [name, length] of Object.entries(FN_LENGTHS)) {
+    if (typeof globalThis[name] === "function") Object.defineProperty(globalThis[name], "length", { value: length, configurable: true });
   }
+  Object.defineProperty(globalThis, Symbol.toStringTag, { value: "ServiceWorkerGlobalScope", configurable: true });
 
   // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
   const events = internals.events;

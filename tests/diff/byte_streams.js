@@ -28,10 +28,6 @@ export default {
       const c = await reader.read(new Uint8Array(3));
       return [a.value, a.done, b.value, c.done, c.value && c.value.byteLength];
     });
-    await r.ack("default reader on bytes", async () => {
-      const reader = bytes(2).getReader();
-      return [await reader.read(), await reader.read(), await reader.read()].map((x) => [x.done, x.value]);
-    });
     await r.ack("byob on default stream", async () => new ReadableStream().getReader({ mode: "byob" }));
     await r.ack("bad mode", async () => new ReadableStream({ type: "bytes" }).getReader({ mode: "nope" }));
     await r.ack("byob zero length", async () => {

@@ -22,7 +22,6 @@ export default {
     });
     r.ck("value whitespace trimmed", () => new Headers({ a: "  v \t" }).get("a"));
     r.ck("invalid name", () => new Headers({ "a b": "1" }));
-    r.ck("invalid name append", () => new Headers().append("é", "1"));
     r.ck("invalid value newline", () => new Headers({ a: "x\ny" }));
     r.ck("invalid value nul", () => new Headers({ a: "x\0y" }));
     r.ck("from array pairs", () => [...new Headers([["a", "1"], ["b", "2"]])]);
@@ -44,7 +43,6 @@ export default {
     r.ck("toStringTag", () => Object.prototype.toString.call(h()));
     r.ck("String()", () => String(h()));
     r.ck("typeof", () => typeof Headers);
-    r.ck("call without new", () => Headers());
     r.ck("proto names", () => Object.getOwnPropertyNames(Headers.prototype).sort());
     r.ck("JSON.stringify", () => JSON.stringify(h()));
     r.ck("numeric value", () => new Headers({ a: 5 }).get("a"));

@@ -37,16 +37,6 @@ export default {
       c.close();
     });
     r.ck("AbortController.abort static", () => AbortController.abort());
-    r.ck("Request.method assignment ignored", () => {
-      const q = new Request("https://x/");
-      q.method = "POST";
-      return q.method;
-    });
-    r.ck("Response.status assignment ignored", () => {
-      const s = new Response(null, { status: 201 });
-      s.status = 500;
-      return s.status;
-    });
     r.ck("clone Request in handler headers frozen?", () => {
       request.headers.set("x-added", "1");
       return request.headers.get("x-added");
@@ -60,7 +50,6 @@ export default {
     r.ck("btoa unicode", () => btoa("✓"));
     r.ck("Response.redirect bad url", () => Response.redirect("not a url"));
     r.ck("TextDecoder bad label", () => new TextDecoder("utf-9"));
-    r.ck("Event without new", () => Event("x"));
     return r.response();
   },
 };

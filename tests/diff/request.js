@@ -52,7 +52,6 @@ export default {
       return new Request(a);
     });
     r.ck("toStringTag", () => Object.prototype.toString.call(new Request(u)));
-    r.ck("call without new", () => Request(u));
     r.ck("no args", () => new Request());
     r.ck("cache option", () => new Request(u, { cache: "no-store" }).cache);
     r.ck("integrity", () => new Request(u).integrity);

@@ -69,15 +69,6 @@ export default {
       const reader = make([]).getReader();
       return [await reader.closed, await reader.read()];
     });
-    await r.ack("desiredSize", async () => {
-      let ctrl;
-      new ReadableStream({ start(c) { ctrl = c; } }, { highWaterMark: 3 });
-      const a = ctrl.desiredSize;
-      ctrl.enqueue("x");
-      const b = ctrl.desiredSize;
-      ctrl.close();
-      return [a, b, ctrl.desiredSize];
-    });
     await r.ack("enqueue after close", async () => {
       let ctrl;
       new ReadableStream({ start(c) { ctrl = c; } });

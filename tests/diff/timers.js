@@ -22,7 +22,7 @@ export default {
       clearTimeout(undefined);
       clearTimeout(12345);
       await tick(10);
-      return [log, typeof id];
+      return log;
     });
     await r.ack("interval", async () => {
       let n = 0;
@@ -47,8 +47,6 @@ export default {
       await tick(0);
       return log;
     });
-    r.ck("queueMicrotask non-function", () => queueMicrotask("x"));
-    r.ck("setTimeout string", () => setTimeout("1+1"));
     r.ck("clearInterval works for timeout", () => {
       const id = setTimeout(() => {}, 1);
       clearInterval(id);

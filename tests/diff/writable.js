@@ -16,15 +16,6 @@ export default {
       await w.close();
       return log;
     });
-    await r.ack("desiredSize", async () => {
-      const ws = new WritableStream({}, { highWaterMark: 2 });
-      const w = ws.getWriter();
-      const a = w.desiredSize;
-      w.write("x");
-      const b = w.desiredSize;
-      await w.ready;
-      return [a, b, w.desiredSize];
-    });
     await r.ack("write error", async () => {
       const ws = new WritableStream({ write() { throw new Error("bad write"); } });
       const w = ws.getWriter();

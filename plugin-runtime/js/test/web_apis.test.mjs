@@ -265,7 +265,7 @@ describe("Event / EventTarget", () => {
     f.preventDefault();
     assert.equal(f.defaultPrevented, false, "not cancelable");
     throwsKind(() => new g.Event(), "TypeError",
-      "Failed to construct 'Event': 1 argument required, but only 0 present.");
+      "Failed to construct 'Event': constructor parameter 1 is not of type 'string'.");
     assert.equal(g.Event.AT_TARGET, 2);
     assert.equal(g.Event.prototype.BUBBLING_PHASE, 3);
   });
@@ -772,9 +772,9 @@ describe("Headers", () => {
   test("argument conversion and counts", () => {
     const h = new H();
     throwsKind(() => h.append("a"), "TypeError",
-      "Failed to execute 'append' on 'Headers': 2 arguments required, but only 1 present.");
+      "Failed to execute 'append' on 'Headers': parameter 2 is not of type 'string'.");
     throwsKind(() => h.get(), "TypeError",
-      "Failed to execute 'get' on 'Headers': 1 argument required, but only 0 present.");
+      "Failed to execute 'get' on 'Headers': parameter 1 is not of type 'string'.");
     h.append("n", 12);
     h.append("u", undefined);
     h.append("o", { toString: () => "obj" });
@@ -904,7 +904,7 @@ describe("URL", () => {
     throwsKind(() => new U("/x"), "TypeError", "Invalid URL string.");
     throwsKind(() => new U("x", "not a base"), "TypeError");
     throwsKind(() => new U(), "TypeError",
-      "Failed to construct 'URL': 1 argument required, but only 0 present.");
+      "Failed to construct 'URL': constructor parameter 1 is not of type 'USVString'.");
     throwsKind(() => new U("http://a", undefined).hostname && new U("https://exa mple.com"), "TypeError");
   });
 
