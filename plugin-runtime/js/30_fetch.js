@@ -117,7 +117,8 @@
           });
           S.setNativeTag(this.stream, rid);
         } else {
-          let bytes = this.source.bytes;
+          const all = this.source.bytes;
+          let bytes = all;
           this.stream = S.createPullStream({
             pull: async () => {
               const b = bytes;
@@ -125,6 +126,9 @@
               return b && b.byteLength ? b : null;
             },
           });
+          // Handed on unread (new Response(res.body, res)), it stays a body
+          // of known length, as in workerd (Content-Length, not chunked).
+          S.setNativeTag(this.stream, { bytes: all });
         }
         if (this.used) S.markDisturbed(this.stream);
       }
@@ -172,7 +176,7 @@
       const tag = S.getNativeTag(stream);
       if (tag !== undefined) {
         S.markDisturbed(stream);
-        return [2, tag];
+        return typeof tag === "object" ? [1, tag.bytes] : [2, tag];
       }
       const sid = ops.sinkNew();
       pumpToSink(stream, sid);
