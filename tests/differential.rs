@@ -21,7 +21,6 @@ const IGNORED_HEADERS: &[&str] = &[
     "keep-alive",
     "transfer-encoding",
     "cf-ray",
-    "vary",
 ];
 
 fn host_of(script: &str) -> String {

@@ -11,7 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const workerd = process.env.WORKERD;
 const COMPAT_DATE = fs.readFileSync(path.join(here, "COMPAT_DATE"), "utf8").trim();
 // Headers that say nothing about the worker's behaviour.
-export const IGNORED_HEADERS = ["date", "server", "connection", "keep-alive", "transfer-encoding", "cf-ray", "vary"];
+export const IGNORED_HEADERS = ["date", "server", "connection", "keep-alive", "transfer-encoding", "cf-ray"];
 
 const requests = fs
   .readFileSync(path.join(here, "requests.txt"), "utf8")
