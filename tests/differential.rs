@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::Proxy;
+use common::{Origin, Proxy};
 use serde_json::Value;
 
 /// Headers that say nothing about the worker's behaviour (as in record.mjs).
@@ -153,12 +153,15 @@ async fn scripts_answer_as_on_workerd() {
         }
     }
     let compat_date = std::fs::read_to_string(dir.join("COMPAT_DATE")).unwrap();
+    // env.ORIGIN: the test origin (record.mjs runs one that behaves the same).
+    let origin = Origin::start("diff").await;
     let mut config = String::new();
     for s in &scripts {
         config.push_str(&format!(
-            "[[workers]]\nname = \"{s}\"\nmain = \"{}\"\ncompatibility_date = \"{}\"\n\n[[routes]]\npattern = \"{}/*\"\nworker = \"{s}\"\n\n",
+            "[[workers]]\nname = \"{s}\"\nmain = \"{}\"\ncompatibility_date = \"{}\"\nvars = {{ ORIGIN = \"{}\" }}\n\n[[routes]]\npattern = \"{}/*\"\nworker = \"{s}\"\n\n",
             dir.join(format!("{s}.js")).display(),
             compat_date.trim(),
+            origin.url(),
             host_of(s)
         ));
     }

@@ -21,6 +21,35 @@ const requests = fs
 const only = process.argv.slice(2);
 const scripts = [...new Set(requests.map((r) => r.script))].filter((s) => !only.length || only.includes(s));
 
+// The origin env.ORIGIN points at: the same behaviour as tests/common's
+// Origin ("diff"), which the cargo test uses.
+const TAG = "diff";
+const originServer = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const u = new URL(req.url, "http://x");
+    const send = (status, headers, body) => {
+      res.writeHead(status, { "content-length": Buffer.byteLength(body), ...headers });
+      res.end(req.method === "HEAD" ? undefined : body);
+    };
+    const status = u.pathname.match(/^\/status\/(\d+)$/);
+    if (status) return send(Number(status[1]), { "x-origin": TAG }, `status ${status[1]}`);
+    if (u.pathname === "/redirect") {
+      const q = u.search.slice(1);
+      const to = decodeURIComponent(q.startsWith("to=") ? q.slice(3) : "/");
+      return send(302, { location: to }, "moved");
+    }
+    const headers = {};
+    for (let k = 0; k < req.rawHeaders.length; k += 2) headers[req.rawHeaders[k].toLowerCase()] = req.rawHeaders[k + 1];
+    const echo = { origin: TAG, method: req.method, path: u.pathname, query: u.search.slice(1), headers, body: Buffer.concat(chunks).toString("utf8") };
+    res.setHeader("set-cookie", ["a=1", "b=2"]);
+    return send(200, { "content-type": "application/json", "x-origin": TAG }, JSON.stringify(echo));
+  });
+});
+await new Promise((r) => originServer.listen(0, "127.0.0.1", r));
+const ORIGIN = `http://127.0.0.1:${originServer.address().port}`;
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "diff-workerd-"));
 for (const f of fs.readdirSync(here).filter((f) => f.endsWith(".js"))) {
   fs.copyFileSync(path.join(here, f), path.join(dir, f));
@@ -32,13 +61,15 @@ const services = scripts
     (s) => `    (name = "${s}", worker = (
       modules = [(name = "${s}.js", esModule = embed "${s}.js"), (name = "prelude.js", esModule = embed "prelude.js")],
       compatibilityDate = "${COMPAT_DATE}",
+      bindings = [(name = "ORIGIN", text = "${ORIGIN}")],
+      globalOutbound = "net",
     )),`,
   )
   .join("\n");
 const sockets = scripts.map((s, i) => `    (name = "${s}", address = "127.0.0.1:${port(i)}", http = (), service = "${s}"),`).join("\n");
 fs.writeFileSync(
   path.join(dir, "config.capnp"),
-  `using Workerd = import "/workerd/workerd.capnp";\nconst config :Workerd.Config = (\n  services = [\n${services}\n  ],\n  sockets = [\n${sockets}\n  ],\n);\n`,
+  `using Workerd = import "/workerd/workerd.capnp";\nconst config :Workerd.Config = (\n  services = [\n${services}\n    (name = "net", network = (allow = ["public", "private", "local"])),\n  ],\n  sockets = [\n${sockets}\n  ],\n);\n`,
 );
 
 const child = spawn(workerd, ["serve", path.join(dir, "config.capnp")], { stdio: ["ignore", "inherit", "inherit"] });
@@ -100,4 +131,5 @@ for (const [i, script] of scripts.entries()) {
   console.log(`${script}: ${out.length} responses recorded`);
 }
 child.kill();
+originServer.close();
 fs.rmSync(dir, { recursive: true, force: true });
