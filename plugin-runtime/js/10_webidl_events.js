@@ -85,9 +85,15 @@
 
   // Web IDL dictionary conversion: undefined/null -> empty, other
   // non-objects -> TypeError.
-  function toDictionary(v, prefix) {
+  // With `position` and `typeName`, the message is workerd's
+  // "<prefix>: [constructor ]parameter N is not of type 'T'."
+  function toDictionary(v, prefix, position = undefined, typeName = undefined) {
     if (v === undefined || v === null) return null;
     if (!isObject(v)) {
+      if (position !== undefined) {
+        const ctor = prefix.startsWith("Failed to construct") ? "constructor " : "";
+        throw new TypeError(`${prefix}: ${ctor}parameter ${position} is not of type '${typeName}'.`);
+      }
       throw new TypeError(`${prefix}: The provided value is not of type 'object'.`);
     }
     return v;
@@ -410,7 +416,7 @@
     constructor(type, eventInitDict = undefined) {
       requiredArguments(arguments.length, 1, "Failed to construct 'Event'", ["string"]);
       this.#type = toDOMString(type);
-      const init = toDictionary(eventInitDict, "Failed to construct 'Event'");
+      const init = toDictionary(eventInitDict, "Failed to construct 'Event'", 2, "Init");
       if (init !== null) {
         this.#bubbles = Boolean(init.bubbles);
         this.#cancelable = Boolean(init.cancelable);
@@ -527,9 +533,9 @@
   class CustomEvent extends Event {
     #detail = null;
     constructor(type, eventInitDict = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to construct 'CustomEvent'");
+      requiredArguments(arguments.length, 1, "Failed to construct 'CustomEvent'", ["string"]);
       super(type, eventInitDict);
-      const init = toDictionary(eventInitDict, "Failed to construct 'CustomEvent'");
+      const init = toDictionary(eventInitDict, "Failed to construct 'CustomEvent'", 2, "Init");
       if (init !== null) {
         const detail = init.detail;
         this.#detail = detail === undefined ? null : detail;
@@ -686,7 +692,7 @@
       const self = thisTarget(this);
       listenersOf(self);
       const prefix = "Failed to execute 'addEventListener' on 'EventTarget'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "function or HandlerObject"]);
       type = toDOMString(type);
       callback = convertCallback(callback, prefix);
       const { capture, once, passive, signal } = flattenMoreOptions(options, prefix);
@@ -699,7 +705,7 @@
       const self = thisTarget(this);
       const map = listenersOf(self);
       const prefix = "Failed to execute 'removeEventListener' on 'EventTarget'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "function or HandlerObject"]);
       type = toDOMString(type);
       callback = convertCallback(callback, prefix);
       const capture = flattenOptions(options);
@@ -718,7 +724,7 @@
       const self = thisTarget(this);
       listenersOf(self);
       const prefix = "Failed to execute 'dispatchEvent' on 'EventTarget'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["Event"]);
       if (!eventInternals.isEvent(event)) {
         throw new TypeError(`${prefix}: parameter 1 is not of type 'Event'.`);
       }
@@ -831,7 +837,7 @@
 
     static timeout(milliseconds) {
       const prefix = "Failed to execute 'timeout' on 'AbortSignal'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["number"]);
       // workerd takes any number: a negative or NaN delay fires at once.
       let ms = Math.trunc(Number(milliseconds));
       if (!(ms > 0)) ms = 0;
@@ -850,7 +856,7 @@
 
     static any(signals) {
       const prefix = "Failed to execute 'any' on 'AbortSignal'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["Array"]);
       if (!isObject(signals) || typeof signals[Symbol.iterator] !== "function") {
         throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
       }

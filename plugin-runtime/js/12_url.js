@@ -196,14 +196,14 @@
 
     append(name, value) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'URLSearchParams'", ["USVString", "USVString"]);
       this.#list.push([toUSVString(name), toUSVString(value)]);
       this.#update();
     }
 
     delete(name, value = undefined) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       if (value !== undefined) {
         value = toUSVString(value);
@@ -216,7 +216,7 @@
 
     get(name) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       for (const p of this.#list) if (p[0] === name) return p[1];
       return null;
@@ -224,7 +224,7 @@
 
     getAll(name) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       const out = [];
       for (const p of this.#list) if (p[0] === name) out.push(p[1]);
@@ -233,7 +233,7 @@
 
     has(name, value = undefined) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       if (value !== undefined) {
         value = toUSVString(value);
@@ -246,7 +246,7 @@
 
     set(name, value) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'URLSearchParams'", ["USVString", "USVString"]);
       name = toUSVString(name);
       value = toUSVString(value);
       const list = this.#list;
@@ -332,14 +332,14 @@
     }
 
     static canParse(url, base = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to execute 'canParse' on 'URL'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'canParse' on 'URL'", ["USVString"]);
       url = toUSVString(url);
       base = base === undefined ? undefined : toUSVString(base);
       return parse(url, base) !== null;
     }
 
     static parse(url, base = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to execute 'parse' on 'URL'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'parse' on 'URL'", ["USVString"]);
       url = toUSVString(url);
       base = base === undefined ? undefined : toUSVString(base);
       const c = parse(url, base);

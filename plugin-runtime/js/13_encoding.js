@@ -101,7 +101,7 @@
     encodeInto(source, destination) {
       TextEncoder.#check(this);
       const prefix = "Failed to execute 'encodeInto' on 'TextEncoder'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "Uint8Array"]);
       source = toUSVString(source);
       if (!isUint8Array(destination)) {
         throw new TypeError(`${prefix}: parameter 2 is not of type 'Uint8Array'.`);
@@ -143,7 +143,7 @@
     constructor(label = "utf-8", options = undefined) {
       const prefix = "Failed to construct 'TextDecoder'";
       label = toDOMString(label);
-      const dict = toDictionary(options, prefix);
+      const dict = toDictionary(options, prefix, 2, "ConstructorOptions");
       if (dict !== null) {
         this.#fatal = Boolean(dict.fatal);
         this.#ignoreBOM = Boolean(dict.ignoreBOM);

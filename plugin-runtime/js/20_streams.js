@@ -330,7 +330,7 @@
       }
       const ctx = "Failed to construct 'ReadableStream'";
       if (underlyingSource !== undefined && !isObject(underlyingSource)) {
-        throw new $TypeError(`${ctx}: underlyingSource is not an object`);
+        throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSource'.`);
       }
       const [hwm, size] = convertStrategy(strategy, ctx);
       const src = underlyingSource;
@@ -380,6 +380,9 @@
       const s = rsOf(this);
       if (!s) throw illegal();
       const ctx = "Failed to execute 'getReader' on 'ReadableStream'";
+      if (options !== undefined && options !== null && !isObject(options)) {
+        throw new $TypeError(`${ctx}: parameter 1 is not of type 'GetReaderOptions'.`);
+      }
       let mode = dictMember(options, "mode", ctx);
       if (mode === undefined) return acquireDefaultReader(s).obj;
       mode = `${mode}`;
@@ -614,7 +617,7 @@
         return;
       }
       const s = rsOf(stream);
-      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamDefaultReader': not a ReadableStream");
+      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamDefaultReader': constructor parameter 1 is not of type 'ReadableStream'.");
       const reader = { obj: this, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
       setUpDefaultReader(reader, s);
       this.#i = reader;
@@ -706,7 +709,7 @@
         return;
       }
       const s = rsOf(stream);
-      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamBYOBReader': not a ReadableStream");
+      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamBYOBReader': constructor parameter 1 is not of type 'ReadableStream'.");
       const reader = { obj: this, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
       setUpBYOBReader(reader, s);
       this.#i = reader;
@@ -2074,7 +2077,7 @@
       }
       const ctx = "Failed to construct 'WritableStream'";
       if (underlyingSink !== undefined && !isObject(underlyingSink)) {
-        throw new $TypeError(`${ctx}: underlyingSink is not an object`);
+        throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSink'.`);
       }
       const [hwm, size] = convertStrategy(strategy, ctx);
       const sink = underlyingSink;
@@ -2349,7 +2352,7 @@
         return;
       }
       const s = wsOf(stream);
-      if (!s) throw new $TypeError("Failed to construct 'WritableStreamDefaultWriter': not a WritableStream");
+      if (!s) throw new $TypeError("Failed to construct 'WritableStreamDefaultWriter': constructor parameter 1 is not of type 'WritableStream'.");
       const writer = newWriterRecord();
       writer.obj = this;
       setUpWriter(writer, s);
@@ -2699,7 +2702,7 @@
     constructor(transformer = undefined, writableStrategy = undefined, readableStrategy = undefined) {
       const ctx = "Failed to construct 'TransformStream'";
       if (transformer !== undefined && !isObject(transformer)) {
-        throw new $TypeError(`${ctx}: transformer is not an object`);
+        throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'Transformer'.`);
       }
       const [writableHWMRaw, writableSize] = convertStrategy(writableStrategy, ctx);
       const [readableHWMRaw, readableSize] = convertStrategy(readableStrategy, ctx);
@@ -2997,7 +3000,7 @@
   }.size;
 
   function strategyHighWaterMark(init, ctx) {
-    if (!isObject(init)) throw new $TypeError(`${ctx}: the argument is not an object`);
+    if (!isObject(init)) throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'QueuingStrategyInit'.`);
     const hwm = init.highWaterMark;
     if (hwm === undefined) throw new $TypeError(`${ctx}: highWaterMark is required`);
     return toNumber(hwm);
@@ -3007,7 +3010,6 @@
     #highWaterMark;
     constructor(init) {
       const ctx = "Failed to construct 'ByteLengthQueuingStrategy'";
-      if (arguments.length < 1) throw new $TypeError(`${ctx}: 1 argument required`);
       this.#highWaterMark = strategyHighWaterMark(init, ctx);
     }
     get highWaterMark() {
@@ -3025,7 +3027,6 @@
     #highWaterMark;
     constructor(init) {
       const ctx = "Failed to construct 'CountQueuingStrategy'";
-      if (arguments.length < 1) throw new $TypeError(`${ctx}: 1 argument required`);
       this.#highWaterMark = strategyHighWaterMark(init, ctx);
     }
     get highWaterMark() {

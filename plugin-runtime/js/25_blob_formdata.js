@@ -152,7 +152,7 @@
       }
       const prefix = "Failed to construct 'Blob'";
       const parts = convertParts(blobParts, prefix);
-      const opts = toDictionary(options, prefix);
+      const opts = toDictionary(options, prefix, 2, "Options");
       let endings = "transparent";
       let type = "";
       if (opts !== null) {
@@ -262,7 +262,7 @@
       requiredArguments(arguments.length, 2, prefix, ["Array", "string"]);
       const parts = convertParts(fileBits, prefix);
       const name = toUSVString(fileName);
-      const opts = toDictionary(options, prefix);
+      const opts = toDictionary(options, prefix, 3, "Options");
       let endings = "transparent";
       let lastModified;
       let type = "";
@@ -343,14 +343,14 @@
 
     delete(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'FormData'", ["string"]);
       name = toUSVString(name);
       this.#entries = entries.filter((e) => e[0] !== name);
     }
 
     get(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'FormData'", ["string"]);
       name = toUSVString(name);
       const found = entries.find((e) => e[0] === name);
       return found === undefined ? null : found[1];
@@ -358,14 +358,14 @@
 
     getAll(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'FormData'", ["string"]);
       name = toUSVString(name);
       return entries.filter((e) => e[0] === name).map((e) => e[1]);
     }
 
     has(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'FormData'", ["string"]);
       name = toUSVString(name);
       return entries.some((e) => e[0] === name);
     }

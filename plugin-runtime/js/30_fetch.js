@@ -330,7 +330,9 @@
         throw new TypeError("Failed to construct 'Request': constructor parameter 1 is not of type 'Request or string'.");
       }
       if (init !== undefined && init !== null && typeof init !== "object") {
-        throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
+        throw new TypeError(
+          "Failed to construct 'Request': constructor parameter 2 is not of type 'RequestInitializerDict or Request'.",
+        );
       }
       init = init ?? {};
       let url, method = "GET", headers, body = null, redirect = "follow", signal = null, cf;
@@ -469,7 +471,9 @@
   class Response {
     constructor(body = null, init = undefined) {
       if (init !== undefined && init !== null && typeof init !== "object") {
-        throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
+        throw new TypeError(
+          "Failed to construct 'Response': constructor parameter 2 is not of type 'InitializerDict or Response'.",
+        );
       }
       init = init ?? {};
       let status = 200;
@@ -531,6 +535,9 @@
       return r;
     }
     static redirect(url, status = 302) {
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to execute 'redirect' on 'Response': parameter 1 is not of type 'string'.");
+      }
       const parts = internals.url.parse(String(url), undefined);
       if (parts === null) throw new TypeError(`Unable to parse URL: ${String(url)}`);
       const href = parts[0];

@@ -106,7 +106,7 @@ test("FormData: Blob entries become Files", () => {
 test("FormData: argument errors", () => {
   const fd = new FormData();
   assertThrows(() => fd.append("a"), TypeError, "parameter 2 is not of type 'File or Blob or string'");
-  assertThrows(() => fd.get(), TypeError, "1 argument required");
+  assertThrows(() => fd.get(), TypeError, "parameter 1 is not of type 'string'");
   assertThrows(() => fd.forEach(1), TypeError);
   assertThrows(() => FormData.prototype.has.call({}, "a"), TypeError, "Illegal invocation");
 });

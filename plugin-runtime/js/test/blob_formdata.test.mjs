@@ -300,10 +300,10 @@ describe("FormData", () => {
     throwsKind(() => fd.append("a"), "TypeError",
       "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'File or Blob or string'.");
     throwsKind(() => fd.set(), "TypeError", /parameter 1 is not of type 'string'/);
-    throwsKind(() => fd.get(), "TypeError", /1 argument required/);
-    throwsKind(() => fd.getAll(), "TypeError", /1 argument required/);
-    throwsKind(() => fd.has(), "TypeError", /1 argument required/);
-    throwsKind(() => fd.delete(), "TypeError", /1 argument required/);
+    throwsKind(() => fd.get(), "TypeError", /parameter 1 is not of type 'string'/);
+    throwsKind(() => fd.getAll(), "TypeError", /parameter 1 is not of type 'string'/);
+    throwsKind(() => fd.has(), "TypeError", /parameter 1 is not of type 'string'/);
+    throwsKind(() => fd.delete(), "TypeError", /parameter 1 is not of type 'string'/);
     throwsKind(() => fd.forEach(), "TypeError");
     throwsKind(() => fd.forEach(5), "TypeError");
     throwsKind(() => g.FormData.prototype.get.call({}, "a"), "TypeError", "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");

@@ -422,7 +422,7 @@ describe("Event / EventTarget", () => {
   test("argument checks", () => {
     const t = new g.EventTarget();
     throwsKind(() => t.addEventListener("x"), "TypeError",
-      "Failed to execute 'addEventListener' on 'EventTarget': 2 arguments required, but only 1 present.");
+      "Failed to execute 'addEventListener' on 'EventTarget': parameter 2 is not of type 'function or HandlerObject'.");
     t.addEventListener("x", null); // ignored
     throwsKind(() => t.addEventListener("x", 5), "TypeError");
     throwsKind(() => t.dispatchEvent({ type: "x" }), "TypeError");
@@ -1094,7 +1094,7 @@ describe("URLSearchParams", () => {
     assert.equal(p.toString(), "c=4&new=x");
     assert.equal(p.size, 2);
     throwsKind(() => p.append("x"), "TypeError",
-      "Failed to execute 'append' on 'URLSearchParams': 2 arguments required, but only 1 present.");
+      "Failed to execute 'append' on 'URLSearchParams': parameter 2 is not of type 'USVString'.");
     throwsKind(() => p.get(), "TypeError");
   });
 
