@@ -433,6 +433,8 @@
       const s = rsOf(this);
       if (!s) throw illegal();
       const [a, b] = readableStreamTee(s);
+      // workerd: a tee()d stream counts as read (Body.bodyUsed becomes true).
+      s.disturbed = true;
       return [a.obj, b.obj];
     }
 

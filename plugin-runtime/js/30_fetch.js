@@ -134,14 +134,20 @@
       }
       return this.stream;
     }
+    // The stream this body reads from, if it has one yet (a stream handed
+    // to the constructor may be read through another owner meanwhile).
+    get currentStream() {
+      return this.stream ?? (this.source !== null && this.source.stream ? this.source.stream : null);
+    }
     get bodyUsed() {
-      if (this.stream !== null) return S.isDisturbed(this.stream);
+      const st = this.currentStream;
+      if (st !== null) return S.isDisturbed(st);
       return this.used;
     }
     /** Reads the whole body (text(), json(), arrayBuffer()). */
     async consume() {
       if (this.bodyUsed) throw new TypeError(USED_MESSAGE);
-      if (this.stream !== null && S.isLocked(this.stream)) {
+      if (this.currentStream !== null && S.isLocked(this.currentStream)) {
         throw new TypeError("This ReadableStream is currently locked to a reader.");
       }
       if (this.source === null) return new Uint8Array(0);
