@@ -121,7 +121,7 @@
     }
     respondWith(response) {
       const s = eventState.get(this);
-      if (s.response !== undefined) throw new DOMException("respondWith() was already called.", "InvalidStateError");
+      if (s.response !== undefined) throw new DOMException("FetchEvent.respondWith() has already been called; it can only be called once.", "InvalidStateError");
       s.response = Promise.resolve(response);
     }
     waitUntil(promise) {

@@ -56,10 +56,15 @@ for (const f of fs.readdirSync(here).filter((f) => f.endsWith(".js"))) {
 }
 const basePort = 20000 + (process.pid % 20000);
 const port = (i) => basePort + i;
+// sw_*.js scripts use service-worker syntax: no modules.
+const code = (s) =>
+  s.startsWith("sw_")
+    ? `serviceWorkerScript = embed "${s}.js",`
+    : `modules = [(name = "${s}.js", esModule = embed "${s}.js"), (name = "prelude.js", esModule = embed "prelude.js")],`;
 const services = scripts
   .map(
     (s) => `    (name = "${s}", worker = (
-      modules = [(name = "${s}.js", esModule = embed "${s}.js"), (name = "prelude.js", esModule = embed "prelude.js")],
+      ${code(s)}
       compatibilityDate = "${COMPAT_DATE}",
       bindings = [(name = "ORIGIN", text = "${ORIGIN}")],
       globalOutbound = "net",
