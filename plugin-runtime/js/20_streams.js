@@ -313,6 +313,7 @@
       controller: undefined,
       disturbed: false,
       tag: undefined,
+      expectedLength: undefined,
     };
   }
 
@@ -3174,6 +3175,7 @@
     setNativeTag: (s, value) => {
       rsOf(s).tag = value;
     },
+    expectedLength: (s) => rsOf(s).expectedLength,
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
     },
@@ -3280,6 +3282,8 @@
           if (seen < expected) throw new $TypeError("FixedLengthStream did not see all expected bytes before close().");
         },
       });
+      // As a body it has a known length (workerd sends Content-Length).
+      rsOf(this.readable).expectedLength = expected;
     }
   }
 

@@ -184,7 +184,7 @@
         S.markDisturbed(stream);
         return typeof tag === "object" ? [1, tag.bytes] : [2, tag];
       }
-      const sid = ops.sinkNew();
+      const sid = ops.sinkNew(S.expectedLength(stream));
       pumpToSink(stream, sid);
       return [3, sid];
     }
@@ -634,7 +634,10 @@
       const [kind, value] = body.take();
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
-      return [s.status, statusTextOf(s), flattenWire(s.headers), 0, null];
+      // workerd still reports the length the body would have had.
+      const flat = flattenWire(s.headers);
+      if (kind === 1 && !s.headers.has("content-length")) flat.push("content-length", String(value.byteLength));
+      return [s.status, statusTextOf(s), flat, 0, null];
     }
     const [kind, value] = body.take();
     return [s.status, statusTextOf(s), flattenWire(s.headers), kind, value];

@@ -493,10 +493,18 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
     st.borrow_mut().bodies.remove(&rid);
 }
 
-/// `sinkNew()` -> id: a pipe the script writes into and Rust reads from.
-fn op_sink_new(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+/// `sinkNew(length?)` -> id: a pipe the script writes into and Rust reads
+/// from; `length`, a non-negative integer, is the body's known length (a
+/// FixedLengthStream's), sent as Content-Length.
+fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let (writer, stream) = body_channel(None);
+    let length = args
+        .get(0)
+        .number_value(scope)
+        .filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
+        .map(|n| n as u64);
+    let length = if args.get(0).is_number() { length } else { None };
+    let (writer, stream) = body_channel(length);
     let id = {
         let mut s = st.borrow_mut();
         let id = s.next_id();

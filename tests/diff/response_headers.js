@@ -47,6 +47,23 @@ export default {
         const res = Response.json({ c: 1 });
         return new Response(res.body, res);
       }
+      case "/explicit-length":
+        return new Response("abc", { headers: { "content-length": "3" } });
+      case "/head-like":
+        return new Response(null, { status: 200, headers: { "content-length": "100", "content-type": "text/plain" } });
+      case "/stream-with-length": {
+        const { readable, writable } = new FixedLengthStream(5);
+        const w = writable.getWriter();
+        w.write(new TextEncoder().encode("12345"));
+        w.close();
+        return new Response(readable);
+      }
+      case "/empty-string":
+        return new Response("");
+      case "/null-json":
+        return Response.json(null);
+      case "/status-text":
+        return new Response("t", { status: 299, statusText: "Custom Thing" });
       default:
         return new Response("not found", { status: 404, statusText: "Nope" });
     }
