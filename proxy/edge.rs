@@ -86,11 +86,8 @@ fn strip_port(host: &str) -> &str {
 fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
     use plugin_runtime::FetchError;
     match e {
-        DispatchError::Exception(_) | DispatchError::Startup(_) => (
-            "exception",
-            500,
-            "Internal Server Error: the worker threw an exception.\n",
-        ),
+        // workerd's answer, byte for byte (and, as there, no Content-Type).
+        DispatchError::Exception(_) | DispatchError::Startup(_) => ("exception", 500, WORKER_EXCEPTION),
         DispatchError::CpuLimit => (
             "cpu_limit",
             503,
@@ -117,13 +114,16 @@ fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
     }
 }
 
+const WORKER_EXCEPTION: &str = "Internal Server Error";
 const ORIGIN_UNREACHABLE: &str = "Bad Gateway: the origin could not be reached.\n";
 const ORIGIN_TIMEOUT: &str = "Gateway Timeout: the origin did not answer in time.\n";
 
 /// Writes a short plain-text answer.
 async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<()> {
     let mut resp = ResponseHeader::build(status, Some(3))?;
-    resp.insert_header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")?;
+    if body != WORKER_EXCEPTION {
+        resp.insert_header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")?;
+    }
     resp.insert_header(header::CONTENT_LENGTH, body.len().to_string())?;
     let is_head = session.req_header().method == http::Method::HEAD;
     session.write_response_header(Box::new(resp), is_head).await?;
@@ -376,6 +376,8 @@ impl Edge {
             body = Body::Empty;
         } else {
             match body.known_length() {
+                // A 204 or 304 has no body and, as from workerd, no Content-Length.
+                Some(0) if matches!(response.head.status, 204 | 304) => {}
                 Some(n) => {
                     resp.insert_header(header::CONTENT_LENGTH, n.to_string())?;
                 }

@@ -8,6 +8,8 @@
 ((globalThis, internals) => {
   const { apply: ReflectApply } = Reflect;
   const ObjectDefineProperty = Object.defineProperty;
+  const ObjectSetPrototypeOf = Object.setPrototypeOf;
+  const ObjectCreate = Object.create;
   const StringFromCharCode = String.fromCharCode;
   const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
   const hasWellFormed = typeof String.prototype.isWellFormed === "function";
@@ -18,7 +20,13 @@
   // Web IDL helpers (shared with the later files via internals.webidl)
   // ---------------------------------------------------------------------
 
-  function requiredArguments(length, required, prefix) {
+  // With `types` (a type name per parameter), the message is workerd's:
+  // "<prefix>: [constructor ]parameter N is not of type 'T'."
+  function requiredArguments(length, required, prefix, types = undefined) {
+    if (length < required && types !== undefined) {
+      const ctor = prefix.startsWith("Failed to construct") ? "constructor " : "";
+      throw new TypeError(`${prefix}: ${ctor}parameter ${length + 1} is not of type '${types[length]}'.`);
+    }
     if (length < required) {
       throw new TypeError(
         `${prefix}: ${required} argument${required === 1 ? "" : "s"} required, ` +
@@ -77,9 +85,15 @@
 
   // Web IDL dictionary conversion: undefined/null -> empty, other
   // non-objects -> TypeError.
-  function toDictionary(v, prefix) {
+  // With `position` and `typeName`, the message is workerd's
+  // "<prefix>: [constructor ]parameter N is not of type 'T'."
+  function toDictionary(v, prefix, position = undefined, typeName = undefined) {
     if (v === undefined || v === null) return null;
     if (!isObject(v)) {
+      if (position !== undefined) {
+        const ctor = prefix.startsWith("Failed to construct") ? "constructor " : "";
+        throw new TypeError(`${prefix}: ${ctor}parameter ${position} is not of type '${typeName}'.`);
+      }
       throw new TypeError(`${prefix}: The provided value is not of type 'object'.`);
     }
     return v;
@@ -133,20 +147,26 @@
   // on Class.prototype. getPairs(obj) must brand-check obj and return the
   // current array of [key, value] pairs (re-evaluated on each step, so the
   // iteration sees live changes the way the spec's index-based one does).
-  function definePairIterable(Class, name, getPairs) {
+  // With `snapshot`, an iterator walks the pairs as they were when it was
+  // made (workerd's Headers iterators do).
+  function definePairIterable(Class, name, getPairs, snapshot = false) {
     class PairIterator {
       #target;
       #kind;
       #index = 0;
+      #pairs = null;
       constructor(target, kind) {
         this.#target = target;
         this.#kind = kind;
+        if (snapshot) this.#pairs = getPairs(target).slice();
+        // workerd's iterator tags: EntryIterator, KeyIterator, ValueIterator.
+        ObjectSetPrototypeOf(this, kindProtos[kind]);
       }
       next() {
         if (!(this !== null && typeof this === "object" && #target in this)) {
-          throw new TypeError("Illegal invocation");
+          throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
         }
-        const pairs = getPairs(this.#target);
+        const pairs = this.#pairs ?? getPairs(this.#target);
         const index = this.#index;
         if (index >= pairs.length) return { value: undefined, done: true };
         this.#index = index + 1;
@@ -161,9 +181,12 @@
     Object.setPrototypeOf(iterProto, IteratorPrototype);
     delete iterProto.constructor;
     makeEnumerable(iterProto, ["next"]);
-    ObjectDefineProperty(iterProto, Symbol.toStringTag, {
-      value: `${name} Iterator`, writable: false, enumerable: false, configurable: true,
-    });
+    const kindProtos = { __proto__: null };
+    for (const [kind, tag] of [["key+value", "EntryIterator"], ["key", "KeyIterator"], ["value", "ValueIterator"]]) {
+      kindProtos[kind] = ObjectCreate(iterProto, {
+        [Symbol.toStringTag]: { value: tag, writable: false, enumerable: false, configurable: true },
+      });
+    }
     const methods = {
       entries() {
         getPairs(this);
@@ -331,33 +354,30 @@
 
   const captureStackTrace = Error.captureStackTrace;
 
+  // As in workerd, code, name, message and stack are enumerable own
+  // properties of each instance (read-only), not prototype getters.
+  const readOnly = (value) => ({ value, writable: false, enumerable: true, configurable: true });
   class DOMException {
     #name;
-    #message;
     constructor(message = "", name = "Error") {
-      this.#message = toDOMString(message);
+      message = toDOMString(message);
       this.#name = toDOMString(name);
+      ObjectDefineProperty(this, "code", readOnly(nameToCode.get(this.#name) ?? 0));
+      ObjectDefineProperty(this, "name", readOnly(this.#name));
+      ObjectDefineProperty(this, "message", readOnly(message));
       if (typeof captureStackTrace === "function") {
         captureStackTrace(this, new.target === undefined ? DOMException : new.target);
+        const stack = Object.getOwnPropertyDescriptor(this, "stack");
+        if (stack !== undefined) {
+          stack.enumerable = true;
+          ObjectDefineProperty(this, "stack", stack);
+        }
       }
-    }
-    get name() {
-      if (!(isObject(this) && #name in this)) throw new TypeError("Illegal invocation");
-      return this.#name;
-    }
-    get message() {
-      if (!(isObject(this) && #name in this)) throw new TypeError("Illegal invocation");
-      return this.#message;
-    }
-    get code() {
-      if (!(isObject(this) && #name in this)) throw new TypeError("Illegal invocation");
-      return nameToCode.get(this.#name) ?? 0;
     }
   }
   // instanceof Error, and Error.prototype.toString gives "Name: message".
   Object.setPrototypeOf(DOMException.prototype, Error.prototype);
   defineToStringTag(DOMException, "DOMException");
-  makeEnumerable(DOMException.prototype, ["name", "message", "code"]);
   defineConstants([DOMException, DOMException.prototype], legacyCodes);
 
   function makeDOMException(message, name) {
@@ -394,9 +414,9 @@
     #dispatching = false;
 
     constructor(type, eventInitDict = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to construct 'Event'");
+      requiredArguments(arguments.length, 1, "Failed to construct 'Event'", ["string"]);
       this.#type = toDOMString(type);
-      const init = toDictionary(eventInitDict, "Failed to construct 'Event'");
+      const init = toDictionary(eventInitDict, "Failed to construct 'Event'", 2, "Init");
       if (init !== null) {
         this.#bubbles = Boolean(init.bubbles);
         this.#cancelable = Boolean(init.cancelable);
@@ -406,7 +426,7 @@
     }
 
     static #check(e) {
-      if (!(isObject(e) && #type in e)) throw new TypeError("Illegal invocation");
+      if (!(isObject(e) && #type in e)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get type() { Event.#check(this); return this.#type; }
@@ -504,28 +524,31 @@
     "type", "target", "srcElement", "currentTarget", "composedPath", "eventPhase",
     "stopPropagation", "cancelBubble", "stopImmediatePropagation", "bubbles",
     "cancelable", "returnValue", "preventDefault", "defaultPrevented", "composed",
-    "isTrusted", "timeStamp", "initEvent",
+    "isTrusted", "timeStamp",
   ]);
+  // workerd has no Event.prototype.initEvent; initCustomEvent still uses it.
+  const eventInit = Event.prototype.initEvent;
+  delete Event.prototype.initEvent;
 
   class CustomEvent extends Event {
     #detail = null;
     constructor(type, eventInitDict = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to construct 'CustomEvent'");
+      requiredArguments(arguments.length, 1, "Failed to construct 'CustomEvent'", ["string"]);
       super(type, eventInitDict);
-      const init = toDictionary(eventInitDict, "Failed to construct 'CustomEvent'");
+      const init = toDictionary(eventInitDict, "Failed to construct 'CustomEvent'", 2, "Init");
       if (init !== null) {
         const detail = init.detail;
         this.#detail = detail === undefined ? null : detail;
       }
     }
     get detail() {
-      if (!(isObject(this) && #detail in this)) throw new TypeError("Illegal invocation");
+      if (!(isObject(this) && #detail in this)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       return this.#detail;
     }
     initCustomEvent(type, bubbles = false, cancelable = false, detail = null) {
-      if (!(isObject(this) && #detail in this)) throw new TypeError("Illegal invocation");
+      if (!(isObject(this) && #detail in this)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       requiredArguments(arguments.length, 1, "Failed to execute 'initCustomEvent' on 'CustomEvent'");
-      this.initEvent(type, bubbles, cancelable);
+      ReflectApply(eventInit, this, [type, bubbles, cancelable]);
       this.#detail = detail;
     }
   }
@@ -544,7 +567,7 @@
 
   function listenersOf(target) {
     const map = targetListeners.get(target);
-    if (map === undefined) throw new TypeError("Illegal invocation");
+    if (map === undefined) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     return map;
   }
 
@@ -669,7 +692,7 @@
       const self = thisTarget(this);
       listenersOf(self);
       const prefix = "Failed to execute 'addEventListener' on 'EventTarget'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "function or HandlerObject"]);
       type = toDOMString(type);
       callback = convertCallback(callback, prefix);
       const { capture, once, passive, signal } = flattenMoreOptions(options, prefix);
@@ -682,7 +705,7 @@
       const self = thisTarget(this);
       const map = listenersOf(self);
       const prefix = "Failed to execute 'removeEventListener' on 'EventTarget'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "function or HandlerObject"]);
       type = toDOMString(type);
       callback = convertCallback(callback, prefix);
       const capture = flattenOptions(options);
@@ -701,7 +724,7 @@
       const self = thisTarget(this);
       listenersOf(self);
       const prefix = "Failed to execute 'dispatchEvent' on 'EventTarget'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["Event"]);
       if (!eventInternals.isEvent(event)) {
         throw new TypeError(`${prefix}: parameter 1 is not of type 'Event'.`);
       }
@@ -814,8 +837,10 @@
 
     static timeout(milliseconds) {
       const prefix = "Failed to execute 'timeout' on 'AbortSignal'";
-      requiredArguments(arguments.length, 1, prefix);
-      const ms = toEnforcedUnsignedLongLong(milliseconds, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["number"]);
+      // workerd takes any number: a negative or NaN delay fires at once.
+      let ms = Math.trunc(Number(milliseconds));
+      if (!(ms > 0)) ms = 0;
       const signal = new AbortSignal(illegalConstructorKey);
       const setTimeout = globalThis.setTimeout;
       if (typeof setTimeout !== "function") {
@@ -831,14 +856,16 @@
 
     static any(signals) {
       const prefix = "Failed to execute 'any' on 'AbortSignal'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["Array"]);
       if (!isObject(signals) || typeof signals[Symbol.iterator] !== "function") {
         throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
       }
       const list = [];
       for (const s of signals) {
         if (!isAbortSignal(s)) {
-          throw new TypeError(`${prefix}: Failed to convert value to 'AbortSignal'.`);
+          throw new TypeError(
+            `Incorrect type for array element ${list.length}: the provided value is not of type 'AbortSignal'.`,
+          );
         }
         list.push(s);
       }
@@ -861,7 +888,7 @@
     }
 
     static #check(s) {
-      if (!(isObject(s) && #aborted in s)) throw new TypeError("Illegal invocation");
+      if (!(isObject(s) && #aborted in s)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     static {
@@ -950,11 +977,11 @@
   class AbortController {
     #signal = new AbortSignal(illegalConstructorKey);
     get signal() {
-      if (!(isObject(this) && #signal in this)) throw new TypeError("Illegal invocation");
+      if (!(isObject(this) && #signal in this)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       return this.#signal;
     }
     abort(reason = undefined) {
-      if (!(isObject(this) && #signal in this)) throw new TypeError("Illegal invocation");
+      if (!(isObject(this) && #signal in this)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       signalAbort(this.#signal, reason);
     }
   }
@@ -984,13 +1011,15 @@
   for (let i = 0; i < 64; i++) B64_LOOKUP[B64.charCodeAt(i)] = i;
 
   function btoa(data) {
-    requiredArguments(arguments.length, 1, "Failed to execute 'btoa'");
+    if (arguments.length < 1) {
+      throw new TypeError("Failed to execute 'btoa' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'String'.");
+    }
     const s = toDOMString(data);
     const n = s.length;
     for (let i = 0; i < n; i++) {
       if (ReflectApply(StringPrototypeCharCodeAt, s, [i]) > 0xff) {
         throw new DOMException(
-          "The string to be encoded contains characters outside of the Latin1 range.",
+          "btoa() can only operate on characters in the Latin1 (ISO/IEC 8859-1) range.",
           "InvalidCharacterError",
         );
       }
@@ -1017,10 +1046,14 @@
   }
 
   function atob(data) {
-    requiredArguments(arguments.length, 1, "Failed to execute 'atob'");
+    if (arguments.length < 1) {
+      throw new TypeError("Failed to execute 'atob' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'String'.");
+    }
     const s = toDOMString(data);
     const fail = () => new DOMException(
-      "The string to be decoded is not correctly encoded.", "InvalidCharacterError",
+      "atob() called with invalid base64-encoded data. (Only whitespace, '+', '/', alphanumeric ASCII, " +
+        "and up to two terminal '=' signs when the input data length is divisible by 4 are allowed.)",
+      "InvalidCharacterError",
     );
     // Strip ASCII whitespace (TAB, LF, FF, CR, SPACE), collecting values.
     const values = [];

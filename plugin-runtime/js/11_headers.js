@@ -75,10 +75,7 @@
       const prefix = "Failed to construct 'Headers'";
       if (init === undefined) return;
       if (!isObject(init)) {
-        throw new TypeError(
-          `${prefix}: The provided value is not of type ` +
-            "'(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.",
-        );
+        throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Headers or Sequence or object'.`);
       }
       if (#map in init) {
         for (const [name, values] of init.#map) this.#map.set(name, values.slice());
@@ -99,8 +96,7 @@
           for (const v of item) pair.push(toByteString(v));
           if (pair.length !== 2) {
             throw new TypeError(
-              `${prefix}: Invalid value: each header must be a sequence of exactly ` +
-                `two items (a name and a value), but one has ${pair.length}.`,
+              "To initialize a Headers object from a sequence, each inner sequence must have exactly two elements.",
             );
           }
           pairs.push(pair);
@@ -120,7 +116,7 @@
     }
 
     static #check(h) {
-      if (!(isObject(h) && #map in h)) throw new TypeError("Illegal invocation");
+      if (!(isObject(h) && #map in h)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     #checkMutable() {
@@ -141,13 +137,13 @@
 
     append(name, value) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'Headers'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'Headers'", ["string", "string"]);
       this.#append(toByteString(name), toByteString(value));
     }
 
     delete(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       this.#checkMutable();
@@ -156,7 +152,7 @@
 
     get(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       const values = this.#map.get(lower(name));
@@ -172,7 +168,7 @@
     // workerd extension: only valid for Set-Cookie.
     getAll(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       if (lower(name) !== "set-cookie") {
@@ -183,7 +179,7 @@
 
     has(name) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'Headers'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
       return this.#map.has(lower(name));
@@ -191,7 +187,7 @@
 
     set(name, value) {
       Headers.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'Headers'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'Headers'", ["string", "string"]);
       name = toByteString(name);
       value = normalizeValue(toByteString(value));
       requireName(name);
@@ -242,6 +238,15 @@
           Headers.#check(h);
           return h.#sortAndCombine().map((p) => [p[0], p[1]]);
         },
+        // Every value apart, as workerd writes a response head: one line
+        // per append()ed value.
+        toWireList(h) {
+          Headers.#check(h);
+          const names = [...h.#map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const out = [];
+          for (const name of names) for (const v of h.#map.get(name)) out.push([name, v]);
+          return out;
+        },
         setGuard(h, guard) {
           Headers.#check(h);
           if (!GUARDS.has(guard)) throw new TypeError(`unknown headers guard: ${guard}`);
@@ -255,7 +260,7 @@
     }
   }
 
-  definePairIterable(Headers, "Headers", (h) => headersInternals.pairs(h));
+  definePairIterable(Headers, "Headers", (h) => headersInternals.pairs(h), true);
   defineToStringTag(Headers, "Headers");
   makeEnumerable(Headers.prototype, [
     "append", "delete", "get", "getSetCookie", "getAll", "has", "set",
@@ -266,6 +271,7 @@
     isHeaders: headersInternals.isHeaders,
     fromList: headersInternals.fromList,
     toList: headersInternals.toList,
+    toWireList: headersInternals.toWireList,
     setGuard: headersInternals.setGuard,
     getGuard: headersInternals.getGuard,
     isHeaderName,

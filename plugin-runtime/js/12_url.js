@@ -147,9 +147,7 @@
             const pair = [];
             for (const v of item) pair.push(toUSVString(v));
             if (pair.length !== 2) {
-              throw new TypeError(
-                `${prefix}: Sequence initializer must only contain pair elements`,
-              );
+              throw new TypeError("Invalid URL search params sequence.");
             }
             list.push(pair);
           }
@@ -184,7 +182,7 @@
     }
 
     static #check(p) {
-      if (!(isObject(p) && #list in p)) throw new TypeError("Illegal invocation");
+      if (!(isObject(p) && #list in p)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     #update() {
@@ -199,14 +197,14 @@
 
     append(name, value) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'URLSearchParams'", ["USVString", "USVString"]);
       this.#list.push([toUSVString(name), toUSVString(value)]);
       this.#update();
     }
 
     delete(name, value = undefined) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       // The value argument exists from 2023-07-01 (urlsearchparams_delete_has_value_arg).
       if (!valueArg) value = undefined;
@@ -221,7 +219,7 @@
 
     get(name) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       for (const p of this.#list) if (p[0] === name) return p[1];
       return null;
@@ -229,7 +227,7 @@
 
     getAll(name) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       const out = [];
       for (const p of this.#list) if (p[0] === name) out.push(p[1]);
@@ -238,7 +236,7 @@
 
     has(name, value = undefined) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       // The value argument exists from 2023-07-01 (urlsearchparams_delete_has_value_arg).
       if (!valueArg) value = undefined;
@@ -253,7 +251,7 @@
 
     set(name, value) {
       URLSearchParams.#check(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'URLSearchParams'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'URLSearchParams'", ["USVString", "USVString"]);
       name = toUSVString(name);
       value = toUSVString(value);
       const list = this.#list;
@@ -328,7 +326,7 @@
       if (url === kFromComponents) {
         this.#c = base;
       } else {
-        requiredArguments(arguments.length, 1, "Failed to construct 'URL'");
+        requiredArguments(arguments.length, 1, "Failed to construct 'URL'", ["USVString"]);
         url = toUSVString(url);
         base = base === undefined ? undefined : toUSVString(base);
         const c = parse(url, base);
@@ -339,14 +337,14 @@
     }
 
     static canParse(url, base = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to execute 'canParse' on 'URL'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'canParse' on 'URL'", ["USVString"]);
       url = toUSVString(url);
       base = base === undefined ? undefined : toUSVString(base);
       return parse(url, base) !== null;
     }
 
     static parse(url, base = undefined) {
-      requiredArguments(arguments.length, 1, "Failed to execute 'parse' on 'URL'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'parse' on 'URL'", ["USVString"]);
       url = toUSVString(url);
       base = base === undefined ? undefined : toUSVString(base);
       const c = parse(url, base);
@@ -354,7 +352,7 @@
     }
 
     static #check(u) {
-      if (!(isObject(u) && #c in u)) throw new TypeError("Illegal invocation");
+      if (!(isObject(u) && #c in u)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     #set(setter, value) {
@@ -368,7 +366,11 @@
     set href(value) {
       URL.#check(this);
       value = toUSVString(value);
-      if (!this.#set("href", value)) throw invalidURL();
+      if (!this.#set("href", value)) {
+        throw new TypeError(
+          "Failed to set the 'href' property on 'URL': the provided value is not of type 'valid URL string'.",
+        );
+      }
       paramsInternals.setList(this.#searchParams, queryList(this.#c[SEARCH]));
     }
     get origin() { URL.#check(this); return this.#c[ORIGIN]; }
@@ -420,6 +422,15 @@
     "href", "origin", "protocol", "username", "password", "host", "hostname",
     "port", "pathname", "search", "searchParams", "hash", "toString", "toJSON",
   ]);
+  // workerd has these (blob: URLs are not supported there): they throw.
+  for (const name of ["createObjectURL", "revokeObjectURL"]) {
+    const fn = {
+      [name]() {
+        throw new Error(`URL.${name}() is not implemented`);
+      },
+    }[name];
+    Object.defineProperty(URL, name, { value: fn, writable: true, enumerable: true, configurable: true });
+  }
   makeEnumerable(URL, ["canParse", "parse"]);
 
   internals.url = {

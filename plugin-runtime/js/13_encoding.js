@@ -73,9 +73,8 @@
       // detached
       return new Uint8Array(0);
     }
-    throw new TypeError(
-      `${prefix}: The provided value is not of type '(ArrayBuffer or ArrayBufferView)'.`,
-    );
+    // workerd's words for a value that is not a BufferSource.
+    throw new TypeError(`${prefix}: parameter 1 is not of type 'Array'.`);
   }
 
   // ---------------------------------------------------------------------
@@ -86,7 +85,7 @@
     #brand = true;
 
     static #check(e) {
-      if (!(isObject(e) && #brand in e)) throw new TypeError("Illegal invocation");
+      if (!(isObject(e) && #brand in e)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get encoding() {
@@ -102,7 +101,7 @@
     encodeInto(source, destination) {
       TextEncoder.#check(this);
       const prefix = "Failed to execute 'encodeInto' on 'TextEncoder'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "Uint8Array"]);
       source = toUSVString(source);
       if (!isUint8Array(destination)) {
         throw new TypeError(`${prefix}: parameter 2 is not of type 'Uint8Array'.`);
@@ -144,14 +143,14 @@
     constructor(label = "utf-8", options = undefined) {
       const prefix = "Failed to construct 'TextDecoder'";
       label = toDOMString(label);
-      const dict = toDictionary(options, prefix);
+      const dict = toDictionary(options, prefix, 2, "ConstructorOptions");
       if (dict !== null) {
         this.#fatal = Boolean(dict.fatal);
         this.#ignoreBOM = Boolean(dict.ignoreBOM);
       }
       const encoding = ops.encodingForLabel(trimAsciiWhitespace(label));
       if (encoding === null || encoding === undefined || encoding === "replacement") {
-        throw new RangeError(`${prefix}: The encoding label provided ('${label}') is invalid.`);
+        throw new RangeError(`"${label}" is not a valid encoding.`);
       }
       this.#encoding = encoding;
       this.#decoder = ops.decoderNew(encoding, this.#fatal, this.#ignoreBOM);
@@ -159,7 +158,7 @@
     }
 
     static #check(d) {
-      if (!(isObject(d) && #encoding in d)) throw new TypeError("Illegal invocation");
+      if (!(isObject(d) && #encoding in d)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get encoding() {

@@ -295,7 +295,7 @@
   }
 
   function illegal() {
-    return new $TypeError("Illegal invocation");
+    return new $TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
   }
 
   // =====================================================================
@@ -313,6 +313,7 @@
       controller: undefined,
       disturbed: false,
       tag: undefined,
+      expectedLength: undefined,
     };
   }
 
@@ -330,7 +331,7 @@
       }
       const ctx = "Failed to construct 'ReadableStream'";
       if (underlyingSource !== undefined && !isObject(underlyingSource)) {
-        throw new $TypeError(`${ctx}: underlyingSource is not an object`);
+        throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSource'.`);
       }
       const [hwm, size] = convertStrategy(strategy, ctx);
       const src = underlyingSource;
@@ -344,7 +345,7 @@
       let type = dictMember(src, "type", ctx);
       if (type !== undefined) {
         type = `${type}`;
-        if (type !== "bytes") throw new $TypeError(`${ctx}: '${type}' is not a valid stream type`);
+        if (type !== "bytes") throw new $TypeError(`"${type}" is not a valid type of ReadableStream.`);
       }
       const stream = newReadableStreamRecord();
       this.#i = stream;
@@ -380,10 +381,13 @@
       const s = rsOf(this);
       if (!s) throw illegal();
       const ctx = "Failed to execute 'getReader' on 'ReadableStream'";
+      if (options !== undefined && options !== null && !isObject(options)) {
+        throw new $TypeError(`${ctx}: parameter 1 is not of type 'GetReaderOptions'.`);
+      }
       let mode = dictMember(options, "mode", ctx);
       if (mode === undefined) return acquireDefaultReader(s).obj;
       mode = `${mode}`;
-      if (mode !== "byob") throw new $TypeError(`${ctx}: '${mode}' is not a valid reader mode`);
+      if (mode !== "byob") throw new $TypeError("mode must be undefined or 'byob' in call to getReader().");
       return acquireBYOBReader(s).obj;
     }
 
@@ -430,6 +434,8 @@
       const s = rsOf(this);
       if (!s) throw illegal();
       const [a, b] = readableStreamTee(s);
+      // workerd: a tee()d stream counts as read (Body.bodyUsed becomes true).
+      s.disturbed = true;
       return [a.obj, b.obj];
     }
 
@@ -571,7 +577,7 @@
 
   function readerGenericRelease(reader) {
     const stream = reader.stream;
-    const e = new $TypeError("The reader's lock was released");
+    const e = new $TypeError("This ReadableStream reader has been released.");
     if (stream.state === "readable") reader.closed.reject(e);
     else reader.closed = rejectedCap(e);
     setHandled(reader.closed.promise);
@@ -596,7 +602,7 @@
   }
 
   function setUpDefaultReader(reader, stream) {
-    if (isReadableStreamLocked(stream)) throw new $TypeError("The stream is already locked to a reader");
+    if (isReadableStreamLocked(stream)) throw new $TypeError("This ReadableStream is currently locked to a reader.");
     readerGenericInitialize(reader, stream);
     reader.readRequests = new Queue();
   }
@@ -614,7 +620,7 @@
         return;
       }
       const s = rsOf(stream);
-      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamDefaultReader': not a ReadableStream");
+      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamDefaultReader': constructor parameter 1 is not of type 'ReadableStream'.");
       const reader = { obj: this, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
       setUpDefaultReader(reader, s);
       this.#i = reader;
@@ -665,7 +671,7 @@
 
   function defaultReaderRelease(reader) {
     readerGenericRelease(reader);
-    defaultReaderErrorReadRequests(reader, new $TypeError("The reader's lock was released"));
+    defaultReaderErrorReadRequests(reader, new $TypeError("This ReadableStream reader has been released."));
   }
 
   function defaultReaderErrorReadRequests(reader, e) {
@@ -685,9 +691,9 @@
   }
 
   function setUpBYOBReader(reader, stream) {
-    if (isReadableStreamLocked(stream)) throw new $TypeError("The stream is already locked to a reader");
+    if (isReadableStreamLocked(stream)) throw new $TypeError("This ReadableStream is currently locked to a reader.");
     if (stream.controller.kind !== "byte") {
-      throw new $TypeError("A BYOB reader can only be used with a byte stream");
+      throw new $TypeError("This ReadableStream does not support BYOB reads.");
     }
     readerGenericInitialize(reader, stream);
     reader.readIntoRequests = new Queue();
@@ -706,7 +712,7 @@
         return;
       }
       const s = rsOf(stream);
-      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamBYOBReader': not a ReadableStream");
+      if (!s) throw new $TypeError("Failed to construct 'ReadableStreamBYOBReader': constructor parameter 1 is not of type 'ReadableStream'.");
       const reader = { obj: this, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
       setUpBYOBReader(reader, s);
       this.#i = reader;
@@ -730,7 +736,7 @@
       if (!r) return PromiseReject(illegal());
       const ctx = "Failed to execute 'read' on 'ReadableStreamBYOBReader'";
       if (!ArrayBufferIsView(view)) return PromiseReject(new $TypeError(`${ctx}: view is not an ArrayBufferView`));
-      if (viewByteLength(view) === 0) return PromiseReject(new $TypeError(`${ctx}: view is empty`));
+      if (viewByteLength(view) === 0) return PromiseReject(new $TypeError('You must call read() on a "byob" reader with a positive-sized TypedArray object.'));
       const buffer = viewBuffer(view);
       if (isDetachedBuffer(buffer)) return PromiseReject(new $TypeError(`${ctx}: view's buffer is detached`));
       if (bufferByteLength(buffer) === 0) {
@@ -779,7 +785,7 @@
 
   function byobReaderRelease(reader) {
     readerGenericRelease(reader);
-    byobReaderErrorReadIntoRequests(reader, new $TypeError("The reader's lock was released"));
+    byobReaderErrorReadIntoRequests(reader, new $TypeError("This ReadableStream reader has been released."));
   }
 
   function byobReaderErrorReadIntoRequests(reader, e) {
@@ -836,7 +842,7 @@
       const c = defaultControllerOf(this);
       if (!c) throw illegal();
       if (!defaultControllerCanCloseOrEnqueue(c)) {
-        throw new $TypeError("The stream is not in a state that permits close");
+        throw new $TypeError(c.stream.state === "closed" ? "This ReadableStream is closed." : "The stream is not in a state that permits close");
       }
       defaultControllerClose(c);
     }
@@ -845,7 +851,7 @@
       const c = defaultControllerOf(this);
       if (!c) throw illegal();
       if (!defaultControllerCanCloseOrEnqueue(c)) {
-        throw new $TypeError("The stream is not in a state that permits enqueue");
+        throw new $TypeError("Unable to enqueue");
       }
       defaultControllerEnqueue(c, chunk);
     }
@@ -1109,13 +1115,16 @@
       if (c.closeRequested) throw new $TypeError("The stream is already closing");
       if (c.stream.state !== "readable") throw new $TypeError("The stream is not readable");
       byteControllerClose(c);
+      // workerd ends a pending BYOB read (done, empty view) on close(); the
+      // spec waits for byobRequest.respond(0), which sources often omit.
+      if (c.stream.state === "closed" && c.pendingPullIntos.length > 0) byteControllerRespond(c, 0);
     }
 
     enqueue(chunk) {
       const c = byteControllerOf(this);
       if (!c) throw illegal();
       const ctx = "Failed to execute 'enqueue' on 'ReadableByteStreamController'";
-      if (!ArrayBufferIsView(chunk)) throw new $TypeError(`${ctx}: chunk is not an ArrayBufferView`);
+      if (!ArrayBufferIsView(chunk)) throw new $TypeError(`${ctx}: parameter 1 is not of type 'BufferSource'.`);
       if (viewByteLength(chunk) === 0) throw new $TypeError(`${ctx}: chunk is empty`);
       if (bufferByteLength(viewBuffer(chunk)) === 0) throw new $TypeError(`${ctx}: chunk's buffer is empty`);
       if (c.closeRequested) throw new $TypeError(`${ctx}: the stream is closing`);
@@ -2071,7 +2080,7 @@
       }
       const ctx = "Failed to construct 'WritableStream'";
       if (underlyingSink !== undefined && !isObject(underlyingSink)) {
-        throw new $TypeError(`${ctx}: underlyingSink is not an object`);
+        throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSink'.`);
       }
       const [hwm, size] = convertStrategy(strategy, ctx);
       const sink = underlyingSink;
@@ -2156,7 +2165,7 @@
   function writableStreamClose(stream) {
     const state = stream.state;
     if (state === "closed" || state === "errored") {
-      return PromiseReject(new $TypeError("The stream is not in the writable state and cannot be closed"));
+      return PromiseReject(new $TypeError("This WritableStream has been closed."));
     }
     const cap = newCap();
     stream.closeRequest = cap;
@@ -2312,7 +2321,7 @@
   }
 
   function setUpWriter(writer, stream) {
-    if (isWritableStreamLocked(stream)) throw new $TypeError("The stream is already locked to a writer");
+    if (isWritableStreamLocked(stream)) throw new $TypeError("This WritableStream is currently locked to a writer.");
     writer.stream = stream;
     stream.writer = writer;
     const state = stream.state;
@@ -2346,7 +2355,7 @@
         return;
       }
       const s = wsOf(stream);
-      if (!s) throw new $TypeError("Failed to construct 'WritableStreamDefaultWriter': not a WritableStream");
+      if (!s) throw new $TypeError("Failed to construct 'WritableStreamDefaultWriter': constructor parameter 1 is not of type 'WritableStream'.");
       const writer = newWriterRecord();
       writer.obj = this;
       setUpWriter(writer, s);
@@ -2362,7 +2371,7 @@
     get desiredSize() {
       const w = writerOf(this);
       if (!w) throw illegal();
-      if (w.stream === undefined) throw new $TypeError("The writer has no stream");
+      if (w.stream === undefined) throw new $TypeError("This WritableStream writer has been released.");
       return writerGetDesiredSize(w);
     }
 
@@ -2375,7 +2384,7 @@
     abort(reason = undefined) {
       const w = writerOf(this);
       if (!w) return PromiseReject(illegal());
-      if (w.stream === undefined) return PromiseReject(new $TypeError("The writer has no stream"));
+      if (w.stream === undefined) return PromiseReject(new $TypeError("This WritableStream writer has been released."));
       return writableStreamAbort(w.stream, reason);
     }
 
@@ -2383,7 +2392,7 @@
       const w = writerOf(this);
       if (!w) return PromiseReject(illegal());
       const stream = w.stream;
-      if (stream === undefined) return PromiseReject(new $TypeError("The writer has no stream"));
+      if (stream === undefined) return PromiseReject(new $TypeError("This WritableStream writer has been released."));
       if (writableStreamCloseQueuedOrInFlight(stream)) {
         return PromiseReject(new $TypeError("Cannot close an already-closing stream"));
       }
@@ -2400,7 +2409,7 @@
     write(chunk = undefined) {
       const w = writerOf(this);
       if (!w) return PromiseReject(illegal());
-      if (w.stream === undefined) return PromiseReject(new $TypeError("The writer has no stream"));
+      if (w.stream === undefined) return PromiseReject(new $TypeError("This WritableStream writer has been released."));
       return writerWrite(w, chunk);
     }
   }
@@ -2436,7 +2445,7 @@
 
   function writerRelease(writer) {
     const stream = writer.stream;
-    const releasedError = new $TypeError("The writer's lock was released");
+    const releasedError = new $TypeError("This WritableStream writer has been released.");
     writerEnsureReadyPromiseRejected(writer, releasedError);
     writerEnsureClosedPromiseRejected(writer, releasedError);
     stream.writer = undefined;
@@ -2447,11 +2456,11 @@
     const stream = writer.stream;
     const controller = stream.controller;
     const chunkSize = writableControllerGetChunkSize(controller, chunk);
-    if (stream !== writer.stream) return PromiseReject(new $TypeError("The writer's lock was released"));
+    if (stream !== writer.stream) return PromiseReject(new $TypeError("This WritableStream writer has been released."));
     const state = stream.state;
     if (state === "errored") return PromiseReject(stream.storedError);
     if (writableStreamCloseQueuedOrInFlight(stream) || state === "closed") {
-      return PromiseReject(new $TypeError("The stream is closing or closed and cannot be written to"));
+      return PromiseReject(new $TypeError("This WritableStream has been closed."));
     }
     if (state === "erroring") return PromiseReject(stream.storedError);
     const promise = writableStreamAddWriteRequest(stream);
@@ -2696,7 +2705,7 @@
     constructor(transformer = undefined, writableStrategy = undefined, readableStrategy = undefined) {
       const ctx = "Failed to construct 'TransformStream'";
       if (transformer !== undefined && !isObject(transformer)) {
-        throw new $TypeError(`${ctx}: transformer is not an object`);
+        throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'Transformer'.`);
       }
       const [writableHWMRaw, writableSize] = convertStrategy(writableStrategy, ctx);
       const [readableHWMRaw, readableSize] = convertStrategy(readableStrategy, ctx);
@@ -2994,7 +3003,7 @@
   }.size;
 
   function strategyHighWaterMark(init, ctx) {
-    if (!isObject(init)) throw new $TypeError(`${ctx}: the argument is not an object`);
+    if (!isObject(init)) throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'QueuingStrategyInit'.`);
     const hwm = init.highWaterMark;
     if (hwm === undefined) throw new $TypeError(`${ctx}: highWaterMark is required`);
     return toNumber(hwm);
@@ -3004,7 +3013,6 @@
     #highWaterMark;
     constructor(init) {
       const ctx = "Failed to construct 'ByteLengthQueuingStrategy'";
-      if (arguments.length < 1) throw new $TypeError(`${ctx}: 1 argument required`);
       this.#highWaterMark = strategyHighWaterMark(init, ctx);
     }
     get highWaterMark() {
@@ -3022,7 +3030,6 @@
     #highWaterMark;
     constructor(init) {
       const ctx = "Failed to construct 'CountQueuingStrategy'";
-      if (arguments.length < 1) throw new $TypeError(`${ctx}: 1 argument required`);
       this.#highWaterMark = strategyHighWaterMark(init, ctx);
     }
     get highWaterMark() {
@@ -3126,7 +3133,7 @@
             } else if (isArrayBuffer(chunk)) {
               bytes = new $Uint8Array(chunk);
             } else {
-              const e = new $TypeError("The stream produced a chunk that is not an ArrayBuffer or ArrayBufferView");
+              const e = new $TypeError("This ReadableStream did not return bytes.");
               setHandled(readerGenericCancel(reader, e));
               fail(e);
               return;
@@ -3168,18 +3175,20 @@
     setNativeTag: (s, value) => {
       rsOf(s).tag = value;
     },
+    expectedLength: (s) => rsOf(s).expectedLength,
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
     },
-    /** The byte length a stream will have, if known (FixedLengthStream). */
-    knownLength: (s) => rsOf(s).knownLength,
   };
 
   // ---- TextEncoderStream / TextDecoderStream (WHATWG Encoding) and workerd's
   // IdentityTransformStream / FixedLengthStream, on top of TransformStream.
   const NOT_BYTES =
-    "This TransformStream is being used as a byte stream, but received a value that is not an ArrayBuffer or ArrayBufferView.";
+    "This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.";
+  let utf8 = null;
   function chunkBytes(chunk) {
+    // workerd writes a string as its UTF-8 bytes.
+    if (typeof chunk === "string") return (utf8 ??= new globalThis.TextEncoder()).encode(chunk);
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
     if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -3273,14 +3282,16 @@
           if (seen < expected) throw new $TypeError("FixedLengthStream did not see all expected bytes before close().");
         },
       });
-      // A body made of the readable side has a known length (Content-Length).
-      rsOf(this.readable).knownLength = expected;
+      // As a body it has a known length (workerd sends Content-Length).
+      rsOf(this.readable).expectedLength = expected;
     }
   }
 
   const defineGlobal = internals.defineGlobal;
   defineGlobal("TextDecoderStream", TextDecoderStream);
   defineGlobal("TextEncoderStream", TextEncoderStream);
+  finishClass(IdentityTransformStream, "IdentityTransformStream");
+  finishClass(FixedLengthStream, "FixedLengthStream");
   defineGlobal("IdentityTransformStream", IdentityTransformStream);
   defineGlobal("FixedLengthStream", FixedLengthStream);
   defineGlobal("ReadableStream", ReadableStream);

@@ -81,7 +81,8 @@
   function convertParts(parts, prefix) {
     if (parts === undefined) return [];
     if (!isObject(parts)) {
-      throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
+      // workerd's words
+      throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Array'.`);
     }
     const method = parts[Symbol.iterator];
     if (typeof method !== "function") {
@@ -99,16 +100,12 @@
     return out;
   }
 
-  function convertEndings(v, prefix) {
+  // workerd has no `endings` option: any value is an error there.
+  function convertEndings(v) {
     if (v === undefined) return "transparent";
-    const s = toDOMString(v);
-    if (s !== "transparent" && s !== "native") {
-      throw new TypeError(
-        `${prefix}: The provided value '${s}' is not a valid enum value of type EndingType.`,
-      );
-    }
-    return s;
+    throw new Error("The 'endings' field on 'Options' is not implemented.");
   }
+
 
   // "Process blob parts": strings are UTF-8 encoded, with "native" endings
   // turning CRLF and lone CR into LF (the native line ending here).
@@ -155,11 +152,11 @@
       }
       const prefix = "Failed to construct 'Blob'";
       const parts = convertParts(blobParts, prefix);
-      const opts = toDictionary(options, prefix);
+      const opts = toDictionary(options, prefix, 2, "Options");
       let endings = "transparent";
       let type = "";
       if (opts !== null) {
-        endings = convertEndings(opts.endings, prefix);
+        endings = convertEndings(opts.endings);
         if (opts.type !== undefined) type = normalizeType(toDOMString(opts.type));
       }
       this.#bytes = processParts(parts, endings);
@@ -173,7 +170,7 @@
     }
 
     static #check(b) {
-      if (!isBlob(b)) throw new TypeError("Illegal invocation");
+      if (!isBlob(b)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get size() {
@@ -262,15 +259,15 @@
         return;
       }
       const prefix = "Failed to construct 'File'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["Array", "string"]);
       const parts = convertParts(fileBits, prefix);
       const name = toUSVString(fileName);
-      const opts = toDictionary(options, prefix);
+      const opts = toDictionary(options, prefix, 3, "Options");
       let endings = "transparent";
       let lastModified;
       let type = "";
       if (opts !== null) {
-        endings = convertEndings(opts.endings, prefix);
+        endings = convertEndings(opts.endings);
         // workerd keeps lastModified as a double.
         if (opts.lastModified !== undefined) lastModified = Number(opts.lastModified);
         if (opts.type !== undefined) type = normalizeType(toDOMString(opts.type));
@@ -286,7 +283,7 @@
     }
 
     static #check(f) {
-      if (!isFile(f)) throw new TypeError("Illegal invocation");
+      if (!isFile(f)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     }
 
     get name() {
@@ -308,16 +305,17 @@
 
   // ---- FormData ------------------------------------------------------------
 
-  // "Create an entry": a Blob becomes a File named "blob" (or the filename
-  // given); a File keeps its identity unless a filename replaces its name.
-  // As in workerd, a filename given with a string value is ignored.
-  function entryValue(value, filename) {
+  // "Create an entry": a Blob becomes a File named after the entry (workerd;
+  // the spec says "blob") or the filename given; a File keeps its identity
+  // unless a filename replaces its name. As in workerd, a filename given
+  // with a string value is ignored.
+  function entryValue(value, filename, name) {
     if (!isBlob(value)) return toUSVString(value);
     if (filename !== undefined) {
       return makeFile(blobBytes(value), toUSVString(filename), blobType(value));
     }
     if (isFile(value)) return value;
-    return makeFile(blobBytes(value), "blob", blobType(value));
+    return makeFile(blobBytes(value), name, blobType(value));
   }
 
   let entriesOf;
@@ -331,28 +329,28 @@
 
     static {
       entriesOf = (fd) => {
-        if (!(isObject(fd) && #entries in fd)) throw new TypeError("Illegal invocation");
+        if (!(isObject(fd) && #entries in fd)) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
         return fd.#entries;
       };
     }
 
     append(name, value, filename = undefined) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'", ["string", "File or Blob or string"]);
       name = toUSVString(name);
-      entries.push([name, entryValue(value, filename)]);
+      entries.push([name, entryValue(value, filename, name)]);
     }
 
     delete(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'delete' on 'FormData'", ["string"]);
       name = toUSVString(name);
       this.#entries = entries.filter((e) => e[0] !== name);
     }
 
     get(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'FormData'", ["string"]);
       name = toUSVString(name);
       const found = entries.find((e) => e[0] === name);
       return found === undefined ? null : found[1];
@@ -360,23 +358,23 @@
 
     getAll(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'FormData'", ["string"]);
       name = toUSVString(name);
       return entries.filter((e) => e[0] === name).map((e) => e[1]);
     }
 
     has(name) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'FormData'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'FormData'", ["string"]);
       name = toUSVString(name);
       return entries.some((e) => e[0] === name);
     }
 
     set(name, value, filename = undefined) {
       const entries = entriesOf(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'FormData'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'set' on 'FormData'", ["string", "File or Blob or string"]);
       name = toUSVString(name);
-      const entry = [name, entryValue(value, filename)];
+      const entry = [name, entryValue(value, filename, name)];
       const first = entries.findIndex((e) => e[0] === name);
       if (first === -1) {
         entries.push(entry);
@@ -495,6 +493,19 @@
     return { essence: `${type}/${subtype}`.toLowerCase(), params };
   }
 
+  // WHATWG "serialize a MIME type" of a parsed Content-Type, "" if it does not
+  // parse: what workerd's body.blob() reports as the Blob's type.
+  function mimeOf(input) {
+    const mime = input === null || input === undefined ? null : parseMimeType(String(input));
+    if (mime === null) return "";
+    let out = mime.essence;
+    for (const [name, value] of mime.params) {
+      const v = value !== "" && TOKEN_RE.test(value) ? value : `"${value.replace(/["\\]/g, "\\$&")}"`;
+      out += `;${name}=${v}`;
+    }
+    return out;
+  }
+
   // bytes -> a string with one UTF-16 unit per byte, so that indices match.
   function latin1(bytes) {
     let out = "";
@@ -505,11 +516,6 @@
   }
 
   const INVALID_DISPOSITION = "Invalid Content-Disposition header found in FormData part.";
-
-  // The name and filename quoted strings as browsers write them: no backslash
-  // escapes, and %0A, %0D and %22 stand for LF, CR and '"'.
-  const unescapeName = (s) =>
-    s.replace(/%(0A|0D|22)/gi, (m, h) => (h === "22" ? '"' : h.toUpperCase() === "0A" ? "\n" : "\r"));
 
   // RFC 5987 ext-value (filename*=UTF-8''%E2%82%AC.txt), or undefined.
   function decodeExtValue(v) {
@@ -571,7 +577,8 @@
       if (v[i] === '"') {
         const close = v.indexOf('"', i + 1);
         if (close === -1) throw new TypeError(INVALID_DISPOSITION);
-        value = unescapeName(v.slice(i + 1, close));
+        // workerd leaves %0A, %0D and %22 as they are.
+        value = v.slice(i + 1, close);
         i = close + 1;
       } else {
         j = i;
@@ -657,7 +664,8 @@
       let contentEnd = Math.max(delimiter, bodyStart);
       if (contentEnd > bodyStart && s.charCodeAt(contentEnd - 1) === 13) contentEnd--;
       const content = bytes.subarray(bodyStart, contentEnd);
-      if (filename === undefined) {
+      // workerd: an empty filename makes a string entry too.
+      if (filename === undefined || filename === "") {
         entries.push([name, decodeUtf8(content)]);
       } else {
         entries.push([name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
@@ -669,7 +677,7 @@
 
   const UNRECOGNIZED =
     "Unrecognized Content-Type header value. FormData can only parse the following MIME types: " +
-    "multipart/form-data, application/x-www-form-urlencoded.";
+    "multipart/form-data, application/x-www-form-urlencoded";
 
   /** Body.formData(): bytes and the Content-Type header value -> FormData. */
   function parseFormData(bytes, contentType) {
@@ -700,7 +708,7 @@
   }
 
   internals.blob = {
-    isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType,
+    isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType, mimeOf,
     isFormData: (v) => {
       try {
         entriesOf(v);

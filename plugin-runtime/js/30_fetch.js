@@ -117,7 +117,8 @@
           });
           S.setNativeTag(this.stream, rid);
         } else {
-          let bytes = this.source.bytes;
+          const all = this.source.bytes;
+          let bytes = all;
           this.stream = S.createPullStream({
             pull: async () => {
               const b = bytes;
@@ -125,18 +126,30 @@
               return b && b.byteLength ? b : null;
             },
           });
+          // Handed on unread (new Response(res.body, res)), it stays a body
+          // of known length, as in workerd (Content-Length, not chunked).
+          S.setNativeTag(this.stream, { bytes: all });
         }
         if (this.used) S.markDisturbed(this.stream);
       }
       return this.stream;
     }
+    // The stream this body reads from, if it has one yet (a stream handed
+    // to the constructor may be read through another owner meanwhile).
+    get currentStream() {
+      return this.stream ?? (this.source !== null && this.source.stream ? this.source.stream : null);
+    }
     get bodyUsed() {
-      if (this.stream !== null) return S.isDisturbed(this.stream);
+      const st = this.currentStream;
+      if (st !== null) return S.isDisturbed(st);
       return this.used;
     }
     /** Reads the whole body (text(), json(), arrayBuffer()). */
     async consume() {
-      if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) throw new TypeError(USED_MESSAGE);
+      if (this.bodyUsed) throw new TypeError(USED_MESSAGE);
+      if (this.currentStream !== null && S.isLocked(this.currentStream)) {
+        throw new TypeError("This ReadableStream is currently locked to a reader.");
+      }
       if (this.source === null) return new Uint8Array(0);
       if (this.stream === null && !this.source.stream) {
         this.used = true;
@@ -169,15 +182,16 @@
       const tag = S.getNativeTag(stream);
       if (tag !== undefined) {
         S.markDisturbed(stream);
-        return [2, tag];
+        return typeof tag === "object" ? [1, tag.bytes] : [2, tag];
       }
-      const sid = ops.sinkNew(S.knownLength(stream));
+      const sid = ops.sinkNew(S.expectedLength(stream));
       pumpToSink(stream, sid);
       return [3, sid];
     }
     /** A copy for clone(): tees a stream body. */
     cloneState() {
-      if (this.bodyUsed) throw new TypeError("Body has already been used. It can only be used once.");
+      // workerd's words (its clone() tees a stream that is locked once read).
+      if (this.bodyUsed) throw new TypeError("This ReadableStream is currently locked to a reader,");
       if (this.source === null) return new BodyState(null);
       if (this.stream === null && this.source.bytes) return new BodyState({ bytes: this.source.bytes });
       const [a, b] = this.readable.tee();
@@ -221,9 +235,23 @@
 
   // Body mixin, as prototype methods shared by Request and Response.
   const bodyOf = new WeakMap();
+  const ILLEGAL =
+    "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.";
   function state(self, what) {
     const s = bodyOf.get(self);
-    if (!s) throw new TypeError(`Illegal invocation: ${what}`);
+    if (!s) throw new TypeError(ILLEGAL);
+    void what;
+    return s;
+  }
+  // The Request/Response state behind `self`, or workerd's TypeError.
+  function reqOf(self) {
+    const s = reqState.get(self);
+    if (!s) throw new TypeError(ILLEGAL);
+    return s;
+  }
+  function resOf(self) {
+    const s = resState.get(self);
+    if (!s) throw new TypeError(ILLEGAL);
     return s;
   }
   function contentTypeOf(self) {
@@ -253,13 +281,18 @@
     async blob() {
       const b = await state(this, "blob").consume();
       // The body's bytes may be shared with a clone: the Blob gets its own.
-      // workerd keeps the Content-Type value as it is.
-      return B.makeBlob(b.slice(), contentTypeOf(this));
+      // workerd parses the Content-Type and serializes it again ("" if invalid).
+      return B.makeBlob(b.slice(), B.mimeOf(contentTypeOf(this)));
     },
     async formData() {
       const b = await state(this, "formData").consume();
       return internals.parseFormData(b, contentTypeOf(this));
     },
+  };
+  // workerd: Request.prototype and Response.prototype inherit the body
+  // members from one Body.prototype (not a global).
+  const Body = function Body() {
+    throw new TypeError("Illegal constructor");
   };
   function installBody(proto) {
     for (const key of Object.getOwnPropertyNames(BodyMixin)) {
@@ -305,10 +338,12 @@
   class Request {
     constructor(input, init = undefined) {
       if (arguments.length < 1) {
-        throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to construct 'Request': constructor parameter 1 is not of type 'Request or string'.");
       }
       if (init !== undefined && init !== null && typeof init !== "object") {
-        throw new TypeError("Failed to construct 'Request': The provided value is not of type 'RequestInit'.");
+        throw new TypeError(
+          "Failed to construct 'Request': constructor parameter 2 is not of type 'RequestInitializerDict or Request'.",
+        );
       }
       init = init ?? {};
       let url, method = "GET", headers, body = null, redirect = "follow", signal = null, cf;
@@ -331,7 +366,8 @@
         redirect = String(init.redirect).toLowerCase();
         if (!["follow", "manual", "error"].includes(redirect)) {
           throw new TypeError(
-            `Invalid redirect value, must be one of "follow", "manual" or "error": ${String(init.redirect)}`,
+            'Invalid redirect value, must be one of "follow" or "manual" ("error" won\'t be implemented ' +
+              'since it does not make sense at the edge; use "manual" and check the response status code).',
           );
         }
       }
@@ -343,6 +379,12 @@
       if (init.signal !== undefined) signal = init.signal;
       if (init.cf !== undefined) cf = init.cf;
       if (init.headers !== undefined) headers = init.headers;
+      // workerd knows two cache modes (and no cache property means undefined).
+      let cache = typeof input === "object" && input !== null ? reqState.get(input)?.cache : undefined;
+      if (init.cache !== undefined) {
+        cache = String(init.cache);
+        if (cache !== "no-store" && cache !== "no-cache") throw new TypeError(`Unsupported cache mode: ${cache}`);
+      }
       let state;
       if (init.body !== undefined && init.body !== null) {
         const extracted = extractBody(init.body);
@@ -365,31 +407,34 @@
       }
       const h = headersInit(headers, "request");
       if (contentType !== null && !h.has("content-type")) h.set("content-type", contentType);
-      reqState.set(this, { url, method, headers: h, redirect, signal, cf, id: undefined });
+      reqState.set(this, { url, method, headers: h, redirect, signal, cf, cache, id: undefined });
       bodyOf.set(this, state);
     }
     get method() {
-      return reqState.get(this).method;
+      return reqOf(this).method;
     }
     get url() {
-      return reqState.get(this).url;
+      return reqOf(this).url;
     }
     get headers() {
-      return reqState.get(this).headers;
+      return reqOf(this).headers;
     }
     get redirect() {
-      return reqState.get(this).redirect;
+      return reqOf(this).redirect;
     }
     get signal() {
-      const s = reqState.get(this);
+      const s = reqOf(this);
       if (s.signal === null && globalThis.AbortController) s.signal = new AbortController().signal;
       return s.signal;
     }
     get cf() {
-      return reqState.get(this).cf;
+      return reqOf(this).cf;
     }
     get fetcher() {
       return null;
+    }
+    get cache() {
+      return reqOf(this).cache;
     }
     get integrity() {
       return "";
@@ -398,8 +443,8 @@
       return false;
     }
     clone() {
-      const s = reqState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      const s = reqOf(this);
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = Object.create(Request.prototype);
       reqState.set(copy, { ...s, headers: headersInit(s.headers, "request") });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
@@ -409,7 +454,8 @@
       return "Request";
     }
   }
-  installBody(Request.prototype);
+  installBody(Body.prototype);
+  Object.setPrototypeOf(Request.prototype, Body.prototype);
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
@@ -436,7 +482,9 @@
   class Response {
     constructor(body = null, init = undefined) {
       if (init !== undefined && init !== null && typeof init !== "object") {
-        throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
+        throw new TypeError(
+          "Failed to construct 'Response': constructor parameter 2 is not of type 'InitializerDict or Response'.",
+        );
       }
       init = init ?? {};
       let status = 200;
@@ -445,12 +493,12 @@
         if (!Number.isInteger(status) || status < 200 || status > 599) {
           if (!(status === 101 && init.webSocket)) {
             throw new RangeError(
-              `Failed to construct 'Response': The status provided (${init.status}) is outside the range [200, 599].`,
+              "Responses may only be constructed with status codes in the range 200 to 599, inclusive.",
             );
           }
         }
       }
-      // No statusText: the getter reports the default reason phrase (workerd).
+      // No statusText: the getter reports "" (workerd), the wire the default reason phrase.
       const statusText = init.statusText === undefined ? null : String(init.statusText);
       // workerd rejects control characters; non-Latin-1 is not a ByteString.
       if (statusText !== null && /[\x00-\x1f\u0100-\uffff]/.test(statusText)) {
@@ -489,7 +537,8 @@
       } catch (e) {
         throw new TypeError(String((e && e.message) || e));
       }
-      if (text === undefined) throw new TypeError("Value is not JSON serializable");
+      // workerd sends the text "undefined" for a value JSON can't serialize.
+      if (text === undefined) text = "undefined";
       // Bytes, so no text/plain default; workerd keeps a content-type the caller set.
       const r = new Response(ops.encodeUtf8(text), init);
       const h = resState.get(r).headers;
@@ -497,10 +546,17 @@
       return r;
     }
     static redirect(url, status = 302) {
-      const href = parseUrl(url);
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to execute 'redirect' on 'Response': parameter 1 is not of type 'string'.");
+      }
+      const parts = internals.url.parse(String(url), undefined);
+      if (parts === null) throw new TypeError(`Unable to parse URL: ${String(url)}`);
+      const href = parts[0];
       status = Number(status);
       if (!REDIRECT_STATUS.has(status)) {
-        throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
+        throw new RangeError(
+          `${status} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308.`,
+        );
       }
       const r = new Response(null, { status, headers: { location: href } });
       H.setGuard(r.headers, "immutable");
@@ -516,37 +572,37 @@
       return r;
     }
     get status() {
-      return resState.get(this).status;
+      return resOf(this).status;
     }
     get statusText() {
-      const s = resState.get(this);
-      return s.statusText === null ? defaultStatusText(s.status) : s.statusText;
+      const s = resOf(this);
+      return s.statusText === null ? "" : s.statusText;
     }
     get ok() {
-      const s = resState.get(this).status;
+      const s = resOf(this).status;
       return s >= 200 && s <= 299;
     }
     get headers() {
-      return resState.get(this).headers;
+      return resOf(this).headers;
     }
     get type() {
-      return resState.get(this).type;
+      return resOf(this).type;
     }
     get url() {
-      return resState.get(this).url;
+      return resOf(this).url;
     }
     get redirected() {
-      return resState.get(this).redirected;
+      return resOf(this).redirected;
     }
     get cf() {
-      return resState.get(this).cf;
+      return resOf(this).cf;
     }
     get webSocket() {
-      return resState.get(this).webSocket;
+      return resOf(this).webSocket;
     }
     clone() {
-      const s = resState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      const s = resOf(this);
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = Object.create(Response.prototype);
       resState.set(copy, { ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
@@ -556,12 +612,18 @@
       return "Response";
     }
   }
-  installBody(Response.prototype);
+  Object.setPrototypeOf(Response.prototype, Body.prototype);
   defineGlobal("Response", Response);
 
   function flatten(headers) {
     const out = [];
     for (const [n, v] of H.toList(headers)) out.push(n, v);
+    return out;
+  }
+  // A response head as workerd writes it: each append()ed value on its own line.
+  function flattenWire(headers) {
+    const out = [];
+    for (const [n, v] of H.toWireList(headers)) out.push(n, v);
     return out;
   }
 
@@ -577,10 +639,13 @@
       const [kind, value] = body.take();
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
-      return [s.status, statusTextOf(s), flatten(s.headers), 0, null];
+      // workerd still reports the length the body would have had.
+      const flat = flattenWire(s.headers);
+      if (kind === 1 && !s.headers.has("content-length")) flat.push("content-length", String(value.byteLength));
+      return [s.status, statusTextOf(s), flat, 0, null];
     }
     const [kind, value] = body.take();
-    return [s.status, statusTextOf(s), flatten(s.headers), kind, value];
+    return [s.status, statusTextOf(s), flattenWire(s.headers), kind, value];
   };
 
   // ---- fetch ---------------------------------------------------------------

@@ -44,12 +44,25 @@
     return DOMEx(`${name} could not be cloned.`, "DataCloneError");
   }
   function structuredClone(value, options = undefined) {
-    if (arguments.length === 0) throw new TypeError("structuredClone requires 1 argument");
-    void options;
+    if (arguments.length === 0) {
+      throw new TypeError(
+        "Failed to execute 'structuredClone' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'Value'.",
+      );
+    }
     const memory = new Map();
+    // Transferred ArrayBuffers move: the clone gets the contents, the
+    // original is detached.
+    const transfer = options !== undefined && options !== null ? options.transfer : undefined;
+    if (transfer !== undefined) {
+      for (const ab of transfer) {
+        if (!(ab instanceof ArrayBuffer)) throw cloneError(String(ab));
+        if (!memory.has(ab)) memory.set(ab, typeof ab.transfer === "function" ? ab.transfer() : ab.slice(0));
+      }
+    }
+    const B = internals.blob;
     const clone = (v) => {
       if (v === null || (typeof v !== "object" && typeof v !== "function")) {
-        if (typeof v === "symbol") throw cloneError("Symbol()");
+        if (typeof v === "symbol") throw cloneError(String(v));
         return v;
       }
       if (typeof v === "function") throw cloneError(String(v).slice(0, 40));
@@ -57,7 +70,15 @@
       let out;
       if (v instanceof Date) out = new Date(v.getTime());
       else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
-      else if (v instanceof Boolean || v instanceof Number || v instanceof String) out = Object(v.valueOf());
+      else if (v instanceof Boolean || v instanceof Number || v instanceof String || v instanceof BigInt) {
+        out = Object(v.valueOf());
+      } else if (B && B.isBlob(v) && !B.isFile(v)) {
+        // workerd clones a Blob (not a File).
+        out = B.makeBlob(B.blobBytes(v).slice(), B.blobType(v));
+      } else if (typeof DOMException === "function" && v instanceof DOMException) {
+        out = new DOMException(v.message, v.name);
+        if (v.stack !== undefined) Object.defineProperty(out, "stack", { value: v.stack, enumerable: true, configurable: true, writable: true });
+      }
       else if (v instanceof ArrayBuffer) out = v.slice(0);
       else if (ArrayBuffer.isView(v)) {
         const buf = clone(v.buffer);
@@ -85,7 +106,14 @@
         const proto = Object.getPrototypeOf(v);
         if (proto !== Object.prototype && proto !== null) {
           const tag = Object.prototype.toString.call(v).slice(8, -1);
-          if (tag !== "Object") throw cloneError(tag);
+          // workerd: Headers and Request clone as plain objects with their
+          // (no) own properties; other API objects do not serialize.
+          if (tag !== "Object" && tag !== "Headers" && tag !== "Request") {
+            throw DOMEx(
+              `Could not serialize object of type "${tag}". This type does not support serialization.`,
+              "DataCloneError",
+            );
+          }
         }
         out = {};
         memory.set(v, out);

@@ -5,6 +5,38 @@
   const ops = internals.ops;
   const defineGlobal = internals.defineGlobal;
 
+  // ---- workerd's shape for the Web API classes ----------------------------
+  // As workerd (jsg) has them: every prototype member enumerable, and
+  // constructors and global functions with length 0 (setTimeout keeps 2).
+  const API_CLASSES = [
+    "Headers", "Request", "Response", "URL", "URLSearchParams", "TextEncoder", "TextDecoder",
+    "TextEncoderStream", "TextDecoderStream", "IdentityTransformStream", "FixedLengthStream",
+    "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
+    "ReadableStreamDefaultController", "ReadableByteStreamController", "WritableStream",
+    "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
+    "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy", "Blob", "File",
+    "FormData", "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent", "DOMException",
+  ];
+  for (const name of API_CLASSES) {
+    const C = globalThis[name];
+    if (typeof C !== "function") continue;
+    Object.defineProperty(C, "length", { value: 0, configurable: true });
+    const proto = C.prototype;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === "constructor") continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      if (d.configurable && !d.enumerable) Object.defineProperty(proto, key, { enumerable: true });
+    }
+  }
+  const FN_LENGTHS = {
+    fetch: 0, atob: 0, btoa: 0, structuredClone: 0, queueMicrotask: 0,
+    setTimeout: 2, setInterval: 2, clearTimeout: 1, clearInterval: 1,
+  };
+  for (const [name, length] of Object.entries(FN_LENGTHS)) {
+    if (typeof globalThis[name] === "function") Object.defineProperty(globalThis[name], "length", { value: length, configurable: true });
+  }
+  Object.defineProperty(globalThis, Symbol.toStringTag, { value: "ServiceWorkerGlobalScope", configurable: true });
+
   // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
   const events = internals.events;
   const EventTargetProto = events.EventTarget.prototype;
@@ -57,12 +89,12 @@
     }
     get promise() {
       const s = rejectionState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       return s.promise;
     }
     get reason() {
       const s = rejectionState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       return s.reason;
     }
     get [Symbol.toStringTag]() {
@@ -89,7 +121,7 @@
     }
     respondWith(response) {
       const s = eventState.get(this);
-      if (s.response !== undefined) throw new DOMException("respondWith() was already called.", "InvalidStateError");
+      if (s.response !== undefined) throw new DOMException("FetchEvent.respondWith() has already been called; it can only be called once.", "InvalidStateError");
       s.response = Promise.resolve(response);
     }
     waitUntil(promise) {
@@ -185,12 +217,12 @@
     }
     waitUntil(promise) {
       const s = ctxState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       s.waits.push(Promise.resolve(promise));
     }
     passThroughOnException() {
       const s = ctxState.get(this);
-      if (!s) throw new TypeError("Illegal invocation");
+      if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       s.passThrough = true;
     }
     get props() {

@@ -583,16 +583,16 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
 }
 
 /// `sinkNew(length?)` -> id: a pipe the script writes into and Rust reads
-/// from; `length` is the body's size when known (a FixedLengthStream).
+/// from; `length`, a non-negative integer, is the body's known length (a
+/// FixedLengthStream's), sent as Content-Length.
 fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    // The body's length when the stream knows it (a FixedLengthStream).
-    let length = args.get(0);
-    let length = if length.is_number() {
-        length.integer_value(scope).and_then(|n| u64::try_from(n).ok())
-    } else {
-        None
-    };
+    let length = args
+        .get(0)
+        .number_value(scope)
+        .filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
+        .map(|n| n as u64);
+    let length = if args.get(0).is_number() { length } else { None };
     let (writer, stream) = body_channel(length);
     let id = {
         let mut s = st.borrow_mut();
@@ -865,7 +865,7 @@ fn op_decoder_decode(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     };
     match result {
         Some(out) => rv.set(v8::String::new(scope, &out).unwrap().into()),
-        None => throw_type_error(scope, "The encoded data was not valid."),
+        None => throw_type_error(scope, "Failed to decode input."),
     }
 }
 

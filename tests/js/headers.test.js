@@ -123,12 +123,11 @@ test("set-cookie is never combined; getSetCookie and getAll", () => {
   assertEquals(h.getSetCookie(), ["only=1"]);
 });
 
-test("iterator sees mutations made before each step", () => {
+test("iterator walks the headers as they were when it was made (workerd)", () => {
   const h = new Headers({ a: "1", c: "3" });
   const it = h.keys();
   assertEquals(it.next().value, "a");
   h.append("b", "2");
-  assertEquals(it.next().value, "b");
   assertEquals(it.next().value, "c");
   assertEquals(it.next().done, true);
 });

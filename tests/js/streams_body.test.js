@@ -261,8 +261,14 @@ test("IdentityTransformStream and FixedLengthStream (workerd)", async ({ env }) 
   await assertRejects(() => new Response(short.readable).text(), TypeError);
   const bad = new IdentityTransformStream();
   const bw = bad.writable.getWriter();
-  bw.write("not bytes").catch(() => {});
+  bw.write(5).catch(() => {});
   await assertRejects(() => new Response(bad.readable).text(), TypeError);
+  // workerd writes a string as its UTF-8 bytes
+  const str = new IdentityTransformStream();
+  const sw2 = str.writable.getWriter();
+  sw2.write("h\u00e9");
+  sw2.close();
+  assertEquals(await new Response(str.readable).text(), "h\u00e9");
 });
 
 export default suite();

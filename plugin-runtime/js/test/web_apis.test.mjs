@@ -148,8 +148,8 @@ describe("globals and file format", () => {
     assert.equal(E.run("Object.prototype.toString.call(new Headers())"), "[object Headers]");
     assert.equal(E.run("Object.prototype.toString.call(new URL('http://a'))"), "[object URL]");
     assert.equal(E.run("Object.prototype.toString.call(new URLSearchParams())"), "[object URLSearchParams]");
-    assert.equal(E.run("Object.prototype.toString.call(new Headers().entries())"), "[object Headers Iterator]");
-    assert.equal(E.run("Object.prototype.toString.call(new URLSearchParams().keys())"), "[object URLSearchParams Iterator]");
+    assert.equal(E.run("Object.prototype.toString.call(new Headers().entries())"), "[object EntryIterator]");
+    assert.equal(E.run("Object.prototype.toString.call(new URLSearchParams().keys())"), "[object KeyIterator]");
     assert.equal(E.run("Object.prototype.toString.call(new DOMException())"), "[object DOMException]");
     assert.equal(E.run("Object.prototype.toString.call(new AbortController().signal)"), "[object AbortSignal]");
     assert.equal(E.run("Object.prototype.toString.call(new TextDecoder())"), "[object TextDecoder]");
@@ -158,7 +158,8 @@ describe("globals and file format", () => {
   test("iterator prototype chain", () => {
     assert.equal(E.run(`
       const it = new Headers()[Symbol.iterator]();
-      Object.getPrototypeOf(Object.getPrototypeOf(it)) ===
+      // it -> EntryIterator proto (workerd's tag) -> shared proto -> %IteratorPrototype%
+      Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(it))) ===
         Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()))`), true);
     assert.equal(E.run("Headers.prototype[Symbol.iterator] === Headers.prototype.entries"), true);
   });
@@ -177,11 +178,11 @@ describe("globals and file format", () => {
   });
 
   test("iterator next() brand check", () => {
-    throwsKind(() => E.run("new Headers().keys().next.call({})"), "TypeError", "Illegal invocation");
+    throwsKind(() => E.run("new Headers().keys().next.call({})"), "TypeError", "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
   });
 
   test("brand checks", () => {
-    throwsKind(() => E.run("Headers.prototype.get.call({}, 'a')"), "TypeError", "Illegal invocation");
+    throwsKind(() => E.run("Headers.prototype.get.call({}, 'a')"), "TypeError", "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
     throwsKind(() => E.run("Object.getOwnPropertyDescriptor(URL.prototype, 'href').get.call({})"), "TypeError");
     throwsKind(() => E.run("new AbortSignal()"), "TypeError", "Illegal constructor");
     throwsKind(() => E.run("Event.prototype.preventDefault.call(Object.create(Event.prototype))"), "TypeError");
@@ -264,7 +265,7 @@ describe("Event / EventTarget", () => {
     f.preventDefault();
     assert.equal(f.defaultPrevented, false, "not cancelable");
     throwsKind(() => new g.Event(), "TypeError",
-      "Failed to construct 'Event': 1 argument required, but only 0 present.");
+      "Failed to construct 'Event': constructor parameter 1 is not of type 'string'.");
     assert.equal(g.Event.AT_TARGET, 2);
     assert.equal(g.Event.prototype.BUBBLING_PHASE, 3);
   });
@@ -421,7 +422,7 @@ describe("Event / EventTarget", () => {
   test("argument checks", () => {
     const t = new g.EventTarget();
     throwsKind(() => t.addEventListener("x"), "TypeError",
-      "Failed to execute 'addEventListener' on 'EventTarget': 2 arguments required, but only 1 present.");
+      "Failed to execute 'addEventListener' on 'EventTarget': parameter 2 is not of type 'function or HandlerObject'.");
     t.addEventListener("x", null); // ignored
     throwsKind(() => t.addEventListener("x", 5), "TypeError");
     throwsKind(() => t.dispatchEvent({ type: "x" }), "TypeError");
@@ -573,8 +574,9 @@ describe("AbortController / AbortSignal", () => {
     assert.equal(s.aborted, true);
     assert.equal(s.reason.name, "TimeoutError");
     assert.equal(s.reason.code, 23);
-    throwsKind(() => g.AbortSignal.timeout(-1), "TypeError");
-    throwsKind(() => g.AbortSignal.timeout(NaN), "TypeError");
+    // workerd takes any number: negative or NaN fires at once.
+    assert.equal(g.AbortSignal.timeout(-1).aborted, false);
+    assert.equal(g.AbortSignal.timeout(NaN).aborted, false);
     throwsKind(() => g.AbortSignal.timeout(), "TypeError");
   });
 
@@ -770,9 +772,9 @@ describe("Headers", () => {
   test("argument conversion and counts", () => {
     const h = new H();
     throwsKind(() => h.append("a"), "TypeError",
-      "Failed to execute 'append' on 'Headers': 2 arguments required, but only 1 present.");
+      "Failed to execute 'append' on 'Headers': parameter 2 is not of type 'string'.");
     throwsKind(() => h.get(), "TypeError",
-      "Failed to execute 'get' on 'Headers': 1 argument required, but only 0 present.");
+      "Failed to execute 'get' on 'Headers': parameter 1 is not of type 'string'.");
     h.append("n", 12);
     h.append("u", undefined);
     h.append("o", { toString: () => "obj" });
@@ -815,13 +817,13 @@ describe("Headers", () => {
     assert.ok(seen.every((x) => x[2] && x[3] === "T"));
   });
 
-  test("iterators are live", () => {
+  test("iterators walk a snapshot (workerd), forEach is live", () => {
     const h = new H({ b: "1" });
     const it = h.keys();
     h.append("a", "0");
     h.append("c", "2");
-    // index-based over the current sorted list
-    assert.deepEqual([...it], ["a", "b", "c"]);
+    // workerd's Headers iterators copy the list when made
+    assert.deepEqual([...it], ["b"]);
     const h2 = new H({ a: "1" });
     const seen = [];
     h2.forEach((v, k) => {
@@ -902,7 +904,7 @@ describe("URL", () => {
     throwsKind(() => new U("/x"), "TypeError", "Invalid URL string.");
     throwsKind(() => new U("x", "not a base"), "TypeError");
     throwsKind(() => new U(), "TypeError",
-      "Failed to construct 'URL': 1 argument required, but only 0 present.");
+      "Failed to construct 'URL': constructor parameter 1 is not of type 'USVString'.");
     throwsKind(() => new U("http://a", undefined).hostname && new U("https://exa mple.com"), "TypeError");
   });
 
@@ -943,7 +945,8 @@ describe("URL", () => {
     assert.equal(u.href, "https://us%20er:p%40ss@third.net:8443/a%20b/c?x=1");
     u.href = "http://fresh.example/?k=v";
     assert.equal(u.host, "fresh.example");
-    throwsKind(() => { u.href = "not a url"; }, "TypeError", "Invalid URL string.");
+    throwsKind(() => { u.href = "not a url"; }, "TypeError",
+      "Failed to set the 'href' property on 'URL': the provided value is not of type 'valid URL string'.");
     assert.equal(u.href, "http://fresh.example/?k=v");
   });
 
@@ -1091,7 +1094,7 @@ describe("URLSearchParams", () => {
     assert.equal(p.toString(), "c=4&new=x");
     assert.equal(p.size, 2);
     throwsKind(() => p.append("x"), "TypeError",
-      "Failed to execute 'append' on 'URLSearchParams': 2 arguments required, but only 1 present.");
+      "Failed to execute 'append' on 'URLSearchParams': parameter 2 is not of type 'USVString'.");
     throwsKind(() => p.get(), "TypeError");
   });
 
