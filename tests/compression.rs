@@ -46,7 +46,7 @@ export default {
 async fn start() -> Proxy {
     Proxy::builder()
         .script("c.js", WORKER)
-        .config("[[workers]]\nname = \"c\"\nmain = \"c.js\"\n\n[[routes]]\npattern = \"*/*\"\nworker = \"c\"\n")
+        .config("[[workers]]\nname = \"c\"\nmain = \"c.js\"\n# a 1 MB round trip: more CPU than the default 50 ms\nlimits = { cpu_ms = 5000 }\n\n[[routes]]\npattern = \"*/*\"\nworker = \"c\"\n")
         .start()
         .await
 }

@@ -434,7 +434,7 @@ test("input split into tiny chunks, even mid-tag, rewrites the same", async () =
 
 test("large input is streamed, not buffered", async () => {
   const piece = '<li><a href="/item">item</a></li>';
-  const total = 4000; // ~130 KB in 40 chunks (the suite runs within a 50 ms CPU limit)
+  const total = 40000; // ~1.3 MB in 400 chunks
   let pulled = 0;
   const encoder = new TextEncoder();
   const source = new ReadableStream({
