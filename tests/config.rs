@@ -169,7 +169,8 @@ fn an_unknown_compatibility_flag_is_an_error() {
 fn a_node_import_needs_nodejs_compat() {
     let import = "import { Buffer } from 'node:buffer';\nexport default { fetch() { return new Response(Buffer.from('x')); } };\n";
     let out = expect_error(
-        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n",
+        // Before 2026-08-04, when workerd turned nodejs_compat on by default.
+        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_date = \"2026-08-03\"\n",
         &[("w.js", import)],
         &["w.js:1:24", "No such module \"node:buffer\"."],
     );
@@ -190,5 +191,25 @@ fn a_node_import_needs_nodejs_compat() {
             "import { Buffer } from 'buffer';\nexport default { fetch() { return new Response(''); } };\n",
         )],
         &["w.js:1:24", "only relative imports"],
+    );
+}
+
+/// workerd turns `nodejs_compat` on by default from 2026-08-04: a worker
+/// with that date (or none: the newest behaviour) imports `node:*` without
+/// the flag, and `no_nodejs_compat` opts out again.
+#[test]
+fn nodejs_compat_is_the_default_from_2026_08_04() {
+    let import = "import { Buffer } from 'node:buffer';\nexport default { fetch() { return new Response(Buffer.from('x')); } };\n";
+    for extra in ["compatibility_date = \"2026-08-04\"\n", ""] {
+        let dir = TempDir::new("conf");
+        dir.write("w.js", import);
+        let path = conf(&dir, &format!("[[workers]]\nname = \"w\"\nmain = \"w.js\"\n{extra}"));
+        let (code, out) = check_config(&path);
+        assert_eq!(code, 0, "{extra}: {out}");
+    }
+    expect_error(
+        "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_flags = [\"no_nodejs_compat\"]\n",
+        &[("w.js", import)],
+        &["w.js:1:24", "No such module \"node:buffer\"."],
     );
 }

@@ -37,6 +37,12 @@
     for (const name of names) ops.defineLazy(globalThis, name, () => valueOf(file, name));
   }
 
+  // Node.js globals of a worker that imports no node: module (the ones that
+  // do load the modules at startup).
+  if (internals.nodeDeferred && internals.compat.flags.nodeJsCompatV2) {
+    for (const name of ["Buffer", "process"]) ops.defineLazy(globalThis, name, () => valueOf("node", name));
+  }
+
   const cryptoProto = globalThis.Crypto.prototype;
   for (const name of ["subtle", "DigestStream"]) {
     const descriptor = {

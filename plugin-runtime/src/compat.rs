@@ -74,7 +74,9 @@ const FEATURES: &[Feature] = &[
     f("exportCommonJsDefaultNamespace", "export_commonjs_default", Some("export_commonjs_namespace"), Some("2022-10-31")),
     f("obsolete19", "durable_object_rename", None, None),
     f("webSocketCompression", "web_socket_compression", Some("no_web_socket_compression"), Some("2023-08-15")),
-    f("nodeJsCompat", "nodejs_compat", Some("no_nodejs_compat"), None),
+    // workerd enables nodejs_compat by default from 2026-08-04 (found by
+    // running workerd 2026-11-17 across compatibility dates).
+    f("nodeJsCompat", "nodejs_compat", Some("no_nodejs_compat"), Some("2026-08-04")),
     f("obsolete22", "tcp_sockets_support", None, None),
     f("specCompliantResponseRedirect", "response_redirect_url_standard", Some("response_redirect_url_original"), Some("2023-03-14")),
     f("workerdExperimental", "experimental", None, None),
@@ -382,7 +384,15 @@ mod tests {
             Some("node:async_hooks")
         );
         assert_eq!(builtin_module(&als, "node:buffer"), None);
-        let none = CompatFlags::resolve(None, &[]).unwrap();
-        assert_eq!(builtin_module(&none, "node:buffer"), None);
+        let before = CompatFlags::resolve(Some("2026-08-03"), &[]).unwrap();
+        assert_eq!(builtin_module(&before, "node:buffer"), None);
+        // workerd turns nodejs_compat on by default from 2026-08-04 (and for
+        // a worker without a date, which gets the newest behaviour).
+        let from = CompatFlags::resolve(Some("2026-08-04"), &[]).unwrap();
+        assert_eq!(builtin_module(&from, "node:buffer").as_deref(), Some("node:buffer"));
+        let newest = CompatFlags::resolve(None, &[]).unwrap();
+        assert_eq!(builtin_module(&newest, "buffer").as_deref(), Some("node:buffer"));
+        let opted_out = CompatFlags::resolve(None, &flags(&["no_nodejs_compat"])).unwrap();
+        assert_eq!(builtin_module(&opted_out, "node:buffer"), None);
     }
 }

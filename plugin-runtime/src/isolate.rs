@@ -589,7 +589,16 @@ impl WorkerIsolate {
         let key = v8::String::new(tc, "env").unwrap();
         internals.set(tc, key.into(), env);
         let global = context.global(tc);
-        let node: &[(&str, &str)] = if code.compat.node_modules() { js::NODE } else { &[] };
+        // Node.js modules run at startup only when the module graph imports
+        // one; otherwise their globals (`Buffer`, `process`) load on first
+        // use (95_lazy.js), so workers that never touch them stay small.
+        let node_now = code.compat.node_modules() && code.modules.keys().any(|p| is_builtin(p));
+        if code.compat.node_modules() && !node_now {
+            let key = v8::String::new(tc, "nodeDeferred").unwrap();
+            let yes = v8::Boolean::new(tc, true);
+            internals.set(tc, key.into(), yes.into());
+        }
+        let node: &[(&str, &str)] = if node_now { js::NODE } else { &[] };
         for (name, src) in js::BOOTSTRAP.iter().chain(node) {
             let source = v8::String::new(tc, src).unwrap();
             let origin = script_origin(tc, &format!("internal:{name}"), false);

@@ -892,15 +892,35 @@ fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
 /// startup. `95_lazy.js` calls it at most once per file.
 fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let name = string_arg(scope, args.get(0));
+    let internals = args.get(1);
+    if name == "node" {
+        // The Node.js modules, all of them in order (they build on each other).
+        for (name, src) in crate::js::NODE {
+            if !run_bootstrap_file(scope, name, src, internals) {
+                return;
+            }
+        }
+        return;
+    }
     let Some((name, src)) = crate::js::LAZY.iter().find(|(n, _)| *n == name) else {
         return throw_type_error(scope, &format!("no lazily loaded bootstrap file {name}"));
     };
-    let internals = args.get(1);
+    run_bootstrap_file(scope, name, src, internals);
+}
+
+/// Runs bootstrap file `name` as the eager ones run at startup; false (with
+/// an exception pending) if it threw.
+fn run_bootstrap_file(
+    scope: &mut v8::PinScope,
+    name: &'static str,
+    src: &'static str,
+    internals: v8::Local<v8::Value>,
+) -> bool {
     let source = v8::String::new(scope, src).unwrap();
     let origin = crate::isolate::script_origin(scope, &format!("internal:{name}"), false);
     // On failure an exception is pending and reaches the caller.
     let Some(compiled) = crate::code_cache::compile(scope, name, source, &origin) else {
-        return;
+        return false;
     };
     let global = scope.get_current_context().global(scope);
     let ran = compiled
@@ -911,6 +931,7 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     if ran.is_some() && compiled.produce {
         crate::code_cache::produce(scope, name, compiled.script);
     }
+    ran.is_some()
 }
 
 /// `defineLazy(target, name, thunk)`: a non-enumerable V8 lazy data
