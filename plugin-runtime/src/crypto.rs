@@ -317,36 +317,15 @@ pub(crate) fn aes(
                     DECRYPT_FAILED.into()
                 })
             };
-            match key.len() {
-                16 => {
-                    let kek = aes_kw::KekAes128::new(key.into());
-                    if encrypt {
-                        kek.wrap_vec(data)
-                    } else {
-                        kek.unwrap_vec(data)
-                    }
-                    .map_err(bad)
+            with_aes!(key.len(), A => {
+                let kek = aes_kw::Kek::<A>::new(key.into());
+                if encrypt {
+                    kek.wrap_vec(data)
+                } else {
+                    kek.unwrap_vec(data)
                 }
-                24 => {
-                    let kek = aes_kw::KekAes192::new(key.into());
-                    if encrypt {
-                        kek.wrap_vec(data)
-                    } else {
-                        kek.unwrap_vec(data)
-                    }
-                    .map_err(bad)
-                }
-                32 => {
-                    let kek = aes_kw::KekAes256::new(key.into());
-                    if encrypt {
-                        kek.wrap_vec(data)
-                    } else {
-                        kek.unwrap_vec(data)
-                    }
-                    .map_err(bad)
-                }
-                n => Err(data_err(format!("Invalid AES key length {} bits.", n * 8))),
-            }
+                .map_err(bad)
+            })
         }
         _ => Err(CryptoError::NotSupported(format!(
             "Unrecognized algorithm name \"{mode}\"."

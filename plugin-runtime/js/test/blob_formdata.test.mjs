@@ -3,84 +3,26 @@
 // Run: node --test plugin-runtime/js/test/blob_formdata.test.mjs
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import vm from "node:vm";
-import { fileURLToPath } from "node:url";
+import { defineGlobalOn, runFiles, webOps } from "./stub_ops.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const FILES = [
   "10_webidl_events.js", "11_headers.js", "12_url.js", "13_encoding.js", "20_streams.js",
   "25_blob_formdata.js", "30_fetch.js",
 ];
-
-function components(u) {
-  return [u.href, u.protocol, u.username, u.password, u.host, u.hostname, u.port,
-    u.pathname, u.search, u.hash, u.origin];
-}
 
 // A fresh context with the files loaded; ops are stubbed with Node's own
 // URL / TextEncoder / TextDecoder.
 function load() {
   const ctx = vm.createContext({ queueMicrotask, setTimeout, clearTimeout });
   const g = vm.runInContext("globalThis", ctx);
-  let nextId = 1;
-  const decoders = new Map();
-  const ops = {
-    urlParse(input, base) {
-      try {
-        return components(new URL(input, base));
-      } catch {
-        return null;
-      }
-    },
-    urlSet(href, setter, value) {
-      const u = new URL(href);
-      u[setter] = value;
-      return components(u);
-    },
-    encodeUtf8(s) {
-      const b = new TextEncoder().encode(s);
-      return new g.Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    },
-    encodeUtf8Into(s, u8) {
-      const r = new TextEncoder().encodeInto(s, u8);
-      return [r.read, r.written];
-    },
-    encodingForLabel(label) {
-      try {
-        return new TextDecoder(label).encoding;
-      } catch {
-        return null;
-      }
-    },
-    decoderNew(name, fatal, ignoreBOM) {
-      const id = nextId++;
-      decoders.set(id, new TextDecoder(name, { fatal, ignoreBOM }));
-      return id;
-    },
-    decoderDecode(id, bytes, stream) {
-      try {
-        return decoders.get(id).decode(bytes, { stream });
-      } catch {
-        throw new g.TypeError("The encoded data was not valid.");
-      }
-    },
-    decoderFree(id) {
-      decoders.delete(id);
-    },
-  };
+  const ops = webOps(g);
   const internals = {
     ops,
     reportError: () => {},
-    defineGlobal(name, value) {
-      Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
-    },
+    defineGlobal: defineGlobalOn(g),
   };
-  for (const f of FILES) {
-    const src = fs.readFileSync(path.join(here, "..", f), "utf8");
-    vm.runInContext(src, ctx, { filename: f })(g, internals);
-  }
+  runFiles(ctx, g, internals, FILES);
   return { g, internals, run: (code) => vm.runInContext(code, ctx) };
 }
 

@@ -5,60 +5,31 @@
 // Run: node --test plugin-runtime/js/test/urlpattern.test.mjs
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import path from "node:path";
 import vm from "node:vm";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { defineGlobalOn, runFiles, webOps } from "./stub_ops.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FILES = ["10_webidl_events.js", "12_url.js", "14_urlpattern.js"];
-
-function components(u) {
-  return [u.href, u.protocol, u.username, u.password, u.host, u.hostname, u.port,
-    u.pathname, u.search, u.hash, u.origin];
-}
 
 // A fresh V8 context with the files loaded, the URL ops stubbed with Node's
 // own URL.
 function load() {
   const ctx = vm.createContext({});
   const g = vm.runInContext("globalThis", ctx);
-  const ops = {
-    urlParse(input, base) {
-      try {
-        return components(new URL(input, base));
-      } catch {
-        return null;
-      }
-    },
-    urlSet(href, setter, value) {
-      if (setter === "href") {
-        try {
-          return components(new URL(value));
-        } catch {
-          return null;
-        }
-      }
-      const u = new URL(href);
-      u[setter] = value;
-      return components(u);
-    },
-  };
+  const ops = webOps(g);
   const internals = {
     ops,
     reportError: () => {},
+    defineGlobal: defineGlobalOn(g),
     defineGlobal(name, value) {
       Object.defineProperty(g, name, {
         value, writable: true, configurable: true, enumerable: false,
       });
     },
   };
-  for (const f of FILES) {
-    const src = fs.readFileSync(path.join(here, "..", f), "utf8");
-    const fn = vm.runInContext(src, ctx, { filename: f });
-    assert.equal(typeof fn, "function", `${f} must evaluate to a function`);
-    fn(g, internals);
-  }
+  runFiles(ctx, g, internals, FILES);
   return { g, internals, run: (code) => vm.runInContext(code, ctx) };
 }
 
