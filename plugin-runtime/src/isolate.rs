@@ -317,6 +317,33 @@ fn evaluate_builtin<'s>(
     Some(v8::undefined(scope).into())
 }
 
+/// Runs bootstrap file `name` (compiled from the code cache when there is
+/// one) with `(globalThis, internals)`; false, with an exception pending,
+/// if it threw. Used at startup and by `ops.loadBootstrap`.
+pub(crate) fn run_bootstrap_file(
+    scope: &mut v8::PinScope,
+    name: &'static str,
+    src: &'static str,
+    internals: v8::Local<v8::Value>,
+) -> bool {
+    let source = v8::String::new(scope, src).unwrap();
+    let origin = script_origin(scope, &format!("internal:{name}"), false);
+    // On failure an exception is pending and reaches the caller.
+    let Some(compiled) = code_cache::compile(scope, name, source, &origin) else {
+        return false;
+    };
+    let global = scope.get_current_context().global(scope);
+    let ran = compiled
+        .script
+        .run(scope)
+        .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+        .and_then(|f| f.call(scope, global.into(), &[global.into(), internals]));
+    if ran.is_some() && compiled.produce {
+        code_cache::produce(scope, name, compiled.script);
+    }
+    ran.is_some()
+}
+
 pub(crate) fn script_origin<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str, is_module: bool) -> v8::ScriptOrigin<'s> {
     let name = v8::String::new(scope, name).unwrap();
     v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, is_module, None)
@@ -588,7 +615,6 @@ impl WorkerIsolate {
         let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
         let key = v8::String::new(tc, "env").unwrap();
         internals.set(tc, key.into(), env);
-        let global = context.global(tc);
         // Node.js modules run at startup only when the module graph imports
         // one; otherwise their globals (`Buffer`, `process`) load on first
         // use (95_lazy.js), so workers that never touch them stay small.
@@ -600,21 +626,8 @@ impl WorkerIsolate {
         }
         let node: &[(&str, &str)] = if node_now { js::NODE } else { &[] };
         for (name, src) in js::BOOTSTRAP.iter().chain(node) {
-            let source = v8::String::new(tc, src).unwrap();
-            let origin = script_origin(tc, &format!("internal:{name}"), false);
-            let Some(compiled) = code_cache::compile(tc, name, source, &origin) else {
+            if !run_bootstrap_file(tc, name, src, internals.into()) {
                 return Err(caught!(tc));
-            };
-            let result = compiled
-                .script
-                .run(tc)
-                .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
-                .and_then(|f| f.call(tc, global.into(), &[global.into(), internals.into()]));
-            if result.is_none() {
-                return Err(caught!(tc));
-            }
-            if compiled.produce {
-                code_cache::produce(tc, name, compiled.script);
             }
         }
 

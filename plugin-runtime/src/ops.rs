@@ -896,7 +896,7 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     if name == "node" {
         // The Node.js modules, all of them in order (they build on each other).
         for (name, src) in crate::js::NODE {
-            if !run_bootstrap_file(scope, name, src, internals) {
+            if !crate::isolate::run_bootstrap_file(scope, name, src, internals) {
                 return;
             }
         }
@@ -905,33 +905,7 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     let Some((name, src)) = crate::js::LAZY.iter().find(|(n, _)| *n == name) else {
         return throw_type_error(scope, &format!("no lazily loaded bootstrap file {name}"));
     };
-    run_bootstrap_file(scope, name, src, internals);
-}
-
-/// Runs bootstrap file `name` as the eager ones run at startup; false (with
-/// an exception pending) if it threw.
-fn run_bootstrap_file(
-    scope: &mut v8::PinScope,
-    name: &'static str,
-    src: &'static str,
-    internals: v8::Local<v8::Value>,
-) -> bool {
-    let source = v8::String::new(scope, src).unwrap();
-    let origin = crate::isolate::script_origin(scope, &format!("internal:{name}"), false);
-    // On failure an exception is pending and reaches the caller.
-    let Some(compiled) = crate::code_cache::compile(scope, name, source, &origin) else {
-        return false;
-    };
-    let global = scope.get_current_context().global(scope);
-    let ran = compiled
-        .script
-        .run(scope)
-        .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
-        .and_then(|f| f.call(scope, global.into(), &[global.into(), internals]));
-    if ran.is_some() && compiled.produce {
-        crate::code_cache::produce(scope, name, compiled.script);
-    }
-    ran.is_some()
+    crate::isolate::run_bootstrap_file(scope, name, src, internals);
 }
 
 /// `defineLazy(target, name, thunk)`: a non-enumerable V8 lazy data
