@@ -500,7 +500,11 @@ pub(crate) fn generate_key_pair(kind: &str, param: &str, bits: u32, exponent: &[
             let start = exponent.iter().position(|&b| b != 0).unwrap_or(exponent.len());
             let e = match &exponent[start..] {
                 b if b.len() <= 4 => b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)),
-                _ => u32::MAX,
+                _ => {
+                    return Err(CryptoError::Operation(
+                        "The \"publicExponent\" must be either 3 or 65537, but got a number larger than 2^32.".into(),
+                    ));
+                }
             };
             let key = RsaKey::generate(bits, e)?;
             Ok((key.to_pkcs8()?, key.to_spki()?))
