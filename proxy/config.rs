@@ -112,6 +112,14 @@ pub struct RuntimeConfig {
     pub scheduled_cpu_ms: u64,
     /// Seconds a worker has to start its response before the client gets 504.
     pub request_timeout_s: u64,
+    /// Where every worker's subrequests may connect (see `egress.rs`):
+    /// CIDR blocks, addresses, or `public`, `private`, `local` (`loopback`),
+    /// `network`, `self`. Workers extend it with their own `egress_allow`.
+    pub egress_allow: Vec<String>,
+    /// Addresses no worker's subrequests may connect to, even if allowed
+    /// (unless a more specific allow CIDR matches): CIDR blocks, addresses,
+    /// `private`, `local`. Workers extend it with their own `egress_deny`.
+    pub egress_deny: Vec<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -121,6 +129,8 @@ impl Default for RuntimeConfig {
     /// - `subrequests`: 50.
     /// - `scheduled_cpu_ms`: 30000.
     /// - `request_timeout_s`: 60.
+    /// - `egress_allow`: `["public"]` (workerd's default network).
+    /// - `egress_deny`: none.
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
@@ -129,6 +139,8 @@ impl Default for RuntimeConfig {
             subrequests: 50,
             scheduled_cpu_ms: 30_000,
             request_timeout_s: 60,
+            egress_allow: vec!["public".to_string()],
+            egress_deny: Vec::new(),
         }
     }
 }
@@ -228,6 +240,12 @@ pub struct WorkerConfig {
     /// `main`. After [`load`] or [`parse`], absolute and canonical.
     #[serde(default)]
     pub root: Option<PathBuf>,
+    /// Added to `runtime.egress_allow` for this worker. Default: none.
+    #[serde(default)]
+    pub egress_allow: Vec<String>,
+    /// Added to `runtime.egress_deny` for this worker. Default: none.
+    #[serde(default)]
+    pub egress_deny: Vec<String>,
 }
 
 impl WorkerConfig {
@@ -599,7 +617,22 @@ fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), Config
     at_least_one(runtime.isolate_threads as u64, &key("isolate_threads"), doc)?;
     at_least_one(runtime.cpu_ms, &key("cpu_ms"), doc)?;
     at_least_one(runtime.memory_mb, &key("memory_mb"), doc)?;
-    at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)
+    at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)?;
+    validate_egress(&runtime.egress_allow, &runtime.egress_deny, &[Seg::Key("runtime")], doc)
+}
+
+/// Checks `egress_allow` / `egress_deny` entries under `at`.
+fn validate_egress(allow: &[String], deny: &[String], at: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
+    for (key, list, is_deny) in [("egress_allow", allow, false), ("egress_deny", deny, true)] {
+        for (i, entry) in list.iter().enumerate() {
+            if let Err(reason) = crate::egress::Rule::parse(entry, is_deny) {
+                let mut path = at.to_vec();
+                path.extend([Seg::Key(key), Seg::Index(i)]);
+                return Err(doc.invalid(&path, reason));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn validate_worker(
@@ -709,7 +742,7 @@ fn validate_worker(
     if let Some(v) = worker.limits.subrequests {
         at_least_one(u64::from(v), &limit("subrequests"), doc)?;
     }
-    Ok(())
+    validate_egress(&worker.egress_allow, &worker.egress_deny, at, doc)
 }
 
 fn at_least_one(value: u64, path: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
@@ -1224,7 +1257,9 @@ mod tests {
                 memory_mb: 128,
                 subrequests: 50,
                 scheduled_cpu_ms: 30_000,
-                request_timeout_s: 60
+                request_timeout_s: 60,
+                egress_allow: vec!["public".into()],
+                egress_deny: vec![],
             }
         );
         assert_eq!(config.runtime, RuntimeConfig::default());
@@ -1303,7 +1338,9 @@ origin  = "https://api.internal:8443/"
                 memory_mb: 64,
                 subrequests: 20,
                 scheduled_cpu_ms: 30_000,
-                request_timeout_s: 60
+                request_timeout_s: 60,
+                egress_allow: vec!["public".into()],
+                egress_deny: vec![],
             }
         );
 
@@ -1473,7 +1510,8 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",
                 "6:1: workers[0]: unknown field `mian`, expected one of `name`, `main`, \
-                 `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`",
+                 `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`, \
+                 `egress_allow`, `egress_deny`",
             ),
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = \"two\"\n",
@@ -1494,7 +1532,8 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n[runtime]\nthreads = 1\n",
                 "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, \
-                 `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`",
+                 `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`, \
+                 `egress_allow`, `egress_deny`",
             ),
             (
                 "server = 3\n",
@@ -1554,6 +1593,21 @@ T = { nested = { deep = [true] } }
             (
                 &with_server("[runtime]\nsubrequests = 0\n"),
                 "4:15: runtime.subrequests: must be at least 1",
+            ),
+            (
+                &with_server("[runtime]\negress_allow = [\"public\", \"intranet\"]\n"),
+                "4:27: runtime.egress_allow[1]: \"intranet\" is not a CIDR block (like \"10.1.0.0/16\"), \
+                 an address, or one of \"public\", \"private\", \"local\", \"network\", \"self\"",
+            ),
+            (
+                &with_server("[runtime]\negress_deny = [\"public\"]\n"),
+                "4:16: runtime.egress_deny[0]: \"public\" cannot be denied: allow less instead \
+                 (deny \"private\", \"local\" or a CIDR block)",
+            ),
+            (
+                &with_worker("egress_allow = [\"10.0.0.0/33\"]\n"),
+                "6:17: workers[0].egress_allow[0]: \"10.0.0.0/33\" is not a CIDR block (like \"10.1.0.0/16\"), \
+                 an address, or one of \"public\", \"private\", \"local\", \"network\", \"self\"",
             ),
             // [[workers]]
             (

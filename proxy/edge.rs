@@ -19,6 +19,7 @@ use pingora_http::ResponseHeader;
 use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, RequestHead, Runtime, body_channel};
 
 use crate::deployment::{Deployment, Route};
+use crate::hops::{Hop, Outgoing};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
 
@@ -56,6 +57,8 @@ pub struct RequestCtx {
     outcome: Option<&'static str>,
     /// The JS CPU time it used, when it ran a worker.
     cpu: Option<Duration>,
+    /// Its place in a chain of requests through this proxy (loop protection).
+    hop: Hop,
 }
 
 /// The host a request is for (lower-case, without port) and its path.
@@ -148,10 +151,16 @@ impl ProxyHttp for Edge {
             worker: None,
             outcome: None,
             cpu: None,
+            hop: Hop::default(),
         }
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        // Our loop header is trusted only as we wrote it; no copy goes further.
+        ctx.hop = Hop::take(session.req_header_mut());
+        if ctx.hop.exhausted() {
+            return loop_detected(session, ctx).await;
+        }
         let deployment = self.state.deployment.load_full();
         let (host, path) = host_and_path(session.req_header());
         let Some((pattern, route)) = deployment.router.find_route(&host, &path) else {
@@ -183,6 +192,17 @@ impl ProxyHttp for Edge {
             Ok(peer) => Ok(Box::new(peer)),
             Err(e) => Err(Error::explain(ErrorType::ConnectNoRoute, e.to_string()).into_up()),
         }
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        upstream_request: &mut pingora_http::RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        let budget = ctx.deployment.as_ref().map_or(0, |d| d.subrequests);
+        upstream_request.insert_header(crate::hops::HEADER, ctx.hop.forward(budget))?;
+        Ok(())
     }
 
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> FailToProxy {
@@ -253,6 +273,24 @@ impl ProxyHttp for Edge {
     }
 }
 
+/// 508 for a request that has passed through this proxy too many times.
+async fn loop_detected(session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+    ctx.outcome = Some("loop");
+    let req = session.req_header();
+    log::warn!(
+        "{} {}: loop detected: the request has passed through isoproxy {} times",
+        req.method,
+        req.uri,
+        ctx.hop.depth
+    );
+    let body = format!(
+        "Loop Detected: the request passed through this proxy {} times (the limit).\n",
+        crate::hops::MAX_DEPTH
+    );
+    respond_text(session, 508, &body).await?;
+    Ok(true)
+}
+
 /// `request.cf`'s view of the client connection.
 fn client_info(session: &Session) -> ClientInfo {
     let http_protocol = match session.req_header().version {
@@ -315,11 +353,17 @@ impl Edge {
         } else {
             (None, Body::Empty)
         };
+        let egress = match &ctx.deployment {
+            Some(d) => d.egress_for(worker.name()),
+            None => self.state.deployment.load().egress_for(worker.name()),
+        };
         let fetcher = Arc::new(OriginFetcher::new(
             worker.name(),
             host,
             route.origin.clone(),
             self.state.connector.clone(),
+            egress,
+            Outgoing::new(&ctx.hop, worker.spec.subrequests),
         ));
         let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);

@@ -8,6 +8,8 @@ mod config;
 mod cron;
 mod deployment;
 mod edge;
+mod egress;
+mod hops;
 mod metrics;
 mod origin;
 mod reload;

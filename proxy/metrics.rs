@@ -32,6 +32,8 @@ pub struct Metrics {
     pub origin_errors: IntCounterVec,
     /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired.
     pub isolate_events: IntCounterVec,
+    /// `isoproxy_egress_refused_total{worker,reason}`: subrequests the egress policy refused.
+    pub egress_refused: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -98,6 +100,13 @@ impl Metrics {
             "Isolates created, and dropped by cause (cpu_limit, memory_limit, retired).",
             &["worker", "event"],
         );
+        let egress_refused = counter(
+            &registry,
+            "isoproxy_egress_refused_total",
+            "Subrequests refused by the egress policy, by worker and reason \
+             (loopback, unspecified, private, link_local, reserved, self, admin, denied).",
+            &["worker", "reason"],
+        );
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -112,6 +121,7 @@ impl Metrics {
             subrequests,
             origin_errors,
             isolate_events,
+            egress_refused,
         }
     }
 

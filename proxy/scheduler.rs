@@ -66,6 +66,8 @@ pub async fn run_scheduled(
         String::new(),
         None,
         state.connector.clone(),
+        state.deployment.load().egress_for(worker.name()),
+        crate::hops::Outgoing::new(&crate::hops::Hop::default(), worker.spec.subrequests),
     ));
     let result = state
         .runtime
