@@ -55,8 +55,9 @@ use crate::metrics::metrics;
 /// (write, then read and discard what the client still sends, so that
 /// closing does not reset the connection before the answer is read).
 const LINGER: Duration = Duration::from_secs(1);
-/// At most this much is read and discarded while lingering.
-const LINGER_BYTES: usize = 64 * 1024;
+/// At most this much is read and discarded while lingering (a client may
+/// have sent a whole over-large header before it reads our answer).
+const LINGER_BYTES: usize = 2 << 20;
 
 /// The `[server]` limits on clients; swapped whole on reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +188,9 @@ impl HeaderScan {
     fn feed(&mut self, data: &[u8], max_bytes: usize, max_fields: usize) -> Scanned {
         for &b in data {
             self.bytes += 1;
+            if self.bytes > max_bytes {
+                return Scanned::Cut(Cutoff::HeaderTooLarge);
+            }
             if b == b'\n' {
                 let content = self.line_len - usize::from(self.last_cr);
                 if content == 0 {
@@ -205,9 +209,6 @@ impl HeaderScan {
             } else {
                 self.line_len += 1;
                 self.last_cr = b == b'\r';
-            }
-            if self.bytes > max_bytes {
-                return Scanned::Cut(Cutoff::HeaderTooLarge);
             }
         }
         Scanned::More
@@ -783,6 +784,7 @@ mod tests {
         // Limits.
         assert_eq!(scan(&[req], 20, 10).0, "large");
         assert_eq!(scan(&[req], req.len() - 4, 10).0, "done");
+        assert_eq!(scan(&[req], req.len() - 5, 10).0, "large");
         assert_eq!(scan(&[req], 1000, 1).0, "many");
         assert_eq!(scan(&[req], 1000, 2).0, "done");
     }

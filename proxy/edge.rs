@@ -18,6 +18,7 @@ use pingora::connectors::http::Connector;
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
+use pingora_http::authority::{RawTargetAuthority, raw_target_authority};
 use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, RequestHead, Runtime, body_channel};
 
 use crate::authority::Authority;
@@ -104,23 +105,30 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
         None if req.version == http::Version::HTTP_11 => return Err("HTTP/1.1 request without a Host header".into()),
         None => None,
     };
-    if let Some(scheme) = req.uri.scheme_str() {
-        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-            return Err(format!("unsupported scheme in the request target: {scheme:?}"));
+    match raw_target_authority(req.raw_path()) {
+        RawTargetAuthority::Absolute { scheme, authority, .. } => {
+            if !scheme.eq_ignore_ascii_case(b"http") && !scheme.eq_ignore_ascii_case(b"https") {
+                return Err(format!(
+                    "unsupported scheme in the request target: {:?}",
+                    String::from_utf8_lossy(scheme)
+                ));
+            }
+            let authority = Authority::parse(authority)
+                .map_err(|e| format!("invalid authority in the request target: {e}"))?;
+            // Pingora keeps only the target's path and query in `uri`.
+            let pq = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+            let path = match pq.as_bytes().first() {
+                Some(b'/') => Cow::Borrowed(pq),
+                None | Some(b'?') => Cow::Owned(format!("/{pq}")),
+                Some(_) => return Err("the request target's path must start with /".into()),
+            };
+            return Ok(Target { authority, path });
         }
-        let raw = req.uri.authority().map(|a| a.as_str()).unwrap_or("");
-        let authority =
-            Authority::parse(raw.as_bytes()).map_err(|e| format!("invalid authority in the request target: {e}"))?;
-        let path = req.uri.path();
-        let path = if path.is_empty() { "/" } else { path };
-        let path = match req.uri.query() {
-            Some(q) => Cow::Owned(format!("{path}?{q}")),
-            None => Cow::Borrowed(path),
-        };
-        return Ok(Target { authority, path });
+        RawTargetAuthority::AmbiguousAuthority => return Err("ambiguous request target".into()),
+        RawTargetAuthority::None => {}
     }
-    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    if !path.starts_with('/') {
+    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    if !req.raw_path().starts_with(b"/") || !path.starts_with('/') {
         return Err("the request target must be a path (origin-form) or an absolute http:// URL".into());
     }
     let authority = host.ok_or_else(|| "no Host header and no absolute-form request target".to_string())?;
