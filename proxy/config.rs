@@ -75,6 +75,60 @@ pub struct ServerConfig {
     pub graceful_shutdown_timeout_seconds: u64,
     /// Write one access-log line per request (log target `isoproxy::access`).
     pub access_log: bool,
+    /// Bearer token every admin request but `GET /healthz` must present.
+    /// Required when `admin` is not a loopback address.
+    pub admin_token: Option<AdminToken>,
+    /// Seconds a client has to send a complete request header, from its
+    /// first byte (from the accept for a connection's first request).
+    pub header_read_timeout_s: u64,
+    /// Seconds a request body may stall between two reads.
+    pub body_idle_timeout_s: u64,
+    /// Seconds an idle keep-alive connection stays open; 0 turns keep-alive off.
+    pub keepalive_timeout_s: u64,
+    /// Largest request header (request line and fields), in bytes.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request.
+    pub max_header_count: usize,
+    /// Most client connections open at once on the `listen` addresses
+    /// (the admin listener counts its own).
+    pub max_connections: usize,
+}
+
+/// `[server] admin_token`: a bearer token (RFC 6750 `b64token` characters,
+/// at least 16). `Debug` never shows it and there is no `Display`, so it
+/// does not end up in logs or `/workers` by accident.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Shortest token accepted.
+    pub const MIN_LEN: usize = 16;
+
+    /// The token's bytes, for the constant-time comparison only.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// Why the token cannot be used (without echoing it), if it cannot.
+    fn problem(&self) -> Option<String> {
+        let t = self.0.as_bytes();
+        if t.len() < Self::MIN_LEN {
+            return Some(format!("must be at least {} characters long", Self::MIN_LEN));
+        }
+        let body = t.iter().rposition(|b| *b != b'=').map_or(0, |i| i + 1);
+        let b64 = |b: &u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(b);
+        if body == 0 || !t[..body].iter().all(b64) {
+            return Some("use only letters, digits and - . _ ~ + / (then optional trailing =)".into());
+        }
+        None
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for ServerConfig {
@@ -84,6 +138,17 @@ impl Default for ServerConfig {
     /// - `grace_period_seconds`: 5 (Pingora's own default is 300).
     /// - `graceful_shutdown_timeout_seconds`: 5.
     /// - `access_log`: true.
+    /// - `admin_token`: none (the admin listener must then be on loopback).
+    /// - `header_read_timeout_s`: 10 (nginx's `client_header_timeout` is 60,
+    ///   Apache's `RequestReadTimeout` 20-40; a real client sends its header
+    ///   in one go).
+    /// - `body_idle_timeout_s`: 30 (nginx's `client_body_timeout` is 60).
+    /// - `keepalive_timeout_s`: 60 (Pingora's default).
+    /// - `max_header_bytes`: 32768 (nginx: `large_client_header_buffers 4 8k`;
+    ///   Pingora's own ceiling is 1 MiB).
+    /// - `max_header_count`: 100 (Apache's `LimitRequestFields`; Pingora's
+    ///   ceiling is 256).
+    /// - `max_connections`: 4096.
     fn default() -> Self {
         ServerConfig {
             listen: Vec::new(),
@@ -92,6 +157,13 @@ impl Default for ServerConfig {
             grace_period_seconds: 5,
             graceful_shutdown_timeout_seconds: 5,
             access_log: true,
+            admin_token: None,
+            header_read_timeout_s: 10,
+            body_idle_timeout_s: 30,
+            keepalive_timeout_s: 60,
+            max_header_bytes: 32 * 1024,
+            max_header_count: 100,
+            max_connections: 4096,
         }
     }
 }
@@ -602,15 +674,50 @@ fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigErr
         }
         seen.push(parsed);
     }
+    let key = |k| [Seg::Key("server"), Seg::Key(k)];
+    if let Some(token) = &server.admin_token
+        && let Some(problem) = token.problem()
+    {
+        return Err(doc.invalid(&key("admin_token"), problem));
+    }
     if let Some(admin) = &server.admin {
         let path = [Seg::Key("server"), Seg::Key("admin")];
         let parsed = socket_addr(admin).map_err(|reason| doc.invalid(&path, reason))?;
         if seen.contains(&parsed) {
             return Err(doc.invalid(&path, format!("{admin:?} is also a listen address")));
         }
+        if !parsed.ip().is_loopback() && server.admin_token.is_none() {
+            return Err(doc.invalid(
+                &path,
+                format!(
+                    "{admin:?} is not a loopback address: set server.admin_token to expose the admin listener beyond this host"
+                ),
+            ));
+        }
     }
-    at_least_one(server.threads as u64, &[Seg::Key("server"), Seg::Key("threads")], doc)
+    at_least_one(server.threads as u64, &key("threads"), doc)?;
+    at_least_one(server.header_read_timeout_s, &key("header_read_timeout_s"), doc)?;
+    at_least_one(server.body_idle_timeout_s, &key("body_idle_timeout_s"), doc)?;
+    at_least_one(server.max_connections as u64, &key("max_connections"), doc)?;
+    // Pingora refuses larger headers itself (with a 400 and no log line).
+    if !(1024..=PINGORA_MAX_HEADER_BYTES).contains(&server.max_header_bytes) {
+        return Err(doc.invalid(
+            &key("max_header_bytes"),
+            format!("must be between 1024 and {PINGORA_MAX_HEADER_BYTES}"),
+        ));
+    }
+    if !(1..=PINGORA_MAX_HEADER_COUNT).contains(&server.max_header_count) {
+        return Err(doc.invalid(
+            &key("max_header_count"),
+            format!("must be between 1 and {PINGORA_MAX_HEADER_COUNT}"),
+        ));
+    }
+    Ok(())
 }
+
+/// Pingora's own ceilings (`pingora-core` `MAX_HEADER_SIZE`, `MAX_HEADERS`).
+const PINGORA_MAX_HEADER_BYTES: usize = 1_048_575;
+const PINGORA_MAX_HEADER_COUNT: usize = 256;
 
 fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
     let key = |k| [Seg::Key("runtime"), Seg::Key(k)];
@@ -1234,6 +1341,23 @@ mod tests {
     }
 
     #[test]
+    fn admin_token_opens_a_public_admin_listener_and_stays_hidden() {
+        let f = Fixture::new();
+        let config = f.ok(
+            "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n\
+             admin_token = \"s3cr3t-t0ken-0123456789==\"\n",
+        );
+        let token = config.server.admin_token.as_ref().unwrap();
+        assert_eq!(token.expose(), b"s3cr3t-t0ken-0123456789==");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        assert!(debug.contains("admin_token: Some(<redacted>)"), "{debug}");
+        // A bad token's message does not echo it.
+        let (_, msg) = f.err("[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"s3cr3t\"\n");
+        assert!(!msg.contains("s3cr3t"), "{msg}");
+    }
+
+    #[test]
     fn defaults() {
         let f = Fixture::new();
         let config = f.ok(SERVER);
@@ -1247,6 +1371,13 @@ mod tests {
                 grace_period_seconds: 5,
                 graceful_shutdown_timeout_seconds: 5,
                 access_log: true,
+                admin_token: None,
+                header_read_timeout_s: 10,
+                body_idle_timeout_s: 30,
+                keepalive_timeout_s: 60,
+                max_header_bytes: 32768,
+                max_header_count: 100,
+                max_connections: 4096,
             }
         );
         assert_eq!(
@@ -1576,6 +1707,48 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = 0\n",
                 "3:11: server.threads: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n",
+                "3:9: server.admin: \"0.0.0.0:9090\" is not a loopback address: set server.admin_token \
+                 to expose the admin listener beyond this host",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"[::]:9090\"\n",
+                "3:9: server.admin: \"[::]:9090\" is not a loopback address: set server.admin_token \
+                 to expose the admin listener beyond this host",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"short\"\n",
+                "3:15: server.admin_token: must be at least 16 characters long",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"0123456789abcdef ghi\"\n",
+                "3:15: server.admin_token: use only letters, digits and - . _ ~ + / (then optional trailing =)",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"================\"\n",
+                "3:15: server.admin_token: use only letters, digits and - . _ ~ + / (then optional trailing =)",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nheader_read_timeout_s = 0\n",
+                "3:25: server.header_read_timeout_s: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nbody_idle_timeout_s = 0\n",
+                "3:23: server.body_idle_timeout_s: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_connections = 0\n",
+                "3:19: server.max_connections: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_header_bytes = 100\n",
+                "3:20: server.max_header_bytes: must be between 1024 and 1048575",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_header_count = 257\n",
+                "3:20: server.max_header_count: must be between 1 and 256",
             ),
             // [runtime]
             (

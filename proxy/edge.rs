@@ -4,6 +4,8 @@
 //! served here: the request goes to the worker's isolate and the answer is
 //! written back, bodies streamed both ways.
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,10 +18,14 @@ use pingora::connectors::http::Connector;
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
+use pingora_http::authority::{RawTargetAuthority, raw_target_authority};
 use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, RequestHead, Runtime, body_channel};
 
+use crate::authority::Authority;
+use crate::config::{AdminToken, ServerConfig};
 use crate::deployment::{Deployment, Route};
 use crate::hops::{Hop, Outgoing};
+use crate::downstream::{ClientLimits, Conn};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
 
@@ -33,6 +39,19 @@ pub struct AppState {
     pub connector: Arc<Connector>,
     /// Scheduled-run counters.
     pub scheduled: crate::scheduler::ScheduledStats,
+    /// `[server]`'s limits on clients (live: a reload stores new ones).
+    pub client_limits: ArcSwap<ClientLimits>,
+    /// `[server] admin_token` (live).
+    pub admin_token: ArcSwap<Option<AdminToken>>,
+}
+
+impl AppState {
+    /// Applies the `[server]` settings that a reload may change.
+    pub fn apply_server_config(&self, server: &ServerConfig) {
+        self.client_limits.store(Arc::new(ClientLimits::from_config(server)));
+        self.admin_token.store(Arc::new(server.admin_token.clone()));
+        crate::metrics::set_access_log(server.access_log);
+    }
 }
 
 /// The proxy service.
@@ -59,29 +78,67 @@ pub struct RequestCtx {
     cpu: Option<Duration>,
     /// Its place in a chain of requests through this proxy (loop protection).
     hop: Hop,
+    /// The request's host as routed (`-` until known or when invalid).
+    host: String,
+    /// The client connection's shared state (see `downstream.rs`).
+    conn: Option<Arc<Conn>>,
 }
 
-/// The host a request is for (lower-case, without port) and its path.
-fn host_and_path(req: &pingora_http::RequestHeader) -> (String, String) {
-    let host = req
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri.authority().map(|a| a.as_str()))
-        .unwrap_or("");
-    // Workers route patterns match the path with its query string.
-    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    (strip_port(host).to_ascii_lowercase(), path.to_string())
+/// What a request is for: the authority routing and `request.url` both
+/// use, and the path with its query string (Workers route patterns match
+/// both).
+struct Target<'a> {
+    authority: Authority,
+    path: Cow<'a, str>,
 }
 
-fn strip_port(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
+/// Reads the request's target once (see `authority.rs` for the accepted
+/// forms). An absolute-form target (`GET http://host/path HTTP/1.1`)
+/// names the authority, as RFC 9112 §3.2.2 says, and Pingora has already
+/// refused one whose `Host` differs; otherwise `Host` does. An HTTP/1.1
+/// request still needs exactly one valid `Host` either way (RFC 9112 §3.2).
+fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, String> {
+    let mut hosts = req.headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err("more than one Host header".into());
     }
-    match host.rsplit_once(':') {
-        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
+    let host = match host {
+        Some(h) => Some(Authority::parse(h.as_bytes()).map_err(|e| format!("invalid Host header: {e}"))?),
+        None if req.version == http::Version::HTTP_11 => return Err("HTTP/1.1 request without a Host header".into()),
+        None => None,
+    };
+    match raw_target_authority(req.raw_path()) {
+        RawTargetAuthority::Absolute { scheme, authority, .. } => {
+            if !scheme.eq_ignore_ascii_case(b"http") && !scheme.eq_ignore_ascii_case(b"https") {
+                return Err(format!(
+                    "unsupported scheme in the request target: {:?}",
+                    String::from_utf8_lossy(scheme)
+                ));
+            }
+            let authority = Authority::parse(authority)
+                .map_err(|e| format!("invalid authority in the request target: {e}"))?;
+            // Pingora keeps only the target's path and query in `uri`.
+            let pq = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+            let path = match pq.as_bytes().first() {
+                Some(b'/') => Cow::Borrowed(pq),
+                None | Some(b'?') => Cow::Owned(format!("/{pq}")),
+                Some(_) => return Err("the request target's path must start with /".into()),
+            };
+            return Ok(Target { authority, path });
+        }
+        RawTargetAuthority::AmbiguousAuthority => return Err("ambiguous request target".into()),
+        RawTargetAuthority::None => {}
     }
+    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    if !req.raw_path().starts_with(b"/") || !path.starts_with('/') {
+        return Err("the request target must be a path (origin-form) or an absolute http:// URL".into());
+    }
+    let authority = host.ok_or_else(|| "no Host header and no absolute-form request target".to_string())?;
+    Ok(Target {
+        authority,
+        path: Cow::Borrowed(path),
+    })
 }
 
 /// Why a worker request failed, as the metric outcome, the status the
@@ -120,6 +177,24 @@ fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
 const WORKER_EXCEPTION: &str = "Internal Server Error";
 const ORIGIN_UNREACHABLE: &str = "Bad Gateway: the origin could not be reached.\n";
 const ORIGIN_TIMEOUT: &str = "Gateway Timeout: the origin did not answer in time.\n";
+const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
+
+/// The client's address, for log lines.
+fn client_addr(session: &Session) -> String {
+    session.client_addr().map_or_else(|| "-".to_string(), ToString::to_string)
+}
+
+/// The client stopped sending its request body for `body_idle_timeout_s`:
+/// counted, logged, and the connection is not reused.
+fn body_stalled(session: &mut Session) {
+    crate::metrics::metrics().client_error("proxy", "body_timeout");
+    let idle = session.get_read_timeout().map_or(0, |d| d.as_secs());
+    log::warn!(
+        "client {}: request body stalled for {idle}s (body_idle_timeout_s); cut off",
+        client_addr(session)
+    );
+    session.set_keepalive(None);
+}
 
 /// Writes a short plain-text answer.
 async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<()> {
@@ -152,6 +227,18 @@ impl ProxyHttp for Edge {
             outcome: None,
             cpu: None,
             hop: Hop::default(),
+            host: "-".to_string(),
+            conn: None,
+        }
+    }
+
+    /// Pingora calls this right after it parsed the request header when
+    /// the connection carries a context, which `downstream.rs` always sets:
+    /// the header is complete, its deadline stops.
+    fn on_connection_reuse(&self, _session: &mut Session, ctx: &mut RequestCtx, prev: Box<dyn Any + Send + Sync>) {
+        if let Ok(conn) = prev.downcast::<Arc<Conn>>() {
+            conn.request_complete();
+            ctx.conn = Some(*conn);
         }
     }
 
@@ -161,11 +248,24 @@ impl ProxyHttp for Edge {
         if ctx.hop.exhausted() {
             return loop_detected(session, ctx).await;
         }
+        let target = match request_target(session.req_header()) {
+            Ok(t) => t,
+            Err(reason) => {
+                ctx.outcome = Some("bad_request");
+                log::warn!("bad request from {}: {reason}", client_addr(session));
+                // The client and we disagree about the message: do not reuse the connection.
+                session.set_keepalive(None);
+                respond_text(session, 400, &format!("Bad Request: {reason}\n")).await?;
+                return Ok(true);
+            }
+        };
+        let Target { authority, path } = target;
+        let path = path.into_owned();
+        ctx.host = authority.host().to_string();
         let deployment = self.state.deployment.load_full();
-        let (host, path) = host_and_path(session.req_header());
-        let Some((pattern, route)) = deployment.router.find_route(&host, &path) else {
+        let Some((pattern, route)) = deployment.router.find_route(authority.host(), &path) else {
             ctx.outcome = Some("no_route");
-            respond_text(session, 404, &format!("No route for host \"{host}\".\n")).await?;
+            respond_text(session, 404, &format!("No route for host \"{}\".\n", authority.host())).await?;
             return Ok(true);
         };
         ctx.route_pattern = pattern.as_str().to_string();
@@ -178,7 +278,8 @@ impl ProxyHttp for Edge {
             }
             Some(worker) => {
                 ctx.worker = Some(worker.name().to_string());
-                self.serve_worker(session, ctx, &route, &worker, host).await?;
+                self.serve_worker(session, ctx, &route, &worker, &authority, &path)
+                    .await?;
                 Ok(true)
             }
         }
@@ -214,6 +315,11 @@ impl ProxyHttp for Edge {
             ) => 504,
             (ErrorSource::Upstream, _) => 502,
             (ErrorSource::Downstream, ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed) => 0,
+            // The request body stalled (`body_idle_timeout_s`).
+            (ErrorSource::Downstream, ErrorType::ReadTimedout) => {
+                body_stalled(session);
+                408
+            }
             (ErrorSource::Downstream, _) => 400,
             _ => 500,
         };
@@ -237,6 +343,7 @@ impl ProxyHttp for Edge {
                 502 => ORIGIN_UNREACHABLE,
                 504 => ORIGIN_TIMEOUT,
                 400 => "Bad Request\n",
+                408 => BODY_TIMEOUT,
                 _ => "Internal Server Error\n",
             };
             let _ = respond_text(session, code, reason).await;
@@ -258,11 +365,11 @@ impl ProxyHttp for Edge {
         let worker = ctx.worker.as_deref().unwrap_or("-");
         metrics().request(worker, &ctx.route_pattern, outcome, status, ctx.cpu);
         let req = session.req_header();
-        let (host, path) = host_and_path(req);
+        let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         access_log(&AccessEntry {
             method: req.method.as_str(),
-            host: &host,
-            path: &path,
+            host: &ctx.host,
+            path,
             status,
             worker,
             outcome,
@@ -317,18 +424,13 @@ impl Edge {
         ctx: &mut RequestCtx,
         route: &Arc<Route>,
         worker: &Arc<plugin_runtime::WorkerCode>,
-        host: String,
+        authority: &Authority,
+        path: &str,
     ) -> Result<()> {
         let req = session.req_header();
         let is_head = req.method == http::Method::HEAD;
-        let authority = req
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .unwrap_or_else(|| host.clone());
-        let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let url = format!("http://{authority}{path}");
+        // The same parsed authority the route was chosen with.
+        let url = format!("{}{path}", authority.http_origin());
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
         let content_length = headers
@@ -359,7 +461,7 @@ impl Edge {
         };
         let fetcher = Arc::new(OriginFetcher::new(
             worker.name(),
-            host,
+            authority.host().to_string(),
             route.origin.clone(),
             self.state.connector.clone(),
             egress,
@@ -465,7 +567,10 @@ impl Edge {
 }
 
 /// Moves one chunk of the downstream request body into the script's body
-/// stream, waiting for room first (backpressure). False when done.
+/// stream, waiting for room first (backpressure). False when done. A read
+/// that fails (the client went away, or its body stalled past
+/// `body_idle_timeout_s`) makes the script's body read reject, and the
+/// connection is not reused.
 async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) -> bool {
     let Some(writer) = writer else { return false };
     let Some(permit) = writer.reserve().await else {
@@ -478,7 +583,13 @@ async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) 
         }
         Ok(None) => false,
         Err(e) => {
-            permit.send(Err(BodyError(format!("client request body: {e}"))));
+            if e.etype() == &ErrorType::ReadTimedout {
+                body_stalled(session);
+                permit.send(Err(BodyError("client request body stalled (body_idle_timeout_s)".into())));
+            } else {
+                session.set_keepalive(None);
+                permit.send(Err(BodyError(format!("client request body: {e}"))));
+            }
             false
         }
     }

@@ -34,6 +34,11 @@ pub struct Metrics {
     pub isolate_events: IntCounterVec,
     /// `isoproxy_egress_refused_total{worker,reason}`: subrequests the egress policy refused.
     pub egress_refused: IntCounterVec,
+    /// `isoproxy_client_errors_total{listener,kind}`: clients cut off or
+    /// refused before or while sending a request (see [`Metrics::client_error`]).
+    pub client_errors: IntCounterVec,
+    /// `isoproxy_client_connections{listener}`: connections open now.
+    pub client_connections: IntGaugeVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -107,6 +112,21 @@ impl Metrics {
              (loopback, unspecified, private, link_local, reserved, self, admin, denied).",
             &["worker", "reason"],
         );
+        let client_errors = counter(
+            &registry,
+            "isoproxy_client_errors_total",
+            "Clients cut off or refused, by listener (proxy, admin) and kind (header_timeout, \
+             header_too_large, too_many_headers, body_timeout, connection_limit, unauthorized).",
+            &["listener", "kind"],
+        );
+        let client_connections = IntGaugeVec::new(
+            Opts::new("isoproxy_client_connections", "Client connections open, by listener."),
+            &["listener"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(client_connections.clone()))
+            .expect("unique metric");
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -122,7 +142,17 @@ impl Metrics {
             origin_errors,
             isolate_events,
             egress_refused,
+            client_errors,
+            client_connections,
         }
+    }
+
+    /// Counts a client cut off or refused on `listener` (`proxy` or
+    /// `admin`): `kind` is `header_timeout`, `header_too_large`,
+    /// `too_many_headers`, `body_timeout`, `connection_limit` or
+    /// `unauthorized`.
+    pub fn client_error(&self, listener: &str, kind: &str) {
+        self.client_errors.with_label_values(&[listener, kind]).inc();
     }
 
     /// Counts one finished request.
