@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::deployment::Deployment;
 
@@ -32,6 +32,9 @@ pub struct Metrics {
     pub origin_errors: IntCounterVec,
     /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired.
     pub isolate_events: IntCounterVec,
+    /// `isoproxy_op_panics_total`: Rust panics caught at the V8 boundary
+    /// (`plugin_runtime::op_panics`, read at scrape time).
+    pub op_panics: IntCounter,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -98,6 +101,12 @@ impl Metrics {
             "Isolates created, and dropped by cause (cpu_limit, memory_limit, retired).",
             &["worker", "event"],
         );
+        let op_panics = IntCounter::new(
+            "isoproxy_op_panics_total",
+            "Rust panics caught in native code called by scripts (each a runtime bug, contained).",
+        )
+        .expect("valid metric");
+        registry.register(Box::new(op_panics.clone())).expect("unique metric");
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -112,6 +121,7 @@ impl Metrics {
             subrequests,
             origin_errors,
             isolate_events,
+            op_panics,
         }
     }
 
@@ -140,6 +150,8 @@ impl Metrics {
                 .with_label_values(&[name.as_str()])
                 .set(code.isolates() as i64);
         }
+        let panics = plugin_runtime::op_panics();
+        self.op_panics.inc_by(panics.saturating_sub(self.op_panics.get()));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             log::error!("metrics: cannot encode: {e}");
