@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::deployment::Deployment;
 
@@ -39,6 +39,9 @@ pub struct Metrics {
     pub client_errors: IntCounterVec,
     /// `isoproxy_client_connections{listener}`: connections open now.
     pub client_connections: IntGaugeVec,
+    /// `isoproxy_op_panics_total`: Rust panics caught at the V8 boundary
+    /// (`plugin_runtime::op_panics`, read at scrape time).
+    pub op_panics: IntCounter,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -127,6 +130,12 @@ impl Metrics {
         registry
             .register(Box::new(client_connections.clone()))
             .expect("unique metric");
+        let op_panics = IntCounter::new(
+            "isoproxy_op_panics_total",
+            "Rust panics caught in native code called by scripts (each a runtime bug, contained).",
+        )
+        .expect("valid metric");
+        registry.register(Box::new(op_panics.clone())).expect("unique metric");
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -144,6 +153,7 @@ impl Metrics {
             egress_refused,
             client_errors,
             client_connections,
+            op_panics,
         }
     }
 
@@ -180,6 +190,8 @@ impl Metrics {
                 .with_label_values(&[name.as_str()])
                 .set(code.isolates() as i64);
         }
+        let panics = plugin_runtime::op_panics();
+        self.op_panics.inc_by(panics.saturating_sub(self.op_panics.get()));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             log::error!("metrics: cannot encode: {e}");

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 
-use crate::ops::{bytes_arg, headers_from_js, headers_to_js, state, throw_type_error, u32_arg, uint8array};
+use crate::error::OpError;
+use crate::ops::{
+    bytes_arg, bytes_len, headers_from_js, headers_to_js, js_string, response_head, state, str_arg, throw, uint8array,
+};
 
 /// The process's store, 64 MiB with entries of at most 16 MiB.
 pub(crate) static STORE: LazyLock<CacheStore> = LazyLock::new(|| CacheStore::new(64 << 20, 16 << 20));
@@ -502,72 +505,82 @@ fn respond(entry: Entry, req: &HeaderMap, now: Instant) -> Hit {
 
 // ---- ops ----------------------------------------------------------------
 
-/// The key an op names, or `None` (with a TypeError thrown) outside a
-/// request: like other I/O, the cache is not reachable from the top level.
-fn cache_key(scope: &mut v8::PinScope, name: v8::Local<v8::Value>, url: v8::Local<v8::Value>) -> Option<CacheKey> {
+/// Longest URL or cache name an entry may be keyed by (an entry holds at
+/// most 16 MiB in all anyway).
+const MAX_KEY_CHARS: usize = 1 << 20;
+
+/// The key an op names, or why not. Outside a request it is a TypeError:
+/// like other I/O, the cache is not reachable from the top level.
+fn cache_key(scope: &mut v8::PinScope, name: v8::Local<v8::Value>, url: v8::Local<v8::Value>) -> Result<CacheKey, OpError> {
     let (worker, serving) = {
         let st = state(scope);
         let s = st.borrow();
         (s.worker.clone(), s.serving)
     };
     if !serving {
-        throw_type_error(
-            scope,
+        return Err(OpError::type_error(
             "Some functionality, such as asynchronous I/O, timeouts, and generating random values, \
              can only be performed while handling a request.",
-        );
-        return None;
+        ));
     }
-    let cache = (!name.is_null_or_undefined()).then(|| name.to_rust_string_lossy(scope));
-    Some(CacheKey {
+    let cache = if name.is_null_or_undefined() {
+        None
+    } else {
+        Some(str_arg(scope, name, "the cache name", MAX_KEY_CHARS)?)
+    };
+    Ok(CacheKey {
         worker,
         cache,
-        url: url.to_rust_string_lossy(scope),
+        url: str_arg(scope, url, "the URL", MAX_KEY_CHARS)?,
     })
 }
 
 /// `cachePut(cacheName|null, url, requestHeaders, status, statusText,
-/// responseHeaders, body)` -> whether the response was stored.
+/// responseHeaders, body)` -> whether the response was stored. The
+/// response is checked as if it went on the wire (it will, on a hit).
 pub(crate) fn op_cache_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let Some(key) = cache_key(scope, args.get(0), args.get(1)) else {
-        return;
-    };
-    let request_headers = match headers_from_js(scope, args.get(2)) {
-        Ok(h) => h,
-        Err(e) => return throw_type_error(scope, &e),
-    };
-    let status = u32_arg(scope, args.get(3)).min(999) as u16;
-    let status_text = args.get(4).to_rust_string_lossy(scope);
-    let headers = match headers_from_js(scope, args.get(5)) {
-        Ok(h) => h,
-        Err(e) => return throw_type_error(scope, &e),
-    };
-    let body = bytes_arg(args.get(6)).unwrap_or_default();
-    let response = PutResponse {
-        status,
-        status_text,
-        headers,
-        body: Bytes::from(body),
-    };
-    let outcome = STORE.put(key, &request_headers, response, Instant::now());
-    rv.set(v8::Boolean::new(scope, outcome == PutOutcome::Stored).into());
+    let put = (|| -> Result<bool, OpError> {
+        let key = cache_key(scope, args.get(0), args.get(1))?;
+        let request_headers = headers_from_js(scope, args.get(2))?;
+        let head = response_head(scope, args.get(3), args.get(4), args.get(5))?;
+        let body = args.get(6);
+        // Too large to store: say so without copying it first.
+        if bytes_len(body).is_some_and(|n| n > STORE.max_entry) {
+            STORE.delete(&key);
+            return Ok(false);
+        }
+        let response = PutResponse {
+            status: head.status,
+            status_text: head.status_text,
+            headers: head.headers,
+            body: Bytes::from(bytes_arg(body).unwrap_or_default()),
+        };
+        Ok(STORE.put(key, &request_headers, response, Instant::now()) == PutOutcome::Stored)
+    })();
+    match put {
+        Ok(stored) => rv.set(v8::Boolean::new(scope, stored).into()),
+        Err(e) => throw(scope, e),
+    }
 }
 
 /// `cacheMatch(cacheName|null, url, requestHeaders)` -> null or
 /// `[status, statusText, headers, body]`.
 pub(crate) fn op_cache_match(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let Some(key) = cache_key(scope, args.get(0), args.get(1)) else {
-        return;
+    let found = (|| -> Result<Option<Hit>, OpError> {
+        let key = cache_key(scope, args.get(0), args.get(1))?;
+        let request_headers = headers_from_js(scope, args.get(2))?;
+        Ok(STORE.get(&key, &request_headers, Instant::now()))
+    })();
+    let hit = match found {
+        Ok(Some(hit)) => hit,
+        Ok(None) => return rv.set_null(),
+        Err(e) => return throw(scope, e),
     };
-    let request_headers = match headers_from_js(scope, args.get(2)) {
-        Ok(h) => h,
-        Err(e) => return throw_type_error(scope, &e),
-    };
-    let Some(hit) = STORE.get(&key, &request_headers, Instant::now()) else {
-        return rv.set_null();
-    };
-    let status = v8::Integer::new(scope, hit.status as i32).into();
-    let text = v8::String::new(scope, &hit.status_text).unwrap().into();
+    let status = v8::Integer::new(scope, i32::from(hit.status)).into();
+    // Checked when it was put (at most 1 KiB).
+    let text = js_string(scope, &hit.status_text)
+        .unwrap_or_else(|| v8::String::empty(scope))
+        .into();
     let headers = headers_to_js(scope, &hit.headers).into();
     let body = uint8array(scope, hit.body.to_vec()).into();
     rv.set(v8::Array::new_with_elements(scope, &[status, text, headers, body]).into());
@@ -575,11 +588,13 @@ pub(crate) fn op_cache_match(scope: &mut v8::PinScope, args: v8::FunctionCallbac
 
 /// `cacheDelete(cacheName|null, url)` -> whether an entry was removed.
 pub(crate) fn op_cache_delete(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let Some(key) = cache_key(scope, args.get(0), args.get(1)) else {
-        return;
-    };
-    let removed = STORE.delete(&key);
-    rv.set(v8::Boolean::new(scope, removed).into());
+    match cache_key(scope, args.get(0), args.get(1)) {
+        Ok(key) => {
+            let removed = STORE.delete(&key);
+            rv.set(v8::Boolean::new(scope, removed).into());
+        }
+        Err(e) => throw(scope, e),
+    }
 }
 
 #[cfg(test)]

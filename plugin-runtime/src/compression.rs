@@ -6,7 +6,7 @@
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use crate::isolate::SharedState;
-use crate::ops::{bytes_arg, state, throw_type_error, u32_arg, uint8array};
+use crate::ops::{bytes_arg, state, str_arg, throw_type_error, u32_arg, uint8array};
 
 /// A compression format of the Compression Streams spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +128,7 @@ impl Codec {
 }
 
 fn compress(c: &mut Compress, input: &[u8], flush: FlushCompress) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::with_capacity(input.len() / 2 + GROW);
+    let mut out = Vec::with_capacity((input.len() / 2).saturating_add(GROW));
     let mut pos = 0;
     loop {
         if out.capacity() - out.len() < GROW / 2 {
@@ -158,7 +158,9 @@ fn compress(c: &mut Compress, input: &[u8], flush: FlushCompress) -> Result<Vec<
 
 /// Inflates `input`; the flag says whether the compressed stream ended.
 fn decompress(d: &mut Decompress, input: &[u8], max_output: usize) -> Result<(Vec<u8>, bool), CodecError> {
-    let mut out = Vec::with_capacity(input.len() * 2 + GROW);
+    // Room for typical ratios, but never more up front than one chunk may
+    // inflate to (a hostile chunk is small and claims nothing).
+    let mut out = Vec::with_capacity(input.len().saturating_mul(2).min(max_output).saturating_add(GROW));
     let mut pos = 0;
     loop {
         if out.len() > max_output {
@@ -201,7 +203,7 @@ pub(crate) fn op_compression_new(
     args: v8::FunctionCallbackArguments,
     mut rv: v8::ReturnValue,
 ) {
-    let name = args.get(0).to_rust_string_lossy(scope);
+    let name = str_arg(scope, args.get(0), "format", 32).unwrap_or_default();
     let Some(format) = Format::parse(&name) else {
         return throw_type_error(
             scope,
@@ -212,7 +214,11 @@ pub(crate) fn op_compression_new(
     let st = state(scope);
     let id = {
         let mut s = st.borrow_mut();
-        let max_output = s.code.upgrade().map_or(128, |c| c.spec.memory_mb.max(16)) << 20;
+        let max_output = s
+            .code
+            .upgrade()
+            .map_or(128, |c| c.spec.memory_mb.max(16))
+            .saturating_mul(1 << 20);
         let id = s.next_id();
         s.codecs.insert(id, Codec::new(format, decompress, max_output));
         id

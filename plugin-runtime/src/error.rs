@@ -64,4 +64,42 @@ pub enum DispatchError {
     /// The runtime is shutting down or its thread is gone.
     #[error("the isolate thread is unavailable")]
     Unavailable,
+    /// A bug in the runtime (a Rust panic) was caught while this request
+    /// ran; the isolate was discarded. Served as 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why an op refused what a script handed it. Each variant is the JS
+/// exception it becomes (thrown by `ops::throw`), so the mapping from Rust
+/// error to JS class lives in one place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum OpError {
+    /// A value of the wrong type or shape: a `TypeError`.
+    #[error("{0}")]
+    Type(String),
+    /// A value outside what is allowed (a status, a size, a count): a
+    /// `RangeError`.
+    #[error("{0}")]
+    Range(String),
+    /// Reading an argument ran script code that threw (a getter, a
+    /// `toString`): that exception is already pending and stays the one
+    /// the script sees.
+    #[error("an exception is pending")]
+    Pending,
+}
+
+impl OpError {
+    pub(crate) fn type_error(msg: impl Into<String>) -> OpError {
+        OpError::Type(msg.into())
+    }
+
+    pub(crate) fn range_error(msg: impl Into<String>) -> OpError {
+        OpError::Range(msg.into())
+    }
+
+    /// A string longer than V8 (or a bound of ours) allows.
+    pub(crate) fn too_long() -> OpError {
+        OpError::Range("Invalid string length".into())
+    }
 }

@@ -591,11 +591,12 @@ impl Op {
 // ---------------------------------------------------------------------------
 // Ops (installed in `ops::build`).
 
-use crate::ops::{bytes_arg, state, throw_type_error, uint8array};
+use crate::error::OpError;
+use crate::ops::{bytes_arg, js_value, state, string_arg, throw, throw_type_error, u32_arg as u32_of, uint8array};
 
-fn u32_of(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
-    v.uint32_value(scope).unwrap_or(0)
-}
+/// Most `.on()` / `.onDocument()` registrations one rewriter takes (each
+/// one is a JS call, so this only stops a forged list).
+const MAX_REGISTRATIONS: usize = 10_000;
 
 /// `[output, kind, handler]`: the bytes produced (or null) and the handler
 /// to run next (`kind` -1 when there is none).
@@ -641,7 +642,10 @@ pub(crate) fn op_html_selector_check(
     args: v8::FunctionCallbackArguments,
     _rv: v8::ReturnValue,
 ) {
-    let selector = args.get(0).to_rust_string_lossy(scope);
+    let selector = match string_arg(scope, args.get(0), "selector") {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     if let Err(e) = check_selector(&selector) {
         throw_type_error(scope, &e.to_string());
     }
@@ -657,21 +661,34 @@ pub(crate) fn op_html_rewriter_new(
     let Ok(list) = v8::Local::<v8::Array>::try_from(args.get(0)) else {
         return throw_type_error(scope, "registrations must be an array");
     };
+    if list.length() as usize > MAX_REGISTRATIONS {
+        return throw(scope, OpError::range_error("too many HTMLRewriter handlers"));
+    }
     let mut registrations = Vec::with_capacity(list.length() as usize);
     for i in 0..list.length() {
-        let Some(item) = list
-            .get_index(scope, i)
-            .and_then(|v| v8::Local::<v8::Array>::try_from(v).ok())
-        else {
+        // A getter on the list may throw: that exception is the op's.
+        let Some(item) = list.get_index(scope, i) else {
+            return;
+        };
+        let Ok(item) = v8::Local::<v8::Array>::try_from(item) else {
             return throw_type_error(scope, "a registration must be an array");
         };
-        let field = |n: u32| item.get_index(scope, n).unwrap_or_else(|| v8::undefined(scope).into());
-        let selector = field(0);
-        let flags: Vec<bool> = (1..6).map(|n| field(n).is_true()).collect();
+        let mut fields = [v8::undefined(scope).into(); 6];
+        for (n, field) in fields.iter_mut().enumerate() {
+            let Some(v) = item.get_index(scope, n as u32) else {
+                return;
+            };
+            *field = v;
+        }
+        let selector = fields[0];
+        let flags: Vec<bool> = fields[1..].iter().map(|f| f.is_true()).collect();
         let selector = if selector.is_null_or_undefined() {
             None
         } else {
-            Some(selector.to_rust_string_lossy(scope))
+            match string_arg(scope, selector, "selector") {
+                Ok(s) => Some(s),
+                Err(e) => return throw(scope, e),
+            }
         };
         registrations.push(Registration {
             selector,
@@ -683,7 +700,14 @@ pub(crate) fn op_html_rewriter_new(
         });
     }
     let charset = args.get(1);
-    let charset = (!charset.is_null_or_undefined()).then(|| charset.to_rust_string_lossy(scope));
+    let charset = if charset.is_null_or_undefined() {
+        None
+    } else {
+        match string_arg(scope, charset, "charset") {
+            Ok(s) => Some(s),
+            Err(e) => return throw(scope, e),
+        }
+    };
     match Rewriter::new(registrations, charset.as_deref()) {
         Ok(rw) => {
             let st = state(scope);
@@ -755,30 +779,43 @@ pub(crate) fn op_html_rewriter_op(
     mut rv: v8::ReturnValue,
 ) {
     let id = u32_of(scope, args.get(0));
-    let name = args.get(1).to_rust_string_lossy(scope);
-    let a = args.get(2).to_rust_string_lossy(scope);
-    let b = args.get(3).to_rust_string_lossy(scope);
+    let strings = (|| -> Result<_, OpError> {
+        Ok((
+            string_arg(scope, args.get(1), "the method")?,
+            string_arg(scope, args.get(2), "the first argument")?,
+            string_arg(scope, args.get(3), "the second argument")?,
+        ))
+    })();
+    let (name, a, b) = match strings {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     let html = args.get(4).is_true();
     let Some(op) = Op::parse(&name, a, b, html) else {
         return throw_type_error(scope, &HtmlRewriterError::BadOp.to_string());
     };
     let result = with_rewriter(scope, id, |rw| rw.op(op));
-    match result {
-        Ok(Value::Unit) => {}
-        Ok(Value::Bool(b)) => rv.set_bool(b),
-        Ok(Value::Str(s)) => rv.set(v8::String::new(scope, &s).unwrap().into()),
-        Ok(Value::OptStr(None)) => rv.set_null(),
-        Ok(Value::OptStr(Some(s))) => rv.set(v8::String::new(scope, &s).unwrap().into()),
-        Ok(Value::Attrs(attrs)) => {
+    // Text and attributes come from the document the script feeds in:
+    // past V8's longest string they are a RangeError.
+    let value = match result {
+        Ok(Value::Unit) => return,
+        Ok(Value::Bool(b)) => return rv.set_bool(b),
+        Ok(Value::OptStr(None)) => return rv.set_null(),
+        Ok(Value::Str(s) | Value::OptStr(Some(s))) => js_value(scope, &s),
+        Ok(Value::Attrs(attrs)) => (|| {
             let mut elems = Vec::with_capacity(attrs.len());
             for (n, v) in &attrs {
-                let n = v8::String::new(scope, n).unwrap().into();
-                let v = v8::String::new(scope, v).unwrap().into();
+                let n = js_value(scope, n)?;
+                let v = js_value(scope, v)?;
                 elems.push(v8::Array::new_with_elements(scope, &[n, v]).into());
             }
-            rv.set(v8::Array::new_with_elements(scope, &elems).into());
-        }
-        Err(e) => throw_type_error(scope, &e.to_string()),
+            Ok(v8::Array::new_with_elements(scope, &elems).into())
+        })(),
+        Err(e) => return throw_type_error(scope, &e.to_string()),
+    };
+    match value {
+        Ok(v) => rv.set(v),
+        Err(e) => throw(scope, e),
     }
 }
 

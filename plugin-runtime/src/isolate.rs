@@ -38,6 +38,8 @@ pub(crate) enum OpResult {
     },
     /// A timer fired.
     Timer,
+    /// Settling panics on purpose (`ops.testPanic("settle")`, tests only).
+    TestPanic,
 }
 
 /// A completed async operation addressed to one promise of one isolate.
@@ -86,6 +88,9 @@ impl RequestCtx {
 pub(crate) enum Limit {
     Cpu,
     Memory,
+    /// Not a limit: a Rust panic was caught while the isolate ran (a bug
+    /// in the runtime), so its state cannot be trusted any more.
+    Internal,
 }
 
 impl Limit {
@@ -93,6 +98,7 @@ impl Limit {
         match self {
             Limit::Cpu => DispatchError::CpuLimit,
             Limit::Memory => DispatchError::MemoryLimit,
+            Limit::Internal => DispatchError::Internal("a runtime error was caught; the isolate was discarded".into()),
         }
     }
 }
@@ -205,7 +211,9 @@ impl Drop for WorkerIsolate {
 }
 
 fn log_uncaught(code: &WorkerCode, text: &str) {
-    let text = code.redact(text);
+    // The script chose this text: one escaped log line, whatever it holds,
+    // with the worker's secrets masked.
+    let text = crate::wire::escape_log(&code.redact(text), 16 * 1024);
     log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 
@@ -256,6 +264,24 @@ fn resolve_module<'s>(
 ) -> Option<v8::Local<'s, v8::Module>> {
     // SAFETY: V8 calls this during instantiate_module on this thread with a live context.
     v8::callback_scope!(unsafe scope, context);
+    // Behind the panic guard: a panic fails the import (an Error), no more.
+    match crate::guard::catch(|| resolve_in(scope, specifier, referrer)) {
+        Ok(found) => found,
+        Err(payload) => {
+            crate::guard::record(&crate::guard::worker_name(scope), "module resolution", &*payload);
+            let msg = v8::String::new(scope, "internal error in module resolution")?;
+            let exc = v8::Exception::error(scope, msg);
+            scope.throw_exception(exc);
+            None
+        }
+    }
+}
+
+fn resolve_in<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    specifier: v8::Local<'s, v8::String>,
+    referrer: v8::Local<'s, v8::Module>,
+) -> Option<v8::Local<'s, v8::Module>> {
     let spec = specifier.to_rust_string_lossy(scope);
     let hash = referrer.get_identity_hash().get();
     let found = MODULES.with(|m| {
@@ -268,7 +294,8 @@ fn resolve_module<'s>(
         table.by_path.get(&path).map(|g| v8::Local::new(scope, g))
     });
     if found.is_none() {
-        let msg = v8::String::new(scope, &format!("Cannot resolve module \"{spec}\"")).unwrap();
+        let text = format!("Cannot resolve module \"{}\"", crate::wire::excerpt(&spec));
+        let msg = v8::String::new(scope, &text).unwrap_or_else(|| v8::String::empty(scope));
         let exc = v8::Exception::error(scope, msg);
         scope.throw_exception(exc);
     }
@@ -304,6 +331,19 @@ fn evaluate_builtin<'s>(
 ) -> Option<v8::Local<'s, v8::Value>> {
     // SAFETY: V8 calls this during module evaluation on this thread with a live context.
     v8::callback_scope!(unsafe scope, context);
+    match crate::guard::catch(|| evaluate_builtin_in(scope, module)) {
+        Ok(v) => v,
+        Err(payload) => {
+            crate::guard::record(&crate::guard::worker_name(scope), "a built-in module", &*payload);
+            None
+        }
+    }
+}
+
+fn evaluate_builtin_in<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    module: v8::Local<'s, v8::Module>,
+) -> Option<v8::Local<'s, v8::Value>> {
     let hash = module.get_identity_hash().get();
     let exports = MODULES.with(|m| {
         let table = m.borrow();
@@ -489,6 +529,15 @@ pub(crate) fn read_module_graph(
     Ok(modules)
 }
 
+/// [`near_heap_limit`] behind the panic guard: if it panicked, the heap
+/// still gets the room V8 needs to unwind rather than abort the process.
+extern "C" fn near_heap_limit_guarded(data: *mut std::ffi::c_void, current: usize, initial: usize) -> usize {
+    crate::guard::catch(|| near_heap_limit(data, current, initial)).unwrap_or_else(|payload| {
+        crate::guard::record("-", "the near-heap-limit callback", &*payload);
+        current.saturating_add(current / 2).saturating_add(32 << 20)
+    })
+}
+
 /// What a new isolate needs from its thread.
 pub(crate) struct ThreadLink {
     pub key: u64,
@@ -544,7 +593,7 @@ impl WorkerIsolate {
             exceeded: state.borrow().heap_exceeded.clone(),
         });
         isolate.add_near_heap_limit_callback(
-            near_heap_limit,
+            near_heap_limit_guarded,
             &*heap_guard as *const HeapGuard as *mut std::ffi::c_void,
         );
         let fired = state.borrow().cpu_fired.clone();
@@ -641,6 +690,11 @@ impl WorkerIsolate {
             if !run_bootstrap_file(tc, name, src, internals.into()) {
                 return Err(caught!(tc));
             }
+        }
+        if ops::raw_ops_exposed() {
+            // Tests of the op layer only (`expose_raw_ops_for_tests`).
+            let key = v8::String::new(tc, "__isoproxyRawOps").unwrap();
+            context.global(tc).set(tc, key.into(), ops_obj.into());
         }
 
         // 2. The worker's modules.
@@ -808,9 +862,13 @@ impl WorkerIsolate {
         let started = thread_cpu();
         self.state.borrow_mut().slice_started = Some(started);
         self.enter();
-        f(self);
-        self.report_rejections();
-        self.pump();
+        // No panic may take the isolate thread down: one caught here fails
+        // this request and discards the isolate (its state can't be trusted).
+        let ran = crate::guard::catch(|| {
+            f(self);
+            self.report_rejections();
+            self.pump();
+        });
         self.exit();
         self.state.borrow_mut().slice_started = None;
         let used = thread_cpu().saturating_sub(started);
@@ -841,11 +899,19 @@ impl WorkerIsolate {
                     "worker {worker}: exceeded its memory limit ({} MiB); isolate discarded",
                     self.code.spec.memory_mb
                 ),
+                Limit::Internal => {}
             }
             if let Some(r) = req {
                 ops::finish(&self.state, r, ops::Outcome::Failed(limit.error()));
             }
             self.poisoned = Some(limit);
+        }
+        if let Err(payload) = ran {
+            crate::guard::record(self.code.name(), "the isolate thread", &*payload);
+            if let Some(r) = req {
+                ops::finish(&self.state, r, ops::Outcome::Failed(Limit::Internal.error()));
+            }
+            self.poisoned.get_or_insert(Limit::Internal);
         }
     }
 

@@ -11,6 +11,7 @@ mod compat;
 mod compression;
 mod crypto;
 mod error;
+mod guard;
 mod html_rewriter;
 mod http;
 mod isolate;
@@ -20,11 +21,16 @@ mod ops;
 mod platform;
 mod runtime;
 mod thread;
+mod wire;
 mod worker;
 
 pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel};
 pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
+pub use guard::op_panics;
+#[doc(hidden)]
+pub use ops::expose_raw_ops_for_tests;
+pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
 pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};
 pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

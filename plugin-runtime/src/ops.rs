@@ -2,10 +2,10 @@
 //! They are the only way JS reaches Rust: bodies, subrequests, timers,
 //! logging, URL parsing and text encoding. User scripts never see them.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::HeaderMap;
 
 use crate::body::{Body, BodyError, body_channel};
 use crate::cache::{op_cache_delete, op_cache_match, op_cache_put};
@@ -15,7 +15,8 @@ use crate::crypto::{
     op_crypto_digest_update, op_crypto_ecdh, op_crypto_export_key, op_crypto_generate_key_pair, op_crypto_hkdf,
     op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
 };
-use crate::error::DispatchError;
+use crate::error::{DispatchError, OpError};
+use crate::wire;
 use crate::html_rewriter::{
     op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
     op_html_rewriter_write, op_html_selector_check,
@@ -23,16 +24,34 @@ use crate::html_rewriter::{
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
-/// Installs each op on `obj` under the name JS calls it. (V8 callbacks
-/// must be zero-sized fn items, so this is a macro, not a table.)
+/// Installs each op on `obj` under the name JS calls it, each behind the
+/// panic guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn
+/// items (the v8 crate makes a C function pointer from the callback's
+/// type), so each op gets its own little wrapper fn here rather than a
+/// closure or a table of pointers.
 macro_rules! install_ops {
-    ($scope:expr, $obj:expr, $($name:literal => $op:ident),* $(,)?) => {
-        $(
-            let f = v8::Function::new($scope, $op).expect("op function");
-            let key = v8::String::new($scope, $name).unwrap();
-            $obj.set($scope, key.into(), f.into());
-        )*
+    ($scope:expr, $obj:expr, $($name:literal => $op:path),* $(,)?) => {
+        $({
+            fn guarded(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, rv: v8::ReturnValue) {
+                crate::guard::op($name, scope, args, rv, $op)
+            }
+            let f = v8::Function::new($scope, guarded);
+            install_one($scope, $obj, $name, f);
+        })*
     };
+}
+
+fn install_one<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    obj: v8::Local<'s, v8::Object>,
+    name: &str,
+    f: Option<v8::Local<'s, v8::Function>>,
+) {
+    // Only fails when V8 is out of memory, and then the isolate is unusable
+    // anyway: the missing op shows up as a TypeError in the bootstrap.
+    if let (Some(f), Some(key)) = (f, v8::String::new(scope, name)) {
+        obj.set(scope, key.into(), f.into());
+    }
 }
 
 /// The `ops` object handed to the bootstrap scripts.
@@ -96,32 +115,166 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "cryptoDigestFinish" => op_crypto_digest_finish,
         "cryptoDigestFree" => op_crypto_digest_free,
     );
+    if raw_ops_exposed() {
+        install_ops!(scope, obj, "testPanic" => op_test_panic);
+    }
     obj
+}
+
+static RAW_OPS_EXPOSED: AtomicBool = AtomicBool::new(false);
+
+/// For the runtime's own tests only: isolates created from now on in this
+/// process get the raw ops object as the global `__isoproxyRawOps`, plus a
+/// `testPanic` op that panics on purpose, so a test script can call every
+/// op with hostile arguments. Off by default; nothing in a config file or
+/// a script can turn it on (the isoproxy binary never calls this).
+pub fn expose_raw_ops_for_tests() {
+    RAW_OPS_EXPOSED.store(true, Ordering::Relaxed);
+}
+
+pub(crate) fn raw_ops_exposed() -> bool {
+    RAW_OPS_EXPOSED.load(Ordering::Relaxed)
+}
+
+/// `testPanic(where)` (test builds of the isolate only, see
+/// [`expose_raw_ops_for_tests`]): panics now (`"op"`), or returns a promise
+/// whose settlement panics on the isolate thread (`"settle"`).
+fn op_test_panic(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    if args.get(0).is_string() && args.get(0).to_rust_string_lossy(scope) == "settle" {
+        return promise_op(scope, &mut rv, async { OpResult::TestPanic });
+    }
+    panic!("deliberate panic (testPanic)");
 }
 
 pub(crate) fn state(scope: &v8::PinScope<'_, '_>) -> SharedState {
     scope.get_slot::<SharedState>().expect("isolate state slot").clone()
 }
 
-pub(crate) fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
-    let msg = v8::String::new(scope, msg).unwrap();
-    let exc = v8::Exception::type_error(scope, msg);
+/// Longest exception message an op throws (the rest is cut).
+const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// Throws `e` into the calling script as the JS error its variant names
+/// (nothing to throw for [`OpError::Pending`]: that exception is already
+/// on its way).
+pub(crate) fn throw(scope: &mut v8::PinScope<'_, '_>, e: OpError) {
+    let (msg, range) = match e {
+        OpError::Type(m) => (m, false),
+        OpError::Range(m) => (m, true),
+        OpError::Pending => return,
+    };
+    let msg = truncate(&msg, MAX_MESSAGE_BYTES);
+    let msg = js_string(scope, msg).unwrap_or_else(|| v8::String::empty(scope));
+    let exc = if range {
+        v8::Exception::range_error(scope, msg)
+    } else {
+        v8::Exception::type_error(scope, msg)
+    };
     scope.throw_exception(exc);
 }
 
-fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> String {
-    v.to_rust_string_lossy(scope)
+pub(crate) fn throw_type_error(scope: &mut v8::PinScope<'_, '_>, msg: &str) {
+    throw(scope, OpError::type_error(msg));
 }
 
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `s` as a V8 string; `None` when it is longer than V8 allows (callers
+/// throw [`OpError::too_long`]). V8 refuses UTF-8 input over its maximum
+/// length in *bytes*, so a long non-ASCII string is retried as UTF-16.
+pub(crate) fn js_string<'s>(scope: &mut v8::PinScope<'s, '_>, s: &str) -> Option<v8::Local<'s, v8::String>> {
+    if let Some(v) = v8::String::new(scope, s) {
+        return Some(v);
+    }
+    // Every UTF-16 unit takes at least one and at most three UTF-8 bytes.
+    if s.len() / 3 > v8::String::MAX_LENGTH {
+        return None;
+    }
+    let units: Vec<u16> = s.encode_utf16().collect();
+    if units.len() > v8::String::MAX_LENGTH {
+        return None;
+    }
+    v8::String::new_from_two_byte(scope, &units, v8::NewStringType::Normal)
+}
+
+/// Like [`js_string`], as a value or an [`OpError`].
+pub(crate) fn js_value<'s>(scope: &mut v8::PinScope<'s, '_>, s: &str) -> Result<v8::Local<'s, v8::Value>, OpError> {
+    js_string(scope, s).map(Into::into).ok_or_else(OpError::too_long)
+}
+
+/// A string argument: a string as it is (lone surrogates become U+FFFD);
+/// a number, boolean, BigInt, null or undefined as JS prints it (no script
+/// code runs for those). Objects and symbols are a TypeError: converting
+/// them would run the script's code in the middle of the op. `max` bounds
+/// the length in UTF-16 units, checked before anything is copied.
+pub(crate) fn str_arg(
+    scope: &mut v8::PinScope<'_, '_>,
+    v: v8::Local<v8::Value>,
+    what: &str,
+    max: usize,
+) -> Result<String, OpError> {
+    if let Ok(s) = v8::Local::<v8::String>::try_from(v) {
+        if s.length() > max {
+            return Err(OpError::range_error(format!("{what} is too long")));
+        }
+        return Ok(s.to_rust_string_lossy(scope));
+    }
+    if v.is_object() || v.is_symbol() {
+        return Err(OpError::type_error(format!("{what} must be a string")));
+    }
+    Ok(v.to_rust_string_lossy(scope))
+}
+
+/// [`str_arg`] for strings with no bound of their own (V8's string limit).
+pub(crate) fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>, what: &str) -> Result<String, OpError> {
+    str_arg(scope, v, what, usize::MAX)
+}
+
+/// An id argument (a body, sink, codec, request...): a JS number that is
+/// an integer in `0..=u32::MAX`, else 0, which is never an id. Nothing is
+/// coerced, so no script code runs.
 pub(crate) fn u32_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
-    v.uint32_value(scope).unwrap_or(0)
+    if v.is_uint32() { v.uint32_value(scope).unwrap_or(0) } else { 0 }
 }
 
-/// Copies the bytes of an ArrayBuffer or ArrayBufferView.
+/// A JS number argument as a finite f64 (`None` for non-numbers, NaN and
+/// infinities). Nothing is coerced.
+pub(crate) fn number_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Option<f64> {
+    if !v.is_number() {
+        return None;
+    }
+    v.number_value(scope).filter(|n| n.is_finite())
+}
+
+/// A length or count argument: a JS number in `0..=max` (fractions cut,
+/// as ToLength does); anything else is a TypeError or RangeError.
+pub(crate) fn len_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>, max: usize, what: &str) -> Result<usize, OpError> {
+    if !v.is_number() {
+        return Err(OpError::type_error(format!("{what} must be a number")));
+    }
+    match v.number_value(scope) {
+        Some(n) if n.is_nan() => Ok(0),
+        Some(n) if (0.0..=max as f64).contains(&n.trunc()) => Ok((n.trunc() as usize).min(max)),
+        _ => Err(OpError::range_error(format!("{what} must be between 0 and {max}"))),
+    }
+}
+
+/// Copies the bytes of an ArrayBuffer or ArrayBufferView (including views
+/// of SharedArrayBuffers; a detached buffer has none).
 pub(crate) fn bytes_arg(v: v8::Local<v8::Value>) -> Option<Vec<u8>> {
     if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(v) {
         let mut buf = vec![0; view.byte_length()];
-        view.copy_contents(&mut buf);
+        let copied = view.copy_contents(&mut buf);
+        buf.truncate(copied);
         return Some(buf);
     }
     if let Ok(ab) = v8::Local::<v8::ArrayBuffer>::try_from(v) {
@@ -137,50 +290,91 @@ pub(crate) fn bytes_arg(v: v8::Local<v8::Value>) -> Option<Vec<u8>> {
     None
 }
 
-/// A new `Uint8Array` owning `data`.
+/// The byte length of an ArrayBuffer or ArrayBufferView (None for other
+/// values), read without copying.
+pub(crate) fn bytes_len(v: v8::Local<v8::Value>) -> Option<usize> {
+    if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(v) {
+        return Some(view.byte_length());
+    }
+    v8::Local::<v8::ArrayBuffer>::try_from(v).ok().map(|ab| ab.byte_length())
+}
+
+/// A new `Uint8Array` owning `data`. Past V8's largest typed array
+/// (which `Uint8Array::New` would answer with a fatal error) it is an
+/// empty array with a RangeError thrown: the op's caller sees the error.
 pub(crate) fn uint8array<'s>(scope: &mut v8::PinScope<'s, '_>, data: Vec<u8>) -> v8::Local<'s, v8::Uint8Array> {
+    let (data, too_large) = if data.len() > v8::Uint8Array::MAX_LENGTH {
+        (Vec::new(), true)
+    } else {
+        (data, false)
+    };
     let len = data.len();
     let store = v8::ArrayBuffer::new_backing_store_from_vec(data).make_shared();
     let ab = v8::ArrayBuffer::with_backing_store(scope, &store);
-    v8::Uint8Array::new(scope, ab, 0, len).expect("Uint8Array")
+    if too_large {
+        throw(scope, OpError::range_error("Array buffer allocation failed"));
+    }
+    match v8::Uint8Array::new(scope, ab, 0, len) {
+        Some(a) => a,
+        // Not reached (the length was checked), but a panic is no answer.
+        None => {
+            let empty = v8::ArrayBuffer::new(scope, 0);
+            v8::Uint8Array::new(scope, empty, 0, 0).unwrap_or_else(|| unreachable_empty_view())
+        }
+    }
+}
+
+#[cold]
+fn unreachable_empty_view() -> ! {
+    // A zero-length view of a fresh zero-length buffer cannot fail; if V8
+    // says otherwise the guard turns this into a TypeError.
+    panic!("V8 refused a zero-length Uint8Array")
 }
 
 /// Headers as a flat JS array `[name, value, ...]`; values are ByteStrings
-/// (each byte one UTF-16 code unit), names lower-case.
+/// (each byte one UTF-16 code unit), names lower-case. (A `HeaderMap`
+/// holds at most 32768 fields, each far below V8's string limit.)
 pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &HeaderMap) -> v8::Local<'s, v8::Array> {
-    let mut elems = Vec::with_capacity(headers.len() * 2);
+    let mut elems = Vec::with_capacity(headers.len().saturating_mul(2));
     for (name, value) in headers {
-        elems.push(v8::String::new(scope, name.as_str()).unwrap().into());
-        elems.push(
-            v8::String::new_from_one_byte(scope, value.as_bytes(), v8::NewStringType::Normal)
-                .unwrap()
-                .into(),
-        );
+        let name = v8::String::new(scope, name.as_str()).unwrap_or_else(|| v8::String::empty(scope));
+        let value = v8::String::new_from_one_byte(scope, value.as_bytes(), v8::NewStringType::Normal)
+            .unwrap_or_else(|| v8::String::empty(scope));
+        elems.push(name.into());
+        elems.push(value.into());
     }
     v8::Array::new_with_elements(scope, &elems)
 }
 
-/// The inverse of [`headers_to_js`]; `Err` names the bad header.
-pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, String> {
-    let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| "headers must be an array".to_string())?;
-    let mut map = HeaderMap::with_capacity(arr.length() as usize / 2);
+/// The inverse of [`headers_to_js`], checked for the wire: an array of
+/// strings (name, value, name, value...), each field valid
+/// ([`wire::header`]), at most [`wire::MAX_HEADER_COUNT`] fields and
+/// [`wire::MAX_HEADER_BYTES`] in all. Reading an element may run a getter
+/// the script planted on the array: if it throws, that exception is the
+/// op's ([`OpError::Pending`]).
+pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, OpError> {
+    let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| OpError::type_error("headers must be an array"))?;
+    let len = arr.length() as usize;
+    let mut budget = wire::HeaderBudget::default();
+    budget.expect(len / 2)?;
+    let mut map = HeaderMap::new();
     let mut i = 0;
-    while i + 1 < arr.length() {
-        let n = arr.get_index(scope, i).unwrap().to_rust_string_lossy(scope);
-        let v = arr.get_index(scope, i + 1).unwrap();
-        let v = v.to_string(scope).unwrap();
-        let mut bytes = Vec::with_capacity(v.length());
-        for c in v.to_rust_string_lossy(scope).chars() {
-            let c = c as u32;
-            if c > 0xff {
-                return Err(format!("Invalid header value for '{n}'"));
-            }
-            bytes.push(c as u8);
-        }
-        let name = HeaderName::from_bytes(n.as_bytes()).map_err(|_| format!("Invalid header name '{n}'"))?;
-        let value = HeaderValue::from_bytes(&bytes).map_err(|_| format!("Invalid header value for '{n}'"))?;
-        map.append(name, value);
+    while i + 1 < len {
+        let n = arr.get_index(scope, i as u32).ok_or(OpError::Pending)?;
+        let v = arr.get_index(scope, i as u32 + 1).ok_or(OpError::Pending)?;
+        let (Ok(n), Ok(v)) = (v8::Local::<v8::String>::try_from(n), v8::Local::<v8::String>::try_from(v)) else {
+            return Err(OpError::type_error("header names and values must be strings"));
+        };
+        budget.take(n.length(), v.length())?;
+        let n = n.to_rust_string_lossy(scope);
+        let v = v.to_rust_string_lossy(scope);
+        let (name, value) = wire::header(&n, &v)?;
+        map.try_append(name, value).map_err(|_| OpError::range_error("Too many headers"))?;
         i += 2;
+    }
+    // `length` may have changed under a getter: check what was read.
+    if map.len() > wire::MAX_HEADER_COUNT {
+        return Err(OpError::range_error("Too many headers"));
     }
     Ok(map)
 }
@@ -201,7 +395,10 @@ fn promise_op(
         );
         return;
     }
-    let resolver = v8::PromiseResolver::new(scope).unwrap();
+    // Fails only while execution is being terminated: nothing to answer.
+    let Some(resolver) = v8::PromiseResolver::new(scope) else {
+        return;
+    };
     rv.set(resolver.get_promise(scope).into());
     let global = v8::Global::new(scope, resolver);
     // The request this operation belongs to (for CPU accounting).
@@ -222,10 +419,23 @@ fn promise_op(
     });
 }
 
-fn rejected_promise(scope: &mut v8::PinScope<'_, '_>, rv: &mut v8::ReturnValue, msg: &str) {
-    let resolver = v8::PromiseResolver::new(scope).unwrap();
-    let msg = v8::String::new(scope, msg).unwrap();
-    let exc = v8::Exception::type_error(scope, msg);
+/// Answers with a promise already rejected with a TypeError or RangeError.
+fn rejected_promise(scope: &mut v8::PinScope<'_, '_>, rv: &mut v8::ReturnValue, e: OpError) {
+    let (msg, range) = match e {
+        OpError::Type(m) => (m, false),
+        OpError::Range(m) => (m, true),
+        // The pending exception is the answer (the call throws).
+        OpError::Pending => return,
+    };
+    let Some(resolver) = v8::PromiseResolver::new(scope) else {
+        return;
+    };
+    let msg = js_string(scope, truncate(&msg, MAX_MESSAGE_BYTES)).unwrap_or_else(|| v8::String::empty(scope));
+    let exc = if range {
+        v8::Exception::range_error(scope, msg)
+    } else {
+        v8::Exception::type_error(scope, msg)
+    };
     resolver.reject(scope, exc);
     rv.set(resolver.get_promise(scope).into());
 }
@@ -238,7 +448,7 @@ pub(crate) fn settle(
     result: OpResult,
 ) {
     let reject = |scope: &mut v8::PinScope<'_, '_>, msg: &str| {
-        let msg = v8::String::new(scope, msg).unwrap();
+        let msg = js_string(scope, truncate(msg, MAX_MESSAGE_BYTES)).unwrap_or_else(|| v8::String::empty(scope));
         let exc = v8::Exception::type_error(scope, msg);
         resolver.reject(scope, exc);
     };
@@ -269,8 +479,10 @@ pub(crate) fn settle(
                     v8::Integer::new_from_unsigned(scope, rid).into()
                 }
             };
-            let status = v8::Integer::new(scope, resp.head.status as i32).into();
-            let text = v8::String::new(scope, &resp.head.status_text).unwrap().into();
+            let status = v8::Integer::new(scope, i32::from(resp.head.status)).into();
+            let text = js_string(scope, &resp.head.status_text)
+                .unwrap_or_else(|| v8::String::empty(scope))
+                .into();
             let headers = headers_to_js(scope, &resp.head.headers).into();
             let arr = v8::Array::new_with_elements(scope, &[status, text, headers, body]);
             resolver.resolve(scope, arr.into());
@@ -281,8 +493,12 @@ pub(crate) fn settle(
             }
             reject(scope, &e.to_string())
         }
+        OpResult::TestPanic => panic!("deliberate panic while settling a promise (testPanic)"),
     }
 }
+
+/// Longest uncaught-exception text kept for the log and `/workers`.
+const MAX_EXCEPTION_LOG_BYTES: usize = 16 * 1024;
 
 /// Answers a request with an error (logged with the worker's name).
 pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
@@ -314,19 +530,24 @@ pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
         return finish(st, req_id, Outcome::Failed(e));
     }
     let worker = st.borrow().worker.clone();
-    log::error!(target: "isoproxy::worker", "worker {worker}: uncaught exception: {msg}");
+    // The script chose this text: one escaped log line, whatever it holds.
+    let logged = wire::escape_log(&msg, MAX_EXCEPTION_LOG_BYTES);
+    log::error!(target: "isoproxy::worker", "worker {worker}: uncaught exception: {logged}");
+    let first = first_line(&msg);
     if let Some(code) = st.borrow().code.upgrade() {
-        code.set_last_error(&first_line(&msg));
+        code.set_last_error(&first);
     }
     let err = match origin_failure {
         Some(e @ (FetchError::Network(_) | FetchError::Timeout(_))) => DispatchError::Origin(e),
-        _ => DispatchError::Exception(first_line(&msg)),
+        _ => DispatchError::Exception(first),
     };
     finish(st, req_id, Outcome::Failed(err));
 }
 
+/// The first line of `s`, at most 1 KiB, control characters escaped.
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").to_string()
+    let line = s.lines().next().unwrap_or("");
+    wire::escape_log(line, 1024).into_owned()
 }
 
 /// How a handler invocation ended, as far as its caller cares.
@@ -405,10 +626,19 @@ fn op_log(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8
         2 => log::Level::Warn,
         _ => log::Level::Error,
     };
-    let msg = string_arg(scope, args.get(1));
+    let msg = match string_arg(scope, args.get(1), "a console message") {
+        Ok(m) => m,
+        Err(e) => return throw(scope, e),
+    };
     let worker = state(scope).borrow().worker.clone();
+    // One log line per call, whatever the script wrote: newlines and other
+    // controls escaped, so no line of isoproxy's log can be forged.
+    let msg = wire::escape_log(&msg, MAX_CONSOLE_BYTES);
     log::log!(target: "isoproxy::worker", level, "worker {worker}: {msg}");
 }
+
+/// Longest console message logged (the rest is cut, with a note).
+const MAX_CONSOLE_BYTES: usize = 64 * 1024;
 
 /// The request whose handler (or a continuation of it) is running. V8
 /// carries it across promise reactions as the continuation-preserved
@@ -464,27 +694,29 @@ fn op_promise_state(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgument
     rv.set(v8::Array::new_with_elements(scope, &elems).into());
 }
 
-/// `respond(reqId, status, statusText, headers, bodyKind, body)`.
+/// `respond(reqId, status, statusText, headers, bodyKind, body)`. Checked
+/// for the wire whatever the bootstrap checked: status 200-599, a reason
+/// phrase without controls, valid and bounded headers, no body on a
+/// null-body status.
 fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
-    let status = u32_arg(scope, args.get(1)) as u16;
-    let status_text = string_arg(scope, args.get(2));
-    let headers = match headers_from_js(scope, args.get(3)) {
+    let head = match response_head(scope, args.get(1), args.get(2), args.get(3)) {
         Ok(h) => h,
-        Err(e) => return throw_type_error(scope, &e),
+        Err(e) => return throw(scope, e),
     };
     let kind = u32_arg(scope, args.get(4));
+    if wire::is_null_body_status(head.status) && !body_is_empty(kind, args.get(5)) {
+        return throw(
+            scope,
+            OpError::type_error("Response with null body status (101, 204, 205, or 304) cannot have a body."),
+        );
+    }
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
         return throw_type_error(
             scope,
             "This ReadableStream is disturbed (has already been read from), and cannot be used as a body.",
         );
-    };
-    let head = ResponseHead {
-        status,
-        status_text,
-        headers,
     };
     finish(
         &st,
@@ -495,6 +727,30 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
             cpu_time: std::time::Duration::ZERO,
         }),
     );
+}
+
+/// A response's status line and headers as a script hands them over,
+/// checked for the wire (see [`wire`]).
+pub(crate) fn response_head(
+    scope: &mut v8::PinScope<'_, '_>,
+    status: v8::Local<v8::Value>,
+    status_text: v8::Local<v8::Value>,
+    headers: v8::Local<v8::Value>,
+) -> Result<ResponseHead, OpError> {
+    let status = wire::status(number_arg(scope, status).unwrap_or(f64::NAN))?;
+    let status_text = str_arg(scope, status_text, "statusText", wire::MAX_REASON_BYTES)?;
+    wire::reason_phrase(&status_text)?;
+    let headers = headers_from_js(scope, headers)?;
+    Ok(ResponseHead {
+        status,
+        status_text,
+        headers,
+    })
+}
+
+/// Whether a body argument is nothing at all: no body, or zero bytes.
+fn body_is_empty(kind: u32, value: v8::Local<v8::Value>) -> bool {
+    kind == 0 || (kind == 1 && bytes_len(value) == Some(0))
 }
 
 /// `respondError(reqId, exception)`: the script threw.
@@ -519,47 +775,50 @@ fn op_request_done(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
 fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
+    // The request line and headers, checked for the wire before anything
+    // is counted or sent.
+    let head = (|| -> Result<RequestHead, OpError> {
+        let method = str_arg(scope, args.get(1), "method", wire::MAX_METHOD_BYTES)?;
+        let method = wire::method(&method)?;
+        let url = str_arg(scope, args.get(2), "url", wire::MAX_URL_BYTES)?;
+        let url = wire::url(&url)?;
+        let headers = headers_from_js(scope, args.get(3))?;
+        Ok(RequestHead {
+            method,
+            url,
+            headers,
+            client: ClientInfo::default(),
+        })
+    })();
+    let head = match head {
+        Ok(h) => h,
+        Err(e) => return rejected_promise(scope, &mut rv, e),
+    };
     let fetcher = {
         let mut s = st.borrow_mut();
         let limit = s.subrequest_limit;
         match s.requests.get_mut(&req_id) {
             None => None,
             Some(ctx) => {
-                ctx.subrequests += 1;
+                ctx.subrequests = ctx.subrequests.saturating_add(1);
                 if ctx.subrequests > limit {
                     drop(s);
-                    return rejected_promise(scope, &mut rv, &FetchError::TooManySubrequests.to_string());
+                    let e = OpError::type_error(FetchError::TooManySubrequests.to_string());
+                    return rejected_promise(scope, &mut rv, e);
                 }
                 Some(ctx.fetcher.clone())
             }
         }
     };
     let Some(fetcher) = fetcher else {
-        return rejected_promise(scope, &mut rv, "fetch() can only be called while handling a request");
-    };
-    let method = string_arg(scope, args.get(1));
-    let Ok(method) = Method::from_bytes(method.as_bytes()) else {
-        return rejected_promise(scope, &mut rv, &format!("Invalid HTTP method: {method}"));
-    };
-    let url = string_arg(scope, args.get(2));
-    let headers = match headers_from_js(scope, args.get(3)) {
-        Ok(h) => h,
-        Err(e) => return rejected_promise(scope, &mut rv, &e),
+        let e = OpError::type_error("fetch() can only be called while handling a request");
+        return rejected_promise(scope, &mut rv, e);
     };
     let kind = u32_arg(scope, args.get(4));
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
-        return rejected_promise(scope, &mut rv, "the request body was already used");
+        return rejected_promise(scope, &mut rv, OpError::type_error("the request body was already used"));
     };
-    let request = FetchRequest {
-        head: RequestHead {
-            method,
-            url,
-            headers,
-            client: ClientInfo::default(),
-        },
-        body,
-    };
-    let fut = fetcher.fetch(request);
+    let fut = fetcher.fetch(FetchRequest { head, body });
     promise_op(scope, &mut rv, async move {
         OpResult::Fetched {
             req_id,
@@ -573,7 +832,7 @@ fn op_body_read(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, m
     let st = state(scope);
     let rid = u32_arg(scope, args.get(0));
     let Some(mut stream) = st.borrow_mut().bodies.remove(&rid) else {
-        return rejected_promise(scope, &mut rv, "This body has already been used.");
+        return rejected_promise(scope, &mut rv, OpError::type_error("This body has already been used."));
     };
     promise_op(scope, &mut rv, async move {
         let chunk = stream.next().await;
@@ -615,10 +874,14 @@ fn op_sink_write(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, 
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     let Some(writer) = st.borrow().sinks.get(&id).cloned() else {
-        return rejected_promise(scope, &mut rv, "the body's consumer went away");
+        return rejected_promise(scope, &mut rv, OpError::type_error("the body's consumer went away"));
     };
     let Some(bytes) = bytes_arg(args.get(1)) else {
-        return rejected_promise(scope, &mut rv, "body chunks must be ArrayBuffer or ArrayBufferView");
+        return rejected_promise(
+            scope,
+            &mut rv,
+            OpError::type_error("body chunks must be ArrayBuffer or ArrayBufferView"),
+        );
     };
     promise_op(scope, &mut rv, async move {
         OpResult::Written(writer.send(Bytes::from(bytes)).await)
@@ -634,23 +897,29 @@ fn op_sink_close(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, 
     if let Some(writer) = writer
         && !args.get(1).is_undefined()
     {
-        let msg = string_arg(scope, args.get(1));
+        // The reason travels to whoever reads the body, and into logs: one
+        // bounded line.
+        let msg = string_arg(scope, args.get(1), "the error").unwrap_or_else(|_| "the body stream failed".into());
+        let msg = wire::escape_log(&msg, 1024).into_owned();
         tokio::task::spawn_local(async move { writer.fail(BodyError(msg)).await });
     }
 }
 
 /// `timer(ms)` -> Promise resolved after `ms` milliseconds.
 fn op_timer(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let ms = args.get(0).number_value(scope).unwrap_or(0.0);
-    let ms = if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 };
+    // Non-numbers, NaN and negatives are 0; the longest wait is u32::MAX ms
+    // (49 days: no request lives that long).
+    let ms = number_arg(scope, args.get(0)).unwrap_or(0.0);
+    let ms = if ms > 0.0 { ms.min(f64::from(u32::MAX)) as u64 } else { 0 };
     promise_op(scope, &mut rv, async move {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         OpResult::Timer
     });
 }
 
-fn url_components<'s>(scope: &mut v8::PinScope<'s, '_>, url: &url::Url) -> v8::Local<'s, v8::Value> {
+fn url_components<'s>(scope: &mut v8::PinScope<'s, '_>, url: &url::Url) -> Result<v8::Local<'s, v8::Value>, OpError> {
     use url::quirks;
+    let origin = quirks::origin(url);
     let parts = [
         quirks::href(url),
         quirks::protocol(url),
@@ -662,27 +931,41 @@ fn url_components<'s>(scope: &mut v8::PinScope<'s, '_>, url: &url::Url) -> v8::L
         quirks::pathname(url),
         quirks::search(url),
         quirks::hash(url),
+        &origin,
     ];
-    let mut elems: Vec<v8::Local<v8::Value>> = parts
-        .iter()
-        .map(|p| v8::String::new(scope, p).unwrap().into())
-        .collect();
-    let origin = quirks::origin(url);
-    elems.push(v8::String::new(scope, &origin).unwrap().into());
-    v8::Array::new_with_elements(scope, &elems).into()
+    let mut elems = Vec::with_capacity(parts.len());
+    for p in parts {
+        // A URL can outgrow its input (percent-encoding triples a byte):
+        // past V8's string limit it is a RangeError, not a crash.
+        elems.push(js_value(scope, p)?);
+    }
+    Ok(v8::Array::new_with_elements(scope, &elems).into())
+}
+
+fn set_url_components(scope: &mut v8::PinScope<'_, '_>, rv: &mut v8::ReturnValue, url: &url::Url) {
+    match url_components(scope, url) {
+        Ok(v) => rv.set(v),
+        Err(e) => throw(scope, e),
+    }
 }
 
 /// `urlParse(input, base?)` -> components or null.
 fn op_url_parse(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let input = string_arg(scope, args.get(0));
+    let input = match string_arg(scope, args.get(0), "url") {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     let parsed = if args.get(1).is_null_or_undefined() {
         url::Url::parse(&input)
     } else {
-        let base = string_arg(scope, args.get(1));
+        let base = match string_arg(scope, args.get(1), "base") {
+            Ok(s) => s,
+            Err(e) => return throw(scope, e),
+        };
         url::Url::parse(&base).and_then(|b| b.join(&input))
     };
     match parsed {
-        Ok(u) => rv.set(url_components(scope, &u)),
+        Ok(u) => set_url_components(scope, &mut rv, &u),
         Err(_) => rv.set_null(),
     }
 }
@@ -691,9 +974,17 @@ fn op_url_parse(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, m
 /// something that does not parse).
 fn op_url_set(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     use url::quirks;
-    let href = string_arg(scope, args.get(0));
-    let setter = string_arg(scope, args.get(1));
-    let value = string_arg(scope, args.get(2));
+    let strings = (|| -> Result<_, OpError> {
+        Ok((
+            string_arg(scope, args.get(0), "href")?,
+            string_arg(scope, args.get(1), "setter")?,
+            string_arg(scope, args.get(2), "value")?,
+        ))
+    })();
+    let (href, setter, value) = match strings {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     let Ok(mut url) = url::Url::parse(&href) else {
         return rv.set_null();
     };
@@ -744,20 +1035,26 @@ fn op_url_set(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut
         _ => false,
     };
     if ok {
-        rv.set(url_components(scope, &url));
+        set_url_components(scope, &mut rv, &url);
     } else {
         rv.set_null();
     }
 }
 
 fn op_encode_utf8(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let s = string_arg(scope, args.get(0));
+    let s = match string_arg(scope, args.get(0), "input") {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     rv.set(uint8array(scope, s.into_bytes()).into());
 }
 
 /// `encodeUtf8Into(string, u8)` -> `[read, written]` (read in UTF-16 units).
 fn op_encode_utf8_into(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let s = string_arg(scope, args.get(0));
+    let s = match string_arg(scope, args.get(0), "source") {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     let Ok(view) = v8::Local::<v8::Uint8Array>::try_from(args.get(1)) else {
         return throw_type_error(
             scope,
@@ -773,15 +1070,16 @@ fn op_encode_utf8_into(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgum
         }
         let mut buf = [0u8; 4];
         out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-        read += c.len_utf16() as u32;
+        read = read.saturating_add(c.len_utf16() as u32);
     }
-    if !out.is_empty() {
+    // A detached buffer has no data (and a zero length): nothing to write.
+    if !out.is_empty() && !view.data().is_null() {
         // SAFETY: the view covers `cap` writable bytes of a live ArrayBuffer (the
         // handle keeps it alive) and `out.len() <= cap`; no JS runs while we write.
         unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), view.data() as *mut u8, out.len()) };
     }
     let r = v8::Integer::new_from_unsigned(scope, read).into();
-    let w = v8::Integer::new_from_unsigned(scope, out.len() as u32).into();
+    let w = v8::Integer::new_from_unsigned(scope, u32::try_from(out.len()).unwrap_or(u32::MAX)).into();
     rv.set(v8::Array::new_with_elements(scope, &[r, w]).into());
 }
 
@@ -790,9 +1088,14 @@ fn encoding_name(e: &'static encoding_rs::Encoding) -> String {
 }
 
 fn op_encoding_for_label(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let label = string_arg(scope, args.get(0));
+    let Ok(label) = str_arg(scope, args.get(0), "label", 256) else {
+        return rv.set_null();
+    };
     match encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes()) {
-        Some(e) => rv.set(v8::String::new(scope, &encoding_name(e)).unwrap().into()),
+        Some(e) => match js_value(scope, &encoding_name(e)) {
+            Ok(v) => rv.set(v),
+            Err(e) => throw(scope, e),
+        },
         None => rv.set_null(),
     }
 }
@@ -807,12 +1110,13 @@ fn new_decoder(encoding: &'static encoding_rs::Encoding, ignore_bom: bool) -> en
 
 /// `decoderNew(name, fatal, ignoreBOM)` -> id.
 fn op_decoder_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let name = string_arg(scope, args.get(0));
+    let name = match string_arg(scope, args.get(0), "encoding") {
+        Ok(s) => s,
+        Err(e) => return throw(scope, e),
+    };
     let Some(encoding) = encoding_rs::Encoding::for_label_no_replacement(name.as_bytes()) else {
-        let msg = v8::String::new(scope, &format!("The \"{name}\" encoding is not supported.")).unwrap();
-        let exc = v8::Exception::range_error(scope, msg);
-        scope.throw_exception(exc);
-        return;
+        let msg = format!("The \"{}\" encoding is not supported.", wire::excerpt(&name));
+        return throw(scope, OpError::range_error(msg));
     };
     let fatal = args.get(1).boolean_value(scope);
     let ignore_bom = args.get(2).boolean_value(scope);
@@ -855,7 +1159,7 @@ fn op_decoder_decode(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
         let cap = d
             .decoder
             .max_utf8_buffer_length(input.len())
-            .unwrap_or(input.len() * 3 + 16);
+            .unwrap_or_else(|| input.len().saturating_mul(3).saturating_add(16));
         let mut out = String::with_capacity(cap);
         let ok = if d.fatal {
             let (res, _read) = d.decoder.decode_to_string_without_replacement(&input, &mut out, last);
@@ -870,7 +1174,11 @@ fn op_decoder_decode(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
         ok.then_some(out)
     };
     match result {
-        Some(out) => rv.set(v8::String::new(scope, &out).unwrap().into()),
+        // Decoded text can outgrow V8's longest string: a RangeError.
+        Some(out) => match js_value(scope, &out) {
+            Ok(v) => rv.set(v),
+            Err(e) => throw(scope, e),
+        },
         None => throw_type_error(scope, "Failed to decode input."),
     }
 }
@@ -881,10 +1189,17 @@ fn op_decoder_free(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
     st.borrow_mut().decoders.remove(&id);
 }
 
+/// The most bytes one `randomBytes` call makes (`getRandomValues` itself
+/// allows 65536; generated keys need less).
+const MAX_RANDOM_BYTES: usize = 1 << 20;
+
 /// `randomBytes(n)` -> a Uint8Array of `n` bytes from the OS CSPRNG
 /// (`crypto.getRandomValues` copies them into the caller's view).
 fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let n = u32_arg(scope, args.get(0)) as usize;
+    let n = match len_arg(scope, args.get(0), MAX_RANDOM_BYTES, "the byte count") {
+        Ok(n) => n,
+        Err(e) => return throw(scope, e),
+    };
     let mut buf = vec![0u8; n];
     if let Err(e) = getrandom::fill(&mut buf) {
         return throw_type_error(scope, &format!("no randomness available: {e}"));
@@ -897,7 +1212,9 @@ fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
 /// bootstrap files (`js::LAZY`) in this isolate, as the eager ones run at
 /// startup. `95_lazy.js` calls it at most once per file.
 fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
-    let name = string_arg(scope, args.get(0));
+    let Ok(name) = str_arg(scope, args.get(0), "name", 64) else {
+        return throw_type_error(scope, "no such lazily loaded bootstrap file");
+    };
     let internals = args.get(1);
     if name == "node" {
         // The Node.js modules, all of them in order (they build on each other).
@@ -909,7 +1226,8 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
         return;
     }
     let Some((name, src)) = crate::js::LAZY.iter().find(|(n, _)| *n == name) else {
-        return throw_type_error(scope, &format!("no lazily loaded bootstrap file {name}"));
+        let msg = format!("no lazily loaded bootstrap file {}", wire::excerpt(&name));
+        return throw_type_error(scope, &msg);
     };
     crate::isolate::run_bootstrap_file(scope, name, src, internals);
 }
@@ -936,7 +1254,21 @@ fn op_define_lazy(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
     );
 }
 
+/// The getter of a `defineLazy` property, behind the panic guard.
 fn lazy_property_getter(
+    scope: &mut v8::PinScope,
+    name: v8::Local<v8::Name>,
+    args: v8::PropertyCallbackArguments,
+    rv: v8::ReturnValue<v8::Value>,
+) {
+    let outcome = crate::guard::catch(|| lazy_property_get(scope, name, args, rv));
+    if let Err(payload) = outcome {
+        crate::guard::record(&crate::guard::worker_name(scope), "a lazy property getter", &*payload);
+        throw(scope, OpError::type_error("internal error in a lazy property getter"));
+    }
+}
+
+fn lazy_property_get(
     scope: &mut v8::PinScope,
     _name: v8::Local<v8::Name>,
     args: v8::PropertyCallbackArguments,
@@ -953,10 +1285,18 @@ fn lazy_property_getter(
     }
 }
 
+/// V8's promise reject callback (see `WorkerIsolate::report_rejections`),
+/// behind the panic guard: a panic loses one report, nothing more.
 pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) {
     // SAFETY: V8 invokes this callback on the isolate's thread inside a context.
     v8::callback_scope!(unsafe scope, &msg);
     v8::scope!(let scope, scope);
+    if let Err(payload) = crate::guard::catch(|| note_rejection(scope, &msg)) {
+        crate::guard::record(&crate::guard::worker_name(scope), "the promise reject callback", &*payload);
+    }
+}
+
+fn note_rejection(scope: &mut v8::PinScope, msg: &v8::PromiseRejectMessage) {
     let Some(st) = scope.get_slot::<SharedState>().cloned() else {
         return;
     };

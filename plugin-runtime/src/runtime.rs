@@ -40,6 +40,8 @@ pub enum IsolateEvent {
     MemoryLimit,
     /// Dropped: its worker version was replaced and has drained.
     Retired,
+    /// Discarded: a Rust panic (a runtime bug) was caught while it ran.
+    InternalError,
 }
 
 impl IsolateEvent {
@@ -50,6 +52,7 @@ impl IsolateEvent {
             IsolateEvent::CpuLimit => "cpu_limit",
             IsolateEvent::MemoryLimit => "memory_limit",
             IsolateEvent::Retired => "retired",
+            IsolateEvent::InternalError => "internal_error",
         }
     }
 }

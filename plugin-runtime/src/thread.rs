@@ -182,6 +182,7 @@ impl Loop {
             let (event, why) = match limit {
                 crate::isolate::Limit::Cpu => (IsolateEvent::CpuLimit, "exceeded its CPU time limit"),
                 crate::isolate::Limit::Memory => (IsolateEvent::MemoryLimit, "exceeded its memory limit"),
+                crate::isolate::Limit::Internal => (IsolateEvent::InternalError, "internal error (isolate discarded)"),
             };
             iso.code.set_last_error(why);
             self.tell(iso.code.name(), event);
@@ -193,6 +194,17 @@ impl Loop {
         if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
             isolate.complete(c.promise, c.result);
         }
+    }
+}
+
+/// Runs one turn's work so that a panic (a runtime bug) cannot end the
+/// thread and every isolate on it. Panics inside an isolate are already
+/// contained there (the isolate is discarded); this is the net for the rest
+/// (e.g. creating an isolate: that request's reply is dropped, a 503).
+fn contain(what: &str, work: impl FnOnce()) {
+    if let Err(payload) = crate::guard::catch(work) {
+        let place = format!("an isolate thread ({what})");
+        crate::guard::record("-", &place, &*payload);
     }
 }
 
@@ -227,14 +239,14 @@ fn run(
             tokio::select! {
                 biased;
                 c = completions.recv() => match c {
-                    Some(c) => lp.complete(c),
+                    Some(c) => contain("a completion", || lp.complete(c)),
                     None => break,
                 },
                 cmd = commands.recv() => match cmd {
-                    Some(cmd) => lp.command(cmd),
+                    Some(cmd) => contain("a command", || lp.command(cmd)),
                     None => break,
                 },
-                _ = sweep.tick() => lp.evict_retired(),
+                _ = sweep.tick() => contain("the isolate sweep", || lp.evict_retired()),
             }
             lp.discard_poisoned();
         }
