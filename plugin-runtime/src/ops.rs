@@ -137,12 +137,16 @@ pub(crate) fn bytes_arg(v: v8::Local<v8::Value>) -> Option<Vec<u8>> {
     None
 }
 
-/// A new `Uint8Array` owning `data`.
+/// A new `Uint8Array` owning `data`, its bytes charged to the isolate's
+/// memory budget until V8 frees it. Past the budget the script is being
+/// terminated (memory limit) and this returns an empty array.
 pub(crate) fn uint8array<'s>(scope: &mut v8::PinScope<'s, '_>, data: Vec<u8>) -> v8::Local<'s, v8::Uint8Array> {
-    let len = data.len();
-    let store = v8::ArrayBuffer::new_backing_store_from_vec(data).make_shared();
-    let ab = v8::ArrayBuffer::with_backing_store(scope, &store);
-    v8::Uint8Array::new(scope, ab, 0, len).expect("Uint8Array")
+    let budget = scope.get_slot::<SharedState>().map(|st| st.borrow().memory.clone());
+    let charged = budget.and_then(|b| crate::limits::charged_uint8array(scope, &b, data));
+    charged.unwrap_or_else(|| {
+        let ab = v8::ArrayBuffer::new(scope, 0);
+        v8::Uint8Array::new(scope, ab, 0, 0).expect("empty Uint8Array")
+    })
 }
 
 /// Headers as a flat JS array `[name, value, ...]`; values are ByteStrings
@@ -193,7 +197,11 @@ fn promise_op(
     fut: impl std::future::Future<Output = OpResult> + 'static,
 ) {
     let st = state(scope);
-    if !st.borrow().serving {
+    // The request this operation belongs to: it is charged the CPU of the
+    // JS that runs when the operation completes, and ending it cancels the
+    // operation. None (or one that has ended): no I/O, no timers.
+    let req = current_request(scope);
+    if !st.borrow().serving || !req.is_some_and(|r| st.borrow().request_live(r)) {
         throw_type_error(
             scope,
             "Some functionality, such as asynchronous I/O, timeouts, and generating random values, \
@@ -204,15 +212,13 @@ fn promise_op(
     let resolver = v8::PromiseResolver::new(scope).unwrap();
     rv.set(resolver.get_promise(scope).into());
     let global = v8::Global::new(scope, resolver);
-    // The request this operation belongs to (for CPU accounting).
-    let req = current_request(scope);
     let (id, tx, key) = {
         let mut s = st.borrow_mut();
         let id = s.next_id();
         s.promises.insert(id, (global, req));
         (id, s.completions.clone(), s.key)
     };
-    tokio::task::spawn_local(async move {
+    let task = tokio::task::spawn_local(async move {
         let result = fut.await;
         let _ = tx.send(Completion {
             isolate: key,
@@ -220,6 +226,7 @@ fn promise_op(
             result,
         });
     });
+    st.borrow_mut().tasks.insert(id, task.abort_handle());
 }
 
 fn rejected_promise(scope: &mut v8::PinScope<'_, '_>, rv: &mut v8::ReturnValue, msg: &str) {
@@ -504,7 +511,7 @@ fn op_request_done(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
     finish(&st, req_id, Outcome::Done);
-    st.borrow_mut().requests.remove(&req_id);
+    crate::isolate::request_done(&st, req_id);
 }
 
 /// `fetch(reqId, method, url, headers, bodyKind, body)` -> Promise of
@@ -601,6 +608,8 @@ fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mu
         s.sink_streams.insert(id, stream);
         id
     };
+    let owner = current_request(scope);
+    crate::isolate::sink_opened(&st, id, owner);
     rv.set(v8::Integer::new_from_unsigned(scope, id).into());
 }
 
@@ -625,6 +634,7 @@ fn op_sink_close(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, 
     let id = u32_arg(scope, args.get(0));
     let writer = st.borrow_mut().sinks.remove(&id);
     st.borrow_mut().sink_streams.remove(&id);
+    crate::isolate::sink_closed(&st, id);
     if let Some(writer) = writer
         && !args.get(1).is_undefined()
     {
