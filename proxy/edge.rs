@@ -470,16 +470,25 @@ impl Edge {
         let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 
-        // Feed the request body to the script while it decides.
+        // Feed the request body to the script while it decides, and notice
+        // a client that goes away meanwhile. Returning early (timeout,
+        // client gone) drops `dispatch`, which cancels the request in the
+        // runtime (its timers stop, its in-flight count is released).
         let deadline = tokio::time::sleep(Duration::from_secs(worker.spec.request_timeout_s));
         tokio::pin!(deadline);
         let answer = loop {
             tokio::select! {
                 answer = &mut dispatch => break answer,
                 _ = &mut deadline => break Err(DispatchError::TimedOut),
-                more = pump_request_chunk(session, req_writer.as_ref()), if req_writer.is_some() => {
-                    if !more { req_writer = None; }
-                }
+                event = downstream_event(session, req_writer.as_ref()) => match event {
+                    Downstream::More => {}
+                    Downstream::BodyDone => req_writer = None,
+                    Downstream::Gone => {
+                        ctx.outcome = Some("client_gone");
+                        log::info!("worker {}: the client went away before the response; request cancelled", worker.name());
+                        return Err(Error::explain(ErrorType::ConnectionClosed, "client went away before the worker answered").into_down());
+                    }
+                },
             }
         };
 
@@ -564,6 +573,38 @@ impl Edge {
         }
         Ok(())
     }
+}
+
+/// What the client did while a worker prepares its answer.
+enum Downstream {
+    /// A request body chunk went to the script.
+    More,
+    /// The request body has ended (or the script dropped it).
+    BodyDone,
+    /// The client closed the connection.
+    Gone,
+}
+
+/// Pumps the request body while there is one; afterwards waits for the
+/// client to close the connection (pending forever while it does not).
+async fn downstream_event(session: &mut Session, writer: Option<&BodyWriter>) -> Downstream {
+    if writer.is_some() {
+        return if pump_request_chunk(session, writer).await {
+            Downstream::More
+        } else {
+            Downstream::BodyDone
+        };
+    }
+    // Probing the connection is only safe once the body is fully read.
+    if session.is_body_done() {
+        match session.read_body_or_idle(true).await {
+            Err(e) if matches!(e.etype(), ErrorType::ConnectionClosed | ErrorType::ReadError) => {
+                return Downstream::Gone;
+            }
+            _ => {}
+        }
+    }
+    std::future::pending().await
 }
 
 /// Moves one chunk of the downstream request body into the script's body

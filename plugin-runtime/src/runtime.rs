@@ -160,6 +160,10 @@ impl Runtime {
 
     /// Runs `worker`'s `fetch` handler for one request and answers with
     /// its response. Subrequests go through `fetcher`.
+    ///
+    /// Dropping the future before it answers (the client went away, the
+    /// request timed out) cancels the request in the runtime: its in-flight
+    /// count is released and its timers and subrequests stop.
     pub async fn dispatch(
         &self,
         worker: &Arc<WorkerCode>,
@@ -168,14 +172,20 @@ impl Runtime {
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<WorkerResponse, DispatchError> {
         worker.requests.fetch_add(1, Ordering::Relaxed);
-        self.send(worker, |reply| Command::Dispatch {
-            worker: worker.clone(),
-            head: Box::new(head),
-            body,
-            fetcher,
-            reply,
-        })
-        .await
+        // Dropped unsent if this future is dropped before the answer.
+        let (answered, cancel) = oneshot::channel();
+        let answer = self
+            .send(worker, |reply| Command::Dispatch {
+                worker: worker.clone(),
+                head: Box::new(head),
+                body,
+                fetcher,
+                reply,
+                cancel,
+            })
+            .await;
+        let _ = answered.send(());
+        answer
     }
 
     /// Runs `worker`'s `scheduled(controller, env, ctx)` handler for one
