@@ -6,11 +6,38 @@
 // calls as fn(globalThis, internals). Per-object state is kept in class
 // private fields or in closure WeakMaps so that user scripts can't reach it.
 ((globalThis, internals) => {
+  const {
+    Array,
+    Boolean,
+    DateNow,
+    Error,
+    ErrorCaptureStackTrace,
+    Int16Array,
+    MathTrunc,
+    Number,
+    NumberIsFinite,
+    NumberMAX_SAFE_INTEGER,
+    Object,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    ObjectKeys,
+    ObjectSetPrototypeOf,
+    PromiseReject,
+    Reflect,
+    SafeMap,
+    SafeSet,
+    SafeWeakMap,
+    String,
+    StringFromCharCode,
+    Symbol,
+    SymbolIterator,
+    SymbolToStringTag,
+    SyntaxError,
+    TypeError,
+  } = internals.primordials;
   const { apply: ReflectApply } = Reflect;
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectSetPrototypeOf = Object.setPrototypeOf;
-  const ObjectCreate = Object.create;
-  const StringFromCharCode = String.fromCharCode;
   const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
   const hasWellFormed = typeof String.prototype.isWellFormed === "function";
   const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
@@ -102,18 +129,18 @@
   // [EnforceRange] unsigned long long
   function toEnforcedUnsignedLongLong(v, prefix) {
     const x = Number(v);
-    if (!Number.isFinite(x)) {
+    if (!NumberIsFinite(x)) {
       throw new TypeError(`${prefix}: Value is not a finite number.`);
     }
-    const t = Math.trunc(x) + 0;
-    if (t < 0 || t > Number.MAX_SAFE_INTEGER) {
+    const t = MathTrunc(x) + 0;
+    if (t < 0 || t > NumberMAX_SAFE_INTEGER) {
       throw new TypeError(`${prefix}: Value is outside the 'unsigned long long' value range.`);
     }
     return t;
   }
 
   function defineToStringTag(ctor, tag) {
-    ObjectDefineProperty(ctor.prototype, Symbol.toStringTag, {
+    ObjectDefineProperty(ctor.prototype, SymbolToStringTag, {
       value: tag, writable: false, enumerable: false, configurable: true,
     });
   }
@@ -121,7 +148,7 @@
   // Make the listed prototype members enumerable, as Web IDL wants.
   function makeEnumerable(proto, names) {
     for (const name of names) {
-      const desc = Object.getOwnPropertyDescriptor(proto, name);
+      const desc = ObjectGetOwnPropertyDescriptor(proto, name);
       if (desc) {
         desc.enumerable = true;
         ObjectDefineProperty(proto, name, desc);
@@ -131,7 +158,7 @@
 
   function defineConstants(targets, table) {
     for (const target of targets) {
-      for (const key of Object.keys(table)) {
+      for (const key of ObjectKeys(table)) {
         ObjectDefineProperty(target, key, {
           value: table[key], writable: false, enumerable: true, configurable: false,
         });
@@ -139,8 +166,8 @@
     }
   }
 
-  const IteratorPrototype = Object.getPrototypeOf(
-    Object.getPrototypeOf([][Symbol.iterator]()),
+  const IteratorPrototype = ObjectGetPrototypeOf(
+    ObjectGetPrototypeOf([][SymbolIterator]()),
   );
 
   // Installs a Web IDL pair iterator (entries/keys/values/forEach/@@iterator)
@@ -178,13 +205,13 @@
       }
     }
     const iterProto = PairIterator.prototype;
-    Object.setPrototypeOf(iterProto, IteratorPrototype);
+    ObjectSetPrototypeOf(iterProto, IteratorPrototype);
     delete iterProto.constructor;
     makeEnumerable(iterProto, ["next"]);
     const kindProtos = { __proto__: null };
     for (const [kind, tag] of [["key+value", "EntryIterator"], ["key", "KeyIterator"], ["value", "ValueIterator"]]) {
       kindProtos[kind] = ObjectCreate(iterProto, {
-        [Symbol.toStringTag]: { value: tag, writable: false, enumerable: false, configurable: true },
+        [SymbolToStringTag]: { value: tag, writable: false, enumerable: false, configurable: true },
       });
     }
     const methods = {
@@ -220,7 +247,7 @@
         value: methods[key], writable: true, enumerable: true, configurable: true,
       });
     }
-    ObjectDefineProperty(Class.prototype, Symbol.iterator, {
+    ObjectDefineProperty(Class.prototype, SymbolIterator, {
       value: methods.entries, writable: true, enumerable: false, configurable: true,
     });
   }
@@ -323,7 +350,7 @@
       report(e);
     } else {
       // Surface it as an unhandled rejection rather than losing it.
-      Promise.reject(e);
+      PromiseReject(e);
     }
   }
 
@@ -341,7 +368,7 @@
     ABORT_ERR: 20, URL_MISMATCH_ERR: 21, QUOTA_EXCEEDED_ERR: 22, TIMEOUT_ERR: 23,
     INVALID_NODE_TYPE_ERR: 24, DATA_CLONE_ERR: 25,
   };
-  const nameToCode = new Map([
+  const nameToCode = new SafeMap([
     ["IndexSizeError", 1], ["HierarchyRequestError", 3], ["WrongDocumentError", 4],
     ["InvalidCharacterError", 5], ["NoModificationAllowedError", 7],
     ["NotFoundError", 8], ["NotSupportedError", 9], ["InUseAttributeError", 10],
@@ -352,7 +379,7 @@
     ["InvalidNodeTypeError", 24], ["DataCloneError", 25],
   ]);
 
-  const captureStackTrace = Error.captureStackTrace;
+  const captureStackTrace = ErrorCaptureStackTrace;
 
   // As in workerd, code, name, message and stack are enumerable own
   // properties of each instance (read-only), not prototype getters.
@@ -367,7 +394,7 @@
       ObjectDefineProperty(this, "message", readOnly(message));
       if (typeof captureStackTrace === "function") {
         captureStackTrace(this, new.target === undefined ? DOMException : new.target);
-        const stack = Object.getOwnPropertyDescriptor(this, "stack");
+        const stack = ObjectGetOwnPropertyDescriptor(this, "stack");
         if (stack !== undefined) {
           stack.enumerable = true;
           ObjectDefineProperty(this, "stack", stack);
@@ -376,7 +403,7 @@
     }
   }
   // instanceof Error, and Error.prototype.toString gives "Name: message".
-  Object.setPrototypeOf(DOMException.prototype, Error.prototype);
+  ObjectSetPrototypeOf(DOMException.prototype, Error.prototype);
   defineToStringTag(DOMException, "DOMException");
   defineConstants([DOMException, DOMException.prototype], legacyCodes);
 
@@ -422,7 +449,7 @@
         this.#cancelable = Boolean(init.cancelable);
         this.#composed = Boolean(init.composed);
       }
-      this.#timeStamp = Date.now();
+      this.#timeStamp = DateNow();
     }
 
     static #check(e) {
@@ -561,9 +588,9 @@
 
   // target -> Map<type, listener[]>; a WeakMap (not a #field) so the runtime
   // can make arbitrary objects (e.g. the global object) event targets.
-  const targetListeners = new WeakMap();
+  const targetListeners = new SafeWeakMap();
   // target -> Map<type, {value, record}> for onxxx event handler attributes
-  const targetHandlers = new WeakMap();
+  const targetHandlers = new SafeWeakMap();
 
   function listenersOf(target) {
     const map = targetListeners.get(target);
@@ -577,7 +604,7 @@
   }
 
   function initEventTarget(obj) {
-    if (!targetListeners.has(obj)) targetListeners.set(obj, new Map());
+    if (!targetListeners.has(obj)) targetListeners.set(obj, new SafeMap());
     return obj;
   }
 
@@ -685,7 +712,7 @@
 
   class EventTarget {
     constructor() {
-      targetListeners.set(this, new Map());
+      targetListeners.set(this, new SafeMap());
     }
 
     addEventListener(type, callback, options = undefined) {
@@ -753,7 +780,7 @@
         value = isObject(value) ? value : null;
         let handlers = targetHandlers.get(self);
         if (handlers === undefined) {
-          handlers = new Map();
+          handlers = new SafeMap();
           targetHandlers.set(self, handlers);
         }
         let h = handlers.get(eventName);
@@ -818,10 +845,10 @@
   class AbortSignal extends EventTarget {
     #aborted = false;
     #reason = undefined;
-    #algorithms = new Set();
+    #algorithms = new SafeSet();
     #dependent = false;
-    #sources = new Set();
-    #dependents = new Set();
+    #sources = new SafeSet();
+    #dependents = new SafeSet();
 
     constructor(key = undefined) {
       if (key !== illegalConstructorKey) throw new TypeError("Illegal constructor");
@@ -839,7 +866,7 @@
       const prefix = "Failed to execute 'timeout' on 'AbortSignal'";
       requiredArguments(arguments.length, 1, prefix, ["number"]);
       // workerd takes any number: a negative or NaN delay fires at once.
-      let ms = Math.trunc(Number(milliseconds));
+      let ms = MathTrunc(Number(milliseconds));
       if (!(ms > 0)) ms = 0;
       const signal = new AbortSignal(illegalConstructorKey);
       const setTimeout = globalThis.setTimeout;
@@ -857,7 +884,7 @@
     static any(signals) {
       const prefix = "Failed to execute 'any' on 'AbortSignal'";
       requiredArguments(arguments.length, 1, prefix, ["Array"]);
-      if (!isObject(signals) || typeof signals[Symbol.iterator] !== "function") {
+      if (!isObject(signals) || typeof signals[SymbolIterator] !== "function") {
         throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
       }
       const list = [];

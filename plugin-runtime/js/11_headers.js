@@ -2,10 +2,20 @@
 // Headers (WHATWG Fetch), with the guard semantics workerd has.
 ((globalThis, internals) => {
   const {
+    ReflectApply,
+    ReflectGetOwnPropertyDescriptor,
+    ReflectOwnKeys,
+    SafeMap,
+    SafeSet,
+    String,
+    SymbolIterator,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
+  const {
     requiredArguments, toByteString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable,
   } = internals.webidl;
-  const ReflectApply = Reflect.apply;
   const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
   const StringPrototypeToLowerCase = String.prototype.toLowerCase;
 
@@ -60,13 +70,13 @@
     if (!isHeaderValue(value)) throw new TypeError("Invalid header value.");
   }
 
-  const GUARDS = new Set(["immutable", "request", "request-no-cors", "response", "none"]);
+  const GUARDS = new SafeSet(["immutable", "request", "request-no-cors", "response", "none"]);
 
   let headersInternals;
 
   class Headers {
     // lower-cased name -> array of values, in append order
-    #map = new Map();
+    #map = new SafeMap();
     #guard = "none";
     // cache of the sorted-and-combined list, invalidated on mutation
     #sorted = null;
@@ -81,14 +91,14 @@
         for (const [name, values] of init.#map) this.#map.set(name, values.slice());
         return;
       }
-      const method = init[Symbol.iterator];
+      const method = init[SymbolIterator];
       if (method !== undefined && method !== null) {
         if (typeof method !== "function") {
           throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
         }
         // sequence<sequence<ByteString>>: convert it all, then fill.
         const pairs = [];
-        for (const item of { [Symbol.iterator]: () => ReflectApply(method, init, []) }) {
+        for (const item of { [SymbolIterator]: () => ReflectApply(method, init, []) }) {
           if (!isObject(item)) {
             throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
           }
@@ -106,8 +116,8 @@
       }
       // record<ByteString, ByteString>
       const pairs = [];
-      for (const key of Reflect.ownKeys(init)) {
-        const desc = Reflect.getOwnPropertyDescriptor(init, key);
+      for (const key of ReflectOwnKeys(init)) {
+        const desc = ReflectGetOwnPropertyDescriptor(init, key);
         if (desc === undefined || !desc.enumerable) continue;
         const name = toByteString(key);
         pairs.push([name, toByteString(init[key])]);

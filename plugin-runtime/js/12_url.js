@@ -2,13 +2,26 @@
 // URL and URLSearchParams (WHATWG URL). Parsing is native (ops.urlParse /
 // ops.urlSet); application/x-www-form-urlencoded is done here.
 ((globalThis, internals) => {
+  const {
+    Array,
+    Error,
+    ObjectDefineProperty,
+    ReflectApply,
+    ReflectGetOwnPropertyDescriptor,
+    ReflectOwnKeys,
+    String,
+    Symbol,
+    SymbolIterator,
+    TypeError,
+    Uint8Array,
+    encodeURIComponent,
+  } = internals.primordials;
   const valueArg = internals.compat ? internals.compat.flags.urlSearchParamsDeleteHasValueArg : true;
   const {
     requiredArguments, toUSVString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable, utf8Encode, utf8DecodeWithoutBOM,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReflectApply = Reflect.apply;
   const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
   const encodeURIComponent_ = encodeURIComponent;
 
@@ -130,17 +143,17 @@
       if (init === kLinked) return; // created by URL; list set afterwards
       const prefix = "Failed to construct 'URLSearchParams'";
       if (isObject(init)) {
-        const method = init[Symbol.iterator];
+        const method = init[SymbolIterator];
         if (method !== undefined && method !== null) {
           if (typeof method !== "function") {
             throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
           }
-          if (#list in init && method === URLSearchParams.prototype[Symbol.iterator]) {
+          if (#list in init && method === URLSearchParams.prototype[SymbolIterator]) {
             this.#list = init.#list.map((p) => [p[0], p[1]]);
             return;
           }
           const list = [];
-          for (const item of { [Symbol.iterator]: () => ReflectApply(method, init, []) }) {
+          for (const item of { [SymbolIterator]: () => ReflectApply(method, init, []) }) {
             if (!isObject(item)) {
               throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
             }
@@ -156,8 +169,8 @@
         }
         // record<USVString, USVString>
         const list = [];
-        for (const key of Reflect.ownKeys(init)) {
-          const desc = Reflect.getOwnPropertyDescriptor(init, key);
+        for (const key of ReflectOwnKeys(init)) {
+          const desc = ReflectGetOwnPropertyDescriptor(init, key);
           if (desc === undefined || !desc.enumerable) continue;
           const name = toUSVString(key);
           const value = toUSVString(init[key]);
@@ -429,7 +442,7 @@
         throw new Error(`URL.${name}() is not implemented`);
       },
     }[name];
-    Object.defineProperty(URL, name, { value: fn, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(URL, name, { value: fn, writable: true, enumerable: true, configurable: true });
   }
   makeEnumerable(URL, ["canParse", "parse"]);
 

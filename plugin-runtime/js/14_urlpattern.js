@@ -5,17 +5,23 @@
 // matching. Canonicalisation goes through the URL parser of 12_url.js
 // (internals.url.parse / ops.urlSet), as the spec does with dummy URLs.
 ((globalThis, internals) => {
+  const {
+    ArrayFrom,
+    Object,
+    ObjectDefineProperty,
+    ObjectHasOwn,
+    ReflectApply,
+    RegExp,
+    String,
+    TypeError,
+    encodeURIComponent,
+  } = internals.primordials;
   const { toUSVString, isObject, defineToStringTag, makeEnumerable } = internals.webidl;
   const ops = internals.ops;
   const urlParse = internals.url.parse;
   const C = internals.url.COMPONENTS;
-  const ReflectApply = Reflect.apply;
   const RegExpPrototypeExec = RegExp.prototype.exec;
-  const ArrayFrom = Array.from;
   const StringPrototypeToLowerCase = String.prototype.toLowerCase;
-
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectHasOwn = Object.hasOwn;
 
   // CreateDataProperty: unaffected by setters on Object.prototype and by a
   // key named "__proto__".

@@ -9,14 +9,45 @@
 // (`#i`) holding a plain internal record; the abstract operations below work
 // on those records, and each record points back at its public object (`obj`).
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    BigInt64Array,
+    BigUint64Array,
+    DataView,
+    Error,
+    Float32Array,
+    Float64Array,
+    Int16Array,
+    Int32Array,
+    Int8Array,
+    MathMin,
+    MathTrunc,
+    Number,
+    NumberIsFinite,
+    NumberIsInteger,
+    NumberIsNaN,
+    NumberMAX_SAFE_INTEGER,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    Promise,
+    RangeError,
+    Reflect,
+    ReflectOwnKeys,
+    SafeWeakMap,
+    String,
+    SymbolAsyncIterator,
+    SymbolIterator,
+    SymbolToStringTag,
+    TypeError,
+    Uint16Array,
+    Uint32Array,
+    Uint8Array,
+    Uint8ClampedArray,
+  } = internals.primordials;
   const { apply: ReflectApply } = Reflect;
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-  const ObjectGetPrototypeOf = Object.getPrototypeOf;
-  const ObjectCreate = Object.create;
-  const NumberIsNaN = Number.isNaN;
-  const MathMin = Math.min;
-  const MathTrunc = Math.trunc;
   const $Promise = Promise;
   const PromiseThen = Promise.prototype.then;
   const PromiseResolve = (v) => $Promise.resolve(v);
@@ -26,13 +57,12 @@
   const $DataView = DataView;
   const $TypeError = TypeError;
   const $RangeError = RangeError;
-  const ArrayBufferIsView = ArrayBuffer.isView;
   const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
   const ArrayBufferByteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
   const ArrayBufferDetachedGetter = (ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached") || {}).get;
   const ArrayBufferTransfer = ArrayBuffer.prototype.transfer;
   const TypedArrayPrototype = ObjectGetPrototypeOf($Uint8Array.prototype);
-  const TypedArrayNameGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
+  const TypedArrayNameGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, SymbolToStringTag).get;
   const TypedArrayBufferGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "buffer").get;
   const TypedArrayByteOffsetGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "byteOffset").get;
   const TypedArrayByteLengthGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "byteLength").get;
@@ -42,8 +72,6 @@
   const DataViewByteOffsetGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "byteOffset").get;
   const DataViewByteLengthGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "byteLength").get;
   const AsyncIteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf(async function* () {}).prototype);
-  const SymbolAsyncIterator = Symbol.asyncIterator;
-  const SymbolIterator = Symbol.iterator;
   const queueMicrotask = globalThis.queueMicrotask;
 
   const TYPED_ARRAYS = { __proto__: null };
@@ -186,9 +214,9 @@
   }
   function toUnsignedLongLongEnforceRange(v, context) {
     let x = +v;
-    if (!Number.isFinite(x)) throw new $TypeError(`${context}: ${v} is not a finite number`);
+    if (!NumberIsFinite(x)) throw new $TypeError(`${context}: ${v} is not a finite number`);
     x = MathTrunc(x);
-    if (x < 0 || x > Number.MAX_SAFE_INTEGER) throw new $TypeError(`${context}: ${v} is out of range`);
+    if (x < 0 || x > NumberMAX_SAFE_INTEGER) throw new $TypeError(`${context}: ${v} is out of range`);
     return x === 0 ? 0 : x;
   }
   function toNumber(v) {
@@ -282,16 +310,16 @@
     return (chunk) => ReflectApply(size, undefined, [chunk]);
   }
 
-  // Web IDL class cosmetics: enumerable members and Symbol.toStringTag.
+  // Web IDL class cosmetics: enumerable members and SymbolToStringTag.
   function finishClass(cls, name) {
     const proto = cls.prototype;
-    for (const key of Reflect.ownKeys(proto)) {
+    for (const key of ReflectOwnKeys(proto)) {
       if (key === "constructor" || typeof key === "symbol") continue;
       const d = ObjectGetOwnPropertyDescriptor(proto, key);
       d.enumerable = true;
       ObjectDefineProperty(proto, key, d);
     }
-    ObjectDefineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
+    ObjectDefineProperty(proto, SymbolToStringTag, { value: name, configurable: true });
   }
 
   function illegal() {
@@ -1711,7 +1739,7 @@
   // Async iteration and ReadableStream.from
   // =====================================================================
 
-  const asyncIteratorState = new WeakMap();
+  const asyncIteratorState = new SafeWeakMap();
 
   const ReadableStreamAsyncIteratorPrototype = ObjectCreate(AsyncIteratorPrototype, {
     next: {
@@ -1761,7 +1789,7 @@
       enumerable: true,
       configurable: true,
     },
-    [Symbol.toStringTag]: { value: "ReadableStream AsyncIterator", configurable: true },
+    [SymbolToStringTag]: { value: "ReadableStream AsyncIterator", configurable: true },
   });
   ObjectDefineProperty(ReadableStreamAsyncIteratorPrototype.return, "name", { value: "return" });
 
@@ -1806,7 +1834,7 @@
   function getAsyncIterator(obj) {
     const method = obj == null ? undefined : obj[SymbolAsyncIterator];
     if (method !== undefined && method !== null) {
-      if (typeof method !== "function") throw new $TypeError("Symbol.asyncIterator is not a function");
+      if (typeof method !== "function") throw new $TypeError("SymbolAsyncIterator is not a function");
       const iterator = ReflectApply(method, obj, []);
       if (!isObject(iterator)) throw new $TypeError("The async iterator is not an object");
       return { iterator, nextMethod: iterator.next };
@@ -3191,7 +3219,7 @@
     if (typeof chunk === "string") return (utf8 ??= new globalThis.TextEncoder()).encode(chunk);
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     throw new $TypeError(NOT_BYTES);
   }
 
@@ -3267,7 +3295,7 @@
   class FixedLengthStream extends TransformStream {
     constructor(expectedLength, options = undefined) {
       const expected = Number(expectedLength);
-      if (!Number.isInteger(expected) || expected < 0) {
+      if (!NumberIsInteger(expected) || expected < 0) {
         throw new $TypeError("FixedLengthStream requires a non-negative integer expected length.");
       }
       let seen = 0;

@@ -9,23 +9,51 @@
 // copies.
 ((globalThis, internals) => {
   const {
+    Array,
+    ArrayBuffer,
+    ArrayBufferIsView,
+    DataView,
+    DateNow,
+    Error,
+    MathAbs,
+    MathFloor,
+    MathMax,
+    MathMin,
+    MathRandom,
+    MathRound,
+    MathTrunc,
+    Number,
+    NumberIsNaN,
+    NumberMAX_SAFE_INTEGER,
+    NumberMIN_SAFE_INTEGER,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    ReflectApply,
+    SafeMap,
+    String,
+    StringFromCharCode,
+    Symbol,
+    SymbolIterator,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+    parseInt,
+  } = internals.primordials;
+  const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
     definePairIterable, defineToStringTag, makeEnumerable,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReflectApply = Reflect.apply;
   const ReadableStream = globalThis.ReadableStream;
   const TextDecoder = globalThis.TextDecoder;
-  const DateNow = Date.now;
-  const StringFromCharCode = String.fromCharCode;
 
-  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
   const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
-  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
   const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
   const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
   const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
-  const typedArrayTag = getter(TypedArrayPrototype, Symbol.toStringTag);
+  const typedArrayTag = getter(TypedArrayPrototype, SymbolToStringTag);
   const dataViewBuffer = getter(DataView.prototype, "buffer");
   const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
   const dataViewByteLength = getter(DataView.prototype, "byteLength");
@@ -34,7 +62,7 @@
   // BufferSource), or null for anything else. Detached buffers read as empty.
   function bufferSourceBytes(v) {
     if (!isObject(v)) return null;
-    if (ArrayBuffer.isView(v)) {
+    if (ArrayBufferIsView(v)) {
       const typed = ReflectApply(typedArrayTag, v, []) !== undefined;
       const buffer = ReflectApply(typed ? typedArrayBuffer : dataViewBuffer, v, []);
       const offset = ReflectApply(typed ? typedArrayByteOffset : dataViewByteOffset, v, []);
@@ -84,12 +112,12 @@
       // workerd's words
       throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Array'.`);
     }
-    const method = parts[Symbol.iterator];
+    const method = parts[SymbolIterator];
     if (typeof method !== "function") {
       throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
     }
     const out = [];
-    for (const item of { [Symbol.iterator]: () => ReflectApply(method, parts, []) }) {
+    for (const item of { [SymbolIterator]: () => ReflectApply(method, parts, []) }) {
       if (isBlob(item)) {
         out.push(blobBytes(item));
         continue;
@@ -125,10 +153,10 @@
   // WebIDL [Clamp] long long: NaN -> 0, round half to even.
   function toClampedLongLong(v) {
     let x = Number(v);
-    if (Number.isNaN(x)) return 0;
-    x = Math.min(Math.max(x, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
-    const r = Math.round(x);
-    if (Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0) return r - 1;
+    if (NumberIsNaN(x)) return 0;
+    x = MathMin(MathMax(x, NumberMIN_SAFE_INTEGER), NumberMAX_SAFE_INTEGER);
+    const r = MathRound(x);
+    if (MathAbs(x - MathTrunc(x)) === 0.5 && r % 2 !== 0) return r - 1;
     return r + 0;
   }
 
@@ -188,9 +216,9 @@
       const size = this.#bytes.byteLength;
       let from = start === undefined ? 0 : toClampedLongLong(start);
       let to = end === undefined ? size : toClampedLongLong(end);
-      from = from < 0 ? Math.max(size + from, 0) : Math.min(from, size);
-      to = to < 0 ? Math.max(size + to, 0) : Math.min(to, size);
-      const span = Math.max(to - from, 0);
+      from = from < 0 ? MathMax(size + from, 0) : MathMin(from, size);
+      to = to < 0 ? MathMax(size + to, 0) : MathMin(to, size);
+      const span = MathMax(to - from, 0);
       const type = contentType === undefined ? "" : normalizeType(toDOMString(contentType));
       return new Blob(kInternal, [this.#bytes.subarray(from, from + span), type]);
     }
@@ -227,12 +255,12 @@
           }
           if (request) {
             const view = request.view;
-            const n = Math.min(view.byteLength, length - offset);
+            const n = MathMin(view.byteLength, length - offset);
             new Uint8Array(view.buffer, view.byteOffset, n).set(bytes.subarray(offset, offset + n));
             offset += n;
             request.respond(n);
           } else {
-            const n = Math.min(STREAM_CHUNK, length - offset);
+            const n = MathMin(STREAM_CHUNK, length - offset);
             controller.enqueue(bytes.slice(offset, offset + n));
             offset += n;
           }
@@ -405,7 +433,7 @@
     if (crypto && typeof crypto.getRandomValues === "function") {
       crypto.getRandomValues(bytes);
     } else {
-      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = MathFloor(MathRandom() * 256);
     }
     let hex = "";
     for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16);
@@ -466,7 +494,7 @@
     if (i === -1) i = s.length;
     const subtype = s.slice(slash + 1, i).replace(/[ \t\r\n]+$/, "");
     if (!TOKEN_RE.test(type) || !TOKEN_RE.test(subtype)) return null;
-    const params = new Map();
+    const params = new SafeMap();
     while (i < s.length) {
       i++; // the ';'
       while (i < s.length && isHttpWs(s[i])) i++;
@@ -556,7 +584,7 @@
       );
     }
     i = j;
-    const params = new Map();
+    const params = new SafeMap();
     for (;;) {
       skipWs();
       if (i >= v.length) break;
@@ -599,7 +627,7 @@
   // A part's header block (UTF-8, so raw non-ASCII filenames survive):
   // lower-cased name -> value. Folded lines continue the previous header.
   function parsePartHeaders(text) {
-    const headers = new Map();
+    const headers = new SafeMap();
     let last = null;
     for (const line of text.split(/\r?\n/)) {
       if (line === "") continue;
@@ -661,7 +689,7 @@
       }
       const delimiter = s.indexOf(`\n${dash}`, bodyStart - 1);
       if (delimiter === -1) throw new TypeError("No subsequent boundary string after multipart message.");
-      let contentEnd = Math.max(delimiter, bodyStart);
+      let contentEnd = MathMax(delimiter, bodyStart);
       if (contentEnd > bodyStart && s.charCodeAt(contentEnd - 1) === 13) contentEnd--;
       const content = bytes.subarray(bodyStart, contentEnd);
       // workerd: an empty filename makes a string entry too.

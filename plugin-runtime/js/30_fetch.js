@@ -4,13 +4,36 @@
 // back to Rust untouched, so it never enters V8), or a JS ReadableStream
 // (pumped out chunk by chunk through a native sink).
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    Error,
+    JSON,
+    JSONParse,
+    JSONStringify,
+    Number,
+    NumberIsInteger,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    ObjectSetPrototypeOf,
+    Promise,
+    RangeError,
+    SafeSet,
+    SafeWeakMap,
+    String,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
   const ops = internals.ops;
   const S = internals.streams;
   const H = internals.headers;
   const B = internals.blob;
   const defineGlobal = internals.defineGlobal;
 
-  const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+  const NULL_BODY_STATUS = new SafeSet([101, 204, 205, 304]);
   // workerd's reason phrases: a Response built without a statusText reports these.
   const STATUS_TEXT = {
     100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
@@ -42,14 +65,14 @@
     if (status >= 500 && status < 600) return "Server Error";
     return "";
   }
-  const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+  const REDIRECT_STATUS = new SafeSet([301, 302, 303, 307, 308]);
   const USED_MESSAGE =
     "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
   function toBytes(x) {
     if (x instanceof Uint8Array) return x;
     if (x instanceof ArrayBuffer) return new Uint8Array(x);
-    if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    if (ArrayBufferIsView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
     return null;
   }
   function copyBytes(x) {
@@ -234,7 +257,7 @@
   }
 
   // Body mixin, as prototype methods shared by Request and Response.
-  const bodyOf = new WeakMap();
+  const bodyOf = new SafeWeakMap();
   const ILLEGAL =
     "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.";
   function state(self, what) {
@@ -276,7 +299,7 @@
       return decodeUtf8(await state(this, "text").consume());
     },
     async json() {
-      return JSON.parse(decodeUtf8(await state(this, "json").consume()));
+      return JSONParse(decodeUtf8(await state(this, "json").consume()));
     },
     async blob() {
       const b = await state(this, "blob").consume();
@@ -295,10 +318,10 @@
     throw new TypeError("Illegal constructor");
   };
   function installBody(proto) {
-    for (const key of Object.getOwnPropertyNames(BodyMixin)) {
-      const d = Object.getOwnPropertyDescriptor(BodyMixin, key);
+    for (const key of ObjectGetOwnPropertyNames(BodyMixin)) {
+      const d = ObjectGetOwnPropertyDescriptor(BodyMixin, key);
       d.enumerable = true;
-      Object.defineProperty(proto, key, d);
+      ObjectDefineProperty(proto, key, d);
     }
   }
 
@@ -310,14 +333,14 @@
 
   // workerd accepts the methods its HTTP stack knows, in any case
   // (upper_case_all_http_methods), and rejects every other method.
-  const METHODS = new Set([
+  const METHODS = new SafeSet([
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "PURGE", "OPTIONS", "TRACE", "COPY", "LOCK",
     "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "ACL", "REPORT", "MKACTIVITY",
     "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY",
   ]);
   // Before 2024-10-14 (no upper_case_all_http_methods) only the methods the
   // Fetch spec normalises are upper-cased; "patch" is then not a method.
-  const SPEC_NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+  const SPEC_NORMALISED = new SafeSet(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
   const upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
   function normaliseMethod(m) {
     m = String(m);
@@ -334,7 +357,7 @@
   }
 
   // ---- Request -------------------------------------------------------------
-  const reqState = new WeakMap();
+  const reqState = new SafeWeakMap();
   class Request {
     constructor(input, init = undefined) {
       if (arguments.length < 1) {
@@ -445,22 +468,22 @@
     clone() {
       const s = reqOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      const copy = Object.create(Request.prototype);
+      const copy = ObjectCreate(Request.prototype);
       reqState.set(copy, { ...s, headers: headersInit(s.headers, "request") });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
       return copy;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Request";
     }
   }
   installBody(Body.prototype);
-  Object.setPrototypeOf(Request.prototype, Body.prototype);
+  ObjectSetPrototypeOf(Request.prototype, Body.prototype);
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
   internals.makeRequest = (method, url, flatHeaders, rid, cf) => {
-    const req = Object.create(Request.prototype);
+    const req = ObjectCreate(Request.prototype);
     const pairs = [];
     for (let i = 0; i < flatHeaders.length; i += 2) pairs.push([flatHeaders[i], flatHeaders[i + 1]]);
     reqState.set(req, {
@@ -478,7 +501,7 @@
   internals.requestBodyUsed = (req) => bodyOf.get(req).bodyUsed;
 
   // ---- Response ------------------------------------------------------------
-  const resState = new WeakMap();
+  const resState = new SafeWeakMap();
   class Response {
     constructor(body = null, init = undefined) {
       if (init !== undefined && init !== null && typeof init !== "object") {
@@ -490,7 +513,7 @@
       let status = 200;
       if (init.status !== undefined) {
         status = Number(init.status);
-        if (!Number.isInteger(status) || status < 200 || status > 599) {
+        if (!NumberIsInteger(status) || status < 200 || status > 599) {
           if (!(status === 101 && init.webSocket)) {
             throw new RangeError(
               "Responses may only be constructed with status codes in the range 200 to 599, inclusive.",
@@ -533,7 +556,7 @@
     static json(data, init = undefined) {
       let text;
       try {
-        text = JSON.stringify(data);
+        text = JSONStringify(data);
       } catch (e) {
         throw new TypeError(String((e && e.message) || e));
       }
@@ -603,16 +626,16 @@
     clone() {
       const s = resOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      const copy = Object.create(Response.prototype);
+      const copy = ObjectCreate(Response.prototype);
       resState.set(copy, { ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
       return copy;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Response";
     }
   }
-  Object.setPrototypeOf(Response.prototype, Body.prototype);
+  ObjectSetPrototypeOf(Response.prototype, Body.prototype);
   defineGlobal("Response", Response);
 
   function flatten(headers) {
@@ -687,7 +710,7 @@
         url = next[0];
         continue;
       }
-      const res = Object.create(Response.prototype);
+      const res = ObjectCreate(Response.prototype);
       resState.set(res, {
         status,
         statusText: statusText ? statusText : null,

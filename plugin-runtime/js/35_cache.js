@@ -4,6 +4,17 @@
 // store shared by every isolate of the process (ops.cachePut/Match/Delete),
 // which applies Cache-Control / Expires, Vary, conditional and range requests.
 ((globalThis, internals) => {
+  const {
+    Boolean,
+    Error,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ReflectOwnKeys,
+    String,
+    Symbol,
+    SymbolToStringTag,
+    TypeError,
+  } = internals.primordials;
   const ops = internals.ops;
   const H = internals.headers;
   const bodyOf = internals.bodyOf;
@@ -33,19 +44,19 @@
     const fn = function () {
       throw new Error(`Failed to execute '${name}' on 'Cache': the method is not implemented.`);
     };
-    Object.defineProperty(fn, "name", { value: name });
+    ObjectDefineProperty(fn, "name", { value: name });
     return fn;
   }
 
   function finishClass(cls, name) {
     const proto = cls.prototype;
-    for (const key of Reflect.ownKeys(proto)) {
+    for (const key of ReflectOwnKeys(proto)) {
       if (key === "constructor" || typeof key === "symbol") continue;
-      const d = Object.getOwnPropertyDescriptor(proto, key);
+      const d = ObjectGetOwnPropertyDescriptor(proto, key);
       d.enumerable = true;
-      Object.defineProperty(proto, key, d);
+      ObjectDefineProperty(proto, key, d);
     }
-    Object.defineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
+    ObjectDefineProperty(proto, SymbolToStringTag, { value: name, configurable: true });
   }
 
   class Cache {

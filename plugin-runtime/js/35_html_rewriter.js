@@ -6,12 +6,27 @@
 // calls applied to the live lol_html token; when the handler (and the
 // promise it returned) is done, ops.htmlRewriterDone lets the parser go on.
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    FinalizationRegistry,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    ObjectSetPrototypeOf,
+    ReflectApply,
+    SafeMap,
+    String,
+    Symbol,
+    SymbolIterator,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
   const { requiredArguments, toDOMString, toDictionary, isObject, defineToStringTag, IteratorPrototype } =
     internals.webidl;
   const ops = internals.ops;
   const S = internals.streams;
   const defineGlobal = internals.defineGlobal;
-  const ReflectApply = Reflect.apply;
   const Response = globalThis.Response;
   const Headers = globalThis.Headers;
 
@@ -70,11 +85,11 @@
       if (this.#i >= this.#list.length) return { done: true, value: undefined };
       return { done: false, value: this.#list[this.#i++] };
     }
-    [Symbol.iterator]() {
+    [SymbolIterator]() {
       return this;
     }
   }
-  Object.setPrototypeOf(AttributesIterator.prototype, IteratorPrototype);
+  ObjectSetPrototypeOf(AttributesIterator.prototype, IteratorPrototype);
   defineToStringTag(AttributesIterator, "AttributesIterator");
 
   class Element {
@@ -321,11 +336,11 @@
 
   for (const cls of [Element, EndTag, Comment, Text, Doctype, DocumentEnd]) {
     // Web IDL attributes and operations are enumerable.
-    for (const name of Object.getOwnPropertyNames(cls.prototype)) {
+    for (const name of ObjectGetOwnPropertyNames(cls.prototype)) {
       if (name === "constructor") continue;
-      const desc = Object.getOwnPropertyDescriptor(cls.prototype, name);
+      const desc = ObjectGetOwnPropertyDescriptor(cls.prototype, name);
       desc.enumerable = true;
-      Object.defineProperty(cls.prototype, name, desc);
+      ObjectDefineProperty(cls.prototype, name, desc);
     }
   }
 
@@ -340,7 +355,7 @@
   function toBytes(chunk) {
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     return null;
   }
 
@@ -366,7 +381,7 @@
     constructor(id, registrations) {
       this.id = id;
       this.registrations = registrations;
-      this.endTagHandlers = new Map();
+      this.endTagHandlers = new SafeMap();
       this.nextEndTag = 1;
       this.output = [];
       this.failed = false;
@@ -557,9 +572,9 @@
   }
   defineToStringTag(HTMLRewriter, "HTMLRewriter");
   for (const name of ["on", "onDocument", "transform"]) {
-    const desc = Object.getOwnPropertyDescriptor(HTMLRewriter.prototype, name);
+    const desc = ObjectGetOwnPropertyDescriptor(HTMLRewriter.prototype, name);
     desc.enumerable = true;
-    Object.defineProperty(HTMLRewriter.prototype, name, desc);
+    ObjectDefineProperty(HTMLRewriter.prototype, name, desc);
   }
   defineGlobal("HTMLRewriter", HTMLRewriter);
 });

@@ -5,12 +5,36 @@
 // material lives in a private slot: raw bytes for secret keys, PKCS#8 DER
 // for private keys, SPKI DER for public keys.
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    ArrayFrom,
+    ArrayIsArray,
+    FinalizationRegistry,
+    JSON,
+    JSONParse,
+    JSONStringify,
+    MathCeil,
+    MathFloor,
+    ObjectAssign,
+    ObjectDefineProperty,
+    Promise,
+    SafeMap,
+    SafeSet,
+    SafeWeakMap,
+    SharedArrayBuffer,
+    Symbol,
+    SymbolIterator,
+    SyntaxError,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
   const ops = internals.ops;
   const webidl = internals.webidl;
   const DOMEx = internals.makeDOMException;
 
   // Errors the ops throw carry the DOMException name in `name`.
-  const OP_ERRORS = new Set(["NotSupportedError", "DataError", "OperationError", "InvalidAccessError"]);
+  const OP_ERRORS = new SafeSet(["NotSupportedError", "DataError", "OperationError", "InvalidAccessError"]);
   function op(name, ...args) {
     try {
       return ops[name](...args);
@@ -32,13 +56,13 @@
     if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer)) {
       return new Uint8Array(v.slice(0));
     }
-    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+    if (ArrayBufferIsView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
     throw new TypeError(`${what} must be an ArrayBuffer or ArrayBufferView.`);
   }
   const toBuffer = (u8) => (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
 
   const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const B64URL_INDEX = new Map(Array.from(B64URL, (c, i) => [c, i]));
+  const B64URL_INDEX = new SafeMap(ArrayFrom(B64URL, (c, i) => [c, i]));
   function b64urlEncode(bytes) {
     let out = "";
     let i = 0;
@@ -60,7 +84,7 @@
     // Lenient like workerd's decoder: padding and standard base64 are accepted.
     s = s.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
     if (s.length % 4 === 1) throw dataError(`Invalid JWK: "${member}" is not valid base64url.`);
-    const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+    const out = new Uint8Array(MathFloor((s.length * 3) / 4));
     let bits = 0;
     let acc = 0;
     let j = 0;
@@ -83,7 +107,7 @@
     ...HASHES, "MD5", "HMAC", "AES-GCM", "AES-CBC", "AES-CTR", "AES-KW", "ECDSA", "ECDH",
     "RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP", "Ed25519", "X25519", "NODE-ED25519", "HKDF", "PBKDF2",
   ];
-  const CANONICAL = new Map(ALGORITHMS.map((n) => [n.toUpperCase(), n]));
+  const CANONICAL = new SafeMap(ALGORITHMS.map((n) => [n.toUpperCase(), n]));
 
   /**
    * `{name, ...}` with `name` canonical; throws NotSupportedError for unknown
@@ -118,7 +142,7 @@
 
   // ---- CryptoKey ------------------------------------------------------------
   const USAGES = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
-  const slots = new WeakMap();
+  const slots = new SafeWeakMap();
   const TOKEN = Symbol("CryptoKey");
 
   function slot(key) {
@@ -149,10 +173,10 @@
 
   /** The given usages as a validated list in canonical order. */
   function toUsages(list) {
-    if (list === null || typeof list !== "object" || typeof list[Symbol.iterator] !== "function") {
+    if (list === null || typeof list !== "object" || typeof list[SymbolIterator] !== "function") {
       throw new TypeError("Failed to execute on 'SubtleCrypto': keyUsages is not a sequence.");
     }
-    const seen = new Set();
+    const seen = new SafeSet();
     for (const u of list) {
       const s = webidl.toDOMString(u);
       if (!USAGES.includes(s)) {
@@ -191,7 +215,7 @@
       throw dataError(`Asymmetric "use" of "${jwk.use}" is not valid for this key; expected "${use}".`);
     }
     if (jwk.key_ops !== undefined) {
-      if (!Array.isArray(jwk.key_ops)) throw dataError('JSON Web Key "key_ops" must be an array.');
+      if (!ArrayIsArray(jwk.key_ops)) throw dataError('JSON Web Key "key_ops" must be an array.');
       for (const u of usages) {
         if (!jwk.key_ops.includes(u)) throw dataError("All specified key usages must be present in the JSON Web Key's \"key_ops\" member.");
       }
@@ -499,7 +523,7 @@
           });
           const alg = jwkAlg(s.info);
           if (alg !== undefined) jwk.alg = alg;
-          return Object.assign(jwk, jwkBase(s));
+          return ObjectAssign(jwk, jwkBase(s));
         }
         throw notSupported(`Unrecognized export format "${format}".`);
       },
@@ -553,7 +577,7 @@
         if (length > secret.length * 8) {
           throw operationError(`Derived key length (${length} bits) is too long (should be at most ${secret.length * 8} bits).`);
         }
-        const out = secret.slice(0, Math.ceil(length / 8));
+        const out = secret.slice(0, MathCeil(length / 8));
         if (length % 8 !== 0) out[out.length - 1] &= 0xff << (8 - (length % 8));
         return toBuffer(out);
       };
@@ -617,10 +641,10 @@
     const usages = toUsages(keyUsages);
     const { dict, impl } = lookup(algorithm, "import");
     if (fmt === "jwk") {
-      if (!webidl.isObject(keyData) || ArrayBuffer.isView(keyData) || keyData instanceof ArrayBuffer) {
+      if (!webidl.isObject(keyData) || ArrayBufferIsView(keyData) || keyData instanceof ArrayBuffer) {
         throw new TypeError('Import data provided for "jwk" import format must be a JsonWebKey.');
       }
-    } else if (!(keyData instanceof ArrayBuffer) && !ArrayBuffer.isView(keyData)) {
+    } else if (!(keyData instanceof ArrayBuffer) && !ArrayBufferIsView(keyData)) {
       throw new TypeError("Import data provided for buffer-based import formats must be a buffer source.");
     }
     return impl.import(fmt, keyData, dict, !!extractable, usages);
@@ -752,7 +776,7 @@
       if (!wrap) throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for wrapKey.`);
       requireKeyUsage(ws, name, "wrapKey");
       const exported = exportKey(fmt, ks);
-      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSON.stringify(exported)) : new Uint8Array(exported);
+      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSONStringify(exported)) : new Uint8Array(exported);
       return wrap(dict, ws, bytes);
     }
 
@@ -771,7 +795,7 @@
       let keyData = plain;
       if (fmt === "jwk") {
         try {
-          keyData = JSON.parse(new TextDecoder().decode(plain));
+          keyData = JSONParse(new TextDecoder().decode(plain));
         } catch {
           throw dataError("The unwrapped key is not a valid JSON Web Key.");
         }
@@ -795,7 +819,7 @@
   ]);
 
   const subtle = new SubtleCrypto(TOKEN);
-  Object.defineProperty(globalThis.Crypto.prototype, "subtle", {
+  ObjectDefineProperty(globalThis.Crypto.prototype, "subtle", {
     get() {
       return subtle;
     },
@@ -830,7 +854,7 @@
         write(chunk) {
           let bytes;
           if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
-          else if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) bytes = chunk;
+          else if (chunk instanceof ArrayBuffer || ArrayBufferIsView(chunk)) bytes = chunk;
           else throw new TypeError("DigestStream accepts only ArrayBuffer, ArrayBufferView or string chunks.");
           ops.cryptoDigestUpdate(id, bytes);
         },
@@ -850,7 +874,7 @@
     }
   }
   webidl.defineToStringTag(DigestStream, "DigestStream");
-  Object.defineProperty(globalThis.Crypto.prototype, "DigestStream", {
+  ObjectDefineProperty(globalThis.Crypto.prototype, "DigestStream", {
     value: DigestStream,
     writable: true,
     enumerable: false,

@@ -2,6 +2,23 @@
 // The entry points Rust calls: checking a module's default export at load,
 // and running its fetch handler for one request.
 ((globalThis, internals) => {
+  const {
+    Error,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectEntries,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    Promise,
+    PromiseAllSettled,
+    PromiseRace,
+    PromiseResolve,
+    SafeMap,
+    SafeWeakMap,
+    String,
+    SymbolToStringTag,
+    TypeError,
+  } = internals.primordials;
   const ops = internals.ops;
   const defineGlobal = internals.defineGlobal;
 
@@ -20,30 +37,30 @@
   for (const name of API_CLASSES) {
     const C = globalThis[name];
     if (typeof C !== "function") continue;
-    Object.defineProperty(C, "length", { value: 0, configurable: true });
+    ObjectDefineProperty(C, "length", { value: 0, configurable: true });
     const proto = C.prototype;
-    for (const key of Object.getOwnPropertyNames(proto)) {
+    for (const key of ObjectGetOwnPropertyNames(proto)) {
       if (key === "constructor") continue;
-      const d = Object.getOwnPropertyDescriptor(proto, key);
-      if (d.configurable && !d.enumerable) Object.defineProperty(proto, key, { enumerable: true });
+      const d = ObjectGetOwnPropertyDescriptor(proto, key);
+      if (d.configurable && !d.enumerable) ObjectDefineProperty(proto, key, { enumerable: true });
     }
   }
   const FN_LENGTHS = {
     fetch: 0, atob: 0, btoa: 0, structuredClone: 0, queueMicrotask: 0,
     setTimeout: 2, setInterval: 2, clearTimeout: 1, clearInterval: 1,
   };
-  for (const [name, length] of Object.entries(FN_LENGTHS)) {
-    if (typeof globalThis[name] === "function") Object.defineProperty(globalThis[name], "length", { value: length, configurable: true });
+  for (const [name, length] of ObjectEntries(FN_LENGTHS)) {
+    if (typeof globalThis[name] === "function") ObjectDefineProperty(globalThis[name], "length", { value: length, configurable: true });
   }
-  Object.defineProperty(globalThis, Symbol.toStringTag, { value: "ServiceWorkerGlobalScope", configurable: true });
+  ObjectDefineProperty(globalThis, SymbolToStringTag, { value: "ServiceWorkerGlobalScope", configurable: true });
 
   // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
   const events = internals.events;
   const EventTargetProto = events.EventTarget.prototype;
   events.initEventTarget(globalThis);
-  const swTypes = new Map(); // type -> count of listeners added
-  const wrapped = new WeakMap(); // listener -> wrapper that records exceptions
-  const eventState = new WeakMap();
+  const swTypes = new SafeMap(); // type -> count of listeners added
+  const wrapped = new SafeWeakMap(); // listener -> wrapper that records exceptions
+  const eventState = new SafeWeakMap();
 
   function wrap(listener) {
     if (typeof listener !== "function" && !(listener && typeof listener.handleEvent === "function")) return listener;
@@ -75,7 +92,7 @@
   });
 
   // ---- unhandled rejections (workerd: PromiseRejectionEvent on the global) ----
-  const rejectionState = new WeakMap();
+  const rejectionState = new SafeWeakMap();
   class PromiseRejectionEvent extends events.Event {
     constructor(type, init = undefined) {
       if (arguments.length < 2) {
@@ -97,7 +114,7 @@
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       return s.reason;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "PromiseRejectionEvent";
     }
   }
@@ -122,7 +139,7 @@
     respondWith(response) {
       const s = eventState.get(this);
       if (s.response !== undefined) throw new DOMException("FetchEvent.respondWith() has already been called; it can only be called once.", "InvalidStateError");
-      s.response = Promise.resolve(response);
+      s.response = PromiseResolve(response);
     }
     waitUntil(promise) {
       const s = eventState.get(this);
@@ -132,7 +149,7 @@
       const s = eventState.get(this);
       if (s.ctx) s.ctx.passThroughOnException();
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "FetchEvent";
     }
   }
@@ -156,7 +173,7 @@
       const s = eventState.get(this);
       if (s.ctx) s.ctx.waitUntil(promise);
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "ScheduledEvent";
     }
   }
@@ -167,7 +184,7 @@
     // Service-worker scripts see their bindings as globals.
     if (bindingsInstalled) return;
     bindingsInstalled = true;
-    for (const [k, v] of Object.entries(env)) {
+    for (const [k, v] of ObjectEntries(env)) {
       if (!(k in globalThis)) defineGlobal(k, v);
     }
   }
@@ -210,7 +227,7 @@
     return handler;
   };
 
-  const ctxState = new WeakMap();
+  const ctxState = new SafeWeakMap();
   class ExecutionContext {
     constructor() {
       throw new TypeError("Illegal constructor");
@@ -218,7 +235,7 @@
     waitUntil(promise) {
       const s = ctxState.get(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      s.waits.push(Promise.resolve(promise));
+      s.waits.push(PromiseResolve(promise));
     }
     passThroughOnException() {
       const s = ctxState.get(this);
@@ -228,12 +245,12 @@
     get props() {
       return {};
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "ExecutionContext";
     }
   }
   function makeContext() {
-    const ctx = Object.create(ExecutionContext.prototype);
+    const ctx = ObjectCreate(ExecutionContext.prototype);
     const s = { waits: [], passThrough: false };
     ctxState.set(ctx, s);
     return [ctx, s];
@@ -290,10 +307,10 @@
     for (let done = 0; done < s.waits.length && !timedOut; ) {
       const batch = s.waits.slice(done);
       done = s.waits.length;
-      const settled = Promise.allSettled(batch).then((results) => {
+      const settled = PromiseAllSettled(batch).then((results) => {
         for (const r of results) if (r.status === "rejected") errors.push(r.reason);
       });
-      await Promise.race([settled, deadline]);
+      await PromiseRace([settled, deadline]);
     }
     if (timedOut) {
       internals.reportError(new Error(`waitUntil() work was cancelled ${WAIT_UNTIL_MS / 1000} s after the response.`));
@@ -301,7 +318,7 @@
     return errors;
   }
 
-  const controllerState = new WeakMap();
+  const controllerState = new SafeWeakMap();
   class ScheduledController {
     constructor() {
       throw new TypeError("Illegal constructor");
@@ -315,13 +332,13 @@
     noRetry() {
       controllerState.get(this).noRetry = true;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "ScheduledController";
     }
   }
 
   internals.dispatchScheduled = async (handler, reqId, cron, scheduledTime, env) => {
-    const controller = Object.create(ScheduledController.prototype);
+    const controller = ObjectCreate(ScheduledController.prototype);
     controllerState.set(controller, { cron, scheduledTime, noRetry: false });
     const [ctx, s] = makeContext();
     let error = null;

@@ -1,6 +1,10 @@
 "use strict";
 // node:path — the POSIX implementation (workerd's node:path is POSIX too).
 ((globalThis, internals) => {
+  const {
+    Boolean,
+    Error,
+  } = internals.primordials;
   const node = (internals.node ??= {});
   const errors = internals.nodeErrors;
   const check = (name, v) => {
