@@ -140,8 +140,13 @@
 
   // `arr[i] = v` and `push` on an index the array does not own consult
   // setters on Array.prototype / Object.prototype; this defines it instead.
+  // One descriptor, reused: defining an index on an ordinary array runs no
+  // script code, so nothing can observe it between the two statements.
+  const ownDescriptor = { __proto__: null, value: undefined, writable: true, enumerable: true, configurable: true };
   const ArraySetOwn = (arr, i, value) => {
-    ObjectDefinePropertyRaw(arr, i, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+    ownDescriptor.value = value;
+    ObjectDefinePropertyRaw(arr, i, ownDescriptor);
+    ownDescriptor.value = undefined;
   };
   define("ArraySetOwn", ArraySetOwn);
   /** `arr.push(v)` that never calls an inherited index setter. */

@@ -36,9 +36,13 @@
     SymbolToStringTag,
     SyntaxError,
     TypeError,
+    ArrayAppend,
+    ArrayFromIndexed,
+    ArrayPrototypeJoin,
+    ArrayPrototypePush,
+    ReflectApply,
+    StringPrototypeCharCodeAt,
   } = internals.primordials;
-  const { apply: ReflectApply } = Reflect;
-  const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
   const hasWellFormed = typeof String.prototype.isWellFormed === "function";
   const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
   const StringPrototypeToWellFormed = String.prototype.toWellFormed;
@@ -77,10 +81,10 @@
     let out = null;
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      const c = StringPrototypeCharCodeAt(s, i);
       if (c >= 0xd800 && c <= 0xdfff) {
         if (c <= 0xdbff && i + 1 < n) {
-          const d = ReflectApply(StringPrototypeCharCodeAt, s, [i + 1]);
+          const d = StringPrototypeCharCodeAt(s, i + 1);
           if (d >= 0xdc00 && d <= 0xdfff) {
             if (out !== null) out += s[i] + s[i + 1];
             i++;
@@ -147,7 +151,7 @@
 
   // Make the listed prototype members enumerable, as Web IDL wants.
   function makeEnumerable(proto, names) {
-    for (const name of names) {
+    for (let i_name = 0; i_name < names.length; i_name++) { const name = names[i_name];
       const desc = ObjectGetOwnPropertyDescriptor(proto, name);
       if (desc) {
         desc.enumerable = true;
@@ -157,7 +161,7 @@
   }
 
   function defineConstants(targets, table) {
-    for (const target of targets) {
+    for (let i_target = 0; i_target < targets.length; i_target++) { const target = targets[i_target];
       for (const key of ObjectKeys(table)) {
         ObjectDefineProperty(target, key, {
           value: table[key], writable: false, enumerable: true, configurable: false,
@@ -185,7 +189,7 @@
       constructor(target, kind) {
         this.#target = target;
         this.#kind = kind;
-        if (snapshot) this.#pairs = getPairs(target).slice();
+        if (snapshot) this.#pairs = ArrayFromIndexed(getPairs(target));
         // workerd's iterator tags: EntryIterator, KeyIterator, ValueIterator.
         ObjectSetPrototypeOf(this, kindProtos[kind]);
       }
@@ -258,25 +262,25 @@
     const out = [];
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      let c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      let c = StringPrototypeCharCodeAt(s, i);
       if (c < 0x80) {
-        out.push(c);
+        ArrayPrototypePush(out, c);
       } else if (c < 0x800) {
-        out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+        ArrayPrototypePush(out, 0xc0 | (c >> 6), 0x80 | (c & 0x3f));
       } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const d = ReflectApply(StringPrototypeCharCodeAt, s, [i + 1]);
+        const d = StringPrototypeCharCodeAt(s, i + 1);
         if (d >= 0xdc00 && d <= 0xdfff) {
           i++;
           c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f),
+          ArrayPrototypePush(out, 0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f),
             0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
         } else {
-          out.push(0xef, 0xbf, 0xbd);
+          ArrayPrototypePush(out, 0xef, 0xbf, 0xbd);
         }
       } else if (c >= 0xd800 && c <= 0xdfff) {
-        out.push(0xef, 0xbf, 0xbd);
+        ArrayPrototypePush(out, 0xef, 0xbf, 0xbd);
       } else {
-        out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+        ArrayPrototypePush(out, 0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
       }
     }
     return out;
@@ -288,15 +292,15 @@
     let chunk = [];
     let cp = 0, needed = 0, seen = 0, lower = 0x80, upper = 0xbf;
     const flush = () => {
-      out += StringFromCharCode(...chunk);
+      out += ReflectApply(StringFromCharCode, undefined, chunk);
       chunk = [];
     };
     const emit = (c) => {
       if (c > 0xffff) {
         c -= 0x10000;
-        chunk.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
+        ArrayPrototypePush(chunk, 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
       } else {
-        chunk.push(c);
+        ArrayPrototypePush(chunk, c);
       }
       if (chunk.length > 4096) flush();
     };
@@ -337,6 +341,7 @@
   }
 
   const webidl = {
+    __proto__: null,
     requiredArguments, toDOMString, toUSVString, toByteString, toWellFormed,
     isObject, toDictionary, toEnforcedUnsignedLongLong, defineToStringTag,
     makeEnumerable, defineConstants, definePairIterable, IteratorPrototype,
@@ -508,6 +513,7 @@
 
     static {
       eventInternals = {
+        __proto__: null,
         isEvent: (e) => isObject(e) && #type in e,
         setTrusted: (e, v) => { e.#isTrusted = v; },
         // Dispatch to a single target (there is no tree here).
@@ -660,10 +666,10 @@
       list = [];
       map.set(record.type, list);
     }
-    for (const l of list) {
+    for (let i_l = 0; i_l < list.length; i_l++) { const l = list[i_l];
       if (l.callback === record.callback && l.capture === record.capture) return;
     }
-    list.push(record);
+    ArrayAppend(list, record);
     if (record.signal !== null) {
       abortInternals.addAlgorithm(record.signal, () => removeListenerRecord(target, record));
     }
@@ -689,8 +695,8 @@
     if (map === undefined) return;
     const list = map.get(eventInternals.type(event));
     if (list === undefined) return;
-    const listeners = list.slice();
-    for (const record of listeners) {
+    const listeners = ArrayFromIndexed(list);
+    for (let i_record = 0; i_record < listeners.length; i_record++) { const record = listeners[i_record];
       if (record.removed) continue;
       if (phase === "capturing" ? !record.capture : record.capture) continue;
       if (record.once) removeListenerRecord(target, record);
@@ -724,6 +730,7 @@
       callback = convertCallback(callback, prefix);
       const { capture, once, passive, signal } = flattenMoreOptions(options, prefix);
       addListenerRecord(self, {
+        __proto__: null,
         type, callback, capture, once, passive, signal, removed: false,
       });
     }
@@ -739,7 +746,7 @@
       if (callback === null) return;
       const list = map.get(type);
       if (list === undefined) return;
-      for (const record of list) {
+      for (let i_record = 0; i_record < list.length; i_record++) { const record = list[i_record];
         if (record.callback === callback && record.capture === capture) {
           removeListenerRecord(self, record);
           return;
@@ -803,6 +810,7 @@
           if (ret === false) eventInternals.preventDefault(event);
         };
         h.record = {
+          __proto__: null,
           type: eventName, callback, capture: false, once: false, passive: false,
           signal: null, removed: false,
         };
@@ -815,6 +823,7 @@
   }
 
   internals.events = {
+    __proto__: null,
     Event, EventTarget, CustomEvent,
     initEventTarget,
     // Dispatch with isTrusted = trusted (default true) to a target.
@@ -894,7 +903,7 @@
             `Incorrect type for array element ${list.length}: the provided value is not of type 'AbortSignal'.`,
           );
         }
-        list.push(s);
+        ArrayAppend(list, s);
       }
       return createDependentSignal(list);
     }
@@ -921,9 +930,10 @@
     static {
       const isSignal = (s) => isObject(s) && #aborted in s;
       const runAbortSteps = (signal) => {
-        const algorithms = [...signal.#algorithms];
+        const algorithms = [];
+        for (const a of signal.#algorithms) ArrayAppend(algorithms, a);
         signal.#algorithms.clear();
-        for (const algorithm of algorithms) {
+        for (let i_algorithm = 0; i_algorithm < algorithms.length; i_algorithm++) { const algorithm = algorithms[i_algorithm];
           try {
             algorithm(signal.#reason);
           } catch (e) {
@@ -933,6 +943,7 @@
         dispatchEventInternal(signal, new Event("abort"), true);
       };
       abortInternals = {
+        __proto__: null,
         isSignal,
         aborted: (s) => s.#aborted,
         reason: (s) => s.#reason,
@@ -951,16 +962,16 @@
             if (!dep.#aborted) {
               dep.#aborted = true;
               dep.#reason = signal.#reason;
-              dependentsToAbort.push(dep);
+              ArrayAppend(dependentsToAbort, dep);
             }
           }
           signal.#dependents.clear();
           runAbortSteps(signal);
-          for (const dep of dependentsToAbort) runAbortSteps(dep);
+          for (let i_dep = 0; i_dep < dependentsToAbort.length; i_dep++) { const dep = dependentsToAbort[i_dep]; runAbortSteps(dep); }
         },
         createDependent(signals) {
           const result = new AbortSignal(illegalConstructorKey);
-          for (const s of signals) {
+          for (let i_s = 0; i_s < signals.length; i_s++) { const s = signals[i_s];
             if (s.#aborted) {
               result.#aborted = true;
               result.#reason = s.#reason;
@@ -968,7 +979,7 @@
             }
           }
           result.#dependent = true;
-          for (const s of signals) {
+          for (let i_s = 0; i_s < signals.length; i_s++) { const s = signals[i_s];
             if (!s.#dependent) {
               result.#sources.add(s);
               s.#dependents.add(result);
@@ -1016,6 +1027,7 @@
   makeEnumerable(AbortController.prototype, ["signal", "abort"]);
 
   internals.abort = {
+    __proto__: null,
     AbortSignal, AbortController,
     isAbortSignal,
     newSignal: () => abortInternals.newSignal(),
@@ -1035,7 +1047,7 @@
 
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const B64_LOOKUP = new Int16Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) B64_LOOKUP[B64.charCodeAt(i)] = i;
+  for (let i = 0; i < 64; i++) B64_LOOKUP[StringPrototypeCharCodeAt(B64, i)] = i;
 
   function btoa(data) {
     if (arguments.length < 1) {
@@ -1044,7 +1056,7 @@
     const s = toDOMString(data);
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      if (ReflectApply(StringPrototypeCharCodeAt, s, [i]) > 0xff) {
+      if (StringPrototypeCharCodeAt(s, i) > 0xff) {
         throw new DOMException(
           "btoa() can only operate on characters in the Latin1 (ISO/IEC 8859-1) range.",
           "InvalidCharacterError",
@@ -1055,21 +1067,21 @@
     let parts = [];
     let i = 0;
     for (; i + 2 < n; i += 3) {
-      const v = (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
-      parts.push(B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], B64[v & 63]);
+      const v = (StringPrototypeCharCodeAt(s, i) << 16) | (StringPrototypeCharCodeAt(s, i + 1) << 8) | StringPrototypeCharCodeAt(s, i + 2);
+      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], B64[v & 63]);
       if (parts.length >= 8192) {
-        out += parts.join("");
+        out += ArrayPrototypeJoin(parts, "");
         parts = [];
       }
     }
     if (n - i === 1) {
-      const v = s.charCodeAt(i) << 16;
-      parts.push(B64[v >> 18], B64[(v >> 12) & 63], "==");
+      const v = StringPrototypeCharCodeAt(s, i) << 16;
+      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], "==");
     } else if (n - i === 2) {
-      const v = (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8);
-      parts.push(B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], "=");
+      const v = (StringPrototypeCharCodeAt(s, i) << 16) | (StringPrototypeCharCodeAt(s, i + 1) << 8);
+      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], "=");
     }
-    return out + parts.join("");
+    return out + ArrayPrototypeJoin(parts, "");
   }
 
   function atob(data) {
@@ -1086,9 +1098,9 @@
     const values = [];
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      const c = StringPrototypeCharCodeAt(s, i);
       if (c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20) continue;
-      values.push(c);
+      ArrayPrototypePush(values, c);
     }
     let len = values.length;
     if (len % 4 === 0 && len > 0) {
@@ -1109,15 +1121,15 @@
       bits += 6;
       if (bits >= 8) {
         bits -= 8;
-        chunk.push((buffer >> bits) & 0xff);
+        ArrayPrototypePush(chunk, (buffer >> bits) & 0xff);
         buffer &= (1 << bits) - 1;
         if (chunk.length >= 8192) {
-          out += StringFromCharCode(...chunk);
+          out += ReflectApply(StringFromCharCode, undefined, chunk);
           chunk = [];
         }
       }
     }
-    return out + StringFromCharCode(...chunk);
+    return out + ReflectApply(StringFromCharCode, undefined, chunk);
   }
 
   internals.defineGlobal("DOMException", DOMException);

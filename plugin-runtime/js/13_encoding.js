@@ -203,6 +203,7 @@
   makeEnumerable(TextDecoder.prototype, ["encoding", "fatal", "ignoreBOM", "decode"]);
 
   internals.encoding = {
+    __proto__: null,
     TextEncoder, TextDecoder,
     // bytes of an ArrayBuffer / view as a Uint8Array (no copy)
     bytesOf: (input) => bytesOf(input, "bytesOf"),

@@ -15,6 +15,7 @@
     String,
     TypeError,
     encodeURIComponent,
+    ArrayPrototypePush,
   } = internals.primordials;
   const { toUSVString, isObject, defineToStringTag, makeEnumerable } = internals.webidl;
   const ops = internals.ops;
@@ -74,7 +75,7 @@
       cp = input[nextIndex++];
     };
     const addToken = (type, nextPos, valuePos, valueLen) => {
-      tokens.push({ type, index, value: input.slice(valuePos, valuePos + valueLen).join("") });
+      ArrayPrototypePush(tokens, { type, index, value: input.slice(valuePos, valuePos + valueLen).join("") });
       index = nextPos;
     };
     const addDefaultLen = (type, nextPos, valuePos) => addToken(type, nextPos, valuePos, nextPos - valuePos);
@@ -216,7 +217,7 @@
       if (pendingFixed === "") return;
       const encoded = encode(pendingFixed);
       pendingFixed = "";
-      parts.push({ type: P_FIXED, value: encoded, modifier: M_NONE, name: "", prefix: "", suffix: "" });
+      ArrayPrototypePush(parts, { type: P_FIXED, value: encoded, modifier: M_NONE, name: "", prefix: "", suffix: "" });
     };
     const isDuplicateName = (name) => parts.some((p) => p.name === name);
     const addPart = (prefix, nameToken, regexpOrWildcardToken, suffix, modifierToken) => {
@@ -228,7 +229,7 @@
       maybeAddPartFromPending();
       if (nameToken === null && regexpOrWildcardToken === null) {
         if (prefix === "") return;
-        parts.push({ type: P_FIXED, value: encode(prefix), modifier, name: "", prefix: "", suffix: "" });
+        ArrayPrototypePush(parts, { type: P_FIXED, value: encode(prefix), modifier, name: "", prefix: "", suffix: "" });
         return;
       }
       let regexpValue;
@@ -253,7 +254,7 @@
       if (isDuplicateName(name)) {
         throw new TypeError(`Invalid pattern: duplicate group name '${name}'`);
       }
-      parts.push({
+      ArrayPrototypePush(parts, {
         type, value: regexpValue, modifier, name,
         prefix: encode(prefix), suffix: encode(suffix),
       });
@@ -314,7 +315,7 @@
         else result += "(?:" + escapeRegExpString(part.value) + ")" + part.modifier;
         continue;
       }
-      names.push(part.name);
+      ArrayPrototypePush(names, part.name);
       let value = part.value;
       if (part.type === P_SEGMENT) value = segmentWildcard;
       else if (part.type === P_FULL) value = FULL_WILDCARD;
@@ -973,7 +974,7 @@
       } else {
         let base;
         if (baseURL !== null) {
-          inputs.push(baseURL);
+          ArrayPrototypePush(inputs, baseURL);
           base = urlParse(baseURL);
           if (base === null) return null;
         }

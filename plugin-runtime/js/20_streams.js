@@ -46,12 +46,18 @@
     Uint32Array,
     Uint8Array,
     Uint8ClampedArray,
+    PromiseResolve: primordialPromiseResolve,
+    PromiseReject: primordialPromiseReject,
+    SafePromiseAll,
+    ArraySetOwn,
+    ArrayPrototypeMap,
+    ObjectSetPrototypeOf,
   } = internals.primordials;
   const { apply: ReflectApply } = Reflect;
   const $Promise = Promise;
   const PromiseThen = Promise.prototype.then;
-  const PromiseResolve = (v) => $Promise.resolve(v);
-  const PromiseReject = (e) => $Promise.reject(e);
+  const PromiseResolve = primordialPromiseResolve;
+  const PromiseReject = primordialPromiseReject;
   const $ArrayBuffer = ArrayBuffer;
   const $Uint8Array = Uint8Array;
   const $DataView = DataView;
@@ -92,7 +98,7 @@
 
   // A promise capability that also remembers whether it is still pending.
   function newCap() {
-    const cap = { promise: undefined, resolve: undefined, reject: undefined, pending: true };
+    const cap = { __proto__: null, promise: undefined, resolve: undefined, reject: undefined, pending: true };
     cap.promise = new $Promise((res, rej) => {
       cap.resolve = (v) => {
         if (!cap.pending) return;
@@ -139,7 +145,7 @@
     }
   }
   function waitAll(promises) {
-    return $Promise.all(promises);
+    return SafePromiseAll(promises);
   }
 
   function abortError(message) {
@@ -153,15 +159,13 @@
   // ---------------------------------------------------------------------
 
   class Queue {
-    constructor() {
-      this.a = [];
-      this.h = 0;
-    }
+    a = [];
+    h = 0;
     get length() {
       return this.a.length - this.h;
     }
     push(v) {
-      this.a[this.a.length] = v;
+      ArraySetOwn(this.a, this.a.length, v);
     }
     shift() {
       const a = this.a;
@@ -173,7 +177,7 @@
         this.h = 0;
       } else if (this.h >= 1024 && this.h * 2 >= a.length) {
         const n = [];
-        for (let i = this.h; i < a.length; i++) n[n.length] = a[i];
+        for (let i = this.h; i < a.length; i++) ArraySetOwn(n, n.length, a[i]);
         this.a = n;
         this.h = 0;
       }
@@ -185,12 +189,13 @@
     // Removes and returns every element, oldest first.
     drain() {
       const out = [];
-      for (let i = this.h; i < this.a.length; i++) out[out.length] = this.a[i];
+      for (let i = this.h; i < this.a.length; i++) ArraySetOwn(out, out.length, this.a[i]);
       this.a = [];
       this.h = 0;
       return out;
     }
   }
+  ObjectSetPrototypeOf(Queue.prototype, null);
 
   // ---------------------------------------------------------------------
   // Web IDL-ish conversions
@@ -333,7 +338,7 @@
   let rsOf; // public ReadableStream -> internal record | undefined
 
   function newReadableStreamRecord() {
-    return {
+    return { __proto__: null,
       obj: undefined,
       state: "readable",
       reader: undefined,
@@ -361,7 +366,9 @@
       if (underlyingSource !== undefined && !isObject(underlyingSource)) {
         throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSource'.`);
       }
-      const [hwm, size] = convertStrategy(strategy, ctx);
+      const hwmsize = convertStrategy(strategy, ctx);
+      const hwm = hwmsize[0];
+      const size = hwmsize[1];
       const src = underlyingSource;
       let autoAllocateChunkSize = dictMember(src, "autoAllocateChunkSize", ctx);
       if (autoAllocateChunkSize !== undefined) {
@@ -461,10 +468,10 @@
     tee() {
       const s = rsOf(this);
       if (!s) throw illegal();
-      const [a, b] = readableStreamTee(s);
+      const pair = readableStreamTee(s);
       // workerd: a tee()d stream counts as read (Body.bodyUsed becomes true).
       s.disturbed = true;
-      return [a.obj, b.obj];
+      return [pair[0].obj, pair[1].obj];
     }
 
     values(options = undefined) {
@@ -496,7 +503,7 @@
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw new $TypeError(`${ctx}: options.signal is not an AbortSignal`);
     }
-    return { preventAbort, preventCancel, preventClose, signal };
+    return { __proto__: null, preventAbort, preventCancel, preventClose, signal };
   }
 
   // CreateReadableStream
@@ -530,7 +537,10 @@
     if (reader !== undefined && reader.kind === "byob") {
       const requests = reader.readIntoRequests.drain();
       reader.readIntoRequests = new Queue();
-      for (const req of requests) req.close(undefined);
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.close(undefined);
+      }
     }
     const sourceCancelPromise = stream.controller.cancelSteps(reason);
     return upon(sourceCancelPromise, noop, undefined);
@@ -543,7 +553,10 @@
     reader.closed.resolve(undefined);
     if (reader.kind === "default") {
       const requests = reader.readRequests.drain();
-      for (const req of requests) req.close();
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.close();
+      }
     }
   }
 
@@ -623,7 +636,7 @@
   let defaultReaderOf;
 
   function acquireDefaultReader(stream) {
-    const reader = { obj: undefined, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
+    const reader = { __proto__: null, obj: undefined, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
     setUpDefaultReader(reader, stream);
     new ReadableStreamDefaultReader(KEY, reader);
     return reader;
@@ -649,7 +662,7 @@
       }
       const s = rsOf(stream);
       if (!s) throw new $TypeError("Failed to construct 'ReadableStreamDefaultReader': constructor parameter 1 is not of type 'ReadableStream'.");
-      const reader = { obj: this, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
+      const reader = { __proto__: null, obj: this, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
       setUpDefaultReader(reader, s);
       this.#i = reader;
     }
@@ -704,7 +717,10 @@
 
   function defaultReaderErrorReadRequests(reader, e) {
     const requests = reader.readRequests.drain();
-    for (const req of requests) req.error(e);
+    for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.error(e);
+      }
   }
 
   // ---- ReadableStreamBYOBReader -----------------------------------------
@@ -712,7 +728,7 @@
   let byobReaderOf;
 
   function acquireBYOBReader(stream) {
-    const reader = { obj: undefined, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
+    const reader = { __proto__: null, obj: undefined, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
     setUpBYOBReader(reader, stream);
     new ReadableStreamBYOBReader(KEY, reader);
     return reader;
@@ -741,7 +757,7 @@
       }
       const s = rsOf(stream);
       if (!s) throw new $TypeError("Failed to construct 'ReadableStreamBYOBReader': constructor parameter 1 is not of type 'ReadableStream'.");
-      const reader = { obj: this, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
+      const reader = { __proto__: null, obj: this, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
       setUpBYOBReader(reader, s);
       this.#i = reader;
     }
@@ -818,7 +834,10 @@
 
   function byobReaderErrorReadIntoRequests(reader, e) {
     const requests = reader.readIntoRequests.drain();
-    for (const req of requests) req.error(e);
+    for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.error(e);
+      }
   }
 
   // =====================================================================
@@ -828,7 +847,7 @@
   let defaultControllerOf;
 
   function newDefaultControllerRecord() {
-    return {
+    return { __proto__: null,
       kind: "default",
       obj: undefined,
       stream: undefined,
@@ -1048,7 +1067,7 @@
   let byobRequestOf;
 
   function newByteControllerRecord() {
-    return {
+    return { __proto__: null,
       kind: "byte",
       obj: undefined,
       stream: undefined,
@@ -1267,7 +1286,10 @@
     } else if (readableStreamHasBYOBReader(stream)) {
       byteControllerEnqueueChunkToQueue(c, transferredBuffer, byteOffset, byteLength);
       const filled = byteControllerProcessPullIntoDescriptorsUsingQueue(c);
-      for (const desc of filled) byteControllerCommitPullIntoDescriptor(stream, desc);
+      for (let i = 0; i < filled.length; i++) {
+        const desc = filled[i];
+        byteControllerCommitPullIntoDescriptor(stream, desc);
+      }
     } else {
       byteControllerEnqueueChunkToQueue(c, transferredBuffer, byteOffset, byteLength);
     }
@@ -1343,7 +1365,7 @@
       const first = c.pendingPullIntos.peek();
       const view = new $Uint8Array(first.buffer, first.byteOffset + first.bytesFilled,
         first.byteLength - first.bytesFilled);
-      const r = { obj: undefined, controller: c, view };
+      const r = { __proto__: null, obj: undefined, controller: c, view };
       new ReadableStreamBYOBRequest(KEY, r);
       c.byobRequest = r;
     }
@@ -1380,7 +1402,7 @@
       const desc = c.pendingPullIntos.peek();
       if (byteControllerFillPullIntoDescriptorFromQueue(c, desc)) {
         byteControllerShiftPendingPullInto(c);
-        filled[filled.length] = desc;
+        ArraySetOwn(filled, filled.length, desc);
       }
     }
     return filled;
@@ -1412,7 +1434,7 @@
       readIntoRequest.error(e);
       return;
     }
-    const desc = {
+    const desc = { __proto__: null,
       buffer,
       bufferByteLength: bufferByteLength(buffer),
       byteOffset,
@@ -1470,9 +1492,12 @@
     if (readableStreamHasBYOBReader(stream)) {
       const filled = [];
       while (filled.length < readableStreamGetNumReadIntoRequests(stream)) {
-        filled[filled.length] = byteControllerShiftPendingPullInto(c);
+        ArraySetOwn(filled, filled.length, byteControllerShiftPendingPullInto(c));
       }
-      for (const desc of filled) byteControllerCommitPullIntoDescriptor(stream, desc);
+      for (let i = 0; i < filled.length; i++) {
+        const desc = filled[i];
+        byteControllerCommitPullIntoDescriptor(stream, desc);
+      }
     }
   }
 
@@ -1481,7 +1506,10 @@
     if (desc.readerType === "none") {
       byteControllerEnqueueDetachedPullIntoToQueue(c, desc);
       const filled = byteControllerProcessPullIntoDescriptorsUsingQueue(c);
-      for (const d of filled) byteControllerCommitPullIntoDescriptor(c.stream, d);
+      for (let i = 0; i < filled.length; i++) {
+        const d = filled[i];
+        byteControllerCommitPullIntoDescriptor(c.stream, d);
+      }
       return;
     }
     if (desc.bytesFilled < desc.minimumFill) return;
@@ -1494,7 +1522,10 @@
     desc.bytesFilled -= remainderSize;
     const filled = byteControllerProcessPullIntoDescriptorsUsingQueue(c);
     byteControllerCommitPullIntoDescriptor(c.stream, desc);
-    for (const d of filled) byteControllerCommitPullIntoDescriptor(c.stream, d);
+    for (let i = 0; i < filled.length; i++) {
+        const d = filled[i];
+        byteControllerCommitPullIntoDescriptor(c.stream, d);
+      }
   }
 
   function byteControllerRespondInternal(c, bytesWritten) {
@@ -1948,18 +1979,18 @@
         const error = signalReason(signal);
         const actions = [];
         if (!preventAbort) {
-          actions[actions.length] = () => {
+          ArraySetOwn(actions, actions.length, () => {
             if (dest.state === "writable") return writableStreamAbort(dest, error);
             return PromiseResolve(undefined);
-          };
+          });
         }
         if (!preventCancel) {
-          actions[actions.length] = () => {
+          ArraySetOwn(actions, actions.length, () => {
             if (source.state === "readable") return readableStreamCancel(source, error);
             return PromiseResolve(undefined);
-          };
+          });
         }
-        shutdownWithAction(() => waitAll(actions.map((action) => action())), true, error);
+        shutdownWithAction(() => waitAll(ArrayPrototypeMap(actions, (action) => action())), true, error);
       };
       if (signalIsAborted(signal)) {
         abortAlgorithm();
@@ -2079,7 +2110,7 @@
   let wsOf;
 
   function newWritableStreamRecord() {
-    return {
+    return { __proto__: null,
       obj: undefined,
       state: "writable",
       storedError: undefined,
@@ -2110,7 +2141,9 @@
       if (underlyingSink !== undefined && !isObject(underlyingSink)) {
         throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSink'.`);
       }
-      const [hwm, size] = convertStrategy(strategy, ctx);
+      const hwmsize = convertStrategy(strategy, ctx);
+      const hwm = hwmsize[0];
+      const size = hwmsize[1];
       const sink = underlyingSink;
       const abort = callbackMember(sink, "abort", ctx);
       const close = callbackMember(sink, "close", ctx);
@@ -2185,7 +2218,7 @@
       reason = undefined;
     }
     const cap = newCap();
-    stream.pendingAbortRequest = { cap, reason, wasAlreadyErroring };
+    stream.pendingAbortRequest = { __proto__: null, cap, reason, wasAlreadyErroring };
     if (!wasAlreadyErroring) writableStreamStartErroring(stream, reason);
     return cap.promise;
   }
@@ -2237,7 +2270,10 @@
     resetQueue(stream.controller); // [[ErrorSteps]]
     const storedError = stream.storedError;
     const requests = stream.writeRequests.drain();
-    for (const req of requests) req.reject(storedError);
+    for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.reject(storedError);
+      }
     const abortRequest = stream.pendingAbortRequest;
     if (abortRequest === undefined) {
       writableStreamRejectCloseAndClosedPromiseIfNeeded(stream);
@@ -2338,7 +2374,7 @@
   let writerOf;
 
   function newWriterRecord() {
-    return { obj: undefined, stream: undefined, ready: undefined, closed: undefined };
+    return { __proto__: null, obj: undefined, stream: undefined, ready: undefined, closed: undefined };
   }
 
   function acquireWriter(stream) {
@@ -2502,7 +2538,7 @@
   const closeSentinel = ObjectCreate(null);
 
   function newWritableControllerRecord() {
-    return {
+    return { __proto__: null,
       obj: undefined,
       stream: undefined,
       queue: undefined,
@@ -2549,13 +2585,13 @@
     const a = internals.abort;
     if (a && a.newSignal && a.signalAbort) {
       const signal = a.newSignal();
-      return { signal, abort: (reason) => a.signalAbort(signal, reason) };
+      return { __proto__: null, signal, abort: (reason) => a.signalAbort(signal, reason) };
     }
     if (typeof globalThis.AbortController === "function") {
       const ac = new globalThis.AbortController();
-      return { signal: ac.signal, abort: (reason) => ac.abort(reason) };
+      return { __proto__: null, signal: ac.signal, abort: (reason) => ac.abort(reason) };
     }
-    return { signal: undefined, abort: noop };
+    return { __proto__: null, signal: undefined, abort: noop };
   }
 
   function writableControllerSignalAbort(c, reason) {
@@ -2735,8 +2771,12 @@
       if (transformer !== undefined && !isObject(transformer)) {
         throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'Transformer'.`);
       }
-      const [writableHWMRaw, writableSize] = convertStrategy(writableStrategy, ctx);
-      const [readableHWMRaw, readableSize] = convertStrategy(readableStrategy, ctx);
+      const writableHWMRawwritableSize = convertStrategy(writableStrategy, ctx);
+      const writableHWMRaw = writableHWMRawwritableSize[0];
+      const writableSize = writableHWMRawwritableSize[1];
+      const readableHWMRawreadableSize = convertStrategy(readableStrategy, ctx);
+      const readableHWMRaw = readableHWMRawreadableSize[0];
+      const readableSize = readableHWMRawreadableSize[1];
       const cancel = callbackMember(transformer, "cancel", ctx);
       const flush = callbackMember(transformer, "flush", ctx);
       const readableType = dictMember(transformer, "readableType", ctx);
@@ -2750,7 +2790,7 @@
       const writableHWM = extractHighWaterMark(writableHWMRaw, 1);
       const writableSizeAlgorithm = extractSizeAlgorithm(writableSize);
       const startCap = newCap();
-      const stream = { obj: this, readable: undefined, writable: undefined, backpressure: undefined,
+      const stream = { __proto__: null, obj: this, readable: undefined, writable: undefined, backpressure: undefined,
         backpressureChangePromise: undefined, controller: undefined };
       this.#i = stream;
       initializeTransformStream(stream, startCap, writableHWM, writableSizeAlgorithm, readableHWM,
@@ -2858,7 +2898,7 @@
   finishClass(TransformStreamDefaultController, "TransformStreamDefaultController");
 
   function setUpTransformControllerFromTransformer(stream, transformer, cancel, flush, transform) {
-    const c = {
+    const c = { __proto__: null,
       obj: undefined,
       stream,
       transformAlgorithm: undefined,
@@ -3166,8 +3206,8 @@
               fail(e);
               return;
             }
-            chunks[chunks.length] = bytes;
-            total += bytes.byteLength;
+            ArraySetOwn(chunks, chunks.length, bytes);
+            total += viewByteLength(bytes);
             if (sync) again = true;
             else loop();
           },
@@ -3175,9 +3215,9 @@
             done = true;
             const out = new $Uint8Array(total);
             let offset = 0;
-            for (const b of chunks) {
-              ReflectApply(TypedArraySet, out, [b, offset]);
-              offset += b.byteLength;
+            for (let i = 0; i < chunks.length; i++) {
+              ReflectApply(TypedArraySet, out, [chunks[i], offset]);
+              offset += viewByteLength(chunks[i]);
             }
             cap.resolve(out);
           },
@@ -3192,6 +3232,7 @@
   }
 
   internals.streams = {
+    __proto__: null,
     isReadableStream: (x) => rsOf(x) !== undefined,
     isDisturbed: (s) => rsOf(s).disturbed,
     isLocked: (s) => isReadableStreamLocked(rsOf(s)),
@@ -3206,6 +3247,12 @@
     expectedLength: (s) => rsOf(s).expectedLength,
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
+    },
+    tee: (s) => {
+      const r = rsOf(s);
+      const pair = readableStreamTee(r);
+      r.disturbed = true;
+      return [pair[0].obj, pair[1].obj];
     },
   };
 

@@ -38,6 +38,8 @@
     TypeError,
     Uint8Array,
     parseInt,
+    ArrayPrototypePush,
+    StringPrototypeCharCodeAt,
   } = internals.primordials;
   const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
@@ -99,7 +101,7 @@
   // empty string; otherwise it is ASCII-lowercased.
   function normalizeType(t) {
     for (let i = 0; i < t.length; i++) {
-      const c = t.charCodeAt(i);
+      const c = StringPrototypeCharCodeAt(t, i);
       if (c < 0x20 || c > 0x7e) return "";
     }
     return t.toLowerCase();
@@ -119,11 +121,11 @@
     const out = [];
     for (const item of { [SymbolIterator]: () => ReflectApply(method, parts, []) }) {
       if (isBlob(item)) {
-        out.push(blobBytes(item));
+        ArrayPrototypePush(out, blobBytes(item));
         continue;
       }
       const bytes = bufferSourceBytes(item);
-      out.push(bytes !== null ? bytes.slice() : toUSVString(item));
+      ArrayPrototypePush(out, bytes !== null ? bytes.slice() : toUSVString(item));
     }
     return out;
   }
@@ -142,9 +144,9 @@
     for (const p of parts) {
       if (typeof p === "string") {
         const s = endings === "native" ? p.replace(/\r\n?/g, "\n") : p;
-        chunks.push(encodeUtf8(s));
+        ArrayPrototypePush(chunks, encodeUtf8(s));
       } else {
-        chunks.push(p);
+        ArrayPrototypePush(chunks, p);
       }
     }
     return concatBytes(chunks);
@@ -366,7 +368,7 @@
       const entries = entriesOf(this);
       requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'", ["string", "File or Blob or string"]);
       name = toUSVString(name);
-      entries.push([name, entryValue(value, filename, name)]);
+      ArrayPrototypePush(entries, [name, entryValue(value, filename, name)]);
     }
 
     delete(name) {
@@ -405,13 +407,13 @@
       const entry = [name, entryValue(value, filename, name)];
       const first = entries.findIndex((e) => e[0] === name);
       if (first === -1) {
-        entries.push(entry);
+        ArrayPrototypePush(entries, entry);
         return;
       }
       const out = entries.slice(0, first);
-      out.push(entry);
+      ArrayPrototypePush(out, entry);
       for (let i = first + 1; i < entries.length; i++) {
-        if (entries[i][0] !== name) out.push(entries[i]);
+        if (entries[i][0] !== name) ArrayPrototypePush(out, entries[i]);
       }
       this.#entries = out;
     }
@@ -446,14 +448,14 @@
     for (const [name, value] of entriesOf(fd)) {
       let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(normalizeNewlines(name))}"`;
       if (typeof value === "string") {
-        chunks.push(encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
+        ArrayPrototypePush(chunks, encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
       } else {
         const type = blobType(value) || "application/octet-stream";
         head += `; filename="${escapeName(fileName(value))}"\r\nContent-Type: ${type}\r\n\r\n`;
-        chunks.push(encodeUtf8(head), blobBytes(value), encodeUtf8("\r\n"));
+        ArrayPrototypePush(chunks, encodeUtf8(head), blobBytes(value), encodeUtf8("\r\n"));
       }
     }
-    chunks.push(encodeUtf8(`--${boundary}--\r\n`));
+    ArrayPrototypePush(chunks, encodeUtf8(`--${boundary}--\r\n`));
     return { bytes: concatBytes(chunks), type: `multipart/form-data; boundary=${boundary}` };
   }
 
@@ -555,10 +557,10 @@
     const raw = m[2];
     for (let i = 0; i < raw.length; i++) {
       if (raw[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
-        bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+        ArrayPrototypePush(bytes, parseInt(raw.slice(i + 1, i + 3), 16));
         i += 2;
       } else {
-        bytes.push(raw.charCodeAt(i) & 0xff);
+        ArrayPrototypePush(bytes, StringPrototypeCharCodeAt(raw, i) & 0xff);
       }
     }
     const u8 = new Uint8Array(bytes);
@@ -690,13 +692,13 @@
       const delimiter = s.indexOf(`\n${dash}`, bodyStart - 1);
       if (delimiter === -1) throw new TypeError("No subsequent boundary string after multipart message.");
       let contentEnd = MathMax(delimiter, bodyStart);
-      if (contentEnd > bodyStart && s.charCodeAt(contentEnd - 1) === 13) contentEnd--;
+      if (contentEnd > bodyStart && StringPrototypeCharCodeAt(s, contentEnd - 1) === 13) contentEnd--;
       const content = bytes.subarray(bodyStart, contentEnd);
       // workerd: an empty filename makes a string entry too.
       if (filename === undefined || filename === "") {
-        entries.push([name, decodeUtf8(content)]);
+        ArrayPrototypePush(entries, [name, decodeUtf8(content)]);
       } else {
-        entries.push([name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
+        ArrayPrototypePush(entries, [name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
       }
       pos = delimiter + 1 + dash.length;
     }
@@ -729,13 +731,14 @@
       const fd = new FormData();
       const entries = entriesOf(fd);
       // The leading '?' keeps a '?' that starts the body as part of a name.
-      for (const pair of new globalThis.URLSearchParams(`?${decodeUtf8(bytes)}`)) entries.push(pair);
+      for (const pair of new globalThis.URLSearchParams(`?${decodeUtf8(bytes)}`)) ArrayPrototypePush(entries, pair);
       return fd;
     }
     throw new TypeError(UNRECOGNIZED);
   }
 
   internals.blob = {
+    __proto__: null,
     isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType, mimeOf,
     isFormData: (v) => {
       try {

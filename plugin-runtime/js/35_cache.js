@@ -14,6 +14,7 @@
     Symbol,
     SymbolToStringTag,
     TypeError,
+    ArrayPrototypePush,
   } = internals.primordials;
   const ops = internals.ops;
   const H = internals.headers;
@@ -23,7 +24,7 @@
 
   function flatten(headers) {
     const out = [];
-    for (const [n, v] of H.toList(headers)) out.push(n, v);
+    for (const [n, v] of H.toList(headers)) ArrayPrototypePush(out, n, v);
     return out;
   }
 
@@ -81,7 +82,7 @@
       if (hit === null) return undefined;
       const [status, statusText, flat, body] = hit;
       const headers = [];
-      for (let i = 0; i < flat.length; i += 2) headers.push([flat[i], flat[i + 1]]);
+      for (let i = 0; i < flat.length; i += 2) ArrayPrototypePush(headers, [flat[i], flat[i + 1]]);
       const nullBody = status === 304 || status === 204 || (status === 416 && body.byteLength === 0);
       const res = new Response(nullBody ? null : body, { status, statusText, headers });
       H.setGuard(res.headers, "immutable");

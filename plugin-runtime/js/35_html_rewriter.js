@@ -21,6 +21,7 @@
     SymbolIterator,
     TypeError,
     Uint8Array,
+    ArrayPrototypePush,
   } = internals.primordials;
   const { requiredArguments, toDOMString, toDictionary, isObject, defineToStringTag, IteratorPrototype } =
     internals.webidl;
@@ -401,7 +402,7 @@
       try {
         for (;;) {
           const [out, kind, index] = step;
-          if (out !== null) this.output.push(out);
+          if (out !== null) ArrayPrototypePush(this.output, out);
           if (kind < 0) return;
           let fn;
           let thisArg;
@@ -479,7 +480,7 @@
       selector = toDOMString(selector);
       ops.htmlSelectorCheck(selector);
       const fns = handlersOf(handlers, ["element", "comments", "text"], prefix);
-      this.#registrations.push({ selector, handlers: fns, thisArg: handlers });
+      ArrayPrototypePush(this.#registrations, { selector, handlers: fns, thisArg: handlers });
       return this;
     }
 
@@ -488,7 +489,7 @@
       const prefix = "Failed to execute 'onDocument' on 'HTMLRewriter'";
       requiredArguments(arguments.length, 1, prefix);
       const fns = handlersOf(handlers, ["doctype", "comments", "text", "end"], prefix);
-      this.#registrations.push({ selector: null, handlers: fns, thisArg: handlers });
+      ArrayPrototypePush(this.#registrations, { selector: null, handlers: fns, thisArg: handlers });
       return this;
     }
 

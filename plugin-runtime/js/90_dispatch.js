@@ -13,7 +13,15 @@
     PromiseAllSettled,
     PromiseRace,
     PromiseResolve,
+    PromisePrototypeThen,
+    ReflectApply,
     SafeMap,
+    SafePromiseAllSettled,
+    SafePromiseRace,
+    SafePromiseResolve,
+    ArrayAppend,
+    ArrayPrototypeSlice,
+    ArrayPrototypeShift,
     SafeWeakMap,
     String,
     SymbolToStringTag,
@@ -57,6 +65,9 @@
   // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
   const events = internals.events;
   const EventTargetProto = events.EventTarget.prototype;
+  const addEventListenerImpl = EventTargetProto.addEventListener;
+  const removeEventListenerImpl = EventTargetProto.removeEventListener;
+  const dispatchEventImpl = EventTargetProto.dispatchEvent;
   events.initEventTarget(globalThis);
   const swTypes = new SafeMap(); // type -> count of listeners added
   const wrapped = new SafeWeakMap(); // listener -> wrapper that records exceptions
@@ -68,7 +79,7 @@
     if (!w) {
       w = function (event) {
         try {
-          return typeof listener === "function" ? listener.call(this, event) : listener.handleEvent(event);
+          return typeof listener === "function" ? ReflectApply(listener, this, [event]) : listener.handleEvent(event);
         } catch (e) {
           const s = eventState.get(event);
           if (s && s.error === undefined) s.error = e;
@@ -82,13 +93,13 @@
   defineGlobal("addEventListener", function addEventListener(type, listener, options) {
     type = String(type);
     swTypes.set(type, (swTypes.get(type) || 0) + 1);
-    return EventTargetProto.addEventListener.call(globalThis, type, wrap(listener), options);
+    return ReflectApply(addEventListenerImpl, globalThis, [type, wrap(listener), options]);
   });
   defineGlobal("removeEventListener", function removeEventListener(type, listener, options) {
-    return EventTargetProto.removeEventListener.call(globalThis, type, (listener && wrapped.get(listener)) || listener, options);
+    return ReflectApply(removeEventListenerImpl, globalThis, [type, (listener && wrapped.get(listener)) || listener, options]);
   });
   defineGlobal("dispatchEvent", function dispatchEvent(event) {
-    return EventTargetProto.dispatchEvent.call(globalThis, event);
+    return ReflectApply(dispatchEventImpl, globalThis, [event]);
   });
 
   // ---- unhandled rejections (workerd: PromiseRejectionEvent on the global) ----
@@ -102,7 +113,7 @@
       if (init === null || typeof init !== "object" || !("promise" in init)) {
         throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined.");
       }
-      rejectionState.set(this, { promise: init.promise, reason: init.reason });
+      rejectionState.set(this, { __proto__: null, promise: init.promise, reason: init.reason });
     }
     get promise() {
       const s = rejectionState.get(this);
@@ -124,14 +135,14 @@
   internals.unhandledRejection = (promise, reason) => {
     if (!swTypes.get("unhandledrejection")) return true;
     const event = new PromiseRejectionEvent("unhandledrejection", { cancelable: true, promise, reason });
-    EventTargetProto.dispatchEvent.call(globalThis, event);
+    ReflectApply(dispatchEventImpl, globalThis, [event]);
     return !event.defaultPrevented;
   };
 
   class FetchEvent extends events.Event {
     constructor(type, init = {}) {
       super(type, init);
-      eventState.set(this, { request: init.request, response: undefined, ctx: null, error: undefined });
+      eventState.set(this, { __proto__: null, request: init.request, response: undefined, ctx: null, error: undefined });
     }
     get request() {
       return eventState.get(this).request;
@@ -139,7 +150,7 @@
     respondWith(response) {
       const s = eventState.get(this);
       if (s.response !== undefined) throw new DOMException("FetchEvent.respondWith() has already been called; it can only be called once.", "InvalidStateError");
-      s.response = PromiseResolve(response);
+      s.response = SafePromiseResolve(response);
     }
     waitUntil(promise) {
       const s = eventState.get(this);
@@ -158,7 +169,7 @@
   class ScheduledEvent extends events.Event {
     constructor(type, init = {}) {
       super(type, init);
-      eventState.set(this, { controller: init.controller, ctx: null, error: undefined });
+      eventState.set(this, { __proto__: null, controller: init.controller, ctx: null, error: undefined });
     }
     get cron() {
       return eventState.get(this).controller.cron;
@@ -184,8 +195,10 @@
     // Service-worker scripts see their bindings as globals.
     if (bindingsInstalled) return;
     bindingsInstalled = true;
-    for (const [k, v] of ObjectEntries(env)) {
-      if (!(k in globalThis)) defineGlobal(k, v);
+    const entries = ObjectEntries(env);
+    for (let i = 0; i < entries.length; i++) {
+      const k = entries[i][0];
+      if (!(k in globalThis)) defineGlobal(k, entries[i][1]);
     }
   }
 
@@ -193,7 +206,7 @@
     async fetch(request, env, ctx) {
       installBindings(env);
       if (!swTypes.get("fetch")) throw new Error("No fetch event listener was registered.");
-      const event = new FetchEvent("fetch", { request });
+      const event = new FetchEvent("fetch", { __proto__: null, request });
       const s = eventState.get(event);
       s.ctx = ctx;
       events.dispatchEvent(globalThis, event);
@@ -204,7 +217,7 @@
     async scheduled(controller, env, ctx) {
       installBindings(env);
       if (!swTypes.get("scheduled")) throw new Error("No scheduled event listener was registered.");
-      const event = new ScheduledEvent("scheduled", { controller });
+      const event = new ScheduledEvent("scheduled", { __proto__: null, controller });
       const s = eventState.get(event);
       s.ctx = ctx;
       events.dispatchEvent(globalThis, event);
@@ -235,7 +248,7 @@
     waitUntil(promise) {
       const s = ctxState.get(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      s.waits.push(PromiseResolve(promise));
+      ArrayAppend(s.waits, SafePromiseResolve(promise));
     }
     passThroughOnException() {
       const s = ctxState.get(this);
@@ -251,16 +264,17 @@
   }
   function makeContext() {
     const ctx = ObjectCreate(ExecutionContext.prototype);
-    const s = { waits: [], passThrough: false };
+    const s = { __proto__: null, waits: [], passThrough: false, ctx };
     ctxState.set(ctx, s);
-    return [ctx, s];
+    return s;
   }
   internals.makeContext = makeContext;
 
   internals.dispatchFetch = async (handler, reqId, method, url, headers, rid, env, cf) => {
     const request = internals.makeRequest(method, url, headers, rid, cf);
     const isHead = method === "HEAD";
-    const [ctx, s] = makeContext();
+    const s = makeContext();
+    const ctx = s.ctx;
     try {
       if (typeof handler.fetch !== "function") {
         throw new Error("Handler does not export a fetch() function.");
@@ -270,13 +284,15 @@
       if (parts === null) {
         throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
       }
-      ops.respond(reqId, ...parts);
+      ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
     } catch (e) {
       let passed = false;
       if (s.passThrough && !internals.requestBodyUsed(request)) {
         try {
           const res = await fetch(request);
-          ops.respond(reqId, ...internals.responseParts(res, isHead));
+          const parts = internals.responseParts(res, isHead);
+          if (parts === null) throw new TypeError("not a Response");
+          ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
           passed = true;
           internals.reportError(e);
         } catch {
@@ -286,7 +302,8 @@
       if (!passed) ops.respondError(reqId, e);
     }
     // Work the script asked to finish after the response.
-    for (const e of await settleWaits(s)) internals.reportError(e);
+    const waitErrors = await settleWaits(s);
+    for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
     ops.requestDone(reqId);
   };
 
@@ -301,16 +318,16 @@
     const errors = [];
     if (s.waits.length === 0) return errors;
     let timedOut = false;
-    const deadline = internals.sleep(WAIT_UNTIL_MS).then(() => {
+    const deadline = PromisePrototypeThen(internals.sleep(WAIT_UNTIL_MS), () => {
       timedOut = true;
     });
     for (let done = 0; done < s.waits.length && !timedOut; ) {
-      const batch = s.waits.slice(done);
+      const batch = ArrayPrototypeSlice(s.waits, done);
       done = s.waits.length;
-      const settled = PromiseAllSettled(batch).then((results) => {
-        for (const r of results) if (r.status === "rejected") errors.push(r.reason);
+      const settled = PromisePrototypeThen(SafePromiseAllSettled(batch), (results) => {
+        for (let i = 0; i < results.length; i++) if (results[i].status === "rejected") ArrayAppend(errors, results[i].reason);
       });
-      await PromiseRace([settled, deadline]);
+      await SafePromiseRace([settled, deadline]);
     }
     if (timedOut) {
       internals.reportError(new Error(`waitUntil() work was cancelled ${WAIT_UNTIL_MS / 1000} s after the response.`));
@@ -339,8 +356,9 @@
 
   internals.dispatchScheduled = async (handler, reqId, cron, scheduledTime, env) => {
     const controller = ObjectCreate(ScheduledController.prototype);
-    controllerState.set(controller, { cron, scheduledTime, noRetry: false });
-    const [ctx, s] = makeContext();
+    controllerState.set(controller, { __proto__: null, cron, scheduledTime, noRetry: false });
+    const s = makeContext();
+    const ctx = s.ctx;
     let error = null;
     try {
       if (typeof handler.scheduled !== "function") {
@@ -351,8 +369,8 @@
       error = e;
     }
     const waitErrors = await settleWaits(s);
-    if (error === null && waitErrors.length) error = waitErrors.shift();
-    for (const e of waitErrors) internals.reportError(e);
+    if (error === null && waitErrors.length) error = ArrayPrototypeShift(waitErrors);
+    for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
     if (error !== null) ops.respondError(reqId, error);
     ops.requestDone(reqId);
   };

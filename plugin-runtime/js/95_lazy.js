@@ -54,6 +54,7 @@
   const cryptoProto = globalThis.Crypto.prototype;
   for (const name of ["subtle", "DigestStream"]) {
     const descriptor = {
+      __proto__: null,
       configurable: true,
       enumerable: true,
       get() {

@@ -11,7 +11,7 @@
     RegExp,
     String,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const { inspect, deepEqual } = internals;
   const errors = internals.nodeErrors;
 

@@ -12,7 +12,7 @@
     ReflectApply,
     SymbolToStringTag,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const { getContext, setContext } = internals.ops;
   const errors = internals.nodeErrors;
   const isFrame = ArrayIsArray;

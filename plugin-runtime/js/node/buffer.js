@@ -32,7 +32,7 @@
     TypeError,
     Uint8Array,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
 
   // ---- Node.js-style errors (err.code, "[ERR_X]" not in the message) -----
   function describe(value) {

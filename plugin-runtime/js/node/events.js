@@ -19,7 +19,7 @@
     SymbolAsyncIterator,
     SymbolFor,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const kCapture = Symbol("kCapture");
   const errorMonitor = Symbol("events.errorMonitor");

@@ -13,7 +13,7 @@
     Uint8Array,
     decodeURIComponent,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const Buffer = internals.Buffer;
 

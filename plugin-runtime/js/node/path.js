@@ -5,7 +5,7 @@
     Boolean,
     Error,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const check = (name, v) => {
     if (typeof v !== "string") throw errors.invalidArgType(name, "of type string", v);

@@ -13,8 +13,11 @@
     ObjectEntries,
     String,
     SymbolToStringTag,
+    StringPrototypeStartsWith,
+    StringPrototypeSlice,
+    ObjectHasOwn,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const flags = internals.compat.flags;
   const EventEmitter = internals.EventEmitter;
@@ -99,8 +102,9 @@
       throw errors.nodeError(Error, "ERR_METHOD_NOT_IMPLEMENTED", "process.abort() is not supported");
     },
     getBuiltinModule(id) {
-      const name = String(id).replace(/^node:/, "");
-      return internals.node[name];
+      let name = String(id);
+      if (StringPrototypeStartsWith(name, "node:")) name = StringPrototypeSlice(name, 5);
+      return ObjectHasOwn(internals.node, name) ? internals.node[name] : undefined;
     },
   });
   ObjectDefineProperty(process, SymbolToStringTag, { value: "process", configurable: true });

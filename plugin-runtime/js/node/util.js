@@ -48,7 +48,7 @@
     WeakMapPrototypeHas,
     WeakSetPrototypeHas,
   } = internals.primordials;
-  const node = (internals.node ??= {});
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const { inspect, format, formatWithOptions } = internals;
 
