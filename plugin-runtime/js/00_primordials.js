@@ -318,6 +318,16 @@
     return out;
   });
 
+  // Descriptors the bootstrap reads, changes and passes on never inherit
+  // `get`/`set`/`value` from Object.prototype.
+  const getOwnDescriptor = (o, k) => {
+    const d = ObjectGetOwnPropertyDescriptor(o, k);
+    if (d !== undefined) ObjectSetPrototypeOfRaw(d, null);
+    return d;
+  };
+  define("ObjectGetOwnPropertyDescriptor", getOwnDescriptor);
+  define("ReflectGetOwnPropertyDescriptor", getOwnDescriptor);
+
   ObjectFreezeRaw(primordials);
 
   // `internals` and the ops are never behind Object.prototype: reading a

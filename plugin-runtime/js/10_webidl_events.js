@@ -145,6 +145,7 @@
 
   function defineToStringTag(ctor, tag) {
     ObjectDefineProperty(ctor.prototype, SymbolToStringTag, {
+      __proto__: null,
       value: tag, writable: false, enumerable: false, configurable: true,
     });
   }
@@ -164,6 +165,7 @@
     for (let i_target = 0; i_target < targets.length; i_target++) { const target = targets[i_target];
       for (const key of ObjectKeys(table)) {
         ObjectDefineProperty(target, key, {
+          __proto__: null,
           value: table[key], writable: false, enumerable: true, configurable: false,
         });
       }
@@ -248,10 +250,12 @@
     };
     for (const key of ["entries", "keys", "values", "forEach"]) {
       ObjectDefineProperty(Class.prototype, key, {
+        __proto__: null,
         value: methods[key], writable: true, enumerable: true, configurable: true,
       });
     }
     ObjectDefineProperty(Class.prototype, SymbolIterator, {
+      __proto__: null,
       value: methods.entries, writable: true, enumerable: false, configurable: true,
     });
   }
@@ -388,7 +392,7 @@
 
   // As in workerd, code, name, message and stack are enumerable own
   // properties of each instance (read-only), not prototype getters.
-  const readOnly = (value) => ({ value, writable: false, enumerable: true, configurable: true });
+  const readOnly = (value) => ({ __proto__: null, value, writable: false, enumerable: true, configurable: true });
   class DOMException {
     #name;
     constructor(message = "", name = "Error") {
@@ -774,6 +778,7 @@
   function defineEventHandler(proto, eventName) {
     const attr = `on${eventName}`;
     ObjectDefineProperty(proto, attr, {
+      __proto__: null,
       get() {
         const self = thisTarget(this);
         listenersOf(self);

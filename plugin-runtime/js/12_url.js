@@ -485,7 +485,7 @@
         throw new Error(`URL.${name}() is not implemented`);
       },
     }[name];
-    ObjectDefineProperty(URL, name, { value: fn, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(URL, name, { __proto__: null, value: fn, writable: true, enumerable: true, configurable: true });
   }
   makeEnumerable(URL, ["canParse", "parse"]);
 

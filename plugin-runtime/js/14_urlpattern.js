@@ -27,7 +27,7 @@
   // CreateDataProperty: unaffected by setters on Object.prototype and by a
   // key named "__proto__".
   function createDataProperty(obj, key, value) {
-    ObjectDefineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(obj, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
   }
 
   function regExpExec(re, s) {

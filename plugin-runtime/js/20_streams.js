@@ -324,7 +324,7 @@
       d.enumerable = true;
       ObjectDefineProperty(proto, key, d);
     }
-    ObjectDefineProperty(proto, SymbolToStringTag, { value: name, configurable: true });
+    ObjectDefineProperty(proto, SymbolToStringTag, { __proto__: null, value: name, configurable: true });
   }
 
   function illegal() {
@@ -338,7 +338,8 @@
   let rsOf; // public ReadableStream -> internal record | undefined
 
   function newReadableStreamRecord() {
-    return { __proto__: null,
+    return {
+      __proto__: null,
       obj: undefined,
       state: "readable",
       reader: undefined,
@@ -487,8 +488,9 @@
     }
   }
   finishClass(ReadableStream, "ReadableStream");
-  ObjectDefineProperty(ReadableStream, "from", { enumerable: true });
+  ObjectDefineProperty(ReadableStream, "from", { __proto__: null, enumerable: true });
   ObjectDefineProperty(ReadableStream.prototype, SymbolAsyncIterator, {
+    __proto__: null,
     value: ReadableStream.prototype.values,
     writable: true,
     configurable: true,
@@ -847,7 +849,8 @@
   let defaultControllerOf;
 
   function newDefaultControllerRecord() {
-    return { __proto__: null,
+    return {
+      __proto__: null,
       kind: "default",
       obj: undefined,
       stream: undefined,
@@ -1067,7 +1070,8 @@
   let byobRequestOf;
 
   function newByteControllerRecord() {
-    return { __proto__: null,
+    return {
+      __proto__: null,
       kind: "byte",
       obj: undefined,
       stream: undefined,
@@ -1434,7 +1438,8 @@
       readIntoRequest.error(e);
       return;
     }
-    const desc = { __proto__: null,
+    const desc = {
+      __proto__: null,
       buffer,
       bufferByteLength: bufferByteLength(buffer),
       byteOffset,
@@ -1822,7 +1827,7 @@
     },
     [SymbolToStringTag]: { value: "ReadableStream AsyncIterator", configurable: true },
   });
-  ObjectDefineProperty(ReadableStreamAsyncIteratorPrototype.return, "name", { value: "return" });
+  ObjectDefineProperty(ReadableStreamAsyncIteratorPrototype.return, "name", { __proto__: null, value: "return" });
 
   function createAsyncIterator(reader, preventCancel) {
     const iterator = ObjectCreate(ReadableStreamAsyncIteratorPrototype);
@@ -2110,7 +2115,8 @@
   let wsOf;
 
   function newWritableStreamRecord() {
-    return { __proto__: null,
+    return {
+      __proto__: null,
       obj: undefined,
       state: "writable",
       storedError: undefined,
@@ -2538,7 +2544,8 @@
   const closeSentinel = ObjectCreate(null);
 
   function newWritableControllerRecord() {
-    return { __proto__: null,
+    return {
+      __proto__: null,
       obj: undefined,
       stream: undefined,
       queue: undefined,
@@ -2898,7 +2905,8 @@
   finishClass(TransformStreamDefaultController, "TransformStreamDefaultController");
 
   function setUpTransformControllerFromTransformer(stream, transformer, cancel, flush, transform) {
-    const c = { __proto__: null,
+    const c = {
+      __proto__: null,
       obj: undefined,
       stream,
       transformAlgorithm: undefined,
@@ -3233,6 +3241,7 @@
 
   internals.streams = {
     __proto__: null,
+    WritableStream: undefined, // set below, once the class exists
     isReadableStream: (x) => rsOf(x) !== undefined,
     isDisturbed: (s) => rsOf(s).disturbed,
     isLocked: (s) => isReadableStreamLocked(rsOf(s)),
@@ -3376,6 +3385,7 @@
   defineGlobal("ReadableStreamDefaultController", ReadableStreamDefaultController);
   defineGlobal("ReadableByteStreamController", ReadableByteStreamController);
   defineGlobal("WritableStream", WritableStream);
+  internals.streams.WritableStream = WritableStream;
   defineGlobal("WritableStreamDefaultWriter", WritableStreamDefaultWriter);
   defineGlobal("WritableStreamDefaultController", WritableStreamDefaultController);
   defineGlobal("TransformStream", TransformStream);

@@ -45,7 +45,7 @@
     const fn = function () {
       throw new Error(`Failed to execute '${name}' on 'Cache': the method is not implemented.`);
     };
-    ObjectDefineProperty(fn, "name", { value: name });
+    ObjectDefineProperty(fn, "name", { __proto__: null, value: name });
     return fn;
   }
 
@@ -57,7 +57,7 @@
       d.enumerable = true;
       ObjectDefineProperty(proto, key, d);
     }
-    ObjectDefineProperty(proto, SymbolToStringTag, { value: name, configurable: true });
+    ObjectDefineProperty(proto, SymbolToStringTag, { __proto__: null, value: name, configurable: true });
   }
 
   class Cache {

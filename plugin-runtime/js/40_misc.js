@@ -121,7 +121,7 @@
         out = B.makeBlob(B.blobBytes(v).slice(), B.blobType(v));
       } else if (typeof DOMException === "function" && v instanceof DOMException) {
         out = new DOMException(v.message, v.name);
-        if (v.stack !== undefined) ObjectDefineProperty(out, "stack", { value: v.stack, enumerable: true, configurable: true, writable: true });
+        if (v.stack !== undefined) ObjectDefineProperty(out, "stack", { __proto__: null, value: v.stack, enumerable: true, configurable: true, writable: true });
       }
       else if (v instanceof ArrayBuffer) out = v.slice(0);
       else if (ArrayBufferIsView(v)) {

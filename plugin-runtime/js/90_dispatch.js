@@ -45,12 +45,12 @@
   for (const name of API_CLASSES) {
     const C = globalThis[name];
     if (typeof C !== "function") continue;
-    ObjectDefineProperty(C, "length", { value: 0, configurable: true });
+    ObjectDefineProperty(C, "length", { __proto__: null, value: 0, configurable: true });
     const proto = C.prototype;
     for (const key of ObjectGetOwnPropertyNames(proto)) {
       if (key === "constructor") continue;
       const d = ObjectGetOwnPropertyDescriptor(proto, key);
-      if (d.configurable && !d.enumerable) ObjectDefineProperty(proto, key, { enumerable: true });
+      if (d.configurable && !d.enumerable) ObjectDefineProperty(proto, key, { __proto__: null, enumerable: true });
     }
   }
   const FN_LENGTHS = {
@@ -58,9 +58,9 @@
     setTimeout: 2, setInterval: 2, clearTimeout: 1, clearInterval: 1,
   };
   for (const [name, length] of ObjectEntries(FN_LENGTHS)) {
-    if (typeof globalThis[name] === "function") ObjectDefineProperty(globalThis[name], "length", { value: length, configurable: true });
+    if (typeof globalThis[name] === "function") ObjectDefineProperty(globalThis[name], "length", { __proto__: null, value: length, configurable: true });
   }
-  ObjectDefineProperty(globalThis, SymbolToStringTag, { value: "ServiceWorkerGlobalScope", configurable: true });
+  ObjectDefineProperty(globalThis, SymbolToStringTag, { __proto__: null, value: "ServiceWorkerGlobalScope", configurable: true });
 
   // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
   const events = internals.events;

@@ -89,7 +89,7 @@
       const bound = function (...args) {
         return resource.runInAsyncScope(fn, thisArg === undefined ? this : thisArg, ...args);
       };
-      ObjectDefineProperty(bound, "length", { value: fn.length, configurable: true });
+      ObjectDefineProperty(bound, "length", { __proto__: null, value: fn.length, configurable: true });
       return bound;
     }
     static bind(fn, type, thisArg) {

@@ -48,7 +48,7 @@
   }
   function nodeError(Base, code, message) {
     const e = new Base(message);
-    ObjectDefineProperty(e, "code", { value: code, enumerable: true, writable: true, configurable: true });
+    ObjectDefineProperty(e, "code", { __proto__: null, value: code, enumerable: true, writable: true, configurable: true });
     return e;
   }
   const errors = {
@@ -302,6 +302,7 @@
   }
   Buffer.prototype = FastBuffer.prototype;
   ObjectDefineProperty(FastBuffer.prototype, "constructor", {
+    __proto__: null,
     value: Buffer,
     writable: true,
     configurable: true,
@@ -663,8 +664,8 @@
         view(this)[`set${dv}`](offset, typeof min === "bigint" ? value : +value, little);
         return offset + size;
       };
-      ObjectDefineProperty(read, "name", { value: `read${name}${e}` });
-      ObjectDefineProperty(write, "name", { value: `write${name}${e}` });
+      ObjectDefineProperty(read, "name", { __proto__: null, value: `read${name}${e}` });
+      ObjectDefineProperty(write, "name", { __proto__: null, value: `write${name}${e}` });
       proto[`read${name}${e}`] = read;
       proto[`write${name}${e}`] = write;
       if (name.startsWith("UInt") || name.startsWith("BigUInt")) {
@@ -770,6 +771,7 @@
     };
   }
   ObjectDefineProperty(proto, "parent", {
+    __proto__: null,
     get() {
       return this instanceof Buffer ? this.buffer : undefined;
     },
@@ -777,6 +779,7 @@
     configurable: true,
   });
   ObjectDefineProperty(proto, "offset", {
+    __proto__: null,
     get() {
       return this instanceof Buffer ? this.byteOffset : undefined;
     },
@@ -823,6 +826,7 @@
     },
   };
   ObjectDefineProperty(node.buffer, "INSPECT_MAX_BYTES", {
+    __proto__: null,
     get: () => INSPECT_MAX_BYTES,
     set: (v) => {
       INSPECT_MAX_BYTES = v;

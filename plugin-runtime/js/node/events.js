@@ -45,6 +45,7 @@
     else if (this[kCapture] === undefined) this[kCapture] = false;
   };
   ObjectDefineProperty(EventEmitter, "defaultMaxListeners", {
+    __proto__: null,
     enumerable: true,
     get: () => defaultMaxListeners,
     set(n) {
@@ -56,7 +57,7 @@
   });
   EventEmitter.errorMonitor = errorMonitor;
   EventEmitter.captureRejectionSymbol = SymbolFor("nodejs.rejection");
-  ObjectDefineProperty(EventEmitter, "captureRejections", { value: false, writable: true, enumerable: true });
+  ObjectDefineProperty(EventEmitter, "captureRejections", { __proto__: null, value: false, writable: true, enumerable: true });
 
   const P = EventEmitter.prototype;
   P.setMaxListeners = function setMaxListeners(n) {

@@ -107,7 +107,7 @@
       return ObjectHasOwn(internals.node, name) ? internals.node[name] : undefined;
     },
   });
-  ObjectDefineProperty(process, SymbolToStringTag, { value: "process", configurable: true });
+  ObjectDefineProperty(process, SymbolToStringTag, { __proto__: null, value: "process", configurable: true });
   node.process = process;
   internals.process = process;
   if (flags.nodeJsCompatV2) internals.defineGlobal("process", process);

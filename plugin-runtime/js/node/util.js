@@ -60,7 +60,7 @@
       if (typeof fn !== "function") {
         throw errors.invalidArgType("util.promisify.custom", "of type function", fn);
       }
-      return ObjectDefineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+      return ObjectDefineProperty(fn, kCustomPromisify, { __proto__: null, value: fn, enumerable: false, writable: false, configurable: true });
     }
     function fn(...args) {
       return new Promise((resolve, reject) => {
@@ -74,7 +74,7 @@
       });
     }
     ObjectSetPrototypeOf(fn, ObjectGetPrototypeOf(original));
-    ObjectDefineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+    ObjectDefineProperty(fn, kCustomPromisify, { __proto__: null, value: fn, enumerable: false, writable: false, configurable: true });
     return ObjectDefineProperties(fn, ObjectGetOwnPropertyDescriptors(original));
   }
   promisify.custom = kCustomPromisify;
@@ -110,7 +110,7 @@
     if (superCtor.prototype === undefined) {
       throw errors.invalidArgType("superCtor.prototype", "of type object", superCtor.prototype);
     }
-    ObjectDefineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+    ObjectDefineProperty(ctor, "super_", { __proto__: null, value: superCtor, writable: true, configurable: true });
     ObjectSetPrototypeOf(ctor.prototype, superCtor.prototype);
   }
 
