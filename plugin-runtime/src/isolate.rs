@@ -306,7 +306,8 @@ impl Drop for WorkerIsolate {
 fn log_uncaught(code: &WorkerCode, text: &str) {
     // The script chose this text: one escaped log line, whatever it holds,
     // with the worker's secrets masked.
-    let text = crate::wire::escape_log(&code.redact(text), 16 * 1024);
+    let redacted = code.redact(text);
+    let text = crate::wire::escape_log(&redacted, 16 * 1024);
     log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 

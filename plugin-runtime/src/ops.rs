@@ -326,7 +326,6 @@ fn unreachable_empty_view() -> ! {
     // says otherwise the guard turns this into a TypeError.
     panic!("V8 refused a zero-length Uint8Array")
 }
-}
 
 /// Headers as a flat JS array `[name, value, ...]`; values are ByteStrings
 /// (each byte one UTF-16 code unit), names lower-case. (A `HeaderMap`
