@@ -277,6 +277,10 @@ pub(crate) struct WorkerIsolate {
     watch: Arc<CpuWatch>,
     handle: v8::IsolateHandle,
     isolate: v8::OwnedIsolate,
+    /// Whether the heap still holds the garbage of the bootstrap: a full
+    /// GC when the thread is next idle halves a new isolate's resident
+    /// size (about 4.5 -> 2.5 MiB), off the request path.
+    pub(crate) compact_pending: bool,
     /// Read by the near-heap-limit callback: must outlive `isolate` (fields
     /// drop in declaration order).
     _heap_guard: Box<HeapGuard>,
@@ -724,6 +728,7 @@ impl WorkerIsolate {
             watch: link.watch,
             handle,
             isolate,
+            compact_pending: true,
             _heap_guard: heap_guard,
         };
         // The top level runs under its own CPU limit.
@@ -756,6 +761,14 @@ impl WorkerIsolate {
             unsafe { self.isolate.enter() };
             self.entered = true;
         }
+    }
+
+    /// The idle-time full GC of a new isolate (see `compact_pending`).
+    pub(crate) fn compact(&mut self) {
+        self.compact_pending = false;
+        self.enter();
+        self.isolate.low_memory_notification();
+        self.exit();
     }
 
     fn exit(&mut self) {

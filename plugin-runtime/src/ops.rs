@@ -1219,6 +1219,7 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     };
     let internals = args.get(1);
     if name == "node" {
+        log::warn!("DEBUG loading node modules");
         // The Node.js modules, all of them in order (they build on each other).
         for (name, src) in crate::js::NODE {
             if !crate::isolate::run_bootstrap_file(scope, name, src, internals) {
