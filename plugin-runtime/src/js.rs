@@ -4,6 +4,7 @@
 /// `(name, source)` in evaluation order.
 pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     ("00_core.js", include_str!("../js/00_core.js")),
+    ("05_memory.js", include_str!("../js/05_memory.js")),
     ("10_webidl_events.js", include_str!("../js/10_webidl_events.js")),
     ("11_headers.js", include_str!("../js/11_headers.js")),
     ("12_url.js", include_str!("../js/12_url.js")),

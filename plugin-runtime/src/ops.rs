@@ -21,6 +21,7 @@ use crate::html_rewriter::{
     op_html_rewriter_write, op_html_selector_check,
 };
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
+use crate::limits::{op_memory_charge, op_memory_release};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
 /// Installs each op on `obj` under the name JS calls it. (V8 callbacks
@@ -65,6 +66,8 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "randomBytes" => op_random_bytes,
         "loadBootstrap" => op_load_bootstrap,
         "defineLazy" => op_define_lazy,
+        "memoryCharge" => op_memory_charge,
+        "memoryRelease" => op_memory_release,
         "compressionNew" => op_compression_new,
         "compressionPush" => op_compression_push,
         "compressionFinish" => op_compression_finish,
