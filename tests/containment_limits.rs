@@ -20,7 +20,9 @@ const GOOD: &str = "export default { fetch() { return new Response('good'); } };
 /// A proxy with one isolate thread (every worker shares it), the attack
 /// worker `atk` on `atk.test`, and the normal worker `good` on `good.test`.
 async fn start(attack: &str, extra_runtime: &str, origin: Option<&Origin>) -> Proxy {
-    let vars = origin.map(|o| format!("vars = {{ ORIGIN = \"{}\" }}", o.url())).unwrap_or_default();
+    let vars = origin
+        .map(|o| format!("vars = {{ ORIGIN = \"{}\" }}", o.url()))
+        .unwrap_or_default();
     Proxy::builder()
         .script("atk.js", attack)
         .script("good.js", GOOD)
@@ -89,7 +91,11 @@ async fn atomics_wait_throws_instead_of_blocking_the_thread() {
         let started = Instant::now();
         let r = get_host(&proxy.url("/"), "atk.test").await;
         assert_eq!(r.status(), 500, "{}", proxy.log());
-        assert!(started.elapsed() < Duration::from_secs(2), "answered fast: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "answered fast: {:?}",
+            started.elapsed()
+        );
         good_answers(&proxy).await;
     }
     let r = get_host(&proxy.url("/caught"), "atk.test").await;
@@ -109,7 +115,11 @@ async fn timers_stop_when_their_request_ends() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let share = cpu_share(proxy.pid(), Duration::from_secs(2)).await;
         eprintln!("{path}: {:.1}% of a core after the response", share * 100.0);
-        assert!(share < 0.2, "{path}: the timers kept running: {:.0}% of a core", share * 100.0);
+        assert!(
+            share < 0.2,
+            "{path}: the timers kept running: {:.0}% of a core",
+            share * 100.0
+        );
         good_answers(&proxy).await;
     }
 }
@@ -121,13 +131,19 @@ async fn timer_work_under_wait_until_is_charged_to_its_request() {
     assert_eq!(r.text().await.unwrap(), "chain started under waitUntil");
     // 50 ms of CPU in all, then the request's JS is terminated.
     proxy
-        .wait_for_log("worker atk: exceeded its CPU time limit (50 ms)", Duration::from_secs(5))
+        .wait_for_log(
+            "worker atk: exceeded its CPU time limit (50 ms)",
+            Duration::from_secs(5),
+        )
         .await;
     let share = cpu_share(proxy.pid(), Duration::from_secs(2)).await;
     eprintln!("wait-until chain: {:.1}% of a core after the limit", share * 100.0);
     assert!(share < 0.2, "the chain kept running: {:.0}% of a core", share * 100.0);
     good_answers(&proxy).await;
-    assert_eq!(get_host(&proxy.url("/"), "atk.test").await.text().await.unwrap(), "fine");
+    assert_eq!(
+        get_host(&proxy.url("/"), "atk.test").await.text().await.unwrap(),
+        "fine"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -140,9 +156,15 @@ async fn wasm_cannot_be_compiled_from_bytes_at_run_time() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], format!("Module {msg}"), "{text}");
     assert!(lines[1].starts_with("compile CompileError: "), "{text}");
-    assert!(lines[1].contains("Wasm code generation disallowed by embedder"), "{text}");
+    assert!(
+        lines[1].contains("Wasm code generation disallowed by embedder"),
+        "{text}"
+    );
     assert!(lines[2].starts_with("instantiate CompileError: "), "{text}");
-    assert!(lines[2].contains("Wasm code generation disallowed by embedder"), "{text}");
+    assert!(
+        lines[2].contains("Wasm code generation disallowed by embedder"),
+        "{text}"
+    );
     good_answers(&proxy).await;
 }
 
@@ -221,7 +243,10 @@ worker = "good"
         assert!(r.is_err(), "the worker never answers");
     }
     proxy
-        .wait_for_log("worker atk: request cancelled before the script responded", Duration::from_secs(5))
+        .wait_for_log(
+            "worker atk: request cancelled before the script responded",
+            Duration::from_secs(5),
+        )
         .await;
     // The proxy's own timeout.
     let started = Instant::now();
@@ -229,14 +254,19 @@ worker = "good"
     assert_eq!(r.status(), 504);
     assert!(started.elapsed() < Duration::from_secs(3));
     proxy
-        .wait_for_log("worker slow: request cancelled before the script responded", Duration::from_secs(5))
+        .wait_for_log(
+            "worker slow: request cancelled before the script responded",
+            Duration::from_secs(5),
+        )
         .await;
     good_answers(&proxy).await;
     assert_eq!(isolate_events(&proxy, "atk", "retired").await, 0);
 
     // A new version of the script: the old isolates have nothing in flight
     // and are swept (every 500 ms).
-    proxy.dir.write("atk.js", &NEVER_RESPONDS.replace("\"hello\"", "\"hello v2\""));
+    proxy
+        .dir
+        .write("atk.js", &NEVER_RESPONDS.replace("\"hello\"", "\"hello v2\""));
     hup(&proxy);
     let started = Instant::now();
     loop {
@@ -274,7 +304,11 @@ async fn retain_until_503(proxy: &Proxy, path: &str, max: usize) -> (usize, u64)
             s => panic!("{path}: status {s} after {i}: {}", r.text().await.unwrap()),
         }
     }
-    panic!("{path}: no 503 after {max} requests; RSS {} MiB; log:\n{}", peak >> 20, proxy.log());
+    panic!(
+        "{path}: no 503 after {max} requests; RSS {} MiB; log:\n{}",
+        peak >> 20,
+        proxy.log()
+    );
 }
 
 const MEMORY_MB: u64 = 64;
@@ -284,7 +318,10 @@ async fn retained_memory_of_every_kind_counts_against_memory_mb() {
     let origin = Origin::start("retain").await;
     let proxy = start(RETAIN, &format!("memory_mb = {MEMORY_MB}"), Some(&origin)).await;
     good_answers(&proxy).await;
-    assert_eq!(get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(), "0");
+    assert_eq!(
+        get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+        "0"
+    );
     let base = proxy.rss_bytes();
     // Two isolates (atk and good) of at most MEMORY_MB each, plus slack for
     // allocator caches and the discarded isolate's pages not yet returned.
@@ -310,9 +347,17 @@ async fn retained_memory_of_every_kind_counts_against_memory_mb() {
                 base >> 20,
                 bound >> 20
             );
-            assert!(peak < bound, "{path}: RSS {} MiB over the bound {} MiB", peak >> 20, bound >> 20);
+            assert!(
+                peak < bound,
+                "{path}: RSS {} MiB over the bound {} MiB",
+                peak >> 20,
+                bound >> 20
+            );
             // A fresh isolate.
-            assert_eq!(get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(), "0");
+            assert_eq!(
+                get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+                "0"
+            );
             good_answers(&proxy).await;
         }
     }
@@ -329,10 +374,22 @@ async fn the_reported_text_encoder_retention_gets_503_with_bounded_rss() {
     let bound = base + 2 * (128 << 20) + (64 << 20);
     for round in 0..3 {
         let (kept, peak) = retain_until_503(&proxy, "/encode", 100).await;
-        eprintln!("round {round}: 503 after {kept} requests, peak RSS {} MiB (base {} MiB)", peak >> 20, base >> 20);
+        eprintln!(
+            "round {round}: 503 after {kept} requests, peak RSS {} MiB (base {} MiB)",
+            peak >> 20,
+            base >> 20
+        );
         assert!(kept >= 10, "4 MiB each: about 30 fit in 128 MiB ({kept})");
-        assert!(peak < bound, "RSS {} MiB over the bound {} MiB", peak >> 20, bound >> 20);
-        assert_eq!(get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(), "0");
+        assert!(
+            peak < bound,
+            "RSS {} MiB over the bound {} MiB",
+            peak >> 20,
+            bound >> 20
+        );
+        assert_eq!(
+            get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+            "0"
+        );
         good_answers(&proxy).await;
     }
 }

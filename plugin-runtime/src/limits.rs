@@ -212,6 +212,9 @@ const BUFFER_ALIGN: usize = 16;
 impl MemoryBudget {
     /// Counts `len` more bytes if they fit.
     fn try_reserve(&self, len: usize) -> bool {
+        if len == 0 {
+            return true;
+        }
         let prev = self.used.fetch_add(len, Ordering::Relaxed);
         let total = prev
             .saturating_add(len)
@@ -482,4 +485,48 @@ fn js_bytes(scope: &mut v8::PinScope, v: v8::Local<v8::Value>) -> Option<usize> 
     }
     let n = v.number_value(scope)?;
     (n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slice that blocks without using CPU (here `Atomics.wait`, allowed
+    /// in this bare isolate only; worker isolates refuse it) is ended by
+    /// the wall-clock bound, not left to stall its thread.
+    #[test]
+    fn the_watchdog_ends_a_slice_that_blocks_without_using_cpu() {
+        crate::platform::platform();
+        let mut isolate = v8::Isolate::new(Default::default());
+        isolate.set_allow_atomics_wait(true);
+        let watch = CpuWatch::for_this_thread();
+        let fired = Arc::new(AtomicBool::new(false));
+        let budget = Duration::from_millis(10);
+        watch.start(budget, isolate.thread_safe_handle(), fired.clone());
+        let started = Instant::now();
+        {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Context::new(scope, Default::default());
+            let scope = &mut v8::ContextScope::new(scope, context);
+            let src = v8::String::new(scope, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)").unwrap();
+            let script = v8::Script::compile(scope, src, None).unwrap();
+            assert!(script.run(scope).is_none(), "terminated, not returned");
+        }
+        watch.stop();
+        let took = started.elapsed();
+        assert!(fired.load(Ordering::Relaxed));
+        assert!(watch.stalled());
+        assert!(
+            took >= wall_limit(budget) && took < wall_limit(budget) + Duration::from_secs(2),
+            "ended after {took:?}"
+        );
+        isolate.cancel_terminate_execution();
+    }
+
+    #[test]
+    fn wall_limit_is_ten_times_the_cpu_budget_and_at_least_a_second() {
+        assert_eq!(wall_limit(Duration::from_millis(50)), Duration::from_secs(1));
+        assert_eq!(wall_limit(Duration::from_millis(500)), Duration::from_secs(5));
+        assert_eq!(wall_limit(Duration::from_secs(30)), Duration::from_secs(300));
+    }
 }

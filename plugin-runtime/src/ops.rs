@@ -21,8 +21,8 @@ use crate::html_rewriter::{
     op_html_rewriter_write, op_html_selector_check,
 };
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
-use crate::limits::{op_memory_charge, op_memory_release};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
+use crate::limits::{op_memory_charge, op_memory_release};
 
 /// Installs each op on `obj` under the name JS calls it. (V8 callbacks
 /// must be zero-sized fn items, so this is a macro, not a table.)
