@@ -125,6 +125,28 @@ async fn timers_stop_when_their_request_ends() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn timers_run_while_wait_until_work_lives_and_stop_after() {
+    let proxy = start(TIMER_CHAIN, "", None).await;
+    let ticks = || async {
+        get_host(&proxy.url("/ticks"), "atk.test")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let r = get_host(&proxy.url("/count-under-wait"), "atk.test").await;
+    assert_eq!(r.text().await.unwrap(), "counting");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let first = ticks().await;
+    assert!(first > 10, "the timers ran while the request lived ({first})");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(ticks().await, first, "and stopped when its waitUntil work settled");
+    good_answers(&proxy).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn timer_work_under_wait_until_is_charged_to_its_request() {
     let proxy = start(TIMER_CHAIN, "", None).await;
     let r = get_host(&proxy.url("/wait-until-chain"), "atk.test").await;
