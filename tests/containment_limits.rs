@@ -20,7 +20,9 @@ const GOOD: &str = "export default { fetch() { return new Response('good'); } };
 /// A proxy with one isolate thread (every worker shares it), the attack
 /// worker `atk` on `atk.test`, and the normal worker `good` on `good.test`.
 async fn start(attack: &str, extra_runtime: &str, origin: Option<&Origin>) -> Proxy {
-    let vars = origin.map(|o| format!("vars = {{ ORIGIN = \"{}\" }}", o.url())).unwrap_or_default();
+    let vars = origin
+        .map(|o| format!("vars = {{ ORIGIN = \"{}\" }}", o.url()))
+        .unwrap_or_default();
     Proxy::builder()
         .script("atk.js", attack)
         .script("good.js", GOOD)
@@ -89,7 +91,11 @@ async fn atomics_wait_throws_instead_of_blocking_the_thread() {
         let started = Instant::now();
         let r = get_host(&proxy.url("/"), "atk.test").await;
         assert_eq!(r.status(), 500, "{}", proxy.log());
-        assert!(started.elapsed() < Duration::from_secs(2), "answered fast: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "answered fast: {:?}",
+            started.elapsed()
+        );
         good_answers(&proxy).await;
     }
     let r = get_host(&proxy.url("/caught"), "atk.test").await;
@@ -109,9 +115,35 @@ async fn timers_stop_when_their_request_ends() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let share = cpu_share(proxy.pid(), Duration::from_secs(2)).await;
         eprintln!("{path}: {:.1}% of a core after the response", share * 100.0);
-        assert!(share < 0.2, "{path}: the timers kept running: {:.0}% of a core", share * 100.0);
+        assert!(
+            share < 0.2,
+            "{path}: the timers kept running: {:.0}% of a core",
+            share * 100.0
+        );
         good_answers(&proxy).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timers_run_while_wait_until_work_lives_and_stop_after() {
+    let proxy = start(TIMER_CHAIN, "", None).await;
+    let ticks = || async {
+        get_host(&proxy.url("/ticks"), "atk.test")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let r = get_host(&proxy.url("/count-under-wait"), "atk.test").await;
+    assert_eq!(r.text().await.unwrap(), "counting");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let first = ticks().await;
+    assert!(first > 10, "the timers ran while the request lived ({first})");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(ticks().await, first, "and stopped when its waitUntil work settled");
+    good_answers(&proxy).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -121,11 +153,265 @@ async fn timer_work_under_wait_until_is_charged_to_its_request() {
     assert_eq!(r.text().await.unwrap(), "chain started under waitUntil");
     // 50 ms of CPU in all, then the request's JS is terminated.
     proxy
-        .wait_for_log("worker atk: exceeded its CPU time limit (50 ms)", Duration::from_secs(5))
+        .wait_for_log(
+            "worker atk: exceeded its CPU time limit (50 ms)",
+            Duration::from_secs(5),
+        )
         .await;
     let share = cpu_share(proxy.pid(), Duration::from_secs(2)).await;
     eprintln!("wait-until chain: {:.1}% of a core after the limit", share * 100.0);
     assert!(share < 0.2, "the chain kept running: {:.0}% of a core", share * 100.0);
     good_answers(&proxy).await;
-    assert_eq!(get_host(&proxy.url("/"), "atk.test").await.text().await.unwrap(), "fine");
+    assert_eq!(
+        get_host(&proxy.url("/"), "atk.test").await.text().await.unwrap(),
+        "fine"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wasm_cannot_be_compiled_from_bytes_at_run_time() {
+    let proxy = start(WASM_COMPILE, "", None).await;
+    let r = get_host(&proxy.url("/"), "atk.test").await;
+    assert_eq!(r.status(), 200);
+    let msg = "CompileError: WebAssembly.Module(): Wasm code generation disallowed by embedder";
+    let text = r.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("Module {msg}"), "{text}");
+    assert!(lines[1].starts_with("compile CompileError: "), "{text}");
+    assert!(
+        lines[1].contains("Wasm code generation disallowed by embedder"),
+        "{text}"
+    );
+    assert!(lines[2].starts_with("instantiate CompileError: "), "{text}");
+    assert!(
+        lines[2].contains("Wasm code generation disallowed by embedder"),
+        "{text}"
+    );
+    good_answers(&proxy).await;
+}
+
+fn hup(proxy: &Proxy) {
+    let ok = std::process::Command::new("kill")
+        .args(["-HUP", &proxy.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// `isoproxy_isolate_events_total{worker,event}` from the admin listener.
+async fn isolate_events(proxy: &Proxy, worker: &str, event: &str) -> u64 {
+    let text = client()
+        .get(proxy.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let needle = format!("isoproxy_isolate_events_total{{event=\"{event}\",worker=\"{worker}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&needle))
+        .map(|v| v.trim().parse::<f64>().unwrap() as u64)
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_the_client_gave_up_on_are_cancelled_and_their_version_is_swept() {
+    // `atk` never answers; `slow` is the same script with a 1 s request timeout.
+    let proxy = Proxy::builder()
+        .script("atk.js", NEVER_RESPONDS)
+        .script("good.js", GOOD)
+        .config(
+            r#"
+[runtime]
+isolate_threads = 1
+
+[[workers]]
+name = "atk"
+main = "atk.js"
+
+[[workers]]
+name = "slow"
+main = "atk.js"
+limits = { request_timeout_s = 1 }
+
+[[workers]]
+name = "good"
+main = "good.js"
+
+[[routes]]
+pattern = "atk.test/*"
+worker = "atk"
+
+[[routes]]
+pattern = "slow.test/*"
+worker = "slow"
+
+[[routes]]
+pattern = "good.test/*"
+worker = "good"
+"#,
+        )
+        .start()
+        .await;
+    // The client gives up after 300 ms and closes its connection.
+    let impatient = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = impatient.get(proxy.url("/")).header("host", "atk.test").send().await;
+        assert!(r.is_err(), "the worker never answers");
+    }
+    proxy
+        .wait_for_log(
+            "worker atk: request cancelled before the script responded",
+            Duration::from_secs(5),
+        )
+        .await;
+    // The proxy's own timeout.
+    let started = Instant::now();
+    let r = get_host(&proxy.url("/"), "slow.test").await;
+    assert_eq!(r.status(), 504);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    proxy
+        .wait_for_log(
+            "worker slow: request cancelled before the script responded",
+            Duration::from_secs(5),
+        )
+        .await;
+    good_answers(&proxy).await;
+    assert_eq!(isolate_events(&proxy, "atk", "retired").await, 0);
+
+    // A new version of the script: the old isolates have nothing in flight
+    // and are swept (every 500 ms).
+    proxy
+        .dir
+        .write("atk.js", &NEVER_RESPONDS.replace("\"hello\"", "\"hello v2\""));
+    hup(&proxy);
+    let started = Instant::now();
+    loop {
+        let atk = isolate_events(&proxy, "atk", "retired").await;
+        let slow = isolate_events(&proxy, "slow", "retired").await;
+        if atk == 1 && slow == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "old isolates not swept (atk {atk}, slow {slow}); log:\n{}",
+            proxy.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = get_host(&proxy.url("/hello"), "atk.test").await;
+    assert_eq!(r.text().await.unwrap(), "hello v2");
+    good_answers(&proxy).await;
+}
+
+/// Runs `path` on the retaining worker until it gets a 503 (at most `max`
+/// requests); returns the successful answers before it and the peak RSS.
+async fn retain_until_503(proxy: &Proxy, path: &str, max: usize) -> (usize, u64) {
+    let mut peak = 0;
+    for i in 0..max {
+        let r = get_host(&proxy.url(path), "atk.test").await;
+        peak = peak.max(proxy.rss_bytes());
+        match r.status().as_u16() {
+            200 => {}
+            503 => {
+                let text = r.text().await.unwrap();
+                assert!(text.contains("memory limit"), "{path}: {text}");
+                return (i, peak);
+            }
+            s => panic!("{path}: status {s} after {i}: {}", r.text().await.unwrap()),
+        }
+    }
+    panic!(
+        "{path}: no 503 after {max} requests; RSS {} MiB; log:\n{}",
+        peak >> 20,
+        proxy.log()
+    );
+}
+
+const MEMORY_MB: u64 = 64;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retained_memory_of_every_kind_counts_against_memory_mb() {
+    let origin = Origin::start("retain").await;
+    let proxy = start(RETAIN, &format!("memory_mb = {MEMORY_MB}"), Some(&origin)).await;
+    good_answers(&proxy).await;
+    assert_eq!(
+        get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+        "0"
+    );
+    let base = proxy.rss_bytes();
+    // Two isolates (atk and good) of at most MEMORY_MB each, plus slack for
+    // allocator caches and the discarded isolate's pages not yet returned.
+    let bound = base + 2 * (MEMORY_MB << 20) + (64 << 20);
+    let attacks = [
+        "/encode",
+        "/buffers",
+        "/strings",
+        "/response-bodies",
+        "/decompress",
+        "/resizable",
+        "/transferred-resizable",
+        "/huge-resizable",
+        "/wasm-memory",
+        "/wasm-grow",
+    ];
+    for path in attacks {
+        for round in 0..2 {
+            let (kept, peak) = retain_until_503(&proxy, path, 200).await;
+            eprintln!(
+                "{path} round {round}: 503 after {kept} requests, peak RSS {} MiB (base {} MiB, bound {} MiB)",
+                peak >> 20,
+                base >> 20,
+                bound >> 20
+            );
+            assert!(
+                peak < bound,
+                "{path}: RSS {} MiB over the bound {} MiB",
+                peak >> 20,
+                bound >> 20
+            );
+            // A fresh isolate.
+            assert_eq!(
+                get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+                "0"
+            );
+            good_answers(&proxy).await;
+        }
+    }
+    let log = proxy.log();
+    assert!(log.contains("worker atk: exceeded its memory limit (64 MiB)"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reported_text_encoder_retention_gets_503_with_bounded_rss() {
+    // Issue 9: 12 such requests took RSS from 32 to 438 MiB with memory_mb = 128.
+    let proxy = start(RETAIN, "memory_mb = 128", None).await;
+    good_answers(&proxy).await;
+    let base = proxy.rss_bytes();
+    let bound = base + 2 * (128 << 20) + (64 << 20);
+    for round in 0..3 {
+        let (kept, peak) = retain_until_503(&proxy, "/encode", 100).await;
+        eprintln!(
+            "round {round}: 503 after {kept} requests, peak RSS {} MiB (base {} MiB)",
+            peak >> 20,
+            base >> 20
+        );
+        assert!(kept >= 10, "4 MiB each: about 30 fit in 128 MiB ({kept})");
+        assert!(
+            peak < bound,
+            "RSS {} MiB over the bound {} MiB",
+            peak >> 20,
+            bound >> 20
+        );
+        assert_eq!(
+            get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+            "0"
+        );
+        good_answers(&proxy).await;
+    }
 }

@@ -57,7 +57,13 @@ pub(crate) struct Codec {
     max_output: usize,
     /// The compressed stream has ended (decompression) or been finished.
     ended: bool,
+    /// Its zlib state, charged to the isolate's memory budget.
+    charge: Option<crate::limits::Charge>,
 }
+
+/// What a codec's zlib state is charged (a deflate state at the default
+/// level is about 268 KiB; an inflate state about 44 KiB).
+const CODEC_STATE_BYTES: usize = 300 * 1024;
 
 /// Output room added whenever the buffer runs low.
 const GROW: usize = 32 * 1024;
@@ -83,6 +89,7 @@ impl Codec {
             engine,
             max_output,
             ended: false,
+            charge: None,
         }
     }
 
@@ -219,8 +226,14 @@ pub(crate) fn op_compression_new(
             .upgrade()
             .map_or(128, |c| c.spec.memory_mb.max(16))
             .saturating_mul(1 << 20);
+        let Some(charge) = s.memory.charge(CODEC_STATE_BYTES) else {
+            drop(s);
+            return throw_type_error(scope, "Array buffer allocation failed");
+        };
         let id = s.next_id();
-        s.codecs.insert(id, Codec::new(format, decompress, max_output));
+        let mut codec = Codec::new(format, decompress, max_output);
+        codec.charge = Some(charge);
+        s.codecs.insert(id, codec);
         id
     };
     rv.set(v8::Integer::new_from_unsigned(scope, id).into());
@@ -240,9 +253,14 @@ pub(crate) fn op_compression_push(
     };
     let result = {
         let mut s = st.borrow_mut();
+        // Inflated output may not outgrow what is left of the memory budget.
+        let room = s.memory.remaining();
         match s.codecs.get_mut(&id) {
             None => Err(None),
-            Some(codec) => codec.push(&input).map_err(Some),
+            Some(codec) => {
+                codec.max_output = codec.max_output.min(room);
+                codec.push(&input).map_err(Some)
+            }
         }
     };
     finish_op(scope, &st, id, result, &mut rv, false);

@@ -172,6 +172,9 @@ pub(crate) struct Rewriter {
     co: Co,
     output: Rc<RefCell<Vec<u8>>>,
     phase: Phase,
+    /// Its parser buffer and coroutine stack, charged at their maximum to
+    /// the isolate's memory budget.
+    charge: Option<crate::limits::Charge>,
 }
 
 /// Parses a selector the way `.on()` must before accepting it.
@@ -220,6 +223,7 @@ impl Rewriter {
             co,
             output,
             phase: Phase::Idle,
+            charge: None,
         })
     }
 
@@ -709,10 +713,15 @@ pub(crate) fn op_html_rewriter_new(
         }
     };
     match Rewriter::new(registrations, charset.as_deref()) {
-        Ok(rw) => {
+        Ok(mut rw) => {
             let st = state(scope);
             let id = {
                 let mut s = st.borrow_mut();
+                rw.charge = s.memory.charge(MAX_MEMORY + STACK_SIZE);
+                if rw.charge.is_none() {
+                    drop(s);
+                    return throw_type_error(scope, "Array buffer allocation failed");
+                }
                 let id = s.next_id();
                 s.html_rewriters.insert(id, rw);
                 id

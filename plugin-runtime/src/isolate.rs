@@ -17,7 +17,9 @@ use crate::body::{Body, BodyStream, BodyWriter};
 use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
-use crate::limits::{CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu};
+use crate::limits::{
+    CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
+};
 use crate::worker::{ModuleRoot, WorkerCode, is_builtin, resolve_specifier};
 use crate::{code_cache, js, ops};
 
@@ -647,7 +649,10 @@ pub(crate) struct ThreadLink {
 /// V8 asks this before compiling WebAssembly from bytes at run time:
 /// refused, as on Workers (`WebAssembly.Module(): Wasm code generation
 /// disallowed by embedder`, a `CompileError`).
-unsafe extern "C" fn refuse_wasm_code_generation(_context: v8::Local<v8::Context>, _source: v8::Local<v8::String>) -> bool {
+unsafe extern "C" fn refuse_wasm_code_generation(
+    _context: v8::Local<v8::Context>,
+    _source: v8::Local<v8::String>,
+) -> bool {
     false
 }
 
@@ -971,7 +976,12 @@ impl WorkerIsolate {
     /// in-flight count is released and its pending work is dropped. A
     /// request that has responded keeps running its `waitUntil` work.
     pub(crate) fn cancel(&mut self, req: u32) {
-        let waiting = self.state.borrow().requests.get(&req).is_some_and(|c| c.reply.is_some());
+        let waiting = self
+            .state
+            .borrow()
+            .requests
+            .get(&req)
+            .is_some_and(|c| c.reply.is_some());
         if !waiting {
             return;
         }

@@ -7,6 +7,7 @@ pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
     // before any script can replace them.
     ("00_primordials.js", include_str!("../js/00_primordials.js")),
     ("00_core.js", include_str!("../js/00_core.js")),
+    ("05_memory.js", include_str!("../js/05_memory.js")),
     ("10_webidl_events.js", include_str!("../js/10_webidl_events.js")),
     ("11_headers.js", include_str!("../js/11_headers.js")),
     ("12_url.js", include_str!("../js/12_url.js")),

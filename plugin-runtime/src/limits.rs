@@ -198,6 +198,10 @@ pub(crate) struct MemoryBudget {
     used: AtomicUsize,
     /// The V8 heap's used size after the last garbage collection.
     heap: AtomicUsize,
+    /// An ArrayBuffer allocation V8 was refused and will retry after a
+    /// garbage collection: if the collection does not make room for it,
+    /// the isolate is over its limit.
+    refused: AtomicUsize,
     limit: usize,
     exceeded: Arc<AtomicBool>,
     handle: OnceLock<v8::IsolateHandle>,
@@ -206,19 +210,45 @@ pub(crate) struct MemoryBudget {
 const BUFFER_ALIGN: usize = 16;
 
 impl MemoryBudget {
-    /// Counts `len` more bytes, or refuses them (and terminates the
-    /// script: the isolate is over its limit) when they do not fit.
-    fn reserve(&self, len: usize) -> bool {
+    /// Counts `len` more bytes if they fit.
+    fn try_reserve(&self, len: usize) -> bool {
+        if len == 0 {
+            return true;
+        }
         let prev = self.used.fetch_add(len, Ordering::Relaxed);
         let total = prev
             .saturating_add(len)
             .saturating_add(self.heap.load(Ordering::Relaxed));
         if total > self.limit {
             self.used.fetch_sub(len, Ordering::Relaxed);
-            self.exceed();
             return false;
         }
         true
+    }
+
+    /// Counts `len` more bytes, or refuses them (and terminates the
+    /// script: the isolate is over its limit) when they do not fit.
+    fn reserve(&self, len: usize) -> bool {
+        self.try_reserve(len) || {
+            self.exceed();
+            false
+        }
+    }
+
+    /// For V8's allocator: a refused allocation is retried by V8 after a
+    /// garbage collection (which may free dead buffers), and the GC
+    /// epilogue decides whether the isolate is really over its limit.
+    fn reserve_for_v8(&self, len: usize) -> bool {
+        if self.try_reserve(len) {
+            self.refused.store(0, Ordering::Relaxed);
+            true
+        } else {
+            // Refused twice in a row: V8's retry after collecting garbage.
+            if self.refused.swap(len, Ordering::Relaxed) == len {
+                self.exceed();
+            }
+            false
+        }
     }
 
     fn release(&self, len: usize) {
@@ -243,6 +273,20 @@ impl MemoryBudget {
         })
     }
 
+    /// [`MemoryBudget::charge`] from inside the isolate: when the bytes do
+    /// not fit, first collects garbage (dead buffers release their
+    /// charges) and tries again.
+    pub(crate) fn charge_in(self: &Arc<Self>, isolate: &mut v8::Isolate, len: usize) -> Option<Charge> {
+        if self.try_reserve(len) {
+            return Some(Charge {
+                budget: self.clone(),
+                len,
+            });
+        }
+        isolate.low_memory_notification();
+        self.charge(len)
+    }
+
     /// Bytes still free under the limit.
     pub(crate) fn remaining(&self) -> usize {
         self.limit
@@ -254,7 +298,11 @@ impl MemoryBudget {
     /// script if heap and external memory together are over the limit.
     fn heap_measured(&self, heap_used: usize) {
         self.heap.store(heap_used, Ordering::Relaxed);
-        if heap_used.saturating_add(self.used.load(Ordering::Relaxed)) > self.limit {
+        let wanted = self.refused.load(Ordering::Relaxed);
+        let total = heap_used
+            .saturating_add(self.used.load(Ordering::Relaxed))
+            .saturating_add(wanted);
+        if total > self.limit {
             self.exceed();
         }
     }
@@ -311,7 +359,7 @@ pub(crate) fn charged_uint8array<'s>(
     budget: &Arc<MemoryBudget>,
     data: Vec<u8>,
 ) -> Option<v8::Local<'s, v8::Uint8Array>> {
-    let charge = budget.charge(data.capacity())?;
+    let charge = budget.charge_in(scope, data.capacity())?;
     let len = data.len();
     let mut owned = Box::new((data, charge));
     let ptr = owned.0.as_mut_ptr() as *mut c_void;
@@ -328,7 +376,7 @@ pub(crate) fn charged_uint8array<'s>(
 }
 
 unsafe extern "C" fn buffer_allocate(budget: &MemoryBudget, len: usize) -> *mut c_void {
-    if !budget.reserve(len) {
+    if !budget.reserve_for_v8(len) {
         return std::ptr::null_mut();
     }
     match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
@@ -339,7 +387,7 @@ unsafe extern "C" fn buffer_allocate(budget: &MemoryBudget, len: usize) -> *mut 
 }
 
 unsafe extern "C" fn buffer_allocate_uninitialized(budget: &MemoryBudget, len: usize) -> *mut c_void {
-    if !budget.reserve(len) {
+    if !budget.reserve_for_v8(len) {
         return std::ptr::null_mut();
     }
     match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
@@ -384,6 +432,7 @@ pub(crate) fn array_buffer_allocator(
     let budget = Arc::new(MemoryBudget {
         used: AtomicUsize::new(0),
         heap: AtomicUsize::new(0),
+        refused: AtomicUsize::new(0),
         limit,
         exceeded,
         handle: OnceLock::new(),
@@ -393,4 +442,91 @@ pub(crate) fn array_buffer_allocator(
     // exactly the reference `into_raw` took; the vtable is 'static.
     let allocator = unsafe { v8::new_rust_allocator(raw, &BUFFER_VTABLE) };
     (allocator, budget)
+}
+
+/// Memory V8 reserves outside the isolate's allocator for the script:
+/// resizable ArrayBuffers (their `maxByteLength`) and `WebAssembly.Memory`
+/// pages. `js/05_memory.js` charges it through these ops before V8
+/// reserves it and releases it when the owning object is collected.
+///
+/// `memoryCharge(bytes)`: charges `bytes` (a non-negative safe integer);
+/// past the budget the script is terminated (memory limit) and a
+/// `RangeError` is thrown.
+pub(crate) fn op_memory_charge(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+    let Some(bytes) = js_bytes(scope, args.get(0)) else {
+        return crate::ops::throw_type_error(scope, "memoryCharge(bytes)");
+    };
+    let budget = crate::ops::state(scope).borrow().memory.clone();
+    match budget.charge_in(scope, bytes) {
+        // Held until `memoryRelease` hands the same amount back.
+        Some(charge) => std::mem::forget(charge),
+        None => {
+            let msg = v8::String::new(scope, "Array buffer allocation failed").unwrap();
+            let exc = v8::Exception::range_error(scope, msg);
+            scope.throw_exception(exc);
+        }
+    }
+}
+
+/// `memoryRelease(bytes)`: gives back what `memoryCharge` took.
+pub(crate) fn op_memory_release(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+    let Some(bytes) = js_bytes(scope, args.get(0)) else {
+        return crate::ops::throw_type_error(scope, "memoryRelease(bytes)");
+    };
+    let budget = crate::ops::state(scope).borrow().memory.clone();
+    let used = budget.used.load(Ordering::Relaxed);
+    budget.release(bytes.min(used));
+}
+
+/// A byte count from JS: a non-negative integer no larger than 2^53.
+fn js_bytes(scope: &mut v8::PinScope, v: v8::Local<v8::Value>) -> Option<usize> {
+    if !v.is_number() {
+        return None;
+    }
+    let n = v.number_value(scope)?;
+    (n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slice that blocks without using CPU (here `Atomics.wait`, allowed
+    /// in this bare isolate only; worker isolates refuse it) is ended by
+    /// the wall-clock bound, not left to stall its thread.
+    #[test]
+    fn the_watchdog_ends_a_slice_that_blocks_without_using_cpu() {
+        crate::platform::platform();
+        let mut isolate = v8::Isolate::new(Default::default());
+        isolate.set_allow_atomics_wait(true);
+        let watch = CpuWatch::for_this_thread();
+        let fired = Arc::new(AtomicBool::new(false));
+        let budget = Duration::from_millis(10);
+        watch.start(budget, isolate.thread_safe_handle(), fired.clone());
+        let started = Instant::now();
+        {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Context::new(scope, Default::default());
+            let scope = &mut v8::ContextScope::new(scope, context);
+            let src = v8::String::new(scope, "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)").unwrap();
+            let script = v8::Script::compile(scope, src, None).unwrap();
+            assert!(script.run(scope).is_none(), "terminated, not returned");
+        }
+        watch.stop();
+        let took = started.elapsed();
+        assert!(fired.load(Ordering::Relaxed));
+        assert!(watch.stalled());
+        assert!(
+            took >= wall_limit(budget) && took < wall_limit(budget) + Duration::from_secs(2),
+            "ended after {took:?}"
+        );
+        isolate.cancel_terminate_execution();
+    }
+
+    #[test]
+    fn wall_limit_is_ten_times_the_cpu_budget_and_at_least_a_second() {
+        assert_eq!(wall_limit(Duration::from_millis(50)), Duration::from_secs(1));
+        assert_eq!(wall_limit(Duration::from_millis(500)), Duration::from_secs(5));
+        assert_eq!(wall_limit(Duration::from_secs(30)), Duration::from_secs(300));
+    }
 }

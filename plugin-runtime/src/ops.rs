@@ -23,6 +23,7 @@ use crate::html_rewriter::{
 };
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
+use crate::limits::{op_memory_charge, op_memory_release};
 
 /// Installs each op on `obj` under the name JS calls it, each behind the
 /// panic guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn
@@ -84,6 +85,8 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "randomBytes" => op_random_bytes,
         "loadBootstrap" => op_load_bootstrap,
         "defineLazy" => op_define_lazy,
+        "memoryCharge" => op_memory_charge,
+        "memoryRelease" => op_memory_release,
         "compressionNew" => op_compression_new,
         "compressionPush" => op_compression_push,
         "compressionFinish" => op_compression_finish,

@@ -16,25 +16,30 @@ export default {
         keep.push(new Uint8Array(4 * MiB).fill(1));
         break;
       case "/strings":
-        keep.push("b".repeat(4 * MiB) + keep.length);
+        // A flat 4 MiB string on the V8 heap ("b".repeat() alone is a rope
+        // of a few shared nodes).
+        keep.push(new TextDecoder().decode(new Uint8Array(4 * MiB).fill(98 + (keep.length % 20))));
         break;
       case "/resizable": {
-        // Reserves 1 GiB each; touches 4 MiB of it.
-        const ab = new ArrayBuffer(0, { maxByteLength: 1024 * MiB });
+        // Reserves 8 MiB each (the whole maxByteLength is charged); touches 4.
+        const ab = new ArrayBuffer(0, { maxByteLength: 8 * MiB });
         ab.resize(4 * MiB);
         new Uint8Array(ab).fill(2);
         keep.push(ab);
         break;
       }
-      case "/grow-resizable": {
-        // One resizable buffer, grown in place by every request.
-        if (keep.length === 0) keep.push(new ArrayBuffer(0, { maxByteLength: 2048 * MiB }));
-        const ab = keep[0];
-        const before = ab.byteLength;
-        ab.resize(before + 16 * MiB);
-        new Uint8Array(ab, before).fill(3);
+      case "/transferred-resizable": {
+        // transfer() moves the reservation to a new buffer; the old one dies.
+        let ab = new ArrayBuffer(0, { maxByteLength: 8 * MiB });
+        ab = ab.transfer(4 * MiB);
+        new Uint8Array(ab).fill(3);
+        keep.push(ab);
         break;
       }
+      case "/huge-resizable":
+        // 2 GiB reserved at once: over any memory_mb.
+        keep.push(new ArrayBuffer(0, { maxByteLength: 2048 * MiB }));
+        break;
       case "/wasm-memory": {
         // 64 pages = 4 MiB each, touched.
         const mem = new WebAssembly.Memory({ initial: 64 });

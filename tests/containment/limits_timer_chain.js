@@ -7,9 +7,22 @@ function burn(ms) {
   return x;
 }
 
+let ticks = 0;
+
 export default {
   fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
+    if (path === "/ticks") return new Response(String(ticks));
+    if (path === "/count-under-wait") {
+      // Ticks run while the request lives (300 ms of waitUntil), then stop.
+      ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 300)));
+      const tick = () => {
+        ticks++;
+        setTimeout(tick, 1);
+      };
+      setTimeout(tick, 1);
+      return new Response("counting");
+    }
     if (path === "/timeout-chain") {
       const tick = () => {
         burn(20);
