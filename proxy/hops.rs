@@ -43,12 +43,7 @@ static KEY: LazyLock<[u8; 32]> = LazyLock::new(|| {
     if getrandom::fill(&mut key).is_err() {
         // No OS randomness: fall back to something no client can guess
         // from outside (time and addresses of this process).
-        let seed = format!(
-            "{:?}{:p}{}",
-            std::time::SystemTime::now(),
-            &key,
-            std::process::id()
-        );
+        let seed = format!("{:?}{:p}{}", std::time::SystemTime::now(), &key, std::process::id());
         key = sha2::Digest::finalize(<Sha256 as sha2::Digest>::new_with_prefix(seed)).into();
     }
     key
@@ -131,7 +126,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())
