@@ -192,6 +192,10 @@ pub struct RuntimeConfig {
     /// (unless a more specific allow CIDR matches): CIDR blocks, addresses,
     /// `private`, `local`. Workers extend it with their own `egress_deny`.
     pub egress_deny: Vec<String>,
+    /// `http://HOST:PORT`: every subrequest that does not go to a route
+    /// origin is sent there instead (workerd's `globalOutbound`). Workers
+    /// may name their own.
+    pub outbound: Option<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -203,6 +207,7 @@ impl Default for RuntimeConfig {
     /// - `request_timeout_s`: 60.
     /// - `egress_allow`: `["public"]` (workerd's default network).
     /// - `egress_deny`: none.
+    /// - `outbound`: none (subrequests go where their URL says).
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
@@ -213,6 +218,7 @@ impl Default for RuntimeConfig {
             request_timeout_s: 60,
             egress_allow: vec!["public".to_string()],
             egress_deny: Vec::new(),
+            outbound: None,
         }
     }
 }
@@ -318,6 +324,9 @@ pub struct WorkerConfig {
     /// Added to `runtime.egress_deny` for this worker. Default: none.
     #[serde(default)]
     pub egress_deny: Vec<String>,
+    /// Replaces `runtime.outbound` for this worker. Default: none (inherit).
+    #[serde(default)]
+    pub outbound: Option<String>,
 }
 
 impl WorkerConfig {
@@ -725,7 +734,21 @@ fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), Config
     at_least_one(runtime.cpu_ms, &key("cpu_ms"), doc)?;
     at_least_one(runtime.memory_mb, &key("memory_mb"), doc)?;
     at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)?;
-    validate_egress(&runtime.egress_allow, &runtime.egress_deny, &[Seg::Key("runtime")], doc)
+    validate_egress(&runtime.egress_allow, &runtime.egress_deny, &[Seg::Key("runtime")], doc)?;
+    validate_outbound(runtime.outbound.as_deref(), &[Seg::Key("runtime")], doc)
+}
+
+/// Checks an `outbound` under `at`: `http://HOST[:PORT]`, nothing else.
+fn validate_outbound(outbound: Option<&str>, at: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
+    let Some(text) = outbound else { return Ok(()) };
+    let reason = match check_origin(text) {
+        Ok(url) if url.scheme() == "http" => return Ok(()),
+        Ok(_) => "outbound must be http:// (subrequests go to it as plain HTTP/1.1)".to_string(),
+        Err(e) => e.replace("origin", "outbound"),
+    };
+    let mut path = at.to_vec();
+    path.push(Seg::Key("outbound"));
+    Err(doc.invalid(&path, reason))
 }
 
 /// Checks `egress_allow` / `egress_deny` entries under `at`.
@@ -849,7 +872,8 @@ fn validate_worker(
     if let Some(v) = worker.limits.subrequests {
         at_least_one(u64::from(v), &limit("subrequests"), doc)?;
     }
-    validate_egress(&worker.egress_allow, &worker.egress_deny, at, doc)
+    validate_egress(&worker.egress_allow, &worker.egress_deny, at, doc)?;
+    validate_outbound(worker.outbound.as_deref(), at, doc)
 }
 
 fn at_least_one(value: u64, path: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
@@ -1391,6 +1415,7 @@ mod tests {
                 request_timeout_s: 60,
                 egress_allow: vec!["public".into()],
                 egress_deny: vec![],
+                outbound: None,
             }
         );
         assert_eq!(config.runtime, RuntimeConfig::default());
@@ -1472,6 +1497,7 @@ origin  = "https://api.internal:8443/"
                 request_timeout_s: 60,
                 egress_allow: vec!["public".into()],
                 egress_deny: vec![],
+                outbound: None,
             }
         );
 
@@ -1642,7 +1668,7 @@ T = { nested = { deep = [true] } }
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",
                 "6:1: workers[0]: unknown field `mian`, expected one of `name`, `main`, \
                  `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`, \
-                 `egress_allow`, `egress_deny`",
+                 `egress_allow`, `egress_deny`, `outbound`",
             ),
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = \"two\"\n",
@@ -1664,7 +1690,7 @@ T = { nested = { deep = [true] } }
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n[runtime]\nthreads = 1\n",
                 "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, \
                  `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`, \
-                 `egress_allow`, `egress_deny`",
+                 `egress_allow`, `egress_deny`, `outbound`",
             ),
             (
                 "server = 3\n",
@@ -1776,6 +1802,14 @@ T = { nested = { deep = [true] } }
                 &with_server("[runtime]\negress_deny = [\"public\"]\n"),
                 "4:16: runtime.egress_deny[0]: \"public\" cannot be denied: allow less instead \
                  (deny \"private\", \"local\" or a CIDR block)",
+            ),
+            (
+                &with_server("[runtime]\noutbound = \"https://gw.internal:3128\"\n"),
+                "4:12: runtime.outbound: outbound must be http:// (subrequests go to it as plain HTTP/1.1)",
+            ),
+            (
+                &with_worker("outbound = \"http://gw.internal:3128/path\"\n"),
+                "6:12: workers[0].outbound: outbound must not have a path (\"/path\"); rewrite paths in the worker",
             ),
             (
                 &with_worker("egress_allow = [\"10.0.0.0/33\"]\n"),

@@ -97,15 +97,24 @@ impl Deployment {
         }
         let origins = Arc::new(origins);
         let runtime = &config.runtime;
-        let policy = |allow: &[String], deny: &[String]| {
+        let policy = |allow: &[String], deny: &[String], outbound: Option<&String>| {
             let allow: Vec<String> = runtime.egress_allow.iter().chain(allow).cloned().collect();
             let deny: Vec<String> = runtime.egress_deny.iter().chain(deny).cloned().collect();
-            Arc::new(EgressPolicy::new(&allow, &deny, listeners.clone(), origins.clone()))
+            // Validated by the config: an http:// URL with a host.
+            let outbound = outbound.and_then(|o| Origin::parse(o).ok()).map(Arc::new);
+            Arc::new(EgressPolicy::new(
+                &allow,
+                &deny,
+                listeners.clone(),
+                origins.clone(),
+                outbound,
+            ))
         };
-        let default_egress = policy(&[], &[]);
+        let default_egress = policy(&[], &[], runtime.outbound.as_ref());
         let mut egress = BTreeMap::new();
         for w in &config.workers {
-            egress.insert(w.name.clone(), policy(&w.egress_allow, &w.egress_deny));
+            let outbound = w.outbound.as_ref().or(runtime.outbound.as_ref());
+            egress.insert(w.name.clone(), policy(&w.egress_allow, &w.egress_deny, outbound));
         }
         let mut workers = BTreeMap::new();
         let mut crons = Vec::new();

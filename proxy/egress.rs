@@ -304,6 +304,9 @@ pub struct EgressPolicy {
     pub listeners: Arc<Listeners>,
     /// The deployment's route origins.
     pub origins: Arc<RouteOrigins>,
+    /// `outbound`: where subrequests not to a route origin go instead
+    /// (always allowed).
+    pub outbound: Option<Arc<crate::origin::Origin>>,
 }
 
 impl EgressPolicy {
@@ -314,12 +317,14 @@ impl EgressPolicy {
         deny: &[String],
         listeners: Arc<Listeners>,
         origins: Arc<RouteOrigins>,
+        outbound: Option<Arc<crate::origin::Origin>>,
     ) -> EgressPolicy {
         EgressPolicy {
             allow: allow.iter().filter_map(|r| Rule::parse(r, false).ok()).collect(),
             deny: deny.iter().filter_map(|r| Rule::parse(r, true).ok()).collect(),
             listeners,
             origins,
+            outbound,
         }
     }
 
@@ -416,6 +421,7 @@ mod tests {
                 admin: Some("127.0.0.1:9090".parse().unwrap()),
             }),
             Arc::default(),
+            None,
         )
     }
 
@@ -509,7 +515,10 @@ mod tests {
         assert!(p.check(at("10.2.0.1")).is_err());
         let p = policy(&["private"], &[]);
         assert!(p.check(at("10.2.0.1")).is_ok());
-        assert!(p.check(at("127.0.0.1")).is_ok(), "private includes local, as in workerd");
+        assert!(
+            p.check(at("127.0.0.1")).is_ok(),
+            "private includes local, as in workerd"
+        );
         assert!(p.check(at("8.8.8.8")).is_err());
         let p = policy(&["local"], &[]);
         assert!(p.check(at("127.0.0.2")).is_ok());

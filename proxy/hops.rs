@@ -19,7 +19,7 @@
 //! also keeps its own per-request limit, so it gets the smaller of the two.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 
 use hmac::{Hmac, Mac};
@@ -43,12 +43,7 @@ static KEY: LazyLock<[u8; 32]> = LazyLock::new(|| {
     if getrandom::fill(&mut key).is_err() {
         // No OS randomness: fall back to something no client can guess
         // from outside (time and addresses of this process).
-        let seed = format!(
-            "{:?}{:p}{}",
-            std::time::SystemTime::now(),
-            &key,
-            std::process::id()
-        );
+        let seed = format!("{:?}{:p}{}", std::time::SystemTime::now(), &key, std::process::id());
         key = sha2::Digest::finalize(<Sha256 as sha2::Digest>::new_with_prefix(seed)).into();
     }
     key
@@ -64,18 +59,21 @@ pub struct Chain {
     remaining: AtomicU32,
 }
 
+/// A fresh chain id: unique in this process (the MAC, not the id, is what
+/// a client cannot forge), so a counter from a random start will do.
+fn next_id() -> u64 {
+    static NEXT: LazyLock<AtomicU64> = LazyLock::new(|| {
+        let mut seed = [0u8; 8];
+        let _ = getrandom::fill(&mut seed);
+        AtomicU64::new(u64::from_le_bytes(seed))
+    });
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 impl Chain {
     /// A new chain with `budget` subrequests.
     fn start(budget: u32) -> Arc<Chain> {
-        let mut id = [0u8; 8];
-        let id = match getrandom::fill(&mut id) {
-            Ok(()) => u64::from_le_bytes(id),
-            Err(_) => {
-                static NEXT: AtomicU32 = AtomicU32::new(1);
-                u64::from(NEXT.fetch_add(1, Ordering::Relaxed)) ^ u64::from_le_bytes(KEY[..8].try_into().unwrap_or_default())
-            }
-        };
-        Chain::join(id, budget)
+        Chain::join(next_id(), budget)
     }
 
     /// The live chain `id`, or (if it has ended meanwhile) a new one under
@@ -128,7 +126,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())
@@ -167,8 +165,7 @@ fn decode(value: &[u8]) -> Option<(u32, u32, u64)> {
 pub struct Hop {
     /// Times the chain had passed through this process before this request.
     pub depth: u32,
-    /// The chain, when the request arrived with a valid header (or once a
-    /// plain route forwarded it).
+    /// The chain, when the request arrived with a valid header.
     chain: Option<Arc<Chain>>,
 }
 
@@ -199,10 +196,13 @@ impl Hop {
 
     /// The header for a plain route's upstream request (which is not a
     /// subrequest: it takes nothing from the budget). A request without a
-    /// chain starts one with `budget`.
-    pub fn forward(&mut self, budget: u32) -> HeaderValue {
-        let chain = self.chain.get_or_insert_with(|| Chain::start(budget));
-        encode(self.depth + 1, chain.remaining(), chain.id)
+    /// chain names a new one with `budget`, registered only if the request
+    /// comes back (a plain route makes no subrequests of its own).
+    pub fn forward(&self, budget: u32) -> HeaderValue {
+        match &self.chain {
+            Some(chain) => encode(self.depth + 1, chain.remaining(), chain.id),
+            None => encode(self.depth + 1, budget, next_id()),
+        }
     }
 }
 
@@ -303,6 +303,9 @@ mod tests {
             hop = Hop::take(&mut request_with(&[v.to_str().unwrap()]));
         }
         assert!(hop.exhausted());
+        let v = Hop::default().forward(10);
+        let first = Hop::take(&mut request_with(&[v.to_str().unwrap()]));
+        assert_eq!(first.depth, 1);
         let v = hop.forward(10);
         let next = Hop::take(&mut request_with(&[v.to_str().unwrap()]));
         assert_eq!(next.depth, MAX_DEPTH + 1);

@@ -88,10 +88,15 @@ pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, FetchErro
 /// The address to connect to: IPv4 first where a name has both (as most
 /// clients try first). `addrs` is not empty.
 fn preferred(addrs: &[SocketAddr]) -> SocketAddr {
-    addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied().unwrap_or_else(|| {
-        // `resolve` never returns an empty list; connect nowhere rather than panic.
-        SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0)
-    })
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .unwrap_or_else(|| {
+            // `resolve` never returns an empty list; connect nowhere rather than panic.
+            SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0)
+        })
 }
 
 /// A peer at exactly `addr` (never resolved again) with our timeouts; `sni`
@@ -208,9 +213,12 @@ impl Fetcher for OriginFetcher {
         let worker = self.worker.clone();
         let task = self.handle.spawn(async move {
             let target = target?;
-            let peer = match &target.origin {
-                Some(origin) => origin.peer().await?,
-                None => checked_peer(&egress, &worker, &target).await?,
+            let peer = match (&target.origin, &egress.outbound) {
+                (Some(origin), _) => origin.peer().await?,
+                // `outbound`: everything but route origins goes to it, as
+                // plain HTTP/1.1 with the URL's host in Host.
+                (None, Some(outbound)) if !egress.origins.names(&target.host, target.port) => outbound.peer().await?,
+                (None, _) => checked_peer(&egress, &worker, &target).await?,
             };
             let result = subrequest(&connector, peer, target.host_header, target.path, loop_header, request).await;
             if let Err(e) = &result

@@ -164,19 +164,51 @@ async fn default_policy_refuses_every_internal_address() {
             .unwrap()
             .contains("isoproxy's admin listener")
     );
-    assert!(out[&format!("http://127.0.0.1:{own}/")].as_str().unwrap().contains("own listener"));
-    assert!(out[&format!("http://{name}:{admin}/metrics")].as_str().unwrap().contains(&format!("fetch to {name} (")));
+    assert!(
+        out[&format!("http://127.0.0.1:{own}/")]
+            .as_str()
+            .unwrap()
+            .contains("own listener")
+    );
+    assert!(
+        out[&format!("http://{name}:{admin}/metrics")]
+            .as_str()
+            .unwrap()
+            .contains(&format!("fetch to {name} ("))
+    );
     // Nothing was connected to.
     assert!(secret.seen().is_empty(), "{:?}", secret.seen());
     // Counted and logged.
-    assert!(metric(&proxy, "isoproxy_egress_refused_total", &[("worker", "probe"), ("reason", "loopback")]).await >= 15.0);
-    assert!(metric(&proxy, "isoproxy_egress_refused_total", &[("worker", "probe"), ("reason", "link_local")]).await >= 3.0);
-    assert!(metric(&proxy, "isoproxy_egress_refused_total", &[("worker", "probe"), ("reason", "admin")]).await >= 1.0);
     assert!(
-        proxy
-            .log()
-            .contains("worker probe: fetch to 169.254.169.254 port 80 refused by the egress policy (address is link-local)")
+        metric(
+            &proxy,
+            "isoproxy_egress_refused_total",
+            &[("worker", "probe"), ("reason", "loopback")]
+        )
+        .await
+            >= 15.0
     );
+    assert!(
+        metric(
+            &proxy,
+            "isoproxy_egress_refused_total",
+            &[("worker", "probe"), ("reason", "link_local")]
+        )
+        .await
+            >= 3.0
+    );
+    assert!(
+        metric(
+            &proxy,
+            "isoproxy_egress_refused_total",
+            &[("worker", "probe"), ("reason", "admin")]
+        )
+        .await
+            >= 1.0
+    );
+    assert!(proxy.log().contains(
+        "worker probe: fetch to 169.254.169.254 port 80 refused by the egress policy (address is link-local)"
+    ));
     assert_normal_ok(&proxy).await;
 }
 
@@ -197,12 +229,23 @@ async fn redirects_are_checked_at_every_hop() {
         ))
         .start()
         .await;
-    let hop = |to: &str| format!("http://probe.test/redirect?to={}", to.replace(':', "%3A").replace('/', "%2F"));
+    let hop = |to: &str| {
+        format!(
+            "http://probe.test/redirect?to={}",
+            to.replace(':', "%3A").replace('/', "%2F")
+        )
+    };
     let to_secret = format!("http://127.0.0.1:{}/x", secret.addr.port());
     let to_admin = format!("http://127.0.0.1:{}/metrics", proxy.admin_port);
     let to_metadata = "http://169.254.169.254/latest/meta-data/".to_string();
     let allowed = "http://probe.test/status/200".to_string();
-    let targets = vec![hop(&to_secret), hop(&to_admin), hop(&to_metadata), hop(&hop(&to_secret)), allowed.clone()];
+    let targets = vec![
+        hop(&to_secret),
+        hop(&to_admin),
+        hop(&to_metadata),
+        hop(&hop(&to_secret)),
+        allowed.clone(),
+    ];
     let out = probe(&proxy, "probe.test", &targets).await;
     assert_eq!(out[&allowed], "reached 200");
     for t in &targets[..4] {
@@ -210,7 +253,10 @@ async fn redirects_are_checked_at_every_hop() {
         assert!(outcome.contains("refused by the egress policy"), "{t}: {outcome}");
     }
     // The route origin saw the redirect hops; the secret saw nothing.
-    assert_eq!(origin.seen().iter().filter(|s| s.starts_with("GET /redirect")).count(), 5);
+    assert_eq!(
+        origin.seen().iter().filter(|s| s.starts_with("GET /redirect")).count(),
+        5
+    );
     assert!(secret.seen().is_empty(), "{:?}", secret.seen());
     assert_normal_ok(&proxy).await;
 }
@@ -351,7 +397,10 @@ origin = "http://localhost:{named_port}"
     for m in [&closed, &cidr, &local, &selfish] {
         assert_eq!(m[&to_named], "reached 200", "{m:?}");
     }
-    assert!(!reached(&closed, &to_named_ip), "a named origin's address is not an origin by itself");
+    assert!(
+        !reached(&closed, &to_named_ip),
+        "a named origin's address is not an origin by itself"
+    );
     assert_normal_ok(&proxy).await;
 }
 
@@ -398,14 +447,60 @@ async fn a_worker_calling_its_own_proxy_stops_after_16_hops() {
     let r = client().get(proxy.url("/deep")).send().await.unwrap();
     assert_eq!(r.status(), 508, "{}", proxy.log());
     assert!(r.text().await.unwrap().starts_with("Loop Detected"));
-    assert_eq!(eventually(&proxy, "recurse", |n| n >= 16.0).await, 16.0, "one run per hop before the limit");
+    assert_eq!(
+        eventually(&proxy, "recurse", |n| n >= 16.0).await,
+        16.0,
+        "one run per hop before the limit"
+    );
     assert_eq!(requests(&proxy, "-", Some("loop")).await, 1.0);
-    assert!(proxy.log().contains("loop detected: the request has passed through isoproxy 16 times"));
+    assert!(
+        proxy
+            .log()
+            .contains("loop detected: the request has passed through isoproxy 16 times")
+    );
 
     // Through two routes, with a forged loop header on every subrequest.
     let r = client().get(proxy.url("/ping")).send().await.unwrap();
     assert_eq!(r.status(), 508);
     assert_eq!(eventually(&proxy, "pingpong", |n| n >= 16.0).await, 16.0);
+    assert_normal_ok(&proxy).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_route_whose_origin_is_the_proxy_stops_after_16_hops() {
+    let proxy = Proxy::builder()
+        .script("normal.js", NORMAL)
+        .config("[[workers]]\nname = \"normal\"\nmain = \"normal.js\"\n\n[[routes]]\npattern = \"normal.test/*\"\nworker = \"normal\"\n")
+        .start()
+        .await;
+    // The proxy's port is known only now: add the route and reload.
+    let conf = proxy.dir.path().join("isoproxy.toml");
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str(&format!(
+        "\n[[routes]]\npattern = \"loop.test/*\"\norigin = \"http://127.0.0.1:{}\"\n",
+        proxy.port
+    ));
+    std::fs::write(&conf, text).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &proxy.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    proxy.wait_for_log("reload ok", Duration::from_secs(30)).await;
+    // Pingora keeps the Host, so every hop matches the same route again.
+    let r = get_host(&proxy.url("/"), "loop.test").await;
+    assert_eq!(r.status(), 508, "{}", proxy.log());
+    let proxied = {
+        let start = std::time::Instant::now();
+        loop {
+            let n = requests(&proxy, "-", Some("proxied")).await;
+            if n >= 16.0 || start.elapsed() > Duration::from_secs(5) {
+                break n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(proxied, 16.0);
     assert_normal_ok(&proxy).await;
 }
 
@@ -532,7 +627,9 @@ async fn informational_origin() -> (std::net::SocketAddr, tokio::task::JoinHandl
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = listener.accept().await else { continue };
+            let Ok((mut s, _)) = listener.accept().await else {
+                continue;
+            };
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -623,7 +720,12 @@ async fn informational_responses_from_origins_are_handled() {
         .await;
     // Plain route: 103 then the final 200.
     let out = raw_request(proxy.port, "plain.test", None).await;
-    assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
+    // Pingora forwards the hints, then the final response.
+    assert!(
+        out.starts_with("HTTP/1.1 103 Early Hints\r\nLink: </style.css>"),
+        "{out}"
+    );
+    assert!(out.contains("\r\n\r\nHTTP/1.1 200 OK\r\n"), "{out}");
     assert!(out.ends_with("final after hints, body 0 bytes"), "{out}");
     // Subrequest: the script sees the final response only.
     let r = get_host(&proxy.url("/"), "worker.test").await;
@@ -632,11 +734,70 @@ async fn informational_responses_from_origins_are_handled() {
     assert_eq!(r.text().await.unwrap(), "final after hints, body 0 bytes");
     // 100 Continue to a POST that expects it, then 103, then 200: plain route...
     let out = raw_request(proxy.port, "plain.test", Some("hello")).await;
-    assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints"),
+        "{out}"
+    );
+    assert!(out.contains("\r\n\r\nHTTP/1.1 200 OK\r\n"), "{out}");
     assert!(out.ends_with("final after hints, body 5 bytes"), "{out}");
     // ...and a subrequest carrying the client's Expect.
     let out = raw_request(proxy.port, "worker.test", Some("hello")).await;
-    assert!(out.contains("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
     assert!(out.ends_with("final after hints, body 5 bytes"), "{out}");
+    assert_normal_ok(&proxy).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbound_sends_every_other_subrequest_to_one_address() {
+    let gateway = Origin::start("gateway").await;
+    let own_gateway = Origin::start("own-gateway").await;
+    let direct = Origin::start("direct").await;
+    let proxy = Proxy::builder()
+        .script("probe.js", PROBE)
+        .script("pass.js", PASS)
+        .script("normal.js", NORMAL)
+        .config(&format!(
+            "[runtime]\nisolate_threads = 2\noutbound = \"{gw}\"\n\n\
+             [[workers]]\nname = \"probe\"\nmain = \"probe.js\"\n\n\
+             [[workers]]\nname = \"own\"\nmain = \"pass.js\"\noutbound = \"{own}\"\n\n\
+             [[workers]]\nname = \"normal\"\nmain = \"normal.js\"\n\n\
+             [[routes]]\npattern = \"probe.test/*\"\nworker = \"probe\"\norigin = \"{direct}\"\n\n\
+             [[routes]]\npattern = \"*.example.com/*\"\nworker = \"own\"\n\n\
+             [[routes]]\npattern = \"normal.test/*\"\nworker = \"normal\"\n",
+            gw = gateway.url(),
+            own = own_gateway.url(),
+            direct = direct.url(),
+        ))
+        .start()
+        .await;
+    let targets = vec![
+        "https://api.example.com/v1/items?page=2".to_string(),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://probe.test/status/204".to_string(),
+        format!("{}/status/200", direct.url()),
+    ];
+    let out = probe(&proxy, "probe.test", &targets).await;
+    // Any scheme, host or port goes to the gateway as plain HTTP (even an
+    // address the policy would refuse: the gateway decides there).
+    assert_eq!(out[&targets[0]], "reached 200", "{out:?}");
+    assert_eq!(out[&targets[1]], "reached 200", "{out:?}");
+    let seen = gateway.seen();
+    assert_eq!(seen, ["GET /v1/items?page=2", "GET /latest/meta-data/"]);
+    // Route origins still go direct: the route's own host, and any route origin by name.
+    assert_eq!(out[&targets[2]], "reached 204");
+    assert_eq!(out[&targets[3]], "reached 200");
+    assert_eq!(direct.seen(), ["GET /status/204", "GET /status/200"]);
+    // The URL's host travels in Host.
+    let r = get_host(&proxy.url("/who?x=1"), "api.example.com:8443").await;
+    assert_eq!(r.status(), 200, "{}", proxy.log());
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["origin"], "own-gateway");
+    assert_eq!(v["headers"]["host"], "api.example.com:8443");
+    assert_eq!(own_gateway.seen(), ["GET /who?x=1"]);
+    assert_eq!(
+        gateway.seen().len(),
+        2,
+        "a worker's own outbound replaces the runtime's"
+    );
     assert_normal_ok(&proxy).await;
 }
