@@ -1285,10 +1285,8 @@ mod tests {
     #[test]
     fn admin_token_opens_a_public_admin_listener_and_stays_hidden() {
         let f = Fixture::new();
-        let config = f.ok(
-            "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n\
-             admin_token = \"s3cr3t-t0ken-0123456789==\"\n",
-        );
+        let config = f.ok("[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n\
+             admin_token = \"s3cr3t-t0ken-0123456789==\"\n");
         let token = config.server.admin_token.as_ref().unwrap();
         assert_eq!(token.expose(), b"s3cr3t-t0ken-0123456789==");
         let debug = format!("{config:?}");

@@ -437,7 +437,9 @@ impl GuardedStream {
                 let Some(deadline) = st.deadline else {
                     return Poll::Pending;
                 };
-                let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
                 if timer.deadline() != deadline {
                     timer.as_mut().reset(deadline);
                 }
@@ -675,9 +677,7 @@ where
             linger(&mut stream).await;
             return None;
         }
-        let peer: Option<SocketAddr> = stream
-            .get_socket_digest()
-            .and_then(|d| d.peer_addr().cloned());
+        let peer: Option<SocketAddr> = stream.get_socket_digest().and_then(|d| d.peer_addr().cloned());
         let conn = Arc::new(Conn::new(&limits));
         let mut next: Option<(Stream, Option<HttpPersistentSettings>)> =
             Some((Box::new(GuardedStream::new(stream, conn.clone())), None));
@@ -730,7 +730,10 @@ impl<A> Listener<A> {
                         limits.header_read_timeout.as_secs()
                     ),
                     Cutoff::HeaderTooLarge => {
-                        format!("request header over {} bytes (max_header_bytes)", limits.max_header_bytes)
+                        format!(
+                            "request header over {} bytes (max_header_bytes)",
+                            limits.max_header_bytes
+                        )
                     }
                     Cutoff::TooManyHeaders => {
                         format!("more than {} header fields (max_header_count)", limits.max_header_count)
@@ -779,7 +782,10 @@ mod tests {
         let chunks: Vec<&[u8]> = req.chunks(1).collect();
         assert_eq!(scan(&chunks, 1000, 10), ("done", req.len() - 4));
         assert_eq!(scan(&[b"GET / HTTP/1.1\nHost: a\n\nX"], 1000, 10).0, "done");
-        assert_eq!(scan(&[b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"], 1000, 10).0, "done");
+        assert_eq!(
+            scan(&[b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"], 1000, 10).0,
+            "done"
+        );
         assert_eq!(scan(&[b"GET / HTTP/1.1\r\nHost: a\r\n"], 1000, 10).0, "more");
         // Limits.
         assert_eq!(scan(&[req], 20, 10).0, "large");

@@ -113,8 +113,8 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
                     String::from_utf8_lossy(scheme)
                 ));
             }
-            let authority = Authority::parse(authority)
-                .map_err(|e| format!("invalid authority in the request target: {e}"))?;
+            let authority =
+                Authority::parse(authority).map_err(|e| format!("invalid authority in the request target: {e}"))?;
             // Pingora keeps only the target's path and query in `uri`.
             let pq = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
             let path = match pq.as_bytes().first() {
@@ -178,7 +178,9 @@ const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
 
 /// The client's address, for log lines.
 fn client_addr(session: &Session) -> String {
-    session.client_addr().map_or_else(|| "-".to_string(), ToString::to_string)
+    session
+        .client_addr()
+        .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
 /// The client stopped sending its request body for `body_idle_timeout_s`:
@@ -541,7 +543,9 @@ async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) 
         Err(e) => {
             if e.etype() == &ErrorType::ReadTimedout {
                 body_stalled(session);
-                permit.send(Err(BodyError("client request body stalled (body_idle_timeout_s)".into())));
+                permit.send(Err(BodyError(
+                    "client request body stalled (body_idle_timeout_s)".into(),
+                )));
             } else {
                 session.set_keepalive(None);
                 permit.send(Err(BodyError(format!("client request body: {e}"))));

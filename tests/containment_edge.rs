@@ -212,8 +212,16 @@ async fn host_header_is_parsed_once_and_anything_else_is_400() {
     let before = metric(&proxy, "isoproxy_requests_total", &["outcome=\"bad_request\""]).await;
     for (what, bytes) in &bad {
         let resp = exchange(proxy.port, bytes.clone()).await;
-        assert_eq!(statuses(&resp), vec![400], "{what:?} got:\n{resp}\nlog:\n{}", proxy.log());
-        assert!(!resp.contains("isoproxy_"), "{what:?} reached the admin listener:\n{resp}");
+        assert_eq!(
+            statuses(&resp),
+            vec![400],
+            "{what:?} got:\n{resp}\nlog:\n{}",
+            proxy.log()
+        );
+        assert!(
+            !resp.contains("isoproxy_"),
+            "{what:?} reached the admin listener:\n{resp}"
+        );
     }
     // None reached the pass-through worker's origin.
     assert_eq!(origin.seen(), Vec::<String>::new(), "{}", proxy.log());
@@ -223,7 +231,10 @@ async fn host_header_is_parsed_once_and_anything_else_is_400() {
     let log = proxy.log();
     assert!(log.contains("bad request from 127.0.0.1:"), "{log}");
     assert!(log.contains("invalid Host header: port is not a number"), "{log}");
-    assert!(log.contains("malformed request refused by the HTTP parser with 400"), "{log}");
+    assert!(
+        log.contains("malformed request refused by the HTTP parser with 400"),
+        "{log}"
+    );
 
     // What is accepted routes and reads back the same host.
     for (host_line, url) in [
@@ -319,7 +330,8 @@ async fn pipelined_requests_are_all_answered_in_order() {
     still_serves(&proxy).await;
 }
 
-const LIMITS: &str = "header_read_timeout_s = 2\nbody_idle_timeout_s = 2\nmax_header_bytes = 4096\nmax_header_count = 20\n";
+const LIMITS: &str =
+    "header_read_timeout_s = 2\nbody_idle_timeout_s = 2\nmax_header_bytes = 4096\nmax_header_count = 20\n";
 
 /// A client sending its header one byte every 300 ms is cut off with 408
 /// once `header_read_timeout_s` has passed since its first byte; other
@@ -362,7 +374,11 @@ async fn slow_loris_header_is_cut_off_with_408() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     still_serves(&proxy).await;
     let (resp, took) = loris.await.unwrap();
-    assert!(resp.starts_with("HTTP/1.1 408 Request Timeout"), "{resp}\n{}", proxy.log());
+    assert!(
+        resp.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{resp}\n{}",
+        proxy.log()
+    );
     assert!(
         took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
         "cut off after {took:?}"
@@ -380,7 +396,10 @@ async fn slow_loris_header_is_cut_off_with_408() {
         .await
         .unwrap();
     assert_eq!(resp, "");
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     still_serves(&proxy).await;
 }
 
@@ -426,7 +445,10 @@ async fn oversized_headers_get_431() {
         2.0
     );
     let log = proxy.log();
-    assert!(log.contains("request header over 4096 bytes (max_header_bytes)"), "{log}");
+    assert!(
+        log.contains("request header over 4096 bytes (max_header_bytes)"),
+        "{log}"
+    );
     assert!(log.contains("more than 20 header fields (max_header_count)"), "{log}");
 
     // The limits reload live.
@@ -467,15 +489,25 @@ async fn stalled_body_is_cut_off() {
         resp.contains("body rejected: ") && resp.contains("client request body stalled (body_idle_timeout_s)"),
         "{resp}"
     );
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     let (resp, took) = plain.unwrap();
     assert_eq!(statuses(&resp), vec![408], "{resp}\n{}", proxy.log());
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     assert_eq!(
         metric(&proxy, "isoproxy_client_errors_total", &["kind=\"body_timeout\""]).await,
         2.0
     );
-    assert!(proxy.log().contains("request body stalled for 2s (body_idle_timeout_s)"));
+    assert!(
+        proxy
+            .log()
+            .contains("request body stalled for 2s (body_idle_timeout_s)")
+    );
     // A body that keeps coming, slowly but within the idle timeout, is read whole.
     let slow = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -549,7 +581,11 @@ async fn public_admin_listener_needs_a_token() {
     let body = "[[workers]]\nname = \"fine\"\nmain = \"fine.js\"\n[[routes]]\npattern = \"*/*\"\nworker = \"fine\"\n";
     let conf = dir.write(
         "isoproxy.toml",
-        &format!("[server]\nlisten = [\"127.0.0.1:{}\"]\nadmin = \"0.0.0.0:{}\"\n{body}", common::free_port(), common::free_port()),
+        &format!(
+            "[server]\nlisten = [\"127.0.0.1:{}\"]\nadmin = \"0.0.0.0:{}\"\n{body}",
+            common::free_port(),
+            common::free_port()
+        ),
     );
     let (code, out) = check_config(&conf);
     assert_eq!(code, 1, "{out}");
@@ -660,7 +696,12 @@ async fn admin_token_guards_everything_but_healthz() {
         .unwrap();
     assert!(metrics.contains("isoproxy_client_errors_total"), "{metrics}");
     assert_eq!(
-        metric(&proxy, "isoproxy_client_errors_total", &["kind=\"unauthorized\"", "listener=\"admin\""]).await,
+        metric(
+            &proxy,
+            "isoproxy_client_errors_total",
+            &["kind=\"unauthorized\"", "listener=\"admin\""]
+        )
+        .await,
         30.0
     );
     let log = proxy.log();
@@ -764,11 +805,19 @@ async fn scheduled_trigger_refuses_cross_site_requests_and_overlap() {
     let again = slow("*+*+*+*+*").await.unwrap();
     assert_eq!(again.0, 200, "{again:?}");
     assert_eq!(
-        metric(&proxy, "isoproxy_scheduled_runs_total", &["worker=\"slow\"", "outcome=\"skipped\""]).await,
+        metric(
+            &proxy,
+            "isoproxy_scheduled_runs_total",
+            &["worker=\"slow\"", "outcome=\"skipped\""]
+        )
+        .await,
         1.0
     );
     let log = proxy.log();
-    assert!(log.contains("fired while its previous run is still going; skipped"), "{log}");
+    assert!(
+        log.contains("fired while its previous run is still going; skipped"),
+        "{log}"
+    );
     assert!(log.contains("refused: cross-origin request (Origin)"), "{log}");
     still_serves(&proxy).await;
 }
