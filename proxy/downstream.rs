@@ -12,7 +12,8 @@
 //!   or `max_header_count` it answers `431` and closes;
 //! - runs Pingora's HTTP/1 keep-alive loop (as `pingora-core`'s own
 //!   `ServerApp` does), setting on every session the keep-alive timeout,
-//!   the body idle timeout (Pingora's per-read `read_timeout`) and, on the
+//!   the body idle timeout (Pingora's per-read `read_timeout`), the send
+//!   timeout (its per-write `write_timeout`) and, on the
 //!   proxy listener, HTTP/1.1 pipelining (Pingora 0.9.1's opt-in, so that
 //!   requests sent back to back are answered in order instead of dropped);
 //! - counts what Pingora refuses before our phases see a request (a
@@ -66,6 +67,8 @@ pub struct ClientLimits {
     pub header_read_timeout: Duration,
     /// `body_idle_timeout_s`.
     pub body_idle_timeout: Duration,
+    /// `send_timeout_s`.
+    pub send_timeout: Duration,
     /// `keepalive_timeout_s` (0: keep-alive off).
     pub keepalive_timeout_s: u64,
     /// `max_header_bytes`.
@@ -82,6 +85,7 @@ impl ClientLimits {
         ClientLimits {
             header_read_timeout: Duration::from_secs(server.header_read_timeout_s),
             body_idle_timeout: Duration::from_secs(server.body_idle_timeout_s),
+            send_timeout: Duration::from_secs(server.send_timeout_s),
             keepalive_timeout_s: server.keepalive_timeout_s,
             max_header_bytes: server.max_header_bytes,
             max_header_count: server.max_header_count,
@@ -697,6 +701,7 @@ where
                 session.set_keepalive(None);
             }
             session.set_read_timeout(Some(limits.body_idle_timeout));
+            session.set_write_timeout(Some(limits.send_timeout));
             if self.proxy {
                 session.set_pipelining_enabled(true);
                 session.set_connection_user_context(Some(Box::new(conn.clone())));

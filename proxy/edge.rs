@@ -183,6 +183,16 @@ fn client_addr(session: &Session) -> String {
         .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
+/// The client stopped reading its response for `send_timeout_s` (a write
+/// to it did not finish): counted and logged; the connection closes.
+fn send_stalled(session: &Session) {
+    crate::metrics::metrics().client_error("proxy", "send_timeout");
+    log::warn!(
+        "client {}: stopped reading its response (send_timeout_s); cut off",
+        client_addr(session)
+    );
+}
+
 /// The client stopped sending its request body for `body_idle_timeout_s`:
 /// counted, logged, and the connection is not reused.
 fn body_stalled(session: &mut Session) {
@@ -297,6 +307,11 @@ impl ProxyHttp for Edge {
             ) => 504,
             (ErrorSource::Upstream, _) => 502,
             (ErrorSource::Downstream, ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed) => 0,
+            // The client stopped reading its response (`send_timeout_s`).
+            (ErrorSource::Downstream, ErrorType::WriteTimedout) => {
+                send_stalled(session);
+                0
+            }
             // The request body stalled (`body_idle_timeout_s`).
             (ErrorSource::Downstream, ErrorType::ReadTimedout) => {
                 body_stalled(session);
@@ -496,7 +511,10 @@ impl Edge {
             Body::Empty => {}
             Body::Bytes(b) => {
                 if !b.is_empty() {
-                    session.write_response_body(Some(b), true).await?;
+                    session
+                        .write_response_body(Some(b), true)
+                        .await
+                        .map_err(|e| e.into_down())?;
                 }
             }
             Body::Stream(mut stream) => loop {
@@ -504,13 +522,17 @@ impl Edge {
                 // (e.g. a worker that echoes it): keep pumping both ways.
                 tokio::select! {
                     chunk = stream.next() => match chunk {
-                        Some(Ok(bytes)) => session.write_response_body(Some(bytes), false).await?,
+                        // A failed write is the client's side (fail_to_proxy classifies it).
+                        Some(Ok(bytes)) => session
+                            .write_response_body(Some(bytes), false)
+                            .await
+                            .map_err(|e| e.into_down())?,
                         Some(Err(e)) => {
                             log::warn!("worker {}: response body failed: {e}", worker.name());
                             return Err(Error::explain(ErrorType::ReadError, e.to_string()).into_up());
                         }
                         None => {
-                            session.write_response_body(None, true).await?;
+                            session.write_response_body(None, true).await.map_err(|e| e.into_down())?;
                             break;
                         }
                     },

@@ -526,6 +526,54 @@ async fn stalled_body_is_cut_off() {
     still_serves(&proxy).await;
 }
 
+/// A client that stops reading its response is cut off after
+/// `send_timeout_s`, on a worker route (its response stream is dropped)
+/// and on a plain route.
+#[tokio::test(flavor = "multi_thread")]
+async fn client_that_stops_reading_is_cut_off() {
+    let origin = Origin::start("origin").await;
+    let proxy = start(&origin, "send_timeout_s = 2").await;
+    let port = proxy.port;
+    const TOTAL: u64 = 1 << 30;
+    let stop_reading = |host: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(format!("GET /bytes/{TOTAL} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+                .unwrap();
+            std::thread::sleep(Duration::from_secs(5));
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let start = Instant::now();
+            let mut total = 0u64;
+            let mut buf = vec![0u8; 1 << 16];
+            let ended = loop {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break true,
+                    Ok(n) => total += n as u64,
+                }
+                if start.elapsed() > Duration::from_secs(20) {
+                    break false;
+                }
+            };
+            (ended, total)
+        })
+    };
+    let (worker, plain) = tokio::join!(stop_reading("a.test"), stop_reading("plain.test"));
+    for (what, (ended, total)) in [("worker", worker.unwrap()), ("plain", plain.unwrap())] {
+        assert!(ended, "{what}: the connection stayed open");
+        assert!(total < TOTAL / 4, "{what}: {total} bytes");
+    }
+    proxy
+        .wait_for_log("stopped reading its response (send_timeout_s)", Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        metric(&proxy, "isoproxy_client_errors_total", &["kind=\"send_timeout\""]).await,
+        2.0,
+        "{}",
+        proxy.log()
+    );
+    still_serves(&proxy).await;
+}
+
 /// Past `max_connections` a new connection gets 503 at once and is
 /// closed; the connections already open are served normally.
 #[tokio::test(flavor = "multi_thread")]
@@ -533,11 +581,16 @@ async fn connections_past_the_cap_are_refused() {
     let origin = Origin::start("origin").await;
     let proxy = start(&origin, "max_connections = 3\nheader_read_timeout_s = 10\n").await;
     let port = proxy.port;
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    // Wait until the proxy has accepted and counted all three.
+    let start = Instant::now();
+    while metric(&proxy, "isoproxy_client_connections", &["listener=\"proxy\""]).await != 3.0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "{}", proxy.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let resp = tokio::task::spawn_blocking(move || {
-        let held: Vec<TcpStream> = (0..3)
-            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
-            .collect();
-        std::thread::sleep(Duration::from_millis(300));
         let (refused, took) = exchange_sync(
             port,
             b"GET / HTTP/1.1\r\nHost: fine.test\r\nConnection: close\r\n\r\n".to_vec(),
