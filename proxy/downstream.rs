@@ -112,7 +112,7 @@ pub enum Cutoff {
 
 impl Cutoff {
     /// The metric's `kind` label.
-    fn kind(self) -> &'static str {
+    pub fn kind(self) -> &'static str {
         match self {
             Cutoff::HeaderTimeout => "header_timeout",
             Cutoff::HeaderTooLarge => "header_too_large",
@@ -307,7 +307,9 @@ impl Conn {
     /// The proxy has a complete request header (from
     /// `ProxyHttp::on_connection_reuse`, which runs right after Pingora
     /// parsed it): what follows on the wire is body, or the next pipelined
-    /// request, which Pingora already holds.
+    /// request, which Pingora already holds. (A header that came in the
+    /// same read as the previous request, pipelined, was never scanned
+    /// here; the proxy checks its parsed form, `edge::header_over_limits`.)
     pub fn request_complete(&self) {
         let mut st = self.lock();
         st.reached_app = true;

@@ -24,7 +24,7 @@ use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, Req
 use crate::authority::Authority;
 use crate::config::{AdminToken, ServerConfig};
 use crate::deployment::{Deployment, Route};
-use crate::downstream::{ClientLimits, Conn};
+use crate::downstream::{ClientLimits, Conn, Cutoff};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
 
@@ -136,6 +136,19 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
         authority,
         path: Cow::Borrowed(path),
     })
+}
+
+/// Whether a parsed request header is over `max_header_count`, or over
+/// `max_header_bytes` even written as tightly as HTTP/1.1 allows (so a
+/// header the byte scan accepted is never refused here).
+fn header_over_limits(req: &pingora_http::RequestHeader, limits: &ClientLimits) -> Option<Cutoff> {
+    if req.headers.len() > limits.max_header_count {
+        return Some(Cutoff::TooManyHeaders);
+    }
+    // `GET /p HTTP/1.1\n`, `name:value\n` each, and the empty line.
+    let line = req.method.as_str().len() + req.raw_path().len() + 11;
+    let fields: usize = req.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 2).sum();
+    (line + fields + 1 > limits.max_header_bytes).then_some(Cutoff::HeaderTooLarge)
 }
 
 /// Why a worker request failed, as the metric outcome, the status the
@@ -251,6 +264,19 @@ impl ProxyHttp for Edge {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        // `downstream.rs` cut off over-limit headers as they arrived, but not
+        // one that came pipelined behind the previous request.
+        if let Some(why) = header_over_limits(session.req_header(), &self.state.client_limits.load()) {
+            ctx.outcome = Some("bad_request");
+            crate::metrics::metrics().client_error("proxy", why.kind());
+            log::warn!(
+                "proxy client {}: pipelined request {why:?}; answered and closed",
+                client_addr(session)
+            );
+            session.set_keepalive(None);
+            respond_text(session, 431, "Request Header Fields Too Large\n").await?;
+            return Ok(true);
+        }
         let target = match request_target(session.req_header()) {
             Ok(t) => t,
             Err(reason) => {

@@ -436,13 +436,22 @@ async fn oversized_headers_get_431() {
     // Past Pingora's own 256 fields: still ours.
     let resp = exchange(proxy.port, with(&fields(300))).await;
     assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
+    // Behind another request in the same write (pipelined), checked too.
+    let first = "GET / HTTP/1.1\r\nHost: fine.test\r\n\r\n";
+    let resp = exchange(proxy.port, format!("{first}{}", with(&fields(30)))).await;
+    assert_eq!(statuses(&resp), vec![200, 431], "{resp}");
+    let pad = format!("X-Pad: {}\r\n", "p".repeat(4100));
+    let resp = exchange(proxy.port, format!("{first}{}", with(&pad))).await;
+    assert_eq!(statuses(&resp), vec![200, 431], "{resp}");
+    let resp = exchange(proxy.port, format!("{first}{}", with(&fields(5)))).await;
+    assert_eq!(statuses(&resp), vec![200, 200], "{resp}");
     assert_eq!(
         metric(&proxy, "isoproxy_client_errors_total", &["kind=\"header_too_large\""]).await,
-        2.0
+        3.0
     );
     assert_eq!(
         metric(&proxy, "isoproxy_client_errors_total", &["kind=\"too_many_headers\""]).await,
-        2.0
+        3.0
     );
     let log = proxy.log();
     assert!(
