@@ -82,8 +82,10 @@ fn local_host(req: &pingora_http::RequestHeader) -> Result<Option<Authority>, &'
     if is_ip || h == "localhost" {
         Ok(Some(authority))
     } else {
-        Err("the admin listener answers only requests addressed to an IP address or localhost \
-             (DNS rebinding protection); set server.admin_token to lift this")
+        Err(
+            "the admin listener answers only requests addressed to an IP address or localhost \
+             (DNS rebinding protection); set server.admin_token to lift this",
+        )
     }
 }
 
@@ -208,13 +210,19 @@ impl ServeHttp for Admin {
             let given = bearer_token(req);
             if !given.is_some_and(|g| token_matches(g, token.expose())) {
                 crate::metrics::metrics().client_error("admin", "unauthorized");
-                log::warn!("admin {}: {method} {path} from {client} without a valid bearer token: 401", self.addr);
+                log::warn!(
+                    "admin {}: {method} {path} from {client} without a valid bearer token: 401",
+                    self.addr
+                );
                 let challenge = if given.is_some() {
                     "Bearer realm=\"isoproxy admin\", error=\"invalid_token\""
                 } else {
                     "Bearer realm=\"isoproxy admin\""
                 };
-                let mut resp = text(StatusCode::UNAUTHORIZED, "Unauthorized: send Authorization: Bearer <admin_token>\n");
+                let mut resp = text(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: send Authorization: Bearer <admin_token>\n",
+                );
                 resp.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, http::HeaderValue::from_static(challenge));
                 return resp;
@@ -222,7 +230,10 @@ impl ServeHttp for Admin {
         } else if let Err(why) = local_host(req) {
             crate::metrics::metrics().client_error("admin", "misdirected");
             log::warn!("admin {}: {method} {path} from {client}: {why}: 421", self.addr);
-            return text(StatusCode::MISDIRECTED_REQUEST, &format!("Misdirected Request: {why}\n"));
+            return text(
+                StatusCode::MISDIRECTED_REQUEST,
+                &format!("Misdirected Request: {why}\n"),
+            );
         }
         match (method.as_str(), path.as_str()) {
             ("GET" | "HEAD", "/metrics") => {

@@ -244,7 +244,9 @@ fn reg_name_or_ipv4(name: &str) -> Result<String, AuthorityError> {
     // there, so accept it only if it is an IPv4 address here too.
     let last = name.rsplit('.').next().unwrap_or(name);
     let numeric = last.bytes().all(|b| b.is_ascii_digit())
-        || (last.len() >= 2 && last[..2].eq_ignore_ascii_case("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+        || (last.len() >= 2
+            && last[..2].eq_ignore_ascii_case("0x")
+            && last[2..].bytes().all(|b| b.is_ascii_hexdigit()));
     if numeric {
         // std's parser takes exactly four dotted-decimal octets without
         // leading zeros (RFC 3986's dec-octet).

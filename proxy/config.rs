@@ -83,6 +83,9 @@ pub struct ServerConfig {
     pub header_read_timeout_s: u64,
     /// Seconds a request body may stall between two reads.
     pub body_idle_timeout_s: u64,
+    /// Seconds one write of the response to the client may take (a client
+    /// that stops reading its response is cut off).
+    pub send_timeout_s: u64,
     /// Seconds an idle keep-alive connection stays open; 0 turns keep-alive off.
     pub keepalive_timeout_s: u64,
     /// Largest request header (request line and fields), in bytes.
@@ -143,6 +146,7 @@ impl Default for ServerConfig {
     ///   Apache's `RequestReadTimeout` 20-40; a real client sends its header
     ///   in one go).
     /// - `body_idle_timeout_s`: 30 (nginx's `client_body_timeout` is 60).
+    /// - `send_timeout_s`: 60 (nginx's `send_timeout`).
     /// - `keepalive_timeout_s`: 60 (Pingora's default).
     /// - `max_header_bytes`: 32768 (nginx: `large_client_header_buffers 4 8k`;
     ///   Pingora's own ceiling is 1 MiB).
@@ -160,6 +164,7 @@ impl Default for ServerConfig {
             admin_token: None,
             header_read_timeout_s: 10,
             body_idle_timeout_s: 30,
+            send_timeout_s: 60,
             keepalive_timeout_s: 60,
             max_header_bytes: 32 * 1024,
             max_header_count: 100,
@@ -707,6 +712,7 @@ fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigErr
     at_least_one(server.threads as u64, &key("threads"), doc)?;
     at_least_one(server.header_read_timeout_s, &key("header_read_timeout_s"), doc)?;
     at_least_one(server.body_idle_timeout_s, &key("body_idle_timeout_s"), doc)?;
+    at_least_one(server.send_timeout_s, &key("send_timeout_s"), doc)?;
     at_least_one(server.max_connections as u64, &key("max_connections"), doc)?;
     // Pingora refuses larger headers itself (with a 400 and no log line).
     if !(1024..=PINGORA_MAX_HEADER_BYTES).contains(&server.max_header_bytes) {
@@ -1367,10 +1373,8 @@ mod tests {
     #[test]
     fn admin_token_opens_a_public_admin_listener_and_stays_hidden() {
         let f = Fixture::new();
-        let config = f.ok(
-            "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n\
-             admin_token = \"s3cr3t-t0ken-0123456789==\"\n",
-        );
+        let config = f.ok("[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n\
+             admin_token = \"s3cr3t-t0ken-0123456789==\"\n");
         let token = config.server.admin_token.as_ref().unwrap();
         assert_eq!(token.expose(), b"s3cr3t-t0ken-0123456789==");
         let debug = format!("{config:?}");
@@ -1398,6 +1402,7 @@ mod tests {
                 admin_token: None,
                 header_read_timeout_s: 10,
                 body_idle_timeout_s: 30,
+                send_timeout_s: 60,
                 keepalive_timeout_s: 60,
                 max_header_bytes: 32768,
                 max_header_count: 100,
@@ -1763,6 +1768,10 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nbody_idle_timeout_s = 0\n",
                 "3:23: server.body_idle_timeout_s: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nsend_timeout_s = 0\n",
+                "3:18: server.send_timeout_s: must be at least 1",
             ),
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_connections = 0\n",

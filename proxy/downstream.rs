@@ -12,7 +12,8 @@
 //!   or `max_header_count` it answers `431` and closes;
 //! - runs Pingora's HTTP/1 keep-alive loop (as `pingora-core`'s own
 //!   `ServerApp` does), setting on every session the keep-alive timeout,
-//!   the body idle timeout (Pingora's per-read `read_timeout`) and, on the
+//!   the body idle timeout (Pingora's per-read `read_timeout`), the send
+//!   timeout (its per-write `write_timeout`) and, on the
 //!   proxy listener, HTTP/1.1 pipelining (Pingora 0.9.1's opt-in, so that
 //!   requests sent back to back are answered in order instead of dropped);
 //! - counts what Pingora refuses before our phases see a request (a
@@ -66,6 +67,8 @@ pub struct ClientLimits {
     pub header_read_timeout: Duration,
     /// `body_idle_timeout_s`.
     pub body_idle_timeout: Duration,
+    /// `send_timeout_s`.
+    pub send_timeout: Duration,
     /// `keepalive_timeout_s` (0: keep-alive off).
     pub keepalive_timeout_s: u64,
     /// `max_header_bytes`.
@@ -82,6 +85,7 @@ impl ClientLimits {
         ClientLimits {
             header_read_timeout: Duration::from_secs(server.header_read_timeout_s),
             body_idle_timeout: Duration::from_secs(server.body_idle_timeout_s),
+            send_timeout: Duration::from_secs(server.send_timeout_s),
             keepalive_timeout_s: server.keepalive_timeout_s,
             max_header_bytes: server.max_header_bytes,
             max_header_count: server.max_header_count,
@@ -108,7 +112,7 @@ pub enum Cutoff {
 
 impl Cutoff {
     /// The metric's `kind` label.
-    fn kind(self) -> &'static str {
+    pub fn kind(self) -> &'static str {
         match self {
             Cutoff::HeaderTimeout => "header_timeout",
             Cutoff::HeaderTooLarge => "header_too_large",
@@ -303,7 +307,9 @@ impl Conn {
     /// The proxy has a complete request header (from
     /// `ProxyHttp::on_connection_reuse`, which runs right after Pingora
     /// parsed it): what follows on the wire is body, or the next pipelined
-    /// request, which Pingora already holds.
+    /// request, which Pingora already holds. (A header that came in the
+    /// same read as the previous request, pipelined, was never scanned
+    /// here; the proxy checks its parsed form, `edge::header_over_limits`.)
     pub fn request_complete(&self) {
         let mut st = self.lock();
         st.reached_app = true;
@@ -437,7 +443,9 @@ impl GuardedStream {
                 let Some(deadline) = st.deadline else {
                     return Poll::Pending;
                 };
-                let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
                 if timer.deadline() != deadline {
                     timer.as_mut().reset(deadline);
                 }
@@ -675,9 +683,7 @@ where
             linger(&mut stream).await;
             return None;
         }
-        let peer: Option<SocketAddr> = stream
-            .get_socket_digest()
-            .and_then(|d| d.peer_addr().cloned());
+        let peer: Option<SocketAddr> = stream.get_socket_digest().and_then(|d| d.peer_addr().cloned());
         let conn = Arc::new(Conn::new(&limits));
         let mut next: Option<(Stream, Option<HttpPersistentSettings>)> =
             Some((Box::new(GuardedStream::new(stream, conn.clone())), None));
@@ -697,6 +703,7 @@ where
                 session.set_keepalive(None);
             }
             session.set_read_timeout(Some(limits.body_idle_timeout));
+            session.set_write_timeout(Some(limits.send_timeout));
             if self.proxy {
                 session.set_pipelining_enabled(true);
                 session.set_connection_user_context(Some(Box::new(conn.clone())));
@@ -730,7 +737,10 @@ impl<A> Listener<A> {
                         limits.header_read_timeout.as_secs()
                     ),
                     Cutoff::HeaderTooLarge => {
-                        format!("request header over {} bytes (max_header_bytes)", limits.max_header_bytes)
+                        format!(
+                            "request header over {} bytes (max_header_bytes)",
+                            limits.max_header_bytes
+                        )
                     }
                     Cutoff::TooManyHeaders => {
                         format!("more than {} header fields (max_header_count)", limits.max_header_count)
@@ -779,7 +789,10 @@ mod tests {
         let chunks: Vec<&[u8]> = req.chunks(1).collect();
         assert_eq!(scan(&chunks, 1000, 10), ("done", req.len() - 4));
         assert_eq!(scan(&[b"GET / HTTP/1.1\nHost: a\n\nX"], 1000, 10).0, "done");
-        assert_eq!(scan(&[b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"], 1000, 10).0, "done");
+        assert_eq!(
+            scan(&[b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"], 1000, 10).0,
+            "done"
+        );
         assert_eq!(scan(&[b"GET / HTTP/1.1\r\nHost: a\r\n"], 1000, 10).0, "more");
         // Limits.
         assert_eq!(scan(&[req], 20, 10).0, "large");

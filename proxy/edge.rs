@@ -24,8 +24,8 @@ use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, Req
 use crate::authority::Authority;
 use crate::config::{AdminToken, ServerConfig};
 use crate::deployment::{Deployment, Route};
+use crate::downstream::{ClientLimits, Conn, Cutoff};
 use crate::hops::{Hop, Outgoing};
-use crate::downstream::{ClientLimits, Conn};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
 
@@ -116,8 +116,8 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
                     String::from_utf8_lossy(scheme)
                 ));
             }
-            let authority = Authority::parse(authority)
-                .map_err(|e| format!("invalid authority in the request target: {e}"))?;
+            let authority =
+                Authority::parse(authority).map_err(|e| format!("invalid authority in the request target: {e}"))?;
             // Pingora keeps only the target's path and query in `uri`.
             let pq = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
             let path = match pq.as_bytes().first() {
@@ -139,6 +139,19 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
         authority,
         path: Cow::Borrowed(path),
     })
+}
+
+/// Whether a parsed request header is over `max_header_count`, or over
+/// `max_header_bytes` even written as tightly as HTTP/1.1 allows (so a
+/// header the byte scan accepted is never refused here).
+fn header_over_limits(req: &pingora_http::RequestHeader, limits: &ClientLimits) -> Option<Cutoff> {
+    if req.headers.len() > limits.max_header_count {
+        return Some(Cutoff::TooManyHeaders);
+    }
+    // `GET /p HTTP/1.1\n`, `name:value\n` each, and the empty line.
+    let line = req.method.as_str().len() + req.raw_path().len() + 11;
+    let fields: usize = req.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 2).sum();
+    (line + fields + 1 > limits.max_header_bytes).then_some(Cutoff::HeaderTooLarge)
 }
 
 /// Why a worker request failed, as the metric outcome, the status the
@@ -181,7 +194,19 @@ const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
 
 /// The client's address, for log lines.
 fn client_addr(session: &Session) -> String {
-    session.client_addr().map_or_else(|| "-".to_string(), ToString::to_string)
+    session
+        .client_addr()
+        .map_or_else(|| "-".to_string(), ToString::to_string)
+}
+
+/// The client stopped reading its response for `send_timeout_s` (a write
+/// to it did not finish): counted and logged; the connection closes.
+fn send_stalled(session: &Session) {
+    crate::metrics::metrics().client_error("proxy", "send_timeout");
+    log::warn!(
+        "client {}: stopped reading its response (send_timeout_s); cut off",
+        client_addr(session)
+    );
 }
 
 /// The client stopped sending its request body for `body_idle_timeout_s`:
@@ -243,6 +268,19 @@ impl ProxyHttp for Edge {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        // `downstream.rs` cut off over-limit headers as they arrived, but not
+        // one that came pipelined behind the previous request.
+        if let Some(why) = header_over_limits(session.req_header(), &self.state.client_limits.load()) {
+            ctx.outcome = Some("bad_request");
+            crate::metrics::metrics().client_error("proxy", why.kind());
+            log::warn!(
+                "proxy client {}: pipelined request {why:?}; answered and closed",
+                client_addr(session)
+            );
+            session.set_keepalive(None);
+            respond_text(session, 431, "Request Header Fields Too Large\n").await?;
+            return Ok(true);
+        }
         // Our loop header is trusted only as we wrote it; no copy goes further.
         ctx.hop = Hop::take(session.req_header_mut());
         if ctx.hop.exhausted() {
@@ -315,6 +353,11 @@ impl ProxyHttp for Edge {
             ) => 504,
             (ErrorSource::Upstream, _) => 502,
             (ErrorSource::Downstream, ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed) => 0,
+            // The client stopped reading its response (`send_timeout_s`).
+            (ErrorSource::Downstream, ErrorType::WriteTimedout) => {
+                send_stalled(session);
+                0
+            }
             // The request body stalled (`body_idle_timeout_s`).
             (ErrorSource::Downstream, ErrorType::ReadTimedout) => {
                 body_stalled(session);
@@ -547,7 +590,10 @@ impl Edge {
             Body::Empty => {}
             Body::Bytes(b) => {
                 if !b.is_empty() {
-                    session.write_response_body(Some(b), true).await?;
+                    session
+                        .write_response_body(Some(b), true)
+                        .await
+                        .map_err(|e| e.into_down())?;
                 }
             }
             Body::Stream(mut stream) => loop {
@@ -555,13 +601,17 @@ impl Edge {
                 // (e.g. a worker that echoes it): keep pumping both ways.
                 tokio::select! {
                     chunk = stream.next() => match chunk {
-                        Some(Ok(bytes)) => session.write_response_body(Some(bytes), false).await?,
+                        // A failed write is the client's side (fail_to_proxy classifies it).
+                        Some(Ok(bytes)) => session
+                            .write_response_body(Some(bytes), false)
+                            .await
+                            .map_err(|e| e.into_down())?,
                         Some(Err(e)) => {
                             log::warn!("worker {}: response body failed: {e}", worker.name());
                             return Err(Error::explain(ErrorType::ReadError, e.to_string()).into_up());
                         }
                         None => {
-                            session.write_response_body(None, true).await?;
+                            session.write_response_body(None, true).await.map_err(|e| e.into_down())?;
                             break;
                         }
                     },
@@ -626,7 +676,9 @@ async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) 
         Err(e) => {
             if e.etype() == &ErrorType::ReadTimedout {
                 body_stalled(session);
-                permit.send(Err(BodyError("client request body stalled (body_idle_timeout_s)".into())));
+                permit.send(Err(BodyError(
+                    "client request body stalled (body_idle_timeout_s)".into(),
+                )));
             } else {
                 session.set_keepalive(None);
                 permit.send(Err(BodyError(format!("client request body: {e}"))));

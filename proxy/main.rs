@@ -130,10 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     // Pingora's HTTP/1 loop under our client limits (downstream.rs).
     let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
-    let mut proxy = Service::new(
-        "proxy".to_string(),
-        downstream::Listener::proxy(edge, state.clone()),
-    );
+    let mut proxy = Service::new("proxy".to_string(), downstream::Listener::proxy(edge, state.clone()));
     for addr in &config.server.listen {
         proxy.add_tcp(addr);
     }

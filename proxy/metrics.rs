@@ -119,7 +119,8 @@ impl Metrics {
             &registry,
             "isoproxy_client_errors_total",
             "Clients cut off or refused, by listener (proxy, admin) and kind (header_timeout, \
-             header_too_large, too_many_headers, body_timeout, connection_limit, unauthorized).",
+             header_too_large, too_many_headers, body_timeout, send_timeout, connection_limit, unauthorized, \
+             misdirected, cross_site).",
             &["listener", "kind"],
         );
         let client_connections = IntGaugeVec::new(
@@ -159,8 +160,8 @@ impl Metrics {
 
     /// Counts a client cut off or refused on `listener` (`proxy` or
     /// `admin`): `kind` is `header_timeout`, `header_too_large`,
-    /// `too_many_headers`, `body_timeout`, `connection_limit` or
-    /// `unauthorized`.
+    /// `too_many_headers`, `body_timeout`, `send_timeout`,
+    /// `connection_limit`, `unauthorized`, `misdirected` or `cross_site`.
     pub fn client_error(&self, listener: &str, kind: &str) {
         self.client_errors.with_label_values(&[listener, kind]).inc();
     }

@@ -620,7 +620,10 @@ mod tests {
         assert_eq!(p("127.0.0.1/*").host(), &HostPattern::Exact("127.0.0.1".into()));
         assert_eq!(p("[::1]/*").host(), &HostPattern::Exact("[::1]".into()));
         assert_eq!(p("[0:0::1]/*").host(), &HostPattern::Exact("[::1]".into()));
-        assert_eq!(p("[2001:DB8::0:1]/*").host(), &HostPattern::Exact("[2001:db8::1]".into()));
+        assert_eq!(
+            p("[2001:DB8::0:1]/*").host(),
+            &HostPattern::Exact("[2001:db8::1]".into())
+        );
         assert_eq!(p("[FE80::1]").host(), &HostPattern::Exact("[fe80::1]".into()));
         assert_eq!(
             p("*-cdn.example.com/").host(),

@@ -212,8 +212,16 @@ async fn host_header_is_parsed_once_and_anything_else_is_400() {
     let before = metric(&proxy, "isoproxy_requests_total", &["outcome=\"bad_request\""]).await;
     for (what, bytes) in &bad {
         let resp = exchange(proxy.port, bytes.clone()).await;
-        assert_eq!(statuses(&resp), vec![400], "{what:?} got:\n{resp}\nlog:\n{}", proxy.log());
-        assert!(!resp.contains("isoproxy_"), "{what:?} reached the admin listener:\n{resp}");
+        assert_eq!(
+            statuses(&resp),
+            vec![400],
+            "{what:?} got:\n{resp}\nlog:\n{}",
+            proxy.log()
+        );
+        assert!(
+            !resp.contains("isoproxy_"),
+            "{what:?} reached the admin listener:\n{resp}"
+        );
     }
     // None reached the pass-through worker's origin.
     assert_eq!(origin.seen(), Vec::<String>::new(), "{}", proxy.log());
@@ -223,7 +231,10 @@ async fn host_header_is_parsed_once_and_anything_else_is_400() {
     let log = proxy.log();
     assert!(log.contains("bad request from 127.0.0.1:"), "{log}");
     assert!(log.contains("invalid Host header: port is not a number"), "{log}");
-    assert!(log.contains("malformed request refused by the HTTP parser with 400"), "{log}");
+    assert!(
+        log.contains("malformed request refused by the HTTP parser with 400"),
+        "{log}"
+    );
 
     // What is accepted routes and reads back the same host.
     for (host_line, url) in [
@@ -319,7 +330,8 @@ async fn pipelined_requests_are_all_answered_in_order() {
     still_serves(&proxy).await;
 }
 
-const LIMITS: &str = "header_read_timeout_s = 2\nbody_idle_timeout_s = 2\nmax_header_bytes = 4096\nmax_header_count = 20\n";
+const LIMITS: &str =
+    "header_read_timeout_s = 2\nbody_idle_timeout_s = 2\nmax_header_bytes = 4096\nmax_header_count = 20\n";
 
 /// A client sending its header one byte every 300 ms is cut off with 408
 /// once `header_read_timeout_s` has passed since its first byte; other
@@ -362,7 +374,11 @@ async fn slow_loris_header_is_cut_off_with_408() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     still_serves(&proxy).await;
     let (resp, took) = loris.await.unwrap();
-    assert!(resp.starts_with("HTTP/1.1 408 Request Timeout"), "{resp}\n{}", proxy.log());
+    assert!(
+        resp.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{resp}\n{}",
+        proxy.log()
+    );
     assert!(
         took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
         "cut off after {took:?}"
@@ -380,7 +396,10 @@ async fn slow_loris_header_is_cut_off_with_408() {
         .await
         .unwrap();
     assert_eq!(resp, "");
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     still_serves(&proxy).await;
 }
 
@@ -417,16 +436,28 @@ async fn oversized_headers_get_431() {
     // Past Pingora's own 256 fields: still ours.
     let resp = exchange(proxy.port, with(&fields(300))).await;
     assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
+    // Behind another request in the same write (pipelined), checked too.
+    let first = "GET / HTTP/1.1\r\nHost: fine.test\r\n\r\n";
+    let resp = exchange(proxy.port, format!("{first}{}", with(&fields(30)))).await;
+    assert_eq!(statuses(&resp), vec![200, 431], "{resp}");
+    let pad = format!("X-Pad: {}\r\n", "p".repeat(4100));
+    let resp = exchange(proxy.port, format!("{first}{}", with(&pad))).await;
+    assert_eq!(statuses(&resp), vec![200, 431], "{resp}");
+    let resp = exchange(proxy.port, format!("{first}{}", with(&fields(5)))).await;
+    assert_eq!(statuses(&resp), vec![200, 200], "{resp}");
     assert_eq!(
         metric(&proxy, "isoproxy_client_errors_total", &["kind=\"header_too_large\""]).await,
-        2.0
+        3.0
     );
     assert_eq!(
         metric(&proxy, "isoproxy_client_errors_total", &["kind=\"too_many_headers\""]).await,
-        2.0
+        3.0
     );
     let log = proxy.log();
-    assert!(log.contains("request header over 4096 bytes (max_header_bytes)"), "{log}");
+    assert!(
+        log.contains("request header over 4096 bytes (max_header_bytes)"),
+        "{log}"
+    );
     assert!(log.contains("more than 20 header fields (max_header_count)"), "{log}");
 
     // The limits reload live.
@@ -467,15 +498,25 @@ async fn stalled_body_is_cut_off() {
         resp.contains("body rejected: ") && resp.contains("client request body stalled (body_idle_timeout_s)"),
         "{resp}"
     );
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     let (resp, took) = plain.unwrap();
     assert_eq!(statuses(&resp), vec![408], "{resp}\n{}", proxy.log());
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     assert_eq!(
         metric(&proxy, "isoproxy_client_errors_total", &["kind=\"body_timeout\""]).await,
         2.0
     );
-    assert!(proxy.log().contains("request body stalled for 2s (body_idle_timeout_s)"));
+    assert!(
+        proxy
+            .log()
+            .contains("request body stalled for 2s (body_idle_timeout_s)")
+    );
     // A body that keeps coming, slowly but within the idle timeout, is read whole.
     let slow = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -494,6 +535,54 @@ async fn stalled_body_is_cut_off() {
     still_serves(&proxy).await;
 }
 
+/// A client that stops reading its response is cut off after
+/// `send_timeout_s`, on a worker route (its response stream is dropped)
+/// and on a plain route.
+#[tokio::test(flavor = "multi_thread")]
+async fn client_that_stops_reading_is_cut_off() {
+    let origin = Origin::start("origin").await;
+    let proxy = start(&origin, "send_timeout_s = 2").await;
+    let port = proxy.port;
+    const TOTAL: u64 = 1 << 30;
+    let stop_reading = |host: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(format!("GET /bytes/{TOTAL} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+                .unwrap();
+            std::thread::sleep(Duration::from_secs(5));
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let start = Instant::now();
+            let mut total = 0u64;
+            let mut buf = vec![0u8; 1 << 16];
+            let ended = loop {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break true,
+                    Ok(n) => total += n as u64,
+                }
+                if start.elapsed() > Duration::from_secs(20) {
+                    break false;
+                }
+            };
+            (ended, total)
+        })
+    };
+    let (worker, plain) = tokio::join!(stop_reading("a.test"), stop_reading("plain.test"));
+    for (what, (ended, total)) in [("worker", worker.unwrap()), ("plain", plain.unwrap())] {
+        assert!(ended, "{what}: the connection stayed open");
+        assert!(total < TOTAL / 4, "{what}: {total} bytes");
+    }
+    proxy
+        .wait_for_log("stopped reading its response (send_timeout_s)", Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        metric(&proxy, "isoproxy_client_errors_total", &["kind=\"send_timeout\""]).await,
+        2.0,
+        "{}",
+        proxy.log()
+    );
+    still_serves(&proxy).await;
+}
+
 /// Past `max_connections` a new connection gets 503 at once and is
 /// closed; the connections already open are served normally.
 #[tokio::test(flavor = "multi_thread")]
@@ -501,11 +590,16 @@ async fn connections_past_the_cap_are_refused() {
     let origin = Origin::start("origin").await;
     let proxy = start(&origin, "max_connections = 3\nheader_read_timeout_s = 10\n").await;
     let port = proxy.port;
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    // Wait until the proxy has accepted and counted all three.
+    let start = Instant::now();
+    while metric(&proxy, "isoproxy_client_connections", &["listener=\"proxy\""]).await != 3.0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "{}", proxy.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let resp = tokio::task::spawn_blocking(move || {
-        let held: Vec<TcpStream> = (0..3)
-            .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
-            .collect();
-        std::thread::sleep(Duration::from_millis(300));
         let (refused, took) = exchange_sync(
             port,
             b"GET / HTTP/1.1\r\nHost: fine.test\r\nConnection: close\r\n\r\n".to_vec(),
@@ -549,7 +643,11 @@ async fn public_admin_listener_needs_a_token() {
     let body = "[[workers]]\nname = \"fine\"\nmain = \"fine.js\"\n[[routes]]\npattern = \"*/*\"\nworker = \"fine\"\n";
     let conf = dir.write(
         "isoproxy.toml",
-        &format!("[server]\nlisten = [\"127.0.0.1:{}\"]\nadmin = \"0.0.0.0:{}\"\n{body}", common::free_port(), common::free_port()),
+        &format!(
+            "[server]\nlisten = [\"127.0.0.1:{}\"]\nadmin = \"0.0.0.0:{}\"\n{body}",
+            common::free_port(),
+            common::free_port()
+        ),
     );
     let (code, out) = check_config(&conf);
     assert_eq!(code, 1, "{out}");
@@ -660,7 +758,12 @@ async fn admin_token_guards_everything_but_healthz() {
         .unwrap();
     assert!(metrics.contains("isoproxy_client_errors_total"), "{metrics}");
     assert_eq!(
-        metric(&proxy, "isoproxy_client_errors_total", &["kind=\"unauthorized\"", "listener=\"admin\""]).await,
+        metric(
+            &proxy,
+            "isoproxy_client_errors_total",
+            &["kind=\"unauthorized\"", "listener=\"admin\""]
+        )
+        .await,
         30.0
     );
     let log = proxy.log();
@@ -764,11 +867,19 @@ async fn scheduled_trigger_refuses_cross_site_requests_and_overlap() {
     let again = slow("*+*+*+*+*").await.unwrap();
     assert_eq!(again.0, 200, "{again:?}");
     assert_eq!(
-        metric(&proxy, "isoproxy_scheduled_runs_total", &["worker=\"slow\"", "outcome=\"skipped\""]).await,
+        metric(
+            &proxy,
+            "isoproxy_scheduled_runs_total",
+            &["worker=\"slow\"", "outcome=\"skipped\""]
+        )
+        .await,
         1.0
     );
     let log = proxy.log();
-    assert!(log.contains("fired while its previous run is still going; skipped"), "{log}");
+    assert!(
+        log.contains("fired while its previous run is still going; skipped"),
+        "{log}"
+    );
     assert!(log.contains("refused: cross-origin request (Origin)"), "{log}");
     still_serves(&proxy).await;
 }
