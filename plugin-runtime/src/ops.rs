@@ -846,12 +846,11 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
 /// FixedLengthStream's), sent as Content-Length.
 fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let length = args
-        .get(0)
-        .number_value(scope)
-        .filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
+    // Only a number is a length (converting anything else would run the
+    // script's code); it goes out as Content-Length, so it must be exact.
+    let length = number_arg(scope, args.get(0))
+        .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
         .map(|n| n as u64);
-    let length = if args.get(0).is_number() { length } else { None };
     let (writer, stream) = body_channel(length);
     let id = {
         let mut s = st.borrow_mut();
