@@ -732,7 +732,8 @@ pub(crate) fn response_head(
     headers: v8::Local<v8::Value>,
 ) -> Result<ResponseHead, OpError> {
     let status = wire::status(number_arg(scope, status).unwrap_or(f64::NAN))?;
-    let status_text = str_arg(scope, status_text, "statusText", wire::MAX_REASON_BYTES)?;
+    // (The copy is bounded loosely; the wire check names the real bound.)
+    let status_text = str_arg(scope, status_text, "statusText", 4 * wire::MAX_REASON_BYTES)?;
     wire::reason_phrase(&status_text)?;
     let headers = headers_from_js(scope, headers)?;
     Ok(ResponseHead {
@@ -772,9 +773,10 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     // The request line and headers, checked for the wire before anything
     // is counted or sent.
     let head = (|| -> Result<RequestHead, OpError> {
-        let method = str_arg(scope, args.get(1), "method", wire::MAX_METHOD_BYTES)?;
+        // (Copies bounded loosely; the wire checks name the real bounds.)
+        let method = str_arg(scope, args.get(1), "method", 4 * wire::MAX_METHOD_BYTES)?;
         let method = wire::method(&method)?;
-        let url = str_arg(scope, args.get(2), "url", wire::MAX_URL_BYTES)?;
+        let url = str_arg(scope, args.get(2), "url", 4 * wire::MAX_URL_BYTES)?;
         let url = wire::url(&url)?;
         let headers = headers_from_js(scope, args.get(3))?;
         Ok(RequestHead {
