@@ -54,7 +54,11 @@ struct Raw {
 
 impl Raw {
     fn status(&self) -> u16 {
-        self.status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+        self.status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
     }
     fn has_header_line(&self, needle: &str) -> bool {
         self.headers.iter().any(|h| h.to_ascii_lowercase().starts_with(needle))
@@ -128,12 +132,27 @@ async fn what_reaches_the_wire_is_checked_in_rust() {
     }
     let log = proxy.log();
     // The reported bug, now an exception naming the bound.
-    assert!(log.contains("worker ops_headers: uncaught exception: RangeError: Too many headers: more than 1000"), "{log}");
-    assert!(log.contains("RangeError: Headers too large: more than 128 KiB"), "{log}");
+    assert!(
+        log.contains("worker ops_headers: uncaught exception: RangeError: Too many headers: more than 1000"),
+        "{log}"
+    );
+    assert!(
+        log.contains("RangeError: Headers too large: more than 128 KiB"),
+        "{log}"
+    );
     assert!(log.contains("worker ops_status_line: uncaught exception: RangeError: Responses may only be constructed with status codes in the range 200 to 599"), "{log}");
-    assert!(log.contains("worker ops_status_line: uncaught exception: TypeError: Invalid statusText"), "{log}");
-    assert!(log.contains("RangeError: statusText is longer than 1024 bytes."), "{log}");
-    assert!(log.contains("TypeError: Response with null body status (101, 204, 205, or 304) cannot have a body."), "{log}");
+    assert!(
+        log.contains("worker ops_status_line: uncaught exception: TypeError: Invalid statusText"),
+        "{log}"
+    );
+    assert!(
+        log.contains("RangeError: statusText is longer than 1024 bytes."),
+        "{log}"
+    );
+    assert!(
+        log.contains("TypeError: Response with null body status (101, 204, 205, or 304) cannot have a body."),
+        "{log}"
+    );
 
     // The documented bound itself: 1000 fields go out, every one of them.
     let r = raw_get(&proxy, "ops-headers.test", "/1000").await;
@@ -155,7 +174,14 @@ async fn what_reaches_the_wire_is_checked_in_rust() {
     normal_still_answers(&proxy).await;
 
     // Nothing panicked: the panic counter is exported, and zero.
-    let metrics = client().get(proxy.admin_url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = client()
+        .get(proxy.admin_url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("isoproxy_op_panics_total 0"), "{metrics}");
 }
 
@@ -168,23 +194,34 @@ async fn scripts_cannot_forge_log_lines() {
         assert_eq!(r.status(), status, "{path}");
         normal_still_answers(&proxy).await;
     }
-    let log = proxy
-        .wait_for_log("FORGED-BY-EXCEPTION", Duration::from_secs(10))
-        .await;
+    let log = proxy.wait_for_log("FORGED-BY-EXCEPTION", Duration::from_secs(10)).await;
     for line in log.lines() {
         assert!(!line.starts_with("[2030-01-01"), "a forged line: {line:?}");
         assert!(!line.contains('\u{1b}'), "an escape sequence reached the log: {line:?}");
     }
-    assert!(log.contains("worker ops_log_forge: innocent\\n[2030-01-01T00:00:00Z ERROR isoproxy::admin] FORGED-BY-CONSOLE"), "{log}");
-    assert!(log.contains("carriage\\r[2030-01-01T00:00:00Z INFO isoproxy] FORGED-BY-CR\\u{2028}\\u{1b}[2J"), "{log}");
-    assert!(log.contains("uncaught exception: Error: boom\\n[2030-01-01T00:00:00Z ERROR isoproxy] FORGED-BY-EXCEPTION"), "{log}");
+    assert!(
+        log.contains("worker ops_log_forge: innocent\\n[2030-01-01T00:00:00Z ERROR isoproxy::admin] FORGED-BY-CONSOLE"),
+        "{log}"
+    );
+    assert!(
+        log.contains("carriage\\r[2030-01-01T00:00:00Z INFO isoproxy] FORGED-BY-CR\\u{2028}\\u{1b}[2J"),
+        "{log}"
+    );
+    assert!(
+        log.contains("uncaught exception: Error: boom\\n[2030-01-01T00:00:00Z ERROR isoproxy] FORGED-BY-EXCEPTION"),
+        "{log}"
+    );
     // 8 MiB of console output becomes one line of at most 64 KiB.
     let huge = log
         .lines()
         .find(|l| l.contains("worker ops_log_forge: HHHH"))
         .expect("the huge line is logged");
     assert!(huge.len() < 65 * 1024, "{} bytes", huge.len());
-    assert!(huge.ends_with("... (8323072 more bytes)"), "{}", &huge[huge.len() - 40..]);
+    assert!(
+        huge.ends_with("... (8323072 more bytes)"),
+        "{}",
+        &huge[huge.len() - 40..]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,7 +230,10 @@ async fn hostile_subrequests_and_module_hooks() {
     let proxy = start(&origin).await;
     let cases = [
         ("/long-url", "RangeError: URL too long: more than 16 KiB."),
-        ("/25000-headers", "RangeError: Too many headers: more than 1000 in one message."),
+        (
+            "/25000-headers",
+            "RangeError: Too many headers: more than 1000 in one message.",
+        ),
     ];
     for (path, answer) in cases {
         let r = raw_get(&proxy, "ops-subrequest.test", path).await;

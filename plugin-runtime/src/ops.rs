@@ -16,13 +16,13 @@ use crate::crypto::{
     op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
 };
 use crate::error::{DispatchError, OpError};
-use crate::wire;
 use crate::html_rewriter::{
     op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
     op_html_rewriter_write, op_html_selector_check,
 };
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
+use crate::wire;
 
 /// Installs each op on `obj` under the name JS calls it, each behind the
 /// panic guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn
@@ -235,7 +235,11 @@ pub(crate) fn str_arg(
 }
 
 /// [`str_arg`] for strings with no bound of their own (V8's string limit).
-pub(crate) fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>, what: &str) -> Result<String, OpError> {
+pub(crate) fn string_arg(
+    scope: &mut v8::PinScope<'_, '_>,
+    v: v8::Local<v8::Value>,
+    what: &str,
+) -> Result<String, OpError> {
     str_arg(scope, v, what, usize::MAX)
 }
 
@@ -243,7 +247,11 @@ pub(crate) fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Valu
 /// an integer in `0..=u32::MAX`, else 0, which is never an id. Nothing is
 /// coerced, so no script code runs.
 pub(crate) fn u32_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
-    if v.is_uint32() { v.uint32_value(scope).unwrap_or(0) } else { 0 }
+    if v.is_uint32() {
+        v.uint32_value(scope).unwrap_or(0)
+    } else {
+        0
+    }
 }
 
 /// A JS number argument as a finite f64 (`None` for non-numbers, NaN and
@@ -257,7 +265,12 @@ pub(crate) fn number_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Valu
 
 /// A length or count argument: a JS number in `0..=max` (fractions cut,
 /// as ToLength does); anything else is a TypeError or RangeError.
-pub(crate) fn len_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>, max: usize, what: &str) -> Result<usize, OpError> {
+pub(crate) fn len_arg(
+    scope: &mut v8::PinScope<'_, '_>,
+    v: v8::Local<v8::Value>,
+    max: usize,
+    what: &str,
+) -> Result<usize, OpError> {
     if !v.is_number() {
         return Err(OpError::type_error(format!("{what} must be a number")));
     }
@@ -296,7 +309,9 @@ pub(crate) fn bytes_len(v: v8::Local<v8::Value>) -> Option<usize> {
     if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(v) {
         return Some(view.byte_length());
     }
-    v8::Local::<v8::ArrayBuffer>::try_from(v).ok().map(|ab| ab.byte_length())
+    v8::Local::<v8::ArrayBuffer>::try_from(v)
+        .ok()
+        .map(|ab| ab.byte_length())
 }
 
 /// A new `Uint8Array` owning `data`. Past V8's largest typed array
@@ -362,14 +377,18 @@ pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8:
     while i + 1 < len {
         let n = arr.get_index(scope, i as u32).ok_or(OpError::Pending)?;
         let v = arr.get_index(scope, i as u32 + 1).ok_or(OpError::Pending)?;
-        let (Ok(n), Ok(v)) = (v8::Local::<v8::String>::try_from(n), v8::Local::<v8::String>::try_from(v)) else {
+        let (Ok(n), Ok(v)) = (
+            v8::Local::<v8::String>::try_from(n),
+            v8::Local::<v8::String>::try_from(v),
+        ) else {
             return Err(OpError::type_error("header names and values must be strings"));
         };
         budget.take(n.length(), v.length())?;
         let n = n.to_rust_string_lossy(scope);
         let v = v.to_rust_string_lossy(scope);
         let (name, value) = wire::header(&n, &v)?;
-        map.try_append(name, value).map_err(|_| OpError::range_error("Too many headers"))?;
+        map.try_append(name, value)
+            .map_err(|_| OpError::range_error("Too many headers"))?;
         i += 2;
     }
     // `length` may have changed under a getter: check what was read.
@@ -905,7 +924,11 @@ fn op_timer(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     // Non-numbers, NaN and negatives are 0; the longest wait is u32::MAX ms
     // (49 days: no request lives that long).
     let ms = number_arg(scope, args.get(0)).unwrap_or(0.0);
-    let ms = if ms > 0.0 { ms.min(f64::from(u32::MAX)) as u64 } else { 0 };
+    let ms = if ms > 0.0 {
+        ms.min(f64::from(u32::MAX)) as u64
+    } else {
+        0
+    };
     promise_op(scope, &mut rv, async move {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         OpResult::Timer
@@ -1287,7 +1310,11 @@ pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) 
     v8::callback_scope!(unsafe scope, &msg);
     v8::scope!(let scope, scope);
     if let Err(payload) = crate::guard::catch(|| note_rejection(scope, &msg)) {
-        crate::guard::record(&crate::guard::worker_name(scope), "the promise reject callback", &*payload);
+        crate::guard::record(
+            &crate::guard::worker_name(scope),
+            "the promise reject callback",
+            &*payload,
+        );
     }
 }
 

@@ -132,7 +132,15 @@ async fn every_op_survives_hostile_arguments() {
     let (_, names) = w.get("/ops").await.unwrap();
     let names: Vec<String> = serde_json::from_str(&names).unwrap();
     assert!(names.len() >= 50, "the ops object lists every op: {names:?}");
-    for must in ["respond", "fetch", "cachePut", "urlParse", "decoderDecode", "htmlRewriterOp", "log"] {
+    for must in [
+        "respond",
+        "fetch",
+        "cachePut",
+        "urlParse",
+        "decoderDecode",
+        "htmlRewriterOp",
+        "log",
+    ] {
         assert!(names.iter().any(|n| n == must), "{must} is enumerated");
     }
     let (mut calls, mut threw) = (0, 0);
@@ -173,7 +181,11 @@ async fn every_op_survives_hostile_arguments() {
         started.elapsed()
     );
     assert!(calls > 20_000, "{calls} calls");
-    assert_eq!(plugin_runtime::op_panics(), panics_before, "no op panicked on any of them");
+    assert_eq!(
+        plugin_runtime::op_panics(),
+        panics_before,
+        "no op panicked on any of them"
+    );
     // The isolate that took all that still serves.
     assert_eq!(w.get("/").await.unwrap(), (200, "ok".to_string()));
     assert_eq!(w.created.load(Ordering::Relaxed), 1, "same isolate, not a replacement");
@@ -201,7 +213,10 @@ async fn raw_respond_is_checked_in_rust() {
     );
     let (status, body) = w.get("/raw-respond-101").await.unwrap();
     assert_eq!(status, 200);
-    assert!(body.starts_with("RangeError: Responses may only be constructed with status codes in the range 200 to 599"), "{body}");
+    assert!(
+        body.starts_with("RangeError: Responses may only be constructed with status codes in the range 200 to 599"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
