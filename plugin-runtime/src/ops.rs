@@ -719,17 +719,28 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
         Err(e) => return throw(scope, e),
     };
     let kind = u32_arg(scope, args.get(4));
-    if wire::is_null_body_status(head.status) && !body_is_empty(kind, args.get(5)) {
-        return throw(
-            scope,
-            OpError::type_error("Response with null body status (101, 204, 205, or 304) cannot have a body."),
-        );
-    }
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
         return throw_type_error(
             scope,
             "This ReadableStream is disturbed (has already been read from), and cannot be used as a body.",
         );
+    };
+    // A 204, 205 or 304 ends with its head: bytes after it would be read
+    // as the next response on the connection.
+    let body = if wire::is_null_body_status(head.status) {
+        match body {
+            Body::Bytes(b) if !b.is_empty() => {
+                return throw(
+                    scope,
+                    OpError::type_error("Response with null body status (101, 204, 205, or 304) cannot have a body."),
+                );
+            }
+            // A stream passed through (e.g. an origin's 205): not sent, and
+            // dropping it lets its producer go.
+            _ => Body::Empty,
+        }
+    } else {
+        body
     };
     finish(
         &st,
@@ -760,11 +771,6 @@ pub(crate) fn response_head(
         status_text,
         headers,
     })
-}
-
-/// Whether a body argument is nothing at all: no body, or zero bytes.
-fn body_is_empty(kind: u32, value: v8::Local<v8::Value>) -> bool {
-    kind == 0 || (kind == 1 && bytes_len(value) == Some(0))
 }
 
 /// `respondError(reqId, exception)`: the script threw.
