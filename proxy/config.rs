@@ -75,6 +75,60 @@ pub struct ServerConfig {
     pub graceful_shutdown_timeout_seconds: u64,
     /// Write one access-log line per request (log target `isoproxy::access`).
     pub access_log: bool,
+    /// Bearer token every admin request but `GET /healthz` must present.
+    /// Required when `admin` is not a loopback address.
+    pub admin_token: Option<AdminToken>,
+    /// Seconds a client has to send a complete request header, from its
+    /// first byte (from the accept for a connection's first request).
+    pub header_read_timeout_s: u64,
+    /// Seconds a request body may stall between two reads.
+    pub body_idle_timeout_s: u64,
+    /// Seconds an idle keep-alive connection stays open; 0 turns keep-alive off.
+    pub keepalive_timeout_s: u64,
+    /// Largest request header (request line and fields), in bytes.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request.
+    pub max_header_count: usize,
+    /// Most client connections open at once on the `listen` addresses
+    /// (the admin listener counts its own).
+    pub max_connections: usize,
+}
+
+/// `[server] admin_token`: a bearer token (RFC 6750 `b64token` characters,
+/// at least 16). `Debug` never shows it and there is no `Display`, so it
+/// does not end up in logs or `/workers` by accident.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Shortest token accepted.
+    pub const MIN_LEN: usize = 16;
+
+    /// The token's bytes, for the constant-time comparison only.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// Why the token cannot be used (without echoing it), if it cannot.
+    fn problem(&self) -> Option<String> {
+        let t = self.0.as_bytes();
+        if t.len() < Self::MIN_LEN {
+            return Some(format!("must be at least {} characters long", Self::MIN_LEN));
+        }
+        let body = t.iter().rposition(|b| *b != b'=').map_or(0, |i| i + 1);
+        let b64 = |b: &u8| b.is_ascii_alphanumeric() || b"-._~+/".contains(b);
+        if body == 0 || !t[..body].iter().all(b64) {
+            return Some("use only letters, digits and - . _ ~ + / (then optional trailing =)".into());
+        }
+        None
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for ServerConfig {
@@ -84,6 +138,17 @@ impl Default for ServerConfig {
     /// - `grace_period_seconds`: 5 (Pingora's own default is 300).
     /// - `graceful_shutdown_timeout_seconds`: 5.
     /// - `access_log`: true.
+    /// - `admin_token`: none (the admin listener must then be on loopback).
+    /// - `header_read_timeout_s`: 10 (nginx's `client_header_timeout` is 60,
+    ///   Apache's `RequestReadTimeout` 20-40; a real client sends its header
+    ///   in one go).
+    /// - `body_idle_timeout_s`: 30 (nginx's `client_body_timeout` is 60).
+    /// - `keepalive_timeout_s`: 60 (Pingora's default).
+    /// - `max_header_bytes`: 32768 (nginx: `large_client_header_buffers 4 8k`;
+    ///   Pingora's own ceiling is 1 MiB).
+    /// - `max_header_count`: 100 (Apache's `LimitRequestFields`; Pingora's
+    ///   ceiling is 256).
+    /// - `max_connections`: 4096.
     fn default() -> Self {
         ServerConfig {
             listen: Vec::new(),
@@ -92,6 +157,13 @@ impl Default for ServerConfig {
             grace_period_seconds: 5,
             graceful_shutdown_timeout_seconds: 5,
             access_log: true,
+            admin_token: None,
+            header_read_timeout_s: 10,
+            body_idle_timeout_s: 30,
+            keepalive_timeout_s: 60,
+            max_header_bytes: 32 * 1024,
+            max_header_count: 100,
+            max_connections: 4096,
         }
     }
 }
@@ -112,6 +184,14 @@ pub struct RuntimeConfig {
     pub scheduled_cpu_ms: u64,
     /// Seconds a worker has to start its response before the client gets 504.
     pub request_timeout_s: u64,
+    /// Where every worker's subrequests may connect (see `egress.rs`):
+    /// CIDR blocks, addresses, or `public`, `private`, `local` (`loopback`),
+    /// `network`, `self`. Workers extend it with their own `egress_allow`.
+    pub egress_allow: Vec<String>,
+    /// Addresses no worker's subrequests may connect to, even if allowed
+    /// (unless a more specific allow CIDR matches): CIDR blocks, addresses,
+    /// `private`, `local`. Workers extend it with their own `egress_deny`.
+    pub egress_deny: Vec<String>,
 }
 
 impl Default for RuntimeConfig {
@@ -121,6 +201,8 @@ impl Default for RuntimeConfig {
     /// - `subrequests`: 50.
     /// - `scheduled_cpu_ms`: 30000.
     /// - `request_timeout_s`: 60.
+    /// - `egress_allow`: `["public"]` (workerd's default network).
+    /// - `egress_deny`: none.
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
@@ -129,6 +211,8 @@ impl Default for RuntimeConfig {
             subrequests: 50,
             scheduled_cpu_ms: 30_000,
             request_timeout_s: 60,
+            egress_allow: vec!["public".to_string()],
+            egress_deny: Vec::new(),
         }
     }
 }
@@ -223,6 +307,17 @@ pub struct WorkerConfig {
     /// Overrides of the `[runtime]` limits. Default: none.
     #[serde(default)]
     pub limits: WorkerLimits,
+    /// The directory the worker's modules must stay under (symlinks
+    /// followed), relative to the config file. Default: the directory of
+    /// `main`. After [`load`] or [`parse`], absolute and canonical.
+    #[serde(default)]
+    pub root: Option<PathBuf>,
+    /// Added to `runtime.egress_allow` for this worker. Default: none.
+    #[serde(default)]
+    pub egress_allow: Vec<String>,
+    /// Added to `runtime.egress_deny` for this worker. Default: none.
+    #[serde(default)]
+    pub egress_deny: Vec<String>,
 }
 
 impl WorkerConfig {
@@ -579,22 +674,72 @@ fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigErr
         }
         seen.push(parsed);
     }
+    let key = |k| [Seg::Key("server"), Seg::Key(k)];
+    if let Some(token) = &server.admin_token
+        && let Some(problem) = token.problem()
+    {
+        return Err(doc.invalid(&key("admin_token"), problem));
+    }
     if let Some(admin) = &server.admin {
         let path = [Seg::Key("server"), Seg::Key("admin")];
         let parsed = socket_addr(admin).map_err(|reason| doc.invalid(&path, reason))?;
         if seen.contains(&parsed) {
             return Err(doc.invalid(&path, format!("{admin:?} is also a listen address")));
         }
+        if !parsed.ip().is_loopback() && server.admin_token.is_none() {
+            return Err(doc.invalid(
+                &path,
+                format!(
+                    "{admin:?} is not a loopback address: set server.admin_token to expose the admin listener beyond this host"
+                ),
+            ));
+        }
     }
-    at_least_one(server.threads as u64, &[Seg::Key("server"), Seg::Key("threads")], doc)
+    at_least_one(server.threads as u64, &key("threads"), doc)?;
+    at_least_one(server.header_read_timeout_s, &key("header_read_timeout_s"), doc)?;
+    at_least_one(server.body_idle_timeout_s, &key("body_idle_timeout_s"), doc)?;
+    at_least_one(server.max_connections as u64, &key("max_connections"), doc)?;
+    // Pingora refuses larger headers itself (with a 400 and no log line).
+    if !(1024..=PINGORA_MAX_HEADER_BYTES).contains(&server.max_header_bytes) {
+        return Err(doc.invalid(
+            &key("max_header_bytes"),
+            format!("must be between 1024 and {PINGORA_MAX_HEADER_BYTES}"),
+        ));
+    }
+    if !(1..=PINGORA_MAX_HEADER_COUNT).contains(&server.max_header_count) {
+        return Err(doc.invalid(
+            &key("max_header_count"),
+            format!("must be between 1 and {PINGORA_MAX_HEADER_COUNT}"),
+        ));
+    }
+    Ok(())
 }
+
+/// Pingora's own ceilings (`pingora-core` `MAX_HEADER_SIZE`, `MAX_HEADERS`).
+const PINGORA_MAX_HEADER_BYTES: usize = 1_048_575;
+const PINGORA_MAX_HEADER_COUNT: usize = 256;
 
 fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
     let key = |k| [Seg::Key("runtime"), Seg::Key(k)];
     at_least_one(runtime.isolate_threads as u64, &key("isolate_threads"), doc)?;
     at_least_one(runtime.cpu_ms, &key("cpu_ms"), doc)?;
     at_least_one(runtime.memory_mb, &key("memory_mb"), doc)?;
-    at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)
+    at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)?;
+    validate_egress(&runtime.egress_allow, &runtime.egress_deny, &[Seg::Key("runtime")], doc)
+}
+
+/// Checks `egress_allow` / `egress_deny` entries under `at`.
+fn validate_egress(allow: &[String], deny: &[String], at: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
+    for (key, list, is_deny) in [("egress_allow", allow, false), ("egress_deny", deny, true)] {
+        for (i, entry) in list.iter().enumerate() {
+            if let Err(reason) = crate::egress::Rule::parse(entry, is_deny) {
+                let mut path = at.to_vec();
+                path.extend([Seg::Key(key), Seg::Index(i)]);
+                return Err(doc.invalid(&path, reason));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn validate_worker(
@@ -624,6 +769,26 @@ fn validate_worker(
             error,
         }
     })?;
+
+    if let Some(root) = &worker.root {
+        let dir = match doc.file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let resolved = dir.join(root).canonicalize().map_err(|e| {
+            doc.invalid(
+                &field("root"),
+                format!("cannot use {}: {}", root.display(), io_reason(&e)),
+            )
+        })?;
+        if !resolved.is_dir() {
+            return Err(doc.invalid(&field("root"), format!("{} is not a directory", root.display())));
+        }
+        if !worker.main.starts_with(&resolved) {
+            return Err(doc.invalid(&field("root"), format!("`main` is not inside {}", root.display())));
+        }
+        worker.root = Some(resolved);
+    }
 
     if let Some(date) = &worker.compatibility_date
         && !is_valid_date(date)
@@ -684,7 +849,7 @@ fn validate_worker(
     if let Some(v) = worker.limits.subrequests {
         at_least_one(u64::from(v), &limit("subrequests"), doc)?;
     }
-    Ok(())
+    validate_egress(&worker.egress_allow, &worker.egress_deny, at, doc)
 }
 
 fn at_least_one(value: u64, path: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
@@ -1176,6 +1341,21 @@ mod tests {
     }
 
     #[test]
+    fn admin_token_opens_a_public_admin_listener_and_stays_hidden() {
+        let f = Fixture::new();
+        let config = f.ok("[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n\
+             admin_token = \"s3cr3t-t0ken-0123456789==\"\n");
+        let token = config.server.admin_token.as_ref().unwrap();
+        assert_eq!(token.expose(), b"s3cr3t-t0ken-0123456789==");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        assert!(debug.contains("admin_token: Some(<redacted>)"), "{debug}");
+        // A bad token's message does not echo it.
+        let (_, msg) = f.err("[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"s3cr3t\"\n");
+        assert!(!msg.contains("s3cr3t"), "{msg}");
+    }
+
+    #[test]
     fn defaults() {
         let f = Fixture::new();
         let config = f.ok(SERVER);
@@ -1189,6 +1369,13 @@ mod tests {
                 grace_period_seconds: 5,
                 graceful_shutdown_timeout_seconds: 5,
                 access_log: true,
+                admin_token: None,
+                header_read_timeout_s: 10,
+                body_idle_timeout_s: 30,
+                keepalive_timeout_s: 60,
+                max_header_bytes: 32768,
+                max_header_count: 100,
+                max_connections: 4096,
             }
         );
         assert_eq!(
@@ -1199,7 +1386,9 @@ mod tests {
                 memory_mb: 128,
                 subrequests: 50,
                 scheduled_cpu_ms: 30_000,
-                request_timeout_s: 60
+                request_timeout_s: 60,
+                egress_allow: vec!["public".into()],
+                egress_deny: vec![],
             }
         );
         assert_eq!(config.runtime, RuntimeConfig::default());
@@ -1278,7 +1467,9 @@ origin  = "https://api.internal:8443/"
                 memory_mb: 64,
                 subrequests: 20,
                 scheduled_cpu_ms: 30_000,
-                request_timeout_s: 60
+                request_timeout_s: 60,
+                egress_allow: vec!["public".into()],
+                egress_deny: vec![],
             }
         );
 
@@ -1316,6 +1507,17 @@ origin  = "https://api.internal:8443/"
         assert_eq!(origin.scheme(), "https");
         assert_eq!(origin.host_str(), Some("api.internal"));
         assert_eq!(origin.port_or_known_default(), Some(8443));
+    }
+
+    #[test]
+    fn root_widens_to_a_directory_holding_main() {
+        let f = Fixture::new();
+        let config = f.ok(&with_worker("root = \"..\"\n"));
+        assert_eq!(
+            config.workers[0].root.as_deref(),
+            Some(f.dir.canonicalize().unwrap().as_path())
+        );
+        assert_eq!(f.ok(&with_worker("")).workers[0].root, None);
     }
 
     #[test]
@@ -1437,7 +1639,8 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",
                 "6:1: workers[0]: unknown field `mian`, expected one of `name`, `main`, \
-                 `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`",
+                 `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`, \
+                 `egress_allow`, `egress_deny`",
             ),
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = \"two\"\n",
@@ -1458,7 +1661,8 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n[runtime]\nthreads = 1\n",
                 "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, \
-                 `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`",
+                 `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`, \
+                 `egress_allow`, `egress_deny`",
             ),
             (
                 "server = 3\n",
@@ -1502,6 +1706,48 @@ T = { nested = { deep = [true] } }
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = 0\n",
                 "3:11: server.threads: must be at least 1",
             ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"0.0.0.0:9090\"\n",
+                "3:9: server.admin: \"0.0.0.0:9090\" is not a loopback address: set server.admin_token \
+                 to expose the admin listener beyond this host",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin = \"[::]:9090\"\n",
+                "3:9: server.admin: \"[::]:9090\" is not a loopback address: set server.admin_token \
+                 to expose the admin listener beyond this host",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"short\"\n",
+                "3:15: server.admin_token: must be at least 16 characters long",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"0123456789abcdef ghi\"\n",
+                "3:15: server.admin_token: use only letters, digits and - . _ ~ + / (then optional trailing =)",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nadmin_token = \"================\"\n",
+                "3:15: server.admin_token: use only letters, digits and - . _ ~ + / (then optional trailing =)",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nheader_read_timeout_s = 0\n",
+                "3:25: server.header_read_timeout_s: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nbody_idle_timeout_s = 0\n",
+                "3:23: server.body_idle_timeout_s: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_connections = 0\n",
+                "3:19: server.max_connections: must be at least 1",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_header_bytes = 100\n",
+                "3:20: server.max_header_bytes: must be between 1024 and 1048575",
+            ),
+            (
+                "[server]\nlisten = [\"127.0.0.1:8080\"]\nmax_header_count = 257\n",
+                "3:20: server.max_header_count: must be between 1 and 256",
+            ),
             // [runtime]
             (
                 &with_server("[runtime]\ncpu_ms = 0\n"),
@@ -1518,6 +1764,21 @@ T = { nested = { deep = [true] } }
             (
                 &with_server("[runtime]\nsubrequests = 0\n"),
                 "4:15: runtime.subrequests: must be at least 1",
+            ),
+            (
+                &with_server("[runtime]\negress_allow = [\"public\", \"intranet\"]\n"),
+                "4:27: runtime.egress_allow[1]: \"intranet\" is not a CIDR block (like \"10.1.0.0/16\"), \
+                 an address, or one of \"public\", \"private\", \"local\", \"network\", \"self\"",
+            ),
+            (
+                &with_server("[runtime]\negress_deny = [\"public\"]\n"),
+                "4:16: runtime.egress_deny[0]: \"public\" cannot be denied: allow less instead \
+                 (deny \"private\", \"local\" or a CIDR block)",
+            ),
+            (
+                &with_worker("egress_allow = [\"10.0.0.0/33\"]\n"),
+                "6:17: workers[0].egress_allow[0]: \"10.0.0.0/33\" is not a CIDR block (like \"10.1.0.0/16\"), \
+                 an address, or one of \"public\", \"private\", \"local\", \"network\", \"self\"",
             ),
             // [[workers]]
             (
@@ -1539,6 +1800,18 @@ T = { nested = { deep = [true] } }
             (
                 &with_server("[[workers]]\nname = \"a\"\nmain = \"../scripts/dir.js\"\n"),
                 "5:8: workers[0].main: cannot read ../scripts/dir.js: is a directory",
+            ),
+            (
+                &with_worker("root = \"../nowhere\"\n"),
+                "6:8: workers[0].root: cannot use ../nowhere: No such file or directory",
+            ),
+            (
+                &with_worker("root = \"../scripts/rewrite.js\"\n"),
+                "6:8: workers[0].root: ../scripts/rewrite.js is not a directory",
+            ),
+            (
+                &with_worker("root = \"../scripts/dir.js\"\n"),
+                "6:8: workers[0].root: `main` is not inside ../scripts/dir.js",
             ),
             (
                 &with_worker("compatibility_date = \"2026-02-30\"\n"),

@@ -10,6 +10,7 @@ use plugin_runtime::{Runtime, ScriptError, WorkerCode, WorkerSpec};
 
 use crate::config::Config;
 use crate::cron::CronSchedule;
+use crate::egress::{EgressPolicy, Listeners, RouteOrigins};
 use crate::origin::Origin;
 use crate::route::Router;
 
@@ -38,6 +39,12 @@ pub struct Deployment {
     pub router: Router<Arc<Route>>,
     /// Every configured worker by name.
     pub workers: BTreeMap<String, Arc<WorkerCode>>,
+    /// Each worker's egress policy, by worker name.
+    pub egress: BTreeMap<String, Arc<EgressPolicy>>,
+    /// `[runtime]`'s egress policy alone (for a worker no longer configured).
+    pub default_egress: Arc<EgressPolicy>,
+    /// `runtime.subrequests`: the budget of a chain that starts at a plain route.
+    pub subrequests: u32,
 }
 
 /// Why a deployment could not be built from a valid config.
@@ -76,6 +83,30 @@ impl Deployment {
     /// Workers whose scripts and settings are unchanged from `previous`
     /// keep its loaded version, so their warm isolates keep serving.
     pub fn build(config: &Config, previous: Option<&Deployment>) -> Result<Deployment, DeploymentError> {
+        // The listeners are the ones the process opened at start (a reload
+        // cannot move them).
+        let listeners = match previous {
+            Some(p) => p.default_egress.listeners.clone(),
+            None => Arc::new(listeners(config)),
+        };
+        let mut origins = RouteOrigins::default();
+        for o in config.routes.iter().filter_map(|r| r.origin.as_ref()) {
+            if let Ok(o) = Origin::parse(o.as_str()) {
+                origins.add(&o.host, o.port);
+            }
+        }
+        let origins = Arc::new(origins);
+        let runtime = &config.runtime;
+        let policy = |allow: &[String], deny: &[String]| {
+            let allow: Vec<String> = runtime.egress_allow.iter().chain(allow).cloned().collect();
+            let deny: Vec<String> = runtime.egress_deny.iter().chain(deny).cloned().collect();
+            Arc::new(EgressPolicy::new(&allow, &deny, listeners.clone(), origins.clone()))
+        };
+        let default_egress = policy(&[], &[]);
+        let mut egress = BTreeMap::new();
+        for w in &config.workers {
+            egress.insert(w.name.clone(), policy(&w.egress_allow, &w.egress_deny));
+        }
         let mut workers = BTreeMap::new();
         let mut crons = Vec::new();
         for w in &config.workers {
@@ -87,18 +118,18 @@ impl Deployment {
                 })?;
                 schedules.push(Arc::new(schedule));
             }
-            let mut env = w.vars.clone();
-            let mut secret_names = Vec::new();
-            for (name, secret) in &w.secrets {
-                env.insert(name.clone(), serde_json::Value::String(secret.expose().to_string()));
-                secret_names.push(name.clone());
-            }
+            let secrets = w
+                .secrets
+                .iter()
+                .map(|(name, secret)| (name.clone(), plugin_runtime::Secret::new(secret.expose())))
+                .collect();
             let limits = w.effective_limits(&config.runtime);
             let spec = WorkerSpec {
                 name: w.name.clone(),
                 main: w.main.clone(),
-                env,
-                secret_names,
+                env: w.vars.clone(),
+                secrets,
+                root: w.root.clone(),
                 compatibility_date: w.compatibility_date.clone(),
                 compatibility_flags: w.compatibility_flags.clone(),
                 memory_mb: limits.memory_mb as usize,
@@ -143,7 +174,23 @@ impl Deployment {
             crons,
             router: Router::new(routes),
             workers,
+            egress,
+            default_egress,
+            subrequests: config.runtime.subrequests,
         })
+    }
+
+    /// `worker`'s egress policy.
+    pub fn egress_for(&self, worker: &str) -> Arc<EgressPolicy> {
+        self.egress.get(worker).unwrap_or(&self.default_egress).clone()
+    }
+}
+
+/// The process's own listeners, from `[server]` (validated addresses).
+fn listeners(config: &Config) -> Listeners {
+    Listeners {
+        proxy: config.server.listen.iter().filter_map(|a| a.parse().ok()).collect(),
+        admin: config.server.admin.as_deref().and_then(|a| a.parse().ok()),
     }
 }
 

@@ -4,6 +4,8 @@
 //! served here: the request goes to the worker's isolate and the answer is
 //! written back, bodies streamed both ways.
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,9 +18,14 @@ use pingora::connectors::http::Connector;
 use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
+use pingora_http::authority::{RawTargetAuthority, raw_target_authority};
 use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, RequestHead, Runtime, body_channel};
 
+use crate::authority::Authority;
+use crate::config::{AdminToken, ServerConfig};
 use crate::deployment::{Deployment, Route};
+use crate::downstream::{ClientLimits, Conn};
+use crate::hops::{Hop, Outgoing};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
 
@@ -32,6 +39,19 @@ pub struct AppState {
     pub connector: Arc<Connector>,
     /// Scheduled-run counters.
     pub scheduled: crate::scheduler::ScheduledStats,
+    /// `[server]`'s limits on clients (live: a reload stores new ones).
+    pub client_limits: ArcSwap<ClientLimits>,
+    /// `[server] admin_token` (live).
+    pub admin_token: ArcSwap<Option<AdminToken>>,
+}
+
+impl AppState {
+    /// Applies the `[server]` settings that a reload may change.
+    pub fn apply_server_config(&self, server: &ServerConfig) {
+        self.client_limits.store(Arc::new(ClientLimits::from_config(server)));
+        self.admin_token.store(Arc::new(server.admin_token.clone()));
+        crate::metrics::set_access_log(server.access_log);
+    }
 }
 
 /// The proxy service.
@@ -56,29 +76,69 @@ pub struct RequestCtx {
     outcome: Option<&'static str>,
     /// The JS CPU time it used, when it ran a worker.
     cpu: Option<Duration>,
+    /// Its place in a chain of requests through this proxy (loop protection).
+    hop: Hop,
+    /// The request's host as routed (`-` until known or when invalid).
+    host: String,
+    /// The client connection's shared state (see `downstream.rs`).
+    conn: Option<Arc<Conn>>,
 }
 
-/// The host a request is for (lower-case, without port) and its path.
-fn host_and_path(req: &pingora_http::RequestHeader) -> (String, String) {
-    let host = req
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri.authority().map(|a| a.as_str()))
-        .unwrap_or("");
-    // Workers route patterns match the path with its query string.
-    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    (strip_port(host).to_ascii_lowercase(), path.to_string())
+/// What a request is for: the authority routing and `request.url` both
+/// use, and the path with its query string (Workers route patterns match
+/// both).
+struct Target<'a> {
+    authority: Authority,
+    path: Cow<'a, str>,
 }
 
-fn strip_port(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
+/// Reads the request's target once (see `authority.rs` for the accepted
+/// forms). An absolute-form target (`GET http://host/path HTTP/1.1`)
+/// names the authority, as RFC 9112 §3.2.2 says, and Pingora has already
+/// refused one whose `Host` differs; otherwise `Host` does. An HTTP/1.1
+/// request still needs exactly one valid `Host` either way (RFC 9112 §3.2).
+fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, String> {
+    let mut hosts = req.headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err("more than one Host header".into());
     }
-    match host.rsplit_once(':') {
-        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
+    let host = match host {
+        Some(h) => Some(Authority::parse(h.as_bytes()).map_err(|e| format!("invalid Host header: {e}"))?),
+        None if req.version == http::Version::HTTP_11 => return Err("HTTP/1.1 request without a Host header".into()),
+        None => None,
+    };
+    match raw_target_authority(req.raw_path()) {
+        RawTargetAuthority::Absolute { scheme, authority, .. } => {
+            if !scheme.eq_ignore_ascii_case(b"http") && !scheme.eq_ignore_ascii_case(b"https") {
+                return Err(format!(
+                    "unsupported scheme in the request target: {:?}",
+                    String::from_utf8_lossy(scheme)
+                ));
+            }
+            let authority =
+                Authority::parse(authority).map_err(|e| format!("invalid authority in the request target: {e}"))?;
+            // Pingora keeps only the target's path and query in `uri`.
+            let pq = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+            let path = match pq.as_bytes().first() {
+                Some(b'/') => Cow::Borrowed(pq),
+                None | Some(b'?') => Cow::Owned(format!("/{pq}")),
+                Some(_) => return Err("the request target's path must start with /".into()),
+            };
+            return Ok(Target { authority, path });
+        }
+        RawTargetAuthority::AmbiguousAuthority => return Err("ambiguous request target".into()),
+        RawTargetAuthority::None => {}
     }
+    let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    if !req.raw_path().starts_with(b"/") || !path.starts_with('/') {
+        return Err("the request target must be a path (origin-form) or an absolute http:// URL".into());
+    }
+    let authority = host.ok_or_else(|| "no Host header and no absolute-form request target".to_string())?;
+    Ok(Target {
+        authority,
+        path: Cow::Borrowed(path),
+    })
 }
 
 /// Why a worker request failed, as the metric outcome, the status the
@@ -117,6 +177,26 @@ fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
 const WORKER_EXCEPTION: &str = "Internal Server Error";
 const ORIGIN_UNREACHABLE: &str = "Bad Gateway: the origin could not be reached.\n";
 const ORIGIN_TIMEOUT: &str = "Gateway Timeout: the origin did not answer in time.\n";
+const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
+
+/// The client's address, for log lines.
+fn client_addr(session: &Session) -> String {
+    session
+        .client_addr()
+        .map_or_else(|| "-".to_string(), ToString::to_string)
+}
+
+/// The client stopped sending its request body for `body_idle_timeout_s`:
+/// counted, logged, and the connection is not reused.
+fn body_stalled(session: &mut Session) {
+    crate::metrics::metrics().client_error("proxy", "body_timeout");
+    let idle = session.get_read_timeout().map_or(0, |d| d.as_secs());
+    log::warn!(
+        "client {}: request body stalled for {idle}s (body_idle_timeout_s); cut off",
+        client_addr(session)
+    );
+    session.set_keepalive(None);
+}
 
 /// Writes a short plain-text answer.
 async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<()> {
@@ -148,15 +228,46 @@ impl ProxyHttp for Edge {
             worker: None,
             outcome: None,
             cpu: None,
+            hop: Hop::default(),
+            host: "-".to_string(),
+            conn: None,
+        }
+    }
+
+    /// Pingora calls this right after it parsed the request header when
+    /// the connection carries a context, which `downstream.rs` always sets:
+    /// the header is complete, its deadline stops.
+    fn on_connection_reuse(&self, _session: &mut Session, ctx: &mut RequestCtx, prev: Box<dyn Any + Send + Sync>) {
+        if let Ok(conn) = prev.downcast::<Arc<Conn>>() {
+            conn.request_complete();
+            ctx.conn = Some(*conn);
         }
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        // Our loop header is trusted only as we wrote it; no copy goes further.
+        ctx.hop = Hop::take(session.req_header_mut());
+        if ctx.hop.exhausted() {
+            return loop_detected(session, ctx).await;
+        }
+        let target = match request_target(session.req_header()) {
+            Ok(t) => t,
+            Err(reason) => {
+                ctx.outcome = Some("bad_request");
+                log::warn!("bad request from {}: {reason}", client_addr(session));
+                // The client and we disagree about the message: do not reuse the connection.
+                session.set_keepalive(None);
+                respond_text(session, 400, &format!("Bad Request: {reason}\n")).await?;
+                return Ok(true);
+            }
+        };
+        let Target { authority, path } = target;
+        let path = path.into_owned();
+        ctx.host = authority.host().to_string();
         let deployment = self.state.deployment.load_full();
-        let (host, path) = host_and_path(session.req_header());
-        let Some((pattern, route)) = deployment.router.find_route(&host, &path) else {
+        let Some((pattern, route)) = deployment.router.find_route(authority.host(), &path) else {
             ctx.outcome = Some("no_route");
-            respond_text(session, 404, &format!("No route for host \"{host}\".\n")).await?;
+            respond_text(session, 404, &format!("No route for host \"{}\".\n", authority.host())).await?;
             return Ok(true);
         };
         ctx.route_pattern = pattern.as_str().to_string();
@@ -169,7 +280,8 @@ impl ProxyHttp for Edge {
             }
             Some(worker) => {
                 ctx.worker = Some(worker.name().to_string());
-                self.serve_worker(session, ctx, &route, &worker, host).await?;
+                self.serve_worker(session, ctx, &route, &worker, &authority, &path)
+                    .await?;
                 Ok(true)
             }
         }
@@ -185,6 +297,17 @@ impl ProxyHttp for Edge {
         }
     }
 
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        upstream_request: &mut pingora_http::RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        let budget = ctx.deployment.as_ref().map_or(0, |d| d.subrequests);
+        upstream_request.insert_header(crate::hops::HEADER, ctx.hop.forward(budget))?;
+        Ok(())
+    }
+
     async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> FailToProxy {
         let code = match (e.esource(), e.etype()) {
             (_, ErrorType::HTTPStatus(code)) => *code,
@@ -194,6 +317,11 @@ impl ProxyHttp for Edge {
             ) => 504,
             (ErrorSource::Upstream, _) => 502,
             (ErrorSource::Downstream, ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed) => 0,
+            // The request body stalled (`body_idle_timeout_s`).
+            (ErrorSource::Downstream, ErrorType::ReadTimedout) => {
+                body_stalled(session);
+                408
+            }
             (ErrorSource::Downstream, _) => 400,
             _ => 500,
         };
@@ -217,6 +345,7 @@ impl ProxyHttp for Edge {
                 502 => ORIGIN_UNREACHABLE,
                 504 => ORIGIN_TIMEOUT,
                 400 => "Bad Request\n",
+                408 => BODY_TIMEOUT,
                 _ => "Internal Server Error\n",
             };
             let _ = respond_text(session, code, reason).await;
@@ -238,11 +367,11 @@ impl ProxyHttp for Edge {
         let worker = ctx.worker.as_deref().unwrap_or("-");
         metrics().request(worker, &ctx.route_pattern, outcome, status, ctx.cpu);
         let req = session.req_header();
-        let (host, path) = host_and_path(req);
+        let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         access_log(&AccessEntry {
             method: req.method.as_str(),
-            host: &host,
-            path: &path,
+            host: &ctx.host,
+            path,
             status,
             worker,
             outcome,
@@ -251,6 +380,24 @@ impl ProxyHttp for Edge {
             bytes: session.body_bytes_sent(),
         });
     }
+}
+
+/// 508 for a request that has passed through this proxy too many times.
+async fn loop_detected(session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+    ctx.outcome = Some("loop");
+    let req = session.req_header();
+    log::warn!(
+        "{} {}: loop detected: the request has passed through isoproxy {} times",
+        req.method,
+        req.uri,
+        ctx.hop.depth
+    );
+    let body = format!(
+        "Loop Detected: the request passed through this proxy {} times (the limit).\n",
+        crate::hops::MAX_DEPTH
+    );
+    respond_text(session, 508, &body).await?;
+    Ok(true)
 }
 
 /// `request.cf`'s view of the client connection.
@@ -279,18 +426,13 @@ impl Edge {
         ctx: &mut RequestCtx,
         route: &Arc<Route>,
         worker: &Arc<plugin_runtime::WorkerCode>,
-        host: String,
+        authority: &Authority,
+        path: &str,
     ) -> Result<()> {
         let req = session.req_header();
         let is_head = req.method == http::Method::HEAD;
-        let authority = req
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .unwrap_or_else(|| host.clone());
-        let path = req.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let url = format!("http://{authority}{path}");
+        // The same parsed authority the route was chosen with.
+        let url = format!("{}{path}", authority.http_origin());
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
         let content_length = headers
@@ -315,25 +457,40 @@ impl Edge {
         } else {
             (None, Body::Empty)
         };
+        let egress = match &ctx.deployment {
+            Some(d) => d.egress_for(worker.name()),
+            None => self.state.deployment.load().egress_for(worker.name()),
+        };
         let fetcher = Arc::new(OriginFetcher::new(
             worker.name(),
-            host,
+            authority.host().to_string(),
             route.origin.clone(),
             self.state.connector.clone(),
+            egress,
+            Outgoing::new(&ctx.hop, worker.spec.subrequests),
         ));
         let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 
-        // Feed the request body to the script while it decides.
+        // Feed the request body to the script while it decides, and notice
+        // a client that goes away meanwhile. Returning early (timeout,
+        // client gone) drops `dispatch`, which cancels the request in the
+        // runtime (its timers stop, its in-flight count is released).
         let deadline = tokio::time::sleep(Duration::from_secs(worker.spec.request_timeout_s));
         tokio::pin!(deadline);
         let answer = loop {
             tokio::select! {
                 answer = &mut dispatch => break answer,
                 _ = &mut deadline => break Err(DispatchError::TimedOut),
-                more = pump_request_chunk(session, req_writer.as_ref()), if req_writer.is_some() => {
-                    if !more { req_writer = None; }
-                }
+                event = downstream_event(session, req_writer.as_ref()) => match event {
+                    Downstream::More => {}
+                    Downstream::BodyDone => req_writer = None,
+                    Downstream::Gone => {
+                        ctx.outcome = Some("client_gone");
+                        log::info!("worker {}: the client went away before the response; request cancelled", worker.name());
+                        return Err(Error::explain(ErrorType::ConnectionClosed, "client went away before the worker answered").into_down());
+                    }
+                },
             }
         };
 
@@ -420,8 +577,43 @@ impl Edge {
     }
 }
 
+/// What the client did while a worker prepares its answer.
+enum Downstream {
+    /// A request body chunk went to the script.
+    More,
+    /// The request body has ended (or the script dropped it).
+    BodyDone,
+    /// The client closed the connection.
+    Gone,
+}
+
+/// Pumps the request body while there is one; afterwards waits for the
+/// client to close the connection (pending forever while it does not).
+async fn downstream_event(session: &mut Session, writer: Option<&BodyWriter>) -> Downstream {
+    if writer.is_some() {
+        return if pump_request_chunk(session, writer).await {
+            Downstream::More
+        } else {
+            Downstream::BodyDone
+        };
+    }
+    // Probing the connection is only safe once the body is fully read.
+    if session.is_body_done() {
+        match session.read_body_or_idle(true).await {
+            Err(e) if matches!(e.etype(), ErrorType::ConnectionClosed | ErrorType::ReadError) => {
+                return Downstream::Gone;
+            }
+            _ => {}
+        }
+    }
+    std::future::pending().await
+}
+
 /// Moves one chunk of the downstream request body into the script's body
-/// stream, waiting for room first (backpressure). False when done.
+/// stream, waiting for room first (backpressure). False when done. A read
+/// that fails (the client went away, or its body stalled past
+/// `body_idle_timeout_s`) makes the script's body read reject, and the
+/// connection is not reused.
 async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) -> bool {
     let Some(writer) = writer else { return false };
     let Some(permit) = writer.reserve().await else {
@@ -434,7 +626,15 @@ async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) 
         }
         Ok(None) => false,
         Err(e) => {
-            permit.send(Err(BodyError(format!("client request body: {e}"))));
+            if e.etype() == &ErrorType::ReadTimedout {
+                body_stalled(session);
+                permit.send(Err(BodyError(
+                    "client request body stalled (body_idle_timeout_s)".into(),
+                )));
+            } else {
+                session.set_keepalive(None);
+                permit.send(Err(BodyError(format!("client request body: {e}"))));
+            }
             false
         }
     }

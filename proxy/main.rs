@@ -4,10 +4,14 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod authority;
 mod config;
 mod cron;
 mod deployment;
+mod downstream;
 mod edge;
+mod egress;
+mod hops;
 mod metrics;
 mod origin;
 mod reload;
@@ -99,13 +103,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         })),
     })
     .context("starting isolate threads")?;
-    metrics::set_access_log(config.server.access_log);
     let state = Arc::new(AppState {
         deployment: ArcSwap::from_pointee(deployment),
         runtime,
         connector: Arc::new(Connector::new(None)),
         scheduled: Default::default(),
+        client_limits: ArcSwap::from_pointee(downstream::ClientLimits::from_config(&config.server)),
+        admin_token: ArcSwap::from_pointee(None),
     });
+    state.apply_server_config(&config.server);
 
     let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
         .context("starting the reload thread")?;
@@ -122,7 +128,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
     server.bootstrap();
 
-    let mut proxy = pingora::proxy::http_proxy_service(&server.configuration, Edge { state: state.clone() });
+    // Pingora's HTTP/1 loop under our client limits (downstream.rs).
+    let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
+    let mut proxy = Service::new("proxy".to_string(), downstream::Listener::proxy(edge, state.clone()));
     for addr in &config.server.listen {
         proxy.add_tcp(addr);
     }
@@ -134,10 +142,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(addr) = &config.server.admin {
         let mut admin = Service::new(
             "admin".to_string(),
-            Admin {
-                state: state.clone(),
-                reloader: reloader.clone(),
-            },
+            downstream::Listener::admin(
+                Admin {
+                    state: state.clone(),
+                    reloader: reloader.clone(),
+                    addr: addr.clone(),
+                },
+                state.clone(),
+            ),
         );
         admin.add_tcp(addr);
         server.add_service(admin);

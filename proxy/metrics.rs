@@ -34,6 +34,13 @@ pub struct Metrics {
     pub origin_errors: IntCounterVec,
     /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired.
     pub isolate_events: IntCounterVec,
+    /// `isoproxy_egress_refused_total{worker,reason}`: subrequests the egress policy refused.
+    pub egress_refused: IntCounterVec,
+    /// `isoproxy_client_errors_total{listener,kind}`: clients cut off or
+    /// refused before or while sending a request (see [`Metrics::client_error`]).
+    pub client_errors: IntCounterVec,
+    /// `isoproxy_client_connections{listener}`: connections open now.
+    pub client_connections: IntGaugeVec,
     /// `isoproxy_op_panics_total`: Rust panics caught at the V8 boundary
     /// (`plugin_runtime::op_panics`, read at scrape time).
     pub op_panics: IntCounter,
@@ -103,6 +110,28 @@ impl Metrics {
             "Isolates created, and dropped by cause (cpu_limit, memory_limit, retired).",
             &["worker", "event"],
         );
+        let egress_refused = counter(
+            &registry,
+            "isoproxy_egress_refused_total",
+            "Subrequests refused by the egress policy, by worker and reason \
+             (loopback, unspecified, private, link_local, reserved, self, admin, denied).",
+            &["worker", "reason"],
+        );
+        let client_errors = counter(
+            &registry,
+            "isoproxy_client_errors_total",
+            "Clients cut off or refused, by listener (proxy, admin) and kind (header_timeout, \
+             header_too_large, too_many_headers, body_timeout, connection_limit, unauthorized).",
+            &["listener", "kind"],
+        );
+        let client_connections = IntGaugeVec::new(
+            Opts::new("isoproxy_client_connections", "Client connections open, by listener."),
+            &["listener"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(client_connections.clone()))
+            .expect("unique metric");
         let op_panics = IntCounter::new(
             "isoproxy_op_panics_total",
             "Rust panics caught in native code called by scripts (each a runtime bug, contained).",
@@ -123,8 +152,19 @@ impl Metrics {
             subrequests,
             origin_errors,
             isolate_events,
+            egress_refused,
+            client_errors,
+            client_connections,
             op_panics,
         }
+    }
+
+    /// Counts a client cut off or refused on `listener` (`proxy` or
+    /// `admin`): `kind` is `header_timeout`, `header_too_large`,
+    /// `too_many_headers`, `body_timeout`, `connection_limit` or
+    /// `unauthorized`.
+    pub fn client_error(&self, listener: &str, kind: &str) {
+        self.client_errors.with_label_values(&[listener, kind]).inc();
     }
 
     /// Counts one finished request.

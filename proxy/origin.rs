@@ -2,7 +2,7 @@
 //! routes (Pingora's upstream phases) and for a script's `fetch()`
 //! (subrequests through Pingora's connector and connection pool).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -14,12 +14,17 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
 use plugin_runtime::{Body, BodyError, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel};
 
+use crate::egress::EgressPolicy;
+use crate::hops::Outgoing;
+
 /// How long to wait for an origin to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an origin may stay silent while we wait for bytes.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an idle pooled origin connection is kept.
 const POOL_IDLE: Duration = Duration::from_secs(60);
+/// Informational (1xx) responses a subrequest skips before giving up.
+const MAX_INFORMATIONAL: u32 = 16;
 
 /// A configured origin server (`origin = "https://host:port"`).
 #[derive(Debug, Clone)]
@@ -52,35 +57,57 @@ impl Origin {
 
     /// A Pingora peer for this origin, resolving its name without blocking.
     pub async fn peer(&self) -> Result<HttpPeer, FetchError> {
-        peer_for(&self.host, self.port, self.tls).await
+        let addrs = resolve(&self.host, self.port).await?;
+        Ok(make_peer(preferred(&addrs), self.tls, &self.host))
     }
 }
 
-/// Resolves `host` with tokio (Pingora's `HttpPeer::new` would block) and
-/// builds a peer with our timeouts.
-pub async fn peer_for(host: &str, port: u16, tls: bool) -> Result<HttpPeer, FetchError> {
-    let addr = match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => SocketAddr::new(ip, port),
-        Err(_) => {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-                .await
-                .map_err(|e| FetchError::Network(format!("cannot resolve {host}: {e}")))?
-                .collect();
-            // Prefer IPv4 where a name has both (as most clients do first).
-            addrs
-                .iter()
-                .find(|a| a.is_ipv4())
-                .or(addrs.first())
-                .copied()
-                .ok_or_else(|| FetchError::Network(format!("cannot resolve {host}: no addresses")))?
-        }
-    };
-    let mut peer = HttpPeer::new(addr, tls, host.to_string());
+/// The addresses `host` stands for, resolved once with tokio (Pingora's
+/// `HttpPeer::new` would block): an IP literal is itself; `localhost` and
+/// `*.localhost` are loopback without asking DNS (RFC 6761).
+pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, FetchError> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if crate::egress::is_localhost_name(host) {
+        return Ok(vec![
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+        ]);
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| FetchError::Network(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(FetchError::Network(format!("cannot resolve {host}: no addresses")));
+    }
+    Ok(addrs)
+}
+
+/// The address to connect to: IPv4 first where a name has both (as most
+/// clients try first). `addrs` is not empty.
+fn preferred(addrs: &[SocketAddr]) -> SocketAddr {
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .unwrap_or_else(|| {
+            // `resolve` never returns an empty list; connect nowhere rather than panic.
+            SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0)
+        })
+}
+
+/// A peer at exactly `addr` (never resolved again) with our timeouts; `sni`
+/// names the host for TLS.
+fn make_peer(addr: SocketAddr, tls: bool, sni: &str) -> HttpPeer {
+    let mut peer = HttpPeer::new(addr, tls, sni.to_string());
     peer.options.connection_timeout = Some(CONNECT_TIMEOUT);
     peer.options.total_connection_timeout = Some(CONNECT_TIMEOUT);
     peer.options.read_timeout = Some(READ_TIMEOUT);
     peer.options.idle_timeout = Some(POOL_IDLE);
-    Ok(peer)
+    peer
 }
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
@@ -110,7 +137,8 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// A script's way to the network during one request: the request's own
-/// host goes to the route's origin, anything else is resolved by DNS.
+/// host goes to the route's origin, anything else is resolved by DNS and
+/// must pass the worker's egress policy.
 pub struct OriginFetcher {
     /// The incoming request's host (lower-case, no port).
     pub route_host: String,
@@ -124,15 +152,23 @@ pub struct OriginFetcher {
     pub worker: String,
     /// Subrequests sent to the route's own origin (a "passed" request).
     pub to_route_origin: AtomicU32,
+    /// What the worker may connect to.
+    egress: Arc<EgressPolicy>,
+    /// The request's place in its chain through this proxy (loop protection
+    /// and the shared subrequest budget).
+    outgoing: Outgoing,
 }
 
 impl OriginFetcher {
-    /// A fetcher for `worker`'s subrequests; `route_host` goes to `origin`.
+    /// A fetcher for `worker`'s subrequests; `route_host` goes to `origin`,
+    /// other hosts must pass `egress`; `outgoing` carries the chain.
     pub fn new(
         worker: &str,
         route_host: String,
         origin: Option<Arc<Origin>>,
         connector: Arc<Connector>,
+        egress: Arc<EgressPolicy>,
+        outgoing: Outgoing,
     ) -> OriginFetcher {
         OriginFetcher {
             route_host,
@@ -141,6 +177,8 @@ impl OriginFetcher {
             handle: tokio::runtime::Handle::current(),
             worker: worker.to_string(),
             to_route_origin: AtomicU32::new(0),
+            egress,
+            outgoing,
         }
     }
 }
@@ -158,18 +196,28 @@ pub fn fetch_error_kind(e: &FetchError) -> Option<&'static str> {
 
 impl Fetcher for OriginFetcher {
     fn fetch(&self, request: FetchRequest) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
-        let target = self.target(&request.head.url);
         crate::metrics::metrics()
             .subrequests
             .with_label_values(&[self.worker.as_str()])
             .inc();
-        if matches!(&target, Ok((_, _, _, true))) {
+        // The chain's budget is shared by every request along it.
+        let Some(loop_header) = self.outgoing.next() else {
+            return Box::pin(std::future::ready(Err(FetchError::TooManySubrequests)));
+        };
+        let target = self.target(&request.head.url);
+        if matches!(&target, Ok(t) if t.to_origin) {
             self.to_route_origin.fetch_add(1, Ordering::Relaxed);
         }
         let connector = self.connector.clone();
+        let egress = self.egress.clone();
+        let worker = self.worker.clone();
         let task = self.handle.spawn(async move {
-            let (peer, host_header, path, _) = target?;
-            let result = async { subrequest(&connector, peer.await?, host_header, path, request).await }.await;
+            let target = target?;
+            let peer = match &target.origin {
+                Some(origin) => origin.peer().await?,
+                None => checked_peer(&egress, &worker, &target).await?,
+            };
+            let result = subrequest(&connector, peer, target.host_header, target.path, loop_header, request).await;
             if let Err(e) = &result
                 && let Some(kind) = fetch_error_kind(e)
             {
@@ -184,12 +232,26 @@ impl Fetcher for OriginFetcher {
     }
 }
 
-type PeerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpPeer, FetchError>> + Send>>;
+/// Where a subrequest goes.
+struct Target {
+    /// Host name or IP (no brackets), lower-case.
+    host: String,
+    port: u16,
+    tls: bool,
+    /// The Host header to send.
+    host_header: String,
+    /// The request target (path and query).
+    path: String,
+    /// The route's own origin, when the URL names the route's own host.
+    origin: Option<Arc<Origin>>,
+    /// Whether it is the route's own origin.
+    to_origin: bool,
+}
 
 impl OriginFetcher {
-    /// Where a URL goes: the peer, the Host header, the request target and
-    /// whether it is the route's own origin.
-    fn target(&self, url: &str) -> Result<(PeerFuture, String, String, bool), FetchError> {
+    /// Where a URL goes: the route's origin for the route's own host, else
+    /// the URL's host and port.
+    fn target(&self, url: &str) -> Result<Target, FetchError> {
         let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
         let tls = match parsed.scheme() {
             "http" => false,
@@ -211,18 +273,52 @@ impl OriginFetcher {
             path.push_str(q);
         }
         let to_origin = self.origin.is_some() && host == self.route_host;
-        let peer: PeerFuture = match &self.origin {
-            Some(origin) if to_origin => {
-                let origin = origin.clone();
-                Box::pin(async move { origin.peer().await })
-            }
-            _ => {
-                let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
-                Box::pin(async move { peer_for(&host, port, tls).await })
-            }
-        };
-        Ok((peer, host_header, path, to_origin))
+        let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+        Ok(Target {
+            host,
+            port,
+            tls,
+            host_header,
+            path,
+            origin: if to_origin { self.origin.clone() } else { None },
+            to_origin,
+        })
     }
+}
+
+/// Resolves a subrequest's host once, checks every address against the
+/// egress policy (route origins always pass) and returns a peer for the
+/// checked address, so nothing is resolved again on the way.
+async fn checked_peer(egress: &EgressPolicy, worker: &str, target: &Target) -> Result<HttpPeer, FetchError> {
+    let addrs = resolve(&target.host, target.port).await?;
+    if !egress.origins.names(&target.host, target.port) {
+        for addr in &addrs {
+            if egress.origins.has_addr(*addr) {
+                continue;
+            }
+            if let Err(refusal) = egress.check(*addr) {
+                let shown = if target.host.parse::<IpAddr>().is_ok() {
+                    target.host.clone()
+                } else {
+                    format!("{} ({})", target.host, addr.ip())
+                };
+                crate::metrics::metrics()
+                    .egress_refused
+                    .with_label_values(&[worker, refusal.reason])
+                    .inc();
+                log::warn!(
+                    "worker {worker}: fetch to {shown} port {} refused by the egress policy ({})",
+                    target.port,
+                    refusal.detail
+                );
+                return Err(FetchError::Refused {
+                    target: shown,
+                    reason: refusal.detail,
+                });
+            }
+        }
+    }
+    Ok(make_peer(preferred(&addrs), target.tls, &target.host))
 }
 
 fn classify(e: &pingora::Error, during: &str) -> FetchError {
@@ -240,6 +336,7 @@ async fn subrequest(
     peer: HttpPeer,
     host_header: String,
     path: String,
+    loop_header: HeaderValue,
     request: FetchRequest,
 ) -> Result<WorkerResponse, FetchError> {
     let FetchRequest { head, body } = request;
@@ -250,7 +347,11 @@ async fn subrequest(
     strip_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::HOST);
+    // The script's own copy, if any, never goes out: ours does.
+    headers.remove(crate::hops::HEADER);
     req.insert_header(header::HOST, host_header)
+        .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+    req.insert_header(crate::hops::HEADER, loop_header)
         .map_err(|e| FetchError::BadUrl(e.to_string()))?;
     for (name, value) in headers.iter() {
         req.append_header(name.clone(), value.clone())
@@ -307,11 +408,30 @@ async fn subrequest(
         .finish_request_body()
         .await
         .map_err(|e| classify(&e, "finish request body"))?;
-    session
-        .read_response_header()
-        .await
-        .map_err(|e| classify(&e, "read response header"))?;
-    let resp = session.response_header().expect("response header was read");
+    // Informational answers (100 Continue, 103 Early Hints) come before
+    // the final response: skip them (Pingora returns after each one).
+    let mut informational = 0;
+    loop {
+        session
+            .read_response_header()
+            .await
+            .map_err(|e| classify(&e, "read response header"))?;
+        let status = session.response_header().map(|r| r.status);
+        match status {
+            Some(s) if s.is_informational() && s != http::StatusCode::SWITCHING_PROTOCOLS => {
+                informational += 1;
+                if informational > MAX_INFORMATIONAL {
+                    return Err(FetchError::Network(format!(
+                        "read response header: more than {MAX_INFORMATIONAL} informational (1xx) responses"
+                    )));
+                }
+            }
+            _ => break,
+        }
+    }
+    let Some(resp) = session.response_header() else {
+        return Err(FetchError::Network("read response header: none".into()));
+    };
     let status = resp.status.as_u16();
     let status_text = resp
         .get_reason_phrase()

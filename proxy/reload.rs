@@ -80,7 +80,7 @@ impl Reloader {
         let live: Vec<_> = deployment.workers.values().collect();
         state.runtime.retain_versions(&live);
         state.deployment.store(Arc::new(deployment));
-        crate::metrics::set_access_log(config.server.access_log);
+        state.apply_server_config(&config.server);
         *running = config;
         self.ok.fetch_add(1, Ordering::Relaxed);
         crate::metrics::metrics().reloads.with_label_values(&["ok"]).inc();

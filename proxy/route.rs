@@ -15,10 +15,15 @@
 //!   - `*example.com`: any host ending in `example.com`, so `example.com`,
 //!     `www.example.com` and also `myexample.com` (`*` matches any characters);
 //!   - `*`: any host;
-//!   - IPv4 literals and bracketed IPv6 literals (`[::1]`) are exact hosts.
+//!   - IPv4 literals and bracketed IPv6 literals (`[::1]`) are exact hosts
+//!     (IPv6 compared in canonical form, so `[0::1]` and `[::1]` are one host).
 //!
-//!   Ports are not allowed; a request's `Host` has its `:port` stripped (and a
-//!   trailing `.` removed) before matching, so `[::1]:8080` matches `[::1]`.
+//!   Ports are not allowed; a request's host is matched without its port
+//!   and trailing `.`, so `[::1]:8080` matches `[::1]`. The proxy hands the
+//!   router the host of the request's parsed [`Authority`]
+//!   (`authority.rs`), the same one `request.url` is built from.
+//!
+//! [`Authority`]: crate::authority::Authority
 //!   Only ASCII hosts are accepted: write internationalised names in punycode.
 //! - **path**, matched case-sensitively: it starts with `/` and may end with a
 //!   single `*`, which matches any suffix (`/images*` matches `/images`,
@@ -432,7 +437,7 @@ fn check_host_chars(host: &str, base: usize, partial_first_label: bool) -> Resul
     Ok(())
 }
 
-/// Parses `[v6 address]`, returning it lowercased with its brackets.
+/// Parses `[v6 address]`, returning it in canonical form with its brackets.
 fn parse_ipv6_literal(host: &str, base: usize) -> Result<String, RoutePatternError> {
     let Some(close) = host.find(']') else {
         return Err(RoutePatternError::BadHost {
@@ -452,10 +457,12 @@ fn parse_ipv6_literal(host: &str, base: usize) -> Result<String, RoutePatternErr
     if let Some(i) = inner.find('*') {
         return Err(RoutePatternError::HostWildcard { offset: base + 1 + i });
     }
-    if inner.parse::<std::net::Ipv6Addr>().is_err() {
-        return Err(RoutePatternError::BadHost { offset: base + 1 });
+    match inner.parse::<std::net::Ipv6Addr>() {
+        // The form requests' hosts take too (`authority.rs`), so that
+        // `[0::1]` in a pattern matches a request for `[::1]`.
+        Ok(addr) => Ok(format!("[{}]", crate::authority::ipv6_canonical(addr))),
+        Err(_) => Err(RoutePatternError::BadHost { offset: base + 1 }),
     }
-    Ok(host.to_ascii_lowercase())
 }
 
 /// Parses the path part (`""` or starting with `/`); `base` is its byte
@@ -612,6 +619,11 @@ mod tests {
 
         assert_eq!(p("127.0.0.1/*").host(), &HostPattern::Exact("127.0.0.1".into()));
         assert_eq!(p("[::1]/*").host(), &HostPattern::Exact("[::1]".into()));
+        assert_eq!(p("[0:0::1]/*").host(), &HostPattern::Exact("[::1]".into()));
+        assert_eq!(
+            p("[2001:DB8::0:1]/*").host(),
+            &HostPattern::Exact("[2001:db8::1]".into())
+        );
         assert_eq!(p("[FE80::1]").host(), &HostPattern::Exact("[fe80::1]".into()));
         assert_eq!(
             p("*-cdn.example.com/").host(),

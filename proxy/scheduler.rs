@@ -12,9 +12,9 @@
 //! adds a cron starts it and one that removes a cron stops it; a run in
 //! progress finishes on the worker version it started with.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -28,9 +28,49 @@ use crate::origin::OriginFetcher;
 /// Longest sleep between looks at the deployment (picks up reloads).
 const TICK: Duration = Duration::from_millis(1000);
 
+/// The triggers (worker + cron expression) with a run in progress, shared
+/// by the cron service and `POST /__scheduled` so that both obey the
+/// one-run-per-trigger rule.
+#[derive(Default, Clone)]
+pub struct RunningTriggers(Arc<Mutex<HashSet<(String, String)>>>);
+
+/// A trigger's run in progress; dropping it ends the run.
+pub struct TriggerRun {
+    set: RunningTriggers,
+    key: (String, String),
+}
+
+impl RunningTriggers {
+    /// Marks `worker`'s `cron` trigger as running, or `None` when a run of
+    /// it is still going.
+    pub fn try_start(&self, worker: &str, cron: &str) -> Option<TriggerRun> {
+        let key = (worker.to_string(), cron.to_string());
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !set.insert(key.clone()) {
+            return None;
+        }
+        Some(TriggerRun { set: self.clone(), key })
+    }
+}
+
+impl Drop for TriggerRun {
+    fn drop(&mut self) {
+        self.set.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
+    }
+}
+
+/// Counts a firing skipped because the trigger's previous run is still going.
+pub fn skipped(stats: &ScheduledStats, worker: &str, cron: &str) {
+    stats.skipped.fetch_add(1, Ordering::Relaxed);
+    scheduled_metric(worker, "skipped");
+    log::warn!("worker {worker}: \"{cron}\" fired while its previous run is still going; skipped");
+}
+
 /// Counters of scheduled runs.
 #[derive(Default)]
 pub struct ScheduledStats {
+    /// Triggers with a run in progress (cron and manual runs alike).
+    pub running: RunningTriggers,
     /// Runs whose handler (and its `waitUntil` work) finished.
     pub ok: AtomicU64,
     /// Runs that threw or whose `waitUntil` work rejected.
@@ -66,6 +106,8 @@ pub async fn run_scheduled(
         String::new(),
         None,
         state.connector.clone(),
+        state.deployment.load().egress_for(worker.name()),
+        crate::hops::Outgoing::new(&crate::hops::Hop::default(), worker.spec.subrequests),
     ));
     let result = state
         .runtime
@@ -96,7 +138,7 @@ pub struct Scheduler {
 impl BackgroundService for Scheduler {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         let mut last = now_ms();
-        let mut running: HashMap<(String, String), tokio::task::JoinHandle<()>> = HashMap::new();
+        let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
         loop {
             let deployment = self.state.deployment.load_full();
             let next = deployment
@@ -114,7 +156,7 @@ impl BackgroundService for Scheduler {
             }
             let now = now_ms();
             let deployment = self.state.deployment.load_full();
-            running.retain(|_, h| !h.is_finished());
+            running.retain(|h| !h.is_finished());
             for trigger in &deployment.crons {
                 let Some(fire) = trigger.schedule.next_after_ms(last) else {
                     continue;
@@ -122,31 +164,23 @@ impl BackgroundService for Scheduler {
                 if fire > now {
                     continue;
                 }
-                let key = (trigger.worker.name().to_string(), trigger.schedule.expr().to_string());
-                if running.contains_key(&key) {
-                    self.state.scheduled.skipped.fetch_add(1, Ordering::Relaxed);
-                    scheduled_metric(&key.0, "skipped");
-                    log::warn!(
-                        "worker {}: \"{}\" fired while its previous run is still going; skipped",
-                        key.0,
-                        key.1
-                    );
+                let (name, expr) = (trigger.worker.name(), trigger.schedule.expr());
+                let Some(run) = self.state.scheduled.running.try_start(name, expr) else {
+                    skipped(&self.state.scheduled, name, expr);
                     continue;
-                }
+                };
                 let state = self.state.clone();
                 let worker = trigger.worker.clone();
-                let expr = key.1.clone();
-                running.insert(
-                    key,
-                    tokio::spawn(async move {
-                        let _ = run_scheduled(&state, &worker, &expr, fire).await;
-                    }),
-                );
+                let expr = expr.to_string();
+                running.push(tokio::spawn(async move {
+                    let _run = run;
+                    let _ = run_scheduled(&state, &worker, &expr, fire).await;
+                }));
             }
             last = now;
         }
         // Let runs in progress finish (Pingora's grace period bounds this).
-        for (_, h) in running {
+        for h in running {
             let _ = h.await;
         }
     }

@@ -41,7 +41,7 @@ async fn start(origin: &Origin) -> Proxy {
         .isolate_threads(2)
         .script("cache.js", WORKER)
         .config(&format!(
-            "[[workers]]\nname = \"cache\"\nmain = \"cache.js\"\nvars = {{ ORIGIN = \"{}\" }}\n\n[[routes]]\npattern = \"cache.test/*\"\nworker = \"cache\"\n",
+            "[[workers]]\nname = \"cache\"\nmain = \"cache.js\"\nvars = {{ ORIGIN = \"{}\" }}\negress_allow = [\"local\"]\n\n[[routes]]\npattern = \"cache.test/*\"\nworker = \"cache\"\n",
             origin.url()
         ))
         .start()

@@ -158,7 +158,7 @@ async fn scripts_answer_as_on_workerd() {
     let mut config = String::new();
     for s in &scripts {
         config.push_str(&format!(
-            "[[workers]]\nname = \"{s}\"\nmain = \"{}\"\ncompatibility_date = \"{}\"\nvars = {{ ORIGIN = \"{}\" }}\n\n[[routes]]\npattern = \"{}/*\"\nworker = \"{s}\"\n\n",
+            "[[workers]]\nname = \"{s}\"\nmain = \"{}\"\ncompatibility_date = \"{}\"\nvars = {{ ORIGIN = \"{}\" }}\negress_allow = [\"local\"]\n\n[[routes]]\npattern = \"{}/*\"\nworker = \"{s}\"\n\n",
             dir.join(format!("{s}.js")).display(),
             compat_date.trim(),
             origin.url(),

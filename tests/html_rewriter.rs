@@ -118,7 +118,7 @@ async fn start(origin: &str) -> Proxy {
     Proxy::builder()
         .script("rewrite.js", WORKER)
         .config(&format!(
-            "[[workers]]\nname = \"rewrite\"\nmain = \"rewrite.js\"\nvars = {{ ORIGIN = \"{origin}\" }}\n\n\
+            "[[workers]]\nname = \"rewrite\"\nmain = \"rewrite.js\"\nvars = {{ ORIGIN = \"{origin}\" }}\negress_allow = [\"local\"]\n\n\
              [[routes]]\npattern = \"*/*\"\nworker = \"rewrite\"\n"
         ))
         .start()

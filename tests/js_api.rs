@@ -26,7 +26,7 @@ async fn web_apis_behave_as_specified() {
         // The CPU limit itself is tested in tests/limits.rs.
         let limits = "limits = { cpu_ms = 30000 }\n";
         config.push_str(&format!(
-            "[[workers]]\nname = \"t{i}\"\nmain = \"{}\"\n{compat}{limits}vars = {{ NAME = \"value\", ORIGIN = \"{}\", NUM = 3 }}\n\n[[routes]]\npattern = \"t{i}.test/*\"\nworker = \"t{i}\"\n\n",
+            "[[workers]]\nname = \"t{i}\"\nmain = \"{}\"\n{compat}{limits}vars = {{ NAME = \"value\", ORIGIN = \"{}\", NUM = 3 }}\negress_allow = [\"local\"]\n\n[[routes]]\npattern = \"t{i}.test/*\"\nworker = \"t{i}\"\n\n",
             dir.join(f).display(),
             origin.url()
         ));

@@ -68,6 +68,7 @@ subrequests = 50
 name = "a"
 main = "bad.js"
 vars = {{ ORIGIN = "{origin}" }}
+egress_allow = ["local"]
 
 [[workers]]
 name = "b"

@@ -435,7 +435,7 @@ async fn subrequests_to_other_hosts_resolve_normally() {
             ),
         )
         .config(&format!(
-            "[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n[[routes]]\npattern = \"*/*\"\nworker = \"w\"\norigin = \"{}\"\n",
+            "[[workers]]\nname = \"w\"\nmain = \"w.js\"\negress_allow = [\"local\"]\n\n[[routes]]\npattern = \"*/*\"\nworker = \"w\"\norigin = \"{}\"\n",
             origin.url()
         ))
         .start()

@@ -28,7 +28,7 @@ export default {
 
 fn worker(name: &str, origin: &str, crons: &str) -> String {
     format!(
-        "[[workers]]\nname = \"{name}\"\nmain = \"s.js\"\ncrons = {crons}\nvars = {{ NAME = \"{name}\", ORIGIN = \"{origin}\" }}\n\n"
+        "[[workers]]\nname = \"{name}\"\nmain = \"s.js\"\ncrons = {crons}\nvars = {{ NAME = \"{name}\", ORIGIN = \"{origin}\" }}\negress_allow = [\"local\"]\n\n"
     )
 }
 

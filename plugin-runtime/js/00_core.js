@@ -3,19 +3,28 @@
 // queueMicrotask, reportError, navigator.
 ((globalThis, internals) => {
   const ops = internals.ops;
+  const {
+    ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, PromisePrototypeThen, ReflectApply, SafeMap, SafeSet,
+    StringPrototypeCharCodeAt,
+  } = internals.primordials;
 
   // Prototypes of the runtime's Web API classes: inspect shows their
   // accessors (state lives in private fields), as workerd does for its
   // C++-backed types.
-  const webPrototypes = new Set();
+  const webPrototypes = new SafeSet();
   internals.defineGlobal = (name, value) => {
-    if (typeof value === "function" && /^[A-Z]/.test(name) && value.prototype) webPrototypes.add(value.prototype);
+    if (typeof value === "function") {
+      const c = StringPrototypeCharCodeAt(name, 0);
+      const proto = ObjectGetOwnPropertyDescriptor(value, "prototype");
+      if (c >= 65 && c <= 90 && proto !== undefined && proto.value) webPrototypes.add(proto.value);
+    }
     // A lazily loaded file (95_lazy.js) hands its globals to the loader.
     if (internals.lazyTarget) {
       internals.lazyTarget.set(name, value);
       return;
     }
-    Object.defineProperty(globalThis, name, {
+    ObjectDefineProperty(globalThis, name, {
+      __proto__: null,
       value,
       writable: true,
       configurable: true,
@@ -1097,11 +1106,12 @@
   internals.reportError = reportError;
   defineGlobal("reportError", reportError);
 
+  const resolvedPromise = new Promise((resolve) => resolve());
   function queueMicrotask(callback) {
     if (typeof callback !== "function") {
       throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
     }
-    Promise.resolve().then(() => {
+    PromisePrototypeThen(resolvedPromise, () => {
       try {
         callback();
       } catch (e) {
@@ -1113,7 +1123,7 @@
 
   // ---- timers --------------------------------------------------------------
   let nextTimerId = 1;
-  const liveTimers = new Map();
+  const liveTimers = new SafeMap();
 
   function startTimer(callback, delay, args, repeat) {
     if (typeof callback !== "function") {
@@ -1124,11 +1134,11 @@
     const id = nextTimerId++;
     liveTimers.set(id, true);
     const arm = () => {
-      ops.timer(delay).then(() => {
+      PromisePrototypeThen(ops.timer(delay), () => {
         if (!liveTimers.has(id)) return;
         if (!repeat) liveTimers.delete(id);
         try {
-          callback(...args);
+          ReflectApply(callback, undefined, args);
         } catch (e) {
           reportError(e);
         }

@@ -6,12 +6,43 @@
 // calls as fn(globalThis, internals). Per-object state is kept in class
 // private fields or in closure WeakMaps so that user scripts can't reach it.
 ((globalThis, internals) => {
-  const { apply: ReflectApply } = Reflect;
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectSetPrototypeOf = Object.setPrototypeOf;
-  const ObjectCreate = Object.create;
-  const StringFromCharCode = String.fromCharCode;
-  const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
+  const {
+    Array,
+    Boolean,
+    DateNow,
+    Error,
+    ErrorCaptureStackTrace,
+    Int16Array,
+    MathTrunc,
+    Number,
+    NumberIsFinite,
+    NumberMAX_SAFE_INTEGER,
+    Object,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    ObjectKeys,
+    ObjectSetPrototypeOf,
+    PromiseReject,
+    Reflect,
+    SafeMap,
+    SafeSet,
+    SafeWeakMap,
+    String,
+    StringFromCharCode,
+    Symbol,
+    SymbolIterator,
+    SymbolToStringTag,
+    SyntaxError,
+    TypeError,
+    ArrayAppend,
+    ArrayFromIndexed,
+    ArrayPrototypeJoin,
+    ArrayPrototypePush,
+    ReflectApply,
+    StringPrototypeCharCodeAt,
+  } = internals.primordials;
   const hasWellFormed = typeof String.prototype.isWellFormed === "function";
   const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
   const StringPrototypeToWellFormed = String.prototype.toWellFormed;
@@ -50,10 +81,10 @@
     let out = null;
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      const c = StringPrototypeCharCodeAt(s, i);
       if (c >= 0xd800 && c <= 0xdfff) {
         if (c <= 0xdbff && i + 1 < n) {
-          const d = ReflectApply(StringPrototypeCharCodeAt, s, [i + 1]);
+          const d = StringPrototypeCharCodeAt(s, i + 1);
           if (d >= 0xdc00 && d <= 0xdfff) {
             if (out !== null) out += s[i] + s[i + 1];
             i++;
@@ -102,26 +133,27 @@
   // [EnforceRange] unsigned long long
   function toEnforcedUnsignedLongLong(v, prefix) {
     const x = Number(v);
-    if (!Number.isFinite(x)) {
+    if (!NumberIsFinite(x)) {
       throw new TypeError(`${prefix}: Value is not a finite number.`);
     }
-    const t = Math.trunc(x) + 0;
-    if (t < 0 || t > Number.MAX_SAFE_INTEGER) {
+    const t = MathTrunc(x) + 0;
+    if (t < 0 || t > NumberMAX_SAFE_INTEGER) {
       throw new TypeError(`${prefix}: Value is outside the 'unsigned long long' value range.`);
     }
     return t;
   }
 
   function defineToStringTag(ctor, tag) {
-    ObjectDefineProperty(ctor.prototype, Symbol.toStringTag, {
+    ObjectDefineProperty(ctor.prototype, SymbolToStringTag, {
+      __proto__: null,
       value: tag, writable: false, enumerable: false, configurable: true,
     });
   }
 
   // Make the listed prototype members enumerable, as Web IDL wants.
   function makeEnumerable(proto, names) {
-    for (const name of names) {
-      const desc = Object.getOwnPropertyDescriptor(proto, name);
+    for (let i_name = 0; i_name < names.length; i_name++) { const name = names[i_name];
+      const desc = ObjectGetOwnPropertyDescriptor(proto, name);
       if (desc) {
         desc.enumerable = true;
         ObjectDefineProperty(proto, name, desc);
@@ -130,17 +162,18 @@
   }
 
   function defineConstants(targets, table) {
-    for (const target of targets) {
-      for (const key of Object.keys(table)) {
+    for (let i_target = 0; i_target < targets.length; i_target++) { const target = targets[i_target];
+      for (const key of ObjectKeys(table)) {
         ObjectDefineProperty(target, key, {
+          __proto__: null,
           value: table[key], writable: false, enumerable: true, configurable: false,
         });
       }
     }
   }
 
-  const IteratorPrototype = Object.getPrototypeOf(
-    Object.getPrototypeOf([][Symbol.iterator]()),
+  const IteratorPrototype = ObjectGetPrototypeOf(
+    ObjectGetPrototypeOf([][SymbolIterator]()),
   );
 
   // Installs a Web IDL pair iterator (entries/keys/values/forEach/@@iterator)
@@ -158,7 +191,7 @@
       constructor(target, kind) {
         this.#target = target;
         this.#kind = kind;
-        if (snapshot) this.#pairs = getPairs(target).slice();
+        if (snapshot) this.#pairs = ArrayFromIndexed(getPairs(target));
         // workerd's iterator tags: EntryIterator, KeyIterator, ValueIterator.
         ObjectSetPrototypeOf(this, kindProtos[kind]);
       }
@@ -178,13 +211,13 @@
       }
     }
     const iterProto = PairIterator.prototype;
-    Object.setPrototypeOf(iterProto, IteratorPrototype);
+    ObjectSetPrototypeOf(iterProto, IteratorPrototype);
     delete iterProto.constructor;
     makeEnumerable(iterProto, ["next"]);
     const kindProtos = { __proto__: null };
     for (const [kind, tag] of [["key+value", "EntryIterator"], ["key", "KeyIterator"], ["value", "ValueIterator"]]) {
       kindProtos[kind] = ObjectCreate(iterProto, {
-        [Symbol.toStringTag]: { value: tag, writable: false, enumerable: false, configurable: true },
+        [SymbolToStringTag]: { value: tag, writable: false, enumerable: false, configurable: true },
       });
     }
     const methods = {
@@ -217,10 +250,12 @@
     };
     for (const key of ["entries", "keys", "values", "forEach"]) {
       ObjectDefineProperty(Class.prototype, key, {
+        __proto__: null,
         value: methods[key], writable: true, enumerable: true, configurable: true,
       });
     }
-    ObjectDefineProperty(Class.prototype, Symbol.iterator, {
+    ObjectDefineProperty(Class.prototype, SymbolIterator, {
+      __proto__: null,
       value: methods.entries, writable: true, enumerable: false, configurable: true,
     });
   }
@@ -231,25 +266,25 @@
     const out = [];
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      let c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      let c = StringPrototypeCharCodeAt(s, i);
       if (c < 0x80) {
-        out.push(c);
+        ArrayPrototypePush(out, c);
       } else if (c < 0x800) {
-        out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+        ArrayPrototypePush(out, 0xc0 | (c >> 6), 0x80 | (c & 0x3f));
       } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-        const d = ReflectApply(StringPrototypeCharCodeAt, s, [i + 1]);
+        const d = StringPrototypeCharCodeAt(s, i + 1);
         if (d >= 0xdc00 && d <= 0xdfff) {
           i++;
           c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f),
+          ArrayPrototypePush(out, 0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f),
             0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
         } else {
-          out.push(0xef, 0xbf, 0xbd);
+          ArrayPrototypePush(out, 0xef, 0xbf, 0xbd);
         }
       } else if (c >= 0xd800 && c <= 0xdfff) {
-        out.push(0xef, 0xbf, 0xbd);
+        ArrayPrototypePush(out, 0xef, 0xbf, 0xbd);
       } else {
-        out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+        ArrayPrototypePush(out, 0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
       }
     }
     return out;
@@ -261,15 +296,15 @@
     let chunk = [];
     let cp = 0, needed = 0, seen = 0, lower = 0x80, upper = 0xbf;
     const flush = () => {
-      out += StringFromCharCode(...chunk);
+      out += ReflectApply(StringFromCharCode, undefined, chunk);
       chunk = [];
     };
     const emit = (c) => {
       if (c > 0xffff) {
         c -= 0x10000;
-        chunk.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
+        ArrayPrototypePush(chunk, 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
       } else {
-        chunk.push(c);
+        ArrayPrototypePush(chunk, c);
       }
       if (chunk.length > 4096) flush();
     };
@@ -310,6 +345,7 @@
   }
 
   const webidl = {
+    __proto__: null,
     requiredArguments, toDOMString, toUSVString, toByteString, toWellFormed,
     isObject, toDictionary, toEnforcedUnsignedLongLong, defineToStringTag,
     makeEnumerable, defineConstants, definePairIterable, IteratorPrototype,
@@ -323,7 +359,7 @@
       report(e);
     } else {
       // Surface it as an unhandled rejection rather than losing it.
-      Promise.reject(e);
+      PromiseReject(e);
     }
   }
 
@@ -341,7 +377,7 @@
     ABORT_ERR: 20, URL_MISMATCH_ERR: 21, QUOTA_EXCEEDED_ERR: 22, TIMEOUT_ERR: 23,
     INVALID_NODE_TYPE_ERR: 24, DATA_CLONE_ERR: 25,
   };
-  const nameToCode = new Map([
+  const nameToCode = new SafeMap([
     ["IndexSizeError", 1], ["HierarchyRequestError", 3], ["WrongDocumentError", 4],
     ["InvalidCharacterError", 5], ["NoModificationAllowedError", 7],
     ["NotFoundError", 8], ["NotSupportedError", 9], ["InUseAttributeError", 10],
@@ -352,11 +388,11 @@
     ["InvalidNodeTypeError", 24], ["DataCloneError", 25],
   ]);
 
-  const captureStackTrace = Error.captureStackTrace;
+  const captureStackTrace = ErrorCaptureStackTrace;
 
   // As in workerd, code, name, message and stack are enumerable own
   // properties of each instance (read-only), not prototype getters.
-  const readOnly = (value) => ({ value, writable: false, enumerable: true, configurable: true });
+  const readOnly = (value) => ({ __proto__: null, value, writable: false, enumerable: true, configurable: true });
   class DOMException {
     #name;
     constructor(message = "", name = "Error") {
@@ -367,7 +403,7 @@
       ObjectDefineProperty(this, "message", readOnly(message));
       if (typeof captureStackTrace === "function") {
         captureStackTrace(this, new.target === undefined ? DOMException : new.target);
-        const stack = Object.getOwnPropertyDescriptor(this, "stack");
+        const stack = ObjectGetOwnPropertyDescriptor(this, "stack");
         if (stack !== undefined) {
           stack.enumerable = true;
           ObjectDefineProperty(this, "stack", stack);
@@ -376,7 +412,7 @@
     }
   }
   // instanceof Error, and Error.prototype.toString gives "Name: message".
-  Object.setPrototypeOf(DOMException.prototype, Error.prototype);
+  ObjectSetPrototypeOf(DOMException.prototype, Error.prototype);
   defineToStringTag(DOMException, "DOMException");
   defineConstants([DOMException, DOMException.prototype], legacyCodes);
 
@@ -422,7 +458,7 @@
         this.#cancelable = Boolean(init.cancelable);
         this.#composed = Boolean(init.composed);
       }
-      this.#timeStamp = Date.now();
+      this.#timeStamp = DateNow();
     }
 
     static #check(e) {
@@ -481,6 +517,7 @@
 
     static {
       eventInternals = {
+        __proto__: null,
         isEvent: (e) => isObject(e) && #type in e,
         setTrusted: (e, v) => { e.#isTrusted = v; },
         // Dispatch to a single target (there is no tree here).
@@ -561,9 +598,9 @@
 
   // target -> Map<type, listener[]>; a WeakMap (not a #field) so the runtime
   // can make arbitrary objects (e.g. the global object) event targets.
-  const targetListeners = new WeakMap();
+  const targetListeners = new SafeWeakMap();
   // target -> Map<type, {value, record}> for onxxx event handler attributes
-  const targetHandlers = new WeakMap();
+  const targetHandlers = new SafeWeakMap();
 
   function listenersOf(target) {
     const map = targetListeners.get(target);
@@ -577,7 +614,7 @@
   }
 
   function initEventTarget(obj) {
-    if (!targetListeners.has(obj)) targetListeners.set(obj, new Map());
+    if (!targetListeners.has(obj)) targetListeners.set(obj, new SafeMap());
     return obj;
   }
 
@@ -633,10 +670,10 @@
       list = [];
       map.set(record.type, list);
     }
-    for (const l of list) {
+    for (let i_l = 0; i_l < list.length; i_l++) { const l = list[i_l];
       if (l.callback === record.callback && l.capture === record.capture) return;
     }
-    list.push(record);
+    ArrayAppend(list, record);
     if (record.signal !== null) {
       abortInternals.addAlgorithm(record.signal, () => removeListenerRecord(target, record));
     }
@@ -662,8 +699,8 @@
     if (map === undefined) return;
     const list = map.get(eventInternals.type(event));
     if (list === undefined) return;
-    const listeners = list.slice();
-    for (const record of listeners) {
+    const listeners = ArrayFromIndexed(list);
+    for (let i_record = 0; i_record < listeners.length; i_record++) { const record = listeners[i_record];
       if (record.removed) continue;
       if (phase === "capturing" ? !record.capture : record.capture) continue;
       if (record.once) removeListenerRecord(target, record);
@@ -685,7 +722,7 @@
 
   class EventTarget {
     constructor() {
-      targetListeners.set(this, new Map());
+      targetListeners.set(this, new SafeMap());
     }
 
     addEventListener(type, callback, options = undefined) {
@@ -697,6 +734,7 @@
       callback = convertCallback(callback, prefix);
       const { capture, once, passive, signal } = flattenMoreOptions(options, prefix);
       addListenerRecord(self, {
+        __proto__: null,
         type, callback, capture, once, passive, signal, removed: false,
       });
     }
@@ -712,7 +750,7 @@
       if (callback === null) return;
       const list = map.get(type);
       if (list === undefined) return;
-      for (const record of list) {
+      for (let i_record = 0; i_record < list.length; i_record++) { const record = list[i_record];
         if (record.callback === callback && record.capture === capture) {
           removeListenerRecord(self, record);
           return;
@@ -740,6 +778,7 @@
   function defineEventHandler(proto, eventName) {
     const attr = `on${eventName}`;
     ObjectDefineProperty(proto, attr, {
+      __proto__: null,
       get() {
         const self = thisTarget(this);
         listenersOf(self);
@@ -753,7 +792,7 @@
         value = isObject(value) ? value : null;
         let handlers = targetHandlers.get(self);
         if (handlers === undefined) {
-          handlers = new Map();
+          handlers = new SafeMap();
           targetHandlers.set(self, handlers);
         }
         let h = handlers.get(eventName);
@@ -776,6 +815,7 @@
           if (ret === false) eventInternals.preventDefault(event);
         };
         h.record = {
+          __proto__: null,
           type: eventName, callback, capture: false, once: false, passive: false,
           signal: null, removed: false,
         };
@@ -788,6 +828,7 @@
   }
 
   internals.events = {
+    __proto__: null,
     Event, EventTarget, CustomEvent,
     initEventTarget,
     // Dispatch with isTrusted = trusted (default true) to a target.
@@ -818,10 +859,10 @@
   class AbortSignal extends EventTarget {
     #aborted = false;
     #reason = undefined;
-    #algorithms = new Set();
+    #algorithms = new SafeSet();
     #dependent = false;
-    #sources = new Set();
-    #dependents = new Set();
+    #sources = new SafeSet();
+    #dependents = new SafeSet();
 
     constructor(key = undefined) {
       if (key !== illegalConstructorKey) throw new TypeError("Illegal constructor");
@@ -839,7 +880,7 @@
       const prefix = "Failed to execute 'timeout' on 'AbortSignal'";
       requiredArguments(arguments.length, 1, prefix, ["number"]);
       // workerd takes any number: a negative or NaN delay fires at once.
-      let ms = Math.trunc(Number(milliseconds));
+      let ms = MathTrunc(Number(milliseconds));
       if (!(ms > 0)) ms = 0;
       const signal = new AbortSignal(illegalConstructorKey);
       const setTimeout = globalThis.setTimeout;
@@ -857,7 +898,7 @@
     static any(signals) {
       const prefix = "Failed to execute 'any' on 'AbortSignal'";
       requiredArguments(arguments.length, 1, prefix, ["Array"]);
-      if (!isObject(signals) || typeof signals[Symbol.iterator] !== "function") {
+      if (!isObject(signals) || typeof signals[SymbolIterator] !== "function") {
         throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
       }
       const list = [];
@@ -867,7 +908,7 @@
             `Incorrect type for array element ${list.length}: the provided value is not of type 'AbortSignal'.`,
           );
         }
-        list.push(s);
+        ArrayAppend(list, s);
       }
       return createDependentSignal(list);
     }
@@ -894,9 +935,10 @@
     static {
       const isSignal = (s) => isObject(s) && #aborted in s;
       const runAbortSteps = (signal) => {
-        const algorithms = [...signal.#algorithms];
+        const algorithms = [];
+        for (const a of signal.#algorithms) ArrayAppend(algorithms, a);
         signal.#algorithms.clear();
-        for (const algorithm of algorithms) {
+        for (let i_algorithm = 0; i_algorithm < algorithms.length; i_algorithm++) { const algorithm = algorithms[i_algorithm];
           try {
             algorithm(signal.#reason);
           } catch (e) {
@@ -906,6 +948,7 @@
         dispatchEventInternal(signal, new Event("abort"), true);
       };
       abortInternals = {
+        __proto__: null,
         isSignal,
         aborted: (s) => s.#aborted,
         reason: (s) => s.#reason,
@@ -924,16 +967,16 @@
             if (!dep.#aborted) {
               dep.#aborted = true;
               dep.#reason = signal.#reason;
-              dependentsToAbort.push(dep);
+              ArrayAppend(dependentsToAbort, dep);
             }
           }
           signal.#dependents.clear();
           runAbortSteps(signal);
-          for (const dep of dependentsToAbort) runAbortSteps(dep);
+          for (let i_dep = 0; i_dep < dependentsToAbort.length; i_dep++) { const dep = dependentsToAbort[i_dep]; runAbortSteps(dep); }
         },
         createDependent(signals) {
           const result = new AbortSignal(illegalConstructorKey);
-          for (const s of signals) {
+          for (let i_s = 0; i_s < signals.length; i_s++) { const s = signals[i_s];
             if (s.#aborted) {
               result.#aborted = true;
               result.#reason = s.#reason;
@@ -941,7 +984,7 @@
             }
           }
           result.#dependent = true;
-          for (const s of signals) {
+          for (let i_s = 0; i_s < signals.length; i_s++) { const s = signals[i_s];
             if (!s.#dependent) {
               result.#sources.add(s);
               s.#dependents.add(result);
@@ -989,6 +1032,7 @@
   makeEnumerable(AbortController.prototype, ["signal", "abort"]);
 
   internals.abort = {
+    __proto__: null,
     AbortSignal, AbortController,
     isAbortSignal,
     newSignal: () => abortInternals.newSignal(),
@@ -1008,7 +1052,7 @@
 
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const B64_LOOKUP = new Int16Array(128).fill(-1);
-  for (let i = 0; i < 64; i++) B64_LOOKUP[B64.charCodeAt(i)] = i;
+  for (let i = 0; i < 64; i++) B64_LOOKUP[StringPrototypeCharCodeAt(B64, i)] = i;
 
   function btoa(data) {
     if (arguments.length < 1) {
@@ -1017,7 +1061,7 @@
     const s = toDOMString(data);
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      if (ReflectApply(StringPrototypeCharCodeAt, s, [i]) > 0xff) {
+      if (StringPrototypeCharCodeAt(s, i) > 0xff) {
         throw new DOMException(
           "btoa() can only operate on characters in the Latin1 (ISO/IEC 8859-1) range.",
           "InvalidCharacterError",
@@ -1028,21 +1072,21 @@
     let parts = [];
     let i = 0;
     for (; i + 2 < n; i += 3) {
-      const v = (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
-      parts.push(B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], B64[v & 63]);
+      const v = (StringPrototypeCharCodeAt(s, i) << 16) | (StringPrototypeCharCodeAt(s, i + 1) << 8) | StringPrototypeCharCodeAt(s, i + 2);
+      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], B64[v & 63]);
       if (parts.length >= 8192) {
-        out += parts.join("");
+        out += ArrayPrototypeJoin(parts, "");
         parts = [];
       }
     }
     if (n - i === 1) {
-      const v = s.charCodeAt(i) << 16;
-      parts.push(B64[v >> 18], B64[(v >> 12) & 63], "==");
+      const v = StringPrototypeCharCodeAt(s, i) << 16;
+      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], "==");
     } else if (n - i === 2) {
-      const v = (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8);
-      parts.push(B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], "=");
+      const v = (StringPrototypeCharCodeAt(s, i) << 16) | (StringPrototypeCharCodeAt(s, i + 1) << 8);
+      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], "=");
     }
-    return out + parts.join("");
+    return out + ArrayPrototypeJoin(parts, "");
   }
 
   function atob(data) {
@@ -1059,9 +1103,9 @@
     const values = [];
     const n = s.length;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      const c = StringPrototypeCharCodeAt(s, i);
       if (c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20) continue;
-      values.push(c);
+      ArrayPrototypePush(values, c);
     }
     let len = values.length;
     if (len % 4 === 0 && len > 0) {
@@ -1082,15 +1126,15 @@
       bits += 6;
       if (bits >= 8) {
         bits -= 8;
-        chunk.push((buffer >> bits) & 0xff);
+        ArrayPrototypePush(chunk, (buffer >> bits) & 0xff);
         buffer &= (1 << bits) - 1;
         if (chunk.length >= 8192) {
-          out += StringFromCharCode(...chunk);
+          out += ReflectApply(StringFromCharCode, undefined, chunk);
           chunk = [];
         }
       }
     }
-    return out + StringFromCharCode(...chunk);
+    return out + ReflectApply(StringFromCharCode, undefined, chunk);
   }
 
   internals.defineGlobal("DOMException", DOMException);

@@ -2,12 +2,27 @@
 // Headers (WHATWG Fetch), with the guard semantics workerd has.
 ((globalThis, internals) => {
   const {
+    ReflectApply,
+    ReflectGetOwnPropertyDescriptor,
+    ReflectOwnKeys,
+    SafeMap,
+    SafeSet,
+    String,
+    SymbolIterator,
+    TypeError,
+    Uint8Array,
+    ArrayAppend,
+    ArrayFromIndexed,
+    ArrayPrototypeSort,
+    SafeArrayIterator,
+    StringPrototypeCharCodeAt,
+    StringPrototypeToLowerCase,
+    StringPrototypeSlice,
+  } = internals.primordials;
+  const {
     requiredArguments, toByteString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable,
   } = internals.webidl;
-  const ReflectApply = Reflect.apply;
-  const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
-  const StringPrototypeToLowerCase = String.prototype.toLowerCase;
 
   // token = 1*tchar ; tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
   // "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
@@ -20,7 +35,7 @@
     const n = name.length;
     if (n === 0) return false;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, name, [i]);
+      const c = StringPrototypeCharCodeAt(name, i);
       if (c >= 128 || TOKEN[c] === 0) return false;
     }
     return true;
@@ -34,23 +49,23 @@
   function normalizeValue(value) {
     let start = 0;
     let end = value.length;
-    while (start < end && isHttpWhitespace(ReflectApply(StringPrototypeCharCodeAt, value, [start]))) start++;
-    while (end > start && isHttpWhitespace(ReflectApply(StringPrototypeCharCodeAt, value, [end - 1]))) end--;
-    return start === 0 && end === value.length ? value : value.slice(start, end);
+    while (start < end && isHttpWhitespace(StringPrototypeCharCodeAt(value, start))) start++;
+    while (end > start && isHttpWhitespace(StringPrototypeCharCodeAt(value, end - 1))) end--;
+    return start === 0 && end === value.length ? value : StringPrototypeSlice(value, start, end);
   }
 
   // A normalized value is a header value unless it contains NUL, CR or LF.
   function isHeaderValue(value) {
     const n = value.length;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, value, [i]);
+      const c = StringPrototypeCharCodeAt(value, i);
       if (c === 0x00 || c === 0x0a || c === 0x0d) return false;
     }
     return true;
   }
 
   function lower(name) {
-    return ReflectApply(StringPrototypeToLowerCase, name, []);
+    return StringPrototypeToLowerCase(name);
   }
 
   function requireName(name) {
@@ -60,13 +75,25 @@
     if (!isHeaderValue(value)) throw new TypeError("Invalid header value.");
   }
 
-  const GUARDS = new Set(["immutable", "request", "request-no-cors", "response", "none"]);
+  const GUARDS = new SafeSet(["immutable", "request", "request-no-cors", "response", "none"]);
 
   let headersInternals;
 
+  function joinValues(values) {
+    let out = values[0];
+    for (let i = 1; i < values.length; i++) out += `, ${values[i]}`;
+    return out;
+  }
+  const compareNames = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  function sortedNames(map) {
+    const names = [];
+    for (const name of map.keys()) ArrayAppend(names, name);
+    return ArrayPrototypeSort(names, compareNames);
+  }
+
   class Headers {
     // lower-cased name -> array of values, in append order
-    #map = new Map();
+    #map = new SafeMap();
     #guard = "none";
     // cache of the sorted-and-combined list, invalidated on mutation
     #sorted = null;
@@ -78,41 +105,45 @@
         throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Headers or Sequence or object'.`);
       }
       if (#map in init) {
-        for (const [name, values] of init.#map) this.#map.set(name, values.slice());
+        for (const entry of init.#map) this.#map.set(entry[0], ArrayFromIndexed(entry[1]));
         return;
       }
-      const method = init[Symbol.iterator];
+      const method = init[SymbolIterator];
       if (method !== undefined && method !== null) {
         if (typeof method !== "function") {
           throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
         }
         // sequence<sequence<ByteString>>: convert it all, then fill.
+        // The script's own iterators (Web IDL sequence conversion); the
+        // converted pairs are the runtime's.
         const pairs = [];
-        for (const item of { [Symbol.iterator]: () => ReflectApply(method, init, []) }) {
+        for (const item of { __proto__: null, [SymbolIterator]: () => ReflectApply(method, init, []) }) {
           if (!isObject(item)) {
             throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
           }
           const pair = [];
-          for (const v of item) pair.push(toByteString(v));
+          for (const v of item) ArrayAppend(pair, toByteString(v));
           if (pair.length !== 2) {
             throw new TypeError(
               "To initialize a Headers object from a sequence, each inner sequence must have exactly two elements.",
             );
           }
-          pairs.push(pair);
+          ArrayAppend(pairs, pair);
         }
-        for (const [name, value] of pairs) this.#append(name, value);
+        for (let i = 0; i < pairs.length; i++) this.#append(pairs[i][0], pairs[i][1]);
         return;
       }
       // record<ByteString, ByteString>
       const pairs = [];
-      for (const key of Reflect.ownKeys(init)) {
-        const desc = Reflect.getOwnPropertyDescriptor(init, key);
+      const keys = ReflectOwnKeys(init);
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k];
+        const desc = ReflectGetOwnPropertyDescriptor(init, key);
         if (desc === undefined || !desc.enumerable) continue;
         const name = toByteString(key);
-        pairs.push([name, toByteString(init[key])]);
+        ArrayAppend(pairs, [name, toByteString(init[key])]);
       }
-      for (const [name, value] of pairs) this.#append(name, value);
+      for (let i = 0; i < pairs.length; i++) this.#append(pairs[i][0], pairs[i][1]);
     }
 
     static #check(h) {
@@ -131,7 +162,7 @@
       const key = lower(name);
       const values = this.#map.get(key);
       if (values === undefined) this.#map.set(key, [value]);
-      else values.push(value);
+      else ArrayAppend(values, value);
       this.#sorted = null;
     }
 
@@ -156,13 +187,13 @@
       name = toByteString(name);
       requireName(name);
       const values = this.#map.get(lower(name));
-      return values === undefined ? null : values.join(", ");
+      return values === undefined ? null : joinValues(values);
     }
 
     getSetCookie() {
       Headers.#check(this);
       const values = this.#map.get("set-cookie");
-      return values === undefined ? [] : values.slice();
+      return values === undefined ? [] : ArrayFromIndexed(values);
     }
 
     // workerd extension: only valid for Set-Cookie.
@@ -202,14 +233,15 @@
     // separate entries in order.
     #sortAndCombine() {
       if (this.#sorted !== null) return this.#sorted;
-      const names = [...this.#map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const names = sortedNames(this.#map);
       const out = [];
-      for (const name of names) {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
         const values = this.#map.get(name);
         if (name === "set-cookie") {
-          for (const v of values) out.push([name, v]);
+          for (let j = 0; j < values.length; j++) ArrayAppend(out, [name, values[j]]);
         } else {
-          out.push([name, values.join(", ")]);
+          ArrayAppend(out, [name, joinValues(values)]);
         }
       }
       this.#sorted = out;
@@ -218,6 +250,7 @@
 
     static {
       headersInternals = {
+        __proto__: null,
         isHeaders: (h) => isObject(h) && #map in h,
         pairs(h) {
           Headers.#check(h);
@@ -225,27 +258,76 @@
         },
         fromList(pairs, guard = "none") {
           const h = new Headers();
-          for (const [name, value] of pairs) {
-            const key = lower(`${name}`);
+          for (let i = 0; i < pairs.length; i++) {
+            const key = lower(`${pairs[i][0]}`);
+            const value = `${pairs[i][1]}`;
             const values = h.#map.get(key);
-            if (values === undefined) h.#map.set(key, [`${value}`]);
-            else values.push(`${value}`);
+            if (values === undefined) h.#map.set(key, [value]);
+            else ArrayAppend(values, value);
           }
           h.#guard = guard;
           return h;
         },
         toList(h) {
           Headers.#check(h);
-          return h.#sortAndCombine().map((p) => [p[0], p[1]]);
+          const sorted = h.#sortAndCombine();
+          const out = [];
+          for (let i = 0; i < sorted.length; i++) ArrayAppend(out, [sorted[i][0], sorted[i][1]]);
+          return out;
+        },
+        // [name, value, name, value, ...], sorted and combined (a subrequest's head).
+        toFlatList(h) {
+          Headers.#check(h);
+          const sorted = h.#sortAndCombine();
+          const out = [];
+          for (let i = 0; i < sorted.length; i++) {
+            ArrayAppend(out, sorted[i][0]);
+            ArrayAppend(out, sorted[i][1]);
+          }
+          return out;
         },
         // Every value apart, as workerd writes a response head: one line
         // per append()ed value.
         toWireList(h) {
           Headers.#check(h);
-          const names = [...h.#map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          const names = sortedNames(h.#map);
           const out = [];
-          for (const name of names) for (const v of h.#map.get(name)) out.push([name, v]);
+          for (let i = 0; i < names.length; i++) {
+            const values = h.#map.get(names[i]);
+            for (let j = 0; j < values.length; j++) ArrayAppend(out, [names[i], values[j]]);
+          }
           return out;
+        },
+        // toWireList flattened: [name, value, ...] for ops.respond.
+        toFlatWireList(h) {
+          Headers.#check(h);
+          const names = sortedNames(h.#map);
+          const out = [];
+          for (let i = 0; i < names.length; i++) {
+            const values = h.#map.get(names[i]);
+            for (let j = 0; j < values.length; j++) {
+              ArrayAppend(out, names[i]);
+              ArrayAppend(out, values[j]);
+            }
+          }
+          return out;
+        },
+        // get/has/set without the script-replaceable Headers.prototype methods
+        // (name already a valid lower-case header name, value valid).
+        get(h, name) {
+          Headers.#check(h);
+          const values = h.#map.get(name);
+          return values === undefined ? null : joinValues(values);
+        },
+        has(h, name) {
+          Headers.#check(h);
+          return h.#map.has(name);
+        },
+        set(h, name, value) {
+          Headers.#check(h);
+          h.#checkMutable();
+          h.#map.set(name, [value]);
+          h.#sorted = null;
         },
         setGuard(h, guard) {
           Headers.#check(h);
@@ -267,11 +349,17 @@
   ]);
 
   internals.headers = {
+    __proto__: null,
     Headers,
     isHeaders: headersInternals.isHeaders,
     fromList: headersInternals.fromList,
     toList: headersInternals.toList,
     toWireList: headersInternals.toWireList,
+    toFlatList: headersInternals.toFlatList,
+    toFlatWireList: headersInternals.toFlatWireList,
+    get: headersInternals.get,
+    has: headersInternals.has,
+    set: headersInternals.set,
     setGuard: headersInternals.setGuard,
     getGuard: headersInternals.getGuard,
     isHeaderName,

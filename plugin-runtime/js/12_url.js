@@ -2,14 +2,49 @@
 // URL and URLSearchParams (WHATWG URL). Parsing is native (ops.urlParse /
 // ops.urlSet); application/x-www-form-urlencoded is done here.
 ((globalThis, internals) => {
+  const {
+    Array,
+    Error,
+    ObjectDefineProperty,
+    ReflectApply,
+    ReflectGetOwnPropertyDescriptor,
+    ReflectOwnKeys,
+    String,
+    Symbol,
+    SymbolIterator,
+    TypeError,
+    Uint8Array,
+    encodeURIComponent,
+    ArrayAppend,
+    ArrayPrototypeSort,
+    StringPrototypeCharCodeAt,
+    StringPrototypeIndexOf,
+    StringPrototypeSlice,
+    StringPrototypeSplit,
+    StringPrototypeReplace,
+  } = internals.primordials;
   const valueArg = internals.compat ? internals.compat.flags.urlSearchParamsDeleteHasValueArg : true;
   const {
     requiredArguments, toUSVString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable, utf8Encode, utf8DecodeWithoutBOM,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReflectApply = Reflect.apply;
-  const StringPrototypeCharCodeAt = String.prototype.charCodeAt;
+  // The list operations, by index: the lists never meet Array.prototype.
+  function filterList(list, keep) {
+    const out = [];
+    for (let i = 0; i < list.length; i++) if (keep(list[i], i)) ArrayAppend(out, list[i]);
+    return out;
+  }
+  function usvPairs(list) {
+    const out = [];
+    for (let i = 0; i < list.length; i++) ArrayAppend(out, [toUSVString(list[i][0]), toUSVString(list[i][1])]);
+    return out;
+  }
+  function copyPairs(list) {
+    const out = [];
+    for (let i = 0; i < list.length; i++) ArrayAppend(out, [list[i][0], list[i][1]]);
+    return out;
+  }
   const encodeURIComponent_ = encodeURIComponent;
 
   // Components array indices, as returned by ops.urlParse / ops.urlSet.
@@ -35,8 +70,11 @@
   // Replace '+' by space, percent-decode, UTF-8 decode without BOM.
   // s is a USVString.
   function decodeFormComponent(s) {
-    if (s.indexOf("%") === -1) {
-      return s.indexOf("+") === -1 ? s : s.replace(/\+/g, " ");
+    if (StringPrototypeIndexOf(s, "%") === -1) {
+      if (StringPrototypeIndexOf(s, "+") === -1) return s;
+      let out = "";
+      for (let i = 0; i < s.length; i++) out += s[i] === "+" ? " " : s[i];
+      return out;
     }
     const bytes = utf8Encode(s);
     const out = [];
@@ -44,13 +82,13 @@
     for (let i = 0; i < n; i++) {
       const b = bytes[i];
       if (b === 0x2b) {
-        out.push(0x20);
+        ArrayAppend(out, 0x20);
       } else if (b === 0x25 && i + 2 < n &&
         hexValue(bytes[i + 1]) >= 0 && hexValue(bytes[i + 2]) >= 0) {
-        out.push(hexValue(bytes[i + 1]) * 16 + hexValue(bytes[i + 2]));
+        ArrayAppend(out, hexValue(bytes[i + 1]) * 16 + hexValue(bytes[i + 2]));
         i += 2;
       } else {
-        out.push(b);
+        ArrayAppend(out, b);
       }
     }
     return utf8DecodeWithoutBOM(out);
@@ -60,12 +98,17 @@
   function parseUrlencoded(input) {
     const list = [];
     if (input === "") return list;
-    for (const sequence of input.split("&")) {
+    let start = 0;
+    while (start <= input.length) {
+      let end = StringPrototypeIndexOf(input, "&", start);
+      if (end === -1) end = input.length;
+      const sequence = StringPrototypeSlice(input, start, end);
+      start = end + 1;
       if (sequence === "") continue;
-      const eq = sequence.indexOf("=");
-      const name = eq === -1 ? sequence : sequence.slice(0, eq);
-      const value = eq === -1 ? "" : sequence.slice(eq + 1);
-      list.push([decodeFormComponent(name), decodeFormComponent(value)]);
+      const eq = StringPrototypeIndexOf(sequence, "=");
+      const name = eq === -1 ? sequence : StringPrototypeSlice(sequence, 0, eq);
+      const value = eq === -1 ? "" : StringPrototypeSlice(sequence, eq + 1);
+      ArrayAppend(list, [decodeFormComponent(name), decodeFormComponent(value)]);
     }
     return list;
   }
@@ -84,16 +127,16 @@
     const n = s.length;
     let runStart = 0;
     for (let i = 0; i < n; i++) {
-      const c = ReflectApply(StringPrototypeCharCodeAt, s, [i]);
+      const c = StringPrototypeCharCodeAt(s, i);
       if (c < 128 && SAFE[c] === 1) continue;
-      if (runStart < i) out += s.slice(runStart, i);
+      if (runStart < i) out += StringPrototypeSlice(s, runStart, i);
       if (c === 0x20) {
         out += "+";
       } else if (c < 128) {
         out += "%" + HEX[c >> 4] + HEX[c & 15];
       } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
         // a surrogate pair (the input is well-formed)
-        out += encodeURIComponent_(s.slice(i, i + 2));
+        out += encodeURIComponent_(StringPrototypeSlice(s, i, i + 2));
         i++;
       } else {
         out += encodeURIComponent_(s[i]);
@@ -101,7 +144,7 @@
       runStart = i + 1;
     }
     if (runStart === 0) return s;
-    if (runStart < n) out += s.slice(runStart);
+    if (runStart < n) out += StringPrototypeSlice(s, runStart);
     return out;
   }
 
@@ -130,54 +173,57 @@
       if (init === kLinked) return; // created by URL; list set afterwards
       const prefix = "Failed to construct 'URLSearchParams'";
       if (isObject(init)) {
-        const method = init[Symbol.iterator];
+        const method = init[SymbolIterator];
         if (method !== undefined && method !== null) {
           if (typeof method !== "function") {
             throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
           }
-          if (#list in init && method === URLSearchParams.prototype[Symbol.iterator]) {
-            this.#list = init.#list.map((p) => [p[0], p[1]]);
+          if (#list in init && method === URLSearchParams.prototype[SymbolIterator]) {
+            this.#list = copyPairs(init.#list);
             return;
           }
           const list = [];
-          for (const item of { [Symbol.iterator]: () => ReflectApply(method, init, []) }) {
+          for (const item of { __proto__: null, [SymbolIterator]: () => ReflectApply(method, init, []) }) {
             if (!isObject(item)) {
               throw new TypeError(`${prefix}: The provided value cannot be converted to a sequence.`);
             }
             const pair = [];
-            for (const v of item) pair.push(toUSVString(v));
+            for (const v of item) ArrayAppend(pair, toUSVString(v));
             if (pair.length !== 2) {
               throw new TypeError("Invalid URL search params sequence.");
             }
-            list.push(pair);
+            ArrayAppend(list, pair);
           }
           this.#list = list;
           return;
         }
         // record<USVString, USVString>
         const list = [];
-        for (const key of Reflect.ownKeys(init)) {
-          const desc = Reflect.getOwnPropertyDescriptor(init, key);
+        const keys = ReflectOwnKeys(init);
+        for (let k = 0; k < keys.length; k++) {
+          const key = keys[k];
+          const desc = ReflectGetOwnPropertyDescriptor(init, key);
           if (desc === undefined || !desc.enumerable) continue;
           const name = toUSVString(key);
           const value = toUSVString(init[key]);
           // A record can't hold the same key twice after conversion; a later
           // one replaces the earlier value in place.
           let replaced = false;
-          for (const p of list) {
+          for (let j = 0; j < list.length; j++) {
+            const p = list[j];
             if (p[0] === name) {
               p[1] = value;
               replaced = true;
               break;
             }
           }
-          if (!replaced) list.push([name, value]);
+          if (!replaced) ArrayAppend(list, [name, value]);
         }
         this.#list = list;
         return;
       }
       let s = toUSVString(init);
-      if (s.length > 0 && s[0] === "?") s = s.slice(1);
+      if (s.length > 0 && s[0] === "?") s = StringPrototypeSlice(s, 1);
       this.#list = parseUrlencoded(s);
     }
 
@@ -198,7 +244,7 @@
     append(name, value) {
       URLSearchParams.#check(this);
       requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'URLSearchParams'", ["USVString", "USVString"]);
-      this.#list.push([toUSVString(name), toUSVString(value)]);
+      ArrayAppend(this.#list, [toUSVString(name), toUSVString(value)]);
       this.#update();
     }
 
@@ -210,9 +256,9 @@
       if (!valueArg) value = undefined;
       if (value !== undefined) {
         value = toUSVString(value);
-        this.#list = this.#list.filter((p) => !(p[0] === name && p[1] === value));
+        this.#list = filterList(this.#list, (p) => !(p[0] === name && p[1] === value));
       } else {
-        this.#list = this.#list.filter((p) => p[0] !== name);
+        this.#list = filterList(this.#list, (p) => p[0] !== name);
       }
       this.#update();
     }
@@ -221,7 +267,8 @@
       URLSearchParams.#check(this);
       requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
-      for (const p of this.#list) if (p[0] === name) return p[1];
+      const list = this.#list;
+      for (let i = 0; i < list.length; i++) if (list[i][0] === name) return list[i][1];
       return null;
     }
 
@@ -230,7 +277,8 @@
       requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'URLSearchParams'", ["USVString"]);
       name = toUSVString(name);
       const out = [];
-      for (const p of this.#list) if (p[0] === name) out.push(p[1]);
+      const list = this.#list;
+      for (let i = 0; i < list.length; i++) if (list[i][0] === name) ArrayAppend(out, list[i][1]);
       return out;
     }
 
@@ -242,10 +290,12 @@
       if (!valueArg) value = undefined;
       if (value !== undefined) {
         value = toUSVString(value);
-        for (const p of this.#list) if (p[0] === name && p[1] === value) return true;
+        const list = this.#list;
+        for (let i = 0; i < list.length; i++) if (list[i][0] === name && list[i][1] === value) return true;
         return false;
       }
-      for (const p of this.#list) if (p[0] === name) return true;
+      const list = this.#list;
+      for (let i = 0; i < list.length; i++) if (list[i][0] === name) return true;
       return false;
     }
 
@@ -255,12 +305,13 @@
       name = toUSVString(name);
       value = toUSVString(value);
       const list = this.#list;
-      const i = list.findIndex((p) => p[0] === name);
-      if (i === -1) {
-        list.push([name, value]);
+      let i = 0;
+      while (i < list.length && list[i][0] !== name) i++;
+      if (i === list.length) {
+        ArrayAppend(list, [name, value]);
       } else {
         list[i][1] = value;
-        this.#list = list.filter((p, j) => j <= i || p[0] !== name);
+        this.#list = filterList(list, (p, j) => j <= i || p[0] !== name);
       }
       this.#update();
     }
@@ -268,7 +319,7 @@
     sort() {
       URLSearchParams.#check(this);
       // Array.prototype.sort is stable; < compares UTF-16 code units.
-      this.#list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      ArrayPrototypeSort(this.#list, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       this.#update();
     }
 
@@ -279,6 +330,7 @@
 
     static {
       paramsInternals = {
+        __proto__: null,
         isParams: (p) => isObject(p) && #list in p,
         list(p) {
           URLSearchParams.#check(p);
@@ -311,7 +363,7 @@
 
   function queryList(search) {
     // search is "" or "?..."
-    return parseUrlencoded(search.length > 0 ? search.slice(1) : "");
+    return parseUrlencoded(search.length > 0 ? StringPrototypeSlice(search, 1) : "");
   }
 
   function invalidURL() {
@@ -403,6 +455,7 @@
 
     static {
       urlInternals = {
+        __proto__: null,
         isURL: (u) => isObject(u) && #c in u,
         // URLSearchParams update steps: set the query without re-parsing the
         // list ("" -> null query).
@@ -411,7 +464,10 @@
         },
         components: (u) => {
           URL.#check(u);
-          return u.#c.slice();
+          const c = u.#c;
+          const out = [];
+          for (let i = 0; i < c.length; i++) ArrayAppend(out, c[i]);
+          return out;
         },
       };
     }
@@ -429,21 +485,23 @@
         throw new Error(`URL.${name}() is not implemented`);
       },
     }[name];
-    Object.defineProperty(URL, name, { value: fn, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(URL, name, { __proto__: null, value: fn, writable: true, enumerable: true, configurable: true });
   }
   makeEnumerable(URL, ["canParse", "parse"]);
 
   internals.url = {
+    __proto__: null,
     URL, URLSearchParams,
     // parse(href, base) -> components array or null
     parse: (href, base = undefined) => parse(`${href}`, base === undefined ? undefined : `${base}`),
     isURL: (u) => urlInternals.isURL(u),
     components: (u) => urlInternals.components(u),
     isURLSearchParams: (p) => paramsInternals.isParams(p),
+    serializeParams: (p) => serializeUrlencoded(paramsInternals.list(p)),
     parseUrlencoded: (s) => parseUrlencoded(toUSVString(s)),
     serializeUrlencoded: (list) =>
-      serializeUrlencoded(list.map((p) => [toUSVString(p[0]), toUSVString(p[1])])),
-    COMPONENTS: { HREF, PROTOCOL, USERNAME, PASSWORD, HOST, HOSTNAME, PORT, PATHNAME, SEARCH, HASH, ORIGIN },
+      serializeUrlencoded(usvPairs(list)),
+    COMPONENTS: { __proto__: null, HREF, PROTOCOL, USERNAME, PASSWORD, HOST, HOSTNAME, PORT, PATHNAME, SEARCH, HASH, ORIGIN },
   };
 
   internals.defineGlobal("URL", URL);

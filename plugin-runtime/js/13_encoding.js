@@ -4,16 +4,31 @@
 // ops.decoderDecode).
 ((globalThis, internals) => {
   const {
+    Array,
+    ArrayBuffer,
+    ArrayBufferIsView,
+    Boolean,
+    DataView,
+    FinalizationRegistry,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    RangeError,
+    ReflectApply,
+    SharedArrayBuffer,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
+  const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
     defineToStringTag, makeEnumerable,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReflectApply = Reflect.apply;
 
   // Intrinsic accessors, captured before user code can patch prototypes.
-  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
-  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
-  const typedArrayTag = getter(TypedArrayPrototype, Symbol.toStringTag);
+  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
+  const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
+  const typedArrayTag = getter(TypedArrayPrototype, SymbolToStringTag);
   const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
   const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
   const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
@@ -24,7 +39,6 @@
   const sharedArrayBufferByteLength = typeof SharedArrayBuffer === "function"
     ? getter(SharedArrayBuffer.prototype, "byteLength")
     : null;
-  const ArrayBufferIsView = ArrayBuffer.isView;
 
   function isUint8Array(v) {
     return ArrayBufferIsView(v) && ReflectApply(typedArrayTag, v, []) === "Uint8Array";
@@ -189,6 +203,7 @@
   makeEnumerable(TextDecoder.prototype, ["encoding", "fatal", "ignoreBOM", "decode"]);
 
   internals.encoding = {
+    __proto__: null,
     TextEncoder, TextDecoder,
     // bytes of an ArrayBuffer / view as a Uint8Array (no copy)
     bytesOf: (input) => bytesOf(input, "bytesOf"),

@@ -5,22 +5,29 @@
 // matching. Canonicalisation goes through the URL parser of 12_url.js
 // (internals.url.parse / ops.urlSet), as the spec does with dummy URLs.
 ((globalThis, internals) => {
+  const {
+    ArrayFrom,
+    Object,
+    ObjectDefineProperty,
+    ObjectHasOwn,
+    ReflectApply,
+    RegExp,
+    String,
+    TypeError,
+    encodeURIComponent,
+    ArrayPrototypePush,
+  } = internals.primordials;
   const { toUSVString, isObject, defineToStringTag, makeEnumerable } = internals.webidl;
   const ops = internals.ops;
   const urlParse = internals.url.parse;
   const C = internals.url.COMPONENTS;
-  const ReflectApply = Reflect.apply;
   const RegExpPrototypeExec = RegExp.prototype.exec;
-  const ArrayFrom = Array.from;
   const StringPrototypeToLowerCase = String.prototype.toLowerCase;
-
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectHasOwn = Object.hasOwn;
 
   // CreateDataProperty: unaffected by setters on Object.prototype and by a
   // key named "__proto__".
   function createDataProperty(obj, key, value) {
-    ObjectDefineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(obj, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
   }
 
   function regExpExec(re, s) {
@@ -68,7 +75,7 @@
       cp = input[nextIndex++];
     };
     const addToken = (type, nextPos, valuePos, valueLen) => {
-      tokens.push({ type, index, value: input.slice(valuePos, valuePos + valueLen).join("") });
+      ArrayPrototypePush(tokens, { type, index, value: input.slice(valuePos, valuePos + valueLen).join("") });
       index = nextPos;
     };
     const addDefaultLen = (type, nextPos, valuePos) => addToken(type, nextPos, valuePos, nextPos - valuePos);
@@ -210,7 +217,7 @@
       if (pendingFixed === "") return;
       const encoded = encode(pendingFixed);
       pendingFixed = "";
-      parts.push({ type: P_FIXED, value: encoded, modifier: M_NONE, name: "", prefix: "", suffix: "" });
+      ArrayPrototypePush(parts, { type: P_FIXED, value: encoded, modifier: M_NONE, name: "", prefix: "", suffix: "" });
     };
     const isDuplicateName = (name) => parts.some((p) => p.name === name);
     const addPart = (prefix, nameToken, regexpOrWildcardToken, suffix, modifierToken) => {
@@ -222,7 +229,7 @@
       maybeAddPartFromPending();
       if (nameToken === null && regexpOrWildcardToken === null) {
         if (prefix === "") return;
-        parts.push({ type: P_FIXED, value: encode(prefix), modifier, name: "", prefix: "", suffix: "" });
+        ArrayPrototypePush(parts, { type: P_FIXED, value: encode(prefix), modifier, name: "", prefix: "", suffix: "" });
         return;
       }
       let regexpValue;
@@ -247,7 +254,7 @@
       if (isDuplicateName(name)) {
         throw new TypeError(`Invalid pattern: duplicate group name '${name}'`);
       }
-      parts.push({
+      ArrayPrototypePush(parts, {
         type, value: regexpValue, modifier, name,
         prefix: encode(prefix), suffix: encode(suffix),
       });
@@ -308,7 +315,7 @@
         else result += "(?:" + escapeRegExpString(part.value) + ")" + part.modifier;
         continue;
       }
-      names.push(part.name);
+      ArrayPrototypePush(names, part.name);
       let value = part.value;
       if (part.type === P_SEGMENT) value = segmentWildcard;
       else if (part.type === P_FULL) value = FULL_WILDCARD;
@@ -967,7 +974,7 @@
       } else {
         let base;
         if (baseURL !== null) {
-          inputs.push(baseURL);
+          ArrayPrototypePush(inputs, baseURL);
           base = urlParse(baseURL);
           if (base === null) return null;
         }

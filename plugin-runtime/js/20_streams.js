@@ -9,30 +9,66 @@
 // (`#i`) holding a plain internal record; the abstract operations below work
 // on those records, and each record points back at its public object (`obj`).
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    BigInt64Array,
+    BigUint64Array,
+    DataView,
+    Error,
+    Float32Array,
+    Float64Array,
+    Int16Array,
+    Int32Array,
+    Int8Array,
+    MathMin,
+    MathTrunc,
+    Number,
+    NumberIsFinite,
+    NumberIsInteger,
+    NumberIsNaN,
+    NumberMAX_SAFE_INTEGER,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    Promise,
+    RangeError,
+    Reflect,
+    ReflectOwnKeys,
+    SafeWeakMap,
+    String,
+    SymbolAsyncIterator,
+    SymbolIterator,
+    SymbolToStringTag,
+    TypeError,
+    Uint16Array,
+    Uint32Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    PromiseResolve: primordialPromiseResolve,
+    PromiseReject: primordialPromiseReject,
+    SafePromiseAll,
+    ArraySetOwn,
+    ArrayPrototypeMap,
+    ObjectSetPrototypeOf,
+  } = internals.primordials;
   const { apply: ReflectApply } = Reflect;
-  const ObjectDefineProperty = Object.defineProperty;
-  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-  const ObjectGetPrototypeOf = Object.getPrototypeOf;
-  const ObjectCreate = Object.create;
-  const NumberIsNaN = Number.isNaN;
-  const MathMin = Math.min;
-  const MathTrunc = Math.trunc;
   const $Promise = Promise;
   const PromiseThen = Promise.prototype.then;
-  const PromiseResolve = (v) => $Promise.resolve(v);
-  const PromiseReject = (e) => $Promise.reject(e);
+  const PromiseResolve = primordialPromiseResolve;
+  const PromiseReject = primordialPromiseReject;
   const $ArrayBuffer = ArrayBuffer;
   const $Uint8Array = Uint8Array;
   const $DataView = DataView;
   const $TypeError = TypeError;
   const $RangeError = RangeError;
-  const ArrayBufferIsView = ArrayBuffer.isView;
   const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
   const ArrayBufferByteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
   const ArrayBufferDetachedGetter = (ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached") || {}).get;
   const ArrayBufferTransfer = ArrayBuffer.prototype.transfer;
   const TypedArrayPrototype = ObjectGetPrototypeOf($Uint8Array.prototype);
-  const TypedArrayNameGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
+  const TypedArrayNameGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, SymbolToStringTag).get;
   const TypedArrayBufferGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "buffer").get;
   const TypedArrayByteOffsetGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "byteOffset").get;
   const TypedArrayByteLengthGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "byteLength").get;
@@ -42,8 +78,6 @@
   const DataViewByteOffsetGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "byteOffset").get;
   const DataViewByteLengthGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "byteLength").get;
   const AsyncIteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf(async function* () {}).prototype);
-  const SymbolAsyncIterator = Symbol.asyncIterator;
-  const SymbolIterator = Symbol.iterator;
   const queueMicrotask = globalThis.queueMicrotask;
 
   const TYPED_ARRAYS = { __proto__: null };
@@ -64,7 +98,7 @@
 
   // A promise capability that also remembers whether it is still pending.
   function newCap() {
-    const cap = { promise: undefined, resolve: undefined, reject: undefined, pending: true };
+    const cap = { __proto__: null, promise: undefined, resolve: undefined, reject: undefined, pending: true };
     cap.promise = new $Promise((res, rej) => {
       cap.resolve = (v) => {
         if (!cap.pending) return;
@@ -111,7 +145,7 @@
     }
   }
   function waitAll(promises) {
-    return $Promise.all(promises);
+    return SafePromiseAll(promises);
   }
 
   function abortError(message) {
@@ -125,15 +159,13 @@
   // ---------------------------------------------------------------------
 
   class Queue {
-    constructor() {
-      this.a = [];
-      this.h = 0;
-    }
+    a = [];
+    h = 0;
     get length() {
       return this.a.length - this.h;
     }
     push(v) {
-      this.a[this.a.length] = v;
+      ArraySetOwn(this.a, this.a.length, v);
     }
     shift() {
       const a = this.a;
@@ -145,7 +177,7 @@
         this.h = 0;
       } else if (this.h >= 1024 && this.h * 2 >= a.length) {
         const n = [];
-        for (let i = this.h; i < a.length; i++) n[n.length] = a[i];
+        for (let i = this.h; i < a.length; i++) ArraySetOwn(n, n.length, a[i]);
         this.a = n;
         this.h = 0;
       }
@@ -157,12 +189,13 @@
     // Removes and returns every element, oldest first.
     drain() {
       const out = [];
-      for (let i = this.h; i < this.a.length; i++) out[out.length] = this.a[i];
+      for (let i = this.h; i < this.a.length; i++) ArraySetOwn(out, out.length, this.a[i]);
       this.a = [];
       this.h = 0;
       return out;
     }
   }
+  ObjectSetPrototypeOf(Queue.prototype, null);
 
   // ---------------------------------------------------------------------
   // Web IDL-ish conversions
@@ -186,9 +219,9 @@
   }
   function toUnsignedLongLongEnforceRange(v, context) {
     let x = +v;
-    if (!Number.isFinite(x)) throw new $TypeError(`${context}: ${v} is not a finite number`);
+    if (!NumberIsFinite(x)) throw new $TypeError(`${context}: ${v} is not a finite number`);
     x = MathTrunc(x);
-    if (x < 0 || x > Number.MAX_SAFE_INTEGER) throw new $TypeError(`${context}: ${v} is out of range`);
+    if (x < 0 || x > NumberMAX_SAFE_INTEGER) throw new $TypeError(`${context}: ${v} is out of range`);
     return x === 0 ? 0 : x;
   }
   function toNumber(v) {
@@ -282,16 +315,16 @@
     return (chunk) => ReflectApply(size, undefined, [chunk]);
   }
 
-  // Web IDL class cosmetics: enumerable members and Symbol.toStringTag.
+  // Web IDL class cosmetics: enumerable members and SymbolToStringTag.
   function finishClass(cls, name) {
     const proto = cls.prototype;
-    for (const key of Reflect.ownKeys(proto)) {
+    for (const key of ReflectOwnKeys(proto)) {
       if (key === "constructor" || typeof key === "symbol") continue;
       const d = ObjectGetOwnPropertyDescriptor(proto, key);
       d.enumerable = true;
       ObjectDefineProperty(proto, key, d);
     }
-    ObjectDefineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
+    ObjectDefineProperty(proto, SymbolToStringTag, { __proto__: null, value: name, configurable: true });
   }
 
   function illegal() {
@@ -306,6 +339,7 @@
 
   function newReadableStreamRecord() {
     return {
+      __proto__: null,
       obj: undefined,
       state: "readable",
       reader: undefined,
@@ -333,7 +367,9 @@
       if (underlyingSource !== undefined && !isObject(underlyingSource)) {
         throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSource'.`);
       }
-      const [hwm, size] = convertStrategy(strategy, ctx);
+      const hwmsize = convertStrategy(strategy, ctx);
+      const hwm = hwmsize[0];
+      const size = hwmsize[1];
       const src = underlyingSource;
       let autoAllocateChunkSize = dictMember(src, "autoAllocateChunkSize", ctx);
       if (autoAllocateChunkSize !== undefined) {
@@ -433,10 +469,10 @@
     tee() {
       const s = rsOf(this);
       if (!s) throw illegal();
-      const [a, b] = readableStreamTee(s);
+      const pair = readableStreamTee(s);
       // workerd: a tee()d stream counts as read (Body.bodyUsed becomes true).
       s.disturbed = true;
-      return [a.obj, b.obj];
+      return [pair[0].obj, pair[1].obj];
     }
 
     values(options = undefined) {
@@ -452,8 +488,9 @@
     }
   }
   finishClass(ReadableStream, "ReadableStream");
-  ObjectDefineProperty(ReadableStream, "from", { enumerable: true });
+  ObjectDefineProperty(ReadableStream, "from", { __proto__: null, enumerable: true });
   ObjectDefineProperty(ReadableStream.prototype, SymbolAsyncIterator, {
+    __proto__: null,
     value: ReadableStream.prototype.values,
     writable: true,
     configurable: true,
@@ -468,7 +505,7 @@
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw new $TypeError(`${ctx}: options.signal is not an AbortSignal`);
     }
-    return { preventAbort, preventCancel, preventClose, signal };
+    return { __proto__: null, preventAbort, preventCancel, preventClose, signal };
   }
 
   // CreateReadableStream
@@ -502,7 +539,10 @@
     if (reader !== undefined && reader.kind === "byob") {
       const requests = reader.readIntoRequests.drain();
       reader.readIntoRequests = new Queue();
-      for (const req of requests) req.close(undefined);
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.close(undefined);
+      }
     }
     const sourceCancelPromise = stream.controller.cancelSteps(reason);
     return upon(sourceCancelPromise, noop, undefined);
@@ -515,7 +555,10 @@
     reader.closed.resolve(undefined);
     if (reader.kind === "default") {
       const requests = reader.readRequests.drain();
-      for (const req of requests) req.close();
+      for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.close();
+      }
     }
   }
 
@@ -595,7 +638,7 @@
   let defaultReaderOf;
 
   function acquireDefaultReader(stream) {
-    const reader = { obj: undefined, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
+    const reader = { __proto__: null, obj: undefined, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
     setUpDefaultReader(reader, stream);
     new ReadableStreamDefaultReader(KEY, reader);
     return reader;
@@ -621,7 +664,7 @@
       }
       const s = rsOf(stream);
       if (!s) throw new $TypeError("Failed to construct 'ReadableStreamDefaultReader': constructor parameter 1 is not of type 'ReadableStream'.");
-      const reader = { obj: this, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
+      const reader = { __proto__: null, obj: this, kind: "default", stream: undefined, closed: undefined, readRequests: undefined };
       setUpDefaultReader(reader, s);
       this.#i = reader;
     }
@@ -676,7 +719,10 @@
 
   function defaultReaderErrorReadRequests(reader, e) {
     const requests = reader.readRequests.drain();
-    for (const req of requests) req.error(e);
+    for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.error(e);
+      }
   }
 
   // ---- ReadableStreamBYOBReader -----------------------------------------
@@ -684,7 +730,7 @@
   let byobReaderOf;
 
   function acquireBYOBReader(stream) {
-    const reader = { obj: undefined, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
+    const reader = { __proto__: null, obj: undefined, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
     setUpBYOBReader(reader, stream);
     new ReadableStreamBYOBReader(KEY, reader);
     return reader;
@@ -713,7 +759,7 @@
       }
       const s = rsOf(stream);
       if (!s) throw new $TypeError("Failed to construct 'ReadableStreamBYOBReader': constructor parameter 1 is not of type 'ReadableStream'.");
-      const reader = { obj: this, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
+      const reader = { __proto__: null, obj: this, kind: "byob", stream: undefined, closed: undefined, readIntoRequests: undefined };
       setUpBYOBReader(reader, s);
       this.#i = reader;
     }
@@ -790,7 +836,10 @@
 
   function byobReaderErrorReadIntoRequests(reader, e) {
     const requests = reader.readIntoRequests.drain();
-    for (const req of requests) req.error(e);
+    for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.error(e);
+      }
   }
 
   // =====================================================================
@@ -801,6 +850,7 @@
 
   function newDefaultControllerRecord() {
     return {
+      __proto__: null,
       kind: "default",
       obj: undefined,
       stream: undefined,
@@ -1021,6 +1071,7 @@
 
   function newByteControllerRecord() {
     return {
+      __proto__: null,
       kind: "byte",
       obj: undefined,
       stream: undefined,
@@ -1239,7 +1290,10 @@
     } else if (readableStreamHasBYOBReader(stream)) {
       byteControllerEnqueueChunkToQueue(c, transferredBuffer, byteOffset, byteLength);
       const filled = byteControllerProcessPullIntoDescriptorsUsingQueue(c);
-      for (const desc of filled) byteControllerCommitPullIntoDescriptor(stream, desc);
+      for (let i = 0; i < filled.length; i++) {
+        const desc = filled[i];
+        byteControllerCommitPullIntoDescriptor(stream, desc);
+      }
     } else {
       byteControllerEnqueueChunkToQueue(c, transferredBuffer, byteOffset, byteLength);
     }
@@ -1315,7 +1369,7 @@
       const first = c.pendingPullIntos.peek();
       const view = new $Uint8Array(first.buffer, first.byteOffset + first.bytesFilled,
         first.byteLength - first.bytesFilled);
-      const r = { obj: undefined, controller: c, view };
+      const r = { __proto__: null, obj: undefined, controller: c, view };
       new ReadableStreamBYOBRequest(KEY, r);
       c.byobRequest = r;
     }
@@ -1352,7 +1406,7 @@
       const desc = c.pendingPullIntos.peek();
       if (byteControllerFillPullIntoDescriptorFromQueue(c, desc)) {
         byteControllerShiftPendingPullInto(c);
-        filled[filled.length] = desc;
+        ArraySetOwn(filled, filled.length, desc);
       }
     }
     return filled;
@@ -1385,6 +1439,7 @@
       return;
     }
     const desc = {
+      __proto__: null,
       buffer,
       bufferByteLength: bufferByteLength(buffer),
       byteOffset,
@@ -1442,9 +1497,12 @@
     if (readableStreamHasBYOBReader(stream)) {
       const filled = [];
       while (filled.length < readableStreamGetNumReadIntoRequests(stream)) {
-        filled[filled.length] = byteControllerShiftPendingPullInto(c);
+        ArraySetOwn(filled, filled.length, byteControllerShiftPendingPullInto(c));
       }
-      for (const desc of filled) byteControllerCommitPullIntoDescriptor(stream, desc);
+      for (let i = 0; i < filled.length; i++) {
+        const desc = filled[i];
+        byteControllerCommitPullIntoDescriptor(stream, desc);
+      }
     }
   }
 
@@ -1453,7 +1511,10 @@
     if (desc.readerType === "none") {
       byteControllerEnqueueDetachedPullIntoToQueue(c, desc);
       const filled = byteControllerProcessPullIntoDescriptorsUsingQueue(c);
-      for (const d of filled) byteControllerCommitPullIntoDescriptor(c.stream, d);
+      for (let i = 0; i < filled.length; i++) {
+        const d = filled[i];
+        byteControllerCommitPullIntoDescriptor(c.stream, d);
+      }
       return;
     }
     if (desc.bytesFilled < desc.minimumFill) return;
@@ -1466,7 +1527,10 @@
     desc.bytesFilled -= remainderSize;
     const filled = byteControllerProcessPullIntoDescriptorsUsingQueue(c);
     byteControllerCommitPullIntoDescriptor(c.stream, desc);
-    for (const d of filled) byteControllerCommitPullIntoDescriptor(c.stream, d);
+    for (let i = 0; i < filled.length; i++) {
+        const d = filled[i];
+        byteControllerCommitPullIntoDescriptor(c.stream, d);
+      }
   }
 
   function byteControllerRespondInternal(c, bytesWritten) {
@@ -1711,7 +1775,7 @@
   // Async iteration and ReadableStream.from
   // =====================================================================
 
-  const asyncIteratorState = new WeakMap();
+  const asyncIteratorState = new SafeWeakMap();
 
   const ReadableStreamAsyncIteratorPrototype = ObjectCreate(AsyncIteratorPrototype, {
     next: {
@@ -1761,9 +1825,9 @@
       enumerable: true,
       configurable: true,
     },
-    [Symbol.toStringTag]: { value: "ReadableStream AsyncIterator", configurable: true },
+    [SymbolToStringTag]: { value: "ReadableStream AsyncIterator", configurable: true },
   });
-  ObjectDefineProperty(ReadableStreamAsyncIteratorPrototype.return, "name", { value: "return" });
+  ObjectDefineProperty(ReadableStreamAsyncIteratorPrototype.return, "name", { __proto__: null, value: "return" });
 
   function createAsyncIterator(reader, preventCancel) {
     const iterator = ObjectCreate(ReadableStreamAsyncIteratorPrototype);
@@ -1806,7 +1870,7 @@
   function getAsyncIterator(obj) {
     const method = obj == null ? undefined : obj[SymbolAsyncIterator];
     if (method !== undefined && method !== null) {
-      if (typeof method !== "function") throw new $TypeError("Symbol.asyncIterator is not a function");
+      if (typeof method !== "function") throw new $TypeError("SymbolAsyncIterator is not a function");
       const iterator = ReflectApply(method, obj, []);
       if (!isObject(iterator)) throw new $TypeError("The async iterator is not an object");
       return { iterator, nextMethod: iterator.next };
@@ -1920,18 +1984,18 @@
         const error = signalReason(signal);
         const actions = [];
         if (!preventAbort) {
-          actions[actions.length] = () => {
+          ArraySetOwn(actions, actions.length, () => {
             if (dest.state === "writable") return writableStreamAbort(dest, error);
             return PromiseResolve(undefined);
-          };
+          });
         }
         if (!preventCancel) {
-          actions[actions.length] = () => {
+          ArraySetOwn(actions, actions.length, () => {
             if (source.state === "readable") return readableStreamCancel(source, error);
             return PromiseResolve(undefined);
-          };
+          });
         }
-        shutdownWithAction(() => waitAll(actions.map((action) => action())), true, error);
+        shutdownWithAction(() => waitAll(ArrayPrototypeMap(actions, (action) => action())), true, error);
       };
       if (signalIsAborted(signal)) {
         abortAlgorithm();
@@ -2052,6 +2116,7 @@
 
   function newWritableStreamRecord() {
     return {
+      __proto__: null,
       obj: undefined,
       state: "writable",
       storedError: undefined,
@@ -2082,7 +2147,9 @@
       if (underlyingSink !== undefined && !isObject(underlyingSink)) {
         throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'UnderlyingSink'.`);
       }
-      const [hwm, size] = convertStrategy(strategy, ctx);
+      const hwmsize = convertStrategy(strategy, ctx);
+      const hwm = hwmsize[0];
+      const size = hwmsize[1];
       const sink = underlyingSink;
       const abort = callbackMember(sink, "abort", ctx);
       const close = callbackMember(sink, "close", ctx);
@@ -2157,7 +2224,7 @@
       reason = undefined;
     }
     const cap = newCap();
-    stream.pendingAbortRequest = { cap, reason, wasAlreadyErroring };
+    stream.pendingAbortRequest = { __proto__: null, cap, reason, wasAlreadyErroring };
     if (!wasAlreadyErroring) writableStreamStartErroring(stream, reason);
     return cap.promise;
   }
@@ -2209,7 +2276,10 @@
     resetQueue(stream.controller); // [[ErrorSteps]]
     const storedError = stream.storedError;
     const requests = stream.writeRequests.drain();
-    for (const req of requests) req.reject(storedError);
+    for (let i = 0; i < requests.length; i++) {
+        const req = requests[i];
+        req.reject(storedError);
+      }
     const abortRequest = stream.pendingAbortRequest;
     if (abortRequest === undefined) {
       writableStreamRejectCloseAndClosedPromiseIfNeeded(stream);
@@ -2310,7 +2380,7 @@
   let writerOf;
 
   function newWriterRecord() {
-    return { obj: undefined, stream: undefined, ready: undefined, closed: undefined };
+    return { __proto__: null, obj: undefined, stream: undefined, ready: undefined, closed: undefined };
   }
 
   function acquireWriter(stream) {
@@ -2475,6 +2545,7 @@
 
   function newWritableControllerRecord() {
     return {
+      __proto__: null,
       obj: undefined,
       stream: undefined,
       queue: undefined,
@@ -2521,13 +2592,13 @@
     const a = internals.abort;
     if (a && a.newSignal && a.signalAbort) {
       const signal = a.newSignal();
-      return { signal, abort: (reason) => a.signalAbort(signal, reason) };
+      return { __proto__: null, signal, abort: (reason) => a.signalAbort(signal, reason) };
     }
     if (typeof globalThis.AbortController === "function") {
       const ac = new globalThis.AbortController();
-      return { signal: ac.signal, abort: (reason) => ac.abort(reason) };
+      return { __proto__: null, signal: ac.signal, abort: (reason) => ac.abort(reason) };
     }
-    return { signal: undefined, abort: noop };
+    return { __proto__: null, signal: undefined, abort: noop };
   }
 
   function writableControllerSignalAbort(c, reason) {
@@ -2707,8 +2778,12 @@
       if (transformer !== undefined && !isObject(transformer)) {
         throw new $TypeError(`${ctx}: constructor parameter 1 is not of type 'Transformer'.`);
       }
-      const [writableHWMRaw, writableSize] = convertStrategy(writableStrategy, ctx);
-      const [readableHWMRaw, readableSize] = convertStrategy(readableStrategy, ctx);
+      const writableHWMRawwritableSize = convertStrategy(writableStrategy, ctx);
+      const writableHWMRaw = writableHWMRawwritableSize[0];
+      const writableSize = writableHWMRawwritableSize[1];
+      const readableHWMRawreadableSize = convertStrategy(readableStrategy, ctx);
+      const readableHWMRaw = readableHWMRawreadableSize[0];
+      const readableSize = readableHWMRawreadableSize[1];
       const cancel = callbackMember(transformer, "cancel", ctx);
       const flush = callbackMember(transformer, "flush", ctx);
       const readableType = dictMember(transformer, "readableType", ctx);
@@ -2722,7 +2797,7 @@
       const writableHWM = extractHighWaterMark(writableHWMRaw, 1);
       const writableSizeAlgorithm = extractSizeAlgorithm(writableSize);
       const startCap = newCap();
-      const stream = { obj: this, readable: undefined, writable: undefined, backpressure: undefined,
+      const stream = { __proto__: null, obj: this, readable: undefined, writable: undefined, backpressure: undefined,
         backpressureChangePromise: undefined, controller: undefined };
       this.#i = stream;
       initializeTransformStream(stream, startCap, writableHWM, writableSizeAlgorithm, readableHWM,
@@ -2831,6 +2906,7 @@
 
   function setUpTransformControllerFromTransformer(stream, transformer, cancel, flush, transform) {
     const c = {
+      __proto__: null,
       obj: undefined,
       stream,
       transformAlgorithm: undefined,
@@ -3138,8 +3214,8 @@
               fail(e);
               return;
             }
-            chunks[chunks.length] = bytes;
-            total += bytes.byteLength;
+            ArraySetOwn(chunks, chunks.length, bytes);
+            total += viewByteLength(bytes);
             if (sync) again = true;
             else loop();
           },
@@ -3147,9 +3223,9 @@
             done = true;
             const out = new $Uint8Array(total);
             let offset = 0;
-            for (const b of chunks) {
-              ReflectApply(TypedArraySet, out, [b, offset]);
-              offset += b.byteLength;
+            for (let i = 0; i < chunks.length; i++) {
+              ReflectApply(TypedArraySet, out, [chunks[i], offset]);
+              offset += viewByteLength(chunks[i]);
             }
             cap.resolve(out);
           },
@@ -3164,6 +3240,8 @@
   }
 
   internals.streams = {
+    __proto__: null,
+    WritableStream: undefined, // set below, once the class exists
     isReadableStream: (x) => rsOf(x) !== undefined,
     isDisturbed: (s) => rsOf(s).disturbed,
     isLocked: (s) => isReadableStreamLocked(rsOf(s)),
@@ -3179,6 +3257,12 @@
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
     },
+    tee: (s) => {
+      const r = rsOf(s);
+      const pair = readableStreamTee(r);
+      r.disturbed = true;
+      return [pair[0].obj, pair[1].obj];
+    },
   };
 
   // ---- TextEncoderStream / TextDecoderStream (WHATWG Encoding) and workerd's
@@ -3191,7 +3275,7 @@
     if (typeof chunk === "string") return (utf8 ??= new globalThis.TextEncoder()).encode(chunk);
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     throw new $TypeError(NOT_BYTES);
   }
 
@@ -3267,7 +3351,7 @@
   class FixedLengthStream extends TransformStream {
     constructor(expectedLength, options = undefined) {
       const expected = Number(expectedLength);
-      if (!Number.isInteger(expected) || expected < 0) {
+      if (!NumberIsInteger(expected) || expected < 0) {
         throw new $TypeError("FixedLengthStream requires a non-negative integer expected length.");
       }
       let seen = 0;
@@ -3301,6 +3385,7 @@
   defineGlobal("ReadableStreamDefaultController", ReadableStreamDefaultController);
   defineGlobal("ReadableByteStreamController", ReadableByteStreamController);
   defineGlobal("WritableStream", WritableStream);
+  internals.streams.WritableStream = WritableStream;
   defineGlobal("WritableStreamDefaultWriter", WritableStreamDefaultWriter);
   defineGlobal("WritableStreamDefaultController", WritableStreamDefaultController);
   defineGlobal("TransformStream", TransformStream);

@@ -4,6 +4,16 @@
 // chunk into whatever output is ready. Codec errors are TypeErrors that
 // error both sides of the stream.
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    FinalizationRegistry,
+    SharedArrayBuffer,
+    String,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
   const ops = internals.ops;
   const defineGlobal = internals.defineGlobal;
 
@@ -12,7 +22,7 @@
   function chunkBytes(chunk) {
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (typeof SharedArrayBuffer === "function" && chunk instanceof SharedArrayBuffer) {
       return new Uint8Array(chunk);
     }
@@ -76,7 +86,7 @@
       }
       super(construct(format, false));
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "CompressionStream";
     }
   }
@@ -88,7 +98,7 @@
       }
       super(construct(format, true));
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "DecompressionStream";
     }
   }

@@ -9,23 +9,53 @@
 // copies.
 ((globalThis, internals) => {
   const {
+    Array,
+    ArrayBuffer,
+    ArrayBufferIsView,
+    DataView,
+    DateNow,
+    Error,
+    MathAbs,
+    MathFloor,
+    MathMax,
+    MathMin,
+    MathRandom,
+    MathRound,
+    MathTrunc,
+    Number,
+    NumberIsNaN,
+    NumberMAX_SAFE_INTEGER,
+    NumberMIN_SAFE_INTEGER,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetPrototypeOf,
+    ReflectApply,
+    SafeMap,
+    String,
+    StringFromCharCode,
+    Symbol,
+    SymbolIterator,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+    parseInt,
+    ArrayPrototypePush,
+    StringPrototypeCharCodeAt,
+  } = internals.primordials;
+  const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
     definePairIterable, defineToStringTag, makeEnumerable,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReflectApply = Reflect.apply;
   const ReadableStream = globalThis.ReadableStream;
   const TextDecoder = globalThis.TextDecoder;
-  const DateNow = Date.now;
-  const StringFromCharCode = String.fromCharCode;
 
-  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
   const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
-  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
   const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
   const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
   const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
-  const typedArrayTag = getter(TypedArrayPrototype, Symbol.toStringTag);
+  const typedArrayTag = getter(TypedArrayPrototype, SymbolToStringTag);
   const dataViewBuffer = getter(DataView.prototype, "buffer");
   const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
   const dataViewByteLength = getter(DataView.prototype, "byteLength");
@@ -34,7 +64,7 @@
   // BufferSource), or null for anything else. Detached buffers read as empty.
   function bufferSourceBytes(v) {
     if (!isObject(v)) return null;
-    if (ArrayBuffer.isView(v)) {
+    if (ArrayBufferIsView(v)) {
       const typed = ReflectApply(typedArrayTag, v, []) !== undefined;
       const buffer = ReflectApply(typed ? typedArrayBuffer : dataViewBuffer, v, []);
       const offset = ReflectApply(typed ? typedArrayByteOffset : dataViewByteOffset, v, []);
@@ -71,7 +101,7 @@
   // empty string; otherwise it is ASCII-lowercased.
   function normalizeType(t) {
     for (let i = 0; i < t.length; i++) {
-      const c = t.charCodeAt(i);
+      const c = StringPrototypeCharCodeAt(t, i);
       if (c < 0x20 || c > 0x7e) return "";
     }
     return t.toLowerCase();
@@ -84,18 +114,18 @@
       // workerd's words
       throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Array'.`);
     }
-    const method = parts[Symbol.iterator];
+    const method = parts[SymbolIterator];
     if (typeof method !== "function") {
       throw new TypeError(`${prefix}: The object must have a callable @@iterator property.`);
     }
     const out = [];
-    for (const item of { [Symbol.iterator]: () => ReflectApply(method, parts, []) }) {
+    for (const item of { [SymbolIterator]: () => ReflectApply(method, parts, []) }) {
       if (isBlob(item)) {
-        out.push(blobBytes(item));
+        ArrayPrototypePush(out, blobBytes(item));
         continue;
       }
       const bytes = bufferSourceBytes(item);
-      out.push(bytes !== null ? bytes.slice() : toUSVString(item));
+      ArrayPrototypePush(out, bytes !== null ? bytes.slice() : toUSVString(item));
     }
     return out;
   }
@@ -114,9 +144,9 @@
     for (const p of parts) {
       if (typeof p === "string") {
         const s = endings === "native" ? p.replace(/\r\n?/g, "\n") : p;
-        chunks.push(encodeUtf8(s));
+        ArrayPrototypePush(chunks, encodeUtf8(s));
       } else {
-        chunks.push(p);
+        ArrayPrototypePush(chunks, p);
       }
     }
     return concatBytes(chunks);
@@ -125,10 +155,10 @@
   // WebIDL [Clamp] long long: NaN -> 0, round half to even.
   function toClampedLongLong(v) {
     let x = Number(v);
-    if (Number.isNaN(x)) return 0;
-    x = Math.min(Math.max(x, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
-    const r = Math.round(x);
-    if (Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0) return r - 1;
+    if (NumberIsNaN(x)) return 0;
+    x = MathMin(MathMax(x, NumberMIN_SAFE_INTEGER), NumberMAX_SAFE_INTEGER);
+    const r = MathRound(x);
+    if (MathAbs(x - MathTrunc(x)) === 0.5 && r % 2 !== 0) return r - 1;
     return r + 0;
   }
 
@@ -188,9 +218,9 @@
       const size = this.#bytes.byteLength;
       let from = start === undefined ? 0 : toClampedLongLong(start);
       let to = end === undefined ? size : toClampedLongLong(end);
-      from = from < 0 ? Math.max(size + from, 0) : Math.min(from, size);
-      to = to < 0 ? Math.max(size + to, 0) : Math.min(to, size);
-      const span = Math.max(to - from, 0);
+      from = from < 0 ? MathMax(size + from, 0) : MathMin(from, size);
+      to = to < 0 ? MathMax(size + to, 0) : MathMin(to, size);
+      const span = MathMax(to - from, 0);
       const type = contentType === undefined ? "" : normalizeType(toDOMString(contentType));
       return new Blob(kInternal, [this.#bytes.subarray(from, from + span), type]);
     }
@@ -227,12 +257,12 @@
           }
           if (request) {
             const view = request.view;
-            const n = Math.min(view.byteLength, length - offset);
+            const n = MathMin(view.byteLength, length - offset);
             new Uint8Array(view.buffer, view.byteOffset, n).set(bytes.subarray(offset, offset + n));
             offset += n;
             request.respond(n);
           } else {
-            const n = Math.min(STREAM_CHUNK, length - offset);
+            const n = MathMin(STREAM_CHUNK, length - offset);
             controller.enqueue(bytes.slice(offset, offset + n));
             offset += n;
           }
@@ -338,7 +368,7 @@
       const entries = entriesOf(this);
       requiredArguments(arguments.length, 2, "Failed to execute 'append' on 'FormData'", ["string", "File or Blob or string"]);
       name = toUSVString(name);
-      entries.push([name, entryValue(value, filename, name)]);
+      ArrayPrototypePush(entries, [name, entryValue(value, filename, name)]);
     }
 
     delete(name) {
@@ -377,13 +407,13 @@
       const entry = [name, entryValue(value, filename, name)];
       const first = entries.findIndex((e) => e[0] === name);
       if (first === -1) {
-        entries.push(entry);
+        ArrayPrototypePush(entries, entry);
         return;
       }
       const out = entries.slice(0, first);
-      out.push(entry);
+      ArrayPrototypePush(out, entry);
       for (let i = first + 1; i < entries.length; i++) {
-        if (entries[i][0] !== name) out.push(entries[i]);
+        if (entries[i][0] !== name) ArrayPrototypePush(out, entries[i]);
       }
       this.#entries = out;
     }
@@ -405,7 +435,7 @@
     if (crypto && typeof crypto.getRandomValues === "function") {
       crypto.getRandomValues(bytes);
     } else {
-      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = MathFloor(MathRandom() * 256);
     }
     let hex = "";
     for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16);
@@ -418,14 +448,14 @@
     for (const [name, value] of entriesOf(fd)) {
       let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(normalizeNewlines(name))}"`;
       if (typeof value === "string") {
-        chunks.push(encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
+        ArrayPrototypePush(chunks, encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
       } else {
         const type = blobType(value) || "application/octet-stream";
         head += `; filename="${escapeName(fileName(value))}"\r\nContent-Type: ${type}\r\n\r\n`;
-        chunks.push(encodeUtf8(head), blobBytes(value), encodeUtf8("\r\n"));
+        ArrayPrototypePush(chunks, encodeUtf8(head), blobBytes(value), encodeUtf8("\r\n"));
       }
     }
-    chunks.push(encodeUtf8(`--${boundary}--\r\n`));
+    ArrayPrototypePush(chunks, encodeUtf8(`--${boundary}--\r\n`));
     return { bytes: concatBytes(chunks), type: `multipart/form-data; boundary=${boundary}` };
   }
 
@@ -466,7 +496,7 @@
     if (i === -1) i = s.length;
     const subtype = s.slice(slash + 1, i).replace(/[ \t\r\n]+$/, "");
     if (!TOKEN_RE.test(type) || !TOKEN_RE.test(subtype)) return null;
-    const params = new Map();
+    const params = new SafeMap();
     while (i < s.length) {
       i++; // the ';'
       while (i < s.length && isHttpWs(s[i])) i++;
@@ -527,10 +557,10 @@
     const raw = m[2];
     for (let i = 0; i < raw.length; i++) {
       if (raw[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
-        bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+        ArrayPrototypePush(bytes, parseInt(raw.slice(i + 1, i + 3), 16));
         i += 2;
       } else {
-        bytes.push(raw.charCodeAt(i) & 0xff);
+        ArrayPrototypePush(bytes, StringPrototypeCharCodeAt(raw, i) & 0xff);
       }
     }
     const u8 = new Uint8Array(bytes);
@@ -556,7 +586,7 @@
       );
     }
     i = j;
-    const params = new Map();
+    const params = new SafeMap();
     for (;;) {
       skipWs();
       if (i >= v.length) break;
@@ -599,7 +629,7 @@
   // A part's header block (UTF-8, so raw non-ASCII filenames survive):
   // lower-cased name -> value. Folded lines continue the previous header.
   function parsePartHeaders(text) {
-    const headers = new Map();
+    const headers = new SafeMap();
     let last = null;
     for (const line of text.split(/\r?\n/)) {
       if (line === "") continue;
@@ -661,14 +691,14 @@
       }
       const delimiter = s.indexOf(`\n${dash}`, bodyStart - 1);
       if (delimiter === -1) throw new TypeError("No subsequent boundary string after multipart message.");
-      let contentEnd = Math.max(delimiter, bodyStart);
-      if (contentEnd > bodyStart && s.charCodeAt(contentEnd - 1) === 13) contentEnd--;
+      let contentEnd = MathMax(delimiter, bodyStart);
+      if (contentEnd > bodyStart && StringPrototypeCharCodeAt(s, contentEnd - 1) === 13) contentEnd--;
       const content = bytes.subarray(bodyStart, contentEnd);
       // workerd: an empty filename makes a string entry too.
       if (filename === undefined || filename === "") {
-        entries.push([name, decodeUtf8(content)]);
+        ArrayPrototypePush(entries, [name, decodeUtf8(content)]);
       } else {
-        entries.push([name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
+        ArrayPrototypePush(entries, [name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
       }
       pos = delimiter + 1 + dash.length;
     }
@@ -701,13 +731,14 @@
       const fd = new FormData();
       const entries = entriesOf(fd);
       // The leading '?' keeps a '?' that starts the body as part of a name.
-      for (const pair of new globalThis.URLSearchParams(`?${decodeUtf8(bytes)}`)) entries.push(pair);
+      for (const pair of new globalThis.URLSearchParams(`?${decodeUtf8(bytes)}`)) ArrayPrototypePush(entries, pair);
       return fd;
     }
     throw new TypeError(UNRECOGNIZED);
   }
 
   internals.blob = {
+    __proto__: null,
     isBlob, isFile, blobBytes, blobType, makeBlob, makeFile, normalizeType, mimeOf,
     isFormData: (v) => {
       try {

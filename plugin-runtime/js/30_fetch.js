@@ -4,13 +4,55 @@
 // back to Rust untouched, so it never enters V8), or a JS ReadableStream
 // (pumped out chunk by chunk through a native sink).
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    Error,
+    JSON,
+    JSONParse,
+    JSONStringify,
+    Number,
+    NumberIsInteger,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    ObjectFreeze,
+    ObjectSetPrototypeOf,
+    Promise,
+    RangeError,
+    SafeSet,
+    SafeWeakMap,
+    String,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+    ArrayAppend,
+    PromisePrototypeThen,
+    StringPrototypeCharCodeAt,
+    StringPrototypeToUpperCase,
+    StringPrototypeToLowerCase,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeSlice,
+    TypedArrayPrototypeGetSymbolToStringTag,
+    TypedArrayPrototypeGetBuffer,
+    TypedArrayPrototypeGetByteOffset,
+    DataViewPrototypeGetBuffer,
+    DataViewPrototypeGetByteOffset,
+    DataViewPrototypeGetByteLength,
+    ArrayBufferPrototypeGetByteLength,
+    TypedArrayPrototypeSet,
+  } = internals.primordials;
   const ops = internals.ops;
   const S = internals.streams;
   const H = internals.headers;
   const B = internals.blob;
   const defineGlobal = internals.defineGlobal;
 
-  const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+  // An absent init dictionary: an empty one, not an object whose members
+  // fall through to Object.prototype.
+  const EMPTY_DICT = ObjectFreeze({ __proto__: null });
+  const NULL_BODY_STATUS = new SafeSet([101, 204, 205, 304]);
   // workerd's reason phrases: a Response built without a statusText reports these.
   const STATUS_TEXT = {
     100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
@@ -42,15 +84,40 @@
     if (status >= 500 && status < 600) return "Server Error";
     return "";
   }
-  const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+  // workerd rejects control characters; non-Latin-1 is not a ByteString.
+  function isReasonPhrase(text) {
+    for (let i = 0; i < text.length; i++) {
+      const c = StringPrototypeCharCodeAt(text, i);
+      if (c < 0x20 || c > 0xff) return false;
+    }
+    return true;
+  }
+  const REDIRECT_STATUS = new SafeSet([301, 302, 303, 307, 308]);
   const USED_MESSAGE =
     "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
+  // Brand checks and captured accessors: neither Symbol.hasInstance nor a
+  // replaced `byteLength` getter can make something else pass for bytes.
   function toBytes(x) {
-    if (x instanceof Uint8Array) return x;
-    if (x instanceof ArrayBuffer) return new Uint8Array(x);
-    if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    if (ArrayBufferIsView(x)) {
+      if (TypedArrayPrototypeGetSymbolToStringTag(x) === "Uint8Array") return x;
+      if (TypedArrayPrototypeGetSymbolToStringTag(x) !== undefined) {
+        return new Uint8Array(
+          TypedArrayPrototypeGetBuffer(x), TypedArrayPrototypeGetByteOffset(x), TypedArrayPrototypeGetByteLength(x),
+        );
+      }
+      return new Uint8Array(DataViewPrototypeGetBuffer(x), DataViewPrototypeGetByteOffset(x), DataViewPrototypeGetByteLength(x));
+    }
+    if (isArrayBuffer(x)) return new Uint8Array(x);
     return null;
+  }
+  function isArrayBuffer(x) {
+    try {
+      ArrayBufferPrototypeGetByteLength(x);
+      return true;
+    } catch {
+      return false;
+    }
   }
   function copyBytes(x) {
     const v = toBytes(x);
@@ -60,30 +127,31 @@
 
   // ---- body extraction (Fetch "extract a body") ----------------------------
   function extractBody(init) {
-    if (init === null || init === undefined) return { source: null, type: null };
+    if (init === null || init === undefined) return { __proto__: null, source: null, type: null };
     if (typeof init === "string") {
-      return { source: { bytes: ops.encodeUtf8(init) }, type: "text/plain;charset=UTF-8" };
+      return { __proto__: null, source: { __proto__: null, bytes: ops.encodeUtf8(init) }, type: "text/plain;charset=UTF-8" };
     }
     if (S.isReadableStream(init)) {
       if (S.isDisturbed(init) || S.isLocked(init)) {
         throw new TypeError("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.");
       }
-      return { source: { stream: init }, type: null };
+      return { __proto__: null, source: { __proto__: null, stream: init }, type: null };
     }
     const bytes = copyBytes(init);
-    if (bytes !== null) return { source: { bytes }, type: null };
+    if (bytes !== null) return { __proto__: null, source: { __proto__: null, bytes }, type: null };
     if (B.isBlob(init)) {
       // Copied: a body's bytes can reach the script through arrayBuffer().
       const type = B.blobType(init);
-      return { source: { bytes: B.blobBytes(init).slice() }, type: type === "" ? null : type };
+      return { __proto__: null, source: { __proto__: null, bytes: TypedArrayPrototypeSlice(B.blobBytes(init)) }, type: type === "" ? null : type };
     }
     if (B.isFormData(init)) {
       const { bytes: form, type } = B.serializeFormData(init);
-      return { source: { bytes: form }, type };
+      return { __proto__: null, source: { __proto__: null, bytes: form }, type };
     }
-    if (globalThis.URLSearchParams && init instanceof URLSearchParams) {
+    if (internals.url.isURLSearchParams(init)) {
       return {
-        source: { bytes: ops.encodeUtf8(init.toString()) },
+        __proto__: null,
+        source: { __proto__: null, bytes: ops.encodeUtf8(internals.url.serializeParams(init)) },
         type: "application/x-www-form-urlencoded;charset=UTF-8",
       };
     }
@@ -91,18 +159,19 @@
       const special = internals.extractSpecialBody(init);
       if (special) return special;
     }
-    return { source: { bytes: ops.encodeUtf8(String(init)) }, type: "text/plain;charset=UTF-8" };
+    return { __proto__: null, source: { __proto__: null, bytes: ops.encodeUtf8(String(init)) }, type: "text/plain;charset=UTF-8" };
   }
 
   /** The shared body state of a Request or Response. */
   class BodyState {
+    source; // null | {bytes} | {rid} | {stream} (null-prototype records)
+    stream = null;
+    used = false;
     constructor(source) {
-      this.source = source; // null | {bytes} | {rid} | {stream}
-      this.stream = null;
-      this.used = false;
+      this.source = source;
     }
     static native(rid) {
-      return new BodyState(rid === null || rid === undefined ? null : { rid });
+      return new BodyState(rid === null || rid === undefined ? null : { __proto__: null, rid });
     }
     get readable() {
       if (this.source === null) return null;
@@ -128,7 +197,7 @@
           });
           // Handed on unread (new Response(res.body, res)), it stays a body
           // of known length, as in workerd (Content-Length, not chunked).
-          S.setNativeTag(this.stream, { bytes: all });
+          S.setNativeTag(this.stream, { __proto__: null, bytes: all });
         }
         if (this.used) S.markDisturbed(this.stream);
       }
@@ -160,8 +229,8 @@
         for (;;) {
           const c = await ops.bodyRead(this.source.rid);
           if (c === null) break;
-          chunks.push(c);
-          total += c.byteLength;
+          ArrayAppend(chunks, c);
+          total += TypedArrayPrototypeGetByteLength(c);
         }
         return concat(chunks, total);
       }
@@ -193,21 +262,26 @@
       // workerd's words (its clone() tees a stream that is locked once read).
       if (this.bodyUsed) throw new TypeError("This ReadableStream is currently locked to a reader,");
       if (this.source === null) return new BodyState(null);
-      if (this.stream === null && this.source.bytes) return new BodyState({ bytes: this.source.bytes });
-      const [a, b] = this.readable.tee();
+      if (this.stream === null && this.source.bytes) return new BodyState({ __proto__: null, bytes: this.source.bytes });
+      const branches = S.tee(this.readable);
+      const a = branches[0];
+      const b = branches[1];
       this.stream = a;
-      this.source = { stream: a };
-      return new BodyState({ stream: b });
+      this.source = { __proto__: null, stream: a };
+      return new BodyState({ __proto__: null, stream: b });
     }
   }
+
+  // Instances own their fields; an inherited setter or getter never sees one.
+  ObjectSetPrototypeOf(BodyState.prototype, null);
 
   function concat(chunks, total) {
     if (chunks.length === 1) return chunks[0];
     const out = new Uint8Array(total);
     let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.byteLength;
+    for (let i = 0; i < chunks.length; i++) {
+      TypedArrayPrototypeSet(out, chunks[i], off);
+      off += TypedArrayPrototypeGetByteLength(chunks[i]);
     }
     return out;
   }
@@ -224,17 +298,17 @@
             "This TransformStream is being used as a byte stream, but received a value that is not an ArrayBuffer or ArrayBufferView.",
           );
         }
-        if (bytes.byteLength) await ops.sinkWrite(sid, bytes);
+        if (TypedArrayPrototypeGetByteLength(bytes)) await ops.sinkWrite(sid, bytes);
       }
       ops.sinkClose(sid);
     } catch (e) {
       ops.sinkClose(sid, String((e && e.message) || e));
-      reader.cancel(e).catch(() => {});
+      PromisePrototypeThen(reader.cancel(e), undefined, () => {});
     }
   }
 
   // Body mixin, as prototype methods shared by Request and Response.
-  const bodyOf = new WeakMap();
+  const bodyOf = new SafeWeakMap();
   const ILLEGAL =
     "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.";
   function state(self, what) {
@@ -255,7 +329,11 @@
     return s;
   }
   function contentTypeOf(self) {
-    return self.headers.get("content-type") || "";
+    return H.get(headersOf(self), "content-type") || "";
+  }
+  function headersOf(self) {
+    const s = reqState.get(self) || resState.get(self);
+    return s.headers;
   }
   const BodyMixin = {
     get body() {
@@ -276,7 +354,7 @@
       return decodeUtf8(await state(this, "text").consume());
     },
     async json() {
-      return JSON.parse(decodeUtf8(await state(this, "json").consume()));
+      return JSONParse(decodeUtf8(await state(this, "json").consume()));
     },
     async blob() {
       const b = await state(this, "blob").consume();
@@ -295,10 +373,10 @@
     throw new TypeError("Illegal constructor");
   };
   function installBody(proto) {
-    for (const key of Object.getOwnPropertyNames(BodyMixin)) {
-      const d = Object.getOwnPropertyDescriptor(BodyMixin, key);
+    for (const key of ObjectGetOwnPropertyNames(BodyMixin)) {
+      const d = ObjectGetOwnPropertyDescriptor(BodyMixin, key);
       d.enumerable = true;
-      Object.defineProperty(proto, key, d);
+      ObjectDefineProperty(proto, key, d);
     }
   }
 
@@ -310,31 +388,31 @@
 
   // workerd accepts the methods its HTTP stack knows, in any case
   // (upper_case_all_http_methods), and rejects every other method.
-  const METHODS = new Set([
+  const METHODS = new SafeSet([
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "PURGE", "OPTIONS", "TRACE", "COPY", "LOCK",
     "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "ACL", "REPORT", "MKACTIVITY",
     "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "QUERY",
   ]);
   // Before 2024-10-14 (no upper_case_all_http_methods) only the methods the
   // Fetch spec normalises are upper-cased; "patch" is then not a method.
-  const SPEC_NORMALISED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+  const SPEC_NORMALISED = new SafeSet(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
   const upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
   function normaliseMethod(m) {
     m = String(m);
-    let upper = m.toUpperCase();
+    let upper = StringPrototypeToUpperCase(m);
     if (!upperCaseAll && !SPEC_NORMALISED.has(upper)) upper = m;
     if (!METHODS.has(upper)) throw new TypeError(`Invalid HTTP method string: ${m}`);
     return upper;
   }
 
   function headersInit(init, guard) {
-    const h = new Headers(init === undefined ? undefined : init);
+    const h = new H.Headers(init === undefined ? undefined : init);
     H.setGuard(h, guard);
     return h;
   }
 
   // ---- Request -------------------------------------------------------------
-  const reqState = new WeakMap();
+  const reqState = new SafeWeakMap();
   class Request {
     constructor(input, init = undefined) {
       if (arguments.length < 1) {
@@ -345,9 +423,9 @@
           "Failed to construct 'Request': constructor parameter 2 is not of type 'RequestInitializerDict or Request'.",
         );
       }
-      init = init ?? {};
+      init = init ?? EMPTY_DICT;
       let url, method = "GET", headers, body = null, redirect = "follow", signal = null, cf;
-      if (input instanceof Request) {
+      if (reqState.has(input)) {
         const s = reqState.get(input);
         url = s.url;
         method = s.method;
@@ -363,8 +441,8 @@
       if (init.method !== undefined) method = normaliseMethod(init.method);
       if (init.redirect !== undefined) {
         // Case-insensitive, as in workerd. workerd rejects "error"; isoproxy keeps the spec mode.
-        redirect = String(init.redirect).toLowerCase();
-        if (!["follow", "manual", "error"].includes(redirect)) {
+        redirect = StringPrototypeToLowerCase(String(init.redirect));
+        if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") {
           throw new TypeError(
             'Invalid redirect value, must be one of "follow" or "manual" ("error" won\'t be implemented ' +
               'since it does not make sense at the edge; use "manual" and check the response status code).',
@@ -395,7 +473,7 @@
       } else if (body && (body.source !== null || body.used)) {
         // Taking the input request's body: the input's body becomes used.
         if (body.bodyUsed || body.source === null) throw new TypeError("Cannot reconstruct a Request with a used body.");
-        state = new BodyState(body.stream ? { stream: body.stream } : body.source);
+        state = new BodyState(body.stream ? { __proto__: null, stream: body.stream } : body.source);
         body.source = null;
         body.stream = null;
         body.used = true;
@@ -406,8 +484,8 @@
         throw new TypeError("Request with a GET or HEAD method cannot have a body.");
       }
       const h = headersInit(headers, "request");
-      if (contentType !== null && !h.has("content-type")) h.set("content-type", contentType);
-      reqState.set(this, { url, method, headers: h, redirect, signal, cf, cache, id: undefined });
+      if (contentType !== null && !H.has(h, "content-type")) H.set(h, "content-type", contentType);
+      reqState.set(this, { __proto__: null, url, method, headers: h, redirect, signal, cf, cache, id: undefined });
       bodyOf.set(this, state);
     }
     get method() {
@@ -445,25 +523,26 @@
     clone() {
       const s = reqOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      const copy = Object.create(Request.prototype);
-      reqState.set(copy, { ...s, headers: headersInit(s.headers, "request") });
+      const copy = ObjectCreate(Request.prototype);
+      reqState.set(copy, { __proto__: null, ...s, headers: headersInit(s.headers, "request") });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
       return copy;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Request";
     }
   }
   installBody(Body.prototype);
-  Object.setPrototypeOf(Request.prototype, Body.prototype);
+  ObjectSetPrototypeOf(Request.prototype, Body.prototype);
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
   internals.makeRequest = (method, url, flatHeaders, rid, cf) => {
-    const req = Object.create(Request.prototype);
+    const req = ObjectCreate(Request.prototype);
     const pairs = [];
-    for (let i = 0; i < flatHeaders.length; i += 2) pairs.push([flatHeaders[i], flatHeaders[i + 1]]);
+    for (let i = 0; i < flatHeaders.length; i += 2) ArrayAppend(pairs, [flatHeaders[i], flatHeaders[i + 1]]);
     reqState.set(req, {
+      __proto__: null,
       url,
       method,
       // As in workerd, the incoming request's headers are immutable.
@@ -478,7 +557,7 @@
   internals.requestBodyUsed = (req) => bodyOf.get(req).bodyUsed;
 
   // ---- Response ------------------------------------------------------------
-  const resState = new WeakMap();
+  const resState = new SafeWeakMap();
   class Response {
     constructor(body = null, init = undefined) {
       if (init !== undefined && init !== null && typeof init !== "object") {
@@ -486,11 +565,11 @@
           "Failed to construct 'Response': constructor parameter 2 is not of type 'InitializerDict or Response'.",
         );
       }
-      init = init ?? {};
+      init = init ?? EMPTY_DICT;
       let status = 200;
       if (init.status !== undefined) {
         status = Number(init.status);
-        if (!Number.isInteger(status) || status < 200 || status > 599) {
+        if (!NumberIsInteger(status) || status < 200 || status > 599) {
           if (!(status === 101 && init.webSocket)) {
             throw new RangeError(
               "Responses may only be constructed with status codes in the range 200 to 599, inclusive.",
@@ -501,7 +580,7 @@
       // No statusText: the getter reports "" (workerd), the wire the default reason phrase.
       const statusText = init.statusText === undefined ? null : String(init.statusText);
       // workerd rejects control characters; non-Latin-1 is not a ByteString.
-      if (statusText !== null && /[\x00-\x1f\u0100-\uffff]/.test(statusText)) {
+      if (statusText !== null && !isReasonPhrase(statusText)) {
         throw new TypeError("Invalid statusText");
       }
       const h = headersInit(init.headers, "response");
@@ -515,10 +594,11 @@
           }
         } else {
           state = new BodyState(extracted.source);
-          if (extracted.type !== null && !h.has("content-type")) h.set("content-type", extracted.type);
+          if (extracted.type !== null && !H.has(h, "content-type")) H.set(h, "content-type", extracted.type);
         }
       }
       resState.set(this, {
+        __proto__: null,
         status,
         statusText,
         headers: h,
@@ -533,7 +613,7 @@
     static json(data, init = undefined) {
       let text;
       try {
-        text = JSON.stringify(data);
+        text = JSONStringify(data);
       } catch (e) {
         throw new TypeError(String((e && e.message) || e));
       }
@@ -542,7 +622,7 @@
       // Bytes, so no text/plain default; workerd keeps a content-type the caller set.
       const r = new Response(ops.encodeUtf8(text), init);
       const h = resState.get(r).headers;
-      if (!h.has("content-type")) h.set("content-type", "application/json");
+      if (!H.has(h, "content-type")) H.set(h, "content-type", "application/json");
       return r;
     }
     static redirect(url, status = 302) {
@@ -558,12 +638,12 @@
           `${status} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308.`,
         );
       }
-      const r = new Response(null, { status, headers: { location: href } });
+      const r = new Response(null, { __proto__: null, status, headers: [["location", href]] });
       H.setGuard(r.headers, "immutable");
       return r;
     }
     static error() {
-      const r = new Response(null, { status: 200 });
+      const r = new Response(null, { __proto__: null, status: 200 });
       const s = resState.get(r);
       s.status = 0;
       s.statusText = "";
@@ -603,49 +683,50 @@
     clone() {
       const s = resOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      const copy = Object.create(Response.prototype);
-      resState.set(copy, { ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
+      const copy = ObjectCreate(Response.prototype);
+      resState.set(copy, { __proto__: null, ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
       bodyOf.set(copy, bodyOf.get(this).cloneState());
       return copy;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Response";
     }
   }
-  Object.setPrototypeOf(Response.prototype, Body.prototype);
+  ObjectSetPrototypeOf(Response.prototype, Body.prototype);
   defineGlobal("Response", Response);
 
   function flatten(headers) {
-    const out = [];
-    for (const [n, v] of H.toList(headers)) out.push(n, v);
-    return out;
+    return H.toFlatList(headers);
   }
   // A response head as workerd writes it: each append()ed value on its own line.
   function flattenWire(headers) {
-    const out = [];
-    for (const [n, v] of H.toWireList(headers)) out.push(n, v);
-    return out;
+    return H.toFlatWireList(headers);
   }
 
   const statusTextOf = (s) => (s.statusText === null ? defaultStatusText(s.status) : s.statusText);
 
   /** `[status, statusText, flatHeaders, bodyKind, bodyValue]` for Rust. */
   internals.responseParts = (res, isHead) => {
-    if (!(res instanceof Response)) return null;
     const s = resState.get(res);
+    if (s === undefined) return null;
     const body = bodyOf.get(res);
     if (isHead && body.source !== null) {
       // A HEAD response carries no body; let go of what would have been sent.
-      const [kind, value] = body.take();
+      const taken = body.take();
+      const kind = taken[0];
+      const value = taken[1];
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
       // workerd still reports the length the body would have had.
       const flat = flattenWire(s.headers);
-      if (kind === 1 && !s.headers.has("content-length")) flat.push("content-length", String(value.byteLength));
+      if (kind === 1 && !H.has(s.headers, "content-length")) {
+        ArrayAppend(flat, "content-length");
+        ArrayAppend(flat, String(TypedArrayPrototypeGetByteLength(value)));
+      }
       return [s.status, statusTextOf(s), flat, 0, null];
     }
-    const [kind, value] = body.take();
-    return [s.status, statusTextOf(s), flattenWire(s.headers), kind, value];
+    const taken = body.take();
+    return [s.status, statusTextOf(s), flattenWire(s.headers), taken[0], taken[1]];
   };
 
   // ---- fetch ---------------------------------------------------------------
@@ -654,19 +735,30 @@
   async function fetch(input, init = undefined) {
     const request = new Request(input, init);
     const reqId = ops.currentRequest();
-    const signal = reqState.get(request).signal;
+    const rs = reqState.get(request);
+    const signal = rs.signal;
     if (signal && signal.aborted) throw signal.reason;
-    let url = request.url;
-    let method = request.method;
-    let headers = flatten(request.headers);
-    let [kind, value] = bodyOf.get(request).take();
-    const redirectMode = request.redirect;
+    let url = rs.url;
+    let method = rs.method;
+    let headers = flatten(rs.headers);
+    const taken = bodyOf.get(request).take();
+    let kind = taken[0];
+    let value = taken[1];
+    const redirectMode = rs.redirect;
     for (let hops = 0; ; hops++) {
       const p = ops.fetch(reqId, method, url, headers, kind, value);
-      const [status, statusText, flatHeaders, body] = signal ? await raceAbort(p, signal) : await p;
+      const head = signal ? await raceAbort(p, signal) : await p;
+      const status = head[0];
+      const statusText = head[1];
+      const flatHeaders = head[2];
+      const body = head[3];
       const pairs = [];
-      for (let i = 0; i < flatHeaders.length; i += 2) pairs.push([flatHeaders[i], flatHeaders[i + 1]]);
-      const location = REDIRECT_STATUS.has(status) ? pairs.find(([n]) => n === "location") : undefined;
+      let location;
+      for (let i = 0; i < flatHeaders.length; i += 2) {
+        ArrayAppend(pairs, [flatHeaders[i], flatHeaders[i + 1]]);
+        if (location === undefined && flatHeaders[i] === "location") location = pairs[pairs.length - 1];
+      }
+      if (!REDIRECT_STATUS.has(status)) location = undefined;
       if (location && redirectMode !== "manual") {
         if (typeof body === "number") ops.bodyCancel(body);
         if (redirectMode === "error") throw new TypeError("Fetch API cannot load: redirect mode is 'error'.");
@@ -687,8 +779,9 @@
         url = next[0];
         continue;
       }
-      const res = Object.create(Response.prototype);
+      const res = ObjectCreate(Response.prototype);
       resState.set(res, {
+        __proto__: null,
         status,
         statusText: statusText ? statusText : null,
         headers: H.fromList(pairs, "immutable"),
@@ -701,16 +794,22 @@
       let bodyState;
       if (body === null) bodyState = new BodyState(null);
       else if (typeof body === "number") bodyState = BodyState.native(body);
-      else bodyState = new BodyState({ bytes: body });
+      else bodyState = new BodyState({ __proto__: null, bytes: body });
       bodyOf.set(res, bodyState);
       return res;
     }
   }
 
+  const BODY_HEADERS = new SafeSet([
+    "content-type", "content-length", "content-encoding", "content-language", "content-location",
+  ]);
   function dropBodyHeaders(flat) {
     const out = [];
     for (let i = 0; i < flat.length; i += 2) {
-      if (!/^content-(type|length|encoding|language|location)$/.test(flat[i])) out.push(flat[i], flat[i + 1]);
+      if (!BODY_HEADERS.has(flat[i])) {
+        ArrayAppend(out, flat[i]);
+        ArrayAppend(out, flat[i + 1]);
+      }
     }
     return out;
   }
@@ -718,8 +817,9 @@
   function raceAbort(p, signal) {
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      p.then(
+      signal.addEventListener("abort", onAbort, { __proto__: null, once: true });
+      PromisePrototypeThen(
+        p,
         (v) => {
           signal.removeEventListener("abort", onAbort);
           resolve(v);

@@ -4,6 +4,18 @@
 // store shared by every isolate of the process (ops.cachePut/Match/Delete),
 // which applies Cache-Control / Expires, Vary, conditional and range requests.
 ((globalThis, internals) => {
+  const {
+    Boolean,
+    Error,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ReflectOwnKeys,
+    String,
+    Symbol,
+    SymbolToStringTag,
+    TypeError,
+    ArrayPrototypePush,
+  } = internals.primordials;
   const ops = internals.ops;
   const H = internals.headers;
   const bodyOf = internals.bodyOf;
@@ -12,7 +24,7 @@
 
   function flatten(headers) {
     const out = [];
-    for (const [n, v] of H.toList(headers)) out.push(n, v);
+    for (const [n, v] of H.toList(headers)) ArrayPrototypePush(out, n, v);
     return out;
   }
 
@@ -33,19 +45,19 @@
     const fn = function () {
       throw new Error(`Failed to execute '${name}' on 'Cache': the method is not implemented.`);
     };
-    Object.defineProperty(fn, "name", { value: name });
+    ObjectDefineProperty(fn, "name", { __proto__: null, value: name });
     return fn;
   }
 
   function finishClass(cls, name) {
     const proto = cls.prototype;
-    for (const key of Reflect.ownKeys(proto)) {
+    for (const key of ReflectOwnKeys(proto)) {
       if (key === "constructor" || typeof key === "symbol") continue;
-      const d = Object.getOwnPropertyDescriptor(proto, key);
+      const d = ObjectGetOwnPropertyDescriptor(proto, key);
       d.enumerable = true;
-      Object.defineProperty(proto, key, d);
+      ObjectDefineProperty(proto, key, d);
     }
-    Object.defineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
+    ObjectDefineProperty(proto, SymbolToStringTag, { __proto__: null, value: name, configurable: true });
   }
 
   class Cache {
@@ -70,7 +82,7 @@
       if (hit === null) return undefined;
       const [status, statusText, flat, body] = hit;
       const headers = [];
-      for (let i = 0; i < flat.length; i += 2) headers.push([flat[i], flat[i + 1]]);
+      for (let i = 0; i < flat.length; i += 2) ArrayPrototypePush(headers, [flat[i], flat[i + 1]]);
       const nullBody = status === 304 || status === 204 || (status === 416 && body.byteLength === 0);
       const res = new Response(nullBody ? null : body, { status, statusText, headers });
       H.setGuard(res.headers, "immutable");

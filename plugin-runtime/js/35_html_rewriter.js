@@ -6,12 +6,28 @@
 // calls applied to the live lol_html token; when the handler (and the
 // promise it returned) is done, ops.htmlRewriterDone lets the parser go on.
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    FinalizationRegistry,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    ObjectSetPrototypeOf,
+    ReflectApply,
+    SafeMap,
+    String,
+    Symbol,
+    SymbolIterator,
+    TypeError,
+    Uint8Array,
+    ArrayPrototypePush,
+  } = internals.primordials;
   const { requiredArguments, toDOMString, toDictionary, isObject, defineToStringTag, IteratorPrototype } =
     internals.webidl;
   const ops = internals.ops;
   const S = internals.streams;
   const defineGlobal = internals.defineGlobal;
-  const ReflectApply = Reflect.apply;
   const Response = globalThis.Response;
   const Headers = globalThis.Headers;
 
@@ -70,11 +86,11 @@
       if (this.#i >= this.#list.length) return { done: true, value: undefined };
       return { done: false, value: this.#list[this.#i++] };
     }
-    [Symbol.iterator]() {
+    [SymbolIterator]() {
       return this;
     }
   }
-  Object.setPrototypeOf(AttributesIterator.prototype, IteratorPrototype);
+  ObjectSetPrototypeOf(AttributesIterator.prototype, IteratorPrototype);
   defineToStringTag(AttributesIterator, "AttributesIterator");
 
   class Element {
@@ -321,11 +337,11 @@
 
   for (const cls of [Element, EndTag, Comment, Text, Doctype, DocumentEnd]) {
     // Web IDL attributes and operations are enumerable.
-    for (const name of Object.getOwnPropertyNames(cls.prototype)) {
+    for (const name of ObjectGetOwnPropertyNames(cls.prototype)) {
       if (name === "constructor") continue;
-      const desc = Object.getOwnPropertyDescriptor(cls.prototype, name);
+      const desc = ObjectGetOwnPropertyDescriptor(cls.prototype, name);
       desc.enumerable = true;
-      Object.defineProperty(cls.prototype, name, desc);
+      ObjectDefineProperty(cls.prototype, name, desc);
     }
   }
 
@@ -340,7 +356,7 @@
   function toBytes(chunk) {
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     return null;
   }
 
@@ -366,7 +382,7 @@
     constructor(id, registrations) {
       this.id = id;
       this.registrations = registrations;
-      this.endTagHandlers = new Map();
+      this.endTagHandlers = new SafeMap();
       this.nextEndTag = 1;
       this.output = [];
       this.failed = false;
@@ -386,7 +402,7 @@
       try {
         for (;;) {
           const [out, kind, index] = step;
-          if (out !== null) this.output.push(out);
+          if (out !== null) ArrayPrototypePush(this.output, out);
           if (kind < 0) return;
           let fn;
           let thisArg;
@@ -464,7 +480,7 @@
       selector = toDOMString(selector);
       ops.htmlSelectorCheck(selector);
       const fns = handlersOf(handlers, ["element", "comments", "text"], prefix);
-      this.#registrations.push({ selector, handlers: fns, thisArg: handlers });
+      ArrayPrototypePush(this.#registrations, { selector, handlers: fns, thisArg: handlers });
       return this;
     }
 
@@ -473,7 +489,7 @@
       const prefix = "Failed to execute 'onDocument' on 'HTMLRewriter'";
       requiredArguments(arguments.length, 1, prefix);
       const fns = handlersOf(handlers, ["doctype", "comments", "text", "end"], prefix);
-      this.#registrations.push({ selector: null, handlers: fns, thisArg: handlers });
+      ArrayPrototypePush(this.#registrations, { selector: null, handlers: fns, thisArg: handlers });
       return this;
     }
 
@@ -557,9 +573,9 @@
   }
   defineToStringTag(HTMLRewriter, "HTMLRewriter");
   for (const name of ["on", "onDocument", "transform"]) {
-    const desc = Object.getOwnPropertyDescriptor(HTMLRewriter.prototype, name);
+    const desc = ObjectGetOwnPropertyDescriptor(HTMLRewriter.prototype, name);
     desc.enumerable = true;
-    Object.defineProperty(HTMLRewriter.prototype, name, desc);
+    ObjectDefineProperty(HTMLRewriter.prototype, name, desc);
   }
   defineGlobal("HTMLRewriter", HTMLRewriter);
 });

@@ -2,6 +2,50 @@
 // Small globals Workers scripts reach for: crypto.getRandomValues /
 // randomUUID, structuredClone, performance, scheduler.wait.
 ((globalThis, internals) => {
+  const {
+    Array,
+    ArrayBuffer,
+    ArrayBufferIsView,
+    ArrayFrom,
+    Map,
+    Set,
+    ArrayIsArray,
+    BigInt,
+    BigInt64Array,
+    BigUint64Array,
+    Boolean,
+    DataView,
+    Date,
+    DateNow,
+    Error,
+    EvalError,
+    Int16Array,
+    Int32Array,
+    Int8Array,
+    Number,
+    Object,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetPrototypeOf,
+    ObjectKeys,
+    ObjectPrototypeToString,
+    Promise,
+    PromiseReject,
+    RangeError,
+    ReferenceError,
+    RegExp,
+    SafeMap,
+    SafeSet,
+    String,
+    SymbolToStringTag,
+    SyntaxError,
+    TypeError,
+    URIError,
+    Uint16Array,
+    Uint32Array,
+    Uint8Array,
+    Uint8ClampedArray,
+  } = internals.primordials;
   const ops = internals.ops;
   const defineGlobal = internals.defineGlobal;
   const DOMEx = (msg, name) => (internals.makeDOMException ? internals.makeDOMException(msg, name) : new Error(msg));
@@ -29,15 +73,15 @@
       const b = ops.randomBytes(16);
       b[6] = (b[6] & 0x0f) | 0x40;
       b[8] = (b[8] & 0x3f) | 0x80;
-      const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+      const h = ArrayFrom(b, (x) => x.toString(16).padStart(2, "0")).join("");
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Crypto";
     }
   }
   defineGlobal("Crypto", Crypto);
-  defineGlobal("crypto", Object.create(Crypto.prototype));
+  defineGlobal("crypto", ObjectCreate(Crypto.prototype));
 
   // ---- structuredClone (the HTML structured-clone algorithm, in JS) ------
   function cloneError(name) {
@@ -49,7 +93,7 @@
         "Failed to execute 'structuredClone' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'Value'.",
       );
     }
-    const memory = new Map();
+    const memory = new SafeMap();
     // Transferred ArrayBuffers move: the clone gets the contents, the
     // original is detached.
     const transfer = options !== undefined && options !== null ? options.transfer : undefined;
@@ -77,10 +121,10 @@
         out = B.makeBlob(B.blobBytes(v).slice(), B.blobType(v));
       } else if (typeof DOMException === "function" && v instanceof DOMException) {
         out = new DOMException(v.message, v.name);
-        if (v.stack !== undefined) Object.defineProperty(out, "stack", { value: v.stack, enumerable: true, configurable: true, writable: true });
+        if (v.stack !== undefined) ObjectDefineProperty(out, "stack", { __proto__: null, value: v.stack, enumerable: true, configurable: true, writable: true });
       }
       else if (v instanceof ArrayBuffer) out = v.slice(0);
-      else if (ArrayBuffer.isView(v)) {
+      else if (ArrayBufferIsView(v)) {
         const buf = clone(v.buffer);
         out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new v.constructor(buf, v.byteOffset, v.length);
       } else if (v instanceof Map) {
@@ -97,15 +141,15 @@
         const Ctor = { EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }[v.name] || Error;
         out = new Ctor(v.message);
         if (v.stack !== undefined) out.stack = v.stack;
-      } else if (Array.isArray(v)) {
+      } else if (ArrayIsArray(v)) {
         out = new Array(v.length);
         memory.set(v, out);
-        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        for (const k of ObjectKeys(v)) out[k] = clone(v[k]);
         return out;
       } else {
-        const proto = Object.getPrototypeOf(v);
+        const proto = ObjectGetPrototypeOf(v);
         if (proto !== Object.prototype && proto !== null) {
-          const tag = Object.prototype.toString.call(v).slice(8, -1);
+          const tag = ObjectPrototypeToString(v).slice(8, -1);
           // workerd: Headers and Request clone as plain objects with their
           // (no) own properties; other API objects do not serialize.
           if (tag !== "Object" && tag !== "Headers" && tag !== "Request") {
@@ -117,7 +161,7 @@
         }
         out = {};
         memory.set(v, out);
-        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        for (const k of ObjectKeys(v)) out[k] = clone(v[k]);
         return out;
       }
       memory.set(v, out);
@@ -128,7 +172,7 @@
   defineGlobal("structuredClone", structuredClone);
 
   // ---- performance, scheduler ---------------------------------------------
-  const timeOrigin = Date.now();
+  const timeOrigin = DateNow();
   class Performance {
     constructor() {
       throw new TypeError("Illegal constructor");
@@ -137,17 +181,17 @@
       return timeOrigin;
     }
     now() {
-      return Date.now() - timeOrigin;
+      return DateNow() - timeOrigin;
     }
     toJSON() {
       return { timeOrigin };
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Performance";
     }
   }
   defineGlobal("Performance", Performance);
-  defineGlobal("performance", Object.create(Performance.prototype));
+  defineGlobal("performance", ObjectCreate(Performance.prototype));
 
   class Scheduler {
     constructor() {
@@ -155,7 +199,7 @@
     }
     wait(ms, options = undefined) {
       const signal = options && options.signal;
-      if (signal && signal.aborted) return Promise.reject(signal.reason);
+      if (signal && signal.aborted) return PromiseReject(signal.reason);
       const p = internals.sleep(Number(ms) || 0);
       if (!signal) return p;
       return new Promise((resolve, reject) => {
@@ -167,9 +211,9 @@
         });
       });
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "Scheduler";
     }
   }
-  defineGlobal("scheduler", Object.create(Scheduler.prototype));
+  defineGlobal("scheduler", ObjectCreate(Scheduler.prototype));
 })

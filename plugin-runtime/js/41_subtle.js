@@ -5,15 +5,74 @@
 // material lives in a private slot: raw bytes for secret keys, PKCS#8 DER
 // for private keys, SPKI DER for public keys.
 ((globalThis, internals) => {
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    ArrayFrom,
+    ArrayIsArray,
+    FinalizationRegistry,
+    JSON,
+    JSONParse,
+    JSONStringify,
+    MathCeil,
+    MathFloor,
+    ObjectAssign,
+    ObjectDefineProperty,
+    Promise,
+    SafeMap,
+    SafeSet,
+    SafeWeakMap,
+    SharedArrayBuffer,
+    Symbol,
+    SymbolIterator,
+    SyntaxError,
+    TypeError,
+    Uint8Array,
+    ArrayAppend,
+    ArrayFromIndexed,
+    ArrayPrototypeIncludes,
+    ArrayBufferPrototypeGetByteLength,
+    ArrayBufferPrototypeSlice,
+    DataViewPrototypeGetBuffer,
+    DataViewPrototypeGetByteLength,
+    DataViewPrototypeGetByteOffset,
+    PromisePrototypeThen,
+    ReflectApply,
+    SharedArrayBufferPrototypeGetByteLength,
+    SharedArrayBufferPrototypeSlice,
+    StringPrototypeSlice,
+    StringPrototypeToUpperCase,
+    TypedArrayPrototypeGetBuffer,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeGetByteOffset,
+    TypedArrayPrototypeGetLength,
+    TypedArrayPrototypeGetSymbolToStringTag,
+    TypedArrayPrototypeSlice,
+  } = internals.primordials;
+  const { TextEncoder, TextDecoder } = internals.encoding;
+  const WritableStream = internals.streams.WritableStream;
+  // Array helpers by index: the runtime's own lists never meet Array.prototype.
+  const includes = (list, v) => ArrayPrototypeIncludes(list, v);
+  function filter(list, keep) {
+    const out = [];
+    for (let i = 0; i < list.length; i++) if (keep(list[i])) ArrayAppend(out, list[i]);
+    return out;
+  }
+  function concat(a, b) {
+    const out = ArrayFromIndexed(a);
+    for (let i = 0; i < b.length; i++) ArrayAppend(out, b[i]);
+    return out;
+  }
+  const len = (u8) => TypedArrayPrototypeGetLength(u8);
   const ops = internals.ops;
   const webidl = internals.webidl;
   const DOMEx = internals.makeDOMException;
 
   // Errors the ops throw carry the DOMException name in `name`.
-  const OP_ERRORS = new Set(["NotSupportedError", "DataError", "OperationError", "InvalidAccessError"]);
+  const OP_ERRORS = new SafeSet(["NotSupportedError", "DataError", "OperationError", "InvalidAccessError"]);
   function op(name, ...args) {
     try {
-      return ops[name](...args);
+      return ReflectApply(ops[name], ops, args);
     } catch (e) {
       if (e && OP_ERRORS.has(e.name) && !(e instanceof globalThis.DOMException)) throw DOMEx(e.message, e.name);
       throw e;
@@ -28,28 +87,61 @@
 
   // ---- conversions --------------------------------------------------------
   /** A copy of a BufferSource's bytes (Web IDL's "get a copy of the bytes"). */
-  function toBytes(v, what) {
-    if (v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer)) {
-      return new Uint8Array(v.slice(0));
+  // Brand checks and captured accessors throughout: a replaced `slice`,
+  // `byteLength` or Symbol.hasInstance cannot change what the ops get.
+  function isArrayBuffer(v) {
+    try {
+      ArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      return false;
     }
-    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+  }
+  function isSharedArrayBuffer(v) {
+    if (SharedArrayBufferPrototypeGetByteLength === undefined) return false;
+    try {
+      SharedArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const isUint8Array = (v) => ArrayBufferIsView(v) && TypedArrayPrototypeGetSymbolToStringTag(v) === "Uint8Array";
+  function viewBytes(v) {
+    if (TypedArrayPrototypeGetSymbolToStringTag(v) !== undefined) {
+      return new Uint8Array(TypedArrayPrototypeGetBuffer(v), TypedArrayPrototypeGetByteOffset(v), TypedArrayPrototypeGetByteLength(v));
+    }
+    return new Uint8Array(DataViewPrototypeGetBuffer(v), DataViewPrototypeGetByteOffset(v), DataViewPrototypeGetByteLength(v));
+  }
+  function toBytes(v, what) {
+    if (isArrayBuffer(v)) return new Uint8Array(ArrayBufferPrototypeSlice(v, 0));
+    if (isSharedArrayBuffer(v)) return new Uint8Array(SharedArrayBufferPrototypeSlice(v, 0));
+    if (ArrayBufferIsView(v)) return TypedArrayPrototypeSlice(viewBytes(v));
     throw new TypeError(`${what} must be an ArrayBuffer or ArrayBufferView.`);
   }
-  const toBuffer = (u8) => (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
+  const toBuffer = (u8) => {
+    const buffer = TypedArrayPrototypeGetBuffer(u8);
+    if (TypedArrayPrototypeGetByteOffset(u8) === 0 && TypedArrayPrototypeGetByteLength(u8) === ArrayBufferPrototypeGetByteLength(buffer)) {
+      return buffer;
+    }
+    return TypedArrayPrototypeGetBuffer(TypedArrayPrototypeSlice(u8));
+  };
 
   const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const B64URL_INDEX = new Map(Array.from(B64URL, (c, i) => [c, i]));
+  const B64URL_INDEX = new SafeMap();
+  for (let i = 0; i < B64URL.length; i++) B64URL_INDEX.set(B64URL[i], i);
   function b64urlEncode(bytes) {
     let out = "";
     let i = 0;
-    for (; i + 2 < bytes.length; i += 3) {
+    const n_ = len(bytes);
+    for (; i + 2 < n_; i += 3) {
       const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
       out += B64URL[n >> 18] + B64URL[(n >> 12) & 63] + B64URL[(n >> 6) & 63] + B64URL[n & 63];
     }
-    if (i + 1 === bytes.length) {
+    if (i + 1 === n_) {
       const n = bytes[i] << 16;
       out += B64URL[n >> 18] + B64URL[(n >> 12) & 63];
-    } else if (i + 2 === bytes.length) {
+    } else if (i + 2 === n_) {
       const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
       out += B64URL[n >> 18] + B64URL[(n >> 12) & 63] + B64URL[(n >> 6) & 63];
     }
@@ -58,14 +150,18 @@
   function b64urlDecode(s, member) {
     if (typeof s !== "string") throw dataError(`Invalid JWK: "${member}" must be a base64url string.`);
     // Lenient like workerd's decoder: padding and standard base64 are accepted.
-    s = s.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    let end = s.length;
+    while (end > 0 && s[end - 1] === "=") end--;
+    let t = "";
+    for (let i = 0; i < end; i++) t += s[i] === "+" ? "-" : s[i] === "/" ? "_" : s[i];
+    s = t;
     if (s.length % 4 === 1) throw dataError(`Invalid JWK: "${member}" is not valid base64url.`);
-    const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+    const out = new Uint8Array(MathFloor((s.length * 3) / 4));
     let bits = 0;
     let acc = 0;
     let j = 0;
-    for (const c of s) {
-      const v = B64URL_INDEX.get(c);
+    for (let i = 0; i < s.length; i++) {
+      const v = B64URL_INDEX.get(s[i]);
       if (v === undefined) throw dataError(`Invalid JWK: "${member}" is not valid base64url.`);
       acc = (acc << 6) | v;
       bits += 6;
@@ -80,45 +176,74 @@
   // ---- algorithm normalisation -------------------------------------------
   const HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
   const ALGORITHMS = [
-    ...HASHES, "MD5", "HMAC", "AES-GCM", "AES-CBC", "AES-CTR", "AES-KW", "ECDSA", "ECDH",
+    "SHA-1", "SHA-256", "SHA-384", "SHA-512", "MD5", "HMAC", "AES-GCM", "AES-CBC", "AES-CTR", "AES-KW", "ECDSA", "ECDH",
     "RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP", "Ed25519", "X25519", "NODE-ED25519", "HKDF", "PBKDF2",
   ];
-  const CANONICAL = new Map(ALGORITHMS.map((n) => [n.toUpperCase(), n]));
+  const CANONICAL = new SafeMap();
+  for (let i = 0; i < ALGORITHMS.length; i++) CANONICAL.set(StringPrototypeToUpperCase(ALGORITHMS[i]), ALGORITHMS[i]);
+  // The members of each algorithm's parameter dictionaries. A dictionary is
+  // read once, in Web IDL's order (sorted), into a null-prototype record,
+  // so a getter cannot answer one value to a check and another to the op.
+  const MEMBERS = {
+    __proto__: null,
+    HMAC: ["hash", "length"],
+    "AES-GCM": ["additionalData", "iv", "length", "tagLength"],
+    "AES-CBC": ["iv", "length"],
+    "AES-CTR": ["counter", "length"],
+    "AES-KW": ["length"],
+    HKDF: ["hash", "info", "salt"],
+    PBKDF2: ["hash", "iterations", "salt"],
+    ECDSA: ["hash", "namedCurve"],
+    ECDH: ["namedCurve", "public"],
+    Ed25519: [],
+    X25519: ["public"],
+    "NODE-ED25519": ["namedCurve"],
+    "RSASSA-PKCS1-v1_5": ["hash", "modulusLength", "publicExponent"],
+    "RSA-PSS": ["hash", "modulusLength", "publicExponent", "saltLength"],
+    "RSA-OAEP": ["hash", "label", "modulusLength", "publicExponent"],
+  };
 
   /**
    * `{name, ...}` with `name` canonical; throws NotSupportedError for unknown
    * names, worded as workerd does for `what` ("digest", "import", "generate").
    */
   function normalize(alg, what = undefined) {
-    let dict;
-    if (typeof alg === "string") dict = { name: alg };
+    let given;
+    let source = null;
+    if (typeof alg === "string") given = alg;
     else if (webidl.isObject(alg)) {
-      if (alg.name === undefined) throw new TypeError("Algorithm: name: Missing required property.");
-      dict = alg;
+      given = alg.name;
+      if (given === undefined) throw new TypeError("Algorithm: name: Missing required property.");
+      source = alg;
     } else {
-      dict = { name: webidl.toDOMString(alg) };
+      given = webidl.toDOMString(alg);
     }
-    const raw = webidl.toDOMString(dict.name);
-    const name = CANONICAL.get(raw.toUpperCase());
+    const raw = webidl.toDOMString(given);
+    const name = CANONICAL.get(StringPrototypeToUpperCase(raw));
     if (name === undefined) {
       if (what === "digest") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
       if (what === "import") throw notSupported(`Unrecognized key import algorithm "${raw}" requested.`);
       if (what === "generate") throw notSupported(`Unrecognized key generation algorithm "${raw}" requested.`);
       throw notSupported(`Unrecognized or unimplemented algorithm "${raw}" requested.`);
     }
-    return { dict, name };
+    const dict = { __proto__: null, name: raw };
+    const members = MEMBERS[name];
+    if (source !== null && members !== undefined) {
+      for (let i = 0; i < members.length; i++) dict[members[i]] = source[members[i]];
+    }
+    return { __proto__: null, dict, name };
   }
 
   function hashOf(v, what = "hash") {
     if (v === undefined) throw new TypeError(`Missing field "${what}" in "algorithm".`);
     const { name } = normalize(v, "digest");
-    if (!HASHES.includes(name)) throw notSupported(`Unrecognized or unimplemented digest algorithm requested.`);
+    if (!includes(HASHES, name)) throw notSupported(`Unrecognized or unimplemented digest algorithm requested.`);
     return name;
   }
 
   // ---- CryptoKey ------------------------------------------------------------
   const USAGES = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
-  const slots = new WeakMap();
+  const slots = new SafeWeakMap();
   const TOKEN = Symbol("CryptoKey");
 
   function slot(key) {
@@ -149,18 +274,19 @@
 
   /** The given usages as a validated list in canonical order. */
   function toUsages(list) {
-    if (list === null || typeof list !== "object" || typeof list[Symbol.iterator] !== "function") {
+    if (list === null || typeof list !== "object" || typeof list[SymbolIterator] !== "function") {
       throw new TypeError("Failed to execute on 'SubtleCrypto': keyUsages is not a sequence.");
     }
-    const seen = new Set();
+    const seen = new SafeSet();
+    // A sequence: the script's own iterator, as Web IDL converts it.
     for (const u of list) {
       const s = webidl.toDOMString(u);
-      if (!USAGES.includes(s)) {
+      if (!includes(USAGES, s)) {
         throw new TypeError(`'${s}' is not a valid enum value of type KeyUsage.`);
       }
       seen.add(s);
     }
-    return USAGES.filter((u) => seen.has(u));
+    return filter(USAGES, (u) => seen.has(u));
   }
 
   /**
@@ -170,15 +296,17 @@
   function makeKey(type, extractable, algorithm, usages, material, info) {
     const key = new CryptoKey(TOKEN);
     slots.set(key, {
-      type, extractable: !!extractable, algorithm, usages, usagesList: [...usages], material, info,
+      __proto__: null,
+      type, extractable: !!extractable, algorithm, usages, usagesList: ArrayFromIndexed(usages), material, info,
     });
     return key;
   }
 
   /** `verb`: "generate", "import secret", "import public" or "import private". */
   function checkUsages(usages, allowed, algName, verb) {
-    for (const u of usages) {
-      if (!allowed.includes(u)) throw syntaxError(`Attempt to ${verb} ${algName} key with invalid usage "${u}".`);
+    for (let i = 0; i < usages.length; i++) {
+      const u = usages[i];
+      if (!includes(allowed, u)) throw syntaxError(`Attempt to ${verb} ${algName} key with invalid usage "${u}".`);
     }
   }
   const NO_USAGES = "Secret/private CryptoKeys must have at least one usage.";
@@ -191,9 +319,9 @@
       throw dataError(`Asymmetric "use" of "${jwk.use}" is not valid for this key; expected "${use}".`);
     }
     if (jwk.key_ops !== undefined) {
-      if (!Array.isArray(jwk.key_ops)) throw dataError('JSON Web Key "key_ops" must be an array.');
-      for (const u of usages) {
-        if (!jwk.key_ops.includes(u)) throw dataError("All specified key usages must be present in the JSON Web Key's \"key_ops\" member.");
+      if (!ArrayIsArray(jwk.key_ops)) throw dataError('JSON Web Key "key_ops" must be an array.');
+      for (let i = 0; i < usages.length; i++) {
+        if (!includes(jwk.key_ops, usages[i])) throw dataError("All specified key usages must be present in the JSON Web Key's \"key_ops\" member.");
       }
     }
     if (jwk.ext === false && extractable) {
@@ -202,7 +330,7 @@
   }
 
   function jwkBase(s) {
-    return { key_ops: [...s.usages], ext: s.extractable };
+    return { key_ops: ArrayFromIndexed(s.usages), ext: s.extractable };
   }
 
   // ---- secret-key algorithms -------------------------------------------------
@@ -224,25 +352,29 @@
   }
 
   function exportSecret(format, s, jwkAlg) {
-    if (format === "raw") return toBuffer(s.material.slice());
-    if (format === "jwk") return { kty: "oct", k: b64urlEncode(s.material), alg: jwkAlg, ...jwkBase(s) };
+    if (format === "raw") return toBuffer(TypedArrayPrototypeSlice(s.material));
+    if (format === "jwk") {
+      const base = jwkBase(s);
+      return { kty: "oct", k: b64urlEncode(s.material), alg: jwkAlg, key_ops: base.key_ops, ext: base.ext };
+    }
     throw notSupported(`Unsupported export format "${format}" for a secret key.`);
   }
 
   const HMAC = {
+    __proto__: null,
     usages: ["sign", "verify"],
     keyLength(p) {
       const hash = hashOf(p.hash);
       if (p.length === undefined) return BLOCK_BITS[hash];
-      const len = webidl.toEnforcedUnsignedLongLong(p.length, "length");
-      if (len === 0) throw operationError("HMAC key length must be non-zero.");
-      return len;
+      const bits = webidl.toEnforcedUnsignedLongLong(p.length, "length");
+      if (bits === 0) throw operationError("HMAC key length must be non-zero.");
+      return bits;
     },
     make(p, bytes, extractable, usages, length, verb) {
       const hash = hashOf(p.hash);
       checkUsages(usages, HMAC.usages, "HMAC", verb);
       if (usages.length === 0) throw syntaxError(NO_USAGES);
-      return makeKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, bytes, { kind: "secret", hash });
+      return makeKey("secret", extractable, { name: "HMAC", hash: { name: hash }, length }, usages, bytes, { __proto__: null, kind: "secret", hash });
     },
     generate(p, extractable, usages) {
       const bits = HMAC.keyLength(p);
@@ -252,11 +384,11 @@
     import(format, data, p, extractable, usages) {
       const hash = hashOf(p.hash);
       const k = importRawOrJwkSecret("HMAC", format, data, extractable, usages, () => HMAC_JWK_ALG[hash]);
-      if (k.length === 0) throw dataError("HMAC key data must not be empty.");
-      let length = k.length * 8;
+      if (len(k) === 0) throw dataError("HMAC key data must not be empty.");
+      let length = len(k) * 8;
       if (p.length !== undefined) {
         const want = webidl.toEnforcedUnsignedLongLong(p.length, "length");
-        if (want > length || want <= length - 8) throw dataError(`Invalid HMAC key length ${want} for ${k.length} bytes of key data.`);
+        if (want > length || want <= length - 8) throw dataError(`Invalid HMAC key length ${want} for ${len(k)} bytes of key data.`);
         length = want;
       }
       return HMAC.make(p, k, extractable, usages, length, "import secret");
@@ -274,20 +406,21 @@
   };
 
   function timingSafeEqualBytes(a, b) {
-    if (a.length !== b.length) return false;
+    const n = len(a);
+    if (n !== len(b)) return false;
     let diff = 0;
-    for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+    for (let i = 0; i < n; i++) diff |= a[i] ^ b[i];
     return diff === 0;
   }
 
   function aesAlgorithm(name) {
-    const suffix = name.slice(4); // GCM, CBC, CTR, KW
+    const suffix = StringPrototypeSlice(name, 4); // GCM, CBC, CTR, KW
     const usages = name === "AES-KW" ? ["wrapKey", "unwrapKey"] : ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
     const jwkAlg = (bytes) => `A${bytes * 8}${suffix}`;
     const make = (bytes, extractable, usages2, verb) => {
       checkUsages(usages2, usages, name, verb);
       if (usages2.length === 0) throw syntaxError(NO_USAGES);
-      return makeKey("secret", extractable, { name, length: bytes.length * 8 }, usages2, bytes, { kind: "secret" });
+      return makeKey("secret", extractable, { name, length: len(bytes) * 8 }, usages2, bytes, { __proto__: null, kind: "secret" });
     };
     const run = (encrypt, p, s, data) => {
       let iv;
@@ -295,45 +428,46 @@
       let aad;
       if (name === "AES-GCM") {
         iv = toBytes(p.iv, "iv");
-        if (iv.length === 0) throw operationError("AES-GCM IV must not be empty.");
+        if (len(iv) === 0) throw operationError("AES-GCM IV must not be empty.");
         aad = p.additionalData === undefined ? undefined : toBytes(p.additionalData, "additionalData");
         n = p.tagLength === undefined ? 128 : webidl.toEnforcedUnsignedLongLong(p.tagLength, "tagLength");
-        if (![32, 64, 96, 104, 112, 120, 128].includes(n)) throw operationError(`Invalid AES-GCM tag length ${n}.`);
-        if (!encrypt && data.length < n / 8) throw operationError("Ciphertext is shorter than the authentication tag.");
+        if (!includes([32, 64, 96, 104, 112, 120, 128], n)) throw operationError(`Invalid AES-GCM tag length ${n}.`);
+        if (!encrypt && len(data) < n / 8) throw operationError("Ciphertext is shorter than the authentication tag.");
       } else if (name === "AES-CBC") {
         iv = toBytes(p.iv, "iv");
-        if (iv.length !== 16) throw operationError("AES-CBC IV must be 16 bytes long.");
+        if (len(iv) !== 16) throw operationError("AES-CBC IV must be 16 bytes long.");
       } else if (name === "AES-CTR") {
         iv = toBytes(p.counter, "counter");
-        if (iv.length !== 16) throw operationError("Counter must have length of 16 bytes.");
+        if (len(iv) !== 16) throw operationError("Counter must have length of 16 bytes.");
         n = webidl.toEnforcedUnsignedLongLong(p.length, "length");
         if (n === 0 || n > 128) throw operationError(`Invalid counter of ${n} bits length provided.`);
       }
       return toBuffer(op("cryptoAes", name, encrypt, s.material, data, iv, n, aad));
     };
     const algo = {
+      __proto__: null,
       usages,
       keyLength(p) {
         if (p.length === undefined) throw new TypeError('Missing field "length" in "derivedKeyParams".');
-        const len = webidl.toEnforcedUnsignedLongLong(p.length, "length");
-        if (![128, 192, 256].includes(len)) {
-          throw operationError(`Derived AES key must be 128, 192, or 256 bits in length but provided ${len}.`);
+        const bits = webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (!includes([128, 192, 256], bits)) {
+          throw operationError(`Derived AES key must be 128, 192, or 256 bits in length but provided ${bits}.`);
         }
-        return len;
+        return bits;
       },
       generate(p, extractable, usages2) {
-        const len = p.length === undefined ? undefined : webidl.toEnforcedUnsignedLongLong(p.length, "length");
-        if (len === undefined) throw new TypeError('Missing field "length" in "algorithm".');
-        if (![128, 192, 256].includes(len)) throw operationError("AES key length must be 128, 192, or 256 bits.");
-        return make(ops.randomBytes(len / 8), extractable, usages2, "generate");
+        const bits = p.length === undefined ? undefined : webidl.toEnforcedUnsignedLongLong(p.length, "length");
+        if (bits === undefined) throw new TypeError('Missing field "length" in "algorithm".');
+        if (!includes([128, 192, 256], bits)) throw operationError("AES key length must be 128, 192, or 256 bits.");
+        return make(ops.randomBytes(bits / 8), extractable, usages2, "generate");
       },
       import(format, data, p, extractable, usages2) {
-        const k = importRawOrJwkSecret(name, format, data, extractable, usages2, (bytes) => jwkAlg(bytes.length));
-        if (![16, 24, 32].includes(k.length)) throw dataError(`Imported AES key length must be 128, 192, or 256 bits but provided ${k.length * 8}.`);
+        const k = importRawOrJwkSecret(name, format, data, extractable, usages2, (bytes) => jwkAlg(len(bytes)));
+        if (!includes([16, 24, 32], len(k))) throw dataError(`Imported AES key length must be 128, 192, or 256 bits but provided ${len(k) * 8}.`);
         return make(k, extractable, usages2, "import secret");
       },
       export(format, s) {
-        return exportSecret(format, s, jwkAlg(s.material.length));
+        return exportSecret(format, s, jwkAlg(len(s.material)));
       },
     };
     if (name === "AES-KW") {
@@ -348,6 +482,7 @@
 
   function kdfAlgorithm(name) {
     const algo = {
+      __proto__: null,
       usages: ["deriveKey", "deriveBits"],
       keyLength() {
         return null;
@@ -357,7 +492,7 @@
         if (extractable) throw syntaxError(`${name} keys cannot be extractable.`);
         checkUsages(usages, algo.usages, name, "import secret");
         if (usages.length === 0) throw syntaxError(NO_USAGES);
-        return makeKey("secret", false, { name }, usages, toBytes(data, "keyData"), { kind: "secret" });
+        return makeKey("secret", false, { name }, usages, toBytes(data, "keyData"), { __proto__: null, kind: "secret" });
       },
       deriveBits(p, s, length) {
         if (length === null) throw operationError(`${name} cannot derive a key with null length.`);
@@ -402,23 +537,23 @@
       if (kind === "EC") {
         if (p.namedCurve === undefined) throw new TypeError('Missing field "namedCurve" in "algorithm".');
         const curve = webidl.toDOMString(p.namedCurve);
-        if (!EC_CURVES.includes(curve)) throw notSupported(`Unsupported namedCurve "${curve}".`);
-        return { curve, algorithm: { name, namedCurve: curve } };
+        if (!includes(EC_CURVES, curve)) throw notSupported(`Unsupported namedCurve "${curve}".`);
+        return { __proto__: null, curve, algorithm: { name, namedCurve: curve } };
       }
       if (kind === "OKP") {
         if (name === "NODE-ED25519") {
           if (p.namedCurve === undefined) throw new TypeError('Missing field "namedCurve" in "algorithm".');
           if (p.namedCurve !== "NODE-ED25519") throw notSupported(`EDDSA curve "${p.namedCurve}" isn't supported.`);
-          return { curve: "Ed25519", algorithm: { name, namedCurve: "NODE-ED25519" } };
+          return { __proto__: null, curve: "Ed25519", algorithm: { name, namedCurve: "NODE-ED25519" } };
         }
-        return { curve: name, algorithm: { name } };
+        return { __proto__: null, curve: name, algorithm: { name } };
       }
       const hash = hashOf(p.hash);
       const algorithm = { name, modulusLength: rsa.bits, publicExponent: new Uint8Array(rsa.exponent), hash: { name: hash } };
-      return { curve: "", hash, algorithm };
+      return { __proto__: null, curve: "", hash, algorithm };
     };
     const make = (type, d, material, extractable, usages) =>
-      makeKey(type, extractable, d.algorithm, usages, material, { kind, curve: d.curve, hash: d.hash });
+      makeKey(type, extractable, d.algorithm, usages, material, { __proto__: null, kind, curve: d.curve, hash: d.hash });
     const jwkAlg = (d) => {
       if (kind === "EC") return name === "ECDSA" ? ECDSA_JWK_ALG[d.curve] : undefined;
       if (kind === "OKP") return d.curve === "Ed25519" ? "EdDSA" : undefined;
@@ -426,29 +561,31 @@
     };
 
     const algo = {
-      usages: [...priv, ...pub],
+      __proto__: null,
+      usages: concat(priv, pub),
       generate(p, extractable, usages) {
         checkUsages(usages, algo.usages, name, "generate");
         let d;
         let pair;
         if (kind === "RSA") {
           const bits = webidl.toEnforcedUnsignedLongLong(p.modulusLength, "modulusLength");
-          if (!(p.publicExponent instanceof Uint8Array)) throw new TypeError("publicExponent must be a Uint8Array.");
+          const publicExponent = p.publicExponent;
+          if (!isUint8Array(publicExponent)) throw new TypeError("publicExponent must be a Uint8Array.");
           if (bits < 1024 || bits > 4096 || bits % 8 !== 0) {
             throw operationError(`The modulus length must be a multiple of 8 between 1024 and 4096 (requested ${bits}).`);
           }
-          const exponent = p.publicExponent.slice();
-          d = describe(p, { bits, exponent });
+          const exponent = TypedArrayPrototypeSlice(publicExponent);
+          d = describe(p, { __proto__: null, bits, exponent });
           pair = op("cryptoGenerateKeyPair", "RSA", "", bits, exponent);
         } else {
           d = describe(p);
           pair = op("cryptoGenerateKeyPair", kind, d.curve, 0, undefined);
         }
-        const privUsages = usages.filter((u) => priv.includes(u));
+        const privUsages = filter(usages, (u) => includes(priv, u));
         if (privUsages.length === 0) throw syntaxError("Attempt to generate asymmetric keys with no valid private key usages.");
         return {
           privateKey: make("private", d, pair[0], extractable, privUsages),
-          publicKey: make("public", d, pair[1], true, usages.filter((u) => pub.includes(u))),
+          publicKey: make("public", d, pair[1], true, filter(usages, (u) => includes(pub, u))),
         };
       },
       import(format, data, p, extractable, usages) {
@@ -458,9 +595,14 @@
           const kty = kind;
           checkJwk(data, kty, usages, extractable, use, name);
           if (kind !== "RSA" && data.crv !== d.curve) throw dataError(`JSON Web Key "crv" "${data.crv}" does not match the requested curve "${d.curve}".`);
-          const parts = JWK_MEMBERS[kind].map((m) => (data[m] === undefined ? undefined : b64urlDecode(data[m], m)));
+          const members = JWK_MEMBERS[kind];
+          const parts = [];
+          for (let i = 0; i < members.length; i++) {
+            const v = data[members[i]];
+            ArrayAppend(parts, v === undefined ? undefined : b64urlDecode(v, members[i]));
+          }
           result = op("cryptoImportKey", kind, d ? d.curve : "", "jwk", undefined, parts);
-          if (kind === "RSA") d = describe(p, { bits: result[2], exponent: result[3] });
+          if (kind === "RSA") d = describe(p, { __proto__: null, bits: result[2], exponent: result[3] });
           const alg = jwkAlg(d);
           if (data.alg !== undefined && alg !== undefined && data.alg !== alg && !(alg === "EdDSA" && data.alg === "Ed25519")) {
             throw dataError(`JSON Web Key "alg" "${data.alg}" does not match the requested algorithm.`);
@@ -468,7 +610,7 @@
         } else if (format === "raw" || format === "spki" || format === "pkcs8") {
           if (format === "raw" && kind === "RSA") throw notSupported(`Unrecognized key import format "raw" for ${name}.`);
           result = op("cryptoImportKey", kind, d ? d.curve : "", format, toBytes(data, "keyData"), undefined);
-          if (kind === "RSA") d = describe(p, { bits: result[2], exponent: result[3] });
+          if (kind === "RSA") d = describe(p, { __proto__: null, bits: result[2], exponent: result[3] });
         } else {
           throw notSupported(`Unrecognized key import format "${format}".`);
         }
@@ -483,7 +625,7 @@
           if ((format === "pkcs8") !== isPrivate) {
             throw invalidAccess(`Only ${isPrivate ? "public" : "private"} keys can be exported as "${format}".`);
           }
-          return toBuffer(s.material.slice());
+          return toBuffer(TypedArrayPrototypeSlice(s.material));
         }
         if (format === "raw") {
           if (kind === "RSA") throw notSupported(`Unrecognized export format "raw" for ${name}.`);
@@ -494,12 +636,16 @@
           const parts = op("cryptoExportKey", kind, s.info.curve, "jwk", isPrivate, s.material);
           const jwk = { kty: kind };
           if (kind !== "RSA") jwk.crv = s.info.curve;
-          JWK_MEMBERS[kind].forEach((m, i) => {
-            if (parts[i] !== undefined) jwk[m] = b64urlEncode(parts[i]);
-          });
+          const members = JWK_MEMBERS[kind];
+          for (let i = 0; i < members.length; i++) {
+            if (parts[i] !== undefined) jwk[members[i]] = b64urlEncode(parts[i]);
+          }
           const alg = jwkAlg(s.info);
           if (alg !== undefined) jwk.alg = alg;
-          return Object.assign(jwk, jwkBase(s));
+          const base = jwkBase(s);
+          jwk.key_ops = base.key_ops;
+          jwk.ext = base.ext;
+          return jwk;
         }
         throw notSupported(`Unrecognized export format "${format}".`);
       },
@@ -508,7 +654,7 @@
     const requireType = (s, type, what) => {
       if (s.type !== type) throw invalidAccess(`${what} requires a ${type} key.`);
     };
-    if (priv.includes("sign")) {
+    if (includes(priv, "sign")) {
       const params = (p, s) => {
         if (name === "ECDSA") return [hashOf(p.hash), 0];
         if (name === "RSA-PSS") {
@@ -519,12 +665,16 @@
       };
       algo.sign = (p, s, data) => {
         requireType(s, "private", "Signing");
-        const [hash, salt] = params(p, s);
+        const hs = params(p, s);
+        const hash = hs[0];
+        const salt = hs[1];
         return toBuffer(op("cryptoSign", name === "NODE-ED25519" ? "Ed25519" : name, s.info.curve, hash, salt, s.material, data));
       };
       algo.verify = (p, s, sig, data) => {
         requireType(s, "public", "Verification");
-        const [hash, salt] = params(p, s);
+        const hs = params(p, s);
+        const hash = hs[0];
+        const salt = hs[1];
         return op("cryptoVerify", name === "NODE-ED25519" ? "Ed25519" : name, s.info.curve, hash, salt, s.material, sig, data);
       };
     }
@@ -539,22 +689,22 @@
         return toBuffer(op("cryptoRsaOaep", false, s.info.hash, label(p), s.material, data));
       };
     }
-    if (priv.includes("deriveBits")) {
+    if (includes(priv, "deriveBits")) {
       algo.deriveBits = (p, s, length) => {
         requireType(s, "private", "Key derivation");
         const pubKey = p.public;
-        const ps = pubKey instanceof CryptoKey ? slots.get(pubKey) : undefined;
+        const ps = slots.get(pubKey);
         if (ps === undefined) throw new TypeError('Missing field "public" in "derivedKeyParams".');
         if (ps.type !== "public") throw invalidAccess(`The provided key has type "${ps.type}", not "public"`);
         if (ps.algorithm.name !== name) throw invalidAccess("Public key algorithm does not match the requested algorithm.");
         if (ps.info.curve !== s.info.curve) throw invalidAccess("The public and private keys must be on the same curve.");
         const secret = op("cryptoEcdh", kind, s.info.curve, s.material, ps.material);
         if (length === null) return toBuffer(secret);
-        if (length > secret.length * 8) {
-          throw operationError(`Derived key length (${length} bits) is too long (should be at most ${secret.length * 8} bits).`);
+        if (length > len(secret) * 8) {
+          throw operationError(`Derived key length (${length} bits) is too long (should be at most ${len(secret) * 8} bits).`);
         }
-        const out = secret.slice(0, Math.ceil(length / 8));
-        if (length % 8 !== 0) out[out.length - 1] &= 0xff << (8 - (length % 8));
+        const out = TypedArrayPrototypeSlice(secret, 0, MathCeil(length / 8));
+        if (length % 8 !== 0) out[len(out) - 1] &= 0xff << (8 - (length % 8));
         return toBuffer(out);
       };
     }
@@ -562,6 +712,7 @@
   }
 
   const IMPL = {
+    __proto__: null,
     HMAC,
     "AES-GCM": aesAlgorithm("AES-GCM"),
     "AES-CBC": aesAlgorithm("AES-CBC"),
@@ -585,7 +736,7 @@
   // workerd takes the format as a plain string: an unknown one is NotSupportedError.
   function toFormat(v, verb = "import") {
     const s = webidl.toDOMString(v);
-    if (!FORMATS.includes(s)) throw notSupported(`Unrecognized key ${verb} format "${s}".`);
+    if (!includes(FORMATS, s)) throw notSupported(`Unrecognized key ${verb} format "${s}".`);
     return s;
   }
 
@@ -594,14 +745,14 @@
     const { dict, name } = normalize(alg, method);
     const impl = IMPL[name];
     if (impl === undefined || typeof impl[method] !== "function") {
-      const what = { generate: "key generation ", import: "key import " }[method] ?? "";
+      const what = method === "generate" ? "key generation " : method === "import" ? "key import " : "";
       throw notSupported(`Unrecognized ${what}algorithm "${name}" requested.`);
     }
-    return { dict, name, impl };
+    return { __proto__: null, dict, name, impl };
   }
 
   function keySlot(key, method, position) {
-    const s = key instanceof CryptoKey ? slots.get(key) : undefined;
+    const s = slots.get(key);
     if (s === undefined) {
       throw new TypeError(`Failed to execute '${method}' on 'SubtleCrypto': parameter ${position} is not of type 'CryptoKey'.`);
     }
@@ -617,10 +768,10 @@
     const usages = toUsages(keyUsages);
     const { dict, impl } = lookup(algorithm, "import");
     if (fmt === "jwk") {
-      if (!webidl.isObject(keyData) || ArrayBuffer.isView(keyData) || keyData instanceof ArrayBuffer) {
+      if (!webidl.isObject(keyData) || ArrayBufferIsView(keyData) || isArrayBuffer(keyData)) {
         throw new TypeError('Import data provided for "jwk" import format must be a JsonWebKey.');
       }
-    } else if (!(keyData instanceof ArrayBuffer) && !ArrayBuffer.isView(keyData)) {
+    } else if (!isArrayBuffer(keyData) && !ArrayBufferIsView(keyData)) {
       throw new TypeError("Import data provided for buffer-based import formats must be a buffer source.");
     }
     return impl.import(fmt, keyData, dict, !!extractable, usages);
@@ -644,7 +795,7 @@
     if (s.algorithm.name !== name) {
       throw invalidAccess(`Requested algorithm "${name}" does not match this CryptoKey's algorithm "${s.algorithm.name}".`);
     }
-    if (!s.usages.includes(usage)) {
+    if (!includes(s.usages, usage)) {
       throw invalidAccess(`Requested key usage "${usage}" does not match any usage listed in this CryptoKey.`);
     }
   }
@@ -657,7 +808,7 @@
     async digest(algorithm, data) {
       args(arguments.length, 2, "digest");
       const { name } = normalize(algorithm, "digest");
-      if (!HASHES.includes(name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
+      if (!includes(HASHES, name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
       return toBuffer(op("cryptoDigest", name, toBytes(data, "data")));
     }
 
@@ -721,7 +872,7 @@
       const s = keySlot(baseKey, "deriveBits", 2);
       const len = length === null || length === undefined ? null : webidl.toEnforcedUnsignedLongLong(length, "length");
       const { name } = normalize(algorithm);
-      if (s.algorithm.name === name && !s.usages.includes("deriveBits")) {
+      if (s.algorithm.name === name && !includes(s.usages, "deriveBits")) {
         throw invalidAccess('Requested key usage "deriveBits" does not match any usage listed in this CryptoKey.');
       }
       return deriveBits(algorithm, s, len);
@@ -752,7 +903,7 @@
       if (!wrap) throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for wrapKey.`);
       requireKeyUsage(ws, name, "wrapKey");
       const exported = exportKey(fmt, ks);
-      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSON.stringify(exported)) : new Uint8Array(exported);
+      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSONStringify(exported)) : new Uint8Array(exported);
       return wrap(dict, ws, bytes);
     }
 
@@ -771,7 +922,7 @@
       let keyData = plain;
       if (fmt === "jwk") {
         try {
-          keyData = JSON.parse(new TextDecoder().decode(plain));
+          keyData = JSONParse(new TextDecoder().decode(plain));
         } catch {
           throw dataError("The unwrapped key is not a valid JSON Web Key.");
         }
@@ -784,7 +935,7 @@
       args(arguments.length, 2, "timingSafeEqual");
       const x = toBytes(a, "a");
       const y = toBytes(b, "b");
-      if (x.length !== y.length) throw new TypeError("Input buffers must have the same byte length.");
+      if (len(x) !== len(y)) throw new TypeError("Input buffers must have the same byte length.");
       return timingSafeEqualBytes(x, y);
     }
   }
@@ -795,7 +946,8 @@
   ]);
 
   const subtle = new SubtleCrypto(TOKEN);
-  Object.defineProperty(globalThis.Crypto.prototype, "subtle", {
+  ObjectDefineProperty(globalThis.Crypto.prototype, "subtle", {
+    __proto__: null,
     get() {
       return subtle;
     },
@@ -812,12 +964,12 @@
       // isolate shutting down
     }
   });
-  class DigestStream extends globalThis.WritableStream {
+  class DigestStream extends WritableStream {
     #digest;
     constructor(algorithm) {
       webidl.requiredArguments(arguments.length, 1, "Failed to construct 'DigestStream'");
       const { name } = normalize(algorithm, "digest");
-      if (!HASHES.includes(name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
+      if (!includes(HASHES, name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
       const id = op("cryptoDigestNew", name);
       let resolve;
       let reject;
@@ -825,12 +977,13 @@
         resolve = res;
         reject = rej;
       });
-      digest.catch(() => {});
+      PromisePrototypeThen(digest, undefined, () => {});
       super({
+        __proto__: null,
         write(chunk) {
           let bytes;
           if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
-          else if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) bytes = chunk;
+          else if (isArrayBuffer(chunk) || ArrayBufferIsView(chunk)) bytes = chunk;
           else throw new TypeError("DigestStream accepts only ArrayBuffer, ArrayBufferView or string chunks.");
           ops.cryptoDigestUpdate(id, bytes);
         },
@@ -850,7 +1003,8 @@
     }
   }
   webidl.defineToStringTag(DigestStream, "DigestStream");
-  Object.defineProperty(globalThis.Crypto.prototype, "DigestStream", {
+  ObjectDefineProperty(globalThis.Crypto.prototype, "DigestStream", {
+    __proto__: null,
     value: DigestStream,
     writable: true,
     enumerable: false,

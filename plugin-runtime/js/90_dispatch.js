@@ -2,6 +2,31 @@
 // The entry points Rust calls: checking a module's default export at load,
 // and running its fetch handler for one request.
 ((globalThis, internals) => {
+  const {
+    Error,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectEntries,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    Promise,
+    PromiseAllSettled,
+    PromiseRace,
+    PromiseResolve,
+    PromisePrototypeThen,
+    ReflectApply,
+    SafeMap,
+    SafePromiseAllSettled,
+    SafePromiseRace,
+    SafePromiseResolve,
+    ArrayAppend,
+    ArrayPrototypeSlice,
+    ArrayPrototypeShift,
+    SafeWeakMap,
+    String,
+    SymbolToStringTag,
+    TypeError,
+  } = internals.primordials;
   const ops = internals.ops;
   const defineGlobal = internals.defineGlobal;
 
@@ -20,30 +45,33 @@
   for (const name of API_CLASSES) {
     const C = globalThis[name];
     if (typeof C !== "function") continue;
-    Object.defineProperty(C, "length", { value: 0, configurable: true });
+    ObjectDefineProperty(C, "length", { __proto__: null, value: 0, configurable: true });
     const proto = C.prototype;
-    for (const key of Object.getOwnPropertyNames(proto)) {
+    for (const key of ObjectGetOwnPropertyNames(proto)) {
       if (key === "constructor") continue;
-      const d = Object.getOwnPropertyDescriptor(proto, key);
-      if (d.configurable && !d.enumerable) Object.defineProperty(proto, key, { enumerable: true });
+      const d = ObjectGetOwnPropertyDescriptor(proto, key);
+      if (d.configurable && !d.enumerable) ObjectDefineProperty(proto, key, { __proto__: null, enumerable: true });
     }
   }
   const FN_LENGTHS = {
     fetch: 0, atob: 0, btoa: 0, structuredClone: 0, queueMicrotask: 0,
     setTimeout: 2, setInterval: 2, clearTimeout: 1, clearInterval: 1,
   };
-  for (const [name, length] of Object.entries(FN_LENGTHS)) {
-    if (typeof globalThis[name] === "function") Object.defineProperty(globalThis[name], "length", { value: length, configurable: true });
+  for (const [name, length] of ObjectEntries(FN_LENGTHS)) {
+    if (typeof globalThis[name] === "function") ObjectDefineProperty(globalThis[name], "length", { __proto__: null, value: length, configurable: true });
   }
-  Object.defineProperty(globalThis, Symbol.toStringTag, { value: "ServiceWorkerGlobalScope", configurable: true });
+  ObjectDefineProperty(globalThis, SymbolToStringTag, { __proto__: null, value: "ServiceWorkerGlobalScope", configurable: true });
 
   // ---- service-worker syntax: addEventListener("fetch" | "scheduled") ----
   const events = internals.events;
   const EventTargetProto = events.EventTarget.prototype;
+  const addEventListenerImpl = EventTargetProto.addEventListener;
+  const removeEventListenerImpl = EventTargetProto.removeEventListener;
+  const dispatchEventImpl = EventTargetProto.dispatchEvent;
   events.initEventTarget(globalThis);
-  const swTypes = new Map(); // type -> count of listeners added
-  const wrapped = new WeakMap(); // listener -> wrapper that records exceptions
-  const eventState = new WeakMap();
+  const swTypes = new SafeMap(); // type -> count of listeners added
+  const wrapped = new SafeWeakMap(); // listener -> wrapper that records exceptions
+  const eventState = new SafeWeakMap();
 
   function wrap(listener) {
     if (typeof listener !== "function" && !(listener && typeof listener.handleEvent === "function")) return listener;
@@ -51,7 +79,7 @@
     if (!w) {
       w = function (event) {
         try {
-          return typeof listener === "function" ? listener.call(this, event) : listener.handleEvent(event);
+          return typeof listener === "function" ? ReflectApply(listener, this, [event]) : listener.handleEvent(event);
         } catch (e) {
           const s = eventState.get(event);
           if (s && s.error === undefined) s.error = e;
@@ -65,17 +93,17 @@
   defineGlobal("addEventListener", function addEventListener(type, listener, options) {
     type = String(type);
     swTypes.set(type, (swTypes.get(type) || 0) + 1);
-    return EventTargetProto.addEventListener.call(globalThis, type, wrap(listener), options);
+    return ReflectApply(addEventListenerImpl, globalThis, [type, wrap(listener), options]);
   });
   defineGlobal("removeEventListener", function removeEventListener(type, listener, options) {
-    return EventTargetProto.removeEventListener.call(globalThis, type, (listener && wrapped.get(listener)) || listener, options);
+    return ReflectApply(removeEventListenerImpl, globalThis, [type, (listener && wrapped.get(listener)) || listener, options]);
   });
   defineGlobal("dispatchEvent", function dispatchEvent(event) {
-    return EventTargetProto.dispatchEvent.call(globalThis, event);
+    return ReflectApply(dispatchEventImpl, globalThis, [event]);
   });
 
   // ---- unhandled rejections (workerd: PromiseRejectionEvent on the global) ----
-  const rejectionState = new WeakMap();
+  const rejectionState = new SafeWeakMap();
   class PromiseRejectionEvent extends events.Event {
     constructor(type, init = undefined) {
       if (arguments.length < 2) {
@@ -85,7 +113,7 @@
       if (init === null || typeof init !== "object" || !("promise" in init)) {
         throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined.");
       }
-      rejectionState.set(this, { promise: init.promise, reason: init.reason });
+      rejectionState.set(this, { __proto__: null, promise: init.promise, reason: init.reason });
     }
     get promise() {
       const s = rejectionState.get(this);
@@ -97,7 +125,7 @@
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       return s.reason;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "PromiseRejectionEvent";
     }
   }
@@ -107,14 +135,14 @@
   internals.unhandledRejection = (promise, reason) => {
     if (!swTypes.get("unhandledrejection")) return true;
     const event = new PromiseRejectionEvent("unhandledrejection", { cancelable: true, promise, reason });
-    EventTargetProto.dispatchEvent.call(globalThis, event);
+    ReflectApply(dispatchEventImpl, globalThis, [event]);
     return !event.defaultPrevented;
   };
 
   class FetchEvent extends events.Event {
     constructor(type, init = {}) {
       super(type, init);
-      eventState.set(this, { request: init.request, response: undefined, ctx: null, error: undefined });
+      eventState.set(this, { __proto__: null, request: init.request, response: undefined, ctx: null, error: undefined });
     }
     get request() {
       return eventState.get(this).request;
@@ -122,7 +150,7 @@
     respondWith(response) {
       const s = eventState.get(this);
       if (s.response !== undefined) throw new DOMException("FetchEvent.respondWith() has already been called; it can only be called once.", "InvalidStateError");
-      s.response = Promise.resolve(response);
+      s.response = SafePromiseResolve(response);
     }
     waitUntil(promise) {
       const s = eventState.get(this);
@@ -132,7 +160,7 @@
       const s = eventState.get(this);
       if (s.ctx) s.ctx.passThroughOnException();
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "FetchEvent";
     }
   }
@@ -141,7 +169,7 @@
   class ScheduledEvent extends events.Event {
     constructor(type, init = {}) {
       super(type, init);
-      eventState.set(this, { controller: init.controller, ctx: null, error: undefined });
+      eventState.set(this, { __proto__: null, controller: init.controller, ctx: null, error: undefined });
     }
     get cron() {
       return eventState.get(this).controller.cron;
@@ -156,7 +184,7 @@
       const s = eventState.get(this);
       if (s.ctx) s.ctx.waitUntil(promise);
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "ScheduledEvent";
     }
   }
@@ -167,8 +195,10 @@
     // Service-worker scripts see their bindings as globals.
     if (bindingsInstalled) return;
     bindingsInstalled = true;
-    for (const [k, v] of Object.entries(env)) {
-      if (!(k in globalThis)) defineGlobal(k, v);
+    const entries = ObjectEntries(env);
+    for (let i = 0; i < entries.length; i++) {
+      const k = entries[i][0];
+      if (!(k in globalThis)) defineGlobal(k, entries[i][1]);
     }
   }
 
@@ -176,7 +206,7 @@
     async fetch(request, env, ctx) {
       installBindings(env);
       if (!swTypes.get("fetch")) throw new Error("No fetch event listener was registered.");
-      const event = new FetchEvent("fetch", { request });
+      const event = new FetchEvent("fetch", { __proto__: null, request });
       const s = eventState.get(event);
       s.ctx = ctx;
       events.dispatchEvent(globalThis, event);
@@ -187,7 +217,7 @@
     async scheduled(controller, env, ctx) {
       installBindings(env);
       if (!swTypes.get("scheduled")) throw new Error("No scheduled event listener was registered.");
-      const event = new ScheduledEvent("scheduled", { controller });
+      const event = new ScheduledEvent("scheduled", { __proto__: null, controller });
       const s = eventState.get(event);
       s.ctx = ctx;
       events.dispatchEvent(globalThis, event);
@@ -210,7 +240,7 @@
     return handler;
   };
 
-  const ctxState = new WeakMap();
+  const ctxState = new SafeWeakMap();
   class ExecutionContext {
     constructor() {
       throw new TypeError("Illegal constructor");
@@ -218,7 +248,7 @@
     waitUntil(promise) {
       const s = ctxState.get(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
-      s.waits.push(Promise.resolve(promise));
+      ArrayAppend(s.waits, SafePromiseResolve(promise));
     }
     passThroughOnException() {
       const s = ctxState.get(this);
@@ -228,22 +258,23 @@
     get props() {
       return {};
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "ExecutionContext";
     }
   }
   function makeContext() {
-    const ctx = Object.create(ExecutionContext.prototype);
-    const s = { waits: [], passThrough: false };
+    const ctx = ObjectCreate(ExecutionContext.prototype);
+    const s = { __proto__: null, waits: [], passThrough: false, ctx };
     ctxState.set(ctx, s);
-    return [ctx, s];
+    return s;
   }
   internals.makeContext = makeContext;
 
   internals.dispatchFetch = async (handler, reqId, method, url, headers, rid, env, cf) => {
     const request = internals.makeRequest(method, url, headers, rid, cf);
     const isHead = method === "HEAD";
-    const [ctx, s] = makeContext();
+    const s = makeContext();
+    const ctx = s.ctx;
     try {
       if (typeof handler.fetch !== "function") {
         throw new Error("Handler does not export a fetch() function.");
@@ -253,13 +284,15 @@
       if (parts === null) {
         throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
       }
-      ops.respond(reqId, ...parts);
+      ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
     } catch (e) {
       let passed = false;
       if (s.passThrough && !internals.requestBodyUsed(request)) {
         try {
           const res = await fetch(request);
-          ops.respond(reqId, ...internals.responseParts(res, isHead));
+          const parts = internals.responseParts(res, isHead);
+          if (parts === null) throw new TypeError("not a Response");
+          ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
           passed = true;
           internals.reportError(e);
         } catch {
@@ -269,7 +302,8 @@
       if (!passed) ops.respondError(reqId, e);
     }
     // Work the script asked to finish after the response.
-    for (const e of await settleWaits(s)) internals.reportError(e);
+    const waitErrors = await settleWaits(s);
+    for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
     ops.requestDone(reqId);
   };
 
@@ -284,16 +318,16 @@
     const errors = [];
     if (s.waits.length === 0) return errors;
     let timedOut = false;
-    const deadline = internals.sleep(WAIT_UNTIL_MS).then(() => {
+    const deadline = PromisePrototypeThen(internals.sleep(WAIT_UNTIL_MS), () => {
       timedOut = true;
     });
     for (let done = 0; done < s.waits.length && !timedOut; ) {
-      const batch = s.waits.slice(done);
+      const batch = ArrayPrototypeSlice(s.waits, done);
       done = s.waits.length;
-      const settled = Promise.allSettled(batch).then((results) => {
-        for (const r of results) if (r.status === "rejected") errors.push(r.reason);
+      const settled = PromisePrototypeThen(SafePromiseAllSettled(batch), (results) => {
+        for (let i = 0; i < results.length; i++) if (results[i].status === "rejected") ArrayAppend(errors, results[i].reason);
       });
-      await Promise.race([settled, deadline]);
+      await SafePromiseRace([settled, deadline]);
     }
     if (timedOut) {
       internals.reportError(new Error(`waitUntil() work was cancelled ${WAIT_UNTIL_MS / 1000} s after the response.`));
@@ -301,7 +335,7 @@
     return errors;
   }
 
-  const controllerState = new WeakMap();
+  const controllerState = new SafeWeakMap();
   class ScheduledController {
     constructor() {
       throw new TypeError("Illegal constructor");
@@ -315,15 +349,16 @@
     noRetry() {
       controllerState.get(this).noRetry = true;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "ScheduledController";
     }
   }
 
   internals.dispatchScheduled = async (handler, reqId, cron, scheduledTime, env) => {
-    const controller = Object.create(ScheduledController.prototype);
-    controllerState.set(controller, { cron, scheduledTime, noRetry: false });
-    const [ctx, s] = makeContext();
+    const controller = ObjectCreate(ScheduledController.prototype);
+    controllerState.set(controller, { __proto__: null, cron, scheduledTime, noRetry: false });
+    const s = makeContext();
+    const ctx = s.ctx;
     let error = null;
     try {
       if (typeof handler.scheduled !== "function") {
@@ -334,8 +369,8 @@
       error = e;
     }
     const waitErrors = await settleWaits(s);
-    if (error === null && waitErrors.length) error = waitErrors.shift();
-    for (const e of waitErrors) internals.reportError(e);
+    if (error === null && waitErrors.length) error = ArrayPrototypeShift(waitErrors);
+    for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
     if (error !== null) ops.respondError(reqId, error);
     ops.requestDone(reqId);
   };

@@ -5,9 +5,17 @@
 // becomes its value. `crypto.subtle` / `crypto.DigestStream` are accessors
 // on Crypto.prototype, replaced by the file's own accessors when it loads.
 ((globalThis, internals) => {
+  const {
+    Error,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ReflectGet,
+    SafeMap,
+    SafeSet,
+  } = internals.primordials;
   const ops = internals.ops;
-  const loaded = new Set();
-  const values = new Map();
+  const loaded = new SafeSet();
+  const values = new SafeMap();
 
   function load(file) {
     if (loaded.has(file)) return;
@@ -46,15 +54,16 @@
   const cryptoProto = globalThis.Crypto.prototype;
   for (const name of ["subtle", "DigestStream"]) {
     const descriptor = {
+      __proto__: null,
       configurable: true,
       enumerable: true,
       get() {
         load("41_subtle.js");
-        const now = Object.getOwnPropertyDescriptor(cryptoProto, name);
+        const now = ObjectGetOwnPropertyDescriptor(cryptoProto, name);
         if (now && now.get === descriptor.get) throw new Error(`internal error: 41_subtle.js did not define ${name}`);
-        return Reflect.get(cryptoProto, name, this);
+        return ReflectGet(cryptoProto, name, this);
       },
     };
-    Object.defineProperty(cryptoProto, name, descriptor);
+    ObjectDefineProperty(cryptoProto, name, descriptor);
   }
 })

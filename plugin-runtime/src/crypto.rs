@@ -3,7 +3,8 @@
 //! 41_subtle.js keeps each CryptoKey's material in a private slot (raw
 //! bytes for secret keys, PKCS#8 DER for private keys, SPKI DER for public
 //! keys), normalises the algorithm dictionaries and checks usages; these
-//! functions only compute. Every primitive comes from a RustCrypto crate.
+//! functions only compute. RSA runs in AWS-LC (`crypto/rsa.rs`, constant
+//! time); every other primitive comes from a RustCrypto crate.
 //! Failures are [`CryptoError`]s, which the ops throw as errors named after
 //! the DOMException the JS side turns them into.
 
@@ -17,12 +18,17 @@ use pkcs8::der::asn1::{BitStringRef, OctetStringRef};
 use pkcs8::der::{Decode, Encode};
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, ObjectIdentifier, PrivateKeyInfo};
 use rand_core::OsRng;
-use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use rsa::{BigUint, Oaep, Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey};
 use sha2::Digest;
 use spki::{AlgorithmIdentifierRef, DecodePublicKey, EncodePublicKey, SubjectPublicKeyInfoRef};
 
 use crate::ops::{bytes_arg, uint8array};
+
+mod rsa;
+use rsa::{Padding, RsaKey};
+
+/// The most PBKDF2 iterations one call may ask for (workerd's limit, with
+/// its message): the derivation is one uninterruptible native call.
+pub(crate) const MAX_PBKDF2_ITERATIONS: u64 = 100_000;
 
 /// Why an operation failed; the variant names the DOMException JS throws.
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +162,19 @@ pub(crate) fn hkdf(hash: Hash, ikm: &[u8], salt: &[u8], info: &[u8], len: usize)
 
 /// PBKDF2-HMAC; the output is capped like HKDF's (255 hash blocks) because
 /// it runs in one uninterruptible call.
-pub(crate) fn pbkdf2(hash: Hash, password: &[u8], salt: &[u8], iterations: u32, len: usize) -> Result<Vec<u8>> {
+pub(crate) fn pbkdf2(hash: Hash, password: &[u8], salt: &[u8], iterations: u64, len: usize) -> Result<Vec<u8>> {
+    if iterations == 0 {
+        return Err(CryptoError::Operation(
+            "PBKDF2 requires a positive iteration count (requested 0).".into(),
+        ));
+    }
+    if iterations > MAX_PBKDF2_ITERATIONS {
+        return Err(CryptoError::NotSupported(format!(
+            "Pbkdf2 failed: iteration counts above {MAX_PBKDF2_ITERATIONS} are not supported (requested {iterations})."
+        )));
+    }
+    // In range: at most 100000.
+    let iterations = iterations as u32;
     with_sha!(hash, D => {
         if len > 255 * <D as Digest>::output_size() {
             return Err(CryptoError::Operation("PBKDF2 derivation failed: the requested length is too long.".into()));
@@ -478,24 +496,21 @@ pub(crate) fn generate_key_pair(kind: &str, param: &str, bits: u32, exponent: &[
             Ok((okp_pkcs8(oid, &seed)?, okp_spki(oid, &public)?))
         }
         "RSA" => {
-            let e = BigUint::from_bytes_be(exponent);
-            if e != BigUint::from(3u32) && e != BigUint::from(65537u32) {
-                return Err(CryptoError::Operation(
-                    "The \"publicExponent\" must be either 3 or 65537.".into(),
-                ));
-            }
-            let key = RsaPrivateKey::new_with_exp(&mut OsRng, bits as usize, &e)
-                .map_err(|e| CryptoError::Operation(format!("RSA key generation failed: {e}")))?;
-            let private = key.to_pkcs8_der().map_err(der_err)?;
-            let public = key.to_public_key().to_public_key_der().map_err(der_err)?;
-            Ok((pkcs8_bytes(private), spki_bytes(public)))
+            // Leading zero bytes are allowed; anything above 32 bits is not 3 or 65537.
+            let start = exponent.iter().position(|&b| b != 0).unwrap_or(exponent.len());
+            let e = match &exponent[start..] {
+                b if b.len() <= 4 => b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)),
+                _ => {
+                    return Err(CryptoError::Operation(
+                        "The \"publicExponent\" must be either 3 or 65537, but got a number larger than 2^32.".into(),
+                    ));
+                }
+            };
+            let key = RsaKey::generate(bits, e)?;
+            Ok((key.to_pkcs8()?, key.to_spki()?))
         }
         _ => Err(CryptoError::NotSupported(format!("Unrecognized key type \"{kind}\"."))),
     }
-}
-
-fn rsa_info(n: &BigUint, e: &BigUint) -> Option<(u32, Vec<u8>)> {
-    Some((n.bits() as u32, e.to_bytes_be()))
 }
 
 fn part(parts: &[Option<Vec<u8>>], i: usize, name: &str) -> Result<Vec<u8>> {
@@ -605,58 +620,49 @@ pub(crate) fn import_key(
             }
         }
         "RSA" => {
-            let key_pub = |k: RsaPublicKey| -> Result<Imported> {
-                let rsa = rsa_info(k.n(), k.e());
-                Ok(Imported {
-                    private: false,
-                    der: spki_bytes(k.to_public_key_der().map_err(der_err)?),
-                    rsa,
-                })
-            };
-            let key_priv = |k: RsaPrivateKey| -> Result<Imported> {
-                k.validate().map_err(|e| data_err(format!("Invalid RSA key: {e}")))?;
-                let rsa = rsa_info(k.n(), k.e());
-                Ok(Imported {
-                    private: true,
-                    der: pkcs8_bytes(k.to_pkcs8_der().map_err(der_err)?),
-                    rsa,
-                })
-            };
-            match format {
-                "spki" => key_pub(RsaPublicKey::from_public_key_der(data).map_err(der_err)?),
-                "pkcs8" => key_priv(RsaPrivateKey::from_pkcs8_der(data).map_err(der_err)?),
-                "jwk" => {
-                    let n = BigUint::from_bytes_be(&part(parts, 0, "n")?);
-                    let e = BigUint::from_bytes_be(&part(parts, 1, "e")?);
-                    match parts.get(2).cloned().flatten() {
-                        None => {
-                            key_pub(RsaPublicKey::new(n, e).map_err(|e| data_err(format!("Invalid RSA key: {e}")))?)
-                        }
-                        Some(d) => {
-                            // JWA allows leaving out the CRT members: recover p and q from d.
-                            let primes = match (parts.get(3).cloned().flatten(), parts.get(4).cloned().flatten()) {
-                                (Some(p), Some(q)) => vec![BigUint::from_bytes_be(&p), BigUint::from_bytes_be(&q)],
-                                (None, None) => Vec::new(),
-                                _ => {
-                                    return Err(data_err(
-                                        "Invalid JWK: \"p\" and \"q\" must both be present or absent.",
-                                    ));
-                                }
-                            };
-                            let d = BigUint::from_bytes_be(&d);
-                            let k = RsaPrivateKey::from_components(n, e, d, primes)
-                                .map_err(|e| data_err(format!("Invalid RSA key: {e}")))?;
-                            key_priv(k)
-                        }
-                    }
+            let key = match format {
+                "spki" => RsaKey::from_spki(data)?,
+                "pkcs8" => RsaKey::from_pkcs8(data)?,
+                "jwk" => rsa_from_jwk(parts)?,
+                _ => {
+                    return Err(CryptoError::NotSupported(format!(
+                        "Unrecognized key import format \"{format}\"."
+                    )));
                 }
-                _ => Err(CryptoError::NotSupported(format!(
-                    "Unrecognized key import format \"{format}\"."
-                ))),
-            }
+            };
+            let private = key.is_private();
+            Ok(Imported {
+                private,
+                der: if private { key.to_pkcs8()? } else { key.to_spki()? },
+                rsa: Some((key.modulus_bits(), key.public_exponent())),
+            })
         }
         _ => Err(CryptoError::NotSupported(format!("Unrecognized key type \"{kind}\"."))),
     }
+}
+
+/// An RSA key from a JWK's members `[n, e, d, p, q, dp, dq, qi]`. JWA lets
+/// a private key leave out the CRT members: they are recovered from `d`.
+fn rsa_from_jwk(parts: &[Option<Vec<u8>>]) -> Result<RsaKey> {
+    let (n, e) = (part(parts, 0, "n")?, part(parts, 1, "e")?);
+    let get = |i: usize| parts.get(i).cloned().flatten();
+    let Some(d) = get(2) else {
+        return RsaKey::from_public_parts(&n, &e);
+    };
+    let [p, q, dp, dq, qi] = match (get(3), get(4)) {
+        (Some(p), Some(q)) => match (get(5), get(6), get(7)) {
+            (Some(dp), Some(dq), Some(qi)) => [p, q, dp, dq, qi],
+            _ => {
+                let [dp, dq, qi] = rsa::crt_params(&n, &d, &p, &q)?;
+                [p, q, dp, dq, qi]
+            }
+        },
+        (None, None) => rsa::recover_crt(&n, &e, &d)?,
+        _ => {
+            return Err(data_err("Invalid JWK: \"p\" and \"q\" must both be present or absent."));
+        }
+    };
+    RsaKey::from_private_parts(&n, &e, [&d, &p, &q, &dp, &dq, &qi])
 }
 
 /// Exports a stored key as "raw" bytes (a single-element list) or as the
@@ -696,30 +702,17 @@ pub(crate) fn export_key(
             }
         }
         ("RSA", "jwk") => {
-            let b = |v: &BigUint| Some(v.to_bytes_be());
-            if private {
-                let k = RsaPrivateKey::from_pkcs8_der(der).map_err(der_err)?;
-                let primes = k.primes();
-                if primes.len() != 2 {
-                    return Err(CryptoError::NotSupported(
-                        "Multi-prime RSA keys cannot be exported as JWK.".into(),
-                    ));
-                }
-                let qi = k.crt_coefficient();
-                Ok(vec![
-                    b(k.n()),
-                    b(k.e()),
-                    b(k.d()),
-                    b(&primes[0]),
-                    b(&primes[1]),
-                    k.dp().and_then(b),
-                    k.dq().and_then(b),
-                    qi.as_ref().and_then(b),
-                ])
+            let key = if private {
+                RsaKey::from_pkcs8(der)?
             } else {
-                let k = RsaPublicKey::from_public_key_der(der).map_err(der_err)?;
-                Ok(vec![b(k.n()), b(k.e())])
+                RsaKey::from_spki(der)?
+            };
+            let parts = key.parts()?;
+            let mut out = vec![Some(parts.n), Some(parts.e)];
+            if let Some(private) = parts.private {
+                out.extend(private.into_iter().map(Some));
             }
+            Ok(out)
         }
         _ => Err(CryptoError::NotSupported(format!(
             "Unsupported export format \"{format}\" for this key."
@@ -791,13 +784,7 @@ pub(crate) fn sign(
         "RSASSA-PKCS1-v1_5" | "RSA-PSS" => {
             let h = need_hash()?;
             let hashed = digest(h, data)?;
-            let key = RsaPrivateKey::from_pkcs8_der(der).map_err(der_err)?;
-            let res = with_sha!(h, D => if alg == "RSA-PSS" {
-                key.sign_with_rng(&mut OsRng, Pss::new_with_salt::<D>(salt), &hashed)
-            } else {
-                key.sign(Pkcs1v15Sign::new::<D>(), &hashed)
-            });
-            res.map_err(|e| CryptoError::Operation(format!("RSA signing failed: {e}")))
+            RsaKey::from_pkcs8(der)?.sign(rsa_padding(alg, salt), h, &hashed)
         }
         _ => Err(CryptoError::NotSupported(format!(
             "Unrecognized algorithm name \"{alg}\"."
@@ -841,13 +828,7 @@ pub(crate) fn verify(
         "RSASSA-PKCS1-v1_5" | "RSA-PSS" => {
             let h = need_hash()?;
             let hashed = digest(h, data)?;
-            let key = RsaPublicKey::from_public_key_der(der).map_err(der_err)?;
-            let ok = with_sha!(h, D => if alg == "RSA-PSS" {
-                key.verify(Pss::new_with_salt::<D>(salt), &hashed, sig)
-            } else {
-                key.verify(Pkcs1v15Sign::new::<D>(), &hashed, sig)
-            });
-            Ok(ok.is_ok())
+            RsaKey::from_spki(der)?.verify(rsa_padding(alg, salt), h, &hashed, sig)
         }
         _ => Err(CryptoError::NotSupported(format!(
             "Unrecognized algorithm name \"{alg}\"."
@@ -855,29 +836,23 @@ pub(crate) fn verify(
     }
 }
 
-/// RSA-OAEP with `hash` for both OAEP digests; `der` is SPKI to encrypt,
-/// PKCS#8 to decrypt.
-pub(crate) fn rsa_oaep(encrypt: bool, hash: Hash, label: &[u8], der: &[u8], data: &[u8]) -> Result<Vec<u8>> {
-    let label = if label.is_empty() {
-        None
+fn rsa_padding(alg: &str, salt: usize) -> Padding {
+    if alg == "RSA-PSS" {
+        Padding::Pss { salt }
     } else {
-        Some(String::from_utf8(label.to_vec()).map_err(|_| {
-            CryptoError::NotSupported("RSA-OAEP labels that are not valid UTF-8 are not supported.".into())
-        })?)
-    };
-    let padding = with_sha!(hash, D => match label {
-        Some(l) => Oaep::new_with_label::<D, _>(l),
-        None => Oaep::new::<D>(),
-    });
-    if encrypt {
-        let key = RsaPublicKey::from_public_key_der(der).map_err(der_err)?;
-        key.encrypt(&mut OsRng, padding, data)
-            .map_err(|e| CryptoError::Operation(format!("RSA-OAEP encryption failed: {e}")))
-    } else {
-        let key = RsaPrivateKey::from_pkcs8_der(der).map_err(der_err)?;
-        key.decrypt(padding, data)
-            .map_err(|_| CryptoError::Operation(DECRYPT_FAILED.into()))
+        Padding::Pkcs1
     }
+}
+
+/// RSA-OAEP with `hash` for both OAEP digests; `der` is SPKI to encrypt,
+/// PKCS#8 to decrypt. Any label bytes are allowed.
+pub(crate) fn rsa_oaep(encrypt: bool, hash: Hash, label: &[u8], der: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+    let key = if encrypt {
+        RsaKey::from_spki(der)?
+    } else {
+        RsaKey::from_pkcs8(der)?
+    };
+    key.oaep(encrypt, hash, label, data)
 }
 
 /// ECDH / X25519: the shared secret of PKCS#8 `private` and SPKI `public`.
@@ -923,6 +898,34 @@ fn str_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> String 
 
 fn num_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
     v.uint32_value(scope).unwrap_or(0)
+}
+
+/// A count or length argument, taken exactly: `None` for anything but a
+/// non-negative integral Number up to 2^53 (no wrapping, no rounding, no
+/// user code run), so bounds checked on the result hold for what the
+/// script asked.
+fn count_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Option<u64> {
+    if !v.is_number() {
+        return None;
+    }
+    let f = v.number_value(scope)?;
+    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f <= 9_007_199_254_740_992.0).then_some(f as u64)
+}
+
+/// A count that must fit in `u32`; out of range becomes `u32::MAX`, which
+/// every caller refuses.
+fn u32_count_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
+    count_arg(scope, v)
+        .and_then(|x| u32::try_from(x).ok())
+        .unwrap_or(u32::MAX)
+}
+
+/// A byte length; out of range becomes `usize::MAX`, which every caller
+/// refuses.
+fn len_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> usize {
+    count_arg(scope, v)
+        .and_then(|x| usize::try_from(x).ok())
+        .unwrap_or(usize::MAX)
 }
 
 /// Bytes from an ArrayBuffer(View); anything else (undefined) is empty.
@@ -1031,7 +1034,7 @@ pub(crate) fn op_crypto_hmac(scope: &mut v8::PinScope, args: v8::FunctionCallbac
 pub(crate) fn op_crypto_aes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let mode = str_arg(scope, args.get(0));
     let encrypt = args.get(1).boolean_value(scope);
-    let n = num_arg(scope, args.get(5));
+    let n = u32_count_arg(scope, args.get(5));
     let r = aes(
         &mode,
         encrypt,
@@ -1046,7 +1049,7 @@ pub(crate) fn op_crypto_aes(scope: &mut v8::PinScope, args: v8::FunctionCallback
 
 /// `cryptoHkdf(hash, ikm, salt, info, bytes)` -> Uint8Array.
 pub(crate) fn op_crypto_hkdf(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let len = num_arg(scope, args.get(4)) as usize;
+    let len = len_arg(scope, args.get(4));
     let r = required_hash(scope, args.get(0)).and_then(|h| {
         hkdf(
             h,
@@ -1061,10 +1064,15 @@ pub(crate) fn op_crypto_hkdf(scope: &mut v8::PinScope, args: v8::FunctionCallbac
 
 /// `cryptoPbkdf2(hash, password, salt, iterations, bytes)` -> Uint8Array.
 pub(crate) fn op_crypto_pbkdf2(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let iterations = num_arg(scope, args.get(3));
-    let len = num_arg(scope, args.get(4)) as usize;
-    let r = required_hash(scope, args.get(0))
-        .and_then(|h| pbkdf2(h, &buf_arg(args.get(1)), &buf_arg(args.get(2)), iterations, len));
+    let iterations = count_arg(scope, args.get(3));
+    let len = len_arg(scope, args.get(4));
+    let r = match iterations {
+        None => Err(CryptoError::Operation(
+            "PBKDF2 requires a positive integral iteration count.".into(),
+        )),
+        Some(iterations) => required_hash(scope, args.get(0))
+            .and_then(|h| pbkdf2(h, &buf_arg(args.get(1)), &buf_arg(args.get(2)), iterations, len)),
+    };
     reply_bytes(scope, &mut rv, r);
 }
 
@@ -1076,7 +1084,7 @@ pub(crate) fn op_crypto_generate_key_pair(
 ) {
     let kind = str_arg(scope, args.get(0));
     let param = str_arg(scope, args.get(1));
-    let bits = num_arg(scope, args.get(2));
+    let bits = u32_count_arg(scope, args.get(2));
     match generate_key_pair(&kind, &param, bits, &buf_arg(args.get(3))) {
         Ok((private, public)) => {
             let a = uint8array(scope, private).into();
@@ -1150,7 +1158,7 @@ pub(crate) fn op_crypto_export_key(
 pub(crate) fn op_crypto_sign(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let alg = str_arg(scope, args.get(0));
     let curve = str_arg(scope, args.get(1));
-    let salt = num_arg(scope, args.get(3)) as usize;
+    let salt = len_arg(scope, args.get(3));
     let r = hash_arg(scope, args.get(2))
         .and_then(|h| sign(&alg, &curve, h, salt, &buf_arg(args.get(4)), &buf_arg(args.get(5))));
     reply_bytes(scope, &mut rv, r);
@@ -1160,7 +1168,7 @@ pub(crate) fn op_crypto_sign(scope: &mut v8::PinScope, args: v8::FunctionCallbac
 pub(crate) fn op_crypto_verify(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let alg = str_arg(scope, args.get(0));
     let curve = str_arg(scope, args.get(1));
-    let salt = num_arg(scope, args.get(3)) as usize;
+    let salt = len_arg(scope, args.get(3));
     let r = hash_arg(scope, args.get(2)).and_then(|h| {
         verify(
             &alg,
@@ -1260,6 +1268,256 @@ mod tests {
         let spki = okp_spki(ED25519_OID, &public).unwrap();
         assert_eq!(okp_from_spki(ED25519_OID, &spki).unwrap(), public);
         assert!(import_key("OKP", "Ed25519", "pkcs8", b"junk", &[]).is_err());
+    }
+
+    const SHAS: [Hash; 4] = [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512];
+
+    fn hash_len(h: Hash) -> usize {
+        digest(h, b"").unwrap().len()
+    }
+
+    /// AWS-LC's signatures verify under the `rsa` crate and the other way
+    /// round, for every hash and several PSS salt lengths; PKCS#1 v1.5 is
+    /// deterministic, so both must produce the very same bytes.
+    #[test]
+    fn rsa_signatures_interoperate_with_the_rsa_crate() -> Result<()> {
+        use ::rsa::{Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey};
+        let (pkcs8, spki) = generate_key_pair("RSA", "", 1024, &[1, 0, 1])?;
+        let old_priv = RsaPrivateKey::from_pkcs8_der(&pkcs8).unwrap();
+        let old_pub = RsaPublicKey::from_public_key_der(&spki).unwrap();
+        let msg = b"known answer";
+        for h in SHAS {
+            let hashed = digest(h, msg)?;
+            let new_sig = sign("RSASSA-PKCS1-v1_5", "", Some(h), 0, &pkcs8, msg)?;
+            let old_sig = with_sha!(h, D => old_priv.sign(Pkcs1v15Sign::new::<D>(), &hashed).unwrap());
+            assert_eq!(hex(&new_sig), hex(&old_sig), "{h:?}");
+            assert!(verify("RSASSA-PKCS1-v1_5", "", Some(h), 0, &spki, &old_sig, msg)?);
+            assert!(!verify("RSASSA-PKCS1-v1_5", "", Some(h), 0, &spki, &old_sig, b"other")?);
+            // The longest salt a 1024-bit key allows: emLen - hLen - 2.
+            let max = 128 - hash_len(h) - 2;
+            for salt in [0, 20, hash_len(h).min(max), max] {
+                let new_sig = sign("RSA-PSS", "", Some(h), salt, &pkcs8, msg)
+                    .unwrap_or_else(|e| panic!("{h:?} salt {salt}: {e}"));
+                with_sha!(h, D => old_pub.verify(Pss::new_with_salt::<D>(salt), &hashed, &new_sig))
+                    .unwrap_or_else(|e| panic!("{h:?} salt {salt}: {e}"));
+                let old_sig = with_sha!(h, D => old_priv
+                    .sign_with_rng(&mut OsRng, Pss::new_with_salt::<D>(salt), &hashed)
+                    .unwrap());
+                assert!(
+                    verify("RSA-PSS", "", Some(h), salt, &spki, &old_sig, msg)?,
+                    "{h:?} salt {salt}"
+                );
+                assert!(!verify("RSA-PSS", "", Some(h), salt + 1, &spki, &old_sig, msg)?);
+            }
+            assert!(matches!(
+                sign("RSA-PSS", "", Some(h), max + 1, &pkcs8, msg),
+                Err(CryptoError::Operation(_))
+            ));
+            assert!(!verify("RSA-PSS", "", Some(h), usize::MAX, &spki, &new_sig, msg)?);
+        }
+        // A key the rsa crate made signs and imports here too.
+        let theirs = RsaPrivateKey::new(&mut OsRng, 1024).unwrap();
+        let der = theirs.to_pkcs8_der().unwrap();
+        let imported = import_key("RSA", "", "pkcs8", der.as_bytes(), &[])?;
+        assert!(imported.private);
+        assert_eq!(imported.rsa.as_ref().map(|r| r.0), Some(1024));
+        let hashed = digest(Hash::Sha256, msg)?;
+        let sig = sign("RSASSA-PKCS1-v1_5", "", Some(Hash::Sha256), 0, &imported.der, msg)?;
+        theirs
+            .to_public_key()
+            .verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed, &sig)
+            .unwrap();
+        Ok(())
+    }
+
+    /// OAEP ciphertexts decrypt across the two implementations, with and
+    /// without a label, for every hash; labels need not be UTF-8 here.
+    #[test]
+    fn rsa_oaep_round_trips_and_interoperates() -> Result<()> {
+        use ::rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
+        let (pkcs8, spki) = generate_key_pair("RSA", "", 2048, &[1, 0, 1])?;
+        let old_priv = RsaPrivateKey::from_pkcs8_der(&pkcs8).unwrap();
+        let old_pub = RsaPublicKey::from_public_key_der(&spki).unwrap();
+        let msg = b"a secret of some length";
+        for h in SHAS {
+            for label in ["", "label"] {
+                let padding = || {
+                    macro_rules! oaep {
+                        ($D:ty) => {
+                            if label.is_empty() {
+                                Oaep::new::<$D>()
+                            } else {
+                                Oaep::new_with_label::<$D, _>(label)
+                            }
+                        };
+                    }
+                    match h {
+                        Hash::Sha1 => oaep!(sha1::Sha1),
+                        Hash::Sha256 => oaep!(sha2::Sha256),
+                        Hash::Sha384 => oaep!(sha2::Sha384),
+                        _ => oaep!(sha2::Sha512),
+                    }
+                };
+                let ct = rsa_oaep(true, h, label.as_bytes(), &spki, msg)?;
+                assert_eq!(ct.len(), 256);
+                assert_eq!(old_priv.decrypt(padding(), &ct).unwrap(), msg);
+                assert_eq!(rsa_oaep(false, h, label.as_bytes(), &pkcs8, &ct)?, msg);
+                let theirs = old_pub.encrypt(&mut OsRng, padding(), msg).unwrap();
+                assert_eq!(rsa_oaep(false, h, label.as_bytes(), &pkcs8, &theirs)?, msg);
+                // Wrong label, or a flipped bit: the one opaque decryption error.
+                let err = rsa_oaep(false, h, b"other", &pkcs8, &theirs).unwrap_err();
+                assert_eq!(err.to_string(), DECRYPT_FAILED);
+                let mut flipped = theirs.clone();
+                flipped[100] ^= 1;
+                assert!(matches!(
+                    rsa_oaep(false, h, label.as_bytes(), &pkcs8, &flipped),
+                    Err(CryptoError::Operation(_))
+                ));
+            }
+        }
+        let binary = [0xff, 0x00, 0xfe];
+        let ct = rsa_oaep(true, Hash::Sha256, &binary, &spki, msg)?;
+        assert_eq!(rsa_oaep(false, Hash::Sha256, &binary, &pkcs8, &ct)?, msg);
+        // Longest message for SHA-512 with 2048 bits: 256 - 2 * 64 - 2.
+        assert!(rsa_oaep(true, Hash::Sha512, b"", &spki, &[7u8; 126]).is_ok());
+        assert!(matches!(
+            rsa_oaep(true, Hash::Sha512, b"", &spki, &[7u8; 127]),
+            Err(CryptoError::Operation(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn rsa_jwk_round_trips_with_and_without_crt_members() -> Result<()> {
+        let (pkcs8, spki) = generate_key_pair("RSA", "", 1024, &[1, 0, 1])?;
+        let parts = export_key("RSA", "", "jwk", true, &pkcs8)?;
+        assert_eq!(parts.len(), 8);
+        let full = import_key("RSA", "", "jwk", &[], &parts)?;
+        assert_eq!(full.der, pkcs8);
+        let bare: Vec<_> = parts.iter().take(3).cloned().collect();
+        assert_eq!(
+            import_key("RSA", "", "jwk", &[], &bare)?.der,
+            pkcs8,
+            "primes recovered from d"
+        );
+        let mut no_crt = parts.clone();
+        no_crt.truncate(5);
+        assert_eq!(
+            import_key("RSA", "", "jwk", &[], &no_crt)?.der,
+            pkcs8,
+            "dp, dq, qi derived"
+        );
+        let public = import_key("RSA", "", "jwk", &[], &parts[..2])?;
+        assert!(!public.private);
+        assert_eq!(public.der, spki);
+        // Inconsistent members are a DataError, never a panic.
+        let mut wrong = parts.clone();
+        wrong[2] = Some(vec![3; 100]);
+        assert!(matches!(
+            import_key("RSA", "", "jwk", &[], &wrong),
+            Err(CryptoError::Data(_))
+        ));
+        wrong.truncate(3);
+        assert!(matches!(
+            import_key("RSA", "", "jwk", &[], &wrong),
+            Err(CryptoError::Data(_))
+        ));
+        let mut only_p = parts.clone();
+        only_p[4] = None;
+        assert!(matches!(
+            import_key("RSA", "", "jwk", &[], &only_p),
+            Err(CryptoError::Data(_))
+        ));
+        Ok(())
+    }
+
+    /// Sizes and counts are refused before any work, with workerd's messages
+    /// where it has one.
+    #[test]
+    fn sizes_and_counts_are_bounded_before_work() {
+        let e = pbkdf2(Hash::Sha256, b"p", b"s", 100_001, 32).unwrap_err();
+        assert!(matches!(e, CryptoError::NotSupported(_)));
+        assert_eq!(
+            e.to_string(),
+            "Pbkdf2 failed: iteration counts above 100000 are not supported (requested 100001)."
+        );
+        assert!(pbkdf2(Hash::Sha256, b"p", b"s", u64::MAX, 32).is_err());
+        assert!(matches!(
+            pbkdf2(Hash::Sha256, b"p", b"s", 0, 32),
+            Err(CryptoError::Operation(_))
+        ));
+        assert_eq!(pbkdf2(Hash::Sha256, b"p", b"s", 1, 32).unwrap().len(), 32);
+        assert!(pbkdf2(Hash::Sha256, b"p", b"s", 1, usize::MAX).is_err());
+        assert!(hkdf(Hash::Sha256, b"k", b"", b"", usize::MAX).is_err());
+
+        let started = std::time::Instant::now();
+        for bits in [0, 512, 1032, 4224, 16384, u32::MAX] {
+            assert!(
+                matches!(
+                    generate_key_pair("RSA", "", bits, &[1, 0, 1]),
+                    Err(CryptoError::Operation(_))
+                ),
+                "{bits}"
+            );
+        }
+        for exponent in [&[][..], &[7], &[1, 0, 0, 0, 1], &[0xff; 64]] {
+            assert!(generate_key_pair("RSA", "", 1024, exponent).is_err(), "{exponent:?}");
+        }
+        // Oversized keys are refused by their length, before parsing.
+        let huge = vec![0x30u8; 64 * 1024];
+        assert!(import_key("RSA", "", "pkcs8", &huge, &[]).is_err());
+        assert!(import_key("RSA", "", "spki", &huge, &[]).is_err());
+        let big_n = vec![0xffu8; 4096];
+        let jwk = [Some(big_n.clone()), Some(vec![1, 0, 1]), Some(big_n)];
+        assert!(matches!(
+            import_key("RSA", "", "jwk", &[], &jwk),
+            Err(CryptoError::Data(_))
+        ));
+        let big_e = [Some(vec![0xffu8; 256]), Some(vec![0xff; 9])];
+        assert!(matches!(
+            import_key("RSA", "", "jwk", &[], &big_e),
+            Err(CryptoError::Data(_))
+        ));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    /// Random and truncated key bytes in every format: errors, no panic.
+    #[test]
+    fn malformed_keys_are_errors_not_panics() -> Result<()> {
+        let (pkcs8, spki) = generate_key_pair("RSA", "", 1024, &[1, 0, 1])?;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..300 {
+            let base = if round % 2 == 0 { &pkcs8 } else { &spki };
+            let mut bytes = base[..(next() as usize % (base.len() + 1))].to_vec();
+            if round % 3 == 0 && !bytes.is_empty() {
+                let i = next() as usize % bytes.len();
+                bytes[i] ^= next() as u8 | 1;
+            }
+            for (kind, curve) in [("RSA", ""), ("EC", "P-256"), ("OKP", "Ed25519"), ("OKP", "X25519")] {
+                for format in ["pkcs8", "spki", "raw"] {
+                    let _ = import_key(kind, curve, format, &bytes, &[]);
+                }
+                let parts: Vec<_> = (0..8)
+                    .map(|i| (next() % 3 != 0).then(|| bytes[..bytes.len().min(i * 16)].to_vec()))
+                    .collect();
+                let _ = import_key(kind, curve, "jwk", &[], &parts);
+                let _ = export_key(kind, curve, "jwk", round % 2 == 0, &bytes);
+            }
+            let _ = sign("RSA-PSS", "", Some(Hash::Sha256), 32, &bytes, b"m");
+            let _ = verify("RSASSA-PKCS1-v1_5", "", Some(Hash::Sha1), 0, &bytes, &bytes, b"m");
+            let _ = rsa_oaep(false, Hash::Sha1, &bytes, &bytes, &bytes);
+        }
+        Ok(())
     }
 
     #[test]

@@ -81,9 +81,20 @@ pub enum FetchError {
     /// The origin did not answer in time.
     #[error("the origin timed out: {0}")]
     Timeout(String),
-    /// The per-request subrequest limit was reached.
+    /// The per-request subrequest limit was reached (or the budget shared
+    /// along a chain of requests through the proxy).
     #[error("Too many subrequests.")]
     TooManySubrequests,
+    /// The embedder's egress policy does not let the script reach this
+    /// address (loopback, private, the proxy's own listeners, ...).
+    #[error("fetch to {target} refused by the egress policy ({reason})")]
+    Refused {
+        /// The host as the URL named it, with the refused address when it
+        /// was a name.
+        target: String,
+        /// Why, e.g. "address is loopback".
+        reason: String,
+    },
 }
 
 /// A boxed, sendable future.

@@ -17,8 +17,10 @@ use crate::body::{Body, BodyStream, BodyWriter};
 use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
-use crate::limits::{CpuWatch, HeapGuard, array_buffer_allocator, near_heap_limit, thread_cpu};
-use crate::worker::{WorkerCode, is_builtin, resolve_specifier};
+use crate::limits::{
+    CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
+};
+use crate::worker::{ModuleRoot, WorkerCode, is_builtin, resolve_specifier};
 use crate::{code_cache, js, ops};
 
 /// The result of an async operation, delivered on the isolate's thread.
@@ -68,6 +70,9 @@ pub(crate) struct RequestCtx {
     pub cpu_limit: Duration,
     /// CPU time its JS has used so far.
     pub cpu_used: Duration,
+    /// The handler and its `waitUntil` work have settled (`requestDone`);
+    /// the request ends once the bodies it writes are closed too.
+    pub done: bool,
 }
 
 impl RequestCtx {
@@ -79,6 +84,7 @@ impl RequestCtx {
             fetch_failure: None,
             cpu_limit,
             cpu_used: Duration::ZERO,
+            done: false,
         }
     }
 }
@@ -147,12 +153,25 @@ pub(crate) struct IsolateState {
     pub html_rewriters: HashMap<u32, crate::html_rewriter::Rewriter>,
     /// Running hashes of `crypto.DigestStream`s.
     pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
+    /// The tasks behind pending promises, by promise id: aborted when the
+    /// request they belong to ends (timers stop, subrequests are dropped).
+    pub tasks: HashMap<u32, tokio::task::AbortHandle>,
+    /// The request each sink (a body the script writes) was opened for: a
+    /// request lives on, after `requestDone`, while its sinks are open.
+    pub sink_owners: HashMap<u32, u32>,
+    /// This isolate's memory budget (`memory_mb`).
+    pub memory: Arc<MemoryBudget>,
 }
 
 impl IsolateState {
     pub fn next_id(&mut self) -> u32 {
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.next_id
+    }
+
+    /// Whether request `req` is still live: its ops may start I/O and timers.
+    pub fn request_live(&self, req: u32) -> bool {
+        self.requests.contains_key(&req)
     }
 
     /// Registers a native body so the script can read or forward it.
@@ -164,6 +183,79 @@ impl IsolateState {
 }
 
 pub(crate) type SharedState = Rc<RefCell<IsolateState>>;
+
+/// Ends request `req` in the runtime: its context goes, and with it every
+/// pending operation it started (timers, subrequests, body reads): their
+/// tasks are aborted and their promises never settle, so no more of its
+/// JS runs. As in workerd, where a request's I/O context owns its timers.
+pub(crate) fn end_request(st: &SharedState, req: u32) {
+    let (resolvers, tasks) = {
+        let mut s = st.borrow_mut();
+        if s.requests.remove(&req).is_none() {
+            return;
+        }
+        s.sink_owners.retain(|_, owner| *owner != req);
+        let ids: Vec<u32> = s
+            .promises
+            .iter()
+            .filter(|(_, (_, owner))| *owner == Some(req))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut resolvers = Vec::with_capacity(ids.len());
+        let mut tasks = Vec::with_capacity(ids.len());
+        for id in ids {
+            resolvers.extend(s.promises.remove(&id));
+            tasks.extend(s.tasks.remove(&id));
+        }
+        (resolvers, tasks)
+    };
+    for t in tasks {
+        t.abort();
+    }
+    drop(resolvers);
+}
+
+/// `requestDone`: the handler and its `waitUntil` work have settled. The
+/// request ends now unless a body it writes is still open (a streamed
+/// response keeps its request, and its timers, alive until it ends).
+pub(crate) fn request_done(st: &SharedState, req: u32) {
+    if let Some(ctx) = st.borrow_mut().requests.get_mut(&req) {
+        ctx.done = true;
+    }
+    end_if_idle(st, req);
+}
+
+/// A sink was opened by the script for whatever request is running.
+pub(crate) fn sink_opened(st: &SharedState, sink: u32, owner: Option<u32>) {
+    let mut s = st.borrow_mut();
+    if let Some(req) = owner.filter(|r| s.requests.contains_key(r)) {
+        s.sink_owners.insert(sink, req);
+    }
+}
+
+/// A sink was closed by the script; its request may now be over.
+pub(crate) fn sink_closed(st: &SharedState, sink: u32) {
+    let owner = st.borrow_mut().sink_owners.remove(&sink);
+    if let Some(req) = owner {
+        end_if_idle(st, req);
+    }
+}
+
+/// Ends `req` if it is done and writes no open body (one whose consumer is
+/// gone counts as closed).
+fn end_if_idle(st: &SharedState, req: u32) {
+    let idle = {
+        let s = st.borrow();
+        s.requests.get(&req).is_some_and(|ctx| ctx.done)
+            && !s
+                .sink_owners
+                .iter()
+                .any(|(sink, owner)| *owner == req && s.sinks.get(sink).is_some_and(|w| !w.is_closed()))
+    };
+    if idle {
+        end_request(st, req);
+    }
+}
 
 /// A worker's isolate with its context and entry points.
 pub(crate) struct WorkerIsolate {
@@ -204,6 +296,9 @@ impl Drop for WorkerIsolate {
         self.unhandled_rejection.take();
         self.context.take();
         let mut st = self.state.borrow_mut();
+        for (_, task) in st.tasks.drain() {
+            task.abort();
+        }
         st.rejections.clear();
         st.promises.clear();
         st.requests.clear();
@@ -211,8 +306,10 @@ impl Drop for WorkerIsolate {
 }
 
 fn log_uncaught(code: &WorkerCode, text: &str) {
-    // The script chose this text: one escaped log line, whatever it holds.
-    let text = crate::wire::escape_log(text, 16 * 1024);
+    // The script chose this text: one escaped log line, whatever it holds,
+    // with the worker's secrets masked.
+    let redacted = code.redact(text);
+    let text = crate::wire::escape_log(&redacted, 16 * 1024);
     log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 
@@ -443,7 +540,11 @@ const MAX_SCRIPT_BYTES: usize = 10 << 20;
 /// Reads the module graph rooted at `main`: every relative import, once.
 /// Compiles each module in a scratch isolate to find its imports, so syntax
 /// errors surface here with `file:line:column`.
-pub(crate) fn read_module_graph(main: &Path, compat: &CompatFlags) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
+pub(crate) fn read_module_graph(
+    main: &Path,
+    root: &ModuleRoot,
+    compat: &CompatFlags,
+) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
     crate::platform::platform();
     let mut isolate = v8::Isolate::new(v8::CreateParams::default());
     v8::scope!(let scope, &mut isolate);
@@ -503,6 +604,13 @@ pub(crate) fn read_module_graph(main: &Path, compat: &CompatFlags) -> Result<BTr
                     ),
                 });
             };
+            // Nothing outside the worker's root is read (worker.rs ModuleRoot).
+            if let Err(message) = root.admits(&dep) {
+                return Err(ScriptError::Compile {
+                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    message: format!("cannot import \"{spec}\": {message}"),
+                });
+            }
             queue.push((dep, Some(name.clone())));
         }
         total += src.len();
@@ -534,6 +642,31 @@ pub(crate) struct ThreadLink {
     pub watch: Arc<CpuWatch>,
 }
 
+/// V8 asks this before compiling WebAssembly from bytes at run time:
+/// refused, as on Workers (`WebAssembly.Module(): Wasm code generation
+/// disallowed by embedder`, a `CompileError`).
+unsafe extern "C" fn refuse_wasm_code_generation(
+    _context: v8::Local<v8::Context>,
+    _source: v8::Local<v8::String>,
+) -> bool {
+    false
+}
+
+/// [`gc_epilogue`] behind the panic guard (a panic there would abort).
+unsafe extern "C" fn gc_epilogue_guarded(
+    isolate: v8::UnsafeRawIsolatePtr,
+    gc_type: v8::GCType,
+    flags: v8::GCCallbackFlags,
+    data: *mut std::ffi::c_void,
+) {
+    // SAFETY: the arguments are V8's, passed on unchanged to the callback
+    // they were registered for.
+    let ran = crate::guard::catch(|| unsafe { gc_epilogue(isolate, gc_type, flags, data) });
+    if let Err(payload) = ran {
+        crate::guard::record("-", "the GC epilogue callback", &*payload);
+    }
+}
+
 /// CPU a script's top level may use when its isolate starts.
 const STARTUP_CPU: Duration = Duration::from_secs(1);
 
@@ -543,12 +676,21 @@ impl WorkerIsolate {
         crate::platform::platform();
         let memory = code.spec.memory_mb.max(16) << 20;
         let heap_exceeded = Arc::new(AtomicBool::new(false));
-        let (allocator, buffers) = array_buffer_allocator(memory, heap_exceeded.clone());
+        let (allocator, budget) = array_buffer_allocator(memory, heap_exceeded.clone());
         let params = v8::CreateParams::default()
             .heap_limits(0, memory)
             .array_buffer_allocator(allocator.make_shared());
         let mut isolate = v8::Isolate::new(params);
-        buffers.watch(isolate.thread_safe_handle());
+        budget.watch(isolate.thread_safe_handle());
+        // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
+        isolate.set_allow_atomics_wait(false);
+        isolate.set_allow_wasm_code_generation_callback(refuse_wasm_code_generation);
+        // The budget outlives the isolate (its allocator holds it too).
+        isolate.add_gc_epilogue_callback(
+            gc_epilogue_guarded,
+            Arc::as_ptr(&budget) as *mut std::ffi::c_void,
+            v8::GCType::kGCTypeAll,
+        );
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(ops::promise_reject_callback);
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
@@ -573,6 +715,9 @@ impl WorkerIsolate {
             codecs: HashMap::new(),
             html_rewriters: HashMap::new(),
             digests: HashMap::new(),
+            tasks: HashMap::new(),
+            sink_owners: HashMap::new(),
+            memory: budget,
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();
@@ -821,10 +966,58 @@ impl WorkerIsolate {
         body: Body,
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
-    ) {
+    ) -> u32 {
         let limit = Duration::from_millis(self.code.spec.cpu_ms);
         let req_id = self.register(RequestCtx::new(Reply::Fetch(reply), fetcher, limit));
         self.guarded(Some(req_id), |me| me.dispatch_entered(req_id, head, body));
+        req_id
+    }
+
+    /// The proxy stopped waiting for request `req` (its client went away or
+    /// it timed out) before the script responded: it ends here, its
+    /// in-flight count is released and its pending work is dropped. A
+    /// request that has responded keeps running its `waitUntil` work.
+    pub(crate) fn cancel(&mut self, req: u32) {
+        let waiting = self
+            .state
+            .borrow()
+            .requests
+            .get(&req)
+            .is_some_and(|c| c.reply.is_some());
+        if !waiting {
+            return;
+        }
+        log::info!(
+            target: "isoproxy::worker",
+            "worker {}: request cancelled before the script responded (client gone or timed out)",
+            self.code.name()
+        );
+        ops::finish(&self.state, req, ops::Outcome::Failed(DispatchError::TimedOut));
+        self.enter();
+        end_request(&self.state, req);
+        self.exit();
+    }
+
+    /// Ends requests that are done and whose written bodies' consumers have
+    /// gone away (run by the thread's periodic sweep).
+    pub(crate) fn reap_requests(&mut self) {
+        let done: Vec<u32> = {
+            let s = self.state.borrow();
+            s.requests.iter().filter(|(_, c)| c.done).map(|(id, _)| *id).collect()
+        };
+        if done.is_empty() {
+            return;
+        }
+        self.enter();
+        for req in done {
+            end_if_idle(&self.state, req);
+        }
+        self.exit();
+    }
+
+    /// The thread-local key completions and signals address this isolate by.
+    pub(crate) fn key(&self) -> u64 {
+        self.state.borrow().key
     }
 
     fn register(&mut self, ctx: RequestCtx) -> u32 {
@@ -877,6 +1070,11 @@ impl WorkerIsolate {
             self.isolate.cancel_terminate_execution();
             let worker = self.code.name().to_string();
             match limit {
+                Limit::Cpu if self.watch.stalled() => log::error!(
+                    target: "isoproxy::worker",
+                    "worker {worker}: a slice of its JS ran {} ms of wall time without finishing (blocked); isolate discarded",
+                    crate::limits::wall_limit(budget).as_millis()
+                ),
                 Limit::Cpu => log::error!(
                     target: "isoproxy::worker",
                     "worker {worker}: exceeded its CPU time limit ({} ms); isolate discarded",
@@ -940,6 +1138,8 @@ impl WorkerIsolate {
                 None => "execution terminated".into(),
             };
             ops::fail_request(&self.state, req_id, msg);
+            // dispatchFetch never got to call requestDone.
+            end_request(&self.state, req_id);
         }
         tc.perform_microtask_checkpoint();
     }
@@ -975,6 +1175,7 @@ impl WorkerIsolate {
                     None => "execution terminated".into(),
                 };
                 ops::fail_request(&me.state, req_id, msg);
+                end_request(&me.state, req_id);
             }
             tc.perform_microtask_checkpoint();
         });
@@ -985,6 +1186,7 @@ impl WorkerIsolate {
         let Some((resolver, req)) = self.state.borrow_mut().promises.remove(&promise) else {
             return;
         };
+        self.state.borrow_mut().tasks.remove(&promise);
         self.guarded(req, |me| me.complete_entered(resolver, result));
     }
 

@@ -3,6 +3,9 @@
 
 /// `(name, source)` in evaluation order.
 pub(crate) const BOOTSTRAP: &[(&str, &str)] = &[
+    // First: captures the built-ins the others use (`internals.primordials`)
+    // before any script can replace them.
+    ("00_primordials.js", include_str!("../js/00_primordials.js")),
     ("00_core.js", include_str!("../js/00_core.js")),
     ("10_webidl_events.js", include_str!("../js/10_webidl_events.js")),
     ("11_headers.js", include_str!("../js/11_headers.js")),

@@ -33,4 +33,4 @@ pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, Request
 pub use ops::expose_raw_ops_for_tests;
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};
 pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
-pub use worker::{WorkerCode, WorkerSpec};
+pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

@@ -6,15 +6,24 @@
 //! terminates the isolate's execution once the budget is spent. What each
 //! request used is measured on its own thread with the thread CPU clock.
 //!
-//! Memory: V8's heap limit, with a near-heap-limit callback that terminates
-//! execution (and gives V8 head-room to unwind) instead of letting V8 abort
-//! the process.
+//! Wall clock: the same watchdog ends a slice of JS that has run for longer
+//! than [`wall_limit`] of real time, whatever its CPU use, so a slice that
+//! blocks without using CPU cannot stall the other isolates of its thread.
+//!
+//! Memory: one budget per isolate ([`MemoryBudget`], `memory_mb`) covers the
+//! V8 heap (as measured after each garbage collection) plus everything held
+//! outside it on the script's behalf: ArrayBuffer contents (allocated by
+//! V8 through the isolate's allocator, or created in Rust by an op), and
+//! native state (codecs, HTML rewriters, body chunks written by the script).
+//! Past it the isolate's JS is terminated and the isolate discarded. V8's own
+//! heap limit, with a near-heap-limit callback that terminates execution
+//! (and gives V8 head-room to unwind), keeps V8 from aborting the process.
 
 use std::ffi::c_void;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the watchdog looks at threads running JS.
 const POLL: Duration = Duration::from_millis(2);
@@ -33,9 +42,21 @@ fn own_schedstat() -> Option<PathBuf> {
     Some(PathBuf::from(format!("/proc/self/task/{tid}/schedstat")))
 }
 
+/// The wall-clock time a slice of JS may take when `budget` of CPU is left
+/// to its request: ten times that, and at least one second, so a thread
+/// that merely waits for a core is not cut off, but one that blocks (waits
+/// without using CPU) frees its thread within a bounded time.
+pub(crate) fn wall_limit(budget: Duration) -> Duration {
+    budget.saturating_mul(WALL_FACTOR).max(WALL_FLOOR)
+}
+const WALL_FACTOR: u32 = 10;
+const WALL_FLOOR: Duration = Duration::from_secs(1);
+
 struct Active {
     generation: u64,
     budget_ns: u64,
+    started: Instant,
+    wall: Duration,
     handle: v8::IsolateHandle,
     fired: Arc<AtomicBool>,
 }
@@ -45,6 +66,8 @@ pub(crate) struct CpuWatch {
     stat: Option<PathBuf>,
     active: Mutex<Option<Active>>,
     generation: AtomicU64,
+    /// Set when the watchdog ended a slice for its wall time (not its CPU).
+    stalled: AtomicBool,
 }
 
 impl CpuWatch {
@@ -54,6 +77,7 @@ impl CpuWatch {
             stat: own_schedstat(),
             active: Mutex::new(None),
             generation: AtomicU64::new(0),
+            stalled: AtomicBool::new(false),
         });
         let dog = watchdog();
         dog.lock()
@@ -67,12 +91,20 @@ impl CpuWatch {
     pub(crate) fn start(&self, budget: Duration, handle: v8::IsolateHandle, fired: Arc<AtomicBool>) {
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let budget_ns = budget.as_nanos().min(u64::MAX as u128) as u64;
+        self.stalled.store(false, Ordering::Relaxed);
         *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(Active {
             generation,
             budget_ns,
+            started: Instant::now(),
+            wall: wall_limit(budget),
             handle,
             fired,
         });
+    }
+
+    /// Whether the last slice was ended for its wall time (it blocked).
+    pub(crate) fn stalled(&self) -> bool {
+        self.stalled.load(Ordering::Relaxed)
     }
 
     /// JS has returned.
@@ -102,6 +134,11 @@ fn watchdog() -> &'static Watches {
                     let key = Arc::as_ptr(w) as usize;
                     let active = w.active.lock().unwrap_or_else(|p| p.into_inner());
                     let Some(a) = active.as_ref() else { continue };
+                    if a.started.elapsed() > a.wall && !a.fired.swap(true, Ordering::Relaxed) {
+                        w.stalled.store(true, Ordering::Relaxed);
+                        a.handle.terminate_execution();
+                        continue;
+                    }
                     let Some(stat) = &w.stat else { continue };
                     let Some(now) = schedstat_ns(stat) else { continue };
                     match seen.iter_mut().find(|s| s.0 == key) {
@@ -151,10 +188,16 @@ pub(crate) extern "C" fn near_heap_limit(data: *mut c_void, current: usize, _ini
     current + current / 2 + (32 << 20)
 }
 
-/// ArrayBuffer memory of one isolate, counted against its limit: V8's heap
-/// limit does not cover ArrayBuffer contents, which live outside the heap.
-pub(crate) struct BufferBudget {
-    used: std::sync::atomic::AtomicUsize,
+/// The memory one isolate may make the process hold (`memory_mb`): the V8
+/// heap as of the last garbage collection plus everything charged here
+/// (ArrayBuffer contents and native state held for the script). Shared by
+/// the isolate's ArrayBuffer allocator, its ops and the deleters of buffers
+/// created in Rust, which may run on other threads: all atomics.
+pub(crate) struct MemoryBudget {
+    /// Bytes charged outside the V8 heap.
+    used: AtomicUsize,
+    /// The V8 heap's used size after the last garbage collection.
+    heap: AtomicUsize,
     limit: usize,
     exceeded: Arc<AtomicBool>,
     handle: OnceLock<v8::IsolateHandle>,
@@ -162,23 +205,129 @@ pub(crate) struct BufferBudget {
 
 const BUFFER_ALIGN: usize = 16;
 
-impl BufferBudget {
+impl MemoryBudget {
+    /// Counts `len` more bytes, or refuses them (and terminates the
+    /// script: the isolate is over its limit) when they do not fit.
     fn reserve(&self, len: usize) -> bool {
         let prev = self.used.fetch_add(len, Ordering::Relaxed);
-        if prev + len > self.limit {
+        let total = prev
+            .saturating_add(len)
+            .saturating_add(self.heap.load(Ordering::Relaxed));
+        if total > self.limit {
             self.used.fetch_sub(len, Ordering::Relaxed);
-            if !self.exceeded.swap(true, Ordering::Relaxed)
-                && let Some(h) = self.handle.get()
-            {
-                h.terminate_execution();
-            }
+            self.exceed();
             return false;
         }
         true
     }
+
+    fn release(&self, len: usize) {
+        self.used.fetch_sub(len, Ordering::Relaxed);
+    }
+
+    fn exceed(&self) {
+        if !self.exceeded.swap(true, Ordering::Relaxed)
+            && let Some(h) = self.handle.get()
+        {
+            h.terminate_execution();
+        }
+    }
+
+    /// Charges `len` bytes held in Rust for the script until the returned
+    /// [`Charge`] drops; `None` (and the isolate's script terminated) when
+    /// they do not fit.
+    pub(crate) fn charge(self: &Arc<Self>, len: usize) -> Option<Charge> {
+        self.reserve(len).then(|| Charge {
+            budget: self.clone(),
+            len,
+        })
+    }
+
+    /// Bytes still free under the limit.
+    pub(crate) fn remaining(&self) -> usize {
+        self.limit
+            .saturating_sub(self.used.load(Ordering::Relaxed))
+            .saturating_sub(self.heap.load(Ordering::Relaxed))
+    }
+
+    /// Records the heap's size after a garbage collection; terminates the
+    /// script if heap and external memory together are over the limit.
+    fn heap_measured(&self, heap_used: usize) {
+        self.heap.store(heap_used, Ordering::Relaxed);
+        if heap_used.saturating_add(self.used.load(Ordering::Relaxed)) > self.limit {
+            self.exceed();
+        }
+    }
+
+    /// Lets the budget terminate the isolate's script at the limit.
+    pub(crate) fn watch(&self, handle: v8::IsolateHandle) {
+        let _ = self.handle.set(handle);
+    }
 }
 
-unsafe extern "C" fn buffer_allocate(budget: &BufferBudget, len: usize) -> *mut c_void {
+/// Bytes charged to an isolate's [`MemoryBudget`], released on drop (on
+/// whatever thread drops it).
+pub(crate) struct Charge {
+    budget: Arc<MemoryBudget>,
+    len: usize,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.release(self.len);
+    }
+}
+
+impl std::fmt::Debug for Charge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Charge({} bytes)", self.len)
+    }
+}
+
+/// V8 calls this after every garbage collection (`data` is the isolate's
+/// `MemoryBudget`): the heap's new size is measured against the budget.
+pub(crate) unsafe extern "C" fn gc_epilogue(
+    isolate: v8::UnsafeRawIsolatePtr,
+    _type: v8::GCType,
+    _flags: v8::GCCallbackFlags,
+    data: *mut c_void,
+) {
+    // SAFETY: `data` is the pointer `Arc::as_ptr` gave for the isolate's
+    // budget, which the isolate's `WorkerIsolate` keeps alive (the callback
+    // is registered for that isolate only, and it is disposed first).
+    let budget = unsafe { &*(data as *const MemoryBudget) };
+    // SAFETY: V8 passes the isolate that collected, on its own thread; the
+    // `Isolate` value is a borrowed view (not owned, never dropped as one).
+    let mut isolate = std::mem::ManuallyDrop::new(unsafe { v8::Isolate::from_raw_isolate_ptr(isolate) });
+    let stats = isolate.get_heap_statistics();
+    budget.heap_measured(stats.used_heap_size());
+}
+
+/// A `Uint8Array` owning `data`, its bytes charged to `budget` until V8
+/// frees the buffer. `None` when they do not fit (the script is being
+/// terminated for its memory limit).
+pub(crate) fn charged_uint8array<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    budget: &Arc<MemoryBudget>,
+    data: Vec<u8>,
+) -> Option<v8::Local<'s, v8::Uint8Array>> {
+    let charge = budget.charge(data.capacity())?;
+    let len = data.len();
+    let mut owned = Box::new((data, charge));
+    let ptr = owned.0.as_mut_ptr() as *mut c_void;
+    unsafe extern "C" fn free(_data: *mut c_void, _len: usize, owner: *mut c_void) {
+        // SAFETY: `owner` is the box leaked below; V8 calls the deleter once.
+        drop(unsafe { Box::from_raw(owner as *mut (Vec<u8>, Charge)) });
+    }
+    let owner = Box::into_raw(owned) as *mut c_void;
+    // SAFETY: `ptr` points at `len` bytes owned by the leaked box, which
+    // stays put (the Vec is never touched again) until V8 calls `free`.
+    let store = unsafe { v8::ArrayBuffer::new_backing_store_from_ptr(ptr, len, free, owner) }.make_shared();
+    let ab = v8::ArrayBuffer::with_backing_store(scope, &store);
+    v8::Uint8Array::new(scope, ab, 0, len)
+}
+
+unsafe extern "C" fn buffer_allocate(budget: &MemoryBudget, len: usize) -> *mut c_void {
     if !budget.reserve(len) {
         return std::ptr::null_mut();
     }
@@ -189,7 +338,7 @@ unsafe extern "C" fn buffer_allocate(budget: &BufferBudget, len: usize) -> *mut 
     }
 }
 
-unsafe extern "C" fn buffer_allocate_uninitialized(budget: &BufferBudget, len: usize) -> *mut c_void {
+unsafe extern "C" fn buffer_allocate_uninitialized(budget: &MemoryBudget, len: usize) -> *mut c_void {
     if !budget.reserve(len) {
         return std::ptr::null_mut();
     }
@@ -200,11 +349,11 @@ unsafe extern "C" fn buffer_allocate_uninitialized(budget: &BufferBudget, len: u
     }
 }
 
-unsafe extern "C" fn buffer_free(budget: &BufferBudget, data: *mut c_void, len: usize) {
+unsafe extern "C" fn buffer_free(budget: &MemoryBudget, data: *mut c_void, len: usize) {
     if data.is_null() {
         return;
     }
-    budget.used.fetch_sub(len, Ordering::Relaxed);
+    budget.release(len);
     if let Ok(layout) = std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
         // SAFETY: V8 frees with the length it allocated, so `data` came from
         // `buffer_allocate*` with this same layout.
@@ -212,28 +361,29 @@ unsafe extern "C" fn buffer_free(budget: &BufferBudget, data: *mut c_void, len: 
     }
 }
 
-unsafe extern "C" fn buffer_drop(budget: *const BufferBudget) {
+unsafe extern "C" fn buffer_drop(budget: *const MemoryBudget) {
     // SAFETY: `budget` is the pointer `Arc::into_raw` gave `array_buffer_allocator`;
     // V8 calls this once, when the allocator is destroyed.
     drop(unsafe { Arc::from_raw(budget) });
 }
 
-static BUFFER_VTABLE: v8::RustAllocatorVtable<BufferBudget> = v8::RustAllocatorVtable {
+static BUFFER_VTABLE: v8::RustAllocatorVtable<MemoryBudget> = v8::RustAllocatorVtable {
     allocate: buffer_allocate,
     allocate_uninitialized: buffer_allocate_uninitialized,
     free: buffer_free,
     drop: buffer_drop,
 };
 
-/// An ArrayBuffer allocator that refuses (and terminates the script) past
-/// `limit` bytes; `exceeded` is set when that happens. Call
-/// [`BufferBudget::watch`] with the isolate's handle once it exists.
+/// An isolate's memory budget of `limit` bytes and the ArrayBuffer
+/// allocator that charges it; `exceeded` is set when the isolate goes over.
+/// Call [`MemoryBudget::watch`] with the isolate's handle once it exists.
 pub(crate) fn array_buffer_allocator(
     limit: usize,
     exceeded: Arc<AtomicBool>,
-) -> (v8::UniqueRef<v8::Allocator>, Arc<BufferBudget>) {
-    let budget = Arc::new(BufferBudget {
-        used: Default::default(),
+) -> (v8::UniqueRef<v8::Allocator>, Arc<MemoryBudget>) {
+    let budget = Arc::new(MemoryBudget {
+        used: AtomicUsize::new(0),
+        heap: AtomicUsize::new(0),
         limit,
         exceeded,
         handle: OnceLock::new(),
@@ -243,11 +393,4 @@ pub(crate) fn array_buffer_allocator(
     // exactly the reference `into_raw` took; the vtable is 'static.
     let allocator = unsafe { v8::new_rust_allocator(raw, &BUFFER_VTABLE) };
     (allocator, budget)
-}
-
-impl BufferBudget {
-    /// Lets the allocator terminate the isolate's script at the limit.
-    pub(crate) fn watch(&self, handle: v8::IsolateHandle) {
-        let _ = self.handle.set(handle);
-    }
 }

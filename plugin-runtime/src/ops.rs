@@ -314,29 +314,25 @@ pub(crate) fn bytes_len(v: v8::Local<v8::Value>) -> Option<usize> {
         .map(|ab| ab.byte_length())
 }
 
-/// A new `Uint8Array` owning `data`. Past V8's largest typed array
-/// (which `Uint8Array::New` would answer with a fatal error) it is an
-/// empty array with a RangeError thrown: the op's caller sees the error.
+/// A new `Uint8Array` owning `data`, its bytes charged to the isolate's
+/// memory budget until V8 frees it. Past the budget the script is being
+/// terminated (memory limit) and this returns an empty array. Past V8's
+/// largest typed array (which `Uint8Array::New` would answer with a fatal
+/// error) it is an empty array with a RangeError thrown: the op's caller
+/// sees the error.
 pub(crate) fn uint8array<'s>(scope: &mut v8::PinScope<'s, '_>, data: Vec<u8>) -> v8::Local<'s, v8::Uint8Array> {
-    let (data, too_large) = if data.len() > v8::Uint8Array::MAX_LENGTH {
-        (Vec::new(), true)
-    } else {
-        (data, false)
-    };
-    let len = data.len();
-    let store = v8::ArrayBuffer::new_backing_store_from_vec(data).make_shared();
-    let ab = v8::ArrayBuffer::with_backing_store(scope, &store);
-    if too_large {
+    if data.len() > v8::Uint8Array::MAX_LENGTH {
         throw(scope, OpError::range_error("Array buffer allocation failed"));
+        return empty_uint8array(scope);
     }
-    match v8::Uint8Array::new(scope, ab, 0, len) {
-        Some(a) => a,
-        // Not reached (the length was checked), but a panic is no answer.
-        None => {
-            let empty = v8::ArrayBuffer::new(scope, 0);
-            v8::Uint8Array::new(scope, empty, 0, 0).unwrap_or_else(|| unreachable_empty_view())
-        }
-    }
+    let budget = scope.get_slot::<SharedState>().map(|st| st.borrow().memory.clone());
+    let charged = budget.and_then(|b| crate::limits::charged_uint8array(scope, &b, data));
+    charged.unwrap_or_else(|| empty_uint8array(scope))
+}
+
+fn empty_uint8array<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Uint8Array> {
+    let empty = v8::ArrayBuffer::new(scope, 0);
+    v8::Uint8Array::new(scope, empty, 0, 0).unwrap_or_else(|| unreachable_empty_view())
 }
 
 #[cold]
@@ -406,7 +402,11 @@ fn promise_op(
     fut: impl std::future::Future<Output = OpResult> + 'static,
 ) {
     let st = state(scope);
-    if !st.borrow().serving {
+    // The request this operation belongs to: it is charged the CPU of the
+    // JS that runs when the operation completes, and ending it cancels the
+    // operation. None (or one that has ended): no I/O, no timers.
+    let req = current_request(scope);
+    if !st.borrow().serving || !req.is_some_and(|r| st.borrow().request_live(r)) {
         throw_type_error(
             scope,
             "Some functionality, such as asynchronous I/O, timeouts, and generating random values, \
@@ -420,15 +420,13 @@ fn promise_op(
     };
     rv.set(resolver.get_promise(scope).into());
     let global = v8::Global::new(scope, resolver);
-    // The request this operation belongs to (for CPU accounting).
-    let req = current_request(scope);
     let (id, tx, key) = {
         let mut s = st.borrow_mut();
         let id = s.next_id();
         s.promises.insert(id, (global, req));
         (id, s.completions.clone(), s.key)
     };
-    tokio::task::spawn_local(async move {
+    let task = tokio::task::spawn_local(async move {
         let result = fut.await;
         let _ = tx.send(Completion {
             isolate: key,
@@ -436,6 +434,7 @@ fn promise_op(
             result,
         });
     });
+    st.borrow_mut().tasks.insert(id, task.abort_handle());
 }
 
 /// Answers with a promise already rejected with a TypeError or RangeError.
@@ -521,6 +520,12 @@ const MAX_EXCEPTION_LOG_BYTES: usize = 16 * 1024;
 
 /// Answers a request with an error (logged with the worker's name).
 pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
+    // V8 messages can quote strings, secrets among them: never log those.
+    let code = st.borrow().code.upgrade();
+    let msg = match code {
+        Some(c) => c.redact(&msg).into_owned(),
+        None => msg,
+    };
     // An uncaught failed subrequest is the origin's fault, not the script's.
     let origin_failure = st
         .borrow()
@@ -786,7 +791,7 @@ fn op_request_done(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
     finish(&st, req_id, Outcome::Done);
-    st.borrow_mut().requests.remove(&req_id);
+    crate::isolate::request_done(&st, req_id);
 }
 
 /// `fetch(reqId, method, url, headers, bodyKind, body)` -> Promise of
@@ -886,6 +891,8 @@ fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mu
         s.sink_streams.insert(id, stream);
         id
     };
+    let owner = current_request(scope);
+    crate::isolate::sink_opened(&st, id, owner);
     rv.set(v8::Integer::new_from_unsigned(scope, id).into());
 }
 
@@ -914,6 +921,7 @@ fn op_sink_close(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, 
     let id = u32_arg(scope, args.get(0));
     let writer = st.borrow_mut().sinks.remove(&id);
     st.borrow_mut().sink_streams.remove(&id);
+    crate::isolate::sink_closed(&st, id);
     if let Some(writer) = writer
         && !args.get(1).is_undefined()
     {

@@ -13,7 +13,7 @@ use crate::error::{DispatchError, ScriptError};
 use crate::http::{Fetcher, RequestHead, WorkerResponse};
 use crate::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
 use crate::thread::{self, Command, ThreadHandle};
-use crate::worker::{WorkerCode, WorkerSpec, normalize};
+use crate::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
 
 /// Requests in flight on a worker's least-busy warm thread before another
 /// thread gets an isolate for that worker too.
@@ -116,7 +116,8 @@ impl Runtime {
         let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
         let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
             .map_err(|(_, e)| ScriptError::Compat(e))?;
-        let modules = read_module_graph(&main, &compat)?;
+        let root = ModuleRoot::new(spec.root.as_deref(), &main)?;
+        let modules = read_module_graph(&main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
         let code = Arc::new(WorkerCode::new(spec, compat, main, modules));
         // Validate in a scratch isolate with a private event loop.
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -140,12 +141,15 @@ impl Runtime {
                 path: "<isolate thread>".into(),
                 reason: e.to_string(),
             })?;
-        scratch.join().unwrap_or_else(|_| {
-            Err(ScriptError::Shape {
-                path: code.main.display().to_string(),
-                reason: "validation crashed".into(),
+        scratch
+            .join()
+            .unwrap_or_else(|_| {
+                Err(ScriptError::Shape {
+                    path: code.main.display().to_string(),
+                    reason: "validation crashed".into(),
+                })
             })
-        })?;
+            .map_err(|e| redact_script_error(&code.spec.secrets, e))?;
         Ok(code)
     }
 
@@ -156,6 +160,10 @@ impl Runtime {
 
     /// Runs `worker`'s `fetch` handler for one request and answers with
     /// its response. Subrequests go through `fetcher`.
+    ///
+    /// Dropping the future before it answers (the client went away, the
+    /// request timed out) cancels the request in the runtime: its in-flight
+    /// count is released and its timers and subrequests stop.
     pub async fn dispatch(
         &self,
         worker: &Arc<WorkerCode>,
@@ -164,14 +172,20 @@ impl Runtime {
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<WorkerResponse, DispatchError> {
         worker.requests.fetch_add(1, Ordering::Relaxed);
-        self.send(worker, |reply| Command::Dispatch {
-            worker: worker.clone(),
-            head: Box::new(head),
-            body,
-            fetcher,
-            reply,
-        })
-        .await
+        // Dropped unsent if this future is dropped before the answer.
+        let (answered, cancel) = oneshot::channel();
+        let answer = self
+            .send(worker, |reply| Command::Dispatch {
+                worker: worker.clone(),
+                head: Box::new(head),
+                body,
+                fetcher,
+                reply,
+                cancel,
+            })
+            .await;
+        let _ = answered.send(());
+        answer
     }
 
     /// Runs `worker`'s `scheduled(controller, env, ctx)` handler for one

@@ -24,6 +24,10 @@ pub(crate) enum Command {
         body: Body,
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
+        /// Closes without a value if the proxy stops waiting for the
+        /// answer (the client went away or timed out): the request is
+        /// then cancelled.
+        cancel: oneshot::Receiver<()>,
     },
     /// Run `worker`'s scheduled handler for one cron firing.
     Scheduled {
@@ -67,6 +71,8 @@ struct Loop {
     next_key: u64,
     watch: Arc<crate::limits::CpuWatch>,
     events: Option<crate::runtime::IsolateEvents>,
+    /// Requests to cancel: (isolate key, request id).
+    cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
 }
 
 impl Drop for Loop {
@@ -115,9 +121,17 @@ impl Loop {
                 body,
                 fetcher,
                 reply,
+                cancel,
             } => match self.isolate_for(&worker) {
                 Ok(isolate) => {
-                    isolate.dispatch(*head, body, fetcher, reply);
+                    let req = isolate.dispatch(*head, body, fetcher, reply);
+                    let key = isolate.key();
+                    let cancels = self.cancels_tx.clone();
+                    tokio::task::spawn_local(async move {
+                        if cancel.await.is_err() {
+                            let _ = cancels.send((key, req));
+                        }
+                    });
                 }
                 Err(e) => {
                     self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -144,6 +158,9 @@ impl Loop {
     /// reload replaced them and their last request, including its
     /// `waitUntil` work, has finished).
     fn evict_retired(&mut self) {
+        for iso in &mut self.isolates {
+            iso.reap_requests();
+        }
         let mut i = 0;
         while i < self.isolates.len() {
             let iso = &self.isolates[i];
@@ -190,6 +207,12 @@ impl Loop {
         }
     }
 
+    fn cancel(&mut self, isolate: u64, req: u32) {
+        if let Some(iso) = self.isolates.iter_mut().find(|i| i.state.borrow().key == isolate) {
+            iso.cancel(req);
+        }
+    }
+
     fn complete(&mut self, c: Completion) {
         if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
             isolate.complete(c.promise, c.result);
@@ -223,6 +246,7 @@ fn run(
     };
     let (completions_tx, mut completions) = mpsc::unbounded_channel();
     let watch = crate::limits::CpuWatch::for_this_thread();
+    let (cancels_tx, mut cancels) = mpsc::unbounded_channel();
     let mut lp = Loop {
         isolates: Vec::new(),
         completions_tx,
@@ -230,6 +254,7 @@ fn run(
         next_key: 0,
         watch,
         events,
+        cancels_tx,
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
@@ -246,6 +271,7 @@ fn run(
                     Some(cmd) => contain("a command", || lp.command(cmd)),
                     None => break,
                 },
+                Some((isolate, req)) = cancels.recv() => contain("a cancellation", || lp.cancel(isolate, req)),
                 _ = sweep.tick() => contain("the isolate sweep", || lp.evict_retired()),
             }
             lp.discard_poisoned();

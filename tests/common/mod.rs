@@ -307,6 +307,7 @@ pub struct ProxyBuilder {
     body: String,
     env: Vec<(String, String)>,
     isolate_threads: usize,
+    server: String,
 }
 
 impl Proxy {
@@ -316,6 +317,7 @@ impl Proxy {
             body: String::new(),
             env: Vec::new(),
             isolate_threads: 2,
+            server: String::new(),
         }
     }
 
@@ -389,6 +391,12 @@ impl ProxyBuilder {
         self.env.push((k.into(), v.into()));
         self
     }
+    /// Extra `[server]` keys (one `key = value` per line).
+    pub fn server(mut self, toml: &str) -> Self {
+        self.server.push_str(toml);
+        self.server.push('\n');
+        self
+    }
     pub fn isolate_threads(mut self, n: usize) -> Self {
         self.isolate_threads = n;
         self
@@ -406,8 +414,8 @@ impl ProxyBuilder {
             format!("[runtime]\nisolate_threads = {}\n", self.isolate_threads)
         };
         let conf = format!(
-            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin_port}\"\nthreads = 2\ngrace_period_seconds = 0\ngraceful_shutdown_timeout_seconds = 1\n\n{runtime}\n{}",
-            self.body
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin_port}\"\nthreads = 2\ngrace_period_seconds = 0\ngraceful_shutdown_timeout_seconds = 1\n{}\n{runtime}\n{}",
+            self.server, self.body
         );
         let conf_path = self.dir.write("isoproxy.toml", &conf);
         let log_path = self.dir.path().join("proxy.log");

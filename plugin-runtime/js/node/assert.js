@@ -2,7 +2,16 @@
 // node:assert — the common assertions, throwing AssertionError
 // (code ERR_ASSERTION) as Node.js does; messages are simplified.
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    Error,
+    NumberIsNaN,
+    ObjectAssign,
+    ObjectIs,
+    ObjectKeys,
+    RegExp,
+    String,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const { inspect, deepEqual } = internals;
   const errors = internals.nodeErrors;
 
@@ -41,7 +50,7 @@
     }
   };
   const pair = (a, b, op) => `${inspect(a)} ${op} ${inspect(b)}`;
-  Object.assign(assert, {
+  ObjectAssign(assert, {
     AssertionError,
     ok,
     fail(message = "Failed") {
@@ -49,17 +58,17 @@
       throw new AssertionError({ message, operator: "fail" });
     },
     equal(actual, expected, message) {
-      if (!(actual == expected || (Number.isNaN(actual) && Number.isNaN(expected)))) {
+      if (!(actual == expected || (NumberIsNaN(actual) && NumberIsNaN(expected)))) {
         fail({ actual, expected, operator: "==", message }, pair(actual, expected, "=="));
       }
     },
     notEqual(actual, expected, message) {
-      if (actual == expected || (Number.isNaN(actual) && Number.isNaN(expected))) {
+      if (actual == expected || (NumberIsNaN(actual) && NumberIsNaN(expected))) {
         fail({ actual, expected, operator: "!=", message }, pair(actual, expected, "!="));
       }
     },
     strictEqual(actual, expected, message) {
-      if (!Object.is(actual, expected)) {
+      if (!ObjectIs(actual, expected)) {
         fail(
           { actual, expected, operator: "strictEqual", message },
           `Expected values to be strictly equal:\n\n${pair(actual, expected, "!==")}\n`,
@@ -67,7 +76,7 @@
       }
     },
     notStrictEqual(actual, expected, message) {
-      if (Object.is(actual, expected)) {
+      if (ObjectIs(actual, expected)) {
         fail(
           { actual, expected, operator: "notStrictEqual", message },
           `Expected "actual" to be strictly unequal to: ${inspect(expected)}`,
@@ -174,7 +183,7 @@
       if (expected.test(String(e))) return;
       fail({ actual: e, expected, operator, message }, `The input did not match the regular expression ${expected}.`);
     }
-    for (const k of Object.keys(expected)) {
+    for (const k of ObjectKeys(expected)) {
       const want = expected[k];
       const got = e?.[k];
       const same = want instanceof RegExp && typeof got === "string" ? want.test(got) : deepEqual(got, want, true, new Map());

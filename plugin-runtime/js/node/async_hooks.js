@@ -6,17 +6,23 @@
 // served, so it holds either the request id or a frame
 // `[requestId, Map<AsyncLocalStorage, store>]` (see ops::current_request).
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    ArrayIsArray,
+    ObjectDefineProperty,
+    ReflectApply,
+    SymbolToStringTag,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const { getContext, setContext } = internals.ops;
   const errors = internals.nodeErrors;
-  const isFrame = Array.isArray;
+  const isFrame = ArrayIsArray;
 
   // Runs fn with the frame `frame` current, restoring the previous one.
   function runIn(frame, fn, thisArg, args) {
     const prev = getContext();
     setContext(frame);
     try {
-      return Reflect.apply(fn, thisArg, args);
+      return ReflectApply(fn, thisArg, args);
     } finally {
       setContext(prev);
     }
@@ -60,7 +66,7 @@
         return runIn(frame, fn, this, args);
       };
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "AsyncLocalStorage";
     }
   }
@@ -83,7 +89,7 @@
       const bound = function (...args) {
         return resource.runInAsyncScope(fn, thisArg === undefined ? this : thisArg, ...args);
       };
-      Object.defineProperty(bound, "length", { value: fn.length, configurable: true });
+      ObjectDefineProperty(bound, "length", { __proto__: null, value: fn.length, configurable: true });
       return bound;
     }
     static bind(fn, type, thisArg) {
@@ -98,7 +104,7 @@
     triggerAsyncId() {
       return 0;
     }
-    get [Symbol.toStringTag]() {
+    get [SymbolToStringTag]() {
       return "AsyncResource";
     }
   }

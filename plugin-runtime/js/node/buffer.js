@@ -2,7 +2,37 @@
 // node:buffer — Buffer as a Uint8Array subclass (as Node.js and workerd),
 // plus the error helpers (codes, messages) the other node: modules share.
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    Array,
+    ArrayBuffer,
+    ArrayBufferIsView,
+    ArrayFrom,
+    ArrayIsArray,
+    DataView,
+    Int16Array,
+    MathAbs,
+    MathCeil,
+    MathFloor,
+    MathMax,
+    MathMin,
+    MathTrunc,
+    Number,
+    NumberIsInteger,
+    NumberIsNaN,
+    Object,
+    ObjectDefineProperties,
+    ObjectDefineProperty,
+    ObjectSetPrototypeOf,
+    RangeError,
+    SharedArrayBuffer,
+    String,
+    StringFromCharCode,
+    SymbolFor,
+    SymbolToPrimitive,
+    TypeError,
+    Uint8Array,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
 
   // ---- Node.js-style errors (err.code, "[ERR_X]" not in the message) -----
   function describe(value) {
@@ -18,7 +48,7 @@
   }
   function nodeError(Base, code, message) {
     const e = new Base(message);
-    Object.defineProperty(e, "code", { value: code, enumerable: true, writable: true, configurable: true });
+    ObjectDefineProperty(e, "code", { __proto__: null, value: code, enumerable: true, writable: true, configurable: true });
     return e;
   }
   const errors = {
@@ -39,7 +69,7 @@
     outOfRange(name, range, value) {
       let shown = String(value);
       if (typeof value === "bigint") shown += "n";
-      else if (Number.isInteger(value) && Math.abs(value) > 2 ** 32) shown = addUnderscores(String(value));
+      else if (NumberIsInteger(value) && MathAbs(value) > 2 ** 32) shown = addUnderscores(String(value));
       return nodeError(
         RangeError,
         "ERR_OUT_OF_RANGE",
@@ -142,7 +172,7 @@
       }
       case "base64":
       case "base64url": {
-        const out = new Uint8Array(Math.ceil((string.length * 3) / 4));
+        const out = new Uint8Array(MathCeil((string.length * 3) / 4));
         let acc = 0;
         let bits = 0;
         let n = 0;
@@ -169,7 +199,7 @@
     if (c >= 97 && c <= 102) return c - 87;
     return -1;
   }
-  const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
+  const HEX = ArrayFrom({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
 
   // bytes -> string
   function decodeBytes(bytes, enc) {
@@ -182,13 +212,13 @@
         const mask = enc === "ascii" ? 0x7f : 0xff;
         for (let i = 0; i < bytes.length; i += 4096) {
           const chunk = bytes.subarray(i, i + 4096);
-          s += String.fromCharCode.apply(null, mask === 0xff ? chunk : Array.from(chunk, (b) => b & mask));
+          s += StringFromCharCode.apply(null, mask === 0xff ? chunk : ArrayFrom(chunk, (b) => b & mask));
         }
         return s;
       }
       case "utf16le": {
         let s = "";
-        for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+        for (let i = 0; i + 1 < bytes.length; i += 2) s += StringFromCharCode(bytes[i] | (bytes[i + 1] << 8));
         return s;
       }
       case "hex": {
@@ -258,7 +288,7 @@
   class FastBuffer extends Uint8Array {}
   const kMaxLength = 2 ** 32;
   const kStringMaxLength = 2 ** 29 - 24;
-  const customInspect = Symbol.for("nodejs.util.inspect.custom");
+  const customInspect = SymbolFor("nodejs.util.inspect.custom");
   let INSPECT_MAX_BYTES = 50;
 
   function Buffer(arg, encodingOrOffset, length) {
@@ -271,13 +301,14 @@
     return Buffer.from(arg, encodingOrOffset, length);
   }
   Buffer.prototype = FastBuffer.prototype;
-  Object.defineProperty(FastBuffer.prototype, "constructor", {
+  ObjectDefineProperty(FastBuffer.prototype, "constructor", {
+    __proto__: null,
     value: Buffer,
     writable: true,
     configurable: true,
     enumerable: false,
   });
-  Object.setPrototypeOf(Buffer, Uint8Array);
+  ObjectSetPrototypeOf(Buffer, Uint8Array);
 
   function fromBytes(bytes) {
     const b = new FastBuffer(bytes.length);
@@ -291,7 +322,7 @@
   const isAnyArrayBuffer = (v) =>
     v instanceof ArrayBuffer || (typeof SharedArrayBuffer === "function" && v instanceof SharedArrayBuffer);
 
-  Object.defineProperties(Buffer, {
+  ObjectDefineProperties(Buffer, {
     poolSize: { value: 8192, writable: true, enumerable: true, configurable: true },
   });
   Buffer.from = function from(value, encodingOrOffset, length) {
@@ -300,13 +331,13 @@
     }
     if (typeof value === "object" && value !== null) {
       if (isAnyArrayBuffer(value)) {
-        const offset = encodingOrOffset === undefined ? 0 : Math.trunc(+encodingOrOffset) || 0;
+        const offset = encodingOrOffset === undefined ? 0 : MathTrunc(+encodingOrOffset) || 0;
         if (offset > value.byteLength) throw errors.bufferOutOfBounds("offset");
-        const len = length === undefined ? value.byteLength - offset : Math.trunc(+length) || 0;
+        const len = length === undefined ? value.byteLength - offset : MathTrunc(+length) || 0;
         if (len < 0 || offset + len > value.byteLength) throw errors.bufferOutOfBounds("length");
         return new FastBuffer(value, offset, len);
       }
-      if (ArrayBuffer.isView(value)) {
+      if (ArrayBufferIsView(value)) {
         if (value instanceof Uint8Array) return fromBytes(value);
         // Other views: element values, truncated to bytes (as Node.js).
         return fromBytes(Uint8Array.from(value instanceof DataView ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : value, (x) => Number(x) & 255));
@@ -315,15 +346,15 @@
       if (prim != null && prim !== value && (typeof prim === "string" || typeof prim === "object")) {
         return Buffer.from(prim, encodingOrOffset, length);
       }
-      if (typeof value.length === "number" || Array.isArray(value)) {
+      if (typeof value.length === "number" || ArrayIsArray(value)) {
         const len = typeof value.length === "number" ? value.length : 0;
         const b = new FastBuffer(len < 0 ? 0 : len);
         for (let i = 0; i < b.length; i++) b[i] = value[i];
         return b;
       }
-      if (value.type === "Buffer" && Array.isArray(value.data)) return Buffer.from(value.data);
-      if (typeof value[Symbol.toPrimitive] === "function") {
-        const p = value[Symbol.toPrimitive]("string");
+      if (value.type === "Buffer" && ArrayIsArray(value.data)) return Buffer.from(value.data);
+      if (typeof value[SymbolToPrimitive] === "function") {
+        const p = value[SymbolToPrimitive]("string");
         if (typeof p === "string") return Buffer.from(p, encodingOrOffset);
       }
     }
@@ -355,7 +386,7 @@
   };
   Buffer.byteLength = function byteLength(string, encoding) {
     if (typeof string !== "string") {
-      if (ArrayBuffer.isView(string) || isAnyArrayBuffer(string)) return string.byteLength;
+      if (ArrayBufferIsView(string) || isAnyArrayBuffer(string)) return string.byteLength;
       throw errors.invalidArgType("string", "of type string or an instance of Buffer or ArrayBuffer", string);
     }
     return byteLengthOf(string, normalizeEncoding(encoding) ?? "utf8");
@@ -366,7 +397,7 @@
     return compareBytes(a, b);
   };
   Buffer.concat = function concat(list, totalLength) {
-    if (!Array.isArray(list)) throw errors.invalidArgType("list", "an instance of Array", list);
+    if (!ArrayIsArray(list)) throw errors.invalidArgType("list", "an instance of Array", list);
     if (list.length === 0) return new FastBuffer(0);
     if (totalLength === undefined) {
       totalLength = 0;
@@ -396,7 +427,7 @@
   };
 
   function compareBytes(a, b) {
-    const n = Math.min(a.length, b.length);
+    const n = MathMin(a.length, b.length);
     for (let i = 0; i < n; i++) {
       if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
     }
@@ -406,8 +437,8 @@
   const proto = FastBuffer.prototype;
   function clampRange(buf, start, end) {
     const len = buf.length;
-    start = start === undefined ? 0 : Math.trunc(+start) || 0;
-    end = end === undefined ? len : Math.trunc(+end) || 0;
+    start = start === undefined ? 0 : MathTrunc(+start) || 0;
+    end = end === undefined ? len : MathTrunc(+end) || 0;
     if (start < 0) start = 0;
     if (end > len) end = len;
     return [start, end];
@@ -433,7 +464,7 @@
     offset = offset === undefined ? 0 : offset;
     if (!(offset >= 0 && offset <= this.length)) throw errors.outOfRange("offset", `>= 0 && <= ${this.length}`, offset);
     const room = this.length - offset;
-    length = length === undefined ? room : Math.min(room, length);
+    length = length === undefined ? room : MathMin(room, length);
     if (!(length >= 0)) throw errors.outOfRange("length", `>= 0 && <= ${room}`, length);
     const enc = encoding === undefined ? "utf8" : encodingOrThrow(encoding);
     let bytes = encodeString(string, enc);
@@ -449,7 +480,7 @@
     return bytes.length;
   };
   proto.toJSON = function toJSON() {
-    return { type: "Buffer", data: Array.from(this) };
+    return { type: "Buffer", data: ArrayFrom(this) };
   };
   proto.equals = function equals(other) {
     if (!(other instanceof Uint8Array)) throw errors.invalidArgType("otherBuffer", "an instance of Buffer or Uint8Array", other);
@@ -459,33 +490,33 @@
     if (!(target instanceof Uint8Array)) throw errors.invalidArgType("target", "an instance of Buffer or Uint8Array", target);
     const [ts, te] = clampRange(target, targetStart, targetEnd);
     const [ss, se] = clampRange(this, sourceStart, sourceEnd);
-    return compareBytes(this.subarray(ss, Math.max(ss, se)), target.subarray(ts, Math.max(ts, te)));
+    return compareBytes(this.subarray(ss, MathMax(ss, se)), target.subarray(ts, MathMax(ts, te)));
   };
   proto.subarray = function subarray(start, end) {
     const [s, e] = clampRangeSigned(this.length, start, end);
-    return new FastBuffer(this.buffer, this.byteOffset + s, Math.max(0, e - s));
+    return new FastBuffer(this.buffer, this.byteOffset + s, MathMax(0, e - s));
   };
   proto.slice = proto.subarray;
   function clampRangeSigned(len, start, end) {
-    start = start === undefined ? 0 : Math.trunc(+start) || 0;
-    end = end === undefined ? len : Math.trunc(+end) || 0;
-    if (start < 0) start = Math.max(len + start, 0);
+    start = start === undefined ? 0 : MathTrunc(+start) || 0;
+    end = end === undefined ? len : MathTrunc(+end) || 0;
+    if (start < 0) start = MathMax(len + start, 0);
     else if (start > len) start = len;
-    if (end < 0) end = Math.max(len + end, 0);
+    if (end < 0) end = MathMax(len + end, 0);
     else if (end > len) end = len;
     return [start, end];
   }
   proto.copy = function copy(target, targetStart = 0, sourceStart = 0, sourceEnd = this.length) {
     if (!(target instanceof Uint8Array)) throw errors.invalidArgType("target", "an instance of Buffer or Uint8Array", target);
-    targetStart = Math.trunc(+targetStart) || 0;
-    sourceStart = Math.trunc(+sourceStart) || 0;
-    sourceEnd = Math.min(Math.trunc(+sourceEnd) || 0, this.length);
+    targetStart = MathTrunc(+targetStart) || 0;
+    sourceStart = MathTrunc(+sourceStart) || 0;
+    sourceEnd = MathMin(MathTrunc(+sourceEnd) || 0, this.length);
     if (targetStart < 0) throw errors.outOfRange("targetStart", ">= 0", targetStart);
     if (sourceStart < 0 || sourceStart > this.length) {
       throw errors.outOfRange("sourceStart", `>= 0 && <= ${this.length}`, sourceStart);
     }
     if (sourceEnd <= sourceStart || targetStart >= target.length) return 0;
-    const n = Math.min(sourceEnd - sourceStart, target.length - targetStart);
+    const n = MathMin(sourceEnd - sourceStart, target.length - targetStart);
     target.set(this.subarray(sourceStart, sourceStart + n), targetStart);
     return n;
   };
@@ -518,7 +549,7 @@
       if (bytes.length === 0 && value.length !== 0) throw errors.invalidArgValue("value", value);
     } else if (value instanceof Uint8Array) {
       bytes = value;
-    } else if (ArrayBuffer.isView(value)) {
+    } else if (ArrayBufferIsView(value)) {
       bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     } else {
       Uint8Array.prototype.fill.call(this, Number(value) & 255, offset, end);
@@ -543,8 +574,8 @@
     else throw errors.invalidArgType("value", "one of type number or string or an instance of Buffer or Uint8Array", value);
     const len = buf.length;
     let from = byteOffset === undefined || byteOffset === null ? (forward ? 0 : len) : +byteOffset;
-    if (Number.isNaN(from)) from = forward ? 0 : len;
-    from = Math.trunc(from);
+    if (NumberIsNaN(from)) from = forward ? 0 : len;
+    from = MathTrunc(from);
     if (from < 0) from += len;
     if (forward) {
       if (from < 0) from = 0;
@@ -556,8 +587,8 @@
       return -1;
     }
     if (from < 0) return -1;
-    if (needle.length === 0) return Math.min(from, len);
-    outer: for (let i = Math.min(from, len - needle.length); i >= 0; i--) {
+    if (needle.length === 0) return MathMin(from, len);
+    outer: for (let i = MathMin(from, len - needle.length); i >= 0; i--) {
       for (let j = 0; j < needle.length; j++) if (buf[i + j] !== needle[j]) continue outer;
       return i;
     }
@@ -586,7 +617,7 @@
   function checkOffset(buf, offset, size) {
     if (offset === undefined) offset = 0;
     if (typeof offset !== "number") throw errors.invalidArgType("offset", "of type number", offset);
-    if (!Number.isInteger(offset)) throw errors.outOfRange("offset", "an integer", offset);
+    if (!NumberIsInteger(offset)) throw errors.outOfRange("offset", "an integer", offset);
     if (offset < 0 || offset + size > buf.length) {
       if (buf.length - size < 0) throw errors.bufferOutOfBounds();
       throw errors.outOfRange("offset", `>= 0 and <= ${buf.length - size}`, offset);
@@ -633,8 +664,8 @@
         view(this)[`set${dv}`](offset, typeof min === "bigint" ? value : +value, little);
         return offset + size;
       };
-      Object.defineProperty(read, "name", { value: `read${name}${e}` });
-      Object.defineProperty(write, "name", { value: `write${name}${e}` });
+      ObjectDefineProperty(read, "name", { __proto__: null, value: `read${name}${e}` });
+      ObjectDefineProperty(write, "name", { __proto__: null, value: `write${name}${e}` });
       proto[`read${name}${e}`] = read;
       proto[`write${name}${e}`] = write;
       if (name.startsWith("UInt") || name.startsWith("BigUInt")) {
@@ -646,7 +677,7 @@
   }
   function checkByteLength(byteLength) {
     if (typeof byteLength !== "number") throw errors.invalidArgType("byteLength", "of type number", byteLength);
-    if (!(byteLength >= 1 && byteLength <= 6) || !Number.isInteger(byteLength)) {
+    if (!(byteLength >= 1 && byteLength <= 6) || !NumberIsInteger(byteLength)) {
       throw errors.outOfRange("byteLength", ">= 1 and <= 6", byteLength);
     }
   }
@@ -678,7 +709,7 @@
     let v = value < 0 ? value + 2 ** bits : value;
     for (let i = 0; i < byteLength; i++) {
       buf[offset + (little ? i : byteLength - 1 - i)] = v % 256;
-      v = Math.floor(v / 256);
+      v = MathFloor(v / 256);
     }
     return offset + byteLength;
   }
@@ -739,14 +770,16 @@
       return this.write(string, offset, length, enc);
     };
   }
-  Object.defineProperty(proto, "parent", {
+  ObjectDefineProperty(proto, "parent", {
+    __proto__: null,
     get() {
       return this instanceof Buffer ? this.buffer : undefined;
     },
     enumerable: true,
     configurable: true,
   });
-  Object.defineProperty(proto, "offset", {
+  ObjectDefineProperty(proto, "offset", {
+    __proto__: null,
     get() {
       return this instanceof Buffer ? this.byteOffset : undefined;
     },
@@ -755,7 +788,7 @@
   });
   proto[customInspect] = function inspect() {
     const max = INSPECT_MAX_BYTES;
-    let s = Array.from(this.subarray(0, max), (b) => HEX[b]).join(" ");
+    let s = ArrayFrom(this.subarray(0, max), (b) => HEX[b]).join(" ");
     if (this.length > max) s += ` ... ${this.length - max} more byte${this.length - max > 1 ? "s" : ""}`;
     return `<${this.constructor.name}${s ? " " + s : ""}>`;
   };
@@ -772,7 +805,7 @@
     }
   }
   function isAscii(input) {
-    const b = ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
+    const b = ArrayBufferIsView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
     return b.every((x) => x < 128);
   }
 
@@ -792,7 +825,8 @@
       return fromBytes(encodeString(decodeBytes(source, encodingOrThrow(from)), encodingOrThrow(to)));
     },
   };
-  Object.defineProperty(node.buffer, "INSPECT_MAX_BYTES", {
+  ObjectDefineProperty(node.buffer, "INSPECT_MAX_BYTES", {
+    __proto__: null,
     get: () => INSPECT_MAX_BYTES,
     set: (v) => {
       INSPECT_MAX_BYTES = v;

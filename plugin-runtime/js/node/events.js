@@ -2,7 +2,24 @@
 // node:events — EventEmitter with Node.js semantics ('error' without a
 // listener throws, 'newListener'/'removeListener', once(), max listeners).
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    Error,
+    NumberIsNaN,
+    ObjectAssign,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectGetPrototypeOf,
+    Promise,
+    PromiseReject,
+    PromiseResolve,
+    ReflectApply,
+    ReflectOwnKeys,
+    String,
+    Symbol,
+    SymbolAsyncIterator,
+    SymbolFor,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const kCapture = Symbol("kCapture");
   const errorMonitor = Symbol("events.errorMonitor");
@@ -19,31 +36,32 @@
   EventEmitter.prototype._eventsCount = 0;
   EventEmitter.prototype._maxListeners = undefined;
   EventEmitter.init = function (opts) {
-    if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
-      this._events = Object.create(null);
+    if (this._events === undefined || this._events === ObjectGetPrototypeOf(this)._events) {
+      this._events = ObjectCreate(null);
       this._eventsCount = 0;
     }
     this._maxListeners = this._maxListeners || undefined;
     if (opts?.captureRejections) this[kCapture] = true;
     else if (this[kCapture] === undefined) this[kCapture] = false;
   };
-  Object.defineProperty(EventEmitter, "defaultMaxListeners", {
+  ObjectDefineProperty(EventEmitter, "defaultMaxListeners", {
+    __proto__: null,
     enumerable: true,
     get: () => defaultMaxListeners,
     set(n) {
-      if (typeof n !== "number" || n < 0 || Number.isNaN(n)) {
+      if (typeof n !== "number" || n < 0 || NumberIsNaN(n)) {
         throw errors.outOfRange("defaultMaxListeners", "a non-negative number", n);
       }
       defaultMaxListeners = n;
     },
   });
   EventEmitter.errorMonitor = errorMonitor;
-  EventEmitter.captureRejectionSymbol = Symbol.for("nodejs.rejection");
-  Object.defineProperty(EventEmitter, "captureRejections", { value: false, writable: true, enumerable: true });
+  EventEmitter.captureRejectionSymbol = SymbolFor("nodejs.rejection");
+  ObjectDefineProperty(EventEmitter, "captureRejections", { __proto__: null, value: false, writable: true, enumerable: true });
 
   const P = EventEmitter.prototype;
   P.setMaxListeners = function setMaxListeners(n) {
-    if (typeof n !== "number" || n < 0 || Number.isNaN(n)) throw errors.outOfRange("n", "a non-negative number", n);
+    if (typeof n !== "number" || n < 0 || NumberIsNaN(n)) throw errors.outOfRange("n", "a non-negative number", n);
     this._maxListeners = n;
     return this;
   };
@@ -71,10 +89,10 @@
       return false;
     }
     if (typeof handler === "function") {
-      Reflect.apply(handler, this, args);
+      ReflectApply(handler, this, args);
     } else {
       const listeners = handler.slice();
-      for (let i = 0; i < listeners.length; i++) Reflect.apply(listeners[i], this, args);
+      for (let i = 0; i < listeners.length; i++) ReflectApply(listeners[i], this, args);
     }
     return true;
   };
@@ -83,7 +101,7 @@
     checkListener(listener);
     let events = target._events;
     if (events === undefined) {
-      events = target._events = Object.create(null);
+      events = target._events = ObjectCreate(null);
       target._eventsCount = 0;
     } else if (events.newListener !== undefined) {
       target.emit("newListener", type, listener.listener ?? listener);
@@ -128,7 +146,7 @@
       if (!state.fired) {
         state.target.removeListener(state.type, wrapped);
         state.fired = true;
-        return Reflect.apply(state.listener, state.target, args);
+        return ReflectApply(state.listener, state.target, args);
       }
     };
     wrapped.listener = listener;
@@ -152,7 +170,7 @@
     if (list === undefined) return this;
     if (list === listener || list.listener === listener) {
       this._eventsCount--;
-      if (this._eventsCount === 0) this._events = Object.create(null);
+      if (this._eventsCount === 0) this._events = ObjectCreate(null);
       else delete events[type];
       if (events.removeListener !== undefined) this.emit("removeListener", type, list.listener || listener);
     } else if (typeof list !== "function") {
@@ -177,21 +195,21 @@
     if (events === undefined) return this;
     if (events.removeListener === undefined) {
       if (arguments.length === 0) {
-        this._events = Object.create(null);
+        this._events = ObjectCreate(null);
         this._eventsCount = 0;
       } else if (events[type] !== undefined) {
-        if (--this._eventsCount === 0) this._events = Object.create(null);
+        if (--this._eventsCount === 0) this._events = ObjectCreate(null);
         else delete events[type];
       }
       return this;
     }
     if (arguments.length === 0) {
-      for (const key of Reflect.ownKeys(events)) {
+      for (const key of ReflectOwnKeys(events)) {
         if (key === "removeListener") continue;
         this.removeAllListeners(key);
       }
       this.removeAllListeners("removeListener");
-      this._events = Object.create(null);
+      this._events = ObjectCreate(null);
       this._eventsCount = 0;
       return this;
     }
@@ -224,7 +242,7 @@
     return list.filter((l) => l === listener || l.listener === listener).length;
   };
   P.eventNames = function eventNames() {
-    return this._eventsCount > 0 ? Reflect.ownKeys(this._events) : [];
+    return this._eventsCount > 0 ? ReflectOwnKeys(this._events) : [];
   };
   EventEmitter.listenerCount = (emitter, type) => emitter.listenerCount(type);
 
@@ -237,7 +255,7 @@
   // rejects on 'error' (unless waiting for 'error') or abort.
   function once(emitter, name, options = {}) {
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return PromiseReject(abortError(signal));
     return new Promise((resolve, reject) => {
       if (typeof emitter.addEventListener === "function" && typeof emitter.on !== "function") {
         const listener = (...args) => {
@@ -301,25 +319,25 @@
     signal?.addEventListener("abort", onAbort, { once: true });
     return {
       next() {
-        if (queue.length) return Promise.resolve({ value: queue.shift(), done: false });
+        if (queue.length) return PromiseResolve({ value: queue.shift(), done: false });
         if (error) {
           const e = error;
           error = null;
-          return Promise.reject(e);
+          return PromiseReject(e);
         }
-        if (done) return Promise.resolve({ value: undefined, done: true });
+        if (done) return PromiseResolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
       },
       return() {
         done = true;
         cleanup();
-        return Promise.resolve({ value: undefined, done: true });
+        return PromiseResolve({ value: undefined, done: true });
       },
       throw(err) {
         fail(err);
-        return Promise.reject(err);
+        return PromiseReject(err);
       },
-      [Symbol.asyncIterator]() {
+      [SymbolAsyncIterator]() {
         return this;
       },
     };
@@ -343,7 +361,7 @@
 
   // `import EventEmitter from "node:events"` is the class itself, as in
   // Node.js; its named exports are the class's static properties.
-  Object.assign(EventEmitter, {
+  ObjectAssign(EventEmitter, {
     listenerCount: EventEmitter.listenerCount,
     EventTarget: globalThis.EventTarget,
     Event: globalThis.Event,

@@ -1,7 +1,19 @@
 "use strict";
 // Smaller node: modules: url, timers, timers/promises, string_decoder, console.
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    ArrayBufferIsView,
+    DataView,
+    ObjectAssign,
+    ObjectCreate,
+    Promise,
+    PromiseReject,
+    String,
+    TypeError,
+    Uint8Array,
+    decodeURIComponent,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const Buffer = internals.Buffer;
 
@@ -64,7 +76,7 @@
   }
   function delayed(ms, value, options = {}) {
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return PromiseReject(abortError(signal));
     return new Promise((resolve, reject) => {
       const id = setTimeout(() => {
         signal?.removeEventListener("abort", onAbort);
@@ -107,7 +119,7 @@
     }
     write(buf) {
       if (typeof buf === "string") return buf;
-      if (!ArrayBuffer.isView(buf)) throw errors.invalidArgType("buf", "an instance of Buffer, TypedArray, or DataView", buf);
+      if (!ArrayBufferIsView(buf)) throw errors.invalidArgType("buf", "an instance of Buffer, TypedArray, or DataView", buf);
       const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
       if (this.#decoder) return this.#decoder.decode(bytes, { stream: true });
       if (this.#enc === "base64" || this.#enc === "base64url") {
@@ -133,5 +145,5 @@
   node.string_decoder = { StringDecoder };
 
   // ---- node:console ---------------------------------------------------------
-  node.console = Object.assign(Object.create(null), globalThis.console);
+  node.console = ObjectAssign(ObjectCreate(null), globalThis.console);
 })

@@ -1,7 +1,11 @@
 "use strict";
 // node:path — the POSIX implementation (workerd's node:path is POSIX too).
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    Boolean,
+    Error,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const check = (name, v) => {
     if (typeof v !== "string") throw errors.invalidArgType(name, "of type string", v);

@@ -3,14 +3,28 @@
 // bindings, under nodejs_compat_populate_process_env), nextTick, version,
 // platform; the rest stubbed as workerd does.
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    ArrayIsArray,
+    BigInt,
+    Error,
+    MathFloor,
+    ObjectAssign,
+    ObjectDefineProperty,
+    ObjectEntries,
+    String,
+    SymbolToStringTag,
+    StringPrototypeStartsWith,
+    StringPrototypeSlice,
+    ObjectHasOwn,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const flags = internals.compat.flags;
   const EventEmitter = internals.EventEmitter;
 
   const env = {};
   if (flags.populateProcessEnv && internals.env) {
-    for (const [k, v] of Object.entries(internals.env)) if (typeof v === "string") env[k] = v;
+    for (const [k, v] of ObjectEntries(internals.env)) if (typeof v === "string") env[k] = v;
   }
 
   function nextTick(callback, ...args) {
@@ -20,9 +34,9 @@
   const start = performance.now();
   function hrtime(prev) {
     const now = performance.timeOrigin + performance.now();
-    let s = Math.floor(now / 1000);
-    let ns = Math.floor((now % 1000) * 1e6);
-    if (Array.isArray(prev)) {
+    let s = MathFloor(now / 1000);
+    let ns = MathFloor((now % 1000) * 1e6);
+    if (ArrayIsArray(prev)) {
       s -= prev[0];
       ns -= prev[1];
       if (ns < 0) {
@@ -32,11 +46,11 @@
     }
     return [s, ns];
   }
-  hrtime.bigint = () => BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1e6));
+  hrtime.bigint = () => BigInt(MathFloor((performance.timeOrigin + performance.now()) * 1e6));
 
   const version = "v22.14.0";
   const process = new EventEmitter();
-  Object.assign(process, {
+  ObjectAssign(process, {
     env,
     nextTick,
     version,
@@ -71,7 +85,7 @@
       throw errors.nodeError(Error, "ERR_METHOD_NOT_IMPLEMENTED", "The chdir() method is not implemented");
     },
     uptime: () => (performance.now() - start) / 1000,
-    memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), {
+    memoryUsage: ObjectAssign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), {
       rss: () => 0,
     }),
     cpuUsage: () => ({ user: 0, system: 0 }),
@@ -88,11 +102,12 @@
       throw errors.nodeError(Error, "ERR_METHOD_NOT_IMPLEMENTED", "process.abort() is not supported");
     },
     getBuiltinModule(id) {
-      const name = String(id).replace(/^node:/, "");
-      return internals.node[name];
+      let name = String(id);
+      if (StringPrototypeStartsWith(name, "node:")) name = StringPrototypeSlice(name, 5);
+      return ObjectHasOwn(internals.node, name) ? internals.node[name] : undefined;
     },
   });
-  Object.defineProperty(process, Symbol.toStringTag, { value: "process", configurable: true });
+  ObjectDefineProperty(process, SymbolToStringTag, { __proto__: null, value: "process", configurable: true });
   node.process = process;
   internals.process = process;
   if (flags.nodeJsCompatV2) internals.defineGlobal("process", process);

@@ -2,11 +2,57 @@
 // node:util — inspect/format (the console's own), promisify, callbackify,
 // inherits, deprecate, types, isDeepStrictEqual.
 ((globalThis, internals) => {
-  const node = (internals.node ??= {});
+  const {
+    ArrayBuffer,
+    ArrayBufferIsView,
+    ArrayIsArray,
+    BigInt,
+    BigInt64Array,
+    BigUint64Array,
+    Boolean,
+    DataView,
+    Date,
+    Error,
+    Float32Array,
+    Float64Array,
+    Int16Array,
+    Int32Array,
+    Int8Array,
+    Number,
+    NumberIsNaN,
+    ObjectDefineProperties,
+    ObjectDefineProperty,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyDescriptors,
+    ObjectGetOwnPropertySymbols,
+    ObjectGetPrototypeOf,
+    ObjectIs,
+    ObjectKeys,
+    ObjectPrototypeHasOwnProperty,
+    ObjectPrototypePropertyIsEnumerable,
+    ObjectPrototypeToString,
+    ObjectSetPrototypeOf,
+    Promise,
+    ReflectApply,
+    ReflectConstruct,
+    RegExp,
+    SharedArrayBuffer,
+    String,
+    Symbol,
+    SymbolFor,
+    SymbolToStringTag,
+    Uint16Array,
+    Uint32Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    WeakMapPrototypeHas,
+    WeakSetPrototypeHas,
+  } = internals.primordials;
+  const node = (internals.node ??= { __proto__: null });
   const errors = internals.nodeErrors;
   const { inspect, format, formatWithOptions } = internals;
 
-  const kCustomPromisify = Symbol.for("nodejs.util.promisify.custom");
+  const kCustomPromisify = SymbolFor("nodejs.util.promisify.custom");
   function promisify(original) {
     if (typeof original !== "function") throw errors.invalidArgType("original", "of type function", original);
     if (original[kCustomPromisify]) {
@@ -14,11 +60,11 @@
       if (typeof fn !== "function") {
         throw errors.invalidArgType("util.promisify.custom", "of type function", fn);
       }
-      return Object.defineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
+      return ObjectDefineProperty(fn, kCustomPromisify, { __proto__: null, value: fn, enumerable: false, writable: false, configurable: true });
     }
     function fn(...args) {
       return new Promise((resolve, reject) => {
-        Reflect.apply(original, this, [
+        ReflectApply(original, this, [
           ...args,
           (err, ...values) => {
             if (err) return reject(err);
@@ -27,9 +73,9 @@
         ]);
       });
     }
-    Object.setPrototypeOf(fn, Object.getPrototypeOf(original));
-    Object.defineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, writable: false, configurable: true });
-    return Object.defineProperties(fn, Object.getOwnPropertyDescriptors(original));
+    ObjectSetPrototypeOf(fn, ObjectGetPrototypeOf(original));
+    ObjectDefineProperty(fn, kCustomPromisify, { __proto__: null, value: fn, enumerable: false, writable: false, configurable: true });
+    return ObjectDefineProperties(fn, ObjectGetOwnPropertyDescriptors(original));
   }
   promisify.custom = kCustomPromisify;
 
@@ -46,13 +92,13 @@
         }
         cb(reason);
       };
-      Reflect.apply(original, this, args).then(
+      ReflectApply(original, this, args).then(
         (v) => queueMicrotask(() => cb(null, v)),
         (r) => queueMicrotask(() => onRejected(r)),
       );
     }
-    Object.setPrototypeOf(callbackified, Object.getPrototypeOf(original));
-    Object.defineProperties(callbackified, Object.getOwnPropertyDescriptors(original));
+    ObjectSetPrototypeOf(callbackified, ObjectGetPrototypeOf(original));
+    ObjectDefineProperties(callbackified, ObjectGetOwnPropertyDescriptors(original));
     return callbackified;
   }
 
@@ -64,8 +110,8 @@
     if (superCtor.prototype === undefined) {
       throw errors.invalidArgType("superCtor.prototype", "of type object", superCtor.prototype);
     }
-    Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
-    Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+    ObjectDefineProperty(ctor, "super_", { __proto__: null, value: superCtor, writable: true, configurable: true });
+    ObjectSetPrototypeOf(ctor.prototype, superCtor.prototype);
   }
 
   function deprecate(fn, msg, code) {
@@ -75,17 +121,17 @@
         warned = true;
         console.warn(`[${code ?? "DEP0000"}] DeprecationWarning: ${msg}`);
       }
-      return new.target ? Reflect.construct(fn, args, new.target) : Reflect.apply(fn, this, args);
+      return new.target ? ReflectConstruct(fn, args, new.target) : ReflectApply(fn, this, args);
     }
-    Object.setPrototypeOf(deprecated, fn);
+    ObjectSetPrototypeOf(deprecated, fn);
     if (fn.prototype) deprecated.prototype = fn.prototype;
     return deprecated;
   }
 
   // ---- util.types -----------------------------------------------------------
-  const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
-  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
-  const taTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag).get;
+  const tag = (v) => ObjectPrototypeToString(v).slice(8, -1);
+  const TypedArrayProto = ObjectGetPrototypeOf(Uint8Array.prototype);
+  const taTag = ObjectGetOwnPropertyDescriptor(TypedArrayProto, SymbolToStringTag).get;
   const isObj = (v) => v !== null && (typeof v === "object" || typeof v === "function");
   function brand(method) {
     return (v) => {
@@ -100,23 +146,23 @@
   }
   const types = {
     isAnyArrayBuffer: (v) => types.isArrayBuffer(v) || types.isSharedArrayBuffer(v),
-    isArrayBuffer: brand(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get),
+    isArrayBuffer: brand(ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get),
     isSharedArrayBuffer:
       typeof SharedArrayBuffer === "function"
-        ? brand(Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get)
+        ? brand(ObjectGetOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get)
         : () => false,
-    isArrayBufferView: (v) => ArrayBuffer.isView(v),
+    isArrayBufferView: (v) => ArrayBufferIsView(v),
     isTypedArray: (v) => taTag.call(v) !== undefined,
-    isDataView: brand(Object.getOwnPropertyDescriptor(DataView.prototype, "byteLength").get),
+    isDataView: brand(ObjectGetOwnPropertyDescriptor(DataView.prototype, "byteLength").get),
     isDate: brand(Date.prototype.getTime),
-    isRegExp: brand(Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get),
-    isMap: brand(Object.getOwnPropertyDescriptor(Map.prototype, "size").get),
-    isSet: brand(Object.getOwnPropertyDescriptor(Set.prototype, "size").get),
+    isRegExp: brand(ObjectGetOwnPropertyDescriptor(RegExp.prototype, "source").get),
+    isMap: brand(ObjectGetOwnPropertyDescriptor(Map.prototype, "size").get),
+    isSet: brand(ObjectGetOwnPropertyDescriptor(Set.prototype, "size").get),
     isWeakMap: brand(function () {
-      WeakMap.prototype.has.call(this, {});
+      WeakMapPrototypeHas(this, {});
     }),
     isWeakSet: brand(function () {
-      WeakSet.prototype.has.call(this, {});
+      WeakSetPrototypeHas(this, {});
     }),
     isPromise: (v) => isObj(v) && tag(v) === "Promise" && v instanceof Promise,
     isNativeError: (v) => isObj(v) && (v instanceof Error || tag(v) === "Error"),
@@ -137,7 +183,7 @@
     isBigIntObject: brand(BigInt.prototype.valueOf),
     isSymbolObject: brand(Symbol.prototype.valueOf),
     isProxy: () => false,
-    isModuleNamespaceObject: (v) => isObj(v) && tag(v) === "Module" && Object.getPrototypeOf(v) === null,
+    isModuleNamespaceObject: (v) => isObj(v) && tag(v) === "Module" && ObjectGetPrototypeOf(v) === null,
     isExternal: () => false,
     isArgumentsObject: (v) => isObj(v) && tag(v) === "Arguments",
     isCryptoKey: (v) => typeof CryptoKey === "function" && v instanceof CryptoKey,
@@ -163,17 +209,17 @@
     return deepEqual(a, b, true, new Map());
   }
   function deepEqual(a, b, strict, memo) {
-    if (strict ? Object.is(a, b) : a == b || (Number.isNaN(a) && Number.isNaN(b))) return true;
+    if (strict ? ObjectIs(a, b) : a == b || (NumberIsNaN(a) && NumberIsNaN(b))) return true;
     if (!isObj(a) || !isObj(b)) return false;
-    if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (strict && ObjectGetPrototypeOf(a) !== ObjectGetPrototypeOf(b)) return false;
     if (tag(a) !== tag(b)) return false;
     if (memo.get(a) === b) return true;
     memo.set(a, b);
     if (types.isDate(a)) return a.getTime() === b.getTime();
     if (types.isRegExp(a)) return String(a) === String(b) && a.lastIndex === b.lastIndex;
-    if (types.isBoxedPrimitive(a)) return Object.is(a.valueOf(), b.valueOf());
+    if (types.isBoxedPrimitive(a)) return ObjectIs(a.valueOf(), b.valueOf());
     if (a instanceof Error && (a.message !== b.message || a.name !== b.name)) return false;
-    if (ArrayBuffer.isView(a)) {
+    if (ArrayBufferIsView(a)) {
       if (a.byteLength !== b.byteLength) return false;
       const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
       const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -190,17 +236,17 @@
         return false;
       }
     }
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
+    const ka = ObjectKeys(a);
+    const kb = ObjectKeys(b);
     if (ka.length !== kb.length) return false;
     for (const k of ka) {
-      if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-      if (ArrayBuffer.isView(a) && /^\d+$/.test(k)) continue;
+      if (!ObjectPrototypeHasOwnProperty(b, k)) return false;
+      if (ArrayBufferIsView(a) && /^\d+$/.test(k)) continue;
       if (!deepEqual(a[k], b[k], strict, memo)) return false;
     }
     if (strict) {
-      const sa = Object.getOwnPropertySymbols(a).filter((s) => Object.prototype.propertyIsEnumerable.call(a, s));
-      const sb = Object.getOwnPropertySymbols(b).filter((s) => Object.prototype.propertyIsEnumerable.call(b, s));
+      const sa = ObjectGetOwnPropertySymbols(a).filter((s) => ObjectPrototypePropertyIsEnumerable(a, s));
+      const sb = ObjectGetOwnPropertySymbols(b).filter((s) => ObjectPrototypePropertyIsEnumerable(b, s));
       if (sa.length !== sb.length) return false;
       for (const s of sa) if (!deepEqual(a[s], b[s], strict, memo)) return false;
     }
@@ -231,7 +277,7 @@
     debug: debuglog,
     types,
     isDeepStrictEqual,
-    isArray: Array.isArray,
+    isArray: ArrayIsArray,
     isBoolean: (v) => typeof v === "boolean",
     isNull: (v) => v === null,
     isNullOrUndefined: (v) => v == null,

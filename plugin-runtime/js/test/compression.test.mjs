@@ -58,6 +58,7 @@ function load() {
       Object.defineProperty(g, name, { value: v, writable: true, configurable: true, enumerable: false });
     },
   };
+  vm.runInContext(read("00_primordials.js"), ctx, { filename: "00_primordials.js" })(g, internals);
   vm.runInContext(read("20_streams.js"), ctx, { filename: "20_streams.js" })(g, internals);
   vm.runInContext(read("22_compression.js"), ctx, { filename: "22_compression.js" })(g, internals);
   return { g, codecs, freed };

@@ -15,8 +15,10 @@ function load() {
   const ctx = vm.createContext({});
   const logs = [];
   const internals = { ops: { log: (level, msg) => logs.push([level, msg]) } };
-  const src = fs.readFileSync(path.join(here, "..", "00_core.js"), "utf8");
-  vm.runInContext(src, ctx, { filename: "00_core.js" })(vm.runInContext("globalThis", ctx), internals);
+  for (const f of ["00_primordials.js", "00_core.js"]) {
+    const src = fs.readFileSync(path.join(here, "..", f), "utf8");
+    vm.runInContext(src, ctx, { filename: f })(vm.runInContext("globalThis", ctx), internals);
+  }
   return { ctx, internals, logs };
 }
 const { ctx, internals, logs } = load();

@@ -21,7 +21,7 @@ function load() {
     compat: { date: "9999-12-31", flags: { nodeJsCompat: true, nodeJsCompatV2: true, globalNavigator: true } },
   };
   const g = vm.runInContext("globalThis", ctx);
-  for (const f of FILES) {
+  for (const f of ["00_primordials.js", ...FILES]) {
     const src = fs.readFileSync(path.join(here, "..", f), "utf8");
     vm.runInContext(src, ctx, { filename: f })(g, internals);
   }

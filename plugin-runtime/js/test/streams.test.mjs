@@ -7,6 +7,7 @@ import vm from "node:vm";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const primordialsSource = fs.readFileSync(path.join(here, "..", "00_primordials.js"), "utf8");
 const streamsSource = fs.readFileSync(path.join(here, "..", "20_streams.js"), "utf8");
 let eventsSource = null;
 try {
@@ -35,6 +36,7 @@ function load({ withEvents = true, withTransfer = false } = {}) {
       Object.defineProperty(g, name, { value: v, writable: true, configurable: true, enumerable: false });
     },
   };
+  vm.runInContext(primordialsSource, ctx, { filename: "00_primordials.js" })(g, internals);
   if (withEvents && eventsSource !== null) {
     try {
       vm.runInContext(eventsSource, ctx, { filename: "10_webidl_events.js" })(g, internals);

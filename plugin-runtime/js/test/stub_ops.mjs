@@ -80,6 +80,8 @@ export function defineGlobalOn(g) {
 
 /** Runs bootstrap `files` (names in plugin-runtime/js) in `ctx`, in order. */
 export function runFiles(ctx, g, internals, files) {
+  // Every bootstrap file reads the built-ins it uses from internals.primordials.
+  if (!internals.primordials && files[0] !== "00_primordials.js") files = ["00_primordials.js", ...files];
   for (const f of files) {
     const src = fs.readFileSync(path.join(jsDir, f), "utf8");
     const fn = vm.runInContext(src, ctx, { filename: f });

@@ -1,0 +1,345 @@
+"use strict";
+// Primordials: the built-ins the bootstrap relies on, captured before any
+// script runs (the approach of Node.js's lib/internal/per_context/primordials.js
+// and deno_core's 00_primordials.js). A script may replace
+// Array.prototype[Symbol.iterator], Promise.prototype.then, Map.prototype.get,
+// Function.prototype.call or plant setters on Object.prototype; the bootstrap
+// keeps calling the originals:
+//   - prototype methods are uncurried: `ArrayPrototypePush(arr, x)` is the
+//     original `Array.prototype.push` called on `arr`;
+//   - getters/setters: `TypedArrayPrototypeGetByteLength(u8)`;
+//   - static members keep their name: `ObjectDefineProperty`, `JSONParse`,
+//     `SymbolIterator`; static functions are bound to their constructor;
+//   - SafeMap / SafeSet / SafeWeakMap / SafeWeakSet / SafePromise: subclasses
+//     whose prototypes hold the original methods (and iterators whose `next`
+//     is captured), so `new SafeMap().get(k)` never looks at Map.prototype.
+// The rule for bootstrap authors is in ARCHITECTURE.md ("Primordials").
+// This file also takes `internals` and the ops object off Object.prototype:
+// an inherited getter or setter must never see them as `this`.
+((globalThis, internals) => {
+  const { apply, bind, call } = Function.prototype;
+  const uncurryThis = bind.bind(call);
+  const applyBind = bind.bind(apply);
+  const ReflectOwnKeys = Reflect.ownKeys;
+  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  const ObjectDefinePropertyRaw = Object.defineProperty;
+  const ObjectSetPrototypeOfRaw = Object.setPrototypeOf;
+  const ObjectFreezeRaw = Object.freeze;
+  const StringRaw = String;
+  const StringPrototypeToUpperCaseRaw = uncurryThis(String.prototype.toUpperCase);
+  const StringPrototypeSliceRaw = uncurryThis(String.prototype.slice);
+
+  const primordials = { __proto__: null };
+  primordials.uncurryThis = uncurryThis;
+  primordials.applyBind = applyBind;
+
+  function define(name, value) {
+    primordials[name] = value; // null prototype: no setter can intervene
+  }
+
+  // "iterator" -> "Iterator"; Symbol.iterator -> "SymbolIterator".
+  function keyName(key) {
+    if (typeof key === "symbol") {
+      const d = key.description; // "Symbol.iterator"
+      if (d === undefined || StringPrototypeSliceRaw(d, 0, 7) !== "Symbol.") return undefined;
+      return `Symbol${StringPrototypeToUpperCaseRaw(d[7])}${StringPrototypeSliceRaw(d, 8)}`;
+    }
+    return `${StringPrototypeToUpperCaseRaw(key[0])}${StringPrototypeSliceRaw(key, 1)}`;
+  }
+
+  function copyStatic(src, prefix, thisArg) {
+    const keys = ReflectOwnKeys(src);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === "prototype" || key === "length" || key === "name" || key === "caller" || key === "arguments") continue;
+      const name = keyName(key);
+      if (name === undefined) continue;
+      const d = ObjectGetOwnPropertyDescriptor(src, key);
+      if ("value" in d) {
+        const v = d.value;
+        define(`${prefix}${name}`, typeof v === "function" && thisArg !== undefined ? bind.call(v, thisArg) : v);
+      } else {
+        if (d.get) define(`${prefix}Get${name}`, uncurryThis(d.get));
+        if (d.set) define(`${prefix}Set${name}`, uncurryThis(d.set));
+      }
+    }
+  }
+
+  function copyPrototype(src, prefix) {
+    const keys = ReflectOwnKeys(src);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === "constructor") continue;
+      const name = keyName(key);
+      if (name === undefined) continue;
+      const d = ObjectGetOwnPropertyDescriptor(src, key);
+      if ("value" in d) {
+        if (typeof d.value === "function") {
+          define(`${prefix}${name}`, uncurryThis(d.value));
+        }
+      } else {
+        if (d.get) define(`${prefix}Get${name}`, uncurryThis(d.get));
+        if (d.set) define(`${prefix}Set${name}`, uncurryThis(d.set));
+      }
+    }
+  }
+
+  // Namespaces: static members only.
+  const NAMESPACES = ["JSON", "Math", "Reflect", "Atomics"];
+  for (let i = 0; i < NAMESPACES.length; i++) {
+    const name = NAMESPACES[i];
+    const ns = globalThis[name];
+    if (ns === undefined) continue;
+    define(name, ns);
+    copyStatic(ns, name, undefined);
+  }
+
+  // Constructors: the constructor itself, statics (bound) and the prototype.
+  const CONSTRUCTORS = [
+    "AggregateError", "Array", "ArrayBuffer", "BigInt", "BigInt64Array", "BigUint64Array", "Boolean",
+    "DataView", "Date", "Error", "EvalError", "FinalizationRegistry", "Float32Array", "Float64Array",
+    "Function", "Int16Array", "Int32Array", "Int8Array", "Map", "Number", "Object", "Promise", "Proxy",
+    "RangeError", "ReferenceError", "RegExp", "Set", "SharedArrayBuffer", "String", "Symbol",
+    "SyntaxError", "TypeError", "URIError", "Uint16Array", "Uint32Array", "Uint8Array",
+    "Uint8ClampedArray", "WeakMap", "WeakRef", "WeakSet",
+  ];
+  for (let i = 0; i < CONSTRUCTORS.length; i++) {
+    const name = CONSTRUCTORS[i];
+    const C = globalThis[name];
+    if (typeof C !== "function") continue;
+    define(name, C);
+    copyStatic(C, name, C);
+    if (C.prototype) copyPrototype(C.prototype, `${name}Prototype`);
+  }
+  // %TypedArray%: shared by the typed arrays (byteLength, buffer, subarray...).
+  const TypedArray = Object.getPrototypeOf(Uint8Array);
+  define("TypedArray", TypedArray);
+  copyStatic(TypedArray, "TypedArray", TypedArray);
+  copyPrototype(TypedArray.prototype, "TypedArrayPrototype");
+  // Iterator prototypes, for the safe iterators below.
+  const ArrayIteratorPrototype = Object.getPrototypeOf([][Symbol.iterator]());
+  copyPrototype(ArrayIteratorPrototype, "ArrayIteratorPrototype");
+  copyPrototype(Object.getPrototypeOf(new Map()[Symbol.iterator]()), "MapIteratorPrototype");
+  copyPrototype(Object.getPrototypeOf(new Set()[Symbol.iterator]()), "SetIteratorPrototype");
+  copyPrototype(Object.getPrototypeOf(""[Symbol.iterator]()), "StringIteratorPrototype");
+  const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}).prototype);
+  define("AsyncIteratorPrototype", AsyncIteratorPrototype);
+  define("IteratorPrototype", Object.getPrototypeOf(ArrayIteratorPrototype));
+
+  // Global functions.
+  const FUNCTIONS = [
+    "decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent", "escape", "unescape",
+    "isFinite", "isNaN", "parseFloat", "parseInt", "queueMicrotask",
+  ];
+  for (let i = 0; i < FUNCTIONS.length; i++) {
+    const f = globalThis[FUNCTIONS[i]];
+    if (typeof f === "function") define(FUNCTIONS[i], f);
+  }
+
+  const P = primordials;
+
+  // `arr[i] = v` and `push` on an index the array does not own consult
+  // setters on Array.prototype / Object.prototype; this defines it instead.
+  // One descriptor, reused: defining an index on an ordinary array runs no
+  // script code, so nothing can observe it between the two statements.
+  const ownDescriptor = { __proto__: null, value: undefined, writable: true, enumerable: true, configurable: true };
+  const ArraySetOwn = (arr, i, value) => {
+    ownDescriptor.value = value;
+    ObjectDefinePropertyRaw(arr, i, ownDescriptor);
+    ownDescriptor.value = undefined;
+  };
+  define("ArraySetOwn", ArraySetOwn);
+  /** `arr.push(v)` that never calls an inherited index setter. */
+  define("ArrayAppend", (arr, value) => ArraySetOwn(arr, arr.length, value));
+
+  // An iterator class whose `next` is the captured one: `for...of` over it
+  // never consults %ArrayIteratorPrototype%.next or the like.
+  function createSafeIterator(factory, next) {
+    class SafeIterator {
+      #it;
+      constructor(iterable) {
+        this.#it = factory(iterable);
+      }
+      next() {
+        return next(this.#it);
+      }
+      [P.SymbolIterator]() {
+        return this;
+      }
+    }
+    ObjectSetPrototypeOfRaw(SafeIterator.prototype, null);
+    ObjectFreezeRaw(SafeIterator.prototype);
+    ObjectFreezeRaw(SafeIterator);
+    return SafeIterator;
+  }
+  // `for (const x of new SafeArrayIterator(arr))` and `f(...new SafeArrayIterator(arr))`.
+  define("SafeArrayIterator", createSafeIterator(P.ArrayPrototypeSymbolIterator, P.ArrayIteratorPrototypeNext));
+  define("SafeStringIterator", createSafeIterator(P.StringPrototypeSymbolIterator, P.StringIteratorPrototypeNext));
+
+  // A subclass of a built-in collection whose prototype owns the original
+  // methods (iterators wrapped to capture `next`), frozen.
+  function makeSafe(unsafe, safe, iteratorNext) {
+    const proto = unsafe.prototype;
+    const keys = ReflectOwnKeys(proto);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === "constructor") continue;
+      const d = ObjectGetOwnPropertyDescriptor(proto, key);
+      if (iteratorNext !== undefined && typeof d.value === "function" && d.value.length === 0 &&
+          (key === P.SymbolIterator || key === "entries" || key === "keys" || key === "values")) {
+        const createIterator = uncurryThis(d.value);
+        const SafeIt = createSafeIterator(createIterator, iteratorNext);
+        d.value = function () {
+          return new SafeIt(this);
+        };
+      }
+      ObjectDefinePropertyRaw(safe.prototype, key, d);
+    }
+    ObjectSetPrototypeOfRaw(safe.prototype, null);
+    ObjectFreezeRaw(safe.prototype);
+    ObjectFreezeRaw(safe);
+    return safe;
+  }
+  // An initial array is read by index: `new SafeMap([[k, v]])`, `new SafeSet([a, b])`.
+  const MapPrototypeSet = P.MapPrototypeSet;
+  const SetPrototypeAdd = P.SetPrototypeAdd;
+  define("SafeMap", makeSafe(Map, class SafeMap extends Map {
+    constructor(entries) {
+      super();
+      if (entries !== undefined && entries !== null) {
+        for (let i = 0; i < entries.length; i++) MapPrototypeSet(this, entries[i][0], entries[i][1]);
+      }
+    }
+  }, P.MapIteratorPrototypeNext));
+  define("SafeSet", makeSafe(Set, class SafeSet extends Set {
+    constructor(values) {
+      super();
+      if (values !== undefined && values !== null) {
+        for (let i = 0; i < values.length; i++) SetPrototypeAdd(this, values[i]);
+      }
+    }
+  }, P.SetIteratorPrototypeNext));
+  define("SafeWeakMap", makeSafe(WeakMap, class SafeWeakMap extends WeakMap {
+    constructor() {
+      super();
+    }
+  }));
+  define("SafeWeakSet", makeSafe(WeakSet, class SafeWeakSet extends WeakSet {
+    constructor() {
+      super();
+    }
+  }));
+  define("SafeFinalizationRegistry", makeSafe(FinalizationRegistry, class SafeFinalizationRegistry extends FinalizationRegistry {
+    constructor(cleanup) {
+      super(cleanup);
+    }
+  }));
+
+  // Promises. `PromisePrototypeThen(p, f, r)` never calls a replaced
+  // `Promise.prototype.then`. (It still reads `p.constructor` for the
+  // species, as every `then` and `await` does; see ARCHITECTURE.md.)
+  const PromiseRaw = Promise;
+  const PromisePrototypeThen = P.PromisePrototypeThen;
+  /** A new promise and its resolve/reject functions, as a null-prototype record. */
+  define("PromiseWithResolvers", () => {
+    const r = { __proto__: null, promise: undefined, resolve: undefined, reject: undefined };
+    r.promise = new PromiseRaw((resolve, reject) => {
+      r.resolve = resolve;
+      r.reject = reject;
+    });
+    return r;
+  });
+  /** `Promise.resolve(v)` that does not call a replaced `then` of a native promise. */
+  define("SafePromiseResolve", (v) => new PromiseRaw((resolve) => resolve(v)));
+  /** `Promise.all(array)` over an array the bootstrap owns, by index, with captured `then`. */
+  define("SafePromiseAll", (promises) => new PromiseRaw((resolve, reject) => {
+    const n = promises.length;
+    const out = new P.Array(n);
+    let left = n;
+    if (n === 0) {
+      resolve(out);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const p = promises[i];
+      const settle = (v) => {
+        ArraySetOwn(out, i, v);
+        if (--left === 0) resolve(out);
+      };
+      if (p instanceof PromiseRaw) PromisePrototypeThen(p, settle, reject);
+      else settle(p);
+    }
+  }));
+  /** `Promise.allSettled` by index; each result a null-prototype record. */
+  define("SafePromiseAllSettled", (promises) => new PromiseRaw((resolve) => {
+    const n = promises.length;
+    const out = new P.Array(n);
+    let left = n;
+    if (n === 0) {
+      resolve(out);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const done = (r) => {
+        ArraySetOwn(out, i, r);
+        if (--left === 0) resolve(out);
+      };
+      PromisePrototypeThen(
+        promises[i],
+        (value) => done({ __proto__: null, status: "fulfilled", value }),
+        (reason) => done({ __proto__: null, status: "rejected", reason }),
+      );
+    }
+  }));
+  /** `Promise.race` over an array of native promises, with captured `then`. */
+  define("SafePromiseRace", (promises) => new PromiseRaw((resolve, reject) => {
+    for (let i = 0; i < promises.length; i++) PromisePrototypeThen(promises[i], resolve, reject);
+  }));
+  define("SafePromisePrototypeFinally", (p, f) => PromisePrototypeThen(
+    p,
+    (v) => PromisePrototypeThen(new PromiseRaw((r) => r(f())), () => v),
+    (e) => PromisePrototypeThen(new PromiseRaw((r) => r(f())), () => {
+      throw e;
+    }),
+  ));
+
+  /** A copy of `arr` built by index (no iterator, no `Array.prototype` lookups). */
+  define("ArrayFromIndexed", (arr) => {
+    const n = arr.length;
+    const out = new P.Array(n);
+    for (let i = 0; i < n; i++) ArraySetOwn(out, i, arr[i]);
+    return out;
+  });
+  /** A null-prototype record with the own enumerable properties of `obj`. */
+  define("NullRecord", (obj) => {
+    const out = { __proto__: null };
+    const keys = P.ObjectKeys(obj);
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = obj[keys[i]];
+    return out;
+  });
+
+  // Descriptors the bootstrap reads, changes and passes on never inherit
+  // `get`/`set`/`value` from Object.prototype.
+  const getOwnDescriptor = (o, k) => {
+    const d = ObjectGetOwnPropertyDescriptor(o, k);
+    if (d !== undefined) ObjectSetPrototypeOfRaw(d, null);
+    return d;
+  };
+  define("ObjectGetOwnPropertyDescriptor", getOwnDescriptor);
+  define("ReflectGetOwnPropertyDescriptor", getOwnDescriptor);
+
+  ObjectFreezeRaw(primordials);
+
+  // `internals` and the ops are never behind Object.prototype: reading a
+  // missing member or adding one never calls a script's getter/setter.
+  ObjectSetPrototypeOfRaw(internals, null);
+  if (internals.ops !== null && typeof internals.ops === "object") ObjectSetPrototypeOfRaw(internals.ops, null);
+  const nullDeep = (o) => {
+    if (o === null || typeof o !== "object") return;
+    ObjectSetPrototypeOfRaw(o, null);
+    const keys = ReflectOwnKeys(o);
+    for (let i = 0; i < keys.length; i++) nullDeep(o[keys[i]]);
+  };
+  if (internals.compat) nullDeep(internals.compat);
+  internals.primordials = primordials;
+})
