@@ -71,11 +71,7 @@ export default { fetch() {
   return new Response("holding " + keep.length);
 } };"#,
     ),
-    (
-        "spin",
-        "spin.soak",
-        r#"export default { fetch() { for (;;) {} } };"#,
-    ),
+    ("spin", "spin.soak", r#"export default { fetch() { for (;;) {} } };"#),
     (
         "splitting",
         "splitting.soak",
@@ -131,7 +127,10 @@ export default { fetch() {
 ];
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
 }
 
 /// Statuses seen per attack (0 = no answer / transport error).
@@ -287,7 +286,10 @@ async fn main() {
             while Instant::now() < end {
                 let status = match tokio::time::timeout(
                     Duration::from_secs(70),
-                    client.get(&url).header("host", *host).header("x-admin", admin.to_string())
+                    client
+                        .get(&url)
+                        .header("host", *host)
+                        .header("x-admin", admin.to_string())
                         .header("x-port", port.to_string())
                         .send(),
                 )
@@ -404,7 +406,11 @@ async fn main() {
     );
     println!(
         "process: pid {pid} {}; restarts 0 (one child process for the whole run), /healthz {}",
-        if alive { "still running".to_string() } else { format!("EXITED ({exited:?})") },
+        if alive {
+            "still running".to_string()
+        } else {
+            format!("EXITED ({exited:?})")
+        },
         health.map(|r| r.status().as_u16()).unwrap_or(0)
     );
     println!(

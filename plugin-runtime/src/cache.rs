@@ -511,7 +511,11 @@ const MAX_KEY_CHARS: usize = 1 << 20;
 
 /// The key an op names, or why not. Outside a request it is a TypeError:
 /// like other I/O, the cache is not reachable from the top level.
-fn cache_key(scope: &mut v8::PinScope, name: v8::Local<v8::Value>, url: v8::Local<v8::Value>) -> Result<CacheKey, OpError> {
+fn cache_key(
+    scope: &mut v8::PinScope,
+    name: v8::Local<v8::Value>,
+    url: v8::Local<v8::Value>,
+) -> Result<CacheKey, OpError> {
     let (worker, serving) = {
         let st = state(scope);
         let s = st.borrow();

@@ -656,6 +656,21 @@ unsafe extern "C" fn refuse_wasm_code_generation(
     false
 }
 
+/// [`gc_epilogue`] behind the panic guard (a panic there would abort).
+unsafe extern "C" fn gc_epilogue_guarded(
+    isolate: v8::UnsafeRawIsolatePtr,
+    gc_type: v8::GCType,
+    flags: v8::GCCallbackFlags,
+    data: *mut std::ffi::c_void,
+) {
+    // SAFETY: the arguments are V8's, passed on unchanged to the callback
+    // they were registered for.
+    let ran = crate::guard::catch(|| unsafe { gc_epilogue(isolate, gc_type, flags, data) });
+    if let Err(payload) = ran {
+        crate::guard::record("-", "the GC epilogue callback", &*payload);
+    }
+}
+
 /// CPU a script's top level may use when its isolate starts.
 const STARTUP_CPU: Duration = Duration::from_secs(1);
 
@@ -676,7 +691,7 @@ impl WorkerIsolate {
         isolate.set_allow_wasm_code_generation_callback(refuse_wasm_code_generation);
         // The budget outlives the isolate (its allocator holds it too).
         isolate.add_gc_epilogue_callback(
-            gc_epilogue,
+            gc_epilogue_guarded,
             Arc::as_ptr(&budget) as *mut std::ffi::c_void,
             v8::GCType::kGCTypeAll,
         );

@@ -28,9 +28,9 @@ pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel};
 pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
 pub use guard::op_panics;
+pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;
-pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
-pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};
+pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
 pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

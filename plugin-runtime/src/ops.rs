@@ -16,7 +16,6 @@ use crate::crypto::{
     op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
 };
 use crate::error::{DispatchError, OpError};
-use crate::wire;
 use crate::html_rewriter::{
     op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
     op_html_rewriter_write, op_html_selector_check,
@@ -24,6 +23,7 @@ use crate::html_rewriter::{
 use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
 use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 use crate::limits::{op_memory_charge, op_memory_release};
+use crate::wire;
 
 /// Installs each op on `obj` under the name JS calls it, each behind the
 /// panic guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn
@@ -238,7 +238,11 @@ pub(crate) fn str_arg(
 }
 
 /// [`str_arg`] for strings with no bound of their own (V8's string limit).
-pub(crate) fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>, what: &str) -> Result<String, OpError> {
+pub(crate) fn string_arg(
+    scope: &mut v8::PinScope<'_, '_>,
+    v: v8::Local<v8::Value>,
+    what: &str,
+) -> Result<String, OpError> {
     str_arg(scope, v, what, usize::MAX)
 }
 
@@ -246,7 +250,11 @@ pub(crate) fn string_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Valu
 /// an integer in `0..=u32::MAX`, else 0, which is never an id. Nothing is
 /// coerced, so no script code runs.
 pub(crate) fn u32_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> u32 {
-    if v.is_uint32() { v.uint32_value(scope).unwrap_or(0) } else { 0 }
+    if v.is_uint32() {
+        v.uint32_value(scope).unwrap_or(0)
+    } else {
+        0
+    }
 }
 
 /// A JS number argument as a finite f64 (`None` for non-numbers, NaN and
@@ -260,7 +268,12 @@ pub(crate) fn number_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Valu
 
 /// A length or count argument: a JS number in `0..=max` (fractions cut,
 /// as ToLength does); anything else is a TypeError or RangeError.
-pub(crate) fn len_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>, max: usize, what: &str) -> Result<usize, OpError> {
+pub(crate) fn len_arg(
+    scope: &mut v8::PinScope<'_, '_>,
+    v: v8::Local<v8::Value>,
+    max: usize,
+    what: &str,
+) -> Result<usize, OpError> {
     if !v.is_number() {
         return Err(OpError::type_error(format!("{what} must be a number")));
     }
@@ -299,7 +312,9 @@ pub(crate) fn bytes_len(v: v8::Local<v8::Value>) -> Option<usize> {
     if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(v) {
         return Some(view.byte_length());
     }
-    v8::Local::<v8::ArrayBuffer>::try_from(v).ok().map(|ab| ab.byte_length())
+    v8::Local::<v8::ArrayBuffer>::try_from(v)
+        .ok()
+        .map(|ab| ab.byte_length())
 }
 
 /// A new `Uint8Array` owning `data`, its bytes charged to the isolate's
@@ -361,14 +376,18 @@ pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8:
     while i + 1 < len {
         let n = arr.get_index(scope, i as u32).ok_or(OpError::Pending)?;
         let v = arr.get_index(scope, i as u32 + 1).ok_or(OpError::Pending)?;
-        let (Ok(n), Ok(v)) = (v8::Local::<v8::String>::try_from(n), v8::Local::<v8::String>::try_from(v)) else {
+        let (Ok(n), Ok(v)) = (
+            v8::Local::<v8::String>::try_from(n),
+            v8::Local::<v8::String>::try_from(v),
+        ) else {
             return Err(OpError::type_error("header names and values must be strings"));
         };
         budget.take(n.length(), v.length())?;
         let n = n.to_rust_string_lossy(scope);
         let v = v.to_rust_string_lossy(scope);
         let (name, value) = wire::header(&n, &v)?;
-        map.try_append(name, value).map_err(|_| OpError::range_error("Too many headers"))?;
+        map.try_append(name, value)
+            .map_err(|_| OpError::range_error("Too many headers"))?;
         i += 2;
     }
     // `length` may have changed under a getter: check what was read.
@@ -708,17 +727,28 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
         Err(e) => return throw(scope, e),
     };
     let kind = u32_arg(scope, args.get(4));
-    if wire::is_null_body_status(head.status) && !body_is_empty(kind, args.get(5)) {
-        return throw(
-            scope,
-            OpError::type_error("Response with null body status (101, 204, 205, or 304) cannot have a body."),
-        );
-    }
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
         return throw_type_error(
             scope,
             "This ReadableStream is disturbed (has already been read from), and cannot be used as a body.",
         );
+    };
+    // A 204, 205 or 304 ends with its head: bytes after it would be read
+    // as the next response on the connection.
+    let body = if wire::is_null_body_status(head.status) {
+        match body {
+            Body::Bytes(b) if !b.is_empty() => {
+                return throw(
+                    scope,
+                    OpError::type_error("Response with null body status (101, 204, 205, or 304) cannot have a body."),
+                );
+            }
+            // A stream passed through (e.g. an origin's 205): not sent, and
+            // dropping it lets its producer go.
+            _ => Body::Empty,
+        }
+    } else {
+        body
     };
     finish(
         &st,
@@ -740,7 +770,8 @@ pub(crate) fn response_head(
     headers: v8::Local<v8::Value>,
 ) -> Result<ResponseHead, OpError> {
     let status = wire::status(number_arg(scope, status).unwrap_or(f64::NAN))?;
-    let status_text = str_arg(scope, status_text, "statusText", wire::MAX_REASON_BYTES)?;
+    // (The copy is bounded loosely; the wire check names the real bound.)
+    let status_text = str_arg(scope, status_text, "statusText", 4 * wire::MAX_REASON_BYTES)?;
     wire::reason_phrase(&status_text)?;
     let headers = headers_from_js(scope, headers)?;
     Ok(ResponseHead {
@@ -748,11 +779,6 @@ pub(crate) fn response_head(
         status_text,
         headers,
     })
-}
-
-/// Whether a body argument is nothing at all: no body, or zero bytes.
-fn body_is_empty(kind: u32, value: v8::Local<v8::Value>) -> bool {
-    kind == 0 || (kind == 1 && bytes_len(value) == Some(0))
 }
 
 /// `respondError(reqId, exception)`: the script threw.
@@ -780,9 +806,10 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     // The request line and headers, checked for the wire before anything
     // is counted or sent.
     let head = (|| -> Result<RequestHead, OpError> {
-        let method = str_arg(scope, args.get(1), "method", wire::MAX_METHOD_BYTES)?;
+        // (Copies bounded loosely; the wire checks name the real bounds.)
+        let method = str_arg(scope, args.get(1), "method", 4 * wire::MAX_METHOD_BYTES)?;
         let method = wire::method(&method)?;
-        let url = str_arg(scope, args.get(2), "url", wire::MAX_URL_BYTES)?;
+        let url = str_arg(scope, args.get(2), "url", 4 * wire::MAX_URL_BYTES)?;
         let url = wire::url(&url)?;
         let headers = headers_from_js(scope, args.get(3))?;
         Ok(RequestHead {
@@ -854,12 +881,11 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
 /// FixedLengthStream's), sent as Content-Length.
 fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let length = args
-        .get(0)
-        .number_value(scope)
-        .filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
+    // Only a number is a length (converting anything else would run the
+    // script's code); it goes out as Content-Length, so it must be exact.
+    let length = number_arg(scope, args.get(0))
+        .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
         .map(|n| n as u64);
-    let length = if args.get(0).is_number() { length } else { None };
     let (writer, stream) = body_channel(length);
     let id = {
         let mut s = st.borrow_mut();
@@ -915,7 +941,11 @@ fn op_timer(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     // Non-numbers, NaN and negatives are 0; the longest wait is u32::MAX ms
     // (49 days: no request lives that long).
     let ms = number_arg(scope, args.get(0)).unwrap_or(0.0);
-    let ms = if ms > 0.0 { ms.min(f64::from(u32::MAX)) as u64 } else { 0 };
+    let ms = if ms > 0.0 {
+        ms.min(f64::from(u32::MAX)) as u64
+    } else {
+        0
+    };
     promise_op(scope, &mut rv, async move {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         OpResult::Timer
@@ -1298,7 +1328,11 @@ pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) 
     v8::callback_scope!(unsafe scope, &msg);
     v8::scope!(let scope, scope);
     if let Err(payload) = crate::guard::catch(|| note_rejection(scope, &msg)) {
-        crate::guard::record(&crate::guard::worker_name(scope), "the promise reject callback", &*payload);
+        crate::guard::record(
+            &crate::guard::worker_name(scope),
+            "the promise reject callback",
+            &*payload,
+        );
     }
 }
 

@@ -89,7 +89,9 @@ impl HeaderBudget {
         if self.count > MAX_HEADER_COUNT {
             return Err(too_many_headers());
         }
-        self.bytes = self.bytes.saturating_add(name_len.saturating_add(value_len).saturating_add(4));
+        self.bytes = self
+            .bytes
+            .saturating_add(name_len.saturating_add(value_len).saturating_add(4));
         if self.bytes > MAX_HEADER_BYTES {
             return Err(OpError::range_error(format!(
                 "Headers too large: more than {} KiB in one message.",
@@ -101,7 +103,9 @@ impl HeaderBudget {
 }
 
 fn too_many_headers() -> OpError {
-    OpError::range_error(format!("Too many headers: more than {MAX_HEADER_COUNT} in one message."))
+    OpError::range_error(format!(
+        "Too many headers: more than {MAX_HEADER_COUNT} in one message."
+    ))
 }
 
 /// One header field: a token for a name (lower-cased), and a value whose
@@ -235,7 +239,15 @@ mod tests {
         assert!(reason_phrase("Très bien\tvraiment").is_ok());
         assert!(reason_phrase("日本語").is_ok(), "past U+00FF goes out as UTF-8");
         assert!(reason_phrase("").is_ok());
-        for bad in ["a\r\nSet-Cookie: x=1", "a\nb", "a\rb", "nul\0", "del\x7f", "nel\u{85}", "ls\u{2028}"] {
+        for bad in [
+            "a\r\nSet-Cookie: x=1",
+            "a\nb",
+            "a\rb",
+            "nul\0",
+            "del\x7f",
+            "nel\u{85}",
+            "ls\u{2028}",
+        ] {
             assert!(matches!(reason_phrase(bad), Err(OpError::Type(_))), "{bad:?}");
         }
         assert!(matches!(reason_phrase(&"a".repeat(1025)), Err(OpError::Range(_))));
@@ -256,7 +268,10 @@ mod tests {
             ("", "1"),
             ("x\r\n", "1"),
         ] {
-            assert!(matches!(header(name, value), Err(OpError::Type(_))), "{name:?}: {value:?}");
+            assert!(
+                matches!(header(name, value), Err(OpError::Type(_))),
+                "{name:?}: {value:?}"
+            );
         }
         let mut budget = HeaderBudget::default();
         for _ in 0..MAX_HEADER_COUNT {
@@ -297,7 +312,10 @@ mod tests {
             escape_log("a\n[ERROR isoproxy] forged\r\n", 100),
             "a\\n[ERROR isoproxy] forged\\r\\n"
         );
-        assert_eq!(escape_log("\x1b[31mred\u{2028}\u{202e}", 100), "\\u{1b}[31mred\\u{2028}\\u{202e}");
+        assert_eq!(
+            escape_log("\x1b[31mred\u{2028}\u{202e}", 100),
+            "\\u{1b}[31mred\\u{2028}\\u{202e}"
+        );
         let long = "x".repeat(100);
         assert_eq!(escape_log(&long, 10), format!("{}... (90 more bytes)", "x".repeat(10)));
         assert!(!escape_log(&"\n".repeat(1000), 50).contains('\n'));
