@@ -223,6 +223,11 @@ pub struct WorkerConfig {
     /// Overrides of the `[runtime]` limits. Default: none.
     #[serde(default)]
     pub limits: WorkerLimits,
+    /// The directory the worker's modules must stay under (symlinks
+    /// followed), relative to the config file. Default: the directory of
+    /// `main`. After [`load`] or [`parse`], absolute and canonical.
+    #[serde(default)]
+    pub root: Option<PathBuf>,
 }
 
 impl WorkerConfig {
@@ -624,6 +629,26 @@ fn validate_worker(
             error,
         }
     })?;
+
+    if let Some(root) = &worker.root {
+        let dir = match doc.file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let resolved = dir.join(root).canonicalize().map_err(|e| {
+            doc.invalid(
+                &field("root"),
+                format!("cannot use {}: {}", root.display(), io_reason(&e)),
+            )
+        })?;
+        if !resolved.is_dir() {
+            return Err(doc.invalid(&field("root"), format!("{} is not a directory", root.display())));
+        }
+        if !worker.main.starts_with(&resolved) {
+            return Err(doc.invalid(&field("root"), format!("`main` is not inside {}", root.display())));
+        }
+        worker.root = Some(resolved);
+    }
 
     if let Some(date) = &worker.compatibility_date
         && !is_valid_date(date)
@@ -1319,6 +1344,17 @@ origin  = "https://api.internal:8443/"
     }
 
     #[test]
+    fn root_widens_to_a_directory_holding_main() {
+        let f = Fixture::new();
+        let config = f.ok(&with_worker("root = \"..\"\n"));
+        assert_eq!(
+            config.workers[0].root.as_deref(),
+            Some(f.dir.canonicalize().unwrap().as_path())
+        );
+        assert_eq!(f.ok(&with_worker("")).workers[0].root, None);
+    }
+
+    #[test]
     fn secrets_are_redacted() {
         let f = Fixture::new();
         let config = f.ok(&with_worker(
@@ -1437,7 +1473,7 @@ T = { nested = { deep = [true] } }
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",
                 "6:1: workers[0]: unknown field `mian`, expected one of `name`, `main`, \
-                 `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`",
+                 `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`",
             ),
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = \"two\"\n",
@@ -1539,6 +1575,18 @@ T = { nested = { deep = [true] } }
             (
                 &with_server("[[workers]]\nname = \"a\"\nmain = \"../scripts/dir.js\"\n"),
                 "5:8: workers[0].main: cannot read ../scripts/dir.js: is a directory",
+            ),
+            (
+                &with_worker("root = \"../nowhere\"\n"),
+                "6:8: workers[0].root: cannot use ../nowhere: No such file or directory",
+            ),
+            (
+                &with_worker("root = \"../scripts/rewrite.js\"\n"),
+                "6:8: workers[0].root: ../scripts/rewrite.js is not a directory",
+            ),
+            (
+                &with_worker("root = \"../scripts/dir.js\"\n"),
+                "6:8: workers[0].root: `main` is not inside ../scripts/dir.js",
             ),
             (
                 &with_worker("compatibility_date = \"2026-02-30\"\n"),

@@ -87,18 +87,18 @@ impl Deployment {
                 })?;
                 schedules.push(Arc::new(schedule));
             }
-            let mut env = w.vars.clone();
-            let mut secret_names = Vec::new();
-            for (name, secret) in &w.secrets {
-                env.insert(name.clone(), serde_json::Value::String(secret.expose().to_string()));
-                secret_names.push(name.clone());
-            }
+            let secrets = w
+                .secrets
+                .iter()
+                .map(|(name, secret)| (name.clone(), plugin_runtime::Secret::new(secret.expose())))
+                .collect();
             let limits = w.effective_limits(&config.runtime);
             let spec = WorkerSpec {
                 name: w.name.clone(),
                 main: w.main.clone(),
-                env,
-                secret_names,
+                env: w.vars.clone(),
+                secrets,
+                root: w.root.clone(),
                 compatibility_date: w.compatibility_date.clone(),
                 compatibility_flags: w.compatibility_flags.clone(),
                 memory_mb: limits.memory_mb as usize,

@@ -500,7 +500,11 @@ pub(crate) fn generate_key_pair(kind: &str, param: &str, bits: u32, exponent: &[
             let start = exponent.iter().position(|&b| b != 0).unwrap_or(exponent.len());
             let e = match &exponent[start..] {
                 b if b.len() <= 4 => b.iter().fold(0u32, |acc, &x| (acc << 8) | u32::from(x)),
-                _ => u32::MAX,
+                _ => {
+                    return Err(CryptoError::Operation(
+                        "The \"publicExponent\" must be either 3 or 65537, but got a number larger than 2^32.".into(),
+                    ));
+                }
             };
             let key = RsaKey::generate(bits, e)?;
             Ok((key.to_pkcs8()?, key.to_spki()?))
@@ -1104,7 +1108,8 @@ pub(crate) fn op_crypto_import_key(
     let data = buf_arg(args.get(3));
     let mut parts = Vec::new();
     if let Ok(arr) = v8::Local::<v8::Array>::try_from(args.get(4)) {
-        for i in 0..arr.length() {
+        // At most the 8 members of an RSA JWK are ever read.
+        for i in 0..arr.length().min(8) {
             parts.push(arr.get_index(scope, i).and_then(bytes_arg));
         }
     }

@@ -18,7 +18,7 @@ use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
 use crate::limits::{CpuWatch, HeapGuard, array_buffer_allocator, near_heap_limit, thread_cpu};
-use crate::worker::{WorkerCode, is_builtin, resolve_specifier};
+use crate::worker::{ModuleRoot, WorkerCode, is_builtin, resolve_specifier};
 use crate::{code_cache, js, ops};
 
 /// The result of an async operation, delivered on the isolate's thread.
@@ -205,6 +205,7 @@ impl Drop for WorkerIsolate {
 }
 
 fn log_uncaught(code: &WorkerCode, text: &str) {
+    let text = code.redact(text);
     log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 
@@ -403,7 +404,11 @@ const MAX_SCRIPT_BYTES: usize = 10 << 20;
 /// Reads the module graph rooted at `main`: every relative import, once.
 /// Compiles each module in a scratch isolate to find its imports, so syntax
 /// errors surface here with `file:line:column`.
-pub(crate) fn read_module_graph(main: &Path, compat: &CompatFlags) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
+pub(crate) fn read_module_graph(
+    main: &Path,
+    root: &ModuleRoot,
+    compat: &CompatFlags,
+) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
     crate::platform::platform();
     let mut isolate = v8::Isolate::new(v8::CreateParams::default());
     v8::scope!(let scope, &mut isolate);
@@ -463,6 +468,13 @@ pub(crate) fn read_module_graph(main: &Path, compat: &CompatFlags) -> Result<BTr
                     ),
                 });
             };
+            // Nothing outside the worker's root is read (worker.rs ModuleRoot).
+            if let Err(message) = root.admits(&dep) {
+                return Err(ScriptError::Compile {
+                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    message: format!("cannot import \"{spec}\": {message}"),
+                });
+            }
             queue.push((dep, Some(name.clone())));
         }
         total += src.len();

@@ -27,4 +27,4 @@ pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
 pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};
-pub use worker::{WorkerCode, WorkerSpec};
+pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

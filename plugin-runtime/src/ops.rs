@@ -286,6 +286,12 @@ pub(crate) fn settle(
 
 /// Answers a request with an error (logged with the worker's name).
 pub(crate) fn fail_request(st: &SharedState, req_id: u32, msg: String) {
+    // V8 messages can quote strings, secrets among them: never log those.
+    let code = st.borrow().code.upgrade();
+    let msg = match code {
+        Some(c) => c.redact(&msg).into_owned(),
+        None => msg,
+    };
     // An uncaught failed subrequest is the origin's fault, not the script's.
     let origin_failure = st
         .borrow()

@@ -13,7 +13,7 @@ use crate::error::{DispatchError, ScriptError};
 use crate::http::{Fetcher, RequestHead, WorkerResponse};
 use crate::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
 use crate::thread::{self, Command, ThreadHandle};
-use crate::worker::{WorkerCode, WorkerSpec, normalize};
+use crate::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
 
 /// Requests in flight on a worker's least-busy warm thread before another
 /// thread gets an isolate for that worker too.
@@ -113,7 +113,8 @@ impl Runtime {
         let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
         let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
             .map_err(|(_, e)| ScriptError::Compat(e))?;
-        let modules = read_module_graph(&main, &compat)?;
+        let root = ModuleRoot::new(spec.root.as_deref(), &main)?;
+        let modules = read_module_graph(&main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
         let code = Arc::new(WorkerCode::new(spec, compat, main, modules));
         // Validate in a scratch isolate with a private event loop.
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -137,12 +138,15 @@ impl Runtime {
                 path: "<isolate thread>".into(),
                 reason: e.to_string(),
             })?;
-        scratch.join().unwrap_or_else(|_| {
-            Err(ScriptError::Shape {
-                path: code.main.display().to_string(),
-                reason: "validation crashed".into(),
+        scratch
+            .join()
+            .unwrap_or_else(|_| {
+                Err(ScriptError::Shape {
+                    path: code.main.display().to_string(),
+                    reason: "validation crashed".into(),
+                })
             })
-        })?;
+            .map_err(|e| redact_script_error(&code.spec.secrets, e))?;
         Ok(code)
     }
 
