@@ -303,7 +303,7 @@ impl RsaKey {
     /// Generates a key of `bits` (within [`GENERATE_BITS`], a multiple of
     /// 128 since AWS-LC rounds down to one) with public exponent `e`.
     pub(crate) fn generate(bits: u32, e: u32) -> Result<RsaKey> {
-        if !GENERATE_BITS.contains(&bits) || bits % 128 != 0 {
+        if !GENERATE_BITS.contains(&bits) || !bits.is_multiple_of(128) {
             return Err(CryptoError::Operation(format!(
                 "The modulus length must be a multiple of 128 between {} and {} (requested {bits}).",
                 GENERATE_BITS.start(),
