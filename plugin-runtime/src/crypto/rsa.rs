@@ -32,7 +32,7 @@ pub(crate) const MAX_MODULUS_BITS: u32 = 16384;
 pub(crate) const MIN_MODULUS_BITS: u32 = 256;
 /// Modulus lengths `generateKey` accepts: key generation is one
 /// uninterruptible call whose cost grows with the fourth power of the
-/// length (4096 bits: ~0.5 s; workerd's 16384 would take minutes).
+/// length (4096 bits: about 1 s on the dev VM; workerd's 16384 would take minutes).
 pub(crate) const GENERATE_BITS: std::ops::RangeInclusive<u32> = 1024..=4096;
 /// Public exponents above 33 bits are refused (AWS-LC's DoS limit).
 const MAX_EXPONENT_BITS: u32 = 33;
