@@ -253,7 +253,7 @@ async fn imports_outside_the_root_fail_at_reload_and_at_run_time() {
     // import() at run time never loads a module outside the root.
     let (status, body) = text(&proxy, "attack.test", "/").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body.lines().count(), 7, "{body}");
+    assert_eq!(body.lines().count(), 6, "{body}");
     assert!(!body.contains("OUTSIDE") && !body.contains("loaded"), "{body}");
     good_still_answers(&proxy).await;
 

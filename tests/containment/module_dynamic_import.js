@@ -9,7 +9,6 @@ export default {
       "file:///etc/passwd",
       "./%2e%2e/outside.js",
       "data:text/javascript,export default 1",
-      "https://example.com/x.js",
     ];
     const lines = [];
     for (const spec of specs) {
