@@ -202,8 +202,18 @@
   defineToStringTag(TextDecoder, "TextDecoder");
   makeEnumerable(TextDecoder.prototype, ["encoding", "fatal", "ignoreBOM", "decode"]);
 
+  // The methods themselves, for the runtime's own use: a script replacing
+  // TextDecoder.prototype.decode changes nothing for Response.text().
+  const decodeMethod = TextDecoder.prototype.decode;
+  const utf8Decoder = new TextDecoder();
   internals.encoding = {
     __proto__: null,
+    /** UTF-8 bytes -> string, replacement characters for bad input (BOM stripped). */
+    decodeUtf8: (bytes) => ReflectApply(decodeMethod, utf8Decoder, [bytes]),
+    /** `decoder.decode(bytes, { stream })` with the original method. */
+    decode: (decoder, bytes, stream) =>
+      ReflectApply(decodeMethod, decoder, bytes === undefined ? [] : [bytes, { __proto__: null, stream }]),
+    encodeUtf8: (s) => ops.encodeUtf8(toUSVString(s)),
     TextEncoder, TextDecoder,
     // bytes of an ArrayBuffer / view as a Uint8Array (no copy)
     bytesOf: (input) => bytesOf(input, "bytesOf"),

@@ -3269,10 +3269,9 @@
   // IdentityTransformStream / FixedLengthStream, on top of TransformStream.
   const NOT_BYTES =
     "This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.";
-  let utf8 = null;
   function chunkBytes(chunk) {
     // workerd writes a string as its UTF-8 bytes.
-    if (typeof chunk === "string") return (utf8 ??= new globalThis.TextEncoder()).encode(chunk);
+    if (typeof chunk === "string") return internals.encoding.encodeUtf8(chunk);
     if (chunk instanceof Uint8Array) return chunk;
     if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
     if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -3283,15 +3282,16 @@
     #decoder;
     #transform;
     constructor(label = "utf-8", options = undefined) {
-      const decoder = new globalThis.TextDecoder(label, options);
+      const decoder = new internals.encoding.TextDecoder(label, options);
       this.#decoder = decoder;
       this.#transform = new TransformStream({
+        __proto__: null,
         transform(chunk, c) {
-          const text = decoder.decode(chunk, { stream: true });
+          const text = internals.encoding.decode(decoder, chunk, true);
           if (text !== "") c.enqueue(text);
         },
         flush(c) {
-          const text = decoder.decode();
+          const text = internals.encoding.decode(decoder, undefined, false);
           if (text !== "") c.enqueue(text);
         },
       });
@@ -3310,9 +3310,9 @@
   class TextEncoderStream {
     #transform;
     constructor() {
-      const encoder = new globalThis.TextEncoder();
       let pending = ""; // a high surrogate waiting for its pair
       this.#transform = new TransformStream({
+        __proto__: null,
         transform(chunk, c) {
           let text = pending + String(chunk);
           pending = "";
@@ -3321,7 +3321,7 @@
             pending = text[text.length - 1];
             text = text.slice(0, -1);
           }
-          if (text !== "") c.enqueue(encoder.encode(text));
+          if (text !== "") c.enqueue(internals.encoding.encodeUtf8(text));
         },
         flush(c) {
           if (pending !== "") c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
@@ -3340,6 +3340,7 @@
   class IdentityTransformStream extends TransformStream {
     constructor(options = undefined) {
       super({
+        __proto__: null,
         transform(chunk, c) {
           const bytes = chunkBytes(chunk);
           if (bytes.byteLength) c.enqueue(bytes.slice());
@@ -3356,6 +3357,7 @@
       }
       let seen = 0;
       super({
+        __proto__: null,
         transform(chunk, c) {
           const bytes = chunkBytes(chunk);
           seen += bytes.byteLength;
@@ -3386,6 +3388,8 @@
   defineGlobal("ReadableByteStreamController", ReadableByteStreamController);
   defineGlobal("WritableStream", WritableStream);
   internals.streams.WritableStream = WritableStream;
+  internals.streams.TransformStream = TransformStream;
+  internals.streams.ReadableStream = ReadableStream;
   defineGlobal("WritableStreamDefaultWriter", WritableStreamDefaultWriter);
   defineGlobal("WritableStreamDefaultController", WritableStreamDefaultController);
   defineGlobal("TransformStream", TransformStream);

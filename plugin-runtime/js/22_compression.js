@@ -13,20 +13,35 @@
     SymbolToStringTag,
     TypeError,
     Uint8Array,
+    ArrayBufferPrototypeGetByteLength,
+    SharedArrayBufferPrototypeGetByteLength,
+    TypedArrayPrototypeGetByteLength,
   } = internals.primordials;
   const ops = internals.ops;
+  // This file loads on first use, after the script ran: nothing here may
+  // look up a global or a prototype method the script could have replaced.
+  const TransformStream = internals.streams.TransformStream;
   const defineGlobal = internals.defineGlobal;
 
   const NOT_BYTES = "This WritableStream only supports writing byte types.";
 
   function chunkBytes(chunk) {
-    if (chunk instanceof Uint8Array) return chunk;
-    if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (typeof SharedArrayBuffer === "function" && chunk instanceof SharedArrayBuffer) {
-      return new Uint8Array(chunk);
-    }
+    if (ArrayBufferIsView(chunk) || isBuffer(chunk)) return internals.encoding.bytesOf(chunk);
     throw new TypeError(NOT_BYTES);
+  }
+  function isBuffer(v) {
+    try {
+      ArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      // not an ArrayBuffer
+    }
+    try {
+      SharedArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // A codec dropped with its stream (never finished nor cancelled) is freed
@@ -45,6 +60,7 @@
       if (leaks) leaks.unregister(token);
     };
     return {
+      __proto__: null,
       transform(chunk, controller) {
         let out;
         try {
@@ -53,7 +69,7 @@
           release();
           throw e;
         }
-        if (out.byteLength) controller.enqueue(out);
+        if (TypedArrayPrototypeGetByteLength(out)) controller.enqueue(out);
       },
       flush(controller) {
         let out;
@@ -62,7 +78,7 @@
         } finally {
           release();
         }
-        if (out.byteLength) controller.enqueue(out);
+        if (TypedArrayPrototypeGetByteLength(out)) controller.enqueue(out);
       },
       cancel() {
         release();
@@ -73,7 +89,7 @@
   function construct(format, decompress) {
     // Throws the TypeError for an unknown format.
     const id = ops.compressionNew(String(format), decompress);
-    const token = {};
+    const token = { __proto__: null };
     const t = transformer(id, token);
     if (leaks) leaks.register(t, id, token);
     return t;

@@ -83,7 +83,7 @@
 
   const encodeUtf8 = (s) => ops.encodeUtf8(s);
   const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  const decodeUtf8 = (bytes) => utf8Decoder.decode(bytes);
+  const decodeUtf8 = (bytes) => internals.encoding.decode(utf8Decoder, bytes, false);
 
   function concatBytes(chunks) {
     let total = 0;
@@ -247,6 +247,7 @@
       const length = bytes.byteLength;
       let offset = 0;
       return new ReadableStream({
+        __proto__: null,
         type: "bytes",
         pull(controller) {
           const request = controller.byobRequest;

@@ -123,7 +123,7 @@
     const v = toBytes(x);
     return v === null ? null : new Uint8Array(v);
   }
-  const decodeUtf8 = (bytes) => new TextDecoder().decode(bytes);
+  const decodeUtf8 = internals.encoding.decodeUtf8;
 
   // ---- body extraction (Fetch "extract a body") ----------------------------
   function extractBody(init) {
@@ -502,7 +502,7 @@
     }
     get signal() {
       const s = reqOf(this);
-      if (s.signal === null && globalThis.AbortController) s.signal = new AbortController().signal;
+      if (s.signal === null && internals.abort) s.signal = internals.abort.newSignal();
       return s.signal;
     }
     get cf() {
@@ -834,5 +834,6 @@
 
   defineGlobal("fetch", fetch);
   internals.BodyState = BodyState;
+  internals.fetchClasses = { __proto__: null, Request, Response };
   internals.bodyOf = bodyOf;
 })

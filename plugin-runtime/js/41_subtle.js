@@ -903,7 +903,7 @@
       if (!wrap) throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for wrapKey.`);
       requireKeyUsage(ws, name, "wrapKey");
       const exported = exportKey(fmt, ks);
-      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSONStringify(exported)) : new Uint8Array(exported);
+      const bytes = fmt === "jwk" ? internals.encoding.encodeUtf8(JSONStringify(exported)) : new Uint8Array(exported);
       return wrap(dict, ws, bytes);
     }
 
@@ -922,7 +922,7 @@
       let keyData = plain;
       if (fmt === "jwk") {
         try {
-          keyData = JSONParse(new TextDecoder().decode(plain));
+          keyData = JSONParse(internals.encoding.decodeUtf8(plain));
         } catch {
           throw dataError("The unwrapped key is not a valid JSON Web Key.");
         }
@@ -979,10 +979,11 @@
       });
       PromisePrototypeThen(digest, undefined, () => {});
       super({
+       __proto__: null,
         __proto__: null,
         write(chunk) {
           let bytes;
-          if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
+          if (typeof chunk === "string") bytes = internals.encoding.encodeUtf8(chunk);
           else if (isArrayBuffer(chunk) || ArrayBufferIsView(chunk)) bytes = chunk;
           else throw new TypeError("DigestStream accepts only ArrayBuffer, ArrayBufferView or string chunks.");
           ops.cryptoDigestUpdate(id, bytes);
