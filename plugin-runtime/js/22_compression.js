@@ -16,6 +16,12 @@
     ArrayBufferPrototypeGetByteLength,
     SharedArrayBufferPrototypeGetByteLength,
     TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeGetByteOffset,
+    TypedArrayPrototypeGetBuffer,
+    TypedArrayPrototypeGetSymbolToStringTag,
+    DataViewPrototypeGetBuffer,
+    DataViewPrototypeGetByteOffset,
+    DataViewPrototypeGetByteLength,
   } = internals.primordials;
   const ops = internals.ops;
   // This file loads on first use, after the script ran: nothing here may
@@ -26,7 +32,18 @@
   const NOT_BYTES = "This WritableStream only supports writing byte types.";
 
   function chunkBytes(chunk) {
-    if (ArrayBufferIsView(chunk) || isBuffer(chunk)) return internals.encoding.bytesOf(chunk);
+    if (ArrayBufferIsView(chunk)) {
+      if (TypedArrayPrototypeGetSymbolToStringTag(chunk) === "Uint8Array") return chunk;
+      if (TypedArrayPrototypeGetSymbolToStringTag(chunk) !== undefined) {
+        return new Uint8Array(
+          TypedArrayPrototypeGetBuffer(chunk), TypedArrayPrototypeGetByteOffset(chunk), TypedArrayPrototypeGetByteLength(chunk),
+        );
+      }
+      return new Uint8Array(
+        DataViewPrototypeGetBuffer(chunk), DataViewPrototypeGetByteOffset(chunk), DataViewPrototypeGetByteLength(chunk),
+      );
+    }
+    if (isBuffer(chunk)) return new Uint8Array(chunk);
     throw new TypeError(NOT_BYTES);
   }
   function isBuffer(v) {

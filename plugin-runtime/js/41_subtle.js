@@ -980,7 +980,6 @@
       PromisePrototypeThen(digest, undefined, () => {});
       super({
        __proto__: null,
-        __proto__: null,
         write(chunk) {
           let bytes;
           if (typeof chunk === "string") bytes = internals.encoding.encodeUtf8(chunk);
