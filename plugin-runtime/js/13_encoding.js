@@ -18,6 +18,8 @@
     SymbolToStringTag,
     TypeError,
     Uint8Array,
+    StringPrototypeCharCodeAt,
+    StringPrototypeSlice,
   } = internals.primordials;
   const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
@@ -145,7 +147,12 @@
       : null;
 
   function trimAsciiWhitespace(s) {
-    return s.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "");
+    const ws = (c) => c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20;
+    let start = 0;
+    let end = s.length;
+    while (start < end && ws(StringPrototypeCharCodeAt(s, start))) start++;
+    while (end > start && ws(StringPrototypeCharCodeAt(s, end - 1))) end--;
+    return StringPrototypeSlice(s, start, end);
   }
 
   class TextDecoder {

@@ -52,6 +52,9 @@
     ArraySetOwn,
     ArrayPrototypeMap,
     ObjectSetPrototypeOf,
+    StringPrototypeSlice,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeSlice,
   } = internals.primordials;
   const { apply: ReflectApply } = Reflect;
   const $Promise = Promise;
@@ -3272,9 +3275,8 @@
   function chunkBytes(chunk) {
     // workerd writes a string as its UTF-8 bytes.
     if (typeof chunk === "string") return internals.encoding.encodeUtf8(chunk);
-    if (chunk instanceof Uint8Array) return chunk;
-    if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (ArrayBufferIsView(chunk)) return new $Uint8Array(viewBuffer(chunk), viewByteOffset(chunk), viewByteLength(chunk));
+    if (isArrayBuffer(chunk)) return new $Uint8Array(chunk);
     throw new $TypeError(NOT_BYTES);
   }
 
@@ -3319,7 +3321,7 @@
           const last = text.charCodeAt(text.length - 1);
           if (last >= 0xd800 && last <= 0xdbff) {
             pending = text[text.length - 1];
-            text = text.slice(0, -1);
+            text = StringPrototypeSlice(text, 0, -1);
           }
           if (text !== "") c.enqueue(internals.encoding.encodeUtf8(text));
         },
@@ -3343,7 +3345,7 @@
         __proto__: null,
         transform(chunk, c) {
           const bytes = chunkBytes(chunk);
-          if (bytes.byteLength) c.enqueue(bytes.slice());
+          if (TypedArrayPrototypeGetByteLength(bytes)) c.enqueue(TypedArrayPrototypeSlice(bytes));
         },
       });
     }
@@ -3360,9 +3362,9 @@
         __proto__: null,
         transform(chunk, c) {
           const bytes = chunkBytes(chunk);
-          seen += bytes.byteLength;
+          seen += TypedArrayPrototypeGetByteLength(bytes);
           if (seen > expected) throw new $TypeError("Attempt to write too many bytes through a FixedLengthStream.");
-          if (bytes.byteLength) c.enqueue(bytes.slice());
+          if (TypedArrayPrototypeGetByteLength(bytes)) c.enqueue(TypedArrayPrototypeSlice(bytes));
         },
         flush() {
           if (seen < expected) throw new $TypeError("FixedLengthStream did not see all expected bytes before close().");
