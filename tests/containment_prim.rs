@@ -60,9 +60,9 @@ async fn raw(proxy: &Proxy, method: &str, host: &str, path: &str, body: &str) ->
     );
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out))
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut out))
         .await
-        .expect("answer within 60 s")
+        .unwrap_or_else(|_| panic!("no answer to {method} {host}{path} within 30 s; log:\n{}", proxy.log()))
         .unwrap();
     String::from_utf8_lossy(&out).into_owned()
 }

@@ -240,6 +240,8 @@
   // species, as every `then` and `await` does; see ARCHITECTURE.md.)
   const PromiseRaw = Promise;
   const PromisePrototypeThen = P.PromisePrototypeThen;
+  const PromisePrototype = Promise.prototype;
+  const ObjectGetPrototypeOfRaw = Object.getPrototypeOf;
   /** A new promise and its resolve/reject functions, as a null-prototype record. */
   define("PromiseWithResolvers", () => {
     const r = { __proto__: null, promise: undefined, resolve: undefined, reject: undefined };
@@ -266,8 +268,12 @@
         ArraySetOwn(out, i, v);
         if (--left === 0) resolve(out);
       };
-      if (p instanceof PromiseRaw) PromisePrototypeThen(p, settle, reject);
-      else settle(p);
+      // A prototype check, not instanceof (Symbol.hasInstance is the script's).
+      if (p !== null && typeof p === "object" && ObjectGetPrototypeOfRaw(p) === PromisePrototype) {
+        PromisePrototypeThen(p, settle, reject);
+      } else {
+        settle(p);
+      }
     }
   }));
   /** `Promise.allSettled` by index; each result a null-prototype record. */

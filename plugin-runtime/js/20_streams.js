@@ -170,8 +170,11 @@
     push(v) {
       ArraySetOwn(this.a, this.a.length, v);
     }
+    // Never an index the array does not have: a read past the end would
+    // consult Array.prototype, whose indices a script may have defined.
     shift() {
       const a = this.a;
+      if (this.h >= a.length) return undefined;
       const v = a[this.h];
       a[this.h] = undefined;
       this.h++;
@@ -187,7 +190,7 @@
       return v;
     }
     peek() {
-      return this.a[this.h];
+      return this.h < this.a.length ? this.a[this.h] : undefined;
     }
     // Removes and returns every element, oldest first.
     drain() {
