@@ -207,7 +207,11 @@ function tamper(mode) {
   };
   for (let i = 0; i < names.length; i++) trapName(names[i], c, hasOwn(fakes, names[i]) ? fakes[names[i]] : EVIL);
   // Promises.
-  hook(Promise.prototype, "then", c, (o, self, args) => apply(o, self, [() => (args[0] ? args[0](EVIL) : EVIL), args[1]]));
+  // Promise.prototype.then is only recorded, never made to lie: resolving a
+  // promise with a native promise looks `then` up (the spec's thenable
+  // adoption), so a lying `then` corrupts the script's own stream data.
+  // What it must never do is receive the runtime's internals (checked).
+  hook(Promise.prototype, "then", false, undefined);
   hook(Promise.prototype, "catch", c, (o, self) => self);
   hook(Promise.prototype, "finally", c, (o, self) => self);
   hook(Promise, "resolve", c, () => promiseResolve(EVIL));
