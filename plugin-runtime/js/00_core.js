@@ -6,6 +6,7 @@
   const {
     ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, PromisePrototypeThen, ReflectApply, SafeMap, SafeSet,
     StringPrototypeCharCodeAt,
+    StringPrototypeReplaceAll,
   } = internals.primordials;
 
   // Prototypes of the runtime's Web API classes: inspect shows their
@@ -894,7 +895,7 @@
   // Levels of ops.log: 0 debug, 1 info (log), 2 warn, 3 error.
   let groupIndent = "";
   const emit = (level, text) => {
-    if (groupIndent !== "") text = groupIndent + text.replaceAll("\n", `\n${groupIndent}`);
+    if (groupIndent !== "") text = groupIndent + StringPrototypeReplaceAll(text, "\n", `\n${groupIndent}`);
     ops.log(level, text);
   };
   const counts = new Map();
@@ -930,7 +931,7 @@
       return false;
     }
     const text = `${label}: ${formatTime(now() - start)}`;
-    emit(1, data === undefined ? text : `${text} ${format(...data)}`);
+    emit(1, data === undefined ? text : `${text} ${formatWithOptionsInternal(undefined, data)}`);
     return true;
   }
   const tableChars = {
@@ -1025,14 +1026,14 @@
   }
 
   const consoleObject = {
-    log: (...a) => emit(1, format(...a)),
-    info: (...a) => emit(1, format(...a)),
-    debug: (...a) => emit(0, format(...a)),
-    warn: (...a) => emit(2, format(...a)),
-    error: (...a) => emit(3, format(...a)),
-    dirxml: (...a) => emit(1, format(...a)),
+    log: (...a) => emit(1, formatWithOptionsInternal(undefined, a)),
+    info: (...a) => emit(1, formatWithOptionsInternal(undefined, a)),
+    debug: (...a) => emit(0, formatWithOptionsInternal(undefined, a)),
+    warn: (...a) => emit(2, formatWithOptionsInternal(undefined, a)),
+    error: (...a) => emit(3, formatWithOptionsInternal(undefined, a)),
+    dirxml: (...a) => emit(1, formatWithOptionsInternal(undefined, a)),
     trace(...a) {
-      const err = { name: "Trace", message: format(...a) };
+      const err = { name: "Trace", message: formatWithOptionsInternal(undefined, a) };
       Error.captureStackTrace(err, consoleObject.trace);
       emit(3, err.stack);
     },
@@ -1040,7 +1041,7 @@
       if (!expression) {
         if (typeof a[0] === "string") a[0] = `Assertion failed: ${a[0]}`;
         else a.unshift("Assertion failed");
-        consoleObject.warn(...a);
+        emit(2, formatWithOptionsInternal(undefined, a));
       }
     },
     count(label = "default") {
@@ -1077,11 +1078,11 @@
       emit(1, inspect(obj, { customInspect: false, ...options }));
     },
     group(...data) {
-      if (data.length > 0) consoleObject.log(...data);
+      if (data.length > 0) emit(1, formatWithOptionsInternal(undefined, data));
       groupIndent += "  ";
     },
     groupCollapsed(...data) {
-      consoleObject.group(...data);
+      ReflectApply(consoleObject.group, consoleObject, data);
     },
     groupEnd() {
       groupIndent = groupIndent.slice(0, -2);
