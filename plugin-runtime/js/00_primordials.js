@@ -25,6 +25,7 @@
   const ObjectDefinePropertyRaw = Object.defineProperty;
   const ObjectSetPrototypeOfRaw = Object.setPrototypeOf;
   const ObjectFreezeRaw = Object.freeze;
+  const ObjectGetPrototypeOfRaw = Object.getPrototypeOf;
   const StringRaw = String;
   const StringPrototypeToUpperCaseRaw = uncurryThis(String.prototype.toUpperCase);
   const StringPrototypeSliceRaw = uncurryThis(String.prototype.slice);
@@ -241,7 +242,6 @@
   const PromiseRaw = Promise;
   const PromisePrototypeThen = P.PromisePrototypeThen;
   const PromisePrototype = Promise.prototype;
-  const ObjectGetPrototypeOfRaw = Object.getPrototypeOf;
   /** A new promise and its resolve/reject functions, as a null-prototype record. */
   define("PromiseWithResolvers", () => {
     const r = { __proto__: null, promise: undefined, resolve: undefined, reject: undefined };
@@ -333,6 +333,32 @@
   };
   define("ObjectGetOwnPropertyDescriptor", getOwnDescriptor);
   define("ReflectGetOwnPropertyDescriptor", getOwnDescriptor);
+  // And the descriptors it passes are read as own members only: a literal
+  // `{ value }` would otherwise pick up a script's Object.prototype.get.
+  const ObjectHasOwnRaw = Object.hasOwn;
+  const DESCRIPTOR_KEYS = ["value", "writable", "get", "set", "enumerable", "configurable"];
+  const ownOnly = (d) => {
+    if (d === null || typeof d !== "object" || ObjectGetPrototypeOfRaw(d) === null) return d;
+    const out = { __proto__: null };
+    for (let i = 0; i < DESCRIPTOR_KEYS.length; i++) {
+      const k = DESCRIPTOR_KEYS[i];
+      if (ObjectHasOwnRaw(d, k)) out[k] = d[k];
+    }
+    return out;
+  };
+  const ownOnlyMap = (props) => {
+    const out = { __proto__: null };
+    const keys = ReflectOwnKeys(props);
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = ownOnly(props[keys[i]]);
+    return out;
+  };
+  const ObjectDefinePropertiesRaw = Object.defineProperties;
+  const ObjectCreateRaw = Object.create;
+  const ReflectDefinePropertyRaw = Reflect.defineProperty;
+  define("ObjectDefineProperty", (o, k, d) => ObjectDefinePropertyRaw(o, k, ownOnly(d)));
+  define("ReflectDefineProperty", (o, k, d) => ReflectDefinePropertyRaw(o, k, ownOnly(d)));
+  define("ObjectDefineProperties", (o, props) => ObjectDefinePropertiesRaw(o, ownOnlyMap(props)));
+  define("ObjectCreate", (proto, props) => (props === undefined ? ObjectCreateRaw(proto) : ObjectCreateRaw(proto, ownOnlyMap(props))));
 
   ObjectFreezeRaw(primordials);
 

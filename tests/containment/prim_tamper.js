@@ -76,7 +76,14 @@ function reachableInternals() {
       continue;
     }
     for (let k = 0; k < keys.length; k++) {
-      const d = getOwnPropertyDescriptor(o, keys[k]);
+      let d;
+      try {
+        // A lazily loaded global loads here; under "corrupt" that may fail
+        // (the script broke its own built-ins), which is the script's affair.
+        d = getOwnPropertyDescriptor(o, keys[k]);
+      } catch {
+        continue;
+      }
       if (d === undefined) continue;
       const vs = hasOwn(d, "value") ? [d.value] : [d.get, d.set];
       for (let j = 0; j < vs.length; j++) {
