@@ -92,7 +92,9 @@ fn normalise(answer: &str) -> (String, Vec<String>, String) {
 fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     loop {
-        let Some((size, rest)) = s.split_once("\r\n") else { break };
+        let Some((size, rest)) = s.split_once("\r\n") else {
+            break;
+        };
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
@@ -134,7 +136,9 @@ async fn tampered_builtins_change_nothing_on_the_wire_and_reach_no_internals() {
             let answer = raw(&proxy, method, &host(mode), path, body).await;
             // Nothing the tampering tried to inject reaches the wire.
             assert!(
-                !answer.to_ascii_lowercase().contains("injected") && !answer.contains("Evil") && !answer.contains("x-split"),
+                !answer.to_ascii_lowercase().contains("injected")
+                    && !answer.contains("Evil")
+                    && !answer.contains("x-split"),
                 "{mode} {method} {path} carries the injection:\n{answer}\n{}",
                 proxy.log()
             );
@@ -143,14 +147,25 @@ async fn tampered_builtins_change_nothing_on_the_wire_and_reach_no_internals() {
             if path.starts_with("/pass") {
                 n.2 = n.2.replace(&host(mode), &host("clean"));
             }
-            assert_eq!(n, clean_n, "{mode} {method} {path} differs from the clean answer\n{}", proxy.log());
+            assert_eq!(
+                n,
+                clean_n,
+                "{mode} {method} {path} differs from the clean answer\n{}",
+                proxy.log()
+            );
         }
     }
     // The composite answer really exercised the APIs.
     let (status, headers, body) = normalise(&raw(&proxy, "POST", &host("corrupt"), "/api?q=42", "payload").await);
     assert_eq!(status, "HTTP/1.1 201 Made");
-    assert!(headers.contains(&"set-cookie: a=1".to_string()) && headers.contains(&"set-cookie: b=2".to_string()), "{headers:?}");
-    assert!(headers.contains(&"x-list: one".to_string()) && headers.contains(&"x-list: two".to_string()), "{headers:?}");
+    assert!(
+        headers.contains(&"set-cookie: a=1".to_string()) && headers.contains(&"set-cookie: b=2".to_string()),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&"x-list: one".to_string()) && headers.contains(&"x-list: two".to_string()),
+        "{headers:?}"
+    );
     assert!(body.starts_with("q=42 text=payload len=14 sha="), "{body}");
     assert!(body.contains("upmethod=POST upbody=payload upsent=yes"), "{body}");
     assert!(body.ends_with("chunk0;chunk1;chunk2;"), "{body}");
@@ -158,9 +173,16 @@ async fn tampered_builtins_change_nothing_on_the_wire_and_reach_no_internals() {
     // What the hooks received, and what globalThis leads to.
     for mode in ["record", "corrupt"] {
         let p = probe(&proxy, &host(mode)).await;
-        assert!(p["recorded"].as_u64().unwrap() > 0, "{mode}: the hooks saw nothing at all: {p}");
+        assert_eq!(p["detector"], true, "{mode}: the leak detector is broken: {p}");
+        assert!(
+            p["recorded"].as_u64().unwrap() > 0,
+            "{mode}: the hooks saw nothing at all: {p}"
+        );
         assert_eq!(p["leaked"], 0, "{mode}: a hook received internals or the ops: {p}");
-        assert_eq!(p["reachable"], 0, "{mode}: internals or the ops are reachable from globalThis: {p}");
+        assert_eq!(
+            p["reachable"], 0,
+            "{mode}: internals or the ops are reachable from globalThis: {p}"
+        );
     }
 
     // The proxy survived and a normal worker still answers.

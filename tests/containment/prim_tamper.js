@@ -45,22 +45,28 @@ const seen = [];
 function record(x) {
   if (x !== null && (typeof x === "object" || typeof x === "function") && seen.length < 100000) append(seen, x);
 }
-const INTERNAL_KEYS = ["ops", "primordials", "defineGlobal", "respond", "bodyRead", "loadBootstrap", "sinkNew", "lazyTarget"];
+// `internals` (own data members `ops` and `primordials`) or the ops object
+// (own functions `respond`, `bodyRead` and `sinkNew`).
+function ownData(x, key) {
+  try {
+    const d = getOwnPropertyDescriptor(x, key);
+    return d !== undefined && hasOwn(d, "value") ? d.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 function isInternal(x) {
   if (x === null || (typeof x !== "object" && typeof x !== "function")) return false;
-  for (let i = 0; i < INTERNAL_KEYS.length; i++) {
-    try {
-      if (hasOwn(x, INTERNAL_KEYS[i])) return true;
-    } catch {
-      // a revoked proxy and the like
-    }
-  }
-  return false;
+  if (ownData(x, "ops") !== undefined && ownData(x, "primordials") !== undefined) return true;
+  return typeof ownData(x, "respond") === "function" && typeof ownData(x, "bodyRead") === "function" &&
+    typeof ownData(x, "sinkNew") === "function";
 }
 // Everything reachable from globalThis through own data properties and
 // prototypes (no getter is called), up to a bound.
+const foundPaths = [];
 function reachableInternals() {
   const queue = [globalThis];
+  const paths = ["globalThis"];
   const visited = new P.Set();
   const has = (o) => setHas(visited, o);
   let found = 0;
@@ -68,7 +74,10 @@ function reachableInternals() {
     const o = queue[i];
     if (has(o)) continue;
     setAdd(visited, o);
-    if (isInternal(o)) found++;
+    if (isInternal(o)) {
+      found++;
+      append(foundPaths, paths[i]);
+    }
     let keys;
     try {
       keys = ownKeys(o);
@@ -88,11 +97,17 @@ function reachableInternals() {
       const vs = hasOwn(d, "value") ? [d.value] : [d.get, d.set];
       for (let j = 0; j < vs.length; j++) {
         const v = vs[j];
-        if (v !== null && (typeof v === "object" || typeof v === "function")) append(queue, v);
+        if (v !== null && (typeof v === "object" || typeof v === "function")) {
+          append(queue, v);
+          append(paths, `${paths[i]}.${typeof keys[k] === "symbol" ? "[symbol]" : keys[k]}`);
+        }
       }
     }
     const proto = getPrototypeOf(o);
-    if (proto !== null) append(queue, proto);
+    if (proto !== null) {
+      append(queue, proto);
+      append(paths, `${paths[i]}.__proto__`);
+    }
   }
   return found;
 }
@@ -334,7 +349,10 @@ export default {
     }
     if (url.pathname === "/probe") {
       // What the tampering caught, and what globalThis leads to.
-      const out = { recorded: seen.length, leaked: 0, reachable: reachableInternals() };
+      const out = { recorded: seen.length, leaked: 0, reachable: reachableInternals(), paths: foundPaths };
+      // The detector itself recognises both shapes.
+      out.detector = isInternal({ ops: {}, primordials: {} }) &&
+        isInternal({ respond() {}, bodyRead() {}, sinkNew() {} }) && !isInternal({ respond() {} });
       for (let i = 0; i < seen.length; i++) if (isInternal(seen[i])) out.leaked++;
       return new P.Response(stringify(out));
     }
