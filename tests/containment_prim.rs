@@ -120,6 +120,7 @@ async fn tampered_builtins_change_nothing_on_the_wire_and_reach_no_internals() {
         ("POST", "/plain", "just text"),
         ("GET", "/pass?x=1", ""),
         ("POST", "/pass", "to the origin"),
+        ("GET", "/crypto", ""),
     ];
     for (method, path, body) in cases {
         let clean = raw(&proxy, method, &host("clean"), path, body).await;
@@ -166,6 +167,11 @@ async fn tampered_builtins_change_nothing_on_the_wire_and_reach_no_internals() {
     assert!(body.starts_with("q=42 text=payload len=14 sha="), "{body}");
     assert!(body.contains("upmethod=POST upbody=payload upsent=yes"), "{body}");
     assert!(body.ends_with("chunk0;chunk1;chunk2;"), "{body}");
+
+    // crypto.subtle read the PBKDF2 iteration count once (1000, not the
+    // 2^32-1 a second read would have given).
+    let (_, _, body) = normalise(&raw(&proxy, "GET", &host("corrupt"), "/crypto", "").await);
+    assert!(body.starts_with("reads=1 bits="), "{body}");
 
     // What the hooks received, and what globalThis leads to.
     for mode in ["record", "corrupt"] {

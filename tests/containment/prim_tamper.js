@@ -41,6 +41,7 @@ const P = {
 };
 
 const promiseResolve = Promise.resolve.bind(Promise);
+const SymbolIterator = Symbol.iterator;
 const seen = [];
 function record(x) {
   if (x !== null && (typeof x === "object" || typeof x === "function") && seen.length < 100000) append(seen, x);
@@ -355,6 +356,37 @@ export default {
         isInternal({ respond() {}, bodyRead() {}, sinkNew() {} }) && !isInternal({ respond() {} });
       for (let i = 0; i < seen.length; i++) if (isInternal(seen[i])) out.leaked++;
       return new P.Response(stringify(out));
+    }
+    if (url.pathname === "/crypto") {
+      // An algorithm dictionary whose getters answer one value to the
+      // first read and another later: the runtime reads each member once.
+      let reads = 0;
+      const params = {
+        name: "PBKDF2",
+        hash: "SHA-256",
+        salt: new P.Uint8Array(8),
+        get iterations() {
+          reads++;
+          return reads === 1 ? 1000 : 4294967295;
+        },
+      };
+      // keyUsages is a sequence: Web IDL iterates it with the script's own
+      // iterator, so this one does not come from Array.prototype.
+      const usages = {
+        [SymbolIterator]() {
+          let done = false;
+          return {
+            next() {
+              if (done) return { value: undefined, done: true };
+              done = true;
+              return { value: "deriveBits", done: false };
+            },
+          };
+        },
+      };
+      const key = await P.crypto.subtle.importKey("raw", new P.TextEncoder().encode("pw"), "PBKDF2", false, usages);
+      const bits = await P.crypto.subtle.deriveBits(params, key, 256);
+      return new P.Response(`reads=${reads} bits=${hex(bits)}`);
     }
     // The Workers API, used normally.
     const h = new P.Headers();
