@@ -2,11 +2,72 @@
 // Globals every other file relies on: defineGlobal, console, timers,
 // queueMicrotask, reportError, navigator.
 ((globalThis, internals) => {
-  const ops = internals.ops;
   const {
-    ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, PromisePrototypeThen, ReflectApply, SafeMap, SafeSet,
+    Array,
+    ArrayBuffer,
+    ArrayFrom,
+    ArrayIsArray,
+    BigInt,
+    Boolean,
+    DataView,
+    Date,
+    DateNow,
+    DatePrototypeGetTime,
+    DatePrototypeToISOString,
+    DatePrototypeToString,
+    Error,
+    ErrorCaptureStackTrace,
+    ErrorPrototypeToString,
+    FunctionPrototypeToString,
+    JSONStringify,
+    MapPrototypeEntries,
+    MathFloor,
+    MathMax,
+    MathMin,
+    MathRound,
+    MathSqrt,
+    Number,
+    NumberIsNaN,
+    NumberParseFloat,
+    NumberParseInt,
+    Object,
+    ObjectAssign,
+    ObjectCreate,
+    ObjectDefineProperty,
+    ObjectFreeze,
+    ObjectGetOwnPropertyDescriptor,
+    ObjectGetOwnPropertyNames,
+    ObjectGetOwnPropertySymbols,
+    ObjectGetPrototypeOf,
+    ObjectIs,
+    ObjectKeys,
+    ObjectPrototypeHasOwnProperty,
+    ObjectPrototypePropertyIsEnumerable,
+    ObjectPrototypeToString,
+    ObjectValues,
+    Promise,
+    RangeError,
+    RegExp,
+    RegExpPrototypeToString,
+    SafeMap,
+    SafeSet,
+    SetPrototypeValues,
+    String,
+    Symbol,
+    SymbolFor,
+    SymbolIterator,
+    SymbolToStringTag,
+    TypeError,
+    Uint8Array,
+    WeakMapPrototypeHas,
+    WeakSetPrototypeHas,
+    isFinite,
+    PromisePrototypeThen,
+    ReflectApply,
     StringPrototypeCharCodeAt,
+    StringPrototypeReplaceAll,
   } = internals.primordials;
+  const ops = internals.ops;
 
   // Prototypes of the runtime's Web API classes: inspect shows their
   // accessors (state lives in private fields), as workerd does for its
@@ -35,7 +96,7 @@
 
   // ---- inspect: Node.js's util.inspect (workerd formats console output with
   // it), for the options console and util use: no colors, no showHidden.
-  const customInspectSymbol = Symbol.for("nodejs.util.inspect.custom");
+  const customInspectSymbol = SymbolFor("nodejs.util.inspect.custom");
   const inspectDefaultOptions = {
     showHidden: false,
     depth: 2,
@@ -52,12 +113,12 @@
   };
   const kObjectType = 0;
   const kArrayExtrasType = 2;
-  const builtInObjects = new Set(
-    Object.getOwnPropertyNames(globalThis).filter((k) => /^[A-Z][a-zA-Z0-9]+$/.test(k)),
+  const builtInObjects = new SafeSet(
+    ObjectGetOwnPropertyNames(globalThis).filter((k) => /^[A-Z][a-zA-Z0-9]+$/.test(k)),
   );
-  const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
-  const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
-  const objToString = (v) => Object.prototype.toString.call(v);
+  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
+  const typedArrayTag = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, SymbolToStringTag).get;
+  const objToString = (v) => ObjectPrototypeToString(v);
   const brandCheck = (getter) => (v) => {
     try {
       getter.call(v);
@@ -66,17 +127,17 @@
       return false;
     }
   };
-  const isMap = brandCheck(Object.getOwnPropertyDescriptor(Map.prototype, "size").get);
-  const isSet = brandCheck(Object.getOwnPropertyDescriptor(Set.prototype, "size").get);
+  const isMap = brandCheck(ObjectGetOwnPropertyDescriptor(Map.prototype, "size").get);
+  const isSet = brandCheck(ObjectGetOwnPropertyDescriptor(Set.prototype, "size").get);
   const isDate = brandCheck(Date.prototype.getTime);
-  const isRegExp = brandCheck(Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get);
-  const isArrayBuffer = brandCheck(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get);
-  const isDataView = brandCheck(Object.getOwnPropertyDescriptor(DataView.prototype, "byteLength").get);
+  const isRegExp = brandCheck(ObjectGetOwnPropertyDescriptor(RegExp.prototype, "source").get);
+  const isArrayBuffer = brandCheck(ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get);
+  const isDataView = brandCheck(ObjectGetOwnPropertyDescriptor(DataView.prototype, "byteLength").get);
   const isWeakMap = brandCheck(function () {
-    WeakMap.prototype.has.call(this, {});
+    WeakMapPrototypeHas(this, {});
   });
   const isWeakSet = brandCheck(function () {
-    WeakSet.prototype.has.call(this, {});
+    WeakSetPrototypeHas(this, {});
   });
   const isPromise = (v) => v instanceof Promise || objToString(v) === "[object Promise]";
   const isError = (v) => v instanceof Error || objToString(v) === "[object Error]";
@@ -114,8 +175,8 @@
     }
     if (typeof opts === "boolean") ctx.showHidden = opts;
     else if (opts) {
-      for (const key of Object.keys(opts)) {
-        if (Object.prototype.hasOwnProperty.call(inspectDefaultOptions, key) || key === "stylize") ctx[key] = opts[key];
+      for (const key of ObjectKeys(opts)) {
+        if (ObjectPrototypeHasOwnProperty(inspectDefaultOptions, key) || key === "stylize") ctx[key] = opts[key];
       }
     }
     if (ctx.maxArrayLength === null) ctx.maxArrayLength = Infinity;
@@ -123,10 +184,10 @@
     return formatValue(ctx, value, 0);
   }
   inspect.custom = customInspectSymbol;
-  Object.defineProperty(inspect, "defaultOptions", {
+  ObjectDefineProperty(inspect, "defaultOptions", {
     get: () => inspectDefaultOptions,
     set(options) {
-      Object.assign(inspectDefaultOptions, options);
+      ObjectAssign(inspectDefaultOptions, options);
     },
   });
 
@@ -165,7 +226,7 @@
   }
 
   function formatNumber(n) {
-    return Object.is(n, -0) ? "-0" : `${n}`;
+    return ObjectIs(n, -0) ? "-0" : `${n}`;
   }
   function formatPrimitive(ctx, value) {
     switch (typeof value) {
@@ -231,7 +292,7 @@
     if (ctx.seen.includes(value)) {
       let index = 1;
       if (ctx.circular === undefined) {
-        ctx.circular = new Map([[value, index]]);
+        ctx.circular = new SafeMap([[value, index]]);
       } else {
         index = ctx.circular.get(value);
         if (index === undefined) {
@@ -247,15 +308,15 @@
   function getConstructorName(obj) {
     let o = obj;
     while (o) {
-      const d = Object.getOwnPropertyDescriptor(o, "constructor");
+      const d = ObjectGetOwnPropertyDescriptor(o, "constructor");
       if (d !== undefined && typeof d.value === "function" && d.value.name !== "") {
         try {
           if (obj instanceof d.value) return String(d.value.name);
         } catch {}
       }
-      o = Object.getPrototypeOf(o);
+      o = ObjectGetPrototypeOf(o);
     }
-    if (Object.getPrototypeOf(obj) === null) return null;
+    if (ObjectGetPrototypeOf(obj) === null) return null;
     return "Object";
   }
   function getPrefix(constructor, tag, fallback, size = "") {
@@ -267,9 +328,9 @@
     return `${constructor}${size} `;
   }
   function getKeys(value) {
-    const keys = Object.keys(value);
-    const symbols = Object.getOwnPropertySymbols(value);
-    for (const s of symbols) if (Object.prototype.propertyIsEnumerable.call(value, s)) keys.push(s);
+    const keys = ObjectKeys(value);
+    const symbols = ObjectGetOwnPropertySymbols(value);
+    for (const s of symbols) if (ObjectPrototypePropertyIsEnumerable(value, s)) keys.push(s);
     return keys;
   }
   function getNonIndexKeys(value) {
@@ -279,8 +340,8 @@
   function formatRaw(ctx, value, recurseTimes, typedArray) {
     let keys;
     const constructor = getConstructorName(value);
-    let tag = value[Symbol.toStringTag];
-    if (typeof tag !== "string" || (tag !== "" && Object.prototype.propertyIsEnumerable.call(value, Symbol.toStringTag))) {
+    let tag = value[SymbolToStringTag];
+    if (typeof tag !== "string" || (tag !== "" && ObjectPrototypePropertyIsEnumerable(value, SymbolToStringTag))) {
       tag = "";
     }
     let base = "";
@@ -288,9 +349,9 @@
     let braces;
     let noIterator = true;
     let extrasType = kObjectType;
-    if (Symbol.iterator in value || constructor === null) {
+    if (SymbolIterator in value || constructor === null) {
       noIterator = false;
-      if (Array.isArray(value)) {
+      if (ArrayIsArray(value)) {
         const prefix = constructor !== "Array" || tag !== "" ? getPrefix(constructor, tag, "Array", `(${value.length})`) : "";
         keys = getNonIndexKeys(value);
         braces = [`${prefix}[`, "]"];
@@ -298,14 +359,14 @@
         extrasType = kArrayExtrasType;
         formatter = formatArray;
       } else if (isSet(value)) {
-        const size = Object.getOwnPropertyDescriptor(Set.prototype, "size").get.call(value);
+        const size = ObjectGetOwnPropertyDescriptor(Set.prototype, "size").get.call(value);
         const prefix = getPrefix(constructor, tag, "Set", `(${size})`);
         keys = getKeys(value);
         formatter = formatSet;
         if (size === 0 && keys.length === 0) return `${prefix}{}`;
         braces = [`${prefix}{`, "}"];
       } else if (isMap(value)) {
-        const size = Object.getOwnPropertyDescriptor(Map.prototype, "size").get.call(value);
+        const size = ObjectGetOwnPropertyDescriptor(Map.prototype, "size").get.call(value);
         const prefix = getPrefix(constructor, tag, "Map", `(${size})`);
         keys = getKeys(value);
         formatter = formatMap;
@@ -335,14 +396,14 @@
         else if (tag !== "") braces[0] = `${getPrefix(constructor, tag, "Object")}{`;
         if (keys.length === 0) return `${braces[0]}}`;
       } else if (isRegExp(value)) {
-        base = RegExp.prototype.toString.call(constructor !== null ? value : new RegExp(value));
+        base = RegExpPrototypeToString(constructor !== null ? value : new RegExp(value));
         const prefix = getPrefix(constructor, tag, "RegExp");
         if (prefix !== "RegExp ") base = `${prefix}${base}`;
         if (keys.length === 0 || (ctx.depth !== null && recurseTimes > ctx.depth)) return base;
       } else if (isDate(value)) {
-        base = Number.isNaN(Date.prototype.getTime.call(value))
-          ? Date.prototype.toString.call(value)
-          : Date.prototype.toISOString.call(value);
+        base = NumberIsNaN(DatePrototypeGetTime(value))
+          ? DatePrototypeToString(value)
+          : DatePrototypeToISOString(value);
         const prefix = getPrefix(constructor, tag, "Date");
         if (prefix !== "Date ") base = `${prefix}${base}`;
         if (keys.length === 0) return base;
@@ -367,7 +428,7 @@
       } else if (isWeakMap(value)) {
         braces[0] = `${getPrefix(constructor, tag, "WeakMap")}{`;
         formatter = () => ["<items unknown>"];
-      } else if (objToString(value) === "[object Module]" && Object.getPrototypeOf(value) === null) {
+      } else if (objToString(value) === "[object Module]" && ObjectGetPrototypeOf(value) === null) {
         braces[0] = `${getPrefix(constructor, tag, "Module")}{`;
       } else if (boxedType(value) !== undefined) {
         base = getBoxedBase(value, ctx, keys, constructor, tag);
@@ -426,17 +487,17 @@
   }
 
   function getFunctionBase(value, constructor, tag) {
-    const source = Function.prototype.toString.call(value);
+    const source = FunctionPrototypeToString(value);
     if (source.startsWith("class") && source.endsWith("}")) {
       const slice = source.slice(5, -1);
       const brace = slice.indexOf("{");
       if (brace !== -1 && (!slice.slice(0, brace).includes("(") || /^class\s+[^(]*\bextends\b/.test(source))) {
-        const hasName = Object.prototype.hasOwnProperty.call(value, "name");
+        const hasName = ObjectPrototypeHasOwnProperty(value, "name");
         let base = `class ${(hasName && value.name) || "(anonymous)"}`;
         if (constructor !== "Function" && constructor !== null) base += ` [${constructor}]`;
         if (tag !== "" && constructor !== tag) base += ` [${tag}]`;
         if (constructor !== null) {
-          const superName = Object.getPrototypeOf(value).name;
+          const superName = ObjectGetPrototypeOf(value).name;
           if (superName) base += ` extends ${superName}`;
         } else {
           base += " extends [null prototype]";
@@ -472,9 +533,9 @@
     const name = err.name != null ? String(err.name) : "Error";
     let stack;
     try {
-      stack = err.stack ? String(err.stack) : Error.prototype.toString.call(err);
+      stack = err.stack ? String(err.stack) : ErrorPrototypeToString(err);
     } catch {
-      stack = Error.prototype.toString.call(err);
+      stack = ErrorPrototypeToString(err);
     }
     // Keys already shown by the stack are left out.
     for (const k of ["name", "message", "stack"]) {
@@ -482,7 +543,7 @@
       if (i !== -1 && (typeof err[k] !== "string" || stack.includes(err[k]))) keys.splice(i, 1);
     }
     if ("cause" in err && (keys.length === 0 || !keys.includes("cause"))) keys.push("cause");
-    if (Array.isArray(err.errors) && (keys.length === 0 || !keys.includes("errors"))) keys.push("errors");
+    if (ArrayIsArray(err.errors) && (keys.length === 0 || !keys.includes("errors"))) keys.push("errors");
     stack = improveStack(stack, constructor, name, tag);
     let pos = (err.message && stack.indexOf(err.message)) || -1;
     if (pos !== -1) pos += err.message.length;
@@ -524,14 +585,14 @@
   // last), skipping ones that throw.
   function webAccessors(value) {
     const out = [];
-    let proto = Object.getPrototypeOf(value);
+    let proto = ObjectGetPrototypeOf(value);
     let isWeb = false;
-    for (let p = proto; p !== null; p = Object.getPrototypeOf(p)) if (webPrototypes.has(p)) isWeb = true;
+    for (let p = proto; p !== null; p = ObjectGetPrototypeOf(p)) if (webPrototypes.has(p)) isWeb = true;
     if (!isWeb) return out;
-    const seen = new Set();
-    for (; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-      for (const key of Object.getOwnPropertyNames(proto)) {
-        const d = Object.getOwnPropertyDescriptor(proto, key);
+    const seen = new SafeSet();
+    for (; proto !== null && proto !== Object.prototype; proto = ObjectGetPrototypeOf(proto)) {
+      for (const key of ObjectGetOwnPropertyNames(proto)) {
+        const d = ObjectGetOwnPropertyDescriptor(proto, key);
         if (seen.has(key) || !d || typeof d.get !== "function") continue;
         seen.add(key);
         try {
@@ -557,11 +618,11 @@
   }
   function formatArray(ctx, value, recurseTimes) {
     const valLen = value.length;
-    const len = Math.min(Math.max(0, ctx.maxArrayLength), valLen);
+    const len = MathMin(MathMax(0, ctx.maxArrayLength), valLen);
     const remaining = valLen - len;
     const output = [];
     for (let i = 0; i < len; i++) {
-      if (!Object.prototype.hasOwnProperty.call(value, i)) return formatSpecialArray(ctx, value, recurseTimes, len, output, i);
+      if (!ObjectPrototypeHasOwnProperty(value, i)) return formatSpecialArray(ctx, value, recurseTimes, len, output, i);
       output.push(formatProperty(ctx, value, recurseTimes, i, kArrayExtrasType));
     }
     if (remaining > 0) output.push(remainingText(remaining));
@@ -569,7 +630,7 @@
   }
   // Arrays with holes: runs of them are shown as "<n empty items>".
   function formatSpecialArray(ctx, value, recurseTimes, maxLength, output, i) {
-    const keys = Object.keys(value);
+    const keys = ObjectKeys(value);
     let index = i;
     for (; i < keys.length && output.length < maxLength; i++) {
       const key = keys[i];
@@ -595,7 +656,7 @@
   }
   function formatTypedArray(ctx, value) {
     const length = value.length;
-    const max = Math.min(Math.max(0, ctx.maxArrayLength), length);
+    const max = MathMin(MathMax(0, ctx.maxArrayLength), length);
     const output = [];
     for (let i = 0; i < max; i++) {
       output.push(typeof value[i] === "bigint" ? `${value[i]}n` : formatNumber(value[i]));
@@ -604,12 +665,12 @@
     return output;
   }
   function formatSet(ctx, value, recurseTimes) {
-    const length = Object.getOwnPropertyDescriptor(Set.prototype, "size").get.call(value);
-    const max = Math.min(Math.max(0, ctx.maxArrayLength), length);
+    const length = ObjectGetOwnPropertyDescriptor(Set.prototype, "size").get.call(value);
+    const max = MathMin(MathMax(0, ctx.maxArrayLength), length);
     const output = [];
     ctx.indentationLvl += 2;
     let i = 0;
-    for (const v of Set.prototype.values.call(value)) {
+    for (const v of SetPrototypeValues(value)) {
       if (i++ >= max) break;
       output.push(formatValue(ctx, v, recurseTimes));
     }
@@ -618,12 +679,12 @@
     return output;
   }
   function formatMap(ctx, value, recurseTimes) {
-    const length = Object.getOwnPropertyDescriptor(Map.prototype, "size").get.call(value);
-    const max = Math.min(Math.max(0, ctx.maxArrayLength), length);
+    const length = ObjectGetOwnPropertyDescriptor(Map.prototype, "size").get.call(value);
+    const max = MathMin(MathMax(0, ctx.maxArrayLength), length);
     const output = [];
     ctx.indentationLvl += 2;
     let i = 0;
-    for (const [k, v] of Map.prototype.entries.call(value)) {
+    for (const [k, v] of MapPrototypeEntries(value)) {
       if (i++ >= max) break;
       output.push(`${formatValue(ctx, k, recurseTimes)} => ${formatValue(ctx, v, recurseTimes)}`);
     }
@@ -638,8 +699,8 @@
     } catch {
       return ["(detached)"];
     }
-    const n = Math.min(ctx.maxArrayLength, bytes.length);
-    let str = Array.from(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    const n = MathMin(ctx.maxArrayLength, bytes.length);
+    let str = ArrayFrom(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, "0")).join(" ");
     const remaining = bytes.length - ctx.maxArrayLength;
     if (remaining > 0) str += ` ... ${remaining} more byte${remaining > 1 ? "s" : ""}`;
     return [`[Uint8Contents]: <${str}>`];
@@ -655,7 +716,7 @@
 
   function formatProperty(ctx, value, recurseTimes, key, type) {
     let str;
-    const desc = Object.getOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
+    const desc = ObjectGetOwnPropertyDescriptor(value, key) || { value: value[key], enumerable: true };
     if (desc.value !== undefined) {
       ctx.indentationLvl += 2;
       str = formatValue(ctx, desc.value, recurseTimes);
@@ -733,11 +794,11 @@
     }
     const actualMax = maxLength + separatorSpace;
     if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
-      const averageBias = Math.sqrt(actualMax - totalLength / output.length);
-      const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
-      const columns = Math.min(
-        Math.round(Math.sqrt(2.5 * biasedMax * outputLength) / biasedMax),
-        Math.floor((ctx.breakLength - ctx.indentationLvl) / actualMax),
+      const averageBias = MathSqrt(actualMax - totalLength / output.length);
+      const biasedMax = MathMax(actualMax - 3 - averageBias, 1);
+      const columns = MathMin(
+        MathRound(MathSqrt(2.5 * biasedMax * outputLength) / biasedMax),
+        MathFloor((ctx.breakLength - ctx.indentationLvl) / actualMax),
         ctx.compact * 4,
         15,
       );
@@ -759,7 +820,7 @@
         }
       }
       for (let i = 0; i < outputLength; i += columns) {
-        const max = Math.min(i + columns, outputLength);
+        const max = MathMin(i + columns, outputLength);
         let str = "";
         let j = i;
         for (; j < max - 1; j++) {
@@ -778,18 +839,18 @@
   // ---- util.format ----------------------------------------------------------
   function hasBuiltInToString(value) {
     if (typeof value.toString !== "function") return true;
-    if (Object.prototype.hasOwnProperty.call(value, "toString")) return false;
+    if (ObjectPrototypeHasOwnProperty(value, "toString")) return false;
     let pointer = value;
     do {
-      pointer = Object.getPrototypeOf(pointer);
-    } while (pointer !== null && !Object.prototype.hasOwnProperty.call(pointer, "toString"));
+      pointer = ObjectGetPrototypeOf(pointer);
+    } while (pointer !== null && !ObjectPrototypeHasOwnProperty(pointer, "toString"));
     if (pointer === null) return true;
-    const d = Object.getOwnPropertyDescriptor(pointer, "constructor");
+    const d = ObjectGetOwnPropertyDescriptor(pointer, "constructor");
     return d !== undefined && typeof d.value === "function" && builtInObjects.has(d.value.name);
   }
   function tryStringify(arg) {
     try {
-      return JSON.stringify(arg);
+      return JSONStringify(arg);
     } catch (err) {
       if (err instanceof TypeError && /circular/i.test(err.message)) return "[Circular]";
       throw err;
@@ -840,12 +901,12 @@
                 const n = args[++a];
                 if (typeof n === "bigint") tempStr = `${n}n`;
                 else if (typeof n === "symbol") tempStr = "NaN";
-                else tempStr = formatNumber(Number.parseInt(n));
+                else tempStr = formatNumber(NumberParseInt(n));
                 break;
               }
               case 102: {
                 const n = args[++a];
-                tempStr = typeof n === "symbol" ? "NaN" : formatNumber(Number.parseFloat(n));
+                tempStr = typeof n === "symbol" ? "NaN" : formatNumber(NumberParseFloat(n));
                 break;
               }
               case 99:
@@ -894,11 +955,11 @@
   // Levels of ops.log: 0 debug, 1 info (log), 2 warn, 3 error.
   let groupIndent = "";
   const emit = (level, text) => {
-    if (groupIndent !== "") text = groupIndent + text.replaceAll("\n", `\n${groupIndent}`);
+    if (groupIndent !== "") text = groupIndent + StringPrototypeReplaceAll(text, "\n", `\n${groupIndent}`);
     ops.log(level, text);
   };
-  const counts = new Map();
-  const timers = new Map();
+  const counts = new SafeMap();
+  const timers = new SafeMap();
   function formatTime(ms) {
     let hours = 0;
     let minutes = 0;
@@ -906,10 +967,10 @@
     if (ms >= 1000) {
       if (ms >= 60000) {
         if (ms >= 3600000) {
-          hours = Math.floor(ms / 3600000);
+          hours = MathFloor(ms / 3600000);
           ms %= 3600000;
         }
-        minutes = Math.floor(ms / 60000);
+        minutes = MathFloor(ms / 60000);
         ms %= 60000;
       }
       seconds = ms / 1000;
@@ -922,7 +983,7 @@
     if (seconds !== 0) return `${seconds.toFixed(3)}s`;
     return `${Number(ms.toFixed(3))}ms`;
   }
-  const now = () => (globalThis.performance ? globalThis.performance.now() : Date.now());
+  const now = () => (globalThis.performance ? globalThis.performance.now() : DateNow());
   function timeLogImpl(name, label, data) {
     const start = timers.get(label);
     if (start === undefined) {
@@ -930,7 +991,7 @@
       return false;
     }
     const text = `${label}: ${formatTime(now() - start)}`;
-    emit(1, data === undefined ? text : `${text} ${format(...data)}`);
+    emit(1, data === undefined ? text : `${text} ${formatWithOptionsInternal(undefined, data)}`);
     return true;
   }
   const tableChars = {
@@ -959,13 +1020,13 @@
   function renderTable(head, columns) {
     const rows = [];
     const widths = head.map((h) => h.length);
-    const longest = Math.max(...columns.map((c) => c.length));
+    const longest = MathMax(...columns.map((c) => c.length));
     for (let i = 0; i < head.length; i++) {
       const column = columns[i];
       for (let j = 0; j < longest; j++) {
         if (rows[j] === undefined) rows[j] = [];
-        const value = (rows[j][i] = Object.prototype.hasOwnProperty.call(column, j) ? column[j] : "");
-        widths[i] = Math.max(widths[i] || 0, value.length);
+        const value = (rows[j][i] = ObjectPrototypeHasOwnProperty(column, j) ? column[j] : "");
+        widths[i] = MathMax(widths[i] || 0, value.length);
       }
     }
     const divider = widths.map((w) => tableChars.middleMiddle.repeat(w + 2));
@@ -979,10 +1040,10 @@
   function table(data, properties) {
     if (data === null || typeof data !== "object") return consoleObject.log(data);
     const cell = (v) => {
-      const depth = v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 2 ? -1 : 0;
+      const depth = v !== null && typeof v === "object" && !ArrayIsArray(v) && ObjectKeys(v).length > 2 ? -1 : 0;
       return inspect(v, { depth, maxArrayLength: 3, breakLength: Infinity });
     };
-    const indexes = (n) => Array.from({ length: n }, (_, i) => cell(i));
+    const indexes = (n) => ArrayFrom({ length: n }, (_, i) => cell(i));
     if (isMap(data)) {
       const keys = [];
       const values = [];
@@ -996,10 +1057,10 @@
       const values = [...data].map(cell);
       return emit(1, renderTable(["(iteration index)", "Values"], [indexes(values.length), values]));
     }
-    const map = Object.create(null);
+    const map = ObjectCreate(null);
     let hasPrimitives = false;
     const valuesColumn = [];
-    const indexColumn = Object.keys(data);
+    const indexColumn = ObjectKeys(data);
     for (let i = 0; i < indexColumn.length; i++) {
       const item = data[indexColumn[i]];
       const primitive = item === null || (typeof item !== "function" && typeof item !== "object");
@@ -1007,14 +1068,14 @@
         hasPrimitives = true;
         valuesColumn[i] = cell(item);
       } else {
-        for (const key of properties || Object.keys(item)) {
+        for (const key of properties || ObjectKeys(item)) {
           map[key] ??= [];
-          map[key][i] = (primitive && properties) || !Object.prototype.hasOwnProperty.call(item, key) ? "" : cell(item[key]);
+          map[key][i] = (primitive && properties) || !ObjectPrototypeHasOwnProperty(item, key) ? "" : cell(item[key]);
         }
       }
     }
-    const keys = Object.keys(map);
-    const values = Object.values(map);
+    const keys = ObjectKeys(map);
+    const values = ObjectValues(map);
     if (hasPrimitives) {
       keys.push("Values");
       values.push(valuesColumn);
@@ -1025,22 +1086,22 @@
   }
 
   const consoleObject = {
-    log: (...a) => emit(1, format(...a)),
-    info: (...a) => emit(1, format(...a)),
-    debug: (...a) => emit(0, format(...a)),
-    warn: (...a) => emit(2, format(...a)),
-    error: (...a) => emit(3, format(...a)),
-    dirxml: (...a) => emit(1, format(...a)),
+    log: (...a) => emit(1, formatWithOptionsInternal(undefined, a)),
+    info: (...a) => emit(1, formatWithOptionsInternal(undefined, a)),
+    debug: (...a) => emit(0, formatWithOptionsInternal(undefined, a)),
+    warn: (...a) => emit(2, formatWithOptionsInternal(undefined, a)),
+    error: (...a) => emit(3, formatWithOptionsInternal(undefined, a)),
+    dirxml: (...a) => emit(1, formatWithOptionsInternal(undefined, a)),
     trace(...a) {
-      const err = { name: "Trace", message: format(...a) };
-      Error.captureStackTrace(err, consoleObject.trace);
+      const err = { name: "Trace", message: formatWithOptionsInternal(undefined, a) };
+      ErrorCaptureStackTrace(err, consoleObject.trace);
       emit(3, err.stack);
     },
     assert(expression, ...a) {
       if (!expression) {
         if (typeof a[0] === "string") a[0] = `Assertion failed: ${a[0]}`;
         else a.unshift("Assertion failed");
-        consoleObject.warn(...a);
+        emit(2, formatWithOptionsInternal(undefined, a));
       }
     },
     count(label = "default") {
@@ -1077,11 +1138,11 @@
       emit(1, inspect(obj, { customInspect: false, ...options }));
     },
     group(...data) {
-      if (data.length > 0) consoleObject.log(...data);
+      if (data.length > 0) emit(1, formatWithOptionsInternal(undefined, data));
       groupIndent += "  ";
     },
     groupCollapsed(...data) {
-      consoleObject.group(...data);
+      ReflectApply(consoleObject.group, consoleObject, data);
     },
     groupEnd() {
       groupIndent = groupIndent.slice(0, -2);
@@ -1091,7 +1152,7 @@
     profileEnd() {},
     timeStamp() {},
   };
-  Object.defineProperty(consoleObject, Symbol.toStringTag, {
+  ObjectDefineProperty(consoleObject, SymbolToStringTag, {
     value: "console",
     writable: false,
     enumerable: false,
@@ -1163,6 +1224,6 @@
   if (compatFlags.globalNavigator) {
     const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
     if (compatFlags.enableNavigatorLanguage) nav.language = "en";
-    defineGlobal("navigator", Object.freeze(nav));
+    defineGlobal("navigator", ObjectFreeze(nav));
   }
 })

@@ -25,6 +25,7 @@
   const ObjectDefinePropertyRaw = Object.defineProperty;
   const ObjectSetPrototypeOfRaw = Object.setPrototypeOf;
   const ObjectFreezeRaw = Object.freeze;
+  const ObjectGetPrototypeOfRaw = Object.getPrototypeOf;
   const StringRaw = String;
   const StringPrototypeToUpperCaseRaw = uncurryThis(String.prototype.toUpperCase);
   const StringPrototypeSliceRaw = uncurryThis(String.prototype.slice);
@@ -47,13 +48,66 @@
     return `${StringPrototypeToUpperCaseRaw(key[0])}${StringPrototypeSliceRaw(key, 1)}`;
   }
 
+  // The members the bootstrap uses (a new use needs its name here): an
+  // isolate captures these, not every built-in, which keeps it small.
+  const WANTED = {
+    __proto__: null,
+     Array: true, ArrayAppend: true, ArrayBuffer: true, ArrayBufferIsView: true,
+     ArrayBufferPrototypeGetByteLength: true, ArrayBufferPrototypeSlice: true, ArrayFrom: true,
+     ArrayFromIndexed: true, ArrayIsArray: true, ArrayIteratorPrototypeNext: true,
+     ArrayPrototypeIncludes: true, ArrayPrototypeIndexOf: true, ArrayPrototypeJoin: true,
+     ArrayPrototypeMap: true, ArrayPrototypePush: true, ArrayPrototypeShift: true, ArrayPrototypeSlice: true,
+     ArrayPrototypeSort: true, ArrayPrototypeSplice: true, ArrayPrototypeSymbolIterator: true,
+     ArraySetOwn: true, AsyncIteratorPrototype: true, BigInt: true, BigInt64Array: true, BigUint64Array: true,
+     Boolean: true, DataView: true, DataViewPrototypeGetBuffer: true, DataViewPrototypeGetByteLength: true,
+     DataViewPrototypeGetByteOffset: true, Date: true, DateNow: true, DatePrototypeGetTime: true,
+     DatePrototypeToISOString: true, DatePrototypeToString: true, Error: true, ErrorCaptureStackTrace: true,
+     ErrorPrototypeToString: true, EvalError: true, FinalizationRegistry: true, Float32Array: true,
+     Float64Array: true, Function: true, FunctionPrototypeToString: true, Int16Array: true, Int32Array: true,
+     Int8Array: true, IteratorPrototype: true, JSON: true, JSONParse: true, JSONStringify: true, Map: true,
+     MapIteratorPrototypeNext: true, MapPrototypeEntries: true, MapPrototypeSet: true, MathAbs: true,
+     MathCeil: true, MathFloor: true, MathMax: true, MathMin: true, MathRandom: true, MathRound: true,
+     MathSqrt: true, MathTrunc: true, Number: true, NumberIsFinite: true, NumberIsInteger: true,
+     NumberIsNaN: true, NumberMAX_SAFE_INTEGER: true, NumberMIN_SAFE_INTEGER: true, NumberParseFloat: true,
+     NumberParseInt: true, Object: true, ObjectAssign: true, ObjectCreate: true, ObjectDefineProperties: true,
+     ObjectDefineProperty: true, ObjectEntries: true, ObjectFreeze: true, ObjectGetOwnPropertyDescriptor: true,
+     ObjectGetOwnPropertyDescriptors: true, ObjectGetOwnPropertyNames: true, ObjectGetOwnPropertySymbols: true,
+     ObjectGetPrototypeOf: true, ObjectHasOwn: true, ObjectIs: true, ObjectKeys: true,
+     ObjectPrototypeHasOwnProperty: true, ObjectPrototypePropertyIsEnumerable: true,
+     ObjectPrototypeToString: true, ObjectSetPrototypeOf: true, ObjectValues: true, Promise: true,
+     PromiseAllSettled: true, PromisePrototypeThen: true, PromiseRace: true, PromiseReject: true,
+     PromiseResolve: true, Proxy: true, RangeError: true, ReferenceError: true, Reflect: true,
+     ReflectApply: true, ReflectConstruct: true, ReflectGet: true, ReflectGetOwnPropertyDescriptor: true,
+     ReflectOwnKeys: true, RegExp: true, RegExpPrototypeExec: true, RegExpPrototypeToString: true,
+     SafeArrayIterator: true, SafeMap: true, SafePromiseAll: true, SafePromiseAllSettled: true,
+     SafePromiseRace: true, SafePromiseResolve: true, SafeSet: true, SafeWeakMap: true, Set: true,
+     SetIteratorPrototypeNext: true, SetPrototypeAdd: true, SetPrototypeValues: true, SharedArrayBuffer: true,
+     SharedArrayBufferPrototypeGetByteLength: true, SharedArrayBufferPrototypeSlice: true, String: true,
+     StringFromCharCode: true, StringIteratorPrototypeNext: true, StringPrototypeCharCodeAt: true,
+     StringPrototypeIndexOf: true, StringPrototypeIsWellFormed: true, StringPrototypeReplace: true,
+     StringPrototypeReplaceAll: true, StringPrototypeSlice: true, StringPrototypeSplit: true,
+     StringPrototypeStartsWith: true, StringPrototypeSymbolIterator: true, StringPrototypeToLowerCase: true,
+     StringPrototypeToUpperCase: true, StringPrototypeToWellFormed: true, Symbol: true,
+     SymbolAsyncIterator: true, SymbolFor: true, SymbolIterator: true, SymbolToPrimitive: true,
+     SymbolToStringTag: true, SyntaxError: true, TypeError: true, TypedArray: true,
+     TypedArrayPrototypeGetBuffer: true, TypedArrayPrototypeGetByteLength: true,
+     TypedArrayPrototypeGetByteOffset: true, TypedArrayPrototypeGetLength: true,
+     TypedArrayPrototypeGetSymbolToStringTag: true, TypedArrayPrototypeSet: true,
+     TypedArrayPrototypeSlice: true, URIError: true, Uint16Array: true, Uint32Array: true, Uint8Array: true,
+     Uint8ClampedArray: true, WeakMap: true, WeakMapPrototypeHas: true, WeakSet: true,
+     WeakSetPrototypeHas: true, decodeURIComponent: true, encodeURIComponent: true, isFinite: true,
+     parseInt: true,
+  };
+  const wanted = (prefix, name) =>
+    WANTED[`${prefix}${name}`] === true || WANTED[`${prefix}Get${name}`] === true || WANTED[`${prefix}Set${name}`] === true;
+
   function copyStatic(src, prefix, thisArg) {
     const keys = ReflectOwnKeys(src);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       if (key === "prototype" || key === "length" || key === "name" || key === "caller" || key === "arguments") continue;
       const name = keyName(key);
-      if (name === undefined) continue;
+      if (name === undefined || !wanted(prefix, name)) continue;
       const d = ObjectGetOwnPropertyDescriptor(src, key);
       if ("value" in d) {
         const v = d.value;
@@ -71,7 +125,7 @@
       const key = keys[i];
       if (key === "constructor") continue;
       const name = keyName(key);
-      if (name === undefined) continue;
+      if (name === undefined || !wanted(prefix, name)) continue;
       const d = ObjectGetOwnPropertyDescriptor(src, key);
       if ("value" in d) {
         if (typeof d.value === "function") {
@@ -240,6 +294,7 @@
   // species, as every `then` and `await` does; see ARCHITECTURE.md.)
   const PromiseRaw = Promise;
   const PromisePrototypeThen = P.PromisePrototypeThen;
+  const PromisePrototype = Promise.prototype;
   /** A new promise and its resolve/reject functions, as a null-prototype record. */
   define("PromiseWithResolvers", () => {
     const r = { __proto__: null, promise: undefined, resolve: undefined, reject: undefined };
@@ -266,8 +321,12 @@
         ArraySetOwn(out, i, v);
         if (--left === 0) resolve(out);
       };
-      if (p instanceof PromiseRaw) PromisePrototypeThen(p, settle, reject);
-      else settle(p);
+      // A prototype check, not instanceof (Symbol.hasInstance is the script's).
+      if (p !== null && typeof p === "object" && ObjectGetPrototypeOfRaw(p) === PromisePrototype) {
+        PromisePrototypeThen(p, settle, reject);
+      } else {
+        settle(p);
+      }
     }
   }));
   /** `Promise.allSettled` by index; each result a null-prototype record. */
@@ -327,6 +386,32 @@
   };
   define("ObjectGetOwnPropertyDescriptor", getOwnDescriptor);
   define("ReflectGetOwnPropertyDescriptor", getOwnDescriptor);
+  // And the descriptors it passes are read as own members only: a literal
+  // `{ value }` would otherwise pick up a script's Object.prototype.get.
+  const ObjectHasOwnRaw = Object.hasOwn;
+  const DESCRIPTOR_KEYS = ["value", "writable", "get", "set", "enumerable", "configurable"];
+  const ownOnly = (d) => {
+    if (d === null || typeof d !== "object" || ObjectGetPrototypeOfRaw(d) === null) return d;
+    const out = { __proto__: null };
+    for (let i = 0; i < DESCRIPTOR_KEYS.length; i++) {
+      const k = DESCRIPTOR_KEYS[i];
+      if (ObjectHasOwnRaw(d, k)) out[k] = d[k];
+    }
+    return out;
+  };
+  const ownOnlyMap = (props) => {
+    const out = { __proto__: null };
+    const keys = ReflectOwnKeys(props);
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = ownOnly(props[keys[i]]);
+    return out;
+  };
+  const ObjectDefinePropertiesRaw = Object.defineProperties;
+  const ObjectCreateRaw = Object.create;
+  const ReflectDefinePropertyRaw = Reflect.defineProperty;
+  define("ObjectDefineProperty", (o, k, d) => ObjectDefinePropertyRaw(o, k, ownOnly(d)));
+  define("ReflectDefineProperty", (o, k, d) => ReflectDefinePropertyRaw(o, k, ownOnly(d)));
+  define("ObjectDefineProperties", (o, props) => ObjectDefinePropertiesRaw(o, ownOnlyMap(props)));
+  define("ObjectCreate", (proto, props) => (props === undefined ? ObjectCreateRaw(proto) : ObjectCreateRaw(proto, ownOnlyMap(props))));
 
   ObjectFreezeRaw(primordials);
 

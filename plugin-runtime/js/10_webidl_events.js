@@ -42,6 +42,10 @@
     ArrayPrototypePush,
     ReflectApply,
     StringPrototypeCharCodeAt,
+    StringPrototypeStartsWith,
+    StringPrototypeSlice,
+    ArrayPrototypeIndexOf,
+    ArrayPrototypeSplice,
   } = internals.primordials;
   const hasWellFormed = typeof String.prototype.isWellFormed === "function";
   const StringPrototypeIsWellFormed = String.prototype.isWellFormed;
@@ -55,7 +59,7 @@
   // "<prefix>: [constructor ]parameter N is not of type 'T'."
   function requiredArguments(length, required, prefix, types = undefined) {
     if (length < required && types !== undefined) {
-      const ctor = prefix.startsWith("Failed to construct") ? "constructor " : "";
+      const ctor = StringPrototypeStartsWith(prefix, "Failed to construct") ? "constructor " : "";
       throw new TypeError(`${prefix}: ${ctor}parameter ${length + 1} is not of type '${types[length]}'.`);
     }
     if (length < required) {
@@ -91,7 +95,7 @@
             continue;
           }
         }
-        if (out === null) out = s.slice(0, i);
+        if (out === null) out = StringPrototypeSlice(s, 0, i);
         out += "\uFFFD";
       } else if (out !== null) {
         out += s[i];
@@ -122,7 +126,7 @@
     if (v === undefined || v === null) return null;
     if (!isObject(v)) {
       if (position !== undefined) {
-        const ctor = prefix.startsWith("Failed to construct") ? "constructor " : "";
+        const ctor = StringPrototypeStartsWith(prefix, "Failed to construct") ? "constructor " : "";
         throw new TypeError(`${prefix}: ${ctor}parameter ${position} is not of type '${typeName}'.`);
       }
       throw new TypeError(`${prefix}: The provided value is not of type 'object'.`);
@@ -656,8 +660,8 @@
     if (map === undefined) return;
     const list = map.get(record.type);
     if (list === undefined) return;
-    const i = list.indexOf(record);
-    if (i !== -1) list.splice(i, 1);
+    const i = ArrayPrototypeIndexOf(list, record);
+    if (i !== -1) ArrayPrototypeSplice(list, i, 1);
     if (list.length === 0) map.delete(record.type);
   }
 

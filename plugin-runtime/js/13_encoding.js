@@ -18,6 +18,8 @@
     SymbolToStringTag,
     TypeError,
     Uint8Array,
+    StringPrototypeCharCodeAt,
+    StringPrototypeSlice,
   } = internals.primordials;
   const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
@@ -145,7 +147,12 @@
       : null;
 
   function trimAsciiWhitespace(s) {
-    return s.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "");
+    const ws = (c) => c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20;
+    let start = 0;
+    let end = s.length;
+    while (start < end && ws(StringPrototypeCharCodeAt(s, start))) start++;
+    while (end > start && ws(StringPrototypeCharCodeAt(s, end - 1))) end--;
+    return StringPrototypeSlice(s, start, end);
   }
 
   class TextDecoder {
@@ -202,8 +209,18 @@
   defineToStringTag(TextDecoder, "TextDecoder");
   makeEnumerable(TextDecoder.prototype, ["encoding", "fatal", "ignoreBOM", "decode"]);
 
+  // The methods themselves, for the runtime's own use: a script replacing
+  // TextDecoder.prototype.decode changes nothing for Response.text().
+  const decodeMethod = TextDecoder.prototype.decode;
+  const utf8Decoder = new TextDecoder();
   internals.encoding = {
     __proto__: null,
+    /** UTF-8 bytes -> string, replacement characters for bad input (BOM stripped). */
+    decodeUtf8: (bytes) => ReflectApply(decodeMethod, utf8Decoder, [bytes]),
+    /** `decoder.decode(bytes, { stream })` with the original method. */
+    decode: (decoder, bytes, stream) =>
+      ReflectApply(decodeMethod, decoder, bytes === undefined ? [] : [bytes, { __proto__: null, stream }]),
+    encodeUtf8: (s) => ops.encodeUtf8(toUSVString(s)),
     TextEncoder, TextDecoder,
     // bytes of an ArrayBuffer / view as a Uint8Array (no copy)
     bytesOf: (input) => bytesOf(input, "bytesOf"),

@@ -52,6 +52,9 @@
     ArraySetOwn,
     ArrayPrototypeMap,
     ObjectSetPrototypeOf,
+    StringPrototypeSlice,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeSlice,
   } = internals.primordials;
   const { apply: ReflectApply } = Reflect;
   const $Promise = Promise;
@@ -167,8 +170,11 @@
     push(v) {
       ArraySetOwn(this.a, this.a.length, v);
     }
+    // Never an index the array does not have: a read past the end would
+    // consult Array.prototype, whose indices a script may have defined.
     shift() {
       const a = this.a;
+      if (this.h >= a.length) return undefined;
       const v = a[this.h];
       a[this.h] = undefined;
       this.h++;
@@ -184,7 +190,7 @@
       return v;
     }
     peek() {
-      return this.a[this.h];
+      return this.h < this.a.length ? this.a[this.h] : undefined;
     }
     // Removes and returns every element, oldest first.
     drain() {
@@ -3269,13 +3275,11 @@
   // IdentityTransformStream / FixedLengthStream, on top of TransformStream.
   const NOT_BYTES =
     "This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.";
-  let utf8 = null;
   function chunkBytes(chunk) {
     // workerd writes a string as its UTF-8 bytes.
-    if (typeof chunk === "string") return (utf8 ??= new globalThis.TextEncoder()).encode(chunk);
-    if (chunk instanceof Uint8Array) return chunk;
-    if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (typeof chunk === "string") return internals.encoding.encodeUtf8(chunk);
+    if (ArrayBufferIsView(chunk)) return new $Uint8Array(viewBuffer(chunk), viewByteOffset(chunk), viewByteLength(chunk));
+    if (isArrayBuffer(chunk)) return new $Uint8Array(chunk);
     throw new $TypeError(NOT_BYTES);
   }
 
@@ -3283,15 +3287,16 @@
     #decoder;
     #transform;
     constructor(label = "utf-8", options = undefined) {
-      const decoder = new globalThis.TextDecoder(label, options);
+      const decoder = new internals.encoding.TextDecoder(label, options);
       this.#decoder = decoder;
       this.#transform = new TransformStream({
+        __proto__: null,
         transform(chunk, c) {
-          const text = decoder.decode(chunk, { stream: true });
+          const text = internals.encoding.decode(decoder, chunk, true);
           if (text !== "") c.enqueue(text);
         },
         flush(c) {
-          const text = decoder.decode();
+          const text = internals.encoding.decode(decoder, undefined, false);
           if (text !== "") c.enqueue(text);
         },
       });
@@ -3310,18 +3315,18 @@
   class TextEncoderStream {
     #transform;
     constructor() {
-      const encoder = new globalThis.TextEncoder();
       let pending = ""; // a high surrogate waiting for its pair
       this.#transform = new TransformStream({
+        __proto__: null,
         transform(chunk, c) {
           let text = pending + String(chunk);
           pending = "";
           const last = text.charCodeAt(text.length - 1);
           if (last >= 0xd800 && last <= 0xdbff) {
             pending = text[text.length - 1];
-            text = text.slice(0, -1);
+            text = StringPrototypeSlice(text, 0, -1);
           }
-          if (text !== "") c.enqueue(encoder.encode(text));
+          if (text !== "") c.enqueue(internals.encoding.encodeUtf8(text));
         },
         flush(c) {
           if (pending !== "") c.enqueue(new Uint8Array([0xef, 0xbf, 0xbd]));
@@ -3340,9 +3345,10 @@
   class IdentityTransformStream extends TransformStream {
     constructor(options = undefined) {
       super({
+        __proto__: null,
         transform(chunk, c) {
           const bytes = chunkBytes(chunk);
-          if (bytes.byteLength) c.enqueue(bytes.slice());
+          if (TypedArrayPrototypeGetByteLength(bytes)) c.enqueue(TypedArrayPrototypeSlice(bytes));
         },
       });
     }
@@ -3356,11 +3362,12 @@
       }
       let seen = 0;
       super({
+        __proto__: null,
         transform(chunk, c) {
           const bytes = chunkBytes(chunk);
-          seen += bytes.byteLength;
+          seen += TypedArrayPrototypeGetByteLength(bytes);
           if (seen > expected) throw new $TypeError("Attempt to write too many bytes through a FixedLengthStream.");
-          if (bytes.byteLength) c.enqueue(bytes.slice());
+          if (TypedArrayPrototypeGetByteLength(bytes)) c.enqueue(TypedArrayPrototypeSlice(bytes));
         },
         flush() {
           if (seen < expected) throw new $TypeError("FixedLengthStream did not see all expected bytes before close().");
@@ -3386,6 +3393,8 @@
   defineGlobal("ReadableByteStreamController", ReadableByteStreamController);
   defineGlobal("WritableStream", WritableStream);
   internals.streams.WritableStream = WritableStream;
+  internals.streams.TransformStream = TransformStream;
+  internals.streams.ReadableStream = ReadableStream;
   defineGlobal("WritableStreamDefaultWriter", WritableStreamDefaultWriter);
   defineGlobal("WritableStreamDefaultController", WritableStreamDefaultController);
   defineGlobal("TransformStream", TransformStream);

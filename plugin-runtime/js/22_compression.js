@@ -13,20 +13,52 @@
     SymbolToStringTag,
     TypeError,
     Uint8Array,
+    ArrayBufferPrototypeGetByteLength,
+    SharedArrayBufferPrototypeGetByteLength,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeGetByteOffset,
+    TypedArrayPrototypeGetBuffer,
+    TypedArrayPrototypeGetSymbolToStringTag,
+    DataViewPrototypeGetBuffer,
+    DataViewPrototypeGetByteOffset,
+    DataViewPrototypeGetByteLength,
   } = internals.primordials;
   const ops = internals.ops;
+  // This file loads on first use, after the script ran: nothing here may
+  // look up a global or a prototype method the script could have replaced.
+  const TransformStream = internals.streams.TransformStream;
   const defineGlobal = internals.defineGlobal;
 
   const NOT_BYTES = "This WritableStream only supports writing byte types.";
 
   function chunkBytes(chunk) {
-    if (chunk instanceof Uint8Array) return chunk;
-    if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-    if (ArrayBufferIsView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (typeof SharedArrayBuffer === "function" && chunk instanceof SharedArrayBuffer) {
-      return new Uint8Array(chunk);
+    if (ArrayBufferIsView(chunk)) {
+      if (TypedArrayPrototypeGetSymbolToStringTag(chunk) === "Uint8Array") return chunk;
+      if (TypedArrayPrototypeGetSymbolToStringTag(chunk) !== undefined) {
+        return new Uint8Array(
+          TypedArrayPrototypeGetBuffer(chunk), TypedArrayPrototypeGetByteOffset(chunk), TypedArrayPrototypeGetByteLength(chunk),
+        );
+      }
+      return new Uint8Array(
+        DataViewPrototypeGetBuffer(chunk), DataViewPrototypeGetByteOffset(chunk), DataViewPrototypeGetByteLength(chunk),
+      );
     }
+    if (isBuffer(chunk)) return new Uint8Array(chunk);
     throw new TypeError(NOT_BYTES);
+  }
+  function isBuffer(v) {
+    try {
+      ArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      // not an ArrayBuffer
+    }
+    try {
+      SharedArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // A codec dropped with its stream (never finished nor cancelled) is freed
@@ -45,6 +77,7 @@
       if (leaks) leaks.unregister(token);
     };
     return {
+      __proto__: null,
       transform(chunk, controller) {
         let out;
         try {
@@ -53,7 +86,7 @@
           release();
           throw e;
         }
-        if (out.byteLength) controller.enqueue(out);
+        if (TypedArrayPrototypeGetByteLength(out)) controller.enqueue(out);
       },
       flush(controller) {
         let out;
@@ -62,7 +95,7 @@
         } finally {
           release();
         }
-        if (out.byteLength) controller.enqueue(out);
+        if (TypedArrayPrototypeGetByteLength(out)) controller.enqueue(out);
       },
       cancel() {
         release();
@@ -73,7 +106,7 @@
   function construct(format, decompress) {
     // Throws the TypeError for an unknown format.
     const id = ops.compressionNew(String(format), decompress);
-    const token = {};
+    const token = { __proto__: null };
     const t = transformer(id, token);
     if (leaks) leaks.register(t, id, token);
     return t;

@@ -40,6 +40,10 @@
     parseInt,
     ArrayPrototypePush,
     StringPrototypeCharCodeAt,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeSet,
+    TypedArrayPrototypeGetBuffer,
+    TypedArrayPrototypeSlice,
   } = internals.primordials;
   const {
     requiredArguments, toUSVString, toDOMString, toDictionary, isObject,
@@ -83,16 +87,16 @@
 
   const encodeUtf8 = (s) => ops.encodeUtf8(s);
   const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  const decodeUtf8 = (bytes) => utf8Decoder.decode(bytes);
+  const decodeUtf8 = (bytes) => internals.encoding.decode(utf8Decoder, bytes, false);
 
   function concatBytes(chunks) {
     let total = 0;
-    for (const c of chunks) total += c.byteLength;
+    for (let i = 0; i < chunks.length; i++) total += TypedArrayPrototypeGetByteLength(chunks[i]);
     const out = new Uint8Array(total);
     let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.byteLength;
+    for (let i = 0; i < chunks.length; i++) {
+      TypedArrayPrototypeSet(out, chunks[i], off);
+      off += TypedArrayPrototypeGetByteLength(chunks[i]);
     }
     return out;
   }
@@ -205,7 +209,7 @@
 
     get size() {
       Blob.#check(this);
-      return this.#bytes.byteLength;
+      return TypedArrayPrototypeGetByteLength(this.#bytes);
     }
 
     get type() {
@@ -215,7 +219,7 @@
 
     slice(start = undefined, end = undefined, contentType = undefined) {
       Blob.#check(this);
-      const size = this.#bytes.byteLength;
+      const size = TypedArrayPrototypeGetByteLength(this.#bytes);
       let from = start === undefined ? 0 : toClampedLongLong(start);
       let to = end === undefined ? size : toClampedLongLong(end);
       from = from < 0 ? MathMax(size + from, 0) : MathMin(from, size);
@@ -232,21 +236,22 @@
 
     async arrayBuffer() {
       Blob.#check(this);
-      return this.#bytes.slice().buffer;
+      return TypedArrayPrototypeGetBuffer(TypedArrayPrototypeSlice(this.#bytes));
     }
 
     async bytes() {
       Blob.#check(this);
-      return this.#bytes.slice();
+      return TypedArrayPrototypeSlice(this.#bytes);
     }
 
     // A byte stream, as workerd's: BYOB readers fill their own buffers.
     stream() {
       Blob.#check(this);
       const bytes = this.#bytes;
-      const length = bytes.byteLength;
+      const length = TypedArrayPrototypeGetByteLength(bytes);
       let offset = 0;
       return new ReadableStream({
+        __proto__: null,
         type: "bytes",
         pull(controller) {
           const request = controller.byobRequest;

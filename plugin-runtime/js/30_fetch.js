@@ -119,11 +119,18 @@
       return false;
     }
   }
+  function toArrayBuffer(b) {
+    const buffer = TypedArrayPrototypeGetBuffer(b);
+    if (TypedArrayPrototypeGetByteOffset(b) === 0 && TypedArrayPrototypeGetByteLength(b) === ArrayBufferPrototypeGetByteLength(buffer)) {
+      return buffer;
+    }
+    return TypedArrayPrototypeGetBuffer(TypedArrayPrototypeSlice(b));
+  }
   function copyBytes(x) {
     const v = toBytes(x);
     return v === null ? null : new Uint8Array(v);
   }
-  const decodeUtf8 = (bytes) => new TextDecoder().decode(bytes);
+  const decodeUtf8 = internals.encoding.decodeUtf8;
 
   // ---- body extraction (Fetch "extract a body") ----------------------------
   function extractBody(init) {
@@ -192,7 +199,7 @@
             pull: async () => {
               const b = bytes;
               bytes = null;
-              return b && b.byteLength ? b : null;
+              return b && TypedArrayPrototypeGetByteLength(b) ? b : null;
             },
           });
           // Handed on unread (new Response(res.body, res)), it stays a body
@@ -344,11 +351,13 @@
     },
     async arrayBuffer() {
       const b = await state(this, "arrayBuffer").consume();
-      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer;
+      return toArrayBuffer(b);
     },
     async bytes() {
       const b = await state(this, "bytes").consume();
-      return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+      const whole = TypedArrayPrototypeGetByteOffset(b) === 0 &&
+        TypedArrayPrototypeGetByteLength(b) === ArrayBufferPrototypeGetByteLength(TypedArrayPrototypeGetBuffer(b));
+      return whole ? b : TypedArrayPrototypeSlice(b);
     },
     async text() {
       return decodeUtf8(await state(this, "text").consume());
@@ -502,7 +511,7 @@
     }
     get signal() {
       const s = reqOf(this);
-      if (s.signal === null && globalThis.AbortController) s.signal = new AbortController().signal;
+      if (s.signal === null && internals.abort) s.signal = internals.abort.newSignal();
       return s.signal;
     }
     get cf() {
@@ -589,7 +598,7 @@
         const extracted = extractBody(body);
         if (NULL_BODY_STATUS.has(status)) {
           // workerd allows a zero-length buffer here and treats it as a null body.
-          if (!extracted.source.bytes || extracted.source.bytes.byteLength !== 0) {
+          if (!extracted.source.bytes || TypedArrayPrototypeGetByteLength(extracted.source.bytes) !== 0) {
             throw new TypeError("Response with null body status (101, 204, 205, or 304) cannot have a body.");
           }
         } else {
@@ -834,5 +843,6 @@
 
   defineGlobal("fetch", fetch);
   internals.BodyState = BodyState;
+  internals.fetchClasses = { __proto__: null, Request, Response };
   internals.bodyOf = bodyOf;
 })

@@ -28,8 +28,10 @@
   const ops = internals.ops;
   const S = internals.streams;
   const defineGlobal = internals.defineGlobal;
-  const Response = globalThis.Response;
-  const Headers = globalThis.Headers;
+  // Loaded on first use, after the script ran: the runtime's own classes,
+  // not whatever the globals hold now.
+  const Response = internals.fetchClasses.Response;
+  const Headers = internals.headers.Headers;
 
   const INVALID_TOKEN =
     "This content token is no longer valid. Content tokens are only valid during the execution of the relevant content handler.";

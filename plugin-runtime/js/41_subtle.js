@@ -742,7 +742,12 @@
 
   /** The implementation of `alg` for `method`, with its dictionary. */
   function lookup(alg, method) {
-    const { dict, name } = normalize(alg, method);
+    return lookupNormalized(normalize(alg, method), method);
+  }
+  /** `lookup` for a dictionary already read (each is read once). */
+  function lookupNormalized(found, method) {
+    const dict = found.dict;
+    const name = found.name;
     const impl = IMPL[name];
     if (impl === undefined || typeof impl[method] !== "function") {
       const what = method === "generate" ? "key generation " : method === "import" ? "key import " : "";
@@ -783,8 +788,8 @@
     return impl.export(format, s);
   }
 
-  function deriveBits(algorithm, s, length) {
-    const { dict, name, impl } = lookup(algorithm, "deriveBits");
+  function deriveBits(found, s, length) {
+    const { dict, name, impl } = lookupNormalized(found, "deriveBits");
     if (s.algorithm.name !== name) {
       throw invalidAccess(`Requested algorithm "${name}" does not match this CryptoKey's algorithm "${s.algorithm.name}".`);
     }
@@ -871,24 +876,25 @@
       args(arguments.length, 2, "deriveBits");
       const s = keySlot(baseKey, "deriveBits", 2);
       const len = length === null || length === undefined ? null : webidl.toEnforcedUnsignedLongLong(length, "length");
-      const { name } = normalize(algorithm);
-      if (s.algorithm.name === name && !includes(s.usages, "deriveBits")) {
+      const found = normalize(algorithm);
+      if (s.algorithm.name === found.name && !includes(s.usages, "deriveBits")) {
         throw invalidAccess('Requested key usage "deriveBits" does not match any usage listed in this CryptoKey.');
       }
-      return deriveBits(algorithm, s, len);
+      return deriveBits(found, s, len);
     }
 
     async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
       args(arguments.length, 5, "deriveKey");
       const s = keySlot(baseKey, "deriveKey", 2);
-      const { name } = lookup(algorithm, "deriveBits");
+      const found = normalize(algorithm, "deriveBits");
+      const { name } = lookupNormalized(found, "deriveBits");
       const target = lookup(derivedKeyType, "import");
       if (typeof target.impl.keyLength !== "function") {
         throw notSupported(`Unrecognized derived key type "${target.name}" requested.`);
       }
       const length = target.impl.keyLength(target.dict);
       requireKeyUsage(s, name, "deriveKey");
-      const bits = deriveBits(algorithm, s, length);
+      const bits = deriveBits(found, s, length);
       return importKey("raw", bits, derivedKeyType, extractable, keyUsages);
     }
 
@@ -903,7 +909,7 @@
       if (!wrap) throw notSupported(`Unrecognized or unimplemented algorithm "${name}" for wrapKey.`);
       requireKeyUsage(ws, name, "wrapKey");
       const exported = exportKey(fmt, ks);
-      const bytes = fmt === "jwk" ? new TextEncoder().encode(JSONStringify(exported)) : new Uint8Array(exported);
+      const bytes = fmt === "jwk" ? internals.encoding.encodeUtf8(JSONStringify(exported)) : new Uint8Array(exported);
       return wrap(dict, ws, bytes);
     }
 
@@ -922,7 +928,7 @@
       let keyData = plain;
       if (fmt === "jwk") {
         try {
-          keyData = JSONParse(new TextDecoder().decode(plain));
+          keyData = JSONParse(internals.encoding.decodeUtf8(plain));
         } catch {
           throw dataError("The unwrapped key is not a valid JSON Web Key.");
         }
@@ -979,10 +985,10 @@
       });
       PromisePrototypeThen(digest, undefined, () => {});
       super({
-        __proto__: null,
+       __proto__: null,
         write(chunk) {
           let bytes;
-          if (typeof chunk === "string") bytes = new TextEncoder().encode(chunk);
+          if (typeof chunk === "string") bytes = internals.encoding.encodeUtf8(chunk);
           else if (isArrayBuffer(chunk) || ArrayBufferIsView(chunk)) bytes = chunk;
           else throw new TypeError("DigestStream accepts only ArrayBuffer, ArrayBufferView or string chunks.");
           ops.cryptoDigestUpdate(id, bytes);

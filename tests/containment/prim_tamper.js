@@ -41,26 +41,33 @@ const P = {
 };
 
 const promiseResolve = Promise.resolve.bind(Promise);
+const SymbolIterator = Symbol.iterator;
 const seen = [];
 function record(x) {
   if (x !== null && (typeof x === "object" || typeof x === "function") && seen.length < 100000) append(seen, x);
 }
-const INTERNAL_KEYS = ["ops", "primordials", "defineGlobal", "respond", "bodyRead", "loadBootstrap", "sinkNew", "lazyTarget"];
+// `internals` (own data members `ops` and `primordials`) or the ops object
+// (own functions `respond`, `bodyRead` and `sinkNew`).
+function ownData(x, key) {
+  try {
+    const d = getOwnPropertyDescriptor(x, key);
+    return d !== undefined && hasOwn(d, "value") ? d.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 function isInternal(x) {
   if (x === null || (typeof x !== "object" && typeof x !== "function")) return false;
-  for (let i = 0; i < INTERNAL_KEYS.length; i++) {
-    try {
-      if (hasOwn(x, INTERNAL_KEYS[i])) return true;
-    } catch {
-      // a revoked proxy and the like
-    }
-  }
-  return false;
+  if (ownData(x, "ops") !== undefined && ownData(x, "primordials") !== undefined) return true;
+  return typeof ownData(x, "respond") === "function" && typeof ownData(x, "bodyRead") === "function" &&
+    typeof ownData(x, "sinkNew") === "function";
 }
 // Everything reachable from globalThis through own data properties and
 // prototypes (no getter is called), up to a bound.
+const foundPaths = [];
 function reachableInternals() {
   const queue = [globalThis];
+  const paths = ["globalThis"];
   const visited = new P.Set();
   const has = (o) => setHas(visited, o);
   let found = 0;
@@ -68,7 +75,10 @@ function reachableInternals() {
     const o = queue[i];
     if (has(o)) continue;
     setAdd(visited, o);
-    if (isInternal(o)) found++;
+    if (isInternal(o)) {
+      found++;
+      append(foundPaths, paths[i]);
+    }
     let keys;
     try {
       keys = ownKeys(o);
@@ -76,16 +86,29 @@ function reachableInternals() {
       continue;
     }
     for (let k = 0; k < keys.length; k++) {
-      const d = getOwnPropertyDescriptor(o, keys[k]);
+      let d;
+      try {
+        // A lazily loaded global loads here; under "corrupt" that may fail
+        // (the script broke its own built-ins), which is the script's affair.
+        d = getOwnPropertyDescriptor(o, keys[k]);
+      } catch {
+        continue;
+      }
       if (d === undefined) continue;
       const vs = hasOwn(d, "value") ? [d.value] : [d.get, d.set];
       for (let j = 0; j < vs.length; j++) {
         const v = vs[j];
-        if (v !== null && (typeof v === "object" || typeof v === "function")) append(queue, v);
+        if (v !== null && (typeof v === "object" || typeof v === "function")) {
+          append(queue, v);
+          append(paths, `${paths[i]}.${typeof keys[k] === "symbol" ? "[symbol]" : keys[k]}`);
+        }
       }
     }
     const proto = getPrototypeOf(o);
-    if (proto !== null) append(queue, proto);
+    if (proto !== null) {
+      append(queue, proto);
+      append(paths, `${paths[i]}.__proto__`);
+    }
   }
   return found;
 }
@@ -207,7 +230,11 @@ function tamper(mode) {
   };
   for (let i = 0; i < names.length; i++) trapName(names[i], c, hasOwn(fakes, names[i]) ? fakes[names[i]] : EVIL);
   // Promises.
-  hook(Promise.prototype, "then", c, (o, self, args) => apply(o, self, [() => (args[0] ? args[0](EVIL) : EVIL), args[1]]));
+  // Promise.prototype.then is only recorded, never made to lie: resolving a
+  // promise with a native promise looks `then` up (the spec's thenable
+  // adoption), so a lying `then` corrupts the script's own stream data.
+  // What it must never do is receive the runtime's internals (checked).
+  hook(Promise.prototype, "then", false, undefined);
   hook(Promise.prototype, "catch", c, (o, self) => self);
   hook(Promise.prototype, "finally", c, (o, self) => self);
   hook(Promise, "resolve", c, () => promiseResolve(EVIL));
@@ -323,9 +350,43 @@ export default {
     }
     if (url.pathname === "/probe") {
       // What the tampering caught, and what globalThis leads to.
-      const out = { recorded: seen.length, leaked: 0, reachable: reachableInternals() };
+      const out = { recorded: seen.length, leaked: 0, reachable: reachableInternals(), paths: foundPaths };
+      // The detector itself recognises both shapes.
+      out.detector = isInternal({ ops: {}, primordials: {} }) &&
+        isInternal({ respond() {}, bodyRead() {}, sinkNew() {} }) && !isInternal({ respond() {} });
       for (let i = 0; i < seen.length; i++) if (isInternal(seen[i])) out.leaked++;
       return new P.Response(stringify(out));
+    }
+    if (url.pathname === "/crypto") {
+      // An algorithm dictionary whose getters answer one value to the
+      // first read and another later: the runtime reads each member once.
+      let reads = 0;
+      const params = {
+        name: "PBKDF2",
+        hash: "SHA-256",
+        salt: new P.Uint8Array(8),
+        get iterations() {
+          reads++;
+          return reads === 1 ? 1000 : 4294967295;
+        },
+      };
+      // keyUsages is a sequence: Web IDL iterates it with the script's own
+      // iterator, so this one does not come from Array.prototype.
+      const usages = {
+        [SymbolIterator]() {
+          let done = false;
+          return {
+            next() {
+              if (done) return { value: undefined, done: true };
+              done = true;
+              return { value: "deriveBits", done: false };
+            },
+          };
+        },
+      };
+      const key = await P.crypto.subtle.importKey("raw", new P.TextEncoder().encode("pw"), "PBKDF2", false, usages);
+      const bits = await P.crypto.subtle.deriveBits(params, key, 256);
+      return new P.Response(`reads=${reads} bits=${hex(bits)}`);
     }
     // The Workers API, used normally.
     const h = new P.Headers();
