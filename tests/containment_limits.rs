@@ -21,7 +21,8 @@ const GOOD: &str = "export default { fetch() { return new Response('good'); } };
 /// worker `atk` on `atk.test`, and the normal worker `good` on `good.test`.
 async fn start(attack: &str, extra_runtime: &str, origin: Option<&Origin>) -> Proxy {
     let vars = origin
-        .map(|o| format!("vars = {{ ORIGIN = \"{}\" }}", o.url()))
+        // The test origin is on loopback: open egress to it for this worker.
+        .map(|o| format!("vars = {{ ORIGIN = \"{}\" }}\negress_allow = [\"local\"]", o.url()))
         .unwrap_or_default();
     Proxy::builder()
         .script("atk.js", attack)
