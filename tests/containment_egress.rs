@@ -43,14 +43,7 @@ async fn probe(proxy: &Proxy, host: &str, targets: &[String]) -> serde_json::Map
 
 /// The sum of a metric's samples whose labels contain every `labels` pair.
 async fn metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let text = client()
-        .get(proxy.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = proxy.metrics().await;
     text.lines()
         .filter(|l| l.starts_with(&format!("{name}{{")))
         .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Origin, Proxy, client, get_host};
+use common::{Origin, Proxy, get_host};
 
 const ATOMICS_WAIT: &str = include_str!("containment/limits_atomics_wait.js");
 const TIMER_CHAIN: &str = include_str!("containment/limits_timer_chain.js");
@@ -201,14 +201,7 @@ fn hup(proxy: &Proxy) {
 
 /// `isoproxy_isolate_events_total{worker,event}` from the admin listener.
 async fn isolate_events(proxy: &Proxy, worker: &str, event: &str) -> u64 {
-    let text = client()
-        .get(proxy.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = proxy.metrics().await;
     let needle = format!("isoproxy_isolate_events_total{{event=\"{event}\",worker=\"{worker}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&needle))

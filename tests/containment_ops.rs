@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Origin, Proxy, client};
+use common::{Origin, Proxy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Every `ops_*.js` worker of the containment suite, routed by its stem.
@@ -176,14 +176,7 @@ async fn what_reaches_the_wire_is_checked_in_rust() {
     normal_still_answers(&proxy).await;
 
     // Nothing panicked: the panic counter is exported, and zero.
-    let metrics = client()
-        .get(proxy.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = proxy.metrics().await;
     assert!(metrics.contains("isoproxy_op_panics_total 0"), "{metrics}");
 }
 

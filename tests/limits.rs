@@ -170,14 +170,7 @@ async fn an_infinite_loop_gets_503_and_other_workers_keep_serving() {
         .unwrap()
         .clone();
     assert_eq!(a["last_error"], "exceeded its CPU time limit", "{workers}");
-    let metrics = client()
-        .get(proxy.admin_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = proxy.metrics().await;
     assert!(
         metrics.contains("isoproxy_isolate_events_total{event=\"cpu_limit\",worker=\"a\"} 3"),
         "{metrics}"
@@ -313,14 +306,7 @@ fn startup_limits_fail_validation() {
 async fn metrics_eventually(proxy: &Proxy, needle: &str) {
     let start = Instant::now();
     loop {
-        let metrics = client()
-            .get(proxy.admin_url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = proxy.metrics().await;
         if metrics.contains(needle) {
             return;
         }

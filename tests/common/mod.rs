@@ -361,6 +361,18 @@ impl Proxy {
         None
     }
 
+    /// The admin listener's `/metrics` page (Prometheus text).
+    pub async fn metrics(&self) -> String {
+        client()
+            .get(self.admin_url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
