@@ -590,6 +590,13 @@ async fn connections_past_the_cap_are_refused() {
     let origin = Origin::start("origin").await;
     let proxy = start(&origin, "max_connections = 3\nheader_read_timeout_s = 10\n").await;
     let port = proxy.port;
+    // The harness's readiness probe opened (and dropped) a connection: let
+    // the proxy see it close first, or it takes one of the three places.
+    let start = Instant::now();
+    while metric(&proxy, "isoproxy_client_connections", &["listener=\"proxy\""]).await != 0.0 {
+        assert!(start.elapsed() < Duration::from_secs(5), "{}", proxy.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let held: Vec<TcpStream> = (0..3)
         .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
         .collect();

@@ -375,38 +375,42 @@ pub(crate) fn charged_uint8array<'s>(
     v8::Uint8Array::new(scope, ab, 0, len)
 }
 
+// V8 calls the allocator functions below from C++: a panic must not unwind
+// into it (that aborts the process), so each runs behind the guard; a
+// caught panic is a refused allocation (a RangeError in JS) or a leak.
 unsafe extern "C" fn buffer_allocate(budget: &MemoryBudget, len: usize) -> *mut c_void {
-    if !budget.reserve_for_v8(len) {
-        return std::ptr::null_mut();
-    }
-    match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
-        // SAFETY: the layout has a non-zero size.
-        Ok(layout) => unsafe { std::alloc::alloc_zeroed(layout) as *mut c_void },
-        Err(_) => std::ptr::null_mut(),
-    }
+    crate::guard::catch(|| allocate(budget, len, true)).unwrap_or(std::ptr::null_mut())
 }
 
 unsafe extern "C" fn buffer_allocate_uninitialized(budget: &MemoryBudget, len: usize) -> *mut c_void {
+    crate::guard::catch(|| allocate(budget, len, false)).unwrap_or(std::ptr::null_mut())
+}
+
+fn allocate(budget: &MemoryBudget, len: usize, zeroed: bool) -> *mut c_void {
     if !budget.reserve_for_v8(len) {
         return std::ptr::null_mut();
     }
     match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
         // SAFETY: the layout has a non-zero size.
+        Ok(layout) if zeroed => unsafe { std::alloc::alloc_zeroed(layout) as *mut c_void },
+        // SAFETY: as above.
         Ok(layout) => unsafe { std::alloc::alloc(layout) as *mut c_void },
         Err(_) => std::ptr::null_mut(),
     }
 }
 
 unsafe extern "C" fn buffer_free(budget: &MemoryBudget, data: *mut c_void, len: usize) {
-    if data.is_null() {
-        return;
-    }
-    budget.release(len);
-    if let Ok(layout) = std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
-        // SAFETY: V8 frees with the length it allocated, so `data` came from
-        // `buffer_allocate*` with this same layout.
-        unsafe { std::alloc::dealloc(data as *mut u8, layout) };
-    }
+    let _ = crate::guard::catch(|| {
+        if data.is_null() {
+            return;
+        }
+        budget.release(len);
+        if let Ok(layout) = std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
+            // SAFETY: V8 frees with the length it allocated, so `data` came from
+            // `buffer_allocate*` with this same layout.
+            unsafe { std::alloc::dealloc(data as *mut u8, layout) };
+        }
+    });
 }
 
 unsafe extern "C" fn buffer_drop(budget: *const MemoryBudget) {

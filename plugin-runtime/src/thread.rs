@@ -100,7 +100,16 @@ impl Loop {
             watch: self.watch.clone(),
         };
         let started = std::time::Instant::now();
-        let isolate = WorkerIsolate::create(worker.clone(), link)?;
+        // A panic while creating the isolate (a runtime bug) fails this
+        // request like any creation error: answered, its in-flight count
+        // released, counted and logged.
+        let isolate = match crate::guard::catch(|| WorkerIsolate::create(worker.clone(), link)) {
+            Ok(created) => created?,
+            Err(payload) => {
+                crate::guard::record(worker.name(), "isolate creation", &*payload);
+                return Err(DispatchError::Internal("creating the isolate failed".into()));
+            }
+        };
         log::debug!(
             "{}: new isolate for worker {} in {:?}",
             std::thread::current().name().unwrap_or("isolate"),
