@@ -34,14 +34,6 @@ async fn good_still_answers(proxy: &Proxy) {
     assert_eq!(text(proxy, "good.test", "/").await, (200, "good ok".to_string()));
 }
 
-fn hup(proxy: &Proxy) {
-    let ok = std::process::Command::new("kill")
-        .args(["-HUP", &proxy.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
 async fn workers_json(proxy: &Proxy) -> String {
     client()
         .get(proxy.admin_url("/workers"))
@@ -259,7 +251,7 @@ async fn imports_outside_the_root_fail_at_reload_and_at_run_time() {
 
     // A reload whose script escapes its root fails and changes nothing.
     std::fs::write(proxy.dir.path().join("w/attack.js"), escaping_main("../outside.js")).unwrap();
-    hup(&proxy);
+    proxy.hup();
     let log = proxy
         .wait_for_log("outside the worker's root", Duration::from_secs(20))
         .await;
@@ -311,7 +303,7 @@ async fn secrets_never_reach_logs_workers_or_answers() {
         "{conf}\n[[workers]]\nname = \"top\"\nmain = \"top.js\"\ncompatibility_date = \"2026-11-01\"\nsecrets = {{ API_TOKEN = {{ env = \"API_TOKEN\" }} }}\n"
     );
     std::fs::write(&conf_path, &with_top).unwrap();
-    hup(&proxy);
+    proxy.hup();
     proxy.wait_for_log("top.js", Duration::from_secs(20)).await;
     good_still_answers(&proxy).await;
 

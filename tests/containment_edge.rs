@@ -464,13 +464,7 @@ async fn oversized_headers_get_431() {
     let conf = proxy.dir.path().join("isoproxy.toml");
     let text = std::fs::read_to_string(&conf).unwrap();
     std::fs::write(&conf, text.replace("max_header_count = 20", "max_header_count = 5")).unwrap();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-HUP", &proxy.pid().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    proxy.hup();
     proxy.wait_for_log("reload ok", Duration::from_secs(20)).await;
     let resp = exchange(proxy.port, with(&fields(10))).await;
     assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");

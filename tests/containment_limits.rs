@@ -191,14 +191,6 @@ async fn wasm_cannot_be_compiled_from_bytes_at_run_time() {
     good_answers(&proxy).await;
 }
 
-fn hup(proxy: &Proxy) {
-    let ok = std::process::Command::new("kill")
-        .args(["-HUP", &proxy.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
 /// `isoproxy_isolate_events_total{worker,event}` from the admin listener.
 async fn isolate_events(proxy: &Proxy, worker: &str, event: &str) -> u64 {
     let text = proxy.metrics().await;
@@ -283,7 +275,7 @@ worker = "good"
     proxy
         .dir
         .write("atk.js", &NEVER_RESPONDS.replace("\"hello\"", "\"hello v2\""));
-    hup(&proxy);
+    proxy.hup();
     let started = Instant::now();
     loop {
         let atk = isolate_events(&proxy, "atk", "retired").await;

@@ -10,14 +10,6 @@ use std::time::{Duration, Instant};
 use common::{Origin, Proxy, client};
 use serde_json::Value;
 
-fn hup(proxy: &Proxy) {
-    let ok = std::process::Command::new("kill")
-        .args(["-HUP", &proxy.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
 fn script(version: &str) -> String {
     format!(
         r#"
@@ -146,7 +138,7 @@ async fn fifty_reloads_under_load_drop_nothing() {
             .unwrap();
             want.0 += 1;
         }
-        hup(&proxy);
+        proxy.hup();
         wait_counts(&proxy, want).await;
         // New requests see the new version at once (old one after a failure).
         let r = client().get(proxy.url("/hello")).send().await.unwrap();
@@ -217,7 +209,7 @@ async fn reload_changes_routes_and_reports_restart_only_keys() {
             origin.url()
         );
     std::fs::write(dir.join("isoproxy.toml"), conf).unwrap();
-    hup(&proxy);
+    proxy.hup();
     wait_counts(&proxy, (1, 0)).await;
     let r = client()
         .get(proxy.url("/x"))

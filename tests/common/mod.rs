@@ -373,6 +373,15 @@ impl Proxy {
             .unwrap()
     }
 
+    /// Sends SIGHUP (a reload) to the proxy.
+    pub fn hup(&self) {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
