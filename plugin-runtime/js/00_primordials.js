@@ -306,8 +306,9 @@
   });
   /** `Promise.resolve(v)` that does not call a replaced `then` of a native promise. */
   define("SafePromiseResolve", (v) => new PromiseRaw((resolve) => resolve(v)));
-  /** `Promise.all(array)` over an array the bootstrap owns, by index, with captured `then`. */
-  define("SafePromiseAll", (promises) => new PromiseRaw((resolve, reject) => {
+  // A promise of one result per element of `promises`, in order, built by
+  // index: `each(element, done, reject)` arranges for `done(result)` once.
+  const collect = (promises, each) => new PromiseRaw((resolve, reject) => {
     const n = promises.length;
     const out = new P.Array(n);
     let left = n;
@@ -316,40 +317,28 @@
       return;
     }
     for (let i = 0; i < n; i++) {
-      const p = promises[i];
-      const settle = (v) => {
+      const done = (v) => {
         ArraySetOwn(out, i, v);
         if (--left === 0) resolve(out);
       };
-      // A prototype check, not instanceof (Symbol.hasInstance is the script's).
-      if (p !== null && typeof p === "object" && ObjectGetPrototypeOfRaw(p) === PromisePrototype) {
-        PromisePrototypeThen(p, settle, reject);
-      } else {
-        settle(p);
-      }
+      each(promises[i], done, reject);
+    }
+  });
+  /** `Promise.all(array)` over an array the bootstrap owns, by index, with captured `then`. */
+  define("SafePromiseAll", (promises) => collect(promises, (p, done, reject) => {
+    // A prototype check, not instanceof (Symbol.hasInstance is the script's).
+    if (p !== null && typeof p === "object" && ObjectGetPrototypeOfRaw(p) === PromisePrototype) {
+      PromisePrototypeThen(p, done, reject);
+    } else {
+      done(p);
     }
   }));
   /** `Promise.allSettled` by index; each result a null-prototype record. */
-  define("SafePromiseAllSettled", (promises) => new PromiseRaw((resolve) => {
-    const n = promises.length;
-    const out = new P.Array(n);
-    let left = n;
-    if (n === 0) {
-      resolve(out);
-      return;
-    }
-    for (let i = 0; i < n; i++) {
-      const done = (r) => {
-        ArraySetOwn(out, i, r);
-        if (--left === 0) resolve(out);
-      };
-      PromisePrototypeThen(
-        promises[i],
-        (value) => done({ __proto__: null, status: "fulfilled", value }),
-        (reason) => done({ __proto__: null, status: "rejected", reason }),
-      );
-    }
-  }));
+  define("SafePromiseAllSettled", (promises) => collect(promises, (p, done) => PromisePrototypeThen(
+    p,
+    (value) => done({ __proto__: null, status: "fulfilled", value }),
+    (reason) => done({ __proto__: null, status: "rejected", reason }),
+  )));
   /** `Promise.race` over an array of native promises, with captured `then`. */
   define("SafePromiseRace", (promises) => new PromiseRaw((resolve, reject) => {
     for (let i = 0; i < promises.length; i++) PromisePrototypeThen(promises[i], resolve, reject);
