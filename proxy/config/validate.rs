@@ -1,0 +1,333 @@
+//! The checks that run after deserialising: values serde's derive cannot
+//! judge (addresses, names, dates, limits, egress rules), references
+//! between tables, and the file system (scripts, roots) and environment
+//! (secrets).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::error::{ConfigError, io_reason};
+use super::schema::{Config, RuntimeConfig, ServerConfig, WorkerConfig, check_origin};
+use super::span::{Doc, Seg, key_string};
+
+pub(super) fn validate(
+    config: &mut Config,
+    doc: &Doc<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    validate_server(&config.server, doc)?;
+    validate_runtime(&config.runtime, doc)?;
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, worker) in config.workers.iter_mut().enumerate() {
+        let at = [Seg::Key("workers"), Seg::Index(i)];
+        validate_worker(worker, &at, doc, env)?;
+        if let Some(&first) = names.get(&worker.name) {
+            let path = [at[0], at[1], Seg::Key("name")];
+            return Err(ConfigError::DuplicateWorker {
+                at: doc.at(&path),
+                key: key_string(&path),
+                name: worker.name.clone(),
+                first: doc.at(&[at[0], Seg::Index(first), Seg::Key("name")]),
+            });
+        }
+        names.insert(worker.name.clone(), i);
+    }
+    for (i, route) in config.routes.iter().enumerate() {
+        let at = [Seg::Key("routes"), Seg::Index(i)];
+        if let Some(name) = &route.worker
+            && !names.contains_key(name)
+        {
+            let path = [at[0], at[1], Seg::Key("worker")];
+            return Err(ConfigError::UnknownWorker {
+                at: doc.at(&path),
+                key: key_string(&path),
+                name: name.clone(),
+            });
+        }
+        if route.worker.is_none() && route.origin.is_none() {
+            return Err(doc.invalid(&at, "a route needs a `worker`, an `origin`, or both"));
+        }
+        if let Some(first) = config.routes[..i]
+            .iter()
+            .position(|earlier| earlier.pattern.same_requests(&route.pattern))
+        {
+            let path = [at[0], at[1], Seg::Key("pattern")];
+            let first_path = [at[0], Seg::Index(first), Seg::Key("pattern")];
+            return Err(ConfigError::DuplicatePattern {
+                at: doc.at(&path),
+                key: key_string(&path),
+                pattern: route.pattern.as_str().to_owned(),
+                first_key: key_string(&first_path),
+                first: doc.at(&first_path),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
+    let listen = [Seg::Key("server"), Seg::Key("listen")];
+    if server.listen.is_empty() {
+        return Err(doc.invalid(&listen, "at least one listen address is required"));
+    }
+    let mut seen: Vec<SocketAddr> = Vec::new();
+    for (i, addr) in server.listen.iter().enumerate() {
+        let path = [listen[0], listen[1], Seg::Index(i)];
+        let parsed = socket_addr(addr).map_err(|reason| doc.invalid(&path, reason))?;
+        if seen.contains(&parsed) {
+            return Err(doc.invalid(&path, format!("{addr:?} is listed twice")));
+        }
+        seen.push(parsed);
+    }
+    let key = |k| [Seg::Key("server"), Seg::Key(k)];
+    if let Some(token) = &server.admin_token
+        && let Some(problem) = token.problem()
+    {
+        return Err(doc.invalid(&key("admin_token"), problem));
+    }
+    if let Some(admin) = &server.admin {
+        let path = [Seg::Key("server"), Seg::Key("admin")];
+        let parsed = socket_addr(admin).map_err(|reason| doc.invalid(&path, reason))?;
+        if seen.contains(&parsed) {
+            return Err(doc.invalid(&path, format!("{admin:?} is also a listen address")));
+        }
+        if !parsed.ip().is_loopback() && server.admin_token.is_none() {
+            return Err(doc.invalid(
+                &path,
+                format!(
+                    "{admin:?} is not a loopback address: set server.admin_token to expose the admin listener beyond this host"
+                ),
+            ));
+        }
+    }
+    at_least_one(server.threads as u64, &key("threads"), doc)?;
+    at_least_one(server.header_read_timeout_s, &key("header_read_timeout_s"), doc)?;
+    at_least_one(server.body_idle_timeout_s, &key("body_idle_timeout_s"), doc)?;
+    at_least_one(server.send_timeout_s, &key("send_timeout_s"), doc)?;
+    at_least_one(server.max_connections as u64, &key("max_connections"), doc)?;
+    // Pingora refuses larger headers itself (with a 400 and no log line).
+    if !(1024..=PINGORA_MAX_HEADER_BYTES).contains(&server.max_header_bytes) {
+        return Err(doc.invalid(
+            &key("max_header_bytes"),
+            format!("must be between 1024 and {PINGORA_MAX_HEADER_BYTES}"),
+        ));
+    }
+    if !(1..=PINGORA_MAX_HEADER_COUNT).contains(&server.max_header_count) {
+        return Err(doc.invalid(
+            &key("max_header_count"),
+            format!("must be between 1 and {PINGORA_MAX_HEADER_COUNT}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Pingora's own ceilings (`pingora-core` `MAX_HEADER_SIZE`, `MAX_HEADERS`).
+const PINGORA_MAX_HEADER_BYTES: usize = 1_048_575;
+const PINGORA_MAX_HEADER_COUNT: usize = 256;
+
+fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
+    let key = |k| [Seg::Key("runtime"), Seg::Key(k)];
+    at_least_one(runtime.isolate_threads as u64, &key("isolate_threads"), doc)?;
+    at_least_one(runtime.cpu_ms, &key("cpu_ms"), doc)?;
+    at_least_one(runtime.memory_mb, &key("memory_mb"), doc)?;
+    at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)?;
+    validate_egress(&runtime.egress_allow, &runtime.egress_deny, &[Seg::Key("runtime")], doc)?;
+    validate_outbound(runtime.outbound.as_deref(), &[Seg::Key("runtime")], doc)
+}
+
+/// Checks an `outbound` under `at`: `http://HOST[:PORT]`, nothing else.
+fn validate_outbound(outbound: Option<&str>, at: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
+    let Some(text) = outbound else { return Ok(()) };
+    let reason = match check_origin(text) {
+        Ok(url) if url.scheme() == "http" => return Ok(()),
+        Ok(_) => "outbound must be http:// (subrequests go to it as plain HTTP/1.1)".to_string(),
+        Err(e) => e.replace("origin", "outbound"),
+    };
+    let mut path = at.to_vec();
+    path.push(Seg::Key("outbound"));
+    Err(doc.invalid(&path, reason))
+}
+
+/// Checks `egress_allow` / `egress_deny` entries under `at`.
+fn validate_egress(allow: &[String], deny: &[String], at: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
+    for (key, list, is_deny) in [("egress_allow", allow, false), ("egress_deny", deny, true)] {
+        for (i, entry) in list.iter().enumerate() {
+            if let Err(reason) = crate::egress::Rule::parse(entry, is_deny) {
+                let mut path = at.to_vec();
+                path.extend([Seg::Key(key), Seg::Index(i)]);
+                return Err(doc.invalid(&path, reason));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_worker(
+    worker: &mut WorkerConfig,
+    at: &[Seg<'_>; 2],
+    doc: &Doc<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    let field = |k| [at[0], at[1], Seg::Key(k)];
+
+    if worker.name.is_empty() || !worker.name.bytes().all(is_name_byte) {
+        return Err(doc.invalid(
+            &field("name"),
+            format!(
+                "invalid worker name {:?}: use letters, digits, `_` and `-`",
+                worker.name
+            ),
+        ));
+    }
+
+    worker.main = resolve_script(&worker.main, doc.file).map_err(|error| {
+        let path = field("main");
+        ConfigError::MissingScript {
+            at: doc.at(&path),
+            key: key_string(&path),
+            script: worker.main.clone(),
+            error,
+        }
+    })?;
+
+    if let Some(root) = &worker.root {
+        let dir = match doc.file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let resolved = dir.join(root).canonicalize().map_err(|e| {
+            doc.invalid(
+                &field("root"),
+                format!("cannot use {}: {}", root.display(), io_reason(&e)),
+            )
+        })?;
+        if !resolved.is_dir() {
+            return Err(doc.invalid(&field("root"), format!("{} is not a directory", root.display())));
+        }
+        if !worker.main.starts_with(&resolved) {
+            return Err(doc.invalid(&field("root"), format!("`main` is not inside {}", root.display())));
+        }
+        worker.root = Some(resolved);
+    }
+
+    if let Some(date) = &worker.compatibility_date
+        && !is_valid_date(date)
+    {
+        return Err(doc.invalid(
+            &field("compatibility_date"),
+            format!("{date:?} is not a date in the form YYYY-MM-DD"),
+        ));
+    }
+
+    // workerd refuses to load a worker with an unknown, repeated or
+    // contradictory flag; so do we.
+    if let Err((i, error)) =
+        plugin_runtime::CompatFlags::resolve(worker.compatibility_date.as_deref(), &worker.compatibility_flags)
+    {
+        let path = [at[0], at[1], Seg::Key("compatibility_flags"), Seg::Index(i)];
+        return Err(doc.invalid(&path, error.to_string()));
+    }
+
+    for (name, secret) in worker.secrets.iter_mut() {
+        let path = [at[0], at[1], Seg::Key("secrets"), Seg::Key(name)];
+        if worker.vars.contains_key(name) {
+            return Err(ConfigError::Invalid {
+                at: doc.at_key(&path),
+                key: key_string(&path),
+                reason: format!("{name:?} is both a var and a secret"),
+            });
+        }
+        if secret.env.is_empty() || secret.env.contains(['=', '\0']) {
+            let env_path = [path[0], path[1], path[2], path[3], Seg::Key("env")];
+            return Err(doc.invalid(
+                &env_path,
+                format!("{:?} is not an environment variable name", secret.env),
+            ));
+        }
+        match env(&secret.env) {
+            Some(value) => secret.value = value,
+            None => {
+                return Err(ConfigError::MissingSecret {
+                    at: doc.at(&path),
+                    key: key_string(&path),
+                    worker: worker.name.clone(),
+                    secret: name.clone(),
+                    env: secret.env.clone(),
+                });
+            }
+        }
+    }
+
+    let limits = [at[0], at[1], Seg::Key("limits")];
+    let limit = |k| [limits[0], limits[1], limits[2], Seg::Key(k)];
+    if let Some(v) = worker.limits.cpu_ms {
+        at_least_one(v, &limit("cpu_ms"), doc)?;
+    }
+    if let Some(v) = worker.limits.memory_mb {
+        at_least_one(v, &limit("memory_mb"), doc)?;
+    }
+    if let Some(v) = worker.limits.subrequests {
+        at_least_one(u64::from(v), &limit("subrequests"), doc)?;
+    }
+    validate_egress(&worker.egress_allow, &worker.egress_deny, at, doc)?;
+    validate_outbound(worker.outbound.as_deref(), at, doc)
+}
+
+fn at_least_one(value: u64, path: &[Seg<'_>], doc: &Doc<'_>) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(doc.invalid(path, "must be at least 1"));
+    }
+    Ok(())
+}
+
+pub(super) fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+fn socket_addr(addr: &str) -> Result<SocketAddr, String> {
+    addr.parse()
+        .map_err(|_| format!("{addr:?} is not a socket address such as 127.0.0.1:8080 or [::1]:8080"))
+}
+
+/// `main` joined to the config file's directory, canonicalised, and checked
+/// to be a readable regular file.
+fn resolve_script(main: &Path, config_file: &Path) -> io::Result<PathBuf> {
+    let dir = match config_file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let path = dir.join(main).canonicalize()?;
+    let meta = fs::metadata(&path)?;
+    if meta.is_dir() {
+        return Err(io::ErrorKind::IsADirectory.into());
+    }
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    fs::File::open(&path)?;
+    Ok(path)
+}
+
+/// `YYYY-MM-DD` with a real month and day.
+pub(super) fn is_valid_date(date: &str) -> bool {
+    let b = date.as_bytes();
+    let digits = |r: Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) || !digits(8..10) {
+        return false;
+    }
+    let num = |r: Range<usize>| date[r].parse::<u32>().unwrap_or(0);
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
