@@ -53,12 +53,19 @@
 //!
 //! So host specificity outranks path specificity: for `a.example.com/a`,
 //! `a.example.com/*` beats `*.example.com/a`, as on Cloudflare.
-//! [`Router::new`] sorts the routes once by these rules, and [`Router::find`]
-//! returns the first match of a linear scan, without allocating.
+//! [`Router::new`] sorts the routes once by these rules and builds an index
+//! (`route/index.rs`: a hash map of exact hosts, a trie of wildcard host
+//! suffixes, then per host a hash map of exact paths and a trie of path
+//! prefixes), so [`Router::find`] costs the same however many routes there
+//! are, and does not allocate.
 
 use std::cmp::Reverse;
 use std::fmt;
 use std::str::FromStr;
+
+mod index;
+
+use index::RouteIndex;
 
 /// The scheme a pattern was written with. Informational: the [`Router`]
 /// ignores it.
@@ -519,6 +526,8 @@ fn ends_with_ignore_case(haystack: &[u8], suffix: &[u8]) -> bool {
 #[derive(Debug, Clone)]
 pub struct Router<T> {
     routes: Vec<(RoutePattern, T)>,
+    /// Lookup over `routes`, built once (a reload builds a new router).
+    index: RouteIndex,
 }
 
 // Some accessors serve only the unit tests today; they are the module's API.
@@ -529,7 +538,8 @@ impl<T> Router<T> {
     pub fn new(mut routes: Vec<(RoutePattern, T)>) -> Router<T> {
         // Stable sort: equal keys keep configuration order.
         routes.sort_by_cached_key(|(pattern, _)| pattern.precedence());
-        Router { routes }
+        let index = RouteIndex::new(routes.iter().map(|(pattern, _)| pattern));
+        Router { routes, index }
     }
 
     /// The value of the most specific route matching `host` (the `Host`
@@ -541,6 +551,14 @@ impl<T> Router<T> {
 
     /// Like [`Router::find`], also returning the pattern that matched.
     pub fn find_route(&self, host: &str, path: &str) -> Option<(&RoutePattern, &T)> {
+        let found = self.index.find(normalize_host(host), normalize_path(path))?;
+        self.routes.get(found).map(|(pattern, value)| (pattern, value))
+    }
+
+    /// [`Router::find_route`] by a scan in precedence order: the
+    /// definition the index must agree with.
+    #[cfg(test)]
+    fn find_route_linear(&self, host: &str, path: &str) -> Option<(&RoutePattern, &T)> {
         let host = normalize_host(host);
         let path = normalize_path(path);
         self.routes
@@ -567,7 +585,10 @@ impl<T> Router<T> {
 
 impl<T> Default for Router<T> {
     fn default() -> Self {
-        Router { routes: Vec::new() }
+        Router {
+            routes: Vec::new(),
+            index: RouteIndex::default(),
+        }
     }
 }
 
@@ -799,5 +820,284 @@ mod tests {
         assert_eq!(r.find("[::2]:8080", "/").unwrap(), "*/*");
         let order: Vec<&str> = r.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(order, ["[::1]/*", "*/*"]);
+    }
+
+    /// xorshift64*: reproducible randomness without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    // A small alphabet, so that random patterns and requests overlap a lot:
+    // suffixes that start mid-label, subdomains of exact hosts, shared path
+    // prefixes, exact paths equal to prefixes.
+    const LABELS: &[&str] = &[
+        "a", "b", "ab", "ba", "x", "api", "www", "example", "xample", "com", "net",
+    ];
+    const SEGMENTS: &[&str] = &["a", "b", "ab", "api", "v1", "img", "x.png", ""];
+
+    fn random_name(rng: &mut Rng, max_labels: usize) -> String {
+        let n = 1 + rng.below(max_labels);
+        (0..n).map(|_| rng.pick(LABELS)).collect::<Vec<_>>().join(".")
+    }
+
+    fn random_path(rng: &mut Rng) -> String {
+        let n = rng.below(4);
+        let mut path = String::from("/");
+        for i in 0..n {
+            if i > 0 {
+                path.push('/');
+            }
+            path.push_str(rng.pick(SEGMENTS));
+        }
+        path
+    }
+
+    fn random_pattern(rng: &mut Rng) -> RoutePattern {
+        let host = match rng.below(10) {
+            0 => "*".to_owned(),
+            1..=3 => format!("*.{}", random_name(rng, 3)),
+            4 | 5 => {
+                // A suffix starting anywhere in a name, mid-label included.
+                let name = random_name(rng, 3);
+                let cut = rng.below(name.len());
+                let suffix = name[cut..].trim_start_matches('.');
+                if suffix.is_empty() {
+                    "*".to_owned()
+                } else {
+                    format!("*{suffix}")
+                }
+            }
+            6 => ["127.0.0.1", "[::1]", "[0::2]"][rng.below(3)].to_owned(),
+            _ => random_name(rng, 3),
+        };
+        let host = if rng.below(8) == 0 {
+            host.to_ascii_uppercase()
+        } else {
+            host
+        };
+        let path = random_path(rng);
+        let path = match rng.below(3) {
+            0 => path,
+            1 => format!("{path}*"),
+            // `/a/` -> `/a*`; `/` stays `/*`.
+            _ => match path.trim_end_matches('/') {
+                "" => "/*".to_owned(),
+                trimmed => format!("{trimmed}*"),
+            },
+        };
+        let scheme = ["", "https://", "http://"][rng.below(3)];
+        let text = if path == "/" && rng.below(2) == 0 {
+            format!("{scheme}{host}")
+        } else {
+            format!("{scheme}{host}{path}")
+        };
+        RoutePattern::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn random_request(rng: &mut Rng) -> (String, String) {
+        let mut host = match rng.below(12) {
+            0 => "[::1]".to_owned(),
+            1 => "127.0.0.1".to_owned(),
+            2 => String::new(),
+            3 => "xexample.com".to_owned(),
+            _ => random_name(rng, 4),
+        };
+        if rng.below(6) == 0 {
+            host = host.to_ascii_uppercase();
+        }
+        if rng.below(6) == 0 {
+            host.push_str(":8080");
+        } else if rng.below(10) == 0 {
+            host.push('.');
+        }
+        let mut path = random_path(rng);
+        match rng.below(8) {
+            0 => path.push_str("?q=1"),
+            1 => path.push('/'),
+            2 => path = String::new(),
+            _ => {}
+        }
+        (host, path)
+    }
+
+    /// Asserts that the index and the linear scan pick the same route.
+    fn check_same(r: &Router<usize>, host: &str, path: &str) {
+        let indexed = r.find_route(host, path).map(|(p, v)| (p.as_str(), *v));
+        let linear = r.find_route_linear(host, path).map(|(p, v)| (p.as_str(), *v));
+        assert_eq!(indexed, linear, "host {host:?} path {path:?}");
+    }
+
+    #[test]
+    fn index_agrees_with_the_linear_scan_on_random_routes() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut matched = 0;
+        for round in 0..40 {
+            // From a handful of routes (sparse) to a few thousand (many
+            // ties, duplicates and overlapping wildcards).
+            let n = if round % 4 == 0 { 3000 } else { 1 + rng.below(60) };
+            let routes: Vec<(RoutePattern, usize)> = (0..n).map(|i| (random_pattern(&mut rng), i)).collect();
+            let r = Router::new(routes);
+            for _ in 0..500 {
+                let (host, path) = random_request(&mut rng);
+                check_same(&r, &host, &path);
+                matched += usize::from(r.find(&host, &path).is_some());
+            }
+            // Requests built from the routes themselves hit them exactly.
+            for (pattern, _) in r.iter().take(200) {
+                let host = match pattern.host() {
+                    HostPattern::Any => "any.test".to_owned(),
+                    HostPattern::Exact(h) => h.clone(),
+                    HostPattern::Subdomains(d) => format!("w.{d}"),
+                    HostPattern::Suffix(s) => format!("q{s}"),
+                };
+                let path = pattern.path().as_str();
+                check_same(&r, &host, path);
+                check_same(&r, &host, &format!("{path}x"));
+                check_same(&r, &host.to_ascii_uppercase(), path);
+                assert!(r.find(&host, path).is_some(), "{pattern} for {host}{path}");
+            }
+        }
+        // The generator is not so sparse that nothing matches.
+        assert!(matched > 2000, "only {matched} requests matched a route");
+    }
+
+    #[test]
+    fn index_handles_unusual_hosts() {
+        let r = Router::new(vec![
+            (p("*.a.com/*"), 0),
+            (p("*a.com/*"), 1),
+            (p("a.com/x"), 2),
+            (p("*/x*"), 3),
+        ]);
+        for host in [
+            "a.com",
+            ".a.com",
+            "b.a.com",
+            "ba.com",
+            "A.COM",
+            "b.A.com:1",
+            "a.com.",
+            "",
+            ":",
+            "é.a.com",
+            "aé.com",
+            "[::1]:1",
+            &"X".repeat(300),
+            &format!("{}.a.com", "B".repeat(300)),
+        ] {
+            for path in ["", "/", "/x", "/xy", "x"] {
+                check_same(&r, host, path);
+            }
+        }
+        assert_eq!(
+            r.find(".a.com", "/"),
+            Some(&1),
+            "`*.a.com` needs a label before `.a.com`"
+        );
+        assert_eq!(r.find(&format!("{}.a.com", "B".repeat(300)), "/"), Some(&0));
+    }
+
+    /// The routes of a deployment that serves 10,000 sites: an exact host
+    /// and its API paths each, wildcards for zones, a few catch-alls.
+    fn many_routes(n: usize) -> Router<usize> {
+        let mut routes = Vec::new();
+        for i in 0..n {
+            let pattern = match i % 10 {
+                0..=5 => format!("site{i}.example.com/*"),
+                6 => format!("site{}.example.com/api/v{i}/*", i - 6),
+                7 => format!("*.zone{i}.test/*"),
+                8 => format!("*cdn{i}.test/static/*"),
+                _ => format!("site{}.example.com/exact{i}", i - 9),
+            };
+            routes.push((p(&pattern), i));
+        }
+        routes.push((p("*.example.com/*"), n));
+        routes.push((p("*/*"), n + 1));
+        Router::new(routes)
+    }
+
+    #[test]
+    fn ten_thousand_routes() {
+        let r = many_routes(10_000);
+        assert_eq!(r.len(), 10_002);
+        assert_eq!(r.find("site9990.example.com", "/x"), Some(&9990));
+        assert_eq!(r.find("site9990.example.com", "/api/v9996/users"), Some(&9996));
+        assert_eq!(r.find("site9990.example.com", "/exact9999"), Some(&9999));
+        assert_eq!(r.find("site9990.example.com", "/exact9999?q"), Some(&9990));
+        assert_eq!(r.find("a.b.zone5007.test", "/"), Some(&5007));
+        assert_eq!(r.find("zone5007.test", "/"), Some(&10_001));
+        assert_eq!(r.find("mycdn5008.test", "/static/a.css"), Some(&5008));
+        assert_eq!(r.find("mycdn5008.test", "/dynamic"), Some(&10_001));
+        assert_eq!(r.find("nosuchsite.example.com", "/"), Some(&10_000));
+        assert_eq!(r.find("other.test", "/"), Some(&10_001));
+        let mut rng = Rng(7);
+        for _ in 0..5_000 {
+            let i = rng.below(10_500);
+            let host = match rng.below(4) {
+                0 => format!("site{i}.example.com"),
+                1 => format!("w.zone{i}.test"),
+                2 => format!("xcdn{i}.test"),
+                _ => format!("site{i}.example.com:8443"),
+            };
+            let path = match rng.below(4) {
+                0 => format!("/api/v{}/x", i + 6),
+                1 => format!("/exact{}", i + 9),
+                2 => "/static/x".to_owned(),
+                _ => "/".to_owned(),
+            };
+            check_same(&r, &host, &path);
+        }
+    }
+
+    /// A rough lookup cost with 10 and with 10,000 routes, index against the
+    /// linear scan. Not a test (timings are noisy and never asserted): run
+    /// `cargo test --release --bin isoproxy route::tests::lookup_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn lookup_cost() {
+        use std::hint::black_box;
+        use std::time::Instant;
+        let requests: Vec<(String, &str)> = (0..64)
+            .map(|i| match i % 4 {
+                0 => (format!("site{}.example.com", i * 150), "/index.html"),
+                1 => (format!("a.zone{}.test", i * 150 + 7), "/"),
+                2 => ("unrouted.example.com".to_owned(), "/x"),
+                _ => ("other.test".to_owned(), "/y"),
+            })
+            .collect();
+        for n in [10, 10_000] {
+            let r = many_routes(n);
+            for (name, linear) in [("index", false), ("linear", true)] {
+                let rounds = if linear && n > 100 { 20 } else { 20_000 };
+                let start = Instant::now();
+                for _ in 0..rounds {
+                    for (host, path) in &requests {
+                        let found = if linear {
+                            r.find_route_linear(host, path)
+                        } else {
+                            r.find_route(host, path)
+                        };
+                        black_box(found);
+                    }
+                }
+                let per = start.elapsed().as_nanos() as f64 / (rounds * requests.len()) as f64;
+                println!("{n:>6} routes, {name:<6}: {per:>10.1} ns per lookup");
+            }
+        }
     }
 }
