@@ -179,6 +179,8 @@ impl Deployment {
             let worker = r.worker.as_ref().and_then(|name| workers.get(name).cloned());
             routes.push((r.pattern.clone(), Arc::new(Route { worker, origin })));
         }
+        // A new resolver per deployment: a reload re-reads resolv.conf/hosts.
+        crate::dns::configure(&config.dns);
         Ok(Deployment {
             crons,
             router: Router::new(routes),

@@ -8,6 +8,7 @@ mod authority;
 mod config;
 mod cron;
 mod deployment;
+mod dns;
 mod downstream;
 mod edge;
 mod egress;

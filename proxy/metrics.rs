@@ -44,6 +44,8 @@ pub struct Metrics {
     /// `isoproxy_op_panics_total`: Rust panics caught at the V8 boundary
     /// (`plugin_runtime::op_panics`, read at scrape time).
     pub op_panics: IntCounter,
+    /// `isoproxy_dns_lookups_total{result}`: hit | miss | error (`dns.rs`).
+    pub dns_lookups: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -139,9 +141,19 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(op_panics.clone())).expect("unique metric");
+        let dns_lookups = counter(
+            &registry,
+            "isoproxy_dns_lookups_total",
+            "Host names of origins and subrequests resolved, by result (hit: from the cache within \
+             the answer's TTL, miss: asked DNS or /etc/hosts, error).",
+            &["result"],
+        );
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
+        }
+        for r in ["hit", "miss", "error"] {
+            dns_lookups.with_label_values(&[r]);
         }
         Metrics {
             registry,
@@ -157,6 +169,7 @@ impl Metrics {
             client_errors,
             client_connections,
             op_panics,
+            dns_lookups,
         }
     }
 

@@ -62,9 +62,11 @@ impl Origin {
     }
 }
 
-/// The addresses `host` stands for, resolved once with tokio (Pingora's
-/// `HttpPeer::new` would block): an IP literal is itself; `localhost` and
-/// `*.localhost` are loopback without asking DNS (RFC 6761).
+/// The addresses `host` stands for, without blocking (Pingora's
+/// `HttpPeer::new` would): an IP literal is itself; `localhost` and
+/// `*.localhost` are loopback without asking DNS (RFC 6761); other names go
+/// through the process's caching resolver (`dns.rs`: `/etc/hosts`, then
+/// DNS, each answer kept for its TTL).
 pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, FetchError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
@@ -75,14 +77,11 @@ pub async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, FetchErro
             SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
         ]);
     }
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    let ips = crate::dns::resolve(host)
         .await
-        .map_err(|e| FetchError::Network(format!("cannot resolve {host}: {e}")))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(FetchError::Network(format!("cannot resolve {host}: no addresses")));
-    }
-    Ok(addrs)
+        .map_err(|e| FetchError::Network(format!("cannot resolve {host}: {e}")))?;
+    // `dns::resolve` never answers an empty list.
+    Ok(ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect())
 }
 
 /// The address to connect to: IPv4 first where a name has both (as most

@@ -22,6 +22,9 @@ pub struct Config {
     /// `[runtime]`: V8 threads and default limits.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// `[dns]`: how origin and subrequest host names are resolved.
+    #[serde(default)]
+    pub dns: DnsConfig,
     /// `[[workers]]`, in file order. Default: none.
     #[serde(default)]
     pub workers: Vec<WorkerConfig>,
@@ -221,6 +224,40 @@ impl RuntimeConfig {
             scheduled_cpu_ms: self.scheduled_cpu_ms,
             request_timeout_s: self.request_timeout_s,
         }
+    }
+}
+
+/// `[dns]`: name resolution for origins and subrequests (`dns.rs`).
+/// Applied by every deployment built, so a reload changes it live.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, expecting = "a table")]
+pub struct DnsConfig {
+    /// Name servers to ask instead of those of `/etc/resolv.conf`: `IP` or
+    /// `IP:PORT` (IPv6 as `[::1]:53`), asked over UDP then TCP.
+    pub servers: Vec<String>,
+    /// Most names whose answers are cached (each for its TTL).
+    pub cache_size: usize,
+}
+
+impl Default for DnsConfig {
+    /// - `servers`: none (the name servers of `/etc/resolv.conf`).
+    /// - `cache_size`: 8192 (hickory's own default).
+    fn default() -> Self {
+        DnsConfig {
+            servers: Vec::new(),
+            cache_size: 8192,
+        }
+    }
+}
+
+impl DnsConfig {
+    /// A `servers` entry as a socket address (port 53 when not given).
+    pub fn server(text: &str) -> Result<std::net::SocketAddr, String> {
+        if let Ok(ip) = text.parse::<std::net::IpAddr>() {
+            return Ok(std::net::SocketAddr::new(ip, 53));
+        }
+        text.parse()
+            .map_err(|_| format!("{text:?} is not a name server address such as 127.0.0.1, 127.0.0.1:53 or [::1]:53"))
     }
 }
 

@@ -88,6 +88,22 @@ fn admin_token_opens_a_public_admin_listener_and_stays_hidden() {
 }
 
 #[test]
+fn dns_servers_take_a_port_or_53() {
+    let f = Fixture::new();
+    let config = f.ok(&with_server(
+        "[dns]\nservers = [\"127.0.0.1\", \"127.0.0.1:5353\", \"[::1]:53\", \"::1\"]\ncache_size = 10\n",
+    ));
+    let servers: Vec<String> = config
+        .dns
+        .servers
+        .iter()
+        .map(|s| DnsConfig::server(s).unwrap().to_string())
+        .collect();
+    assert_eq!(servers, ["127.0.0.1:53", "127.0.0.1:5353", "[::1]:53", "[::1]:53"]);
+    assert_eq!(config.dns.cache_size, 10);
+}
+
+#[test]
 fn defaults() {
     let f = Fixture::new();
     let config = f.ok(SERVER);
@@ -126,6 +142,13 @@ fn defaults() {
         }
     );
     assert_eq!(config.runtime, RuntimeConfig::default());
+    assert_eq!(
+        config.dns,
+        DnsConfig {
+            servers: Vec::new(),
+            cache_size: 8192,
+        }
+    );
     assert!(config.workers.is_empty());
     assert!(config.routes.is_empty());
 
@@ -368,8 +391,13 @@ fn error_messages() {
         ),
         ("", "1:1: missing field `server`"),
         (
+            "[server]\nlisten = [\"127.0.0.1:80\"]\n[dns]\nservers = [\"127.0.0.1\", \"ns.example\"]\n",
+            "4:25: dns.servers[1]: \"ns.example\" is not a name server address such as 127.0.0.1, \
+             127.0.0.1:53 or [::1]:53",
+        ),
+        (
             "[servr]\nlisten = []\n",
-            "1:2: unknown field `servr`, expected one of `server`, `runtime`, `workers`, `routes`",
+            "1:2: unknown field `servr`, expected one of `server`, `runtime`, `dns`, `workers`, `routes`",
         ),
         (
             "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, io_reason};
-use super::schema::{Config, RuntimeConfig, ServerConfig, WorkerConfig, check_origin};
+use super::schema::{Config, DnsConfig, RuntimeConfig, ServerConfig, WorkerConfig, check_origin};
 use super::span::{Doc, Seg, key_string};
 
 pub(super) fn validate(
@@ -21,6 +21,10 @@ pub(super) fn validate(
 ) -> Result<(), ConfigError> {
     validate_server(&config.server, doc)?;
     validate_runtime(&config.runtime, doc)?;
+    for (i, server) in config.dns.servers.iter().enumerate() {
+        let path = [Seg::Key("dns"), Seg::Key("servers"), Seg::Index(i)];
+        DnsConfig::server(server).map_err(|reason| doc.invalid(&path, reason))?;
+    }
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
     for (i, worker) in config.workers.iter_mut().enumerate() {
         let at = [Seg::Key("workers"), Seg::Index(i)];
