@@ -170,6 +170,9 @@ impl Dns {
         // Every address, as getaddrinfo gave them: the egress policy checks
         // them all before a subrequest connects to one.
         options.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+        // hickory's own cache (search-list misses, negative answers) has the
+        // same bound, so `cache_size = 0` really asks every time.
+        options.cache_size = self.capacity as u64;
         TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
             .with_options(options)
             .build()

@@ -328,3 +328,25 @@ async fn etc_hosts_comes_before_dns() {
     assert_eq!(r.status(), 200, "{name}: {}", proxy.log());
     assert_eq!(r.headers()["x-origin"], "hosts");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cache_size_zero_asks_every_time() {
+    let origin = Origin::start("uncached").await;
+    let dns = DnsServer::start(zone(&[("origin.dns.test", &[LOOPBACK], 3600)])).await;
+    let proxy = Proxy::builder()
+        .config(&format!(
+            "[dns]\nservers = [\"{}\"]\ncache_size = 0\n\n\
+             [[routes]]\npattern = \"*/*\"\norigin = \"http://origin.dns.test:{}\"\n",
+            dns.addr(),
+            origin.addr.port()
+        ))
+        .start()
+        .await;
+    for _ in 0..3 {
+        let r = get_host(&proxy.url("/"), "a.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+    }
+    assert_eq!(dns.a_queries("origin.dns.test"), 3);
+    assert_eq!(dns_lookups(&proxy, "miss").await, 3.0);
+    assert_eq!(dns_lookups(&proxy, "hit").await, 0.0);
+}

@@ -235,7 +235,8 @@ pub struct DnsConfig {
     /// Name servers to ask instead of those of `/etc/resolv.conf`: `IP` or
     /// `IP:PORT` (IPv6 as `[::1]:53`), asked over UDP then TCP.
     pub servers: Vec<String>,
-    /// Most names whose answers are cached (each for its TTL).
+    /// Most names whose answers are cached (each for its TTL); 0 turns
+    /// the cache off.
     pub cache_size: usize,
 }
 
