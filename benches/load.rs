@@ -33,7 +33,7 @@ mod servers;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -543,27 +543,43 @@ async fn bench(opts: &Options) -> Run {
 
     if let Some(iso) = &iso {
         if opts.scenario("throughput") {
+            let t = Instant::now();
             throughput(opts, origin, iso, &mut run).await;
+            took("throughput", t);
         }
         if opts.scenario("latency") {
+            let t = Instant::now();
             latency(opts, iso, &mut run).await;
+            took("latency", t);
         }
         if opts.scenario("fairness") {
+            let t = Instant::now();
             fairness(opts, iso, &mut run).await;
+            took("fairness", t);
         }
         println!("\nisoproxy RSS after these scenarios: {:.1} MiB", mib(iso.rss_bytes()));
     }
     drop(iso);
     if opts.scenario("routes") {
+        let t = Instant::now();
         routes(opts, origin, &mut run).await;
+        took("routes", t);
     }
     if opts.scenario("coldstart") {
+        let t = Instant::now();
         coldstart(opts, origin, &mut run).await;
+        took("coldstart", t);
     }
     if opts.scenario("isolates") {
+        let t = Instant::now();
         isolates(opts, &mut run).await;
+        took("isolates", t);
     }
     run
+}
+
+fn took(scenario: &str, since: Instant) {
+    println!("({scenario} took {:.0} s)", since.elapsed().as_secs_f64());
 }
 
 /// One row of the throughput table.
@@ -575,14 +591,14 @@ struct Row {
 
 fn print_row_header() {
     println!(
-        "{:<10} {:<12} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>8} {:>7}",
+        "{:<12} {:<12} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>8} {:>7}",
         "server", "route", "requests", "req/s", "p50 ms", "p99 ms", "errors", "cpu", "us/req", "origin"
     );
 }
 
 fn print_row(server: &str, route: &str, r: &LoadResult) {
     println!(
-        "{:<10} {:<12} {:>9} {:>8.0} {:>7} {:>7} {:>6} {:>6} {:>8} {:>7}",
+        "{:<12} {:<12} {:>9} {:>8.0} {:>7} {:>7} {:>6} {:>6} {:>8} {:>7}",
         server,
         route,
         r.requests(),
@@ -1242,7 +1258,7 @@ async fn isolates(opts: &Options, run: &mut Run) {
                         let mut failed = None;
                         for t in &targets {
                             for v in [&mut cold, &mut warm] {
-                                let started = std::time::Instant::now();
+                                let started = Instant::now();
                                 match client::probe(t).await {
                                     Ok(()) => v.push(started.elapsed().as_micros() as u32),
                                     Err(e) => failed = Some(e),

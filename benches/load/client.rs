@@ -68,6 +68,8 @@ pub struct LoadResult {
     pub max_send_lag_us: u64,
     /// Windows cut short by the request cap.
     pub capped: bool,
+    /// Windows merged into this result.
+    pub windows: usize,
 }
 
 impl LoadResult {
@@ -99,6 +101,11 @@ impl LoadResult {
     }
     /// Adds another window's measurements (LOAD_ROUNDS).
     pub fn merge(&mut self, other: LoadResult) {
+        if self.windows == 0 {
+            *self = other;
+            return;
+        }
+        self.windows += other.windows;
         self.latencies_us.extend_from_slice(&other.latencies_us);
         self.latencies_us.sort_unstable();
         self.seconds += other.seconds;
@@ -346,7 +353,10 @@ pub async fn run(target: &Target, load: &Load, pid: Option<u32>) -> LoadResult {
         })
         .collect();
     let mut latencies = Vec::new();
-    let mut result = LoadResult::default();
+    let mut result = LoadResult {
+        windows: 1,
+        ..Default::default()
+    };
     for task in tasks {
         let stats = task.await.expect("load task panicked");
         latencies.extend_from_slice(&stats.latencies_us);
