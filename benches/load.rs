@@ -424,6 +424,17 @@ struct Run {
 }
 
 impl Run {
+    /// Records a dead server.
+    fn check_alive(&mut self, label: &str, server: &Server) {
+        if !server.alive() {
+            self.failures.push(format!(
+                "{label}: {} is no longer running; log (tail):\n{}",
+                server.name,
+                indent(&server.log_tail(20))
+            ));
+        }
+    }
+
     /// Records a failed load (errors, no requests, or a dead server).
     fn check(&mut self, label: &str, r: &LoadResult, server: &Server) {
         if r.errors > 0 || r.requests() == 0 {
@@ -436,13 +447,7 @@ impl Run {
                 indent(&server.log_tail(20))
             ));
         }
-        if !server.alive() {
-            self.failures.push(format!(
-                "{label}: {} is no longer running; log (tail):\n{}",
-                server.name,
-                indent(&server.log_tail(20))
-            ));
-        }
+        self.check_alive(label, server);
     }
 }
 
@@ -979,7 +984,17 @@ async fn fairness(opts: &Options, iso: &Server, run: &mut Run) {
         client::run(&spin, &spin_load, None)
     );
     row("beside spinning worker", &beside, Some(&spun));
-    run.check("fairness hello beside spin", &beside, iso);
+    // Refusing hello (e.g. a 503 from a full queue) beside a spinning
+    // worker is an outcome to see, not a broken benchmark: it is shown here
+    // rather than failing the run. p99 is over the answered requests only.
+    if beside.errors > 0 {
+        println!(
+            "  note: hello failed {} request(s) beside the spinning worker (p99 counts answered ones only); first: {}",
+            beside.errors,
+            beside.first_error.as_deref().unwrap_or("-")
+        );
+    }
+    run.check_alive("fairness hello beside spin", iso);
     run.check("fairness spin (5xx expected)", &spun, iso);
     let x = beside.p99_us() / alone.p99_us();
     println!(

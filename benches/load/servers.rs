@@ -214,7 +214,11 @@ fn tools_dir() -> PathBuf {
 pub fn workerd_path() -> Option<PathBuf> {
     find_tool(
         "WORKERD",
-        &[tools_dir().join("workerd/node_modules/.bin/workerd")],
+        &[
+            tools_dir().join("workerd/node_modules/.bin/workerd"),
+            // tests/diff/record.sh's default install.
+            PathBuf::from("/tmp/workerd/node_modules/.bin/workerd"),
+        ],
         "workerd",
     )
 }
