@@ -1195,26 +1195,38 @@ struct IsolateFigures {
 }
 
 /// Requests worker `i` of `servers` (cold, then warm), then reads the RSS
-/// after `settle`.
-async fn isolate_figures(
-    label: &str,
-    server: &Server,
-    targets: &[Target],
-    settle: Duration,
-) -> Result<IsolateFigures, String> {
+/// once it has settled (`settled_rss`).
+async fn isolate_figures(label: &str, server: &Server, targets: &[Target]) -> Result<IsolateFigures, String> {
     let mut cold_us = client::one_by_one(targets).await?;
     let mut warm_us = client::one_by_one(targets).await?;
     cold_us.sort_unstable();
     warm_us.sort_unstable();
-    tokio::time::sleep(settle).await;
+    let rss = settled_rss(server).await;
     Ok(IsolateFigures {
         label: label.to_string(),
         workers: targets.len(),
         ready_ms: server.ready_after.as_secs_f64() * 1000.0,
-        rss: server.rss_bytes(),
+        rss,
         cold_us,
         warm_us,
     })
+}
+
+/// The server's RSS once idle: isoproxy gives each new isolate a full GC
+/// when its thread has nothing else to do (a few ms each, so seconds for
+/// 1,000), so this waits until the RSS moves less than 0.5% in a second
+/// (at most 60 s).
+async fn settled_rss(server: &Server) -> u64 {
+    let mut last = server.rss_bytes();
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = server.rss_bytes();
+        if now.abs_diff(last) as f64 <= last as f64 * 0.005 {
+            return now;
+        }
+        last = now;
+    }
+    last
 }
 
 fn numbered_target(addr: SocketAddr, i: usize) -> Target {
@@ -1241,8 +1253,6 @@ async fn isolates(opts: &Options, run: &mut Run) {
     println!(
         "\n== isolates: {n} workers vs 1 in another process; one request to each worker in turn (cold), then again (warm)\n"
     );
-    // The isolate thread gives a new isolate a full GC when idle; let it.
-    let settle = Duration::from_secs(2);
     let mut figures: Vec<IsolateFigures> = Vec::new();
     for count in [n, 1] {
         let (config, files) = workers_config(opts.isolate_threads, count);
@@ -1265,7 +1275,7 @@ async fn isolates(opts: &Options, run: &mut Run) {
         };
         let addr = server.target(Route::Hello).expect("hello route").addr;
         let targets: Vec<Target> = (0..count).map(|i| numbered_target(addr, i)).collect();
-        match isolate_figures("isoproxy", &server, &targets, settle).await {
+        match isolate_figures("isoproxy", &server, &targets).await {
             Ok(f) => figures.push(f),
             Err(e) => {
                 run.failures.push(format!(
@@ -1310,12 +1320,12 @@ async fn isolates(opts: &Options, run: &mut Run) {
                         }
                         cold.sort_unstable();
                         warm.sort_unstable();
-                        tokio::time::sleep(settle).await;
+                        let rss = settled_rss(&server).await;
                         figures.push(IsolateFigures {
                             label: "workerd".into(),
                             workers: count,
                             ready_ms: server.ready_after.as_secs_f64() * 1000.0,
-                            rss: server.rss_bytes(),
+                            rss,
                             cold_us: cold,
                             warm_us: warm,
                         });
