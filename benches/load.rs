@@ -930,6 +930,14 @@ async fn latency(opts: &Options, origin: SocketAddr, iso: &Server, run: &mut Run
                 r.max_send_lag_us as f64 / 1000.0
             );
             run.check(&format!("latency {label} {}", route.name()), &r, server);
+            if r.max_send_lag_us > 10_000 {
+                println!(
+                    "  note: {label} {}: requests went out up to {:.0} ms late; {} req/s was not sub-saturation here (lower LOAD_RATE)",
+                    route.name(),
+                    r.max_send_lag_us as f64 / 1000.0,
+                    opts.rate
+                );
+            }
             p99.push(r.p99_us());
         }
         if let [plain, rewrite] = p99[..] {
