@@ -1,32 +1,45 @@
-//! Load benchmark: one isoproxy process, one local origin, and the same
-//! HTTP/1.1 keep-alive load put on three routes in turn:
+//! Load benchmark: isoproxy's plain route and workers against each other
+//! and against baselines, in one run, behind one local origin, under the
+//! same load generator:
 //!
-//! - `plain.bench/*`   plain proxy route to the origin (no worker),
-//! - `hello.bench/*`   a worker answering by itself,
-//! - `rewrite.bench/*` a worker passing to the origin and setting a header.
+//! - throughput: closed-loop req/s and CPU per request of isoproxy's
+//!   routes (plain, hello, rewrite, 64 KiB bodies), a bare Pingora proxy
+//!   making the same header edits in Rust, workerd running the same
+//!   scripts, and nginx (plain and with njs making the edits);
+//! - latency: p50/p99 of plain vs rewrite at a fixed sub-saturation rate
+//!   (open loop);
+//! - fairness: the hello worker's p99 alone and beside a worker spinning at
+//!   its CPU limit;
+//! - routes: a plain route's req/s with 10 and with 10,000 routes;
+//! - coldstart: process spawn to the first 200, isoproxy vs bare Pingora
+//!   (and workerd, nginx).
 //!
 //! Run with `cargo bench --bench load`; see benches/README.md for the knobs
-//! (LOAD_SECONDS, LOAD_CONNECTIONS, ...) and how to read the table.
+//! (LOAD_SECONDS, LOAD_SCENARIOS, LOAD_BASELINES, ...) and how to read the
+//! output. Run as `load --bare-pingora LISTEN ORIGIN` the binary is the bare
+//! Pingora baseline (bare_pingora.rs).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::convert::Infallible;
+#[path = "load/bare_pingora.rs"]
+mod bare_pingora;
+#[path = "load/client.rs"]
+mod client;
+#[path = "load/origin.rs"]
+mod origin;
+#[path = "load/servers.rs"]
+mod servers;
+
+use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper::{Request, Response};
-use tokio::net::{TcpListener, TcpStream};
 
-use common::Proxy;
+use client::{Expect, Load, LoadResult, Target};
+use servers::Server;
 
-/// The origin's constant answer (64 bytes).
-const ORIGIN_BODY: &[u8] = b"isoproxy bench origin: a small constant body of sixty-four bytes\n";
 /// The hello worker's constant answer.
 const HELLO_BODY: &[u8] = b"Hello from an isolate!\n";
 
@@ -37,9 +50,12 @@ const HELLO_JS: &str = r#"export default {
 };
 "#;
 
+/// The header-rewriting worker of the performance issue: passes a
+/// rewritten request to the origin, edits the origin's response.
 const REWRITE_JS: &str = r#"export default {
   async fetch(request, env, ctx) {
-    const res = await fetch(request);
+    const url = new URL(request.url);
+    const res = await fetch(new Request(url, request));
     const out = new Response(res.body, res);
     out.headers.set("x-served-by", "isoproxy");
     return out;
@@ -47,8 +63,115 @@ const REWRITE_JS: &str = r#"export default {
 };
 "#;
 
-/// One request may take at most this long before it counts as an error.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A worker that spins until the runtime stops it at its CPU limit.
+const SPIN_JS: &str = r#"export default {
+  async fetch(request, env, ctx) {
+    for (;;) {}
+  },
+};
+"#;
+
+/// The compatibility date every worker runs with, in isoproxy and in
+/// workerd: the one the differential suite records workerd's goldens at.
+const COMPAT_DATE: &str = include_str!("../tests/diff/COMPAT_DATE");
+
+/// What a request asks for; each server serves some of these.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Route {
+    /// Plain proxying to the origin, 64-byte body.
+    Plain,
+    /// A worker answering by itself.
+    Hello,
+    /// The rewriting worker (or the same two header edits), 64-byte body.
+    Rewrite,
+    /// Plain proxying, 64 KiB body.
+    Plain64k,
+    /// The rewriting worker, 64 KiB body.
+    Rewrite64k,
+    /// A worker spinning at its CPU limit (answers 5xx).
+    Spin,
+}
+
+const LOAD_ROUTES: [Route; 5] = [
+    Route::Plain,
+    Route::Hello,
+    Route::Rewrite,
+    Route::Plain64k,
+    Route::Rewrite64k,
+];
+
+impl Route {
+    fn name(self) -> &'static str {
+        match self {
+            Route::Plain => "plain",
+            Route::Hello => "hello",
+            Route::Rewrite => "rewrite",
+            Route::Plain64k => "plain-64k",
+            Route::Rewrite64k => "rewrite-64k",
+            Route::Spin => "spin",
+        }
+    }
+
+    fn host(self) -> &'static str {
+        match self {
+            Route::Plain | Route::Plain64k => "plain.bench",
+            Route::Hello => "hello.bench",
+            Route::Rewrite | Route::Rewrite64k => "rewrite.bench",
+            Route::Spin => "spin.bench",
+        }
+    }
+
+    pub fn target(self, addr: SocketAddr) -> Target {
+        let served_by = Some(("x-served-by", "isoproxy"));
+        let (path, expect) = match self {
+            Route::Plain => (
+                "/bench",
+                Expect::Ok {
+                    body: Bytes::from_static(origin::SMALL_BODY),
+                    header: None,
+                },
+            ),
+            Route::Hello => (
+                "/bench",
+                Expect::Ok {
+                    body: Bytes::from_static(HELLO_BODY),
+                    header: None,
+                },
+            ),
+            Route::Rewrite => (
+                "/bench",
+                Expect::Ok {
+                    body: Bytes::from_static(origin::SMALL_BODY),
+                    header: served_by,
+                },
+            ),
+            Route::Plain64k => (
+                "/big",
+                Expect::Ok {
+                    body: origin::BIG_BODY.clone(),
+                    header: None,
+                },
+            ),
+            Route::Rewrite64k => (
+                "/big",
+                Expect::Ok {
+                    body: origin::BIG_BODY.clone(),
+                    header: served_by,
+                },
+            ),
+            Route::Spin => ("/bench", Expect::ServerError),
+        };
+        Target {
+            addr,
+            host: self.host().to_string(),
+            path,
+            expect,
+        }
+    }
+}
+
+const SCENARIOS: [&str; 6] = ["throughput", "latency", "fairness", "routes", "coldstart", "isolates"];
+const BASELINES: [&str; 3] = ["pingora", "workerd", "nginx"];
 
 struct Options {
     seconds: f64,
@@ -56,7 +179,17 @@ struct Options {
     connections: usize,
     max_requests: u64,
     isolate_threads: usize,
-    routes: Vec<String>,
+    proxy_threads: usize,
+    routes: Vec<Route>,
+    scenarios: Vec<String>,
+    baselines: Vec<String>,
+    rate: f64,
+    spin_connections: usize,
+    route_counts: Vec<usize>,
+    coldstart_runs: usize,
+    rounds: usize,
+    workers: usize,
+    rust_log: String,
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -64,383 +197,126 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         Ok(v) => v
             .trim()
             .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
+            .unwrap_or_else(|_| fail_usage(&format!("{name}={v:?} is not a valid value"))),
         Err(_) => default,
     }
 }
 
+fn fail_usage(msg: &str) -> ! {
+    eprintln!("load: {msg}");
+    std::process::exit(2);
+}
+
+/// A comma-separated list from `name` (default `default`), each item checked against `known`.
+fn env_list(name: &str, default: &str, known: &[&str]) -> Vec<String> {
+    let raw = std::env::var(name).unwrap_or_else(|_| default.into());
+    let items: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s != "none")
+        .collect();
+    for item in &items {
+        if !known.contains(&item.as_str()) {
+            fail_usage(&format!("unknown {item:?} in {name} (known: {})", known.join(", ")));
+        }
+    }
+    items
+}
+
 impl Options {
     fn from_env() -> Options {
-        let routes = std::env::var("LOAD_ROUTES").unwrap_or_else(|_| "plain,hello,rewrite".into());
+        let route_names: Vec<&str> = LOAD_ROUTES.iter().map(|r| r.name()).collect();
+        let routes = env_list("LOAD_ROUTES", &route_names.join(","), &route_names)
+            .iter()
+            .filter_map(|n| LOAD_ROUTES.iter().copied().find(|r| r.name() == n))
+            .collect();
+        let route_counts = std::env::var("LOAD_ROUTE_COUNTS")
+            .unwrap_or_else(|_| "10,10000".into())
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .unwrap_or_else(|| fail_usage(&format!("LOAD_ROUTE_COUNTS: {s:?} is not a count >= 1")))
+            })
+            .collect();
         Options {
             seconds: env_or("LOAD_SECONDS", 10.0),
             warmup_seconds: env_or("LOAD_WARMUP_SECONDS", 1.0),
             connections: env_or("LOAD_CONNECTIONS", 32usize).max(1),
             max_requests: env_or("LOAD_MAX_REQUESTS", 2_000_000u64).max(1),
             isolate_threads: env_or("LOAD_ISOLATE_THREADS", 1usize).max(1),
-            routes: routes
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
+            proxy_threads: env_or("LOAD_PROXY_THREADS", 1usize).max(1),
+            routes,
+            scenarios: env_list("LOAD_SCENARIOS", &SCENARIOS.join(","), &SCENARIOS),
+            baselines: env_list("LOAD_BASELINES", &BASELINES.join(","), &BASELINES),
+            rate: env_or("LOAD_RATE", 2000.0f64).max(1.0),
+            spin_connections: env_or("LOAD_SPIN_CONNECTIONS", 4usize).max(1),
+            route_counts,
+            coldstart_runs: env_or("LOAD_COLDSTART_RUNS", 10usize).max(1),
+            rounds: env_or("LOAD_ROUNDS", 1usize).max(1),
+            workers: env_or("LOAD_WORKERS", 1000usize).max(2),
+            rust_log: std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".into()),
         }
     }
-}
 
-/// What a route is asked and what it must answer.
-struct Target {
-    name: &'static str,
-    host: &'static str,
-    body: &'static [u8],
-    header: Option<(&'static str, &'static str)>,
-}
-
-const TARGETS: [Target; 3] = [
-    Target {
-        name: "plain",
-        host: "plain.bench",
-        body: ORIGIN_BODY,
-        header: None,
-    },
-    Target {
-        name: "hello",
-        host: "hello.bench",
-        body: HELLO_BODY,
-        header: None,
-    },
-    Target {
-        name: "rewrite",
-        host: "rewrite.bench",
-        body: ORIGIN_BODY,
-        header: Some(("x-served-by", "isoproxy")),
-    },
-];
-
-/// A minimal origin answering every request with `ORIGIN_BODY` (with
-/// Content-Length), so each route moves the same bytes and the origin's own
-/// cost stays small and constant.
-/// Connections the origin accepted so far (shows whether the proxy reuses
-/// its upstream connections).
-static ORIGIN_CONNECTIONS: AtomicU64 = AtomicU64::new(0);
-
-async fn start_origin() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            ORIGIN_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let svc = hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
-                    // Drain whatever body the request has (none for GET).
-                    let _ = req.into_body().collect().await;
-                    Ok::<_, Infallible>(
-                        Response::builder()
-                            .header("content-type", "text/plain")
-                            .body(Full::new(Bytes::from_static(ORIGIN_BODY)))
-                            .unwrap(),
-                    )
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, svc)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-/// What one connection saw.
-#[derive(Default)]
-struct ConnStats {
-    /// Latency in microseconds of each request completed inside the measured window.
-    latencies_us: Vec<u32>,
-    /// Failed requests (transport error, timeout, wrong status, body or header), warm-up included.
-    errors: u64,
-    /// New connections opened after the first one.
-    reconnects: u64,
-    first_error: Option<String>,
-}
-
-impl ConnStats {
-    fn error(&mut self, what: String) {
-        self.errors += 1;
-        self.first_error.get_or_insert(what);
+    fn scenario(&self, name: &str) -> bool {
+        self.scenarios.iter().any(|s| s == name)
     }
-}
 
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("handshake: {e}"))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
-}
+    fn baseline(&self, name: &str) -> bool {
+        self.baselines.iter().any(|s| s == name)
+    }
 
-/// One request on `sender`: Ok(()) if the answer is the expected one.
-async fn one_request(sender: &mut SendRequest<Empty<Bytes>>, target: &Target) -> Result<(), (String, bool)> {
-    // The bool says whether the connection is unusable afterwards.
-    sender
-        .ready()
-        .await
-        .map_err(|e| (format!("connection not ready: {e}"), true))?;
-    let req = Request::builder()
-        .method("GET")
-        .uri("/bench")
-        .header("host", target.host)
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let resp = sender
-        .send_request(req)
-        .await
-        .map_err(|e| (format!("send: {e}"), true))?;
-    let status = resp.status();
-    let header_ok = match target.header {
-        Some((k, v)) => resp.headers().get(k).is_some_and(|h| h.as_bytes() == v.as_bytes()),
-        None => true,
-    };
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| (format!("body: {e}"), true))?
-        .to_bytes();
-    if status != 200 {
-        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        return Err((format!("status {status}: {text:?}"), false));
-    }
-    if body.as_ref() != target.body {
-        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        return Err((format!("unexpected body ({} bytes): {text:?}", body.len()), false));
-    }
-    if !header_ok {
-        let (k, v) = target.header.unwrap();
-        return Err((format!("missing header {k}: {v}"), false));
-    }
-    Ok(())
-}
-
-/// One client connection sending requests back to back until `end` or
-/// until the route's request budget is spent. Requests completing at or
-/// after `measure_from` are recorded.
-async fn drive(
-    addr: SocketAddr,
-    target: &'static Target,
-    measure_from: Instant,
-    end: Instant,
-    counted: Arc<AtomicU64>,
-    max_requests: u64,
-) -> ConnStats {
-    let mut stats = ConnStats {
-        latencies_us: Vec::with_capacity(16 * 1024),
-        ..Default::default()
-    };
-    let mut sender: Option<SendRequest<Empty<Bytes>>> = None;
-    let mut opened = 0u64;
-    loop {
-        let now = Instant::now();
-        if now >= end || counted.load(Ordering::Relaxed) >= max_requests {
-            break;
-        }
-        if sender.is_none() {
-            match connect(addr).await {
-                Ok(s) => {
-                    opened += 1;
-                    sender = Some(s);
-                }
-                Err(e) => {
-                    stats.error(e);
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            }
-        }
-        let started = Instant::now();
-        let result = tokio::time::timeout(REQUEST_TIMEOUT, one_request(sender.as_mut().unwrap(), target)).await;
-        let done = Instant::now();
-        match result {
-            Ok(Ok(())) => {
-                if done >= measure_from && done <= end {
-                    stats
-                        .latencies_us
-                        .push((done - started).as_micros().min(u32::MAX as u128) as u32);
-                    counted.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Ok(Err((e, broken))) => {
-                stats.error(e);
-                if broken {
-                    sender = None;
-                }
-            }
-            Err(_) => {
-                stats.error(format!("timeout after {REQUEST_TIMEOUT:?}"));
-                sender = None;
-            }
+    fn closed(&self) -> Load {
+        Load {
+            connections: self.connections,
+            warmup: Duration::from_secs_f64(self.warmup_seconds),
+            seconds: Duration::from_secs_f64(self.seconds),
+            max_requests: self.max_requests,
+            rate: None,
         }
     }
-    stats.reconnects = opened.saturating_sub(1);
-    stats
-}
 
-struct RouteResult {
-    name: &'static str,
-    requests: u64,
-    seconds: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-    reconnects: u64,
-    origin_connections: u64,
-    proxy_cpu: Option<f64>,
-    first_error: Option<String>,
-}
-
-impl RouteResult {
-    fn rps(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.requests as f64 / self.seconds
+    /// Round `round`'s share of the closed-loop load (LOAD_ROUNDS): the
+    /// full warm-up before the first window, a short one before the others
+    /// (new client connections; isolates and pools are warm by then).
+    fn window(&self, round: usize) -> Load {
+        let warmup = if round == 0 {
+            self.warmup_seconds
         } else {
-            0.0
+            self.warmup_seconds.min(0.25)
+        };
+        Load {
+            warmup: Duration::from_secs_f64(warmup),
+            seconds: Duration::from_secs_f64(self.seconds / self.rounds as f64),
+            ..self.closed()
         }
     }
-    /// The proxy's CPU time per counted request, in microseconds.
-    fn cpu_us_per_request(&self) -> Option<f64> {
-        let cpu = self.proxy_cpu?;
-        (self.requests > 0).then(|| cpu * self.seconds / self.requests as f64 * 1e6)
-    }
-}
 
-/// A latency for the table ("-" when there was none).
-fn ms(v: f64) -> String {
-    if v.is_finite() { format!("{v:.2}") } else { "-".into() }
-}
-
-fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
-    if sorted_us.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * sorted_us.len() as f64).ceil() as usize).clamp(1, sorted_us.len());
-    sorted_us[rank - 1] as f64 / 1000.0
-}
-
-/// The proxy's CPU time so far (user + system), from /proc/PID/stat.
-fn proxy_cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after "(comm) ".
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / clock_ticks_per_second())
-}
-
-fn clock_ticks_per_second() -> f64 {
-    // sysconf(_SC_CLK_TCK) is 100 on every Linux we run on; `getconf` confirms it if present.
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// Whether the proxy process is still running (not gone, not a zombie).
-fn proxy_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| stat.get(i + 2..i + 3))
-            .is_some_and(|state| state != "Z"),
-        Err(_) => false,
-    }
-}
-
-async fn run_route(proxy: &Proxy, target: &'static Target, opts: &Options) -> RouteResult {
-    let addr: SocketAddr = ([127, 0, 0, 1], proxy.port).into();
-    let counted = Arc::new(AtomicU64::new(0));
-    let origin_before = ORIGIN_CONNECTIONS.load(Ordering::Relaxed);
-    let start = Instant::now();
-    let measure_from = start + Duration::from_secs_f64(opts.warmup_seconds);
-    let end = measure_from + Duration::from_secs_f64(opts.seconds);
-
-    // Sample the proxy's CPU time at the window's edges, alongside the load.
-    let pid = proxy.pid();
-    let cpu_task = tokio::spawn(async move {
-        tokio::time::sleep_until(measure_from.into()).await;
-        let (t0, c0) = (Instant::now(), proxy_cpu_seconds(pid));
-        tokio::time::sleep_until(end.into()).await;
-        let (t1, c1) = (Instant::now(), proxy_cpu_seconds(pid));
-        Some((c1? - c0?) / (t1 - t0).as_secs_f64())
-    });
-
-    let tasks: Vec<_> = (0..opts.connections)
-        .map(|_| {
-            tokio::spawn(drive(
-                addr,
-                target,
-                measure_from,
-                end,
-                counted.clone(),
-                opts.max_requests,
-            ))
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let (mut errors, mut reconnects, mut first_error) = (0, 0, None);
-    for task in tasks {
-        let stats = task.await.expect("load task panicked");
-        latencies.extend_from_slice(&stats.latencies_us);
-        errors += stats.errors;
-        reconnects += stats.reconnects;
-        if first_error.is_none() {
-            first_error = stats.first_error;
+    fn open(&self) -> Load {
+        Load {
+            rate: Some(self.rate),
+            ..self.closed()
         }
     }
-    // The window is cut short if the request cap was reached first.
-    let finished = Instant::now().min(end);
-    let seconds = finished.saturating_duration_since(measure_from).as_secs_f64();
-    let proxy_cpu = if finished < end {
-        cpu_task.abort();
-        None
-    } else {
-        cpu_task.await.ok().flatten()
-    };
-    latencies.sort_unstable();
-    RouteResult {
-        name: target.name,
-        requests: latencies.len() as u64,
-        seconds,
-        p50_ms: percentile_ms(&latencies, 0.50),
-        p99_ms: percentile_ms(&latencies, 0.99),
-        errors,
-        reconnects,
-        origin_connections: ORIGIN_CONNECTIONS.load(Ordering::Relaxed) - origin_before,
-        proxy_cpu,
-        first_error,
-    }
 }
 
-fn config(origin: SocketAddr) -> String {
-    format!(
+/// The main isoproxy config after `[server]`: the plain route and the
+/// hello, rewrite and spin workers.
+fn main_config(origin: SocketAddr, isolate_threads: usize) -> String {
+    let date = COMPAT_DATE.trim();
+    let mut conf = format!("[runtime]\nisolate_threads = {isolate_threads}\n");
+    for name in ["hello", "rewrite", "spin"] {
+        let _ = write!(
+            conf,
+            "\n[[workers]]\nname = \"{name}\"\nmain = \"{name}.js\"\ncompatibility_date = \"{date}\"\n"
+        );
+    }
+    let _ = write!(
+        conf,
         r#"
-[[workers]]
-name = "hello"
-main = "hello.js"
-
-[[workers]]
-name = "rewrite"
-main = "rewrite.js"
-
 [[routes]]
 pattern = "plain.bench/*"
 origin = "http://{origin}"
@@ -453,148 +329,1068 @@ worker = "hello"
 pattern = "rewrite.bench/*"
 worker = "rewrite"
 origin = "http://{origin}"
+
+[[routes]]
+pattern = "spin.bench/*"
+worker = "spin"
 "#
-    )
+    );
+    conf
+}
+
+fn scripts() -> Vec<(String, String)> {
+    [("hello.js", HELLO_JS), ("rewrite.js", REWRITE_JS), ("spin.js", SPIN_JS)]
+        .iter()
+        .map(|(f, s)| (f.to_string(), s.to_string()))
+        .collect()
+}
+
+/// Worker `i` of the isolates scenario: a distinct module answering `worker i`.
+fn numbered_worker_js(i: usize) -> String {
+    format!("const ID = {i};\nexport default {{ fetch() {{ return new Response(`worker ${{ID}}`); }} }};\n")
+}
+
+/// isoproxy config for the isolates scenario: the hello worker (the
+/// readiness probe) and `count` numbered workers `wI.bench`.
+fn workers_config(isolate_threads: usize, count: usize) -> (String, Vec<(String, String)>) {
+    let date = COMPAT_DATE.trim();
+    let mut conf = format!(
+        "[runtime]\nisolate_threads = {isolate_threads}\n\n[[workers]]\nname = \"hello\"\nmain = \"hello.js\"\ncompatibility_date = \"{date}\"\n\n[[routes]]\npattern = \"hello.bench/*\"\nworker = \"hello\"\n"
+    );
+    let mut files = vec![("hello.js".to_string(), HELLO_JS.to_string())];
+    for i in 0..count {
+        let _ = write!(
+            conf,
+            "\n[[workers]]\nname = \"w{i}\"\nmain = \"w{i}.js\"\ncompatibility_date = \"{date}\"\n\n[[routes]]\npattern = \"w{i}.bench/*\"\nworker = \"w{i}\"\n"
+        );
+        files.push((format!("w{i}.js"), numbered_worker_js(i)));
+    }
+    (conf, files)
+}
+
+/// A config with `count` plain routes: half exact hosts, half wildcards
+/// (`*.wN.bench/*`), and last of all the measured `plain.bench/*`, so a
+/// lookup that scans the list sees every other route first.
+fn routes_config(origin: SocketAddr, isolate_threads: usize, count: usize) -> String {
+    let mut conf = format!("[runtime]\nisolate_threads = {isolate_threads}\n");
+    for i in 0..count.saturating_sub(1) {
+        let pattern = if i % 2 == 0 {
+            format!("r{i}.bench/*")
+        } else {
+            format!("*.w{i}.bench/*")
+        };
+        let _ = write!(
+            conf,
+            "\n[[routes]]\npattern = \"{pattern}\"\norigin = \"http://{origin}\"\n"
+        );
+    }
+    let _ = write!(
+        conf,
+        "\n[[routes]]\npattern = \"plain.bench/*\"\norigin = \"http://{origin}\"\n"
+    );
+    conf
+}
+
+/// A target a ratio is read against.
+#[derive(Clone, Copy)]
+enum Goal {
+    AtLeast(f64),
+    AtMost(f64),
+    /// About this ratio (within 5%).
+    About(f64),
+    /// No target: the figure is given for scale.
+    Scale,
+}
+
+impl Goal {
+    fn text(self, value: f64, unit: &str) -> String {
+        let (what, met) = match self {
+            Goal::AtLeast(t) => (format!("target >= {t}{unit}"), value >= t),
+            Goal::AtMost(t) => (format!("target <= {t}{unit}"), value <= t),
+            Goal::About(t) => (format!("target ~{t}{unit}"), (value / t - 1.0).abs() <= 0.05),
+            Goal::Scale => return "(for scale)".into(),
+        };
+        if !value.is_finite() {
+            return format!("({what})");
+        }
+        format!("({what}, {})", if met { "met" } else { "NOT met" })
+    }
+}
+
+/// Collects the run's outcome: failures make the bench exit non-zero.
+#[derive(Default)]
+struct Run {
+    failures: Vec<String>,
+}
+
+impl Run {
+    /// Records a dead server.
+    fn check_alive(&mut self, label: &str, server: &Server) {
+        if !server.alive() {
+            self.failures.push(format!(
+                "{label}: {} is no longer running; log (tail):\n{}",
+                server.name,
+                indent(&server.log_tail(20))
+            ));
+        }
+    }
+
+    /// Records a failed load (errors, no requests, or a dead server).
+    fn check(&mut self, label: &str, r: &LoadResult, server: &Server) {
+        if r.errors > 0 || r.requests() == 0 {
+            self.failures.push(format!(
+                "{label}: {} errors, {} requests; first error: {}\n  {} log (tail):\n{}",
+                r.errors,
+                r.requests(),
+                r.first_error.as_deref().unwrap_or("-"),
+                server.name,
+                indent(&server.log_tail(20))
+            ));
+        }
+        self.check_alive(label, server);
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+fn ms(us: f64) -> String {
+    if us.is_finite() {
+        format!("{:.2}", us / 1000.0)
+    } else {
+        "-".into()
+    }
+}
+
+fn opt_fmt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "-".into())
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--bare-pingora") {
+        match (args.get(2), args.get(3)) {
+            (Some(listen), Some(origin)) => bare_pingora::run(listen, origin),
+            _ => fail_usage("usage: load --bare-pingora LISTEN ORIGIN"),
+        }
+    }
     // `cargo bench` passes `--bench`; anything else (e.g. `cargo test
     // --all-targets`) only checks that this builds.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !args.iter().any(|a| a == "--bench") {
         println!("load: skipped (run with `cargo bench --bench load`)");
         return;
     }
     let opts = Options::from_env();
-    for r in &opts.routes {
-        if !TARGETS.iter().any(|t| t.name == r) {
-            eprintln!("load: unknown route {r:?} in LOAD_ROUTES (known: plain, hello, rewrite)");
-            std::process::exit(2);
-        }
-    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let ok = rt.block_on(bench(&opts));
-    // Dropping the runtime (and the proxy inside `bench`) has happened by now.
-    if !ok {
+    let run = rt.block_on(bench(&opts));
+    if !run.failures.is_empty() {
+        for f in &run.failures {
+            eprintln!("FAILED {f}");
+        }
         std::process::exit(1);
     }
 }
 
-async fn bench(opts: &Options) -> bool {
-    let origin = start_origin().await;
-    let proxy = Proxy::builder()
-        .isolate_threads(opts.isolate_threads)
-        .env(
-            "RUST_LOG",
-            &std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .script("hello.js", HELLO_JS)
-        .script("rewrite.js", REWRITE_JS)
-        .config(&config(origin))
-        .start()
-        .await;
-
+async fn bench(opts: &Options) -> Run {
+    let mut run = Run::default();
+    let origin = origin::start().await;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
-        "isoproxy load: {} connections (HTTP/1.1 keep-alive), {} s per route after {} s warm-up, cap {} requests/route",
-        opts.connections, opts.seconds, opts.warmup_seconds, opts.max_requests
+        "isoproxy load: {} connections (HTTP/1.1 keep-alive), {} s per measurement after {} s warm-up",
+        opts.connections, opts.seconds, opts.warmup_seconds
     );
     println!(
-        "one proxy process: server threads = 2, isolate_threads = {}; client, origin and proxy share {cores} cores",
-        opts.isolate_threads
+        "isoproxy: server threads = {}, isolate_threads = {}; bare Pingora: 1 thread; workerd: 1 process; nginx: 1 process (master_process off)",
+        opts.proxy_threads, opts.isolate_threads
     );
-    println!();
     println!(
-        "{:<8} {:>9} {:>9} {:>8} {:>8} {:>7} {:>10} {:>10}",
-        "route", "requests", "req/s", "p50 ms", "p99 ms", "errors", "proxy cpu", "cpu us/req"
+        "client, origin and servers share {cores} cores; scenarios: {}",
+        opts.scenarios.join(", ")
     );
 
-    let mut results = Vec::new();
-    for target in TARGETS.iter().filter(|t| opts.routes.iter().any(|r| r == t.name)) {
-        let r = run_route(&proxy, target, opts).await;
-        let cpu = r
-            .proxy_cpu
-            .map(|c| format!("{:.0}%", c * 100.0))
-            .unwrap_or_else(|| "-".into());
-        let per_req = r
-            .cpu_us_per_request()
-            .map(|us| format!("{us:.1}"))
-            .unwrap_or_else(|| "-".into());
-        println!(
-            "{:<8} {:>9} {:>9.0} {:>8} {:>8} {:>7} {:>10} {:>10}",
-            r.name,
-            r.requests,
-            r.rps(),
-            ms(r.p50_ms),
-            ms(r.p99_ms),
-            r.errors,
-            cpu,
-            per_req
-        );
-        results.push(r);
-        if !proxy_alive(proxy.pid()) {
-            println!("\nthe proxy exited during the {} route", target.name);
-            break;
+    let needs_main = ["throughput", "latency", "fairness"].iter().any(|s| opts.scenario(s));
+    let main_routes = [
+        Route::Hello,
+        Route::Plain,
+        Route::Rewrite,
+        Route::Plain64k,
+        Route::Rewrite64k,
+        Route::Spin,
+    ];
+    let iso = if needs_main {
+        match servers::isoproxy(
+            "isoproxy",
+            opts.proxy_threads,
+            &main_config(origin, opts.isolate_threads),
+            &scripts(),
+            &main_routes,
+            &opts.rust_log,
+        )
+        .await
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                run.failures.push(format!("isoproxy did not start: {e}"));
+                return run;
+            }
         }
-    }
+    } else {
+        None
+    };
 
-    println!();
-    if let Some(plain) = results.iter().find(|r| r.name == "plain").filter(|p| p.rps() > 0.0) {
-        for r in results.iter().filter(|r| r.name != "plain") {
-            let cpu = match (r.cpu_us_per_request(), plain.cpu_us_per_request()) {
-                (Some(a), Some(b)) if b > 0.0 => format!(", {:.2}x proxy CPU per request", a / b),
-                _ => String::new(),
-            };
-            println!("{:<8} / plain: {:.2}x req/s{cpu}", r.name, r.rps() / plain.rps());
+    if let Some(iso) = &iso {
+        if opts.scenario("throughput") {
+            let t = Instant::now();
+            throughput(opts, origin, iso, &mut run).await;
+            took("throughput", t);
         }
+        if opts.scenario("latency") {
+            let t = Instant::now();
+            latency(opts, origin, iso, &mut run).await;
+            took("latency", t);
+        }
+        if opts.scenario("fairness") {
+            let t = Instant::now();
+            fairness(opts, iso, &mut run).await;
+            took("fairness", t);
+        }
+        println!("\nisoproxy RSS after these scenarios: {:.1} MiB", mib(iso.rss_bytes()));
     }
-    let opened: Vec<String> = results
+    drop(iso);
+    if opts.scenario("routes") {
+        let t = Instant::now();
+        routes(opts, origin, &mut run).await;
+        took("routes", t);
+    }
+    if opts.scenario("coldstart") {
+        let t = Instant::now();
+        coldstart(opts, origin, &mut run).await;
+        took("coldstart", t);
+    }
+    if opts.scenario("isolates") {
+        let t = Instant::now();
+        isolates(opts, &mut run).await;
+        took("isolates", t);
+    }
+    run
+}
+
+fn took(scenario: &str, since: Instant) {
+    println!("({scenario} took {:.0} s)", since.elapsed().as_secs_f64());
+}
+
+/// One row of the throughput table.
+struct Row {
+    server: String,
+    route: Route,
+    result: LoadResult,
+}
+
+fn print_row_header() {
+    println!(
+        "{:<12} {:<12} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>8} {:>7}",
+        "server", "route", "requests", "req/s", "p50 ms", "p99 ms", "errors", "cpu", "us/req", "origin"
+    );
+}
+
+fn print_row(server: &str, route: &str, r: &LoadResult) {
+    println!(
+        "{:<12} {:<12} {:>9} {:>8.0} {:>7} {:>7} {:>6} {:>6} {:>8} {:>7}",
+        server,
+        route,
+        r.requests(),
+        r.rps(),
+        ms(r.p50_us()),
+        ms(r.p99_us()),
+        r.errors,
+        opt_fmt(r.cpu(), |c| format!("{:.0}%", c * 100.0)),
+        opt_fmt(r.cpu_us_per_request(), |us| format!("{us:.1}")),
+        r.origin_connections
+    );
+}
+
+/// Measures each (label, server, route) of `plan` with the closed-loop
+/// load. With LOAD_ROUNDS = n > 1 the measured seconds are split into n
+/// windows and the plan runs n times round-robin, so a change in the
+/// machine's background load hits every row alike; the windows are merged.
+async fn measure(opts: &Options, plan: &[(String, &Server, Route)], run: &mut Run) -> Vec<Row> {
+    let mut rows: Vec<Row> = plan
         .iter()
-        .map(|r| format!("{} {}", r.name, r.origin_connections))
+        .map(|(label, _, route)| Row {
+            server: label.clone(),
+            route: *route,
+            result: LoadResult::default(),
+        })
         .collect();
-    println!("origin connections opened by the proxy: {}", opened.join(", "));
-    for r in &results {
-        if r.reconnects > 0 {
+    for round in 0..opts.rounds {
+        let load = opts.window(round);
+        for (i, (label, server, route)) in plan.iter().enumerate() {
+            let Some(target) = server.target(*route) else { continue };
+            let result = client::run(&target, &load, Some(server.pid())).await;
+            rows[i].result.merge(result);
+            if opts.rounds == 1 {
+                print_row(label, route.name(), &rows[i].result);
+            }
+        }
+        if opts.rounds > 1 {
+            eprintln!("  round {}/{} done", round + 1, opts.rounds);
+        }
+    }
+    for (row, (label, server, route)) in rows.iter().zip(plan) {
+        if opts.rounds > 1 {
+            print_row(label, route.name(), &row.result);
+        }
+        run.check(&format!("{label} {}", route.name()), &row.result, server);
+        if row.result.reconnects > 0 {
             println!(
-                "note: {} reopened {} connection(s) (the proxy closed keep-alive connections)",
-                r.name, r.reconnects
+                "  note: {label} {} reopened {} connection(s) (keep-alive not honoured)",
+                route.name(),
+                row.result.reconnects
             );
         }
-        if r.seconds + 0.001 < opts.seconds {
-            println!("note: {} hit the request cap after {:.1} s", r.name, r.seconds);
+        if row.result.capped {
+            println!(
+                "  note: {label} {}: a window hit the request cap (LOAD_MAX_REQUESTS)",
+                route.name()
+            );
+        }
+    }
+    rows
+}
+
+async fn throughput(opts: &Options, origin: SocketAddr, iso: &Server, run: &mut Run) {
+    println!(
+        "\n== throughput (closed loop, {} connections{})\n",
+        opts.connections,
+        if opts.rounds > 1 {
+            format!(", {} interleaved rounds", opts.rounds)
+        } else {
+            String::new()
+        }
+    );
+    let mut skipped = Vec::new();
+    // Each baseline serves the routes it has an equivalent for.
+    let wanted = |candidates: &[Route]| -> Vec<Route> {
+        candidates.iter().copied().filter(|r| opts.routes.contains(r)).collect()
+    };
+    let mut pingora = None;
+    let pingora_routes = wanted(&[Route::Plain, Route::Rewrite, Route::Plain64k, Route::Rewrite64k]);
+    if opts.baseline("pingora") && !pingora_routes.is_empty() {
+        match servers::bare_pingora(origin, &pingora_routes).await {
+            Ok(server) => pingora = Some(server),
+            Err(e) => run.failures.push(format!("bare Pingora did not start: {e}")),
+        }
+    }
+    let mut workerd = None;
+    let workerd_routes = wanted(&[Route::Hello, Route::Rewrite, Route::Rewrite64k]);
+    if opts.baseline("workerd") {
+        match servers::workerd_path() {
+            None => skipped.push(
+                "workerd: skipped, not installed (benches/setup.sh installs it; or set WORKERD=/path/to/workerd)"
+                    .to_string(),
+            ),
+            Some(_) if workerd_routes.is_empty() => {}
+            Some(bin) => {
+                match servers::workerd(&bin, origin, COMPAT_DATE.trim(), HELLO_JS, REWRITE_JS, &workerd_routes).await {
+                    Ok(server) => workerd = Some(server),
+                    Err(e) => run
+                        .failures
+                        .push(format!("workerd ({}) did not start: {e}", bin.display())),
+                }
+            }
+        }
+    }
+    let mut nginx = None;
+    let nginx_plain = wanted(&[Route::Plain, Route::Plain64k]);
+    let mut nginx_njs = Vec::new();
+    if opts.baseline("nginx") {
+        match servers::nginx_path() {
+            None => skipped.push(
+                "nginx: skipped, not installed (benches/setup.sh installs nginx-light and libnginx-mod-http-js; or set NGINX=)"
+                    .to_string(),
+            ),
+            Some(bin) => {
+                let njs = servers::njs_module_path();
+                match &njs {
+                    Some(_) => nginx_njs = wanted(&[Route::Rewrite, Route::Rewrite64k]),
+                    None => skipped.push(
+                        "nginx+njs: skipped, ngx_http_js_module.so not found (apt-get install libnginx-mod-http-js; or set NGINX_NJS_MODULE=)"
+                            .to_string(),
+                    ),
+                }
+                let all: Vec<(Route, bool)> = nginx_plain
+                    .iter()
+                    .map(|r| (*r, false))
+                    .chain(nginx_njs.iter().map(|r| (*r, true)))
+                    .collect();
+                if !all.is_empty() {
+                    match servers::nginx(&bin, njs.as_deref(), origin, &all).await {
+                        Ok(server) => nginx = Some(server),
+                        Err(e) => run.failures.push(format!("nginx ({}) did not start: {e}", bin.display())),
+                    }
+                }
+            }
+        }
+    }
+    let mut plan: Vec<(String, &Server, Route)> =
+        opts.routes.iter().map(|r| ("isoproxy".to_string(), iso, *r)).collect();
+    let baselines = [
+        ("pingora", &pingora, &pingora_routes),
+        ("workerd", &workerd, &workerd_routes),
+        ("nginx", &nginx, &nginx_plain),
+        ("nginx+njs", &nginx, &nginx_njs),
+    ];
+    for (label, server, routes) in baselines {
+        if let Some(server) = server {
+            plan.extend(routes.iter().map(|r| (label.to_string(), server, *r)));
+        }
+    }
+    print_row_header();
+    let rows = measure(opts, &plan, run).await;
+    for s in &skipped {
+        println!("{s}");
+    }
+
+    let get = |server: &str, route: Route| {
+        rows.iter()
+            .find(|r| r.server == server && r.route == route && r.result.rps() > 0.0)
+            .map(|r| &r.result)
+    };
+    println!();
+    let ratio = |what: &str, a: Option<&LoadResult>, b: Option<&LoadResult>, rps: Goal, cpu: Option<Goal>| {
+        let (Some(a), Some(b)) = (a, b) else { return };
+        let x = a.rps() / b.rps();
+        let mut line = format!("{what:<44} {x:>5.2}x req/s {}", rps.text(x, "x"));
+        if let (Some(goal), Some(ca), Some(cb)) = (cpu, a.cpu_us_per_request(), b.cpu_us_per_request()) {
+            let c = ca / cb;
+            let _ = write!(
+                line,
+                "; CPU/request {ca:.1} vs {cb:.1} us = {c:.2}x {}",
+                goal.text(c, "x")
+            );
+        }
+        println!("{line}");
+    };
+    use Goal::*;
+    use Route::*;
+    ratio(
+        "isoproxy rewrite / plain",
+        get("isoproxy", Rewrite),
+        get("isoproxy", Plain),
+        AtLeast(0.9),
+        Some(AtMost(1.15)),
+    );
+    ratio(
+        "isoproxy hello / plain",
+        get("isoproxy", Hello),
+        get("isoproxy", Plain),
+        AtLeast(2.0),
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy rewrite-64k / plain-64k",
+        get("isoproxy", Rewrite64k),
+        get("isoproxy", Plain64k),
+        AtLeast(0.9),
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy rewrite / bare Pingora rewrite",
+        get("isoproxy", Rewrite),
+        get("pingora", Rewrite),
+        AtLeast(0.9),
+        Some(AtMost(1.1)),
+    );
+    ratio(
+        "isoproxy plain / bare Pingora plain",
+        get("isoproxy", Plain),
+        get("pingora", Plain),
+        Scale,
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy rewrite-64k / bare Pingora rewrite-64k",
+        get("isoproxy", Rewrite64k),
+        get("pingora", Rewrite64k),
+        Scale,
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy rewrite / workerd rewrite",
+        get("isoproxy", Rewrite),
+        get("workerd", Rewrite),
+        AtLeast(4.0),
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy hello / workerd hello",
+        get("isoproxy", Hello),
+        get("workerd", Hello),
+        AtLeast(2.0),
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy rewrite-64k / workerd rewrite-64k",
+        get("isoproxy", Rewrite64k),
+        get("workerd", Rewrite64k),
+        Scale,
+        Some(Scale),
+    );
+    ratio(
+        "isoproxy rewrite / nginx+njs rewrite",
+        get("isoproxy", Rewrite),
+        get("nginx+njs", Rewrite),
+        Scale,
+        Some(Scale),
+    );
+    ratio(
+        "workerd rewrite / bare Pingora rewrite",
+        get("workerd", Rewrite),
+        get("pingora", Rewrite),
+        Scale,
+        Some(Scale),
+    );
+    ratio(
+        "nginx+njs rewrite / bare Pingora rewrite",
+        get("nginx+njs", Rewrite),
+        get("pingora", Rewrite),
+        Scale,
+        Some(Scale),
+    );
+    ratio(
+        "nginx+njs rewrite / nginx plain",
+        get("nginx+njs", Rewrite),
+        get("nginx", Plain),
+        Scale,
+        Some(Scale),
+    );
+    // What a JS hook at the proxy's phases costs over the same proxy without it.
+    let extra =
+        |a: Option<&LoadResult>, b: Option<&LoadResult>| Some(a?.cpu_us_per_request()? - b?.cpu_us_per_request()?);
+    if let Some(d) = extra(get("isoproxy", Rewrite), get("pingora", Rewrite)) {
+        println!("isoproxy rewrite CPU/request - bare Pingora rewrite: {d:+.1} us (target: within a few us)");
+    }
+    if let Some(d) = extra(get("isoproxy", Rewrite), get("isoproxy", Plain)) {
+        println!("isoproxy rewrite CPU/request - isoproxy plain:       {d:+.1} us (for scale)");
+    }
+    if let Some(d) = extra(get("nginx+njs", Rewrite), get("nginx", Plain)) {
+        println!("nginx+njs rewrite CPU/request - nginx plain:         {d:+.1} us (for scale)");
+    }
+}
+
+async fn latency(opts: &Options, origin: SocketAddr, iso: &Server, run: &mut Run) {
+    println!(
+        "\n== latency at a fixed rate (open loop: {} req/s over {} connections, latency from the scheduled send time)\n",
+        opts.rate, opts.connections
+    );
+    // Bare Pingora's plain and edited routes at the same rate: the same
+    // difference where no JS runs, i.e. the noise floor of this figure.
+    let pingora = if opts.baseline("pingora") {
+        match servers::bare_pingora(origin, &[Route::Plain, Route::Rewrite]).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                run.failures.push(format!("bare Pingora did not start: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    println!(
+        "{:<10} {:<8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8} {:>8}",
+        "server", "route", "requests", "req/s", "p50 us", "p99 us", "errors", "us/req", "lag ms"
+    );
+    let mut servers: Vec<(&str, &Server)> = vec![("isoproxy", iso)];
+    if let Some(p) = &pingora {
+        servers.push(("pingora", p));
+    }
+    for (label, server) in servers {
+        let mut p99 = Vec::new();
+        for route in [Route::Plain, Route::Rewrite] {
+            let Some(target) = server.target(route) else { continue };
+            let r = client::run(&target, &opts.open(), Some(server.pid())).await;
+            println!(
+                "{:<10} {:<8} {:>9} {:>8.0} {:>8.0} {:>8.0} {:>6} {:>8} {:>8.2}",
+                label,
+                route.name(),
+                r.requests(),
+                r.rps(),
+                r.p50_us(),
+                r.p99_us(),
+                r.errors,
+                opt_fmt(r.cpu_us_per_request(), |us| format!("{us:.1}")),
+                r.max_send_lag_us as f64 / 1000.0
+            );
+            run.check(&format!("latency {label} {}", route.name()), &r, server);
+            if r.max_send_lag_us > 10_000 {
+                println!(
+                    "  note: {label} {}: requests went out up to {:.0} ms late; {} req/s was not sub-saturation here (lower LOAD_RATE)",
+                    route.name(),
+                    r.max_send_lag_us as f64 / 1000.0,
+                    opts.rate
+                );
+            }
+            p99.push(r.p99_us());
+        }
+        if let [plain, rewrite] = p99[..] {
+            let d = rewrite - plain;
+            let goal = if label == "isoproxy" {
+                Goal::AtMost(100.0).text(d, " us")
+            } else {
+                "(noise floor: the same edits without JS)".to_string()
+            };
+            println!(
+                "  {label} rewrite p99 - plain p99 at {} req/s: {d:+.0} us {goal}",
+                opts.rate
+            );
+        }
+    }
+}
+
+async fn fairness(opts: &Options, iso: &Server, run: &mut Run) {
+    println!(
+        "\n== fairness: hello at {} req/s (open loop, {} connections), alone and beside the spin worker under load ({} connections, each request stopped at its CPU limit)\n",
+        opts.rate, opts.connections, opts.spin_connections
+    );
+    let (Some(hello), Some(spin)) = (iso.target(Route::Hello), iso.target(Route::Spin)) else {
+        return;
+    };
+    println!(
+        "{:<22} {:>9} {:>8} {:>8} {:>8} {:>6} {:>10}",
+        "hello", "requests", "req/s", "p50 ms", "p99 ms", "errors", "spin req/s"
+    );
+    let alone = client::run(&hello, &opts.open(), Some(iso.pid())).await;
+    let row = |label: &str, r: &LoadResult, spin: Option<&LoadResult>| {
+        println!(
+            "{:<22} {:>9} {:>8.0} {:>8} {:>8} {:>6} {:>10}",
+            label,
+            r.requests(),
+            r.rps(),
+            ms(r.p50_us()),
+            ms(r.p99_us()),
+            r.errors,
+            opt_fmt(spin.map(|s| s.rps()), |x| format!("{x:.1}"))
+        );
+    };
+    row("alone", &alone, None);
+    run.check("fairness hello alone", &alone, iso);
+    let spin_load = Load {
+        connections: opts.spin_connections,
+        ..opts.closed()
+    };
+    let open = opts.open();
+    let (beside, spun) = tokio::join!(
+        client::run(&hello, &open, Some(iso.pid())),
+        client::run(&spin, &spin_load, None)
+    );
+    row("beside spinning worker", &beside, Some(&spun));
+    // Refusing hello (e.g. a 503 from a full queue) beside a spinning
+    // worker is an outcome to see, not a broken benchmark: it is shown here
+    // rather than failing the run. p99 is over the answered requests only.
+    if beside.errors > 0 {
+        println!(
+            "  note: hello failed {} request(s) beside the spinning worker (p99 counts answered ones only); first: {}",
+            beside.errors,
+            beside.first_error.as_deref().unwrap_or("-")
+        );
+    }
+    run.check_alive("fairness hello beside spin", iso);
+    run.check("fairness spin (5xx expected)", &spun, iso);
+    let x = beside.p99_us() / alone.p99_us();
+    println!(
+        "\nhello p99 beside the spinning worker / alone: {x:.2}x {}",
+        Goal::AtMost(2.0).text(x, "x")
+    );
+}
+
+async fn routes(opts: &Options, origin: SocketAddr, run: &mut Run) {
+    println!(
+        "\n== routes: a plain route (configured last) among N routes, half exact hosts, half wildcards; one isoproxy process per N (closed loop, {} connections)\n",
+        opts.connections
+    );
+    let mut started = Vec::new();
+    for &count in &opts.route_counts {
+        let config = routes_config(origin, opts.isolate_threads, count);
+        match servers::isoproxy(
+            "isoproxy",
+            opts.proxy_threads,
+            &config,
+            &[],
+            &[Route::Plain],
+            &opts.rust_log,
+        )
+        .await
+        {
+            Ok(s) => started.push((count, s)),
+            Err(e) => run
+                .failures
+                .push(format!("isoproxy with {count} routes did not start: {e}")),
+        }
+    }
+    let plan: Vec<(String, &Server, Route)> = started
+        .iter()
+        .map(|(count, server)| (format!("{count} routes"), server, Route::Plain))
+        .collect();
+    print_row_header();
+    let rows = measure(opts, &plan, run).await;
+    println!();
+    for (count, server) in &started {
+        println!(
+            "{count} routes: spawn to first 200 {:.1} ms, RSS {:.1} MiB",
+            server.ready_after.as_secs_f64() * 1000.0,
+            mib(server.rss_bytes())
+        );
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last())
+        && rows.len() > 1
+        && first.result.rps() > 0.0
+    {
+        let x = last.result.rps() / first.result.rps();
+        let mut line = format!(
+            "plain req/s with {} / with {}: {x:.2}x {}",
+            last.server,
+            first.server,
+            Goal::About(1.0).text(x, "x")
+        );
+        if let (Some(a), Some(b)) = (last.result.cpu_us_per_request(), first.result.cpu_us_per_request()) {
+            let _ = write!(line, "; CPU/request {:.2}x", a / b);
+        }
+        println!("{line}");
+    }
+}
+
+/// Median of `v` (sorted in place).
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+async fn coldstart(opts: &Options, origin: SocketAddr, run: &mut Run) {
+    println!(
+        "\n== cold start: process spawn to the first correct 200 (polled every 1 ms), {} runs each, interleaved\n",
+        opts.coldstart_runs
+    );
+    let workerd = opts.baseline("workerd").then(servers::workerd_path).flatten();
+    let nginx = opts.baseline("nginx").then(servers::nginx_path).flatten();
+    if opts.baseline("workerd") && workerd.is_none() {
+        println!("workerd: skipped, not installed (benches/setup.sh installs it; or set WORKERD=)");
+    }
+    if opts.baseline("nginx") && nginx.is_none() {
+        println!("nginx: skipped, not installed (benches/setup.sh installs it; or set NGINX=)");
+    }
+    let pingora = opts.baseline("pingora");
+    let config = main_config(origin, opts.isolate_threads);
+    // (label, spawn-to-200 times in ms)
+    let mut times: Vec<(&str, Vec<f64>)> = vec![
+        ("isoproxy (hello worker)", Vec::new()),
+        ("isoproxy (rewrite worker)", Vec::new()),
+        ("bare Pingora (proxied)", Vec::new()),
+        ("workerd (hello)", Vec::new()),
+        ("nginx (proxied)", Vec::new()),
+    ];
+    for _ in 0..opts.coldstart_runs {
+        let mut started: Vec<Result<Server, String>> = Vec::new();
+        started.push(
+            servers::isoproxy(
+                "isoproxy",
+                opts.proxy_threads,
+                &config,
+                &scripts(),
+                &[Route::Hello],
+                &opts.rust_log,
+            )
+            .await,
+        );
+        started.push(
+            servers::isoproxy(
+                "isoproxy",
+                opts.proxy_threads,
+                &config,
+                &scripts(),
+                &[Route::Rewrite],
+                &opts.rust_log,
+            )
+            .await,
+        );
+        if pingora {
+            started.push(servers::bare_pingora(origin, &[Route::Rewrite]).await);
+        } else {
+            started.push(Err(String::new()));
+        }
+        match &workerd {
+            Some(bin) => started
+                .push(servers::workerd(bin, origin, COMPAT_DATE.trim(), HELLO_JS, REWRITE_JS, &[Route::Hello]).await),
+            None => started.push(Err(String::new())),
+        }
+        match &nginx {
+            Some(bin) => started.push(servers::nginx(bin, None, origin, &[(Route::Plain, false)]).await),
+            None => started.push(Err(String::new())),
+        }
+        for (i, s) in started.into_iter().enumerate() {
+            match s {
+                Ok(server) => times[i].1.push(server.ready_after.as_secs_f64() * 1000.0),
+                Err(e) if e.is_empty() => {}
+                Err(e) => {
+                    run.failures.push(format!("cold start of {}: {e}", times[i].0));
+                    return;
+                }
+            }
         }
     }
     println!(
-        "proxy RSS after the run: {:.1} MiB",
-        proxy.rss_bytes() as f64 / (1024.0 * 1024.0)
+        "{:<28} {:>6} {:>10} {:>8} {:>8}",
+        "server", "runs", "median ms", "min ms", "max ms"
     );
-
-    let failed: Vec<_> = results.iter().filter(|r| r.errors > 0 || r.requests == 0).collect();
-    let alive = proxy_alive(proxy.pid());
-    if failed.is_empty() && alive && results.len() == opts.routes.len() {
-        return true;
-    }
-    for r in failed {
-        eprintln!(
-            "FAILED {}: {} errors, {} requests; first error: {}",
-            r.name,
-            r.errors,
-            r.requests,
-            r.first_error.as_deref().unwrap_or("-")
+    let mut medians = Vec::new();
+    for (label, v) in &mut times {
+        if v.is_empty() {
+            medians.push(f64::NAN);
+            continue;
+        }
+        let m = median(v);
+        println!(
+            "{:<28} {:>6} {:>10.1} {:>8.1} {:>8.1}",
+            label,
+            v.len(),
+            m,
+            v[0],
+            v[v.len() - 1]
         );
+        medians.push(m);
     }
-    if !alive {
-        eprintln!("FAILED: the proxy is no longer running");
-    }
-    let log = proxy.log();
-    let tail: Vec<&str> = log.lines().rev().take(20).collect();
-    if !tail.is_empty() {
-        eprintln!("proxy log (last {} lines):", tail.len());
-        for line in tail.iter().rev() {
-            eprintln!("  {line}");
+    println!();
+    for (i, label) in [(0, "hello"), (1, "rewrite")] {
+        if medians[2].is_finite() {
+            let x = medians[i] / medians[2];
+            println!(
+                "isoproxy ({label}) / bare Pingora spawn to first 200: {x:.2}x {}",
+                Goal::AtMost(2.5).text(x, "x")
+            );
         }
     }
-    false
+    if medians[3].is_finite() && medians[2].is_finite() {
+        println!(
+            "workerd (hello) / bare Pingora spawn to first 200: {:.2}x (for scale)",
+            medians[3] / medians[2]
+        );
+    }
+}
+
+/// What the isolates scenario measured on one server.
+struct IsolateFigures {
+    label: String,
+    workers: usize,
+    ready_ms: f64,
+    rss: u64,
+    cold_us: Vec<u32>,
+    warm_us: Vec<u32>,
+}
+
+/// Requests worker `i` of `servers` (cold, then warm), then reads the RSS
+/// once it has settled (`settled_rss`).
+async fn isolate_figures(label: &str, server: &Server, targets: &[Target]) -> Result<IsolateFigures, String> {
+    let mut cold_us = client::one_by_one(targets).await?;
+    let mut warm_us = client::one_by_one(targets).await?;
+    cold_us.sort_unstable();
+    warm_us.sort_unstable();
+    let rss = settled_rss(server).await;
+    Ok(IsolateFigures {
+        label: label.to_string(),
+        workers: targets.len(),
+        ready_ms: server.ready_after.as_secs_f64() * 1000.0,
+        rss,
+        cold_us,
+        warm_us,
+    })
+}
+
+/// The server's RSS once idle: isoproxy gives each new isolate a full GC
+/// when its thread has nothing else to do (a few ms each, so seconds for
+/// 1,000), so this waits until the RSS moves less than 0.5% in a second
+/// (at most 60 s).
+async fn settled_rss(server: &Server) -> u64 {
+    let mut last = server.rss_bytes();
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = server.rss_bytes();
+        if now.abs_diff(last) as f64 <= last as f64 * 0.005 {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
+fn numbered_target(addr: SocketAddr, i: usize) -> Target {
+    Target {
+        addr,
+        host: format!("w{i}.bench"),
+        path: "/",
+        expect: Expect::Ok {
+            body: Bytes::from(format!("worker {i}")),
+            header: None,
+        },
+    }
+}
+
+/// Item 4 of the performance issue, measured from outside: one process with
+/// LOAD_WORKERS workers and one with 1; each worker gets a first request
+/// (cold: its isolate may be created for it) and a second (warm). The idle
+/// memory of a worker is the RSS difference of the two processes over the
+/// difference in workers; a new isolate's cost is the cold p50 minus the
+/// warm p50 (≈ 0 if isolates are made before the listeners accept, then
+/// it shows in the spawn-to-ready time instead).
+async fn isolates(opts: &Options, run: &mut Run) {
+    let n = opts.workers;
+    println!(
+        "\n== isolates: {n} workers vs 1 in another process; one request to each worker in turn (cold), then again (warm)\n"
+    );
+    let mut figures: Vec<IsolateFigures> = Vec::new();
+    for count in [n, 1] {
+        let (config, files) = workers_config(opts.isolate_threads, count);
+        let server = match servers::isoproxy(
+            "isoproxy",
+            opts.proxy_threads,
+            &config,
+            &files,
+            &[Route::Hello],
+            &opts.rust_log,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                run.failures
+                    .push(format!("isoproxy with {count} workers did not start: {e}"));
+                return;
+            }
+        };
+        let addr = server.target(Route::Hello).expect("hello route").addr;
+        let targets: Vec<Target> = (0..count).map(|i| numbered_target(addr, i)).collect();
+        match isolate_figures("isoproxy", &server, &targets).await {
+            Ok(f) => figures.push(f),
+            Err(e) => {
+                run.failures.push(format!(
+                    "isolates, isoproxy with {count} workers: {e}\n{}",
+                    indent(&server.log_tail(20))
+                ));
+                return;
+            }
+        }
+    }
+    let workerd = opts.baseline("workerd").then(servers::workerd_path).flatten();
+    match &workerd {
+        None if opts.baseline("workerd") => {
+            println!("workerd: skipped, not installed (benches/setup.sh installs it; or set WORKERD=)");
+        }
+        None => {}
+        Some(bin) => {
+            'workerd: for count in [n, 1] {
+                match servers::workerd_many(bin, count, COMPAT_DATE.trim(), HELLO_JS, numbered_worker_js).await {
+                    Ok((server, ports)) => {
+                        // One socket per workerd worker: one request at a time, each its own connection.
+                        let mut targets = Vec::new();
+                        for (i, port) in ports.iter().enumerate() {
+                            targets.push(numbered_target(SocketAddr::from(([127, 0, 0, 1], *port)), i));
+                        }
+                        let mut cold = Vec::new();
+                        let mut warm = Vec::new();
+                        let mut failed = None;
+                        for t in &targets {
+                            for v in [&mut cold, &mut warm] {
+                                let started = Instant::now();
+                                match client::probe(t).await {
+                                    Ok(()) => v.push(started.elapsed().as_micros() as u32),
+                                    Err(e) => failed = Some(e),
+                                }
+                            }
+                        }
+                        if let Some(e) = failed {
+                            run.failures
+                                .push(format!("isolates, workerd with {count} workers: {e}"));
+                            break 'workerd;
+                        }
+                        cold.sort_unstable();
+                        warm.sort_unstable();
+                        let rss = settled_rss(&server).await;
+                        figures.push(IsolateFigures {
+                            label: "workerd".into(),
+                            workers: count,
+                            ready_ms: server.ready_after.as_secs_f64() * 1000.0,
+                            rss,
+                            cold_us: cold,
+                            warm_us: warm,
+                        });
+                    }
+                    Err(e) => {
+                        run.failures
+                            .push(format!("workerd with {count} workers did not start: {e}"));
+                        break 'workerd;
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "{:<10} {:>8} {:>16} {:>9} {:>12} {:>12} {:>12}",
+        "server", "workers", "spawn->ready ms", "RSS MiB", "cold p50 ms", "cold p90 ms", "warm p50 ms"
+    );
+    for f in &figures {
+        println!(
+            "{:<10} {:>8} {:>16.1} {:>9.1} {:>12} {:>12} {:>12}",
+            f.label,
+            f.workers,
+            f.ready_ms,
+            mib(f.rss),
+            ms(client::percentile_us(&f.cold_us, 0.5)),
+            ms(client::percentile_us(&f.cold_us, 0.9)),
+            ms(client::percentile_us(&f.warm_us, 0.5)),
+        );
+    }
+    println!();
+    for pair in figures.chunks(2) {
+        let [many, one] = pair else { continue };
+        let per = (many.rss as f64 - one.rss as f64) / (many.workers - one.workers) as f64;
+        let goal = if many.label == "isoproxy" {
+            Goal::AtMost(1.3)
+        } else {
+            Goal::Scale
+        };
+        println!(
+            "{} idle RSS per worker ({} vs {} workers): {:.2} MiB {}",
+            many.label,
+            many.workers,
+            one.workers,
+            per / (1024.0 * 1024.0),
+            goal.text(per / (1024.0 * 1024.0), " MiB")
+        );
+        let extra = client::percentile_us(&many.cold_us, 0.5) - client::percentile_us(&many.warm_us, 0.5);
+        let goal = if many.label == "isoproxy" {
+            Goal::AtMost(1.0)
+        } else {
+            Goal::Scale
+        };
+        println!(
+            "{} first request to a cold worker - warm request, p50: {:.2} ms {}",
+            many.label,
+            extra / 1000.0,
+            goal.text(extra / 1000.0, " ms")
+        );
+    }
 }
