@@ -179,6 +179,9 @@ impl Default for ServerConfig {
 pub struct RuntimeConfig {
     /// Isolate threads (each runs isolates and their event loops).
     pub isolate_threads: usize,
+    /// Requests and scheduled runs that may wait for one isolate thread;
+    /// past it a request is refused at once with 503 and `Retry-After`.
+    pub queue_limit: usize,
     /// CPU time a request's JavaScript may use, in milliseconds.
     pub cpu_ms: u64,
     /// Heap limit per isolate, in MiB.
@@ -205,6 +208,7 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     /// - `isolate_threads`: the number of available cores.
+    /// - `queue_limit`: 256 (`plugin_runtime::DEFAULT_QUEUE_LIMIT`).
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
     /// - `subrequests`: 50.
@@ -216,6 +220,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
+            queue_limit: plugin_runtime::DEFAULT_QUEUE_LIMIT,
             cpu_ms: 50,
             memory_mb: 128,
             subrequests: 50,
@@ -737,6 +742,7 @@ const PINGORA_MAX_HEADER_COUNT: usize = 256;
 fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
     let key = |k| [Seg::Key("runtime"), Seg::Key(k)];
     at_least_one(runtime.isolate_threads as u64, &key("isolate_threads"), doc)?;
+    at_least_one(runtime.queue_limit as u64, &key("queue_limit"), doc)?;
     at_least_one(runtime.cpu_ms, &key("cpu_ms"), doc)?;
     at_least_one(runtime.memory_mb, &key("memory_mb"), doc)?;
     at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)?;
@@ -1413,6 +1419,7 @@ mod tests {
             config.runtime,
             RuntimeConfig {
                 isolate_threads: cores,
+                queue_limit: 256,
                 cpu_ms: 50,
                 memory_mb: 128,
                 subrequests: 50,
@@ -1495,6 +1502,7 @@ origin  = "https://api.internal:8443/"
             config.runtime,
             RuntimeConfig {
                 isolate_threads: 3,
+                queue_limit: 256,
                 cpu_ms: 40,
                 memory_mb: 64,
                 subrequests: 20,
@@ -1693,7 +1701,7 @@ T = { nested = { deep = [true] } }
             ),
             (
                 "[server]\nlisten = [\"127.0.0.1:8080\"]\n[runtime]\nthreads = 1\n",
-                "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, \
+                "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, `queue_limit`, \
                  `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`, \
                  `egress_allow`, `egress_deny`, `outbound`",
             ),

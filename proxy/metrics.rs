@@ -44,6 +44,9 @@ pub struct Metrics {
     /// `isoproxy_op_panics_total`: Rust panics caught at the V8 boundary
     /// (`plugin_runtime::op_panics`, read at scrape time).
     pub op_panics: IntCounter,
+    /// `isoproxy_overloaded_total{worker}`: worker requests refused with
+    /// 503 because the queue in front of their isolate thread was full.
+    pub overloaded: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -139,6 +142,12 @@ impl Metrics {
         )
         .expect("valid metric");
         registry.register(Box::new(op_panics.clone())).expect("unique metric");
+        let overloaded = counter(
+            &registry,
+            "isoproxy_overloaded_total",
+            "Worker requests refused with 503 because the queue in front of their isolate thread was full.",
+            &["worker"],
+        );
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -148,6 +157,7 @@ impl Metrics {
             requests,
             js_cpu,
             isolates_alive,
+            overloaded,
             reloads,
             scheduled_runs,
             subrequests,
