@@ -93,7 +93,14 @@ struct Loop {
     events: Option<crate::runtime::IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
+    /// No idle compaction before this: a warmed isolate's first request
+    /// (at start-up, right after the listeners open) must not find the
+    /// thread in a full GC.
+    quiet_until: std::time::Instant,
 }
+
+/// How long after a warm-up the thread waits before compacting.
+const COMPACT_AFTER_WARM: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Drop for Loop {
     fn drop(&mut self) {
@@ -195,6 +202,7 @@ impl Loop {
             },
             Command::Warm { worker, done } => {
                 self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                self.quiet_until = std::time::Instant::now() + COMPACT_AFTER_WARM;
                 if let Err(e) = self.isolate_for(&worker) {
                     // The first request fails the same way and logs it.
                     log::debug!("warming worker {}: {e}", worker.name());
@@ -258,7 +266,7 @@ impl Loop {
     }
 
     fn compaction_pending(&self) -> bool {
-        self.isolates.iter().any(|i| i.compact_pending)
+        std::time::Instant::now() >= self.quiet_until && self.isolates.iter().any(|i| i.compact_pending)
     }
 
     /// One new isolate's idle-time full GC; the loop comes back for the
@@ -318,6 +326,7 @@ fn run(
         watch,
         events,
         cancels_tx,
+        quiet_until: std::time::Instant::now(),
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
