@@ -171,6 +171,7 @@ fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
             503,
             "Service Unavailable: worker exceeded memory limit.\n",
         ),
+        DispatchError::Overloaded { .. } => ("unavailable", 503, OVERLOADED),
         DispatchError::Unavailable => (
             "unavailable",
             503,
@@ -190,6 +191,7 @@ fn classify(e: &DispatchError) -> (&'static str, u16, &'static str) {
 const WORKER_EXCEPTION: &str = "Internal Server Error";
 const ORIGIN_UNREACHABLE: &str = "Bad Gateway: the origin could not be reached.\n";
 const ORIGIN_TIMEOUT: &str = "Gateway Timeout: the origin did not answer in time.\n";
+const OVERLOADED: &str = "Service Unavailable: the worker is overloaded; retry later.\n";
 const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
 
 /// The client's address, for log lines.
@@ -221,9 +223,32 @@ fn body_stalled(session: &mut Session) {
     session.set_keepalive(None);
 }
 
+/// A worker request refused because its isolate thread's queue is full:
+/// counted, logged at most once a second, answered 503 with `Retry-After`.
+async fn respond_overloaded(session: &mut Session, worker: &str, e: &DispatchError) -> Result<()> {
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    metrics().overloaded.with_label_values(&[worker]).inc();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if LAST.swap(now, Ordering::Relaxed) != now {
+        log::warn!(
+            "worker {worker}: {e}; refusing with 503 (at most one such line a second; \
+             isoproxy_overloaded_total counts them all)"
+        );
+    }
+    let mut resp = ResponseHeader::build(503, Some(4))?;
+    resp.insert_header(header::RETRY_AFTER, "1")?;
+    write_text(session, resp, OVERLOADED).await
+}
+
 /// Writes a short plain-text answer.
 async fn respond_text(session: &mut Session, status: u16, body: &str) -> Result<()> {
-    let mut resp = ResponseHeader::build(status, Some(3))?;
+    write_text(session, ResponseHeader::build(status, Some(3))?, body).await
+}
+
+/// Writes `resp` with a short plain-text body.
+async fn write_text(session: &mut Session, mut resp: ResponseHeader, body: &str) -> Result<()> {
     if body != WORKER_EXCEPTION {
         resp.insert_header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")?;
     }
@@ -552,6 +577,9 @@ impl Edge {
                 ctx.cpu = matches!(e, DispatchError::CpuLimit).then(|| Duration::from_millis(worker.spec.cpu_ms));
                 if let DispatchError::Startup(err) = &e {
                     log::error!("worker {}: {err}", worker.name());
+                }
+                if let DispatchError::Overloaded { .. } = &e {
+                    return respond_overloaded(session, worker.name(), &e).await;
                 }
                 return respond_text(session, status, text).await;
             }

@@ -65,6 +65,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long start-up waits for the configured workers' isolates before
+/// the listeners accept anyway.
+const WARM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = match config::load(&cli.conf) {
         Ok(c) => c,
@@ -113,6 +117,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         admin_token: ArcSwap::from_pointee(None),
     });
     state.apply_server_config(&config.server);
+    state.runtime.set_queue_limit(config.runtime.queue_limit);
+    // Every configured worker's first isolate is created now, while Pingora
+    // starts, so no request waits for one (see `Runtime::warm`).
+    let warming = {
+        let deployment = state.deployment.load();
+        let workers: Vec<_> = deployment.workers.values().collect();
+        state.runtime.warm(&workers)
+    };
 
     let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
         .context("starting the reload thread")?;
@@ -154,6 +166,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
         admin.add_tcp(addr);
         server.add_service(admin);
+    }
+    let asked = warming.len();
+    let ready = warming.wait(WARM_TIMEOUT);
+    if ready < asked {
+        log::warn!("{ready} of {asked} worker isolates ready after {WARM_TIMEOUT:?}; the rest are still being created");
     }
     log::info!(
         "isoproxy serving {} on {} (admin {})",

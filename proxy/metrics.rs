@@ -46,6 +46,9 @@ pub struct Metrics {
     pub op_panics: IntCounter,
     /// `isoproxy_dns_lookups_total{result}`: hit | miss | error (`dns.rs`).
     pub dns_lookups: IntCounterVec,
+    /// `isoproxy_overloaded_total{worker}`: worker requests refused with
+    /// 503 because the queue in front of their isolate thread was full.
+    pub overloaded: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -148,6 +151,12 @@ impl Metrics {
              the answer's TTL, miss: asked DNS or /etc/hosts, error).",
             &["result"],
         );
+        let overloaded = counter(
+            &registry,
+            "isoproxy_overloaded_total",
+            "Worker requests refused with 503 because the queue in front of their isolate thread was full.",
+            &["worker"],
+        );
         // Make the always-present series visible from the first scrape.
         for r in ["ok", "failed"] {
             reloads.with_label_values(&[r]);
@@ -160,6 +169,7 @@ impl Metrics {
             requests,
             js_cpu,
             isolates_alive,
+            overloaded,
             reloads,
             scheduled_runs,
             subrequests,

@@ -79,6 +79,15 @@ impl Reloader {
         }
         let live: Vec<_> = deployment.workers.values().collect();
         state.runtime.retain_versions(&live);
+        // New versions get their first isolate before requests see them.
+        let fresh: Vec<_> = deployment
+            .workers
+            .iter()
+            .filter(|(name, w)| old.workers.get(*name).is_none_or(|prev| !Arc::ptr_eq(prev, w)))
+            .map(|(_, w)| w)
+            .collect();
+        state.runtime.warm(&fresh).wait(std::time::Duration::from_secs(10));
+        state.runtime.set_queue_limit(config.runtime.queue_limit);
         state.deployment.store(Arc::new(deployment));
         state.apply_server_config(&config.server);
         *running = config;

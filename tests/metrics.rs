@@ -180,9 +180,10 @@ async fn every_metric_moves_when_its_event_happens() {
         value(&t1, "isoproxy_isolates_alive", &[("worker", "answer")]) >= 1.0,
         "{t1}"
     );
-    assert_eq!(
-        value(&t0, "isoproxy_isolates_alive", &[("worker", "answer")]),
-        0.0,
+    // Its isolate was created before the listeners accepted (start-up
+    // warms every configured worker), so no request waited for it.
+    assert!(
+        value(&t0, "isoproxy_isolates_alive", &[("worker", "answer")]) >= 1.0,
         "{t0}"
     );
 

@@ -64,6 +64,14 @@ pub enum DispatchError {
     /// The runtime is shutting down or its thread is gone.
     #[error("the isolate thread is unavailable")]
     Unavailable,
+    /// The queue in front of the worker's isolate thread is full (see
+    /// `Runtime::set_queue_limit`): refused at once rather than left to
+    /// wait for a timeout. Served as 503 with `Retry-After`.
+    #[error("the worker is overloaded: {queued} requests already wait for its isolate thread")]
+    Overloaded {
+        /// The queue's length when this request was refused.
+        queued: usize,
+    },
     /// A bug in the runtime (a Rust panic) was caught while this request
     /// ran; the isolate was discarded. Served as 500.
     #[error("internal error: {0}")]

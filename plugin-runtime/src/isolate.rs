@@ -73,11 +73,15 @@ pub(crate) struct RequestCtx {
     /// The handler and its `waitUntil` work have settled (`requestDone`);
     /// the request ends once the bodies it writes are closed too.
     pub done: bool,
+    /// A `scheduled()` run rather than a client's request (its long slices
+    /// do not make the worker heavy: scheduled runs have their own lane).
+    pub scheduled: bool,
 }
 
 impl RequestCtx {
     fn new(reply: Reply, fetcher: Arc<dyn Fetcher>, cpu_limit: Duration) -> RequestCtx {
         RequestCtx {
+            scheduled: matches!(reply, Reply::Scheduled(_)),
             reply: Some(reply),
             fetcher,
             subrequests: 0,
@@ -1044,11 +1048,11 @@ impl WorkerIsolate {
     /// `req`, and accounts the CPU it used to that request. A limit hit
     /// fails the request and poisons the isolate (the thread discards it).
     fn guarded(&mut self, req: Option<u32>, f: impl FnOnce(&mut Self)) {
-        let budget = {
+        let (budget, for_client) = {
             let st = self.state.borrow();
             match req.and_then(|r| st.requests.get(&r)) {
-                Some(ctx) => ctx.cpu_limit.saturating_sub(ctx.cpu_used),
-                None => Duration::from_millis(self.code.spec.cpu_ms),
+                Some(ctx) => (ctx.cpu_limit.saturating_sub(ctx.cpu_used), !ctx.scheduled),
+                None => (Duration::from_millis(self.code.spec.cpu_ms), false),
             }
         };
         let fired = self.state.borrow().cpu_fired.clone();
@@ -1071,6 +1075,9 @@ impl WorkerIsolate {
             && let Some(ctx) = self.state.borrow_mut().requests.get_mut(&r)
         {
             ctx.cpu_used += used;
+        }
+        if for_client && (used >= crate::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
+            self.mark_heavy(used);
         }
         let hit = if fired.load(Ordering::Relaxed) {
             Some(Limit::Cpu)
@@ -1111,6 +1118,21 @@ impl WorkerIsolate {
                 ops::finish(&self.state, r, ops::Outcome::Failed(Limit::Internal.error()));
             }
             self.poisoned.get_or_insert(Limit::Internal);
+        }
+    }
+
+    /// Notes that this worker's requests are too heavy to share a thread
+    /// with other workers' (the rule is in `Runtime::place`).
+    fn mark_heavy(&self, slice: Duration) {
+        if !self.code.heavy.swap(true, Ordering::Relaxed) {
+            log::warn!(
+                target: "isoproxy::worker",
+                "worker {}: a slice of its JS used {} ms of CPU (at its limit or over {} ms); \
+                 its requests run on the isolate thread kept for heavy workers from now on",
+                self.code.name(),
+                slice.as_millis(),
+                crate::runtime::HEAVY_SLICE.as_millis()
+            );
         }
     }
 

@@ -31,6 +31,6 @@ pub use guard::op_panics;
 pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;
-pub use runtime::{IsolateEvent, IsolateEvents, Runtime, RuntimeOptions};
+pub use runtime::{DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, Runtime, RuntimeOptions, Warming};
 pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
 pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

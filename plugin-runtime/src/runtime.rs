@@ -1,9 +1,10 @@
 //! The [`Runtime`]: V8 initialised once, a fixed set of isolate threads, and
 //! the placement of each worker's requests on them.
 
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -18,6 +19,16 @@ use crate::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script
 /// Requests in flight on a worker's least-busy warm thread before another
 /// thread gets an isolate for that worker too.
 const SPREAD_AT_INFLIGHT: usize = 4;
+
+/// A slice of a client request's JavaScript that uses more CPU than this
+/// (or one that hits the request's CPU limit) makes its worker version
+/// heavy: its requests go to the heavy lane from then on (see
+/// [`Runtime::place`]).
+pub(crate) const HEAVY_SLICE: Duration = Duration::from_millis(10);
+
+/// The default bound of each isolate thread's queue: requests and
+/// scheduled runs sent to the thread that it has not taken yet.
+pub const DEFAULT_QUEUE_LIMIT: usize = 256;
 
 /// Runtime settings.
 #[derive(Clone)]
@@ -64,8 +75,74 @@ pub type IsolateEvents = Arc<dyn Fn(&str, IsolateEvent) + Send + Sync>;
 /// handle stops the isolate threads.
 pub struct Runtime {
     threads: Vec<ThreadHandle>,
+    placement: Mutex<Placement>,
+    /// Commands a thread may have waiting before the next is refused.
+    queue_limit: AtomicUsize,
+    /// `scheduled()` runs sent and not finished (they reserve the lane).
+    scheduled_running: AtomicUsize,
+}
+
+/// Where worker versions have isolates, and which are heavy.
+#[derive(Default)]
+struct Placement {
     /// Worker version id -> threads holding a warm isolate for it.
-    placement: Mutex<HashMap<u64, Vec<usize>>>,
+    warm: HashMap<u64, Vec<usize>>,
+    /// Live versions known to be heavy (they reserve the lane).
+    heavy: HashSet<u64>,
+}
+
+/// What a command placed on a thread is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// A client's request (or the warm-up for one).
+    Request,
+    /// A `scheduled()` run.
+    Scheduled,
+}
+
+/// Isolates being created by [`Runtime::warm`].
+pub struct Warming {
+    sent: usize,
+    ready: std::sync::mpsc::Receiver<()>,
+}
+
+impl Warming {
+    /// Waits until every isolate is ready or `timeout` has passed (the
+    /// rest keep being created in the background); returns how many are
+    /// ready (one whose script fails at start counts as ready: its
+    /// requests fail the same way).
+    pub fn wait(self, timeout: Duration) -> usize {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut count = 0;
+        while count < self.sent {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if self.ready.recv_timeout(left).is_err() {
+                break;
+            }
+            count += 1;
+        }
+        count
+    }
+
+    /// How many isolates were asked for.
+    pub fn len(&self) -> usize {
+        self.sent
+    }
+
+    /// Whether none were.
+    pub fn is_empty(&self) -> bool {
+        self.sent == 0
+    }
+}
+
+/// Releases a `scheduled()` run's hold on the lane when its future ends
+/// (finished or dropped).
+struct ScheduledRun<'a>(&'a AtomicUsize);
+
+impl Drop for ScheduledRun<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Runtime {
@@ -78,8 +155,43 @@ impl Runtime {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Runtime {
             threads,
-            placement: Mutex::new(HashMap::new()),
+            placement: Mutex::new(Placement::default()),
+            queue_limit: AtomicUsize::new(DEFAULT_QUEUE_LIMIT),
+            scheduled_running: AtomicUsize::new(0),
         })
+    }
+
+    /// Bounds each isolate thread's queue: past `limit` commands waiting
+    /// for a thread, [`Runtime::dispatch`] and [`Runtime::scheduled`]
+    /// fail at once with [`DispatchError::Overloaded`]. Takes effect for
+    /// the next command (a reload may change it).
+    pub fn set_queue_limit(&self, limit: usize) {
+        self.queue_limit.store(limit.max(1), Ordering::Relaxed);
+    }
+
+    /// Starts creating an isolate for each of `workers` on the thread its
+    /// first request will be placed on, off the request path (at start-up,
+    /// before the listeners accept; on reload, before the new deployment is
+    /// stored). [`Warming::wait`] waits for them.
+    pub fn warm(&self, workers: &[&Arc<WorkerCode>]) -> Warming {
+        let (done, ready) = std::sync::mpsc::channel();
+        let mut sent = 0;
+        for worker in workers {
+            // Counted in flight until created, so the next worker's
+            // isolate is placed on a quieter thread.
+            let thread = &self.threads[self.place(worker, Work::Request)];
+            thread.inflight.fetch_add(1, Ordering::Relaxed);
+            let command = Command::Warm {
+                worker: Arc::clone(worker),
+                done: done.clone(),
+            };
+            if thread.tx.send(command).is_ok() {
+                sent += 1;
+            } else {
+                thread.inflight.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        Warming { sent, ready }
     }
 
     /// Creates `count` isolates for `code` one after another on the calling
@@ -175,7 +287,7 @@ impl Runtime {
         // Dropped unsent if this future is dropped before the answer.
         let (answered, cancel) = oneshot::channel();
         let answer = self
-            .send(worker, |reply| Command::Dispatch {
+            .send(worker, Work::Request, |reply| Command::Dispatch {
                 worker: worker.clone(),
                 head: Box::new(head),
                 body,
@@ -199,7 +311,9 @@ impl Runtime {
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<(), DispatchError> {
         let cron = cron.to_string();
-        self.send(worker, |reply| Command::Scheduled {
+        self.scheduled_running.fetch_add(1, Ordering::Relaxed);
+        let _running = ScheduledRun(&self.scheduled_running);
+        self.send(worker, Work::Scheduled, |reply| Command::Scheduled {
             worker: worker.clone(),
             cron,
             scheduled_time_ms,
@@ -210,32 +324,69 @@ impl Runtime {
     }
 
     /// Sends a command built around a reply channel to the thread chosen for
-    /// `worker` and waits for the reply.
+    /// `worker` and waits for the reply. Refused at once when that
+    /// thread's queue is full.
     async fn send<T>(
         &self,
         worker: &WorkerCode,
+        work: Work,
         command: impl FnOnce(oneshot::Sender<Result<T, DispatchError>>) -> Command,
     ) -> Result<T, DispatchError> {
-        let thread = &self.threads[self.place(worker)];
+        let thread = &self.threads[self.place(worker, work)];
+        let limit = self.queue_limit.load(Ordering::Relaxed);
+        let queued = thread.queued.fetch_add(1, Ordering::Relaxed);
+        if queued >= limit {
+            thread.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(DispatchError::Overloaded { queued });
+        }
         thread.inflight.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         if thread.tx.send(command(reply)).is_err() {
+            thread.queued.fetch_sub(1, Ordering::Relaxed);
             thread.inflight.fetch_sub(1, Ordering::Relaxed);
             return Err(DispatchError::Unavailable);
         }
         answer.await.unwrap_or(Err(DispatchError::Unavailable))
     }
 
-    /// Picks the thread for a request: the least busy thread already warm
-    /// for this worker, unless all of those are busy and a quieter thread
+    /// The thread kept for heavy work when there are two or more: the
+    /// last one.
+    fn lane(&self) -> Option<usize> {
+        (self.threads.len() >= 2).then(|| self.threads.len() - 1)
+    }
+
+    /// Picks the thread for a command.
+    ///
+    /// With two or more isolate threads the last one is the lane for work
+    /// that would hold up other workers' requests: every `scheduled()` run,
+    /// and every request of a heavy worker version (one whose request hit
+    /// its CPU limit or ran a slice of JS over [`HEAVY_SLICE`]). While the
+    /// lane has such work (a live heavy version, a scheduled run going),
+    /// other requests stay off it.
+    ///
+    /// Otherwise a request goes to the least busy thread already warm for
+    /// its worker, unless all of those are busy and a quieter thread
     /// exists, which then gets an isolate for the worker too.
-    fn place(&self, worker: &WorkerCode) -> usize {
+    fn place(&self, worker: &WorkerCode, work: Work) -> usize {
         let load = |i: usize| self.threads[i].inflight.load(Ordering::Relaxed);
         let mut placement = self.placement.lock().unwrap_or_else(|p| p.into_inner());
-        let warm = placement.entry(worker.id).or_default();
-        let best_warm = warm.iter().copied().min_by_key(|&i| load(i));
+        let Placement { warm, heavy } = &mut *placement;
+        let lane = self.lane();
+        if let Some(lane) = lane {
+            if work == Work::Scheduled {
+                return lane;
+            }
+            if worker.is_heavy() {
+                heavy.insert(worker.id);
+                return lane;
+            }
+        }
+        let reserved = lane.filter(|_| !heavy.is_empty() || self.scheduled_running.load(Ordering::Relaxed) > 0);
+        let open = |i: &usize| Some(*i) != reserved;
+        let warm = warm.entry(worker.id).or_default();
+        let best_warm = warm.iter().copied().filter(open).min_by_key(|&i| load(i));
         let quietest = (0..self.threads.len())
-            .filter(|i| !warm.contains(i))
+            .filter(|i| !warm.contains(i) && open(i))
             .min_by_key(|&i| load(i));
         match (best_warm, quietest) {
             (Some(w), Some(q)) if load(w) >= SPREAD_AT_INFLIGHT && load(q) < load(w) => {
@@ -253,11 +404,10 @@ impl Runtime {
 
     /// Forgets where versions that are no longer deployed had isolates.
     pub fn retain_versions(&self, live: &[&Arc<WorkerCode>]) {
-        let ids: std::collections::HashSet<u64> = live.iter().map(|w| w.id).collect();
-        self.placement
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|id, _| ids.contains(id));
+        let ids: HashSet<u64> = live.iter().map(|w| w.id).collect();
+        let mut placement = self.placement.lock().unwrap_or_else(|p| p.into_inner());
+        placement.warm.retain(|id, _| ids.contains(id));
+        placement.heavy.retain(|id| ids.contains(id));
     }
 
     /// The number of isolate threads.

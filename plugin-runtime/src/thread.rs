@@ -37,6 +37,20 @@ pub(crate) enum Command {
         fetcher: Arc<dyn Fetcher>,
         reply: oneshot::Sender<Result<(), DispatchError>>,
     },
+    /// Create `worker`'s isolate now, off the request path (at start-up
+    /// and when a reload stores a new version), then say so on `done`.
+    Warm {
+        worker: Arc<WorkerCode>,
+        done: std::sync::mpsc::Sender<()>,
+    },
+}
+
+impl Command {
+    /// Whether the command counts against the thread's queue bound (a
+    /// warm-up is the runtime's own work, not a client's).
+    pub(crate) fn queued(&self) -> bool {
+        !matches!(self, Command::Warm { .. })
+    }
 }
 
 /// The proxy's handle on one isolate thread.
@@ -44,6 +58,9 @@ pub(crate) struct ThreadHandle {
     pub tx: mpsc::UnboundedSender<Command>,
     /// Requests dispatched here and not yet answered (load balancing).
     pub inflight: Arc<AtomicUsize>,
+    /// Commands sent here that the thread has not taken yet: the queue
+    /// that `Runtime::send` bounds.
+    pub queued: Arc<AtomicUsize>,
     pub join: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -51,14 +68,16 @@ pub(crate) struct ThreadHandle {
 pub(crate) fn spawn(index: usize, events: Option<crate::runtime::IsolateEvents>) -> std::io::Result<ThreadHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
     let inflight = Arc::new(AtomicUsize::new(0));
-    let counter = inflight.clone();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let counters = (inflight.clone(), queued.clone());
     let join = std::thread::Builder::new()
         .name(format!("isolate-{index}"))
         .stack_size(8 << 20)
-        .spawn(move || run(rx, counter, events))?;
+        .spawn(move || run(rx, counters, events))?;
     Ok(ThreadHandle {
         tx,
         inflight,
+        queued,
         join: Some(join),
     })
 }
@@ -68,12 +87,20 @@ struct Loop {
     isolates: Vec<WorkerIsolate>,
     completions_tx: mpsc::UnboundedSender<Completion>,
     inflight: Arc<AtomicUsize>,
+    queued: Arc<AtomicUsize>,
     next_key: u64,
     watch: Arc<crate::limits::CpuWatch>,
     events: Option<crate::runtime::IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
+    /// No idle compaction before this: a warmed isolate's first request
+    /// (at start-up, right after the listeners open) must not find the
+    /// thread in a full GC.
+    quiet_until: std::time::Instant,
 }
+
+/// How long after a warm-up the thread waits before compacting.
+const COMPACT_AFTER_WARM: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Drop for Loop {
     fn drop(&mut self) {
@@ -123,6 +150,9 @@ impl Loop {
     }
 
     fn command(&mut self, cmd: Command) {
+        if cmd.queued() {
+            self.queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
         match cmd {
             Command::Dispatch {
                 worker,
@@ -130,23 +160,33 @@ impl Loop {
                 body,
                 fetcher,
                 reply,
-                cancel,
-            } => match self.isolate_for(&worker) {
-                Ok(isolate) => {
-                    let req = isolate.dispatch(*head, body, fetcher, reply);
-                    let key = isolate.key();
-                    let cancels = self.cancels_tx.clone();
-                    tokio::task::spawn_local(async move {
-                        if cancel.await.is_err() {
-                            let _ = cancels.send((key, req));
-                        }
-                    });
-                }
-                Err(e) => {
+                mut cancel,
+            } => {
+                // The proxy stopped waiting while the request sat in the
+                // queue (its client went away or it timed out): the script
+                // never sees it.
+                if matches!(cancel.try_recv(), Err(oneshot::error::TryRecvError::Closed)) {
                     self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                    let _ = reply.send(Err(e));
+                    log::debug!("request dropped before dispatch: nobody waits for its answer any more");
+                    return;
                 }
-            },
+                match self.isolate_for(&worker) {
+                    Ok(isolate) => {
+                        let req = isolate.dispatch(*head, body, fetcher, reply);
+                        let key = isolate.key();
+                        let cancels = self.cancels_tx.clone();
+                        tokio::task::spawn_local(async move {
+                            if cancel.await.is_err() {
+                                let _ = cancels.send((key, req));
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
             Command::Scheduled {
                 worker,
                 cron,
@@ -160,6 +200,15 @@ impl Loop {
                     let _ = reply.send(Err(e));
                 }
             },
+            Command::Warm { worker, done } => {
+                self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                self.quiet_until = std::time::Instant::now() + COMPACT_AFTER_WARM;
+                if let Err(e) = self.isolate_for(&worker) {
+                    // The first request fails the same way and logs it.
+                    log::debug!("warming worker {}: {e}", worker.name());
+                }
+                let _ = done.send(());
+            }
         }
     }
 
@@ -217,7 +266,7 @@ impl Loop {
     }
 
     fn compaction_pending(&self) -> bool {
-        self.isolates.iter().any(|i| i.compact_pending)
+        std::time::Instant::now() >= self.quiet_until && self.isolates.iter().any(|i| i.compact_pending)
     }
 
     /// One new isolate's idle-time full GC; the loop comes back for the
@@ -254,7 +303,7 @@ fn contain(what: &str, work: impl FnOnce()) {
 
 fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
-    inflight: Arc<AtomicUsize>,
+    (inflight, queued): (Arc<AtomicUsize>, Arc<AtomicUsize>),
     events: Option<crate::runtime::IsolateEvents>,
 ) {
     crate::platform::platform();
@@ -272,10 +321,12 @@ fn run(
         isolates: Vec::new(),
         completions_tx,
         inflight,
+        queued,
         next_key: 0,
         watch,
         events,
         cancels_tx,
+        quiet_until: std::time::Instant::now(),
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {

@@ -172,6 +172,11 @@ pub struct WorkerCode {
     pub(crate) isolates: AtomicUsize,
     /// Requests dispatched to this version.
     pub(crate) requests: AtomicU64,
+    /// Set once a request of this version hit its CPU limit or ran one
+    /// slice of JS longer than `runtime::HEAVY_SLICE`: from then on its
+    /// requests are served on the isolate thread kept for heavy work (see
+    /// `Runtime::place`), away from other workers.
+    pub(crate) heavy: std::sync::atomic::AtomicBool,
     /// When this version was loaded.
     pub loaded_at: std::time::SystemTime,
     /// The last failure of a request or scheduled run, one line.
@@ -209,9 +214,15 @@ impl WorkerCode {
             env_json,
             isolates: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
+            heavy: Default::default(),
             loaded_at: std::time::SystemTime::now(),
             last_error: Default::default(),
         }
+    }
+
+    /// Whether this version counts as heavy (see the `heavy` field).
+    pub fn is_heavy(&self) -> bool {
+        self.heavy.load(Ordering::Relaxed)
     }
 
     /// The worker's name.

@@ -165,6 +165,9 @@ impl Default for ServerConfig {
 pub struct RuntimeConfig {
     /// Isolate threads (each runs isolates and their event loops).
     pub isolate_threads: usize,
+    /// Requests and scheduled runs that may wait for one isolate thread;
+    /// past it a request is refused at once with 503 and `Retry-After`.
+    pub queue_limit: usize,
     /// CPU time a request's JavaScript may use, in milliseconds.
     pub cpu_ms: u64,
     /// Heap limit per isolate, in MiB.
@@ -191,6 +194,7 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     /// - `isolate_threads`: the number of available cores.
+    /// - `queue_limit`: 256 (`plugin_runtime::DEFAULT_QUEUE_LIMIT`).
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
     /// - `subrequests`: 50.
@@ -202,6 +206,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
+            queue_limit: plugin_runtime::DEFAULT_QUEUE_LIMIT,
             cpu_ms: 50,
             memory_mb: 128,
             subrequests: 50,

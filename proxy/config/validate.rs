@@ -136,6 +136,7 @@ const PINGORA_MAX_HEADER_COUNT: usize = 256;
 fn validate_runtime(runtime: &RuntimeConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
     let key = |k| [Seg::Key("runtime"), Seg::Key(k)];
     at_least_one(runtime.isolate_threads as u64, &key("isolate_threads"), doc)?;
+    at_least_one(runtime.queue_limit as u64, &key("queue_limit"), doc)?;
     at_least_one(runtime.cpu_ms, &key("cpu_ms"), doc)?;
     at_least_one(runtime.memory_mb, &key("memory_mb"), doc)?;
     at_least_one(u64::from(runtime.subrequests), &key("subrequests"), doc)?;
