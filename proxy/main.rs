@@ -14,6 +14,7 @@ mod egress;
 mod hops;
 mod metrics;
 mod origin;
+mod pass;
 mod reload;
 mod route;
 mod scheduler;

@@ -597,16 +597,20 @@ pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
             .unwrap_or_default();
     s.inflight.fetch_sub(1, Ordering::Relaxed);
     drop(s);
+    let answer = |outcome| match outcome {
+        Outcome::Response(mut r) => {
+            r.cpu_time = cpu_used;
+            Ok(r)
+        }
+        Outcome::Done => Err(DispatchError::Exception("the script did not respond".into())),
+        Outcome::Failed(e) => Err(e),
+    };
     match reply {
         Reply::Fetch(tx) => {
-            let _ = tx.send(match outcome {
-                Outcome::Response(mut r) => {
-                    r.cpu_time = cpu_used;
-                    Ok(r)
-                }
-                Outcome::Done => Err(DispatchError::Exception("the script did not respond".into())),
-                Outcome::Failed(e) => Err(e),
-            });
+            let _ = tx.send(answer(outcome).map(crate::http::Outcome::Answer));
+        }
+        Reply::Answer(tx) => {
+            let _ = tx.send(answer(outcome));
         }
         Reply::Scheduled(tx) => {
             let _ = tx.send(match outcome {
@@ -847,13 +851,74 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
         return rejected_promise(scope, &mut rv, OpError::type_error("the request body was already used"));
     };
-    let fut = fetcher.fetch(FetchRequest { head, body });
+    let request = FetchRequest { head, body };
+    // (The promise below belongs to the running request: only then may it pass.)
+    let fut = match current_request(scope) == Some(req_id) {
+        true => pass_out(&st, req_id, &fetcher, request),
+        false => Err(request),
+    };
+    let fut = match fut {
+        Ok(fetched) => Box::pin(async move {
+            fetched
+                .await
+                .unwrap_or_else(|_| Err(FetchError::Network("the proxy dropped the request to the origin".into())))
+        }),
+        Err(request) => fetcher.fetch(request),
+    };
     promise_op(scope, &mut rv, async move {
         OpResult::Fetched {
             req_id,
             result: fut.await,
         }
     });
+}
+
+/// The request phase's pass (see `Runtime::dispatch_or_pass`): if `request`
+/// is the request's first `fetch()` to its route's origin and the proxy
+/// still waits for the request phase's answer, hands it to the proxy, which
+/// sends it in the task serving the client; the script's promise waits on
+/// the receiver answered. The request's reply becomes the response phase's
+/// (`Reply::Answer`). Otherwise `request` comes back for the fetcher.
+fn pass_out(
+    st: &SharedState,
+    req_id: u32,
+    fetcher: &std::sync::Arc<dyn crate::http::Fetcher>,
+    request: FetchRequest,
+) -> Result<tokio::sync::oneshot::Receiver<Result<WorkerResponse, FetchError>>, FetchRequest> {
+    use crate::http::{Answer, FetchReply, Pass};
+    use tokio::sync::oneshot;
+    let phase = {
+        let mut s = st.borrow_mut();
+        let Some(ctx) = s.requests.get_mut(&req_id) else {
+            return Err(request);
+        };
+        if !ctx.passable || !fetcher.goes_to_route_origin(&request.head) {
+            return Err(request);
+        }
+        ctx.passable = false;
+        match ctx.reply.take() {
+            Some(Reply::Fetch(phase)) => {
+                let (answer_tx, answer_rx) = oneshot::channel();
+                ctx.reply = Some(Reply::Answer(answer_tx));
+                (phase, answer_rx)
+            }
+            other => {
+                ctx.reply = other;
+                return Err(request);
+            }
+        }
+    };
+    let (phase, answer) = phase;
+    let (fetched_tx, fetched_rx) = oneshot::channel();
+    let pass = Pass {
+        request,
+        fetched: FetchReply::new(fetched_tx),
+        answer: Answer::new(answer),
+    };
+    // Unsent only when the proxy stopped waiting: the request is being
+    // cancelled, and the dropped pass rejects the promise meanwhile.
+    let _ = phase.send(Ok(crate::http::Outcome::Pass(pass)));
+    Ok(fetched_rx)
 }
 
 /// `bodyRead(rid)` -> Promise<Uint8Array | null>.
