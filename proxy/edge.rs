@@ -384,6 +384,10 @@ impl ProxyHttp for Edge {
         }
         if code > 0 {
             log::warn!("{} {}: {e}", session.req_header().method, session.req_header().uri);
+        }
+        // Once a response has started, an error only cuts it short: its
+        // body must not grow an error text.
+        if code > 0 && session.response_written().is_none() {
             let reason = match code {
                 502 => ORIGIN_UNREACHABLE,
                 504 => ORIGIN_TIMEOUT,
@@ -514,10 +518,7 @@ impl Edge {
             egress,
             Outgoing::new(&ctx.hop, worker.spec.subrequests),
         ));
-        let dispatch = self
-            .state
-            .runtime
-            .dispatch_or_pass(worker, head, body, fetcher.clone());
+        let dispatch = self.state.runtime.dispatch_or_pass(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 
         // Feed the request body to the script while it decides, and notice
@@ -662,7 +663,11 @@ impl Edge {
 fn client_gone(ctx: &mut RequestCtx, worker: &str) -> Result<()> {
     ctx.outcome = Some("client_gone");
     log::info!("worker {worker}: the client went away before the response; request cancelled");
-    Err(Error::explain(ErrorType::ConnectionClosed, "client went away before the worker answered").into_down())
+    Err(Error::explain(
+        ErrorType::ConnectionClosed,
+        "client went away before the worker answered",
+    )
+    .into_down())
 }
 
 /// What the client did while a worker prepares its answer.

@@ -218,12 +218,21 @@ impl OriginFetcher {
     /// then the request head for the route's origin, and its peer.
     pub async fn pass_leg(&self, request: &FetchRequest) -> Result<(HttpPeer, RequestHeader), FetchError> {
         let (target, loop_header) = self.start(&request.head.url)?;
-        crate::metrics::metrics().passthrough.with_label_values(&["in_task"]).inc();
+        crate::metrics::metrics()
+            .passthrough
+            .with_label_values(&["in_task"])
+            .inc();
         let target = target?;
         let Some(origin) = target.origin else {
             return Err(FetchError::BadUrl(request.head.url.clone()));
         };
-        let header = origin_request(&request.head, &request.body, target.host_header, &target.path, loop_header)?;
+        let header = origin_request(
+            &request.head,
+            &request.body,
+            target.host_header,
+            &target.path,
+            loop_header,
+        )?;
         Ok((origin.peer().await?, header))
     }
 }
@@ -239,7 +248,10 @@ impl Fetcher for OriginFetcher {
             Err(e) => return Box::pin(std::future::ready(Err(e))),
         };
         if matches!(&target, Ok(t) if t.to_origin) {
-            crate::metrics::metrics().passthrough.with_label_values(&["subrequest"]).inc();
+            crate::metrics::metrics()
+                .passthrough
+                .with_label_values(&["subrequest"])
+                .inc();
         }
         let connector = self.connector.clone();
         let egress = self.egress.clone();

@@ -29,8 +29,8 @@ pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
 pub use guard::op_panics;
 pub use http::{
-    Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, Outcome, Pass, RequestHead, ResponseHead,
-    WorkerResponse,
+    Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, Outcome, Pass, RequestHead,
+    ResponseHead, WorkerResponse,
 };
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;

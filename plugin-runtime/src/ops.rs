@@ -859,9 +859,13 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     };
     let fut = match fut {
         Ok(fetched) => Box::pin(async move {
-            fetched
-                .await
-                .unwrap_or_else(|_| Err(FetchError::Network("the proxy dropped the request to the origin".into())))
+            match fetched.await {
+                Ok(result) => result,
+                // The proxy dropped the pass unsettled only because it
+                // stopped waiting for the request (client gone, timed out):
+                // the request is being cancelled, and no more of its JS runs.
+                Err(_) => std::future::pending().await,
+            }
         }),
         Err(request) => fetcher.fetch(request),
     };
