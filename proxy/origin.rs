@@ -216,23 +216,21 @@ impl OriginFetcher {
     /// The request's pass (`Outcome::Pass`), which `pass.rs` sends in the
     /// task serving the client: counted and budgeted as any subrequest,
     /// then the request head for the route's origin, and its peer.
-    pub async fn pass_leg(&self, request: &FetchRequest) -> Result<(HttpPeer, RequestHeader), FetchError> {
-        let (target, loop_header) = self.start(&request.head.url)?;
+    pub async fn pass_leg(
+        &self,
+        head: plugin_runtime::RequestHead,
+        body: &Body,
+    ) -> Result<(HttpPeer, RequestHeader), FetchError> {
+        let (target, loop_header) = self.start(&head.url)?;
         crate::metrics::metrics()
             .passthrough
             .with_label_values(&["in_task"])
             .inc();
         let target = target?;
         let Some(origin) = target.origin else {
-            return Err(FetchError::BadUrl(request.head.url.clone()));
+            return Err(FetchError::BadUrl(head.url));
         };
-        let header = origin_request(
-            &request.head,
-            &request.body,
-            target.host_header,
-            &target.path,
-            loop_header,
-        )?;
+        let header = origin_request(head, body, target.host_header, &target.path, loop_header)?;
         Ok((origin.peer().await?, header))
     }
 }
@@ -381,7 +379,7 @@ pub fn classify(e: &pingora::Error, during: &str) -> FetchError {
 /// The request head a subrequest sends: the script's checked head without
 /// hop-by-hop fields, our Host and loop header, framing for `body`.
 fn origin_request(
-    head: &plugin_runtime::RequestHead,
+    head: plugin_runtime::RequestHead,
     body: &Body,
     host_header: String,
     path: &str,
@@ -390,7 +388,7 @@ fn origin_request(
     let method = &head.method;
     let mut req = RequestHeader::build(head.method.clone(), path.as_bytes(), Some(head.headers.len() + 2))
         .map_err(|e| FetchError::BadUrl(format!("{path}: {e}")))?;
-    let mut headers = head.headers.clone();
+    let mut headers = head.headers;
     strip_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::HOST);
@@ -451,10 +449,11 @@ async fn subrequest(
     request: FetchRequest,
 ) -> Result<WorkerResponse, FetchError> {
     let FetchRequest { head, body } = request;
-    let req = origin_request(&head, &body, host_header, &path, loop_header)?;
+    let method = head.method.clone();
+    let req = origin_request(head, &body, host_header, &path, loop_header)?;
     let mut session = open(connector, &peer, req).await?;
     send_body(&mut session, body).await?;
-    let head = read_head(&mut session, &head.method).await?;
+    let head = read_head(&mut session, &method).await?;
     let Some(content_length) = head.body else {
         // Drain the (empty) body so the connection can be reused.
         let _ = session.read_response_body().await;

@@ -22,7 +22,7 @@ use pingora::protocols::http::client::HttpSession;
 use pingora::proxy::Session;
 use pingora_http::RequestHeader;
 use plugin_runtime::{
-    Body, BodyStream, BodyWriter, BoxFuture, DispatchError, FetchError, FetchReply, Pass, WorkerResponse,
+    Body, BodyStream, BodyWriter, BoxFuture, DispatchError, FetchError, FetchReply, FetchRequest, Pass, WorkerResponse,
     linked_body_channel,
 };
 use tokio::time::Sleep;
@@ -183,16 +183,14 @@ pub async fn serve(
         fetched,
         mut answer,
     } = pass;
-    let method = request.head.method.clone();
+    let FetchRequest { head, body } = request;
+    let method = head.method.clone();
     let connector = fetcher.connector.clone();
-    let mut exchange: Exchange = match fetcher.pass_leg(&request).await {
-        Err(e) => Box::pin(std::future::ready(Err(e))),
+    let mut exchange: Exchange = match (fetcher.pass_leg(head, &body).await, body) {
+        (Err(e), _) => Box::pin(std::future::ready(Err(e))),
         // The client's own body, untouched by the script: the rest of it
         // goes from the client's connection to the origin's in this task.
-        Ok((peer, header)) if is_client_body(&request.body, req_writer.as_ref()) => {
-            let Body::Stream(buffered) = request.body else {
-                return Some((Err(DispatchError::Internal("pass body".into())), None));
-            };
+        (Ok((peer, header)), Body::Stream(buffered)) if req_writer.as_ref().is_some_and(|w| w.feeds(&buffered)) => {
             *req_writer = None;
             let uploaded = tokio::select! {
                 up = upload_from_client(session, &connector, &peer, header, buffered) => up,
@@ -204,9 +202,8 @@ pub async fn serve(
                 Ok((upstream, head, peer))
             })
         }
-        Ok((peer, header)) => {
+        (Ok((peer, header)), body) => {
             let connector = connector.clone();
-            let body = request.body;
             Box::pin(async move {
                 let mut upstream = open(&connector, &peer, header).await?;
                 send_body(&mut upstream, body).await?;
@@ -255,12 +252,6 @@ pub async fn serve(
             },
         }
     }
-}
-
-/// Whether a pass's body is the client's request body as this task feeds
-/// it to the script (`writer`), handed over untouched.
-fn is_client_body(body: &Body, writer: Option<&BodyWriter>) -> bool {
-    matches!((body, writer), (Body::Stream(s), Some(w)) if w.feeds(s))
 }
 
 /// Settles the script's `fetch()` with the origin's response: a response
