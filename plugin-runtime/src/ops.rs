@@ -853,21 +853,12 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     };
     let request = FetchRequest { head, body };
     // (The promise below belongs to the running request: only then may it pass.)
-    let fut = match current_request(scope) == Some(req_id) {
-        true => pass_out(&st, req_id, &fetcher, request),
-        false => Err(request),
-    };
-    let fut = match fut {
-        Ok(fetched) => Box::pin(async move {
-            match fetched.await {
-                Ok(result) => result,
-                // The proxy dropped the pass unsettled only because it
-                // stopped waiting for the request (client gone, timed out):
-                // the request is being cancelled, and no more of its JS runs.
-                Err(_) => std::future::pending().await,
-            }
-        }),
-        Err(request) => fetcher.fetch(request),
+    let phase = (current_request(scope) == Some(req_id))
+        .then(|| take_request_phase(&st, req_id, &fetcher, &request.head))
+        .flatten();
+    let fut = match phase {
+        Some(phase) => pass_out(phase, request),
+        None => fetcher.fetch(request),
     };
     promise_op(scope, &mut rv, async move {
         OpResult::Fetched {
@@ -877,52 +868,62 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     });
 }
 
-/// The request phase's pass (see `Runtime::dispatch_or_pass`): if `request`
-/// is the request's first `fetch()` to its route's origin and the proxy
-/// still waits for the request phase's answer, hands it to the proxy, which
-/// sends it in the task serving the client; the script's promise waits on
-/// the receiver answered. The request's reply becomes the response phase's
-/// (`Reply::Answer`). Otherwise `request` comes back for the fetcher.
-fn pass_out(
+/// The end of a request phase that passes: its reply, and the receiver of
+/// the final answer.
+type PassingPhase = (
+    tokio::sync::oneshot::Sender<Result<crate::http::Outcome, DispatchError>>,
+    tokio::sync::oneshot::Receiver<Result<WorkerResponse, DispatchError>>,
+);
+
+/// The request phase's pass (see `Runtime::dispatch_or_pass`): if `head` is
+/// the request's first `fetch()` to its route's origin and the proxy still
+/// waits for the request phase's answer (and accepts a pass), takes that
+/// reply; the request's reply becomes the response phase's
+/// (`Reply::Answer`).
+fn take_request_phase(
     st: &SharedState,
     req_id: u32,
     fetcher: &std::sync::Arc<dyn crate::http::Fetcher>,
-    request: FetchRequest,
-) -> Result<tokio::sync::oneshot::Receiver<Result<WorkerResponse, FetchError>>, FetchRequest> {
+    head: &RequestHead,
+) -> Option<PassingPhase> {
+    let mut s = st.borrow_mut();
+    let ctx = s.requests.get_mut(&req_id)?;
+    let waiting = matches!(ctx.reply, Some(Reply::Fetch(_)));
+    if !waiting || !ctx.passable || !fetcher.goes_to_route_origin(head) {
+        return None;
+    }
+    ctx.passable = false;
+    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+    match ctx.reply.replace(Reply::Answer(answer_tx)) {
+        Some(Reply::Fetch(phase)) => Some((phase, answer_rx)),
+        _ => None, // (checked above)
+    }
+}
+
+/// Ends the request phase with `request` as its pass: the proxy sends it
+/// in the task serving the client and settles the script's `fetch()`
+/// through the future answered.
+fn pass_out(phase: PassingPhase, request: FetchRequest) -> crate::http::BoxFuture<Result<WorkerResponse, FetchError>> {
     use crate::http::{Answer, FetchReply, Pass};
-    use tokio::sync::oneshot;
-    let phase = {
-        let mut s = st.borrow_mut();
-        let Some(ctx) = s.requests.get_mut(&req_id) else {
-            return Err(request);
-        };
-        if !ctx.passable || !fetcher.goes_to_route_origin(&request.head) {
-            return Err(request);
-        }
-        ctx.passable = false;
-        match ctx.reply.take() {
-            Some(Reply::Fetch(phase)) => {
-                let (answer_tx, answer_rx) = oneshot::channel();
-                ctx.reply = Some(Reply::Answer(answer_tx));
-                (phase, answer_rx)
-            }
-            other => {
-                ctx.reply = other;
-                return Err(request);
-            }
-        }
-    };
     let (phase, answer) = phase;
-    let (fetched_tx, fetched_rx) = oneshot::channel();
+    let (fetched_tx, fetched_rx) = tokio::sync::oneshot::channel();
     let pass = Pass {
         request,
         fetched: FetchReply::new(fetched_tx),
         answer: Answer::new(answer),
     };
     // Unsent only when the proxy stopped waiting: the request is being
-    // cancelled, and the dropped pass rejects the promise meanwhile.
+    // cancelled (and its promise stays pending until it ends).
     let _ = phase.send(Ok(crate::http::Outcome::Pass(pass)));
-    Ok(fetched_rx)
+    Box::pin(async move {
+        match fetched_rx.await {
+            Ok(result) => result,
+            // The proxy dropped the pass unsettled only because it stopped
+            // waiting for the request (client gone, timed out): the request
+            // is being cancelled, and no more of its JS runs.
+            Err(_) => std::future::pending().await,
+        }
+    })
 }
 
 /// `bodyRead(rid)` -> Promise<Uint8Array | null>.
