@@ -99,12 +99,6 @@ impl BodyWriter {
         }
     }
 
-    /// Whether the stream has been read from (always true for channels
-    /// that are not linked).
-    pub fn is_wanted(&self) -> bool {
-        self.link.as_ref().is_none_or(|l| l.asked.load(Ordering::Acquire))
-    }
-
     /// Resolves once the consumer has dropped its end.
     pub async fn closed(&self) {
         self.tx.closed().await
