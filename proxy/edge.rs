@@ -19,7 +19,9 @@ use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
 use pingora_http::authority::{RawTargetAuthority, raw_target_authority};
-use plugin_runtime::{Body, BodyError, BodyWriter, ClientInfo, DispatchError, RequestHead, Runtime, body_channel};
+use plugin_runtime::{
+    Body, BodyError, BodyWriter, ClientInfo, DispatchError, Outcome, RequestHead, Runtime, linked_body_channel,
+};
 
 use crate::authority::Authority;
 use crate::config::{AdminToken, ServerConfig};
@@ -213,7 +215,7 @@ fn send_stalled(session: &Session) {
 
 /// The client stopped sending its request body for `body_idle_timeout_s`:
 /// counted, logged, and the connection is not reused.
-fn body_stalled(session: &mut Session) {
+pub(crate) fn body_stalled(session: &mut Session) {
     crate::metrics::metrics().client_error("proxy", "body_timeout");
     let idle = session.get_read_timeout().map_or(0, |d| d.as_secs());
     log::warn!(
@@ -407,6 +409,10 @@ impl ProxyHttp for Edge {
         }
         if code > 0 {
             log::warn!("{} {}: {e}", session.req_header().method, session.req_header().uri);
+        }
+        // Once a response has started, an error only cuts it short: its
+        // body must not grow an error text.
+        if code > 0 && session.response_written().is_none() {
             let reason = match code {
                 502 => ORIGIN_UNREACHABLE,
                 504 => ORIGIN_TIMEOUT,
@@ -517,8 +523,10 @@ impl Edge {
             client: client_info(session),
         };
 
+        // Linked: if the script passes it on untouched, the rest of it goes
+        // from the client to the origin directly (see `pass.rs`).
         let (mut req_writer, body) = if has_body {
-            let (w, s) = body_channel(content_length);
+            let (w, s) = linked_body_channel(content_length);
             (Some(w), Body::Stream(s))
         } else {
             (None, Body::Empty)
@@ -535,7 +543,7 @@ impl Edge {
             egress,
             Outgoing::new(&ctx.hop, worker.spec.subrequests),
         ));
-        let dispatch = self.state.runtime.dispatch(worker, head, body, fetcher.clone());
+        let dispatch = self.state.runtime.dispatch_or_pass(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 
         // Feed the request body to the script while it decides, and notice
@@ -544,20 +552,33 @@ impl Edge {
         // runtime (its timers stop, its in-flight count is released).
         let deadline = tokio::time::sleep(Duration::from_secs(worker.spec.request_timeout_s));
         tokio::pin!(deadline);
-        let answer = loop {
+        let phase = loop {
             tokio::select! {
-                answer = &mut dispatch => break answer,
+                outcome = &mut dispatch => break outcome,
                 _ = &mut deadline => break Err(DispatchError::TimedOut),
                 event = downstream_event(session, req_writer.as_ref()) => match event {
                     Downstream::More => {}
                     Downstream::BodyDone => req_writer = None,
-                    Downstream::Gone => {
-                        ctx.outcome = Some("client_gone");
-                        log::info!("worker {}: the client went away before the response; request cancelled", worker.name());
-                        return Err(Error::explain(ErrorType::ConnectionClosed, "client went away before the worker answered").into_down());
-                    }
+                    Downstream::Gone => return client_gone(ctx, worker.name()),
                 },
             }
+        };
+        // The request phase answered, or passed a request to the route's
+        // origin: then this task sends it, and the response phase (the
+        // script's continuation after `await fetch()`) gives the answer.
+        let mut leg = None;
+        let answer = match phase {
+            Ok(Outcome::Answer(response)) => Ok(response),
+            Ok(Outcome::Pass(pass)) => {
+                match crate::pass::serve(session, pass, &fetcher, &mut req_writer, deadline.as_mut()).await {
+                    Some((answer, origin_body)) => {
+                        leg = origin_body;
+                        answer
+                    }
+                    None => return client_gone(ctx, worker.name()),
+                }
+            }
+            Err(e) => Err(e),
         };
 
         let response = match answer {
@@ -624,9 +645,16 @@ impl Edge {
                         .map_err(|e| e.into_down())?;
                 }
             }
+            // The origin's body, handed back untouched: spliced natively.
+            Body::Stream(stream) if leg.as_ref().is_some_and(|l| l.is(&stream)) => {
+                if let Some(origin_body) = leg.take() {
+                    origin_body.splice(session, stream, &mut req_writer).await?;
+                }
+            }
             Body::Stream(mut stream) => loop {
                 // The request body may still be flowing into the script
-                // (e.g. a worker that echoes it): keep pumping both ways.
+                // (e.g. a worker that echoes it), and the origin's body of a
+                // pass (e.g. a worker that transforms it): keep pumping.
                 tokio::select! {
                     chunk = stream.next() => match chunk {
                         // A failed write is the client's side (fail_to_proxy classifies it).
@@ -646,15 +674,32 @@ impl Edge {
                     more = pump_request_chunk(session, req_writer.as_ref()), if req_writer.is_some() => {
                         if !more { req_writer = None; }
                     }
+                    () = crate::pass::feed(&mut leg) => {}
                 }
             },
+        }
+        // What is left of the origin's body belongs to whoever still reads it.
+        if let Some(origin_body) = leg {
+            origin_body.detach();
         }
         Ok(())
     }
 }
 
+/// The client went away before the response: the request is cancelled in
+/// the runtime (by dropping its future or pass).
+fn client_gone(ctx: &mut RequestCtx, worker: &str) -> Result<()> {
+    ctx.outcome = Some("client_gone");
+    log::info!("worker {worker}: the client went away before the response; request cancelled");
+    Err(Error::explain(
+        ErrorType::ConnectionClosed,
+        "client went away before the worker answered",
+    )
+    .into_down())
+}
+
 /// What the client did while a worker prepares its answer.
-enum Downstream {
+pub(crate) enum Downstream {
     /// A request body chunk went to the script.
     More,
     /// The request body has ended (or the script dropped it).
@@ -665,7 +710,7 @@ enum Downstream {
 
 /// Pumps the request body while there is one; afterwards waits for the
 /// client to close the connection (pending forever while it does not).
-async fn downstream_event(session: &mut Session, writer: Option<&BodyWriter>) -> Downstream {
+pub(crate) async fn downstream_event(session: &mut Session, writer: Option<&BodyWriter>) -> Downstream {
     if writer.is_some() {
         return if pump_request_chunk(session, writer).await {
             Downstream::More
@@ -690,7 +735,7 @@ async fn downstream_event(session: &mut Session, writer: Option<&BodyWriter>) ->
 /// that fails (the client went away, or its body stalled past
 /// `body_idle_timeout_s`) makes the script's body read reject, and the
 /// connection is not reused.
-async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) -> bool {
+pub(crate) async fn pump_request_chunk(session: &mut Session, writer: Option<&BodyWriter>) -> bool {
     let Some(writer) = writer else { return false };
     let Some(permit) = writer.reserve().await else {
         return false; // the script dropped the body

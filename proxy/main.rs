@@ -15,6 +15,7 @@ mod egress;
 mod hops;
 mod metrics;
 mod origin;
+mod pass;
 mod reload;
 mod route;
 mod scheduler;

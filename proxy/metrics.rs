@@ -30,6 +30,10 @@ pub struct Metrics {
     pub scheduled_runs: IntCounterVec,
     /// `isoproxy_subrequests_total{worker}`: `fetch()` calls that reached the fetcher.
     pub subrequests: IntCounterVec,
+    /// `isoproxy_passthrough_total{path}`: workers' requests to their
+    /// route's origin, by how they went: `in_task` (the request's pass, sent
+    /// by the task serving the client) or `subrequest` (through the fetcher).
+    pub passthrough: IntCounterVec,
     /// `isoproxy_origin_errors_total{kind}`: connect | timeout | network | other.
     pub origin_errors: IntCounterVec,
     /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired.
@@ -103,6 +107,13 @@ impl Metrics {
             "Subrequests (fetch() calls) made by workers.",
             &["worker"],
         );
+        let passthrough = counter(
+            &registry,
+            "isoproxy_passthrough_total",
+            "Workers' requests to their route's origin, by path: in_task (sent by the task serving \
+             the client) or subrequest (a subrequest through the fetcher).",
+            &["path"],
+        );
         let origin_errors = counter(
             &registry,
             "isoproxy_origin_errors_total",
@@ -173,6 +184,7 @@ impl Metrics {
             reloads,
             scheduled_runs,
             subrequests,
+            passthrough,
             origin_errors,
             isolate_events,
             egress_refused,

@@ -12,7 +12,9 @@ use pingora::connectors::http::Connector;
 use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora_http::RequestHeader;
-use plugin_runtime::{Body, BodyError, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel};
+use plugin_runtime::{
+    Body, BodyError, BodyWriter, FetchError, FetchRequest, Fetcher, ResponseHead, WorkerResponse, body_channel,
+};
 
 use crate::egress::EgressPolicy;
 use crate::hops::Outgoing;
@@ -193,19 +195,60 @@ pub fn fetch_error_kind(e: &FetchError) -> Option<&'static str> {
     }
 }
 
-impl Fetcher for OriginFetcher {
-    fn fetch(&self, request: FetchRequest) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
+impl OriginFetcher {
+    /// What every subrequest takes first: the count, a place in the
+    /// chain's budget (the loop header it carries) and where it goes.
+    fn start(&self, url: &str) -> Result<(Result<Target, FetchError>, HeaderValue), FetchError> {
         crate::metrics::metrics()
             .subrequests
             .with_label_values(&[self.worker.as_str()])
             .inc();
         // The chain's budget is shared by every request along it.
-        let Some(loop_header) = self.outgoing.next() else {
-            return Box::pin(std::future::ready(Err(FetchError::TooManySubrequests)));
-        };
-        let target = self.target(&request.head.url);
+        let loop_header = self.outgoing.next().ok_or(FetchError::TooManySubrequests)?;
+        let target = self.target(url);
         if matches!(&target, Ok(t) if t.to_origin) {
             self.to_route_origin.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok((target, loop_header))
+    }
+
+    /// The request's pass (`Outcome::Pass`), which `pass.rs` sends in the
+    /// task serving the client: counted and budgeted as any subrequest,
+    /// then the request head for the route's origin, and its peer.
+    pub async fn pass_leg(
+        &self,
+        head: plugin_runtime::RequestHead,
+        body: &Body,
+    ) -> Result<(HttpPeer, RequestHeader), FetchError> {
+        let (target, loop_header) = self.start(&head.url)?;
+        crate::metrics::metrics()
+            .passthrough
+            .with_label_values(&["in_task"])
+            .inc();
+        let target = target?;
+        let Some(origin) = target.origin else {
+            return Err(FetchError::BadUrl(head.url));
+        };
+        let header = origin_request(head, body, target.host_header, &target.path, loop_header)?;
+        Ok((origin.peer().await?, header))
+    }
+}
+
+impl Fetcher for OriginFetcher {
+    fn goes_to_route_origin(&self, head: &plugin_runtime::RequestHead) -> bool {
+        self.origin.is_some() && self.target(&head.url).is_ok_and(|t| t.to_origin)
+    }
+
+    fn fetch(&self, request: FetchRequest) -> plugin_runtime::BoxFuture<Result<WorkerResponse, FetchError>> {
+        let (target, loop_header) = match self.start(&request.head.url) {
+            Ok(started) => started,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        if matches!(&target, Ok(t) if t.to_origin) {
+            crate::metrics::metrics()
+                .passthrough
+                .with_label_values(&["subrequest"])
+                .inc();
         }
         let connector = self.connector.clone();
         let egress = self.egress.clone();
@@ -323,7 +366,8 @@ async fn checked_peer(egress: &EgressPolicy, worker: &str, target: &Target) -> R
     Ok(make_peer(preferred(&addrs), target.tls, &target.host))
 }
 
-fn classify(e: &pingora::Error, during: &str) -> FetchError {
+/// A failed exchange as the script's `fetch()` sees it.
+pub fn classify(e: &pingora::Error, during: &str) -> FetchError {
     use pingora::ErrorType::*;
     match e.etype() {
         ConnectTimedout | ReadTimedout | WriteTimedout => FetchError::Timeout(format!("{during}: {e}")),
@@ -331,19 +375,17 @@ fn classify(e: &pingora::Error, during: &str) -> FetchError {
     }
 }
 
-/// One HTTP exchange with an origin. The response body streams from a task
-/// that returns the connection to the pool when the body is done.
-async fn subrequest(
-    connector: &Arc<Connector>,
-    peer: HttpPeer,
+/// The request head a subrequest sends: the script's checked head without
+/// hop-by-hop fields, our Host and loop header, framing for `body`.
+fn origin_request(
+    head: plugin_runtime::RequestHead,
+    body: &Body,
     host_header: String,
-    path: String,
+    path: &str,
     loop_header: HeaderValue,
-    request: FetchRequest,
-) -> Result<WorkerResponse, FetchError> {
-    let FetchRequest { head, body } = request;
-    let method = head.method.clone();
-    let mut req = RequestHeader::build(head.method, path.as_bytes(), None)
+) -> Result<RequestHeader, FetchError> {
+    let method = &head.method;
+    let mut req = RequestHeader::build(head.method.clone(), path.as_bytes(), Some(head.headers.len() + 2))
         .map_err(|e| FetchError::BadUrl(format!("{path}: {e}")))?;
     let mut headers = head.headers;
     strip_hop_by_hop(&mut headers);
@@ -359,9 +401,9 @@ async fn subrequest(
         req.append_header(name.clone(), value.clone())
             .map_err(|e| FetchError::BadUrl(e.to_string()))?;
     }
-    match &body {
+    match body {
         Body::Empty => {
-            if method_expects_body(&method) {
+            if method_expects_body(method) {
                 req.insert_header(header::CONTENT_LENGTH, "0").ok();
             }
         }
@@ -378,9 +420,13 @@ async fn subrequest(
             }
         },
     }
+    Ok(req)
+}
 
+/// A pooled (or new) connection to `peer` with `req` written on it.
+pub async fn open(connector: &Connector, peer: &HttpPeer, req: RequestHeader) -> Result<HttpSession, FetchError> {
     let (mut session, _reused) = connector
-        .get_http_session(&peer)
+        .get_http_session(peer)
         .await
         .map_err(|e| classify(&e, "connect"))?;
     session.set_read_timeout(Some(READ_TIMEOUT));
@@ -388,6 +434,46 @@ async fn subrequest(
         .write_request_header(Box::new(req))
         .await
         .map_err(|e| classify(&e, "write request"))?;
+    Ok(session)
+}
+
+/// One HTTP exchange with an origin. The response body streams from a task
+/// that returns the connection to the pool when the body is done.
+async fn subrequest(
+    connector: &Arc<Connector>,
+    peer: HttpPeer,
+    host_header: String,
+    path: String,
+    loop_header: HeaderValue,
+    request: FetchRequest,
+) -> Result<WorkerResponse, FetchError> {
+    let FetchRequest { head, body } = request;
+    let method = head.method.clone();
+    let req = origin_request(head, &body, host_header, &path, loop_header)?;
+    let mut session = open(connector, &peer, req).await?;
+    send_body(&mut session, body).await?;
+    let head = read_head(&mut session, &method).await?;
+    let Some(content_length) = head.body else {
+        // Drain the (empty) body so the connection can be reused.
+        let _ = session.read_response_body().await;
+        release(connector, session, &peer).await;
+        return Ok(WorkerResponse {
+            head: head.head,
+            body: Body::Empty,
+            cpu_time: Duration::ZERO,
+        });
+    };
+    let (writer, stream) = body_channel(content_length);
+    tokio::spawn(pump_body(connector.clone(), session, peer, writer));
+    Ok(WorkerResponse {
+        head: head.head,
+        body: Body::Stream(stream),
+        cpu_time: Duration::ZERO,
+    })
+}
+
+/// Writes a request body and ends it.
+pub async fn send_body(session: &mut HttpSession, body: Body) -> Result<(), FetchError> {
     match body {
         Body::Empty => {}
         Body::Bytes(b) => {
@@ -410,6 +496,20 @@ async fn subrequest(
         .finish_request_body()
         .await
         .map_err(|e| classify(&e, "finish request body"))?;
+    Ok(())
+}
+
+/// An origin's final response head.
+pub struct OriginHead {
+    /// Status and headers, hop-by-hop fields removed.
+    pub head: ResponseHead,
+    /// `Some(Content-Length)` when a body follows, `None` when none does
+    /// (HEAD, 204, 304, a zero length).
+    pub body: Option<Option<u64>>,
+}
+
+/// Reads the final response head of a request sent with `method`.
+pub async fn read_head(session: &mut HttpSession, method: &http::Method) -> Result<OriginHead, FetchError> {
     // Informational answers (100 Continue, 103 Early Hints) come before
     // the final response: skip them (Pingora returns after each one).
     let mut informational = 0;
@@ -445,55 +545,51 @@ async fn subrequest(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let no_body = method == http::Method::HEAD || status == 204 || status == 304 || content_length == Some(0);
-    let head = ResponseHead {
-        status,
-        status_text,
-        headers,
-    };
-    if no_body {
-        // Drain the (empty) body so the connection can be reused.
-        let _ = session.read_response_body().await;
-        release(connector, session, &peer).await;
-        return Ok(WorkerResponse {
-            head,
-            body: Body::Empty,
-            cpu_time: Duration::ZERO,
-        });
-    }
-    let (writer, stream) = body_channel(content_length);
-    let connector = connector.clone();
-    tokio::spawn(async move {
-        loop {
-            let Some(permit) = writer.reserve().await else {
-                // The consumer went away: the connection has unread data.
+    let no_body = *method == http::Method::HEAD || status == 204 || status == 304 || content_length == Some(0);
+    Ok(OriginHead {
+        head: ResponseHead {
+            status,
+            status_text,
+            headers,
+        },
+        body: (!no_body).then_some(content_length),
+    })
+}
+
+/// Moves an origin's response body into `writer` as its consumer makes
+/// room, then returns the connection to the pool (a subrequest's spawned
+/// body task).
+pub async fn pump_body(connector: Arc<Connector>, mut session: HttpSession, peer: HttpPeer, writer: BodyWriter) {
+    loop {
+        let Some(permit) = writer.reserve().await else {
+            // The consumer went away: the connection has unread data.
+            return;
+        };
+        match session.read_response_body().await {
+            Ok(Some(chunk)) => permit.send(Ok(chunk)),
+            Ok(None) => {
+                drop(permit);
+                release(&connector, session, &peer).await;
                 return;
-            };
-            match session.read_response_body().await {
-                Ok(Some(chunk)) => permit.send(Ok(chunk)),
-                Ok(None) => {
-                    drop(permit);
-                    release(&connector, session, &peer).await;
-                    return;
-                }
-                Err(e) => {
-                    permit.send(Err(BodyError(format!("origin response body: {e}"))));
-                    return;
-                }
+            }
+            Err(e) => {
+                permit.send(Err(origin_body_error(&e)));
+                return;
             }
         }
-    });
-    Ok(WorkerResponse {
-        head,
-        body: Body::Stream(stream),
-        cpu_time: Duration::ZERO,
-    })
+    }
+}
+
+/// What a consumer of an origin's body sees when reading it failed.
+pub fn origin_body_error(e: &pingora::Error) -> BodyError {
+    BodyError(format!("origin response body: {e}"))
 }
 
 fn method_expects_body(m: &http::Method) -> bool {
     matches!(*m, http::Method::POST | http::Method::PUT | http::Method::PATCH)
 }
 
-async fn release(connector: &Connector, session: HttpSession, peer: &HttpPeer) {
+/// Returns a connection whose exchange is complete to the pool.
+pub async fn release(connector: &Connector, session: HttpSession, peer: &HttpPeer) {
     connector.release_http_session(session, peer, Some(POOL_IDLE)).await;
 }

@@ -5,8 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use http::{HeaderMap, Method};
+use tokio::sync::oneshot;
 
 use crate::body::Body;
+use crate::error::DispatchError;
 
 /// What the proxy knows of an incoming request.
 #[derive(Debug, Clone)]
@@ -97,6 +99,90 @@ pub enum FetchError {
     },
 }
 
+/// How a request's first slice of JS ends (see
+/// [`crate::Runtime::dispatch_or_pass`]): the request phase.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The script answered: its final response.
+    Answer(WorkerResponse),
+    /// The script passed a request to its route's origin and awaits the
+    /// response: the embedder sends it itself, in the task that serves the
+    /// client.
+    Pass(Pass),
+}
+
+/// A request passed to the route's origin: the script's first `fetch()`
+/// there, made while the embedder still waited for its answer. The embedder
+/// performs the exchange, hands the origin's response head (and body) to
+/// [`Pass::fetched`] — the script's `fetch()` resolves with it and its
+/// continuation runs: the response phase — and then waits on
+/// [`Pass::answer`] for the final response. Dropping the `Pass` before the
+/// answer cancels the request, as dropping the dispatch future does.
+#[derive(Debug)]
+pub struct Pass {
+    /// Method, absolute URL and checked headers (as for any subrequest),
+    /// and the body to send.
+    pub request: FetchRequest,
+    /// Settles the script's pending `fetch()`.
+    pub fetched: FetchReply,
+    /// The script's final response.
+    pub answer: Answer,
+}
+
+/// Settles the `fetch()` a [`Pass`] stands for.
+#[derive(Debug)]
+pub struct FetchReply(oneshot::Sender<Result<WorkerResponse, FetchError>>);
+
+impl FetchReply {
+    pub(crate) fn new(tx: oneshot::Sender<Result<WorkerResponse, FetchError>>) -> FetchReply {
+        FetchReply(tx)
+    }
+
+    /// Resolves the script's `fetch()` with the origin's response (its body
+    /// becomes a native body id in JS), or rejects it.
+    pub fn send(self, result: Result<WorkerResponse, FetchError>) {
+        let _ = self.0.send(result);
+    }
+
+    /// Resolves once nobody waits for the response any more (the request
+    /// ended in the runtime): the exchange can stop.
+    pub async fn abandoned(&mut self) {
+        self.0.closed().await
+    }
+}
+
+/// The final response of a passed request.
+#[derive(Debug)]
+pub struct Answer {
+    rx: Option<oneshot::Receiver<Result<WorkerResponse, DispatchError>>>,
+    /// Dropped unsent if the embedder stops waiting: the runtime then
+    /// cancels the request (set by [`crate::Runtime::dispatch_or_pass`]).
+    pub(crate) answered: Option<oneshot::Sender<()>>,
+}
+
+impl Answer {
+    pub(crate) fn new(rx: oneshot::Receiver<Result<WorkerResponse, DispatchError>>) -> Answer {
+        Answer {
+            rx: Some(rx),
+            answered: None,
+        }
+    }
+
+    /// Waits for the script's final response (cancel-safe: may be called
+    /// again after a dropped call, until it has answered once).
+    pub async fn wait(&mut self) -> Result<WorkerResponse, DispatchError> {
+        let Some(rx) = self.rx.as_mut() else {
+            return Err(DispatchError::Unavailable);
+        };
+        let answer = rx.await.unwrap_or(Err(DispatchError::Unavailable));
+        self.rx = None;
+        if let Some(answered) = self.answered.take() {
+            let _ = answered.send(());
+        }
+        answer
+    }
+}
+
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -108,4 +194,11 @@ pub trait Fetcher: Send + Sync + 'static {
     /// Performs one subrequest and answers with the response head and a
     /// body that streams as the origin sends it.
     fn fetch(&self, request: FetchRequest) -> BoxFuture<Result<WorkerResponse, FetchError>>;
+
+    /// Whether `head` goes to the request's route origin: such a request,
+    /// the request's first, may be handed to the embedder as a [`Pass`]
+    /// instead of going through [`Fetcher::fetch`]. No by default.
+    fn goes_to_route_origin(&self, _head: &RequestHead) -> bool {
+        false
+    }
 }

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::body::{Body, BodyStream, BodyWriter};
 use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
-use crate::http::{FetchError, Fetcher, RequestHead, WorkerResponse};
+use crate::http::{FetchError, Fetcher, Outcome, RequestHead, WorkerResponse};
 use crate::limits::{
     CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
 };
@@ -53,8 +53,11 @@ pub(crate) struct Completion {
 
 /// Where the outcome of a handler invocation goes.
 pub(crate) enum Reply {
-    /// A `fetch` event: the response, or why there is none.
-    Fetch(oneshot::Sender<Result<WorkerResponse, DispatchError>>),
+    /// A `fetch` event's request phase: the response or a pass (see
+    /// `ops::pass_out`), or why there is neither.
+    Fetch(oneshot::Sender<Result<Outcome, DispatchError>>),
+    /// A passed request's response phase: the final response.
+    Answer(oneshot::Sender<Result<WorkerResponse, DispatchError>>),
     /// A `scheduled` event: done (after its `waitUntil` work), or why not.
     Scheduled(oneshot::Sender<Result<(), DispatchError>>),
 }
@@ -62,6 +65,8 @@ pub(crate) enum Reply {
 /// A request (or scheduled event) the script is handling.
 pub(crate) struct RequestCtx {
     pub reply: Option<Reply>,
+    /// The proxy accepts a pass and none has been handed out yet.
+    pub passable: bool,
     pub fetcher: Arc<dyn Fetcher>,
     pub subrequests: u32,
     /// The last subrequest failure, to classify an uncaught exception.
@@ -83,6 +88,7 @@ impl RequestCtx {
         RequestCtx {
             scheduled: matches!(reply, Reply::Scheduled(_)),
             reply: Some(reply),
+            passable: false,
             fetcher,
             subrequests: 0,
             fetch_failure: None,
@@ -976,16 +982,20 @@ impl WorkerIsolate {
     }
 
     /// Hands a request to the script. The answer arrives through `reply`
-    /// when the script responds (see `ops::respond`).
+    /// when the script responds (see `ops::respond`), or, if `passes`, a
+    /// pass when it first fetches from its route's origin.
     pub(crate) fn dispatch(
         &mut self,
         head: RequestHead,
         body: Body,
         fetcher: Arc<dyn Fetcher>,
-        reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
+        passes: bool,
+        reply: oneshot::Sender<Result<Outcome, DispatchError>>,
     ) -> u32 {
         let limit = Duration::from_millis(self.code.spec.cpu_ms);
-        let req_id = self.register(RequestCtx::new(Reply::Fetch(reply), fetcher, limit));
+        let mut ctx = RequestCtx::new(Reply::Fetch(reply), fetcher, limit);
+        ctx.passable = passes;
+        let req_id = self.register(ctx);
         self.guarded(Some(req_id), |me| me.dispatch_entered(req_id, head, body));
         req_id
     }

@@ -24,11 +24,14 @@ mod thread;
 mod wire;
 mod worker;
 
-pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel};
+pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel, linked_body_channel};
 pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
 pub use guard::op_panics;
-pub use http::{BoxFuture, ClientInfo, FetchError, FetchRequest, Fetcher, RequestHead, ResponseHead, WorkerResponse};
+pub use http::{
+    Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, Outcome, Pass, RequestHead,
+    ResponseHead, WorkerResponse,
+};
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;
 pub use runtime::{DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, Runtime, RuntimeOptions, Warming};

@@ -597,16 +597,20 @@ pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
             .unwrap_or_default();
     s.inflight.fetch_sub(1, Ordering::Relaxed);
     drop(s);
+    let answer = |outcome| match outcome {
+        Outcome::Response(mut r) => {
+            r.cpu_time = cpu_used;
+            Ok(r)
+        }
+        Outcome::Done => Err(DispatchError::Exception("the script did not respond".into())),
+        Outcome::Failed(e) => Err(e),
+    };
     match reply {
         Reply::Fetch(tx) => {
-            let _ = tx.send(match outcome {
-                Outcome::Response(mut r) => {
-                    r.cpu_time = cpu_used;
-                    Ok(r)
-                }
-                Outcome::Done => Err(DispatchError::Exception("the script did not respond".into())),
-                Outcome::Failed(e) => Err(e),
-            });
+            let _ = tx.send(answer(outcome).map(crate::http::Outcome::Answer));
+        }
+        Reply::Answer(tx) => {
+            let _ = tx.send(answer(outcome));
         }
         Reply::Scheduled(tx) => {
             let _ = tx.send(match outcome {
@@ -847,13 +851,79 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
         return rejected_promise(scope, &mut rv, OpError::type_error("the request body was already used"));
     };
-    let fut = fetcher.fetch(FetchRequest { head, body });
+    let request = FetchRequest { head, body };
+    // (The promise below belongs to the running request: only then may it pass.)
+    let phase = (current_request(scope) == Some(req_id))
+        .then(|| take_request_phase(&st, req_id, &fetcher, &request.head))
+        .flatten();
+    let fut = match phase {
+        Some(phase) => pass_out(phase, request),
+        None => fetcher.fetch(request),
+    };
     promise_op(scope, &mut rv, async move {
         OpResult::Fetched {
             req_id,
             result: fut.await,
         }
     });
+}
+
+/// The end of a request phase that passes: its reply, and the receiver of
+/// the final answer.
+type PassingPhase = (
+    tokio::sync::oneshot::Sender<Result<crate::http::Outcome, DispatchError>>,
+    tokio::sync::oneshot::Receiver<Result<WorkerResponse, DispatchError>>,
+);
+
+/// The request phase's pass (see `Runtime::dispatch_or_pass`): if `head` is
+/// the request's first `fetch()` to its route's origin and the proxy still
+/// waits for the request phase's answer (and accepts a pass), takes that
+/// reply; the request's reply becomes the response phase's
+/// (`Reply::Answer`).
+fn take_request_phase(
+    st: &SharedState,
+    req_id: u32,
+    fetcher: &std::sync::Arc<dyn crate::http::Fetcher>,
+    head: &RequestHead,
+) -> Option<PassingPhase> {
+    let mut s = st.borrow_mut();
+    let ctx = s.requests.get_mut(&req_id)?;
+    let waiting = matches!(ctx.reply, Some(Reply::Fetch(_)));
+    if !waiting || !ctx.passable || !fetcher.goes_to_route_origin(head) {
+        return None;
+    }
+    ctx.passable = false;
+    let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+    match ctx.reply.replace(Reply::Answer(answer_tx)) {
+        Some(Reply::Fetch(phase)) => Some((phase, answer_rx)),
+        _ => None, // (checked above)
+    }
+}
+
+/// Ends the request phase with `request` as its pass: the proxy sends it
+/// in the task serving the client and settles the script's `fetch()`
+/// through the future answered.
+fn pass_out(phase: PassingPhase, request: FetchRequest) -> crate::http::BoxFuture<Result<WorkerResponse, FetchError>> {
+    use crate::http::{Answer, FetchReply, Pass};
+    let (phase, answer) = phase;
+    let (fetched_tx, fetched_rx) = tokio::sync::oneshot::channel();
+    let pass = Pass {
+        request,
+        fetched: FetchReply::new(fetched_tx),
+        answer: Answer::new(answer),
+    };
+    // Unsent only when the proxy stopped waiting: the request is being
+    // cancelled (and its promise stays pending until it ends).
+    let _ = phase.send(Ok(crate::http::Outcome::Pass(pass)));
+    Box::pin(async move {
+        match fetched_rx.await {
+            Ok(result) => result,
+            // The proxy dropped the pass unsettled only because it stopped
+            // waiting for the request (client gone, timed out): the request
+            // is being cancelled, and no more of its JS runs.
+            Err(_) => std::future::pending().await,
+        }
+    })
 }
 
 /// `bodyRead(rid)` -> Promise<Uint8Array | null>.

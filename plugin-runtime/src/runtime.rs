@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use crate::body::Body;
 use crate::compat::CompatFlags;
 use crate::error::{DispatchError, ScriptError};
-use crate::http::{Fetcher, RequestHead, WorkerResponse};
+use crate::http::{Fetcher, Outcome, RequestHead, WorkerResponse};
 use crate::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
 use crate::thread::{self, Command, ThreadHandle};
 use crate::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
@@ -283,21 +283,61 @@ impl Runtime {
         body: Body,
         fetcher: Arc<dyn Fetcher>,
     ) -> Result<WorkerResponse, DispatchError> {
+        match self.dispatch_phase(worker, head, body, fetcher, false).await? {
+            Outcome::Answer(response) => Ok(response),
+            Outcome::Pass(_) => Err(DispatchError::Internal("a pass nobody asked for".into())),
+        }
+    }
+
+    /// Like [`Runtime::dispatch`], but the request phase may end in a
+    /// [`Outcome::Pass`]: the script's first `fetch()` to its route's origin
+    /// (as [`Fetcher::goes_to_route_origin`] says), made before it answered,
+    /// is handed to the caller, which sends it itself and then settles the
+    /// script's `fetch()` and waits for the final answer through the
+    /// [`crate::Pass`]. Later fetches go through `fetcher`.
+    pub async fn dispatch_or_pass(
+        &self,
+        worker: &Arc<WorkerCode>,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+    ) -> Result<Outcome, DispatchError> {
+        self.dispatch_phase(worker, head, body, fetcher, true).await
+    }
+
+    async fn dispatch_phase(
+        &self,
+        worker: &Arc<WorkerCode>,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+        passes: bool,
+    ) -> Result<Outcome, DispatchError> {
         worker.requests.fetch_add(1, Ordering::Relaxed);
-        // Dropped unsent if this future is dropped before the answer.
+        // Dropped unsent if this future (or the pass it answers with) is
+        // dropped before the final answer: the request is then cancelled.
         let (answered, cancel) = oneshot::channel();
-        let answer = self
+        let outcome = self
             .send(worker, Work::Request, |reply| Command::Dispatch {
                 worker: worker.clone(),
                 head: Box::new(head),
                 body,
                 fetcher,
+                passes,
                 reply,
                 cancel,
             })
             .await;
-        let _ = answered.send(());
-        answer
+        match outcome {
+            Ok(Outcome::Pass(mut pass)) => {
+                pass.answer.answered = Some(answered);
+                Ok(Outcome::Pass(pass))
+            }
+            other => {
+                let _ = answered.send(());
+                other
+            }
+        }
     }
 
     /// Runs `worker`'s `scheduled(controller, env, ctx)` handler for one

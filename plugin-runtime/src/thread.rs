@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::body::Body;
 use crate::error::DispatchError;
-use crate::http::{Fetcher, RequestHead, WorkerResponse};
+use crate::http::{Fetcher, Outcome, RequestHead};
 use crate::isolate::{Completion, ThreadLink, WorkerIsolate};
 use crate::runtime::IsolateEvent;
 use crate::worker::WorkerCode;
@@ -23,7 +23,9 @@ pub(crate) enum Command {
         head: Box<RequestHead>,
         body: Body,
         fetcher: Arc<dyn Fetcher>,
-        reply: oneshot::Sender<Result<WorkerResponse, DispatchError>>,
+        /// Whether the proxy accepts a pass (`Runtime::dispatch_or_pass`).
+        passes: bool,
+        reply: oneshot::Sender<Result<Outcome, DispatchError>>,
         /// Closes without a value if the proxy stops waiting for the
         /// answer (the client went away or timed out): the request is
         /// then cancelled.
@@ -159,6 +161,7 @@ impl Loop {
                 head,
                 body,
                 fetcher,
+                passes,
                 reply,
                 mut cancel,
             } => {
@@ -172,7 +175,7 @@ impl Loop {
                 }
                 match self.isolate_for(&worker) {
                     Ok(isolate) => {
-                        let req = isolate.dispatch(*head, body, fetcher, reply);
+                        let req = isolate.dispatch(*head, body, fetcher, passes, reply);
                         let key = isolate.key();
                         let cancels = self.cancels_tx.clone();
                         tokio::task::spawn_local(async move {
