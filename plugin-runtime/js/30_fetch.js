@@ -6,6 +6,7 @@
 ((globalThis, internals) => {
   const {
     ArrayBuffer,
+    ArrayFromIndexed,
     ArrayBufferIsView,
     Error,
     JSON,
@@ -546,16 +547,15 @@
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
-  internals.makeRequest = (method, url, flatHeaders, rid, cf) => {
+  // `headers`: the token of the Rust-held map (copy-on-write, src/headers.rs).
+  internals.makeRequest = (method, url, headers, rid, cf) => {
     const req = ObjectCreate(Request.prototype);
-    const pairs = [];
-    for (let i = 0; i < flatHeaders.length; i += 2) ArrayAppend(pairs, [flatHeaders[i], flatHeaders[i + 1]]);
     reqState.set(req, {
       __proto__: null,
       url,
       method,
       // As in workerd, the incoming request's headers are immutable.
-      headers: H.fromList(pairs, "immutable"),
+      headers: H.fromBacked(headers, "immutable"),
       redirect: "manual",
       signal: null,
       cf,
@@ -704,12 +704,15 @@
   ObjectSetPrototypeOf(Response.prototype, Body.prototype);
   defineGlobal("Response", Response);
 
+  // A subrequest's headers for ops.fetch: the copy-on-write form while Rust
+  // holds them, else sorted and combined.
   function flatten(headers) {
-    return H.toFlatList(headers);
+    return H.wire(headers, true);
   }
-  // A response head as workerd writes it: each append()ed value on its own line.
+  // A response head for ops.respond, as workerd writes it: each append()ed
+  // value on its own line.
   function flattenWire(headers) {
-    return H.toFlatWireList(headers);
+    return H.wire(headers, false);
   }
 
   const statusTextOf = (s) => (s.statusText === null ? defaultStatusText(s.status) : s.statusText);
@@ -727,7 +730,7 @@
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
       // workerd still reports the length the body would have had.
-      const flat = flattenWire(s.headers);
+      const flat = H.toFlatWireList(s.headers);
       if (kind === 1 && !H.has(s.headers, "content-length")) {
         ArrayAppend(flat, "content-length");
         ArrayAppend(flat, String(TypedArrayPrototypeGetByteLength(value)));
@@ -759,21 +762,16 @@
       const head = signal ? await raceAbort(p, signal) : await p;
       const status = head[0];
       const statusText = head[1];
-      const flatHeaders = head[2];
+      // The origin's headers stay in Rust until the script reads them.
+      const resHeaders = H.fromBacked(head[2], "immutable");
       const body = head[3];
-      const pairs = [];
-      let location;
-      for (let i = 0; i < flatHeaders.length; i += 2) {
-        ArrayAppend(pairs, [flatHeaders[i], flatHeaders[i + 1]]);
-        if (location === undefined && flatHeaders[i] === "location") location = pairs[pairs.length - 1];
-      }
-      if (!REDIRECT_STATUS.has(status)) location = undefined;
-      if (location && redirectMode !== "manual") {
+      const location = REDIRECT_STATUS.has(status) ? H.first(resHeaders, "location") : undefined;
+      if (location !== undefined && redirectMode !== "manual") {
         if (typeof body === "number") ops.bodyCancel(body);
         if (redirectMode === "error") throw new TypeError("Fetch API cannot load: redirect mode is 'error'.");
         if (hops >= MAX_REDIRECTS) throw new TypeError("Too many redirects.");
-        const next = internals.url.parse(location[1], url);
-        if (next === null) throw new TypeError(`Invalid redirect location: ${location[1]}`);
+        const next = internals.url.parse(location, url);
+        if (next === null) throw new TypeError(`Invalid redirect location: ${location}`);
         if (kind === 3 || (kind === 2 && status !== 303)) {
           if (!(status === 303 || ((status === 301 || status === 302) && method === "POST"))) {
             throw new TypeError("A request with a streamed body cannot be redirected.");
@@ -793,7 +791,7 @@
         __proto__: null,
         status,
         statusText: statusText ? statusText : null,
-        headers: H.fromList(pairs, "immutable"),
+        headers: resHeaders,
         type: "default",
         url,
         redirected: hops > 0,
@@ -813,6 +811,17 @@
     "content-type", "content-length", "content-encoding", "content-language", "content-location",
   ]);
   function dropBodyHeaders(flat) {
+    if (typeof flat[0] === "number") {
+      // The copy-on-write form: more edits.
+      const out = ArrayFromIndexed(flat);
+      const names = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
+      for (let i = 0; i < names.length; i++) {
+        ArrayAppend(out, 2);
+        ArrayAppend(out, names[i]);
+        ArrayAppend(out, "");
+      }
+      return out;
+    }
     const out = [];
     for (let i = 0; i < flat.length; i += 2) {
       if (!BODY_HEADERS.has(flat[i])) {

@@ -1135,7 +1135,7 @@ impl WorkerIsolate {
         let id = v8::Integer::new_from_unsigned(tc, req_id).into();
         let method = v8::String::new(tc, head.method.as_str()).unwrap().into();
         let url = v8::String::new(tc, &head.url).unwrap().into();
-        let headers = ops::headers_to_js(tc, &head.headers).into();
+        let headers = crate::headers::to_js(tc, head.headers).into();
         let rid: v8::Local<v8::Value> = match body_rid {
             Some(r) => v8::Integer::new_from_unsigned(tc, r).into(),
             None => v8::null(tc).into(),
