@@ -344,6 +344,21 @@
       return out;
     }
 
+    // The text wire form, `name:value\n` per field in the map's order
+    // (Rust sorts by name): one string instead of an array built field by
+    // field. Values never hold a line feed (isHeaderValue).
+    #text(combine) {
+      let out = "";
+      this.#map.forEach((values, name) => {
+        if (combine && name !== "set-cookie") {
+          out += `${name}:${joinValues(values)}\n`;
+          return;
+        }
+        for (let j = 0; j < values.length; j++) out += `${name}:${values[j]}\n`;
+      });
+      return out;
+    }
+
     static {
       headersInternals = {
         __proto__: null,
@@ -401,8 +416,16 @@
         // list (sorted; combined for a subrequest, apart for a response).
         wire(h, combine) {
           Headers.#check(h);
-          if (h.#map === null && h.#base !== null) return h.#edits ?? h.#base;
-          return h.#flat(combine);
+          if (h.#map === null) return h.#base === null ? "" : h.#edits ?? h.#base;
+          return h.#text(combine);
+        },
+        // wire() of a copy of `h` without the fields named in `names`
+        // (lower-case): for a copy-on-write `h`, more edits.
+        wireWithout(h, names, combine) {
+          Headers.#check(h);
+          const copy = new Headers(h);
+          for (let i = 0; i < names.length; i++) copy.#edit(EDIT_DELETE, names[i], "");
+          return headersInternals.wire(copy, combine);
         },
         // get/has/set without the script-replaceable Headers.prototype methods
         // (name already a valid lower-case header name, value valid).
@@ -452,6 +475,7 @@
     fromList: headersInternals.fromList,
     fromBacked: headersInternals.fromBacked,
     wire: headersInternals.wire,
+    wireWithout: headersInternals.wireWithout,
     first: headersInternals.first,
     toList: headersInternals.toList,
     toWireList: headersInternals.toWireList,

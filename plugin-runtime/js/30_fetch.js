@@ -6,7 +6,6 @@
 ((globalThis, internals) => {
   const {
     ArrayBuffer,
-    ArrayFromIndexed,
     ArrayBufferIsView,
     Error,
     JSON,
@@ -204,6 +203,26 @@
     }
   }
   ObjectSetPrototypeOf(ResRecord.prototype, null);
+
+  // The incoming request's `cf`, made on its first read (ops.requestCf,
+  // from what Rust keeps with the request's headers token); copies of the
+  // request share it, so they see the same object.
+  class LazyCf {
+    #token;
+    #value = undefined;
+    constructor(token) {
+      this.#token = token;
+    }
+    static resolve(cf) {
+      if (cf === null || typeof cf !== "object" || !(#token in cf)) return cf;
+      if (cf.#token !== null) {
+        cf.#value = ops.requestCf(cf.#token[0]);
+        cf.#token = null;
+      }
+      return cf.#value;
+    }
+  }
+  ObjectSetPrototypeOf(LazyCf.prototype, null);
 
   // ---- body extraction (Fetch "extract a body") ----------------------------
   function extractBody(init) {
@@ -587,7 +606,7 @@
       return s.signal;
     }
     get cf() {
-      return reqOf(this).cf;
+      return LazyCf.resolve(reqOf(this).cf);
     }
     get fetcher() {
       return null;
@@ -624,7 +643,8 @@
   internals.makeRequest = (method, url, headers, rid, cf) => {
     const req = ObjectCreate(Request.prototype);
     // As in workerd, the incoming request's headers are immutable.
-    reqState.set(req, new ReqRecord(url, method, H.fromBacked(headers, "immutable"), "manual", null, cf, undefined));
+    const lazyCf = cf === undefined ? new LazyCf(headers) : cf;
+    reqState.set(req, new ReqRecord(url, method, H.fromBacked(headers, "immutable"), "manual", null, lazyCf, undefined));
     bodyOf.set(req, BodyState.native(rid));
     return req;
   };
@@ -837,7 +857,7 @@
           method = "GET";
           kind = 0;
           value = null;
-          headers = dropBodyHeaders(headers);
+          headers = dropBodyHeaders(rs.headers);
         }
         url = next[0];
         continue;
@@ -853,29 +873,13 @@
     }
   }
 
-  const BODY_HEADERS = new SafeSet([
+  const BODY_HEADERS = [
     "content-type", "content-length", "content-encoding", "content-language", "content-location",
-  ]);
-  function dropBodyHeaders(flat) {
-    if (typeof flat[0] === "number") {
-      // The copy-on-write form: more edits.
-      const out = ArrayFromIndexed(flat);
-      const names = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
-      for (let i = 0; i < names.length; i++) {
-        ArrayAppend(out, 2);
-        ArrayAppend(out, names[i]);
-        ArrayAppend(out, "");
-      }
-      return out;
-    }
-    const out = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      if (!BODY_HEADERS.has(flat[i])) {
-        ArrayAppend(out, flat[i]);
-        ArrayAppend(out, flat[i + 1]);
-      }
-    }
-    return out;
+  ];
+  // The request's headers for ops.fetch without the body's (a redirect
+  // that turns the request into a GET).
+  function dropBodyHeaders(headers) {
+    return H.wireWithout(headers, BODY_HEADERS, true);
   }
 
   function raceAbort(p, signal) {

@@ -22,6 +22,7 @@ use std::rc::Rc;
 use http::HeaderMap;
 
 use crate::error::OpError;
+use crate::http::ClientInfo;
 use crate::ops::{headers_to_js, throw, u32_arg};
 use crate::wire;
 
@@ -37,6 +38,8 @@ pub(crate) struct HeaderTable {
 
 struct Entry {
     map: HeaderMap,
+    /// The incoming request's client, for a lazy `request.cf`.
+    client: Option<ClientInfo>,
     /// Keeps the finalizer registered (dropping it would cancel it).
     _token: v8::Weak<v8::Array>,
 }
@@ -59,6 +62,16 @@ const EDIT_DELETE: u32 = 2;
 
 /// Hands `map` to JavaScript as a token `[id]` (see the module docs).
 pub(crate) fn to_js<'s>(scope: &mut v8::PinScope<'s, '_>, map: HeaderMap) -> v8::Local<'s, v8::Array> {
+    to_js_with_client(scope, map, None)
+}
+
+/// [`to_js`] for the incoming request: the token also answers
+/// `ops.requestCf` from `client`, so `request.cf` is only built if read.
+pub(crate) fn to_js_with_client<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    map: HeaderMap,
+    client: Option<ClientInfo>,
+) -> v8::Local<'s, v8::Array> {
     let t = table(scope);
     let id = {
         let next = t.next_id.get().wrapping_add(1).max(1);
@@ -79,7 +92,14 @@ pub(crate) fn to_js<'s>(scope: &mut v8::PinScope<'s, '_>, map: HeaderMap) -> v8:
     let removed: Vec<Entry> = {
         let mut entries = t.entries.borrow_mut();
         let removed = dead.iter().filter_map(|d| entries.remove(d)).collect();
-        entries.insert(id, Entry { map, _token: weak });
+        entries.insert(
+            id,
+            Entry {
+                map,
+                client,
+                _token: weak,
+            },
+        );
         removed
     };
     // (Dropped with the table unborrowed: a weak handle's drop talks to V8.)
@@ -172,6 +192,42 @@ pub(crate) fn from_js(scope: &mut v8::PinScope<'_, '_>, arr: v8::Local<v8::Array
     Ok(map)
 }
 
+/// The text wire form of headers built in JS: `name:value\n` per field
+/// (what `js/11_headers.js` makes instead of an array of strings: one
+/// string is cheaper to build in JS and to read here). Fields are
+/// checked by [`wire::header`] and the [`wire`] bounds, and go in sorted
+/// by name (stable: a name's values keep their order), as the Fetch
+/// standard's "sort and combine" lists them.
+pub(crate) fn from_text(scope: &mut v8::PinScope<'_, '_>, text: v8::Local<v8::String>) -> Result<HeaderMap, OpError> {
+    // Each field costs at least its text in the budget.
+    if text.length() > wire::MAX_HEADER_BYTES {
+        return Err(OpError::range_error(format!(
+            "Headers too large: more than {} KiB in one message.",
+            wire::MAX_HEADER_BYTES / 1024
+        )));
+    }
+    let text = text.to_rust_string_lossy(scope);
+    let mut budget = wire::HeaderBudget::default();
+    let mut fields = Vec::new();
+    for line in text.split_terminator('\n') {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(OpError::type_error(format!(
+                "Invalid header name '{}'",
+                wire::excerpt(line)
+            )));
+        };
+        budget.take(name.len(), value.len())?;
+        fields.push(wire::header(name, value)?);
+    }
+    fields.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    let mut map = HeaderMap::with_capacity(fields.len());
+    for (name, value) in fields {
+        map.try_append(name, value)
+            .map_err(|_| OpError::range_error("Too many headers"))?;
+    }
+    Ok(map)
+}
+
 /// `headersRead(id)` -> the flat list `[name, value, ...]` of the map
 /// behind a live token (names lower-case, one entry per field, in the
 /// map's order), for the bootstrap to materialise a `Headers` object.
@@ -181,4 +237,37 @@ pub(crate) fn op_headers_read(scope: &mut v8::PinScope, args: v8::FunctionCallba
         return throw(scope, OpError::type_error(GONE));
     };
     rv.set(headers_to_js(scope, &map).into());
+}
+
+/// `requestCf(id)` -> the `cf` object of the incoming request whose
+/// headers token is `id`: what `ClientInfo` knows (client IP, HTTP version,
+/// TLS version and cipher); Cloudflare-only fields are absent rather than
+/// invented. Undefined for a token that is not an incoming request's.
+pub(crate) fn op_request_cf(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let id = u32_arg(scope, args.get(0));
+    let t = table(scope);
+    let client = t.entries.borrow().get(&id).and_then(|e| e.client.clone());
+    let Some(client) = client else {
+        return;
+    };
+    let obj = v8::Object::new(scope);
+    let field = |scope: &mut v8::PinScope<'_, '_>, key: &str, value: &str| {
+        if let (Some(k), Some(v)) = (v8::String::new(scope, key), v8::String::new(scope, value)) {
+            // A data property of its own: no setter on Object.prototype runs.
+            let _ = obj.create_data_property(scope, k.into(), v.into());
+        }
+    };
+    if let Some(addr) = client.addr {
+        field(scope, "clientIp", &addr.to_string());
+    }
+    if !client.http_protocol.is_empty() {
+        field(scope, "httpProtocol", &client.http_protocol);
+    }
+    if let Some(v) = &client.tls_version {
+        field(scope, "tlsVersion", v);
+    }
+    if let Some(c) = &client.tls_cipher {
+        field(scope, "tlsCipher", c);
+    }
+    rv.set(obj.into());
 }

@@ -65,6 +65,7 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "setContext" => op_set_context,
         "promiseState" => op_promise_state,
         "headersRead" => crate::headers::op_headers_read,
+        "requestCf" => crate::headers::op_request_cf,
         "respond" => op_respond,
         "respondError" => op_respond_error,
         "requestDone" => op_request_done,
@@ -362,14 +363,17 @@ pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &Head
 }
 
 /// The headers slot of `fetch`/`respond`/`cachePut`, checked for the wire:
-/// either the copy-on-write form `[id, op, name, value, ...]` (element 0 a
-/// number; see [`crate::headers`]) or the inverse of [`headers_to_js`], an
+/// the text form `name:value\n...` or the copy-on-write form `[id, op,
+/// name, value, ...]` (element 0 a number; see [`crate::headers`]), or the inverse of [`headers_to_js`], an
 /// array of strings (name, value, name, value...), each field valid
 /// ([`wire::header`]), at most [`wire::MAX_HEADER_COUNT`] fields and
 /// [`wire::MAX_HEADER_BYTES`] in all. Reading an element may run a getter
 /// the script planted on the array: if it throws, that exception is the
 /// op's ([`OpError::Pending`]).
 pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, OpError> {
+    if let Ok(text) = v8::Local::<v8::String>::try_from(v) {
+        return crate::headers::from_text(scope, text);
+    }
     let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| OpError::type_error("headers must be an array"))?;
     let len = arr.length() as usize;
     if len > 0 && arr.get_index(scope, 0).ok_or(OpError::Pending)?.is_number() {
