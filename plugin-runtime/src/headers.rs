@@ -199,8 +199,18 @@ pub(crate) fn from_js(scope: &mut v8::PinScope<'_, '_>, arr: v8::Local<v8::Array
 /// by name (stable: a name's values keep their order), as the Fetch
 /// standard's "sort and combine" lists them.
 pub(crate) fn from_text(scope: &mut v8::PinScope<'_, '_>, text: v8::Local<v8::String>) -> Result<HeaderMap, OpError> {
-    // Each field costs at least its text in the budget.
+    // Each field costs at least its text in the budget. Too long: only a
+    // prefix is read, to name the limit the array form would have named
+    // first (the field count, when that prefix already holds too many).
     if text.length() > wire::MAX_HEADER_BYTES {
+        let mut prefix = vec![0u8; wire::MAX_HEADER_BYTES];
+        text.write_one_byte_v2(scope, 0, &mut prefix, v8::WriteFlags::empty());
+        if prefix.iter().filter(|b| **b == b'\n').count() > wire::MAX_HEADER_COUNT {
+            return Err(OpError::range_error(format!(
+                "Too many headers: more than {} in one message.",
+                wire::MAX_HEADER_COUNT
+            )));
+        }
         return Err(OpError::range_error(format!(
             "Headers too large: more than {} KiB in one message.",
             wire::MAX_HEADER_BYTES / 1024
