@@ -31,11 +31,19 @@ async fn request_cf_carries_what_the_proxy_knows() {
         &origin,
         r#"export default {
   fetch(request) {
+    // A copy made before the first read shares the same (lazily made) object;
+    // building it runs no setter the script planted.
     const copy = new Request(request);
+    let planted = false;
+    Object.defineProperty(Object.prototype, "clientIp", { set() { planted = true; }, configurable: true });
+    const cf = request.cf;
+    delete Object.prototype.clientIp;
     return Response.json({
-      cf: request.cf,
+      cf,
       type: typeof request.cf,
       copied: copy.cf === undefined ? null : copy.cf.httpProtocol,
+      same: copy.cf === request.cf && request.cf === cf,
+      planted,
       constructed: new Request("http://x/").cf === undefined,
     });
   },
@@ -51,6 +59,8 @@ async fn request_cf_carries_what_the_proxy_knows() {
     // Plain-HTTP listener: no TLS fields.
     assert!(v["cf"].get("tlsVersion").is_none() && v["cf"].get("tlsCipher").is_none());
     assert_eq!(v["copied"], "HTTP/1.1");
+    assert_eq!(v["same"], true);
+    assert_eq!(v["planted"], false);
     assert_eq!(v["constructed"], true);
 }
 

@@ -283,6 +283,38 @@
       super();
     }
   }));
+  // A slot per object, for the runtime's private state of the objects it
+  // makes (a Request's, a Response's): `slot.get(o)`, `slot.set(o, v)`,
+  // `slot.has(o)`, as a WeakMap would do it, but kept as a private field
+  // stamped on `o` (a class whose base constructor returns `o`). Setting
+  // and reading are property accesses, and nothing is left for the GC's
+  // ephemeron processing. `set` needs an object; get/has of anything else
+  // answer undefined/false. A script can neither see nor reach the field.
+  class Stamp {
+    constructor(o) {
+      return o;
+    }
+  }
+  ObjectSetPrototypeOfRaw(Stamp.prototype, null);
+  ObjectFreezeRaw(Stamp.prototype);
+  define("PrivateSlot", () => {
+    class Slot extends Stamp {
+      #value;
+      static has(o) {
+        return o !== null && (typeof o === "object" || typeof o === "function") && #value in o;
+      }
+      static get(o) {
+        return o !== null && (typeof o === "object" || typeof o === "function") && #value in o ? o.#value : undefined;
+      }
+      static set(o, v) {
+        if (!(#value in o)) new Slot(o);
+        o.#value = v;
+      }
+    }
+    ObjectSetPrototypeOfRaw(Slot.prototype, null);
+    ObjectFreezeRaw(Slot.prototype);
+    return ObjectFreezeRaw({ __proto__: null, get: Slot.get, set: Slot.set, has: Slot.has });
+  });
   define("SafeFinalizationRegistry", makeSafe(FinalizationRegistry, class SafeFinalizationRegistry extends FinalizationRegistry {
     constructor(cleanup) {
       super(cleanup);

@@ -76,6 +76,7 @@
   }
 
   const GUARDS = new SafeSet(["immutable", "request", "request-no-cors", "response", "none"]);
+  const ops = internals.ops;
 
   let headersInternals;
 
@@ -91,9 +92,36 @@
     return ArrayPrototypeSort(names, compareNames);
   }
 
+  // Copy-on-write headers (src/headers.rs): the headers of a message the
+  // runtime made (the incoming request, a fetch() response) stay in Rust
+  // behind a token `[id]` until the script reads them; edits made before
+  // that are kept as `[id, op, name, value, ...]`, which is also what goes
+  // back to Rust (ops.fetch / ops.respond apply it to their own map).
+  const EDIT_SET = 0;
+  const EDIT_APPEND = 1;
+  const EDIT_DELETE = 2;
+  // Past this many edits the headers are materialised instead.
+  const MAX_EDITS = 64;
+
+  function addValue(map, key, value) {
+    const values = map.get(key);
+    if (values === undefined) map.set(key, [value]);
+    else ArrayAppend(values, value);
+  }
+  function applyEdit(map, op, key, value) {
+    if (op === EDIT_SET) map.set(key, [value]);
+    else if (op === EDIT_APPEND) addValue(map, key, value);
+    else map.delete(key);
+  }
+
   class Headers {
-    // lower-cased name -> array of values, in append order
-    #map = new SafeMap();
+    // lower-cased name -> array of values, in append order; null until
+    // something reads or builds the headers in JS
+    #map = null;
+    // while #map is null: the token of a Rust-held map, or null (no headers)
+    #base = null;
+    // while #map is null: edits to #base, [id, op, name, value, ...], or null
+    #edits = null;
     #guard = "none";
     // cache of the sorted-and-combined list, invalidated on mutation
     #sorted = null;
@@ -105,7 +133,16 @@
         throw new TypeError(`${prefix}: constructor parameter 1 is not of type 'Headers or Sequence or object'.`);
       }
       if (#map in init) {
-        for (const entry of init.#map) this.#map.set(entry[0], ArrayFromIndexed(entry[1]));
+        const src = init.#map;
+        if (src === null) {
+          // Shares the Rust-held map; the edits are copied.
+          this.#base = init.#base;
+          if (init.#edits !== null) this.#edits = ArrayFromIndexed(init.#edits);
+          return;
+        }
+        const map = new SafeMap();
+        for (const entry of src) map.set(entry[0], ArrayFromIndexed(entry[1]));
+        this.#map = map;
         return;
       }
       const method = init[SymbolIterator];
@@ -154,16 +191,53 @@
       if (this.#guard === "immutable") throw new TypeError("Can't modify immutable headers.");
     }
 
+    // The headers in JS: the Rust-held map copied over (one op) with the
+    // pending edits applied, the first time anything reads them.
+    #m() {
+      let map = this.#map;
+      if (map !== null) return map;
+      map = new SafeMap();
+      const base = this.#base;
+      if (base !== null) {
+        const flat = ops.headersRead(base[0]);
+        for (let i = 0; i + 1 < flat.length; i += 2) addValue(map, flat[i], flat[i + 1]);
+        const edits = this.#edits;
+        if (edits !== null) {
+          for (let i = 1; i + 2 < edits.length; i += 3) applyEdit(map, edits[i], edits[i + 1], edits[i + 2]);
+        }
+        this.#base = null;
+        this.#edits = null;
+      }
+      this.#map = map;
+      return map;
+    }
+
+    // A checked edit (key lower-cased, value normalised): kept as a delta
+    // while the headers are still Rust's, else applied to the map.
+    #edit(op, key, value) {
+      if (this.#map === null && this.#base !== null) {
+        const edits = this.#edits;
+        if (edits === null) {
+          this.#edits = [this.#base[0], op, key, value];
+          return;
+        }
+        if (edits.length < 1 + 3 * MAX_EDITS) {
+          ArrayAppend(edits, op);
+          ArrayAppend(edits, key);
+          ArrayAppend(edits, value);
+          return;
+        }
+      }
+      applyEdit(this.#m(), op, key, value);
+      this.#sorted = null;
+    }
+
     #append(name, value) {
       value = normalizeValue(value);
       requireName(name);
       requireValue(value);
       this.#checkMutable();
-      const key = lower(name);
-      const values = this.#map.get(key);
-      if (values === undefined) this.#map.set(key, [value]);
-      else ArrayAppend(values, value);
-      this.#sorted = null;
+      this.#edit(EDIT_APPEND, lower(name), value);
     }
 
     append(name, value) {
@@ -178,7 +252,7 @@
       name = toByteString(name);
       requireName(name);
       this.#checkMutable();
-      if (this.#map.delete(lower(name))) this.#sorted = null;
+      this.#edit(EDIT_DELETE, lower(name), "");
     }
 
     get(name) {
@@ -186,13 +260,13 @@
       requiredArguments(arguments.length, 1, "Failed to execute 'get' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
-      const values = this.#map.get(lower(name));
+      const values = this.#m().get(lower(name));
       return values === undefined ? null : joinValues(values);
     }
 
     getSetCookie() {
       Headers.#check(this);
-      const values = this.#map.get("set-cookie");
+      const values = this.#m().get("set-cookie");
       return values === undefined ? [] : ArrayFromIndexed(values);
     }
 
@@ -213,7 +287,7 @@
       requiredArguments(arguments.length, 1, "Failed to execute 'has' on 'Headers'", ["string"]);
       name = toByteString(name);
       requireName(name);
-      return this.#map.has(lower(name));
+      return this.#m().has(lower(name));
     }
 
     set(name, value) {
@@ -224,20 +298,20 @@
       requireName(name);
       requireValue(value);
       this.#checkMutable();
-      this.#map.set(lower(name), [value]);
-      this.#sorted = null;
+      this.#edit(EDIT_SET, lower(name), value);
     }
 
     // The spec's "sort and combine": sorted by lower-cased name, values of
     // a repeated name joined with ", ", except set-cookie which is kept as
     // separate entries in order.
     #sortAndCombine() {
-      if (this.#sorted !== null) return this.#sorted;
-      const names = sortedNames(this.#map);
+      if (this.#sorted !== null && this.#map !== null) return this.#sorted;
+      const map = this.#m();
+      const names = sortedNames(map);
       const out = [];
       for (let i = 0; i < names.length; i++) {
         const name = names[i];
-        const values = this.#map.get(name);
+        const values = map.get(name);
         if (name === "set-cookie") {
           for (let j = 0; j < values.length; j++) ArrayAppend(out, [name, values[j]]);
         } else {
@@ -245,6 +319,43 @@
         }
       }
       this.#sorted = out;
+      return out;
+    }
+
+    // [name, value, ...] sorted by name, each value apart (`combine`: the
+    // values of a name but set-cookie joined with ", ").
+    #flat(combine) {
+      const map = this.#m();
+      const names = sortedNames(map);
+      const out = [];
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        const values = map.get(name);
+        if (combine && name !== "set-cookie") {
+          ArrayAppend(out, name);
+          ArrayAppend(out, joinValues(values));
+          continue;
+        }
+        for (let j = 0; j < values.length; j++) {
+          ArrayAppend(out, name);
+          ArrayAppend(out, values[j]);
+        }
+      }
+      return out;
+    }
+
+    // The text wire form, `name:value\n` per field in the map's order
+    // (Rust sorts by name): one string instead of an array built field by
+    // field. Values never hold a line feed (isHeaderValue).
+    #text(combine) {
+      let out = "";
+      this.#map.forEach((values, name) => {
+        if (combine && name !== "set-cookie") {
+          out += `${name}:${joinValues(values)}\n`;
+          return;
+        }
+        for (let j = 0; j < values.length; j++) out += `${name}:${values[j]}\n`;
+      });
       return out;
     }
 
@@ -258,13 +369,15 @@
         },
         fromList(pairs, guard = "none") {
           const h = new Headers();
-          for (let i = 0; i < pairs.length; i++) {
-            const key = lower(`${pairs[i][0]}`);
-            const value = `${pairs[i][1]}`;
-            const values = h.#map.get(key);
-            if (values === undefined) h.#map.set(key, [value]);
-            else ArrayAppend(values, value);
-          }
+          const map = h.#m();
+          for (let i = 0; i < pairs.length; i++) addValue(map, lower(`${pairs[i][0]}`), `${pairs[i][1]}`);
+          h.#guard = guard;
+          return h;
+        },
+        // Headers over a Rust-held map (the token `[id]` from Rust).
+        fromBacked(token, guard) {
+          const h = new Headers();
+          h.#base = token;
           h.#guard = guard;
           return h;
         },
@@ -278,22 +391,17 @@
         // [name, value, name, value, ...], sorted and combined (a subrequest's head).
         toFlatList(h) {
           Headers.#check(h);
-          const sorted = h.#sortAndCombine();
-          const out = [];
-          for (let i = 0; i < sorted.length; i++) {
-            ArrayAppend(out, sorted[i][0]);
-            ArrayAppend(out, sorted[i][1]);
-          }
-          return out;
+          return h.#flat(true);
         },
         // Every value apart, as workerd writes a response head: one line
         // per append()ed value.
         toWireList(h) {
           Headers.#check(h);
-          const names = sortedNames(h.#map);
+          const map = h.#m();
+          const names = sortedNames(map);
           const out = [];
           for (let i = 0; i < names.length; i++) {
-            const values = h.#map.get(names[i]);
+            const values = map.get(names[i]);
             for (let j = 0; j < values.length; j++) ArrayAppend(out, [names[i], values[j]]);
           }
           return out;
@@ -301,33 +409,45 @@
         // toWireList flattened: [name, value, ...] for ops.respond.
         toFlatWireList(h) {
           Headers.#check(h);
-          const names = sortedNames(h.#map);
-          const out = [];
-          for (let i = 0; i < names.length; i++) {
-            const values = h.#map.get(names[i]);
-            for (let j = 0; j < values.length; j++) {
-              ArrayAppend(out, names[i]);
-              ArrayAppend(out, values[j]);
-            }
-          }
-          return out;
+          return h.#flat(false);
+        },
+        // The headers slot of ops.fetch (`combine`) / ops.respond: the
+        // copy-on-write form while the map is still Rust's, else the flat
+        // list (sorted; combined for a subrequest, apart for a response).
+        wire(h, combine) {
+          Headers.#check(h);
+          if (h.#map === null) return h.#base === null ? "" : h.#edits ?? h.#base;
+          return h.#text(combine);
+        },
+        // wire() of a copy of `h` without the fields named in `names`
+        // (lower-case): for a copy-on-write `h`, more edits.
+        wireWithout(h, names, combine) {
+          Headers.#check(h);
+          const copy = new Headers(h);
+          for (let i = 0; i < names.length; i++) copy.#edit(EDIT_DELETE, names[i], "");
+          return headersInternals.wire(copy, combine);
         },
         // get/has/set without the script-replaceable Headers.prototype methods
         // (name already a valid lower-case header name, value valid).
         get(h, name) {
           Headers.#check(h);
-          const values = h.#map.get(name);
+          const values = h.#m().get(name);
           return values === undefined ? null : joinValues(values);
+        },
+        // The first value of `name`, or undefined.
+        first(h, name) {
+          Headers.#check(h);
+          const values = h.#m().get(name);
+          return values === undefined ? undefined : values[0];
         },
         has(h, name) {
           Headers.#check(h);
-          return h.#map.has(name);
+          return h.#m().has(name);
         },
         set(h, name, value) {
           Headers.#check(h);
           h.#checkMutable();
-          h.#map.set(name, [value]);
-          h.#sorted = null;
+          h.#edit(EDIT_SET, name, value);
         },
         setGuard(h, guard) {
           Headers.#check(h);
@@ -353,6 +473,10 @@
     Headers,
     isHeaders: headersInternals.isHeaders,
     fromList: headersInternals.fromList,
+    fromBacked: headersInternals.fromBacked,
+    wire: headersInternals.wire,
+    wireWithout: headersInternals.wireWithout,
+    first: headersInternals.first,
     toList: headersInternals.toList,
     toWireList: headersInternals.toWireList,
     toFlatList: headersInternals.toFlatList,

@@ -22,7 +22,7 @@
     Promise,
     RangeError,
     SafeSet,
-    SafeWeakMap,
+    PrivateSlot,
     String,
     SymbolToStringTag,
     TypeError,
@@ -132,41 +132,132 @@
   }
   const decodeUtf8 = internals.encoding.decodeUtf8;
 
+  // ---- records kept per message --------------------------------------------
+  // Classes whose prototype chain ends in null: fixed-shape objects (a
+  // `{ __proto__: null, ... }` literal is a dictionary-mode object in V8,
+  // slow to make and to read), with no inherited setter or getter.
+  /** A body's source: bytes known in full, a JS stream, or a native body id. */
+  class Source {
+    bytes;
+    stream;
+    rid;
+    constructor(bytes, stream, rid) {
+      this.bytes = bytes;
+      this.stream = stream;
+      this.rid = rid;
+    }
+  }
+  ObjectSetPrototypeOf(Source.prototype, null);
+  const sourceBytes = (bytes) => new Source(bytes, undefined, undefined);
+  const sourceStream = (stream) => new Source(undefined, stream, undefined);
+  /** What "extract a body" gives: the source and its Content-Type (or null). */
+  class Extracted {
+    source;
+    type;
+    constructor(source, type) {
+      this.source = source;
+      this.type = type;
+    }
+  }
+  ObjectSetPrototypeOf(Extracted.prototype, null);
+  /** A Request's state. */
+  class ReqRecord {
+    url;
+    method;
+    headers;
+    redirect;
+    signal;
+    cf;
+    cache;
+    id;
+    constructor(url, method, headers, redirect, signal, cf, cache) {
+      this.url = url;
+      this.method = method;
+      this.headers = headers;
+      this.redirect = redirect;
+      this.signal = signal;
+      this.cf = cf;
+      this.cache = cache;
+    }
+  }
+  ObjectSetPrototypeOf(ReqRecord.prototype, null);
+  /** A Response's state. */
+  class ResRecord {
+    status;
+    statusText;
+    headers;
+    type;
+    url;
+    redirected;
+    cf;
+    webSocket;
+    constructor(status, statusText, headers, type, url, redirected, cf, webSocket) {
+      this.status = status;
+      this.statusText = statusText;
+      this.headers = headers;
+      this.type = type;
+      this.url = url;
+      this.redirected = redirected;
+      this.cf = cf;
+      this.webSocket = webSocket;
+    }
+  }
+  ObjectSetPrototypeOf(ResRecord.prototype, null);
+
+  // The incoming request's `cf`, made on its first read (ops.requestCf,
+  // from what Rust keeps with the request's headers token); copies of the
+  // request share it, so they see the same object.
+  class LazyCf {
+    #token;
+    #value = undefined;
+    constructor(token) {
+      this.#token = token;
+    }
+    static resolve(cf) {
+      if (cf === null || typeof cf !== "object" || !(#token in cf)) return cf;
+      if (cf.#token !== null) {
+        cf.#value = ops.requestCf(cf.#token[0]);
+        cf.#token = null;
+      }
+      return cf.#value;
+    }
+  }
+  ObjectSetPrototypeOf(LazyCf.prototype, null);
+
   // ---- body extraction (Fetch "extract a body") ----------------------------
   function extractBody(init) {
-    if (init === null || init === undefined) return { __proto__: null, source: null, type: null };
+    if (init === null || init === undefined) return new Extracted(null, null);
     if (typeof init === "string") {
-      return { __proto__: null, source: { __proto__: null, bytes: ops.encodeUtf8(init) }, type: "text/plain;charset=UTF-8" };
+      return new Extracted(sourceBytes(ops.encodeUtf8(init)), "text/plain;charset=UTF-8");
     }
     if (S.isReadableStream(init)) {
       if (S.isDisturbed(init) || S.isLocked(init)) {
         throw new TypeError("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.");
       }
-      return { __proto__: null, source: { __proto__: null, stream: init }, type: null };
+      return new Extracted(sourceStream(init), null);
     }
     const bytes = copyBytes(init);
-    if (bytes !== null) return { __proto__: null, source: { __proto__: null, bytes }, type: null };
+    if (bytes !== null) return new Extracted(sourceBytes(bytes), null);
     if (B.isBlob(init)) {
       // Copied: a body's bytes can reach the script through arrayBuffer().
       const type = B.blobType(init);
-      return { __proto__: null, source: { __proto__: null, bytes: TypedArrayPrototypeSlice(B.blobBytes(init)) }, type: type === "" ? null : type };
+      return new Extracted(sourceBytes(TypedArrayPrototypeSlice(B.blobBytes(init))), type === "" ? null : type);
     }
     if (B.isFormData(init)) {
       const { bytes: form, type } = B.serializeFormData(init);
-      return { __proto__: null, source: { __proto__: null, bytes: form }, type };
+      return new Extracted(sourceBytes(form), type);
     }
     if (internals.url.isURLSearchParams(init)) {
-      return {
-        __proto__: null,
-        source: { __proto__: null, bytes: ops.encodeUtf8(internals.url.serializeParams(init)) },
-        type: "application/x-www-form-urlencoded;charset=UTF-8",
-      };
+      return new Extracted(
+        sourceBytes(ops.encodeUtf8(internals.url.serializeParams(init))),
+        "application/x-www-form-urlencoded;charset=UTF-8",
+      );
     }
     if (internals.extractSpecialBody) {
       const special = internals.extractSpecialBody(init);
       if (special) return special;
     }
-    return { __proto__: null, source: { __proto__: null, bytes: ops.encodeUtf8(String(init)) }, type: "text/plain;charset=UTF-8" };
+    return new Extracted(sourceBytes(ops.encodeUtf8(String(init))), "text/plain;charset=UTF-8");
   }
 
   /** The shared body state of a Request or Response. */
@@ -178,7 +269,7 @@
       this.source = source;
     }
     static native(rid) {
-      return new BodyState(rid === null || rid === undefined ? null : { __proto__: null, rid });
+      return new BodyState(rid === null || rid === undefined ? null : new Source(undefined, undefined, rid));
     }
     get readable() {
       if (this.source === null) return null;
@@ -269,13 +360,13 @@
       // workerd's words (its clone() tees a stream that is locked once read).
       if (this.bodyUsed) throw new TypeError("This ReadableStream is currently locked to a reader,");
       if (this.source === null) return new BodyState(null);
-      if (this.stream === null && this.source.bytes) return new BodyState({ __proto__: null, bytes: this.source.bytes });
+      if (this.stream === null && this.source.bytes) return new BodyState(sourceBytes(this.source.bytes));
       const branches = S.tee(this.readable);
       const a = branches[0];
       const b = branches[1];
       this.stream = a;
-      this.source = { __proto__: null, stream: a };
-      return new BodyState({ __proto__: null, stream: b });
+      this.source = sourceStream(a);
+      return new BodyState(sourceStream(b));
     }
   }
 
@@ -315,7 +406,7 @@
   }
 
   // Body mixin, as prototype methods shared by Request and Response.
-  const bodyOf = new SafeWeakMap();
+  const bodyOf = PrivateSlot();
   const ILLEGAL =
     "Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.";
   function state(self, what) {
@@ -421,7 +512,7 @@
   }
 
   // ---- Request -------------------------------------------------------------
-  const reqState = new SafeWeakMap();
+  const reqState = PrivateSlot();
   class Request {
     constructor(input, init = undefined) {
       if (arguments.length < 1) {
@@ -482,7 +573,7 @@
       } else if (body && (body.source !== null || body.used)) {
         // Taking the input request's body: the input's body becomes used.
         if (body.bodyUsed || body.source === null) throw new TypeError("Cannot reconstruct a Request with a used body.");
-        state = new BodyState(body.stream ? { __proto__: null, stream: body.stream } : body.source);
+        state = new BodyState(body.stream ? sourceStream(body.stream) : body.source);
         body.source = null;
         body.stream = null;
         body.used = true;
@@ -494,7 +585,7 @@
       }
       const h = headersInit(headers, "request");
       if (contentType !== null && !H.has(h, "content-type")) H.set(h, "content-type", contentType);
-      reqState.set(this, { __proto__: null, url, method, headers: h, redirect, signal, cf, cache, id: undefined });
+      reqState.set(this, new ReqRecord(url, method, h, redirect, signal, cf, cache));
       bodyOf.set(this, state);
     }
     get method() {
@@ -515,7 +606,7 @@
       return s.signal;
     }
     get cf() {
-      return reqOf(this).cf;
+      return LazyCf.resolve(reqOf(this).cf);
     }
     get fetcher() {
       return null;
@@ -533,7 +624,9 @@
       const s = reqOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = ObjectCreate(Request.prototype);
-      reqState.set(copy, { __proto__: null, ...s, headers: headersInit(s.headers, "request") });
+      const r = new ReqRecord(s.url, s.method, headersInit(s.headers, "request"), s.redirect, s.signal, s.cf, s.cache);
+      r.id = s.id;
+      reqState.set(copy, r);
       bodyOf.set(copy, bodyOf.get(this).cloneState());
       return copy;
     }
@@ -546,27 +639,19 @@
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
-  internals.makeRequest = (method, url, flatHeaders, rid, cf) => {
+  // `headers`: the token of the Rust-held map (copy-on-write, src/headers.rs).
+  internals.makeRequest = (method, url, headers, rid, cf) => {
     const req = ObjectCreate(Request.prototype);
-    const pairs = [];
-    for (let i = 0; i < flatHeaders.length; i += 2) ArrayAppend(pairs, [flatHeaders[i], flatHeaders[i + 1]]);
-    reqState.set(req, {
-      __proto__: null,
-      url,
-      method,
-      // As in workerd, the incoming request's headers are immutable.
-      headers: H.fromList(pairs, "immutable"),
-      redirect: "manual",
-      signal: null,
-      cf,
-    });
+    // As in workerd, the incoming request's headers are immutable.
+    const lazyCf = cf === undefined ? new LazyCf(headers) : cf;
+    reqState.set(req, new ReqRecord(url, method, H.fromBacked(headers, "immutable"), "manual", null, lazyCf, undefined));
     bodyOf.set(req, BodyState.native(rid));
     return req;
   };
   internals.requestBodyUsed = (req) => bodyOf.get(req).bodyUsed;
 
   // ---- Response ------------------------------------------------------------
-  const resState = new SafeWeakMap();
+  const resState = PrivateSlot();
   class Response {
     constructor(body = null, init = undefined) {
       if (init !== undefined && init !== null && typeof init !== "object") {
@@ -606,17 +691,7 @@
           if (extracted.type !== null && !H.has(h, "content-type")) H.set(h, "content-type", extracted.type);
         }
       }
-      resState.set(this, {
-        __proto__: null,
-        status,
-        statusText,
-        headers: h,
-        type: "default",
-        url: "",
-        redirected: false,
-        cf: init.cf,
-        webSocket: init.webSocket ?? null,
-      });
+      resState.set(this, new ResRecord(status, statusText, h, "default", "", false, init.cf, init.webSocket ?? null));
       bodyOf.set(this, state);
     }
     static json(data, init = undefined) {
@@ -693,7 +768,8 @@
       const s = resOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = ObjectCreate(Response.prototype);
-      resState.set(copy, { __proto__: null, ...s, headers: headersInit(s.headers, H.getGuard(s.headers)) });
+      const headers = headersInit(s.headers, H.getGuard(s.headers));
+      resState.set(copy, new ResRecord(s.status, s.statusText, headers, s.type, s.url, s.redirected, s.cf, s.webSocket));
       bodyOf.set(copy, bodyOf.get(this).cloneState());
       return copy;
     }
@@ -704,12 +780,15 @@
   ObjectSetPrototypeOf(Response.prototype, Body.prototype);
   defineGlobal("Response", Response);
 
+  // A subrequest's headers for ops.fetch: the copy-on-write form while Rust
+  // holds them, else sorted and combined.
   function flatten(headers) {
-    return H.toFlatList(headers);
+    return H.wire(headers, true);
   }
-  // A response head as workerd writes it: each append()ed value on its own line.
+  // A response head for ops.respond, as workerd writes it: each append()ed
+  // value on its own line.
   function flattenWire(headers) {
-    return H.toFlatWireList(headers);
+    return H.wire(headers, false);
   }
 
   const statusTextOf = (s) => (s.statusText === null ? defaultStatusText(s.status) : s.statusText);
@@ -727,7 +806,7 @@
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
       // workerd still reports the length the body would have had.
-      const flat = flattenWire(s.headers);
+      const flat = H.toFlatWireList(s.headers);
       if (kind === 1 && !H.has(s.headers, "content-length")) {
         ArrayAppend(flat, "content-length");
         ArrayAppend(flat, String(TypedArrayPrototypeGetByteLength(value)));
@@ -759,21 +838,16 @@
       const head = signal ? await raceAbort(p, signal) : await p;
       const status = head[0];
       const statusText = head[1];
-      const flatHeaders = head[2];
+      // The origin's headers stay in Rust until the script reads them.
+      const resHeaders = H.fromBacked(head[2], "immutable");
       const body = head[3];
-      const pairs = [];
-      let location;
-      for (let i = 0; i < flatHeaders.length; i += 2) {
-        ArrayAppend(pairs, [flatHeaders[i], flatHeaders[i + 1]]);
-        if (location === undefined && flatHeaders[i] === "location") location = pairs[pairs.length - 1];
-      }
-      if (!REDIRECT_STATUS.has(status)) location = undefined;
-      if (location && redirectMode !== "manual") {
+      const location = REDIRECT_STATUS.has(status) ? H.first(resHeaders, "location") : undefined;
+      if (location !== undefined && redirectMode !== "manual") {
         if (typeof body === "number") ops.bodyCancel(body);
         if (redirectMode === "error") throw new TypeError("Fetch API cannot load: redirect mode is 'error'.");
         if (hops >= MAX_REDIRECTS) throw new TypeError("Too many redirects.");
-        const next = internals.url.parse(location[1], url);
-        if (next === null) throw new TypeError(`Invalid redirect location: ${location[1]}`);
+        const next = internals.url.parse(location, url);
+        if (next === null) throw new TypeError(`Invalid redirect location: ${location}`);
         if (kind === 3 || (kind === 2 && status !== 303)) {
           if (!(status === 303 || ((status === 301 || status === 302) && method === "POST"))) {
             throw new TypeError("A request with a streamed body cannot be redirected.");
@@ -783,44 +857,29 @@
           method = "GET";
           kind = 0;
           value = null;
-          headers = dropBodyHeaders(headers);
+          headers = dropBodyHeaders(rs.headers);
         }
         url = next[0];
         continue;
       }
       const res = ObjectCreate(Response.prototype);
-      resState.set(res, {
-        __proto__: null,
-        status,
-        statusText: statusText ? statusText : null,
-        headers: H.fromList(pairs, "immutable"),
-        type: "default",
-        url,
-        redirected: hops > 0,
-        cf: undefined,
-        webSocket: null,
-      });
+      resState.set(res, new ResRecord(status, statusText ? statusText : null, resHeaders, "default", url, hops > 0, undefined, null));
       let bodyState;
       if (body === null) bodyState = new BodyState(null);
       else if (typeof body === "number") bodyState = BodyState.native(body);
-      else bodyState = new BodyState({ __proto__: null, bytes: body });
+      else bodyState = new BodyState(sourceBytes(body));
       bodyOf.set(res, bodyState);
       return res;
     }
   }
 
-  const BODY_HEADERS = new SafeSet([
+  const BODY_HEADERS = [
     "content-type", "content-length", "content-encoding", "content-language", "content-location",
-  ]);
-  function dropBodyHeaders(flat) {
-    const out = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      if (!BODY_HEADERS.has(flat[i])) {
-        ArrayAppend(out, flat[i]);
-        ArrayAppend(out, flat[i + 1]);
-      }
-    }
-    return out;
+  ];
+  // The request's headers for ops.fetch without the body's (a redirect
+  // that turns the request into a GET).
+  function dropBodyHeaders(headers) {
+    return H.wireWithout(headers, BODY_HEADERS, true);
   }
 
   function raceAbort(p, signal) {

@@ -23,6 +23,8 @@
     ArrayPrototypeSlice,
     ArrayPrototypeShift,
     SafeWeakMap,
+    PrivateSlot,
+    ObjectSetPrototypeOf,
     String,
     SymbolToStringTag,
     TypeError,
@@ -240,7 +242,7 @@
     return handler;
   };
 
-  const ctxState = new SafeWeakMap();
+  const ctxState = PrivateSlot();
   class ExecutionContext {
     constructor() {
       throw new TypeError("Illegal constructor");
@@ -262,9 +264,19 @@
       return "ExecutionContext";
     }
   }
+  /** A handler invocation's ExecutionContext state (a fixed-shape record). */
+  class CtxRecord {
+    waits = [];
+    passThrough = false;
+    ctx;
+    constructor(ctx) {
+      this.ctx = ctx;
+    }
+  }
+  ObjectSetPrototypeOf(CtxRecord.prototype, null);
   function makeContext() {
     const ctx = ObjectCreate(ExecutionContext.prototype);
-    const s = { __proto__: null, waits: [], passThrough: false, ctx };
+    const s = new CtxRecord(ctx);
     ctxState.set(ctx, s);
     return s;
   }

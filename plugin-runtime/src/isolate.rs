@@ -327,31 +327,6 @@ fn log_uncaught(code: &WorkerCode, text: &str) {
     log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 
-/// `request.cf`: what the proxy knows of the client connection. Fields it
-/// does not know (geolocation, bot scores) are absent, so scripts written
-/// for Cloudflare read `undefined` and degrade gracefully.
-fn cf_object<'s>(scope: &mut v8::PinScope<'s, '_>, client: &crate::http::ClientInfo) -> v8::Local<'s, v8::Object> {
-    let obj = v8::Object::new(scope);
-    let set = |scope: &mut v8::PinScope<'s, '_>, key: &str, value: &str| {
-        let k = v8::String::new(scope, key).unwrap();
-        let v = v8::String::new(scope, value).unwrap();
-        obj.set(scope, k.into(), v.into());
-    };
-    if let Some(addr) = client.addr {
-        set(scope, "clientIp", &addr.to_string());
-    }
-    if !client.http_protocol.is_empty() {
-        set(scope, "httpProtocol", &client.http_protocol);
-    }
-    if let Some(v) = &client.tls_version {
-        set(scope, "tlsVersion", v);
-    }
-    if let Some(c) = &client.tls_cipher {
-        set(scope, "tlsCipher", c);
-    }
-    obj
-}
-
 /// Where `import` resolution looks during instantiation (V8's resolve
 /// callback is a plain function, so its table is thread-local).
 struct ModuleTable {
@@ -1167,13 +1142,15 @@ impl WorkerIsolate {
         let id = v8::Integer::new_from_unsigned(tc, req_id).into();
         let method = v8::String::new(tc, head.method.as_str()).unwrap().into();
         let url = v8::String::new(tc, &head.url).unwrap().into();
-        let headers = ops::headers_to_js(tc, &head.headers).into();
+        // The headers stay in Rust until read; `request.cf` is made from
+        // `head.client` on its first read (ops.requestCf).
+        let headers = crate::headers::to_js_with_client(tc, head.headers, Some(head.client)).into();
         let rid: v8::Local<v8::Value> = match body_rid {
             Some(r) => v8::Integer::new_from_unsigned(tc, r).into(),
             None => v8::null(tc).into(),
         };
-        let cf = cf_object(tc, &head.client).into();
         let undefined = v8::undefined(tc).into();
+        let cf = undefined;
         tc.set_continuation_preserved_embedder_data(id);
         let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env, cf]);
         tc.set_continuation_preserved_embedder_data(undefined);

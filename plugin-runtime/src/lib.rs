@@ -12,6 +12,7 @@ mod compression;
 mod crypto;
 mod error;
 mod guard;
+mod headers;
 mod html_rewriter;
 mod http;
 mod isolate;

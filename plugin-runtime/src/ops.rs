@@ -64,6 +64,8 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "getContext" => op_get_context,
         "setContext" => op_set_context,
         "promiseState" => op_promise_state,
+        "headersRead" => crate::headers::op_headers_read,
+        "requestCf" => crate::headers::op_request_cf,
         "respond" => op_respond,
         "respondError" => op_respond_error,
         "requestDone" => op_request_done,
@@ -360,15 +362,23 @@ pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &Head
     v8::Array::new_with_elements(scope, &elems)
 }
 
-/// The inverse of [`headers_to_js`], checked for the wire: an array of
-/// strings (name, value, name, value...), each field valid
+/// The headers slot of `fetch`/`respond`/`cachePut`, checked for the wire:
+/// the text form `name:value\n...` or the copy-on-write form `[id, op,
+/// name, value, ...]` (element 0 a number; see [`crate::headers`]), or the inverse of [`headers_to_js`], an
+/// array of strings (name, value, name, value...), each field valid
 /// ([`wire::header`]), at most [`wire::MAX_HEADER_COUNT`] fields and
 /// [`wire::MAX_HEADER_BYTES`] in all. Reading an element may run a getter
 /// the script planted on the array: if it throws, that exception is the
 /// op's ([`OpError::Pending`]).
 pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, OpError> {
+    if let Ok(text) = v8::Local::<v8::String>::try_from(v) {
+        return crate::headers::from_text(scope, text);
+    }
     let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| OpError::type_error("headers must be an array"))?;
     let len = arr.length() as usize;
+    if len > 0 && arr.get_index(scope, 0).ok_or(OpError::Pending)?.is_number() {
+        return crate::headers::from_js(scope, arr);
+    }
     let mut budget = wire::HeaderBudget::default();
     budget.expect(len / 2)?;
     let mut map = HeaderMap::new();
@@ -504,7 +514,7 @@ pub(crate) fn settle(
             let text = js_string(scope, &resp.head.status_text)
                 .unwrap_or_else(|| v8::String::empty(scope))
                 .into();
-            let headers = headers_to_js(scope, &resp.head.headers).into();
+            let headers = crate::headers::to_js(scope, resp.head.headers).into();
             let arr = v8::Array::new_with_elements(scope, &[status, text, headers, body]);
             resolver.resolve(scope, arr.into());
         }

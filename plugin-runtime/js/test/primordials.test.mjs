@@ -88,6 +88,31 @@ test("Safe collections ignore a replaced Map/Set prototype and iterator", () => 
   assert.deepEqual(items, [1, 2, 3]);
 });
 
+test("PrivateSlot: per-object state no script hook can see", () => {
+  const { internals, run } = load();
+  const slot = internals.primordials.PrivateSlot();
+  const other = internals.primordials.PrivateSlot();
+  assert.ok(Object.isFrozen(slot));
+  assert.equal(Object.getPrototypeOf(slot), null);
+  run("WeakMap.prototype.set = () => { throw new Error('evil'); };" +
+    "Object.defineProperty(Object.prototype, 'value', { set() { throw new Error('setter ran'); }, configurable: true });");
+  const o = run("({})");
+  assert.equal(slot.get(o), undefined);
+  assert.equal(slot.has(o), false);
+  slot.set(o, 1);
+  slot.set(o, 2);
+  assert.equal(slot.get(o), 2);
+  assert.equal(slot.has(o), true);
+  assert.equal(other.has(o), false);
+  for (const x of [undefined, null, 1, "s", Symbol("x")]) {
+    assert.equal(slot.get(x), undefined);
+    assert.equal(slot.has(x), false);
+  }
+  // Nothing shows on the object.
+  assert.deepEqual(Reflect.ownKeys(o), []);
+  assert.throws(() => slot.set(5, 1), { name: "TypeError" });
+});
+
 test("Headers, URL, TextEncoder/TextDecoder and streams work after tampering, and no hook sees internals", async () => {
   const { run, internals } = load();
   run(TAMPER);
