@@ -107,6 +107,23 @@ pub(crate) fn to_js_with_client<'s>(
     token
 }
 
+/// Drops every entry (and so its weak handle) while the isolate is still
+/// alive and entered. Called before the isolate is disposed: weak handles
+/// that outlive it would be released by V8's teardown GC after their
+/// nodes were already reset by the slot's drop, a fatal V8 check.
+pub(crate) fn release_all(isolate: &mut v8::Isolate) {
+    let Some(t) = isolate.get_slot::<SharedTable>().cloned() else {
+        return;
+    };
+    let entries = match t.entries.try_borrow_mut() {
+        Ok(mut entries) => std::mem::take(&mut *entries),
+        Err(_) => return,
+    };
+    // Dropped with the table unborrowed: a weak handle's drop talks to V8.
+    drop(entries);
+    t.dead.borrow_mut().clear();
+}
+
 /// The token's finalizer: its entry goes.
 fn release(isolate: &mut v8::Isolate, id: u32) {
     let t = table(isolate);

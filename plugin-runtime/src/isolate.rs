@@ -316,6 +316,8 @@ impl Drop for WorkerIsolate {
         st.rejections.clear();
         st.promises.clear();
         st.requests.clear();
+        drop(st);
+        crate::headers::release_all(&mut self.isolate);
     }
 }
 
