@@ -70,7 +70,7 @@ fn main() {
     }
     let stats = code_cache::stats();
     assert!(
-        stats.rejected == 0 && stats.consumed > 0,
+        stats.rejected == 0 && stats.consumed > 0 && stats.modules_consumed > 0 && stats.modules_rejected == 0,
         "code cache unused: {stats:?}"
     );
     let (c50, c90, cmean) = summary(&mut cold);

@@ -283,10 +283,6 @@ pub(crate) struct WorkerIsolate {
     watch: Arc<CpuWatch>,
     handle: v8::IsolateHandle,
     isolate: v8::OwnedIsolate,
-    /// Whether the heap still holds the garbage of the bootstrap: a full
-    /// GC when the thread is next idle halves a new isolate's resident
-    /// size (about 4.5 -> 2.5 MiB), off the request path.
-    pub(crate) compact_pending: bool,
     /// Whether the isolate was made from the startup snapshot (else it
     /// runs the bootstrap itself).
     from_snapshot: bool,
@@ -816,7 +812,6 @@ impl WorkerIsolate {
             watch: link.watch,
             handle,
             isolate,
-            compact_pending: true,
             from_snapshot,
             _heap_guard: heap_guard,
         };
@@ -850,14 +845,6 @@ impl WorkerIsolate {
             unsafe { self.isolate.enter() };
             self.entered = true;
         }
-    }
-
-    /// The idle-time full GC of a new isolate (see `compact_pending`).
-    pub(crate) fn compact(&mut self) {
-        self.compact_pending = false;
-        self.enter();
-        self.isolate.low_memory_notification();
-        self.exit();
     }
 
     fn exit(&mut self) {
@@ -951,6 +938,7 @@ impl WorkerIsolate {
             .get(tc, node_key.into())
             .and_then(|v| v8::Local::<v8::Object>::try_from(v).ok());
         let mut main_module = None;
+        let mut to_cache = Vec::new();
         for (path, src) in &code.modules {
             let name = path.display().to_string();
             if is_builtin(path) {
@@ -975,10 +963,13 @@ impl WorkerIsolate {
             }
             let source = v8::String::new(tc, src).unwrap();
             let origin = script_origin(tc, &name, true);
-            let mut source = v8::script_compiler::Source::new(source, Some(&origin));
-            let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
+            // From this version's code cache after its first isolate.
+            let Some((module, produce)) = code.module_caches.compile(tc, path, source, &origin) else {
                 return Err(caught!(tc));
             };
+            if produce {
+                to_cache.push((path, module));
+            }
             table.by_hash.insert(module.get_identity_hash().get(), path.clone());
             table.by_path.insert(path.clone(), v8::Global::new(tc, module));
             if *path == code.main {
@@ -1016,6 +1007,9 @@ impl WorkerIsolate {
                 }
                 v8::PromiseState::Fulfilled => {}
             }
+        }
+        for (path, module) in to_cache {
+            code.module_caches.produce(tc, path, module);
         }
 
         // 3. The handler object and env.

@@ -216,18 +216,6 @@ impl Loop {
         }
     }
 
-    fn compaction_pending(&self) -> bool {
-        self.isolates.iter().any(|i| i.compact_pending)
-    }
-
-    /// One new isolate's idle-time full GC; the loop comes back for the
-    /// next only if still nothing else is ready.
-    fn compact_one(&mut self) {
-        if let Some(iso) = self.isolates.iter_mut().find(|i| i.compact_pending) {
-            iso.compact();
-        }
-    }
-
     fn cancel(&mut self, isolate: u64, req: u32) {
         if let Some(iso) = self.isolates.iter_mut().find(|i| i.state.borrow().key == isolate) {
             iso.cancel(req);
@@ -294,8 +282,6 @@ fn run(
                 },
                 Some((isolate, req)) = cancels.recv() => contain("a cancellation", || lp.cancel(isolate, req)),
                 _ = sweep.tick() => contain("the isolate sweep", || lp.evict_retired()),
-                // Polled last (biased): only when nothing else is ready.
-                _ = std::future::ready(()), if lp.compaction_pending() => contain("idle compaction", || lp.compact_one()),
             }
             lp.discard_poisoned();
         }
