@@ -866,12 +866,16 @@ impl WorkerIsolate {
 
         // 1. The runtime's own JavaScript (Web APIs): restored from the
         // startup snapshot, or run here when it is off.
-        let internals = match self.from_snapshot {
-            true => crate::snapshot::internals(tc).expect("the startup snapshot holds internals"),
-            false => match bootstrap(tc, true) {
+        let internals = if self.from_snapshot {
+            crate::snapshot::internals(tc).ok_or_else(|| ScriptError::Shape {
+                path: main_name.clone(),
+                reason: "the startup snapshot holds no bootstrap (internal error)".into(),
+            })?
+        } else {
+            match bootstrap(tc, true) {
                 Some(internals) => internals,
                 None => return Err(caught!(tc)),
-            },
+            }
         };
         // Then the per-isolate state the bootstrap's natives reach.
         let key = v8::String::new(tc, "lazyValue").unwrap();
