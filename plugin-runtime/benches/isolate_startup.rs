@@ -69,8 +69,12 @@ fn main() {
         snap.extend(Runtime::time_isolate_startup(&code, n / 4).unwrap());
     }
     let stats = code_cache::stats();
+    // (A module cache made in a snapshot-restored isolate is refused by one
+    // that is not, and the other way round: V8 checks the read-only heap
+    // it was made with. Switching modes makes some rejections here; in the
+    // proxy every isolate is made the same way.)
     assert!(
-        stats.rejected == 0 && stats.consumed > 0 && stats.modules_consumed > 0 && stats.modules_rejected == 0,
+        stats.rejected == 0 && stats.consumed > 0 && stats.modules_consumed > 0,
         "code cache unused: {stats:?}"
     );
     let (c50, c90, cmean) = summary(&mut cold);
