@@ -1,12 +1,13 @@
 //! Many workers in one process: the resident memory an idle worker isolate
 //! costs, and how long each new isolate took to be ready to serve inside
 //! the proxy (its own debug log line). `cargo bench --bench idle_workers`
-//! (IDLE_WORKERS=N, default 1000; IDLE_ISOLATE_THREADS, default 2).
+//! (IDLE_WORKERS=N, default 1000; IDLE_ISOLATE_THREADS, default 2;
+//! IDLE_SETTLE_SECONDS, default 1: the idle time before the second reading).
 //!
 //! One isoproxy process with N workers, each on its own route; after the
 //! proxy is up (every worker loaded and validated), one request to each
 //! worker creates its isolate. RSS is read before the first request and
-//! again once the proxy has been idle for a second.
+//! again once the proxy has been idle for IDLE_SETTLE_SECONDS.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -42,6 +43,7 @@ fn main() {
     }
     let workers = env_or("IDLE_WORKERS", 1000);
     let threads = env_or("IDLE_ISOLATE_THREADS", 2);
+    let settle = env_or("IDLE_SETTLE_SECONDS", 1) as u64;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -68,13 +70,13 @@ fn main() {
             let r = get_host(&proxy.url("/x"), &format!("w{i}.bench")).await;
             assert_eq!(r.text().await.unwrap(), format!("worker {i} /x"));
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_secs(settle)).await;
         let after = proxy.rss_bytes();
         let mut times: Vec<Duration> = proxy.log().lines().filter_map(creation_time).collect();
         times.sort();
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
         let per_worker = mib(after.saturating_sub(before)) / workers as f64;
-        println!("idle workers: {workers} workers, isolate_threads = {threads}; one request each, then 1 s idle");
+        println!("idle workers: {workers} workers, isolate_threads = {threads}; one request each, then {settle} s idle");
         println!("RSS before the first requests: {:.1} MiB; after: {:.1} MiB", mib(before), mib(after));
         println!("idle RSS per worker isolate: {per_worker:.2} MiB");
         if times.len() >= workers {
