@@ -4,6 +4,7 @@
 ((globalThis, internals) => {
   const {
     Array,
+    ArrayAppend,
     ArrayBuffer,
     ArrayFrom,
     ArrayIsArray,
@@ -68,6 +69,20 @@
     StringPrototypeReplaceAll,
   } = internals.primordials;
   const ops = internals.ops;
+
+  // This file and the ones after it run once per process, into the startup
+  // snapshot (src/snapshot.rs). What depends on the worker (compatibility
+  // date and flags, env) or on the moment an isolate starts is set up after
+  // the snapshot is restored: each file registers a hook here, and the
+  // runtime calls `internals.initWorker()` once `internals.compat` and
+  // `internals.env` are set.
+  const workerInitHooks = [];
+  internals.onWorkerInit = (hook) => {
+    ArrayAppend(workerInitHooks, hook);
+  };
+  internals.initWorker = () => {
+    for (let i = 0; i < workerInitHooks.length; i++) workerInitHooks[i]();
+  };
 
   // Prototypes of the runtime's Web API classes: inspect shows their
   // accessors (state lives in private fields), as workerd does for its
@@ -995,19 +1010,19 @@
     return true;
   }
   const tableChars = {
-    middleMiddle: "─",
-    rowMiddle: "┼",
-    topRight: "┐",
-    topLeft: "┌",
-    leftMiddle: "├",
-    topMiddle: "┬",
-    bottomRight: "┘",
-    bottomLeft: "└",
-    bottomMiddle: "┴",
-    rightMiddle: "┤",
-    left: "│ ",
-    right: " │",
-    middle: " │ ",
+    middleMiddle: "\u2500",
+    rowMiddle: "\u253c",
+    topRight: "\u2510",
+    topLeft: "\u250c",
+    leftMiddle: "\u251c",
+    topMiddle: "\u252c",
+    bottomRight: "\u2518",
+    bottomLeft: "\u2514",
+    bottomMiddle: "\u2534",
+    rightMiddle: "\u2524",
+    left: "\u2502 ",
+    right: " \u2502",
+    middle: " \u2502 ",
   };
   function renderRow(row, widths) {
     let out = tableChars.left;
@@ -1220,10 +1235,12 @@
 
   defineGlobal("self", globalThis);
   // Keyed to the compatibility date/flags as in workerd (no compat: newest).
-  const compatFlags = internals.compat ? internals.compat.flags : { globalNavigator: true, enableNavigatorLanguage: true };
-  if (compatFlags.globalNavigator) {
-    const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
-    if (compatFlags.enableNavigatorLanguage) nav.language = "en";
-    defineGlobal("navigator", ObjectFreeze(nav));
-  }
+  internals.onWorkerInit(() => {
+    const compatFlags = internals.compat ? internals.compat.flags : { __proto__: null, globalNavigator: true, enableNavigatorLanguage: true };
+    if (compatFlags.globalNavigator) {
+      const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
+      if (compatFlags.enableNavigatorLanguage) nav.language = "en";
+      defineGlobal("navigator", ObjectFreeze(nav));
+    }
+  });
 })

@@ -440,12 +440,7 @@
   // missing member or adding one never calls a script's getter/setter.
   ObjectSetPrototypeOfRaw(internals, null);
   if (internals.ops !== null && typeof internals.ops === "object") ObjectSetPrototypeOfRaw(internals.ops, null);
-  const nullDeep = (o) => {
-    if (o === null || typeof o !== "object") return;
-    ObjectSetPrototypeOfRaw(o, null);
-    const keys = ReflectOwnKeys(o);
-    for (let i = 0; i < keys.length; i++) nullDeep(o[keys[i]]);
-  };
-  if (internals.compat) nullDeep(internals.compat);
+  // (`internals.compat`, set per worker after the snapshot is restored,
+  // gets null prototypes in Rust: isolate.rs `null_prototypes`.)
   internals.primordials = primordials;
 })

@@ -99,99 +99,105 @@
   }
 
   // WebAssembly.Memory: pages are charged before V8 commits them; a
-  // memory's buffer keeps the memory (and so its charge) alive.
-  const WA = globalThis.WebAssembly;
-  const Memory = WA && WA.Memory;
-  if (typeof Memory === "function") {
-    const PAGE = 65536;
-    const memProto = Memory.prototype;
-    const origGrow = memProto.grow;
-    const bufferGetter = getOwnPropertyDescriptor(memProto, "buffer").get;
-    const bufferOwner = new WeakMapCtor();
-    const Wrapped = function (descriptor) {
-      if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Memory must be invoked with 'new'");
-      if (!isObject(descriptor)) return construct(Memory, [descriptor], new.target);
-      // Read each field once; V8 gets exactly what was charged for.
-      const d = { initial: descriptor.initial, maximum: descriptor.maximum, shared: descriptor.shared };
-      if (d.initial === undefined) d.initial = descriptor.minimum;
-      for (const k of ["initial", "maximum"]) if (d[k] === undefined) delete d[k];
-      if (d.shared === undefined) delete d.shared;
-      else d.shared = !!d.shared;
-      if (descriptor.address !== undefined) d.address = descriptor.address;
-      if (d.initial !== undefined) d.initial = NumberCtor(d.initial);
-      if (d.maximum !== undefined) d.maximum = NumberCtor(d.maximum);
-      // A shared memory can grow from any agent: charge its maximum.
-      const pages = toBytes(d.shared && d.maximum !== undefined ? d.maximum : d.initial);
-      const bytes = pages > 0 ? pages * PAGE : 0;
-      if (bytes) charge(bytes);
-      let memory;
-      try {
-        memory = construct(Memory, [d], new.target);
-      } catch (e) {
-        if (bytes) release(bytes);
-        throw e;
+  // memory's buffer keeps the memory (and so its charge) alive. V8 installs
+  // the `WebAssembly` namespace afresh in a context restored from the
+  // startup snapshot, so this runs after the restore (before any script).
+  let wrappedMemory;
+  internals.onWorkerInit(() => {
+    const WA = globalThis.WebAssembly;
+    const Memory = WA && WA.Memory;
+    if (typeof Memory === "function" && Memory !== wrappedMemory) {
+      const PAGE = 65536;
+      const memProto = Memory.prototype;
+      const origGrow = memProto.grow;
+      const bufferGetter = getOwnPropertyDescriptor(memProto, "buffer").get;
+      const bufferOwner = new WeakMapCtor();
+      const Wrapped = function (descriptor) {
+        if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Memory must be invoked with 'new'");
+        if (!isObject(descriptor)) return construct(Memory, [descriptor], new.target);
+        // Read each field once; V8 gets exactly what was charged for.
+        const d = { initial: descriptor.initial, maximum: descriptor.maximum, shared: descriptor.shared };
+        if (d.initial === undefined) d.initial = descriptor.minimum;
+        for (const k of ["initial", "maximum"]) if (d[k] === undefined) delete d[k];
+        if (d.shared === undefined) delete d.shared;
+        else d.shared = !!d.shared;
+        if (descriptor.address !== undefined) d.address = descriptor.address;
+        if (d.initial !== undefined) d.initial = NumberCtor(d.initial);
+        if (d.maximum !== undefined) d.maximum = NumberCtor(d.maximum);
+        // A shared memory can grow from any agent: charge its maximum.
+        const pages = toBytes(d.shared && d.maximum !== undefined ? d.maximum : d.initial);
+        const bytes = pages > 0 ? pages * PAGE : 0;
+        if (bytes) charge(bytes);
+        let memory;
+        try {
+          memory = construct(Memory, [d], new.target);
+        } catch (e) {
+          if (bytes) release(bytes);
+          throw e;
+        }
+        if (bytes) hold(memory, bytes);
+        return memory;
+      };
+      for (const key of ownKeys(Memory)) {
+        if (key === "prototype") continue;
+        defineProperty(Wrapped, key, getOwnPropertyDescriptor(Memory, key));
       }
-      if (bytes) hold(memory, bytes);
-      return memory;
-    };
-    for (const key of ownKeys(Memory)) {
-      if (key === "prototype") continue;
-      defineProperty(Wrapped, key, getOwnPropertyDescriptor(Memory, key));
-    }
-    defineProperty(Wrapped, "prototype", { value: memProto, writable: false, enumerable: false, configurable: false });
-    setPrototypeOf(Wrapped, getPrototypeOf(Memory));
-    defineProperty(memProto, "constructor", { value: Wrapped, writable: true, enumerable: false, configurable: true });
-    defineProperty(memProto, "grow", {
-      value: {
-        grow(delta) {
-          const pages = toBytes(delta);
-          const bytes = pages > 0 ? pages * PAGE : 0;
-          if (bytes) charge(bytes);
-          let out;
-          try {
-            out = apply(origGrow, this, [pages < 0 ? delta : pages]);
-          } catch (e) {
-            if (bytes) release(bytes);
-            throw e;
-          }
-          if (bytes) {
-            const had = drop(this);
-            hold(this, had + bytes);
-          }
-          return out;
-        },
-      }.grow,
-      writable: true,
-      enumerable: false,
-      configurable: true,
-    });
-    defineProperty(memProto, "buffer", {
-      get: {
-        buffer() {
-          const b = apply(bufferGetter, this, []);
-          apply(WeakMapSet, bufferOwner, [b, this]);
-          return b;
-        },
-      }.buffer,
-      enumerable: false,
-      configurable: true,
-    });
-    for (const method of ["toFixedLengthBuffer", "toResizableBuffer"]) {
-      const orig = memProto[method];
-      if (typeof orig !== "function") continue;
-      defineProperty(memProto, method, {
+      defineProperty(Wrapped, "prototype", { value: memProto, writable: false, enumerable: false, configurable: false });
+      setPrototypeOf(Wrapped, getPrototypeOf(Memory));
+      defineProperty(memProto, "constructor", { value: Wrapped, writable: true, enumerable: false, configurable: true });
+      defineProperty(memProto, "grow", {
         value: {
-          [method]() {
-            const b = apply(orig, this, []);
-            apply(WeakMapSet, bufferOwner, [b, this]);
-            return b;
+          grow(delta) {
+            const pages = toBytes(delta);
+            const bytes = pages > 0 ? pages * PAGE : 0;
+            if (bytes) charge(bytes);
+            let out;
+            try {
+              out = apply(origGrow, this, [pages < 0 ? delta : pages]);
+            } catch (e) {
+              if (bytes) release(bytes);
+              throw e;
+            }
+            if (bytes) {
+              const had = drop(this);
+              hold(this, had + bytes);
+            }
+            return out;
           },
-        }[method],
+        }.grow,
         writable: true,
         enumerable: false,
         configurable: true,
       });
+      defineProperty(memProto, "buffer", {
+        get: {
+          buffer() {
+            const b = apply(bufferGetter, this, []);
+            apply(WeakMapSet, bufferOwner, [b, this]);
+            return b;
+          },
+        }.buffer,
+        enumerable: false,
+        configurable: true,
+      });
+      for (const method of ["toFixedLengthBuffer", "toResizableBuffer"]) {
+        const orig = memProto[method];
+        if (typeof orig !== "function") continue;
+        defineProperty(memProto, method, {
+          value: {
+            [method]() {
+              const b = apply(orig, this, []);
+              apply(WeakMapSet, bufferOwner, [b, this]);
+              return b;
+            },
+          }[method],
+          writable: true,
+          enumerable: false,
+          configurable: true,
+        });
+      }
+      defineProperty(WA, "Memory", { value: Wrapped, writable: true, enumerable: false, configurable: true });
+      wrappedMemory = Wrapped;
     }
-    defineProperty(WA, "Memory", { value: Wrapped, writable: true, enumerable: false, configurable: true });
-  }
+  });
 })

@@ -23,7 +23,11 @@
     StringPrototypeSplit,
     StringPrototypeReplace,
   } = internals.primordials;
-  const valueArg = internals.compat ? internals.compat.flags.urlSearchParamsDeleteHasValueArg : true;
+  // Set per worker once the snapshot is restored (no compat: newest).
+  let valueArg = true;
+  internals.onWorkerInit(() => {
+    valueArg = internals.compat ? internals.compat.flags.urlSearchParamsDeleteHasValueArg : true;
+  });
   const {
     requiredArguments, toUSVString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable, utf8Encode, utf8DecodeWithoutBOM,

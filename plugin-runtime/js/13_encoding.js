@@ -212,11 +212,17 @@
   // The methods themselves, for the runtime's own use: a script replacing
   // TextDecoder.prototype.decode changes nothing for Response.text().
   const decodeMethod = TextDecoder.prototype.decode;
-  const utf8Decoder = new TextDecoder();
+  // Made on first use: a decoder's native half is per isolate, and this
+  // file runs into the startup snapshot.
+  let utf8Decoder;
+  const getUtf8Decoder = () => {
+    if (utf8Decoder === undefined) utf8Decoder = new TextDecoder();
+    return utf8Decoder;
+  };
   internals.encoding = {
     __proto__: null,
     /** UTF-8 bytes -> string, replacement characters for bad input (BOM stripped). */
-    decodeUtf8: (bytes) => ReflectApply(decodeMethod, utf8Decoder, [bytes]),
+    decodeUtf8: (bytes) => ReflectApply(decodeMethod, getUtf8Decoder(), [bytes]),
     /** `decoder.decode(bytes, { stream })` with the original method. */
     decode: (decoder, bytes, stream) =>
       ReflectApply(decodeMethod, decoder, bytes === undefined ? [] : [bytes, { __proto__: null, stream }]),

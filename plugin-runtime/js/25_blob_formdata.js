@@ -86,8 +86,13 @@
   }
 
   const encodeUtf8 = (s) => ops.encodeUtf8(s);
-  const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  const decodeUtf8 = (bytes) => internals.encoding.decode(utf8Decoder, bytes, false);
+  // Made on first use (its native half is per isolate; this file runs
+  // into the startup snapshot).
+  let utf8Decoder;
+  const decodeUtf8 = (bytes) => {
+    if (utf8Decoder === undefined) utf8Decoder = new TextDecoder("utf-8", { __proto__: null, ignoreBOM: true });
+    return internals.encoding.decode(utf8Decoder, bytes, false);
+  };
 
   function concatBytes(chunks) {
     let total = 0;

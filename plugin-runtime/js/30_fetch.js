@@ -496,7 +496,10 @@
   // Before 2024-10-14 (no upper_case_all_http_methods) only the methods the
   // Fetch spec normalises are upper-cased; "patch" is then not a method.
   const SPEC_NORMALISED = new SafeSet(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
-  const upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
+  let upperCaseAll = true; // per worker, set after the snapshot is restored
+  internals.onWorkerInit(() => {
+    upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
+  });
   function normaliseMethod(m) {
     m = String(m);
     let upper = StringPrototypeToUpperCase(m);

@@ -172,7 +172,11 @@
   defineGlobal("structuredClone", structuredClone);
 
   // ---- performance, scheduler ---------------------------------------------
-  const timeOrigin = DateNow();
+  // When this isolate started (not when the snapshot was made).
+  let timeOrigin = DateNow();
+  internals.onWorkerInit(() => {
+    timeOrigin = DateNow();
+  });
   class Performance {
     constructor() {
       throw new TypeError("Illegal constructor");

@@ -70,7 +70,10 @@
   const addEventListenerImpl = EventTargetProto.addEventListener;
   const removeEventListenerImpl = EventTargetProto.removeEventListener;
   const dispatchEventImpl = EventTargetProto.dispatchEvent;
-  events.initEventTarget(globalThis);
+  // A context restored from the startup snapshot has a new global proxy
+  // (a WeakMap keyed by the old one no longer finds it): the global becomes
+  // an event target per isolate, after the restore.
+  internals.onWorkerInit(() => events.initEventTarget(globalThis));
   const swTypes = new SafeMap(); // type -> count of listeners added
   const wrapped = new SafeWeakMap(); // listener -> wrapper that records exceptions
   const eventState = new SafeWeakMap();

@@ -10,6 +10,7 @@
     ObjectDefineProperty,
     ObjectGetOwnPropertyDescriptor,
     ReflectGet,
+    String,
     SafeMap,
     SafeSet,
   } = internals.primordials;
@@ -28,6 +29,20 @@
     }
   }
 
+  // The thunk behind each lazy property, by name. The native getter (which
+  // carries no data: it is part of the startup snapshot) asks
+  // `internals.lazyValue(name)` for the value on first read.
+  const thunks = new SafeMap();
+  internals.lazyValue = (name) => {
+    const thunk = thunks.get(name);
+    if (thunk === undefined) throw new Error(`internal error: no lazy global ${String(name)}`);
+    return thunk();
+  };
+  function defineLazy(target, name, thunk) {
+    thunks.set(name, thunk);
+    ops.defineLazy(target, name);
+  }
+
   function valueOf(file, name) {
     load(file);
     if (!values.has(name)) throw new Error(`internal error: ${file} did not define ${name}`);
@@ -42,14 +57,17 @@
     ["41_subtle.js", ["SubtleCrypto", "CryptoKey"]],
   ];
   for (const [file, names] of GLOBALS) {
-    for (const name of names) ops.defineLazy(globalThis, name, () => valueOf(file, name));
+    for (const name of names) defineLazy(globalThis, name, () => valueOf(file, name));
   }
 
   // Node.js globals of a worker that imports no node: module (the ones that
   // do load the modules at startup).
-  if (internals.nodeDeferred && internals.compat.flags.nodeJsCompatV2) {
-    for (const name of ["Buffer", "process"]) ops.defineLazy(globalThis, name, () => valueOf("node", name));
-  }
+  // Set per worker, after the snapshot is restored.
+  internals.onWorkerInit(() => {
+    if (internals.nodeDeferred && internals.compat && internals.compat.flags.nodeJsCompatV2) {
+      for (const name of ["Buffer", "process"]) defineLazy(globalThis, name, () => valueOf("node", name));
+    }
+  });
 
   const cryptoProto = globalThis.Crypto.prototype;
   for (const name of ["subtle", "DigestStream"]) {

@@ -1,12 +1,14 @@
-//! V8 code cache for the runtime's own JavaScript (`js::BOOTSTRAP`).
+//! V8 code caches: of the runtime's own JavaScript files that run after
+//! the startup snapshot is restored (`js::LAZY`, `js::NODE`; all of them
+//! when the snapshot is off), process-wide, and of each worker version's
+//! modules ([`ModuleCaches`], held by its `WorkerCode`).
 //!
-//! Every isolate runs the same bootstrap files. The first isolate in the
-//! process compiles and runs them, then asks V8 for a code cache of each
-//! script: bytecode for the top level and every function the bootstrap
-//! itself ran. Later isolates (on any isolate thread) compile from that
-//! cache instead of parsing the source again. V8 checks the cache against
-//! the source and its own version and flags, and rejects a stale one; a
-//! rejected cache is dropped and rebuilt by the next isolate.
+//! The first isolate to run a file (or a version's modules) compiles it
+//! from source and, once it has run, asks V8 for a code cache: bytecode for
+//! the top level and every function that ran. Later isolates (on any
+//! isolate thread) compile from that cache instead of parsing the source
+//! again. V8 checks the cache against the source and its own version and
+//! flags, and rejects a stale one; a rejected cache is dropped and rebuilt.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +18,9 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 static CONSUMED: AtomicU64 = AtomicU64::new(0);
 static REJECTED: AtomicU64 = AtomicU64::new(0);
 static PRODUCED: AtomicU64 = AtomicU64::new(0);
+static MODULES_CONSUMED: AtomicU64 = AtomicU64::new(0);
+static MODULES_REJECTED: AtomicU64 = AtomicU64::new(0);
+static MODULES_PRODUCED: AtomicU64 = AtomicU64::new(0);
 
 /// How the bootstrap code cache has been used in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +31,12 @@ pub struct CodeCacheStats {
     pub rejected: u64,
     /// Caches made from a freshly compiled script.
     pub produced: u64,
+    /// Worker modules compiled from their version's cache.
+    pub modules_consumed: u64,
+    /// Worker module caches V8 refused (stale); each is rebuilt.
+    pub modules_rejected: u64,
+    /// Worker module caches made.
+    pub modules_produced: u64,
 }
 
 /// The counters since the process started.
@@ -34,14 +45,17 @@ pub fn stats() -> CodeCacheStats {
         consumed: CONSUMED.load(Ordering::Relaxed),
         rejected: REJECTED.load(Ordering::Relaxed),
         produced: PRODUCED.load(Ordering::Relaxed),
+        modules_consumed: MODULES_CONSUMED.load(Ordering::Relaxed),
+        modules_rejected: MODULES_REJECTED.load(Ordering::Relaxed),
+        modules_produced: MODULES_PRODUCED.load(Ordering::Relaxed),
     }
 }
 /// Bootstrap file name -> its code cache.
 type Caches = HashMap<&'static str, Arc<[u8]>>;
 static CACHE: Mutex<Option<Caches>> = Mutex::new(None);
 
-/// Turns the bootstrap code cache on or off (off also forgets it). On by
-/// default; the startup benchmark turns it off to measure the baseline.
+/// Turns the code caches on or off (off also forgets the bootstrap's). On
+/// by default; the startup benchmark turns them off to measure the baseline.
 #[doc(hidden)]
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
@@ -132,4 +146,71 @@ pub(crate) fn produce(scope: &mut v8::PinScope<'_, '_>, name: &'static str, scri
         .get_or_insert_with(HashMap::new)
         .entry(name)
         .or_insert(bytes);
+}
+
+/// The code caches of one worker version's modules, by module path: made by
+/// the version's first isolate (at load, the validation isolate), used by
+/// every later one.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleCaches(Mutex<HashMap<std::path::PathBuf, Arc<[u8]>>>);
+
+impl ModuleCaches {
+    fn get(&self, path: &std::path::Path) -> Option<Arc<[u8]>> {
+        if !ENABLED.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(path).cloned()
+    }
+
+    /// Compiles module `path`, from its cache when there is one; the flag
+    /// says whether a cache should be made of it once it has run.
+    pub(crate) fn compile<'s>(
+        &self,
+        scope: &mut v8::PinScope<'s, '_>,
+        path: &std::path::Path,
+        source: v8::Local<'s, v8::String>,
+        origin: &v8::ScriptOrigin<'s>,
+    ) -> Option<(v8::Local<'s, v8::Module>, bool)> {
+        let Some(bytes) = self.get(path) else {
+            let mut src = v8::script_compiler::Source::new(source, Some(origin));
+            let module = v8::script_compiler::compile_module(scope, &mut src)?;
+            return Some((module, ENABLED.load(Ordering::Relaxed)));
+        };
+        let data = v8::script_compiler::CachedData::new(&bytes);
+        let mut src = v8::script_compiler::Source::new_with_cached_data(source, Some(origin), data);
+        let module = v8::script_compiler::compile_module2(
+            scope,
+            &mut src,
+            v8::script_compiler::CompileOptions::ConsumeCodeCache,
+            v8::script_compiler::NoCacheReason::NoReason,
+        )?;
+        let rejected = src.get_cached_data().is_some_and(|c| c.rejected());
+        if rejected {
+            MODULES_REJECTED.fetch_add(1, Ordering::Relaxed);
+            log::debug!("code cache for module {} rejected by V8; rebuilding it", path.display());
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(path);
+        } else {
+            MODULES_CONSUMED.fetch_add(1, Ordering::Relaxed);
+        }
+        Some((module, rejected))
+    }
+
+    /// Stores a code cache of `module`, which has been evaluated (so it
+    /// holds bytecode for the functions its top level ran).
+    pub(crate) fn produce(
+        &self,
+        scope: &mut v8::PinScope<'_, '_>,
+        path: &std::path::Path,
+        module: v8::Local<'_, v8::Module>,
+    ) {
+        let Some(data) = module.get_unbound_module_script(scope).create_code_cache() else {
+            return;
+        };
+        MODULES_PRODUCED.fetch_add(1, Ordering::Relaxed);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(path.to_path_buf())
+            .or_insert_with(|| Arc::from(&data[..]));
+    }
 }

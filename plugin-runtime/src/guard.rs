@@ -11,7 +11,7 @@
 //! on any input; this is the net under them.
 //!
 //! The wrappers are generic functions called from zero-sized fn items (see
-//! `install_ops!` in ops.rs): V8 callbacks must be zero-sized types, because
+//! `op_table!` in ops.rs): V8 callbacks must be zero-sized types, because
 //! the v8 crate turns the callback's *type* into a C function pointer
 //! (`MapFnTo` / `UnitType`), not a value.
 

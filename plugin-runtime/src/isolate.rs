@@ -17,6 +17,7 @@ use crate::body::{Body, BodyStream, BodyWriter};
 use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
 use crate::http::{FetchError, Fetcher, Outcome, RequestHead, WorkerResponse};
+use crate::js::JsFile;
 use crate::limits::{
     CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
 };
@@ -171,6 +172,9 @@ pub(crate) struct IsolateState {
     pub sink_owners: HashMap<u32, u32>,
     /// This isolate's memory budget (`memory_mb`).
     pub memory: Arc<MemoryBudget>,
+    /// `internals.lazyValue(name)`, which the getter of every lazy global
+    /// calls on its first read (set once the bootstrap is in place).
+    pub lazy_value: Option<v8::Global<v8::Function>>,
 }
 
 impl IsolateState {
@@ -289,10 +293,9 @@ pub(crate) struct WorkerIsolate {
     watch: Arc<CpuWatch>,
     handle: v8::IsolateHandle,
     isolate: v8::OwnedIsolate,
-    /// Whether the heap still holds the garbage of the bootstrap: a full
-    /// GC when the thread is next idle halves a new isolate's resident
-    /// size (about 4.5 -> 2.5 MiB), off the request path.
-    pub(crate) compact_pending: bool,
+    /// Whether the isolate was made from the startup snapshot (else it
+    /// runs the bootstrap itself).
+    from_snapshot: bool,
     /// Read by the near-heap-limit callback: must outlive `isolate` (fields
     /// drop in declaration order).
     _heap_guard: Box<HeapGuard>,
@@ -314,6 +317,7 @@ impl Drop for WorkerIsolate {
             task.abort();
         }
         st.rejections.clear();
+        st.lazy_value = None;
         st.promises.clear();
         st.requests.clear();
         drop(st);
@@ -445,19 +449,36 @@ fn evaluate_builtin_in<'s>(
     Some(v8::undefined(scope).into())
 }
 
-/// Runs bootstrap file `name` (compiled from the code cache when there is
+/// Runs bootstrap file `file` (compiled from the code cache when there is
 /// one) with `(globalThis, internals)`; false, with an exception pending,
-/// if it threw. Used at startup and by `ops.loadBootstrap`.
+/// if it threw. Used by `ops.loadBootstrap` and [`bootstrap`].
 pub(crate) fn run_bootstrap_file(
     scope: &mut v8::PinScope,
-    name: &'static str,
-    src: &'static str,
+    file: &'static JsFile,
     internals: v8::Local<v8::Value>,
 ) -> bool {
-    let source = v8::String::new(scope, src).unwrap();
-    let origin = script_origin(scope, &format!("internal:{name}"), false);
+    run_file(scope, file, internals, true)
+}
+
+fn run_file(scope: &mut v8::PinScope, file: &'static JsFile, internals: v8::Local<v8::Value>, cached: bool) -> bool {
+    let Some(source) = file.source(scope) else {
+        return false;
+    };
+    let origin = script_origin(scope, &format!("internal:{}", file.name), false);
     // On failure an exception is pending and reaches the caller.
-    let Some(compiled) = code_cache::compile(scope, name, source, &origin) else {
+    let compiled = if cached {
+        code_cache::compile(scope, file.name, source, &origin)
+    } else {
+        let mut src = v8::script_compiler::Source::new(source, Some(&origin));
+        v8::script_compiler::compile(
+            scope,
+            &mut src,
+            v8::script_compiler::CompileOptions::NoCompileOptions,
+            v8::script_compiler::NoCacheReason::NoReason,
+        )
+        .map(|script| code_cache::Compiled { script, produce: false })
+    };
+    let Some(compiled) = compiled else {
         return false;
     };
     let global = scope.get_current_context().global(scope);
@@ -467,9 +488,50 @@ pub(crate) fn run_bootstrap_file(
         .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
         .and_then(|f| f.call(scope, global.into(), &[global.into(), internals]));
     if ran.is_some() && compiled.produce {
-        code_cache::produce(scope, name, compiled.script);
+        code_cache::produce(scope, file.name, compiled.script);
     }
     ran.is_some()
+}
+
+/// Runs the bootstrap ([`js::BOOTSTRAP`]) in the current context and returns
+/// its `internals` (with the ops); `None`, with the exception pending, if a
+/// file threw. Nothing in it depends on a worker: this is what the startup
+/// snapshot holds (`snapshot.rs`), and what an isolate runs itself when the
+/// snapshot is off. `cached`: compile from (and fill) the code cache.
+pub(crate) fn bootstrap<'s>(scope: &mut v8::PinScope<'s, '_>, cached: bool) -> Option<v8::Local<'s, v8::Object>> {
+    let internals = v8::Object::new(scope);
+    let ops_obj = ops::build(scope);
+    let key = v8::String::new(scope, "ops")?;
+    internals.set(scope, key.into(), ops_obj.into());
+    for file in js::BOOTSTRAP {
+        if !run_file(scope, file, internals.into(), cached) {
+            return None;
+        }
+    }
+    Some(internals)
+}
+
+/// Gives `value` and every object under it a null prototype (`internals.compat`:
+/// the bootstrap reads it without ever reaching `Object.prototype`).
+fn null_prototypes(scope: &mut v8::PinScope<'_, '_>, value: v8::Local<v8::Value>, depth: u32) {
+    let Ok(obj) = v8::Local::<v8::Object>::try_from(value) else {
+        return;
+    };
+    if depth > 8 {
+        return;
+    }
+    let null = v8::null(scope).into();
+    obj.set_prototype(scope, null);
+    let Some(keys) = obj.get_own_property_names(scope, v8::GetPropertyNamesArgs::default()) else {
+        return;
+    };
+    for i in 0..keys.length() {
+        if let Some(key) = keys.get_index(scope, i)
+            && let Some(v) = obj.get(scope, key)
+        {
+            null_prototypes(scope, v, depth + 1);
+        }
+    }
 }
 
 pub(crate) fn script_origin<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str, is_module: bool) -> v8::ScriptOrigin<'s> {
@@ -671,6 +733,7 @@ impl WorkerIsolate {
         let params = v8::CreateParams::default()
             .heap_limits(0, memory)
             .array_buffer_allocator(allocator.make_shared());
+        let (params, from_snapshot) = crate::snapshot::restoring(params);
         let mut isolate = v8::Isolate::new(params);
         budget.watch(isolate.thread_safe_handle());
         // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
@@ -709,6 +772,7 @@ impl WorkerIsolate {
             tasks: HashMap::new(),
             sink_owners: HashMap::new(),
             memory: budget,
+            lazy_value: None,
         }));
         isolate.set_slot(state.clone());
         let handle = isolate.thread_safe_handle();
@@ -735,7 +799,7 @@ impl WorkerIsolate {
             watch: link.watch,
             handle,
             isolate,
-            compact_pending: true,
+            from_snapshot,
             _heap_guard: heap_guard,
         };
         // The top level runs under its own CPU limit.
@@ -770,14 +834,6 @@ impl WorkerIsolate {
         }
     }
 
-    /// The idle-time full GC of a new isolate (see `compact_pending`).
-    pub(crate) fn compact(&mut self) {
-        self.compact_pending = false;
-        self.enter();
-        self.isolate.low_memory_notification();
-        self.exit();
-    }
-
     fn exit(&mut self) {
         if self.entered {
             // SAFETY: we entered this isolate (above or at creation) and nothing
@@ -795,13 +851,30 @@ impl WorkerIsolate {
         let scope = &mut v8::ContextScope::new(scope, context);
         v8::tc_scope!(let tc, scope);
 
-        // 1. The runtime's own JavaScript (Web APIs).
-        let internals = v8::Object::new(tc);
-        let ops_obj = ops::build(tc);
-        let key = v8::String::new(tc, "ops").unwrap();
-        internals.set(tc, key.into(), ops_obj.into());
+        // 1. The runtime's own JavaScript (Web APIs): restored from the
+        // startup snapshot, or run here when it is off.
+        let internals = if self.from_snapshot {
+            crate::snapshot::internals(tc).ok_or_else(|| ScriptError::Shape {
+                path: main_name.clone(),
+                reason: "the startup snapshot holds no bootstrap (internal error)".into(),
+            })?
+        } else {
+            match bootstrap(tc, true) {
+                Some(internals) => internals,
+                None => return Err(caught!(tc)),
+            }
+        };
+        // Then the per-isolate state the bootstrap's natives reach.
+        let key = v8::String::new(tc, "lazyValue").unwrap();
+        let lazy_value = internals
+            .get(tc, key.into())
+            .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+            .expect("bootstrap defines lazyValue");
+        self.state.borrow_mut().lazy_value = Some(v8::Global::new(tc, lazy_value));
+        // Then what depends on this worker.
         let compat_src = v8::String::new(tc, &code.compat_json).unwrap();
         let compat = v8::json::parse(tc, compat_src).expect("compat is valid JSON");
+        null_prototypes(tc, compat, 0);
         let key = v8::String::new(tc, "compat").unwrap();
         internals.set(tc, key.into(), compat);
         // The bindings, for `process.env` (built before the modules run).
@@ -818,14 +891,28 @@ impl WorkerIsolate {
             let yes = v8::Boolean::new(tc, true);
             internals.set(tc, key.into(), yes.into());
         }
-        let node: &[(&str, &str)] = if node_now { js::NODE } else { &[] };
-        for (name, src) in js::BOOTSTRAP.iter().chain(node) {
-            if !run_bootstrap_file(tc, name, src, internals.into()) {
+        let key = v8::String::new(tc, "initWorker").unwrap();
+        let init_worker = internals
+            .get(tc, key.into())
+            .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+            .expect("bootstrap defines initWorker");
+        if init_worker.call(tc, internals.into(), &[]).is_none() {
+            return Err(caught!(tc));
+        }
+        let node: &[JsFile] = if node_now { js::NODE } else { &[] };
+        for file in node {
+            if !run_bootstrap_file(tc, file, internals.into()) {
                 return Err(caught!(tc));
             }
         }
         if ops::raw_ops_exposed() {
             // Tests of the op layer only (`expose_raw_ops_for_tests`).
+            let key = v8::String::new(tc, "ops").unwrap();
+            let ops_obj = internals
+                .get(tc, key.into())
+                .and_then(|o| v8::Local::<v8::Object>::try_from(o).ok())
+                .expect("internals.ops");
+            ops::install_test_ops(tc, ops_obj);
             let key = v8::String::new(tc, "__isoproxyRawOps").unwrap();
             context.global(tc).set(tc, key.into(), ops_obj.into());
         }
@@ -842,6 +929,7 @@ impl WorkerIsolate {
             .get(tc, node_key.into())
             .and_then(|v| v8::Local::<v8::Object>::try_from(v).ok());
         let mut main_module = None;
+        let mut to_cache = Vec::new();
         for (path, src) in &code.modules {
             let name = path.display().to_string();
             if is_builtin(path) {
@@ -866,10 +954,13 @@ impl WorkerIsolate {
             }
             let source = v8::String::new(tc, src).unwrap();
             let origin = script_origin(tc, &name, true);
-            let mut source = v8::script_compiler::Source::new(source, Some(&origin));
-            let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
+            // From this version's code cache after its first isolate.
+            let Some((module, produce)) = code.module_caches.compile(tc, path, source, &origin) else {
                 return Err(caught!(tc));
             };
+            if produce {
+                to_cache.push((path, module));
+            }
             table.by_hash.insert(module.get_identity_hash().get(), path.clone());
             table.by_path.insert(path.clone(), v8::Global::new(tc, module));
             if *path == code.main {
@@ -907,6 +998,9 @@ impl WorkerIsolate {
                 }
                 v8::PromiseState::Fulfilled => {}
             }
+        }
+        for (path, module) in to_cache {
+            code.module_caches.produce(tc, path, module);
         }
 
         // 3. The handler object and env.

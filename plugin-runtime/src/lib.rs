@@ -21,6 +21,7 @@ mod limits;
 mod ops;
 mod platform;
 mod runtime;
+pub mod snapshot;
 mod thread;
 mod wire;
 mod worker;

@@ -2,6 +2,7 @@
 //! They are the only way JS reaches Rust: bodies, subrequests, timers,
 //! logging, URL parsing and text encoding. User scripts never see them.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
@@ -25,40 +26,34 @@ use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exc
 use crate::limits::{op_memory_charge, op_memory_release};
 use crate::wire;
 
-/// Installs each op on `obj` under the name JS calls it, each behind the
-/// panic guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn
-/// items (the v8 crate makes a C function pointer from the callback's
-/// type), so each op gets its own little wrapper fn here rather than a
-/// closure or a table of pointers.
-macro_rules! install_ops {
-    ($scope:expr, $obj:expr, $($name:literal => $op:path),* $(,)?) => {
-        $({
+/// The op table: each op under the name JS calls it, behind the panic
+/// guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn items
+/// (the v8 crate makes a C function pointer from the callback's type), so
+/// each op gets its own little wrapper fn here rather than a closure; the
+/// table keeps the wrapper's C function pointer. The `ops` object
+/// ([`build`]) and the startup snapshot's external references
+/// ([`external_references`]) are both made from this one table, so an op
+/// cannot be installed without being known to the snapshot.
+macro_rules! op_table {
+    ($($name:literal => $op:path),* $(,)?) => {
+        vec![$({
             fn guarded(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, rv: v8::ReturnValue) {
                 crate::guard::op($name, scope, args, rv, $op)
             }
-            let f = v8::Function::new($scope, guarded);
-            install_one($scope, $obj, $name, f);
-        })*
+            Op { name: $name, callback: v8::MapFnTo::<v8::FunctionCallback>::map_fn_to(guarded) }
+        }),*]
     };
 }
 
-fn install_one<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    obj: v8::Local<'s, v8::Object>,
-    name: &str,
-    f: Option<v8::Local<'s, v8::Function>>,
-) {
-    // Only fails when V8 is out of memory, and then the isolate is unusable
-    // anyway: the missing op shows up as a TypeError in the bootstrap.
-    if let (Some(f), Some(key)) = (f, v8::String::new(scope, name)) {
-        obj.set(scope, key.into(), f.into());
-    }
+/// One native function of `internals.ops`.
+pub(crate) struct Op {
+    pub name: &'static str,
+    pub callback: v8::FunctionCallback,
 }
 
-/// The `ops` object handed to the bootstrap scripts.
-pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Object> {
-    let obj = v8::Object::new(scope);
-    install_ops!(scope, obj,
+/// Every op of the `ops` object.
+pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
+    op_table!(
         "log" => op_log,
         "currentRequest" => op_current_request,
         "getContext" => op_get_context,
@@ -119,11 +114,53 @@ pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::O
         "cryptoDigestUpdate" => op_crypto_digest_update,
         "cryptoDigestFinish" => op_crypto_digest_finish,
         "cryptoDigestFree" => op_crypto_digest_free,
-    );
-    if raw_ops_exposed() {
-        install_ops!(scope, obj, "testPanic" => op_test_panic);
+    )
+});
+
+/// Ops only isolates of the runtime's own tests get ([`expose_raw_ops_for_tests`]).
+static TEST_OPS: LazyLock<Vec<Op>> = LazyLock::new(|| op_table!("testPanic" => op_test_panic));
+
+fn install_one<'s>(scope: &mut v8::PinScope<'s, '_>, obj: v8::Local<'s, v8::Object>, op: &Op) {
+    // Only fails when V8 is out of memory, and then the isolate is unusable
+    // anyway: the missing op shows up as a TypeError in the bootstrap.
+    if let (Some(f), Some(key)) = (
+        v8::Function::new_raw(scope, op.callback),
+        v8::String::new(scope, op.name),
+    ) {
+        obj.set(scope, key.into(), f.into());
+    }
+}
+
+/// The `ops` object handed to the bootstrap scripts (the test-only ops are
+/// added by [`install_test_ops`], after the snapshot is restored).
+pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Object> {
+    let obj = v8::Object::new(scope);
+    for op in OPS.iter() {
+        install_one(scope, obj, op);
     }
     obj
+}
+
+/// Adds the test-only ops to `ops` if [`expose_raw_ops_for_tests`] was called.
+pub(crate) fn install_test_ops<'s>(scope: &mut v8::PinScope<'s, '_>, ops: v8::Local<'s, v8::Object>) {
+    if raw_ops_exposed() {
+        for op in TEST_OPS.iter() {
+            install_one(scope, ops, op);
+        }
+    }
+}
+
+/// Every native callback a bootstrap context can hold, for the startup
+/// snapshot (V8 stores a function's callback as an index into this list):
+/// the ops (test-only ones included) and the `defineLazy` getter.
+pub(crate) fn external_references() -> impl Iterator<Item = v8::ExternalReference> {
+    let lazy: v8::AccessorNameGetterCallback = v8::MapFnTo::map_fn_to(lazy_property_getter);
+    OPS.iter()
+        .chain(TEST_OPS.iter())
+        .map(|op| v8::ExternalReference { function: op.callback })
+        .chain(std::iter::once(v8::ExternalReference {
+            pointer: lazy as *mut std::ffi::c_void,
+        }))
 }
 
 static RAW_OPS_EXPOSED: AtomicBool = AtomicBool::new(false);
@@ -1332,38 +1369,40 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     };
     let internals = args.get(1);
     if name == "node" {
-        log::warn!("DEBUG loading node modules");
         // The Node.js modules, all of them in order (they build on each other).
-        for (name, src) in crate::js::NODE {
-            if !crate::isolate::run_bootstrap_file(scope, name, src, internals) {
+        for file in crate::js::NODE {
+            if !crate::isolate::run_bootstrap_file(scope, file, internals) {
                 return;
             }
         }
         return;
     }
-    let Some((name, src)) = crate::js::LAZY.iter().find(|(n, _)| *n == name) else {
+    let Some(file) = crate::js::LAZY.iter().find(|f| f.name == name) else {
         let msg = format!("no lazily loaded bootstrap file {}", wire::excerpt(&name));
         return throw_type_error(scope, &msg);
     };
-    crate::isolate::run_bootstrap_file(scope, name, src, internals);
+    crate::isolate::run_bootstrap_file(scope, file, internals);
 }
 
-/// `defineLazy(target, name, thunk)`: a non-enumerable V8 lazy data
-/// property: it reads as an ordinary data property, and the first read
-/// calls `thunk()` and stores its value in place of the property.
+/// `defineLazy(target, name)`: a non-enumerable V8 lazy data property: it
+/// reads as an ordinary data property, and the first read asks
+/// `internals.lazyValue(name)` (95_lazy.js) for its value and stores it in
+/// place of the property. The getter carries no data: lazy properties are
+/// made into the startup snapshot, where the getter's data would be
+/// serialised with the isolate rather than the context.
 fn op_define_lazy(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
-    let (Ok(target), Ok(name), Ok(thunk)) = (
+    let (Ok(target), Ok(name)) = (
         v8::Local::<v8::Object>::try_from(args.get(0)),
         v8::Local::<v8::Name>::try_from(args.get(1)),
-        v8::Local::<v8::Function>::try_from(args.get(2)),
     ) else {
-        return throw_type_error(scope, "defineLazy(target, name, thunk)");
+        return throw_type_error(scope, "defineLazy(target, name)");
     };
+    let undefined = v8::undefined(scope).into();
     target.set_lazy_data_property_with_data(
         scope,
         name,
         lazy_property_getter,
-        thunk.into(),
+        undefined,
         v8::PropertyAttribute::DONT_ENUM,
         v8::SideEffectType::HasSideEffect,
         v8::SideEffectType::HasSideEffect,
@@ -1386,17 +1425,21 @@ fn lazy_property_getter(
 
 fn lazy_property_get(
     scope: &mut v8::PinScope,
-    _name: v8::Local<v8::Name>,
-    args: v8::PropertyCallbackArguments,
+    name: v8::Local<v8::Name>,
+    _args: v8::PropertyCallbackArguments,
     mut rv: v8::ReturnValue<v8::Value>,
 ) {
-    let Ok(thunk) = v8::Local::<v8::Function>::try_from(args.data()) else {
-        return;
+    let loader = scope
+        .get_slot::<SharedState>()
+        .and_then(|st| st.borrow().lazy_value.clone());
+    let Some(loader) = loader else {
+        return throw_type_error(scope, "lazy globals are not available here");
     };
+    let loader = v8::Local::new(scope, loader);
     let undefined = v8::undefined(scope).into();
     // On failure an exception is pending: the read throws and the property
     // stays lazy.
-    if let Some(value) = thunk.call(scope, undefined, &[]) {
+    if let Some(value) = loader.call(scope, undefined, &[name.into()]) {
         rv.set(value);
     }
 }

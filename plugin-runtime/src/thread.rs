@@ -95,14 +95,8 @@ struct Loop {
     events: Option<crate::runtime::IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
-    /// No idle compaction before this: a warmed isolate's first request
-    /// (at start-up, right after the listeners open) must not find the
-    /// thread in a full GC.
-    quiet_until: std::time::Instant,
 }
 
-/// How long after a warm-up the thread waits before compacting.
-const COMPACT_AFTER_WARM: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Drop for Loop {
     fn drop(&mut self) {
@@ -205,7 +199,6 @@ impl Loop {
             },
             Command::Warm { worker, done } => {
                 self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                self.quiet_until = std::time::Instant::now() + COMPACT_AFTER_WARM;
                 if let Err(e) = self.isolate_for(&worker) {
                     // The first request fails the same way and logs it.
                     log::debug!("warming worker {}: {e}", worker.name());
@@ -268,18 +261,6 @@ impl Loop {
         }
     }
 
-    fn compaction_pending(&self) -> bool {
-        std::time::Instant::now() >= self.quiet_until && self.isolates.iter().any(|i| i.compact_pending)
-    }
-
-    /// One new isolate's idle-time full GC; the loop comes back for the
-    /// next only if still nothing else is ready.
-    fn compact_one(&mut self) {
-        if let Some(iso) = self.isolates.iter_mut().find(|i| i.compact_pending) {
-            iso.compact();
-        }
-    }
-
     fn cancel(&mut self, isolate: u64, req: u32) {
         if let Some(iso) = self.isolates.iter_mut().find(|i| i.state.borrow().key == isolate) {
             iso.cancel(req);
@@ -329,7 +310,6 @@ fn run(
         watch,
         events,
         cancels_tx,
-        quiet_until: std::time::Instant::now(),
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
@@ -348,8 +328,6 @@ fn run(
                 },
                 Some((isolate, req)) = cancels.recv() => contain("a cancellation", || lp.cancel(isolate, req)),
                 _ = sweep.tick() => contain("the isolate sweep", || lp.evict_retired()),
-                // Polled last (biased): only when nothing else is ready.
-                _ = std::future::ready(()), if lp.compaction_pending() => contain("idle compaction", || lp.compact_one()),
             }
             lp.discard_poisoned();
         }

@@ -181,6 +181,8 @@ pub struct WorkerCode {
     pub loaded_at: std::time::SystemTime,
     /// The last failure of a request or scheduled run, one line.
     last_error: std::sync::Mutex<Option<String>>,
+    /// V8 code caches of the modules, made by this version's first isolate.
+    pub(crate) module_caches: crate::code_cache::ModuleCaches,
 }
 
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
@@ -217,6 +219,7 @@ impl WorkerCode {
             heavy: Default::default(),
             loaded_at: std::time::SystemTime::now(),
             last_error: Default::default(),
+            module_caches: Default::default(),
         }
     }
 

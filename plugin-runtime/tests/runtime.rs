@@ -190,16 +190,27 @@ fn syntax_errors_name_file_line_and_column() {
     assert!(err.contains(&format!("{}:2:", main.display())), "{err}");
 }
 
-/// Isolates after the first start from the bootstrap code cache, and V8
-/// accepts it (a rejected cache would silently cost a full parse each time).
+/// Isolates start from the startup snapshot; a version's isolates after
+/// its first compile its modules from the version's code cache, and files
+/// loaded after the restore (a lazy global) from the bootstrap code cache;
+/// V8 accepts both (a rejected cache would silently cost a parse each time).
 #[test]
-fn isolates_start_from_the_bootstrap_code_cache() {
-    let main = script("cache", "export default { fetch() { return new Response('ok'); } };");
+fn isolates_start_from_the_snapshot_and_the_code_caches() {
+    assert!(plugin_runtime::snapshot::size().is_some_and(|n| n > 0));
+    let main = script(
+        "cache",
+        "const P = URLPattern;\nexport default { fetch() { return new Response(typeof P); } };",
+    );
+    // Loading runs the validation isolate: the version's first.
     let code = Runtime::load_worker(spec("cache", main)).unwrap();
+    let before = plugin_runtime::code_cache::stats();
+    assert!(before.modules_produced > 0, "{before:?}");
     let times = Runtime::time_isolate_startup(&code, 3).unwrap();
     assert_eq!(times.len(), 3);
     let stats = plugin_runtime::code_cache::stats();
+    assert!(stats.modules_consumed >= before.modules_consumed + 3, "{stats:?}");
+    assert_eq!(stats.modules_rejected, 0, "{stats:?}");
     assert!(stats.produced > 0, "{stats:?}");
-    assert!(stats.consumed >= 3, "{stats:?}");
+    assert!(stats.consumed >= before.consumed + 3, "{stats:?}");
     assert_eq!(stats.rejected, 0, "{stats:?}");
 }

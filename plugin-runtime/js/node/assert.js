@@ -1,5 +1,5 @@
 "use strict";
-// node:assert — the common assertions, throwing AssertionError
+// node:assert - the common assertions, throwing AssertionError
 // (code ERR_ASSERTION) as Node.js does; messages are simplified.
 ((globalThis, internals) => {
   const {

@@ -1,5 +1,5 @@
 "use strict";
-// node:async_hooks — AsyncLocalStorage and AsyncResource, as in workerd.
+// node:async_hooks - AsyncLocalStorage and AsyncResource, as in workerd.
 // The stores travel in V8's continuation-preserved embedder data, which V8
 // carries into every promise reaction (so through `await`, `.then` and
 // timers, which resolve a promise). That slot also names the request being

@@ -1,5 +1,5 @@
 "use strict";
-// node:buffer — Buffer as a Uint8Array subclass (as Node.js and workerd),
+// node:buffer - Buffer as a Uint8Array subclass (as Node.js and workerd),
 // plus the error helpers (codes, messages) the other node: modules share.
 ((globalThis, internals) => {
   const {

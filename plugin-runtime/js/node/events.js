@@ -1,5 +1,5 @@
 "use strict";
-// node:events — EventEmitter with Node.js semantics ('error' without a
+// node:events - EventEmitter with Node.js semantics ('error' without a
 // listener throws, 'newListener'/'removeListener', once(), max listeners).
 ((globalThis, internals) => {
   const {

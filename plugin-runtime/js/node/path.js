@@ -1,5 +1,5 @@
 "use strict";
-// node:path — the POSIX implementation (workerd's node:path is POSIX too).
+// node:path - the POSIX implementation (workerd's node:path is POSIX too).
 ((globalThis, internals) => {
   const {
     Boolean,

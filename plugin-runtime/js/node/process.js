@@ -1,5 +1,5 @@
 "use strict";
-// node:process — the parts a Worker can use: env (the worker's text
+// node:process - the parts a Worker can use: env (the worker's text
 // bindings, under nodejs_compat_populate_process_env), nextTick, version,
 // platform; the rest stubbed as workerd does.
 ((globalThis, internals) => {

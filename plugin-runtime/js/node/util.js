@@ -1,5 +1,5 @@
 "use strict";
-// node:util — inspect/format (the console's own), promisify, callbackify,
+// node:util - inspect/format (the console's own), promisify, callbackify,
 // inherits, deprecate, types, isDeepStrictEqual.
 ((globalThis, internals) => {
   const {

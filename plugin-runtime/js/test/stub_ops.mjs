@@ -82,10 +82,18 @@ export function defineGlobalOn(g) {
 export function runFiles(ctx, g, internals, files) {
   // Every bootstrap file reads the built-ins it uses from internals.primordials.
   if (!internals.primordials && files[0] !== "00_primordials.js") files = ["00_primordials.js", ...files];
+  // Without 00_core.js (which defines them): the per-worker init hooks.
+  if (!internals.onWorkerInit && !files.includes("00_core.js")) {
+    const hooks = [];
+    internals.onWorkerInit = (hook) => hooks.push(hook);
+    internals.initWorker = () => hooks.splice(0).forEach((hook) => hook());
+  }
   for (const f of files) {
     const src = fs.readFileSync(path.join(jsDir, f), "utf8");
     const fn = vm.runInContext(src, ctx, { filename: f });
     assert.equal(typeof fn, "function", `${f} must evaluate to a function`);
     fn(g, internals);
   }
+  // What the runtime does once the startup snapshot is restored.
+  if (internals.initWorker) internals.initWorker();
 }
