@@ -85,22 +85,15 @@ impl Dns {
         }
         let resolver = match self.resolver.get_or_init(|| self.build()) {
             Ok(r) => r,
-            Err(e) => {
-                counter("error");
-                return Err(e.clone());
-            }
+            Err(e) => return self.system_lookup(name, e.clone()).await,
         };
         let answer = match resolver.lookup_ip(name).await {
             Ok(answer) => answer,
-            Err(e) => {
-                counter("error");
-                return Err(e.to_string());
-            }
+            Err(e) => return self.system_lookup(name, e.to_string()).await,
         };
         let addrs: Arc<[IpAddr]> = answer.iter().collect();
         if addrs.is_empty() {
-            counter("error");
-            return Err("no addresses".into());
+            return self.system_lookup(name, "no addresses".into()).await;
         }
         counter("miss");
         let until = answer.valid_until();
@@ -126,6 +119,39 @@ impl Dns {
             );
         }
         Ok(addrs)
+    }
+
+    /// A name hickory could not answer, asked of the C library's resolver
+    /// (getaddrinfo: NSS modules such as `myhostname` or mDNS know names
+    /// neither /etc/hosts nor DNS has), uncached, as before the cache
+    /// existed. Not when `[dns] servers` are set: then those servers are
+    /// the whole truth and `why` is the answer.
+    async fn system_lookup(&self, name: &str, why: String) -> Result<Arc<[IpAddr]>, String> {
+        let counter = |result: &str| crate::metrics::metrics().dns_lookups.with_label_values(&[result]).inc();
+        if !self.servers.is_empty() {
+            counter("error");
+            return Err(why);
+        }
+        match tokio::net::lookup_host((name, 0)).await {
+            Ok(found) => {
+                let mut addrs: Vec<IpAddr> = Vec::new();
+                for a in found {
+                    if !addrs.contains(&a.ip()) {
+                        addrs.push(a.ip());
+                    }
+                }
+                if addrs.is_empty() {
+                    counter("error");
+                    return Err(why);
+                }
+                counter("miss");
+                Ok(addrs.into())
+            }
+            Err(_) => {
+                counter("error");
+                Err(why)
+            }
+        }
     }
 
     fn cached(&self, name: &str, now: Instant) -> Option<Arc<[IpAddr]>> {

@@ -39,8 +39,10 @@ pub(crate) enum CodecError {
     Trailing,
     #[error("Called close() on a decompression stream with incomplete data")]
     Incomplete,
-    /// One chunk inflated past the isolate's memory limit (a "zip bomb"):
-    /// workerd would end the isolate; we fail the stream instead.
+    /// One chunk inflated past what is left of the isolate's memory limit
+    /// (a "zip bomb", or output retained by the script): the isolate is
+    /// over its limit and is ended like any other (503), as workerd ends it.
+    /// The message is only seen if termination races with a catch.
     #[error("Decompression failed: the output exceeds the worker's memory limit.")]
     TooLarge,
 }
@@ -263,6 +265,12 @@ pub(crate) fn op_compression_push(
             }
         }
     };
+    if matches!(result, Err(Some(CodecError::TooLarge))) {
+        // Not a stream error the script could catch and retry: the
+        // memory limit, which terminates the script and discards the
+        // isolate (the request gets the memory-limit 503).
+        st.borrow().memory.refuse();
+    }
     finish_op(scope, &st, id, result, &mut rv, false);
 }
 

@@ -255,6 +255,13 @@ impl MemoryBudget {
         self.used.fetch_sub(len, Ordering::Relaxed);
     }
 
+    /// An op found that what the script asked for does not fit in what is
+    /// left (e.g. a chunk that inflates past it): the isolate is over its
+    /// limit, exactly as if the allocation had been refused.
+    pub(crate) fn refuse(&self) {
+        self.exceed();
+    }
+
     fn exceed(&self) {
         if !self.exceeded.swap(true, Ordering::Relaxed)
             && let Some(h) = self.handle.get()

@@ -97,7 +97,6 @@ struct Loop {
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
 }
 
-
 impl Drop for Loop {
     fn drop(&mut self) {
         while self.isolates.pop().is_some() {}
