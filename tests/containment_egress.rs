@@ -41,16 +41,6 @@ async fn probe(proxy: &Proxy, host: &str, targets: &[String]) -> serde_json::Map
     r.json().await.unwrap()
 }
 
-/// The sum of a metric's samples whose labels contain every `labels` pair.
-async fn metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let text = proxy.metrics().await;
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 /// The machine's own name (it resolves to one of this machine's addresses).
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -173,30 +163,30 @@ async fn default_policy_refuses_every_internal_address() {
     assert!(secret.seen().is_empty(), "{:?}", secret.seen());
     // Counted and logged.
     assert!(
-        metric(
-            &proxy,
-            "isoproxy_egress_refused_total",
-            &[("worker", "probe"), ("reason", "loopback")]
-        )
-        .await
+        proxy
+            .metric(
+                "isoproxy_egress_refused_total",
+                &[("worker", "probe"), ("reason", "loopback")]
+            )
+            .await
             >= 15.0
     );
     assert!(
-        metric(
-            &proxy,
-            "isoproxy_egress_refused_total",
-            &[("worker", "probe"), ("reason", "link_local")]
-        )
-        .await
+        proxy
+            .metric(
+                "isoproxy_egress_refused_total",
+                &[("worker", "probe"), ("reason", "link_local")]
+            )
+            .await
             >= 3.0
     );
     assert!(
-        metric(
-            &proxy,
-            "isoproxy_egress_refused_total",
-            &[("worker", "probe"), ("reason", "admin")]
-        )
-        .await
+        proxy
+            .metric(
+                "isoproxy_egress_refused_total",
+                &[("worker", "probe"), ("reason", "admin")]
+            )
+            .await
             >= 1.0
     );
     assert!(proxy.log().contains(
@@ -403,7 +393,7 @@ async fn requests(proxy: &Proxy, worker: &str, outcome: Option<&str>) -> f64 {
     if let Some(o) = outcome {
         labels.push(("outcome", o));
     }
-    metric(proxy, "isoproxy_requests_total", &labels).await
+    proxy.metric("isoproxy_requests_total", &labels).await
 }
 
 /// Polls `isoproxy_requests_total{worker}` (the logging phase of an outer
@@ -515,7 +505,7 @@ async fn the_subrequest_budget_is_shared_along_the_chain() {
     // root and at most 30 runs below it.
     let runs = eventually(&proxy, "fan", |n| n >= 4.0).await;
     assert!(runs <= 31.0, "{runs} runs");
-    let calls = metric(&proxy, "isoproxy_subrequests_total", &[("worker", "fan")]).await;
+    let calls = proxy.metric("isoproxy_subrequests_total", &[("worker", "fan")]).await;
     assert!(calls > 30.0, "the tree asked for more than the budget: {calls}");
     assert_normal_ok(&proxy).await;
 }

@@ -123,18 +123,8 @@ fn answer(query: &[u8], zone: &Zone) -> Option<(String, u16, Vec<u8>)> {
     Some((name, qtype, reply))
 }
 
-/// The sum of a metric's samples whose labels contain every `labels` pair.
-async fn metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let text = proxy.metrics().await;
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 async fn dns_lookups(proxy: &Proxy, result: &str) -> f64 {
-    metric(proxy, "isoproxy_dns_lookups_total", &[("result", result)]).await
+    proxy.metric("isoproxy_dns_lookups_total", &[("result", result)]).await
 }
 
 fn zone(entries: &[(&str, &[Ipv4Addr], u32)]) -> Zone {
@@ -211,7 +201,9 @@ async fn an_unresolvable_origin_is_a_502() {
     assert!(dns.total_queries() >= 1, "the server was asked");
     assert!(dns_lookups(&proxy, "error").await >= 1.0);
     assert_eq!(
-        metric(&proxy, "isoproxy_origin_errors_total", &[("kind", "connect")]).await,
+        proxy
+            .metric("isoproxy_origin_errors_total", &[("kind", "connect")])
+            .await,
         1.0
     );
 }

@@ -373,6 +373,16 @@ impl Proxy {
             .unwrap()
     }
 
+    /// The sum of a metric's samples whose labels contain every `labels` pair.
+    pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let text = self.metrics().await;
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
     /// Sends SIGHUP (a reload) to the proxy.
     pub fn hup(&self) {
         let ok = std::process::Command::new("kill")
