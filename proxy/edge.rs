@@ -515,7 +515,9 @@ impl Edge {
             .headers
             .get(header::TRANSFER_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
-        let has_body = content_length.is_some_and(|n| n > 0) || chunked;
+        // As workerd: a Content-Length (even 0) or a chunked body makes a
+        // body, empty or not (`request.body` is a stream); neither, none.
+        let has_body = content_length.is_some() || chunked;
         let head = RequestHead {
             method: req.method.clone(),
             url,

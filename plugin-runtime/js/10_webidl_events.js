@@ -108,10 +108,32 @@
     return toWellFormed(toDOMString(v));
   }
 
-  // workerd is lenient with ByteStrings (non-Latin-1 input is UTF-8
-  // encoded on the way out rather than rejected), so this is plain ToString.
+  // workerd is lenient with ByteStrings: any string is taken and goes out
+  // as UTF-8 (header values, statusText). A lone surrogate becomes its
+  // three WTF-8 bytes there, which read back as three U+FFFD; so here.
   function toByteString(v) {
-    return toDOMString(v);
+    const s = toDOMString(v);
+    if (hasWellFormed && ReflectApply(StringPrototypeIsWellFormed, s, [])) return s;
+    let out = null;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = StringPrototypeCharCodeAt(s, i);
+      if (c < 0xd800 || c > 0xdfff) {
+        if (out !== null) out += s[i];
+        continue;
+      }
+      if (c <= 0xdbff && i + 1 < n) {
+        const d = StringPrototypeCharCodeAt(s, i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          if (out !== null) out += s[i] + s[i + 1];
+          i++;
+          continue;
+        }
+      }
+      if (out === null) out = StringPrototypeSlice(s, 0, i);
+      out += "\uFFFD\uFFFD\uFFFD";
+    }
+    return out === null ? s : out;
   }
 
   function isObject(v) {
