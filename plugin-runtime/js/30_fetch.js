@@ -585,7 +585,14 @@
       } else {
         state = new BodyState(null);
       }
-      if ((method === "GET" || method === "HEAD") && state.source !== null) {
+      // As workerd: only a method or body given here is checked; a GET/HEAD
+      // request that already has a body (an incoming GET with
+      // Content-Length: 0) may be copied with a new URL or headers.
+      if (
+        (init.method !== undefined || init.body !== undefined) &&
+        (method === "GET" || method === "HEAD") &&
+        state.source !== null
+      ) {
         throw new TypeError("Request with a GET or HEAD method cannot have a body.");
       }
       const h = headersInit(headers, "request");
@@ -764,7 +771,7 @@
       s.status = 0;
       s.statusText = "";
       s.type = "error";
-      H.setGuard(s.headers, "immutable");
+      // Mutable headers, as workerd has them (the standard's guard is "immutable").
       return r;
     }
     get status() {

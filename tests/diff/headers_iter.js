@@ -123,6 +123,52 @@ export default {
       return [Array.isArray(a), Object.getPrototypeOf(a) === Array.prototype];
     });
     r.ck("new on iterator", () => new (Object.getPrototypeOf(mk().keys()).constructor)());
+    // (workerd also has internal symbols of its own there.)
+    r.ck("proto symbols", () => Object.getOwnPropertySymbols(proto).map(String).filter((s) => s.startsWith("Symbol(Symbol.")));
+    r.ck("constructor", () => [typeof proto.constructor, proto.constructor.name, proto.constructor.length]);
+    r.ck("constructor call", () => proto.constructor());
+    r.ck("toStringTag desc", () => {
+      const d = Object.getOwnPropertyDescriptor(proto, Symbol.toStringTag);
+      return d ? [d.value, d.writable, d.enumerable, d.configurable] : null;
+    });
+    // The other pair iterables' iterators, for comparison.
+    for (const [label, mkOther] of [
+      ["FormData", () => new FormData()],
+      ["URLSearchParams", () => new URLSearchParams("b=2&a=1")],
+    ]) {
+      r.ck(`${label} structure`, () => {
+        const o = mkOther();
+        const p = Object.getPrototypeOf(o.keys());
+        return [
+          Object.prototype.toString.call(o.keys()),
+          Object.getOwnPropertyNames(p).sort(),
+          Object.getPrototypeOf(o.keys()) === Object.getPrototypeOf(o.entries()),
+          Object.getPrototypeOf(p) === Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())),
+          o[Symbol.iterator] === o.entries,
+        ];
+      });
+    }
+    r.ck("URLSearchParams live", () => {
+      const u = new URLSearchParams("a=1&b=2&c=3");
+      const i = u.keys();
+      const out = [i.next().value];
+      u.delete("a");
+      return out.concat(drain(i));
+    });
+    r.ck("URLSearchParams forEach mutating", () => {
+      const u = new URLSearchParams("a=1&b=2&c=3");
+      const seen = [];
+      u.forEach((v, k) => {
+        seen.push(k);
+        if (k === "a") u.append("d", "4");
+      });
+      return seen;
+    });
+    r.ck("headers keys after exhausted next", () => {
+      const i = mk().keys();
+      drain(i);
+      return i.next().done;
+    });
     r.ck("forEach this", () => {
       const h = mk();
       let t;
