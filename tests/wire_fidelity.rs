@@ -65,7 +65,11 @@ async fn raw_origin() -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
 
 /// The whole answer to one raw request.
 async fn raw_exchange(proxy: &Proxy, request: &[u8]) -> Vec<u8> {
-    let addr = proxy.url("/").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let addr = proxy
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut out = Vec::new();
@@ -115,17 +119,35 @@ async fn header_values_and_status_text_go_out_as_utf8_and_untouched_bytes_stay_u
     // Handed on untouched: the client's bytes reach the origin, the origin's the client.
     let out = raw_exchange(&proxy, &request("/pass")).await;
     assert!(out.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&out));
-    assert!(contains(&out, b"Zo\xc3\xab \xe2\x9c\x93\r\n"), "{}", String::from_utf8_lossy(&out));
+    assert!(
+        contains(&out, b"Zo\xc3\xab \xe2\x9c\x93\r\n"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(contains(&out, b"caf\xe9\r\n"), "obs-text passed on as is");
     let head = heads.lock().unwrap().last().unwrap().to_ascii_lowercase();
-    assert!(contains(&head, b"x-in: zo\xc3\xab\r\n"), "{}", String::from_utf8_lossy(&head));
-    assert!(contains(&head, b"x-obs-in: caf\xe9\r\n"), "{}", String::from_utf8_lossy(&head));
+    assert!(
+        contains(&head, b"x-in: zo\xc3\xab\r\n"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    assert!(
+        contains(&head, b"x-obs-in: caf\xe9\r\n"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
 
     // Read by the script: decoded as UTF-8, invalid bytes as U+FFFD (both directions).
     let out = raw_exchange(&proxy, &request("/read")).await;
     let body = &out[out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
     let body = String::from_utf8_lossy(body);
-    let json: Value = serde_json::from_str(body.trim_start_matches(|c: char| c.is_ascii_hexdigit() || c.is_whitespace()).split("\r\n").next().unwrap()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let json: Value = serde_json::from_str(
+        body.trim_start_matches(|c: char| c.is_ascii_hexdigit() || c.is_whitespace())
+            .split("\r\n")
+            .next()
+            .unwrap(),
+    )
+    .unwrap_or_else(|e| panic!("{e}: {body}"));
     assert_eq!(json["fromOrigin"], "Zoë ✓");
     assert_eq!(json["obs"], "caf\u{fffd}");
     assert_eq!(json["in"], "Zoë");
@@ -134,8 +156,16 @@ async fn header_values_and_status_text_go_out_as_utf8_and_untouched_bytes_stay_u
     // An edit on top of the client's headers: the new value as UTF-8, the rest untouched.
     raw_exchange(&proxy, &request("/edited")).await;
     let head = heads.lock().unwrap().last().unwrap().to_ascii_lowercase();
-    assert!(contains(&head, b"x-added: \xc3\xbc \xe2\x9c\x93\r\n"), "{}", String::from_utf8_lossy(&head));
-    assert!(contains(&head, b"x-obs-in: caf\xe9\r\n"), "{}", String::from_utf8_lossy(&head));
+    assert!(
+        contains(&head, b"x-added: \xc3\xbc \xe2\x9c\x93\r\n"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    assert!(
+        contains(&head, b"x-obs-in: caf\xe9\r\n"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
 
     // Set by the script: UTF-8 bytes, in the status line too.
     let out = raw_exchange(&proxy, &request("/set")).await;
@@ -144,7 +174,11 @@ async fn header_values_and_status_text_go_out_as_utf8_and_untouched_bytes_stay_u
         "{}",
         String::from_utf8_lossy(&out)
     );
-    assert!(contains(&out, "x-set: Zoë ✓\r\n".as_bytes()), "{}", String::from_utf8_lossy(&out));
+    assert!(
+        contains(&out, "x-set: Zoë ✓\r\n".as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(contains(&out, "x-e9: é\r\n".as_bytes()), "U+00E9 as UTF-8, not Latin-1");
 }
 
@@ -170,8 +204,10 @@ async fn pass_through_on_exception_sends_what_is_left_of_a_touched_body() {
     let proxy = worker_proxy(&origin.url(), PASS_THROUGH).await;
     let post = |path: &str, body: &'static str| client().post(proxy.url(path)).header("x-client", "kept").body(body);
 
-    // Read in full (directly, or through a clone's tee): the origin gets the request, body empty.
-    for path in ["/consumed", "/cloned"] {
+    // Read in full: the origin gets the request, body empty. Read through a
+    // clone: the request's own tee branch still holds all of it (workerd
+    // sends nothing there: KNOWN_DIFFERENCES.md).
+    for (path, body) in [("/consumed", ""), ("/cloned", "eaten")] {
         let r = post(path, "eaten").send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}: {}", proxy.log());
         assert_eq!(r.headers()["x-origin"], "fallback");
@@ -179,7 +215,7 @@ async fn pass_through_on_exception_sends_what_is_left_of_a_touched_body() {
         assert_eq!(echo["method"], "POST", "{path}");
         assert_eq!(echo["path"], path);
         assert_eq!(echo["headers"]["x-client"], "kept");
-        assert_eq!(echo["body"], "", "{path}");
+        assert_eq!(echo["body"], body, "{path}");
     }
 
     // Locked but never read: all of it.
@@ -201,6 +237,11 @@ async fn pass_through_on_exception_sends_what_is_left_of_a_touched_body() {
     // (/upload is the origin's counting endpoint.)
     let seen: Value = r.json().await.unwrap();
     let len = seen["len"].as_u64().unwrap();
-    assert!(len > 0 && len < total, "the rest after the first chunk: {len} of {total}");
-    proxy.wait_for_log("boom after touching the body", Duration::from_secs(5)).await;
+    assert!(
+        len > 0 && len < total,
+        "the rest after the first chunk: {len} of {total}"
+    );
+    proxy
+        .wait_for_log("boom after touching the body", Duration::from_secs(5))
+        .await;
 }

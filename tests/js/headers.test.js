@@ -135,7 +135,9 @@ test("iterator walks the headers as they were when it was made (workerd)", () =>
 test("toStringTag, prototype shape, illegal invocation", () => {
   assertEquals(Object.prototype.toString.call(new Headers()), "[object Headers]");
   assertEquals(typeof Headers.prototype[Symbol.iterator], "function");
-  assert(Headers.prototype[Symbol.iterator] === Headers.prototype.entries);
+  // A function of its own in workerd (tests/diff/headers_iter.js), iterating entries.
+  assert(Headers.prototype[Symbol.iterator] !== Headers.prototype.entries);
+  assertEquals([...new Headers({ a: "1" })], [["a", "1"]]);
   assertThrows(() => Headers.prototype.get.call({}, "a"), TypeError);
   assertThrows(() => Headers(), TypeError);
   assert(Object.keys(Headers.prototype).includes("get"));
