@@ -54,7 +54,7 @@ pub(crate) fn is_null_body_status(status: u16) -> bool {
 /// A reason phrase as workerd takes it: any text without a control
 /// character below U+0020 (CR, LF, and HTAB too) is accepted and goes out
 /// as UTF-8; anything else is a `TypeError`. `Some(text)` is what to send:
-/// a text holding DEL (which accepted, but not sendable as `*( HTAB / SP /
+/// a text holding DEL (accepted, but not sendable as `*( HTAB / SP /
 /// VCHAR / obs-text )`, RFC 9112 4) is `None`, the status's own phrase
 /// (workerd writes a placeholder there).
 pub(crate) fn reason_phrase(text: &str) -> Result<Option<&str>, OpError> {
