@@ -515,7 +515,14 @@ impl Edge {
             .headers
             .get(header::TRANSFER_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
-        let has_body = content_length.is_some_and(|n| n > 0) || chunked;
+        // As workerd: a Content-Length (even 0) or a chunked body makes a
+        // body, empty or not (`request.body` is a stream); neither, none.
+        let has_body = content_length.is_some() || chunked;
+        if chunked {
+            // The script sees it, as on workerd (subrequests and responses
+            // strip it again: origin.rs frames their bodies itself).
+            headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        }
         let head = RequestHead {
             method: req.method.clone(),
             url,

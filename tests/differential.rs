@@ -40,13 +40,34 @@ async fn send(client: &reqwest::Client, proxy: &Proxy, req: &Value) -> Answer {
     let mut b = client
         .request(method, proxy.url(req["path"].as_str().unwrap()))
         .header("host", host_of(script));
+    // `headers` values go out as their UTF-8 bytes, `latin1_headers` values
+    // one byte per character (as record.mjs sends them).
     if let Some(h) = req["headers"].as_object() {
         for (k, v) in h {
             b = b.header(k, v.as_str().unwrap());
         }
     }
+    if let Some(h) = req["latin1_headers"].as_object() {
+        for (k, v) in h {
+            let bytes: Vec<u8> = v
+                .as_str()
+                .unwrap()
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap())
+                .collect();
+            b = b.header(k, reqwest::header::HeaderValue::from_bytes(&bytes).unwrap());
+        }
+    }
     if let Some(body) = req["body"].as_str() {
-        b = b.body(body.to_string());
+        if req["chunked"].as_bool() == Some(true) {
+            let chunk: Result<bytes::Bytes, std::io::Error> = Ok(bytes::Bytes::from(body.to_string()));
+            b = b.body(reqwest::Body::wrap_stream(futures_util::stream::iter([chunk])));
+        } else {
+            // Spelled out: hyper sends no Content-Length for an empty body.
+            b = b
+                .header("content-length", body.len().to_string())
+                .body(body.to_string());
+        }
     }
     let r = b.send().await.unwrap();
     let status = r.status().as_u16() as u64;
@@ -58,7 +79,8 @@ async fn send(client: &reqwest::Client, proxy: &Proxy, req: &Value) -> Answer {
         headers
             .entry(k.as_str().to_string())
             .or_default()
-            .push(String::from_utf8_lossy(v.as_bytes()).into_owned());
+            // One character per byte, as Node's rawHeaders in record.mjs.
+            .push(v.as_bytes().iter().map(|b| char::from(*b)).collect());
     }
     let bytes = r.bytes().await.unwrap();
     let body = match std::str::from_utf8(&bytes) {

@@ -108,10 +108,32 @@
     return toWellFormed(toDOMString(v));
   }
 
-  // workerd is lenient with ByteStrings (non-Latin-1 input is UTF-8
-  // encoded on the way out rather than rejected), so this is plain ToString.
+  // workerd is lenient with ByteStrings: any string is taken and goes out
+  // as UTF-8 (header values, statusText). A lone surrogate becomes its
+  // three WTF-8 bytes there, which read back as three U+FFFD; so here.
   function toByteString(v) {
-    return toDOMString(v);
+    const s = toDOMString(v);
+    if (hasWellFormed && ReflectApply(StringPrototypeIsWellFormed, s, [])) return s;
+    let out = null;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = StringPrototypeCharCodeAt(s, i);
+      if (c < 0xd800 || c > 0xdfff) {
+        if (out !== null) out += s[i];
+        continue;
+      }
+      if (c <= 0xdbff && i + 1 < n) {
+        const d = StringPrototypeCharCodeAt(s, i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          if (out !== null) out += s[i] + s[i + 1];
+          i++;
+          continue;
+        }
+      }
+      if (out === null) out = StringPrototypeSlice(s, 0, i);
+      out += "\uFFFD\uFFFD\uFFFD";
+    }
+    return out === null ? s : out;
   }
 
   function isObject(v) {
@@ -184,8 +206,12 @@
   // on Class.prototype. getPairs(obj) must brand-check obj and return the
   // current array of [key, value] pairs (re-evaluated on each step, so the
   // iteration sees live changes the way the spec's index-based one does).
-  // With `snapshot`, an iterator walks the pairs as they were when it was
-  // made (workerd's Headers iterators do).
+  // With `snapshot`, iterators and forEach walk the pairs as they were when
+  // they started (workerd's Headers copy the list).
+  // The iterators are shaped as workerd's: one class per kind
+  // (EntryIterator, KeyIterator, ValueIterator) whose constructor throws,
+  // whose prototype holds constructor, next, @@iterator and @@toStringTag
+  // and inherits %IteratorPrototype%; next() works on its own kind only.
   function definePairIterable(Class, name, getPairs, snapshot = false) {
     class PairIterator {
       #target;
@@ -196,33 +222,45 @@
         this.#target = target;
         this.#kind = kind;
         if (snapshot) this.#pairs = ArrayFromIndexed(getPairs(target));
-        // workerd's iterator tags: EntryIterator, KeyIterator, ValueIterator.
         ObjectSetPrototypeOf(this, kindProtos[kind]);
       }
-      next() {
-        if (!(this !== null && typeof this === "object" && #target in this)) {
+      static next(it, kind) {
+        if (!(it !== null && typeof it === "object" && #target in it && it.#kind === kind)) {
           throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
         }
-        const pairs = this.#pairs ?? getPairs(this.#target);
-        const index = this.#index;
+        const pairs = it.#pairs ?? getPairs(it.#target);
+        const index = it.#index;
         if (index >= pairs.length) return { value: undefined, done: true };
-        this.#index = index + 1;
+        it.#index = index + 1;
         const pair = pairs[index];
-        const kind = this.#kind;
         if (kind === "key") return { value: pair[0], done: false };
         if (kind === "value") return { value: pair[1], done: false };
         return { value: [pair[0], pair[1]], done: false };
       }
     }
-    const iterProto = PairIterator.prototype;
-    ObjectSetPrototypeOf(iterProto, IteratorPrototype);
-    delete iterProto.constructor;
-    makeEnumerable(iterProto, ["next"]);
+    const nextOf = PairIterator.next;
     const kindProtos = { __proto__: null };
-    for (const [kind, tag] of [["key+value", "EntryIterator"], ["key", "KeyIterator"], ["value", "ValueIterator"]]) {
-      kindProtos[kind] = ObjectCreate(iterProto, {
-        [SymbolToStringTag]: { value: tag, writable: false, enumerable: false, configurable: true },
+    const kinds = [["key+value", "EntryIterator"], ["key", "KeyIterator"], ["value", "ValueIterator"]];
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[k][0];
+      const tag = kinds[k][1];
+      const Ctor = { [tag]: function () { throw new TypeError("Illegal constructor"); } }[tag];
+      const proto = Ctor.prototype;
+      ObjectSetPrototypeOf(proto, IteratorPrototype);
+      ObjectDefineProperty(proto, "next", {
+        __proto__: null,
+        value: { next() { return nextOf(this, kind); } }.next,
+        writable: true, enumerable: true, configurable: true,
       });
+      ObjectDefineProperty(proto, SymbolToStringTag, {
+        __proto__: null, value: tag, writable: true, enumerable: false, configurable: true,
+      });
+      ObjectDefineProperty(proto, SymbolIterator, {
+        __proto__: null,
+        value: { [SymbolIterator]() { return this; } }[SymbolIterator],
+        writable: true, enumerable: false, configurable: true,
+      });
+      kindProtos[kind] = proto;
     }
     const methods = {
       entries() {
@@ -245,11 +283,17 @@
             `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`,
           );
         }
+        if (snapshot) pairs = ArrayFromIndexed(pairs);
         for (let i = 0; i < pairs.length; i++) {
           const pair = pairs[i];
           ReflectApply(callback, thisArg, [pair[1], pair[0], this]);
-          pairs = getPairs(this);
+          if (!snapshot) pairs = getPairs(this);
         }
+      },
+      // A function of its own, as in workerd (not `entries` itself).
+      [SymbolIterator]() {
+        getPairs(this);
+        return new PairIterator(this, "key+value");
       },
     };
     for (const key of ["entries", "keys", "values", "forEach"]) {
@@ -260,7 +304,7 @@
     }
     ObjectDefineProperty(Class.prototype, SymbolIterator, {
       __proto__: null,
-      value: methods.entries, writable: true, enumerable: false, configurable: true,
+      value: methods[SymbolIterator], writable: true, enumerable: false, configurable: true,
     });
   }
 

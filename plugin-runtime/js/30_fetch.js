@@ -46,6 +46,7 @@
   const ops = internals.ops;
   const S = internals.streams;
   const H = internals.headers;
+  const { toByteString } = internals.webidl;
   const B = internals.blob;
   const defineGlobal = internals.defineGlobal;
 
@@ -85,10 +86,11 @@
     return "";
   }
   // workerd rejects control characters; non-Latin-1 is not a ByteString.
+  // As workerd: no control character below U+0020 (so no CR/LF, and no
+  // tab either); anything else goes, and goes out as UTF-8.
   function isReasonPhrase(text) {
     for (let i = 0; i < text.length; i++) {
-      const c = StringPrototypeCharCodeAt(text, i);
-      if (c < 0x20 || c > 0xff) return false;
+      if (StringPrototypeCharCodeAt(text, i) < 0x20) return false;
     }
     return true;
   }
@@ -583,7 +585,14 @@
       } else {
         state = new BodyState(null);
       }
-      if ((method === "GET" || method === "HEAD") && state.source !== null) {
+      // As workerd: only a method or body given here is checked; a GET/HEAD
+      // request that already has a body (an incoming GET with
+      // Content-Length: 0) may be copied with a new URL or headers.
+      if (
+        (init.method !== undefined || init.body !== undefined) &&
+        (method === "GET" || method === "HEAD") &&
+        state.source !== null
+      ) {
         throw new TypeError("Request with a GET or HEAD method cannot have a body.");
       }
       const h = headersInit(headers, "request");
@@ -627,7 +636,8 @@
       const s = reqOf(this);
       if (!s) throw new TypeError("Illegal invocation: function called with incorrect `this` reference. See https://developers.cloudflare.com/workers/observability/errors/#illegal-invocation-errors for details.");
       const copy = ObjectCreate(Request.prototype);
-      const r = new ReqRecord(s.url, s.method, headersInit(s.headers, "request"), s.redirect, s.signal, s.cf, s.cache);
+      // The guard goes with the copy: an incoming request's clone keeps immutable headers.
+      const r = new ReqRecord(s.url, s.method, headersInit(s.headers, H.getGuard(s.headers)), s.redirect, s.signal, s.cf, s.cache);
       r.id = s.id;
       reqState.set(copy, r);
       bodyOf.set(copy, bodyOf.get(this).cloneState());
@@ -651,7 +661,33 @@
     bodyOf.set(req, BodyState.native(rid));
     return req;
   };
-  internals.requestBodyUsed = (req) => bodyOf.get(req).bodyUsed;
+  // What passThroughOnException() sends to the origin: the request itself
+  // while its body is untouched; else, as workerd does (it hands the origin
+  // the same, partly read, client stream), a copy whose body is what is
+  // left of the client's: the unread rest while Rust still holds it
+  // (chunked: its length is unknown now), else empty.
+  internals.passThroughRequest = (req) => {
+    const b = bodyOf.get(req);
+    const st = b.currentStream;
+    if (b.source === null || (!b.bodyUsed && (st === null || !S.isLocked(st)))) return req;
+    const s = reqOf(req);
+    const copy = ObjectCreate(Request.prototype);
+    const r = new ReqRecord(s.url, s.method, headersInit(s.headers, "request"), s.redirect, s.signal, s.cf, s.cache);
+    r.id = s.id;
+    reqState.set(copy, r);
+    const rid = b.source.rid;
+    let rest;
+    if (rid !== undefined && ops.bodyAlive(rid)) {
+      rest = new BodyState(sourceStream(S.createPullStream({
+        pull: () => ops.bodyRead(rid),
+        cancel: () => ops.bodyCancel(rid),
+      })));
+    } else {
+      rest = new BodyState(sourceBytes(new Uint8Array(0)));
+    }
+    bodyOf.set(copy, rest);
+    return copy;
+  };
 
   // ---- Response ------------------------------------------------------------
   const resState = PrivateSlot();
@@ -675,7 +711,7 @@
         }
       }
       // No statusText: the getter reports "" (workerd), the wire the default reason phrase.
-      const statusText = init.statusText === undefined ? null : String(init.statusText);
+      const statusText = init.statusText === undefined ? null : toByteString(init.statusText);
       // workerd rejects control characters; non-Latin-1 is not a ByteString.
       if (statusText !== null && !isReasonPhrase(statusText)) {
         throw new TypeError("Invalid statusText");
@@ -735,7 +771,7 @@
       s.status = 0;
       s.statusText = "";
       s.type = "error";
-      H.setGuard(s.headers, "immutable");
+      // Mutable headers, as workerd has them (the standard's guard is "immutable").
       return r;
     }
     get status() {

@@ -302,9 +302,9 @@
       ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
     } catch (e) {
       let passed = false;
-      if (s.passThrough && !internals.requestBodyUsed(request)) {
+      if (s.passThrough) {
         try {
-          const res = await fetch(request);
+          const res = await fetch(internals.passThroughRequest(request));
           const parts = internals.responseParts(res, isHead);
           if (parts === null) throw new TypeError("not a Response");
           ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);

@@ -67,6 +67,7 @@ pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
         "fetch" => op_fetch,
         "bodyRead" => op_body_read,
         "bodyCancel" => op_body_cancel,
+        "bodyAlive" => op_body_alive,
         "sinkNew" => op_sink_new,
         "sinkWrite" => op_sink_write,
         "sinkClose" => op_sink_close,
@@ -384,14 +385,15 @@ fn unreachable_empty_view() -> ! {
     panic!("V8 refused a zero-length Uint8Array")
 }
 
-/// Headers as a flat JS array `[name, value, ...]`; values are ByteStrings
-/// (each byte one UTF-16 code unit), names lower-case. (A `HeaderMap`
-/// holds at most 32768 fields, each far below V8's string limit.)
+/// Headers as a flat JS array `[name, value, ...]`, names lower-case,
+/// values decoded as UTF-8 as workerd decodes them (invalid bytes, such as
+/// Latin-1 obs-text, as U+FFFD). (A `HeaderMap` holds at most 32768
+/// fields, each far below V8's string limit.)
 pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &HeaderMap) -> v8::Local<'s, v8::Array> {
     let mut elems = Vec::with_capacity(headers.len().saturating_mul(2));
     for (name, value) in headers {
         let name = v8::String::new(scope, name.as_str()).unwrap_or_else(|| v8::String::empty(scope));
-        let value = v8::String::new_from_one_byte(scope, value.as_bytes(), v8::NewStringType::Normal)
+        let value = v8::String::new_from_utf8(scope, value.as_bytes(), v8::NewStringType::Normal)
             .unwrap_or_else(|| v8::String::empty(scope));
         elems.push(name.into());
         elems.push(value.into());
@@ -429,9 +431,12 @@ pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8:
         ) else {
             return Err(OpError::type_error("header names and values must be strings"));
         };
-        budget.take(n.length(), v.length())?;
+        // UTF-16 units first (never more than the UTF-8 bytes counted
+        // below), so no huge string is copied out of V8 to be refused.
+        wire::HeaderBudget::default().take(n.length(), v.length())?;
         let n = n.to_rust_string_lossy(scope);
         let v = v.to_rust_string_lossy(scope);
+        budget.take(n.len(), v.len())?;
         let (name, value) = wire::header(&n, &v)?;
         map.try_append(name, value)
             .map_err(|_| OpError::range_error("Too many headers"))?;
@@ -823,7 +828,7 @@ pub(crate) fn response_head(
     let status = wire::status(number_arg(scope, status).unwrap_or(f64::NAN))?;
     // (The copy is bounded loosely; the wire check names the real bound.)
     let status_text = str_arg(scope, status_text, "statusText", 4 * wire::MAX_REASON_BYTES)?;
-    wire::reason_phrase(&status_text)?;
+    let status_text = wire::reason_phrase(&status_text)?.unwrap_or("").to_string();
     let headers = headers_from_js(scope, headers)?;
     Ok(ResponseHead {
         status,
@@ -991,6 +996,16 @@ fn op_body_cancel(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments,
     let st = state(scope);
     let rid = u32_arg(scope, args.get(0));
     st.borrow_mut().bodies.remove(&rid);
+}
+
+/// `bodyAlive(rid)` -> whether Rust still holds the rest of this native
+/// body (not read to its end, cancelled or handed on, nor being read now):
+/// what `passThroughOnException()` can still send to the origin.
+fn op_body_alive(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let st = state(scope);
+    let rid = u32_arg(scope, args.get(0));
+    let alive = st.borrow().bodies.contains_key(&rid);
+    rv.set(v8::Boolean::new(scope, alive).into());
 }
 
 /// `sinkNew(length?)` -> id: a pipe the script writes into and Rust reads

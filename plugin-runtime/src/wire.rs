@@ -51,19 +51,25 @@ pub(crate) fn is_null_body_status(status: u16) -> bool {
     matches!(status, 204 | 205 | 304)
 }
 
-/// A reason phrase: `*( HTAB / SP / VCHAR / obs-text )` (RFC 9112 4). CR,
-/// LF and the other control characters are a `TypeError`; characters past
-/// U+00FF are allowed and go out as UTF-8.
-pub(crate) fn reason_phrase(text: &str) -> Result<(), OpError> {
+/// A reason phrase as workerd takes it: any text without a control
+/// character below U+0020 (CR, LF, and HTAB too) is accepted and goes out
+/// as UTF-8; anything else is a `TypeError`. `Some(text)` is what to send:
+/// a text holding DEL (accepted, but not sendable as `*( HTAB / SP /
+/// VCHAR / obs-text )`, RFC 9112 4) is `None`, the status's own phrase
+/// (workerd writes a placeholder there).
+pub(crate) fn reason_phrase(text: &str) -> Result<Option<&str>, OpError> {
     if text.len() > MAX_REASON_BYTES {
         return Err(OpError::range_error(format!(
             "statusText is longer than {MAX_REASON_BYTES} bytes."
         )));
     }
-    if text.chars().any(|c| (c.is_control() && c != '\t') || is_line_break(c)) {
+    if text.bytes().any(|b| b < 0x20) {
         return Err(OpError::type_error("Invalid statusText"));
     }
-    Ok(())
+    if text.contains('\x7f') {
+        return Ok(None);
+    }
+    Ok(Some(text))
 }
 
 /// Counts the header fields of one message against [`MAX_HEADER_COUNT`]
@@ -108,24 +114,17 @@ fn too_many_headers() -> OpError {
     ))
 }
 
-/// One header field: a token for a name (lower-cased), and a value whose
-/// characters are bytes (a ByteString: nothing past U+00FF) without CR,
-/// LF, NUL or other controls but HTAB.
+/// One header field: a token for a name (lower-cased), and a value
+/// without CR, LF, NUL or other controls but HTAB. The value's characters
+/// go out as UTF-8, as workerd sends them (a ByteString past U+007F is not
+/// refused there, so not here either).
 pub(crate) fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), OpError> {
     let name_ok = HeaderName::from_bytes(name.as_bytes());
     let Ok(header_name) = name_ok else {
         return Err(OpError::type_error(format!("Invalid header name '{}'", excerpt(name))));
     };
-    let bad_value = || OpError::type_error(format!("Invalid header value for '{}'", excerpt(name)));
-    let mut bytes = Vec::with_capacity(value.len());
-    for c in value.chars() {
-        let c = u32::from(c);
-        if c > 0xff {
-            return Err(bad_value());
-        }
-        bytes.push(c as u8);
-    }
-    let header_value = HeaderValue::from_bytes(&bytes).map_err(|_| bad_value())?;
+    let header_value = HeaderValue::from_bytes(value.as_bytes())
+        .map_err(|_| OpError::type_error(format!("Invalid header value for '{}'", excerpt(name))))?;
     Ok((header_name, header_value))
 }
 
@@ -235,19 +234,23 @@ mod tests {
 
     #[test]
     fn reason_phrases() {
-        assert!(reason_phrase("OK").is_ok());
-        assert!(reason_phrase("Très bien\tvraiment").is_ok());
-        assert!(reason_phrase("日本語").is_ok(), "past U+00FF goes out as UTF-8");
-        assert!(reason_phrase("").is_ok());
-        for bad in [
-            "a\r\nSet-Cookie: x=1",
-            "a\nb",
-            "a\rb",
-            "nul\0",
-            "del\x7f",
-            "nel\u{85}",
-            "ls\u{2028}",
-        ] {
+        assert_eq!(reason_phrase("OK"), Ok(Some("OK")));
+        assert!(reason_phrase("Très bien").is_ok());
+        assert!(
+            reason_phrase("日本語 \u{1F600}").is_ok(),
+            "past U+00FF goes out as UTF-8"
+        );
+        assert!(
+            reason_phrase("nel\u{85} ls\u{2028}").is_ok(),
+            "as workerd: only C0 controls are refused"
+        );
+        assert_eq!(reason_phrase(""), Ok(Some("")));
+        assert_eq!(
+            reason_phrase("del\x7f"),
+            Ok(None),
+            "accepted, the default phrase is sent"
+        );
+        for bad in ["a\r\nSet-Cookie: x=1", "a\nb", "a\rb", "nul\0", "tab\tin"] {
             assert!(matches!(reason_phrase(bad), Err(OpError::Type(_))), "{bad:?}");
         }
         assert!(matches!(reason_phrase(&"a".repeat(1025)), Err(OpError::Range(_))));
@@ -257,12 +260,14 @@ mod tests {
     fn headers() {
         let (n, v) = header("X-Thing", "a\tb é").unwrap();
         assert_eq!(n.as_str(), "x-thing");
-        assert_eq!(v.as_bytes(), b"a\tb \xe9");
+        assert_eq!(v.as_bytes(), "a\tb é".as_bytes(), "UTF-8, as workerd sends it");
+        assert_eq!(header("x", "日本 ✓").unwrap().1.as_bytes(), "日本 ✓".as_bytes());
         for (name, value) in [
             ("x", "a\r\nb"),
             ("x", "a\nb"),
             ("x", "a\0b"),
-            ("x", "日本"),
+            ("x", "a\x7fb"),
+            ("x-✓", "1"),
             ("x y", "1"),
             ("x:y", "1"),
             ("", "1"),

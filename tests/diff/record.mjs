@@ -31,17 +31,22 @@ const originServer = http.createServer((req, res) => {
     const u = new URL(req.url, "http://x");
     const send = (status, headers, body) => {
       res.writeHead(status, { "content-length": Buffer.byteLength(body), ...headers });
-      res.end(req.method === "HEAD" ? undefined : body);
+      // A Buffer: with a string body Node writes the head as UTF-8, not Latin-1.
+      res.end(req.method === "HEAD" ? undefined : Buffer.from(body, "utf8"));
     };
     const status = u.pathname.match(/^\/status\/(\d+)$/);
     if (status) return send(Number(status[1]), { "x-origin": TAG }, `status ${status[1]}`);
     if (u.pathname === "/redirect") {
       const q = u.search.slice(1);
       const to = decodeURIComponent(q.startsWith("to=") ? q.slice(3) : "/");
-      return send(302, { location: to }, "moved");
+      // As UTF-8 bytes (Node writes header strings as Latin-1), as tests/common's origin does.
+      return send(302, { location: Buffer.from(to, "utf8").toString("latin1") }, "moved");
     }
     const headers = {};
-    for (let k = 0; k < req.rawHeaders.length; k += 2) headers[req.rawHeaders[k].toLowerCase()] = req.rawHeaders[k + 1];
+    // Values decoded as UTF-8 (invalid bytes as U+FFFD), as tests/common's origin does.
+    for (let k = 0; k < req.rawHeaders.length; k += 2) {
+      headers[req.rawHeaders[k].toLowerCase()] = Buffer.from(req.rawHeaders[k + 1], "latin1").toString("utf8");
+    }
     const echo = { origin: TAG, method: req.method, path: u.pathname, query: u.search.slice(1), headers, body: Buffer.concat(chunks).toString("utf8") };
     res.setHeader("set-cookie", ["a=1", "b=2"]);
     return send(200, { "content-type": "application/json", "x-origin": TAG }, JSON.stringify(echo));
@@ -83,8 +88,14 @@ process.on("exit", () => child.kill());
 function send(i, req) {
   return new Promise((resolve, reject) => {
     const body = req.body === undefined ? null : Buffer.from(req.body, "utf8");
-    const headers = { host: `${req.script.replaceAll("_", "-")}.test`, ...(req.headers || {}) };
-    if (body) headers["content-length"] = String(body.length);
+    // Node writes header strings as Latin-1: `headers` values go out as
+    // their UTF-8 bytes, `latin1_headers` values one byte per character.
+    const headers = { host: `${req.script.replaceAll("_", "-")}.test` };
+    for (const [k, v] of Object.entries(req.headers || {})) headers[k] = Buffer.from(v, "utf8").toString("latin1");
+    Object.assign(headers, req.latin1_headers || {});
+    // `chunked`: the body goes out chunked (Node adds the framing).
+    if (req.chunked) headers["transfer-encoding"] = "chunked";
+    else if (body) headers["content-length"] = String(body.length);
     const r = http.request({ host: "127.0.0.1", port: port(i), method: req.method, path: req.path, headers, agent: false }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));

@@ -135,18 +135,22 @@ test("iterator walks the headers as they were when it was made (workerd)", () =>
 test("toStringTag, prototype shape, illegal invocation", () => {
   assertEquals(Object.prototype.toString.call(new Headers()), "[object Headers]");
   assertEquals(typeof Headers.prototype[Symbol.iterator], "function");
-  assert(Headers.prototype[Symbol.iterator] === Headers.prototype.entries);
+  // A function of its own in workerd (tests/diff/headers_iter.js), iterating entries.
+  assert(Headers.prototype[Symbol.iterator] !== Headers.prototype.entries);
+  assertEquals([...new Headers({ a: "1" })], [["a", "1"]]);
   assertThrows(() => Headers.prototype.get.call({}, "a"), TypeError);
   assertThrows(() => Headers(), TypeError);
   assert(Object.keys(Headers.prototype).includes("get"));
 });
 
-test("guards: Response.redirect, Response.error and fetched responses are immutable", async ({ env }) => {
+test("guards: Response.redirect and fetched responses are immutable, Response.error's are not (workerd)", async ({ env }) => {
   const r = Response.redirect("https://example.com/", 301);
   assertThrows(() => r.headers.set("x", "1"), TypeError, "immutable");
   assertThrows(() => r.headers.append("x", "1"), TypeError);
   assertThrows(() => r.headers.delete("location"), TypeError);
-  assertThrows(() => Response.error().headers.set("x", "1"), TypeError);
+  const e = Response.error();
+  e.headers.set("x", "1");
+  assertEquals(e.headers.get("x"), "1");
   const res = await fetch(env.ORIGIN + "/h");
   assertThrows(() => res.headers.set("x", "1"), TypeError, "immutable");
   // copies are mutable

@@ -98,10 +98,11 @@ describe("globals and file format", () => {
   test("iterator prototype chain", () => {
     assert.equal(E.run(`
       const it = new Headers()[Symbol.iterator]();
-      // it -> EntryIterator proto (workerd's tag) -> shared proto -> %IteratorPrototype%
-      Object.getPrototypeOf(Object.getPrototypeOf(Object.getPrototypeOf(it))) ===
+      // it -> EntryIterator.prototype (workerd's class per kind) -> %IteratorPrototype%
+      Object.getPrototypeOf(Object.getPrototypeOf(it)) ===
         Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()))`), true);
-    assert.equal(E.run("Headers.prototype[Symbol.iterator] === Headers.prototype.entries"), true);
+    assert.equal(E.run("Headers.prototype[Symbol.iterator] === Headers.prototype.entries"), false);
+    assert.equal(E.run("Object.getPrototypeOf(new Headers().keys()) === Object.getPrototypeOf(new Headers().entries())"), false);
   });
 
   test("prototype members are enumerable, lengths as Web IDL", () => {
@@ -757,7 +758,7 @@ describe("Headers", () => {
     assert.ok(seen.every((x) => x[2] && x[3] === "T"));
   });
 
-  test("iterators walk a snapshot (workerd), forEach is live", () => {
+  test("iterators and forEach walk a snapshot (workerd)", () => {
     const h = new H({ b: "1" });
     const it = h.keys();
     h.append("a", "0");
@@ -770,7 +771,7 @@ describe("Headers", () => {
       seen.push(k);
       if (k === "a") h2.append("b", "2");
     });
-    assert.deepEqual(seen, ["a", "b"]);
+    assert.deepEqual(seen, ["a"]);
     throwsKind(() => h.forEach(), "TypeError");
     throwsKind(() => h.forEach(5), "TypeError");
   });
