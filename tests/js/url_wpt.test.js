@@ -1,8 +1,9 @@
 // The web-platform-tests URL suite, run in the real runtime: every case of
-// urltestdata.json as url-constructor.any.js, url-origin.any.js and
-// url-statics-canparse.any.js check it, and every case of setters_tests.json
-// as url-setters.any.js does. A case listed in KNOWN_FAILURES must still fail
-// (so the list stays true); tests/diff/KNOWN_DIFFERENCES.md says why each does.
+// urltestdata.json (and its JavaScript-only cases) as url-constructor.any.js,
+// url-origin.any.js and url-statics-canparse.any.js check it, and every case
+// of setters_tests.json as url-setters.any.js does. A case listed in
+// KNOWN_FAILURES must still fail (so the list stays true);
+// tests/diff/KNOWN_DIFFERENCES.md says why each does (none fail today).
 // `GET /?summary` answers the raw pass counts per suite instead.
 import { test, assert, assertEquals, suite } from "./harness.js";
 import { urltestdata, setters } from "./url_wpt_data.js";

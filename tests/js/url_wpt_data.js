@@ -1,6 +1,7 @@
-// The WPT URL test data (web-platform-tests url/resources/urltestdata.json and
-// setters_tests.json, 3-clause BSD; this copy as vendored by the ada-url 4.0.0
-// crate's tests/wpt), as a module for url_wpt.test.js. Comment strings removed.
+// The WPT URL test data (web-platform-tests url/resources/urltestdata.json,
+// urltestdata-javascript-only.json and setters_tests.json, 3-clause BSD; this
+// copy as vendored by the ada-url 4.0.0 crate's tests/wpt), as a module for
+// url_wpt.test.js. Comment strings removed.
 export const urltestdata = [
 {
 "input": "http://example\t.\norg",
@@ -10517,6 +10518,21 @@ export const urltestdata = [
 "pathname": "blank",
 "search": "",
 "hash": "#%00%01%1F%20!%22#$%&'()*+,-./09:;%3C=%3E?@AZ[\\]^_%60az{|}~%7F%C2%80%C2%81%C3%89%C3%A9"
+},
+{
+"input": "http://example.com/\ud800\ud801\udffe\udfff\ufdd0\ufdcf\ufdef\ufdf0\ufffe\uffff?\ud800\ud801\udffe\udfff\ufdd0\ufdcf\ufdef\ufdf0\ufffe\uffff",
+"base": null,
+"href": "http://example.com/%EF%BF%BD%F0%90%9F%BE%EF%BF%BD%EF%B7%90%EF%B7%8F%EF%B7%AF%EF%B7%B0%EF%BF%BE%EF%BF%BF?%EF%BF%BD%F0%90%9F%BE%EF%BF%BD%EF%B7%90%EF%B7%8F%EF%B7%AF%EF%B7%B0%EF%BF%BE%EF%BF%BF",
+"origin": "http://example.com",
+"protocol": "http:",
+"username": "",
+"password": "",
+"host": "example.com",
+"hostname": "example.com",
+"port": "",
+"pathname": "/%EF%BF%BD%F0%90%9F%BE%EF%BF%BD%EF%B7%90%EF%B7%8F%EF%B7%AF%EF%B7%B0%EF%BF%BE%EF%BF%BF",
+"search": "?%EF%BF%BD%F0%90%9F%BE%EF%BF%BD%EF%B7%90%EF%B7%8F%EF%B7%AF%EF%B7%B0%EF%BF%BE%EF%BF%BF",
+"hash": ""
 }
 ];
 
