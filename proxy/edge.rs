@@ -472,6 +472,29 @@ async fn loop_detected(session: &mut Session, ctx: &mut RequestCtx) -> Result<bo
     Ok(true)
 }
 
+/// `path` with every byte of a non-ASCII character as `%XX`, the rest as
+/// it is (the URL standard's encoding of what a URL cannot hold).
+fn encode_non_ascii(path: &str) -> Cow<'_, str> {
+    if path.is_ascii() {
+        return Cow::Borrowed(path);
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(path.len() + 16);
+    for c in path.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `request.cf`'s view of the client connection.
 fn client_info(session: &Session) -> ClientInfo {
     let http_protocol = match session.req_header().version {
@@ -503,8 +526,17 @@ impl Edge {
     ) -> Result<()> {
         let req = session.req_header();
         let is_head = req.method == http::Method::HEAD;
-        // The same parsed authority the route was chosen with.
-        let url = format!("{}{path}", authority.http_origin());
+        // The same parsed authority the route was chosen with, and the
+        // target as the client sent it: only what a URL cannot hold
+        // (non-ASCII) is percent-encoded, as the URL standard would.
+        let url = format!("{}{}", authority.http_origin(), encode_non_ascii(path));
+        // Percent-encoded in `request.url`, non-ASCII bytes of an
+        // origin-form target still reach the origin as the client sent
+        // them when the script fetches that very URL (see origin.rs).
+        let client_target = match req.raw_path() {
+            raw @ [b'/', ..] if !raw.is_ascii() => Some((url.clone(), raw.to_vec())),
+            _ => None,
+        };
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
         let content_length = headers
@@ -542,14 +574,18 @@ impl Edge {
             Some(d) => d.egress_for(worker.name()),
             None => self.state.deployment.load().egress_for(worker.name()),
         };
-        let fetcher = Arc::new(OriginFetcher::new(
+        let mut fetcher = OriginFetcher::new(
             worker.name(),
             authority.host().to_string(),
             route.origin.clone(),
             self.state.connector.clone(),
             egress,
             Outgoing::new(&ctx.hop, worker.spec.subrequests),
-        ));
+        );
+        if let Some((url, target)) = client_target {
+            fetcher = fetcher.with_client_target(url, target);
+        }
+        let fetcher = Arc::new(fetcher);
         let dispatch = self.state.runtime.dispatch_or_pass(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 

@@ -158,6 +158,9 @@ pub struct OriginFetcher {
     /// The request's place in its chain through this proxy (loop protection
     /// and the shared subrequest budget).
     outgoing: Outgoing,
+    /// The incoming request's URL (`request.url`) and its target as the
+    /// client sent it: a fetch of that very URL sends those bytes.
+    client_target: Option<(String, Vec<u8>)>,
 }
 
 impl OriginFetcher {
@@ -180,7 +183,16 @@ impl OriginFetcher {
             to_route_origin: AtomicU32::new(0),
             egress,
             outgoing,
+            client_target: None,
         }
+    }
+
+    /// Sends `target` (the bytes the client sent, non-ASCII ones and all)
+    /// as the request target whenever the script fetches exactly `url`,
+    /// the URL the script got as `request.url`.
+    pub fn with_client_target(mut self, url: String, target: Vec<u8>) -> OriginFetcher {
+        self.client_target = Some((url, target));
+        self
     }
 }
 
@@ -277,6 +289,27 @@ impl Fetcher for OriginFetcher {
     }
 }
 
+/// The request target for `url`: its path and query as the text has them
+/// (the runtime sends a URL's WHATWG serialisation, or the incoming
+/// request's URL, whose target is the client's), without the fragment.
+/// Anything else takes the `url` crate's serialisation.
+fn path_and_query(url: &str, parsed: &url::Url) -> String {
+    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
+    let raw = after_scheme
+        .find(['/', '?', '#', '\\'])
+        .map_or("", |start| &after_scheme[start..]);
+    let raw = raw.split('#').next().unwrap_or_default();
+    if raw.starts_with('/') && raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return raw.to_string();
+    }
+    let mut path = parsed.path().to_string();
+    if let Some(q) = parsed.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    path
+}
+
 /// Where a subrequest goes.
 struct Target {
     /// Host name or IP (no brackets), lower-case.
@@ -286,7 +319,7 @@ struct Target {
     /// The Host header to send.
     host_header: String,
     /// The request target (path and query).
-    path: String,
+    path: Vec<u8>,
     /// The route's own origin, when the URL names the route's own host.
     origin: Option<Arc<Origin>>,
     /// Whether it is the route's own origin.
@@ -312,11 +345,10 @@ impl OriginFetcher {
             Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
             None => parsed.host_str().unwrap_or_default().to_string(),
         };
-        let mut path = parsed.path().to_string();
-        if let Some(q) = parsed.query() {
-            path.push('?');
-            path.push_str(q);
-        }
+        let path = match &self.client_target {
+            Some((client_url, target)) if client_url == url => target.clone(),
+            _ => path_and_query(url, &parsed).into_bytes(),
+        };
         let to_origin = self.origin.is_some() && host == self.route_host;
         let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
         Ok(Target {
@@ -381,12 +413,12 @@ fn origin_request(
     head: plugin_runtime::RequestHead,
     body: &Body,
     host_header: String,
-    path: &str,
+    path: &[u8],
     loop_header: HeaderValue,
 ) -> Result<RequestHeader, FetchError> {
     let method = &head.method;
-    let mut req = RequestHeader::build(head.method.clone(), path.as_bytes(), Some(head.headers.len() + 2))
-        .map_err(|e| FetchError::BadUrl(format!("{path}: {e}")))?;
+    let mut req = RequestHeader::build(head.method.clone(), path, Some(head.headers.len() + 2))
+        .map_err(|e| FetchError::BadUrl(format!("{}: {e}", String::from_utf8_lossy(path))))?;
     let mut headers = head.headers;
     strip_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
@@ -443,7 +475,7 @@ async fn subrequest(
     connector: &Arc<Connector>,
     peer: HttpPeer,
     host_header: String,
-    path: String,
+    path: Vec<u8>,
     loop_header: HeaderValue,
     request: FetchRequest,
 ) -> Result<WorkerResponse, FetchError> {

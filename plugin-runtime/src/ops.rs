@@ -1084,20 +1084,23 @@ fn op_timer(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
     });
 }
 
-fn url_components<'s>(scope: &mut v8::PinScope<'s, '_>, url: &url::Url) -> Result<v8::Local<'s, v8::Value>, OpError> {
-    use url::quirks;
-    let origin = quirks::origin(url);
+/// The components the bootstrap's URL class keeps (12_url.js's indices).
+fn url_components<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    url: &ada_url::Url,
+) -> Result<v8::Local<'s, v8::Value>, OpError> {
+    let origin = url.origin();
     let parts = [
-        quirks::href(url),
-        quirks::protocol(url),
-        quirks::username(url),
-        quirks::password(url),
-        quirks::host(url),
-        quirks::hostname(url),
-        quirks::port(url),
-        quirks::pathname(url),
-        quirks::search(url),
-        quirks::hash(url),
+        url.href(),
+        url.protocol(),
+        url.username(),
+        url.password(),
+        url.host(),
+        url.hostname(),
+        url.port(),
+        url.pathname(),
+        url.search(),
+        url.hash(),
         &origin,
     ];
     let mut elems = Vec::with_capacity(parts.len());
@@ -1109,38 +1112,38 @@ fn url_components<'s>(scope: &mut v8::PinScope<'s, '_>, url: &url::Url) -> Resul
     Ok(v8::Array::new_with_elements(scope, &elems).into())
 }
 
-fn set_url_components(scope: &mut v8::PinScope<'_, '_>, rv: &mut v8::ReturnValue, url: &url::Url) {
+fn set_url_components(scope: &mut v8::PinScope<'_, '_>, rv: &mut v8::ReturnValue, url: &ada_url::Url) {
     match url_components(scope, url) {
         Ok(v) => rv.set(v),
         Err(e) => throw(scope, e),
     }
 }
 
-/// `urlParse(input, base?)` -> components or null.
+/// `urlParse(input, base?)` -> components or null. The parser is ada's,
+/// as in workerd, so that URLs serialise byte for byte as they do there.
 fn op_url_parse(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let input = match string_arg(scope, args.get(0), "url") {
         Ok(s) => s,
         Err(e) => return throw(scope, e),
     };
-    let parsed = if args.get(1).is_null_or_undefined() {
-        url::Url::parse(&input)
+    let base = if args.get(1).is_null_or_undefined() {
+        None
     } else {
-        let base = match string_arg(scope, args.get(1), "base") {
-            Ok(s) => s,
+        match string_arg(scope, args.get(1), "base") {
+            Ok(s) => Some(s),
             Err(e) => return throw(scope, e),
-        };
-        url::Url::parse(&base).and_then(|b| b.join(&input))
+        }
     };
-    match parsed {
+    match ada_url::Url::parse(input.as_str(), base.as_deref()) {
         Ok(u) => set_url_components(scope, &mut rv, &u),
         Err(_) => rv.set_null(),
     }
 }
 
 /// `urlSet(href, setter, value)` -> components (null when `href` is set to
-/// something that does not parse).
+/// something that does not parse). Every other setter that cannot apply
+/// its value leaves the URL as it was, as the URL standard says.
 fn op_url_set(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    use url::quirks;
     let strings = (|| -> Result<_, OpError> {
         Ok((
             string_arg(scope, args.get(0), "href")?,
@@ -1152,60 +1155,30 @@ fn op_url_set(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut
         Ok(s) => s,
         Err(e) => return throw(scope, e),
     };
-    let Ok(mut url) = url::Url::parse(&href) else {
+    let Ok(mut url) = ada_url::Url::parse(href.as_str(), None) else {
         return rv.set_null();
     };
-    let ok = match setter.as_str() {
-        "href" => quirks::set_href(&mut url, &value).is_ok(),
-        "protocol" => {
-            // Per the URL spec a setter that cannot apply its value is a no-op.
-            let _ = quirks::set_protocol(&mut url, &value);
-            true
+    let value = value.as_str();
+    // A setter's result is ignored on purpose: one that cannot apply its
+    // value is a no-op, except href, whose failure the caller throws.
+    match setter.as_str() {
+        "href" => {
+            if url.set_href(value).is_err() {
+                return rv.set_null();
+            }
         }
-        "username" => {
-            // Per the URL spec a setter that cannot apply its value is a no-op.
-            let _ = quirks::set_username(&mut url, &value);
-            true
-        }
-        "password" => {
-            // Per the URL spec a setter that cannot apply its value is a no-op.
-            let _ = quirks::set_password(&mut url, &value);
-            true
-        }
-        "host" => {
-            // Per the URL spec a setter that cannot apply its value is a no-op.
-            let _ = quirks::set_host(&mut url, &value);
-            true
-        }
-        "hostname" => {
-            // Per the URL spec a setter that cannot apply its value is a no-op.
-            let _ = quirks::set_hostname(&mut url, &value);
-            true
-        }
-        "port" => {
-            // Per the URL spec a setter that cannot apply its value is a no-op.
-            let _ = quirks::set_port(&mut url, &value);
-            true
-        }
-        "pathname" => {
-            quirks::set_pathname(&mut url, &value);
-            true
-        }
-        "search" => {
-            quirks::set_search(&mut url, &value);
-            true
-        }
-        "hash" => {
-            quirks::set_hash(&mut url, &value);
-            true
-        }
-        _ => false,
-    };
-    if ok {
-        set_url_components(scope, &mut rv, &url);
-    } else {
-        rv.set_null();
+        "protocol" => _ = url.set_protocol(value),
+        "username" => _ = url.set_username(Some(value)),
+        "password" => _ = url.set_password(Some(value)),
+        "host" => _ = url.set_host(Some(value)),
+        "hostname" => _ = url.set_hostname(Some(value)),
+        "port" => _ = url.set_port(Some(value)),
+        "pathname" => _ = url.set_pathname(Some(value)),
+        "search" => url.set_search(Some(value)),
+        "hash" => url.set_hash(Some(value)),
+        _ => return rv.set_null(),
     }
+    set_url_components(scope, &mut rv, &url);
 }
 
 fn op_encode_utf8(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
