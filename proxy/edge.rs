@@ -45,6 +45,8 @@ pub struct AppState {
     pub client_limits: ArcSwap<ClientLimits>,
     /// `[server] admin_token` (live).
     pub admin_token: ArcSwap<Option<AdminToken>>,
+    /// `[[server.certificates]]` (live), read by the TLS listeners' handshakes.
+    pub certificates: Arc<ArcSwap<crate::tls::CertStore>>,
 }
 
 impl AppState {
@@ -52,6 +54,8 @@ impl AppState {
     pub fn apply_server_config(&self, server: &ServerConfig) {
         self.client_limits.store(Arc::new(ClientLimits::from_config(server)));
         self.admin_token.store(Arc::new(server.admin_token.clone()));
+        let certs: Vec<_> = server.certificates.iter().filter_map(|c| c.loaded.clone()).collect();
+        self.certificates.store(Arc::new(crate::tls::CertStore::new(&certs)));
         crate::metrics::set_access_log(server.access_log);
     }
 }
@@ -108,6 +112,13 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
     let host = match host {
         Some(h) => Some(Authority::parse(h.as_bytes()).map_err(|e| format!("invalid Host header: {e}"))?),
         None if req.version == http::Version::HTTP_11 => return Err("HTTP/1.1 request without a Host header".into()),
+        // HTTP/2 names it in `:authority` (RFC 9113 §8.3.1), which Pingora keeps in the URI.
+        None if req.version == http::Version::HTTP_2 => match req.uri.authority() {
+            Some(a) => Some(
+                Authority::parse(a.as_str().as_bytes()).map_err(|e| format!("invalid :authority: {e}"))?,
+            ),
+            None => None,
+        },
         None => None,
     };
     match raw_target_authority(req.raw_path()) {
@@ -485,8 +496,8 @@ fn client_info(session: &Session) -> ClientInfo {
     ClientInfo {
         addr: session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip()),
         http_protocol: http_protocol.to_string(),
-        tls_version: tls.as_ref().map(|t| t.version.to_string()),
-        tls_cipher: tls.as_ref().map(|t| t.cipher.to_string()),
+        tls_version: tls.as_ref().map(|t| crate::tls::cf_tls_version(&t.version)),
+        tls_cipher: tls.as_ref().map(|t| crate::tls::cf_tls_cipher(&t.cipher)),
     }
 }
 
@@ -501,10 +512,14 @@ impl Edge {
         authority: &Authority,
         path: &str,
     ) -> Result<()> {
+        // HTTP/2 frames its body: one is coming unless the stream ended with its headers.
+        let h2_body = session.req_header().version == http::Version::HTTP_2 && !session.is_body_done();
         let req = session.req_header();
         let is_head = req.method == http::Method::HEAD;
-        // The same parsed authority the route was chosen with.
-        let url = format!("{}{path}", authority.http_origin());
+        // The same parsed authority the route was chosen with; `https:` when
+        // the client came over TLS.
+        let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
+        let url = format!("{}{path}", authority.origin(tls));
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
         let content_length = headers
@@ -515,7 +530,7 @@ impl Edge {
             .headers
             .get(header::TRANSFER_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
-        let has_body = content_length.is_some_and(|n| n > 0) || chunked;
+        let has_body = content_length.is_some_and(|n| n > 0) || chunked || h2_body;
         let head = RequestHead {
             method: req.method.clone(),
             url,
@@ -721,7 +736,8 @@ pub(crate) async fn downstream_event(session: &mut Session, writer: Option<&Body
     // Probing the connection is only safe once the body is fully read.
     if session.is_body_done() {
         match session.read_body_or_idle(true).await {
-            Err(e) if matches!(e.etype(), ErrorType::ConnectionClosed | ErrorType::ReadError) => {
+            // HTTP/2: the client reset the stream or closed the connection.
+            Err(e) if matches!(e.etype(), ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::H2Error) => {
                 return Downstream::Gone;
             }
             _ => {}

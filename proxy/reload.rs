@@ -113,6 +113,9 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     if old.server.listen != new.server.listen {
         keys.push("server.listen");
     }
+    if old.server.tls_listen != new.server.tls_listen {
+        keys.push("server.tls_listen");
+    }
     if old.server.admin != new.server.admin {
         keys.push("server.admin");
     }
