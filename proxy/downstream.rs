@@ -39,8 +39,8 @@ use pingora::apps::{HttpPersistentSettings, HttpServerApp, HttpServerOptions, Re
 use pingora::listeners::tls::Acceptor;
 use pingora::protocols::http::ServerSession;
 use pingora::protocols::http::v2::server::{H2Options, default_h2_options};
-use pingora::protocols::l4::stream::Stream as L4Stream;
 use pingora::protocols::l4::socket::SocketAddr;
+use pingora::protocols::l4::stream::Stream as L4Stream;
 use pingora::protocols::raw_connect::ProxyDigest;
 use pingora::protocols::tls::SslDigest;
 use pingora::protocols::{
@@ -735,7 +735,9 @@ impl<A> H2Front<A> {
         h2.max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
             .max_concurrent_streams(H2_MAX_CONCURRENT_STREAMS);
         let mut options = HttpServerOptions::default();
-        let idle = limits.keepalive().unwrap_or(limits.header_read_timeout.as_secs().max(1));
+        let idle = limits
+            .keepalive()
+            .unwrap_or(limits.header_read_timeout.as_secs().max(1));
         options.h2_idle_timeout = Some(Duration::from_secs(idle));
         H2Front {
             app,

@@ -114,9 +114,7 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
         None if req.version == http::Version::HTTP_11 => return Err("HTTP/1.1 request without a Host header".into()),
         // HTTP/2 names it in `:authority` (RFC 9113 §8.3.1), which Pingora keeps in the URI.
         None if req.version == http::Version::HTTP_2 => match req.uri.authority() {
-            Some(a) => Some(
-                Authority::parse(a.as_str().as_bytes()).map_err(|e| format!("invalid :authority: {e}"))?,
-            ),
+            Some(a) => Some(Authority::parse(a.as_str().as_bytes()).map_err(|e| format!("invalid :authority: {e}"))?),
             None => None,
         },
         None => None,
@@ -307,12 +305,13 @@ impl ProxyHttp for Edge {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         // `downstream.rs` cut off over-limit headers as they arrived, but not
-        // one that came pipelined behind the previous request.
+        // one that came pipelined behind the previous request, nor an HTTP/2
+        // one (whose size h2 bounds; the field count is checked here).
         if let Some(why) = header_over_limits(session.req_header(), &self.state.client_limits.load()) {
             ctx.outcome = Some("bad_request");
             crate::metrics::metrics().client_error("proxy", why.kind());
             log::warn!(
-                "proxy client {}: pipelined request {why:?}; answered and closed",
+                "proxy client {}: request (pipelined or HTTP/2) {why:?}; answered and closed",
                 client_addr(session)
             );
             session.set_keepalive(None);
@@ -737,7 +736,12 @@ pub(crate) async fn downstream_event(session: &mut Session, writer: Option<&Body
     if session.is_body_done() {
         match session.read_body_or_idle(true).await {
             // HTTP/2: the client reset the stream or closed the connection.
-            Err(e) if matches!(e.etype(), ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::H2Error) => {
+            Err(e)
+                if matches!(
+                    e.etype(),
+                    ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::H2Error
+                ) =>
+            {
                 return Downstream::Gone;
             }
             _ => {}

@@ -111,7 +111,7 @@ async fn sni_picks_the_certificate_and_the_worker_sees_tls() {
     // The plain listener is unchanged: no TLS fields, http: URLs.
     let res = common::get_host(&proxy.url("/p"), "a.test").await;
     let v: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(v["url"], format!("http://a.test/p").as_str());
+    assert_eq!(v["url"], "http://a.test/p");
     assert_eq!(v["tlsVersion"], serde_json::Value::Null);
 }
 
@@ -130,7 +130,11 @@ async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &m
         if let Some(end) = text.find("\r\n\r\n") {
             let len: usize = text[..end]
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
                 .unwrap();
             if buf.len() >= end + 4 + len {
                 let status = text.lines().next().unwrap().to_string();
@@ -140,9 +144,26 @@ async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(s: &m
     }
 }
 
+/// Waits until the sum of a metric's samples with `labels` reaches
+/// `at_least`. The scrape is retried: with a low `max_connections` the
+/// admin listener may refuse one while the previous scrape's connection
+/// is still closing.
 async fn wait_metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)], at_least: f64) {
     let start = std::time::Instant::now();
-    while proxy.metric(name, labels).await < at_least {
+    loop {
+        let text = match common::client().get(proxy.admin_url("/metrics")).send().await {
+            Ok(r) if r.status() == 200 => r.text().await.unwrap_or_default(),
+            _ => String::new(),
+        };
+        let value: f64 = text
+            .lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if value >= at_least {
+            return;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "{name}{labels:?} never reached {at_least}; log:\n{}",
@@ -168,7 +189,10 @@ async fn certificates_reload_on_sighup_and_open_connections_keep_going() {
     proxy.hup();
     wait_metric(&proxy, "isoproxy_reloads_total", &[("result", "ok")], 1.0).await;
     assert_eq!(served_cert(port, "a.test").await, new.der);
-    assert!(connect(port, "a.test", &[&old], &[]).await.is_err(), "the old certificate is still served");
+    assert!(
+        connect(port, "a.test", &[&old], &[]).await.is_err(),
+        "the old certificate is still served"
+    );
     let mut fresh = connect(port, "a.test", &[&new], &[]).await.unwrap();
     assert_eq!(exchange(&mut fresh, "/new").await.0, "HTTP/1.1 200 OK");
     // The connection opened before the reload still serves requests.
@@ -180,7 +204,9 @@ async fn certificates_reload_on_sighup_and_open_connections_keep_going() {
     std::fs::write(proxy.dir.path().join("certs/0.pem"), "not a certificate\n").unwrap();
     proxy.hup();
     wait_metric(&proxy, "isoproxy_reloads_total", &[("result", "failed")], 1.0).await;
-    let log = proxy.wait_for_log("server.certificates[0].cert", Duration::from_secs(10)).await;
+    let log = proxy
+        .wait_for_log("server.certificates[0].cert", Duration::from_secs(10))
+        .await;
     assert!(log.contains("isoproxy.toml:"), "{log}");
     assert_eq!(served_cert(port, "a.test").await, new.der);
 
@@ -270,7 +296,10 @@ async fn max_connections_counts_plain_and_tls_connections_together() {
     let mut held = tokio::net::TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
     held.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
     wait_metric(&proxy, "isoproxy_client_connections", &[("listener", "proxy")], 1.0).await;
-    assert!(connect(port, "a.test", &[&a], &[]).await.is_err(), "a TLS connection past max_connections");
+    assert!(
+        connect(port, "a.test", &[&a], &[]).await.is_err(),
+        "a TLS connection past max_connections"
+    );
     wait_metric(
         &proxy,
         "isoproxy_client_errors_total",
@@ -315,7 +344,10 @@ fn config_test_checks_certificates() {
 
     let (code, out) = check("[[server.certificates]]\ncert = \"certs/missing.pem\"\nkey = \"certs/0.key\"\n");
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("isoproxy.toml:5:8: server.certificates[0].cert: cannot read"), "{out}");
+    assert!(
+        out.contains("isoproxy.toml:5:8: server.certificates[0].cert: cannot read"),
+        "{out}"
+    );
 
     let (code, out) = check("[[server.certificates]]\ncert = \"certs/0.pem\"\nkey = \"certs/other.key\"\n");
     assert_eq!(code, 1, "{out}");
@@ -323,7 +355,10 @@ fn config_test_checks_certificates() {
 
     let (code, out) = check("[[server.certificates]]\ncert = \"certs/0.key\"\nkey = \"certs/0.key\"\n");
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("server.certificates[0].cert:") && out.contains("no PEM certificate"), "{out}");
+    assert!(
+        out.contains("server.certificates[0].cert:") && out.contains("no PEM certificate"),
+        "{out}"
+    );
 
     let (code, out) = check("");
     assert_eq!(code, 1, "{out}");

@@ -39,7 +39,9 @@ pub fn tls_server_keys(dir: &std::path::Path, port: u16, certs: &[&TestCert]) ->
     let mut keys = format!("tls_listen = [\"127.0.0.1:{port}\"]\n");
     for (i, c) in certs.iter().enumerate() {
         write_cert(dir, i, c);
-        keys.push_str(&format!("[[server.certificates]]\ncert = \"certs/{i}.pem\"\nkey = \"certs/{i}.key\"\n"));
+        keys.push_str(&format!(
+            "[[server.certificates]]\ncert = \"certs/{i}.pem\"\nkey = \"certs/{i}.key\"\n"
+        ));
     }
     keys
 }
@@ -89,13 +91,20 @@ pub fn client_config(roots: &[&TestCert], alpn: &[&[u8]]) -> ClientConfig {
     for r in roots {
         store.add(CertificateDer::from(r.der.clone())).unwrap();
     }
-    let mut config = ClientConfig::builder().with_root_certificates(store).with_no_client_auth();
+    let mut config = ClientConfig::builder()
+        .with_root_certificates(store)
+        .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config
 }
 
 /// A verified TLS connection to 127.0.0.1:`port` for `sni`.
-pub async fn connect(port: u16, sni: &str, roots: &[&TestCert], alpn: &[&[u8]]) -> std::io::Result<TlsStream<TcpStream>> {
+pub async fn connect(
+    port: u16,
+    sni: &str,
+    roots: &[&TestCert],
+    alpn: &[&[u8]],
+) -> std::io::Result<TlsStream<TcpStream>> {
     let config = client_config(roots, alpn);
     let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
     let name = ServerName::try_from(sni.to_string()).unwrap();
