@@ -406,8 +406,9 @@ impl GuardedStream {
         self.conn.set_phase(Phase::Failed);
         self.timer = None;
         // A connection that never sent a byte just closes (browsers open
-        // spare connections they may never use).
-        if st.got_bytes {
+        // spare connections they may never use); an HTTP/2 client could
+        // not read an HTTP/1 answer.
+        if st.got_bytes && !st.h2 {
             self.reply = why.reply();
             self.replied = true;
             while !self.reply.is_empty() {
@@ -847,9 +848,10 @@ where
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             conn.begin_h2(&limits);
             let front = Arc::new(H2Front::new(self.app.clone(), &limits));
-            let guarded: Stream = Box::new(GuardedStream::new(stream, conn));
+            let guarded: Stream = Box::new(GuardedStream::new(stream, conn.clone()));
             // Pingora's own server: h2 handshake, one task per stream.
             ServerApp::process_new(&front, guarded, shutdown).await;
+            self.account(&conn, peer.as_ref(), &limits);
             drop(open);
             return None;
         }

@@ -77,6 +77,9 @@ impl Reloader {
         for name in old.workers.keys().filter(|n| !deployment.workers.contains_key(*n)) {
             changes.push(format!("{name} (removed)"));
         }
+        if running.server.certificates != config.server.certificates {
+            changes.push(format!("{} certificates reloaded", config.server.certificates.len()));
+        }
         let live: Vec<_> = deployment.workers.values().collect();
         state.runtime.retain_versions(&live);
         // New versions get their first isolate before requests see them.

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use common::{Origin, Proxy, pattern_sum};
 use h2::client::SendRequest;
 use tls_support::{TestCert, cert, connect, start_tls};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WORKER: &str = r#"
 export default {
@@ -205,7 +206,11 @@ async fn worker_and_plain_routes_over_http2() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_limits() {
     let origin = Origin::start("o").await;
-    let (_proxy, port, a) = start(&origin, "max_header_bytes = 4096\nmax_header_count = 20").await;
+    let (proxy, port, a) = start(
+        &origin,
+        "max_header_bytes = 4096\nmax_header_count = 20\nheader_read_timeout_s = 1",
+    )
+    .await;
 
     // The proxy announces its stream limit.
     let tls = connect(port, "a.test", &[&a], &[b"h2"]).await.unwrap();
@@ -232,6 +237,34 @@ async fn http2_limits() {
     }
     let (status, _, _) = get(&client, many.body(()).unwrap()).await.unwrap();
     assert_eq!(status, 431);
+
+    // A client that negotiates h2 and never sends the HTTP/2 preface is
+    // closed (header_read_timeout_s from the accept); one that stops in
+    // the middle of it too, and that is counted.
+    for sent in [&b""[..], &b"PRI * HTTP/2.0\r\n"[..]] {
+        let mut mute = connect(port, "a.test", &[&a], &[b"h2"]).await.unwrap();
+        mute.write_all(sent).await.unwrap();
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            let mut buf = [0u8; 1024];
+            loop {
+                match mute.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a silent HTTP/2 client was never closed");
+    }
+    let start = std::time::Instant::now();
+    while proxy
+        .metric("isoproxy_client_errors_total", &[("kind", "header_timeout")])
+        .await
+        < 1.0
+    {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "{}", proxy.log());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     // Still serving, on a new connection as on this one.
     let again = h2_connect(port, &a).await;
