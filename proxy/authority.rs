@@ -140,12 +140,14 @@ impl Authority {
         self.port
     }
 
-    /// `http://host[:port]` as a WHATWG URL serialises it (port 80 omitted),
-    /// to which the request target's path and query are appended.
-    pub fn http_origin(&self) -> String {
+    /// `http://host[:port]` (`tls` false) or `https://host[:port]` as a
+    /// WHATWG URL serialises it (the scheme's default port omitted), to
+    /// which the request target's path and query are appended.
+    pub fn origin(&self, tls: bool) -> String {
+        let (scheme, default) = if tls { ("https", 443) } else { ("http", 80) };
         match self.port {
-            Some(port) if port != 80 => format!("http://{}:{port}", self.host),
-            _ => format!("http://{}", self.host),
+            Some(port) if port != default => format!("{scheme}://{}:{port}", self.host),
+            _ => format!("{scheme}://{}", self.host),
         }
     }
 }
@@ -358,10 +360,14 @@ mod tests {
 
     #[test]
     fn http_origin_omits_port_80() {
-        let o = |s: &str| Authority::parse(s.as_bytes()).unwrap().http_origin();
+        let o = |s: &str| Authority::parse(s.as_bytes()).unwrap().origin(false);
         assert_eq!(o("a.test:80"), "http://a.test");
         assert_eq!(o("a.test"), "http://a.test");
         assert_eq!(o("a.test:8080"), "http://a.test:8080");
         assert_eq!(o("[::1]:81"), "http://[::1]:81");
+        let tls = |s: &str| Authority::parse(s.as_bytes()).unwrap().origin(true);
+        assert_eq!(tls("a.test:443"), "https://a.test");
+        assert_eq!(tls("a.test:80"), "https://a.test:80");
+        assert_eq!(tls("a.test"), "https://a.test");
     }
 }

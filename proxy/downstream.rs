@@ -35,9 +35,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pingora::apps::{HttpPersistentSettings, HttpServerApp, ServerApp};
+use pingora::apps::{HttpPersistentSettings, HttpServerApp, HttpServerOptions, ReusedHttpStream, ServerApp};
+use pingora::listeners::tls::Acceptor;
 use pingora::protocols::http::ServerSession;
+use pingora::protocols::http::v2::server::{H2Options, default_h2_options};
 use pingora::protocols::l4::socket::SocketAddr;
+use pingora::protocols::l4::stream::Stream as L4Stream;
 use pingora::protocols::raw_connect::ProxyDigest;
 use pingora::protocols::tls::SslDigest;
 use pingora::protocols::{
@@ -59,6 +62,13 @@ const LINGER: Duration = Duration::from_secs(1);
 /// At most this much is read and discarded while lingering (a client may
 /// have sent a whole over-large header before it reads our answer).
 const LINGER_BYTES: usize = 2 << 20;
+
+/// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (RFC 9113 §3.4).
+const H2_PREFACE_LEN: usize = 24;
+
+/// Most concurrent streams a client's HTTP/2 connection may open
+/// (`SETTINGS_MAX_CONCURRENT_STREAMS`; Pingora's and nginx's default).
+pub const H2_MAX_CONCURRENT_STREAMS: u32 = 100;
 
 /// The `[server]` limits on clients; swapped whole on reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +233,9 @@ impl HeaderScan {
 /// and the proxy's phases share.
 #[derive(Debug)]
 pub struct Conn {
+    /// When the connection was accepted: a first request's header deadline
+    /// (and a TLS handshake's) runs from here.
+    accepted: Instant,
     phase: AtomicU8,
     /// Whether the status of this session's first response is still unknown.
     sniffing: std::sync::atomic::AtomicBool,
@@ -236,6 +249,9 @@ struct ConnState {
     max_header_bytes: usize,
     max_header_count: usize,
     scan: HeaderScan,
+    /// An HTTP/2 connection: only its preface is watched (by byte count),
+    /// then bytes pass untouched (h2's own limits apply to its frames).
+    h2: bool,
     /// Whether any byte of the current request arrived.
     got_bytes: bool,
     cutoff: Option<Cutoff>,
@@ -255,8 +271,9 @@ struct SessionEnd {
 }
 
 impl Conn {
-    fn new(limits: &ClientLimits) -> Conn {
+    fn new(limits: &ClientLimits, accepted: Instant) -> Conn {
         Conn {
+            accepted,
             phase: AtomicU8::new(Phase::Idle as u8),
             sniffing: true.into(),
             state: Mutex::new(ConnState {
@@ -265,6 +282,7 @@ impl Conn {
                 max_header_bytes: limits.max_header_bytes,
                 max_header_count: limits.max_header_count,
                 scan: HeaderScan::default(),
+                h2: false,
                 got_bytes: false,
                 cutoff: None,
                 reached_app: false,
@@ -299,9 +317,16 @@ impl Conn {
         st.cutoff = None;
         st.reached_app = false;
         st.head_len = 0;
-        st.deadline = first.then(|| Instant::now() + limits.header_read_timeout);
+        st.deadline = first.then(|| self.accepted + limits.header_read_timeout);
         self.sniffing.store(true, Ordering::Release);
         self.set_phase(if first { Phase::Header } else { Phase::Idle });
+    }
+
+    /// An HTTP/2 connection starts: its preface (from the accept, within
+    /// `header_read_timeout_s`) is the only header this layer watches.
+    fn begin_h2(&self, limits: &ClientLimits) {
+        self.begin_session(true, limits);
+        self.lock().h2 = true;
     }
 
     /// The proxy has a complete request header (from
@@ -381,8 +406,9 @@ impl GuardedStream {
         self.conn.set_phase(Phase::Failed);
         self.timer = None;
         // A connection that never sent a byte just closes (browsers open
-        // spare connections they may never use).
-        if st.got_bytes {
+        // spare connections they may never use); an HTTP/2 client could
+        // not read an HTTP/1 answer.
+        if st.got_bytes && !st.h2 {
             self.reply = why.reply();
             self.replied = true;
             while !self.reply.is_empty() {
@@ -424,7 +450,17 @@ impl GuardedStream {
                     conn.set_phase(Phase::Header);
                 }
                 let (max_bytes, max_fields) = (st.max_header_bytes, st.max_header_count);
-                match st.scan.feed(new, max_bytes, max_fields) {
+                let scanned = if st.h2 {
+                    st.scan.bytes += new.len();
+                    if st.scan.bytes >= H2_PREFACE_LEN {
+                        Scanned::Done
+                    } else {
+                        Scanned::More
+                    }
+                } else {
+                    st.scan.feed(new, max_bytes, max_fields)
+                };
+                match scanned {
                     Scanned::More => Poll::Ready(Ok(())),
                     Scanned::Done => {
                         st.deadline = None;
@@ -589,8 +625,9 @@ impl Peek for GuardedStream {
 }
 
 /// A listening service: Pingora's HTTP/1 server loop for `app` with the
-/// client limits applied. `name` (`proxy` or `admin`) labels metrics and
-/// log lines.
+/// client limits applied (and, on a TLS listener, the handshake first and
+/// HTTP/2 when the client picks it by ALPN). `name` (`proxy` or `admin`)
+/// labels metrics and log lines.
 pub struct Listener<A> {
     app: Arc<A>,
     state: Arc<AppState>,
@@ -598,7 +635,10 @@ pub struct Listener<A> {
     /// The proxy listener: pipelining on, and the proxy's phases report
     /// each request they see ([`Conn::request_complete`]).
     proxy: bool,
-    open: AtomicUsize,
+    /// Connections open; the plain and TLS proxy listeners share one count.
+    open: Arc<AtomicUsize>,
+    /// A TLS listener's acceptor (certificates from `AppState::certificates`).
+    tls: Option<Arc<Acceptor>>,
 }
 
 impl<A> Listener<A> {
@@ -609,7 +649,21 @@ impl<A> Listener<A> {
             state,
             name: "proxy",
             proxy: true,
-            open: AtomicUsize::new(0),
+            open: Arc::new(AtomicUsize::new(0)),
+            tls: None,
+        }
+    }
+
+    /// The TLS proxy listener: the same limits as this (plain) one, and
+    /// `max_connections` counts both.
+    pub fn tls_twin(&self, app: A, acceptor: Acceptor) -> Listener<A> {
+        Listener {
+            app: Arc::new(app),
+            state: self.state.clone(),
+            name: self.name,
+            proxy: self.proxy,
+            open: self.open.clone(),
+            tls: Some(Arc::new(acceptor)),
         }
     }
 
@@ -620,9 +674,104 @@ impl<A> Listener<A> {
             state,
             name: "admin",
             proxy: false,
-            open: AtomicUsize::new(0),
+            open: Arc::new(AtomicUsize::new(0)),
+            tls: None,
         }
     }
+}
+
+/// The TLS handshake of a new connection, within what is left of the
+/// first request's header deadline. `None`: the client was cut off (or
+/// failed the handshake), counted and logged.
+async fn tls_handshake(
+    acceptor: &Acceptor,
+    stream: Stream,
+    deadline: Instant,
+    listener: &str,
+    peer: Option<&SocketAddr>,
+) -> Option<Stream> {
+    let peer = || peer.map_or_else(|| "-".to_string(), ToString::to_string);
+    // Pingora hands a TCP listener's connections over as its L4 stream.
+    let l4 = match stream.into_any().downcast::<L4Stream>() {
+        Ok(l4) => *l4,
+        Err(_) => {
+            log::error!("{listener} client {}: not a TCP stream; TLS refused", peer());
+            return None;
+        }
+    };
+    match tokio::time::timeout_at(deadline, acceptor.tls_handshake(l4)).await {
+        Ok(Ok(tls)) => Some(Box::new(tls)),
+        Ok(Err(e)) => {
+            metrics().client_error(listener, "tls_handshake");
+            log::debug!("{listener} client {}: TLS handshake failed: {e}", peer());
+            None
+        }
+        Err(_) => {
+            metrics().client_error(listener, "tls_handshake_timeout");
+            log::warn!(
+                "{listener} client {}: TLS handshake not complete within header_read_timeout_s; closed",
+                peer()
+            );
+            None
+        }
+    }
+}
+
+/// Pingora's HTTP/2 server for one client connection, with our limits:
+/// `SETTINGS_MAX_HEADER_LIST_SIZE` = `max_header_bytes`, at most
+/// [`H2_MAX_CONCURRENT_STREAMS`] streams, the connection closed after
+/// `keepalive_timeout_s` without a stream, and each stream's response
+/// writes bounded by `send_timeout_s`. Every stream is one
+/// `process_new_http` of the proxy app, as Pingora's own server does.
+struct H2Front<A> {
+    app: Arc<A>,
+    options: HttpServerOptions,
+    h2: H2Options,
+    send_timeout: Duration,
+}
+
+impl<A> H2Front<A> {
+    fn new(app: Arc<A>, limits: &ClientLimits) -> H2Front<A> {
+        let mut h2 = default_h2_options();
+        h2.max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+            .max_concurrent_streams(H2_MAX_CONCURRENT_STREAMS);
+        let mut options = HttpServerOptions::default();
+        let idle = limits
+            .keepalive()
+            .unwrap_or(limits.header_read_timeout.as_secs().max(1));
+        options.h2_idle_timeout = Some(Duration::from_secs(idle));
+        H2Front {
+            app,
+            options,
+            h2,
+            send_timeout: limits.send_timeout,
+        }
+    }
+}
+
+#[async_trait]
+impl<A> HttpServerApp for H2Front<A>
+where
+    A: HttpServerApp + Send + Sync + 'static,
+{
+    async fn process_new_http(
+        self: &Arc<Self>,
+        mut session: ServerSession,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        session.set_write_timeout(Some(self.send_timeout));
+        self.app.process_new_http(session, shutdown).await
+    }
+
+    fn h2_options(&self) -> Option<H2Options> {
+        Some(self.h2.clone())
+    }
+
+    fn server_options(&self) -> Option<&HttpServerOptions> {
+        Some(&self.options)
+    }
+
+    async fn http_cleanup(&self) {}
 }
 
 /// One open connection, counted while it lives.
@@ -669,11 +818,18 @@ where
     A: HttpServerApp + Send + Sync + 'static,
 {
     async fn process_new(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) -> Option<Stream> {
+        let accepted = Instant::now();
         let limits = self.state.client_limits.load_full();
         let open = Open::new(&self.open, self.name);
         if open.now > limits.max_connections {
             metrics().client_error(self.name, "connection_limit");
             log_refusal(self.name, open.now - 1, limits.max_connections);
+            // A TLS client could not read a plain-text answer (and a
+            // handshake is the work the cap is there to refuse): just close.
+            if self.tls.is_some() {
+                Shutdown::shutdown(&mut *stream).await;
+                return None;
+            }
             let _ = tokio::time::timeout(LINGER, async {
                 stream.write_all(REFUSED).await?;
                 stream.flush().await
@@ -684,7 +840,21 @@ where
             return None;
         }
         let peer: Option<SocketAddr> = stream.get_socket_digest().and_then(|d| d.peer_addr().cloned());
-        let conn = Arc::new(Conn::new(&limits));
+        if let Some(acceptor) = &self.tls {
+            let deadline = accepted + limits.header_read_timeout;
+            stream = tls_handshake(acceptor, stream, deadline, self.name, peer.as_ref()).await?;
+        }
+        let conn = Arc::new(Conn::new(&limits, accepted));
+        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+            conn.begin_h2(&limits);
+            let front = Arc::new(H2Front::new(self.app.clone(), &limits));
+            let guarded: Stream = Box::new(GuardedStream::new(stream, conn.clone()));
+            // Pingora's own server: h2 handshake, one task per stream.
+            ServerApp::process_new(&front, guarded, shutdown).await;
+            self.account(&conn, peer.as_ref(), &limits);
+            drop(open);
+            return None;
+        }
         let mut next: Option<(Stream, Option<HttpPersistentSettings>)> =
             Some((Box::new(GuardedStream::new(stream, conn.clone())), None));
         let mut first = true;

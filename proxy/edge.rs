@@ -45,6 +45,8 @@ pub struct AppState {
     pub client_limits: ArcSwap<ClientLimits>,
     /// `[server] admin_token` (live).
     pub admin_token: ArcSwap<Option<AdminToken>>,
+    /// `[[server.certificates]]` (live), read by the TLS listeners' handshakes.
+    pub certificates: Arc<ArcSwap<crate::tls::CertStore>>,
 }
 
 impl AppState {
@@ -52,6 +54,8 @@ impl AppState {
     pub fn apply_server_config(&self, server: &ServerConfig) {
         self.client_limits.store(Arc::new(ClientLimits::from_config(server)));
         self.admin_token.store(Arc::new(server.admin_token.clone()));
+        let certs: Vec<_> = server.certificates.iter().filter_map(|c| c.loaded.clone()).collect();
+        self.certificates.store(Arc::new(crate::tls::CertStore::new(&certs)));
         crate::metrics::set_access_log(server.access_log);
     }
 }
@@ -108,6 +112,11 @@ fn request_target(req: &pingora_http::RequestHeader) -> Result<Target<'_>, Strin
     let host = match host {
         Some(h) => Some(Authority::parse(h.as_bytes()).map_err(|e| format!("invalid Host header: {e}"))?),
         None if req.version == http::Version::HTTP_11 => return Err("HTTP/1.1 request without a Host header".into()),
+        // HTTP/2 names it in `:authority` (RFC 9113 §8.3.1), which Pingora keeps in the URI.
+        None if req.version == http::Version::HTTP_2 => match req.uri.authority() {
+            Some(a) => Some(Authority::parse(a.as_str().as_bytes()).map_err(|e| format!("invalid :authority: {e}"))?),
+            None => None,
+        },
         None => None,
     };
     match raw_target_authority(req.raw_path()) {
@@ -296,12 +305,13 @@ impl ProxyHttp for Edge {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         // `downstream.rs` cut off over-limit headers as they arrived, but not
-        // one that came pipelined behind the previous request.
+        // one that came pipelined behind the previous request, nor an HTTP/2
+        // one (whose size h2 bounds; the field count is checked here).
         if let Some(why) = header_over_limits(session.req_header(), &self.state.client_limits.load()) {
             ctx.outcome = Some("bad_request");
             crate::metrics::metrics().client_error("proxy", why.kind());
             log::warn!(
-                "proxy client {}: pipelined request {why:?}; answered and closed",
+                "proxy client {}: request (pipelined or HTTP/2) {why:?}; answered and closed",
                 client_addr(session)
             );
             session.set_keepalive(None);
@@ -508,8 +518,8 @@ fn client_info(session: &Session) -> ClientInfo {
     ClientInfo {
         addr: session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip()),
         http_protocol: http_protocol.to_string(),
-        tls_version: tls.as_ref().map(|t| t.version.to_string()),
-        tls_cipher: tls.as_ref().map(|t| t.cipher.to_string()),
+        tls_version: tls.as_ref().map(|t| crate::tls::cf_tls_version(&t.version)),
+        tls_cipher: tls.as_ref().map(|t| crate::tls::cf_tls_cipher(&t.cipher)),
     }
 }
 
@@ -524,12 +534,15 @@ impl Edge {
         authority: &Authority,
         path: &str,
     ) -> Result<()> {
+        let h2_body = session.req_header().version == http::Version::HTTP_2 && !session.is_body_done();
         let req = session.req_header();
         let is_head = req.method == http::Method::HEAD;
-        // The same parsed authority the route was chosen with, and the
-        // target as the client sent it: only what a URL cannot hold
-        // (non-ASCII) is percent-encoded, as the URL standard would.
-        let url = format!("{}{}", authority.http_origin(), encode_non_ascii(path));
+        // The same parsed authority the route was chosen with (`https:` when
+        // the client came over TLS), and the target as the client sent it:
+        // only what a URL cannot hold (non-ASCII) is percent-encoded, as the
+        // URL standard would.
+        let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
+        let url = format!("{}{}", authority.origin(tls), encode_non_ascii(path));
         // Percent-encoded in `request.url`, non-ASCII bytes of an
         // origin-form target still reach the origin as the client sent
         // them when the script fetches that very URL (see origin.rs).
@@ -549,7 +562,9 @@ impl Edge {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
         // As workerd: a Content-Length (even 0) or a chunked body makes a
         // body, empty or not (`request.body` is a stream); neither, none.
-        let has_body = content_length.is_some() || chunked;
+        // HTTP/2 frames its body: one comes unless the stream ended with
+        // its headers.
+        let has_body = content_length.is_some() || chunked || h2_body;
         if chunked {
             // The script sees it, as on workerd (subrequests and responses
             // strip it again: origin.rs frames their bodies itself).
@@ -764,7 +779,13 @@ pub(crate) async fn downstream_event(session: &mut Session, writer: Option<&Body
     // Probing the connection is only safe once the body is fully read.
     if session.is_body_done() {
         match session.read_body_or_idle(true).await {
-            Err(e) if matches!(e.etype(), ErrorType::ConnectionClosed | ErrorType::ReadError) => {
+            // HTTP/2: the client reset the stream or closed the connection.
+            Err(e)
+                if matches!(
+                    e.etype(),
+                    ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::H2Error
+                ) =>
+            {
                 return Downstream::Gone;
             }
             _ => {}

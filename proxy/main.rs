@@ -20,6 +20,7 @@ mod reload;
 mod route;
 mod scheduler;
 mod signals;
+mod tls;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -116,6 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         scheduled: Default::default(),
         client_limits: ArcSwap::from_pointee(downstream::ClientLimits::from_config(&config.server)),
         admin_token: ArcSwap::from_pointee(None),
+        certificates: Default::default(),
     });
     state.apply_server_config(&config.server);
     state.runtime.set_queue_limit(config.runtime.queue_limit);
@@ -144,7 +146,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     // Pingora's HTTP/1 loop under our client limits (downstream.rs).
     let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
-    let mut proxy = Service::new("proxy".to_string(), downstream::Listener::proxy(edge, state.clone()));
+    let plain = downstream::Listener::proxy(edge, state.clone());
+    // TLS listeners: the same proxy and limits (one connection count), the
+    // handshake in `downstream.rs` under the header deadline.
+    if !config.server.tls_listen.is_empty() {
+        let acceptor = tls::acceptor(state.certificates.clone()).context("setting up TLS")?;
+        let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
+        let mut tls_proxy = Service::new("proxy-tls".to_string(), plain.tls_twin(edge, acceptor));
+        for addr in &config.server.tls_listen {
+            tls_proxy.add_tcp(addr);
+        }
+        server.add_service(tls_proxy);
+    }
+    let mut proxy = Service::new("proxy".to_string(), plain);
     for addr in &config.server.listen {
         proxy.add_tcp(addr);
     }
@@ -174,9 +188,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         log::warn!("{ready} of {asked} worker isolates ready after {WARM_TIMEOUT:?}; the rest are still being created");
     }
     log::info!(
-        "isoproxy serving {} on {} (admin {})",
+        "isoproxy serving {} on {}{} (admin {})",
         cli.conf.display(),
         config.server.listen.join(", "),
+        if config.server.tls_listen.is_empty() {
+            String::new()
+        } else {
+            format!(", TLS on {}", config.server.tls_listen.join(", "))
+        },
         config.server.admin.as_deref().unwrap_or("off")
     );
     server.run(RunArgs {

@@ -77,6 +77,9 @@ impl Reloader {
         for name in old.workers.keys().filter(|n| !deployment.workers.contains_key(*n)) {
             changes.push(format!("{name} (removed)"));
         }
+        if running.server.certificates != config.server.certificates {
+            changes.push(format!("{} certificates reloaded", config.server.certificates.len()));
+        }
         let live: Vec<_> = deployment.workers.values().collect();
         state.runtime.retain_versions(&live);
         // New versions get their first isolate before requests see them.
@@ -112,6 +115,9 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     let mut keys = Vec::new();
     if old.server.listen != new.server.listen {
         keys.push("server.listen");
+    }
+    if old.server.tls_listen != new.server.tls_listen {
+        keys.push("server.tls_listen");
     }
     if old.server.admin != new.server.admin {
         keys.push("server.admin");

@@ -49,6 +49,11 @@ impl Config {
 pub struct ServerConfig {
     /// Downstream listen addresses (`ip:port`, IPv6 as `[::1]:8080`).
     pub listen: Vec<String>,
+    /// TLS listen addresses: HTTP/1.1 and HTTP/2 (ALPN) over TLS 1.2/1.3.
+    pub tls_listen: Vec<String>,
+    /// `[[server.certificates]]`: served on `tls_listen`, chosen by SNI;
+    /// the first is the default.
+    pub certificates: Vec<CertificateConfig>,
     /// Admin listener address (health, metrics, workers, cron trigger).
     pub admin: Option<String>,
     /// Proxy (Pingora) worker threads.
@@ -81,6 +86,20 @@ pub struct ServerConfig {
     /// Most client connections open at once on the `listen` addresses
     /// (the admin listener counts its own).
     pub max_connections: usize,
+}
+
+/// One `[[server.certificates]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table with `cert` and `key`")]
+pub struct CertificateConfig {
+    /// PEM certificate chain, leaf first (relative to the config file;
+    /// absolute after validation).
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1), same rules.
+    pub key: PathBuf,
+    /// The certificate and key as read by validation.
+    #[serde(skip)]
+    pub loaded: Option<std::sync::Arc<crate::tls::Certificate>>,
 }
 
 /// `[server] admin_token`: a bearer token (RFC 6750 `b64token` characters,
@@ -122,6 +141,8 @@ impl fmt::Debug for AdminToken {
 
 impl Default for ServerConfig {
     /// - `listen`: none; at least one address is required.
+    /// - `tls_listen`: none (no TLS listener).
+    /// - `certificates`: none; at least one is required with `tls_listen`.
     /// - `admin`: none (no admin listener).
     /// - `threads`: the number of available cores.
     /// - `grace_period_seconds`: 5 (Pingora's own default is 300).
@@ -142,6 +163,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: Vec::new(),
+            tls_listen: Vec::new(),
+            certificates: Vec::new(),
             admin: None,
             threads: available_cores(),
             grace_period_seconds: 5,

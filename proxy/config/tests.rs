@@ -112,6 +112,8 @@ fn defaults() {
         config.server,
         ServerConfig {
             listen: vec!["127.0.0.1:8080".into()],
+            tls_listen: Vec::new(),
+            certificates: Vec::new(),
             admin: None,
             threads: cores,
             grace_period_seconds: 5,

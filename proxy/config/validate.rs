@@ -20,6 +20,7 @@ pub(super) fn validate(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
     validate_server(&config.server, doc)?;
+    validate_tls(&mut config.server, doc)?;
     validate_runtime(&config.runtime, doc)?;
     for (i, server) in config.dns.servers.iter().enumerate() {
         let path = [Seg::Key("dns"), Seg::Key("servers"), Seg::Index(i)];
@@ -125,6 +126,56 @@ fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigErr
             &key("max_header_count"),
             format!("must be between 1 and {PINGORA_MAX_HEADER_COUNT}"),
         ));
+    }
+    Ok(())
+}
+
+/// `tls_listen` addresses (distinct from every other listener) and the
+/// certificates they serve, read and checked now: a bad certificate or
+/// key fails here, at start, `--test` and reload alike.
+fn validate_tls(server: &mut ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
+    let tls_listen = [Seg::Key("server"), Seg::Key("tls_listen")];
+    let mut seen: Vec<SocketAddr> = server.listen.iter().filter_map(|a| a.parse().ok()).collect();
+    seen.extend(server.admin.as_deref().and_then(|a| a.parse::<SocketAddr>().ok()));
+    for (i, addr) in server.tls_listen.iter().enumerate() {
+        let path = [tls_listen[0], tls_listen[1], Seg::Index(i)];
+        let parsed = socket_addr(addr).map_err(|reason| doc.invalid(&path, reason))?;
+        if seen.contains(&parsed) {
+            return Err(doc.invalid(&path, format!("{addr:?} is listed twice (or is another listener)")));
+        }
+        seen.push(parsed);
+    }
+    if !server.tls_listen.is_empty() && server.certificates.is_empty() {
+        return Err(doc.invalid(
+            &tls_listen,
+            "TLS listeners need at least one [[server.certificates]] table (cert and key)",
+        ));
+    }
+    let dir = match doc.file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    for (i, cert) in server.certificates.iter_mut().enumerate() {
+        let at = |k| [Seg::Key("server"), Seg::Key("certificates"), Seg::Index(i), Seg::Key(k)];
+        cert.cert = dir.join(&cert.cert);
+        cert.key = dir.join(&cert.key);
+        let loaded = crate::tls::Certificate::load(&cert.cert, &cert.key).map_err(|e| {
+            // Point at the key whose file is at fault.
+            let field = match &e {
+                crate::tls::TlsError::Read { path, .. } if *path == cert.key => "key",
+                crate::tls::TlsError::NoKey { .. } | crate::tls::TlsError::BadKey { .. } => "key",
+                _ => "cert",
+            };
+            doc.invalid(&at(field), e.to_string())
+        })?;
+        if loaded.names().is_empty() {
+            log::warn!(
+                "{}: {} names no DNS host (subjectAltName): it serves only clients no other certificate matches",
+                doc.at(&at("cert")),
+                cert.cert.display()
+            );
+        }
+        cert.loaded = Some(std::sync::Arc::new(loaded));
     }
     Ok(())
 }
