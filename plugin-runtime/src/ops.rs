@@ -1243,7 +1243,10 @@ fn op_encoding_for_label(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
     let Ok(label) = str_arg(scope, args.get(0), "label", 256) else {
         return rv.set_null();
     };
-    match encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes()) {
+    // The Encoding standard trims ASCII whitespace only (`str::trim` would
+    // also take U+000B, U+00A0, U+2028...).
+    let label = label.trim_matches(['\t', '\n', '\x0c', '\r', ' ']);
+    match encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()) {
         Some(e) => match js_value(scope, &encoding_name(e)) {
             Ok(v) => rv.set(v),
             Err(e) => throw(scope, e),
