@@ -80,6 +80,7 @@ pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
         "randomBytes" => op_random_bytes,
+        "cloneKind" => op_clone_kind,
         "loadBootstrap" => op_load_bootstrap,
         "defineLazy" => op_define_lazy,
         "memoryCharge" => op_memory_charge,
@@ -1360,6 +1361,25 @@ fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
         return throw_type_error(scope, &format!("no randomness available: {e}"));
     }
     rv.set(uint8array(scope, buf).into());
+}
+
+/// `cloneKind(value)` -> `"error"` for an object with [[ErrorData]] (a
+/// native error, whatever its prototype or `Symbol.toStringTag` say),
+/// `"proxy"` for a Proxy, else `""`: what structuredClone cannot tell from
+/// JavaScript (V8's serializer, which workerd uses, tells them apart).
+fn op_clone_kind(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let v = args.get(0);
+    let kind = if v.is_native_error() {
+        "error"
+    } else if v.is_proxy() {
+        "proxy"
+    } else {
+        ""
+    };
+    match v8::String::new(scope, kind) {
+        Some(s) => rv.set(s.into()),
+        None => rv.set_undefined(),
+    }
 }
 
 /// Logs promises rejected with no handler (as workerd does, with the stack).
