@@ -2015,8 +2015,10 @@
       return upon(writer.ready.promise, () => {
         const cap = newCap();
         defaultReaderRead(reader, {
+          // The write happens a microtask later, as in browsers: an
+          // enqueue() never calls the sink's write() synchronously.
           chunk: (chunk) => {
-            currentWrite = upon(writerWrite(writer, chunk), undefined, noop);
+            currentWrite = upon(upon(PromiseResolve(undefined), () => writerWrite(writer, chunk), undefined), undefined, noop);
             cap.resolve(false);
           },
           close: () => cap.resolve(true),
@@ -3263,6 +3265,11 @@
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
     },
+    markConsumed: (s) => {
+      const r = rsOf(s);
+      r.disturbed = true;
+      if (!isReadableStreamLocked(r)) acquireDefaultReader(r);
+    },
     tee: (s) => {
       const r = rsOf(s);
       const pair = readableStreamTee(r);
@@ -3292,6 +3299,10 @@
       this.#transform = new TransformStream({
         __proto__: null,
         transform(chunk, c) {
+          // The standard converts the chunk to a BufferSource first.
+          if (!ArrayBufferIsView(chunk) && !isArrayBuffer(chunk)) {
+            throw new $TypeError("The provided value is not of type '(ArrayBuffer or ArrayBufferView)'.");
+          }
           const text = internals.encoding.decode(decoder, chunk, true);
           if (text !== "") c.enqueue(text);
         },
