@@ -12,6 +12,7 @@
   const {
     ArrayBuffer,
     ArrayBufferIsView,
+    ObjectPrototypeHasOwnProperty,
     BigInt64Array,
     BigUint64Array,
     DataView,
@@ -3143,10 +3144,15 @@
 
   // A byte stream fed by `pull()` (Uint8Array, or null at the end). The
   // chunks belong to the runtime, so they are enqueued without transfer.
+  // `options` is the runtime's own literal: a member it leaves out is
+  // absent, never looked up on Object.prototype (where a script may have
+  // planted a getter).
   function createPullStream(options) {
-    const pullFn = options.pull;
-    const cancelFn = options.cancel;
-    const hwm = options.highWaterMark === undefined ? 0 : extractHighWaterMark(toNumber(options.highWaterMark), 0);
+    const own = (k) => (ObjectPrototypeHasOwnProperty(options, k) ? options[k] : undefined);
+    const pullFn = own("pull");
+    const cancelFn = own("cancel");
+    const hwmValue = own("highWaterMark");
+    const hwm = hwmValue === undefined ? 0 : extractHighWaterMark(toNumber(hwmValue), 0);
     let stream;
     const pullAlgorithm = () => {
       let p;
