@@ -53,7 +53,8 @@
   const WANTED = {
     __proto__: null,
      Array: true, ArrayAppend: true, ArrayBuffer: true, ArrayBufferIsView: true,
-     ArrayBufferPrototypeGetByteLength: true, ArrayBufferPrototypeSlice: true, ArrayFrom: true,
+     ArrayBufferPrototypeGetByteLength: true, ArrayBufferPrototypeGetDetached: true,
+     ArrayBufferPrototypeGetMaxByteLength: true, ArrayBufferPrototypeGetResizable: true, ArrayBufferPrototypeSlice: true, ArrayBufferPrototypeTransfer: true, ArrayFrom: true,
      ArrayFromIndexed: true, ArrayIsArray: true, ArrayIteratorPrototypeNext: true,
      ArrayPrototypeIncludes: true, ArrayPrototypeIndexOf: true, ArrayPrototypeJoin: true,
      ArrayPrototypeMap: true, ArrayPrototypePush: true, ArrayPrototypeShift: true, ArrayPrototypeSlice: true,

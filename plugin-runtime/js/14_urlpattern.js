@@ -878,7 +878,9 @@
   function componentResult(component, input, execResult) {
     const groups = {};
     const names = component.names;
-    for (let i = 1; i < execResult.length; i++) {
+    // workerd lists a component's groups last name first (index names,
+    // being integer keys, come first in any order).
+    for (let i = execResult.length - 1; i >= 1; i--) {
       createDataProperty(groups, names[i - 1], execResult[i]);
     }
     return { input, groups };

@@ -12,6 +12,7 @@
   const {
     ArrayBuffer,
     ArrayBufferIsView,
+    ObjectPrototypeHasOwnProperty,
     BigInt64Array,
     BigUint64Array,
     DataView,
@@ -2015,8 +2016,10 @@
       return upon(writer.ready.promise, () => {
         const cap = newCap();
         defaultReaderRead(reader, {
+          // The write happens a microtask later, as in browsers: an
+          // enqueue() never calls the sink's write() synchronously.
           chunk: (chunk) => {
-            currentWrite = upon(writerWrite(writer, chunk), undefined, noop);
+            currentWrite = upon(upon(PromiseResolve(undefined), () => writerWrite(writer, chunk), undefined), undefined, noop);
             cap.resolve(false);
           },
           close: () => cap.resolve(true),
@@ -3141,10 +3144,15 @@
 
   // A byte stream fed by `pull()` (Uint8Array, or null at the end). The
   // chunks belong to the runtime, so they are enqueued without transfer.
+  // `options` is the runtime's own literal: a member it leaves out is
+  // absent, never looked up on Object.prototype (where a script may have
+  // planted a getter).
   function createPullStream(options) {
-    const pullFn = options.pull;
-    const cancelFn = options.cancel;
-    const hwm = options.highWaterMark === undefined ? 0 : extractHighWaterMark(toNumber(options.highWaterMark), 0);
+    const own = (k) => (ObjectPrototypeHasOwnProperty(options, k) ? options[k] : undefined);
+    const pullFn = own("pull");
+    const cancelFn = own("cancel");
+    const hwmValue = own("highWaterMark");
+    const hwm = hwmValue === undefined ? 0 : extractHighWaterMark(toNumber(hwmValue), 0);
     let stream;
     const pullAlgorithm = () => {
       let p;
@@ -3263,6 +3271,11 @@
     markDisturbed: (s) => {
       rsOf(s).disturbed = true;
     },
+    markConsumed: (s) => {
+      const r = rsOf(s);
+      r.disturbed = true;
+      if (!isReadableStreamLocked(r)) acquireDefaultReader(r);
+    },
     tee: (s) => {
       const r = rsOf(s);
       const pair = readableStreamTee(r);
@@ -3292,6 +3305,10 @@
       this.#transform = new TransformStream({
         __proto__: null,
         transform(chunk, c) {
+          // The standard converts the chunk to a BufferSource first.
+          if (!ArrayBufferIsView(chunk) && !isArrayBuffer(chunk)) {
+            throw new $TypeError("The provided value is not of type '(ArrayBuffer or ArrayBufferView)'.");
+          }
           const text = internals.encoding.decode(decoder, chunk, true);
           if (text !== "") c.enqueue(text);
         },

@@ -299,7 +299,14 @@
           // of known length, as in workerd (Content-Length, not chunked).
           S.setNativeTag(this.stream, { __proto__: null, bytes: all });
         }
-        if (this.used) S.markDisturbed(this.stream);
+        // A body read to its end (text(), arrayBuffer()...) or handed on
+        // before it had a stream gets one that is locked, as the standard's
+        // "fully read" leaves it: getReader() throws the locked TypeError.
+        // (A stream the body was made from is locked by whoever reads it.)
+        if (this.used) {
+          if (this.source.stream) S.markDisturbed(this.stream);
+          else S.markConsumed(this.stream);
+        }
       }
       return this.stream;
     }
@@ -734,12 +741,9 @@
       bodyOf.set(this, state);
     }
     static json(data, init = undefined) {
-      let text;
-      try {
-        text = JSONStringify(data);
-      } catch (e) {
-        throw new TypeError(String((e && e.message) || e));
-      }
+      // The serializer's own exceptions (a toJSON that throws, a BigInt, a
+      // cycle) reach the caller unchanged.
+      let text = JSONStringify(data);
       // workerd sends the text "undefined" for a value JSON can't serialize.
       if (text === undefined) text = "undefined";
       // Bytes, so no text/plain default; workerd keeps a content-type the caller set.

@@ -10,18 +10,28 @@
     Map,
     Set,
     ArrayIsArray,
+    ArrayBufferPrototypeGetByteLength,
+    ArrayBufferPrototypeGetDetached,
+    ArrayBufferPrototypeGetMaxByteLength,
+    ArrayBufferPrototypeGetResizable,
+    ArrayBufferPrototypeSlice,
+    ArrayBufferPrototypeTransfer,
+    ArrayPrototypeIncludes,
+    AggregateError,
+    ObjectPrototypeHasOwnProperty,
+    ReflectGet,
+    TypedArrayPrototypeGetBuffer,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeGetByteOffset,
+    TypedArrayPrototypeGetSymbolToStringTag,
+    TypedArrayPrototypeSet,
     BigInt,
-    BigInt64Array,
-    BigUint64Array,
     Boolean,
     DataView,
     Date,
     DateNow,
     Error,
     EvalError,
-    Int16Array,
-    Int32Array,
-    Int8Array,
     Number,
     Object,
     ObjectCreate,
@@ -41,32 +51,37 @@
     SyntaxError,
     TypeError,
     URIError,
-    Uint16Array,
-    Uint32Array,
     Uint8Array,
-    Uint8ClampedArray,
   } = internals.primordials;
   const ops = internals.ops;
   const defineGlobal = internals.defineGlobal;
   const DOMEx = (msg, name) => (internals.makeDOMException ? internals.makeDOMException(msg, name) : new Error(msg));
 
   // ---- crypto (the random parts; crypto.subtle is in 41_subtle.js) ----
-  const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+  const INTEGER_ARRAYS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"];
   class Crypto {
     constructor() {
       throw new TypeError("Illegal constructor");
     }
     getRandomValues(array) {
-      if (!INTEGER_ARRAYS.some((C) => array instanceof C)) {
-        throw DOMEx("The data argument must be an integer-type TypedArray", "TypeMismatchError");
+      // workerd: a non-view fails the IDL conversion (TypeError); a view
+      // that is not an integer typed array is a TypeMismatchError.
+      if (!ArrayBufferIsView(array)) {
+        throw new TypeError("Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'.");
       }
-      if (array.byteLength > 65536) {
+      const tag = TypedArrayPrototypeGetSymbolToStringTag(array);
+      if (tag === undefined || !ArrayPrototypeIncludes(INTEGER_ARRAYS, tag)) {
+        throw DOMEx("ArrayBufferView argument to getRandomValues() must be an integer-typed view.", "TypeMismatchError");
+      }
+      const byteLength = TypedArrayPrototypeGetByteLength(array);
+      if (byteLength > 65536) {
         throw DOMEx(
-          `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`,
+          `getRandomValues() only accepts buffers of size <= 64K but provided ${byteLength} bytes.`,
           "QuotaExceededError",
         );
       }
-      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(ops.randomBytes(array.byteLength));
+      const bytes = new Uint8Array(TypedArrayPrototypeGetBuffer(array), TypedArrayPrototypeGetByteOffset(array), byteLength);
+      TypedArrayPrototypeSet(bytes, ops.randomBytes(byteLength));
       return array;
     }
     randomUUID() {
@@ -87,22 +102,71 @@
   function cloneError(name) {
     return DOMEx(`${name} could not be cloned.`, "DataCloneError");
   }
+  const ERROR_CONSTRUCTORS = new SafeMap();
+  {
+    const list = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError];
+    for (let i = 0; i < list.length; i++) ERROR_CONSTRUCTORS.set(list[i].name, list[i]);
+  }
+  const NOT_CLONEABLE_BUILTINS = new SafeSet([
+    "Promise", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Generator", "AsyncGenerator",
+  ]);
+  function defineOwn(o, k, value, enumerable) {
+    ObjectDefineProperty(o, k, { __proto__: null, value, writable: true, enumerable, configurable: true });
+  }
+  function isArrayBuffer(v) {
+    try {
+      ArrayBufferPrototypeGetByteLength(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  // A copy of an ArrayBuffer (resizable ones stay resizable); a detached
+  // one cannot be cloned.
+  function cloneArrayBuffer(ab) {
+    if (ArrayBufferPrototypeGetDetached(ab)) {
+      throw DOMEx("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
+    }
+    const length = ArrayBufferPrototypeGetByteLength(ab);
+    if (!ArrayBufferPrototypeGetResizable(ab)) return ArrayBufferPrototypeSlice(ab, 0, length);
+    const out = new ArrayBuffer(length, { __proto__: null, maxByteLength: ArrayBufferPrototypeGetMaxByteLength(ab) });
+    TypedArrayPrototypeSet(new Uint8Array(out), new Uint8Array(ab));
+    return out;
+  }
   function structuredClone(value, options = undefined) {
     if (arguments.length === 0) {
       throw new TypeError(
         "Failed to execute 'structuredClone' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'Value'.",
       );
     }
+    if (options !== undefined && options !== null && typeof options !== "object" && typeof options !== "function") {
+      throw new TypeError(
+        "Failed to execute 'structuredClone' on 'ServiceWorkerGlobalScope': parameter 2 is not of type 'StructuredCloneOptions'.",
+      );
+    }
     const memory = new SafeMap();
     // Transferred ArrayBuffers move: the clone gets the contents, the
-    // original is detached.
+    // original is detached. workerd takes `transfer` as an Array only.
     const transfer = options !== undefined && options !== null ? options.transfer : undefined;
     if (transfer !== undefined) {
-      for (const ab of transfer) {
-        if (!(ab instanceof ArrayBuffer)) throw cloneError(String(ab));
-        if (!memory.has(ab)) memory.set(ab, typeof ab.transfer === "function" ? ab.transfer() : ab.slice(0));
+      if (!ArrayIsArray(transfer)) {
+        throw new TypeError(
+          "Incorrect type for the 'transfer' field on 'StructuredCloneOptions': the provided value is not of type 'Array'.",
+        );
+      }
+      for (let i = 0; i < transfer.length; i++) {
+        const ab = transfer[i];
+        if (!isArrayBuffer(ab)) throw DOMEx("Object is not transferable.", "DataCloneError");
+        if (memory.has(ab)) continue;
+        if (ArrayBufferPrototypeGetDetached(ab)) {
+          throw DOMEx("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
+        }
+        memory.set(ab, ArrayBufferPrototypeTransfer(ab));
       }
     }
+    // Errors being cloned: a cause that leads back to its error cannot be
+    // rebuilt (workerd's deserializer fails the same way).
+    const errorsInProgress = new SafeSet();
     const B = internals.blob;
     const clone = (v) => {
       if (v === null || (typeof v !== "object" && typeof v !== "function")) {
@@ -111,6 +175,8 @@
       }
       if (typeof v === "function") throw cloneError(String(v).slice(0, 40));
       if (memory.has(v)) return memory.get(v);
+      const kind = ops.cloneKind(v);
+      if (kind === "proxy") throw DOMEx("#<Object> could not be cloned.", "DataCloneError");
       let out;
       if (v instanceof Date) out = new Date(v.getTime());
       else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
@@ -123,7 +189,7 @@
         out = new DOMException(v.message, v.name);
         if (v.stack !== undefined) ObjectDefineProperty(out, "stack", { __proto__: null, value: v.stack, enumerable: true, configurable: true, writable: true });
       }
-      else if (v instanceof ArrayBuffer) out = v.slice(0);
+      else if (isArrayBuffer(v)) out = cloneArrayBuffer(v);
       else if (ArrayBufferIsView(v)) {
         const buf = clone(v.buffer);
         out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new v.constructor(buf, v.byteOffset, v.length);
@@ -137,10 +203,8 @@
         memory.set(v, out);
         for (const x of v) out.add(clone(x));
         return out;
-      } else if (v instanceof Error) {
-        const Ctor = { EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }[v.name] || Error;
-        out = new Ctor(v.message);
-        if (v.stack !== undefined) out.stack = v.stack;
+      } else if (kind === "error") {
+        return cloneErrorObject(v);
       } else if (ArrayIsArray(v)) {
         out = new Array(v.length);
         memory.set(v, out);
@@ -152,6 +216,10 @@
           const tag = ObjectPrototypeToString(v).slice(8, -1);
           // workerd: Headers and Request clone as plain objects with their
           // (no) own properties; other API objects do not serialize.
+          if (NOT_CLONEABLE_BUILTINS.has(tag)) throw DOMEx(`#<${tag}> could not be cloned.`, "DataCloneError");
+          if (tag === "ReadableStream" || tag === "Response") {
+            throw DOMEx("ReadableStream can only be serialized for RPC.", "DataCloneError");
+          }
           if (tag !== "Object" && tag !== "Headers" && tag !== "Request") {
             throw DOMEx(
               `Could not serialize object of type "${tag}". This type does not support serialization.`,
@@ -167,6 +235,44 @@
       memory.set(v, out);
       return out;
     };
+    // An Error as workerd's serializer rebuilds it: the prototype from
+    // `name` (one of the standard constructors, else Error; a name that is
+    // not the standard one stays an own property), `message` an own
+    // non-enumerable string, `stack` and `cause` own enumerable, then the
+    // other own enumerable properties.
+    function cloneErrorObject(e) {
+      if (errorsInProgress.has(e)) throw new Error("Unable to deserialize cloned data.");
+      const name = String(ReflectGet(e, "name"));
+      const Ctor = ERROR_CONSTRUCTORS.get(name);
+      const message = ReflectGet(e, "message");
+      if (message !== undefined && typeof message !== "string") {
+        throw DOMEx("Deserialization failed: error message is not a string", "DataCloneError");
+      }
+      const out = Ctor === AggregateError ? new AggregateError([], message) : new (Ctor === undefined ? Error : Ctor)(message);
+      if (message === undefined) defineOwn(out, "message", "", false);
+      errorsInProgress.add(e);
+      try {
+        if (ObjectPrototypeHasOwnProperty(e, "stack")) {
+          const stack = ReflectGet(e, "stack");
+          if (stack !== undefined) defineOwn(out, "stack", clone(stack), true);
+        }
+        if (ObjectPrototypeHasOwnProperty(e, "cause")) defineOwn(out, "cause", clone(ReflectGet(e, "cause")), true);
+        if (Ctor === AggregateError && ObjectPrototypeHasOwnProperty(e, "errors")) {
+          defineOwn(out, "errors", clone(ReflectGet(e, "errors")), false);
+        }
+        const keys = ObjectKeys(e);
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          if (k === "message" || k === "stack" || k === "cause") continue;
+          if (k === "name" && Ctor !== undefined) continue;
+          defineOwn(out, k, clone(ReflectGet(e, k)), true);
+        }
+      } finally {
+        errorsInProgress.delete(e);
+      }
+      memory.set(e, out);
+      return out;
+    }
     return clone(value);
   }
   defineGlobal("structuredClone", structuredClone);

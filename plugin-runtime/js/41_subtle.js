@@ -329,8 +329,15 @@
     }
   }
 
-  function jwkBase(s) {
-    return { key_ops: ArrayFromIndexed(s.usages), ext: s.extractable };
+  // An exported JWK as workerd makes it: every member of its JsonWebKey
+  // dictionary, in declaration order, the absent ones undefined (so
+  // Object.keys and JSON.stringify match byte for byte). `m` is a
+  // null-prototype record of the members present.
+  function jwkObject(m) {
+    return {
+      kty: m.kty, use: m.use, key_ops: m.key_ops, alg: m.alg, ext: m.ext, crv: m.crv, x: m.x, y: m.y, d: m.d,
+      n: m.n, e: m.e, p: m.p, q: m.q, dp: m.dp, dq: m.dq, qi: m.qi, oth: m.oth, k: m.k, pub: m.pub, priv: m.priv,
+    };
   }
 
   // ---- secret-key algorithms -------------------------------------------------
@@ -354,8 +361,10 @@
   function exportSecret(format, s, jwkAlg) {
     if (format === "raw") return toBuffer(TypedArrayPrototypeSlice(s.material));
     if (format === "jwk") {
-      const base = jwkBase(s);
-      return { kty: "oct", k: b64urlEncode(s.material), alg: jwkAlg, key_ops: base.key_ops, ext: base.ext };
+      return jwkObject({
+        __proto__: null, kty: "oct", key_ops: ArrayFromIndexed(s.usages), alg: jwkAlg, ext: s.extractable,
+        k: b64urlEncode(s.material),
+      });
     }
     throw notSupported(`Unsupported export format "${format}" for a secret key.`);
   }
@@ -634,18 +643,15 @@
         }
         if (format === "jwk") {
           const parts = op("cryptoExportKey", kind, s.info.curve, "jwk", isPrivate, s.material);
-          const jwk = { kty: kind };
-          if (kind !== "RSA") jwk.crv = s.info.curve;
+          const m = { __proto__: null, kty: kind, key_ops: ArrayFromIndexed(s.usages), ext: s.extractable };
+          if (kind !== "RSA") m.crv = s.info.curve;
           const members = JWK_MEMBERS[kind];
           for (let i = 0; i < members.length; i++) {
-            if (parts[i] !== undefined) jwk[members[i]] = b64urlEncode(parts[i]);
+            if (parts[i] !== undefined) m[members[i]] = b64urlEncode(parts[i]);
           }
-          const alg = jwkAlg(s.info);
-          if (alg !== undefined) jwk.alg = alg;
-          const base = jwkBase(s);
-          jwk.key_ops = base.key_ops;
-          jwk.ext = base.ext;
-          return jwk;
+          // workerd names no "alg" in an exported EC key.
+          if (kind !== "EC") m.alg = jwkAlg(s.info);
+          return jwkObject(m);
         }
         throw notSupported(`Unrecognized export format "${format}".`);
       },

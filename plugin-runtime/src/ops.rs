@@ -81,6 +81,7 @@ pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
         "decoderDecode" => op_decoder_decode,
         "decoderFree" => op_decoder_free,
         "randomBytes" => op_random_bytes,
+        "cloneKind" => op_clone_kind,
         "loadBootstrap" => op_load_bootstrap,
         "defineLazy" => op_define_lazy,
         "memoryCharge" => op_memory_charge,
@@ -1231,7 +1232,10 @@ fn op_encoding_for_label(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
     let Ok(label) = str_arg(scope, args.get(0), "label", 256) else {
         return rv.set_null();
     };
-    match encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes()) {
+    // The Encoding standard trims ASCII whitespace only (`str::trim` would
+    // also take U+000B, U+00A0, U+2028...).
+    let label = label.trim_matches(['\t', '\n', '\x0c', '\r', ' ']);
+    match encoding_rs::Encoding::for_label_no_replacement(label.as_bytes()) {
         Some(e) => match js_value(scope, &encoding_name(e)) {
             Ok(v) => rv.set(v),
             Err(e) => throw(scope, e),
@@ -1345,6 +1349,25 @@ fn op_random_bytes(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
         return throw_type_error(scope, &format!("no randomness available: {e}"));
     }
     rv.set(uint8array(scope, buf).into());
+}
+
+/// `cloneKind(value)` -> `"error"` for an object with [[ErrorData]] (a
+/// native error, whatever its prototype or `Symbol.toStringTag` say),
+/// `"proxy"` for a Proxy, else `""`: what structuredClone cannot tell from
+/// JavaScript (V8's serializer, which workerd uses, tells them apart).
+fn op_clone_kind(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let v = args.get(0);
+    let kind = if v.is_native_error() {
+        "error"
+    } else if v.is_proxy() {
+        "proxy"
+    } else {
+        ""
+    };
+    match v8::String::new(scope, kind) {
+        Some(s) => rv.set(s.into()),
+        None => rv.set_undefined(),
+    }
 }
 
 /// Logs promises rejected with no handler (as workerd does, with the stack).
