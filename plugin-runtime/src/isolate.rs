@@ -599,7 +599,9 @@ pub(crate) fn read_module_graph(
     compat: &CompatFlags,
 ) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
     crate::platform::platform();
-    let mut isolate = v8::Isolate::new(v8::CreateParams::default());
+    // A scratch isolate, but from the same blob as every other (see
+    // snapshot::new_isolate).
+    let (mut isolate, _) = crate::snapshot::new_isolate(v8::CreateParams::default());
     v8::scope!(let scope, &mut isolate);
     let context = v8::Context::new(scope, Default::default());
     let scope = &mut v8::ContextScope::new(scope, context);
@@ -733,8 +735,7 @@ impl WorkerIsolate {
         let params = v8::CreateParams::default()
             .heap_limits(0, memory)
             .array_buffer_allocator(allocator.make_shared());
-        let (params, from_snapshot) = crate::snapshot::restoring(params);
-        let mut isolate = v8::Isolate::new(params);
+        let (mut isolate, from_snapshot) = crate::snapshot::new_isolate(params);
         budget.watch(isolate.thread_safe_handle());
         // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
         isolate.set_allow_atomics_wait(false);

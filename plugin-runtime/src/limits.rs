@@ -508,7 +508,7 @@ mod tests {
     #[test]
     fn the_watchdog_ends_a_slice_that_blocks_without_using_cpu() {
         crate::platform::platform();
-        let mut isolate = v8::Isolate::new(Default::default());
+        let (mut isolate, _) = crate::snapshot::new_isolate(Default::default());
         isolate.set_allow_atomics_wait(true);
         let watch = CpuWatch::for_this_thread();
         let fired = Arc::new(AtomicBool::new(false));

@@ -74,6 +74,20 @@ pub(crate) fn restoring(params: v8::CreateParams) -> (v8::CreateParams, bool) {
     }
 }
 
+/// A new isolate, restored from the startup snapshot when it is on (and
+/// whether it was). Every isolate of the process except the snapshot
+/// creator is made here: V8 shares one read-only heap between all the
+/// isolates alive in a process, set up from the blob of the first of them,
+/// so an isolate from V8's built-in blob alive beside one from ours gives
+/// the later one a read-only space that is not its own (V8 aborted, or
+/// worse, when a reload's scratch isolate met worker isolates). Making the
+/// blob first also keeps the creator, the only isolate from the built-in
+/// blob, alone in the process while it runs.
+pub(crate) fn new_isolate(params: v8::CreateParams) -> (v8::OwnedIsolate, bool) {
+    let (params, restored) = restoring(params);
+    (v8::Isolate::new(params), restored)
+}
+
 /// `internals` of a context just restored from the snapshot.
 pub(crate) fn internals<'s>(scope: &mut v8::PinScope<'s, '_>) -> Option<v8::Local<'s, v8::Object>> {
     scope.get_context_data_from_snapshot_once::<v8::Object>(INTERNALS).ok()
@@ -156,7 +170,7 @@ mod tests {
         for op in crate::ops::OPS.iter() {
             assert!(is_ref(op.callback), "op {} is not an external reference", op.name);
         }
-        let mut isolate = v8::Isolate::new(v8::CreateParams::default());
+        let (mut isolate, _) = new_isolate(v8::CreateParams::default());
         v8::scope!(let scope, &mut isolate);
         let context = v8::Context::new(scope, Default::default());
         let scope = &mut v8::ContextScope::new(scope, context);
@@ -184,9 +198,8 @@ mod tests {
     fn an_isolate_restores_the_bootstrap() {
         crate::platform::platform();
         assert!(size().is_some_and(|n| n > 0));
-        let (params, restoring) = restoring(v8::CreateParams::default());
-        assert!(restoring);
-        let mut isolate = v8::Isolate::new(params);
+        let (mut isolate, restored) = new_isolate(v8::CreateParams::default());
+        assert!(restored);
         v8::scope!(let scope, &mut isolate);
         let context = v8::Context::new(scope, Default::default());
         let scope = &mut v8::ContextScope::new(scope, context);
