@@ -27,6 +27,7 @@ use crate::authority::Authority;
 use crate::config::{AdminToken, ServerConfig};
 use crate::deployment::{Deployment, Route};
 use crate::downstream::{ClientLimits, Conn, Cutoff};
+use crate::forwarded::{Forwarded, TrustedProxies};
 use crate::hops::{Hop, Outgoing};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
@@ -45,6 +46,8 @@ pub struct AppState {
     pub client_limits: ArcSwap<ClientLimits>,
     /// `[server] admin_token` (live).
     pub admin_token: ArcSwap<Option<AdminToken>>,
+    /// `[server] trusted_proxies` (live).
+    pub trusted_proxies: ArcSwap<TrustedProxies>,
 }
 
 impl AppState {
@@ -53,6 +56,11 @@ impl AppState {
         self.client_limits.store(Arc::new(ClientLimits::from_config(server)));
         self.admin_token.store(Arc::new(server.admin_token.clone()));
         crate::metrics::set_access_log(server.access_log);
+        crate::logging::set_format(server.log_format);
+        // Validated with the config: an entry cannot fail here.
+        self.trusted_proxies.store(Arc::new(
+            TrustedProxies::parse(&server.trusted_proxies).unwrap_or_default(),
+        ));
     }
 }
 
@@ -84,6 +92,8 @@ pub struct RequestCtx {
     host: String,
     /// The client connection's shared state (see `downstream.rs`).
     conn: Option<Arc<Conn>>,
+    /// What origins are told about the client (once routed).
+    forwarded: Option<Arc<Forwarded>>,
 }
 
 /// What a request is for: the authority routing and `request.url` both
@@ -281,6 +291,7 @@ impl ProxyHttp for Edge {
             hop: Hop::default(),
             host: "-".to_string(),
             conn: None,
+            forwarded: None,
         }
     }
 
@@ -334,6 +345,11 @@ impl ProxyHttp for Edge {
             return Ok(true);
         };
         ctx.route_pattern = pattern.as_str().to_string();
+        ctx.forwarded = Some(Arc::new(forwarded(
+            session,
+            &authority,
+            &self.state.trusted_proxies.load(),
+        )));
         let route = route.clone();
         ctx.deployment = Some(deployment);
         match route.worker.clone() {
@@ -350,12 +366,20 @@ impl ProxyHttp for Edge {
         }
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+    async fn upstream_peer(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
         let Some(origin) = ctx.route.as_ref().and_then(|r| r.origin.clone()) else {
             return Err(Error::explain(ErrorType::InternalError, "route has no origin"));
         };
         match origin.peer().await {
-            Ok(peer) => Ok(Box::new(peer)),
+            Ok(mut peer) => {
+                // An upgrade request (WebSocket) may become a long-lived
+                // tunnel: the origin may stay silent for the upgraded-connection
+                // idle timeout, not just the response timeout.
+                if session.is_upgrade_req() {
+                    peer.options.read_timeout = Some(self.state.client_limits.load().websocket_idle_timeout);
+                }
+                Ok(Box::new(peer))
+            }
             Err(e) => Err(Error::explain(ErrorType::ConnectNoRoute, e.to_string()).into_up()),
         }
     }
@@ -368,6 +392,28 @@ impl ProxyHttp for Edge {
     ) -> Result<()> {
         let budget = ctx.deployment.as_ref().map_or(0, |d| d.subrequests);
         upstream_request.insert_header(crate::hops::HEADER, ctx.hop.forward(budget))?;
+        // After Pingora removed the hop-by-hop fields and those the client's
+        // `Connection` named (it refuses a request naming Host or an
+        // X-Forwarded-* field with 400), so nothing removes these.
+        if let Some(fwd) = &ctx.forwarded {
+            fwd.apply_to_request(upstream_request, true)?;
+        }
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        upstream_response: &mut ResponseHeader,
+        _ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        // A protocol switch (WebSocket): from now on the client's side of the
+        // tunnel is read with the upgraded-connection idle timeout, not the
+        // request-body one (the origin's side got it in `upstream_peer`).
+        if upstream_response.status == http::StatusCode::SWITCHING_PROTOCOLS && session.is_upgrade_req() {
+            let idle = self.state.client_limits.load().websocket_idle_timeout;
+            session.set_read_timeout(Some(idle));
+        }
         Ok(())
     }
 
@@ -472,6 +518,19 @@ async fn loop_detected(session: &mut Session, ctx: &mut RequestCtx) -> Result<bo
     Ok(true)
 }
 
+/// The forwarding headers for a routed request (see `forwarded.rs`).
+fn forwarded(session: &Session, authority: &Authority, trusted: &TrustedProxies) -> Forwarded {
+    let peer = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
+    let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
+    Forwarded::compute(
+        &session.req_header().headers,
+        peer,
+        tls,
+        &authority.to_string(),
+        trusted,
+    )
+}
+
 /// `request.cf`'s view of the client connection.
 fn client_info(session: &Session) -> ClientInfo {
     let http_protocol = match session.req_header().version {
@@ -507,6 +566,11 @@ impl Edge {
         let url = format!("{}{path}", authority.http_origin());
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
+        // As on Cloudflare, the script sees CF-Connecting-IP and the
+        // forwarding chain (the host is in `request.url`).
+        if let Some(fwd) = &ctx.forwarded {
+            fwd.apply(&mut headers, false);
+        }
         let content_length = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -520,7 +584,11 @@ impl Edge {
             method: req.method.clone(),
             url,
             headers,
-            client: client_info(session),
+            client: ClientInfo {
+                // The client as `trusted_proxies` determines it, as in CF-Connecting-IP.
+                addr: ctx.forwarded.as_ref().and_then(|f| f.client),
+                ..client_info(session)
+            },
         };
 
         // Linked: if the script passes it on untouched, the rest of it goes
@@ -535,14 +603,17 @@ impl Edge {
             Some(d) => d.egress_for(worker.name()),
             None => self.state.deployment.load().egress_for(worker.name()),
         };
-        let fetcher = Arc::new(OriginFetcher::new(
-            worker.name(),
-            authority.host().to_string(),
-            route.origin.clone(),
-            self.state.connector.clone(),
-            egress,
-            Outgoing::new(&ctx.hop, worker.spec.subrequests),
-        ));
+        let fetcher = Arc::new(
+            OriginFetcher::new(
+                worker.name(),
+                authority.host().to_string(),
+                route.origin.clone(),
+                self.state.connector.clone(),
+                egress,
+                Outgoing::new(&ctx.hop, worker.spec.subrequests),
+            )
+            .with_forwarded(ctx.forwarded.clone()),
+        );
         let dispatch = self.state.runtime.dispatch_or_pass(worker, head, body, fetcher.clone());
         tokio::pin!(dispatch);
 

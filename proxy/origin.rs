@@ -17,6 +17,7 @@ use plugin_runtime::{
 };
 
 use crate::egress::EgressPolicy;
+use crate::forwarded::Forwarded;
 use crate::hops::Outgoing;
 
 /// How long to wait for an origin to accept a connection.
@@ -158,6 +159,9 @@ pub struct OriginFetcher {
     /// The request's place in its chain through this proxy (loop protection
     /// and the shared subrequest budget).
     outgoing: Outgoing,
+    /// The forwarding headers requests to the route's origin carry (none
+    /// for a `scheduled()` run: it has no client).
+    forwarded: Option<Arc<Forwarded>>,
 }
 
 impl OriginFetcher {
@@ -180,7 +184,14 @@ impl OriginFetcher {
             to_route_origin: AtomicU32::new(0),
             egress,
             outgoing,
+            forwarded: None,
         }
+    }
+
+    /// Requests to the route's origin carry `forwarded`'s headers.
+    pub fn with_forwarded(mut self, forwarded: Option<Arc<Forwarded>>) -> OriginFetcher {
+        self.forwarded = forwarded;
+        self
     }
 }
 
@@ -229,7 +240,14 @@ impl OriginFetcher {
         let Some(origin) = target.origin else {
             return Err(FetchError::BadUrl(head.url));
         };
-        let header = origin_request(head, body, target.host_header, &target.path, loop_header)?;
+        let header = origin_request(
+            head,
+            body,
+            target.host_header,
+            &target.path,
+            loop_header,
+            self.forwarded.as_deref(),
+        )?;
         Ok((origin.peer().await?, header))
     }
 }
@@ -252,6 +270,10 @@ impl Fetcher for OriginFetcher {
         }
         let connector = self.connector.clone();
         let egress = self.egress.clone();
+        let forwarded = self
+            .forwarded
+            .clone()
+            .filter(|_| matches!(&target, Ok(t) if t.to_origin));
         let worker = self.worker.clone();
         let task = self.handle.spawn(async move {
             let target = target?;
@@ -262,7 +284,17 @@ impl Fetcher for OriginFetcher {
                 (None, Some(outbound)) if !egress.origins.names(&target.host, target.port) => outbound.peer().await?,
                 (None, _) => checked_peer(&egress, &worker, &target).await?,
             };
-            let result = subrequest(&connector, peer, target.host_header, target.path, loop_header, request).await;
+            let fwd = forwarded.as_deref();
+            let result = subrequest(
+                &connector,
+                peer,
+                target.host_header,
+                target.path,
+                loop_header,
+                fwd,
+                request,
+            )
+            .await;
             if let Err(e) = &result
                 && let Some(kind) = fetch_error_kind(e)
             {
@@ -376,13 +408,15 @@ pub fn classify(e: &pingora::Error, during: &str) -> FetchError {
 }
 
 /// The request head a subrequest sends: the script's checked head without
-/// hop-by-hop fields, our Host and loop header, framing for `body`.
+/// hop-by-hop fields, our Host and loop header, the forwarding headers when
+/// it goes to the route's origin (`forwarded`), framing for `body`.
 fn origin_request(
     head: plugin_runtime::RequestHead,
     body: &Body,
     host_header: String,
     path: &str,
     loop_header: HeaderValue,
+    forwarded: Option<&Forwarded>,
 ) -> Result<RequestHeader, FetchError> {
     let method = &head.method;
     let mut req = RequestHeader::build(head.method.clone(), path.as_bytes(), Some(head.headers.len() + 2))
@@ -393,6 +427,10 @@ fn origin_request(
     headers.remove(header::HOST);
     // The script's own copy, if any, never goes out: ours does.
     headers.remove(crate::hops::HEADER);
+    // After the hop-by-hop strip, so a `Connection` field cannot remove them.
+    if let Some(fwd) = forwarded {
+        fwd.apply(&mut headers, true);
+    }
     req.insert_header(header::HOST, host_header)
         .map_err(|e| FetchError::BadUrl(e.to_string()))?;
     req.insert_header(crate::hops::HEADER, loop_header)
@@ -445,11 +483,12 @@ async fn subrequest(
     host_header: String,
     path: String,
     loop_header: HeaderValue,
+    forwarded: Option<&Forwarded>,
     request: FetchRequest,
 ) -> Result<WorkerResponse, FetchError> {
     let FetchRequest { head, body } = request;
     let method = head.method.clone();
-    let req = origin_request(head, &body, host_header, &path, loop_header)?;
+    let req = origin_request(head, &body, host_header, &path, loop_header, forwarded)?;
     let mut session = open(connector, &peer, req).await?;
     send_body(&mut session, body).await?;
     let head = read_head(&mut session, &method).await?;
