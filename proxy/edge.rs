@@ -566,10 +566,10 @@ impl Edge {
         let url = format!("{}{path}", authority.http_origin());
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
-        // As on Cloudflare, the script sees CF-Connecting-IP and the
-        // forwarding chain (the host is in `request.url`).
+        // As on Cloudflare, the script sees CF-Connecting-IP; what goes to
+        // the route's origin gets the full set (`origin_request`).
         if let Some(fwd) = &ctx.forwarded {
-            fwd.apply(&mut headers, false);
+            fwd.apply_for_script(&mut headers);
         }
         let content_length = headers
             .get(header::CONTENT_LENGTH)

@@ -86,8 +86,9 @@ pub struct Forwarded {
     pub proto: HeaderValue,
     /// `X-Forwarded-Host` as sent on.
     pub host: Option<HeaderValue>,
-    /// Whether the client's RFC 7239 `Forwarded` is kept (trusted peer).
-    pub keep_rfc7239: bool,
+    /// Whether the peer is a trusted proxy (its own forwarding fields, RFC
+    /// 7239 `Forwarded` included, are then kept).
+    pub from_trusted: bool,
 }
 
 impl Forwarded {
@@ -111,7 +112,7 @@ impl Forwarded {
                 chain: None,
                 proto: own_proto,
                 host: own_host,
-                keep_rfc7239: false,
+                from_trusted: false,
             };
         };
         if !from_trusted {
@@ -120,7 +121,7 @@ impl Forwarded {
                 chain: HeaderValue::from_str(&peer.to_string()).ok(),
                 proto: own_proto,
                 host: own_host,
-                keep_rfc7239: false,
+                from_trusted: false,
             };
         }
         // A trusted peer: its chain is believed, and extended with it.
@@ -162,7 +163,7 @@ impl Forwarded {
             chain: HeaderValue::from_str(&chain).ok(),
             proto: first(&XFP).unwrap_or(own_proto),
             host: first(&XFH).or(own_host),
-            keep_rfc7239: true,
+            from_trusted: true,
         }
     }
 
@@ -188,10 +189,29 @@ impl Forwarded {
                 Some(v) => {
                     headers.insert(name, v);
                 }
-                None if name == FORWARDED && self.keep_rfc7239 => {}
+                None if name == FORWARDED && self.from_trusted => {}
                 None => {
                     headers.remove(name);
                 }
+            }
+        }
+    }
+
+    /// What a worker's `request.headers` holds: `CF-Connecting-IP`, as on
+    /// Cloudflare (and no X-Forwarded-* of its own: workerd adds none); a
+    /// client's own forwarding fields only when its peer is trusted.
+    pub fn apply_for_script(&self, headers: &mut HeaderMap) {
+        match self.client.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
+            Some(v) => {
+                headers.insert(CF_CONNECTING_IP, v);
+            }
+            None => {
+                headers.remove(CF_CONNECTING_IP);
+            }
+        }
+        if !self.from_trusted {
+            for name in [XFF, XFP, XFH, FORWARDED] {
+                headers.remove(name);
             }
         }
     }
@@ -204,7 +224,7 @@ impl Forwarded {
                 Some(v) => {
                     req.insert_header(name, v)?;
                 }
-                None if name == FORWARDED && self.keep_rfc7239 => {}
+                None if name == FORWARDED && self.from_trusted => {}
                 None => {
                     req.remove_header(&name);
                 }
