@@ -87,6 +87,8 @@ pub struct ClientLimits {
     pub max_header_count: usize,
     /// `max_connections`, per listener kind.
     pub max_connections: usize,
+    /// `websocket_idle_timeout_s`: reads of an upgraded connection, each way.
+    pub websocket_idle_timeout: Duration,
 }
 
 impl ClientLimits {
@@ -100,6 +102,7 @@ impl ClientLimits {
             max_header_bytes: server.max_header_bytes,
             max_header_count: server.max_header_count,
             max_connections: server.max_connections,
+            websocket_idle_timeout: Duration::from_secs(server.websocket_idle_timeout_s),
         }
     }
 

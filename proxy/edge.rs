@@ -27,6 +27,7 @@ use crate::authority::Authority;
 use crate::config::{AdminToken, ServerConfig};
 use crate::deployment::{Deployment, Route};
 use crate::downstream::{ClientLimits, Conn, Cutoff};
+use crate::forwarded::{Forwarded, TrustedProxies};
 use crate::hops::{Hop, Outgoing};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
@@ -47,6 +48,8 @@ pub struct AppState {
     pub admin_token: ArcSwap<Option<AdminToken>>,
     /// `[[server.certificates]]` (live), read by the TLS listeners' handshakes.
     pub certificates: Arc<ArcSwap<crate::tls::CertStore>>,
+    /// `[server] trusted_proxies` (live).
+    pub trusted_proxies: ArcSwap<TrustedProxies>,
 }
 
 impl AppState {
@@ -57,6 +60,11 @@ impl AppState {
         let certs: Vec<_> = server.certificates.iter().filter_map(|c| c.loaded.clone()).collect();
         self.certificates.store(Arc::new(crate::tls::CertStore::new(&certs)));
         crate::metrics::set_access_log(server.access_log);
+        crate::logging::set_format(server.log_format);
+        // Validated with the config: an entry cannot fail here.
+        self.trusted_proxies.store(Arc::new(
+            TrustedProxies::parse(&server.trusted_proxies).unwrap_or_default(),
+        ));
     }
 }
 
@@ -88,6 +96,8 @@ pub struct RequestCtx {
     host: String,
     /// The client connection's shared state (see `downstream.rs`).
     conn: Option<Arc<Conn>>,
+    /// What origins are told about the client (once routed).
+    forwarded: Option<Arc<Forwarded>>,
 }
 
 /// What a request is for: the authority routing and `request.url` both
@@ -290,6 +300,7 @@ impl ProxyHttp for Edge {
             hop: Hop::default(),
             host: "-".to_string(),
             conn: None,
+            forwarded: None,
         }
     }
 
@@ -344,6 +355,11 @@ impl ProxyHttp for Edge {
             return Ok(true);
         };
         ctx.route_pattern = pattern.as_str().to_string();
+        ctx.forwarded = Some(Arc::new(forwarded(
+            session,
+            &authority,
+            &self.state.trusted_proxies.load(),
+        )));
         let route = route.clone();
         ctx.deployment = Some(deployment);
         match route.worker.clone() {
@@ -360,12 +376,20 @@ impl ProxyHttp for Edge {
         }
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+    async fn upstream_peer(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
         let Some(origin) = ctx.route.as_ref().and_then(|r| r.origin.clone()) else {
             return Err(Error::explain(ErrorType::InternalError, "route has no origin"));
         };
         match origin.peer().await {
-            Ok(peer) => Ok(Box::new(peer)),
+            Ok(mut peer) => {
+                // An upgrade request (WebSocket) may become a long-lived
+                // tunnel: the origin may stay silent for the upgraded-connection
+                // idle timeout, not just the response timeout.
+                if session.is_upgrade_req() {
+                    peer.options.read_timeout = Some(self.state.client_limits.load().websocket_idle_timeout);
+                }
+                Ok(Box::new(peer))
+            }
             Err(e) => Err(Error::explain(ErrorType::ConnectNoRoute, e.to_string()).into_up()),
         }
     }
@@ -378,6 +402,28 @@ impl ProxyHttp for Edge {
     ) -> Result<()> {
         let budget = ctx.deployment.as_ref().map_or(0, |d| d.subrequests);
         upstream_request.insert_header(crate::hops::HEADER, ctx.hop.forward(budget))?;
+        // After Pingora removed the hop-by-hop fields and those the client's
+        // `Connection` named (it refuses a request naming Host or an
+        // X-Forwarded-* field with 400), so nothing removes these.
+        if let Some(fwd) = &ctx.forwarded {
+            fwd.apply_to_request(upstream_request, true)?;
+        }
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        upstream_response: &mut ResponseHeader,
+        _ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        // A protocol switch (WebSocket): from now on the client's side of the
+        // tunnel is read with the upgraded-connection idle timeout, not the
+        // request-body one (the origin's side got it in `upstream_peer`).
+        if upstream_response.status == http::StatusCode::SWITCHING_PROTOCOLS && session.is_upgrade_req() {
+            let idle = self.state.client_limits.load().websocket_idle_timeout;
+            session.set_read_timeout(Some(idle));
+        }
         Ok(())
     }
 
@@ -505,6 +551,19 @@ fn encode_non_ascii(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The forwarding headers for a routed request (see `forwarded.rs`).
+fn forwarded(session: &Session, authority: &Authority, trusted: &TrustedProxies) -> Forwarded {
+    let peer = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
+    let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
+    Forwarded::compute(
+        &session.req_header().headers,
+        peer,
+        tls,
+        &authority.to_string(),
+        trusted,
+    )
+}
+
 /// `request.cf`'s view of the client connection.
 fn client_info(session: &Session) -> ClientInfo {
     let http_protocol = match session.req_header().version {
@@ -552,6 +611,11 @@ impl Edge {
         };
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
+        // As on Cloudflare, the script sees CF-Connecting-IP; what goes to
+        // the route's origin gets the full set (`origin_request`).
+        if let Some(fwd) = &ctx.forwarded {
+            fwd.apply_for_script(&mut headers);
+        }
         let content_length = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -574,7 +638,11 @@ impl Edge {
             method: req.method.clone(),
             url,
             headers,
-            client: client_info(session),
+            client: ClientInfo {
+                // The client as `trusted_proxies` determines it, as in CF-Connecting-IP.
+                addr: ctx.forwarded.as_ref().and_then(|f| f.client),
+                ..client_info(session)
+            },
         };
 
         // Linked: if the script passes it on untouched, the rest of it goes
@@ -596,7 +664,8 @@ impl Edge {
             self.state.connector.clone(),
             egress,
             Outgoing::new(&ctx.hop, worker.spec.subrequests),
-        );
+        )
+        .with_forwarded(ctx.forwarded.clone());
         if let Some((url, target)) = client_target {
             fetcher = fetcher.with_client_target(url, target);
         }

@@ -12,7 +12,9 @@ mod dns;
 mod downstream;
 mod edge;
 mod egress;
+mod forwarded;
 mod hops;
+mod logging;
 mod metrics;
 mod origin;
 mod pass;
@@ -53,10 +55,15 @@ struct Cli {
     /// Check the configuration and compile every script, then exit (like `nginx -t`).
     #[arg(short, long)]
     test: bool,
+    /// Take the listening sockets from a running isoproxy (binary upgrade):
+    /// wait on `[server] upgrade_sock` until the old process, sent SIGQUIT,
+    /// hands them over.
+    #[arg(short, long)]
+    upgrade: bool,
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    logging::init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -79,6 +86,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    // Lines so far were text (a config error is printed as text too).
+    logging::set_format(config.server.log_format);
     Runtime::init_v8();
     let deployment = match Deployment::build(&config, None) {
         Ok(d) => d,
@@ -118,6 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         client_limits: ArcSwap::from_pointee(downstream::ClientLimits::from_config(&config.server)),
         admin_token: ArcSwap::from_pointee(None),
         certificates: Default::default(),
+        trusted_proxies: Default::default(),
     });
     state.apply_server_config(&config.server);
     state.runtime.set_queue_limit(config.runtime.queue_limit);
@@ -135,13 +145,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         threads: config.server.threads,
         grace_period_seconds: Some(config.server.grace_period_seconds),
         graceful_shutdown_timeout_seconds: Some(config.server.graceful_shutdown_timeout_seconds),
+        upgrade_sock: config.server.upgrade_sock.to_string_lossy().into_owned(),
         ..ServerConf::default()
     };
     let opt = Opt {
         conf: None,
+        upgrade: cli.upgrade,
         ..Opt::default()
     };
     let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
+    if cli.upgrade {
+        log::info!(
+            "waiting for the running isoproxy's listening sockets on {} (send it SIGQUIT)",
+            config.server.upgrade_sock.display()
+        );
+    }
     server.bootstrap();
 
     // Pingora's HTTP/1 loop under our client limits (downstream.rs).

@@ -17,6 +17,7 @@ use plugin_runtime::{
 };
 
 use crate::egress::EgressPolicy;
+use crate::forwarded::Forwarded;
 use crate::hops::Outgoing;
 
 /// How long to wait for an origin to accept a connection.
@@ -161,6 +162,9 @@ pub struct OriginFetcher {
     /// The incoming request's URL (`request.url`) and its target as the
     /// client sent it: a fetch of that very URL sends those bytes.
     client_target: Option<(String, Vec<u8>)>,
+    /// The forwarding headers requests to the route's origin carry (none
+    /// for a `scheduled()` run: it has no client).
+    forwarded: Option<Arc<Forwarded>>,
 }
 
 impl OriginFetcher {
@@ -184,6 +188,7 @@ impl OriginFetcher {
             egress,
             outgoing,
             client_target: None,
+            forwarded: None,
         }
     }
 
@@ -192,6 +197,12 @@ impl OriginFetcher {
     /// the URL the script got as `request.url`.
     pub fn with_client_target(mut self, url: String, target: Vec<u8>) -> OriginFetcher {
         self.client_target = Some((url, target));
+        self
+    }
+
+    /// Requests to the route's origin carry `forwarded`'s headers.
+    pub fn with_forwarded(mut self, forwarded: Option<Arc<Forwarded>>) -> OriginFetcher {
+        self.forwarded = forwarded;
         self
     }
 }
@@ -241,7 +252,14 @@ impl OriginFetcher {
         let Some(origin) = target.origin else {
             return Err(FetchError::BadUrl(head.url));
         };
-        let header = origin_request(head, body, target.host_header, &target.path, loop_header)?;
+        let header = origin_request(
+            head,
+            body,
+            target.host_header,
+            &target.path,
+            loop_header,
+            self.forwarded.as_deref(),
+        )?;
         Ok((origin.peer().await?, header))
     }
 }
@@ -264,6 +282,10 @@ impl Fetcher for OriginFetcher {
         }
         let connector = self.connector.clone();
         let egress = self.egress.clone();
+        let forwarded = self
+            .forwarded
+            .clone()
+            .filter(|_| matches!(&target, Ok(t) if t.to_origin));
         let worker = self.worker.clone();
         let task = self.handle.spawn(async move {
             let target = target?;
@@ -274,7 +296,17 @@ impl Fetcher for OriginFetcher {
                 (None, Some(outbound)) if !egress.origins.names(&target.host, target.port) => outbound.peer().await?,
                 (None, _) => checked_peer(&egress, &worker, &target).await?,
             };
-            let result = subrequest(&connector, peer, target.host_header, target.path, loop_header, request).await;
+            let fwd = forwarded.as_deref();
+            let result = subrequest(
+                &connector,
+                peer,
+                target.host_header,
+                target.path,
+                loop_header,
+                fwd,
+                request,
+            )
+            .await;
             if let Err(e) = &result
                 && let Some(kind) = fetch_error_kind(e)
             {
@@ -408,13 +440,15 @@ pub fn classify(e: &pingora::Error, during: &str) -> FetchError {
 }
 
 /// The request head a subrequest sends: the script's checked head without
-/// hop-by-hop fields, our Host and loop header, framing for `body`.
+/// hop-by-hop fields, our Host and loop header, the forwarding headers when
+/// it goes to the route's origin (`forwarded`), framing for `body`.
 fn origin_request(
     head: plugin_runtime::RequestHead,
     body: &Body,
     host_header: String,
     path: &[u8],
     loop_header: HeaderValue,
+    forwarded: Option<&Forwarded>,
 ) -> Result<RequestHeader, FetchError> {
     let method = &head.method;
     let mut req = RequestHeader::build(head.method.clone(), path, Some(head.headers.len() + 2))
@@ -425,6 +459,10 @@ fn origin_request(
     headers.remove(header::HOST);
     // The script's own copy, if any, never goes out: ours does.
     headers.remove(crate::hops::HEADER);
+    // After the hop-by-hop strip, so a `Connection` field cannot remove them.
+    if let Some(fwd) = forwarded {
+        fwd.apply(&mut headers, true);
+    }
     req.insert_header(header::HOST, host_header)
         .map_err(|e| FetchError::BadUrl(e.to_string()))?;
     req.insert_header(crate::hops::HEADER, loop_header)
@@ -477,11 +515,12 @@ async fn subrequest(
     host_header: String,
     path: Vec<u8>,
     loop_header: HeaderValue,
+    forwarded: Option<&Forwarded>,
     request: FetchRequest,
 ) -> Result<WorkerResponse, FetchError> {
     let FetchRequest { head, body } = request;
     let method = head.method.clone();
-    let req = origin_request(head, &body, host_header, &path, loop_header)?;
+    let req = origin_request(head, &body, host_header, &path, loop_header, forwarded)?;
     let mut session = open(connector, &peer, req).await?;
     send_body(&mut session, body).await?;
     let head = read_head(&mut session, &method).await?;

@@ -125,6 +125,9 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     if old.server.threads != new.server.threads {
         keys.push("server.threads");
     }
+    if old.server.upgrade_sock != new.server.upgrade_sock {
+        keys.push("server.upgrade_sock");
+    }
     if old.runtime.isolate_threads != new.runtime.isolate_threads {
         keys.push("runtime.isolate_threads");
     }

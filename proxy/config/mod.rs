@@ -31,7 +31,8 @@ mod validate;
 pub use error::{ConfigError, Location};
 #[allow(unused_imports)]
 pub use schema::{
-    AdminToken, Config, DnsConfig, Limits, RouteConfig, RuntimeConfig, Secret, ServerConfig, WorkerConfig, WorkerLimits,
+    AdminToken, Config, DnsConfig, Limits, LogFormat, RouteConfig, RuntimeConfig, Secret, ServerConfig, WorkerConfig,
+    WorkerLimits,
 };
 
 use span::Doc;

@@ -86,6 +86,28 @@ pub struct ServerConfig {
     /// Most client connections open at once on the `listen` addresses
     /// (the admin listener counts its own).
     pub max_connections: usize,
+    /// Peers (CIDR blocks or addresses) whose `X-Forwarded-*` headers are
+    /// believed and extended rather than replaced (see `forwarded.rs`).
+    pub trusted_proxies: Vec<String>,
+    /// Seconds an upgraded (WebSocket) connection may go without a byte in
+    /// one direction before it is closed.
+    pub websocket_idle_timeout_s: u64,
+    /// How log lines are written: `text` or `json` (one object per line).
+    pub log_format: LogFormat,
+    /// The Unix socket a new binary takes the listening sockets from
+    /// (`isoproxy --upgrade`, then SIGQUIT to the old one).
+    pub upgrade_sock: PathBuf,
+}
+
+/// `[server] log_format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// env_logger's human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line: `ts`, `level`, `target`, `msg`.
+    Json,
 }
 
 /// One `[[server.certificates]]` table.
@@ -160,6 +182,12 @@ impl Default for ServerConfig {
     /// - `max_header_count`: 100 (Apache's `LimitRequestFields`; Pingora's
     ///   ceiling is 256).
     /// - `max_connections`: 4096.
+    /// - `trusted_proxies`: none (every incoming `X-Forwarded-For` is replaced).
+    /// - `websocket_idle_timeout_s`: 600 (nginx's `proxy_read_timeout`, which
+    ///   applies to WebSockets there, is 60).
+    /// - `log_format`: `text`.
+    /// - `upgrade_sock`: `/tmp/isoproxy_upgrade.sock` (Pingora's default is
+    ///   `/tmp/pingora_upgrade.sock`); relative to the config file.
     fn default() -> Self {
         ServerConfig {
             listen: Vec::new(),
@@ -178,6 +206,10 @@ impl Default for ServerConfig {
             max_header_bytes: 32 * 1024,
             max_header_count: 100,
             max_connections: 4096,
+            trusted_proxies: Vec::new(),
+            websocket_idle_timeout_s: 600,
+            log_format: LogFormat::Text,
+            upgrade_sock: PathBuf::from("/tmp/isoproxy_upgrade.sock"),
         }
     }
 }

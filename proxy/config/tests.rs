@@ -104,6 +104,26 @@ fn dns_servers_take_a_port_or_53() {
 }
 
 #[test]
+fn edge_keys() {
+    let f = Fixture::new();
+    let config = f.ok(&format!(
+        "{SERVER}trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nlog_format = \"json\"\n\
+         websocket_idle_timeout_s = 30\nupgrade_sock = \"run/up.sock\"\n"
+    ));
+    assert_eq!(config.server.trusted_proxies, ["10.0.0.0/8", "::1"]);
+    assert_eq!(config.server.log_format, super::LogFormat::Json);
+    assert_eq!(config.server.websocket_idle_timeout_s, 30);
+    // Relative to the config file's directory.
+    assert_eq!(config.server.upgrade_sock, f.conf.parent().unwrap().join("run/up.sock"));
+    let (_, msg) = f.err(&format!("{SERVER}log_format = \"xml\"\n"));
+    assert!(msg.contains("log_format"), "{msg}");
+    let (_, msg) = f.err(&format!("{SERVER}trusted_proxies = [\"10.0.0.0/40\"]\n"));
+    assert!(msg.contains("server.trusted_proxies[0]"), "{msg}");
+    let (_, msg) = f.err(&format!("{SERVER}websocket_idle_timeout_s = 0\n"));
+    assert!(msg.contains("websocket_idle_timeout_s"), "{msg}");
+}
+
+#[test]
 fn defaults() {
     let f = Fixture::new();
     let config = f.ok(SERVER);
@@ -127,6 +147,10 @@ fn defaults() {
             max_header_bytes: 32768,
             max_header_count: 100,
             max_connections: 4096,
+            trusted_proxies: Vec::new(),
+            websocket_idle_timeout_s: 600,
+            log_format: super::LogFormat::Text,
+            upgrade_sock: "/tmp/isoproxy_upgrade.sock".into(),
         }
     );
     assert_eq!(

