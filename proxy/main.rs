@@ -78,6 +78,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    // Settings of wrangler files that isoproxy does not run: never dropped silently.
+    for warning in config.warnings() {
+        if cli.test {
+            eprintln!("isoproxy: warning: {warning}");
+        } else {
+            log::warn!("{warning}");
+        }
+    }
     Runtime::init_v8();
     let deployment = match Deployment::build(&config, None) {
         Ok(d) => d,
