@@ -143,7 +143,7 @@ fn apply_wrangler(
             doc.invalid(&field("wrangler"), format!("cannot read {}: {reason}", file.display()))
         }
         WranglerError::NoEnv(reason) => doc.invalid(&field("wrangler_env"), reason),
-        WranglerError::Config(e) => e,
+        WranglerError::Config(e) => *e,
     })?;
     if !doc.has(&field("name")) {
         worker.name = loaded.name;

@@ -56,13 +56,14 @@ pub(super) enum WranglerError {
     Io(String),
     /// `wrangler_env` names no `[env.NAME]` section: reported at that key.
     NoEnv(String),
-    /// A problem inside the wrangler file, located there.
-    Config(ConfigError),
+    /// A problem inside the wrangler file, located there (boxed: it is
+    /// the large variant).
+    Config(Box<ConfigError>),
 }
 
 impl From<ConfigError> for WranglerError {
     fn from(e: ConfigError) -> Self {
-        WranglerError::Config(e)
+        WranglerError::Config(Box::new(e))
     }
 }
 
