@@ -88,6 +88,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     // Lines so far were text (a config error is printed as text too).
     logging::set_format(config.server.log_format);
+    // Settings of wrangler files that isoproxy does not run: never dropped silently.
+    for warning in config.warnings() {
+        if cli.test {
+            eprintln!("isoproxy: warning: {warning}");
+        } else {
+            log::warn!("{warning}");
+        }
+    }
     Runtime::init_v8();
     let deployment = match Deployment::build(&config, None) {
         Ok(d) => d,

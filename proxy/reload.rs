@@ -63,6 +63,9 @@ impl Reloader {
             Ok(d) => d,
             Err(e) => return self.fail(&format!("{}: {e}", self.conf_path.display())),
         };
+        for warning in config.warnings() {
+            log::warn!("reload: {warning}");
+        }
         for key in restart_only_changes(running, &config) {
             log::warn!("reload: {key} changed; it takes effect only after a restart");
         }

@@ -190,7 +190,7 @@ fn a_node_import_needs_nodejs_compat() {
             "w.js",
             "import { Buffer } from 'buffer';\nexport default { fetch() { return new Response(''); } };\n",
         )],
-        &["w.js:1:24", "only relative imports"],
+        &["w.js:1:24", "cannot import \"buffer\"", "needs nodejs_compat_v2"],
     );
 }
 

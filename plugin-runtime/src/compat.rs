@@ -293,7 +293,7 @@ impl CompatFlags {
 
 /// The built-in modules under `nodejs_compat`; `node:async_hooks` alone
 /// under `nodejs_als`.
-const NODE_MODULES: &[&str] = &[
+pub(crate) const NODE_MODULES: &[&str] = &[
     "assert",
     "async_hooks",
     "buffer",

@@ -21,7 +21,7 @@ use crate::js::JsFile;
 use crate::limits::{
     CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
 };
-use crate::worker::{ModuleRoot, WorkerCode, is_builtin, resolve_specifier};
+use crate::worker::{ModuleGraph, ModuleRoot, WorkerCode, is_builtin, normalize, resolve_specifier};
 use crate::{code_cache, js, ops};
 
 /// The result of an async operation, delivered on the isolate's thread.
@@ -339,6 +339,8 @@ struct ModuleTable {
     compat: CompatFlags,
     by_hash: HashMap<i32, PathBuf>,
     by_path: HashMap<PathBuf, v8::Global<v8::Module>>,
+    /// Each module's imports as the module graph resolved them.
+    imports: Arc<BTreeMap<PathBuf, BTreeMap<String, PathBuf>>>,
     /// Built-in modules' exports, by the module's identity hash.
     builtins: HashMap<i32, v8::Global<v8::Object>>,
 }
@@ -380,7 +382,13 @@ fn resolve_in<'s>(
         let table = table.as_ref()?;
         let path = match builtin_module(&table.compat, &spec) {
             Some(name) => PathBuf::from(name),
-            None => resolve_specifier(table.by_hash.get(&hash)?, &spec)?,
+            None => {
+                let referrer = table.by_hash.get(&hash)?;
+                match table.imports.get(referrer).and_then(|i| i.get(&spec)) {
+                    Some(dep) => dep.clone(),
+                    None => resolve_specifier(referrer, &spec)?,
+                }
+            }
         };
         table.by_path.get(&path).map(|g| v8::Local::new(scope, g))
     });
@@ -590,14 +598,25 @@ pub(crate) fn exception_stack(scope: &mut v8::PinScope<'_, '_>, exc: v8::Local<v
 /// The largest script (all modules together) a worker may have.
 const MAX_SCRIPT_BYTES: usize = 10 << 20;
 
-/// Reads the module graph rooted at `main`: every relative import, once.
-/// Compiles each module in a scratch isolate to find its imports, so syntax
-/// errors surface here with `file:line:column`.
+/// A module reached through a bare specifier whose file Node would load
+/// as CommonJS: checked by its syntax once compiled.
+struct CommonJsCheck {
+    package: String,
+    specifier: String,
+    /// `file:line:column` of the import.
+    location: String,
+}
+
+/// Reads the module graph rooted at `main`: every import, once. Relative
+/// and absolute specifiers name files; bare ones (`"hono"`) are packages
+/// in the project's `node_modules` (`packages.rs`). Compiles each module
+/// in a scratch isolate to find its imports, so syntax errors surface
+/// here with `file:line:column`.
 pub(crate) fn read_module_graph(
     main: &Path,
     root: &ModuleRoot,
     compat: &CompatFlags,
-) -> Result<BTreeMap<PathBuf, Arc<str>>, ScriptError> {
+) -> Result<ModuleGraph, ScriptError> {
     crate::platform::platform();
     // A scratch isolate, but from the same blob as every other (see
     // snapshot::new_isolate).
@@ -605,16 +624,17 @@ pub(crate) fn read_module_graph(
     v8::scope!(let scope, &mut isolate);
     let context = v8::Context::new(scope, Default::default());
     let scope = &mut v8::ContextScope::new(scope, context);
-    let mut modules = BTreeMap::new();
+    let mut graph = ModuleGraph::default();
+    let mut packages: Option<crate::packages::Packages> = None;
     let mut total = 0usize;
-    let mut queue = vec![(main.to_path_buf(), None::<String>)];
-    while let Some((path, importer)) = queue.pop() {
-        if modules.contains_key(&path) {
+    let mut queue = vec![(main.to_path_buf(), None::<String>, None::<CommonJsCheck>)];
+    while let Some((path, importer, commonjs)) = queue.pop() {
+        if graph.modules.contains_key(&path) {
             continue;
         }
         if is_builtin(&path) {
             // Built in: nothing to read; `init` makes it from the bootstrap's exports.
-            modules.insert(path, Arc::from(""));
+            graph.modules.insert(path, Arc::from(""));
             continue;
         }
         let src = std::fs::read_to_string(&path).map_err(|e| ScriptError::Read {
@@ -631,42 +651,81 @@ pub(crate) fn read_module_graph(
             reason: "script too large".into(),
         })?;
         let origin = script_origin(tc, &name, true);
-        let mut source = v8::script_compiler::Source::new(source, Some(&origin));
-        let Some(module) = v8::script_compiler::compile_module(tc, &mut source) else {
+        let mut module_source = v8::script_compiler::Source::new(source, Some(&origin));
+        let Some(module) = v8::script_compiler::compile_module(tc, &mut module_source) else {
             return Err(caught!(tc));
         };
+        if let Some(check) = commonjs
+            && is_commonjs(tc, &src, &name)
+        {
+            return Err(ScriptError::Compile {
+                location: check.location,
+                message: format!(
+                    "cannot import \"{}\": package \"{}\" is CommonJS ({} has no import or export: it uses require/module.exports), which isoproxy does not load; bundle the worker with wrangler or use an ES-module build of the package",
+                    check.specifier,
+                    check.package,
+                    path.display()
+                ),
+            });
+        }
         let requests = module.get_module_requests();
+        let mut imports = BTreeMap::new();
         for i in 0..requests.length() {
             let req = requests.get(tc, i).unwrap();
             let req = v8::Local::<v8::ModuleRequest>::try_from(req).unwrap();
             let spec = req.get_specifier().to_rust_string_lossy(tc);
             let loc = module.source_offset_to_location(req.get_source_offset());
+            let location = format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1);
             if let Some(name) = builtin_module(compat, &spec) {
-                queue.push((PathBuf::from(name), None));
+                queue.push((PathBuf::from(name), None, None));
                 continue;
             }
             if spec.starts_with("node:") || spec.starts_with("cloudflare:") {
                 return Err(ScriptError::Compile {
-                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    location,
                     message: format!("No such module \"{spec}\"."),
                 });
             }
-            let Some(dep) = resolve_specifier(&path, &spec) else {
-                return Err(ScriptError::Compile {
-                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+            let mut check = None;
+            let dep = if crate::packages::is_bare(&spec) {
+                let found = packages
+                    .get_or_insert_with(crate::packages::Packages::new)
+                    .resolve(&path, &spec)
+                    .map_err(|reason| ScriptError::Compile {
+                        location: location.clone(),
+                        message: if crate::compat::NODE_MODULES.contains(&spec.as_str()) {
+                            format!(
+                                "cannot import \"{spec}\": a Node.js built-in by its bare name needs nodejs_compat_v2 (or import \"node:{spec}\" with nodejs_compat), and no package \"{spec}\" is in node_modules"
+                            )
+                        } else {
+                            format!("cannot import \"{spec}\": {reason}")
+                        },
+                    })?;
+                if found.maybe_commonjs {
+                    check = Some(CommonJsCheck {
+                        package: found.package.unwrap_or_else(|| spec.clone()),
+                        specifier: spec.clone(),
+                        location: location.clone(),
+                    });
+                }
+                normalize(&found.path)
+            } else {
+                resolve_specifier(&path, &spec).ok_or_else(|| ScriptError::Compile {
+                    location: location.clone(),
                     message: format!(
-                        "cannot import \"{spec}\": only relative imports of sibling files (\"./x.js\") are supported"
+                        "cannot import \"{spec}\": only files (\"./x.js\") and packages in node_modules (\"hono\") can be imported"
                     ),
-                });
+                })?
             };
             // Nothing outside the worker's root is read (worker.rs ModuleRoot).
             if let Err(message) = root.admits(&dep) {
                 return Err(ScriptError::Compile {
-                    location: format!("{name}:{}:{}", loc.get_line_number() + 1, loc.get_column_number() + 1),
+                    location,
                     message: format!("cannot import \"{spec}\": {message}"),
                 });
             }
-            queue.push((dep, Some(name.clone())));
+            imports.insert(spec, dep.clone());
+            queue.push((dep, Some(name.clone()), check));
         }
         total += src.len();
         if total > MAX_SCRIPT_BYTES {
@@ -675,9 +734,34 @@ pub(crate) fn read_module_graph(
                 reason: format!("the script is larger than the {} MiB limit", MAX_SCRIPT_BYTES >> 20),
             });
         }
-        modules.insert(path, Arc::from(src));
+        if !imports.is_empty() {
+            graph.imports.insert(path.clone(), imports);
+        }
+        graph.modules.insert(path, Arc::from(src));
     }
-    Ok(modules)
+    Ok(graph)
+}
+
+/// Whether `src` compiles as the body of a CommonJS module wrapper (a
+/// function of `exports, require, module, __filename, __dirname`): then it
+/// has no `import`, `export`, `import.meta` or top-level `await`, and a
+/// file Node would load as CommonJS is CommonJS. This is Node's own test
+/// for ambiguous files (`--experimental-detect-module`).
+fn is_commonjs(scope: &mut v8::PinScope<'_, '_>, src: &str, name: &str) -> bool {
+    let wrapped = format!("(function (exports, require, module, __filename, __dirname) {{{src}\n}})");
+    v8::tc_scope!(let tc, scope);
+    let Some(source) = v8::String::new(tc, &wrapped) else {
+        return false;
+    };
+    let origin = script_origin(tc, name, false);
+    let mut script = v8::script_compiler::Source::new(source, Some(&origin));
+    v8::script_compiler::compile_unbound_script(
+        tc,
+        &mut script,
+        v8::script_compiler::CompileOptions::NoCompileOptions,
+        v8::script_compiler::NoCacheReason::NoReason,
+    )
+    .is_some()
 }
 
 /// [`near_heap_limit`] behind the panic guard: if it panicked, the heap
@@ -923,6 +1007,7 @@ impl WorkerIsolate {
             compat: code.compat.clone(),
             by_hash: HashMap::new(),
             by_path: HashMap::new(),
+            imports: code.imports.clone(),
             builtins: HashMap::new(),
         };
         let node_key = v8::String::new(tc, "node").unwrap();

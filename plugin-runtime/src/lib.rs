@@ -19,6 +19,7 @@ mod isolate;
 mod js;
 mod limits;
 mod ops;
+mod packages;
 mod platform;
 mod runtime;
 pub mod snapshot;

@@ -229,8 +229,8 @@ impl Runtime {
         let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
             .map_err(|(_, e)| ScriptError::Compat(e))?;
         let root = ModuleRoot::new(spec.root.as_deref(), &main)?;
-        let modules = read_module_graph(&main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
-        let code = Arc::new(WorkerCode::new(spec, compat, main, modules));
+        let graph = read_module_graph(&main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
+        let code = Arc::new(WorkerCode::new(spec, compat, main, graph));
         // Validate in a scratch isolate with a private event loop.
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
 

@@ -148,6 +148,16 @@ pub struct WorkerSpec {
     pub subrequests: u32,
 }
 
+/// A worker's modules as read from disk: what `import` names resolved to.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleGraph {
+    /// Every module: absolute path (or `node:NAME`) -> source text.
+    pub modules: BTreeMap<PathBuf, Arc<str>>,
+    /// Per importing module, each specifier it imports -> the module's path
+    /// (built-in modules are not listed: the compat flags name them).
+    pub imports: BTreeMap<PathBuf, BTreeMap<String, PathBuf>>,
+}
+
 /// A validated worker: its module graph read and compiled once.
 #[derive(Debug)]
 pub struct WorkerCode {
@@ -161,6 +171,8 @@ pub struct WorkerCode {
     pub(crate) compat_json: String,
     /// Every module of the graph: absolute path -> source text.
     pub(crate) modules: BTreeMap<PathBuf, Arc<str>>,
+    /// What each module's imports resolved to (packages included).
+    pub(crate) imports: Arc<BTreeMap<PathBuf, BTreeMap<String, PathBuf>>>,
     /// The main module's absolute path (a key of `modules`).
     pub(crate) main: PathBuf,
     /// Content hash of all modules, shown as the script version.
@@ -188,17 +200,14 @@ pub struct WorkerCode {
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
 
 impl WorkerCode {
-    pub(crate) fn new(
-        spec: WorkerSpec,
-        compat: CompatFlags,
-        main: PathBuf,
-        modules: BTreeMap<PathBuf, Arc<str>>,
-    ) -> Self {
+    pub(crate) fn new(spec: WorkerSpec, compat: CompatFlags, main: PathBuf, graph: ModuleGraph) -> Self {
+        let ModuleGraph { modules, imports } = graph;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         for (path, src) in &modules {
             path.hash(&mut hasher);
             src.hash(&mut hasher);
         }
+        imports.hash(&mut hasher);
         let version = format!("{:016x}", hasher.finish());
         let mut env = spec.env.clone();
         for (name, secret) in &spec.secrets {
@@ -211,6 +220,7 @@ impl WorkerCode {
             compat_json: compat.to_json(),
             compat,
             modules,
+            imports: Arc::new(imports),
             main,
             version,
             env_json,
@@ -236,7 +246,10 @@ impl WorkerCode {
     /// True when `other` is the same scripts with the same settings, so a
     /// reload can keep this version (and its warm isolates).
     pub fn same_as(&self, other: &WorkerCode) -> bool {
-        self.version == other.version && self.spec == other.spec && self.modules == other.modules
+        self.version == other.version
+            && self.spec == other.spec
+            && self.modules == other.modules
+            && self.imports == other.imports
     }
 
     /// The last failure of a request or scheduled run of this version.
@@ -437,7 +450,7 @@ mod tests {
             spec,
             CompatFlags::resolve(None, &[]).unwrap(),
             "/w.js".into(),
-            BTreeMap::new(),
+            ModuleGraph::default(),
         );
         assert!(code.env_json.contains("hunter2-s3cret-VALUE"));
         let debug = format!("{code:?}");

@@ -15,8 +15,9 @@
 //!
 //! The rooms: `schema.rs` (the file's tables, their defaults and field
 //! deserialisers), `validate.rs` (the checks after deserialising),
-//! `error.rs` ([`ConfigError`], [`Location`]) and `span.rs` (the spanned
-//! parse that turns key paths into line:column and back).
+//! `error.rs` ([`ConfigError`], [`Location`]), `span.rs` (the spanned
+//! parse that turns key paths into line:column and back) and `wrangler.rs`
+//! (workers taken from a wrangler.toml / wrangler.json(c)).
 
 use std::fs;
 use std::path::Path;
@@ -25,6 +26,7 @@ mod error;
 mod schema;
 mod span;
 mod validate;
+mod wrangler;
 
 // The module's API: not every type is named outside it today.
 #[allow(unused_imports)]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::Error as _;
 use url::Url;
 
+use super::error::Location;
 use crate::route::RoutePattern;
 
 /// A validated configuration file.
@@ -40,6 +41,14 @@ impl Config {
     /// The worker named `name`.
     pub fn worker(&self, name: &str) -> Option<&WorkerConfig> {
         self.workers.iter().find(|w| w.name == name)
+    }
+
+    /// What the workers' wrangler files hold that isoproxy does not run,
+    /// one line each (to print at `--test`, start and reload).
+    pub fn warnings(&self) -> impl Iterator<Item = &str> {
+        self.workers
+            .iter()
+            .flat_map(|w| w.wrangler_ignored.iter().map(String::as_str))
     }
 }
 
@@ -367,15 +376,20 @@ impl WorkerLimits {
     }
 }
 
-/// `[[workers]]`: one Workers script. `name` and `main` are required; the
-/// other keys default as documented on each field.
+/// `[[workers]]`: one Workers script. `name` and `main` are required
+/// unless `wrangler` names a file that holds them; the other keys default
+/// as documented on each field.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a table")]
 pub struct WorkerConfig {
-    /// Unique name, `[A-Za-z0-9_-]+`.
+    /// Unique name, `[A-Za-z0-9_-]+`. With `wrangler`: default the wrangler
+    /// file's name (`NAME-ENV` with `wrangler_env`), and setting it renames.
+    #[serde(default)]
     pub name: String,
     /// The ES module to run. Written relative to the config file's directory;
     /// after [`load`] or [`parse`], an absolute, canonical path to a readable file.
+    /// With `wrangler`: taken from the wrangler file only.
+    #[serde(default)]
     pub main: PathBuf,
     /// `YYYY-MM-DD`, as in `wrangler.toml`. Default: none.
     #[serde(default)]
@@ -413,6 +427,25 @@ pub struct WorkerConfig {
     /// Replaces `runtime.outbound` for this worker. Default: none (inherit).
     #[serde(default)]
     pub outbound: Option<String>,
+    /// A `wrangler.toml`, `wrangler.json` or `wrangler.jsonc` (relative to the
+    /// config file) to take `name`, `main`, compatibility settings, `vars`,
+    /// crons and routes from (`wrangler.rs`). Default: none. After [`load`]
+    /// or [`parse`], absolute and canonical.
+    #[serde(default)]
+    pub wrangler: Option<PathBuf>,
+    /// The `[env.NAME]` section of the wrangler file to use, as
+    /// `wrangler deploy --env NAME` would. Default: none (the top level).
+    #[serde(default)]
+    pub wrangler_env: Option<String>,
+    /// The origin of the routes taken from the wrangler file (`[[routes]]`'
+    /// `origin`). Default: none (`fetch()` to their hosts goes out by DNS).
+    #[serde(default, deserialize_with = "origin_url")]
+    pub origin: Option<Url>,
+    /// What the wrangler file holds that isoproxy does not run (bindings,
+    /// unknown keys): one `file:line:column: key: why` line each, reported
+    /// by `--test`, at start and at every reload.
+    #[serde(skip)]
+    pub wrangler_ignored: Vec<String>,
 }
 
 impl WorkerConfig {
@@ -494,6 +527,10 @@ pub struct RouteConfig {
     /// origin, or both.
     #[serde(default, deserialize_with = "origin_url")]
     pub origin: Option<Url>,
+    /// Set for routes taken from a wrangler file: where the pattern is
+    /// written there (the config file has no `[[routes]]` entry for them).
+    #[serde(skip)]
+    pub source: Option<(Location, String)>,
 }
 
 pub(super) fn available_cores() -> usize {
@@ -551,7 +588,7 @@ fn vars_as_json<'de, D: serde::Deserializer<'de>>(
         .collect()
 }
 
-fn toml_to_json(value: toml::Value, key: &str) -> Result<serde_json::Value, String> {
+pub(super) fn toml_to_json(value: toml::Value, key: &str) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
     Ok(match value {
         toml::Value::String(s) => J::String(s),

@@ -148,6 +148,11 @@ impl<'a> Doc<'a> {
         self.location(self.spans(path).map_or(0, |(_, value)| value.start))
     }
 
+    /// Whether the file writes the key or item at `path`.
+    pub(super) fn has(&self, path: &[Seg<'_>]) -> bool {
+        self.walk(path).0 == path.len()
+    }
+
     /// Where the key at `path` starts (falls back like [`Doc::at`]).
     pub(super) fn at_key(&self, path: &[Seg<'_>]) -> Location {
         self.location(self.spans(path).map_or(0, |(key, _)| key.start))
@@ -213,18 +218,24 @@ impl<'a> Doc<'a> {
     }
 
     fn location(&self, offset: usize) -> Location {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let saturate = |n: usize| u32::try_from(n + 1).unwrap_or(u32::MAX);
-        Location {
-            file: Arc::clone(&self.shared_file),
-            line: saturate(before.matches('\n').count()),
-            column: saturate(before[line_start..].chars().count()),
-        }
+        location(self.text, &self.shared_file, offset)
+    }
+}
+
+/// Line and column (1-based, in characters) of byte `offset` of `text`,
+/// the contents of `file`.
+pub(super) fn location(text: &str, file: &Arc<Path>, offset: usize) -> Location {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let saturate = |n: usize| u32::try_from(n + 1).unwrap_or(u32::MAX);
+    Location {
+        file: Arc::clone(file),
+        line: saturate(before.matches('\n').count()),
+        column: saturate(before[line_start..].chars().count()),
     }
 }
 

@@ -431,7 +431,7 @@ fn error_messages() {
             "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",
             "6:1: workers[0]: unknown field `mian`, expected one of `name`, `main`, \
              `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`, \
-             `egress_allow`, `egress_deny`, `outbound`",
+             `egress_allow`, `egress_deny`, `outbound`, `wrangler`, `wrangler_env`, `origin`",
         ),
         (
             "[server]\nlisten = [\"127.0.0.1:8080\"]\nthreads = \"two\"\n",

@@ -11,14 +11,22 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, io_reason};
-use super::schema::{Config, DnsConfig, RuntimeConfig, ServerConfig, WorkerConfig, check_origin};
+use super::schema::{Config, DnsConfig, RouteConfig, RuntimeConfig, ServerConfig, WorkerConfig, check_origin};
 use super::span::{Doc, Seg, key_string};
+use super::wrangler::{self, WranglerError};
 
 pub(super) fn validate(
     config: &mut Config,
     doc: &Doc<'_>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
+    let mut wrangler_routes = Vec::new();
+    for (i, worker) in config.workers.iter_mut().enumerate() {
+        let at = [Seg::Key("workers"), Seg::Index(i)];
+        apply_wrangler(worker, &at, doc, &mut wrangler_routes)?;
+    }
+    // After the file's own routes: they win ties between equal patterns.
+    config.routes.extend(wrangler_routes);
     validate_server(&config.server, doc)?;
     validate_tls(&mut config.server, doc)?;
     if config.server.upgrade_sock.is_relative() {
@@ -64,16 +72,107 @@ pub(super) fn validate(
             .iter()
             .position(|earlier| earlier.pattern.same_requests(&route.pattern))
         {
-            let path = [at[0], at[1], Seg::Key("pattern")];
-            let first_path = [at[0], Seg::Index(first), Seg::Key("pattern")];
+            // Where a pattern is written: here, or in a wrangler file.
+            let place = |j: usize| match &config.routes[j].source {
+                Some((at, key)) => (at.clone(), key.clone()),
+                None => {
+                    let path = [Seg::Key("routes"), Seg::Index(j), Seg::Key("pattern")];
+                    (doc.at(&path), key_string(&path))
+                }
+            };
+            let ((at, key), (first, first_key)) = (place(i), place(first));
             return Err(ConfigError::DuplicatePattern {
-                at: doc.at(&path),
-                key: key_string(&path),
+                at,
+                key,
                 pattern: route.pattern.as_str().to_owned(),
-                first_key: key_string(&first_path),
-                first: doc.at(&first_path),
+                first_key,
+                first,
             });
         }
+    }
+    Ok(())
+}
+
+/// Checks the `wrangler` keys of a worker entry, and for an entry with
+/// `wrangler`, fills it in from that file (`wrangler.rs`): its routes go
+/// to `routes`. An entry without one must have `name` and `main`.
+fn apply_wrangler(
+    worker: &mut WorkerConfig,
+    at: &[Seg<'_>; 2],
+    doc: &Doc<'_>,
+    routes: &mut Vec<RouteConfig>,
+) -> Result<(), ConfigError> {
+    let field = |k| [at[0], at[1], Seg::Key(k)];
+    let Some(file) = worker.wrangler.clone() else {
+        if worker.wrangler_env.is_some() {
+            return Err(doc.invalid(&field("wrangler_env"), "needs `wrangler` (the file it is a section of)"));
+        }
+        if worker.origin.is_some() {
+            return Err(doc.invalid(
+                &field("origin"),
+                "is the origin of routes taken from a `wrangler` file; give [[routes]] their own `origin`",
+            ));
+        }
+        for key in ["name", "main"] {
+            if !doc.has(&field(key)) {
+                return Err(ConfigError::Parse {
+                    at: doc.at(at),
+                    key: key_string(at),
+                    message: format!("missing field `{key}`"),
+                });
+            }
+        }
+        return Ok(());
+    };
+    let from_file = [
+        ("main", doc.has(&field("main"))),
+        ("compatibility_date", worker.compatibility_date.is_some()),
+        ("compatibility_flags", doc.has(&field("compatibility_flags"))),
+        ("crons", doc.has(&field("crons"))),
+    ];
+    for (key, set) in from_file {
+        if set {
+            return Err(doc.invalid(
+                &field(key),
+                format!("comes from the wrangler file ({}); set it there", file.display()),
+            ));
+        }
+    }
+    let dir = match doc.file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let path = dir.join(&file);
+    let loaded = wrangler::load(&path, worker.wrangler_env.as_deref()).map_err(|e| match e {
+        WranglerError::Io(reason) => {
+            doc.invalid(&field("wrangler"), format!("cannot read {}: {reason}", file.display()))
+        }
+        WranglerError::NoEnv(reason) => doc.invalid(&field("wrangler_env"), reason),
+        WranglerError::Config(e) => *e,
+    })?;
+    if !doc.has(&field("name")) {
+        worker.name = loaded.name;
+    }
+    worker.main = loaded.main;
+    worker.compatibility_date = loaded.compatibility_date;
+    worker.compatibility_flags = loaded.compatibility_flags;
+    worker.crons = loaded.crons;
+    // The entry's own vars (say, a node's name) win over the file's.
+    let mut vars = loaded.vars;
+    vars.extend(std::mem::take(&mut worker.vars));
+    worker.vars = vars;
+    worker.limits.cpu_ms = worker.limits.cpu_ms.or(loaded.cpu_ms);
+    // The project directory, so its node_modules can be imported.
+    worker.root.get_or_insert(loaded.dir);
+    worker.wrangler = Some(path.canonicalize().unwrap_or(path));
+    worker.wrangler_ignored = loaded.ignored;
+    for (pattern, at, key) in loaded.routes {
+        routes.push(RouteConfig {
+            pattern,
+            worker: Some(worker.name.clone()),
+            origin: worker.origin.clone(),
+            source: Some((at, key)),
+        });
     }
     Ok(())
 }
