@@ -124,7 +124,8 @@ impl Future for Driver {
                 // More may be waiting: come back after the thread's other tasks.
                 cx.waker().wake_by_ref();
             }
-            if sweep.poll_tick(cx).is_ready() {
+            // Until Pending: that is what registers the next tick's wake-up.
+            while sweep.poll_tick(cx).is_ready() {
                 contain("the isolate sweep", || host.evict_retired());
                 host.discard_poisoned();
             }

@@ -200,7 +200,8 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     /// - `isolate_threads`: the number of available cores.
-    /// - `js_on_proxy_threads`: true.
+    /// - `js_on_proxy_threads`: false (other tests still assume one isolate
+    ///   per worker; see README).
     /// - `queue_limit`: 256 (`plugin_runtime::DEFAULT_QUEUE_LIMIT`).
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
@@ -213,7 +214,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
-            js_on_proxy_threads: true,
+            js_on_proxy_threads: false,
             queue_limit: plugin_runtime::DEFAULT_QUEUE_LIMIT,
             cpu_ms: 50,
             memory_mb: 128,

@@ -131,7 +131,7 @@ fn defaults() {
         config.runtime,
         RuntimeConfig {
             isolate_threads: cores,
-            js_on_proxy_threads: true,
+            js_on_proxy_threads: false,
             queue_limit: 256,
             cpu_ms: 50,
             memory_mb: 128,
@@ -222,7 +222,7 @@ origin  = "https://api.internal:8443/"
         config.runtime,
         RuntimeConfig {
             isolate_threads: 3,
-            js_on_proxy_threads: true,
+            js_on_proxy_threads: false,
             queue_limit: 256,
             cpu_ms: 40,
             memory_mb: 64,
