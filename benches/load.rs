@@ -305,9 +305,23 @@ impl Options {
 
 /// The main isoproxy config after `[server]`: the plain route and the
 /// hello, rewrite and spin workers.
+/// The `[runtime]` table's header and thread keys: `LOAD_JS_ON_PROXY_THREADS`
+/// (`true`/`false`; unset: the binary's default) sets `js_on_proxy_threads`,
+/// to compare JS on the proxy threads with JS on the isolate threads.
+fn runtime_table(isolate_threads: usize) -> String {
+    let mut table = format!("[runtime]\nisolate_threads = {isolate_threads}\n");
+    if let Ok(on) = std::env::var("LOAD_JS_ON_PROXY_THREADS") {
+        let on: bool = on
+            .parse()
+            .unwrap_or_else(|_| fail_usage(&format!("LOAD_JS_ON_PROXY_THREADS: {on:?} is not true or false")));
+        table.push_str(&format!("js_on_proxy_threads = {on}\n"));
+    }
+    table
+}
+
 fn main_config(origin: SocketAddr, isolate_threads: usize) -> String {
     let date = COMPAT_DATE.trim();
-    let mut conf = format!("[runtime]\nisolate_threads = {isolate_threads}\n");
+    let mut conf = runtime_table(isolate_threads);
     for name in ["hello", "rewrite", "spin"] {
         let _ = write!(
             conf,
@@ -355,7 +369,8 @@ fn numbered_worker_js(i: usize) -> String {
 fn workers_config(isolate_threads: usize, count: usize) -> (String, Vec<(String, String)>) {
     let date = COMPAT_DATE.trim();
     let mut conf = format!(
-        "[runtime]\nisolate_threads = {isolate_threads}\n\n[[workers]]\nname = \"hello\"\nmain = \"hello.js\"\ncompatibility_date = \"{date}\"\n\n[[routes]]\npattern = \"hello.bench/*\"\nworker = \"hello\"\n"
+        "{}\n[[workers]]\nname = \"hello\"\nmain = \"hello.js\"\ncompatibility_date = \"{date}\"\n\n[[routes]]\npattern = \"hello.bench/*\"\nworker = \"hello\"\n",
+        runtime_table(isolate_threads)
     );
     let mut files = vec![("hello.js".to_string(), HELLO_JS.to_string())];
     for i in 0..count {
@@ -372,7 +387,7 @@ fn workers_config(isolate_threads: usize, count: usize) -> (String, Vec<(String,
 /// (`*.wN.bench/*`), and last of all the measured `plain.bench/*`, so a
 /// lookup that scans the list sees every other route first.
 fn routes_config(origin: SocketAddr, isolate_threads: usize, count: usize) -> String {
-    let mut conf = format!("[runtime]\nisolate_threads = {isolate_threads}\n");
+    let mut conf = runtime_table(isolate_threads);
     for i in 0..count.saturating_sub(1) {
         let pattern = if i % 2 == 0 {
             format!("r{i}.bench/*")

@@ -139,6 +139,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     });
     state.apply_server_config(&config.server);
     state.runtime.set_queue_limit(config.runtime.queue_limit);
+    state
+        .runtime
+        .set_js_on_proxy_threads(config.runtime.js_on_proxy_threads);
     // Every configured worker's first isolate is created now, while Pingora
     // starts, so no request waits for one (see `Runtime::warm`).
     let warming = {
@@ -154,6 +157,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         grace_period_seconds: Some(config.server.grace_period_seconds),
         graceful_shutdown_timeout_seconds: Some(config.server.graceful_shutdown_timeout_seconds),
         upgrade_sock: config.server.upgrade_sock.to_string_lossy().into_owned(),
+        // With JS on the proxy threads, each is its own current-thread
+        // runtime: a connection's task, its isolates and their pending
+        // work never change thread.
+        work_stealing: !config.runtime.js_on_proxy_threads,
         ..ServerConf::default()
     };
     let opt = Opt {

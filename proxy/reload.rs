@@ -134,5 +134,8 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     if old.runtime.isolate_threads != new.runtime.isolate_threads {
         keys.push("runtime.isolate_threads");
     }
+    if old.runtime.js_on_proxy_threads != new.runtime.js_on_proxy_threads {
+        keys.push("runtime.js_on_proxy_threads");
+    }
     keys
 }

@@ -21,6 +21,7 @@ mod limits;
 mod ops;
 mod packages;
 mod platform;
+mod proxy_thread;
 mod runtime;
 pub mod snapshot;
 mod thread;
@@ -37,6 +38,8 @@ pub use http::{
 };
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;
-pub use runtime::{DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, Runtime, RuntimeOptions, Warming};
+pub use runtime::{
+    DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, PROXY_THREAD_CPU_MS, Runtime, RuntimeOptions, Warming,
+};
 pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
 pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

@@ -1,5 +1,7 @@
 //! The [`Runtime`]: V8 initialised once, a fixed set of isolate threads, and
-//! the placement of each worker's requests on them.
+//! the placement of each worker's requests: on the proxy thread that asked
+//! (light workers, when the embedder allows it: `proxy_thread.rs`) or on an
+//! isolate thread.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +31,12 @@ pub(crate) const HEAVY_SLICE: Duration = Duration::from_millis(10);
 /// The default bound of each isolate thread's queue: requests and
 /// scheduled runs sent to the thread that it has not taken yet.
 pub const DEFAULT_QUEUE_LIMIT: usize = 256;
+
+/// The largest per-request CPU limit (`cpu_ms`) of a worker whose requests
+/// may run on the proxy thread serving the client: one slice of its JS holds
+/// that thread (and every connection on it) at most this long. Workers
+/// allowed more start on the isolate threads. The default `cpu_ms`.
+pub const PROXY_THREAD_CPU_MS: u64 = 50;
 
 /// Runtime settings.
 #[derive(Clone)]
@@ -80,6 +88,11 @@ pub struct Runtime {
     queue_limit: AtomicUsize,
     /// `scheduled()` runs sent and not finished (they reserve the lane).
     scheduled_running: AtomicUsize,
+    /// Whether light workers' requests run on the proxy thread that
+    /// dispatches them ([`Runtime::set_js_on_proxy_threads`]).
+    on_proxy_threads: std::sync::atomic::AtomicBool,
+    /// Told about isolates made on proxy threads too.
+    events: Option<IsolateEvents>,
 }
 
 /// Where worker versions have isolates, and which are heavy.
@@ -158,7 +171,31 @@ impl Runtime {
             placement: Mutex::new(Placement::default()),
             queue_limit: AtomicUsize::new(DEFAULT_QUEUE_LIMIT),
             scheduled_running: AtomicUsize::new(0),
+            on_proxy_threads: Default::default(),
+            events: options.events,
         })
+    }
+
+    /// Lets light workers' requests run their JS on the thread that calls
+    /// [`Runtime::dispatch`] / [`Runtime::dispatch_or_pass`], with no hop
+    /// to an isolate thread, when that thread is a current-thread tokio
+    /// runtime's (Pingora without work stealing). Light: not heavy (see
+    /// [`Runtime::place`]) and a `cpu_ms` of at most
+    /// [`PROXY_THREAD_CPU_MS`]. Everything else (heavy workers, every
+    /// `scheduled()` run, calls from other runtimes) keeps the isolate
+    /// threads. Off by default; takes effect for the next request.
+    pub fn set_js_on_proxy_threads(&self, on: bool) {
+        self.on_proxy_threads.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether `worker`'s requests run on the proxy threads that serve them.
+    fn light(&self, worker: &WorkerCode) -> bool {
+        self.on_proxy_threads.load(Ordering::Relaxed) && !worker.is_heavy() && worker.spec.cpu_ms <= PROXY_THREAD_CPU_MS
+    }
+
+    /// Whether `worker`'s next request runs on the calling thread.
+    fn on_this_thread(&self, worker: &WorkerCode) -> bool {
+        self.light(worker) && crate::proxy_thread::available()
     }
 
     /// Bounds each isolate thread's queue: past `limit` commands waiting
@@ -173,10 +210,16 @@ impl Runtime {
     /// first request will be placed on, off the request path (at start-up,
     /// before the listeners accept; on reload, before the new deployment is
     /// stored). [`Warming::wait`] waits for them.
+    ///
+    /// Workers whose requests run on the proxy threads
+    /// ([`Runtime::set_js_on_proxy_threads`]) are skipped: an isolate on an
+    /// isolate thread would only cost memory, and a proxy thread makes its
+    /// own on the worker's first request there (from the version's code
+    /// cache, made when it was loaded).
     pub fn warm(&self, workers: &[&Arc<WorkerCode>]) -> Warming {
         let (done, ready) = std::sync::mpsc::channel();
         let mut sent = 0;
-        for worker in workers {
+        for worker in workers.iter().filter(|w| !self.light(w)) {
             // Counted in flight until created, so the next worker's
             // isolate is placed on a quieter thread.
             let thread = &self.threads[self.place(worker, Work::Request)];
@@ -317,8 +360,13 @@ impl Runtime {
         // Dropped unsent if this future (or the pass it answers with) is
         // dropped before the final answer: the request is then cancelled.
         let (answered, cancel) = oneshot::channel();
-        let outcome = self
-            .send(worker, Work::Request, |reply| Command::Dispatch {
+        let outcome = if self.on_this_thread(worker) {
+            // No queue: the first slice of JS runs now, in this task's poll.
+            let (reply, outcome) = oneshot::channel();
+            crate::proxy_thread::dispatch(&self.events, worker, head, body, fetcher, passes, reply, cancel);
+            outcome.await.unwrap_or(Err(DispatchError::Unavailable))
+        } else {
+            self.send(worker, Work::Request, |reply| Command::Dispatch {
                 worker: worker.clone(),
                 head: Box::new(head),
                 body,
@@ -327,7 +375,8 @@ impl Runtime {
                 reply,
                 cancel,
             })
-            .await;
+            .await
+        };
         match outcome {
             Ok(Outcome::Pass(mut pass)) => {
                 pass.answer.answered = Some(answered);

@@ -1,7 +1,10 @@
-//! An isolate thread: owns the isolates created on it and runs their event
-//! loop (a current-thread tokio runtime with a local task set). Each turn
-//! handles commands from the proxy, then delivers completed async results,
-//! each followed by a microtask checkpoint — no re-entrant calls into JS.
+//! A thread's isolates and their event loop. [`Host`] is what any thread
+//! that runs JS owns: its isolates, the completions of their pending ops,
+//! cancellations, the sweep of retired and poisoned isolates. An isolate
+//! thread drives one from its own loop ([`run`]: commands from the proxy,
+//! then completions); a proxy thread drives one from a task on its Pingora
+//! runtime (`proxy_thread.rs`). Either way each completion is one call into
+//! JS followed by a microtask checkpoint — no re-entrant calls into JS.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -84,10 +87,13 @@ pub(crate) fn spawn(index: usize, events: Option<crate::runtime::IsolateEvents>)
     })
 }
 
-struct Loop {
+/// The JS side of one thread: its isolates and what their pending work
+/// reports back. Lives on the thread that made it (V8 isolates never move).
+pub(crate) struct Host {
     /// Isolates in creation order; dropped in reverse (a V8 rule).
     isolates: Vec<WorkerIsolate>,
     completions_tx: mpsc::UnboundedSender<Completion>,
+    completions: mpsc::UnboundedReceiver<Completion>,
     inflight: Arc<AtomicUsize>,
     queued: Arc<AtomicUsize>,
     next_key: u64,
@@ -95,15 +101,48 @@ struct Loop {
     events: Option<crate::runtime::IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
+    cancels: mpsc::UnboundedReceiver<(u64, u32)>,
 }
 
-impl Drop for Loop {
+impl Drop for Host {
     fn drop(&mut self) {
         while self.isolates.pop().is_some() {}
     }
 }
 
-impl Loop {
+/// Completions delivered per [`Host::poll_work`] before it yields (so a
+/// stream of completions cannot starve the rest of the thread's tasks).
+const COMPLETIONS_PER_POLL: usize = 64;
+
+impl Host {
+    /// A host for the calling thread. `inflight` counts the requests its
+    /// isolates serve, `queued` the commands sent to it not yet taken.
+    pub(crate) fn new(
+        inflight: Arc<AtomicUsize>,
+        queued: Arc<AtomicUsize>,
+        events: Option<crate::runtime::IsolateEvents>,
+    ) -> Host {
+        let (completions_tx, completions) = mpsc::unbounded_channel();
+        let (cancels_tx, cancels) = mpsc::unbounded_channel();
+        Host {
+            isolates: Vec::new(),
+            completions_tx,
+            completions,
+            inflight,
+            queued,
+            next_key: 0,
+            watch: crate::limits::CpuWatch::for_this_thread(),
+            events,
+            cancels_tx,
+            cancels,
+        }
+    }
+
+    /// The count of requests this thread's isolates serve.
+    pub(crate) fn inflight(&self) -> &AtomicUsize {
+        &self.inflight
+    }
+
     fn tell(&self, worker: &str, event: IsolateEvent) {
         if let Some(f) = &self.events {
             f(worker, event);
@@ -144,6 +183,45 @@ impl Loop {
         Ok(self.isolates.last_mut().unwrap())
     }
 
+    /// Hands a request to `worker`'s isolate on this thread (created if
+    /// there is none), already counted in `inflight`. Must run inside the
+    /// thread's `LocalSet` (ops spawn their futures there).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn dispatch(
+        &mut self,
+        worker: &Arc<WorkerCode>,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+        passes: bool,
+        reply: oneshot::Sender<Result<Outcome, DispatchError>>,
+        mut cancel: oneshot::Receiver<()>,
+    ) {
+        // The proxy stopped waiting while the request sat in the queue
+        // (its client went away or it timed out): the script never sees it.
+        if matches!(cancel.try_recv(), Err(oneshot::error::TryRecvError::Closed)) {
+            self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            log::debug!("request dropped before dispatch: nobody waits for its answer any more");
+            return;
+        }
+        match self.isolate_for(worker) {
+            Ok(isolate) => {
+                let req = isolate.dispatch(head, body, fetcher, passes, reply);
+                let key = isolate.key();
+                let cancels = self.cancels_tx.clone();
+                tokio::task::spawn_local(async move {
+                    if cancel.await.is_err() {
+                        let _ = cancels.send((key, req));
+                    }
+                });
+            }
+            Err(e) => {
+                self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
     fn command(&mut self, cmd: Command) {
         if cmd.queued() {
             self.queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
@@ -156,33 +234,8 @@ impl Loop {
                 fetcher,
                 passes,
                 reply,
-                mut cancel,
-            } => {
-                // The proxy stopped waiting while the request sat in the
-                // queue (its client went away or it timed out): the script
-                // never sees it.
-                if matches!(cancel.try_recv(), Err(oneshot::error::TryRecvError::Closed)) {
-                    self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                    log::debug!("request dropped before dispatch: nobody waits for its answer any more");
-                    return;
-                }
-                match self.isolate_for(&worker) {
-                    Ok(isolate) => {
-                        let req = isolate.dispatch(*head, body, fetcher, passes, reply);
-                        let key = isolate.key();
-                        let cancels = self.cancels_tx.clone();
-                        tokio::task::spawn_local(async move {
-                            if cancel.await.is_err() {
-                                let _ = cancels.send((key, req));
-                            }
-                        });
-                    }
-                    Err(e) => {
-                        self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                        let _ = reply.send(Err(e));
-                    }
-                }
-            }
+                cancel,
+            } => self.dispatch(&worker, *head, body, fetcher, passes, reply, cancel),
             Command::Scheduled {
                 worker,
                 cron,
@@ -210,7 +263,7 @@ impl Loop {
     /// Drops isolates of worker versions nothing refers to any more (a
     /// reload replaced them and their last request, including its
     /// `waitUntil` work, has finished).
-    fn evict_retired(&mut self) {
+    pub(crate) fn evict_retired(&mut self) {
         for iso in &mut self.isolates {
             iso.reap_requests();
         }
@@ -240,7 +293,7 @@ impl Loop {
     /// Discards an isolate a limit broke; its other requests fail with
     /// the same error (their JS state went with it). The next request
     /// for the worker gets a fresh isolate.
-    fn discard_poisoned(&mut self) {
+    pub(crate) fn discard_poisoned(&mut self) {
         while let Some(i) = self.isolates.iter().position(|w| w.poisoned.is_some()) {
             let iso = self.isolates.remove(i);
             let limit = iso.poisoned.expect("poisoned");
@@ -271,15 +324,41 @@ impl Loop {
             isolate.complete(c.promise, c.result);
         }
     }
+
+    /// Delivers the completions and cancellations that are ready (each
+    /// its own call into JS), then discards isolates a limit broke. Ready
+    /// once it delivered something; `Pending` (with `cx` woken on new work)
+    /// when there was nothing. Must run inside the thread's `LocalSet`.
+    pub(crate) fn poll_work(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        use std::task::Poll;
+        let mut delivered = 0;
+        while delivered < COMPLETIONS_PER_POLL {
+            match self.completions.poll_recv(cx) {
+                Poll::Ready(Some(c)) => contain("a completion", || self.complete(c)),
+                // (never closed: the host holds a sender)
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+            delivered += 1;
+        }
+        while let Poll::Ready(Some((isolate, req))) = self.cancels.poll_recv(cx) {
+            contain("a cancellation", || self.cancel(isolate, req));
+            delivered += 1;
+        }
+        if delivered == 0 {
+            return Poll::Pending;
+        }
+        self.discard_poisoned();
+        Poll::Ready(())
+    }
 }
 
 /// Runs one turn's work so that a panic (a runtime bug) cannot end the
 /// thread and every isolate on it. Panics inside an isolate are already
 /// contained there (the isolate is discarded); this is the net for the rest
 /// (e.g. creating an isolate: that request's reply is dropped, a 503).
-fn contain(what: &str, work: impl FnOnce()) {
+pub(crate) fn contain(what: &str, work: impl FnOnce()) {
     if let Err(payload) = crate::guard::catch(work) {
-        let place = format!("an isolate thread ({what})");
+        let place = format!("{} ({what})", std::thread::current().name().unwrap_or("a thread"));
         crate::guard::record("-", &place, &*payload);
     }
 }
@@ -297,39 +376,26 @@ fn run(
             return;
         }
     };
-    let (completions_tx, mut completions) = mpsc::unbounded_channel();
-    let watch = crate::limits::CpuWatch::for_this_thread();
-    let (cancels_tx, mut cancels) = mpsc::unbounded_channel();
-    let mut lp = Loop {
-        isolates: Vec::new(),
-        completions_tx,
-        inflight,
-        queued,
-        next_key: 0,
-        watch,
-        events,
-        cancels_tx,
-    };
+    let mut host = Host::new(inflight, queued, events);
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        let mut sweep = tokio::time::interval(std::time::Duration::from_millis(500));
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
-                c = completions.recv() => match c {
-                    Some(c) => contain("a completion", || lp.complete(c)),
-                    None => break,
-                },
+                _ = std::future::poll_fn(|cx| host.poll_work(cx)) => {}
                 cmd = commands.recv() => match cmd {
-                    Some(cmd) => contain("a command", || lp.command(cmd)),
+                    Some(cmd) => contain("a command", || host.command(cmd)),
                     None => break,
                 },
-                Some((isolate, req)) = cancels.recv() => contain("a cancellation", || lp.cancel(isolate, req)),
-                _ = sweep.tick() => contain("the isolate sweep", || lp.evict_retired()),
+                _ = sweep.tick() => contain("the isolate sweep", || host.evict_retired()),
             }
-            lp.discard_poisoned();
+            host.discard_poisoned();
         }
-        drop(lp);
+        drop(host);
     });
 }
+
+/// How often a thread drops the isolates of retired versions.
+pub(crate) const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_millis(500);

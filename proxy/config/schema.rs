@@ -227,8 +227,14 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields, expecting = "a table")]
 pub struct RuntimeConfig {
-    /// Isolate threads (each runs isolates and their event loops).
+    /// Isolate threads (each runs isolates and their event loops): heavy
+    /// workers, `scheduled()` runs, and every worker when
+    /// `js_on_proxy_threads` is off.
     pub isolate_threads: usize,
+    /// Light workers' JavaScript runs on the proxy thread serving the
+    /// client (Pingora without work stealing), with no hop to an isolate
+    /// thread.
+    pub js_on_proxy_threads: bool,
     /// Requests and scheduled runs that may wait for one isolate thread;
     /// past it a request is refused at once with 503 and `Retry-After`.
     pub queue_limit: usize,
@@ -258,6 +264,8 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     /// - `isolate_threads`: the number of available cores.
+    /// - `js_on_proxy_threads`: false (other tests still assume one isolate
+    ///   per worker; see README).
     /// - `queue_limit`: 256 (`plugin_runtime::DEFAULT_QUEUE_LIMIT`).
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
@@ -270,6 +278,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
+            js_on_proxy_threads: false,
             queue_limit: plugin_runtime::DEFAULT_QUEUE_LIMIT,
             cpu_ms: 50,
             memory_mb: 128,
