@@ -20,12 +20,25 @@ use tokio::net::TcpListener;
 pub const BIN: &str = env!("CARGO_BIN_EXE_isoproxy");
 
 /// A free TCP port on 127.0.0.1 (bound then released).
+///
+/// The kernel may hand the same ephemeral port to two binds in a row once
+/// the first listener is closed, so a test asking for two ports (proxy
+/// and admin) could get one twice; ports already given out in this test
+/// process are never given again.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
