@@ -154,14 +154,7 @@ async fn an_infinite_loop_gets_503_and_other_workers_keep_serving() {
         &failures[..failures.len().min(5)]
     );
     assert!(proxy.log().contains("worker a: exceeded its CPU time limit (50 ms)"));
-    let workers: serde_json::Value = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let workers: serde_json::Value = proxy.workers().await;
     let a = workers["workers"]
         .as_array()
         .unwrap()

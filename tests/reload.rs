@@ -46,14 +46,7 @@ origin = "{origin}"
 }
 
 async fn reload_counts(proxy: &Proxy) -> (u64, u64) {
-    let v: Value = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = proxy.workers().await;
     (
         v["reloads"]["ok"].as_u64().unwrap(),
         v["reloads"]["failed"].as_u64().unwrap(),
@@ -174,14 +167,7 @@ async fn fifty_reloads_under_load_drop_nothing() {
     assert!(log.contains("reload ok: w "), "good reloads name the new version");
     // Retired isolates are released once drained.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let v: Value = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = proxy.workers().await;
     assert!(v["workers"][0]["isolates"].as_u64().unwrap() <= 2, "{v}");
 }
 
@@ -191,14 +177,7 @@ async fn reload_changes_routes_and_reports_restart_only_keys() {
     let builder = Proxy::builder().script("w.js", &script("v1"));
     let dir = builder.dir().to_path_buf();
     let proxy = builder.config(&config(&origin.url(), "red")).start().await;
-    let before: Value = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: Value = proxy.workers().await;
     let version = before["workers"][0]["version"].as_str().unwrap().to_string();
 
     // Add a plain route for one host and change the thread count.
@@ -224,14 +203,7 @@ async fn reload_changes_routes_and_reports_restart_only_keys() {
         "{log}"
     );
     assert!(log.contains("reload ok: no worker changed"), "{log}");
-    let after: Value = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = proxy.workers().await;
     assert_eq!(after["workers"][0]["version"].as_str().unwrap(), version);
     assert_eq!(
         after["workers"][0]["loaded_at"], before["workers"][0]["loaded_at"],

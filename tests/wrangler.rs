@@ -120,14 +120,7 @@ async fn a_hono_project_from_wrangler_jsonc_runs_with_its_middleware() {
     assert_eq!(get(&proxy, "other.localhost", "/").await.status(), 404);
 
     // /workers names the worker as wrangler.jsonc does.
-    let workers: Value = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let workers: Value = proxy.workers().await;
     assert!(workers.to_string().contains("hono-app"), "{workers}");
 }
 
@@ -149,14 +142,7 @@ async fn wrangler_env_picks_the_section_with_its_vars_routes_and_name() {
         )
         .await;
     assert!(log.contains("wrangler.jsonc:"), "{log}");
-    let workers = client()
-        .get(proxy.admin_url("/workers"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let workers = proxy.workers().await.to_string();
     assert!(workers.contains("hono-app-staging"), "{workers}");
 }
 

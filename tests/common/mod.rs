@@ -386,6 +386,18 @@ impl Proxy {
             .unwrap()
     }
 
+    /// `GET /workers` on the admin listener, as JSON.
+    pub async fn workers(&self) -> serde_json::Value {
+        client()
+            .get(self.admin_url("/workers"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The sum of a metric's samples whose labels contain every `labels` pair.
     pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let text = self.metrics().await;
