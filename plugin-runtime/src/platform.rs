@@ -11,9 +11,12 @@ pub(crate) fn platform() -> &'static v8::SharedRef<v8::Platform> {
         // deep recursion a catchable RangeError well inside our 8 MiB thread stacks.
         v8::V8::set_flags_from_string("--stack-size=984 --disallow-code-generation-from-strings");
         // `ISOPROXY_V8_PERF=1` (profiling only): V8 writes /tmp/perf-PID.map
-        // so `perf report` names JIT-compiled and interpreted JS frames.
+        // so `perf report` names JIT-compiled JS frames. Not
+        // `--interpreted-frames-native-stack`: isolates made from our startup
+        // snapshot crash in their first call with it (interpreted frames show
+        // as the interpreter's trampoline instead).
         if std::env::var_os("ISOPROXY_V8_PERF").is_some_and(|v| v == "1") {
-            v8::V8::set_flags_from_string("--perf-basic-prof --interpreted-frames-native-stack");
+            v8::V8::set_flags_from_string("--perf-basic-prof");
         }
         let platform = v8::new_default_platform(0, false).make_shared();
         v8::V8::initialize_platform(platform.clone());
