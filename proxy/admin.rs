@@ -146,6 +146,48 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response<Vec<u8>> {
 }
 
 impl Admin {
+    /// Each worker's cron triggers with their last firing (from the
+    /// cluster's Redis when clustered, else this instance's), and the
+    /// `cluster` section of `/workers`.
+    async fn triggers(
+        &self,
+        deployment: &crate::deployment::Deployment,
+    ) -> (
+        std::collections::HashMap<String, Vec<serde_json::Value>>,
+        serde_json::Value,
+    ) {
+        let keys: Vec<(String, String)> = deployment
+            .crons
+            .iter()
+            .map(|t| (t.worker.name().to_string(), t.schedule.expr().to_string()))
+            .collect();
+        let local = || -> Vec<_> { keys.iter().map(|(w, c)| self.state.scheduled.last_run(w, c)).collect() };
+        let (last, cluster) = match &self.state.cluster {
+            None => (local(), serde_json::Value::Null),
+            Some(cluster) => match cluster.last_runs(&keys).await {
+                Ok(last) => (
+                    last,
+                    serde_json::json!({ "instance": cluster.instance(), "error": null }),
+                ),
+                Err(e) => {
+                    log::warn!("admin {}: /workers shows this instance's runs only: {e}", self.addr);
+                    (
+                        local(),
+                        serde_json::json!({ "instance": cluster.instance(), "error": e.to_string() }),
+                    )
+                }
+            },
+        };
+        let mut by_worker: std::collections::HashMap<String, Vec<serde_json::Value>> = Default::default();
+        for ((worker, cron), last) in keys.into_iter().zip(last) {
+            by_worker.entry(worker).or_default().push(serde_json::json!({
+                "cron": cron,
+                "last": last.map(|l| l.to_json()),
+            }));
+        }
+        (by_worker, cluster)
+    }
+
     /// `POST /__scheduled?worker=NAME&cron=EXPR`: runs the handler now and
     /// answers when it finishes.
     async fn trigger_scheduled(&self, query: &str) -> Response<Vec<u8>> {
@@ -247,11 +289,13 @@ impl ServeHttp for Admin {
             }
             ("GET" | "HEAD", "/workers") => {
                 let deployment = self.state.deployment.load_full();
+                let (mut triggers, cluster) = self.triggers(&deployment).await;
                 let workers: Vec<_> = deployment
                     .workers
                     .values()
                     .map(|w| {
                         serde_json::json!({
+                            "triggers": triggers.remove(w.name()).unwrap_or_default(),
                             "name": w.name(),
                             "version": w.version,
                             "loaded_at": crate::deployment::rfc3339_time(w.loaded_at),
@@ -267,7 +311,7 @@ impl ServeHttp for Admin {
                 });
                 json(
                     StatusCode::OK,
-                    &serde_json::json!({ "workers": workers, "reloads": reloads }),
+                    &serde_json::json!({ "workers": workers, "reloads": reloads, "cluster": cluster }),
                 )
             }
             ("POST", "/__scheduled") => {

@@ -50,6 +50,8 @@ pub struct AppState {
     pub certificates: Arc<ArcSwap<crate::tls::CertStore>>,
     /// `[server] trusted_proxies` (live).
     pub trusted_proxies: ArcSwap<TrustedProxies>,
+    /// `[cluster]`: where cron leases are taken (restart-only).
+    pub cluster: Option<crate::fleet::Cluster>,
 }
 
 impl AppState {

@@ -12,6 +12,7 @@ mod dns;
 mod downstream;
 mod edge;
 mod egress;
+mod fleet;
 mod forwarded;
 mod hops;
 mod logging;
@@ -136,7 +137,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         admin_token: ArcSwap::from_pointee(None),
         certificates: Default::default(),
         trusted_proxies: Default::default(),
+        cluster: config
+            .cluster
+            .as_ref()
+            .map(fleet::Cluster::new)
+            .transpose()
+            .context("[cluster]")?,
     });
+    if let Some(cluster) = &state.cluster {
+        log::info!(
+            "cluster: instance {:?}; cron firings take leases in Redis",
+            cluster.instance()
+        );
+    }
     state.apply_server_config(&config.server);
     state.runtime.set_queue_limit(config.runtime.queue_limit);
     state

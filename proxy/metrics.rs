@@ -26,7 +26,8 @@ pub struct Metrics {
     pub isolates_alive: IntGaugeVec,
     /// `isoproxy_reloads_total{result}`: ok | failed.
     pub reloads: IntCounterVec,
-    /// `isoproxy_scheduled_runs_total{worker,outcome}`: ok | exception | skipped.
+    /// `isoproxy_scheduled_runs_total{worker,outcome}`: ok | exception |
+    /// skipped | skipped_lease | lease_error.
     pub scheduled_runs: IntCounterVec,
     /// `isoproxy_subrequests_total{worker}`: `fetch()` calls that reached the fetcher.
     pub subrequests: IntCounterVec,
@@ -98,7 +99,7 @@ impl Metrics {
         let scheduled_runs = counter(
             &registry,
             "isoproxy_scheduled_runs_total",
-            "Scheduled (cron) runs, by worker and outcome (ok, exception, skipped).",
+            "Scheduled (cron) runs, by worker and outcome (ok, exception, skipped, skipped_lease, lease_error).",
             &["worker", "outcome"],
         );
         let subrequests = counter(

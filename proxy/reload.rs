@@ -137,5 +137,8 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     if old.runtime.js_on_proxy_threads != new.runtime.js_on_proxy_threads {
         keys.push("runtime.js_on_proxy_threads");
     }
+    if old.cluster != new.cluster {
+        keys.push("cluster");
+    }
     keys
 }

@@ -8,11 +8,18 @@
 //! Missed firings (the process was busy or stopped) are not replayed; the
 //! next run is the next firing after the last check.
 //!
+//! With `[cluster]` (`fleet.rs`), a firing runs only on the instance that
+//! takes its lease in Redis; the others count `skipped_lease`. Without
+//! Redis's answer a firing does not run (`lease_error`). The lease is an
+//! async call on the cron service's runtime, in the firing's own task, so
+//! a slow Redis delays no other trigger and never an isolate thread.
+//! Manual runs (`POST /__scheduled`) take no lease: an operator asked.
+//!
 //! The service reads the live deployment on every tick, so a reload that
 //! adds a cron starts it and one that removes a cron stops it; a run in
 //! progress finishes on the worker version it started with.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,6 +30,7 @@ use pingora::services::background::BackgroundService;
 use plugin_runtime::{DispatchError, WorkerCode};
 
 use crate::edge::AppState;
+use crate::fleet::{LastRun, Lease};
 use crate::origin::OriginFetcher;
 
 /// Longest sleep between looks at the deployment (picks up reloads).
@@ -77,6 +85,30 @@ pub struct ScheduledStats {
     pub exception: AtomicU64,
     /// Firings skipped because the trigger's previous run was still going.
     pub skipped: AtomicU64,
+    /// Firings another instance of the cluster took the lease of.
+    pub skipped_lease: AtomicU64,
+    /// Firings not run because the cluster's Redis did not answer.
+    pub lease_error: AtomicU64,
+    /// Each trigger's (worker, cron) last firing run here.
+    last: Mutex<HashMap<(String, String), LastRun>>,
+}
+
+impl ScheduledStats {
+    fn record(&self, worker: &str, cron: &str, run: LastRun) {
+        self.last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((worker.to_string(), cron.to_string()), run);
+    }
+
+    /// The last firing of `worker`'s `cron` that ran on this instance.
+    pub fn last_run(&self, worker: &str, cron: &str) -> Option<LastRun> {
+        self.last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(worker.to_string(), cron.to_string()))
+            .cloned()
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -128,6 +160,60 @@ pub async fn run_scheduled(
     result
 }
 
+/// Longest exception text kept in a last-run record.
+const ERROR_CHARS: usize = 500;
+
+/// One cron firing of `worker`'s `cron` at the instant `at`: takes the
+/// cluster lease when there is a cluster, runs the handler, records the
+/// outcome (here, and in Redis when clustered).
+async fn fire_trigger(state: &AppState, worker: &Arc<WorkerCode>, cron: &str, at: i64) {
+    let name = worker.name();
+    let started_at = now_ms();
+    if let Some(cluster) = &state.cluster {
+        match cluster.take_lease(name, cron, at, started_at).await {
+            Ok(Lease::Won) => {
+                log::info!("worker {name}: \"{cron}\" at {at}: lease taken; running here");
+            }
+            Ok(Lease::HeldBy(holder)) => {
+                state.scheduled.skipped_lease.fetch_add(1, Ordering::Relaxed);
+                scheduled_metric(name, "skipped_lease");
+                log::info!("worker {name}: \"{cron}\" at {at}: instance {holder:?} holds the lease; not run here");
+                return;
+            }
+            Err(e) => {
+                state.scheduled.lease_error.fetch_add(1, Ordering::Relaxed);
+                scheduled_metric(name, "lease_error");
+                log::warn!("worker {name}: \"{cron}\" at {at}: not run: no lease ({e})");
+                return;
+            }
+        }
+    }
+    let mut run = LastRun {
+        scheduled_time: at,
+        instance: state.cluster.as_ref().map_or("", |c| c.instance()).to_string(),
+        outcome: "running".to_string(),
+        started_at,
+        finished_at: None,
+        error: None,
+    };
+    state.scheduled.record(name, cron, run.clone());
+    let result = run_scheduled(state, worker, cron, at).await;
+    run.finished_at = Some(now_ms());
+    match result {
+        Ok(()) => run.outcome = "ok".to_string(),
+        Err(e) => {
+            run.outcome = "exception".to_string();
+            run.error = Some(e.to_string().chars().take(ERROR_CHARS).collect());
+        }
+    }
+    state.scheduled.record(name, cron, run.clone());
+    if let Some(cluster) = &state.cluster
+        && let Err(e) = cluster.finish(name, cron, &run).await
+    {
+        log::warn!("worker {name}: \"{cron}\" at {at}: outcome not recorded in the cluster ({e})");
+    }
+}
+
 /// The cron background service.
 pub struct Scheduler {
     /// Shared proxy state (deployment, runtime, counters).
@@ -174,7 +260,7 @@ impl BackgroundService for Scheduler {
                 let expr = expr.to_string();
                 running.push(tokio::spawn(async move {
                     let _run = run;
-                    let _ = run_scheduled(&state, &worker, &expr, fire).await;
+                    fire_trigger(&state, &worker, &expr, fire).await;
                 }));
             }
             last = now;

@@ -33,8 +33,8 @@ mod wrangler;
 pub use error::{ConfigError, Location};
 #[allow(unused_imports)]
 pub use schema::{
-    AdminToken, Config, DnsConfig, Limits, LogFormat, RouteConfig, RuntimeConfig, Secret, ServerConfig, WorkerConfig,
-    WorkerLimits,
+    AdminToken, ClusterConfig, Config, DnsConfig, Limits, LogFormat, RouteConfig, RuntimeConfig, Secret, ServerConfig,
+    WorkerConfig, WorkerLimits,
 };
 
 use span::Doc;

@@ -33,6 +33,11 @@ pub struct Config {
     /// specific patterns). Default: none, so every request gets 404.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// `[cluster]`: instances sharing a Redis fire each cron instant once
+    /// (`fleet.rs`). Default: none, every instance fires its own crons.
+    /// Restart-only.
+    #[serde(default)]
+    pub cluster: Option<ClusterConfig>,
 }
 
 // Some accessors serve only the unit tests today; they are the module's API.
@@ -337,6 +342,66 @@ impl DnsConfig {
         }
         text.parse()
             .map_err(|_| format!("{text:?} is not a name server address such as 127.0.0.1, 127.0.0.1:53 or [::1]:53"))
+    }
+}
+
+/// `[cluster]`: the fleet this instance belongs to (`fleet.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table with `redis` (and optionally `instance`)")]
+pub struct ClusterConfig {
+    /// `redis://HOST[:PORT][/DB]`: where cron leases and last runs live.
+    /// Required.
+    pub redis: String,
+    /// This instance's name in leases, logs and `/workers`. Default: the
+    /// host name and the process id (`HOST-PID`), see [`ClusterConfig::instance`].
+    pub instance: Option<String>,
+}
+
+impl ClusterConfig {
+    /// The configured `instance`, or `HOST-PID`.
+    pub fn instance(&self) -> String {
+        if let Some(name) = &self.instance {
+            return name.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_string());
+        format!("{host}-{}", std::process::id())
+    }
+
+    /// Checks a `redis` URL: `redis://`, a host, and a numeric database.
+    pub fn check_redis(text: &str) -> Result<(), String> {
+        let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL ({e}); write redis://HOST:PORT/DB"))?;
+        if url.scheme() != "redis" {
+            return Err(format!(
+                "{text:?}: only redis:// URLs are supported (no TLS, no unix sockets); write redis://HOST:PORT/DB"
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("{text:?} names no host; write redis://HOST:PORT/DB"));
+        }
+        let db = url.path().trim_start_matches('/');
+        if !db.is_empty() && db.parse::<u16>().is_err() {
+            return Err(format!(
+                "{text:?}: the database {db:?} is not a number; write redis://HOST:PORT/DB"
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("{text:?}: a query or fragment is not supported"));
+        }
+        Ok(())
+    }
+
+    /// Checks an `instance` name: 1 to 128 visible ASCII characters.
+    pub fn check_instance(name: &str) -> Result<(), String> {
+        if name.is_empty() || name.len() > 128 || !name.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!(
+                "{name:?} is not an instance name: 1 to 128 visible ASCII characters, no spaces"
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -427,7 +427,7 @@ fn error_messages() {
         ),
         (
             "[servr]\nlisten = []\n",
-            "1:2: unknown field `servr`, expected one of `server`, `runtime`, `dns`, `workers`, `routes`",
+            "1:2: unknown field `servr`, expected one of `server`, `runtime`, `dns`, `workers`, `routes`, `cluster`",
         ),
         (
             "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",

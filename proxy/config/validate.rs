@@ -11,7 +11,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, io_reason};
-use super::schema::{Config, DnsConfig, RouteConfig, RuntimeConfig, ServerConfig, WorkerConfig, check_origin};
+use super::schema::{
+    ClusterConfig, Config, DnsConfig, RouteConfig, RuntimeConfig, ServerConfig, WorkerConfig, check_origin,
+};
 use super::span::{Doc, Seg, key_string};
 use super::wrangler::{self, WranglerError};
 
@@ -34,6 +36,13 @@ pub(super) fn validate(
         config.server.upgrade_sock = dir.join(&config.server.upgrade_sock);
     }
     validate_runtime(&config.runtime, doc)?;
+    if let Some(cluster) = &config.cluster {
+        let key = |k| [Seg::Key("cluster"), Seg::Key(k)];
+        ClusterConfig::check_redis(&cluster.redis).map_err(|reason| doc.invalid(&key("redis"), reason))?;
+        if let Some(name) = &cluster.instance {
+            ClusterConfig::check_instance(name).map_err(|reason| doc.invalid(&key("instance"), reason))?;
+        }
+    }
     for (i, server) in config.dns.servers.iter().enumerate() {
         let path = [Seg::Key("dns"), Seg::Key("servers"), Seg::Index(i)];
         DnsConfig::server(server).map_err(|reason| doc.invalid(&path, reason))?;
