@@ -308,13 +308,18 @@ fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
 
 /// HPACK for `GET https://a.test{path}` (no Huffman, no indexing).
 fn get_block(path: &str) -> Vec<u8> {
+    get_block_for("a.test", path)
+}
+
+/// HPACK for `GET https://{host}{path}`.
+fn get_block_for(host: &str, path: &str) -> Vec<u8> {
     let mut b = vec![0x82, 0x87]; // :method GET, :scheme https
     b.push(0x04); // :path, literal without indexing (name index 4)
     b.push(path.len() as u8);
     b.extend_from_slice(path.as_bytes());
     b.push(0x01); // :authority (name index 1)
-    b.push(6);
-    b.extend_from_slice(b"a.test");
+    b.push(host.len() as u8);
+    b.extend_from_slice(host.as_bytes());
     b
 }
 
@@ -439,4 +444,78 @@ async fn http2_floods_are_cut_off_and_memory_stays_bounded() {
     eprintln!("peak RSS after the floods: {} MiB", peak >> 20);
     assert!(peak < 1 << 30, "peak RSS {} MiB", peak >> 20);
     still_serves(port, &a).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_flow_control_abuse_is_refused_and_unread_streams_stay_bounded() {
+    let origin = Origin::start("o").await;
+    let (proxy, port, a) = start(&origin, "").await;
+
+    // WINDOW_UPDATE abuse: an increment of 0, and increments that overflow
+    // the 2^31-1 window, on the connection and on a stream. Each connection
+    // gets a GOAWAY (or a RST_STREAM) and is not served further.
+    for (stream, increments) in [
+        (0u32, vec![0u32]),
+        (0, vec![0x7fff_ffff, 0x7fff_ffff]),
+        (1, vec![0x7fff_ffff, 0x7fff_ffff]),
+    ] {
+        let mut tls = h2_raw(port, &a).await;
+        if stream == 1 {
+            tls.write_all(&frame(1, END_HEADERS, 1, &get_block("/slow")))
+                .await
+                .unwrap();
+        }
+        for inc in increments {
+            tls.write_all(&frame(8, 0, stream, &inc.to_be_bytes())).await.unwrap();
+        }
+        let got = closed_or_reset(&mut tls).await;
+        assert!(
+            got,
+            "WINDOW_UPDATE abuse on stream {stream} was neither a GOAWAY nor a RST_STREAM"
+        );
+    }
+
+    // A stream whose client never reads while the origin sends 512 MB: the
+    // proxy forwards only what HTTP/2 flow control lets it and stops
+    // reading from the origin, instead of buffering the body.
+    let mut tls = h2_raw(port, &a).await;
+    tls.write_all(&frame(
+        1,
+        END_STREAM | END_HEADERS,
+        1,
+        &get_block_for("plain.test", "/bytes/512000000"),
+    ))
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let peak = peak_rss(&proxy);
+    eprintln!("unread 512 MB HTTP/2 stream: proxy peak RSS {} MiB", peak >> 20);
+    assert!(peak < 256 << 20, "peak RSS {} MiB with an unread stream", peak >> 20);
+    drop(tls);
+    still_serves(port, &a).await;
+}
+
+/// Reads frames until a GOAWAY or RST_STREAM arrives (true) or the
+/// connection ends without one (false); panics after a minute.
+async fn closed_or_reset<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> bool {
+    let mut got = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut buf = [0u8; 16384];
+        loop {
+            let mut i = 0;
+            while i + 9 <= got.len() {
+                let len = u32::from_be_bytes([0, got[i], got[i + 1], got[i + 2]]) as usize;
+                if got[i + 3] == 7 || got[i + 3] == 3 {
+                    return true;
+                }
+                i += 9 + len;
+            }
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    found.expect("no answer to WINDOW_UPDATE abuse")
 }
