@@ -265,3 +265,48 @@ async fn tunnels_stay_bounded_and_idle_ones_close() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_upgrade_handshakes_do_not_break_the_proxy() {
+    let origin = RawOrigin::start().await;
+    let proxy = start(&origin).await;
+
+    // The origin's 101 has no (so no valid) Sec-WebSocket-Accept: the proxy
+    // passes the handshake through as the origin wrote it, as nginx does;
+    // checking it is the WebSocket client's job.
+    let (mut s, head) = open(&proxy, &upgrade_request(&["websocket"], "")).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(!head.to_ascii_lowercase().contains("sec-websocket-accept"), "{head}");
+    s.write_all(b"echo").await.unwrap();
+    let mut back = [0u8; 4];
+    s.read_exact(&mut back).await.unwrap();
+    assert_eq!(&back, b"echo");
+    drop(s);
+
+    // An upgrade request with a body: whatever the answer, the proxy
+    // answers it (or closes) and keeps serving.
+    let req = upgrade_request(&["websocket"], "Content-Length: 5\r\n") + "hello";
+    let mut s = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut got = vec![0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut got))
+        .await
+        .expect("no answer to an upgrade request with a body")
+        .unwrap_or(0);
+    let got = String::from_utf8_lossy(&got[..n]).to_string();
+    assert!(got.is_empty() || got.starts_with("HTTP/1.1 "), "{got:?}");
+    drop(s);
+
+    // An upgrade over HTTP/1.0 is not an upgrade.
+    let req = upgrade_request(&["websocket"], "").replace("HTTP/1.1\r\n", "HTTP/1.0\r\n");
+    let (_, head) = open(&proxy, &req).await;
+    assert!(!head.contains(" 101 "), "{head}");
+
+    let r = client()
+        .get(proxy.url("/public/ok"))
+        .header("host", "up.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
