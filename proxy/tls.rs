@@ -90,7 +90,7 @@ impl Certificate {
     /// Reads a PEM certificate chain (leaf first) and its private key.
     pub fn load(cert: &Path, key: &Path) -> Result<Certificate, TlsError> {
         let read = |path: &Path| {
-            std::fs::read(path).map_err(|e| TlsError::Read {
+            plugin_runtime::read_bounded(path, crate::config::MAX_CONFIG_FILE_BYTES).map_err(|e| TlsError::Read {
                 path: path.to_owned(),
                 reason: io_reason(&e),
             })

@@ -637,12 +637,19 @@ pub(crate) fn read_module_graph(
             graph.modules.insert(path, Arc::from(""));
             continue;
         }
-        let src = std::fs::read_to_string(&path).map_err(|e| ScriptError::Read {
+        // Bounded by what is left of the worker's budget, so a 2 GiB file is
+        // refused from its size; a FIFO is refused instead of hanging the load.
+        let left = MAX_SCRIPT_BYTES.saturating_sub(total) as u64;
+        let src = crate::files::read_bounded_string(&path, left).map_err(|e| ScriptError::Read {
             path: match &importer {
                 Some(by) => format!("{} (imported by {by})", path.display()),
                 None => path.display().to_string(),
             },
-            reason: e.to_string(),
+            reason: if e.kind() == std::io::ErrorKind::FileTooLarge {
+                format!("the script is larger than the {} MiB limit", MAX_SCRIPT_BYTES >> 20)
+            } else {
+                e.to_string()
+            },
         })?;
         let name = path.display().to_string();
         v8::tc_scope!(let tc, scope);
@@ -689,7 +696,7 @@ pub(crate) fn read_module_graph(
             let mut check = None;
             let dep = if crate::packages::is_bare(&spec) {
                 let found = packages
-                    .get_or_insert_with(crate::packages::Packages::new)
+                    .get_or_insert_with(|| crate::packages::Packages::new(root))
                     .resolve(&path, &spec)
                     .map_err(|reason| ScriptError::Compile {
                         location: location.clone(),

@@ -11,6 +11,7 @@ mod compat;
 mod compression;
 mod crypto;
 mod error;
+mod files;
 mod guard;
 mod headers;
 mod html_rewriter;
@@ -31,6 +32,7 @@ mod worker;
 pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel, linked_body_channel};
 pub use compat::{CompatError, CompatFlags};
 pub use error::{DispatchError, ScriptError};
+pub use files::{read_bounded, read_bounded_string};
 pub use guard::op_panics;
 pub use http::{
     Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, Outcome, Pass, RequestHead,

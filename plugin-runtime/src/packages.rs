@@ -7,10 +7,20 @@
 //! `package.json` `exports`/`imports`); this file only chooses its options.
 //! Whatever it answers is still checked against the worker's `ModuleRoot`
 //! by the caller, so a package symlinked out of the project is refused.
+//! The resolver itself reads through [`RootedFs`], which shows it nothing
+//! outside that root: Node's lookup walks up to `/node_modules` and reads
+//! every `package.json` it meets, and a `package.json` may be a symlink.
 
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use oxc_resolver::{ModuleType, ResolveOptions, Resolver};
+use oxc_resolver::{FileMetadata, FileSystem, FileSystemOs, ModuleType, ResolveError, ResolveOptions, ResolverGeneric};
+
+use crate::worker::ModuleRoot;
+
+/// The largest `package.json` the resolver reads (real ones are a few KiB).
+const MAX_PACKAGE_JSON_BYTES: u64 = 1 << 20;
 
 /// The `exports` conditions wrangler passes to esbuild (`workerd`,
 /// `worker`, `browser`), then the ones esbuild adds for an ES-module
@@ -35,11 +45,15 @@ pub(crate) struct Resolved {
 
 /// Resolves bare specifiers for one module graph.
 pub(crate) struct Packages {
-    resolver: Resolver,
+    resolver: ResolverGeneric<RootedFs>,
+    /// Why `RootedFs` last refused to read a file (the resolver takes an
+    /// unreadable `package.json` for a missing one).
+    refused: Arc<Mutex<Option<String>>>,
 }
 
 impl Packages {
-    pub(crate) fn new() -> Packages {
+    /// A resolver that sees only the files under `root`.
+    pub(crate) fn new(root: &ModuleRoot) -> Packages {
         let options = ResolveOptions {
             condition_names: CONDITIONS.iter().map(|c| c.to_string()).collect(),
             // esbuild's order for the browser platform, which wrangler uses.
@@ -55,15 +69,32 @@ impl Packages {
             module_type: true,
             ..ResolveOptions::default()
         };
+        let refused = Arc::new(Mutex::new(None));
+        let fs = RootedFs {
+            root: Some(root.clone()),
+            refused: refused.clone(),
+        };
         Packages {
-            resolver: Resolver::new(options),
+            resolver: ResolverGeneric::new_with_file_system(fs, options),
+            refused,
         }
     }
 
     /// Resolves `specifier`, imported by the module at `referrer`.
     pub(crate) fn resolve(&self, referrer: &Path, specifier: &str) -> Result<Resolved, String> {
         let dir = referrer.parent().unwrap_or(Path::new("/"));
-        match self.resolver.resolve(dir, specifier) {
+        let refused = |this: &Packages| match this.refused.lock() {
+            Ok(mut r) => r.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        refused(self);
+        let result = self.resolver.resolve(dir, specifier);
+        // A manifest that exists but was not read fails the import, whether
+        // or not the resolver found a file without it.
+        if let Some(why) = refused(self) {
+            return Err(why);
+        }
+        match result {
             Ok(found) => Ok(Resolved {
                 package: found.package_json().and_then(|p| p.name()).map(str::to_owned),
                 maybe_commonjs: found.module_type() != Some(ModuleType::Module),
@@ -79,6 +110,80 @@ impl Packages {
             )),
             Err(e) => Err(e.to_string()),
         }
+    }
+}
+
+/// The file system as the resolver sees it: only what is under the
+/// worker's root as written (anything else does not exist), and files read
+/// only if their real path is under the root too, only if they are regular
+/// files (never a FIFO that would hang the load) and at most
+/// [`MAX_PACKAGE_JSON_BYTES`] long.
+pub(crate) struct RootedFs {
+    root: Option<ModuleRoot>,
+    refused: Arc<Mutex<Option<String>>>,
+}
+
+impl RootedFs {
+    /// `path` is under the root as written (symlinks not followed).
+    fn inside(&self, path: &Path) -> io::Result<()> {
+        match &self.root {
+            Some(root) if root.contains(path) => Ok(()),
+            _ => Err(io::ErrorKind::NotFound.into()),
+        }
+    }
+}
+
+impl FileSystem for RootedFs {
+    /// Unused (`Packages::new` gives the root); a file system with no root
+    /// shows nothing.
+    fn new() -> Self {
+        RootedFs {
+            root: None,
+            refused: Arc::default(),
+        }
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.inside(path)?;
+        let read = match &self.root {
+            Some(root) => root.admits(path).map_err(io::Error::other),
+            None => Err(io::ErrorKind::NotFound.into()),
+        }
+        .and_then(|()| crate::files::read_bounded(path, MAX_PACKAGE_JSON_BYTES));
+        if let Err(e) = &read
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            let why = format!("{} was not read: {e}", path.display());
+            match self.refused.lock() {
+                Ok(mut r) => *r = Some(why),
+                Err(poisoned) => *poisoned.into_inner() = Some(why),
+            }
+        }
+        read
+    }
+
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        String::from_utf8(self.read(path)?).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
+    }
+
+    fn metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        self.inside(path)?;
+        FileSystemOs::metadata(path)
+    }
+
+    fn symlink_metadata(&self, path: &Path) -> io::Result<FileMetadata> {
+        self.inside(path)?;
+        FileSystemOs::symlink_metadata(path)
+    }
+
+    fn read_link(&self, path: &Path) -> Result<PathBuf, ResolveError> {
+        self.inside(path)?;
+        FileSystemOs::read_link(path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        self.inside(path)?;
+        FileSystemOs::canonicalize(path)
     }
 }
 

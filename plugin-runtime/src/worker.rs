@@ -343,6 +343,11 @@ impl ModuleRoot {
         Ok(module_root)
     }
 
+    /// Whether `path` (absolute, normalised) is under the root as written.
+    pub(crate) fn contains(&self, path: &Path) -> bool {
+        path.starts_with(&self.lexical)
+    }
+
     /// Whether the module at `path` (absolute, normalised) may be loaded:
     /// it is under the root as written and, following symlinks, still is.
     /// A path that does not exist passes here; reading it then fails.

@@ -19,7 +19,6 @@
 //! parse that turns key paths into line:column and back) and `wrangler.rs`
 //! (workers taken from a wrangler.toml / wrangler.json(c)).
 
-use std::fs;
 use std::path::Path;
 
 mod error;
@@ -40,10 +39,14 @@ pub use schema::{
 use span::Doc;
 use validate::validate;
 
+/// The largest configuration, wrangler or PEM file read (a named pipe or a
+/// device is refused: a reload must not hang on one).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 16 << 20;
+
 /// Reads, parses and validates the configuration file at `path`; secrets come
 /// from the process environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = fs::read_to_string(path).map_err(|error| ConfigError::Io {
+    let text = plugin_runtime::read_bounded_string(path, MAX_CONFIG_FILE_BYTES).map_err(|error| ConfigError::Io {
         file: path.to_owned(),
         error,
     })?;

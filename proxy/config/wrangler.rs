@@ -189,7 +189,9 @@ fn strings(file: &Source<'_>, value: &Value, at: &[Seg<'_>]) -> Result<Vec<Strin
 
 /// Reads the wrangler file at `path` (absolute), with section `env`.
 pub(super) fn load(path: &Path, env: Option<&str>) -> Result<Wrangler, WranglerError> {
-    let text = std::fs::read_to_string(path).map_err(|e| WranglerError::Io(io_reason(&e)))?;
+    // Bounded, and never a FIFO: a wrangler file is part of the project.
+    let text = plugin_runtime::read_bounded_string(path, super::MAX_CONFIG_FILE_BYTES)
+        .map_err(|e| WranglerError::Io(io_reason(&e)))?;
     let dir = path
         .parent()
         .unwrap_or(Path::new("/"))
