@@ -206,6 +206,14 @@
   define("ArraySetOwn", ArraySetOwn);
   /** `arr.push(v)` that never calls an inherited index setter. */
   define("ArrayAppend", (arr, value) => ArraySetOwn(arr, arr.length, value));
+  // The uncurried `Array.prototype.push` would run a setter a script planted
+  // on `Array.prototype["0"]` (push is [[Set]]): `ArrayPrototypePush` is
+  // ArrayAppend for each argument instead, returning the new length.
+  define("ArrayPrototypePush", function ArrayPrototypePush(arr) {
+    let n = arr.length;
+    for (let i = 1; i < arguments.length; i++) ArraySetOwn(arr, n++, arguments[i]);
+    return n;
+  });
 
   // An iterator class whose `next` is the captured one: `for...of` over it
   // never consults %ArrayIteratorPrototype%.next or the like.

@@ -8,6 +8,7 @@
 ((globalThis, internals) => {
   const {
     Array,
+    Uint16Array,
     Boolean,
     DateNow,
     Error,
@@ -308,6 +309,20 @@
     });
   }
 
+  // The first `n` code units of a Uint16Array as a string. Direct calls of
+  // StringFromCharCode, eight units each: applying it to an array-like would
+  // read a typed array's `length` (an accessor a script can replace) or
+  // need an array filled without consulting Array.prototype.
+  function charCodesToString(c, n) {
+    let out = "";
+    let i = 0;
+    for (; i + 8 <= n; i += 8) {
+      out += StringFromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7]);
+    }
+    for (; i < n; i++) out += StringFromCharCode(c[i]);
+    return out;
+  }
+
   // Shared UTF-8 helpers (pure JS, spec decoder with U+FFFD replacement).
   function utf8Encode(s) {
     // s must be a USVString (no lone surrogates).
@@ -341,20 +356,22 @@
   // WHATWG "UTF-8 decode without BOM" over an array-like of bytes.
   function utf8DecodeWithoutBOM(bytes) {
     let out = "";
-    let chunk = [];
+    const chunk = new Uint16Array(4098);
+    let filled = 0;
     let cp = 0, needed = 0, seen = 0, lower = 0x80, upper = 0xbf;
     const flush = () => {
-      out += ReflectApply(StringFromCharCode, undefined, chunk);
-      chunk = [];
+      out += charCodesToString(chunk, filled);
+      filled = 0;
     };
     const emit = (c) => {
       if (c > 0xffff) {
         c -= 0x10000;
-        ArrayPrototypePush(chunk, 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
+        chunk[filled++] = 0xd800 + (c >> 10);
+        chunk[filled++] = 0xdc00 + (c & 0x3ff);
       } else {
-        ArrayPrototypePush(chunk, c);
+        chunk[filled++] = c;
       }
-      if (chunk.length > 4096) flush();
+      if (filled > 4096) flush();
     };
     const n = bytes.length;
     for (let i = 0; i < n; i++) {
@@ -1116,25 +1133,22 @@
         );
       }
     }
+    // String concatenation (V8 ropes), no arrays: an index setter a script
+    // planted on Array.prototype must not see the output.
     let out = "";
-    let parts = [];
     let i = 0;
     for (; i + 2 < n; i += 3) {
       const v = (StringPrototypeCharCodeAt(s, i) << 16) | (StringPrototypeCharCodeAt(s, i + 1) << 8) | StringPrototypeCharCodeAt(s, i + 2);
-      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], B64[v & 63]);
-      if (parts.length >= 8192) {
-        out += ArrayPrototypeJoin(parts, "");
-        parts = [];
-      }
+      out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + B64[v & 63];
     }
     if (n - i === 1) {
       const v = StringPrototypeCharCodeAt(s, i) << 16;
-      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], "==");
+      out += B64[v >> 18] + B64[(v >> 12) & 63] + "==";
     } else if (n - i === 2) {
       const v = (StringPrototypeCharCodeAt(s, i) << 16) | (StringPrototypeCharCodeAt(s, i + 1) << 8);
-      ArrayPrototypePush(parts, B64[v >> 18], B64[(v >> 12) & 63], B64[(v >> 6) & 63], "=");
+      out += B64[v >> 18] + B64[(v >> 12) & 63] + B64[(v >> 6) & 63] + "=";
     }
-    return out + ArrayPrototypeJoin(parts, "");
+    return out;
   }
 
   function atob(data) {
@@ -1148,14 +1162,16 @@
       "InvalidCharacterError",
     );
     // Strip ASCII whitespace (TAB, LF, FF, CR, SPACE), collecting values.
-    const values = [];
+    // Typed arrays, not arrays: an index setter a script planted on
+    // Array.prototype must not see the data.
     const n = s.length;
+    const values = new Uint16Array(n);
+    let len = 0;
     for (let i = 0; i < n; i++) {
       const c = StringPrototypeCharCodeAt(s, i);
       if (c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20) continue;
-      ArrayPrototypePush(values, c);
+      values[len++] = c;
     }
-    let len = values.length;
     if (len % 4 === 0 && len > 0) {
       if (values[len - 1] === 0x3d) {
         len--;
@@ -1164,7 +1180,8 @@
     }
     if (len % 4 === 1) throw fail();
     let out = "";
-    let chunk = [];
+    const chunk = new Uint16Array(8192);
+    let filled = 0;
     let buffer = 0, bits = 0;
     for (let i = 0; i < len; i++) {
       const c = values[i];
@@ -1174,15 +1191,15 @@
       bits += 6;
       if (bits >= 8) {
         bits -= 8;
-        ArrayPrototypePush(chunk, (buffer >> bits) & 0xff);
+        chunk[filled++] = (buffer >> bits) & 0xff;
         buffer &= (1 << bits) - 1;
-        if (chunk.length >= 8192) {
-          out += ReflectApply(StringFromCharCode, undefined, chunk);
-          chunk = [];
+        if (filled === 8192) {
+          out += charCodesToString(chunk, filled);
+          filled = 0;
         }
       }
     }
-    return out + ReflectApply(StringFromCharCode, undefined, chunk);
+    return out + charCodesToString(chunk, filled);
   }
 
   internals.defineGlobal("DOMException", DOMException);

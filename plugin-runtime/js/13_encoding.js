@@ -122,8 +122,9 @@
       if (!isUint8Array(destination)) {
         throw new TypeError(`${prefix}: parameter 2 is not of type 'Uint8Array'.`);
       }
-      const [read, written] = ops.encodeUtf8Into(source, destination);
-      return { read, written };
+      // Index reads, not array destructuring (Array.prototype[Symbol.iterator]).
+      const counts = ops.encodeUtf8Into(source, destination);
+      return { read: counts[0], written: counts[1] };
     }
   }
   defineToStringTag(TextEncoder, "TextEncoder");

@@ -309,7 +309,8 @@
       : segmentWildcardRegExp(options);
     let result = "^";
     const names = [];
-    for (const part of parts) {
+    for (let i_part = 0; i_part < parts.length; i_part++) {
+      const part = parts[i_part];
       if (part.type === P_FIXED) {
         if (part.modifier === M_NONE) result += escapeRegExpString(part.value);
         else result += "(?:" + escapeRegExpString(part.value) + ")" + part.modifier;
@@ -425,7 +426,8 @@
   }
 
   function protocolComponentMatchesSpecialScheme(component) {
-    for (const scheme of SPECIAL_SCHEMES) {
+    for (let i_scheme = 0; i_scheme < SPECIAL_SCHEMES.length; i_scheme++) {
+      const scheme = SPECIAL_SCHEMES[i_scheme];
       if (regExpExec(component.regexp, scheme) !== null) return true;
     }
     return false;
@@ -854,7 +856,8 @@
   function toURLPatternInit(v) {
     const init = {};
     if (v === undefined || v === null) return init;
-    for (const key of INIT_MEMBERS) {
+    for (let i_key = 0; i_key < INIT_MEMBERS.length; i_key++) {
+      const key = INIT_MEMBERS[i_key];
       const value = v[key];
       if (value !== undefined) createDataProperty(init, key, toUSVString(value));
     }
@@ -901,7 +904,8 @@
       init = input;
     }
     const processed = processInit(init, "pattern");
-    for (const name of COMPONENTS) {
+    for (let i_name = 0; i_name < COMPONENTS.length; i_name++) {
+      const name = COMPONENTS[i_name];
       if (processed[name] === undefined) processed[name] = "*";
     }
     if (isSpecialScheme(processed.protocol) &&
@@ -972,7 +976,10 @@
           return null;
         }
         values = { __proto__: null };
-        for (const name of COMPONENTS) values[name] = applied[name] ?? "";
+        for (let i_name = 0; i_name < COMPONENTS.length; i_name++) {
+          const name = COMPONENTS[i_name];
+          values[name] = applied[name] ?? "";
+        }
       } else {
         let base;
         if (baseURL !== null) {
@@ -995,13 +1002,15 @@
       }
       const c = this.#components;
       const execResults = { __proto__: null };
-      for (const name of COMPONENTS) {
+      for (let i_name = 0; i_name < COMPONENTS.length; i_name++) {
+        const name = COMPONENTS[i_name];
         const r = regExpExec(c[name].regexp, values[name]);
         if (r === null) return null;
         execResults[name] = r;
       }
       const result = { inputs };
-      for (const name of COMPONENTS) {
+      for (let i_name = 0; i_name < COMPONENTS.length; i_name++) {
+        const name = COMPONENTS[i_name];
         createDataProperty(result, name, componentResult(c[name], values[name], execResults[name]));
       }
       return result;

@@ -1676,8 +1676,183 @@
   // ReadableStreamDefaultTee, used for both kinds of stream. Branches of a
   // byte stream are byte streams themselves (so they accept BYOB readers);
   // their chunks are copied for the second branch.
+  // The Streams standard's ReadableByteStreamTee: a branch whose reader
+  // waits on a read(view) has the source fill that view (a BYOB read of the
+  // source, the other branch gets a copy); otherwise a default read of the
+  // source and a copy for the second branch. The source's reader switches
+  // kind as the branches' reads need.
+  function readableByteStreamTee(stream) {
+    let reader = acquireDefaultReader(stream);
+    let reading = false;
+    let readAgainForBranch1 = false;
+    let readAgainForBranch2 = false;
+    let canceled1 = false;
+    let canceled2 = false;
+    let reason1;
+    let reason2;
+    let branch1;
+    let branch2;
+    const cancelCap = newCap();
+    const cloneView = (chunk) =>
+      new $Uint8Array(cloneArrayBuffer(viewBuffer(chunk), viewByteOffset(chunk), viewByteLength(chunk)));
+
+    const forwardReaderError = (thisReader) => {
+      uponRejected(thisReader.closed.promise, (r) => {
+        if (thisReader !== reader) return;
+        byteControllerError(branch1.controller, r);
+        byteControllerError(branch2.controller, r);
+        if (!canceled1 || !canceled2) cancelCap.resolve(undefined);
+      });
+    };
+    const pullAgain = () => {
+      if (readAgainForBranch1) pull1Algorithm();
+      else if (readAgainForBranch2) pull2Algorithm();
+    };
+    const failBoth = (e, c1, c2) => {
+      byteControllerError(c1, e);
+      byteControllerError(c2, e);
+      cancelCap.resolve(readableStreamCancel(stream, e));
+    };
+
+    const pullWithDefaultReader = () => {
+      if (reader.kind === "byob") {
+        byobReaderRelease(reader);
+        reader = acquireDefaultReader(stream);
+        forwardReaderError(reader);
+      }
+      defaultReaderRead(reader, {
+        __proto__: null,
+        chunk: (chunk) => {
+          queueMicrotask(() => {
+            readAgainForBranch1 = false;
+            readAgainForBranch2 = false;
+            let chunk2 = chunk;
+            if (!canceled1 && !canceled2) {
+              try {
+                chunk2 = cloneView(chunk);
+              } catch (e) {
+                failBoth(e, branch1.controller, branch2.controller);
+                return;
+              }
+            }
+            if (!canceled1 && viewByteLength(chunk) > 0) byteControllerEnqueue(branch1.controller, chunk);
+            if (!canceled2 && viewByteLength(chunk2) > 0) byteControllerEnqueue(branch2.controller, chunk2);
+            reading = false;
+            pullAgain();
+          });
+        },
+        close: () => {
+          reading = false;
+          closeBranch(branch1, canceled1, undefined);
+          closeBranch(branch2, canceled2, undefined);
+          if (!canceled1 || !canceled2) cancelCap.resolve(undefined);
+        },
+        error: () => {
+          reading = false;
+        },
+      });
+    };
+    // Closes a branch's controller; a read(view) it still waits on ends
+    // with `view` (the source's empty view) or an empty view of its own.
+    const closeBranch = (branch, canceled, view) => {
+      if (canceled) return;
+      const c = branch.controller;
+      try {
+        byteControllerClose(c);
+        if (c.pendingPullIntos.length > 0) {
+          if (view !== undefined) byteControllerRespondWithNewView(c, view);
+          else byteControllerRespond(c, 0);
+        }
+      } catch {
+        // byteControllerClose has already errored the branch.
+      }
+    };
+
+    const pullWithBYOBReader = (view, forBranch2) => {
+      if (reader.kind === "default") {
+        defaultReaderRelease(reader);
+        reader = acquireBYOBReader(stream);
+        forwardReaderError(reader);
+      }
+      const byobBranch = forBranch2 ? branch2 : branch1;
+      const otherBranch = forBranch2 ? branch1 : branch2;
+      byobReaderRead(reader, view, 1, {
+        __proto__: null,
+        chunk: (chunk) => {
+          queueMicrotask(() => {
+            readAgainForBranch1 = false;
+            readAgainForBranch2 = false;
+            const byobCanceled = forBranch2 ? canceled2 : canceled1;
+            const otherCanceled = forBranch2 ? canceled1 : canceled2;
+            if (!otherCanceled) {
+              let cloned;
+              try {
+                cloned = cloneView(chunk);
+              } catch (e) {
+                failBoth(e, byobBranch.controller, otherBranch.controller);
+                return;
+              }
+              if (!byobCanceled) byteControllerRespondWithNewView(byobBranch.controller, chunk);
+              if (viewByteLength(cloned) > 0) byteControllerEnqueue(otherBranch.controller, cloned);
+            } else if (!byobCanceled) {
+              byteControllerRespondWithNewView(byobBranch.controller, chunk);
+            }
+            reading = false;
+            pullAgain();
+          });
+        },
+        close: (chunk) => {
+          reading = false;
+          const byobCanceled = forBranch2 ? canceled2 : canceled1;
+          const otherCanceled = forBranch2 ? canceled1 : canceled2;
+          closeBranch(byobBranch, byobCanceled, chunk);
+          closeBranch(otherBranch, otherCanceled, undefined);
+          if (!byobCanceled || !otherCanceled) cancelCap.resolve(undefined);
+        },
+        error: () => {
+          reading = false;
+        },
+      });
+    };
+
+    const pullBranch = (branch, forBranch2) => {
+      if (reading) {
+        if (forBranch2) readAgainForBranch2 = true;
+        else readAgainForBranch1 = true;
+        return PromiseResolve(undefined);
+      }
+      reading = true;
+      const byobRequest = byteControllerGetBYOBRequest(branch.controller);
+      if (byobRequest === null) pullWithDefaultReader();
+      else pullWithBYOBReader(byobRequest.view, forBranch2);
+      return PromiseResolve(undefined);
+    };
+    const pull1Algorithm = () => pullBranch(branch1, false);
+    const pull2Algorithm = () => pullBranch(branch2, true);
+    const cancel1Algorithm = (reason) => {
+      canceled1 = true;
+      reason1 = reason;
+      if (canceled2) cancelCap.resolve(readableStreamCancel(stream, [reason1, reason2]));
+      return cancelCap.promise;
+    };
+    const cancel2Algorithm = (reason) => {
+      canceled2 = true;
+      reason2 = reason;
+      if (canceled1) cancelCap.resolve(readableStreamCancel(stream, [reason1, reason2]));
+      return cancelCap.promise;
+    };
+    branch1 = createReadableByteStream(noop, pull1Algorithm, cancel1Algorithm);
+    branch2 = createReadableByteStream(noop, pull2Algorithm, cancel2Algorithm);
+    // Runtime-owned chunks (createPullStream) stay undetached in the branches too.
+    branch1.controller.noTransfer = stream.controller.noTransfer;
+    branch2.controller.noTransfer = stream.controller.noTransfer;
+    forwardReaderError(reader);
+    return [branch1, branch2];
+  }
+
   function readableStreamTee(stream) {
-    const isBytes = stream.controller.kind === "byte";
+    if (stream.controller.kind === "byte") return readableByteStreamTee(stream);
+    const isBytes = false;
     const reader = acquireDefaultReader(stream);
     let reading = false;
     let readAgain = false;
@@ -3154,32 +3329,41 @@
     const hwmValue = own("highWaterMark");
     const hwm = hwmValue === undefined ? 0 : extractHighWaterMark(toNumber(hwmValue), 0);
     let stream;
+    // `pull` returns the chunk (a view, an ArrayBuffer, or null at the end)
+    // or a promise of it. A chunk handed back synchronously is taken as it
+    // is: wrapping it in a promise would look `then` up on it, through
+    // Object.prototype, where a script may have planted one.
     const pullAlgorithm = () => {
-      let p;
+      let r;
       try {
-        p = PromiseResolve(pullFn());
+        r = pullFn();
+        if (r === null || r === undefined || ArrayBufferIsView(r) || isArrayBuffer(r)) {
+          onChunk(r);
+          return PromiseResolve(undefined);
+        }
       } catch (e) {
         return PromiseReject(e);
       }
-      return upon(p, (chunk) => {
-        const c = stream.controller;
-        if (stream.state !== "readable" || c.closeRequested) return;
-        if (chunk === null || chunk === undefined) {
-          byteControllerClose(c);
-          if (c.pendingPullIntos.length > 0) byteControllerRespond(c, 0);
-          return;
-        }
-        let view;
-        if (ArrayBufferIsView(chunk)) view = chunk;
-        else if (isArrayBuffer(chunk)) view = new $Uint8Array(chunk);
-        else throw new $TypeError("The body source produced a chunk that is not a Uint8Array");
-        if (viewByteLength(view) === 0) {
-          // Nothing to deliver: ask again once this pull has settled.
-          byteControllerCallPullIfNeeded(c);
-          return;
-        }
-        byteControllerEnqueue(c, view);
-      }, undefined);
+      return upon(PromiseResolve(r), onChunk, undefined);
+    };
+    const onChunk = (chunk) => {
+      const c = stream.controller;
+      if (stream.state !== "readable" || c.closeRequested) return;
+      if (chunk === null || chunk === undefined) {
+        byteControllerClose(c);
+        if (c.pendingPullIntos.length > 0) byteControllerRespond(c, 0);
+        return;
+      }
+      let view;
+      if (ArrayBufferIsView(chunk)) view = chunk;
+      else if (isArrayBuffer(chunk)) view = new $Uint8Array(chunk);
+      else throw new $TypeError("The body source produced a chunk that is not a Uint8Array");
+      if (viewByteLength(view) === 0) {
+        // Nothing to deliver: ask again once this pull has settled.
+        byteControllerCallPullIfNeeded(c);
+        return;
+      }
+      byteControllerEnqueue(c, view);
     };
     const cancelAlgorithm = cancelFn === undefined || cancelFn === null
       ? () => PromiseResolve(undefined)
@@ -3192,8 +3376,10 @@
     return stream.obj;
   }
 
-  // Reads every chunk of `stream` into one Uint8Array. The stream stays
-  // locked (and disturbed) afterwards, as when a body is consumed.
+  // Reads every chunk of `stream` into one Uint8Array, resolved in a
+  // null-prototype box `{ bytes }` (resolving with the Uint8Array would look
+  // `then` up through Object.prototype). The stream stays locked (and
+  // disturbed) afterwards, as when a body is consumed.
   function readAll(streamObj) {
     const stream = rsOf(streamObj);
     if (!stream) return PromiseReject(new $TypeError("Not a ReadableStream"));
@@ -3241,7 +3427,7 @@
               ReflectApply(TypedArraySet, out, [chunks[i], offset]);
               offset += viewByteLength(chunks[i]);
             }
-            cap.resolve(out);
+            cap.resolve({ __proto__: null, bytes: out });
           },
           error: fail,
         });
@@ -3253,8 +3439,27 @@
     return cap.promise;
   }
 
+  // A default reader's read() for the runtime's own readers: the result is
+  // a null-prototype record, so resolving the promise with it looks up no
+  // `then` a script put on Object.prototype (the standard's internal read
+  // requests; a script's read() resolves with an ordinary iterator result).
+  function readInternal(readerObj) {
+    const r = defaultReaderOf(readerObj);
+    if (!r) return PromiseReject(illegal());
+    if (r.stream === undefined) return PromiseReject(new $TypeError("The reader has no stream"));
+    const cap = newCap();
+    defaultReaderRead(r, {
+      __proto__: null,
+      chunk: (value) => cap.resolve({ __proto__: null, value, done: false }),
+      close: () => cap.resolve({ __proto__: null, value: undefined, done: true }),
+      error: (e) => cap.reject(e),
+    });
+    return cap.promise;
+  }
+
   internals.streams = {
     __proto__: null,
+    readInternal,
     WritableStream: undefined, // set below, once the class exists
     isReadableStream: (x) => rsOf(x) !== undefined,
     isDisturbed: (s) => rsOf(s).disturbed,

@@ -40,6 +40,8 @@
     parseInt,
     ArrayPrototypePush,
     StringPrototypeCharCodeAt,
+    StringPrototypeReplace,
+    StringPrototypeToLowerCase,
     TypedArrayPrototypeGetByteLength,
     TypedArrayPrototypeSet,
     TypedArrayPrototypeGetBuffer,
@@ -134,7 +136,7 @@
         continue;
       }
       const bytes = bufferSourceBytes(item);
-      ArrayPrototypePush(out, bytes !== null ? bytes.slice() : toUSVString(item));
+      ArrayPrototypePush(out, bytes !== null ? TypedArrayPrototypeSlice(bytes) : toUSVString(item));
     }
     return out;
   }
@@ -150,9 +152,10 @@
   // turning CRLF and lone CR into LF (the native line ending here).
   function processParts(parts, endings) {
     const chunks = [];
-    for (const p of parts) {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
       if (typeof p === "string") {
-        const s = endings === "native" ? p.replace(/\r\n?/g, "\n") : p;
+        const s = endings === "native" ? StringPrototypeReplace(p, /\r\n?/g, "\n") : p;
         ArrayPrototypePush(chunks, encodeUtf8(s));
       } else {
         ArrayPrototypePush(chunks, p);
@@ -400,7 +403,9 @@
       const entries = entriesOf(this);
       requiredArguments(arguments.length, 1, "Failed to execute 'getAll' on 'FormData'", ["string"]);
       name = toUSVString(name);
-      return entries.filter((e) => e[0] === name).map((e) => e[1]);
+      const out = [];
+      for (let i = 0; i < entries.length; i++) if (entries[i][0] === name) ArrayPrototypePush(out, entries[i][1]);
+      return out;
     }
 
     has(name) {
@@ -439,6 +444,7 @@
   const normalizeNewlines = (s) => s.replace(/\r\n|\r|\n/g, "\r\n");
   const escapeName = (s) => s.replace(/[\n\r"]/g, (c) => (c === "\n" ? "%0A" : c === "\r" ? "%0D" : "%22"));
 
+  const HEX = "0123456789abcdef";
   function randomBoundary() {
     const bytes = new Uint8Array(16);
     const crypto = globalThis.crypto;
@@ -448,14 +454,17 @@
       for (let i = 0; i < bytes.length; i++) bytes[i] = MathFloor(MathRandom() * 256);
     }
     let hex = "";
-    for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16);
+    for (let i = 0; i < bytes.length; i++) hex += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
     return hex;
   }
 
   /** `{ bytes, type }` for a FormData body. */
   function serializeFormData(fd, boundary = randomBoundary()) {
     const chunks = [];
-    for (const [name, value] of entriesOf(fd)) {
+    const entries = entriesOf(fd);
+    for (let i = 0; i < entries.length; i++) {
+      const name = entries[i][0];
+      const value = entries[i][1];
       let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(normalizeNewlines(name))}"`;
       if (typeof value === "string") {
         ArrayPrototypePush(chunks, encodeUtf8(`${head}\r\n\r\n${normalizeNewlines(value)}\r\n`));
@@ -539,7 +548,9 @@
     const mime = input === null || input === undefined ? null : parseMimeType(String(input));
     if (mime === null) return "";
     let out = mime.essence;
-    for (const [name, value] of mime.params) {
+    for (const entry of mime.params) {
+      const name = entry[0];
+      const value = entry[1];
       const v = value !== "" && TOKEN_RE.test(value) ? value : `"${value.replace(/["\\]/g, "\\$&")}"`;
       out += `;${name}=${v}`;
     }
@@ -735,13 +746,17 @@
     }
     if (mime !== null && mime.essence === "application/x-www-form-urlencoded") {
       const charset = mime.params.get("charset");
-      if (charset !== undefined && !["utf-8", "utf8", "unicode-1-1-utf-8"].includes(charset.toLowerCase())) {
+      const lower = charset === undefined ? undefined : StringPrototypeToLowerCase(charset);
+      if (lower !== undefined && lower !== "utf-8" && lower !== "utf8" && lower !== "unicode-1-1-utf-8") {
         throw new TypeError("Non-utf-8 application/x-www-form-urlencoded body.");
       }
       const fd = new FormData();
       const entries = entriesOf(fd);
-      // The leading '?' keeps a '?' that starts the body as part of a name.
-      for (const pair of new globalThis.URLSearchParams(`?${decodeUtf8(bytes)}`)) ArrayPrototypePush(entries, pair);
+      // The runtime's own parser (not the global URLSearchParams a script
+      // can replace, nor its iterator); a '?' that starts the body stays
+      // part of the first name, as through `new URLSearchParams("?" + body)`.
+      const pairs = internals.url.parseUrlencoded(decodeUtf8(bytes));
+      for (let i = 0; i < pairs.length; i++) ArrayPrototypePush(entries, pairs[i]);
       return fd;
     }
     throw new TypeError(UNRECOGNIZED);

@@ -289,7 +289,7 @@
           const all = this.source.bytes;
           let bytes = all;
           this.stream = S.createPullStream({
-            pull: async () => {
+            pull: () => {
               const b = bytes;
               bytes = null;
               return b && TypedArrayPrototypeGetByteLength(b) ? b : null;
@@ -320,17 +320,25 @@
       if (st !== null) return S.isDisturbed(st);
       return this.used;
     }
-    /** Reads the whole body (text(), json(), arrayBuffer()). */
+    /**
+     * Reads the whole body (text(), json(), arrayBuffer()) into one
+     * Uint8Array, resolved in a null-prototype box `{ bytes }`: resolving a
+     * promise with the Uint8Array itself would look up `then` through
+     * Object.prototype, where a script may have put one (the standard reads
+     * bodies with internal read requests; workerd calls no such getter).
+     */
     async consume() {
       if (this.bodyUsed) throw new TypeError(USED_MESSAGE);
       if (this.currentStream !== null && S.isLocked(this.currentStream)) {
         throw new TypeError("This ReadableStream is currently locked to a reader.");
       }
-      if (this.source === null) return new Uint8Array(0);
+      if (this.source === null) return { __proto__: null, bytes: new Uint8Array(0) };
       if (this.stream === null && !this.source.stream) {
         this.used = true;
-        if (this.source.bytes) return this.source.bytes;
+        if (this.source.bytes) return { __proto__: null, bytes: this.source.bytes };
         // A native body nobody has turned into a stream: read it directly.
+        // (ops.bodyRead resolves with the chunk itself: that lookup of
+        // `then` remains, see tests/diff/KNOWN_DIFFERENCES.md.)
         const chunks = [];
         let total = 0;
         for (;;) {
@@ -339,9 +347,9 @@
           ArrayAppend(chunks, c);
           total += TypedArrayPrototypeGetByteLength(c);
         }
-        return concat(chunks, total);
+        return { __proto__: null, bytes: concat(chunks, total) };
       }
-      return S.readAll(this.readable);
+      return await S.readAll(this.readable);
     }
     /** Hands the body to Rust: `[kind, value]` for ops.respond / ops.fetch. */
     take() {
@@ -397,9 +405,10 @@
     const reader = stream.getReader();
     try {
       for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        const bytes = toBytes(value);
+        // A null-prototype result: no `then` of Object.prototype is looked up.
+        const result = await S.readInternal(reader);
+        if (result.done) break;
+        const bytes = toBytes(result.value);
         if (bytes === null) {
           throw new TypeError(
             "This TransformStream is being used as a byte stream, but received a value that is not an ArrayBuffer or ArrayBufferView.",
@@ -450,29 +459,29 @@
       return state(this, "bodyUsed").bodyUsed;
     },
     async arrayBuffer() {
-      const b = await state(this, "arrayBuffer").consume();
+      const b = (await state(this, "arrayBuffer").consume()).bytes;
       return toArrayBuffer(b);
     },
     async bytes() {
-      const b = await state(this, "bytes").consume();
+      const b = (await state(this, "bytes").consume()).bytes;
       const whole = TypedArrayPrototypeGetByteOffset(b) === 0 &&
         TypedArrayPrototypeGetByteLength(b) === ArrayBufferPrototypeGetByteLength(TypedArrayPrototypeGetBuffer(b));
       return whole ? b : TypedArrayPrototypeSlice(b);
     },
     async text() {
-      return decodeUtf8(await state(this, "text").consume());
+      return decodeUtf8((await state(this, "text").consume()).bytes);
     },
     async json() {
-      return JSONParse(decodeUtf8(await state(this, "json").consume()));
+      return JSONParse(decodeUtf8((await state(this, "json").consume()).bytes));
     },
     async blob() {
-      const b = await state(this, "blob").consume();
+      const b = (await state(this, "blob").consume()).bytes;
       // The body's bytes may be shared with a clone: the Blob gets its own.
       // workerd parses the Content-Type and serializes it again ("" if invalid).
-      return B.makeBlob(b.slice(), B.mimeOf(contentTypeOf(this)));
+      return B.makeBlob(TypedArrayPrototypeSlice(b), B.mimeOf(contentTypeOf(this)));
     },
     async formData() {
-      const b = await state(this, "formData").consume();
+      const b = (await state(this, "formData").consume()).bytes;
       return internals.parseFormData(b, contentTypeOf(this));
     },
   };
@@ -765,8 +774,12 @@
           `${status} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308.`,
         );
       }
-      const r = new Response(null, { __proto__: null, status, headers: [["location", href]] });
-      H.setGuard(r.headers, "immutable");
+      // Set through the internal Headers API: a `headers: [[...]]` init would
+      // go through Array.prototype[Symbol.iterator], which a script can replace.
+      const r = new Response(null, { __proto__: null, status });
+      const h = headersOf(r);
+      H.set(h, "location", href);
+      H.setGuard(h, "immutable");
       return r;
     }
     static error() {

@@ -111,7 +111,7 @@
       // 304s are dropped silently, as workerd does.
       if (response.status === 304) return undefined;
       // Reading starts now, so the body is disturbed when put() returns.
-      const bytes = await bodyOf.get(response).consume();
+      const bytes = (await bodyOf.get(response).consume()).bytes;
       ops.cachePut(
         name,
         req.url,

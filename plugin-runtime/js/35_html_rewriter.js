@@ -22,6 +22,8 @@
     TypeError,
     Uint8Array,
     ArrayPrototypePush,
+    TypedArrayPrototypeGetByteLength,
+    TypedArrayPrototypeSet,
   } = internals.primordials;
   const { requiredArguments, toDOMString, toDictionary, isObject, defineToStringTag, IteratorPrototype } =
     internals.webidl;
@@ -58,7 +60,7 @@
     const content = args[0];
     if (content instanceof Response || S.isReadableStream(content)) throw new TypeError(STREAM_CONTENT);
     const text = toDOMString(content);
-    const options = toDictionary(args[1], prefix);
+    const options = toDictionary(args.length > 1 ? args[1] : undefined, prefix);
     const html = options !== null && !!options.html;
     if (!scope.valid) throw new TypeError(INVALID_TOKEN);
     call(scope, name, text, undefined, html);
@@ -337,9 +339,15 @@
 
   const TOKEN_CLASSES = [Element, Comment, Text, Doctype, DocumentEnd, EndTag];
 
-  for (const cls of [Element, EndTag, Comment, Text, Doctype, DocumentEnd]) {
+  // This file loads lazily, after the script ran: index loops only (the
+  // script may have replaced Array.prototype[Symbol.iterator]).
+  const CLASSES = [Element, EndTag, Comment, Text, Doctype, DocumentEnd];
+  for (let i = 0; i < CLASSES.length; i++) {
+    const cls = CLASSES[i];
     // Web IDL attributes and operations are enumerable.
-    for (const name of ObjectGetOwnPropertyNames(cls.prototype)) {
+    const names = ObjectGetOwnPropertyNames(cls.prototype);
+    for (let j = 0; j < names.length; j++) {
+      const name = names[j];
       if (name === "constructor") continue;
       const desc = ObjectGetOwnPropertyDescriptor(cls.prototype, name);
       desc.enumerable = true;
@@ -365,12 +373,12 @@
   function concat(chunks) {
     if (chunks.length === 1) return chunks[0];
     let total = 0;
-    for (const c of chunks) total += c.byteLength;
+    for (let i = 0; i < chunks.length; i++) total += TypedArrayPrototypeGetByteLength(chunks[i]);
     const out = new Uint8Array(total);
     let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.byteLength;
+    for (let i = 0; i < chunks.length; i++) {
+      TypedArrayPrototypeSet(out, chunks[i], off);
+      off += TypedArrayPrototypeGetByteLength(chunks[i]);
     }
     return out;
   }
@@ -403,7 +411,9 @@
     async run(step) {
       try {
         for (;;) {
-          const [out, kind, index] = step;
+          const out = step[0];
+          const kind = step[1];
+          const index = step[2];
           if (out !== null) ArrayPrototypePush(this.output, out);
           if (kind < 0) return;
           let fn;
@@ -416,7 +426,7 @@
             fn = reg.handlers[KIND_NAMES[kind]];
             thisArg = reg.thisArg;
           }
-          const scope = { id: this.id, valid: true, driver: this };
+          const scope = { __proto__: null, id: this.id, valid: true, driver: this };
           const token = new TOKEN_CLASSES[kind](KEY, scope);
           try {
             const result = ReflectApply(fn, thisArg, [token]);
@@ -454,8 +464,9 @@
     if (!isObject(handlers)) {
       throw new TypeError(`${prefix}: parameter ${names.length === 3 ? 2 : 1} is not of type 'object'.`);
     }
-    const out = {};
-    for (const name of names) {
+    const out = { __proto__: null };
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
       const fn = handlers[name];
       if (fn === undefined) continue;
       if (typeof fn !== "function") {
@@ -507,16 +518,24 @@
       if (response.bodyUsed || S.isLocked(input)) {
         throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
       }
-      const registrations = this.#registrations.slice();
-      const id = ops.htmlRewriterNew(
-        registrations.map((r) => [
+      // Index loops and own elements: no Array.prototype method, iterator
+      // or index accessor of the script's is reached.
+      const registrations = [];
+      const selectors = [];
+      for (let i = 0; i < this.#registrations.length; i++) {
+        const r = this.#registrations[i];
+        ArrayPrototypePush(registrations, r);
+        ArrayPrototypePush(selectors, [
           r.selector,
           !!r.handlers.element,
           !!r.handlers.comments,
           !!r.handlers.text,
           !!r.handlers.doctype,
           !!r.handlers.end,
-        ]),
+        ]);
+      }
+      const id = ops.htmlRewriterNew(
+        selectors,
         charsetOf(response.headers.get("content-type")),
       );
       const driver = new Driver(id, registrations);
@@ -546,7 +565,9 @@
                 continue;
               }
               if (finished) return null;
-              const { value, done } = await reader.read();
+              const result = await S.readInternal(reader);
+              const value = result.value;
+              const done = result.done;
               if (done) {
                 finished = true;
                 start(ops.htmlRewriterEnd(id));
@@ -567,6 +588,7 @@
       const headers = new Headers(response.headers);
       headers.delete("content-length");
       return new Response(output, {
+        __proto__: null,
         status: response.status,
         statusText: response.statusText,
         headers,
@@ -574,7 +596,9 @@
     }
   }
   defineToStringTag(HTMLRewriter, "HTMLRewriter");
-  for (const name of ["on", "onDocument", "transform"]) {
+  const METHODS = ["on", "onDocument", "transform"];
+  for (let i = 0; i < METHODS.length; i++) {
+    const name = METHODS[i];
     const desc = ObjectGetOwnPropertyDescriptor(HTMLRewriter.prototype, name);
     desc.enumerable = true;
     ObjectDefineProperty(HTMLRewriter.prototype, name, desc);

@@ -38,6 +38,12 @@
     ObjectDefineProperty,
     ObjectGetPrototypeOf,
     ObjectKeys,
+    MapPrototypeEntries,
+    MapIteratorPrototypeNext,
+    MapPrototypeSet,
+    SetPrototypeValues,
+    SetIteratorPrototypeNext,
+    SetPrototypeAdd,
     ObjectPrototypeToString,
     Promise,
     PromiseReject,
@@ -194,21 +200,33 @@
         const buf = clone(v.buffer);
         out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new v.constructor(buf, v.byteOffset, v.length);
       } else if (v instanceof Map) {
+        // The captured iterators and setters: a script's Map.prototype,
+        // iterator `next` or index setters never run (the standard reads
+        // [[MapData]] / [[SetData]] directly).
         out = new Map();
         memory.set(v, out);
-        for (const [k, x] of v) out.set(clone(k), clone(x));
+        const it = MapPrototypeEntries(v);
+        for (let e = MapIteratorPrototypeNext(it); !e.done; e = MapIteratorPrototypeNext(it)) {
+          MapPrototypeSet(out, clone(e.value[0]), clone(e.value[1]));
+        }
         return out;
       } else if (v instanceof Set) {
         out = new Set();
         memory.set(v, out);
-        for (const x of v) out.add(clone(x));
+        const it = SetPrototypeValues(v);
+        for (let e = SetIteratorPrototypeNext(it); !e.done; e = SetIteratorPrototypeNext(it)) {
+          SetPrototypeAdd(out, clone(e.value));
+        }
         return out;
       } else if (kind === "error") {
         return cloneErrorObject(v);
       } else if (ArrayIsArray(v)) {
         out = new Array(v.length);
         memory.set(v, out);
-        for (const k of ObjectKeys(v)) out[k] = clone(v[k]);
+        // Own data properties, defined: no setter on Array.prototype or
+        // Object.prototype runs for an index or a key.
+        const keys = ObjectKeys(v);
+        for (let i = 0; i < keys.length; i++) defineOwn(out, keys[i], clone(v[keys[i]]), true);
         return out;
       } else {
         const proto = ObjectGetPrototypeOf(v);
@@ -229,7 +247,8 @@
         }
         out = {};
         memory.set(v, out);
-        for (const k of ObjectKeys(v)) out[k] = clone(v[k]);
+        const keys = ObjectKeys(v);
+        for (let i = 0; i < keys.length; i++) defineOwn(out, keys[i], clone(v[keys[i]]), true);
         return out;
       }
       memory.set(v, out);

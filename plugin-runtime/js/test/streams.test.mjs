@@ -843,7 +843,7 @@ test("internals: createPullStream pulls lazily and works with default and BYOB r
   // Empty chunks are skipped; non-bytes chunks error the stream.
   const parts = [new Uint8Array(0), new Uint8Array([7]), null];
   const s5 = S.createPullStream({ pull: async () => parts.shift() });
-  assert.deepEqual([...(await S.readAll(s5))], [7]);
+  assert.deepEqual([...((await S.readAll(s5)).bytes)], [7]);
   const s6 = S.createPullStream({ pull: async () => "text" });
   await assert.rejects(s6.getReader().read(), isType("TypeError"));
 
@@ -858,12 +858,12 @@ test("internals: readAll, native tag and markDisturbed", async () => {
   const { g, S } = load();
   const parts = [new Uint8Array([1, 2]), new Uint8Array([3]), null];
   const s = S.createPullStream({ pull: async () => parts.shift() });
-  const all = await S.readAll(s);
+  const all = (await S.readAll(s)).bytes;
   assert.deepEqual([...all], [1, 2, 3]);
   assert.equal(S.isDisturbed(s), true);
   assert.equal(S.isLocked(s), true);
 
-  const empty = await S.readAll(new g.ReadableStream({ start: (c) => c.close() }));
+  const empty = (await S.readAll(new g.ReadableStream({ start: (c) => c.close() }))).bytes;
   assert.equal(empty.byteLength, 0);
   assert.equal(empty.constructor.name, "Uint8Array");
 
@@ -875,7 +875,7 @@ test("internals: readAll, native tag and markDisturbed", async () => {
       c.close();
     },
   });
-  assert.deepEqual([...(await S.readAll(mixed))], [1, 2, 3, 4]);
+  assert.deepEqual([...((await S.readAll(mixed)).bytes)], [1, 2, 3, 4]);
   await assert.rejects(S.readAll(new g.ReadableStream({ start: (c) => c.enqueue("str") })), isType("TypeError"));
   const locked = new g.ReadableStream();
   locked.getReader();
@@ -890,7 +890,7 @@ test("internals: readAll, native tag and markDisturbed", async () => {
       c.close();
     },
   });
-  assert.equal((await S.readAll(many)).byteLength, 50000);
+  assert.equal(((await S.readAll(many)).bytes).byteLength, 50000);
 
   const tagged = S.createPullStream({ pull: async () => null });
   assert.equal(S.getNativeTag(tagged), undefined);
@@ -962,7 +962,7 @@ test("with ArrayBuffer.prototype.transfer, enqueued and BYOB buffers are transfe
   let given = false;
   const s = S.createPullStream({ pull: async () => (given ? null : ((given = true), own)) });
   const [t1, t2] = s.tee();
-  const [a, b] = await Promise.all([S.readAll(t1), S.readAll(t2)]);
+  const [a, b] = (await Promise.all([S.readAll(t1), S.readAll(t2)])).map((r) => r.bytes);
   assert.deepEqual([...a], [9, 9]);
   assert.deepEqual([...b], [9, 9]);
   assert.equal(own.byteLength, 2);
