@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use pingora::apps::ServerApp;
 use pingora::server::ListenFds;
 use pingora::server::ShutdownWatch;
 use pingora::services::Service as ServiceTrait;
 use pingora::services::listening::Service;
-use pingora::apps::ServerApp;
 
 use crate::edge::AppState;
 

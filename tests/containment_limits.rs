@@ -270,7 +270,13 @@ worker = "good"
         let name = name.to_string();
         async move {
             let v = workers.await;
-            let w = v["workers"].as_array().unwrap().iter().find(|w| w["name"] == name.as_str()).unwrap().clone();
+            let w = v["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["name"] == name.as_str())
+                .unwrap()
+                .clone();
             w["isolates"].as_u64().unwrap()
         }
     };

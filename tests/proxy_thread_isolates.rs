@@ -89,7 +89,11 @@ async fn every_proxy_thread_has_the_worker_warm_before_the_first_request_and_aft
     let mut conn = KeepAlive::open(&proxy).await;
     assert_eq!(conn.get("/", "w.test").await, (200, "v1 1".to_string()));
     assert_eq!(conn.get("/", "w.test").await, (200, "v1 2".to_string()));
-    assert_eq!(events(&proxy, "created").await, THREADS, "no isolate made on the request path");
+    assert_eq!(
+        events(&proxy, "created").await,
+        THREADS,
+        "no isolate made on the request path"
+    );
 
     // A new version: warmed on every thread before it serves; every old
     // isolate retired once drained (the idle connection holds none).
@@ -135,4 +139,48 @@ async fn a_worker_that_turns_heavy_leaves_the_proxy_threads_and_keeps_serving() 
     }
     assert_eq!(isolates(&proxy).await, 1, "{}", proxy.log());
     assert_eq!(events(&proxy, "heavy").await, THREADS, "{}", proxy.log());
+}
+
+/// Recursion until the stack runs out, with calls into Rust (URL parsing,
+/// text encoding, header maps) at every level, so the overflow can come
+/// while native code runs at the deepest frame.
+const RECURSE: &str = r#"
+export default {
+  async fetch(request) {
+    const native = (n) => {
+      new URL(`https://h${n}.example/p?q=${n}`);
+      new TextEncoder().encode(String(n));
+      new Headers({ "x-n": String(n) }).get("x-n");
+      return native(n + 1) + 1;
+    };
+    const plain = (n) => plain(n + 1) + 1;
+    const out = [];
+    for (const f of [plain, native]) {
+      try { f(0); out.push("no overflow?"); } catch (e) { out.push(e.constructor.name); }
+    }
+    return new Response(out.join(" "));
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_recursion_on_a_proxy_thread_is_a_range_error_and_the_thread_serves_on() {
+    let proxy = start(RECURSE).await;
+    // The worker is light: its first request runs on a proxy thread (it is
+    // warmed there, none on an isolate thread). The recursion may take over
+    // 10 ms of CPU and turn it heavy: the later requests then run on the
+    // isolate threads; either way the process lives and answers.
+    assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
+    for _ in 0..4 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+        assert_eq!(r.text().await.unwrap(), "RangeError RangeError");
+    }
+    let mut conn = KeepAlive::open(&proxy).await;
+    for _ in 0..3 {
+        assert_eq!(
+            conn.get("/", "w.test").await,
+            (200, "RangeError RangeError".to_string())
+        );
+    }
 }

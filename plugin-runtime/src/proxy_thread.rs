@@ -82,6 +82,7 @@ fn with_host<R>(events: &Option<IsolateEvents>, work: impl FnOnce(&mut Host) -> 
         let _entered = local.enter();
         let result = work(host);
         host.discard_poisoned();
+        drop_turned_heavy(host);
         Some(result)
     })
 }
@@ -136,6 +137,25 @@ pub(crate) async fn warm(
     }
 }
 
+/// Once a slice on this thread marked its version heavy, drops this
+/// thread's isolates of heavy versions as soon as their requests are done
+/// (their later requests run on the isolate threads: kept here, they would
+/// only hold their heap, and what it retains, until the next sweep).
+fn drop_turned_heavy(host: &mut Host) {
+    if crate::isolate::TURNED_HEAVY.get() {
+        let left = contain_bool(|| host.evict_heavy());
+        crate::isolate::TURNED_HEAVY.set(left);
+    }
+}
+
+/// [`contain`] for work that answers whether to try again (`true` after a
+/// panic: the next poll does).
+fn contain_bool(work: impl FnOnce() -> bool) -> bool {
+    let mut again = true;
+    contain("dropping heavy isolates", || again = work());
+    again
+}
+
 /// Drives this thread's [`ProxyHost`]: spawned on the thread's runtime when
 /// the host is made, it runs as long as the runtime does.
 struct Driver;
@@ -162,6 +182,7 @@ impl Future for Driver {
                 // More may be waiting: come back after the thread's other tasks.
                 cx.waker().wake_by_ref();
             }
+            drop_turned_heavy(host);
             // Until Pending: that is what registers the next tick's wake-up.
             while sweep.poll_tick(cx).is_ready() {
                 contain("the isolate sweep", || {

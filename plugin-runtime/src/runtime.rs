@@ -284,12 +284,20 @@ impl Runtime {
         workers: &[&Arc<WorkerCode>],
         done: &std::sync::mpsc::Sender<()>,
     ) -> usize {
-        let light: Vec<Arc<WorkerCode>> = workers.iter().filter(|w| self.light(w)).map(|w| Arc::clone(w)).collect();
+        let light: Vec<Arc<WorkerCode>> = workers
+            .iter()
+            .filter(|w| self.light(w))
+            .map(|w| Arc::clone(w))
+            .collect();
         if light.is_empty() {
             return 0;
         }
         for handle in threads {
-            handle.spawn(crate::proxy_thread::warm(self.events.clone(), light.clone(), done.clone()));
+            handle.spawn(crate::proxy_thread::warm(
+                self.events.clone(),
+                light.clone(),
+                done.clone(),
+            ));
         }
         light.len() * threads.len()
     }

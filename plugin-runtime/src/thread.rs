@@ -300,11 +300,18 @@ impl Host {
     /// proxy thread nothing would use them again (a heavy version's
     /// requests run on the isolate threads), while their heap, and what
     /// its globals retain, would stay until the next reload.
-    pub(crate) fn evict_heavy(&mut self) {
+    /// Returns whether one is left (with a request still in flight).
+    pub(crate) fn evict_heavy(&mut self) -> bool {
+        let mut left = false;
         let mut i = 0;
         while i < self.isolates.len() {
+            if !self.isolates[i].code.is_heavy() {
+                i += 1;
+                continue;
+            }
+            self.isolates[i].reap_requests();
             let iso = &self.isolates[i];
-            if iso.code.is_heavy() && iso.state.borrow().requests.is_empty() {
+            if iso.state.borrow().requests.is_empty() {
                 let iso = self.isolates.remove(i);
                 iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 self.tell(iso.code.name(), IsolateEvent::Heavy);
@@ -315,9 +322,11 @@ impl Host {
                 );
                 drop(iso);
             } else {
+                left = true;
                 i += 1;
             }
         }
+        left
     }
 
     /// Discards an isolate a limit broke; its other requests fail with

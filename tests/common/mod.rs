@@ -556,7 +556,6 @@ pub async fn get_host(url: &str, host: &str) -> reqwest::Response {
 /// first has not gone back to its pool yet.
 pub struct KeepAlive {
     send: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    port: u16,
 }
 
 impl KeepAlive {
@@ -566,14 +565,17 @@ impl KeepAlive {
             .await
             .unwrap();
         tokio::spawn(conn);
-        KeepAlive { send, port: proxy.port }
+        KeepAlive { send }
     }
 
     /// `GET path` with `host` on this connection: the status and the body.
     /// Panics if the connection was closed (a different thread next time).
     pub async fn get(&mut self, path: &str, host: &str) -> (u16, String) {
-        self.send.ready().await.expect("the keep-alive connection is still open");
-        let req = Request::get(format!("http://127.0.0.1:{}{path}", self.port))
+        self.send
+            .ready()
+            .await
+            .expect("the keep-alive connection is still open");
+        let req = Request::get(path)
             .header("host", host)
             .body(Full::new(Bytes::new()))
             .unwrap();
