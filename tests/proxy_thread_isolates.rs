@@ -120,9 +120,15 @@ async fn every_proxy_thread_has_the_worker_warm_before_the_first_request_and_aft
 async fn a_worker_that_turns_heavy_leaves_the_proxy_threads_and_keeps_serving() {
     let proxy = start(SPIN).await;
     assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
-    // One slice over 10 ms of CPU: the version turns heavy.
-    let r = get_host(&proxy.url("/spin?ms=30"), "w.test").await;
-    assert_eq!(r.status(), 200);
+    // One slice over 10 ms of CPU: the version turns heavy. (A 40 ms spin
+    // of wall time may get less CPU on a busy machine: spin again until.)
+    for _ in 0..50 {
+        let r = get_host(&proxy.url("/spin?ms=40"), "w.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+        if proxy.log().contains("worker w: a slice of its JS used") {
+            break;
+        }
+    }
     proxy
         .wait_for_log("worker w: a slice of its JS used", Duration::from_secs(5))
         .await;
@@ -141,16 +147,14 @@ async fn a_worker_that_turns_heavy_leaves_the_proxy_threads_and_keeps_serving() 
     assert_eq!(events(&proxy, "heavy").await, THREADS, "{}", proxy.log());
 }
 
-/// Recursion until the stack runs out, with calls into Rust (URL parsing,
-/// text encoding, header maps) at every level, so the overflow can come
-/// while native code runs at the deepest frame.
+/// Recursion until the stack runs out, with a call into Rust (URL parsing)
+/// at every level, so the overflow can come while native code runs at the
+/// deepest frame.
 const RECURSE: &str = r#"
 export default {
   async fetch(request) {
     const native = (n) => {
-      new URL(`https://h${n}.example/p?q=${n}`);
-      new TextEncoder().encode(String(n));
-      new Headers({ "x-n": String(n) }).get("x-n");
+      new URL(`https://h${n}.example/`);
       return native(n + 1) + 1;
     };
     const plain = (n) => plain(n + 1) + 1;
@@ -173,8 +177,14 @@ async fn deep_recursion_on_a_proxy_thread_is_a_range_error_and_the_thread_serves
     assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
     for _ in 0..4 {
         let r = get_host(&proxy.url("/"), "w.test").await;
-        assert_eq!(r.status(), 200, "{}", proxy.log());
-        assert_eq!(r.text().await.unwrap(), "RangeError RangeError");
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(
+            (status.as_u16(), text.as_str()),
+            (200, "RangeError RangeError"),
+            "{}",
+            proxy.log()
+        );
     }
     let mut conn = KeepAlive::open(&proxy).await;
     for _ in 0..3 {
