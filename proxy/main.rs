@@ -19,6 +19,7 @@ mod logging;
 mod metrics;
 mod origin;
 mod pass;
+mod proxy_threads;
 mod reload;
 mod route;
 mod scheduler;
@@ -189,6 +190,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
     }
     server.bootstrap();
+    // With JS on the proxy threads, each proxy service's threads make their
+    // light workers' isolates before it accepts (`proxy_threads.rs`).
+    let warm_first = |service| {
+        let threads = if config.runtime.js_on_proxy_threads {
+            config.server.threads
+        } else {
+            0
+        };
+        proxy_threads::WarmFirst::new(service, state.clone(), threads)
+    };
 
     // Pingora's HTTP/1 loop under our client limits (downstream.rs).
     let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
@@ -202,13 +213,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         for addr in &config.server.tls_listen {
             tls_proxy.add_tcp(addr);
         }
-        server.add_service(tls_proxy);
+        server.add_service(warm_first(tls_proxy));
     }
     let mut proxy = Service::new("proxy".to_string(), plain);
     for addr in &config.server.listen {
         proxy.add_tcp(addr);
     }
-    server.add_service(proxy);
+    server.add_service(warm_first(proxy));
     server.add_service(pingora::services::background::background_service(
         "cron",
         scheduler::Scheduler { state: state.clone() },

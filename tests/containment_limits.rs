@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Origin, Proxy, get_host};
+use common::{KeepAlive, Origin, Proxy, get_host};
 
 const ATOMICS_WAIT: &str = include_str!("containment/limits_atomics_wait.js");
 const TIMER_CHAIN: &str = include_str!("containment/limits_timer_chain.js");
@@ -128,22 +128,17 @@ async fn timers_stop_when_their_request_ends() {
 #[tokio::test(flavor = "multi_thread")]
 async fn timers_run_while_wait_until_work_lives_and_stop_after() {
     let proxy = start(TIMER_CHAIN, "", None).await;
-    let ticks = || async {
-        get_host(&proxy.url("/ticks"), "atk.test")
-            .await
-            .text()
-            .await
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-    };
-    let r = get_host(&proxy.url("/count-under-wait"), "atk.test").await;
-    assert_eq!(r.text().await.unwrap(), "counting");
+    // One keep-alive connection: its requests stay on one proxy thread, so
+    // they see one isolate's counter (each proxy thread has its own).
+    let mut conn = KeepAlive::open(&proxy).await;
+    let (_, text) = conn.get("/count-under-wait", "atk.test").await;
+    assert_eq!(text, "counting");
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let first = ticks().await;
+    let first: u64 = conn.get("/ticks", "atk.test").await.1.parse().unwrap();
     assert!(first > 10, "the timers ran while the request lived ({first})");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(ticks().await, first, "and stopped when its waitUntil work settled");
+    let then: u64 = conn.get("/ticks", "atk.test").await.1.parse().unwrap();
+    assert_eq!(then, first, "and stopped when its waitUntil work settled");
     good_answers(&proxy).await;
 }
 
@@ -269,6 +264,24 @@ worker = "good"
         .await;
     good_answers(&proxy).await;
     assert_eq!(isolate_events(&proxy, "atk", "retired").await, 0);
+    // One isolate per proxy thread (light workers), each to be swept.
+    let isolates = |name: &str| {
+        let workers = proxy.workers();
+        let name = name.to_string();
+        async move {
+            let v = workers.await;
+            let w = v["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["name"] == name.as_str())
+                .unwrap()
+                .clone();
+            w["isolates"].as_u64().unwrap()
+        }
+    };
+    let (atk_isolates, slow_isolates) = (isolates("atk").await, isolates("slow").await);
+    assert!(atk_isolates >= 1 && slow_isolates >= 1);
 
     // A new version of the script: the old isolates have nothing in flight
     // and are swept (every 500 ms).
@@ -280,7 +293,7 @@ worker = "good"
     loop {
         let atk = isolate_events(&proxy, "atk", "retired").await;
         let slow = isolate_events(&proxy, "slow", "retired").await;
-        if atk == 1 && slow == 1 {
+        if atk == atk_isolates && slow == slow_isolates {
             break;
         }
         assert!(
@@ -298,18 +311,20 @@ worker = "good"
 /// Runs `path` on the retaining worker until it gets a 503 (at most `max`
 /// requests); returns the successful answers before it and the peak RSS.
 async fn retain_until_503(proxy: &Proxy, path: &str, max: usize) -> (usize, u64) {
+    // One keep-alive connection, so every request of the attack lands on
+    // one proxy thread and retains in one isolate (each thread has its own).
+    let mut conn = KeepAlive::open(proxy).await;
     let mut peak = 0;
     for i in 0..max {
-        let r = get_host(&proxy.url(path), "atk.test").await;
+        let (status, text) = conn.get(path, "atk.test").await;
         peak = peak.max(proxy.rss_bytes());
-        match r.status().as_u16() {
+        match status {
             200 => {}
             503 => {
-                let text = r.text().await.unwrap();
                 assert!(text.contains("memory limit"), "{path}: {text}");
                 return (i, peak);
             }
-            s => panic!("{path}: status {s} after {i}: {}", r.text().await.unwrap()),
+            s => panic!("{path}: status {s} after {i}: {text}"),
         }
     }
     panic!(
@@ -317,6 +332,20 @@ async fn retain_until_503(proxy: &Proxy, path: &str, max: usize) -> (usize, u64)
         peak >> 20,
         proxy.log()
     );
+}
+
+/// `/count` on new connections (each lands on one of the proxy threads at
+/// random, so each thread gets its turn): every isolate of the retaining
+/// worker holds nothing, the one a limit replaced included.
+async fn every_thread_counts_zero(proxy: &Proxy) {
+    for _ in 0..8 {
+        assert_eq!(
+            get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
+            "0",
+            "{}",
+            proxy.log()
+        );
+    }
 }
 
 const MEMORY_MB: u64 = 64;
@@ -361,11 +390,9 @@ async fn retained_memory_of_every_kind_counts_against_memory_mb() {
                 peak >> 20,
                 bound >> 20
             );
-            // A fresh isolate.
-            assert_eq!(
-                get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
-                "0"
-            );
+            // A fresh isolate where the limit was hit, and the others
+            // untouched: every thread serves the worker's next request.
+            every_thread_counts_zero(&proxy).await;
             good_answers(&proxy).await;
         }
     }
@@ -394,10 +421,7 @@ async fn the_reported_text_encoder_retention_gets_503_with_bounded_rss() {
             peak >> 20,
             bound >> 20
         );
-        assert_eq!(
-            get_host(&proxy.url("/count"), "atk.test").await.text().await.unwrap(),
-            "0"
-        );
+        every_thread_counts_zero(&proxy).await;
         good_answers(&proxy).await;
     }
 }

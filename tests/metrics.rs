@@ -327,13 +327,15 @@ async fn access_log_writes_one_line_per_request_and_can_be_switched_off() {
     std::fs::write(&conf, text.replacen("[server]\n", "[server]\naccess_log = false\n", 1)).unwrap();
     hup_and_wait(&proxy, "reload ok", 0).await;
     let before = access_lines(&proxy.log()).len();
+    let counted = scrape(&proxy).await;
     for _ in 0..3 {
         let r = get_host(&proxy.url("/quiet"), "answer.test").await;
         assert_eq!(r.status(), 200);
         r.text().await.unwrap();
     }
-    // The metrics still count them.
-    let m = scrape(&proxy).await;
+    // The metrics still count them (once the requests' logging phase ran:
+    // it may end after the client has the whole response).
+    let m = scrape_after(&proxy, &counted, 3.0).await;
     assert_eq!(
         value(
             &m,

@@ -324,7 +324,17 @@ async fn env_carries_vars_tables_and_secrets() {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_isolate_is_reused_and_serves_requests_concurrently() {
     let origin = Origin::start("o").await;
-    let proxy = worker_proxy(&origin).await;
+    // One proxy thread: the worker's one isolate serves every connection
+    // (with more, each thread has its own; tests/proxy_thread.rs).
+    let proxy = Proxy::builder()
+        .script("worker.js", WORKER)
+        .script("lib/tag.js", "export function tag(s) { return `<${s}>`; }\n")
+        .config(&worker_config(&origin.url()))
+        .env("TEST_API_TOKEN", "s3cr3t-value")
+        .isolate_threads(1)
+        .proxy_threads(1)
+        .start()
+        .await;
     let c = client();
     let mut tasks = Vec::new();
     for _ in 0..8 {

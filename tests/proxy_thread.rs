@@ -1,5 +1,5 @@
 //! JavaScript on the proxy thread that serves the connection
-//! (`runtime.js_on_proxy_threads`, off by default for now): a light worker's
+//! (`runtime.js_on_proxy_threads`, on by default): a light worker's
 //! requests never go through an isolate thread, so one busy isolate thread
 //! does not hold them up; a worker allowed more CPU, or one that turns
 //! heavy, runs on the isolate threads; everything a request does after its

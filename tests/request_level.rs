@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Origin, Proxy, client, get_host};
+use common::{KeepAlive, Origin, Proxy, client, get_host};
 use serde_json::Value;
 
 /// One worker `w` (script `w.js`) on `*/*` in front of `origin`.
@@ -209,9 +209,13 @@ export default {
 };"#,
     )
     .await;
+    // One keep-alive connection: one proxy thread, one isolate (its
+    // `prevented` list is per isolate).
+    let mut conn = KeepAlive::open(&proxy).await;
+    let host = "w.test"; // (the route is `*/*`)
     for path in ["/late", "/quiet", "/loud"] {
-        let r = client().get(proxy.url(path)).send().await.unwrap();
-        assert_eq!(r.status(), 200, "{path}: {}", proxy.log());
+        let (status, _) = conn.get(path, host).await;
+        assert_eq!(status, 200, "{path}: {}", proxy.log());
     }
     let log = proxy
         .wait_for_log("really-unhandled-marker", Duration::from_secs(5))
@@ -219,7 +223,6 @@ export default {
     assert!(log.contains("Uncaught (in promise)"), "{log}");
     assert!(!log.contains("handled-late-marker"), "{log}");
     assert!(!log.contains("quiet-marker"), "{log}");
-    let r = client().get(proxy.url("/prevented")).send().await.unwrap();
-    let v: Value = r.json().await.unwrap();
+    let v: Value = serde_json::from_str(&conn.get("/prevented", host).await.1).unwrap();
     assert_eq!(v, serde_json::json!(["quiet-marker"]));
 }

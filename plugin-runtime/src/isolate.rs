@@ -346,6 +346,13 @@ struct ModuleTable {
 }
 
 thread_local! {
+    /// Set when a slice on this thread marked its version heavy: a proxy
+    /// thread's host then drops its isolates of heavy versions as soon as
+    /// they are idle (`proxy_thread.rs`), rather than at the next sweep.
+    pub(crate) static TURNED_HEAVY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+thread_local! {
     static MODULES: RefCell<Option<ModuleTable>> = const { RefCell::new(None) };
 }
 
@@ -1296,8 +1303,11 @@ impl WorkerIsolate {
     }
 
     /// Notes that this worker's requests are too heavy to share a thread
-    /// with other workers' (the rule is in `Runtime::place`).
+    /// with other workers' (the rule is in `Runtime::place`), and tells
+    /// this thread (`TURNED_HEAVY`: a proxy thread then drops the isolate
+    /// once its requests are done).
     fn mark_heavy(&self, slice: Duration) {
+        TURNED_HEAVY.set(true);
         if !self.code.heavy.swap(true, Ordering::Relaxed) {
             log::warn!(
                 target: "isoproxy::worker",

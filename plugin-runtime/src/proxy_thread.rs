@@ -13,7 +13,8 @@
 //! run on, in a thread-local. A [`Driver`] task, spawned on the thread's
 //! runtime when the host is made, polls them: the local tasks, then the
 //! completions and cancellations (each one call into JS), then the sweep of
-//! retired isolates. The driver holds nothing itself (it is `Send`, as the
+//! retired isolates and of those whose version turned heavy (its requests
+//! now run on the isolate threads). The driver holds nothing itself (it is `Send`, as the
 //! runtime requires); it borrows the thread-local for one poll at a time,
 //! and JS never reaches the thread-local, so no borrow is ever taken twice.
 
@@ -58,23 +59,12 @@ pub(crate) fn available() -> bool {
 /// Runs the request phase's first slice of `worker`'s JS on this thread
 /// (making the thread's host, and its isolate for `worker`, on first use);
 /// the outcome arrives through `reply`. Call only when [`available`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn dispatch(
-    events: &Option<IsolateEvents>,
-    worker: &Arc<WorkerCode>,
-    head: RequestHead,
-    body: Body,
-    fetcher: Arc<dyn Fetcher>,
-    passes: bool,
-    reply: oneshot::Sender<Result<Outcome, DispatchError>>,
-    cancel: oneshot::Receiver<()>,
-) {
+/// Runs `work` with this thread's host and its `LocalSet` entered, making
+/// them (and spawning the driver) on first use. `None` only while this
+/// thread is already inside its host (see [`available`]).
+fn with_host<R>(events: &Option<IsolateEvents>, work: impl FnOnce(&mut Host) -> R) -> Option<R> {
     HOST.with(|cell| {
-        let Ok(mut slot) = cell.try_borrow_mut() else {
-            // (`available` said otherwise: not reached)
-            let _ = reply.send(Err(DispatchError::Unavailable));
-            return;
-        };
+        let mut slot = cell.try_borrow_mut().ok()?;
         let ProxyHost { host, local, .. } = slot.get_or_insert_with(|| {
             tokio::spawn(Driver);
             let mut sweep = tokio::time::interval(SWEEP_EVERY);
@@ -89,13 +79,81 @@ pub(crate) fn dispatch(
                 sweep,
             }
         });
-        host.inflight().fetch_add(1, Ordering::Relaxed);
         let _entered = local.enter();
+        let result = work(host);
+        host.discard_poisoned();
+        drop_turned_heavy(host);
+        Some(result)
+    })
+}
+
+/// Runs the request phase's first slice of `worker`'s JS on this thread
+/// (making the thread's host, and its isolate for `worker`, on first use);
+/// the outcome arrives through `reply`. Call only when [`available`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dispatch(
+    events: &Option<IsolateEvents>,
+    worker: &Arc<WorkerCode>,
+    head: RequestHead,
+    body: Body,
+    fetcher: Arc<dyn Fetcher>,
+    passes: bool,
+    reply: oneshot::Sender<Result<Outcome, DispatchError>>,
+    cancel: oneshot::Receiver<()>,
+) {
+    let mut request = Some((head, body, fetcher, reply, cancel));
+    with_host(events, |host| {
+        let Some((head, body, fetcher, reply, cancel)) = request.take() else {
+            return;
+        };
+        host.inflight().fetch_add(1, Ordering::Relaxed);
         contain("a request", || {
             host.dispatch(worker, head, body, fetcher, passes, reply, cancel)
         });
-        host.discard_poisoned();
-    })
+    });
+    if let Some((.., reply, _)) = request {
+        // (`available` said otherwise: not reached)
+        let _ = reply.send(Err(DispatchError::Unavailable));
+    }
+}
+
+/// Creates an isolate for each of `workers` on this proxy thread (the
+/// thread of the task that awaits this; a current-thread runtime), one
+/// per poll: the thread's other tasks (its connections) run between two
+/// isolates, so a warm-up holds the thread for one isolate's start at a
+/// time. Says so on `done` after each.
+pub(crate) async fn warm(
+    events: Option<IsolateEvents>,
+    workers: Vec<Arc<WorkerCode>>,
+    done: std::sync::mpsc::Sender<()>,
+) {
+    for worker in workers {
+        while with_host(&events, |host| contain("a warm-up", || host.warm(&worker))).is_none() {
+            // (only while this thread is inside its host: not reached)
+            tokio::task::yield_now().await;
+        }
+        let _ = done.send(());
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Once a slice on this thread marked its version heavy, drops this
+/// thread's isolates of heavy versions as soon as their requests are done
+/// (their later requests run on the isolate threads: kept here, they would
+/// only hold their heap, and what it retains, until the next sweep).
+fn drop_turned_heavy(host: &mut Host) {
+    if crate::isolate::TURNED_HEAVY.get() {
+        let left = contain_bool(|| host.evict_heavy());
+        crate::isolate::TURNED_HEAVY.set(left);
+    }
+}
+
+/// [`contain`] for work that answers whether to try again (`true` after a
+/// panic: the next poll does).
+fn contain_bool(work: impl FnOnce() -> bool) -> bool {
+    let mut again = true;
+    contain("dropping heavy isolates", || again = work());
+    again
 }
 
 /// Drives this thread's [`ProxyHost`]: spawned on the thread's runtime when
@@ -124,9 +182,13 @@ impl Future for Driver {
                 // More may be waiting: come back after the thread's other tasks.
                 cx.waker().wake_by_ref();
             }
+            drop_turned_heavy(host);
             // Until Pending: that is what registers the next tick's wake-up.
             while sweep.poll_tick(cx).is_ready() {
-                contain("the isolate sweep", || host.evict_retired());
+                contain("the isolate sweep", || {
+                    host.evict_retired();
+                    host.evict_heavy();
+                });
                 host.discard_poisoned();
             }
             Poll::Pending

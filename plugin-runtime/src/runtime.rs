@@ -59,6 +59,9 @@ pub enum IsolateEvent {
     MemoryLimit,
     /// Dropped: its worker version was replaced and has drained.
     Retired,
+    /// Dropped from a proxy thread once idle: its version turned heavy, so
+    /// its requests run on the isolate threads from then on.
+    Heavy,
     /// Discarded: a Rust panic (a runtime bug) was caught while it ran.
     InternalError,
 }
@@ -71,6 +74,7 @@ impl IsolateEvent {
             IsolateEvent::CpuLimit => "cpu_limit",
             IsolateEvent::MemoryLimit => "memory_limit",
             IsolateEvent::Retired => "retired",
+            IsolateEvent::Heavy => "heavy",
             IsolateEvent::InternalError => "internal_error",
         }
     }
@@ -93,6 +97,10 @@ pub struct Runtime {
     on_proxy_threads: std::sync::atomic::AtomicBool,
     /// Told about isolates made on proxy threads too.
     events: Option<IsolateEvents>,
+    /// The proxy threads the embedder made known
+    /// ([`Runtime::adopt_proxy_thread`]): [`Runtime::warm`] warms light
+    /// workers on each.
+    proxy_threads: Mutex<Vec<(std::thread::ThreadId, tokio::runtime::Handle)>>,
 }
 
 /// Where worker versions have isolates, and which are heavy.
@@ -173,6 +181,7 @@ impl Runtime {
             scheduled_running: AtomicUsize::new(0),
             on_proxy_threads: Default::default(),
             events: options.events,
+            proxy_threads: Default::default(),
         })
     }
 
@@ -206,16 +215,33 @@ impl Runtime {
         self.queue_limit.store(limit.max(1), Ordering::Relaxed);
     }
 
-    /// Starts creating an isolate for each of `workers` on the thread its
-    /// first request will be placed on, off the request path (at start-up,
-    /// before the listeners accept; on reload, before the new deployment is
-    /// stored). [`Warming::wait`] waits for them.
+    /// Makes the calling thread known as a proxy thread, whose light
+    /// workers [`Runtime::warm`] warms from now on. Call from a task of a
+    /// current-thread tokio runtime (a Pingora proxy thread without work
+    /// stealing) when JS runs on proxy threads; returns the thread's id, or
+    /// `None` from any other thread (nothing is recorded).
+    pub fn adopt_proxy_thread(&self) -> Option<std::thread::ThreadId> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
+            return None;
+        }
+        let id = std::thread::current().id();
+        let mut threads = self.proxy_threads.lock().unwrap_or_else(|p| p.into_inner());
+        if !threads.iter().any(|(t, _)| *t == id) {
+            threads.push((id, handle));
+        }
+        Some(id)
+    }
+
+    /// Starts creating an isolate for each of `workers` off the request
+    /// path (at start-up, before the listeners accept; on reload, before the
+    /// new deployment is stored). [`Warming::wait`] waits for them.
     ///
-    /// Workers whose requests run on the proxy threads
-    /// ([`Runtime::set_js_on_proxy_threads`]) are skipped: an isolate on an
-    /// isolate thread would only cost memory, and a proxy thread makes its
-    /// own on the worker's first request there (from the version's code
-    /// cache, made when it was loaded).
+    /// A worker whose requests run on the isolate threads gets one on the
+    /// thread its first request will be placed on. A light worker
+    /// ([`Runtime::set_js_on_proxy_threads`]) gets one on every proxy thread
+    /// made known by [`Runtime::adopt_proxy_thread`] (see
+    /// [`Runtime::warm_proxy_threads`]).
     pub fn warm(&self, workers: &[&Arc<WorkerCode>]) -> Warming {
         let (done, ready) = std::sync::mpsc::channel();
         let mut sent = 0;
@@ -234,7 +260,46 @@ impl Runtime {
                 thread.inflight.fetch_sub(1, Ordering::Relaxed);
             }
         }
+        let threads: Vec<_> = {
+            let threads = self.proxy_threads.lock().unwrap_or_else(|p| p.into_inner());
+            threads.iter().map(|(_, h)| h.clone()).collect()
+        };
+        sent += self.warm_on(&threads, workers, &done);
         Warming { sent, ready }
+    }
+
+    /// Starts creating an isolate for each light worker of `workers` on
+    /// every proxy thread in `threads` (handles of current-thread runtimes),
+    /// each thread one isolate per poll so that its connections are served
+    /// between two (see `proxy_thread::warm`).
+    pub fn warm_proxy_threads(&self, threads: &[tokio::runtime::Handle], workers: &[&Arc<WorkerCode>]) -> Warming {
+        let (done, ready) = std::sync::mpsc::channel();
+        let sent = self.warm_on(threads, workers, &done);
+        Warming { sent, ready }
+    }
+
+    fn warm_on(
+        &self,
+        threads: &[tokio::runtime::Handle],
+        workers: &[&Arc<WorkerCode>],
+        done: &std::sync::mpsc::Sender<()>,
+    ) -> usize {
+        let light: Vec<Arc<WorkerCode>> = workers
+            .iter()
+            .filter(|w| self.light(w))
+            .map(|w| Arc::clone(w))
+            .collect();
+        if light.is_empty() {
+            return 0;
+        }
+        for handle in threads {
+            handle.spawn(crate::proxy_thread::warm(
+                self.events.clone(),
+                light.clone(),
+                done.clone(),
+            ));
+        }
+        light.len() * threads.len()
     }
 
     /// Creates `count` isolates for `code` one after another on the calling

@@ -251,12 +251,18 @@ impl Host {
             },
             Command::Warm { worker, done } => {
                 self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                if let Err(e) = self.isolate_for(&worker) {
-                    // The first request fails the same way and logs it.
-                    log::debug!("warming worker {}: {e}", worker.name());
-                }
+                self.warm(&worker);
                 let _ = done.send(());
             }
+        }
+    }
+
+    /// Creates `worker`'s isolate on this thread now, off the request path,
+    /// unless it has one.
+    pub(crate) fn warm(&mut self, worker: &Arc<WorkerCode>) {
+        if let Err(e) = self.isolate_for(worker) {
+            // The first request fails the same way and logs it.
+            log::debug!("warming worker {}: {e}", worker.name());
         }
     }
 
@@ -288,6 +294,39 @@ impl Host {
                 i += 1;
             }
         }
+    }
+
+    /// Drops isolates of heavy versions that have no request left: on a
+    /// proxy thread nothing would use them again (a heavy version's
+    /// requests run on the isolate threads), while their heap, and what
+    /// its globals retain, would stay until the next reload.
+    /// Returns whether one is left (with a request still in flight).
+    pub(crate) fn evict_heavy(&mut self) -> bool {
+        let mut left = false;
+        let mut i = 0;
+        while i < self.isolates.len() {
+            if !self.isolates[i].code.is_heavy() {
+                i += 1;
+                continue;
+            }
+            self.isolates[i].reap_requests();
+            let iso = &self.isolates[i];
+            if iso.state.borrow().requests.is_empty() {
+                let iso = self.isolates.remove(i);
+                iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                self.tell(iso.code.name(), IsolateEvent::Heavy);
+                log::debug!(
+                    "dropping the proxy-thread isolate of heavy worker {} version {}",
+                    iso.code.name(),
+                    iso.code.version
+                );
+                drop(iso);
+            } else {
+                left = true;
+                i += 1;
+            }
+        }
+        left
     }
 
     /// Discards an isolate a limit broke; its other requests fail with

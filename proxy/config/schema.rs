@@ -269,8 +269,7 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     /// - `isolate_threads`: the number of available cores.
-    /// - `js_on_proxy_threads`: false (other tests still assume one isolate
-    ///   per worker; see README).
+    /// - `js_on_proxy_threads`: true.
     /// - `queue_limit`: 256 (`plugin_runtime::DEFAULT_QUEUE_LIMIT`).
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
@@ -283,7 +282,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             isolate_threads: available_cores(),
-            js_on_proxy_threads: false,
+            js_on_proxy_threads: true,
             queue_limit: plugin_runtime::DEFAULT_QUEUE_LIMIT,
             cpu_ms: 50,
             memory_mb: 128,

@@ -157,7 +157,7 @@ fn defaults() {
         config.runtime,
         RuntimeConfig {
             isolate_threads: cores,
-            js_on_proxy_threads: false,
+            js_on_proxy_threads: true,
             queue_limit: 256,
             cpu_ms: 50,
             memory_mb: 128,
@@ -248,7 +248,7 @@ origin  = "https://api.internal:8443/"
         config.runtime,
         RuntimeConfig {
             isolate_threads: 3,
-            js_on_proxy_threads: false,
+            js_on_proxy_threads: true,
             queue_limit: 256,
             cpu_ms: 40,
             memory_mb: 64,

@@ -320,6 +320,7 @@ pub struct ProxyBuilder {
     body: String,
     env: Vec<(String, String)>,
     isolate_threads: usize,
+    proxy_threads: usize,
     server: String,
 }
 
@@ -330,6 +331,7 @@ impl Proxy {
             body: String::new(),
             env: Vec::new(),
             isolate_threads: 2,
+            proxy_threads: 2,
             server: String::new(),
         }
     }
@@ -457,6 +459,12 @@ impl ProxyBuilder {
         self.isolate_threads = n;
         self
     }
+    /// `server.threads` (2 unless told): with one, every connection is on
+    /// the one proxy thread, so a light worker has one isolate.
+    pub fn proxy_threads(mut self, n: usize) -> Self {
+        self.proxy_threads = n;
+        self
+    }
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
@@ -470,8 +478,8 @@ impl ProxyBuilder {
             format!("[runtime]\nisolate_threads = {}\n", self.isolate_threads)
         };
         let conf = format!(
-            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin_port}\"\nthreads = 2\ngrace_period_seconds = 0\ngraceful_shutdown_timeout_seconds = 1\n{}\n{runtime}\n{}",
-            self.server, self.body
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin_port}\"\nthreads = {}\ngrace_period_seconds = 0\ngraceful_shutdown_timeout_seconds = 1\n{}\n{runtime}\n{}",
+            self.proxy_threads, self.server, self.body
         );
         let conf_path = self.dir.write("isoproxy.toml", &conf);
         let log_path = self.dir.path().join("proxy.log");
@@ -539,6 +547,43 @@ pub fn client() -> reqwest::Client {
 /// GET `url` with a Host header.
 pub async fn get_host(url: &str, host: &str) -> reqwest::Response {
     client().get(url).header("host", host).send().await.unwrap()
+}
+
+/// One HTTP/1 keep-alive connection to the proxy, never replaced: its
+/// requests all stay on the proxy thread that accepted it (so a light
+/// worker's requests on it share that thread's isolate). A pooled client
+/// may open a second connection, landing on another thread, when the
+/// first has not gone back to its pool yet.
+pub struct KeepAlive {
+    send: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl KeepAlive {
+    pub async fn open(proxy: &Proxy) -> KeepAlive {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        KeepAlive { send }
+    }
+
+    /// `GET path` with `host` on this connection: the status and the body.
+    /// Panics if the connection was closed (a different thread next time).
+    pub async fn get(&mut self, path: &str, host: &str) -> (u16, String) {
+        self.send
+            .ready()
+            .await
+            .expect("the keep-alive connection is still open");
+        let req = Request::get(path)
+            .header("host", host)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let res = self.send.send_request(req).await.unwrap();
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
 }
 
 /// Runs `isoproxy --test --conf FILE`: exit code and combined output.

@@ -1,0 +1,196 @@
+//! A light worker's isolates on the proxy threads (`runtime.js_on_proxy_threads`,
+//! on by default): one per proxy thread, made before the listeners accept
+//! and, for a reload's new version, before it serves; the old version's are
+//! retired on every thread; a worker that turns heavy leaves the proxy
+//! threads (their isolates are dropped once idle) and keeps serving from
+//! the isolate threads.
+//!
+//! No timing assertions: the checks are counts from `/workers` and
+//! `/metrics`, waited for with a generous deadline.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{KeepAlive, Proxy, get_host};
+
+const HELLO: &str = r#"
+let served = 0;
+export default {
+  async fetch(request) {
+    served += 1;
+    return new Response(`VERSION ${served}`);
+  },
+};
+"#;
+
+/// `/spin?ms=N` spins N ms of wall time (so of CPU) in one slice.
+const SPIN: &str = r#"
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const end = Date.now() + Number(url.searchParams.get("ms") ?? "0");
+    while (Date.now() < end) {}
+    return new Response("spun");
+  },
+};
+"#;
+
+const THREADS: u64 = 3;
+
+async fn start(script: &str) -> Proxy {
+    Proxy::builder()
+        .script("w.js", script)
+        .config(
+            "[runtime]\nisolate_threads = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
+             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
+        )
+        .proxy_threads(THREADS as usize)
+        .start()
+        .await
+}
+
+async fn isolates(proxy: &Proxy) -> u64 {
+    proxy.workers().await["workers"][0]["isolates"].as_u64().unwrap()
+}
+
+async fn events(proxy: &Proxy, event: &str) -> u64 {
+    proxy
+        .metric("isoproxy_isolate_events_total", &[("worker", "w"), ("event", event)])
+        .await as u64
+}
+
+/// Waits until `check` holds (or panics with the log after 10 s).
+async fn wait_until<F, Fut>(proxy: &Proxy, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{what} never happened; log:\n{}",
+            proxy.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_proxy_thread_has_the_worker_warm_before_the_first_request_and_after_a_reload() {
+    let proxy = start(&HELLO.replace("VERSION", "v1")).await;
+    // Listening, and no request served yet: one isolate per proxy thread.
+    assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
+    assert_eq!(events(&proxy, "created").await, THREADS);
+    assert_eq!(proxy.workers().await["workers"][0]["requests"], 0);
+
+    // Each connection is served by one of them: state is per isolate.
+    let mut conn = KeepAlive::open(&proxy).await;
+    assert_eq!(conn.get("/", "w.test").await, (200, "v1 1".to_string()));
+    assert_eq!(conn.get("/", "w.test").await, (200, "v1 2".to_string()));
+    assert_eq!(
+        events(&proxy, "created").await,
+        THREADS,
+        "no isolate made on the request path"
+    );
+
+    // A new version: warmed on every thread before it serves; every old
+    // isolate retired once drained (the idle connection holds none).
+    proxy.dir.write("w.js", &HELLO.replace("VERSION", "v2"));
+    proxy.hup();
+    proxy.wait_for_log("reload ok", Duration::from_secs(10)).await;
+    assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
+    wait_until(&proxy, "every old isolate retired", || async {
+        events(&proxy, "retired").await == THREADS
+    })
+    .await;
+    assert_eq!(events(&proxy, "created").await, 2 * THREADS);
+    // The same connection (same thread) now reaches the new version's
+    // isolate, fresh; new connections too.
+    assert_eq!(conn.get("/", "w.test").await, (200, "v2 1".to_string()));
+    for _ in 0..6 {
+        let text = get_host(&proxy.url("/"), "w.test").await.text().await.unwrap();
+        assert!(text.starts_with("v2 "), "{text}");
+    }
+    assert_eq!(events(&proxy, "created").await, 2 * THREADS, "{}", proxy.log());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_that_turns_heavy_leaves_the_proxy_threads_and_keeps_serving() {
+    let proxy = start(SPIN).await;
+    assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
+    // One slice over 10 ms of CPU: the version turns heavy. (A 40 ms spin
+    // of wall time may get less CPU on a busy machine: spin again until.)
+    for _ in 0..50 {
+        let r = get_host(&proxy.url("/spin?ms=40"), "w.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+        if proxy.log().contains("worker w: a slice of its JS used") {
+            break;
+        }
+    }
+    proxy
+        .wait_for_log("worker w: a slice of its JS used", Duration::from_secs(5))
+        .await;
+    // Its proxy-thread isolates, idle, are dropped (none would serve again).
+    wait_until(&proxy, "every proxy-thread isolate dropped", || async {
+        events(&proxy, "heavy").await == THREADS
+    })
+    .await;
+    // Its requests run on the isolate threads' lane now: one isolate.
+    for _ in 0..4 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "spun");
+    }
+    assert_eq!(isolates(&proxy).await, 1, "{}", proxy.log());
+    assert_eq!(events(&proxy, "heavy").await, THREADS, "{}", proxy.log());
+}
+
+/// Recursion until the stack runs out, with a call into Rust (URL parsing)
+/// at every level, so the overflow can come while native code runs at the
+/// deepest frame.
+const RECURSE: &str = r#"
+export default {
+  async fetch(request) {
+    const native = (n) => {
+      new URL(`https://h${n}.example/`);
+      return native(n + 1) + 1;
+    };
+    const plain = (n) => plain(n + 1) + 1;
+    const out = [];
+    for (const f of [plain, native]) {
+      try { f(0); out.push("no overflow?"); } catch (e) { out.push(e.constructor.name); }
+    }
+    return new Response(out.join(" "));
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_recursion_on_a_proxy_thread_is_a_range_error_and_the_thread_serves_on() {
+    let proxy = start(RECURSE).await;
+    // The worker is light: its first request runs on a proxy thread (it is
+    // warmed there, none on an isolate thread). The recursion may take over
+    // 10 ms of CPU and turn it heavy: the later requests then run on the
+    // isolate threads; either way the process lives and answers.
+    assert_eq!(isolates(&proxy).await, THREADS, "{}", proxy.log());
+    for _ in 0..4 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(
+            (status.as_u16(), text.as_str()),
+            (200, "RangeError RangeError"),
+            "{}",
+            proxy.log()
+        );
+    }
+    let mut conn = KeepAlive::open(&proxy).await;
+    for _ in 0..3 {
+        assert_eq!(
+            conn.get("/", "w.test").await,
+            (200, "RangeError RangeError".to_string())
+        );
+    }
+}
