@@ -95,7 +95,12 @@ async fn start() -> (Proxy, TempDir) {
 }
 
 async fn get(proxy: &Proxy, path: &str) -> (u16, String) {
-    let r = client().get(proxy.url(path)).header("host", "kv.test").send().await.unwrap();
+    let r = client()
+        .get(proxy.url(path))
+        .header("host", "kv.test")
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -110,8 +115,14 @@ async fn hostile_sizes_are_refused_without_copies() {
     let (proxy, _data) = start().await;
     let o = json(&proxy, "/sizes").await;
     let has = |k: &str, want: &str| assert!(o[k].as_str().is_some_and(|s| s.contains(want)), "{k}: {}", o[k]);
-    has("hugeKey", "KV GET failed: 414 UTF-8 encoded length of 67108864 exceeds key length limit of 512.");
-    has("hugeString", "KV PUT failed: 413 Value length of 31457280 exceeds limit of 26214400.");
+    has(
+        "hugeKey",
+        "KV GET failed: 414 UTF-8 encoded length of 67108864 exceeds key length limit of 512.",
+    );
+    has(
+        "hugeString",
+        "KV PUT failed: 413 Value length of 31457280 exceeds limit of 26214400.",
+    );
     has("hugeMeta", "KV PUT failed: 413 Metadata length of");
     has("hugePrefix", "KV GET failed: 414");
     has("hugeCursor", "KV GET failed: 400 Invalid cursor.");
@@ -124,14 +135,25 @@ async fn script_getters_and_broken_streams_are_the_scripts_own_exceptions() {
     let (proxy, _data) = start().await;
     let o = json(&proxy, "/getters").await;
     let is = |k: &str, want: &str| assert_eq!(o[k].as_str(), Some(want), "{k}: {o:#}");
-    assert!(o["cyclic"].as_str().unwrap().starts_with("TypeError: Converting circular structure to JSON"));
+    assert!(
+        o["cyclic"]
+            .as_str()
+            .unwrap()
+            .starts_with("TypeError: Converting circular structure to JSON")
+    );
     is("toJSON", "RangeError: no json");
     is("ttlGetter", "thrown ttl");
-    is("ttlValueOf", "Error: KV PUT failed: 400 Invalid expiration_ttl of 30. Expiration TTL must be at least 60.");
+    is(
+        "ttlValueOf",
+        "Error: KV PUT failed: 400 Invalid expiration_ttl of 30. Expiration TTL must be at least 60.",
+    );
     is("keyToString", "TypeError: no key");
     is("listGetter", "Error: prefix");
     is("typeGetter", "Error: type");
-    is("badChunk", "TypeError: KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.");
+    is(
+        "badChunk",
+        "TypeError: KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.",
+    );
     is("erroring", "Error: stream broke");
     is("detached", "ok ");
     is("notMine", "TypeError: Illegal invocation");
