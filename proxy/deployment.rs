@@ -245,16 +245,6 @@ fn rfc3339(secs: u64) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_formats_known_instants() {
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
-}
-
 /// Opens the process's Workers KV store (`[storage]`) if a worker binds a
 /// namespace and it is not open yet. The first open fixes the backend for
 /// the life of the process: `[storage]` is restart-only (`reload.rs` warns
@@ -265,4 +255,14 @@ pub fn open_kv_store(config: &crate::config::Config) -> Result<(), plugin_runtim
         return Ok(());
     }
     plugin_runtime::kv::install(&config.storage.backend()).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
 }

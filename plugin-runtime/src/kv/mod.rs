@@ -139,7 +139,7 @@ pub(crate) fn cursor_for(last: &str) -> String {
 
 /// The key a cursor names (the last key of the page it ended).
 pub(crate) fn key_of_cursor(cursor: &str) -> Result<String, KvError> {
-    if cursor.len() % 2 != 0 || cursor.len() > 2 * MAX_KEY_BYTES {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 2 * MAX_KEY_BYTES {
         return Err(KvError::BadCursor);
     }
     let bytes = (0..cursor.len())
