@@ -978,6 +978,11 @@ impl WorkerIsolate {
         internals.set(tc, key.into(), env);
         // KV namespaces: `env.BINDING` objects, by binding index (36_kv.js).
         if !code.spec.kv_namespaces.is_empty() {
+            for file in js::KV {
+                if !run_bootstrap_file(tc, file, internals.into()) {
+                    return Err(caught!(tc));
+                }
+            }
             let mut names = Vec::with_capacity(code.spec.kv_namespaces.len());
             for b in &code.spec.kv_namespaces {
                 names.push(v8::String::new(tc, &b.binding).unwrap().into());

@@ -51,7 +51,6 @@ pub(crate) static BOOTSTRAP: &[JsFile] = &[
     js!("20_streams.js"),
     js!("25_blob_formdata.js"),
     js!("30_fetch.js"),
-    js!("36_kv.js"),
     js!("40_misc.js"),
     js!("90_dispatch.js"),
     js!("95_lazy.js"),
@@ -69,6 +68,11 @@ pub(crate) static LAZY: &[JsFile] = &[
     js!("35_html_rewriter.js"),
     js!("41_subtle.js"),
 ];
+
+/// Workers KV (`KVNamespace`, `internals.kvBind`): run after the restore
+/// only in isolates of workers that bind a KV namespace (from the
+/// process-wide code cache, as [`NODE`]).
+pub(crate) static KV: &[JsFile] = &[js!("36_kv.js")];
 
 /// Node.js compatibility (`nodejs_compat`, `nodejs_als`), run after
 /// [`BOOTSTRAP`] only for workers that enable it. Each fills
