@@ -71,6 +71,23 @@ const SPIN_JS: &str = r#"export default {
 };
 "#;
 
+/// The KV worker's value: 1 KiB, stored on the first request if missing.
+const KV_BODY: &[u8] = &[b'k'; 1024];
+
+/// A worker answering with a 1 KiB value read from Workers KV.
+const KV_JS: &str = r#"const VALUE = "k".repeat(1024);
+export default {
+  async fetch(request, env, ctx) {
+    let v = await env.KV.get("bench");
+    if (v === null) {
+      await env.KV.put("bench", VALUE);
+      v = VALUE;
+    }
+    return new Response(v, { headers: { "content-type": "text/plain" } });
+  },
+};
+"#;
+
 /// The compatibility date every worker runs with, in isoproxy and in
 /// workerd: the one the differential suite records workerd's goldens at.
 const COMPAT_DATE: &str = include_str!("../tests/diff/COMPAT_DATE");
@@ -90,6 +107,8 @@ pub enum Route {
     Rewrite64k,
     /// A worker spinning at its CPU limit (answers 5xx).
     Spin,
+    /// A worker answering with a 1 KiB Workers KV value.
+    KvGet,
 }
 
 const LOAD_ROUTES: [Route; 5] = [
@@ -109,6 +128,7 @@ impl Route {
             Route::Plain64k => "plain-64k",
             Route::Rewrite64k => "rewrite-64k",
             Route::Spin => "spin",
+            Route::KvGet => "kv-get",
         }
     }
 
@@ -118,6 +138,7 @@ impl Route {
             Route::Hello => "hello.bench",
             Route::Rewrite | Route::Rewrite64k => "rewrite.bench",
             Route::Spin => "spin.bench",
+            Route::KvGet => "kv.bench",
         }
     }
 
@@ -160,6 +181,13 @@ impl Route {
                 },
             ),
             Route::Spin => ("/bench", Expect::ServerError),
+            Route::KvGet => (
+                "/bench",
+                Expect::Ok {
+                    body: Bytes::from_static(KV_BODY),
+                    header: None,
+                },
+            ),
         };
         Target {
             addr,
@@ -170,7 +198,15 @@ impl Route {
     }
 }
 
-const SCENARIOS: [&str; 6] = ["throughput", "latency", "fairness", "routes", "coldstart", "isolates"];
+const SCENARIOS: [&str; 7] = [
+    "throughput",
+    "latency",
+    "fairness",
+    "routes",
+    "coldstart",
+    "isolates",
+    "kv",
+];
 const BASELINES: [&str; 3] = ["pingora", "workerd", "nginx"];
 
 struct Options {
@@ -595,7 +631,90 @@ async fn bench(opts: &Options) -> Run {
         isolates(opts, &mut run).await;
         took("isolates", t);
     }
+    if opts.scenario("kv") {
+        let t = Instant::now();
+        kv(opts, &mut run).await;
+        took("kv", t);
+    }
     run
+}
+
+/// isoproxy config for the kv scenario: the hello worker and the KV worker
+/// on `[storage] kv = store` (the embedded file goes beside the config).
+fn kv_config(isolate_threads: usize, store: &str) -> String {
+    let date = COMPAT_DATE.trim();
+    format!(
+        "{}\n[storage]\nkv = {store:?}\n\n[[workers]]\nname = \"hello\"\nmain = \"hello.js\"\ncompatibility_date = \"{date}\"\n\n\
+         [[workers]]\nname = \"kv\"\nmain = \"kv.js\"\ncompatibility_date = \"{date}\"\nkv_namespaces = [{{ binding = \"KV\", id = \"bench\" }}]\n\n\
+         [[routes]]\npattern = \"hello.bench/*\"\nworker = \"hello\"\n\n[[routes]]\npattern = \"kv.bench/*\"\nworker = \"kv\"\n",
+        runtime_table(isolate_threads)
+    )
+}
+
+/// KV `get` of a 1 KiB value from a worker, on the embedded store and on
+/// Redis (a `redis-server` started here, if installed), each beside the
+/// hello worker of the same process in the same run.
+async fn kv(opts: &Options, run: &mut Run) {
+    println!(
+        "\n== kv: a worker answering with a 1 KiB KV value vs the hello worker, embedded store and Redis (closed loop, {} connections)\n",
+        opts.connections
+    );
+    let redis_installed = std::process::Command::new("redis-server")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .output()
+        .is_ok();
+    let redis = redis_installed.then(common::Redis::start);
+    let mut stores = vec![("embedded", "embedded".to_string())];
+    match &redis {
+        Some(r) => stores.push(("redis", r.url(0))),
+        None => println!("redis: skipped, redis-server not installed (./dev installs it)"),
+    }
+    let scripts: Vec<(String, String)> = [("hello.js", HELLO_JS), ("kv.js", KV_JS)]
+        .iter()
+        .map(|(f, s)| (f.to_string(), s.to_string()))
+        .collect();
+    let mut started = Vec::new();
+    for (label, store) in &stores {
+        match servers::isoproxy(
+            "isoproxy",
+            opts.proxy_threads,
+            &kv_config(opts.isolate_threads, store),
+            &scripts,
+            &[Route::KvGet, Route::Hello],
+            &opts.rust_log,
+        )
+        .await
+        {
+            Ok(s) => started.push((*label, s)),
+            Err(e) => run
+                .failures
+                .push(format!("isoproxy with KV on {label} did not start: {e}")),
+        }
+    }
+    let mut plan: Vec<(String, &Server, Route)> = Vec::new();
+    for (label, server) in &started {
+        plan.push((format!("iso/{label}"), server, Route::Hello));
+        plan.push((format!("iso/{label}"), server, Route::KvGet));
+    }
+    print_row_header();
+    let rows = measure(opts, &plan, run).await;
+    println!();
+    for pair in rows.chunks(2) {
+        if let [hello, kv] = pair
+            && hello.result.rps() > 0.0
+        {
+            println!(
+                "{}: kv-get req/s / hello req/s: {:.2}x; p99 {} ms vs {} ms",
+                hello.server,
+                kv.result.rps() / hello.result.rps(),
+                ms(kv.result.p99_us()),
+                ms(hello.result.p99_us())
+            );
+        }
+    }
+    drop(started);
+    drop(redis);
 }
 
 fn took(scenario: &str, since: Instant) {

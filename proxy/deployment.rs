@@ -146,6 +146,14 @@ impl Deployment {
                 scheduled_cpu_ms: limits.scheduled_cpu_ms,
                 request_timeout_s: limits.request_timeout_s,
                 subrequests: limits.subrequests,
+                kv_namespaces: w
+                    .kv_namespaces
+                    .iter()
+                    .map(|n| plugin_runtime::kv::KvBinding {
+                        binding: n.binding.clone(),
+                        id: n.id.clone(),
+                    })
+                    .collect(),
             };
             let code = Runtime::load_worker(spec).map_err(|error| DeploymentError::Script {
                 worker: w.name.clone(),
@@ -235,6 +243,18 @@ fn rfc3339(secs: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// Opens the process's Workers KV store (`[storage]`) if a worker binds a
+/// namespace and it is not open yet. The first open fixes the backend for
+/// the life of the process: `[storage]` is restart-only (`reload.rs` warns
+/// when it changes). `isoproxy --test` never opens it, so checking a
+/// config beside a running instance does not contend for its file.
+pub fn open_kv_store(config: &crate::config::Config) -> Result<(), plugin_runtime::kv::KvError> {
+    if config.workers.iter().all(|w| w.kv_namespaces.is_empty()) || plugin_runtime::kv::is_installed() {
+        return Ok(());
+    }
+    plugin_runtime::kv::install(&config.storage.backend()).map(|_| ())
 }
 
 #[cfg(test)]

@@ -118,6 +118,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for (name, w) in &deployment.workers {
         log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
     }
+    if let Err(e) = deployment::open_kv_store(&config) {
+        eprintln!("{}: [storage]: {e}", cli.conf.display());
+        return Ok(ExitCode::from(1));
+    }
 
     let runtime = Runtime::start(RuntimeOptions {
         isolate_threads: config.runtime.isolate_threads,

@@ -63,6 +63,9 @@ impl Reloader {
             Ok(d) => d,
             Err(e) => return self.fail(&format!("{}: {e}", self.conf_path.display())),
         };
+        if let Err(e) = crate::deployment::open_kv_store(&config) {
+            return self.fail(&format!("{}: [storage]: {e}", self.conf_path.display()));
+        }
         for warning in config.warnings() {
             log::warn!("reload: {warning}");
         }
@@ -139,6 +142,9 @@ fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     }
     if old.cluster != new.cluster {
         keys.push("cluster");
+    }
+    if old.storage != new.storage && plugin_runtime::kv::is_installed() {
+        keys.push("storage");
     }
     keys
 }

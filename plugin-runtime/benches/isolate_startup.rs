@@ -30,6 +30,7 @@ fn spec(main: std::path::PathBuf) -> WorkerSpec {
         scheduled_cpu_ms: 30_000,
         request_timeout_s: 60,
         subrequests: 50,
+        kv_namespaces: Vec::new(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! V8 code caches: of the runtime's own JavaScript files that run after
-//! the startup snapshot is restored (`js::LAZY`, `js::NODE`; all of them
+//! the startup snapshot is restored (`js::LAZY`, `js::NODE`, `js::KV`; all of them
 //! when the snapshot is off), process-wide, and of each worker version's
 //! modules ([`ModuleCaches`], held by its `WorkerCode`).
 //!

@@ -41,6 +41,8 @@ pub(crate) enum OpResult {
     },
     /// A timer fired.
     Timer,
+    /// A KV operation finished.
+    Kv(crate::kv::ops::KvDone),
     /// Settling panics on purpose (`ops.testPanic("settle")`, tests only).
     TestPanic,
 }
@@ -70,6 +72,8 @@ pub(crate) struct RequestCtx {
     pub passable: bool,
     pub fetcher: Arc<dyn Fetcher>,
     pub subrequests: u32,
+    /// KV operations started (their own limit, `kv::MAX_OPS_PER_REQUEST`).
+    pub kv_ops: u32,
     /// The last subrequest failure, to classify an uncaught exception.
     pub fetch_failure: Option<FetchError>,
     /// CPU time this request's JS may use in all.
@@ -92,6 +96,7 @@ impl RequestCtx {
             passable: false,
             fetcher,
             subrequests: 0,
+            kv_ops: 0,
             fetch_failure: None,
             cpu_limit,
             cpu_used: Duration::ZERO,
@@ -164,6 +169,8 @@ pub(crate) struct IsolateState {
     pub html_rewriters: HashMap<u32, crate::html_rewriter::Rewriter>,
     /// Running hashes of `crypto.DigestStream`s.
     pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
+    /// ReadableStream values on their way into a KV put, by id.
+    pub kv_buffers: HashMap<u32, crate::kv::ops::KvBuffer>,
     /// The tasks behind pending promises, by promise id: aborted when the
     /// request they belong to ends (timers stop, subrequests are dropped).
     pub tasks: HashMap<u32, tokio::task::AbortHandle>,
@@ -209,6 +216,7 @@ pub(crate) fn end_request(st: &SharedState, req: u32) {
             return;
         }
         s.sink_owners.retain(|_, owner| *owner != req);
+        s.kv_buffers.retain(|_, b| b.owner != Some(req));
         let ids: Vec<u32> = s
             .promises
             .iter()
@@ -868,6 +876,7 @@ impl WorkerIsolate {
             codecs: HashMap::new(),
             html_rewriters: HashMap::new(),
             digests: HashMap::new(),
+            kv_buffers: HashMap::new(),
             tasks: HashMap::new(),
             sink_owners: HashMap::new(),
             memory: budget,
@@ -981,6 +990,27 @@ impl WorkerIsolate {
         let env = v8::json::parse(tc, env_src).expect("env is valid JSON");
         let key = v8::String::new(tc, "env").unwrap();
         internals.set(tc, key.into(), env);
+        // KV namespaces: `env.BINDING` objects, by binding index (36_kv.js).
+        if !code.spec.kv_namespaces.is_empty() {
+            for file in js::KV {
+                if !run_bootstrap_file(tc, file, internals.into()) {
+                    return Err(caught!(tc));
+                }
+            }
+            let mut names = Vec::with_capacity(code.spec.kv_namespaces.len());
+            for b in &code.spec.kv_namespaces {
+                names.push(v8::String::new(tc, &b.binding).unwrap().into());
+            }
+            let names = v8::Array::new_with_elements(tc, &names);
+            let key = v8::String::new(tc, "kvBind").unwrap();
+            let bind = internals
+                .get(tc, key.into())
+                .and_then(|f| v8::Local::<v8::Function>::try_from(f).ok())
+                .expect("bootstrap defines kvBind");
+            if bind.call(tc, internals.into(), &[env, names.into()]).is_none() {
+                return Err(caught!(tc));
+            }
+        }
         // Node.js modules run at startup only when the module graph imports
         // one; otherwise their globals (`Buffer`, `process`) load on first
         // use (95_lazy.js), so workers that never touch them stay small.

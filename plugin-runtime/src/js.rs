@@ -69,6 +69,11 @@ pub(crate) static LAZY: &[JsFile] = &[
     js!("41_subtle.js"),
 ];
 
+/// Workers KV (`KVNamespace`, `internals.kvBind`): run after the restore
+/// only in isolates of workers that bind a KV namespace (from the
+/// process-wide code cache, as [`NODE`]).
+pub(crate) static KV: &[JsFile] = &[js!("36_kv.js")];
+
 /// Node.js compatibility (`nodejs_compat`, `nodejs_als`), run after
 /// [`BOOTSTRAP`] only for workers that enable it. Each fills
 /// `internals.node.NAME`: the exports of the built-in module `node:NAME`.

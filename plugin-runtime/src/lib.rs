@@ -18,6 +18,7 @@ mod html_rewriter;
 mod http;
 mod isolate;
 mod js;
+pub mod kv;
 mod limits;
 mod ops;
 mod packages;

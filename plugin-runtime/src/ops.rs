@@ -93,6 +93,14 @@ pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
         "cachePut" => op_cache_put,
         "cacheMatch" => op_cache_match,
         "cacheDelete" => op_cache_delete,
+        "kvGet" => crate::kv::ops::op_kv_get,
+        "kvGetMany" => crate::kv::ops::op_kv_get_many,
+        "kvPut" => crate::kv::ops::op_kv_put,
+        "kvDelete" => crate::kv::ops::op_kv_delete,
+        "kvList" => crate::kv::ops::op_kv_list,
+        "kvBufferNew" => crate::kv::ops::op_kv_buffer_new,
+        "kvBufferWrite" => crate::kv::ops::op_kv_buffer_write,
+        "kvBufferFree" => crate::kv::ops::op_kv_buffer_free,
         "htmlSelectorCheck" => op_html_selector_check,
         "htmlRewriterNew" => op_html_rewriter_new,
         "htmlRewriterWrite" => op_html_rewriter_write,
@@ -452,7 +460,7 @@ pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8:
 
 /// Creates a promise whose settlement arrives later as a [`Completion`];
 /// `fut` runs on the thread's local task set.
-fn promise_op(
+pub(crate) fn promise_op(
     scope: &mut v8::PinScope<'_, '_>,
     rv: &mut v8::ReturnValue,
     fut: impl std::future::Future<Output = OpResult> + 'static,
@@ -567,6 +575,7 @@ pub(crate) fn settle(
             }
             reject(scope, &e.to_string())
         }
+        OpResult::Kv(done) => crate::kv::ops::settle(scope, st, resolver, done),
         OpResult::TestPanic => panic!("deliberate panic while settling a promise (testPanic)"),
     }
 }
@@ -722,7 +731,7 @@ const MAX_CONSOLE_BYTES: usize = 64 * 1024;
 /// carries it across promise reactions as the continuation-preserved
 /// embedder data: the request id, or an `AsyncLocalStorage` frame
 /// `[requestId, stores]` (see js/node/async_hooks.js).
-fn current_request(scope: &mut v8::PinScope<'_, '_>) -> Option<u32> {
+pub(crate) fn current_request(scope: &mut v8::PinScope<'_, '_>) -> Option<u32> {
     let mut v = scope.get_continuation_preserved_embedder_data();
     if let Ok(frame) = v8::Local::<v8::Array>::try_from(v) {
         v = frame.get_index(scope, 0)?;

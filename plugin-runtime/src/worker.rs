@@ -146,6 +146,9 @@ pub struct WorkerSpec {
     pub request_timeout_s: u64,
     /// `fetch()` calls allowed per request.
     pub subrequests: u32,
+    /// KV namespace bindings: `env.BINDING` is a `KVNamespace` of the
+    /// process's store ([`crate::kv::install`]).
+    pub kv_namespaces: Vec<crate::kv::KvBinding>,
 }
 
 /// A worker's modules as read from disk: what `import` names resolved to.
@@ -448,6 +451,7 @@ mod tests {
             scheduled_cpu_ms: 1,
             request_timeout_s: 1,
             subrequests: 1,
+            kv_namespaces: Vec::new(),
         };
         let debug = format!("{spec:?}");
         assert!(!debug.contains("hunter2"), "{debug}");

@@ -51,6 +51,7 @@ fn spec() -> WorkerSpec {
         scheduled_cpu_ms: 600_000,
         request_timeout_s: 600,
         subrequests: u32::MAX,
+        kv_namespaces: Vec::new(),
     }
 }
 

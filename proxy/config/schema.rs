@@ -26,6 +26,9 @@ pub struct Config {
     /// `[dns]`: how origin and subrequest host names are resolved.
     #[serde(default)]
     pub dns: DnsConfig,
+    /// `[storage]`: where Workers KV data lives. Restart-only.
+    #[serde(default)]
+    pub storage: StorageConfig,
     /// `[[workers]]`, in file order. Default: none.
     #[serde(default)]
     pub workers: Vec<WorkerConfig>,
@@ -404,6 +407,59 @@ impl ClusterConfig {
     }
 }
 
+/// `[storage]`: the process's Workers KV store. Read at start only: a
+/// reload that changes it is refused (the running store stays).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, expecting = "a table")]
+pub struct StorageConfig {
+    /// `"embedded"` (a redb file, `kv.redb`, in `data_dir`) or a Redis URL,
+    /// `redis://HOST:PORT/DB`, shared by every instance of a fleet.
+    pub kv: String,
+    /// The embedded store's directory, relative to the config file. After
+    /// [`load`] or [`parse`], absolute.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    /// - `kv`: `"embedded"`.
+    /// - `data_dir`: `data` (beside the config file).
+    fn default() -> Self {
+        StorageConfig {
+            kv: "embedded".into(),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The KV backend this table names.
+    pub fn backend(&self) -> plugin_runtime::kv::KvBackend {
+        if self.kv == "embedded" {
+            plugin_runtime::kv::KvBackend::Embedded {
+                data_dir: self.data_dir.clone(),
+            }
+        } else {
+            plugin_runtime::kv::KvBackend::Redis { url: self.kv.clone() }
+        }
+    }
+}
+
+/// One `kv_namespaces` entry of a worker: `env.BINDING` is namespace `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table like `{ binding = \"FLAGS\", id = \"flags\" }`"
+)]
+pub struct KvNamespaceConfig {
+    /// The `env` property.
+    pub binding: String,
+    /// The namespace: 1 to 64 letters, digits, `-`, `_`, `.`.
+    pub id: String,
+    /// Accepted for wrangler's sake and ignored.
+    #[serde(default)]
+    pub preview_id: Option<String>,
+}
+
 /// The limits that apply to one worker: `[runtime]` with the worker's
 /// `limits` overrides applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,6 +542,10 @@ pub struct WorkerConfig {
     /// Overrides of the `[runtime]` limits. Default: none.
     #[serde(default)]
     pub limits: WorkerLimits,
+    /// Workers KV bindings, as in wrangler: `[{ binding = "FLAGS", id =
+    /// "flags" }]`. Default: none.
+    #[serde(default)]
+    pub kv_namespaces: Vec<KvNamespaceConfig>,
     /// The directory the worker's modules must stay under (symlinks
     /// followed), relative to the config file. Default: the directory of
     /// `main`. After [`load`] or [`parse`], absolute and canonical.

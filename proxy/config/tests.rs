@@ -427,12 +427,12 @@ fn error_messages() {
         ),
         (
             "[servr]\nlisten = []\n",
-            "1:2: unknown field `servr`, expected one of `server`, `runtime`, `dns`, `workers`, `routes`, `cluster`",
+            "1:2: unknown field `servr`, expected one of `server`, `runtime`, `dns`, `storage`, `workers`, `routes`, `cluster`",
         ),
         (
             "[server]\nlisten = [\"127.0.0.1:8080\"]\n\n[[workers]]\nname = \"a\"\nmian = \"x\"\n",
             "6:1: workers[0]: unknown field `mian`, expected one of `name`, `main`, \
-             `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `root`, \
+             `compatibility_date`, `compatibility_flags`, `crons`, `vars`, `secrets`, `limits`, `kv_namespaces`, `root`, \
              `egress_allow`, `egress_deny`, `outbound`, `wrangler`, `wrangler_env`, `origin`",
         ),
         (
@@ -882,4 +882,63 @@ fn dates() {
     ] {
         assert!(!is_valid_date(bad), "{bad}");
     }
+}
+
+#[test]
+fn storage_and_kv_namespaces() {
+    let f = Fixture::new();
+    // Defaults: embedded, `data` beside the config file.
+    let config = f.ok(&with_worker(
+        "kv_namespaces = [{ binding = \"FLAGS\", id = \"flags\" }]\n",
+    ));
+    assert_eq!(config.storage.kv, "embedded");
+    assert_eq!(config.storage.data_dir, f.conf.parent().unwrap().join("data"));
+    let ns = &config.workers[0].kv_namespaces;
+    assert_eq!((ns[0].binding.as_str(), ns[0].id.as_str()), ("FLAGS", "flags"));
+    let config = f.ok(&with_server(
+        "[storage]\nkv = \"redis://127.0.0.1:6379/2\"\ndata_dir = \"/var/lib/kv\"\n",
+    ));
+    assert_eq!(
+        config.storage.backend(),
+        plugin_runtime::kv::KvBackend::Redis {
+            url: "redis://127.0.0.1:6379/2".into()
+        }
+    );
+    assert_eq!(config.storage.data_dir, PathBuf::from("/var/lib/kv"));
+    for (bad, want) in [
+        (
+            "kv = \"memcached://x\"",
+            "conf/isoproxy.toml:4:6: storage.kv: unsupported scheme \"memcached\"",
+        ),
+        (
+            "kv = \"redis://127.0.0.1:6379/x\"",
+            "storage.kv: \"x\" is not a Redis database number",
+        ),
+        ("kv = \"disk\"", "storage.kv: expected \"embedded\" or a Redis URL"),
+        ("data_dir = \"\"", "storage.data_dir: must not be empty"),
+        ("kv = 3", "storage.kv"),
+    ] {
+        let (_, msg) = f.err(&with_server(&format!("[storage]\n{bad}\n")));
+        assert!(msg.contains(want), "{bad}: {msg}");
+    }
+    for (bad, want) in [
+        (
+            "[{ binding = \"1X\", id = \"a\" }]",
+            "conf/isoproxy.toml:6:18: workers[0].kv_namespaces[0]: invalid binding \"1X\"",
+        ),
+        ("[{ binding = \"X\", id = \"a:b\" }]", "invalid namespace id \"a:b\""),
+        (
+            "[{ binding = \"X\", id = \"a\" }, { binding = \"X\", id = \"b\" }]",
+            "kv_namespaces[1]: binding \"X\" is already defined",
+        ),
+        ("[{ binding = \"X\" }]", "kv_namespaces[0]"),
+        ("[{ binding = \"X\", id = \"a\", extra = 1 }]", "extra"),
+    ] {
+        let (_, msg) = f.err(&with_worker(&format!("kv_namespaces = {bad}\n")));
+        assert!(msg.contains(want), "{bad}: {msg}");
+    }
+    let (_, msg) = f.err(&with_worker(
+        "vars = { X = \"1\" }\nkv_namespaces = [{ binding = \"X\", id = \"a\" }]\n",
+    ));
+    assert!(msg.contains("binding \"X\" is already defined"), "{msg}");
 }

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, io_reason};
 use super::schema::{
-    ClusterConfig, Config, DnsConfig, RouteConfig, RuntimeConfig, ServerConfig, WorkerConfig, check_origin,
+    ClusterConfig, Config, DnsConfig, KvNamespaceConfig, RouteConfig, RuntimeConfig, ServerConfig, StorageConfig,
+    WorkerConfig, check_origin,
 };
 use super::span::{Doc, Seg, key_string};
 use super::wrangler::{self, WranglerError};
@@ -43,6 +44,7 @@ pub(super) fn validate(
             ClusterConfig::check_instance(name).map_err(|reason| doc.invalid(&key("instance"), reason))?;
         }
     }
+    validate_storage(&mut config.storage, doc)?;
     for (i, server) in config.dns.servers.iter().enumerate() {
         let path = [Seg::Key("dns"), Seg::Key("servers"), Seg::Index(i)];
         DnsConfig::server(server).map_err(|reason| doc.invalid(&path, reason))?;
@@ -171,6 +173,11 @@ fn apply_wrangler(
     vars.extend(std::mem::take(&mut worker.vars));
     worker.vars = vars;
     worker.limits.cpu_ms = worker.limits.cpu_ms.or(loaded.cpu_ms);
+    // The entry's own KV bindings win over the file's of the same name.
+    let mut kv = loaded.kv_namespaces;
+    kv.retain(|n| !worker.kv_namespaces.iter().any(|own| own.binding == n.binding));
+    kv.append(&mut worker.kv_namespaces);
+    worker.kv_namespaces = kv;
     // The project directory, so its node_modules can be imported.
     worker.root.get_or_insert(loaded.dir);
     worker.wrangler = Some(path.canonicalize().unwrap_or(path));
@@ -342,6 +349,63 @@ fn validate_egress(allow: &[String], deny: &[String], at: &[Seg<'_>], doc: &Doc<
     Ok(())
 }
 
+/// `[storage]`: `kv` is `"embedded"` or a `redis://HOST:PORT/DB` URL;
+/// `data_dir` becomes absolute (relative to the config file).
+fn validate_storage(storage: &mut StorageConfig, doc: &Doc<'_>) -> Result<(), ConfigError> {
+    let at = [Seg::Key("storage"), Seg::Key("kv")];
+    if storage.kv != "embedded" {
+        let url = url::Url::parse(&storage.kv).map_err(|_| {
+            doc.invalid(
+                &at,
+                "expected \"embedded\" or a Redis URL such as \"redis://127.0.0.1:6379/0\"",
+            )
+        })?;
+        if url.scheme() != "redis" {
+            return Err(doc.invalid(
+                &at,
+                format!("unsupported scheme {:?}: use redis://HOST:PORT/DB", url.scheme()),
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(doc.invalid(&at, "the Redis URL needs a host"));
+        }
+        let db = url.path().trim_start_matches('/');
+        if !db.is_empty() && db.parse::<u32>().is_err() {
+            return Err(doc.invalid(&at, format!("{db:?} is not a Redis database number")));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(doc.invalid(&at, "the Redis URL takes no query or fragment"));
+        }
+    }
+    if storage.data_dir.as_os_str().is_empty() {
+        return Err(doc.invalid(&[Seg::Key("storage"), Seg::Key("data_dir")], "must not be empty"));
+    }
+    if storage.data_dir.is_relative() {
+        storage.data_dir = config_dir(doc.file).join(&storage.data_dir);
+    }
+    Ok(())
+}
+
+/// A KV namespace binding: `binding` a JavaScript identifier, `id` a valid
+/// namespace id.
+pub(super) fn check_kv_namespace(ns: &KvNamespaceConfig) -> Result<(), String> {
+    let b = ns.binding.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    if b.is_empty() || b[0].is_ascii_digit() || !b.iter().all(|&c| ident(c)) {
+        return Err(format!(
+            "invalid binding {:?}: use a JavaScript identifier (letters, digits, `_`, `$`)",
+            ns.binding
+        ));
+    }
+    if !plugin_runtime::kv::valid_namespace_id(&ns.id) {
+        return Err(format!(
+            "invalid namespace id {:?}: use 1 to 64 letters, digits, `-`, `_` and `.`",
+            ns.id
+        ));
+    }
+    Ok(())
+}
+
 fn validate_worker(
     worker: &mut WorkerConfig,
     at: &[Seg<'_>; 2],
@@ -349,6 +413,20 @@ fn validate_worker(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), ConfigError> {
     let field = |k| [at[0], at[1], Seg::Key(k)];
+
+    for (i, ns) in worker.kv_namespaces.iter().enumerate() {
+        let path = [at[0], at[1], Seg::Key("kv_namespaces"), Seg::Index(i)];
+        check_kv_namespace(ns).map_err(|reason| doc.invalid(&path, reason))?;
+        let taken = worker.kv_namespaces[..i].iter().any(|o| o.binding == ns.binding)
+            || worker.vars.contains_key(&ns.binding)
+            || worker.secrets.contains_key(&ns.binding);
+        if taken {
+            return Err(doc.invalid(
+                &path,
+                format!("binding {:?} is already defined for this worker", ns.binding),
+            ));
+        }
+    }
 
     if worker.name.is_empty() || !worker.name.bytes().all(is_name_byte) {
         return Err(doc.invalid(

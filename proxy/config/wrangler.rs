@@ -3,18 +3,18 @@
 //! `wrangler.json` or `wrangler.jsonc`, told apart by the extension).
 //!
 //! Taken: `name`, `main`, `compatibility_date`, `compatibility_flags`,
-//! `vars`, `triggers.crons`, `route`/`routes` (`pattern`; `zone_name` and
+//! `vars`, `kv_namespaces`, `triggers.crons`, `route`/`routes` (`pattern`; `zone_name` and
 //! `zone_id` ignored; `custom_domain` routes serve the whole host) and
 //! `limits.cpu_ms`, optionally from one `[env.NAME]` section chosen by the
 //! entry's `wrangler_env`, with wrangler's inheritance rules: `name`
 //! becomes `NAME-ENV` unless the section names it; `main`, compatibility
 //! settings, routes, triggers and limits are inherited from the top level;
-//! `vars` and bindings are not.
+//! `vars` and bindings (`kv_namespaces` among them) are not.
 //!
 //! Everything else is either a deploy-time setting with no effect on how a
 //! worker runs (`account_id`, `observability`, `upload_source_maps`, ...),
 //! accepted silently, or something isoproxy does not provide: each binding
-//! (`kv_namespaces`, `r2_buckets`, `d1_databases`, `durable_objects`,
+//! (`r2_buckets`, `d1_databases`, `durable_objects`,
 //! `services`, `assets`, ...) and each unknown key is reported by name
 //! (`Wrangler::ignored`), never dropped silently.
 
@@ -46,6 +46,8 @@ pub(super) struct Wrangler {
     /// Each route with where it is written and its key, for errors.
     pub routes: Vec<(RoutePattern, Location, String)>,
     pub cpu_ms: Option<u64>,
+    /// `kv_namespaces` (a binding: not inherited by `[env.NAME]` sections).
+    pub kv_namespaces: Vec<super::schema::KvNamespaceConfig>,
     /// One line per setting isoproxy does not run, `file:line:column: key: why`.
     pub ignored: Vec<String>,
 }
@@ -109,7 +111,6 @@ const BINDINGS: &[&str] = &[
     "durable_objects",
     "hyperdrive",
     "images",
-    "kv_namespaces",
     "mtls_certificates",
     "pipelines",
     "queues",
@@ -304,6 +305,30 @@ pub(super) fn load(path: &Path, env: Option<&str>) -> Result<Wrangler, WranglerE
             .ok_or_else(|| file.invalid(&at, "expected a table"))?;
     }
 
+    let mut kv_namespaces = Vec::new();
+    if let Some((value, at)) = get("kv_namespaces") {
+        let items = value
+            .as_array()
+            .ok_or_else(|| file.invalid(&at, "expected an array of `{ binding, id }` tables"))?;
+        for (i, item) in items.iter().enumerate() {
+            let mut at = at.clone();
+            at.push(Seg::Index(i));
+            let field = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            let Some(binding) = field("binding") else {
+                return Err(file.invalid(&at, "a KV namespace needs a `binding` string").into());
+            };
+            // wrangler dev runs without ids; the binding names the namespace then.
+            let id = field("id").unwrap_or_else(|| binding.clone());
+            let ns = super::schema::KvNamespaceConfig {
+                binding,
+                id,
+                preview_id: field("preview_id"),
+            };
+            super::validate::check_kv_namespace(&ns).map_err(|reason| file.invalid(&at, reason))?;
+            kv_namespaces.push(ns);
+        }
+    }
+
     let mut crons = Vec::new();
     if let Some((value, at)) = get("triggers") {
         let triggers = value.as_object().ok_or_else(|| file.invalid(&at, "expected a table"))?;
@@ -410,6 +435,7 @@ pub(super) fn load(path: &Path, env: Option<&str>) -> Result<Wrangler, WranglerE
         crons,
         routes,
         cpu_ms,
+        kv_namespaces,
         ignored,
     })
 }
@@ -432,6 +458,7 @@ fn report(file: &Source<'_>, object: &Map<String, Value>, prefix: &[Seg<'_>], bi
                 | "route"
                 | "routes"
                 | "limits"
+                | "kv_namespaces"
                 | "env"
         );
         if taken || DEPLOY_ONLY.contains(&key) {
@@ -661,7 +688,8 @@ compatibility_date = "2025-09-27"
 compatibility_flags = ["nodejs_compat"]
 account_id = "abc"
 route = "app.example.com/*"
-kv_namespaces = [{ binding = "KV", id = "1" }, { binding = "CACHE", id = "2" }]
+r2_buckets = [{ binding = "KV", bucket_name = "1" }, { binding = "CACHE", bucket_name = "2" }]
+kv_namespaces = [{ binding = "FLAGS", id = "flags" }]
 
 [vars]
 A = "top"
@@ -702,12 +730,18 @@ compatibility_date = "2024-01-01"
         // account_id is deploy-only; the staging section's D1 is not ours.
         assert_eq!(w.ignored.len(), 2, "{:?}", w.ignored);
         assert!(w.ignored[0].ends_with(
-            "wrangler.toml:7:18: kv_namespaces[0]: binding \"KV\" is not supported by isoproxy; env.KV will be undefined"
+            "wrangler.toml:7:15: r2_buckets[0]: binding \"KV\" is not supported by isoproxy; env.KV will be undefined"
         ), "{:?}", w.ignored);
         assert!(
-            w.ignored[1].contains("kv_namespaces[1]: binding \"CACHE\""),
+            w.ignored[1].contains("r2_buckets[1]: binding \"CACHE\""),
             "{:?}",
             w.ignored
+        );
+        // KV namespaces are taken.
+        assert_eq!(w.kv_namespaces.len(), 1);
+        assert_eq!(
+            (w.kv_namespaces[0].binding.as_str(), w.kv_namespaces[0].id.as_str()),
+            ("FLAGS", "flags")
         );
     }
 
