@@ -23,6 +23,7 @@ mod route;
 mod scheduler;
 mod signals;
 mod tls;
+mod websocket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
