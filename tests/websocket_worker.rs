@@ -145,9 +145,15 @@ export default {
 "#;
 
 async fn proxy_with(origin: Option<&str>, script: &str, server: &str) -> Proxy {
+    proxy_on(origin, script, server, "").await
+}
+
+/// `runtime`: a `[runtime]` table, or nothing for the harness's.
+async fn proxy_on(origin: Option<&str>, script: &str, server: &str, runtime: &str) -> Proxy {
     let origin = origin.map(|o| format!("origin = \"{o}\"\n")).unwrap_or_default();
     Proxy::builder()
         .server(server)
+        .config(runtime)
         .script("w.js", script)
         .config(&format!(
             "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_date = \"2025-01-01\"\n\n\
@@ -409,4 +415,29 @@ async fn websocket_idle_timeout_closes_a_silent_worker_socket() {
         ended.is_ok(),
         "a silent worker WebSocket stayed open past websocket_idle_timeout_s"
     );
+}
+
+/// With light workers' JS on the proxy threads, both kinds of WebSocket
+/// work the same (the socket's task and the isolate share a thread).
+#[tokio::test]
+async fn websockets_work_with_js_on_proxy_threads() {
+    let runtime = "[runtime]\nisolate_threads = 1\njs_on_proxy_threads = true\n";
+    let (origin, _task) = echo_origin().await;
+    let proxy = proxy_on(Some(&origin), PASS_WORKER, "", runtime).await;
+    let mut ws = connect(&proxy, "/rebuilt").await;
+    ws.send(Message::text("passed")).await.unwrap();
+    assert_eq!(
+        next(&mut ws, &proxy, "pass on a proxy thread").await,
+        Message::text("passed")
+    );
+    drop(proxy);
+
+    let proxy = proxy_on(None, PAIR_WORKER, "", runtime).await;
+    let mut ws = connect(&proxy, "/").await;
+    echo_every_size(&mut ws, &proxy).await;
+    ws.send(Message::text("throw")).await.unwrap();
+    expect_close(&mut ws, &proxy, 1011, None).await;
+    let mut ws = connect(&proxy, "/").await;
+    ws.send(Message::text("upper again")).await.unwrap();
+    assert_eq!(next(&mut ws, &proxy, "after the throw").await, Message::text("AGAIN"));
 }

@@ -801,7 +801,8 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
     let req_id = u32_arg(scope, args.get(0));
     // A 101 goes out only with the WebSocket it switches to (`webSocket`,
     // a socket id this isolate handed out and nobody has used yet).
-    let upgrade = number_arg(scope, args.get(1)) == Some(101.0);
+    // (Without one, 101 is out of range, as for the Response constructor.)
+    let upgrade = number_arg(scope, args.get(1)) == Some(101.0) && !args.get(6).is_null_or_undefined();
     let web_socket = if upgrade {
         let id = u32_arg(scope, args.get(6));
         match st.borrow_mut().sockets.remove(&id) {
