@@ -49,7 +49,8 @@ async fn echo_origin() -> (String, tokio::task::JoinHandle<()>) {
                             let _ = ws.close(Some(frame)).await;
                         }
                         Message::Text(_) | Message::Binary(_) => {
-                            if ws.send(msg).await.is_err() {
+                            let sent = ws.send(msg).await;
+                            if sent.is_err() {
                                 return;
                             }
                         }
@@ -278,11 +279,11 @@ async fn a_worker_that_answers_an_upgrade_normally_is_heard() {
     let (origin, _task) = echo_origin().await;
     let proxy = proxy_with(Some(&origin), PASS_WORKER, "").await;
     // The client gets the script's answer, not a WebSocket.
-    let refused = open(&proxy, "/refused").await.err().expect("a refused upgrade");
+    let refused = open(&proxy, "/refused").await.expect_err("a refused upgrade");
     assert!(refused.starts_with("403"), "{refused}");
     // The script saw the origin's 101 with a WebSocket, and the Upgrade
     // header of the client's request; its own answer went to the client.
-    let inspected = open(&proxy, "/inspect").await.err().expect("no upgrade for /inspect");
+    let inspected = open(&proxy, "/inspect").await.expect_err("no upgrade for /inspect");
     assert_eq!(inspected, "200 status 101 webSocket true upgrade websocket");
     // The proxy is still fine.
     let mut ws = connect(&proxy, "/plain").await;

@@ -15,6 +15,7 @@
     NumberIsInteger,
     ObjectDefineProperty,
     ObjectFreeze,
+    ObjectSetPrototypeOf,
     PrivateSlot,
     SafeMap,
     String,
@@ -112,6 +113,7 @@
       this.reqId = reqId;
     }
   }
+  ObjectSetPrototypeOf(SocketRecord.prototype, null);
   const wsSlot = PrivateSlot();
   function wsOf(ws) {
     const s = wsSlot.get(ws);
@@ -228,7 +230,10 @@
     get CLOSING() { return CLOSING; }
     get CLOSED() { return CLOSED; }
   }
-  for (const n of ["open", "message", "close", "error"]) E.defineEventHandler(WebSocket.prototype, n);
+  E.defineEventHandler(WebSocket.prototype, "open");
+  E.defineEventHandler(WebSocket.prototype, "message");
+  E.defineEventHandler(WebSocket.prototype, "close");
+  E.defineEventHandler(WebSocket.prototype, "error");
 
   // workerd's rule (web-socket.c++ close()): 1000-4999 less the codes RFC
   // 6455 section 7.4.1 keeps for reports (1004, 1005, 1006, 1015).
