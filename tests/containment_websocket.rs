@@ -18,6 +18,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const HOSTILE: &str = r#"
 let stashed = null;
+let stashedServer = null;
 export default {
   async fetch(request) {
     const path = new URL(request.url).pathname;
@@ -31,7 +32,19 @@ export default {
     if (path === "/stash") {
       const pair = new WebSocketPair();
       stashed = pair[0];
+      stashedServer = pair[1];
       return new Response(null, { status: 101, webSocket: pair[0] });
+    }
+    if (path === "/cross") {
+      const out = [];
+      for (const [name, f] of [
+        ["accept", () => stashedServer.accept()],
+        ["send", () => stashedServer.send("x")],
+        ["close", () => stashedServer.close(1000)],
+      ]) {
+        try { f(); out.push(name + ": ok"); } catch (e) { out.push(name + ": " + e.message.slice(0, 45)); }
+      }
+      return new Response(out.join("\n"));
     }
     if (path === "/reuse") {
       return new Response(null, { status: 101, webSocket: stashed });
@@ -177,6 +190,14 @@ async fn websockets_returned_where_they_do_not_belong_are_errors() {
     let first = open(&proxy, "/stash").await;
     assert!(first.is_ok(), "{:?}", first.err());
     assert_eq!(open(&proxy, "/reuse").await.err().as_deref(), Some("500"));
+    // Another request's server end cannot be accepted, sent on or closed.
+    let cross = get_host(&proxy.url("/cross"), "ws.test").await.text().await.unwrap();
+    assert_eq!(
+        cross,
+        "accept: Cannot perform I/O on behalf of a different r\n\
+         send: You must call one of accept() or state.accept\n\
+         close: You must call one of accept() or state.accept"
+    );
     // A normal request to a WebSocket-only script path.
     still_serves(&proxy).await;
 }

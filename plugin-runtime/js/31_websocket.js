@@ -121,6 +121,15 @@
     return s;
   }
 
+  // A socket belongs to the request that made it, as workerd's I/O objects do.
+  const OTHER_REQUEST =
+    "Cannot perform I/O on behalf of a different request. I/O objects (such as streams, request/response " +
+    "bodies, and others) created in the context of one request handler cannot be accessed from a different " +
+    "request's handler.";
+  function checkRequest(s) {
+    if (s.reqId !== ops.currentRequest()) throw new TypeError(OTHER_REQUEST);
+  }
+
   /** The promises (one per accepted server end) a request waits for before it ends. */
   const openByRequest = new SafeMap();
 
@@ -154,6 +163,7 @@
       }
       // A second accept() does nothing, as on workerd.
       if (s.accepted) return;
+      checkRequest(s);
       s.accepted = true;
       const socket = this;
       const done = receive(socket, s);
@@ -215,10 +225,11 @@
           "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
         );
       }
-      s.closeSent = true;
-      if (s.readyState === OPEN) s.readyState = CLOSING;
+      checkRequest(s);
       // Checked again in Rust: code range, reason at most 123 bytes of UTF-8.
       ops.wsClose(s.id, code === undefined ? 0 : code, reason === undefined ? "" : reason);
+      s.closeSent = true;
+      if (s.readyState === OPEN) s.readyState = CLOSING;
     }
 
     static get CONNECTING() { return CONNECTING; }
@@ -346,6 +357,7 @@
       }
       if (s.used) throw new TypeError("Can't return WebSocket that was already used in a response.");
       if (s.accepted) throw new TypeError("Can't return WebSocket in a Response after calling accept().");
+      checkRequest(s);
       s.used = true;
       return s.id;
     },

@@ -741,7 +741,7 @@ const MAX_CONSOLE_BYTES: usize = 64 * 1024;
 /// carries it across promise reactions as the continuation-preserved
 /// embedder data: the request id, or an `AsyncLocalStorage` frame
 /// `[requestId, stores]` (see js/node/async_hooks.js).
-fn current_request(scope: &mut v8::PinScope<'_, '_>) -> Option<u32> {
+pub(crate) fn current_request(scope: &mut v8::PinScope<'_, '_>) -> Option<u32> {
     let mut v = scope.get_continuation_preserved_embedder_data();
     if let Ok(frame) = v8::Local::<v8::Array>::try_from(v) {
         v = frame.get_index(scope, 0)?;
@@ -805,6 +805,10 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
     let upgrade = number_arg(scope, args.get(1)) == Some(101.0) && !args.get(6).is_null_or_undefined();
     let web_socket = if upgrade {
         let id = u32_arg(scope, args.get(6));
+        let owner = st.borrow().sockets.get(&id).map(|(_, owner)| *owner);
+        if owner.is_some_and(|o| o != req_id) {
+            return throw(scope, OpError::type_error(crate::websocket::OTHER_REQUEST));
+        }
         match st.borrow_mut().sockets.remove(&id) {
             Some((ws, _)) => Some(ws),
             None => {

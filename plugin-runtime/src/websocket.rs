@@ -32,6 +32,27 @@ pub const MAX_QUEUED_BYTES: usize = 16 * MAX_MESSAGE_BYTES;
 /// most 125 bytes, two of them the code).
 pub const MAX_CLOSE_REASON_BYTES: usize = 123;
 
+/// workerd's refusal of another request's I/O object: a socket belongs to
+/// the request that made it (its events run as that request).
+pub(crate) const OTHER_REQUEST: &str = "Cannot perform I/O on behalf of a different request. I/O objects \
+     (such as streams, request/response bodies, and others) created in the context of one request handler \
+     cannot be accessed from a different request's handler.";
+
+/// The server end `id`, if the running request may use it: `Err` with the
+/// exception when it belongs to another request (or is gone).
+fn own_server<'a>(
+    scope: &mut v8::PinScope<'_, '_>,
+    servers: &'a mut std::collections::HashMap<u32, ServerSocket>,
+    id: u32,
+) -> Result<&'a mut ServerSocket, OpError> {
+    let current = crate::ops::current_request(scope);
+    match servers.get_mut(&id) {
+        Some(s) if Some(s.owner) == current => Ok(s),
+        Some(_) => Err(OpError::type_error(OTHER_REQUEST)),
+        None => Err(OpError::type_error("This WebSocket is closed.")),
+    }
+}
+
 /// One WebSocket event, in either direction.
 #[derive(Debug)]
 pub enum WsEvent {
@@ -158,10 +179,13 @@ pub(crate) fn op_ws_send(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
             )),
         );
     }
-    let s = st.borrow();
-    let Some(server) = s.ws_servers.get(&id) else {
-        drop(s);
-        return throw(scope, OpError::type_error("This WebSocket is closed."));
+    let mut s = st.borrow_mut();
+    let server = match own_server(scope, &mut s.ws_servers, id) {
+        Ok(server) => server,
+        Err(e) => {
+            drop(s);
+            return throw(scope, e);
+        }
     };
     let queued = server.queued.load(Ordering::Relaxed);
     if queued.saturating_add(len) > MAX_QUEUED_BYTES {
@@ -206,12 +230,19 @@ pub(crate) fn op_ws_close(scope: &mut v8::PinScope, args: v8::FunctionCallbackAr
             )),
         );
     }
-    if let Some(server) = st.borrow().ws_servers.get(&id) {
-        let _ = server.to_client.send(WsEvent::Close {
-            code,
-            reason,
-            clean: true,
-        });
+    let mut s = st.borrow_mut();
+    match own_server(scope, &mut s.ws_servers, id) {
+        Ok(server) => {
+            let _ = server.to_client.send(WsEvent::Close {
+                code,
+                reason,
+                clean: true,
+            });
+        }
+        Err(e) => {
+            drop(s);
+            throw(scope, e);
+        }
     }
 }
 
@@ -227,13 +258,14 @@ pub(crate) fn op_ws_free(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
 pub(crate) fn op_ws_recv(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
-    let rx = st
-        .borrow_mut()
-        .ws_servers
-        .get_mut(&id)
-        .and_then(|s| s.from_client.take());
-    let Some(mut rx) = rx else {
-        return throw(scope, OpError::type_error("This WebSocket is not receiving."));
+    let rx = {
+        let mut s = st.borrow_mut();
+        own_server(scope, &mut s.ws_servers, id).map(|server| server.from_client.take())
+    };
+    let mut rx = match rx {
+        Ok(Some(rx)) => rx,
+        Ok(None) => return throw(scope, OpError::type_error("This WebSocket is already receiving.")),
+        Err(e) => return throw(scope, e),
     };
     crate::ops::promise_op(scope, &mut rv, async move {
         let event = rx.recv().await;
