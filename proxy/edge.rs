@@ -20,7 +20,8 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora_http::ResponseHeader;
 use pingora_http::authority::{RawTargetAuthority, raw_target_authority};
 use plugin_runtime::{
-    Body, BodyError, BodyWriter, ClientInfo, DispatchError, Outcome, RequestHead, Runtime, linked_body_channel,
+    Body, BodyError, BodyWriter, ClientInfo, DispatchError, Outcome, RequestHead, Runtime, WebSocketEnd,
+    linked_body_channel,
 };
 
 use crate::authority::Authority;
@@ -31,6 +32,7 @@ use crate::forwarded::{Forwarded, TrustedProxies};
 use crate::hops::{Hop, Outgoing};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
+use crate::websocket::OriginTunnel;
 
 /// What every request shares: the live deployment and the V8 runtime.
 pub struct AppState {
@@ -613,6 +615,13 @@ impl Edge {
         };
         let mut headers = req.headers.clone();
         strip_hop_by_hop(&mut headers);
+        // An upgrade (WebSocket) request shows its `Upgrade` to the script,
+        // as on Workers (`request.headers.get("Upgrade") === "websocket"`).
+        if session.is_upgrade_req()
+            && let Some(upgrade) = req.headers.get(header::UPGRADE)
+        {
+            headers.insert(header::UPGRADE, upgrade.clone());
+        }
         // As on Cloudflare, the script sees CF-Connecting-IP; what goes to
         // the route's origin gets the full set (`origin_request`).
         if let Some(fwd) = &ctx.forwarded {
@@ -696,12 +705,14 @@ impl Edge {
         // origin: then this task sends it, and the response phase (the
         // script's continuation after `await fetch()`) gives the answer.
         let mut leg = None;
+        let mut tunnel = None;
         let answer = match phase {
             Ok(Outcome::Answer(response)) => Ok(response),
             Ok(Outcome::Pass(pass)) => {
                 match crate::pass::serve(session, pass, &fetcher, &mut req_writer, deadline.as_mut()).await {
-                    Some((answer, origin_body)) => {
+                    Some((answer, origin_body, origin_tunnel)) => {
                         leg = origin_body;
+                        tunnel = origin_tunnel;
                         answer
                     }
                     None => return client_gone(ctx, worker.name()),
@@ -734,6 +745,15 @@ impl Edge {
                 return respond_text(session, status, text).await;
             }
         };
+
+        let mut response = response;
+        if let Some(ws) = response.web_socket.take() {
+            return self
+                .serve_websocket(session, ctx, worker.name(), response, ws, tunnel)
+                .await;
+        }
+        // An origin's 101 the script did not return: its connection closes.
+        drop(tunnel);
 
         let mut resp = ResponseHeader::build(response.head.status, Some(response.head.headers.len() + 2))?;
         if !response.head.status_text.is_empty() {
@@ -812,6 +832,70 @@ impl Edge {
             origin_body.detach();
         }
         Ok(())
+    }
+}
+
+impl Edge {
+    /// Writes a worker's 101 and serves the WebSocket it carries (see
+    /// `websocket.rs`): an origin's upgraded connection spliced to the
+    /// client, or a WebSocketPair's client end terminated in the worker.
+    async fn serve_websocket(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        worker: &str,
+        response: plugin_runtime::WorkerResponse,
+        ws: WebSocketEnd,
+        tunnel: Option<OriginTunnel>,
+    ) -> Result<()> {
+        let key = crate::websocket::websocket_key(session).map(crate::websocket::accept_key);
+        let refused = match (&ws, &tunnel, &key) {
+            (WebSocketEnd::Origin(token), Some(t), _) if t.token == *token => None,
+            (WebSocketEnd::Origin(_), _, _) => Some("a WebSocket that is not this request's origin connection"),
+            (WebSocketEnd::Pair(_), _, None) => Some("a WebSocket to a request that is not a WebSocket upgrade"),
+            (WebSocketEnd::Pair(_), _, Some(_)) => None,
+        };
+        if let Some(why) = refused {
+            log::warn!("worker {worker}: the script answered 101 with {why}; answered 500");
+            ctx.outcome = Some("exception");
+            return respond_text(session, 500, WORKER_EXCEPTION).await;
+        }
+        let mut resp = ResponseHeader::build(101, Some(response.head.headers.len() + 3))?;
+        let mut headers = response.head.headers;
+        strip_hop_by_hop(&mut headers);
+        headers.remove(header::CONTENT_LENGTH);
+        // What the origin agreed to (subprotocol, extensions) is what the
+        // spliced bytes speak, even in a head the script made itself.
+        if let Some(t) = &tunnel {
+            for name in t.handshake.keys() {
+                headers.remove(name);
+            }
+            for (name, value) in t.handshake.iter() {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        for (name, value) in headers.iter() {
+            resp.append_header(name.clone(), value.clone())?;
+        }
+        let upgrade = session
+            .req_header()
+            .headers
+            .get(header::UPGRADE)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static("websocket"));
+        resp.insert_header(header::UPGRADE, upgrade)?;
+        resp.insert_header(header::CONNECTION, "Upgrade")?;
+        // The answer to the client's key (the origin saw the same key).
+        if let Some(accept) = key {
+            resp.insert_header(header::SEC_WEBSOCKET_ACCEPT, accept)?;
+        }
+        session.write_response_header(Box::new(resp), false).await?;
+        let idle = self.state.client_limits.load().websocket_idle_timeout;
+        match (ws, tunnel) {
+            (WebSocketEnd::Origin(_), Some(tunnel)) => crate::websocket::splice_origin(session, tunnel, idle).await,
+            (WebSocketEnd::Pair(peer), _) => crate::websocket::serve_pair(session, peer, idle).await,
+            (WebSocketEnd::Origin(_), None) => Ok(()), // (refused above)
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod route;
 mod scheduler;
 mod signals;
 mod tls;
+mod websocket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -532,6 +532,7 @@ async fn subrequest(
             head: head.head,
             body: Body::Empty,
             cpu_time: Duration::ZERO,
+            web_socket: None,
         });
     };
     let (writer, stream) = body_channel(content_length);
@@ -540,6 +541,7 @@ async fn subrequest(
         head: head.head,
         body: Body::Stream(stream),
         cpu_time: Duration::ZERO,
+        web_socket: None,
     })
 }
 

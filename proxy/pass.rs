@@ -32,6 +32,7 @@ use crate::origin::{
     OriginFetcher, OriginHead, classify, fetch_error_kind, open, origin_body_error, pump_body, read_head, release,
     send_body,
 };
+use crate::websocket::OriginTunnel;
 
 /// The origin's response body of a pass, still on its upstream connection.
 pub struct OriginBody {
@@ -160,9 +161,14 @@ pub async fn feed(leg: &mut Option<OriginBody>) {
     }
 }
 
-/// The end of a pass: the script's final answer, and the origin's body
-/// if it is still on its connection. `None` when the client went away.
-pub type Served = Option<(Result<WorkerResponse, DispatchError>, Option<OriginBody>)>;
+/// The end of a pass: the script's final answer, the origin's body if it
+/// is still on its connection, and the origin's upgraded connection if it
+/// answered an upgrade with 101. `None` when the client went away.
+pub type Served = Option<(
+    Result<WorkerResponse, DispatchError>,
+    Option<OriginBody>,
+    Option<OriginTunnel>,
+)>;
 
 /// An exchange with the origin up to its response head.
 type Exchange = BoxFuture<Result<(HttpSession, OriginHead, HttpPeer), FetchError>>;
@@ -185,8 +191,26 @@ pub async fn serve(
     } = pass;
     let FetchRequest { head, body } = request;
     let method = head.method.clone();
+    // A WebSocket (or other) upgrade the client asked for, still asked for
+    // by the script's request: it goes to the origin with its Connection.
+    let upgrade = head
+        .headers
+        .get(http::header::UPGRADE)
+        .filter(|_| session.is_upgrade_req())
+        .cloned();
+    let leg = fetcher.pass_leg(head, &body).await.and_then(|(peer, mut header)| {
+        if let Some(upgrade) = upgrade {
+            let set = header
+                .insert_header(http::header::UPGRADE, upgrade)
+                .and_then(|()| header.insert_header(http::header::CONNECTION, "Upgrade"));
+            if let Err(e) = set {
+                return Err(plugin_runtime::FetchError::Network(format!("upgrade header: {e}")));
+            }
+        }
+        Ok((peer, header))
+    });
     let connector = fetcher.connector.clone();
-    let mut exchange: Exchange = match (fetcher.pass_leg(head, &body).await, body) {
+    let mut exchange: Exchange = match (leg, body) {
         (Err(e), _) => Box::pin(std::future::ready(Err(e))),
         // The client's own body, untouched by the script: the rest of it
         // goes from the client's connection to the origin's in this task.
@@ -194,7 +218,7 @@ pub async fn serve(
             *req_writer = None;
             let uploaded = tokio::select! {
                 up = upload_from_client(session, &connector, &peer, header, buffered) => up,
-                _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None)),
+                _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None, None)),
             };
             Box::pin(async move {
                 let mut upstream = uploaded?;
@@ -221,9 +245,9 @@ pub async fn serve(
             // subrequest's would, and the answer is written now.
             answered = answer.wait() => {
                 tokio::spawn(finish_detached(exchange, fetched, connector));
-                return Some((answered, None));
+                return Some((answered, None, None));
             }
-            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None)),
+            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None, None)),
             event = downstream_event(session, req_writer.as_ref()) => match event {
                 Downstream::More => {}
                 Downstream::BodyDone => *req_writer = None,
@@ -231,7 +255,27 @@ pub async fn serve(
             },
         }
     };
+    let mut tunnel = None;
     let mut leg = match exchanged {
+        // The origin accepted the upgrade: `response.webSocket` stands for
+        // its connection, which waits here for the script's answer.
+        Ok((upstream, head, _)) if head.head.status == 101 => {
+            match OriginTunnel::new(upstream) {
+                Some(t) => {
+                    fetched.send(Ok(WorkerResponse {
+                        head: head.head,
+                        body: Body::Empty,
+                        cpu_time: Duration::ZERO,
+                        web_socket: Some(plugin_runtime::WebSocketEnd::Origin(t.token)),
+                    }));
+                    tunnel = Some(t);
+                }
+                None => fetched.send(Err(plugin_runtime::FetchError::Network(
+                    "the origin switched protocols (101) without being asked to".into(),
+                ))),
+            }
+            None
+        }
         Ok((upstream, head, peer)) => settle(fetched, connector, upstream, head, peer).await,
         Err(e) => {
             count_failure(&e);
@@ -242,9 +286,9 @@ pub async fn serve(
     // The response phase: the script's continuation runs with the head.
     loop {
         tokio::select! {
-            answered = answer.wait() => return Some((answered, leg)),
+            answered = answer.wait() => return Some((answered, leg, tunnel)),
             () = feed(&mut leg) => {}
-            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None)),
+            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None, None)),
             event = downstream_event(session, req_writer.as_ref()) => match event {
                 Downstream::More => {}
                 Downstream::BodyDone => *req_writer = None,
@@ -265,11 +309,23 @@ async fn settle(
     peer: HttpPeer,
 ) -> Option<OriginBody> {
     let OriginHead { head, body } = head;
+    // A 101 nobody will splice any more (the script answered first): the
+    // script sees the head; the connection closes.
+    if head.status == 101 {
+        fetched.send(Ok(WorkerResponse {
+            head,
+            body: Body::Empty,
+            cpu_time: Duration::ZERO,
+            web_socket: None,
+        }));
+        return None;
+    }
     let Some(content_length) = body else {
         fetched.send(Ok(WorkerResponse {
             head,
             body: Body::Empty,
             cpu_time: Duration::ZERO,
+            web_socket: None,
         }));
         // Read the (empty) body's end so the connection can be reused.
         let _ = upstream.read_response_body().await;
@@ -281,6 +337,7 @@ async fn settle(
         head,
         body: Body::Stream(stream),
         cpu_time: Duration::ZERO,
+        web_socket: None,
     }));
     Some(OriginBody {
         connector,

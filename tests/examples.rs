@@ -32,9 +32,17 @@ name = "api"
 main = "{api}"
 vars = {{ SERVICE = "items" }}
 
+[[workers]]
+name = "ws-echo"
+main = "{ws_echo}"
+
 [[routes]]
 pattern = "hello.localhost/*"
 worker = "hello"
+
+[[routes]]
+pattern = "ws.localhost/*"
+worker = "ws-echo"
 
 [[routes]]
 pattern = "api.localhost/*"
@@ -52,6 +60,7 @@ origin = "{origin}"
             hello = script("hello.js"),
             rewrite = script("rewrite.js"),
             api = script("json-api.js"),
+            ws_echo = script("websocket_echo.js"),
             origin = origin.url()
         ))
         .start()
@@ -153,4 +162,36 @@ async fn json_api() {
             .unwrap()
             .contains("/nope")
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_echo() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let origin = Origin::start("o").await;
+    let proxy = examples(&origin).await;
+    // Without an upgrade: how to use it.
+    assert_eq!(get_host(&proxy.url("/"), "ws.localhost").await.status(), 426);
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+    let req = "ws://ws.localhost/chat".into_client_request().unwrap();
+    let (mut ws, resp) = tokio_tungstenite::client_async(req, tcp).await.expect("handshake");
+    assert_eq!(resp.status(), 101);
+    ws.send(Message::text("hi")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("echo: hi"));
+    ws.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(vec![1u8, 2, 3]));
+    ws.close(Some(CloseFrame {
+        code: CloseCode::Away,
+        reason: "".into(),
+    }))
+    .await
+    .unwrap();
+    match ws.next().await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
+        other => panic!("expected the close echoed, got {other:?}"),
+    }
 }

@@ -746,7 +746,11 @@
           if (extracted.type !== null && !H.has(h, "content-type")) H.set(h, "content-type", extracted.type);
         }
       }
-      resState.set(this, new ResRecord(status, statusText, h, "default", "", false, init.cf, init.webSocket ?? null));
+      let webSocket = init.webSocket ?? null;
+      if (webSocket !== null && !internals.webSocket.isWebSocket(webSocket)) {
+        throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
+      }
+      resState.set(this, new ResRecord(status, statusText, h, "default", "", false, init.cf, webSocket));
       bodyOf.set(this, state);
     }
     static json(data, init = undefined) {
@@ -849,7 +853,7 @@
 
   const statusTextOf = (s) => (s.statusText === null ? defaultStatusText(s.status) : s.statusText);
 
-  /** `[status, statusText, flatHeaders, bodyKind, bodyValue]` for Rust. */
+  /** `[status, statusText, flatHeaders, bodyKind, bodyValue, socketId]` for Rust. */
   internals.responseParts = (res, isHead) => {
     const s = resState.get(res);
     if (s === undefined) return null;
@@ -867,10 +871,13 @@
         ArrayAppend(flat, "content-length");
         ArrayAppend(flat, String(TypedArrayPrototypeGetByteLength(value)));
       }
-      return [s.status, statusTextOf(s), flat, 0, null];
+      return [s.status, statusTextOf(s), flat, 0, null, null];
     }
+    // A 101 hands its WebSocket to Rust (once); a WebSocket on any other
+    // status stays with the script.
+    const socket = s.status === 101 ? internals.webSocket.take(s.webSocket) : null;
     const taken = body.take();
-    return [s.status, statusTextOf(s), flattenWire(s.headers), taken[0], taken[1]];
+    return [s.status, statusTextOf(s), flattenWire(s.headers), taken[0], taken[1], socket];
   };
 
   // ---- fetch ---------------------------------------------------------------
@@ -919,7 +926,9 @@
         continue;
       }
       const res = ObjectCreate(Response.prototype);
-      resState.set(res, new ResRecord(status, statusText ? statusText : null, resHeaders, "default", url, hops > 0, undefined, null));
+      // An origin's accepted WebSocket upgrade (a 101): `res.webSocket`.
+      const webSocket = typeof head[4] === "number" ? internals.webSocket.fromOrigin(head[4], reqId) : null;
+      resState.set(res, new ResRecord(status, statusText ? statusText : null, resHeaders, "default", url, hops > 0, undefined, webSocket));
       let bodyState;
       if (body === null) bodyState = new BodyState(null);
       else if (typeof body === "number") bodyState = BodyState.native(body);

@@ -299,7 +299,7 @@
       if (parts === null) {
         throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
       }
-      ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
+      ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
     } catch (e) {
       let passed = false;
       if (s.passThrough) {
@@ -307,7 +307,7 @@
           const res = await fetch(internals.passThroughRequest(request));
           const parts = internals.responseParts(res, isHead);
           if (parts === null) throw new TypeError("not a Response");
-          ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4]);
+          ops.respond(reqId, parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
           passed = true;
           internals.reportError(e);
         } catch {
@@ -319,6 +319,8 @@
     // Work the script asked to finish after the response.
     const waitErrors = await settleWaits(s);
     for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
+    // A WebSocket the script accepted keeps its request until it closes.
+    await internals.webSocket.settled(reqId);
     ops.requestDone(reqId);
   };
 

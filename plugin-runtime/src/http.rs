@@ -59,6 +59,22 @@ pub struct WorkerResponse {
     /// For a worker's answer: the JavaScript CPU time the request had used
     /// when the script responded (zero for subrequest responses).
     pub cpu_time: std::time::Duration,
+    /// The WebSocket a 101 response carries (`response.webSocket`): on a
+    /// pass's 101, the origin's upgraded connection; on a worker's 101
+    /// answer, the socket the proxy splices to the client.
+    pub web_socket: Option<WebSocketEnd>,
+}
+
+/// A WebSocket as it crosses between the proxy and a script.
+#[derive(Debug)]
+pub enum WebSocketEnd {
+    /// An origin's upgraded connection (an accepted WebSocket upgrade),
+    /// held by the proxy under this token; the script can only hand it
+    /// back in a 101 response, which splices it to the client natively.
+    Origin(u64),
+    /// A WebSocketPair's client end: the proxy completes the client's
+    /// handshake and carries messages between the client and the script.
+    Pair(crate::websocket::WebSocketPeer),
 }
 
 /// A subrequest made by a script's `fetch()`.

@@ -39,6 +39,12 @@ pub(crate) enum OpResult {
         req_id: u32,
         result: Result<WorkerResponse, FetchError>,
     },
+    /// A message (or the close) for a WebSocket's server end.
+    WsEvent {
+        id: u32,
+        rx: tokio::sync::mpsc::Receiver<crate::websocket::WsEvent>,
+        event: Option<crate::websocket::WsEvent>,
+    },
     /// A timer fired.
     Timer,
     /// A KV operation finished.
@@ -155,6 +161,11 @@ pub(crate) struct IsolateState {
     /// The thread's CPU clock when the current JS slice began, if one runs.
     pub slice_started: Option<Duration>,
     pub bodies: HashMap<u32, BodyStream>,
+    /// WebSockets handed to the script (`response.webSocket`), by id, with
+    /// the request they came to (they go when it ends).
+    pub sockets: HashMap<u32, (crate::http::WebSocketEnd, u32)>,
+    /// WebSocketPairs' server ends, by id.
+    pub ws_servers: HashMap<u32, crate::websocket::ServerSocket>,
     pub sinks: HashMap<u32, BodyWriter>,
     pub sink_streams: HashMap<u32, BodyStream>,
     pub requests: HashMap<u32, RequestCtx>,
@@ -217,6 +228,8 @@ pub(crate) fn end_request(st: &SharedState, req: u32) {
         }
         s.sink_owners.retain(|_, owner| *owner != req);
         s.kv_buffers.retain(|_, b| b.owner != Some(req));
+        s.sockets.retain(|_, (_, owner)| *owner != req);
+        s.ws_servers.retain(|_, server| server.owner != req);
         let ids: Vec<u32> = s
             .promises
             .iter()
@@ -868,6 +881,8 @@ impl WorkerIsolate {
             heap_exceeded,
             slice_started: None,
             bodies: HashMap::new(),
+            sockets: HashMap::new(),
+            ws_servers: HashMap::new(),
             sinks: HashMap::new(),
             sink_streams: HashMap::new(),
             requests: HashMap::new(),
@@ -1438,6 +1453,14 @@ impl WorkerIsolate {
             return;
         };
         self.state.borrow_mut().tasks.remove(&promise);
+        // Each WebSocket message is an event of its own, as on Workers: its
+        // handlers get the worker's whole CPU limit, not what the request
+        // (which lives as long as the socket) has left.
+        if let (OpResult::WsEvent { .. }, Some(r)) = (&result, req)
+            && let Some(ctx) = self.state.borrow_mut().requests.get_mut(&r)
+        {
+            ctx.cpu_used = Duration::ZERO;
+        }
         self.guarded(req, |me| me.complete_entered(resolver, result));
     }
 

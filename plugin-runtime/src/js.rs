@@ -51,6 +51,7 @@ pub(crate) static BOOTSTRAP: &[JsFile] = &[
     js!("20_streams.js"),
     js!("25_blob_formdata.js"),
     js!("30_fetch.js"),
+    js!("31_websocket.js"),
     js!("40_misc.js"),
     js!("90_dispatch.js"),
     js!("95_lazy.js"),

@@ -27,6 +27,7 @@ mod proxy_thread;
 mod runtime;
 pub mod snapshot;
 mod thread;
+mod websocket;
 mod wire;
 mod worker;
 
@@ -37,12 +38,13 @@ pub use files::{read_bounded, read_bounded_string};
 pub use guard::op_panics;
 pub use http::{
     Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, Outcome, Pass, RequestHead,
-    ResponseHead, WorkerResponse,
+    ResponseHead, WebSocketEnd, WorkerResponse,
 };
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;
 pub use runtime::{
     DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, PROXY_THREAD_CPU_MS, Runtime, RuntimeOptions, Warming,
 };
+pub use websocket::{MAX_CLOSE_REASON_BYTES, MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, WebSocketPeer, WsEvent};
 pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
 pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

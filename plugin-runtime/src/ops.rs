@@ -124,6 +124,11 @@ pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
         "cryptoDigestUpdate" => op_crypto_digest_update,
         "cryptoDigestFinish" => op_crypto_digest_finish,
         "cryptoDigestFree" => op_crypto_digest_free,
+        "wsPair" => crate::websocket::op_ws_pair,
+        "wsSend" => crate::websocket::op_ws_send,
+        "wsRecv" => crate::websocket::op_ws_recv,
+        "wsClose" => crate::websocket::op_ws_close,
+        "wsFree" => crate::websocket::op_ws_free,
     )
 });
 
@@ -552,7 +557,10 @@ pub(crate) fn settle(
             resolver.resolve(scope, undefined);
         }
         OpResult::Written(Err(e)) => reject(scope, &e.to_string()),
-        OpResult::Fetched { result: Ok(resp), .. } => {
+        OpResult::Fetched {
+            result: Ok(resp),
+            req_id,
+        } => {
             let body: v8::Local<v8::Value> = match resp.body {
                 Body::Empty => v8::null(scope).into(),
                 Body::Bytes(b) => uint8array(scope, b.to_vec()).into(),
@@ -566,7 +574,17 @@ pub(crate) fn settle(
                 .unwrap_or_else(|| v8::String::empty(scope))
                 .into();
             let headers = crate::headers::to_js(scope, resp.head.headers).into();
-            let arr = v8::Array::new_with_elements(scope, &[status, text, headers, body]);
+            // An origin's accepted upgrade: `response.webSocket`.
+            let socket: v8::Local<v8::Value> = match resp.web_socket {
+                Some(ws) => {
+                    let mut s = st.borrow_mut();
+                    let id = s.next_id();
+                    s.sockets.insert(id, (ws, req_id));
+                    v8::Integer::new_from_unsigned(scope, id).into()
+                }
+                None => v8::null(scope).into(),
+            };
+            let arr = v8::Array::new_with_elements(scope, &[status, text, headers, body, socket]);
             resolver.resolve(scope, arr.into());
         }
         OpResult::Fetched { req_id, result: Err(e) } => {
@@ -576,6 +594,7 @@ pub(crate) fn settle(
             reject(scope, &e.to_string())
         }
         OpResult::Kv(done) => crate::kv::ops::settle(scope, st, resolver, done),
+        OpResult::WsEvent { id, rx, event } => crate::websocket::settle_recv(scope, st, resolver, id, rx, event),
         OpResult::TestPanic => panic!("deliberate panic while settling a promise (testPanic)"),
     }
 }
@@ -781,17 +800,48 @@ fn op_promise_state(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgument
     rv.set(v8::Array::new_with_elements(scope, &elems).into());
 }
 
-/// `respond(reqId, status, statusText, headers, bodyKind, body)`. Checked
-/// for the wire whatever the bootstrap checked: status 200-599, a reason
+/// `respond(reqId, status, statusText, headers, bodyKind, body, socket)`.
+/// Checked for the wire whatever the bootstrap checked: status 200-599 (or
+/// 101 with an unused `socket` id from `response.webSocket`), a reason
 /// phrase without controls, valid and bounded headers, no body on a
 /// null-body status.
 fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
-    let head = match response_head(scope, args.get(1), args.get(2), args.get(3)) {
+    // A 101 goes out only with the WebSocket it switches to (`webSocket`,
+    // a socket id this isolate handed out and nobody has used yet).
+    // (Without one, 101 is out of range, as for the Response constructor.)
+    let upgrade = number_arg(scope, args.get(1)) == Some(101.0) && !args.get(6).is_null_or_undefined();
+    let web_socket = if upgrade {
+        let id = u32_arg(scope, args.get(6));
+        let owner = st.borrow().sockets.get(&id).map(|(_, owner)| *owner);
+        if owner.is_some_and(|o| o != req_id) {
+            return throw(scope, OpError::type_error(crate::websocket::OTHER_REQUEST));
+        }
+        match st.borrow_mut().sockets.remove(&id) {
+            Some((ws, _)) => Some(ws),
+            None => {
+                return throw(
+                    scope,
+                    OpError::type_error("A 101 response needs a WebSocket that has not been used yet (webSocket)."),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let status = if upgrade {
+        v8::Number::new(scope, 200.0).into()
+    } else {
+        args.get(1)
+    };
+    let mut head = match response_head(scope, status, args.get(2), args.get(3)) {
         Ok(h) => h,
         Err(e) => return throw(scope, e),
     };
+    if upgrade {
+        head.status = 101;
+    }
     let kind = u32_arg(scope, args.get(4));
     let Some(body) = body_arg(scope, &st, kind, args.get(5)) else {
         return throw_type_error(
@@ -799,9 +849,9 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
             "This ReadableStream is disturbed (has already been read from), and cannot be used as a body.",
         );
     };
-    // A 204, 205 or 304 ends with its head: bytes after it would be read
-    // as the next response on the connection.
-    let body = if wire::is_null_body_status(head.status) {
+    // A 101, 204, 205 or 304 ends with its head: bytes after it would be
+    // read as the next response on the connection (or as WebSocket frames).
+    let body = if upgrade || wire::is_null_body_status(head.status) {
         match body {
             Body::Bytes(b) if !b.is_empty() => {
                 return throw(
@@ -823,6 +873,7 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
             head,
             body,
             cpu_time: std::time::Duration::ZERO,
+            web_socket,
         }),
     );
 }
@@ -864,8 +915,9 @@ fn op_request_done(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
 }
 
 /// `fetch(reqId, method, url, headers, bodyKind, body)` -> Promise of
-/// `[status, statusText, headers, body]` where body is null, a native body
-/// id, or a Uint8Array.
+/// `[status, statusText, headers, body, socket]` where body is null, a
+/// native body id, or a Uint8Array, and socket null or the id of the
+/// origin's WebSocket (a 101).
 fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));

@@ -34,8 +34,8 @@ pub const MAX_METHOD_BYTES: usize = 64;
 
 const STATUS_RANGE: &str = "Responses may only be constructed with status codes in the range 200 to 599, inclusive.";
 
-/// A status a script may send or store: 200-599. (101 needs a real
-/// protocol upgrade, and isoproxy has none, so it is refused too.) `n` is
+/// A status a script may send or store: 200-599. (A 101 goes out only
+/// with the WebSocket it switches to: `ops.respond` checks that.) `n` is
 /// the JS number as given; anything else is a `RangeError`, as from
 /// `new Response(null, { status })` on Workers.
 pub(crate) fn status(n: f64) -> Result<u16, OpError> {

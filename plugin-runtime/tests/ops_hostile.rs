@@ -31,6 +31,7 @@ impl Fetcher for LocalFetcher {
                 },
                 body: Body::Bytes(Bytes::from_static(b"local")),
                 cpu_time: std::time::Duration::ZERO,
+                web_socket: None,
             })
         })
     }

@@ -45,6 +45,7 @@ impl Fetcher for EchoFetcher {
                 },
                 body: Body::Stream(s),
                 cpu_time: std::time::Duration::ZERO,
+                web_socket: None,
             })
         })
     }
