@@ -160,6 +160,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     state.runtime.set_queue_limit(config.runtime.queue_limit);
     state
         .runtime
+        .set_idle_isolate_timeout(idle_isolate_timeout(&config.runtime));
+    state
+        .runtime
         .set_js_on_proxy_threads(config.runtime.js_on_proxy_threads);
     // Every configured worker's first isolate is created now, while Pingora
     // starts, so no request waits for one (see `Runtime::warm`).
@@ -264,4 +267,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         shutdown_signal: Box::new(signals::Signals { reloader }),
     });
     Ok(ExitCode::SUCCESS)
+}
+
+/// `runtime.idle_isolate_timeout_s` as the runtime takes it (0: never).
+fn idle_isolate_timeout(runtime: &config::RuntimeConfig) -> Option<std::time::Duration> {
+    (runtime.idle_isolate_timeout_s > 0).then(|| std::time::Duration::from_secs(runtime.idle_isolate_timeout_s))
 }

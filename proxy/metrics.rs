@@ -37,7 +37,7 @@ pub struct Metrics {
     pub passthrough: IntCounterVec,
     /// `isoproxy_origin_errors_total{kind}`: connect | timeout | network | other.
     pub origin_errors: IntCounterVec,
-    /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired | heavy | internal_error.
+    /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired | heavy | idle | internal_error.
     pub isolate_events: IntCounterVec,
     /// `isoproxy_egress_refused_total{worker,reason}`: subrequests the egress policy refused.
     pub egress_refused: IntCounterVec,
@@ -124,7 +124,7 @@ impl Metrics {
         let isolate_events = counter(
             &registry,
             "isoproxy_isolate_events_total",
-            "Isolates created, and dropped by cause (cpu_limit, memory_limit, retired, heavy, internal_error).",
+            "Isolates created, and dropped by cause (cpu_limit, memory_limit, retired, heavy, idle, internal_error).",
             &["worker", "event"],
         );
         let egress_refused = counter(

@@ -97,6 +97,9 @@ impl Reloader {
             .collect();
         state.runtime.warm(&fresh).wait(std::time::Duration::from_secs(10));
         state.runtime.set_queue_limit(config.runtime.queue_limit);
+        state
+            .runtime
+            .set_idle_isolate_timeout(crate::idle_isolate_timeout(&config.runtime));
         state.deployment.store(Arc::new(deployment));
         state.apply_server_config(&config.server);
         *running = config;

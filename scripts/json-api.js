@@ -1,5 +1,7 @@
 // A small JSON API answered entirely by the worker: a list of items that
-// lives as long as the isolate (an in-memory demo store, as on Workers).
+// lives as long as the isolate (an in-memory demo store, as on Workers:
+// each proxy thread has its own isolate, so each has its own list; use
+// Workers KV for state every request sees).
 const items = new Map([
   [1, { id: 1, name: "apple" }],
   [2, { id: 2, name: "pear" }],

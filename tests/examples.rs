@@ -15,7 +15,14 @@ fn script(name: &str) -> String {
 }
 
 async fn examples(origin: &Origin) -> Proxy {
+    examples_on(origin, 2).await
+}
+
+/// The examples with `threads` proxy threads (each has its own isolate of
+/// a worker: state in a global, like json-api.js's store, is per isolate).
+async fn examples_on(origin: &Origin, threads: usize) -> Proxy {
     Proxy::builder()
+        .proxy_threads(threads)
         .config(&format!(
             r#"
 [[workers]]
@@ -124,7 +131,9 @@ async fn rewrite_middleware() {
 #[tokio::test(flavor = "multi_thread")]
 async fn json_api() {
     let origin = Origin::start("o").await;
-    let proxy = examples(&origin).await;
+    // The store lives in one isolate: one proxy thread, so every request
+    // (whatever its connection) meets the same one.
+    let proxy = examples_on(&origin, 1).await;
     let c = client();
     let url = |p: &str| proxy.url(p);
     let send = |req: reqwest::RequestBuilder| async move { req.header("host", "api.localhost").send().await.unwrap() };

@@ -194,3 +194,39 @@ async fn deep_recursion_on_a_proxy_thread_is_a_range_error_and_the_thread_serves
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
+    let proxy = Proxy::builder()
+        .script("w.js", &HELLO.replace("VERSION", "v1"))
+        .config(
+            "[runtime]\nisolate_threads = 2\nidle_isolate_timeout_s = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
+             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
+        )
+        .proxy_threads(THREADS as usize)
+        .start()
+        .await;
+    assert_eq!(events(&proxy, "created").await, THREADS, "{}", proxy.log());
+    // Nobody asks: every thread's warm isolate goes, the worker costs nothing.
+    wait_until(&proxy, "every idle isolate dropped", || async {
+        events(&proxy, "idle").await == THREADS
+    })
+    .await;
+    assert_eq!(isolates(&proxy).await, 0, "{}", proxy.log());
+
+    // The next request makes one where it lands; one kept busy stays
+    // (its global counts on), well past the idle timeout.
+    let mut conn = KeepAlive::open(&proxy).await;
+    for n in 1..=40 {
+        assert_eq!(conn.get("/", "w.test").await, (200, format!("v1 {n}")));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(events(&proxy, "created").await, THREADS + 1, "{}", proxy.log());
+    assert_eq!(events(&proxy, "idle").await, THREADS, "{}", proxy.log());
+    // Then idle again: dropped too.
+    wait_until(&proxy, "the used isolate dropped once idle", || async {
+        events(&proxy, "idle").await == THREADS + 1
+    })
+    .await;
+    assert_eq!(isolates(&proxy).await, 0, "{}", proxy.log());
+}

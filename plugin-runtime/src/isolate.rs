@@ -311,6 +311,9 @@ pub(crate) struct WorkerIsolate {
     entered: bool,
     /// The limit that broke this isolate; the thread discards it.
     pub poisoned: Option<Limit>,
+    /// When a request was last handed to it (a proxy thread drops it
+    /// after `runtime.idle_isolate_timeout_s` without one).
+    pub last_used: std::time::Instant,
     watch: Arc<CpuWatch>,
     handle: v8::IsolateHandle,
     isolate: v8::OwnedIsolate,
@@ -919,6 +922,7 @@ impl WorkerIsolate {
             state,
             entered: true,
             poisoned: None,
+            last_used: std::time::Instant::now(),
             watch: link.watch,
             handle,
             isolate,

@@ -156,6 +156,22 @@ fn contain_bool(work: impl FnOnce() -> bool) -> bool {
     again
 }
 
+/// `runtime.idle_isolate_timeout_s` in milliseconds (0: never), for every
+/// proxy thread's sweep.
+static IDLE_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) fn set_idle_timeout(timeout: Option<std::time::Duration>) {
+    let ms = timeout.map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX).max(1));
+    IDLE_TIMEOUT_MS.store(ms, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn idle_timeout() -> Option<std::time::Duration> {
+    match IDLE_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        ms => Some(std::time::Duration::from_millis(ms)),
+    }
+}
+
 /// Drives this thread's [`ProxyHost`]: spawned on the thread's runtime when
 /// the host is made, it runs as long as the runtime does.
 struct Driver;
@@ -188,6 +204,9 @@ impl Future for Driver {
                 contain("the isolate sweep", || {
                     host.evict_retired();
                     host.evict_heavy();
+                    if let Some(idle) = idle_timeout() {
+                        host.evict_idle(idle);
+                    }
                 });
                 host.discard_poisoned();
             }

@@ -62,6 +62,9 @@ pub enum IsolateEvent {
     /// Dropped from a proxy thread once idle: its version turned heavy, so
     /// its requests run on the isolate threads from then on.
     Heavy,
+    /// Dropped from a proxy thread: no request for
+    /// `runtime.idle_isolate_timeout_s` (the next one there makes a new one).
+    Idle,
     /// Discarded: a Rust panic (a runtime bug) was caught while it ran.
     InternalError,
 }
@@ -75,6 +78,7 @@ impl IsolateEvent {
             IsolateEvent::MemoryLimit => "memory_limit",
             IsolateEvent::Retired => "retired",
             IsolateEvent::Heavy => "heavy",
+            IsolateEvent::Idle => "idle",
             IsolateEvent::InternalError => "internal_error",
         }
     }
@@ -195,6 +199,17 @@ impl Runtime {
     /// threads. Off by default; takes effect for the next request.
     pub fn set_js_on_proxy_threads(&self, on: bool) {
         self.on_proxy_threads.store(on, Ordering::Relaxed);
+    }
+
+    /// How long an isolate on a proxy thread may go without a request
+    /// before that thread drops it (`None`: never). Every light worker is
+    /// warmed on every proxy thread, so without this the idle memory of a
+    /// worker grows with the number of proxy threads; with it, a worker
+    /// that gets no traffic on a thread costs nothing there, and its next
+    /// request on that thread makes a new isolate (from the snapshot and
+    /// the code cache). Process-wide; takes effect at the next sweep.
+    pub fn set_idle_isolate_timeout(&self, timeout: Option<std::time::Duration>) {
+        crate::proxy_thread::set_idle_timeout(timeout);
     }
 
     /// Whether `worker`'s requests run on the proxy threads that serve them.

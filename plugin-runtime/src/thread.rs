@@ -206,6 +206,7 @@ impl Host {
         }
         match self.isolate_for(worker) {
             Ok(isolate) => {
+                isolate.last_used = std::time::Instant::now();
                 let req = isolate.dispatch(head, body, fetcher, passes, reply);
                 let key = isolate.key();
                 let cancels = self.cancels_tx.clone();
@@ -327,6 +328,33 @@ impl Host {
             }
         }
         left
+    }
+
+    /// Drops isolates that had no request for `idle` and have none in
+    /// flight (nor `waitUntil` work): on a proxy thread the next request
+    /// for their worker makes a new one.
+    pub(crate) fn evict_idle(&mut self, idle: std::time::Duration) {
+        let mut i = 0;
+        while i < self.isolates.len() {
+            if self.isolates[i].last_used.elapsed() < idle {
+                i += 1;
+                continue;
+            }
+            self.isolates[i].reap_requests();
+            if !self.isolates[i].state.borrow().requests.is_empty() {
+                i += 1;
+                continue;
+            }
+            let iso = self.isolates.remove(i);
+            iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            self.tell(iso.code.name(), IsolateEvent::Idle);
+            log::debug!(
+                "dropping the idle proxy-thread isolate of worker {} version {}",
+                iso.code.name(),
+                iso.code.version
+            );
+            drop(iso);
+        }
     }
 
     /// Discards an isolate a limit broke; its other requests fail with

@@ -243,6 +243,9 @@ pub struct RuntimeConfig {
     /// client (Pingora without work stealing), with no hop to an isolate
     /// thread.
     pub js_on_proxy_threads: bool,
+    /// Seconds an isolate on a proxy thread may go without a request
+    /// before that thread drops it (0: never).
+    pub idle_isolate_timeout_s: u64,
     /// Requests and scheduled runs that may wait for one isolate thread;
     /// past it a request is refused at once with 503 and `Retry-After`.
     pub queue_limit: usize,
@@ -273,6 +276,7 @@ pub struct RuntimeConfig {
 impl Default for RuntimeConfig {
     /// - `isolate_threads`: the number of available cores.
     /// - `js_on_proxy_threads`: true.
+    /// - `idle_isolate_timeout_s`: 300.
     /// - `queue_limit`: 256 (`plugin_runtime::DEFAULT_QUEUE_LIMIT`).
     /// - `cpu_ms`: 50.
     /// - `memory_mb`: 128.
@@ -286,6 +290,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             isolate_threads: available_cores(),
             js_on_proxy_threads: true,
+            idle_isolate_timeout_s: 300,
             queue_limit: plugin_runtime::DEFAULT_QUEUE_LIMIT,
             cpu_ms: 50,
             memory_mb: 128,

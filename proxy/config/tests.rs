@@ -158,6 +158,7 @@ fn defaults() {
         RuntimeConfig {
             isolate_threads: cores,
             js_on_proxy_threads: true,
+            idle_isolate_timeout_s: 300,
             queue_limit: 256,
             cpu_ms: 50,
             memory_mb: 128,
@@ -249,6 +250,7 @@ origin  = "https://api.internal:8443/"
         RuntimeConfig {
             isolate_threads: 3,
             js_on_proxy_threads: true,
+            idle_isolate_timeout_s: 300,
             queue_limit: 256,
             cpu_ms: 40,
             memory_mb: 64,
@@ -454,7 +456,7 @@ fn error_messages() {
         (
             "[server]\nlisten = [\"127.0.0.1:8080\"]\n[runtime]\nthreads = 1\n",
             "4:1: runtime: unknown field `threads`, expected one of `isolate_threads`, `js_on_proxy_threads`, \
-             `queue_limit`, \
+             `idle_isolate_timeout_s`, `queue_limit`, \
              `cpu_ms`, `memory_mb`, `subrequests`, `scheduled_cpu_ms`, `request_timeout_s`, \
              `egress_allow`, `egress_deny`, `outbound`",
         ),
