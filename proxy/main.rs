@@ -27,6 +27,10 @@ mod signals;
 mod tls;
 mod websocket;
 
+/// Rust allocations go through mimalloc (see Cargo.toml); V8 keeps its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
