@@ -23,8 +23,9 @@ async fn web_apis_behave_as_specified() {
         let compat = compat_settings(&std::fs::read_to_string(dir.join(f)).unwrap());
         // Each file runs all its tests in one request: far more CPU than the
         // default 50 ms a request gets (RSA key generation, MiB-sized bodies).
-        // The CPU limit itself is tested in tests/limits.rs.
-        let limits = "limits = { cpu_ms = 30000 }\n";
+        // The CPU limit itself is tested in tests/limits.rs; fetch_origin
+        // makes more than the default 50 subrequests in its one request.
+        let limits = "limits = { cpu_ms = 30000, subrequests = 1000 }\n";
         config.push_str(&format!(
             "[[workers]]\nname = \"t{i}\"\nmain = \"{}\"\n{compat}{limits}vars = {{ NAME = \"value\", ORIGIN = \"{}\", NUM = 3 }}\negress_allow = [\"local\"]\n\n[[routes]]\npattern = \"t{i}.test/*\"\nworker = \"t{i}\"\n\n",
             dir.join(f).display(),

@@ -928,6 +928,10 @@
     #dependent = false;
     #sources = new SafeSet();
     #dependents = new SafeSet();
+    // Made by the runtime for a request nobody can abort (`request.signal`
+    // read on a request made without a signal): no controller holds it,
+    // so only signalAbort() could abort it, and the runtime never does.
+    #inert = false;
 
     constructor(key = undefined) {
       if (key !== illegalConstructorKey) throw new TypeError("Illegal constructor");
@@ -1025,6 +1029,7 @@
         },
         signalAbort(signal, reason) {
           if (signal.#aborted) return;
+          signal.#inert = false;
           signal.#aborted = true;
           signal.#reason = reason === undefined ? defaultAbortReason() : reason;
           const dependentsToAbort = [];
@@ -1064,6 +1069,12 @@
           return result;
         },
         newSignal: () => new AbortSignal(illegalConstructorKey),
+        newInertSignal: () => {
+          const signal = new AbortSignal(illegalConstructorKey);
+          signal.#inert = true;
+          return signal;
+        },
+        isInert: (s) => isSignal(s) && s.#inert,
       };
     }
   }
@@ -1101,6 +1112,10 @@
     AbortSignal, AbortController,
     isAbortSignal,
     newSignal: () => abortInternals.newSignal(),
+    // A signal that never aborts (see AbortSignal's #inert); waiting on it
+    // is skipped (fetch() does not race a request's promise against it).
+    newInertSignal: () => abortInternals.newInertSignal(),
+    isInert: (s) => abortInternals.isInert(s),
     signalAbort,
     isAborted: (s) => abortInternals.aborted(s),
     reason: (s) => abortInternals.reason(s),

@@ -630,7 +630,7 @@
     }
     get signal() {
       const s = reqOf(this);
-      if (s.signal === null && internals.abort) s.signal = internals.abort.newSignal();
+      if (s.signal === null && internals.abort) s.signal = internals.abort.newInertSignal();
       return s.signal;
     }
     get cf() {
@@ -898,7 +898,9 @@
     const redirectMode = rs.redirect;
     for (let hops = 0; ; hops++) {
       const p = ops.fetch(reqId, method, url, headers, kind, value);
-      const head = signal ? await raceAbort(p, signal) : await p;
+      // (A signal nothing can abort, as a request.signal read off a request
+      // made without one, is not raced: it would only cost listeners.)
+      const head = signal && !internals.abort.isInert(signal) ? await raceAbort(p, signal) : await p;
       const status = head[0];
       const statusText = head[1];
       // The origin's headers stay in Rust until the script reads them.

@@ -215,6 +215,34 @@ test("abort a fetch in flight", async ({ env }) => {
   assertEquals(e2.message, "custom");
 });
 
+test("a request's own signal: an AbortSignal that never aborts, and fetch() of it still works", async ({ env }) => {
+  const req = new Request(`${env.ORIGIN}/echo/own-signal`);
+  const sig = req.signal;
+  assert(sig instanceof AbortSignal);
+  assertEquals(sig.aborted, false);
+  assertEquals(req.signal, sig);
+  // Copies made from it (init = the request) and dependents are live signals too.
+  const copy = new Request(`${env.ORIGIN}/echo/copy`, req);
+  assert(copy.signal instanceof AbortSignal);
+  assertEquals(copy.signal.aborted, false);
+  const dep = AbortSignal.any([sig]);
+  assertEquals(dep.aborted, false);
+  const echo = await (await fetch(copy)).json();
+  assertEquals(echo.path, "/echo/copy");
+  // A controller's signal handed over with the same request still aborts.
+  const ctl = new AbortController();
+  const p = fetch(new Request(`${env.ORIGIN}/sleep/2000`, { signal: ctl.signal }));
+  setTimeout(() => ctl.abort(), 20);
+  const e = await assertRejects(() => p, DOMException);
+  assertEquals(e.name, "AbortError");
+  // And one merged with the request's own (AbortSignal.any) too.
+  const ctl2 = new AbortController();
+  const p2 = fetch(`${env.ORIGIN}/sleep/2000`, { signal: AbortSignal.any([sig, ctl2.signal]) });
+  setTimeout(() => ctl2.abort(), 20);
+  const e2 = await assertRejects(() => p2, DOMException);
+  assertEquals(e2.name, "AbortError");
+});
+
 test("concurrent fetches", async ({ env }) => {
   const all = await Promise.all([1, 2, 3, 4, 5].map((i) => fetch(`${env.ORIGIN}/c${i}`).then((r) => r.json())));
   assertEquals(all.map((e) => e.path), ["/c1", "/c2", "/c3", "/c4", "/c5"]);
