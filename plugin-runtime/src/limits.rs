@@ -19,6 +19,7 @@
 //! heap limit, with a near-heap-limit callback that terminates execution
 //! (and gives V8 head-room to unwind), keeps V8 from aborting the process.
 
+use std::alloc::{GlobalAlloc, System};
 use std::ffi::c_void;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -397,11 +398,16 @@ fn allocate(budget: &MemoryBudget, len: usize, zeroed: bool) -> *mut c_void {
     if !budget.reserve_for_v8(len) {
         return std::ptr::null_mut();
     }
+    // The system allocator, whatever the process's global one is: a
+    // script's ArrayBuffers can be large and short-lived, and glibc maps
+    // big blocks on their own and unmaps them when freed, so the memory a
+    // discarded isolate's buffers held leaves the process at once (an
+    // allocator that caches freed segments, as mimalloc does, keeps it).
     match std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
         // SAFETY: the layout has a non-zero size.
-        Ok(layout) if zeroed => unsafe { std::alloc::alloc_zeroed(layout) as *mut c_void },
+        Ok(layout) if zeroed => unsafe { System.alloc_zeroed(layout) as *mut c_void },
         // SAFETY: as above.
-        Ok(layout) => unsafe { std::alloc::alloc(layout) as *mut c_void },
+        Ok(layout) => unsafe { System.alloc(layout) as *mut c_void },
         Err(_) => std::ptr::null_mut(),
     }
 }
@@ -414,8 +420,8 @@ unsafe extern "C" fn buffer_free(budget: &MemoryBudget, data: *mut c_void, len: 
         budget.release(len);
         if let Ok(layout) = std::alloc::Layout::from_size_align(len.max(1), BUFFER_ALIGN) {
             // SAFETY: V8 frees with the length it allocated, so `data` came from
-            // `buffer_allocate*` with this same layout.
-            unsafe { std::alloc::dealloc(data as *mut u8, layout) };
+            // `buffer_allocate*` (the system allocator) with this same layout.
+            unsafe { System.dealloc(data as *mut u8, layout) };
         }
     });
 }
