@@ -99,7 +99,7 @@ export default {
         attempt("reasonWithoutCode", () => server.close(undefined, "r"));
         attempt("acceptTwice", () => server.accept());
         attempt("acceptClient", () => client.accept());
-        attempt("constructor", () => new WebSocket("ws://x"));
+        attempt("constructor", () => new WebSocket("http://x"));
         out.readyState = server.readyState;
         out.pairKeys = Object.keys(pair).join(",");
         out.isWebSocket = client instanceof WebSocket;
@@ -340,7 +340,7 @@ async fn the_websocket_api_checks_what_workerd_checks() {
     assert_eq!(got["reasonWithoutCode"], "InvalidAccessError", "{got}");
     assert_eq!(got["acceptTwice"], "ok", "{got}");
     assert_eq!(got["acceptClient"], "TypeError", "{got}");
-    assert_eq!(got["constructor"], "TypeError", "{got}");
+    assert_eq!(got["constructor"], "SyntaxError", "{got}");
     assert_eq!(got["readyState"], 1, "{got}");
     assert_eq!(got["pairKeys"], "0,1", "{got}");
     assert_eq!(got["isWebSocket"], true, "{got}");
