@@ -17,6 +17,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
 use tokio::net::TcpListener;
 
+pub mod h2raw;
 pub mod ws;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_isoproxy");

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -206,4 +207,25 @@ pub async fn ws_round_trip(ws: &mut WsClient, proxy: &Proxy, text: &str, want: &
         Message::Text(got) => assert_eq!(got.as_str(), want, "answer to {text:?}"),
         other => panic!("answer to {text:?}: expected text {want:?}, got {other:?}"),
     }
+}
+
+/// Sends the raw request `head` (an upgrade, usually) to the proxy and
+/// reads the response head, up to its blank line: the connection (the
+/// tunnel, after a 101) and the head.
+pub async fn raw_upgrade(proxy: &Proxy, head: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1];
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !got.ends_with(b"\r\n\r\n") {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => got.push(buf[0]),
+            }
+        }
+    })
+    .await
+    .expect("no response head");
+    (s, String::from_utf8_lossy(&got).to_string())
 }
