@@ -126,7 +126,8 @@ async fn echo(stream: TcpStream, log: Seen) {
                 }
             }
             Message::Text(_) | Message::Binary(_) => {
-                if ws.send(msg).await.is_err() {
+                let sent = ws.send(msg).await;
+                if sent.is_err() {
                     return;
                 }
             }
