@@ -16,6 +16,10 @@
 //!   timeout (its per-write `write_timeout`) and, on the
 //!   proxy listener, HTTP/1.1 pipelining (Pingora 0.9.1's opt-in, so that
 //!   requests sent back to back are answered in order instead of dropped);
+//! - with `[server] h2c`, on a plain proxy listener, reads at most the
+//!   24-byte HTTP/2 preface first: a connection that opens with it is
+//!   served by Pingora's HTTP/2 server (as an ALPN `h2` one is), any other
+//!   goes on as HTTP/1 with the bytes read given back first;
 //! - counts what Pingora refuses before our phases see a request (a
 //!   malformed request line or header, two `Host` fields: Pingora answers
 //!   `400`): the stream notes the status of the first response bytes of
