@@ -16,6 +16,10 @@
 //!   timeout (its per-write `write_timeout`) and, on the
 //!   proxy listener, HTTP/1.1 pipelining (Pingora 0.9.1's opt-in, so that
 //!   requests sent back to back are answered in order instead of dropped);
+//! - with `[server] h2c`, on a plain proxy listener, reads at most the
+//!   24-byte HTTP/2 preface first: a connection that opens with it is
+//!   served by Pingora's HTTP/2 server (as an ALPN `h2` one is), any other
+//!   goes on as HTTP/1 with the bytes read given back first;
 //! - counts what Pingora refuses before our phases see a request (a
 //!   malformed request line or header, two `Host` fields: Pingora answers
 //!   `400`): the stream notes the status of the first response bytes of
@@ -89,6 +93,8 @@ pub struct ClientLimits {
     pub max_connections: usize,
     /// `websocket_idle_timeout_s`: reads of an upgraded connection, each way.
     pub websocket_idle_timeout: Duration,
+    /// `h2c`: HTTP/2 with prior knowledge on plain proxy listeners.
+    pub h2c: bool,
 }
 
 impl ClientLimits {
@@ -103,6 +109,7 @@ impl ClientLimits {
             max_header_count: server.max_header_count,
             max_connections: server.max_connections,
             websocket_idle_timeout: Duration::from_secs(server.websocket_idle_timeout_s),
+            h2c: server.h2c,
         }
     }
 
@@ -387,6 +394,10 @@ pub struct GuardedStream {
     reply: &'static [u8],
     /// Whether a cut-off answer was started (then closing lingers).
     replied: bool,
+    /// Bytes read from the client before this stream was made (looking
+    /// for the h2c preface), read again first; `prefix_at` of them were.
+    prefix: Vec<u8>,
+    prefix_at: usize,
 }
 
 impl GuardedStream {
@@ -397,7 +408,27 @@ impl GuardedStream {
             timer: None,
             reply: &[],
             replied: false,
+            prefix: Vec::new(),
+            prefix_at: 0,
         }
+    }
+
+    /// The client's first bytes, already read from `inner`, come first.
+    fn with_prefix(mut self, prefix: Vec<u8>) -> GuardedStream {
+        self.prefix = prefix;
+        self
+    }
+
+    /// Reads from the prefix while it lasts, then from the socket.
+    fn poll_inner(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let rest = &self.prefix[self.prefix_at..];
+        if !rest.is_empty() {
+            let n = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..n]);
+            self.prefix_at += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 
     /// Cuts the client off: marks the connection, starts writing the
@@ -439,7 +470,7 @@ impl GuardedStream {
             return Poll::Ready(Err(self.cut(cx, &mut st, Cutoff::HeaderTimeout)));
         }
         let before = buf.filled().len();
-        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+        match self.poll_inner(cx, buf) {
             Poll::Ready(Ok(())) => {
                 let new = &buf.filled()[before..];
                 if new.is_empty() {
@@ -503,7 +534,7 @@ impl AsyncRead for GuardedStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         match this.conn.phase() {
-            Phase::Body => Pin::new(&mut this.inner).poll_read(cx, buf),
+            Phase::Body => this.poll_inner(cx, buf),
             Phase::Idle | Phase::Header => this.poll_read_header(cx, buf),
             Phase::Failed => Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "client cut off"))),
         }
@@ -623,6 +654,15 @@ impl GetSocketDigest for GuardedStream {
 #[async_trait]
 impl Peek for GuardedStream {
     async fn try_peek(&mut self, buf: &mut [u8]) -> io::Result<bool> {
+        if self.prefix_at < self.prefix.len() {
+            // (Pingora's h2c check, after ours: the preface is here.)
+            let rest = &self.prefix[self.prefix_at..];
+            if rest.len() < buf.len() {
+                return Ok(false);
+            }
+            buf.copy_from_slice(&rest[..buf.len()]);
+            return Ok(true);
+        }
         self.inner.try_peek(buf).await
     }
 }
@@ -800,6 +840,28 @@ impl Drop for Open<'_> {
     }
 }
 
+/// The HTTP/2 connection preface (RFC 9113 §3.4).
+const H2_PREFACE: &[u8; H2_PREFACE_LEN] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Reads the client's first bytes into `read` until they are the whole
+/// HTTP/2 preface (true) or cannot be (false: an HTTP/1 request, or the
+/// connection closed); never reads past the preface. An HTTP/1 request
+/// differs from it at its first byte or soon after.
+async fn read_preface(stream: &mut Stream, read: &mut Vec<u8>) -> io::Result<bool> {
+    let mut buf = [0u8; H2_PREFACE_LEN];
+    loop {
+        let at = read.len();
+        let n = stream.read(&mut buf[at..]).await?;
+        read.extend_from_slice(&buf[at..at + n]);
+        if n == 0 || read[..] != H2_PREFACE[..read.len()] {
+            return Ok(false);
+        }
+        if read.len() == H2_PREFACE_LEN {
+            return Ok(true);
+        }
+    }
+}
+
 /// Logs at most one line a second about refused connections.
 fn log_refusal(listener: &str, open: usize, max: usize) {
     static LAST: AtomicU64 = AtomicU64::new(0);
@@ -848,18 +910,43 @@ where
             stream = tls_handshake(acceptor, stream, deadline, self.name, peer.as_ref()).await?;
         }
         let conn = Arc::new(Conn::new(&limits, accepted));
-        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+        // h2c: a plain connection that opens with the HTTP/2 preface.
+        let mut prefix = Vec::new();
+        let mut h2c = false;
+        if self.proxy && self.tls.is_none() && limits.h2c {
+            let deadline = accepted + limits.header_read_timeout;
+            match tokio::time::timeout_at(deadline, read_preface(&mut stream, &mut prefix)).await {
+                Ok(Ok(is_h2)) => h2c = is_h2,
+                Ok(Err(e)) => {
+                    log::debug!("{} client: read error before a request: {e}", self.name);
+                    return None;
+                }
+                Err(_) => {
+                    // As a header that never completes (a connection that
+                    // sent nothing just closes, as browsers' spare ones do).
+                    if !prefix.is_empty() {
+                        metrics().client_error(self.name, Cutoff::HeaderTimeout.kind());
+                    }
+                    return None;
+                }
+            }
+        }
+        if h2c || matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             conn.begin_h2(&limits);
-            let front = Arc::new(H2Front::new(self.app.clone(), &limits));
-            let guarded: Stream = Box::new(GuardedStream::new(stream, conn.clone()));
+            let mut front = H2Front::new(self.app.clone(), &limits);
+            front.options.h2c = h2c;
+            let front = Arc::new(front);
+            let guarded: Stream = Box::new(GuardedStream::new(stream, conn.clone()).with_prefix(prefix));
             // Pingora's own server: h2 handshake, one task per stream.
             ServerApp::process_new(&front, guarded, shutdown).await;
             self.account(&conn, peer.as_ref(), &limits);
             drop(open);
             return None;
         }
-        let mut next: Option<(Stream, Option<HttpPersistentSettings>)> =
-            Some((Box::new(GuardedStream::new(stream, conn.clone())), None));
+        let mut next: Option<(Stream, Option<HttpPersistentSettings>)> = Some((
+            Box::new(GuardedStream::new(stream, conn.clone()).with_prefix(prefix)),
+            None,
+        ));
         let mut first = true;
         while let Some((stream, persistent)) = next.take() {
             let limits = if first {

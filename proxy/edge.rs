@@ -32,7 +32,7 @@ use crate::forwarded::{Forwarded, TrustedProxies};
 use crate::hops::{Hop, Outgoing};
 use crate::metrics::{AccessEntry, access_log, metrics};
 use crate::origin::{OriginFetcher, strip_hop_by_hop};
-use crate::websocket::OriginTunnel;
+use crate::websocket::UpgradedConnection;
 
 /// What every request shares: the live deployment and the V8 runtime.
 pub struct AppState {
@@ -676,7 +676,8 @@ impl Edge {
             egress,
             Outgoing::new(&ctx.hop, worker.spec.subrequests),
         )
-        .with_forwarded(ctx.forwarded.clone());
+        .with_forwarded(ctx.forwarded.clone())
+        .with_websocket_idle(self.state.client_limits.load().websocket_idle_timeout);
         if let Some((url, target)) = client_target {
             fetcher = fetcher.with_client_target(url, target);
         }
@@ -705,14 +706,12 @@ impl Edge {
         // origin: then this task sends it, and the response phase (the
         // script's continuation after `await fetch()`) gives the answer.
         let mut leg = None;
-        let mut tunnel = None;
         let answer = match phase {
             Ok(Outcome::Answer(response)) => Ok(response),
             Ok(Outcome::Pass(pass)) => {
                 match crate::pass::serve(session, pass, &fetcher, &mut req_writer, deadline.as_mut()).await {
-                    Some((answer, origin_body, origin_tunnel)) => {
+                    Some((answer, origin_body)) => {
                         leg = origin_body;
-                        tunnel = origin_tunnel;
                         answer
                     }
                     None => return client_gone(ctx, worker.name()),
@@ -748,12 +747,8 @@ impl Edge {
 
         let mut response = response;
         if let Some(ws) = response.web_socket.take() {
-            return self
-                .serve_websocket(session, ctx, worker.name(), response, ws, tunnel)
-                .await;
+            return self.serve_websocket(session, ctx, worker.name(), response, ws).await;
         }
-        // An origin's 101 the script did not return: its connection closes.
-        drop(tunnel);
 
         let mut resp = ResponseHeader::build(response.head.status, Some(response.head.headers.len() + 2))?;
         if !response.head.status_text.is_empty() {
@@ -846,14 +841,21 @@ impl Edge {
         worker: &str,
         response: plugin_runtime::WorkerResponse,
         ws: WebSocketEnd,
-        tunnel: Option<OriginTunnel>,
     ) -> Result<()> {
         let key = crate::websocket::websocket_key(session).map(crate::websocket::accept_key);
+        // An origin's socket is this proxy's connection (the only kind the
+        // runtime hands out), to splice.
+        let (ws, tunnel) = match ws {
+            WebSocketEnd::Origin(socket) => match socket.0.into_any().downcast::<UpgradedConnection>() {
+                Ok(conn) => (None, Some(*conn)),
+                Err(_) => (None, None),
+            },
+            pair @ WebSocketEnd::Pair(_) => (Some(pair), None),
+        };
         let refused = match (&ws, &tunnel, &key) {
-            (WebSocketEnd::Origin(token), Some(t), _) if t.token == *token => None,
-            (WebSocketEnd::Origin(_), _, _) => Some("a WebSocket that is not this request's origin connection"),
-            (WebSocketEnd::Pair(_), _, None) => Some("a WebSocket to a request that is not a WebSocket upgrade"),
-            (WebSocketEnd::Pair(_), _, Some(_)) => None,
+            (_, _, None) => Some("a WebSocket to a request that is not a WebSocket upgrade"),
+            (None, None, _) => Some("a WebSocket that is not an origin's connection"),
+            _ => None,
         };
         if let Some(why) = refused {
             log::warn!("worker {worker}: the script answered 101 with {why}; answered 500");
@@ -892,9 +894,9 @@ impl Edge {
         session.write_response_header(Box::new(resp), false).await?;
         let idle = self.state.client_limits.load().websocket_idle_timeout;
         match (ws, tunnel) {
-            (WebSocketEnd::Origin(_), Some(tunnel)) => crate::websocket::splice_origin(session, tunnel, idle).await,
-            (WebSocketEnd::Pair(peer), _) => crate::websocket::serve_pair(session, peer, idle).await,
-            (WebSocketEnd::Origin(_), None) => Ok(()), // (refused above)
+            (_, Some(conn)) => crate::websocket::splice_origin(session, conn, idle).await,
+            (Some(WebSocketEnd::Pair(peer)), None) => crate::websocket::serve_pair(session, peer, idle).await,
+            _ => Ok(()), // (refused above)
         }
     }
 }

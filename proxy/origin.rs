@@ -26,6 +26,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an idle pooled origin connection is kept.
 const POOL_IDLE: Duration = Duration::from_secs(60);
+/// `server.websocket_idle_timeout_s`'s default, for fetchers made without
+/// a client (`scheduled()` runs).
+const DEFAULT_WEBSOCKET_IDLE: Duration = Duration::from_secs(600);
 /// Informational (1xx) responses a subrequest skips before giving up.
 const MAX_INFORMATIONAL: u32 = 16;
 
@@ -165,6 +168,9 @@ pub struct OriginFetcher {
     /// The forwarding headers requests to the route's origin carry (none
     /// for a `scheduled()` run: it has no client).
     forwarded: Option<Arc<Forwarded>>,
+    /// How long an origin may stay silent on a WebSocket the script
+    /// accepted (`server.websocket_idle_timeout_s`).
+    pub websocket_idle: Duration,
 }
 
 impl OriginFetcher {
@@ -189,7 +195,14 @@ impl OriginFetcher {
             outgoing,
             client_target: None,
             forwarded: None,
+            websocket_idle: DEFAULT_WEBSOCKET_IDLE,
         }
+    }
+
+    /// An origin's WebSocket the script accepts may stay silent for `idle`.
+    pub fn with_websocket_idle(mut self, idle: Duration) -> OriginFetcher {
+        self.websocket_idle = idle;
+        self
     }
 
     /// Sends `target` (the bytes the client sent, non-ASCII ones and all)
@@ -287,6 +300,7 @@ impl Fetcher for OriginFetcher {
             .clone()
             .filter(|_| matches!(&target, Ok(t) if t.to_origin));
         let worker = self.worker.clone();
+        let websocket_idle = self.websocket_idle;
         let task = self.handle.spawn(async move {
             let target = target?;
             let peer = match (&target.origin, &egress.outbound) {
@@ -305,6 +319,7 @@ impl Fetcher for OriginFetcher {
                 loop_header,
                 fwd,
                 request,
+                websocket_idle,
             )
             .await;
             if let Err(e) = &result
@@ -517,13 +532,49 @@ async fn subrequest(
     loop_header: HeaderValue,
     forwarded: Option<&Forwarded>,
     request: FetchRequest,
+    websocket_idle: Duration,
 ) -> Result<WorkerResponse, FetchError> {
     let FetchRequest { head, body } = request;
     let method = head.method.clone();
-    let req = origin_request(head, &body, host_header, &path, loop_header, forwarded)?;
+    let websocket = method == http::Method::GET && crate::websocket::asks_websocket(&head.headers);
+    let mut req = origin_request(head, &body, host_header, &path, loop_header, forwarded)?;
+    if websocket {
+        // An outbound WebSocket (`fetch()` with `Upgrade: websocket`, or
+        // `new WebSocket(url)`): the handshake has a time limit of its own.
+        let key = crate::websocket::upgrade_request(&mut req)?;
+        let handshake = async {
+            let mut session = open(connector, &peer, req).await?;
+            send_body(&mut session, body).await?;
+            let head = read_head(&mut session, &method).await?;
+            Ok::<_, FetchError>((session, head))
+        };
+        let (session, head) = tokio::time::timeout(crate::websocket::HANDSHAKE_TIMEOUT, handshake)
+            .await
+            .map_err(|_| {
+                FetchError::Timeout(format!(
+                    "the origin did not complete the WebSocket handshake within {} s",
+                    crate::websocket::HANDSHAKE_TIMEOUT.as_secs()
+                ))
+            })??;
+        if head.head.status == 101 {
+            return crate::websocket::UpgradedConnection::answer(session, head.head, &key, websocket_idle);
+        }
+        return answer_with_body(connector, session, peer, head).await;
+    }
     let mut session = open(connector, &peer, req).await?;
     send_body(&mut session, body).await?;
     let head = read_head(&mut session, &method).await?;
+    answer_with_body(connector, session, peer, head).await
+}
+
+/// The script's answer for an origin's response head, its body streamed by
+/// a task that returns the connection to the pool when the body is done.
+async fn answer_with_body(
+    connector: &Arc<Connector>,
+    mut session: HttpSession,
+    peer: HttpPeer,
+    head: OriginHead,
+) -> Result<WorkerResponse, FetchError> {
     let Some(content_length) = head.body else {
         // Drain the (empty) body so the connection can be reused.
         let _ = session.read_response_body().await;

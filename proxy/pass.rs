@@ -32,7 +32,7 @@ use crate::origin::{
     OriginFetcher, OriginHead, classify, fetch_error_kind, open, origin_body_error, pump_body, read_head, release,
     send_body,
 };
-use crate::websocket::OriginTunnel;
+use crate::websocket::UpgradedConnection;
 
 /// The origin's response body of a pass, still on its upstream connection.
 pub struct OriginBody {
@@ -161,14 +161,9 @@ pub async fn feed(leg: &mut Option<OriginBody>) {
     }
 }
 
-/// The end of a pass: the script's final answer, the origin's body if it
-/// is still on its connection, and the origin's upgraded connection if it
-/// answered an upgrade with 101. `None` when the client went away.
-pub type Served = Option<(
-    Result<WorkerResponse, DispatchError>,
-    Option<OriginBody>,
-    Option<OriginTunnel>,
-)>;
+/// The end of a pass: the script's final answer and the origin's body if
+/// it is still on its connection. `None` when the client went away.
+pub type Served = Option<(Result<WorkerResponse, DispatchError>, Option<OriginBody>)>;
 
 /// An exchange with the origin up to its response head.
 type Exchange = BoxFuture<Result<(HttpSession, OriginHead, HttpPeer), FetchError>>;
@@ -191,14 +186,20 @@ pub async fn serve(
     } = pass;
     let FetchRequest { head, body } = request;
     let method = head.method.clone();
-    // A WebSocket (or other) upgrade the client asked for, still asked for
-    // by the script's request: it goes to the origin with its Connection.
+    // A WebSocket upgrade the script asks for (the client's passed on, or
+    // its own), or another upgrade the client asked for and the script
+    // still asks for: it goes to the origin with its Connection.
+    let websocket = crate::websocket::asks_websocket(&head.headers);
     let upgrade = head
         .headers
         .get(http::header::UPGRADE)
-        .filter(|_| session.is_upgrade_req())
+        .filter(|_| !websocket && session.is_upgrade_req())
         .cloned();
+    let mut ws_key = None;
     let leg = fetcher.pass_leg(head, &body).await.and_then(|(peer, mut header)| {
+        if websocket {
+            ws_key = Some(crate::websocket::upgrade_request(&mut header)?);
+        }
         if let Some(upgrade) = upgrade {
             let set = header
                 .insert_header(http::header::UPGRADE, upgrade)
@@ -218,7 +219,7 @@ pub async fn serve(
             *req_writer = None;
             let uploaded = tokio::select! {
                 up = upload_from_client(session, &connector, &peer, header, buffered) => up,
-                _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None, None)),
+                _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None)),
             };
             Box::pin(async move {
                 let mut upstream = uploaded?;
@@ -245,9 +246,9 @@ pub async fn serve(
             // subrequest's would, and the answer is written now.
             answered = answer.wait() => {
                 tokio::spawn(finish_detached(exchange, fetched, connector));
-                return Some((answered, None, None));
+                return Some((answered, None));
             }
-            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None, None)),
+            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None)),
             event = downstream_event(session, req_writer.as_ref()) => match event {
                 Downstream::More => {}
                 Downstream::BodyDone => *req_writer = None,
@@ -255,25 +256,18 @@ pub async fn serve(
             },
         }
     };
-    let mut tunnel = None;
     let mut leg = match exchanged {
-        // The origin accepted the upgrade: `response.webSocket` stands for
-        // its connection, which waits here for the script's answer.
-        Ok((upstream, head, _)) if head.head.status == 101 => {
-            match OriginTunnel::new(upstream) {
-                Some(t) => {
-                    fetched.send(Ok(WorkerResponse {
-                        head: head.head,
-                        body: Body::Empty,
-                        cpu_time: Duration::ZERO,
-                        web_socket: Some(plugin_runtime::WebSocketEnd::Origin(t.token)),
-                    }));
-                    tunnel = Some(t);
-                }
-                None => fetched.send(Err(plugin_runtime::FetchError::Network(
-                    "the origin switched protocols (101) without being asked to".into(),
-                ))),
-            }
+        // The origin accepted the WebSocket upgrade: `response.webSocket`
+        // stands for its connection (returned in a 101 it is spliced to
+        // the client; `accept()`ed, the script speaks on it).
+        Ok((upstream, head, _)) if head.head.status == 101 && ws_key.is_some() => {
+            let key = ws_key.as_deref().unwrap_or_default();
+            fetched.send(UpgradedConnection::answer(
+                upstream,
+                head.head,
+                key,
+                fetcher.websocket_idle,
+            ));
             None
         }
         Ok((upstream, head, peer)) => settle(fetched, connector, upstream, head, peer).await,
@@ -286,9 +280,9 @@ pub async fn serve(
     // The response phase: the script's continuation runs with the head.
     loop {
         tokio::select! {
-            answered = answer.wait() => return Some((answered, leg, tunnel)),
+            answered = answer.wait() => return Some((answered, leg)),
             () = feed(&mut leg) => {}
-            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None, None)),
+            _ = deadline.as_mut() => return Some((Err(DispatchError::TimedOut), None)),
             event = downstream_event(session, req_writer.as_ref()) => match event {
                 Downstream::More => {}
                 Downstream::BodyDone => *req_writer = None,

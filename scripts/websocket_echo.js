@@ -9,6 +9,9 @@ export default {
       return new Response("Connect with a WebSocket client (Upgrade: websocket).\n", { status: 426 });
     }
     const [client, server] = Object.values(new WebSocketPair());
+    // Binary messages as ArrayBuffers (from compatibility date 2026-03-17
+    // they arrive as Blobs unless asked), so they can be sent back as is.
+    server.binaryType = "arraybuffer";
     server.accept();
     server.addEventListener("message", (event) => {
       server.send(typeof event.data === "string" ? `echo: ${event.data}` : event.data);

@@ -11,6 +11,7 @@ mod tls_support;
 
 use std::time::{Duration, Instant};
 
+use common::h2raw::*;
 use common::{Origin, Proxy};
 use tls_support::{TestCert, cert, connect, https_client, start_tls};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,23 +76,6 @@ async fn wait_metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)], at_leas
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Reads until the server closes (EOF or error); panics after a minute.
-async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Vec<u8> {
-    let mut got = Vec::new();
-    let done = tokio::time::timeout(Duration::from_secs(60), async {
-        let mut buf = [0u8; 16384];
-        loop {
-            match s.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    assert!(done.is_ok(), "the server never closed the connection");
-    got
 }
 
 /// A TLS ClientHello record offering only `versions` (legacy_version is
@@ -295,36 +279,10 @@ async fn connections_stalled_in_the_handshake_are_capped() {
 
 // ---- HTTP/2 frames by hand ----
 
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    f.push(kind);
-    f.push(flags);
-    f.extend_from_slice(&stream.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
 /// HPACK for `GET https://a.test{path}` (no Huffman, no indexing).
 fn get_block(path: &str) -> Vec<u8> {
     get_block_for("a.test", path)
 }
-
-/// HPACK for `GET https://{host}{path}`.
-fn get_block_for(host: &str, path: &str) -> Vec<u8> {
-    let mut b = vec![0x82, 0x87]; // :method GET, :scheme https
-    b.push(0x04); // :path, literal without indexing (name index 4)
-    b.push(path.len() as u8);
-    b.extend_from_slice(path.as_bytes());
-    b.push(0x01); // :authority (name index 1)
-    b.push(host.len() as u8);
-    b.extend_from_slice(host.as_bytes());
-    b
-}
-
-const END_STREAM: u8 = 0x1;
-const END_HEADERS: u8 = 0x4;
 
 /// A TLS connection that negotiated h2, with the preface and an empty
 /// SETTINGS sent.
@@ -334,35 +292,6 @@ async fn h2_raw(port: u16, a: &TestCert) -> tokio_rustls::client::TlsStream<TcpS
     tls.write_all(PREFACE).await.unwrap();
     tls.write_all(&frame(4, 0, 0, &[])).await.unwrap();
     tls
-}
-
-/// Whether `bytes` (frames from the server) hold a GOAWAY.
-fn has_goaway(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i + 9 <= bytes.len() {
-        let len = u32::from_be_bytes([0, bytes[i], bytes[i + 1], bytes[i + 2]]) as usize;
-        if bytes[i + 3] == 7 {
-            return true;
-        }
-        i += 9 + len;
-    }
-    false
-}
-
-/// Writes `frames` until done or the server closes; returns how many bytes went out.
-async fn write_until_closed<S: tokio::io::AsyncWrite + Unpin>(
-    s: &mut S,
-    frames: impl Iterator<Item = Vec<u8>>,
-) -> usize {
-    let mut sent = 0;
-    for f in frames {
-        if s.write_all(&f).await.is_err() {
-            return sent;
-        }
-        sent += f.len();
-    }
-    let _ = s.flush().await;
-    sent
 }
 
 fn peak_rss(proxy: &Proxy) -> u64 {

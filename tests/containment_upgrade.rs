@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::ws::raw_upgrade;
 use common::{Proxy, client};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -100,25 +101,6 @@ async fn start(origin: &RawOrigin) -> Proxy {
         .await
 }
 
-/// Sends `head` to the proxy and reads the response head.
-async fn open(proxy: &Proxy, head: &str) -> (TcpStream, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
-    s.write_all(head.as_bytes()).await.unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 1];
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while !got.ends_with(b"\r\n\r\n") {
-            match s.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => got.push(buf[0]),
-            }
-        }
-    })
-    .await
-    .expect("no response head");
-    (s, String::from_utf8_lossy(&got).to_string())
-}
-
 fn upgrade_request(upgrade: &[&str], extra: &str) -> String {
     let mut h = "GET /public/x HTTP/1.1\r\nHost: up.test\r\nConnection: Upgrade, HTTP2-Settings\r\n".to_string();
     for u in upgrade {
@@ -137,7 +119,7 @@ async fn only_websocket_upgrades_become_tunnels() {
 
     // The control: a WebSocket upgrade is tunnelled (the origin echoes).
     for spelling in ["websocket", "WebSocket"] {
-        let (mut s, head) = open(&proxy, &upgrade_request(&[spelling], "")).await;
+        let (mut s, head) = raw_upgrade(&proxy, &upgrade_request(&[spelling], "")).await;
         assert!(head.starts_with("HTTP/1.1 101"), "{spelling}: {head}");
         s.write_all(b"ping").await.unwrap();
         let mut back = [0u8; 4];
@@ -156,7 +138,7 @@ async fn only_websocket_upgrades_become_tunnels() {
     ];
     for (upgrade, extra) in cases {
         let before = origin.heads().len();
-        let (mut s, head) = open(&proxy, &upgrade_request(upgrade, extra)).await;
+        let (mut s, head) = raw_upgrade(&proxy, &upgrade_request(upgrade, extra)).await;
         assert!(head.starts_with("HTTP/1.1 200"), "{upgrade:?}: {head}");
         let mut body = [0u8; 5];
         s.read_exact(&mut body).await.unwrap();
@@ -170,7 +152,7 @@ async fn only_websocket_upgrades_become_tunnels() {
     // Two Upgrade fields, websocket first: the origin is asked for
     // websocket only (the h2c one never reaches it).
     let before = origin.heads().len();
-    let (_, head) = open(&proxy, &upgrade_request(&["websocket", "h2c"], "")).await;
+    let (_, head) = raw_upgrade(&proxy, &upgrade_request(&["websocket", "h2c"], "")).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     let asked = origin.heads()[before..].join("\n").to_ascii_lowercase();
     assert!(
@@ -181,7 +163,7 @@ async fn only_websocket_upgrades_become_tunnels() {
     // A path outside the route is still refused, upgrade or not.
     let mut h = upgrade_request(&["h2c"], "");
     h = h.replace("/public/x", "/admin");
-    let (_, head) = open(&proxy, &h).await;
+    let (_, head) = raw_upgrade(&proxy, &h).await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
     let r = client()
@@ -212,7 +194,7 @@ async fn tunnels_stay_bounded_and_idle_ones_close() {
     // stops reading from the origin instead of buffering, and cuts the
     // client off (send_timeout_s); the origin's writes then fail.
     let head = upgrade_request(&["websocket"], "");
-    let (s, got) = open(&proxy, &head.replace("GET /public/x", "GET /public/flood")).await;
+    let (s, got) = raw_upgrade(&proxy, &head.replace("GET /public/x", "GET /public/flood")).await;
     assert!(got.starts_with("HTTP/1.1 101"), "{got}");
     let start = Instant::now();
     let mut last = 0;
@@ -243,7 +225,7 @@ async fn tunnels_stay_bounded_and_idle_ones_close() {
     drop(s);
 
     // An idle tunnel is closed at websocket_idle_timeout_s (2 s here).
-    let (mut s, got) = open(&proxy, &upgrade_request(&["websocket"], "")).await;
+    let (mut s, got) = raw_upgrade(&proxy, &upgrade_request(&["websocket"], "")).await;
     assert!(got.starts_with("HTTP/1.1 101"), "{got}");
     let closed = tokio::time::timeout(Duration::from_secs(60), async {
         let mut buf = [0u8; 64];
@@ -274,7 +256,7 @@ async fn odd_upgrade_handshakes_do_not_break_the_proxy() {
     // The origin's 101 has no (so no valid) Sec-WebSocket-Accept: the proxy
     // passes the handshake through as the origin wrote it, as nginx does;
     // checking it is the WebSocket client's job.
-    let (mut s, head) = open(&proxy, &upgrade_request(&["websocket"], "")).await;
+    let (mut s, head) = raw_upgrade(&proxy, &upgrade_request(&["websocket"], "")).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(!head.to_ascii_lowercase().contains("sec-websocket-accept"), "{head}");
     s.write_all(b"echo").await.unwrap();
@@ -299,7 +281,7 @@ async fn odd_upgrade_handshakes_do_not_break_the_proxy() {
 
     // An upgrade over HTTP/1.0 is not an upgrade.
     let req = upgrade_request(&["websocket"], "").replace("HTTP/1.1\r\n", "HTTP/1.0\r\n");
-    let (_, head) = open(&proxy, &req).await;
+    let (_, head) = raw_upgrade(&proxy, &req).await;
     assert!(!head.contains(" 101 "), "{head}");
 
     let r = client()

@@ -5,82 +5,22 @@
 //! outlives the request-body idle timeout, and
 //! `websocket_idle_timeout_s` closes one that stays silent. (These check
 //! behaviour, not timing: the bounds are generous.)
-// tungstenite's handshake callback returns its `Result<Response, ErrorResponse>`
-// (an HTTP response as the error): not ours to shrink.
-#![allow(clippy::result_large_err)]
-
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::ws::*;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// The handshake requests' headers the origin saw, as `name: value` lines.
-type Seen = Arc<Mutex<Vec<Vec<(String, String)>>>>;
-
-/// A WebSocket echo origin: every text or binary message comes back as it
-/// was sent; the text `close CODE REASON` makes the origin close with that
-/// code and reason; a close from the client is answered with the same code.
-async fn ws_origin() -> (String, Seen, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Seen::default();
-    let log = seen.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let log = log.clone();
-            tokio::spawn(async move {
-                let callback = |req: &Request, resp: Response| {
-                    let headers = req
-                        .headers()
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                        .collect();
-                    log.lock().unwrap().push(headers);
-                    Ok(resp)
-                };
-                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
-                    return;
-                };
-                while let Some(Ok(msg)) = ws.next().await {
-                    match msg {
-                        Message::Text(t) if t.starts_with("close ") => {
-                            let mut parts = t.splitn(3, ' ').skip(1);
-                            let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1000);
-                            let reason = parts.next().unwrap_or("").to_string();
-                            let _ = ws
-                                .close(Some(CloseFrame {
-                                    code: CloseCode::from(code),
-                                    reason: reason.into(),
-                                }))
-                                .await;
-                        }
-                        Message::Text(_) | Message::Binary(_) => {
-                            let sent = ws.send(msg).await;
-                            if sent.is_err() {
-                                return;
-                            }
-                        }
-                        // tungstenite answers pings and echoes the close itself.
-                        _ => {}
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{addr}"), seen, task)
+/// A WebSocket echo origin (`common::ws::WsOrigin`): its URL, the
+/// handshakes it saw, and the origin itself (stopped on drop).
+async fn ws_origin() -> (String, Seen, WsOrigin) {
+    let origin = WsOrigin::start().await;
+    (origin.url.clone(), origin.seen_handle(), origin)
 }
 
 async fn proxy_to(origin: &str, server: &str) -> Proxy {
@@ -91,17 +31,10 @@ async fn proxy_to(origin: &str, server: &str) -> Proxy {
         .await
 }
 
-type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 /// Opens a WebSocket to `ws://ws.test/PATH` through the proxy, and checks
 /// the tunnel with a ping (the origin's pong must come back).
-async fn connect(proxy: &Proxy, path: &str) -> Client {
-    let tcp = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
-    let req = format!("ws://ws.test{path}").into_client_request().unwrap();
-    let (mut ws, resp) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp))
-        .await
-        .expect("WebSocket handshake through the proxy");
-    assert_eq!(resp.status(), 101);
+async fn connect(proxy: &Proxy, path: &str) -> WsClient {
+    let mut ws = ws_connect(proxy, &format!("ws://ws.test{path}")).await;
     ws.send(Message::Ping(b"probe".to_vec().into())).await.unwrap();
     match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
         Ok(Some(Ok(Message::Pong(p)))) if p[..] == b"probe"[..] => ws,
@@ -124,25 +57,11 @@ async fn every_tunnel_stays_open_after_its_101() {
     for i in 0..60 {
         let mut ws = connect(&proxy, &format!("/n{i}")).await;
         ws.send(Message::Text(format!("m{i}").into())).await.unwrap();
-        match next_data(&mut ws, &proxy, "echo after the 101").await {
+        match ws_next(&mut ws, &proxy, "echo after the 101").await {
             Message::Text(t) => assert_eq!(t.as_str(), format!("m{i}")),
             other => panic!("tunnel {i}: expected the echo, got {other:?}"),
         }
         ws.close(None).await.unwrap();
-    }
-}
-
-/// The next data message (skipping pings and pongs); `what` and the
-/// proxy's log say where it failed.
-async fn next_data(ws: &mut Client, proxy: &Proxy, what: &str) -> Message {
-    loop {
-        let msg = match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
-            Ok(Some(Ok(msg))) => msg,
-            other => panic!("{what}: no message: {other:?}\nproxy log:\n{}", proxy.log()),
-        };
-        if !matches!(msg, Message::Ping(_) | Message::Pong(_)) {
-            return msg;
-        }
     }
 }
 
@@ -170,13 +89,13 @@ async fn echo_frames_of_every_size_through_a_plain_route() {
     for size in [1usize, 125, 126, 65_535, 65_536, 1 << 20] {
         let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         ws.send(Message::binary(bytes.clone())).await.unwrap();
-        match next_data(&mut ws, &proxy, &format!("binary echo of {size} bytes")).await {
+        match ws_next(&mut ws, &proxy, &format!("binary echo of {size} bytes")).await {
             Message::Binary(got) => assert!(got[..] == bytes[..], "binary frame of {size} bytes changed"),
             other => panic!("expected binary, got {other:?}"),
         }
         let text: String = (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect();
         ws.send(Message::text(text.clone())).await.unwrap();
-        match next_data(&mut ws, &proxy, &format!("text echo of {size} bytes")).await {
+        match ws_next(&mut ws, &proxy, &format!("text echo of {size} bytes")).await {
             Message::Text(got) => assert_eq!(got.as_str(), text, "text frame of {size} bytes changed"),
             other => panic!("expected text, got {other:?}"),
         }
@@ -188,7 +107,7 @@ async fn echo_frames_of_every_size_through_a_plain_route() {
     ws.flush().await.unwrap();
     for i in 0..200 {
         assert_eq!(
-            next_data(&mut ws, &proxy, &format!("small frame {i}")).await,
+            ws_next(&mut ws, &proxy, &format!("small frame {i}")).await,
             Message::text(format!("m{i}"))
         );
     }
@@ -200,7 +119,7 @@ async fn echo_frames_of_every_size_through_a_plain_route() {
     }))
     .await
     .unwrap();
-    match next_data(&mut ws, &proxy, "the echoed close").await {
+    match ws_next(&mut ws, &proxy, "the echoed close").await {
         Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Normal),
         other => panic!("expected the close echoed, got {other:?}"),
     }
@@ -213,7 +132,7 @@ async fn origin_close_codes_reach_the_client() {
     for (code, reason) in [(4001u16, "custom"), (1008, "policy"), (1011, "oops")] {
         let mut ws = connect(&proxy, "/").await;
         ws.send(Message::text(format!("close {code} {reason}"))).await.unwrap();
-        match next_data(&mut ws, &proxy, &format!("close {code}")).await {
+        match ws_next(&mut ws, &proxy, &format!("close {code}")).await {
             Message::Close(Some(frame)) => {
                 assert_eq!(u16::from(frame.code), code);
                 assert_eq!(frame.reason.as_str(), reason);
@@ -234,10 +153,10 @@ async fn an_idle_socket_outlives_the_body_idle_timeout() {
     let proxy = proxy_to(&origin, "body_idle_timeout_s = 1").await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("before")).await.unwrap();
-    assert_eq!(next_data(&mut ws, &proxy, "before").await, Message::text("before"));
+    assert_eq!(ws_next(&mut ws, &proxy, "before").await, Message::text("before"));
     tokio::time::sleep(Duration::from_secs(3)).await;
     ws.send(Message::text("after")).await.unwrap();
-    assert_eq!(next_data(&mut ws, &proxy, "after idling").await, Message::text("after"));
+    assert_eq!(ws_next(&mut ws, &proxy, "after idling").await, Message::text("after"));
 }
 
 #[tokio::test]
@@ -246,7 +165,7 @@ async fn websocket_idle_timeout_closes_a_silent_socket() {
     let proxy = proxy_to(&origin, "websocket_idle_timeout_s = 2").await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("hello")).await.unwrap();
-    assert_eq!(next_data(&mut ws, &proxy, "hello").await, Message::text("hello"));
+    assert_eq!(ws_next(&mut ws, &proxy, "hello").await, Message::text("hello"));
     // Nothing in either direction: the proxy closes the tunnel.
     let ended = tokio::time::timeout(Duration::from_secs(20), async {
         loop {

@@ -5,62 +5,23 @@
 //! (`new WebSocketPair()`) echoes and transforms messages of 1 byte to
 //! 1 MiB, sees and sends close codes, refuses a message over 1 MiB with
 //! 1009, and closes with 1011 when its handler throws.
-// tungstenite's handshake callback returns its `Result<Response, ErrorResponse>`.
-#![allow(clippy::result_large_err)]
 
 mod common;
 
 use std::time::Duration;
 
+use common::ws::*;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// A WebSocket echo origin (text and binary come back as sent; the text
-/// `close CODE REASON` makes it close so). Its URL.
-async fn echo_origin() -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                let config = WebSocketConfig::default().max_message_size(Some(4 << 20));
-                let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
-                    return;
-                };
-                while let Some(Ok(msg)) = ws.next().await {
-                    match msg {
-                        Message::Text(t) if t.starts_with("close ") => {
-                            let mut parts = t.splitn(3, ' ').skip(1);
-                            let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1000);
-                            let reason = parts.next().unwrap_or("").to_string();
-                            let frame = CloseFrame {
-                                code: CloseCode::from(code),
-                                reason: reason.into(),
-                            };
-                            let _ = ws.close(Some(frame)).await;
-                        }
-                        Message::Text(_) | Message::Binary(_) => {
-                            let sent = ws.send(msg).await;
-                            if sent.is_err() {
-                                return;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{addr}"), task)
+/// A WebSocket echo origin (`common::ws::WsOrigin`: text and binary come
+/// back as sent; the text `close CODE REASON` makes it close so). Its URL.
+async fn echo_origin() -> (String, WsOrigin) {
+    let origin = WsOrigin::start().await;
+    (origin.url.clone(), origin)
 }
 
 /// The worker-terminated echo server: text and binary come back as sent,
@@ -99,7 +60,7 @@ export default {
         attempt("reasonWithoutCode", () => server.close(undefined, "r"));
         attempt("acceptTwice", () => server.accept());
         attempt("acceptClient", () => client.accept());
-        attempt("constructor", () => new WebSocket("ws://x"));
+        attempt("constructor", () => new WebSocket("http://x"));
         out.readyState = server.readyState;
         out.pairKeys = Object.keys(pair).join(",");
         out.isWebSocket = client instanceof WebSocket;
@@ -164,76 +125,30 @@ async fn proxy_on(origin: Option<&str>, script: &str, server: &str, runtime: &st
         .await
 }
 
-type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 /// Opens `ws://ws.test{path}` through the proxy; the handshake's response.
-async fn open(proxy: &Proxy, path: &str) -> Result<(Client, http::Response<Option<Vec<u8>>>), String> {
-    let tcp = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
-    let req = format!("ws://ws.test{path}").into_client_request().unwrap();
-    let config = WebSocketConfig::default().max_message_size(Some(4 << 20));
-    match tokio_tungstenite::client_async_with_config(req, MaybeTlsStream::Plain(tcp), Some(config)).await {
-        Ok(ok) => Ok(ok),
-        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
-            let body = resp.body().clone().map(|b| String::from_utf8_lossy(&b).into_owned());
-            Err(format!("{} {}", resp.status().as_u16(), body.unwrap_or_default()))
-        }
-        Err(e) => Err(format!("handshake failed: {e}")),
-    }
+async fn open(proxy: &Proxy, path: &str) -> Result<(WsClient, http::Response<Option<Vec<u8>>>), String> {
+    ws_open(proxy, &format!("ws://ws.test{path}")).await
 }
 
-async fn connect(proxy: &Proxy, path: &str) -> Client {
-    match open(proxy, path).await {
-        Ok((ws, resp)) => {
-            assert_eq!(resp.status(), 101);
-            ws
-        }
-        Err(e) => panic!(
-            "WebSocket handshake through the proxy: {e}\nproxy log:\n{}",
-            proxy.log()
-        ),
-    }
-}
-
-/// The next data or close message (pings and pongs skipped).
-async fn next(ws: &mut Client, proxy: &Proxy, what: &str) -> Message {
-    loop {
-        let msg = match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
-            Ok(Some(Ok(msg))) => msg,
-            other => panic!("{what}: no message: {other:?}\nproxy log:\n{}", proxy.log()),
-        };
-        if !matches!(msg, Message::Ping(_) | Message::Pong(_)) {
-            return msg;
-        }
-    }
+async fn connect(proxy: &Proxy, path: &str) -> WsClient {
+    ws_connect(proxy, &format!("ws://ws.test{path}")).await
 }
 
 /// Binary and text messages of 1 byte to 1 MiB come back unchanged.
-async fn echo_every_size(ws: &mut Client, proxy: &Proxy) {
+async fn echo_every_size(ws: &mut WsClient, proxy: &Proxy) {
     for size in [1usize, 125, 126, 65_535, 65_536, 1 << 20] {
         let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         ws.send(Message::binary(bytes.clone())).await.unwrap();
-        match next(ws, proxy, &format!("binary echo of {size} bytes")).await {
+        match ws_next(ws, proxy, &format!("binary echo of {size} bytes")).await {
             Message::Binary(got) => assert!(got[..] == bytes[..], "binary message of {size} bytes changed"),
             other => panic!("expected binary, got {other:?}"),
         }
         let text: String = (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect();
         ws.send(Message::text(text.clone())).await.unwrap();
-        match next(ws, proxy, &format!("text echo of {size} bytes")).await {
+        match ws_next(ws, proxy, &format!("text echo of {size} bytes")).await {
             Message::Text(got) => assert!(got.as_str() == text, "text message of {size} bytes changed"),
             other => panic!("expected text, got {other:?}"),
         }
-    }
-}
-
-async fn expect_close(ws: &mut Client, proxy: &Proxy, code: u16, reason: Option<&str>) {
-    match next(ws, proxy, &format!("close {code}")).await {
-        Message::Close(Some(frame)) => {
-            assert_eq!(u16::from(frame.code), code, "close code; proxy log:\n{}", proxy.log());
-            if let Some(reason) = reason {
-                assert_eq!(frame.reason.as_str(), reason);
-            }
-        }
-        other => panic!("expected close {code}, got {other:?}\nproxy log:\n{}", proxy.log()),
     }
 }
 
@@ -251,13 +166,13 @@ async fn a_pass_through_worker_splices_client_and_origin() {
     }))
     .await
     .unwrap();
-    expect_close(&mut ws, &proxy, 4000, None).await;
+    ws_expect_close(&mut ws, &proxy, 4000, None).await;
 
     // The origin's close codes reach the client.
     for (code, reason) in [(4001u16, "custom"), (1011, "oops")] {
         let mut ws = connect(&proxy, "/rewritten").await;
         ws.send(Message::text(format!("close {code} {reason}"))).await.unwrap();
-        expect_close(&mut ws, &proxy, code, Some(reason)).await;
+        ws_expect_close(&mut ws, &proxy, code, Some(reason)).await;
     }
 
     // A 101 the script builds around `res.webSocket` splices the same way.
@@ -265,7 +180,7 @@ async fn a_pass_through_worker_splices_client_and_origin() {
     assert_eq!(resp.headers().get("x-rebuilt").map(|v| v.as_bytes()), Some(&b"yes"[..]));
     ws.send(Message::text("through a rebuilt 101")).await.unwrap();
     assert_eq!(
-        next(&mut ws, &proxy, "echo through /rebuilt").await,
+        ws_next(&mut ws, &proxy, "echo through /rebuilt").await,
         Message::text("through a rebuilt 101")
     );
 
@@ -289,7 +204,7 @@ async fn a_worker_that_answers_an_upgrade_normally_is_heard() {
     let mut ws = connect(&proxy, "/plain").await;
     ws.send(Message::text("still here")).await.unwrap();
     assert_eq!(
-        next(&mut ws, &proxy, "echo after refusals").await,
+        ws_next(&mut ws, &proxy, "echo after refusals").await,
         Message::text("still here")
     );
 }
@@ -300,7 +215,7 @@ async fn a_worker_terminates_websockets_itself() {
     let mut ws = connect(&proxy, "/echo").await;
     echo_every_size(&mut ws, &proxy).await;
     ws.send(Message::text("upper shout")).await.unwrap();
-    assert_eq!(next(&mut ws, &proxy, "transformed").await, Message::text("SHOUT"));
+    assert_eq!(ws_next(&mut ws, &proxy, "transformed").await, Message::text("SHOUT"));
     // A client close reaches the script's close listener, which answers
     // with the same code.
     ws.close(Some(CloseFrame {
@@ -309,20 +224,20 @@ async fn a_worker_terminates_websockets_itself() {
     }))
     .await
     .unwrap();
-    expect_close(&mut ws, &proxy, 4002, None).await;
+    ws_expect_close(&mut ws, &proxy, 4002, None).await;
 
     // The script closes with its own code and reason.
     let mut ws = connect(&proxy, "/echo").await;
     ws.send(Message::text("close 4321 bye-bye")).await.unwrap();
-    expect_close(&mut ws, &proxy, 4321, Some("bye-bye")).await;
+    ws_expect_close(&mut ws, &proxy, 4321, Some("bye-bye")).await;
 
     // Two clients at once, each with its own socket in the same isolate.
     let mut a = connect(&proxy, "/a").await;
     let mut b = connect(&proxy, "/b").await;
     a.send(Message::text("upper a")).await.unwrap();
     b.send(Message::text("upper b")).await.unwrap();
-    assert_eq!(next(&mut b, &proxy, "b").await, Message::text("B"));
-    assert_eq!(next(&mut a, &proxy, "a").await, Message::text("A"));
+    assert_eq!(ws_next(&mut b, &proxy, "b").await, Message::text("B"));
+    assert_eq!(ws_next(&mut a, &proxy, "a").await, Message::text("A"));
 }
 
 #[tokio::test]
@@ -330,7 +245,7 @@ async fn the_websocket_api_checks_what_workerd_checks() {
     let proxy = proxy_with(None, PAIR_WORKER, "").await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("checks")).await.unwrap();
-    let Message::Text(t) = next(&mut ws, &proxy, "checks").await else {
+    let Message::Text(t) = ws_next(&mut ws, &proxy, "checks").await else {
         panic!("expected the checks' JSON");
     };
     let got: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
@@ -340,7 +255,7 @@ async fn the_websocket_api_checks_what_workerd_checks() {
     assert_eq!(got["reasonWithoutCode"], "InvalidAccessError", "{got}");
     assert_eq!(got["acceptTwice"], "ok", "{got}");
     assert_eq!(got["acceptClient"], "TypeError", "{got}");
-    assert_eq!(got["constructor"], "TypeError", "{got}");
+    assert_eq!(got["constructor"], "SyntaxError", "{got}");
     assert_eq!(got["readyState"], 1, "{got}");
     assert_eq!(got["pairKeys"], "0,1", "{got}");
     assert_eq!(got["isWebSocket"], true, "{got}");
@@ -354,7 +269,7 @@ async fn a_message_over_one_mib_is_refused_with_1009() {
     let proxy = proxy_with(None, PAIR_WORKER, "").await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::binary(vec![7u8; (1 << 20) + 1])).await.unwrap();
-    expect_close(&mut ws, &proxy, 1009, None).await;
+    ws_expect_close(&mut ws, &proxy, 1009, None).await;
     // One in several frames too (the limit is on the message).
     let mut ws = connect(&proxy, "/").await;
     let half = vec![b'x'; 600 * 1024];
@@ -374,11 +289,11 @@ async fn a_message_over_one_mib_is_refused_with_1009() {
     };
     ws.send(frame(false, 1)).await.unwrap();
     let _ = ws.send(frame(true, 0)).await;
-    expect_close(&mut ws, &proxy, 1009, None).await;
+    ws_expect_close(&mut ws, &proxy, 1009, None).await;
     // The worker still serves.
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("upper ok")).await.unwrap();
-    assert_eq!(next(&mut ws, &proxy, "after 1009").await, Message::text("OK"));
+    assert_eq!(ws_next(&mut ws, &proxy, "after 1009").await, Message::text("OK"));
 }
 
 #[tokio::test]
@@ -386,14 +301,14 @@ async fn a_handler_that_throws_closes_with_1011() {
     let proxy = proxy_with(None, PAIR_WORKER, "").await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("throw")).await.unwrap();
-    expect_close(&mut ws, &proxy, 1011, None).await;
+    ws_expect_close(&mut ws, &proxy, 1011, None).await;
     proxy
         .wait_for_log("handler failed on purpose", Duration::from_secs(10))
         .await;
     // Nothing else is hurt: a new socket and a plain request work.
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("upper fine")).await.unwrap();
-    assert_eq!(next(&mut ws, &proxy, "after the throw").await, Message::text("FINE"));
+    assert_eq!(ws_next(&mut ws, &proxy, "after the throw").await, Message::text("FINE"));
     assert_eq!(get_host(&proxy.url("/"), "ws.test").await.status(), 426);
 }
 
@@ -402,7 +317,7 @@ async fn websocket_idle_timeout_closes_a_silent_worker_socket() {
     let proxy = proxy_with(None, PAIR_WORKER, "websocket_idle_timeout_s = 2").await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("hello")).await.unwrap();
-    assert_eq!(next(&mut ws, &proxy, "hello").await, Message::text("hello"));
+    assert_eq!(ws_next(&mut ws, &proxy, "hello").await, Message::text("hello"));
     let ended = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match ws.next().await {
@@ -428,7 +343,7 @@ async fn websockets_work_with_js_on_proxy_threads() {
     let mut ws = connect(&proxy, "/rebuilt").await;
     ws.send(Message::text("passed")).await.unwrap();
     assert_eq!(
-        next(&mut ws, &proxy, "pass on a proxy thread").await,
+        ws_next(&mut ws, &proxy, "pass on a proxy thread").await,
         Message::text("passed")
     );
     drop(proxy);
@@ -437,8 +352,11 @@ async fn websockets_work_with_js_on_proxy_threads() {
     let mut ws = connect(&proxy, "/").await;
     echo_every_size(&mut ws, &proxy).await;
     ws.send(Message::text("throw")).await.unwrap();
-    expect_close(&mut ws, &proxy, 1011, None).await;
+    ws_expect_close(&mut ws, &proxy, 1011, None).await;
     let mut ws = connect(&proxy, "/").await;
     ws.send(Message::text("upper again")).await.unwrap();
-    assert_eq!(next(&mut ws, &proxy, "after the throw").await, Message::text("AGAIN"));
+    assert_eq!(
+        ws_next(&mut ws, &proxy, "after the throw").await,
+        Message::text("AGAIN")
+    );
 }

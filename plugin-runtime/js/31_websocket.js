@@ -7,23 +7,34 @@
 //   Response (the proxy completes the handshake with the client and parses
 //   its frames in Rust), the server end is accept()ed here and its messages
 //   arrive as events (ops.wsRecv), its sends go out through ops.wsSend.
+// An origin's socket accept()ed (ops.wsAcceptOrigin), or made by
+// `new WebSocket(url)` (a fetch() with `Upgrade: websocket`, then the
+// same), becomes a server end: the proxy speaks the protocol with the
+// origin and carries whole messages.
 ((globalThis, internals) => {
   const {
     ArrayBufferIsView,
     ArrayBufferPrototypeGetByteLength,
     ArrayAppend,
+    ArrayFrom,
+    ArrayIsArray,
+    ArrayPrototypeJoin,
     NumberIsInteger,
     ObjectDefineProperty,
     ObjectFreeze,
     ObjectSetPrototypeOf,
     PrivateSlot,
+    RegExpPrototypeExec,
     SafeMap,
+    SafeSet,
     String,
+    StringPrototypeSlice,
     SymbolToStringTag,
     TypeError,
     TypedArrayPrototypeGetBuffer,
   } = internals.primordials;
   const ops = internals.ops;
+  const H = internals.headers;
   const E = internals.events;
   const { toDOMString, toUSVString, utf8Encode } = internals.webidl;
   const makeDOMException = internals.makeDOMException;
@@ -107,10 +118,22 @@
     /** Our close frame went out. */
     closeSent = false;
     peer = null;
+    /** `new WebSocket(url)`: its URL; the protocol and extensions the origin chose. */
+    url = null;
+    protocol = null;
+    extensions = null;
+    /** An origin's socket, accept()ed or made by `new WebSocket(url)`. */
+    origin = false;
+    /** `new WebSocket(url)` before its handshake completed. */
+    connecting = false;
+    binaryType;
     constructor(id, kind, reqId) {
       this.id = id;
       this.kind = kind;
       this.reqId = reqId;
+      // workerd's `websocket_standard_binary_type` (on from 2026-03-17).
+      const flags = internals.compat ? internals.compat.flags : undefined;
+      this.binaryType = flags === undefined || flags.websocketBinaryTypeDefault ? "blob" : "arraybuffer";
     }
   }
   ObjectSetPrototypeOf(SocketRecord.prototype, null);
@@ -134,28 +157,64 @@
   const openByRequest = new SafeMap();
 
   class WebSocket extends E.EventTarget {
-    constructor(url = undefined, protocols = undefined, key = undefined) {
-      if (key !== illegalKey) {
-        // Outbound client WebSockets (`new WebSocket(url)`) are not built.
-        throw new TypeError("WebSocket constructor is not supported; use fetch() with an Upgrade: websocket header.");
+    constructor(url, protocols = undefined, key = undefined) {
+      if (key === illegalKey) {
+        super();
+        return;
+      }
+      // `new WebSocket(url, protocols)`: an outbound socket, as workerd's
+      // WebSocket::constructor (web-socket.c++).
+      if (arguments.length === 0) {
+        throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+      }
+      url = toUSVString(url);
+      const target = outboundTarget(url);
+      const proto = protocolHeader(protocols);
+      const reqId = ops.currentRequest();
+      if (reqId === undefined) {
+        throw new TypeError("new WebSocket() can only be called while handling a request.");
       }
       super();
-      wsSlot.set(this, url);
+      const s = new SocketRecord(0, SERVER, reqId);
+      s.url = url;
+      s.readyState = CONNECTING;
+      s.connecting = true;
+      // Empty until the handshake says otherwise (then null when none).
+      s.protocol = "";
+      s.extensions = "";
+      wsSlot.set(this, s);
+      const headers = proto === undefined
+        ? ["upgrade", "websocket"]
+        : ["upgrade", "websocket", "sec-websocket-protocol", proto];
+      // Counted, limited and checked against the egress policy as any
+      // fetch(); rejects outside a request.
+      const fetched = ops.fetch(reqId, "GET", target, headers, 0, null);
+      const done = connect(this, s, fetched);
+      track(s.reqId, done);
     }
     get readyState() { return wsOf(this).readyState; }
-    get url() { wsOf(this); return null; }
-    get protocol() { wsOf(this); return null; }
-    get extensions() { wsOf(this); return null; }
-    get binaryType() { wsOf(this); return "arraybuffer"; }
+    get url() { return wsOf(this).url; }
+    get protocol() { return wsOf(this).protocol; }
+    get extensions() { return wsOf(this).extensions; }
+    get binaryType() { return wsOf(this).binaryType; }
+    set binaryType(value) {
+      const s = wsOf(this);
+      value = toDOMString(value);
+      // Other values are ignored, as the standard says.
+      if (value === "blob" || value === "arraybuffer") s.binaryType = value;
+    }
 
     accept() {
       const s = wsOf(this);
-      if (s.kind === ORIGIN) {
-        throw new TypeError(
-          "This WebSocket is an origin's: isoproxy passes it through natively. Return it in a 101 Response.",
-        );
-      }
+      if (s.connecting) throw new TypeError("Websockets obtained from the 'new WebSocket()' constructor cannot call accept");
       if (s.used) throw new TypeError("Can't accept() WebSocket that was already used in a response.");
+      if (s.kind === ORIGIN) {
+        // The script speaks WebSocket on the origin's connection itself.
+        checkRequest(s);
+        s.id = ops.wsAcceptOrigin(s.id);
+        s.kind = SERVER;
+        s.origin = true;
+      }
       if (s.kind === CLIENT) {
         throw new TypeError(
           "Only the server end (pair[1]) of a WebSocketPair can be accepted; return the client end in a 101 Response.",
@@ -165,14 +224,7 @@
       if (s.accepted) return;
       checkRequest(s);
       s.accepted = true;
-      const socket = this;
-      const done = receive(socket, s);
-      let list = openByRequest.get(s.reqId);
-      if (list === undefined) {
-        list = [];
-        openByRequest.set(s.reqId, list);
-      }
-      ArrayAppend(list, done);
+      track(s.reqId, receive(this, s));
     }
 
     send(message) {
@@ -246,6 +298,106 @@
   E.defineEventHandler(WebSocket.prototype, "close");
   E.defineEventHandler(WebSocket.prototype, "error");
 
+  /** The request waits for `done` (a socket's life) before it ends. */
+  function track(reqId, done) {
+    let list = openByRequest.get(reqId);
+    if (list === undefined) {
+      list = [];
+      openByRequest.set(reqId, list);
+    }
+    ArrayAppend(list, done);
+  }
+
+  /**
+   * The http(s) URL `new WebSocket(url)` connects to: `ws:`/`wss:` only,
+   * no fragment, without its userinfo (SyntaxError DOMExceptions, as
+   * workerd's).
+   */
+  function outboundTarget(url) {
+    const C = internals.url.COMPONENTS;
+    const c = internals.url.parse(url);
+    if (c === null) throw makeDOMException("WebSocket Constructor: The url is invalid.", "SyntaxError");
+    const scheme = c[C.PROTOCOL];
+    if (scheme !== "ws:" && scheme !== "wss:") {
+      throw makeDOMException("WebSocket Constructor: The url scheme must be ws or wss.", "SyntaxError");
+    }
+    if (c[C.HASH] !== "" || StringPrototypeSlice(c[C.HREF], -1) === "#") {
+      throw makeDOMException("WebSocket Constructor: The url fragment must be empty.", "SyntaxError");
+    }
+    // As workerd: `wss` goes out as `https` (and its X-Forwarded-Proto).
+    return `${scheme === "wss:" ? "https" : "http"}://${c[C.HOST]}${c[C.PATHNAME]}${c[C.SEARCH]}`;
+  }
+
+  // RFC 6455 section 4.1: a protocol is an HTTP token.
+  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  /** `Sec-WebSocket-Protocol` for the `protocols` argument (undefined: none). */
+  function protocolHeader(protocols) {
+    if (protocols === undefined) return undefined;
+    const err = (what) => makeDOMException(`WebSocket Constructor: ${what}`, "SyntaxError");
+    if (typeof protocols === "object" && protocols !== null) {
+      let list;
+      if (ArrayIsArray(protocols)) {
+        list = [];
+        for (let i = 0; i < protocols.length; i++) ArrayAppend(list, toDOMString(protocols[i]));
+      } else {
+        list = ArrayFrom(protocols, (p) => toDOMString(p));
+      }
+      if (list.length === 0) return undefined;
+      const seen = new SafeSet();
+      for (let i = 0; i < list.length; i++) {
+        if (!RegExpPrototypeExec(TOKEN, list[i])) {
+          throw err("One of the protocol header tokens is invalid.");
+        }
+        if (seen.has(list[i])) throw err("The protocols header cannot have repeating values.");
+        seen.add(list[i]);
+      }
+      return ArrayPrototypeJoin(list, ", ");
+    }
+    const one = toDOMString(protocols);
+    if (!RegExpPrototypeExec(TOKEN, one)) throw err("The protocol header token is invalid.");
+    return one;
+  }
+
+  /**
+   * `new WebSocket(url)`'s handshake (a fetch() with `Upgrade: websocket`):
+   * on the origin's 101 the socket is accepted and `open` fires; anything
+   * else fires `error` and `close` (1006). Then its receive loop.
+   */
+  async function connect(ws, s, fetched) {
+    let head;
+    try {
+      head = await fetched;
+      if (head[0] !== 101 || typeof head[4] !== "number") {
+        if (typeof head[3] === "number") ops.bodyCancel(head[3]);
+        throw new TypeError(
+          "Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 " +
+            `(switching protocols), but received ${head[0]} instead.`,
+        );
+      }
+      s.id = ops.wsAcceptOrigin(head[4]);
+    } catch (e) {
+      s.connecting = false;
+      s.readyState = CLOSED;
+      const message = typeof e === "object" && e !== null && typeof e.message === "string" ? e.message : String(e);
+      E.fireEvent(ws, "error", ErrorEvent, { __proto__: null, message, error: e });
+      E.fireEvent(ws, "close", CloseEvent, {
+        __proto__: null, code: 1006, reason: "Failed to establish websocket connection", wasClean: false,
+      });
+      return;
+    }
+    const headers = H.fromBacked(head[2], "immutable");
+    const proto = H.first(headers, "sec-websocket-protocol");
+    const ext = H.first(headers, "sec-websocket-extensions");
+    s.protocol = proto === undefined ? null : proto;
+    s.extensions = ext === undefined ? null : ext;
+    s.connecting = false;
+    s.origin = true;
+    s.accepted = true;
+    s.readyState = OPEN;
+    E.fireEvent(ws, "open", E.Event, undefined);
+    await receive(ws, s);
+  }
+
   // workerd's rule (web-socket.c++ close()): 1000-4999 less the codes RFC
   // 6455 section 7.4.1 keeps for reports (1004, 1005, 1006, 1015).
   function validCloseCode(code) {
@@ -264,7 +416,11 @@
       const kind = m[0];
       if (kind === 0 || kind === 1) {
         if (s.readyState === CLOSED) continue;
-        const data = kind === 0 ? m[1] : TypedArrayPrototypeGetBuffer(m[1]);
+        const data = kind === 0
+          ? m[1]
+          : s.binaryType === "blob"
+          ? internals.blob.makeBlob(m[1], "")
+          : TypedArrayPrototypeGetBuffer(m[1]);
         const thrown = fireCatching(ws, "message", MessageEvent, { __proto__: null, data });
         if (thrown !== NOTHING) {
           // As on Workers: a handler that throws fails the socket, 1011.
@@ -352,7 +508,8 @@
      */
     take(ws) {
       const s = wsOf(ws);
-      if (s.kind === SERVER) {
+      if (s.connecting) throw new TypeError("Can't return WebSocket in a Response if it was created with `new WebSocket()`");
+      if (s.kind === SERVER && !s.origin) {
         throw new TypeError("A WebSocketPair's server end (pair[1]) can't be returned in a Response; return pair[0].");
       }
       if (s.used) throw new TypeError("Can't return WebSocket that was already used in a response.");

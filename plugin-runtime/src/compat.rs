@@ -191,6 +191,9 @@ const FEATURES: &[Feature] = &[
     f("enableNodeJsInspectorModule", "enable_nodejs_inspector_module", Some("disable_nodejs_inspector_module"), None),
     f("enableNodeJsTraceEventsModule", "enable_nodejs_trace_events_module", Some("disable_nodejs_trace_events_module"), None),
     f("enableWorkerdDebugModule", "enable_workerd_debug_module", None, None),
+    // A WebSocket's `binaryType` defaults to "blob" (binary messages arrive
+    // as Blobs); before, always ArrayBuffers.
+    f("websocketBinaryTypeDefault", "websocket_standard_binary_type", Some("no_websocket_standard_binary_type"), Some("2026-03-17")),
 ];
 
 /// Why a worker's compatibility flags are not acceptable (workerd's messages).

@@ -68,13 +68,37 @@ pub struct WorkerResponse {
 /// A WebSocket as it crosses between the proxy and a script.
 #[derive(Debug)]
 pub enum WebSocketEnd {
-    /// An origin's upgraded connection (an accepted WebSocket upgrade),
-    /// held by the proxy under this token; the script can only hand it
-    /// back in a 101 response, which splices it to the client natively.
-    Origin(u64),
+    /// An origin's upgraded connection (an accepted WebSocket upgrade):
+    /// handed back in a 101 response, the proxy splices it to the client
+    /// natively; `accept()`ed, the script speaks WebSocket on it.
+    Origin(OriginSocket),
     /// A WebSocketPair's client end: the proxy completes the client's
     /// handshake and carries messages between the client and the script.
     Pair(crate::websocket::WebSocketPeer),
+}
+
+/// An origin's connection after its 101 to a WebSocket upgrade, as the
+/// embedder hands it to a script (`response.webSocket`).
+pub trait UpgradedOrigin: Send + 'static {
+    /// The script `accept()`ed the socket: the embedder speaks the
+    /// WebSocket protocol on the connection (as the client) and carries
+    /// whole messages between it and `peer`'s channels, as it does for a
+    /// `WebSocketPair`'s client end.
+    fn accept(self: Box<Self>, peer: crate::websocket::WebSocketPeer);
+    /// The connection as the embedder's own type (to splice it to a client).
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
+    /// The extensions the origin agreed to (`Sec-WebSocket-Extensions`):
+    /// a socket with any cannot be accepted (no extension is built in).
+    fn extensions(&self) -> Option<&str>;
+}
+
+/// `response.webSocket` of an origin's 101 (see [`UpgradedOrigin`]).
+pub struct OriginSocket(pub Box<dyn UpgradedOrigin>);
+
+impl std::fmt::Debug for OriginSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSocket")
+    }
 }
 
 /// A subrequest made by a script's `fetch()`.

@@ -37,8 +37,8 @@ pub use error::{DispatchError, ScriptError};
 pub use files::{read_bounded, read_bounded_string};
 pub use guard::op_panics;
 pub use http::{
-    Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, Outcome, Pass, RequestHead,
-    ResponseHead, WebSocketEnd, WorkerResponse,
+    Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, OriginSocket, Outcome, Pass,
+    RequestHead, ResponseHead, UpgradedOrigin, WebSocketEnd, WorkerResponse,
 };
 #[doc(hidden)]
 pub use ops::expose_raw_ops_for_tests;

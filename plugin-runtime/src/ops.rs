@@ -126,6 +126,7 @@ pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
         "cryptoDigestFree" => op_crypto_digest_free,
         "wsPair" => crate::websocket::op_ws_pair,
         "wsSend" => crate::websocket::op_ws_send,
+        "wsAcceptOrigin" => crate::websocket::op_ws_accept_origin,
         "wsRecv" => crate::websocket::op_ws_recv,
         "wsClose" => crate::websocket::op_ws_close,
         "wsFree" => crate::websocket::op_ws_free,

@@ -117,16 +117,8 @@ pub(crate) fn valid_close_code(code: u16) -> bool {
     (1000..5000).contains(&code) && !matches!(code, 1004..=1006 | 1015)
 }
 
-/// `wsPair(reqId)` -> `[clientId, serverId]`.
-pub(crate) fn op_ws_pair(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let st = state(scope);
-    let req = u32_arg(scope, args.get(0));
-    if !st.borrow().request_live(req) {
-        return throw(
-            scope,
-            OpError::type_error("WebSocketPair can only be created while handling a request."),
-        );
-    }
+/// Channels between a script's end of a socket and the proxy's end.
+fn channels(owner: u32) -> (WebSocketPeer, ServerSocket) {
     let (to_script, from_client) = mpsc::channel(TO_SCRIPT_QUEUE);
     let (to_client, from_script) = mpsc::unbounded_channel();
     let queued = Arc::new(AtomicUsize::new(0));
@@ -139,8 +131,72 @@ pub(crate) fn op_ws_pair(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
         to_client,
         from_client: Some(from_client),
         queued,
-        owner: req,
+        owner,
     };
+    (peer, server)
+}
+
+/// `wsAcceptOrigin(id)` -> the id the script's end of an origin's socket
+/// (`response.webSocket.accept()`) now goes by: the proxy speaks the
+/// protocol with the origin and carries whole messages, as for a pair's
+/// client end; the script's end behaves as a pair's server end.
+pub(crate) fn op_ws_accept_origin(
+    scope: &mut v8::PinScope,
+    args: v8::FunctionCallbackArguments,
+    mut rv: v8::ReturnValue,
+) {
+    let st = state(scope);
+    let id = u32_arg(scope, args.get(0));
+    let current = crate::ops::current_request(scope);
+    let taken = {
+        let mut s = st.borrow_mut();
+        match s.sockets.get(&id) {
+            Some((WebSocketEnd::Origin(_), owner)) if Some(*owner) == current => s.sockets.remove(&id),
+            Some((WebSocketEnd::Origin(_), _)) => {
+                drop(s);
+                return throw(scope, OpError::type_error(OTHER_REQUEST));
+            }
+            _ => None,
+        }
+    };
+    let Some((WebSocketEnd::Origin(socket), owner)) = taken else {
+        return throw(
+            scope,
+            OpError::type_error("Can't accept() WebSocket that was already used in a response."),
+        );
+    };
+    if let Some(ext) = socket.0.extensions() {
+        // (Dropping the socket closes the origin's connection.)
+        return throw(
+            scope,
+            OpError::type_error(format!(
+                "Can't accept() this WebSocket: the origin agreed to extensions isoproxy does not speak ({ext}); \
+                 fetch it without a Sec-WebSocket-Extensions header."
+            )),
+        );
+    }
+    let (peer, server) = channels(owner);
+    socket.0.accept(peer);
+    let server_id = {
+        let mut s = st.borrow_mut();
+        let v = s.next_id();
+        s.ws_servers.insert(v, server);
+        v
+    };
+    rv.set(v8::Integer::new_from_unsigned(scope, server_id).into());
+}
+
+/// `wsPair(reqId)` -> `[clientId, serverId]`.
+pub(crate) fn op_ws_pair(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
+    let st = state(scope);
+    let req = u32_arg(scope, args.get(0));
+    if !st.borrow().request_live(req) {
+        return throw(
+            scope,
+            OpError::type_error("WebSocketPair can only be created while handling a request."),
+        );
+    }
+    let (peer, server) = channels(req);
     let (client_id, server_id) = {
         let mut s = st.borrow_mut();
         let c = s.next_id();

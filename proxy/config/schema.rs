@@ -109,6 +109,10 @@ pub struct ServerConfig {
     /// Seconds an upgraded (WebSocket) connection may go without a byte in
     /// one direction before it is closed.
     pub websocket_idle_timeout_s: u64,
+    /// HTTP/2 with prior knowledge (h2c) on the plain `listen` addresses:
+    /// a connection that opens with the HTTP/2 preface is served as HTTP/2,
+    /// any other as HTTP/1.
+    pub h2c: bool,
     /// How log lines are written: `text` or `json` (one object per line).
     pub log_format: LogFormat,
     /// The Unix socket a new binary takes the listening sockets from
@@ -202,6 +206,8 @@ impl Default for ServerConfig {
     /// - `trusted_proxies`: none (every incoming `X-Forwarded-For` is replaced).
     /// - `websocket_idle_timeout_s`: 600 (nginx's `proxy_read_timeout`, which
     ///   applies to WebSockets there, is 60).
+    /// - `h2c`: false (as Pingora's `HttpServerOptions::h2c`; HTTP/2
+    ///   reaches clients through ALPN on `tls_listen` either way).
     /// - `log_format`: `text`.
     /// - `upgrade_sock`: `/tmp/isoproxy_upgrade.sock` (Pingora's default is
     ///   `/tmp/pingora_upgrade.sock`); relative to the config file.
@@ -225,6 +231,7 @@ impl Default for ServerConfig {
             max_connections: 4096,
             trusted_proxies: Vec::new(),
             websocket_idle_timeout_s: 600,
+            h2c: false,
             log_format: LogFormat::Text,
             upgrade_sock: PathBuf::from("/tmp/isoproxy_upgrade.sock"),
         }

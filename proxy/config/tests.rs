@@ -149,6 +149,7 @@ fn defaults() {
             max_connections: 4096,
             trusted_proxies: Vec::new(),
             websocket_idle_timeout_s: 600,
+            h2c: false,
             log_format: super::LogFormat::Text,
             upgrade_sock: "/tmp/isoproxy_upgrade.sock".into(),
         }

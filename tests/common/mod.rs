@@ -17,6 +17,9 @@ use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
 use tokio::net::TcpListener;
 
+pub mod h2raw;
+pub mod ws;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_isoproxy");
 
 /// A free TCP port on 127.0.0.1 (bound then released).
