@@ -3,9 +3,10 @@
 //! past, written straight through the trait (the ops refuse those), so no
 //! test sleeps or depends on timing.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use test_support::RedisServer;
 
 use bytes::Bytes;
 
@@ -114,60 +115,17 @@ fn embedded_store_keeps_the_contract_and_survives_reopening() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-struct RedisServer(Child);
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis_server() -> (RedisServer, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed by ./dev");
-    let server = RedisServer(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (server, port)
-}
-
 #[test]
 fn redis_store_keeps_the_contract_and_recovers_after_the_server_returns() {
-    let (server, port) = redis_server();
-    let kv = Arc::new(
-        Kv::start(&KvBackend::Redis {
-            url: format!("redis://127.0.0.1:{port}/3"),
-        })
-        .unwrap(),
-    );
+    let mut server = RedisServer::start();
+    let kv = Arc::new(Kv::start(&KvBackend::Redis { url: server.url(3) }).unwrap());
     contract(&kv);
     // The server goes away: operations fail (they do not hang or panic).
-    drop(server);
+    server.stop();
     let err = run(&kv, |s| s.get("a", "k1"));
     assert!(matches!(err, Err(KvError::Unavailable(_))), "{err:?}");
     // It comes back on the same port (empty): the store reconnects.
-    let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = RedisServer(child);
+    let _server = RedisServer::start_on(server.port);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         match run(&kv, |s| s.put("a", "back", value("yes", None, None))) {
