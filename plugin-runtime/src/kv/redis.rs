@@ -9,17 +9,58 @@
 //!
 //! A put or delete changes both in one `MULTI`/`EXEC`; `list()` is one Lua
 //! script that skips (and removes from the index) keys whose hash expired.
+//! A value put as a stream arrives in pieces: each is written as it comes
+//! into `isoproxy:kv-upload:ID` (a hash, field `0`, `1`, ...; an hour's TTL in
+//! case the instance dies), and the put ends with one Lua script that checks
+//! every piece is there, `RENAME`s the upload over the key's hash (the old
+//! value goes in the same step) and adds `n` (the piece count), `m`, `e`
+//! and the index entry. Readers take a key's hash whole (`HGETALL`), so
+//! they see the old value or the new one, never a mix.
 //! Namespace ids hold no `:` ([`super::valid_namespace_id`]), so prefixes
 //! never overlap. One multiplexed connection (redis' `ConnectionManager`):
 //! connected on first use, reconnected after a failure; while the server is
 //! away each operation fails at once or after the response timeout.
+//!
+//! Timeouts: connecting 2 s, each command's answer 5 s ([`RESPONSE_TIMEOUT`];
+//! a paused or overloaded server), reconnection retried twice with at most
+//! 500 ms between tries; and any whole operation 10 s ([`super::OP_TIMEOUT`]).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{KvError, KvFuture, KvList, KvListKey, KvStore, KvValue, ListQuery, cursor_for, expired, now_s};
+use super::{KvError, KvFuture, KvList, KvListKey, KvStore, KvValue, ListQuery, Upload, cursor_for, expired, now_s};
+
+/// Bound on connecting (TCP and the handshake).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Bound on each command's answer.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an upload's staged pieces live if their put never ends.
+const UPLOAD_TTL_S: u64 = 3600;
+
+/// Commits an upload: KEYS[1] the upload, KEYS[2] the key's hash, KEYS[3]
+/// the index; ARGV: piece count, key name, metadata ('' none), expiration
+/// ('' none).
+const COMMIT_SCRIPT: &str = r#"
+if redis.call('HLEN', KEYS[1]) ~= tonumber(ARGV[1]) then
+  return redis.error_reply('upload incomplete')
+end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('PERSIST', KEYS[2])
+redis.call('HSET', KEYS[2], 'n', ARGV[1])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'm', ARGV[3]) end
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[2], 'e', ARGV[4])
+  redis.call('EXPIREAT', KEYS[2], ARGV[4])
+end
+redis.call('ZADD', KEYS[3], 0, ARGV[2])
+return 1
+"#;
+
+fn upload_key(upload: u64) -> String {
+    format!("isoproxy:kv-upload:{upload:016x}")
+}
 
 /// The Redis store.
 pub struct RedisStore {
@@ -78,8 +119,8 @@ impl RedisStore {
     pub fn new(url: &str) -> Result<RedisStore, KvError> {
         let client = redis::Client::open(url).map_err(|e| KvError::Config(format!("invalid Redis URL: {e}")))?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config)
@@ -88,19 +129,53 @@ impl RedisStore {
     }
 }
 
-type Row = (Option<Vec<u8>>, Option<String>, Option<u64>);
+/// A key's hash, as `HGETALL` gives it.
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
 
-fn value_of(row: Row, now: u64) -> Option<KvValue> {
-    let (v, m, e) = row;
-    let v = v?;
-    if expired(e, now) {
-        return None;
+/// The value in a key's hash (`v`, or pieces `0..n`), unless it expired.
+fn value_of(fields: Fields, now: u64) -> Result<Option<KvValue>, KvError> {
+    if fields.is_empty() {
+        return Ok(None);
     }
-    Some(KvValue {
-        value: Bytes::from(v),
-        metadata: m.filter(|m| !m.is_empty()),
-        expiration: e,
-    })
+    let text = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let (mut value, mut metadata, mut expiration, mut count) = (None, None, None, None);
+    let mut pieces = Vec::new();
+    for (f, v) in fields {
+        match f.as_slice() {
+            b"v" => value = Some(v),
+            b"m" => metadata = Some(text(&v)).filter(|m| !m.is_empty()),
+            b"e" => expiration = text(&v).parse::<u64>().ok(),
+            b"n" => count = text(&v).parse::<usize>().ok(),
+            f => {
+                if let Ok(i) = text(f).parse::<usize>() {
+                    pieces.push((i, v));
+                }
+            }
+        }
+    }
+    if expired(expiration, now) {
+        return Ok(None);
+    }
+    let value = match (value, count) {
+        (Some(v), _) => v,
+        (None, Some(n)) => {
+            pieces.sort_by_key(|(i, _)| *i);
+            if pieces.len() != n || pieces.iter().enumerate().any(|(j, (i, _))| *i != j) {
+                return Err(KvError::Unavailable("a value's pieces are missing".into()));
+            }
+            let mut out = Vec::with_capacity(pieces.iter().map(|(_, p)| p.len()).sum());
+            for (_, p) in pieces {
+                out.extend_from_slice(&p);
+            }
+            out
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(KvValue {
+        value: Bytes::from(value),
+        metadata,
+        expiration,
+    }))
 }
 
 impl KvStore for RedisStore {
@@ -108,15 +183,12 @@ impl KvStore for RedisStore {
         let mut conn = self.conn.clone();
         let vk = value_key(namespace, key);
         Box::pin(async move {
-            let row: Row = redis::cmd("HMGET")
+            let fields: Fields = redis::cmd("HGETALL")
                 .arg(&vk)
-                .arg("v")
-                .arg("m")
-                .arg("e")
                 .query_async(&mut conn)
                 .await
                 .map_err(unavailable)?;
-            Ok(value_of(row, now_s()))
+            value_of(fields, now_s())
         })
     }
 
@@ -124,19 +196,15 @@ impl KvStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         for key in &keys {
-            pipe.cmd("HMGET")
-                .arg(value_key(namespace, key))
-                .arg("v")
-                .arg("m")
-                .arg("e");
+            pipe.cmd("HGETALL").arg(value_key(namespace, key));
         }
         Box::pin(async move {
             if keys.is_empty() {
                 return Ok(Vec::new());
             }
-            let rows: Vec<Row> = pipe.query_async(&mut conn).await.map_err(unavailable)?;
+            let rows: Vec<Fields> = pipe.query_async(&mut conn).await.map_err(unavailable)?;
             let now = now_s();
-            Ok(rows.into_iter().map(|r| value_of(r, now)).collect())
+            rows.into_iter().map(|r| value_of(r, now)).collect()
         })
     }
 
@@ -232,6 +300,57 @@ impl KvStore for RedisStore {
                 None
             };
             Ok(KvList { keys, cursor })
+        })
+    }
+
+    fn stage(&self, upload: u64, index: u32, piece: Bytes) -> KvFuture<()> {
+        let mut conn = self.conn.clone();
+        let up = upload_key(upload);
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSET")
+            .arg(&up)
+            .arg(index)
+            .arg(piece.as_ref())
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&up)
+            .arg(UPLOAD_TTL_S)
+            .ignore();
+        drop(piece);
+        Box::pin(async move {
+            let () = pipe.query_async(&mut conn).await.map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    fn commit(&self, namespace: &str, key: &str, upload: Upload) -> KvFuture<()> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(COMMIT_SCRIPT)
+            .arg(3)
+            .arg(upload_key(upload.id))
+            .arg(value_key(namespace, key))
+            .arg(index_key(namespace))
+            .arg(upload.pieces)
+            .arg(key.as_bytes())
+            .arg(upload.metadata.as_deref().unwrap_or(""))
+            .arg(upload.expiration.map(|e| e.to_string()).unwrap_or_default());
+        Box::pin(async move {
+            let _: i64 = cmd.query_async(&mut conn).await.map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    fn discard(&self, upload: u64) -> KvFuture<()> {
+        let mut conn = self.conn.clone();
+        let up = upload_key(upload);
+        Box::pin(async move {
+            let _: i64 = redis::cmd("DEL")
+                .arg(&up)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
         })
     }
 }
