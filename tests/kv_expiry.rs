@@ -4,7 +4,8 @@
 //! and with an absolute `expiration` 61 s ahead are readable before and
 //! gone after (`get`, `getWithMetadata`, `list`); `list()` with `limit` 5
 //! still returns full pages when 500 expired keys sit between 10 live
-//! ones, and on Redis the expired names leave the namespace's index. The
+//! ones, and on Redis the expired names leave the namespace's index (swept
+//! by puts, without any list). The
 //! put rules need no wait: TTL below 60, expirations less than 60 s ahead,
 //! NaN, negative and both given.
 
@@ -271,6 +272,16 @@ async fn keys_expire_on_both_stores_and_lists_skip_them() {
     let wait_from = now_s();
     tokio::time::sleep(Duration::from_secs(62)).await;
     assert!(now_s() >= wait_from + 62);
+
+    // Puts sweep the expired names out of the Redis index, with no list():
+    // the rules' five good puts take up to 5 x 128 of the 503.
+    check_rules(&json(&redis, "/rules").await);
+    assert_eq!(redis_cli(&server, 4, &["ZCARD", "isoproxy:kv:exp:i"]), "13");
+    assert_eq!(
+        redis_cli(&server, 4, &["ZCARD", "isoproxy:kv:exp:x"]),
+        "2",
+        "e/long and r expire later"
+    );
 
     for (name, p) in stores {
         let s = json(p, "/state").await;

@@ -6,6 +6,11 @@
 //!   a Redis TTL (`EXPIREAT`), so Redis drops it on time by itself;
 //! - `isoproxy:kv:NS:i`, a sorted set of the namespace's keys, all scored
 //!   0, so `ZRANGEBYLEX` walks them in byte order for `list()`.
+//! - `isoproxy:kv:NS:x`, a sorted set of the keys that expire, scored by
+//!   their expiration: every put and delete also sweeps (a bounded
+//!   [`SWEEP`] per call) the names whose time passed out of both sets, so a
+//!   namespace that is never listed does not keep the names of keys Redis
+//!   expired.
 //!
 //! A put or delete changes both in one `MULTI`/`EXEC`; `list()` is one Lua
 //! script that skips (and removes from the index) keys whose hash expired.
@@ -40,8 +45,8 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 const UPLOAD_TTL_S: u64 = 3600;
 
 /// Commits an upload: KEYS[1] the upload, KEYS[2] the key's hash, KEYS[3]
-/// the index; ARGV: piece count, key name, metadata ('' none), expiration
-/// ('' none).
+/// the index, KEYS[4] the expiry set; ARGV: piece count, key name,
+/// metadata ('' none), expiration ('' none).
 const COMMIT_SCRIPT: &str = r#"
 if redis.call('HLEN', KEYS[1]) ~= tonumber(ARGV[1]) then
   return redis.error_reply('upload incomplete')
@@ -53,6 +58,9 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'm', ARGV[3]) end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[2], 'e', ARGV[4])
   redis.call('EXPIREAT', KEYS[2], ARGV[4])
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+else
+  redis.call('ZREM', KEYS[4], ARGV[2])
 end
 redis.call('ZADD', KEYS[3], 0, ARGV[2])
 return 1
@@ -81,7 +89,38 @@ fn index_key(namespace: &str) -> String {
     format!("isoproxy:kv:{namespace}:i")
 }
 
-/// `list()`: KEYS[1] the index; ARGV: value-key prefix, min, max (ZRANGEBYLEX
+fn expiry_key(namespace: &str) -> String {
+    format!("isoproxy:kv:{namespace}:x")
+}
+
+/// Most expired names one put or delete sweeps out of the index.
+const SWEEP: u32 = 128;
+
+/// KEYS[1] the index, KEYS[2] the expiry set; ARGV: now, most names.
+/// Names whose latest put expires at or before now leave both sets (their
+/// hash is gone: Redis expired it at that time).
+const SWEEP_SCRIPT: &str = r#"
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #gone > 0 then
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('ZREM', KEYS[2], unpack(gone))
+end
+return #gone
+"#;
+
+/// Adds the sweep of `namespace` to `pipe`.
+fn sweep(pipe: &mut redis::Pipeline, namespace: &str) {
+    pipe.cmd("EVAL")
+        .arg(SWEEP_SCRIPT)
+        .arg(2)
+        .arg(index_key(namespace))
+        .arg(expiry_key(namespace))
+        .arg(now_s())
+        .arg(SWEEP)
+        .ignore();
+}
+
+/// `list()`: KEYS[1] the index, KEYS[2] the expiry set; ARGV: value-key prefix, min, max (ZRANGEBYLEX
 /// bounds), limit, now. Returns name, expiration ('' if none), metadata
 /// ('' if none) for up to limit + 1 live keys (the extra one says there is
 /// a next page); keys whose hash is gone or expired leave the index.
@@ -98,9 +137,11 @@ while found <= limit do
     local r = redis.call('HMGET', vk, 'e', 'm')
     if redis.call('EXISTS', vk) == 0 then
       redis.call('ZREM', idx, name)
+      redis.call('ZREM', KEYS[2], name)
     elseif r[1] and tonumber(r[1]) <= now then
       redis.call('DEL', vk)
       redis.call('ZREM', idx, name)
+      redis.call('ZREM', KEYS[2], name)
     else
       found = found + 1
       out[#out + 1] = name
@@ -229,6 +270,12 @@ impl KvStore for RedisStore {
             .arg(0)
             .arg(key.as_bytes())
             .ignore();
+        match value.expiration {
+            Some(e) => pipe.cmd("ZADD").arg(expiry_key(namespace)).arg(e).arg(key.as_bytes()),
+            None => pipe.cmd("ZREM").arg(expiry_key(namespace)).arg(key.as_bytes()),
+        }
+        .ignore();
+        sweep(&mut pipe, namespace);
         Box::pin(async move {
             let () = pipe.query_async(&mut conn).await.map_err(unavailable)?;
             Ok(())
@@ -245,7 +292,12 @@ impl KvStore for RedisStore {
             .cmd("ZREM")
             .arg(index_key(namespace))
             .arg(key.as_bytes())
+            .ignore()
+            .cmd("ZREM")
+            .arg(expiry_key(namespace))
+            .arg(key.as_bytes())
             .ignore();
+        sweep(&mut pipe, namespace);
         Box::pin(async move {
             let () = pipe.query_async(&mut conn).await.map_err(unavailable)?;
             Ok(())
@@ -255,6 +307,7 @@ impl KvStore for RedisStore {
     fn list(&self, namespace: &str, query: ListQuery) -> KvFuture<KvList> {
         let mut conn = self.conn.clone();
         let index = index_key(namespace);
+        let expiry = expiry_key(namespace);
         let prefix = value_key(namespace, "");
         Box::pin(async move {
             let after = query.cursor.as_deref().map(super::key_of_cursor).transpose()?;
@@ -271,8 +324,9 @@ impl KvStore for RedisStore {
             };
             let flat: Vec<Vec<u8>> = redis::cmd("EVAL")
                 .arg(LIST_SCRIPT)
-                .arg(1)
+                .arg(2)
                 .arg(&index)
+                .arg(&expiry)
                 .arg(&prefix)
                 .arg(min)
                 .arg(max)
@@ -327,10 +381,11 @@ impl KvStore for RedisStore {
         let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("EVAL");
         cmd.arg(COMMIT_SCRIPT)
-            .arg(3)
+            .arg(4)
             .arg(upload_key(upload.id))
             .arg(value_key(namespace, key))
             .arg(index_key(namespace))
+            .arg(expiry_key(namespace))
             .arg(upload.pieces)
             .arg(key.as_bytes())
             .arg(upload.metadata.as_deref().unwrap_or(""))
