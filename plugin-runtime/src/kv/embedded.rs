@@ -34,7 +34,7 @@ const UPLOADS: TableDefinition<u64, u32> = TableDefinition::new("kv_uploads");
 /// Bit 31 of the metadata length: the row's value is in pieces.
 const IN_PIECES: u32 = 1 << 31;
 /// redb's page cache (reads and writes); its default is 1 GiB.
-pub const CACHE_BYTES: usize = 16 * 1024 * 1024;
+pub const CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The file in the data directory.
 pub const FILE_NAME: &str = "kv.redb";
