@@ -443,7 +443,6 @@ pub(crate) fn op_kv_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgu
             Box::pin(kv.run(move |s| s.put(&ns, &key, value)))
         }
         PutValue::Stream(mut buf) => {
-            buf.done = true;
             let (id, last, index) = (buf.upload, std::mem::take(&mut buf.pending), buf.pieces);
             let upload = Upload {
                 id,
@@ -461,9 +460,10 @@ pub(crate) fn op_kv_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgu
                     Ok(()) => kv.run(move |s| s.commit(&ns, &key, upload)).await,
                     Err(e) => Err(e),
                 };
-                if r.is_err() {
-                    drop(kv.run(move |s| s.discard(id)));
-                }
+                // Committed: nothing left to discard. Otherwise, and also
+                // when this future is dropped half-way (its request ended),
+                // the buffer's drop discards the staged pieces.
+                buf.done = r.is_ok();
                 drop(buf);
                 r
             })
