@@ -289,48 +289,14 @@ mod tests {
     //! with forged scheduled times: what instances with skewed clocks send.
 
     use super::*;
-    use std::process::{Child, Command, Stdio};
+    use test_support::RedisServer as Server;
 
-    struct Server(Child, u16);
-
-    impl Server {
-        fn start() -> Server {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("a free port");
-            let child = Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server is installed by ./dev");
-            // Killed by Drop, also when it never listens.
-            let server = Server(child, port);
-            for _ in 0..500 {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return server;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            panic!("redis-server did not listen on {port}");
-        }
-
-        fn cluster(&self, instance: &str) -> Cluster {
-            Cluster::new(&ClusterConfig {
-                redis: format!("redis://127.0.0.1:{}/3", self.1),
-                instance: Some(instance.to_string()),
-            })
-            .unwrap()
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
+    fn cluster(server: &Server, instance: &str) -> Cluster {
+        Cluster::new(&ClusterConfig {
+            redis: server.url(3),
+            instance: Some(instance.to_string()),
+        })
+        .unwrap()
     }
 
     const MINUTE: i64 = 60_000;
@@ -339,7 +305,7 @@ mod tests {
     #[tokio::test]
     async fn one_instance_per_instant_whatever_the_clocks() {
         let server = Server::start();
-        let (a, b, c) = (server.cluster("a"), server.cluster("b"), server.cluster("c"));
+        let (a, b, c) = (cluster(&server, "a"), cluster(&server, "b"), cluster(&server, "c"));
         // `a`'s clock is 3 s ahead, `c`'s 4 s behind: all three compute
         // the same instant T0 and ask at different moments.
         assert_eq!(
@@ -412,22 +378,14 @@ mod tests {
     #[tokio::test]
     async fn redis_gone_is_an_error_not_a_firing_and_it_reconnects() {
         let mut server = Server::start();
-        let port = server.1;
-        let a = server.cluster("a");
+        let a = cluster(&server, "a");
         assert_eq!(a.take_lease("w", "* * * * *", T0, T0).await.unwrap(), Lease::Won);
-        let _ = server.0.kill();
-        let _ = server.0.wait();
+        let port = server.port;
+        server.stop();
         let err = a.take_lease("w", "* * * * *", T0 + MINUTE, T0 + MINUTE).await;
         assert!(err.is_err(), "{err:?}");
         // A new server on the same port: the same Cluster reconnects.
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        server.0 = child;
+        let _back = Server::start_on(port);
         let mut won = None;
         for _ in 0..100 {
             if let Ok(lease) = a.take_lease("w", "* * * * *", T0 + 2 * MINUTE, T0).await {

@@ -22,6 +22,18 @@ export default {
 };
 "#;
 
+/// Runs (the origin sees it) and then fails: a firing whose outcome is
+/// `exception`.
+const BOOM: &str = r#"
+export default {
+  async scheduled(controller, env, ctx) {
+    const res = await fetch(`${env.ORIGIN}/ran?w=boom&i=${env.INSTANCE}&t=${controller.scheduledTime}`);
+    await res.text();
+    throw new Error("boom at " + controller.scheduledTime);
+  },
+};
+"#;
+
 const CRON: &str = "* * * * *";
 
 fn worker(name: &str, origin: &Origin, instance: &str) -> String {
@@ -30,6 +42,10 @@ fn worker(name: &str, origin: &Origin, instance: &str) -> String {
          vars = {{ NAME = \"{name}\", INSTANCE = \"{instance}\", ORIGIN = \"{}\" }}\negress_allow = [\"local\"]\n",
         origin.url()
     )
+}
+
+fn boom_worker(origin: &Origin, instance: &str) -> String {
+    worker("boom", origin, instance).replace("main = \"s.js\"", "main = \"boom.js\"")
 }
 
 fn param(line: &str, key: &str) -> Option<String> {
@@ -124,9 +140,11 @@ async fn each_instant_fires_once_across_three_instances_also_when_the_runner_die
         };
         Proxy::builder()
             .script("s.js", SCRIPT)
+            .script("boom.js", BOOM)
             .isolate_threads(1)
             .config(&format!("[cluster]\nredis = \"{}\"\n{instance}", redis.url(2)))
             .config(&worker("fleet", &origin, &n.to_string()))
+            .config(&boom_worker(&origin, &n.to_string()))
             .start()
     };
     let (a, b, c) = tokio::join!(start(0), start(1), start(2));
@@ -195,6 +213,37 @@ async fn each_instant_fires_once_across_three_instances_also_when_the_runner_die
             .await;
     }
     assert_eq!(ok, seen.len() as f64, "one ok run per instant, fleet-wide");
+
+    // A trigger whose handler throws: also once per instant; its failures
+    // are counted once fleet-wide and every instance shows the exception.
+    wait_for_instant(&origin, "boom", t2, Duration::from_secs(20)).await;
+    let booms = runs(&origin, "boom");
+    for (t, ran) in &booms {
+        assert_eq!(ran.len(), 1, "boom instant {t} ran on {ran:?}");
+    }
+    let boom_runner: usize = booms[&t2][0].parse().unwrap();
+    let mut failed = 0.0;
+    for p in proxies.iter().flatten() {
+        let last = wait_last(p, "boom", t2).await;
+        assert_eq!(
+            (last["outcome"].as_str(), last["instance"].as_str()),
+            (Some("exception"), Some(names[boom_runner].as_str())),
+            "{last}"
+        );
+        assert!(
+            last["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(&format!("boom at {t2}"))),
+            "{last}"
+        );
+        failed += p
+            .metric(
+                "isoproxy_scheduled_runs_total",
+                &[("worker", "boom"), ("outcome", "exception")],
+            )
+            .await;
+    }
+    assert_eq!(failed, booms.len() as f64, "one failed run per instant, fleet-wide");
 
     // kill -9 the instance that ran it: the next instant still fires
     // exactly once, on one of the other two.

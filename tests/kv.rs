@@ -451,21 +451,7 @@ async fn redis_going_away_gives_errors_then_recovers() {
     let (s, _) = get(&proxy, "/get?key=before").await;
     assert_eq!(s, 500);
     // The server comes back on the same port (empty: no persistence).
-    let mut back = std::process::Command::new("redis-server")
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let _back = Redis::start_on(port);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (s, _, _) = send(&proxy, "POST", "/put?key=after", b"3".to_vec()).await;
@@ -481,6 +467,4 @@ async fn redis_going_away_gives_errors_then_recovers() {
         "{}",
         proxy.log()
     );
-    let _ = back.kill();
-    let _ = back.wait();
 }

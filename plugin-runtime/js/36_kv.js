@@ -4,7 +4,10 @@
 // Rust (src/kv): ops.kvGet/GetMany/Put/Delete/List take the namespace's
 // index in the worker's bindings, check every argument again and answer
 // with Workers' errors. A ReadableStream value goes to Rust chunk by chunk
-// (ops.kvBufferWrite, size limit enforced as bytes arrive); get(key,
+// (ops.kvBufferWrite, size limit enforced as bytes arrive; it answers with
+// a promise when full pieces went to the store, awaited before the next
+// chunk is read, so the stream is read no faster than the store takes it
+// and nothing but the current chunk stays in JS); get(key,
 // "stream") reads the value back through a native body.
 ((globalThis, internals) => {
   const {
@@ -137,7 +140,8 @@
         const { value, done } = await reader.read();
         if (done) break;
         if (!(ArrayBufferIsView(value) || isArrayBuffer(value))) throw new TypeError(VALUE_TYPES);
-        ops.kvBufferWrite(id, value);
+        const staged = ops.kvBufferWrite(id, value);
+        if (staged !== undefined) await staged;
       }
     } catch (e) {
       ops.kvBufferFree(id);

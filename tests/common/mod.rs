@@ -644,58 +644,6 @@ pub fn pattern_sum(total: u64) -> u64 {
 }
 
 /// A real `redis-server` on 127.0.0.1 (installed by `./dev`), with no
-/// persistence; killed when dropped.
-pub struct Redis {
-    pub port: u16,
-    child: Child,
-    _dir: TempDir,
-}
-
-impl Redis {
-    pub fn start() -> Redis {
-        let dir = TempDir::new("redis");
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed by ./dev (apt-get install redis-server)");
-        let redis = Redis { port, child, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                use std::io::Write;
-                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-                if s.write_all(b"PING\r\n").is_ok() {
-                    let mut buf = [0u8; 16];
-                    if let Ok(n) = s.read(&mut buf)
-                        && buf[..n].starts_with(b"+PONG")
-                    {
-                        return redis;
-                    }
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer PING on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `redis://127.0.0.1:PORT/DB`
-    pub fn url(&self, db: u32) -> String {
-        format!("redis://127.0.0.1:{}/{db}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// persistence; killed when dropped. The one the unit tests use too.
+#[allow(unused_imports)]
+pub use test_support::RedisServer as Redis;

@@ -5,18 +5,36 @@
 //! never hold a NUL: [`super::valid_namespace_id`]), so a namespace's rows
 //! are contiguous and in the keys' byte order. A row's value is
 //! `expiration u64 LE (0: none) | metadata length u32 LE | metadata | value`.
-//! Expired rows are skipped on read and deleted afterwards (lazily).
-//! Every call runs on the runtime's blocking pool.
+//! A value put as a stream is stored in pieces instead: each piece is its
+//! own row of `kv_pieces`, keyed `(upload, index)`, committed as it arrives
+//! without an fsync (`Durability::None`) and listed in `kv_uploads` until
+//! the put ends; the put's last commit (fsync'd) writes the key's row,
+//! `expiration | metadata length with bit 31 set | metadata | upload u64 LE
+//! | pieces u32 LE`, drops the upload from `kv_uploads` and the old value's
+//! pieces, all in one transaction. An abandoned put's pieces are dropped at
+//! once, and at the next open for a put cut by a crash (whatever is still
+//! in `kv_uploads` then). Expired rows are skipped on read and deleted
+//! afterwards (lazily), with their pieces. Every call runs on the runtime's
+//! blocking pool. The page cache is bounded ([`CACHE_BYTES`]), not redb's
+//! default 1 GiB.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
-use super::{KvError, KvFuture, KvList, KvListKey, KvStore, KvValue, ListQuery, cursor_for, expired, now_s};
+use super::{KvError, KvFuture, KvList, KvListKey, KvStore, KvValue, ListQuery, Upload, cursor_for, expired, now_s};
 
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
+/// Pieces of streamed values: `(upload, index)` -> bytes.
+const PIECES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("kv_pieces");
+/// Uploads in progress: upload -> pieces staged so far.
+const UPLOADS: TableDefinition<u64, u32> = TableDefinition::new("kv_uploads");
+/// Bit 31 of the metadata length: the row's value is in pieces.
+const IN_PIECES: u32 = 1 << 31;
+/// redb's page cache (reads and writes); its default is 1 GiB.
+pub const CACHE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The file in the data directory.
 pub const FILE_NAME: &str = "kv.redb";
@@ -49,22 +67,107 @@ fn encode(v: &KvValue) -> Vec<u8> {
     out
 }
 
-/// (expiration, metadata, value offset) of a stored row.
-fn decode_head(row: &[u8]) -> Option<(Option<u64>, Option<String>, usize)> {
-    let exp = u64::from_le_bytes(row.get(0..8)?.try_into().ok()?);
-    let mlen = u32::from_le_bytes(row.get(8..12)?.try_into().ok()?) as usize;
-    let meta = row.get(12..12 + mlen)?;
-    let meta = (mlen > 0).then(|| String::from_utf8_lossy(meta).into_owned());
-    Some(((exp != 0).then_some(exp), meta, 12 + mlen))
+/// Where a row's value is.
+#[derive(Clone, Copy)]
+enum Body {
+    /// In the row, from this offset.
+    Inline(usize),
+    /// In `count` rows of [`PIECES`] under `upload`.
+    Pieces { upload: u64, count: u32 },
 }
 
-fn decode(row: &[u8]) -> Option<KvValue> {
-    let (expiration, metadata, at) = decode_head(row)?;
-    Some(KvValue {
-        value: Bytes::copy_from_slice(row.get(at..)?),
+/// A stored row's expiration, metadata and where its value is.
+fn decode_head(row: &[u8]) -> Option<(Option<u64>, Option<String>, Body)> {
+    let exp = u64::from_le_bytes(row.get(0..8)?.try_into().ok()?);
+    let mword = u32::from_le_bytes(row.get(8..12)?.try_into().ok()?);
+    let mlen = (mword & !IN_PIECES) as usize;
+    let meta = row.get(12..12 + mlen)?;
+    let meta = (mlen > 0).then(|| String::from_utf8_lossy(meta).into_owned());
+    let at = 12 + mlen;
+    let body = if mword & IN_PIECES != 0 {
+        let upload = u64::from_le_bytes(row.get(at..at + 8)?.try_into().ok()?);
+        let count = u32::from_le_bytes(row.get(at + 8..at + 12)?.try_into().ok()?);
+        Body::Pieces { upload, count }
+    } else {
+        Body::Inline(at)
+    };
+    Some(((exp != 0).then_some(exp), meta, body))
+}
+
+/// The pieces of the value in `row`, if it is stored in pieces.
+fn pieces_of(row: &[u8]) -> Option<(u64, u32)> {
+    match decode_head(row)?.2 {
+        Body::Pieces { upload, count } => Some((upload, count)),
+        Body::Inline(_) => None,
+    }
+}
+
+/// The row of a value stored in pieces.
+fn encode_pieces(metadata: Option<&str>, expiration: Option<u64>, upload: u64, count: u32) -> Vec<u8> {
+    let meta = metadata.unwrap_or("").as_bytes();
+    let mut out = Vec::with_capacity(24 + meta.len());
+    out.extend_from_slice(&expiration.unwrap_or(0).to_le_bytes());
+    out.extend_from_slice(&(meta.len() as u32 | IN_PIECES).to_le_bytes());
+    out.extend_from_slice(meta);
+    out.extend_from_slice(&upload.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    out
+}
+
+/// Removes pieces `0..count` of `upload`.
+fn drop_pieces(txn: &WriteTransaction, upload: u64, count: u32) -> Result<(), KvError> {
+    let mut pieces = txn.open_table(PIECES).map_err(unavailable)?;
+    for i in 0..count {
+        pieces.remove((upload, i)).map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Writes `row` under `rk` (or removes `rk` when `row` is `None`), dropping
+/// the pieces of the value it replaces.
+fn replace_row(txn: &WriteTransaction, rk: &[u8], row: Option<&[u8]>) -> Result<(), KvError> {
+    let old = {
+        let mut table = txn.open_table(TABLE).map_err(unavailable)?;
+        let old = match row {
+            Some(row) => table.insert(rk, row).map_err(unavailable)?,
+            None => table.remove(rk).map_err(unavailable)?,
+        };
+        old.and_then(|o| pieces_of(o.value()))
+    };
+    if let Some((upload, count)) = old {
+        drop_pieces(txn, upload, count)?;
+    }
+    Ok(())
+}
+
+/// Reads the value of a row (its pieces, in the same read transaction).
+fn read_value(txn: &redb::ReadTransaction, row: &[u8]) -> Result<Option<KvValue>, KvError> {
+    let Some((expiration, metadata, body)) = decode_head(row) else {
+        return Ok(None);
+    };
+    let value = match body {
+        Body::Inline(at) => Bytes::copy_from_slice(row.get(at..).unwrap_or_default()),
+        Body::Pieces { upload, count } => {
+            let pieces = txn.open_table(PIECES).map_err(unavailable)?;
+            let mut out = Vec::new();
+            for i in 0..count {
+                let piece = pieces
+                    .get((upload, i))
+                    .map_err(unavailable)?
+                    .ok_or_else(|| KvError::Unavailable(format!("piece {i} of a value is missing")))?;
+                if out.is_empty() {
+                    out.reserve(piece.value().len() * count as usize);
+                }
+                out.extend_from_slice(piece.value());
+            }
+            Bytes::from(out)
+        }
+    };
+    Ok(Some(KvValue {
+        value,
         metadata,
         expiration,
-    })
+    }))
 }
 
 impl EmbeddedStore {
@@ -74,11 +177,27 @@ impl EmbeddedStore {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| KvError::Config(format!("cannot create {}: {e}", data_dir.display())))?;
         let path = data_dir.join(FILE_NAME);
-        let db =
-            Database::create(&path).map_err(|e| KvError::Config(format!("cannot open {}: {e}", path.display())))?;
-        // The table exists from now on, so readers never find it missing.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| KvError::Config(format!("cannot open {}: {e}", path.display())))?;
+        // The tables exist from now on, so readers never find them missing;
+        // uploads a crash cut short go, with their pieces.
         let txn = db.begin_write().map_err(unavailable)?;
         txn.open_table(TABLE).map_err(unavailable)?;
+        {
+            let mut uploads = txn.open_table(UPLOADS).map_err(unavailable)?;
+            let mut cut = Vec::new();
+            for item in uploads.iter().map_err(unavailable)? {
+                let (u, n) = item.map_err(unavailable)?;
+                cut.push((u.value(), n.value()));
+            }
+            for (upload, count) in cut {
+                uploads.remove(upload).map_err(unavailable)?;
+                drop_pieces(&txn, upload, count)?;
+            }
+        }
+        txn.open_table(PIECES).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
         Ok(EmbeddedStore { db: Arc::new(db) })
     }
@@ -103,16 +222,16 @@ fn purge(db: &Database, rows: &[Vec<u8>]) -> Result<(), KvError> {
     }
     let now = now_s();
     let txn = db.begin_write().map_err(unavailable)?;
-    {
-        let mut table = txn.open_table(TABLE).map_err(unavailable)?;
-        for k in rows {
-            let gone = match table.get(k.as_slice()).map_err(unavailable)? {
+    for k in rows {
+        let gone = {
+            let table = txn.open_table(TABLE).map_err(unavailable)?;
+            match table.get(k.as_slice()).map_err(unavailable)? {
                 Some(row) => decode_head(row.value()).is_none_or(|(exp, _, _)| expired(exp, now)),
                 None => false,
-            };
-            if gone {
-                table.remove(k.as_slice()).map_err(unavailable)?;
             }
+        };
+        if gone {
+            replace_row(&txn, k, None)?;
         }
     }
     txn.commit().map_err(unavailable)
@@ -127,8 +246,18 @@ fn get_rows(db: &Database, namespace: &str, keys: &[String]) -> Result<Vec<Optio
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             let rk = row_key(namespace, key);
-            let found = table.get(rk.as_slice()).map_err(unavailable)?;
-            let value = found.and_then(|row| decode(row.value()));
+            let value = match table.get(rk.as_slice()).map_err(unavailable)? {
+                Some(row) => match decode_head(row.value()) {
+                    // Expired: not read (its pieces neither).
+                    Some((exp, metadata, _)) if expired(exp, now) => Some(KvValue {
+                        value: Bytes::new(),
+                        metadata,
+                        expiration: exp,
+                    }),
+                    _ => read_value(&txn, row.value())?,
+                },
+                None => None,
+            };
             match value {
                 Some(v) if expired(v.expiration, now) => {
                     stale.push(rk);
@@ -213,11 +342,9 @@ impl KvStore for EmbeddedStore {
         let rk = row_key(namespace, key);
         self.blocking(move |db| {
             let row = encode(&value);
+            drop(value);
             let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut table = txn.open_table(TABLE).map_err(unavailable)?;
-                table.insert(rk.as_slice(), row.as_slice()).map_err(unavailable)?;
-            }
+            replace_row(&txn, &rk, Some(&row))?;
             // Durability::Immediate (the default): fsync'd when this returns.
             txn.commit().map_err(unavailable)
         })
@@ -227,10 +354,7 @@ impl KvStore for EmbeddedStore {
         let rk = row_key(namespace, key);
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut table = txn.open_table(TABLE).map_err(unavailable)?;
-                table.remove(rk.as_slice()).map_err(unavailable)?;
-            }
+            replace_row(&txn, &rk, None)?;
             txn.commit().map_err(unavailable)
         })
     }
@@ -238,5 +362,55 @@ impl KvStore for EmbeddedStore {
     fn list(&self, namespace: &str, query: ListQuery) -> KvFuture<KvList> {
         let ns = namespace.to_owned();
         self.blocking(move |db| list_rows(db, &ns, &query))
+    }
+
+    fn stage(&self, upload: u64, index: u32, piece: Bytes) -> KvFuture<()> {
+        self.blocking(move |db| {
+            let mut txn = db.begin_write().map_err(unavailable)?;
+            // Not fsync'd: the put's last commit makes it durable (redb
+            // persists earlier non-durable commits with a durable one).
+            txn.set_durability(Durability::None).map_err(unavailable)?;
+            {
+                let mut uploads = txn.open_table(UPLOADS).map_err(unavailable)?;
+                uploads.insert(upload, index + 1).map_err(unavailable)?;
+                let mut pieces = txn.open_table(PIECES).map_err(unavailable)?;
+                pieces.insert((upload, index), piece.as_ref()).map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)
+        })
+    }
+
+    fn commit(&self, namespace: &str, key: &str, upload: Upload) -> KvFuture<()> {
+        let rk = row_key(namespace, key);
+        self.blocking(move |db| {
+            let row = encode_pieces(upload.metadata.as_deref(), upload.expiration, upload.id, upload.pieces);
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut uploads = txn.open_table(UPLOADS).map_err(unavailable)?;
+                let staged = uploads.remove(upload.id).map_err(unavailable)?.map(|n| n.value());
+                if staged != Some(upload.pieces) {
+                    return Err(KvError::Unavailable(format!(
+                        "upload has {staged:?} pieces staged, not {}",
+                        upload.pieces
+                    )));
+                }
+            }
+            replace_row(&txn, &rk, Some(&row))?;
+            txn.commit().map_err(unavailable)
+        })
+    }
+
+    fn discard(&self, upload: u64) -> KvFuture<()> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let staged = {
+                let mut uploads = txn.open_table(UPLOADS).map_err(unavailable)?;
+                uploads.remove(upload).map_err(unavailable)?.map(|n| n.value())
+            };
+            if let Some(count) = staged {
+                drop_pieces(&txn, upload, count)?;
+            }
+            txn.commit().map_err(unavailable)
+        })
     }
 }

@@ -33,6 +33,14 @@ pub const MAX_LIST_KEYS: usize = 1000;
 pub const MAX_BULK_KEYS: usize = 100;
 /// KV operations allowed per request (Workers' limit).
 pub const MAX_OPS_PER_REQUEST: u32 = 1000;
+/// A value put as a `ReadableStream` goes to the store in pieces of this
+/// size, each written as it fills ([`KvStore::stage`]), so a stream put
+/// holds about one piece in the process, not the whole value.
+pub const PIECE_BYTES: usize = 1024 * 1024;
+/// Bound on one store operation, from the op's point of view (a Redis that
+/// stopped answering, a disk that hangs): past it the op fails with
+/// `KvError::Unavailable` and the script gets `KV ... failed: 503`.
+pub const OP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A stored value with what was stored along with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +71,37 @@ pub struct KvList {
     pub keys: Vec<KvListKey>,
     /// Where the next page starts; `None` when this page was the last.
     pub cursor: Option<String>,
+}
+
+/// A value whose pieces were staged ([`KvStore::stage`]) under `id`,
+/// ready to be committed as a key's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The upload's id (random: unique across a fleet sharing a store).
+    pub id: u64,
+    /// Pieces staged, numbered `0..pieces`.
+    pub pieces: u32,
+    /// The metadata as JSON text, if any.
+    pub metadata: Option<String>,
+    /// When it expires, in seconds since the epoch.
+    pub expiration: Option<u64>,
+}
+
+/// A fresh upload id: random, so instances sharing a Redis never collide.
+pub fn upload_id() -> u64 {
+    let mut b = [0u8; 8];
+    // (On the off chance the OS has no randomness: time and a counter.)
+    if getrandom::fill(&mut b).is_err() {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        return t
+            ^ N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).rotate_left(48)
+            ^ u64::from(std::process::id());
+    }
+    u64::from_le_bytes(b)
 }
 
 /// What a `list()` asks for.
@@ -112,6 +151,15 @@ pub trait KvStore: Send + Sync + 'static {
     fn delete(&self, namespace: &str, key: &str) -> KvFuture<()>;
     /// A page of keys after the query's cursor.
     fn list(&self, namespace: &str, query: ListQuery) -> KvFuture<KvList>;
+    /// Stores piece `index` of upload `upload` where no reader sees it
+    /// (pieces come in order, from 0).
+    fn stage(&self, upload: u64, index: u32, piece: Bytes) -> KvFuture<()>;
+    /// Makes the staged pieces of `upload` the value of `key`, replacing
+    /// the old value, in one atomic step: a reader sees the old value or
+    /// the whole new one. Acknowledged only once durable.
+    fn commit(&self, namespace: &str, key: &str, upload: Upload) -> KvFuture<()>;
+    /// Drops the staged pieces of an upload that will not be committed.
+    fn discard(&self, upload: u64) -> KvFuture<()>;
 }
 
 /// Seconds since the epoch, now.
@@ -207,7 +255,17 @@ impl Kv {
         op: impl FnOnce(&dyn KvStore) -> KvFuture<T>,
     ) -> impl Future<Output = Result<T, KvError>> + 'static {
         let fut = op(&*self.store);
-        let task = self.rt.spawn(fut);
+        // The bound runs on the store's runtime, so the task ends (and lets
+        // go of what it holds) even if nobody awaits it any more.
+        let task = self.rt.spawn(async move {
+            match tokio::time::timeout(OP_TIMEOUT, fut).await {
+                Ok(r) => r,
+                Err(_) => Err(KvError::Unavailable(format!(
+                    "no answer within {} s",
+                    OP_TIMEOUT.as_secs()
+                ))),
+            }
+        });
         async move {
             match task.await {
                 Ok(r) => r,

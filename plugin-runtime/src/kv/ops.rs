@@ -7,11 +7,13 @@
 //! store's work runs on the KV runtime and the promise settles through the
 //! isolate's completions ([`crate::isolate::OpResult::Kv`]).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::{
-    KvError, KvList, KvValue, ListQuery, MAX_BULK_KEYS, MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_METADATA_BYTES,
-    MAX_OPS_PER_REQUEST, MAX_VALUE_BYTES, MIN_EXPIRATION_TTL, now_s,
+    Kv, KvError, KvList, KvValue, ListQuery, MAX_BULK_KEYS, MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_METADATA_BYTES,
+    MAX_OPS_PER_REQUEST, MAX_VALUE_BYTES, MIN_EXPIRATION_TTL, PIECE_BYTES, Upload, now_s,
 };
 use crate::body::{BodyStream, body_channel};
 use crate::error::OpError;
@@ -143,23 +145,41 @@ fn count(scope: &mut v8::PinScope<'_, '_>, st: &SharedState) -> Result<(), Refus
     Ok(())
 }
 
-fn kv() -> Result<std::sync::Arc<super::Kv>, Refusal> {
+fn kv() -> Result<Arc<Kv>, Refusal> {
     super::installed().ok_or_else(|| Refusal::Error("KV storage is not configured in this process".into()))
+}
+
+/// What every KV op does first: the namespace (argument 0), the op's own
+/// arguments (`rest`), the store, one count against the request. On a
+/// refusal the op's answer is a rejected promise and this gives `None`.
+fn prelude<T>(
+    scope: &mut v8::PinScope<'_, '_>,
+    st: &SharedState,
+    args: &v8::FunctionCallbackArguments,
+    rv: &mut v8::ReturnValue,
+    rest: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<T, Refusal>,
+) -> Option<(String, T, Arc<Kv>)> {
+    let checked = (|| {
+        let ns = namespace(scope, st, args.get(0))?;
+        let rest = rest(scope)?;
+        let kv = kv()?;
+        count(scope, st)?;
+        Ok((ns, rest, kv))
+    })();
+    match checked {
+        Ok(c) => Some(c),
+        Err(e) => {
+            reject_now(scope, rv, e);
+            None
+        }
+    }
 }
 
 /// `kvGet(ns, key, stream)` -> Promise<null | [Uint8Array | rid, metadata | null]>.
 pub(crate) fn op_kv_get(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let checked = (|| {
-        let ns = namespace(scope, &st, args.get(0))?;
-        let key = key_arg(scope, args.get(1), "GET")?;
-        let kv = kv()?;
-        count(scope, &st)?;
-        Ok((ns, key, kv))
-    })();
-    let (ns, key, kv) = match checked {
-        Ok(c) => c,
-        Err(e) => return reject_now(scope, &mut rv, e),
+    let Some((ns, key, kv)) = prelude(scope, &st, &args, &mut rv, |scope| key_arg(scope, args.get(1), "GET")) else {
+        return;
     };
     let stream = args.get(2).is_true();
     let fut = kv.run(move |s| s.get(&ns, &key));
@@ -194,8 +214,7 @@ fn value_stream(value: Bytes) -> BodyStream {
 /// `kvGetMany(ns, keys)` -> Promise<Array<null | [Uint8Array, metadata | null]>>.
 pub(crate) fn op_kv_get_many(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let checked = (|| {
-        let ns = namespace(scope, &st, args.get(0))?;
+    let keys = |scope: &mut v8::PinScope<'_, '_>| {
         let arr =
             v8::Local::<v8::Array>::try_from(args.get(1)).map_err(|_| OpError::type_error("keys must be an array"))?;
         let len = arr.length() as usize;
@@ -211,21 +230,24 @@ pub(crate) fn op_kv_get_many(scope: &mut v8::PinScope, args: v8::FunctionCallbac
             let v = arr.get_index(scope, i as u32).ok_or(OpError::Pending)?;
             keys.push(key_arg(scope, v, "GET_BULK")?);
         }
-        let kv = kv()?;
-        count(scope, &st)?;
-        Ok((ns, keys, kv))
-    })();
-    let (ns, keys, kv) = match checked {
-        Ok(c) => c,
-        Err(e) => return reject_now(scope, &mut rv, e),
+        Ok(keys)
+    };
+    let Some((ns, keys, kv)) = prelude(scope, &st, &args, &mut rv, keys) else {
+        return;
     };
     let fut = kv.run(move |s| s.get_many(&ns, keys));
     promise_op(scope, &mut rv, async move { OpResult::Kv(KvDone::GetMany(fut.await)) });
 }
 
+/// A put's value: whole, or a ReadableStream's, staged piece by piece.
+enum PutValue {
+    Whole(Bytes),
+    Stream(KvBuffer),
+}
+
 /// The value of a put: a string (as UTF-8), an ArrayBuffer or view, or a
 /// buffer id filled by `kvBufferWrite` (a ReadableStream's chunks).
-fn value_arg(scope: &mut v8::PinScope<'_, '_>, st: &SharedState, v: v8::Local<v8::Value>) -> Result<Bytes, Refusal> {
+fn value_arg(scope: &mut v8::PinScope<'_, '_>, st: &SharedState, v: v8::Local<v8::Value>) -> Result<PutValue, Refusal> {
     let too_big = |len: usize| {
         failed(
             "PUT",
@@ -241,13 +263,13 @@ fn value_arg(scope: &mut v8::PinScope<'_, '_>, st: &SharedState, v: v8::Local<v8
         if text.len() > MAX_VALUE_BYTES {
             return Err(too_big(text.len()));
         }
-        return Ok(Bytes::from(text));
+        return Ok(PutValue::Whole(Bytes::from(text)));
     }
     if v.is_number() {
         let id = u32_arg(scope, v);
         let buf = st.borrow_mut().kv_buffers.remove(&id);
         return match buf {
-            Some(b) => Ok(Bytes::from(b.bytes)),
+            Some(b) => Ok(PutValue::Stream(b)),
             None => Err(OpError::type_error("This ReadableStream has already been used.").into()),
         };
     }
@@ -255,7 +277,7 @@ fn value_arg(scope: &mut v8::PinScope<'_, '_>, st: &SharedState, v: v8::Local<v8
         if len > MAX_VALUE_BYTES {
             return Err(too_big(len));
         }
-        return bytes_arg(v).map(Bytes::from).ok_or_else(|| {
+        return bytes_arg(v).map(|b| PutValue::Whole(Bytes::from(b))).ok_or_else(|| {
             OpError::type_error(
                 "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.",
             )
@@ -283,12 +305,26 @@ fn expiration_arg(
             n.to_string()
         }
     };
+    // NaN and Infinity as JS prints them; anything not a number (the
+    // bootstrap passes numbers) without a value.
+    let js = |scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>| {
+        if v.is_number() {
+            v.to_string(scope)
+                .map(|s| format!(" of {}", s.to_rust_string_lossy(scope)))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
     if !ttl.is_undefined() {
         let Some(n) = number_arg(scope, ttl) else {
             return Err(failed(
                 "PUT",
                 400,
-                "Invalid expiration_ttl. Please specify integer greater than 0.",
+                format!(
+                    "Invalid expiration_ttl{}. Please specify integer greater than 0.",
+                    js(scope, ttl)
+                ),
             ));
         };
         let n = n.trunc();
@@ -320,7 +356,10 @@ fn expiration_arg(
             return Err(failed(
                 "PUT",
                 400,
-                "Invalid expiration. Please specify integer greater than the current number of seconds since the UNIX epoch.",
+                format!(
+                    "Invalid expiration{}. Please specify integer greater than the current number of seconds since the UNIX epoch.",
+                    js(scope, expiration)
+                ),
             ));
         };
         let n = n.trunc();
@@ -377,50 +416,73 @@ fn metadata_arg(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Re
 /// `kvPut(ns, key, value, expiration, expirationTtl, metadataJson)` -> Promise<undefined>.
 pub(crate) fn op_kv_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let checked = (|| {
-        let ns = namespace(scope, &st, args.get(0))?;
+    let rest = |scope: &mut v8::PinScope<'_, '_>| {
         let key = key_arg(scope, args.get(1), "PUT")?;
         let expiration = expiration_arg(scope, args.get(3), args.get(4))?;
         let metadata = metadata_arg(scope, args.get(5))?;
         let value = value_arg(scope, &st, args.get(2))?;
-        let kv = kv()?;
-        count(scope, &st)?;
-        Ok((
-            ns,
-            key,
-            KvValue {
-                value,
+        Ok((key, value, metadata, expiration))
+    };
+    let Some((ns, (key, value, metadata, expiration), kv)) = prelude(scope, &st, &args, &mut rv, rest) else {
+        return;
+    };
+    let whole = |value| KvValue {
+        value,
+        metadata: metadata.clone(),
+        expiration,
+    };
+    let done: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), KvError>>>> = match value {
+        PutValue::Whole(value) => {
+            let value = whole(value);
+            Box::pin(kv.run(move |s| s.put(&ns, &key, value)))
+        }
+        PutValue::Stream(mut buf) if buf.pieces == 0 => {
+            // Shorter than one piece: one plain put.
+            buf.done = true;
+            let value = whole(Bytes::from(std::mem::take(&mut buf.pending)));
+            Box::pin(kv.run(move |s| s.put(&ns, &key, value)))
+        }
+        PutValue::Stream(mut buf) => {
+            let (id, last, index) = (buf.upload, std::mem::take(&mut buf.pending), buf.pieces);
+            let upload = Upload {
+                id,
+                pieces: index + u32::from(!last.is_empty()),
                 metadata,
                 expiration,
-            },
-            kv,
-        ))
-    })();
-    let (ns, key, value, kv) = match checked {
-        Ok(c) => c,
-        Err(e) => return reject_now(scope, &mut rv, e),
+            };
+            Box::pin(async move {
+                let staged = if last.is_empty() {
+                    Ok(())
+                } else {
+                    kv.run(move |s| s.stage(id, index, Bytes::from(last))).await
+                };
+                let r = match staged {
+                    Ok(()) => kv.run(move |s| s.commit(&ns, &key, upload)).await,
+                    Err(e) => Err(e),
+                };
+                // Committed: nothing left to discard. Otherwise, and also
+                // when this future is dropped half-way (its request ended),
+                // the buffer's drop discards the staged pieces.
+                buf.done = r.is_ok();
+                drop(buf);
+                r
+            })
+        }
     };
-    let fut = kv.run(move |s| s.put(&ns, &key, value));
     promise_op(
         scope,
         &mut rv,
-        async move { OpResult::Kv(KvDone::Unit("PUT", fut.await)) },
+        async move { OpResult::Kv(KvDone::Unit("PUT", done.await)) },
     );
 }
 
 /// `kvDelete(ns, key)` -> Promise<undefined>.
 pub(crate) fn op_kv_delete(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let checked = (|| {
-        let ns = namespace(scope, &st, args.get(0))?;
-        let key = key_arg(scope, args.get(1), "DELETE")?;
-        let kv = kv()?;
-        count(scope, &st)?;
-        Ok((ns, key, kv))
-    })();
-    let (ns, key, kv) = match checked {
-        Ok(c) => c,
-        Err(e) => return reject_now(scope, &mut rv, e),
+    let Some((ns, key, kv)) = prelude(scope, &st, &args, &mut rv, |scope| {
+        key_arg(scope, args.get(1), "DELETE")
+    }) else {
+        return;
     };
     let fut = kv.run(move |s| s.delete(&ns, &key));
     promise_op(scope, &mut rv, async move {
@@ -431,8 +493,7 @@ pub(crate) fn op_kv_delete(scope: &mut v8::PinScope, args: v8::FunctionCallbackA
 /// `kvList(ns, prefix, limit, cursor)` -> Promise<[names, expirations, metadata, cursor | null]>.
 pub(crate) fn op_kv_list(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
     let st = state(scope);
-    let checked = (|| {
-        let ns = namespace(scope, &st, args.get(0))?;
+    let query = |scope: &mut v8::PinScope<'_, '_>| {
         let prefix = match v8::Local::<v8::String>::try_from(args.get(1)) {
             Ok(s) if s.length() > MAX_KEY_BYTES => return Err(key_too_long("GET", s.utf8_length(scope))),
             Ok(s) => s.to_rust_string_lossy(scope),
@@ -461,25 +522,47 @@ pub(crate) fn op_kv_list(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
             Err(_) if args.get(3).is_null_or_undefined() => None,
             Err(_) => return Err(OpError::type_error("cursor must be a string").into()),
         };
-        let kv = kv()?;
-        count(scope, &st)?;
-        Ok((ns, ListQuery { prefix, limit, cursor }, kv))
-    })();
-    let (ns, query, kv) = match checked {
-        Ok(c) => c,
-        Err(e) => return reject_now(scope, &mut rv, e),
+        Ok(ListQuery { prefix, limit, cursor })
+    };
+    let Some((ns, query, kv)) = prelude(scope, &st, &args, &mut rv, query) else {
+        return;
     };
     let fut = kv.run(move |s| s.list(&ns, query));
     promise_op(scope, &mut rv, async move { OpResult::Kv(KvDone::List(fut.await)) });
 }
 
-/// A ReadableStream's chunks on their way into a put, held in Rust (and
-/// charged to the isolate's memory budget) rather than in JS.
+/// A ReadableStream's chunks on their way into a put: gathered into pieces
+/// of [`PIECE_BYTES`], each staged in the store as it fills
+/// ([`super::KvStore::stage`]), so the process holds about one piece, not
+/// the value. Dropped without being committed (the stream failed, the
+/// request ended, the value was too big), its staged pieces are discarded.
 pub(crate) struct KvBuffer {
-    bytes: Vec<u8>,
+    upload: u64,
+    /// Bytes not staged yet (less than a piece).
+    pending: Vec<u8>,
+    /// Pieces staged so far.
+    pieces: u32,
+    /// Bytes received so far.
+    total: usize,
     /// The request that writes it (the buffer goes when it ends).
     pub owner: Option<u32>,
+    kv: Option<Arc<Kv>>,
+    /// Committed (or handed to a put): nothing to discard on drop.
+    done: bool,
     _charges: Vec<crate::limits::Charge>,
+}
+
+impl Drop for KvBuffer {
+    fn drop(&mut self) {
+        if !self.done
+            && self.pieces > 0
+            && let Some(kv) = &self.kv
+        {
+            let id = self.upload;
+            // Runs on the store's runtime whether awaited or not.
+            drop(kv.run(move |s| s.discard(id)));
+        }
+    }
 }
 
 /// `kvBufferNew()` -> id.
@@ -496,8 +579,13 @@ pub(crate) fn op_kv_buffer_new(
         s.kv_buffers.insert(
             id,
             KvBuffer {
-                bytes: Vec::new(),
+                upload: super::upload_id(),
+                pending: Vec::new(),
+                pieces: 0,
+                total: 0,
                 owner,
+                kv: super::installed(),
+                done: false,
                 _charges: Vec::new(),
             },
         );
@@ -506,9 +594,15 @@ pub(crate) fn op_kv_buffer_new(
     rv.set(v8::Integer::new_from_unsigned(scope, id).into());
 }
 
-/// `kvBufferWrite(id, chunk)`: appends a chunk; throws once the value is
-/// over the size limit (the buffer is dropped then).
-pub(crate) fn op_kv_buffer_write(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+/// `kvBufferWrite(id, chunk)` -> undefined, or a Promise once pieces are
+/// full: it settles when the store has them (the stream's backpressure).
+/// Throws once the value is over the size limit (the buffer is dropped
+/// then, and what it staged).
+pub(crate) fn op_kv_buffer_write(
+    scope: &mut v8::PinScope,
+    args: v8::FunctionCallbackArguments,
+    mut rv: v8::ReturnValue,
+) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
     let Some(len) = crate::ops::bytes_len(args.get(1)) else {
@@ -520,12 +614,13 @@ pub(crate) fn op_kv_buffer_write(scope: &mut v8::PinScope, args: v8::FunctionCal
         );
     };
     let have = match st.borrow().kv_buffers.get(&id) {
-        Some(b) => b.bytes.len(),
+        Some(b) => b.total,
         None => return crate::ops::throw_type_error(scope, "This ReadableStream has already been used."),
     };
     let total = have.saturating_add(len);
     if total > MAX_VALUE_BYTES {
-        st.borrow_mut().kv_buffers.remove(&id);
+        let dropped = st.borrow_mut().kv_buffers.remove(&id);
+        drop(dropped);
         let e = error_value(
             scope,
             &format!("KV PUT failed: 413 Value length of at least {total} exceeds limit of {MAX_VALUE_BYTES}."),
@@ -536,23 +631,61 @@ pub(crate) fn op_kv_buffer_write(scope: &mut v8::PinScope, args: v8::FunctionCal
     let memory = st.borrow().memory.clone();
     let Some(charge) = memory.charge(len) else {
         // Over the isolate's memory limit: the script is being terminated.
-        st.borrow_mut().kv_buffers.remove(&id);
+        let dropped = st.borrow_mut().kv_buffers.remove(&id);
+        drop(dropped);
         return;
     };
     let Some(chunk) = bytes_arg(args.get(1)) else {
         return;
     };
-    if let Some(b) = st.borrow_mut().kv_buffers.get_mut(&id) {
-        b.bytes.extend_from_slice(&chunk);
+    // Full pieces leave the buffer for the store, the rest stays.
+    let staged = {
+        let mut s = st.borrow_mut();
+        let Some(b) = s.kv_buffers.get_mut(&id) else {
+            return;
+        };
+        b.total = total;
+        b.pending.extend_from_slice(&chunk);
         b._charges.push(charge);
-    }
+        if b.pending.len() < PIECE_BYTES {
+            return;
+        }
+        let all = Bytes::from(std::mem::take(&mut b.pending));
+        let full = all.len() / PIECE_BYTES * PIECE_BYTES;
+        b.pending = all[full..].to_vec();
+        let first = b.pieces;
+        let pieces: Vec<Bytes> = (0..full)
+            .step_by(PIECE_BYTES)
+            .map(|at| all.slice(at..at + PIECE_BYTES))
+            .collect();
+        b.pieces += pieces.len() as u32;
+        let charges = std::mem::take(&mut b._charges);
+        (b.upload, first, pieces, b.kv.clone(), charges)
+    };
+    let (upload, first, pieces, kv, charges) = staged;
+    let Some(kv) = kv else {
+        return crate::ops::throw_type_error(scope, "KV storage is not configured in this process");
+    };
+    promise_op(scope, &mut rv, async move {
+        let mut r = Ok(());
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let index = first + i as u32;
+            r = kv.run(move |s| s.stage(upload, index, piece)).await;
+            if r.is_err() {
+                break;
+            }
+        }
+        drop(charges);
+        OpResult::Kv(KvDone::Unit("PUT", r))
+    });
 }
 
 /// `kvBufferFree(id)`: the put was abandoned.
 pub(crate) fn op_kv_buffer_free(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
-    st.borrow_mut().kv_buffers.remove(&id);
+    let dropped = st.borrow_mut().kv_buffers.remove(&id);
+    drop(dropped);
 }
 
 fn entry<'s>(scope: &mut v8::PinScope<'s, '_>, v: KvValue) -> v8::Local<'s, v8::Value> {

@@ -3,9 +3,10 @@
 //! past, written straight through the trait (the ops refuse those), so no
 //! test sleeps or depends on timing.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use test_support::RedisServer;
 
 use bytes::Bytes;
 
@@ -96,6 +97,69 @@ fn contract(kv: &Kv) {
     ));
 }
 
+/// Values in pieces: staged unseen, committed whole and atomically,
+/// replaced, deleted and expired with their pieces; incomplete or
+/// discarded uploads never become a value.
+fn pieces(kv: &Kv) {
+    let now = now_s();
+    let get = |key: &'static str| run(kv, move |s| s.get("s", key)).unwrap();
+    let stage = |id: u64, i: u32| run(kv, move |s| s.stage(id, i, Bytes::from(vec![i as u8; 1000]))).unwrap();
+    let upload = |id: u64, pieces: u32, expiration: Option<u64>| Upload {
+        id,
+        pieces,
+        metadata: Some("[2]".into()),
+        expiration,
+    };
+    run(kv, |s| s.put("s", "big", value("old", None, None))).unwrap();
+    let id = upload_id();
+    for i in 0..3 {
+        stage(id, i);
+    }
+    assert_eq!(get("big").unwrap().value, Bytes::from("old"), "staged is unseen");
+    run(kv, |s| s.commit("s", "big", upload(id, 3, None))).unwrap();
+    let got = get("big").unwrap();
+    let want: Vec<u8> = (0..3u8).flat_map(|i| vec![i; 1000]).collect();
+    assert_eq!(
+        (got.value.as_ref(), got.metadata.as_deref()),
+        (want.as_slice(), Some("[2]"))
+    );
+    let query = ListQuery {
+        prefix: "b".into(),
+        limit: 10,
+        cursor: None,
+    };
+    let listed = run(kv, |s| s.list("s", query)).unwrap();
+    assert_eq!(listed.keys.len(), 1);
+    assert_eq!(listed.keys[0].metadata.as_deref(), Some("[2]"));
+    let many = run(kv, |s| s.get_many("s", vec!["big".into(), "none".into()])).unwrap();
+    assert_eq!(many[0].as_ref().map(|v| v.value.len()), Some(3000));
+    // Replaced by a plain value; then by pieces again; deleted.
+    run(kv, |s| s.put("s", "big", value("small", None, None))).unwrap();
+    assert_eq!(get("big").unwrap().value, Bytes::from("small"));
+    let id = upload_id();
+    stage(id, 0);
+    stage(id, 1);
+    run(kv, |s| s.commit("s", "big", upload(id, 2, None))).unwrap();
+    assert_eq!(get("big").unwrap().value.len(), 2000);
+    run(kv, |s| s.delete("s", "big")).unwrap();
+    assert_eq!(get("big"), None);
+    // A piece missing, or the upload discarded: no commit, the old value stays.
+    run(kv, |s| s.put("s", "kept", value("old", None, None))).unwrap();
+    let id = upload_id();
+    stage(id, 0);
+    assert!(run(kv, |s| s.commit("s", "kept", upload(id, 2, None))).is_err());
+    let id = upload_id();
+    stage(id, 0);
+    run(kv, |s| s.discard(id)).unwrap();
+    assert!(run(kv, |s| s.commit("s", "kept", upload(id, 1, None))).is_err());
+    assert_eq!(get("kept").unwrap().value, Bytes::from("old"));
+    // Expired in pieces: never returned.
+    let id = upload_id();
+    stage(id, 0);
+    run(kv, |s| s.commit("s", "gone", upload(id, 1, Some(now - 1)))).unwrap();
+    assert_eq!(get("gone"), None);
+}
+
 #[test]
 fn embedded_store_keeps_the_contract_and_survives_reopening() {
     let dir = std::env::temp_dir().join(format!("isoproxy-kv-unit-{}", std::process::id()));
@@ -103,6 +167,7 @@ fn embedded_store_keeps_the_contract_and_survives_reopening() {
     {
         let kv = Kv::start(&KvBackend::Embedded { data_dir: dir.clone() }).unwrap();
         contract(&kv);
+        pieces(&kv);
     }
     // The file outlives its store: reopened, the values are there.
     let kv = Kv::start(&KvBackend::Embedded { data_dir: dir.clone() }).unwrap();
@@ -114,60 +179,18 @@ fn embedded_store_keeps_the_contract_and_survives_reopening() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-struct RedisServer(Child);
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis_server() -> (RedisServer, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed by ./dev");
-    let server = RedisServer(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (server, port)
-}
-
 #[test]
 fn redis_store_keeps_the_contract_and_recovers_after_the_server_returns() {
-    let (server, port) = redis_server();
-    let kv = Arc::new(
-        Kv::start(&KvBackend::Redis {
-            url: format!("redis://127.0.0.1:{port}/3"),
-        })
-        .unwrap(),
-    );
+    let mut server = RedisServer::start();
+    let kv = Arc::new(Kv::start(&KvBackend::Redis { url: server.url(3) }).unwrap());
     contract(&kv);
+    pieces(&kv);
     // The server goes away: operations fail (they do not hang or panic).
-    drop(server);
+    server.stop();
     let err = run(&kv, |s| s.get("a", "k1"));
     assert!(matches!(err, Err(KvError::Unavailable(_))), "{err:?}");
     // It comes back on the same port (empty): the store reconnects.
-    let child = Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = RedisServer(child);
+    let _server = RedisServer::start_on(server.port);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         match run(&kv, |s| s.put("a", "back", value("yes", None, None))) {
