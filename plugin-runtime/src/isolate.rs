@@ -935,6 +935,22 @@ impl WorkerIsolate {
         Ok(me)
     }
 
+    /// V8's view of this isolate's memory, for the debug log: the heap's
+    /// committed and used bytes, V8's own malloc'd bytes, external memory.
+    pub(crate) fn heap_summary(&mut self) -> String {
+        self.enter();
+        let stats = self.isolate.get_heap_statistics();
+        self.exit();
+        format!(
+            "heap {} KiB committed, {} KiB physical, {} KiB used; malloced {} KiB; external {} KiB",
+            stats.total_heap_size() >> 10,
+            stats.total_physical_size() >> 10,
+            stats.used_heap_size() >> 10,
+            stats.malloced_memory() >> 10,
+            stats.external_memory() >> 10
+        )
+    }
+
     fn enter(&mut self) {
         if !self.entered {
             // SAFETY: this thread runs one isolate at a time and enters it only
