@@ -20,10 +20,10 @@ fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// `new isolate for worker wN in 812.3µs` -> the duration.
+/// `new isolate for worker wN in 812.3µs (heap ...)` -> the duration.
 fn creation_time(line: &str) -> Option<Duration> {
     let rest = line.split(": new isolate for worker ").nth(1)?;
-    let took = rest.split(" in ").nth(1)?.trim();
+    let took = rest.split(" in ").nth(1)?.split_whitespace().next()?;
     let (number, unit) = took.split_at(took.find(|c: char| c.is_alphabetic() || c == 'µ')?);
     let n: f64 = number.parse().ok()?;
     let secs = match unit {

@@ -496,28 +496,12 @@ pub(crate) fn run_bootstrap_file(
     file: &'static JsFile,
     internals: v8::Local<v8::Value>,
 ) -> bool {
-    run_file(scope, file, internals, true)
-}
-
-fn run_file(scope: &mut v8::PinScope, file: &'static JsFile, internals: v8::Local<v8::Value>, cached: bool) -> bool {
     let Some(source) = file.source(scope) else {
         return false;
     };
     let origin = script_origin(scope, &format!("internal:{}", file.name), false);
     // On failure an exception is pending and reaches the caller.
-    let compiled = if cached {
-        code_cache::compile(scope, file.name, source, &origin)
-    } else {
-        let mut src = v8::script_compiler::Source::new(source, Some(&origin));
-        v8::script_compiler::compile(
-            scope,
-            &mut src,
-            v8::script_compiler::CompileOptions::NoCompileOptions,
-            v8::script_compiler::NoCacheReason::NoReason,
-        )
-        .map(|script| code_cache::Compiled { script, produce: false })
-    };
-    let Some(compiled) = compiled else {
+    let Some(compiled) = code_cache::compile(scope, file.name, source, &origin) else {
         return false;
     };
     let global = scope.get_current_context().global(scope);
@@ -532,18 +516,18 @@ fn run_file(scope: &mut v8::PinScope, file: &'static JsFile, internals: v8::Loca
     ran.is_some()
 }
 
-/// Runs the bootstrap ([`js::BOOTSTRAP`]) in the current context and returns
-/// its `internals` (with the ops); `None`, with the exception pending, if a
-/// file threw. Nothing in it depends on a worker: this is what the startup
-/// snapshot holds (`snapshot.rs`), and what an isolate runs itself when the
-/// snapshot is off. `cached`: compile from (and fill) the code cache.
-pub(crate) fn bootstrap<'s>(scope: &mut v8::PinScope<'s, '_>, cached: bool) -> Option<v8::Local<'s, v8::Object>> {
+/// Runs the bootstrap ([`js::BOOTSTRAP`]) in the current context, from the
+/// code cache, and returns its `internals` (with the ops); `None`, with the
+/// exception pending, if a file threw. What an isolate runs itself when the
+/// startup snapshot is off (the startup benchmark's baseline); the snapshot
+/// holds the same, made at build time (build.rs).
+pub(crate) fn bootstrap<'s>(scope: &mut v8::PinScope<'s, '_>) -> Option<v8::Local<'s, v8::Object>> {
     let internals = v8::Object::new(scope);
     let ops_obj = ops::build(scope);
     let key = v8::String::new(scope, "ops")?;
     internals.set(scope, key.into(), ops_obj.into());
     for file in js::BOOTSTRAP {
-        if !run_file(scope, file, internals.into(), cached) {
+        if !run_bootstrap_file(scope, file, internals.into()) {
             return None;
         }
     }
@@ -951,6 +935,22 @@ impl WorkerIsolate {
         Ok(me)
     }
 
+    /// V8's view of this isolate's memory, for the debug log: the heap's
+    /// committed and used bytes, V8's own malloc'd bytes, external memory.
+    pub(crate) fn heap_summary(&mut self) -> String {
+        self.enter();
+        let stats = self.isolate.get_heap_statistics();
+        self.exit();
+        format!(
+            "heap {} KiB committed, {} KiB physical, {} KiB used; malloced {} KiB; external {} KiB",
+            stats.total_heap_size() >> 10,
+            stats.total_physical_size() >> 10,
+            stats.used_heap_size() >> 10,
+            stats.malloced_memory() >> 10,
+            stats.external_memory() >> 10
+        )
+    }
+
     fn enter(&mut self) {
         if !self.entered {
             // SAFETY: this thread runs one isolate at a time and enters it only
@@ -986,7 +986,7 @@ impl WorkerIsolate {
                 reason: "the startup snapshot holds no bootstrap (internal error)".into(),
             })?
         } else {
-            match bootstrap(tc, true) {
+            match bootstrap(tc) {
                 Some(internals) => internals,
                 None => return Err(caught!(tc)),
             }

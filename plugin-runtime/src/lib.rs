@@ -26,6 +26,7 @@ mod platform;
 mod proxy_thread;
 mod runtime;
 pub mod snapshot;
+mod snapshot_make;
 mod thread;
 mod websocket;
 mod wire;

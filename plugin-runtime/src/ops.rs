@@ -32,7 +32,7 @@ use crate::wire;
 /// each op gets its own little wrapper fn here rather than a closure; the
 /// table keeps the wrapper's C function pointer. The `ops` object
 /// ([`build`]) and the startup snapshot's external references
-/// ([`external_references`]) are both made from this one table, so an op
+/// ([`natives`]) are both made from this one table, so an op
 /// cannot be installed without being known to the snapshot.
 macro_rules! op_table {
     ($($name:literal => $op:path),* $(,)?) => {
@@ -52,131 +52,42 @@ pub(crate) struct Op {
 }
 
 /// Every op of the `ops` object.
-pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| {
-    op_table!(
-        "log" => op_log,
-        "currentRequest" => op_current_request,
-        "getContext" => op_get_context,
-        "setContext" => op_set_context,
-        "promiseState" => op_promise_state,
-        "headersRead" => crate::headers::op_headers_read,
-        "requestCf" => crate::headers::op_request_cf,
-        "respond" => op_respond,
-        "respondError" => op_respond_error,
-        "requestDone" => op_request_done,
-        "fetch" => op_fetch,
-        "bodyRead" => op_body_read,
-        "bodyCancel" => op_body_cancel,
-        "bodyAlive" => op_body_alive,
-        "sinkNew" => op_sink_new,
-        "sinkWrite" => op_sink_write,
-        "sinkClose" => op_sink_close,
-        "timer" => op_timer,
-        "urlParse" => op_url_parse,
-        "urlSet" => op_url_set,
-        "encodeUtf8" => op_encode_utf8,
-        "encodeUtf8Into" => op_encode_utf8_into,
-        "encodingForLabel" => op_encoding_for_label,
-        "decoderNew" => op_decoder_new,
-        "decoderDecode" => op_decoder_decode,
-        "decoderFree" => op_decoder_free,
-        "randomBytes" => op_random_bytes,
-        "cloneKind" => op_clone_kind,
-        "loadBootstrap" => op_load_bootstrap,
-        "defineLazy" => op_define_lazy,
-        "memoryCharge" => op_memory_charge,
-        "memoryRelease" => op_memory_release,
-        "compressionNew" => op_compression_new,
-        "compressionPush" => op_compression_push,
-        "compressionFinish" => op_compression_finish,
-        "compressionFree" => op_compression_free,
-        "cachePut" => op_cache_put,
-        "cacheMatch" => op_cache_match,
-        "cacheDelete" => op_cache_delete,
-        "kvGet" => crate::kv::ops::op_kv_get,
-        "kvGetMany" => crate::kv::ops::op_kv_get_many,
-        "kvPut" => crate::kv::ops::op_kv_put,
-        "kvDelete" => crate::kv::ops::op_kv_delete,
-        "kvList" => crate::kv::ops::op_kv_list,
-        "kvBufferNew" => crate::kv::ops::op_kv_buffer_new,
-        "kvBufferWrite" => crate::kv::ops::op_kv_buffer_write,
-        "kvBufferFree" => crate::kv::ops::op_kv_buffer_free,
-        "htmlSelectorCheck" => op_html_selector_check,
-        "htmlRewriterNew" => op_html_rewriter_new,
-        "htmlRewriterWrite" => op_html_rewriter_write,
-        "htmlRewriterEnd" => op_html_rewriter_end,
-        "htmlRewriterDone" => op_html_rewriter_done,
-        "htmlRewriterOp" => op_html_rewriter_op,
-        "htmlRewriterFree" => op_html_rewriter_free,
-        "cryptoDigest" => op_crypto_digest,
-        "cryptoHmac" => op_crypto_hmac,
-        "cryptoAes" => op_crypto_aes,
-        "cryptoHkdf" => op_crypto_hkdf,
-        "cryptoPbkdf2" => op_crypto_pbkdf2,
-        "cryptoGenerateKeyPair" => op_crypto_generate_key_pair,
-        "cryptoImportKey" => op_crypto_import_key,
-        "cryptoExportKey" => op_crypto_export_key,
-        "cryptoSign" => op_crypto_sign,
-        "cryptoVerify" => op_crypto_verify,
-        "cryptoRsaOaep" => op_crypto_rsa_oaep,
-        "cryptoEcdh" => op_crypto_ecdh,
-        "cryptoDigestNew" => op_crypto_digest_new,
-        "cryptoDigestUpdate" => op_crypto_digest_update,
-        "cryptoDigestFinish" => op_crypto_digest_finish,
-        "cryptoDigestFree" => op_crypto_digest_free,
-        "wsPair" => crate::websocket::op_ws_pair,
-        "wsSend" => crate::websocket::op_ws_send,
-        "wsAcceptOrigin" => crate::websocket::op_ws_accept_origin,
-        "wsRecv" => crate::websocket::op_ws_recv,
-        "wsClose" => crate::websocket::op_ws_close,
-        "wsFree" => crate::websocket::op_ws_free,
-    )
-});
+pub(crate) static OPS: LazyLock<Vec<Op>> = LazyLock::new(|| include!("op_table.rs"));
 
 /// Ops only isolates of the runtime's own tests get ([`expose_raw_ops_for_tests`]).
 static TEST_OPS: LazyLock<Vec<Op>> = LazyLock::new(|| op_table!("testPanic" => op_test_panic));
-
-fn install_one<'s>(scope: &mut v8::PinScope<'s, '_>, obj: v8::Local<'s, v8::Object>, op: &Op) {
-    // Only fails when V8 is out of memory, and then the isolate is unusable
-    // anyway: the missing op shows up as a TypeError in the bootstrap.
-    if let (Some(f), Some(key)) = (
-        v8::Function::new_raw(scope, op.callback),
-        v8::String::new(scope, op.name),
-    ) {
-        obj.set(scope, key.into(), f.into());
-    }
-}
 
 /// The `ops` object handed to the bootstrap scripts (the test-only ops are
 /// added by [`install_test_ops`], after the snapshot is restored).
 pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Object> {
     let obj = v8::Object::new(scope);
-    for op in OPS.iter() {
-        install_one(scope, obj, op);
-    }
+    crate::snapshot_make::install_ops(scope, obj, OPS.iter().map(|op| (op.name, op.callback)));
     obj
 }
 
 /// Adds the test-only ops to `ops` if [`expose_raw_ops_for_tests`] was called.
 pub(crate) fn install_test_ops<'s>(scope: &mut v8::PinScope<'s, '_>, ops: v8::Local<'s, v8::Object>) {
     if raw_ops_exposed() {
-        for op in TEST_OPS.iter() {
-            install_one(scope, ops, op);
-        }
+        crate::snapshot_make::install_ops(scope, ops, TEST_OPS.iter().map(|op| (op.name, op.callback)));
     }
 }
 
 /// Every native callback a bootstrap context can hold, for the startup
-/// snapshot (V8 stores a function's callback as an index into this list):
-/// the ops (test-only ones included) and the `defineLazy` getter.
-pub(crate) fn external_references() -> impl Iterator<Item = v8::ExternalReference> {
-    let lazy: v8::AccessorNameGetterCallback = v8::MapFnTo::map_fn_to(lazy_property_getter);
-    OPS.iter()
-        .chain(TEST_OPS.iter())
+/// snapshot (V8 stores a function's callback as an index into the
+/// references made from this): the ops and the `defineLazy` getter.
+pub(crate) fn natives() -> crate::snapshot_make::Natives {
+    crate::snapshot_make::Natives {
+        ops: OPS.iter().map(|op| (op.name, op.callback)).collect(),
+        lazy_getter: v8::MapFnTo::map_fn_to(lazy_property_getter),
+    }
+}
+
+/// The test-only ops as external references (after the snapshot's own:
+/// they are only ever added after a restore).
+pub(crate) fn test_op_references() -> impl Iterator<Item = v8::ExternalReference> {
+    TEST_OPS
+        .iter()
         .map(|op| v8::ExternalReference { function: op.callback })
-        .chain(std::iter::once(v8::ExternalReference {
-            pointer: lazy as *mut std::ffi::c_void,
-        }))
 }
 
 static RAW_OPS_EXPOSED: AtomicBool = AtomicBool::new(false);
@@ -1464,22 +1375,9 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
 /// made into the startup snapshot, where the getter's data would be
 /// serialised with the isolate rather than the context.
 fn op_define_lazy(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
-    let (Ok(target), Ok(name)) = (
-        v8::Local::<v8::Object>::try_from(args.get(0)),
-        v8::Local::<v8::Name>::try_from(args.get(1)),
-    ) else {
-        return throw_type_error(scope, "defineLazy(target, name)");
-    };
-    let undefined = v8::undefined(scope).into();
-    target.set_lazy_data_property_with_data(
-        scope,
-        name,
-        lazy_property_getter,
-        undefined,
-        v8::PropertyAttribute::DONT_ENUM,
-        v8::SideEffectType::HasSideEffect,
-        v8::SideEffectType::HasSideEffect,
-    );
+    if !crate::snapshot_make::define_lazy(scope, &args, lazy_property_getter) {
+        throw_type_error(scope, "defineLazy(target, name)");
+    }
 }
 
 /// The getter of a `defineLazy` property, behind the panic guard.

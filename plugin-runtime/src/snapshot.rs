@@ -1,19 +1,18 @@
 //! The V8 startup snapshot of the bootstrap JavaScript.
 //!
-//! Once per process, on first need (the first isolate a worker gets, which
-//! at start-up is the validation isolate of `Runtime::load_worker`), a
-//! snapshot-creator isolate runs [`crate::js::BOOTSTRAP`] into a fresh
-//! context and V8 serialises that context's heap. Every worker isolate is
-//! then created from the blob: the Web APIs are deserialised, not run
-//! again. The snapshot is taken before any worker script has run, so the
-//! built-ins `00_primordials.js` captured in it are the pristine ones.
+//! Made at build time: `build.rs` runs [`crate::js::BOOTSTRAP`] in a
+//! snapshot-creator isolate (`snapshot_make.rs`) and the blob is embedded
+//! in the binary, so a process starts with it. Every isolate is created
+//! from it: the Web APIs are deserialised, not run again. The snapshot is
+//! taken before any worker script has run, so the built-ins
+//! `00_primordials.js` captured in it are the pristine ones.
 //!
 //! Native functions cannot be serialised: V8 stores each as an index into
 //! the *external references* given to both the creator and every restored
-//! isolate ([`external_references`]). They are built from the op table
-//! (`ops::OPS`, the same table the `ops` object is made from), the
-//! `defineLazy` getter, and the bootstrap sources (external strings, so
-//! each isolate refers to the bytes in the binary instead of a copy).
+//! isolate ([`external_references`]). The build script makes them from a
+//! stand-in per op of `op_table.rs`, this crate from the real ops of the
+//! same list (`ops::OPS`, the table the `ops` object is made from), in the
+//! same order, then the `defineLazy` getter and the bootstrap sources.
 //!
 //! What a worker changes (its compatibility flags, env, the time it starts)
 //! is set after the restore (`WorkerIsolate::init`, `internals.initWorker`).
@@ -21,16 +20,15 @@
 //! isolate and never in the snapshot.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use crate::error::ScriptError;
 
 /// The context data index of `internals` in the snapshot.
 const INTERNALS: usize = 0;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
-static BLOB: OnceLock<Option<Box<[u8]>>> = OnceLock::new();
+
+/// The blob `build.rs` made.
+static BLOB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/snapshot.bin"));
 
 /// Turns creating isolates from the startup snapshot on or off (off: every
 /// isolate runs the bootstrap itself, from the code cache). On by default;
@@ -40,49 +38,43 @@ pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
-/// The size of the startup snapshot in bytes, making it if needed (`None`
-/// if it could not be made; isolates then run the bootstrap themselves).
+/// The size of the startup snapshot in bytes.
 #[doc(hidden)]
 pub fn size() -> Option<usize> {
-    blob().map(<[u8]>::len)
+    Some(BLOB.len())
 }
 
 /// The external references of the snapshot, in a fixed order (V8 matches
-/// them by index): every native callback a bootstrap context can hold and
-/// the bootstrap sources' string resources.
+/// them by index): those of the build script's creator
+/// (`snapshot_make::Natives::references`: ops, lazy getter, sources) with
+/// the real callbacks, then the test-only ops (added to `ops` after a
+/// restore, so never in the snapshot).
 pub(crate) fn external_references() -> Cow<'static, [v8::ExternalReference]> {
-    let sources = crate::js::BOOTSTRAP.iter().map(|f| v8::ExternalReference {
-        pointer: f.source as *const v8::OneByteConst as *mut std::ffi::c_void,
-    });
-    Cow::Owned(crate::ops::external_references().chain(sources).collect())
+    let mut refs = crate::ops::natives().references();
+    refs.extend(crate::ops::test_op_references());
+    Cow::Owned(refs)
 }
 
 /// `params` set up to restore the snapshot, and whether they are (the
-/// snapshot is on and could be made).
+/// snapshot is on).
 pub(crate) fn restoring(params: v8::CreateParams) -> (v8::CreateParams, bool) {
     if !ENABLED.load(Ordering::Relaxed) {
         return (params, false);
     }
-    match blob() {
-        Some(bytes) => {
-            let params = params
-                .snapshot_blob(v8::StartupData::from(bytes))
-                .external_references(external_references());
-            (params, true)
-        }
-        None => (params, false),
-    }
+    let params = params
+        .snapshot_blob(v8::StartupData::from(BLOB))
+        .external_references(external_references());
+    (params, true)
 }
 
 /// A new isolate, restored from the startup snapshot when it is on (and
-/// whether it was). Every isolate of the process except the snapshot
-/// creator is made here: V8 shares one read-only heap between all the
-/// isolates alive in a process, set up from the blob of the first of them,
-/// so an isolate from V8's built-in blob alive beside one from ours gives
-/// the later one a read-only space that is not its own (V8 aborted, or
-/// worse, when a reload's scratch isolate met worker isolates). Making the
-/// blob first also keeps the creator, the only isolate from the built-in
-/// blob, alone in the process while it runs.
+/// whether it was). Every isolate of the process is made here: V8 shares
+/// one read-only heap between all the isolates alive in a process, set up
+/// from the blob of the first of them, so an isolate from V8's built-in
+/// blob alive beside one from ours gives the later one a read-only space
+/// that is not its own (V8 aborted, or worse, when a reload's scratch
+/// isolate met worker isolates). With the snapshot off (the startup
+/// benchmark only) every isolate comes from the built-in blob.
 pub(crate) fn new_isolate(params: v8::CreateParams) -> (v8::OwnedIsolate, bool) {
     let (params, restored) = restoring(params);
     (v8::Isolate::new(params), restored)
@@ -91,65 +83,6 @@ pub(crate) fn new_isolate(params: v8::CreateParams) -> (v8::OwnedIsolate, bool) 
 /// `internals` of a context just restored from the snapshot.
 pub(crate) fn internals<'s>(scope: &mut v8::PinScope<'s, '_>) -> Option<v8::Local<'s, v8::Object>> {
     scope.get_context_data_from_snapshot_once::<v8::Object>(INTERNALS).ok()
-}
-
-fn blob() -> Option<&'static [u8]> {
-    BLOB.get_or_init(|| {
-        let started = std::time::Instant::now();
-        match create() {
-            Ok(bytes) => {
-                log::debug!("startup snapshot: {} KiB in {:?}", bytes.len() >> 10, started.elapsed());
-                Some(bytes)
-            }
-            Err(e) => {
-                // A bug in the bootstrap, not in a worker: say so once, and
-                // let isolates run the bootstrap themselves (they will fail
-                // the same way, with the error in each worker's load).
-                log::error!("the startup snapshot could not be made: {e}");
-                None
-            }
-        }
-    })
-    .as_deref()
-}
-
-/// Runs the bootstrap in a snapshot-creator isolate and serialises it.
-fn create() -> Result<Box<[u8]>, ScriptError> {
-    crate::platform::platform();
-    let mut creator = v8::Isolate::snapshot_creator(Some(external_references()), None);
-    creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
-    let made = {
-        v8::scope!(let scope, &mut creator);
-        let context = v8::Context::new(scope, Default::default());
-        let made = {
-            let scope = &mut v8::ContextScope::new(scope, context);
-            v8::tc_scope!(let tc, scope);
-            match crate::isolate::bootstrap(tc, false) {
-                Some(internals) => {
-                    tc.perform_microtask_checkpoint();
-                    Ok(v8::Global::new(tc, internals))
-                }
-                None => {
-                    let (e, m) = (tc.exception(), tc.message());
-                    Err(crate::isolate::describe_exception(tc, e, m))
-                }
-            }
-        };
-        // V8 needs a default context to make a blob, even a discarded one.
-        scope.set_default_context(context);
-        made.map(|internals| {
-            let internals = v8::Local::new(scope, internals);
-            scope.add_context_data(context, internals);
-        })
-    };
-    // The creator must make its blob before it goes, even after a failure.
-    let blob = creator.create_blob(v8::FunctionCodeHandling::Keep);
-    made?;
-    let blob = blob.ok_or_else(|| ScriptError::Shape {
-        path: "<startup snapshot>".into(),
-        reason: "V8 made no snapshot".into(),
-    })?;
-    Ok(Box::from(&blob[..]))
 }
 
 #[cfg(test)]

@@ -164,19 +164,22 @@ impl Host {
         // A panic while creating the isolate (a runtime bug) fails this
         // request like any creation error: answered, its in-flight count
         // released, counted and logged.
-        let isolate = match crate::guard::catch(|| WorkerIsolate::create(worker.clone(), link)) {
+        let mut isolate = match crate::guard::catch(|| WorkerIsolate::create(worker.clone(), link)) {
             Ok(created) => created?,
             Err(payload) => {
                 crate::guard::record(worker.name(), "isolate creation", &*payload);
                 return Err(DispatchError::Internal("creating the isolate failed".into()));
             }
         };
-        log::debug!(
-            "{}: new isolate for worker {} in {:?}",
-            std::thread::current().name().unwrap_or("isolate"),
-            worker.name(),
-            started.elapsed()
-        );
+        let took = started.elapsed();
+        if log::log_enabled!(log::Level::Debug) {
+            log::debug!(
+                "{}: new isolate for worker {} in {took:?} ({})",
+                std::thread::current().name().unwrap_or("isolate"),
+                worker.name(),
+                isolate.heap_summary()
+            );
+        }
         worker.isolates.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.tell(worker.name(), IsolateEvent::Created);
         self.isolates.push(isolate);

@@ -1,0 +1,148 @@
+//! Makes the V8 startup snapshot of the bootstrap JavaScript at build time
+//! (`src/snapshot_make.rs`), for `src/snapshot.rs` to embed: a process then
+//! starts with it instead of spending its start-up making it.
+//!
+//! The ops are stand-ins, one per entry of `src/op_table.rs` in its order
+//! (V8 stores a native function as its index in the external references,
+//! and the process gives the real ops of the same list at those indices).
+//! A stand-in throws: no op may run while the bootstrap's files run their
+//! top level, except `defineLazy`, done here as the crate does it.
+
+#[allow(dead_code)]
+#[path = "src/js.rs"]
+mod js;
+#[allow(dead_code)]
+#[path = "src/snapshot_make.rs"]
+mod snapshot_make;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// A stand-in per op: throws, naming the op.
+macro_rules! op_table {
+    ($($name:literal => $op:path),* $(,)?) => {
+        vec![$({
+            fn stand_in(scope: &mut v8::PinScope, _args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+                let text = concat!("op ", $name, " ran at a bootstrap file's top level (not allowed: see snapshot_make.rs)");
+                if let Some(msg) = v8::String::new(scope, text) {
+                    let exc = v8::Exception::error(scope, msg);
+                    scope.throw_exception(exc);
+                }
+            }
+            ($name, v8::MapFnTo::<v8::FunctionCallback>::map_fn_to(stand_in))
+        }),*]
+    };
+}
+
+fn define_lazy(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
+    if !snapshot_make::define_lazy(scope, &args, lazy_getter) {
+        panic!("defineLazy(target, name) called with other arguments while the snapshot was made");
+    }
+}
+
+fn lazy_getter(
+    _scope: &mut v8::PinScope,
+    _name: v8::Local<v8::Name>,
+    _args: v8::PropertyCallbackArguments,
+    _rv: v8::ReturnValue<v8::Value>,
+) {
+    panic!("a lazy global was read while the snapshot was made");
+}
+
+fn main() {
+    for input in ["build.rs", "js", "src/js.rs", "src/op_table.rs", "src/snapshot_make.rs"] {
+        println!("cargo:rerun-if-changed={input}");
+    }
+    v8::V8::set_flags_from_string(snapshot_make::V8_FLAGS);
+    let platform = v8::new_default_platform(0, false).make_shared();
+    v8::V8::initialize_platform(platform);
+    v8::V8::initialize();
+
+    let mut ops: Vec<(&'static str, v8::FunctionCallback)> = include!("src/op_table.rs");
+    let lazy = ops
+        .iter_mut()
+        .find(|(name, _)| *name == "defineLazy")
+        .expect("op_table.rs has defineLazy");
+    lazy.1 = v8::MapFnTo::map_fn_to(define_lazy);
+    let natives = snapshot_make::Natives {
+        ops,
+        lazy_getter: v8::MapFnTo::map_fn_to(lazy_getter),
+    };
+    // Each reference must be its own function: V8 maps an address to one index.
+    let mut seen = HashSet::new();
+    for r in natives.references() {
+        // SAFETY: every field of the union is a pointer of the same size.
+        let address = unsafe { r.pointer } as usize;
+        assert!(seen.insert(address), "two external references share an address");
+    }
+    let blob = make(&natives).unwrap_or_else(|e| panic!("the startup snapshot could not be made: {e}"));
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("snapshot.bin");
+    std::fs::write(&out, blob).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+}
+
+/// Runs the bootstrap in a snapshot-creator isolate and serialises it; the
+/// error is the exception a bootstrap file threw.
+fn make(natives: &snapshot_make::Natives) -> Result<Vec<u8>, String> {
+    let mut creator = v8::Isolate::snapshot_creator(Some(natives.references().into()), None);
+    creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
+    let made = {
+        v8::scope!(let scope, &mut creator);
+        let context = v8::Context::new(scope, Default::default());
+        let made = {
+            let scope = &mut v8::ContextScope::new(scope, context);
+            v8::tc_scope!(let tc, scope);
+            match bootstrap(tc, natives) {
+                Some(internals) => {
+                    tc.perform_microtask_checkpoint();
+                    Ok(v8::Global::new(tc, internals))
+                }
+                None => {
+                    let text = tc
+                        .exception()
+                        .map_or("an exception".into(), |e| e.to_rust_string_lossy(tc));
+                    let at = tc.message().map_or(String::new(), |m| {
+                        let file = m
+                            .get_script_resource_name(tc)
+                            .map_or(String::new(), |n| n.to_rust_string_lossy(tc));
+                        format!(" ({file}:{})", m.get_line_number(tc).unwrap_or(0))
+                    });
+                    Err(format!("{text}{at}"))
+                }
+            }
+        };
+        // V8 needs a default context to make a blob, even a discarded one.
+        scope.set_default_context(context);
+        made.map(|internals| {
+            let internals = v8::Local::new(scope, internals);
+            // Index 0: `snapshot::internals` reads it back.
+            scope.add_context_data(context, internals);
+        })
+    };
+    // The creator must make its blob before it goes, even after a failure.
+    let blob = creator.create_blob(v8::FunctionCodeHandling::Keep);
+    made?;
+    blob.map(|b| b.to_vec()).ok_or_else(|| "V8 made no snapshot".into())
+}
+
+/// `internals` with the ops, then every bootstrap file run with
+/// `(globalThis, internals)`; `None`, with the exception pending, if one threw.
+fn bootstrap<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    natives: &snapshot_make::Natives,
+) -> Option<v8::Local<'s, v8::Object>> {
+    let internals = v8::Object::new(scope);
+    let ops = v8::Object::new(scope);
+    snapshot_make::install_ops(scope, ops, natives.ops.iter().copied());
+    let key = v8::String::new(scope, "ops")?;
+    internals.set(scope, key.into(), ops.into());
+    let global = scope.get_current_context().global(scope);
+    for file in js::BOOTSTRAP {
+        let source = file.source(scope)?;
+        let name = v8::String::new(scope, &format!("internal:{}", file.name))?;
+        let origin = v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, false, None);
+        let script = v8::Script::compile(scope, source, Some(&origin))?;
+        let f = v8::Local::<v8::Function>::try_from(script.run(scope)?).ok()?;
+        f.call(scope, global.into(), &[global.into(), internals.into()])?;
+    }
+    Some(internals)
+}
