@@ -94,7 +94,7 @@
      StringPrototypeReplaceAll: true, StringPrototypeSlice: true, StringPrototypeSplit: true,
      StringPrototypeStartsWith: true, StringPrototypeSymbolIterator: true, StringPrototypeToLowerCase: true,
      StringPrototypeToUpperCase: true, StringPrototypeToWellFormed: true, Symbol: true,
-     SymbolAsyncIterator: true, SymbolFor: true, SymbolIterator: true, SymbolToPrimitive: true,
+     SymbolAsyncIterator: true, SymbolDispose: true, SymbolFor: true, SymbolIterator: true, SymbolToPrimitive: true,
      SymbolToStringTag: true, SyntaxError: true, TypeError: true, TypedArray: true,
      TypedArrayPrototypeGetBuffer: true, TypedArrayPrototypeGetByteLength: true,
      TypedArrayPrototypeGetByteOffset: true, TypedArrayPrototypeGetLength: true,

@@ -165,6 +165,13 @@
       const C = globalThis[names[i]];
       if (typeof C === "function") TYPED_ARRAYS.set(names[i], C);
     }
+    // V8 installs Float16Array in a restored context, not in the snapshot's:
+    // taken before the worker's script runs.
+    internals.onWorkerInit(() => {
+      if (!TYPED_ARRAYS.has("Float16Array") && typeof globalThis.Float16Array === "function") {
+        TYPED_ARRAYS.set("Float16Array", globalThis.Float16Array);
+      }
+    });
   }
   const ObjectPrototypeRaw = ObjectGetPrototypeOf({});
   const ObjectToStringRaw = ObjectGetOwnPropertyDescriptor(ObjectPrototypeRaw, "toString").value;
