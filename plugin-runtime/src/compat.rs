@@ -402,11 +402,16 @@ mod tests {
     #[test]
     fn node_global_timers_follow_nodejs_compat_from_2026_02_10() {
         let on = |date: &str, f: &[&str]| {
-            CompatFlags::resolve(Some(date), &flags(f)).unwrap().on("enableNodejsGlobalTimers")
+            CompatFlags::resolve(Some(date), &flags(f))
+                .unwrap()
+                .on("enableNodejsGlobalTimers")
         };
         assert!(!on("2026-02-09", &["nodejs_compat"]));
         assert!(on("2026-02-10", &["nodejs_compat"]));
-        assert!(!on("2026-02-10", &[]), "nodejs_compat is not on by default before 2026-08-04");
+        assert!(
+            !on("2026-02-10", &[]),
+            "nodejs_compat is not on by default before 2026-08-04"
+        );
         assert!(on("2026-11-01", &[]), "nodejs_compat (default) implies it");
         assert!(!on("2026-11-01", &["no_nodejs_global_timers"]));
         assert!(!on("2026-11-01", &["no_nodejs_compat"]));
