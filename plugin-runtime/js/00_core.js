@@ -67,6 +67,9 @@
     ReflectApply,
     StringPrototypeCharCodeAt,
     StringPrototypeReplaceAll,
+    StringPrototypeSlice,
+    SymbolDispose,
+    SymbolToPrimitive,
   } = internals.primordials;
   const ops = internals.ops;
 
@@ -1185,7 +1188,7 @@
   const resolvedPromise = new Promise((resolve) => resolve());
   function queueMicrotask(callback) {
     if (typeof callback !== "function") {
-      throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+      throw new TypeError("Failed to execute 'queueMicrotask' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.");
     }
     PromisePrototypeThen(resolvedPromise, () => {
       try {
@@ -1201,10 +1204,11 @@
   let nextTimerId = 1;
   const liveTimers = new SafeMap();
 
+  // workerd's message for a callback that is not a function, per API.
+  function notAFunction(api) {
+    return new TypeError(`Failed to execute '${api}' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.`);
+  }
   function startTimer(callback, delay, args, repeat) {
-    if (typeof callback !== "function") {
-      throw new TypeError("The \"callback\" argument must be of type function.");
-    }
     delay = Number(delay);
     if (!(delay >= 0) || !isFinite(delay)) delay = 0;
     const id = nextTimerId++;
@@ -1214,7 +1218,8 @@
         if (!liveTimers.has(id)) return;
         if (!repeat) liveTimers.delete(id);
         try {
-          ReflectApply(callback, undefined, args);
+          // workerd calls a timer's callback with the global as `this`.
+          ReflectApply(callback, globalThis, args);
         } catch (e) {
           reportError(e);
         }
@@ -1227,20 +1232,181 @@
   function clearTimer(id) {
     liveTimers.delete(Number(id));
   }
-  defineGlobal("setTimeout", (cb, ms = 0, ...args) => startTimer(cb, ms, args, false));
-  defineGlobal("setInterval", (cb, ms = 0, ...args) => startTimer(cb, ms, args, true));
-  defineGlobal("clearTimeout", clearTimer);
-  defineGlobal("clearInterval", clearTimer);
+  // The Web timers: numeric ids (workerd without enable_nodejs_global_timers).
+  const webTimers = {
+    __proto__: null,
+    setTimeout(callback, delay = 0, ...args) {
+      if (typeof callback !== "function") throw notAFunction("setTimeout");
+      return startTimer(callback, delay, args, false);
+    },
+    setInterval(callback, delay = 0, ...args) {
+      if (typeof callback !== "function") throw notAFunction("setInterval");
+      return startTimer(callback, delay, args, true);
+    },
+    clearTimeout(id) {
+      clearTimer(id);
+    },
+    clearInterval(id) {
+      clearTimer(id);
+    },
+  };
+  defineGlobal("setTimeout", webTimers.setTimeout);
+  defineGlobal("setInterval", webTimers.setInterval);
+  defineGlobal("clearTimeout", webTimers.clearTimeout);
+  defineGlobal("clearInterval", webTimers.clearInterval);
   internals.sleep = (ms) => ops.timer(ms);
+
+  // Node.js's timers (workerd's node-internal:internal_timers): setTimeout
+  // and setInterval return a Timeout (its number through
+  // Symbol.toPrimitive), setImmediate an Immediate. node:timers exports
+  // these; the globals are these under enable_nodejs_global_timers.
+  function received(value) {
+    if (value == null) return ` Received ${value}`;
+    if (typeof value === "function") return ` Received function ${value.name}`;
+    if (typeof value === "object") {
+      if (value.constructor && value.constructor.name) return ` Received an instance of ${value.constructor.name}`;
+      return ` Received ${inspect(value, { depth: -1 })}`;
+    }
+    let shown = inspect(value, { colors: false });
+    if (shown.length > 28) shown = `${StringPrototypeSlice(shown, 0, 25)}...`;
+    return ` Received type ${typeof value} (${shown})`;
+  }
+  function validateCallback(callback) {
+    if (typeof callback !== "function") {
+      const e = new TypeError(`The "callback" argument must be of type function.${received(callback)}`);
+      ObjectDefineProperty(e, "code", { __proto__: null, value: "ERR_INVALID_ARG_TYPE", enumerable: true, writable: true, configurable: true });
+      throw e;
+    }
+  }
+  let isTimeout, clearTimeoutObject;
+  class Timeout {
+    #timer = 0;
+    #callback;
+    #after;
+    #args;
+    #isRepeat;
+    #isRefed;
+    constructor(callback, after = 1, args = [], isRepeat = false, isRefed = false) {
+      this.#callback = callback;
+      this.#after = after * 1;
+      this.#args = ArrayIsArray(args) ? args : [];
+      this.#isRepeat = !!isRepeat;
+      this.#isRefed = !!isRefed;
+      this.#start();
+    }
+    #start() {
+      if (typeof this.#callback !== "function") throw notAFunction(this.#isRepeat ? "setInterval" : "setTimeout");
+      this.#timer = startTimer(this.#callback, this.#after, this.#args, this.#isRepeat);
+    }
+    refresh() {
+      clearTimer(this.#timer);
+      this.#start();
+      return this;
+    }
+    unref() {
+      this.#isRefed = false;
+      return this;
+    }
+    ref() {
+      this.#isRefed = true;
+      return this;
+    }
+    hasRef() {
+      return this.#isRefed;
+    }
+    close() {
+      clearTimer(this.#timer);
+      return this;
+    }
+    [SymbolDispose]() {
+      clearTimer(this.#timer);
+    }
+    [SymbolToPrimitive]() {
+      return this.#timer;
+    }
+    static {
+      isTimeout = (v) => v !== null && typeof v === "object" && #timer in v;
+      clearTimeoutObject = (t) => clearTimer(t.#timer);
+    }
+  }
+  let isImmediate, clearImmediateObject;
+  class Immediate {
+    #timer;
+    constructor(token, callback, args) {
+      if (token !== IMMEDIATE_TOKEN) throw new TypeError("Illegal constructor");
+      this.#timer = startTimer(callback, 0, args, false);
+    }
+    hasRef() {
+      return false;
+    }
+    ref() {}
+    unref() {}
+    get [SymbolToStringTag]() {
+      return "Immediate";
+    }
+    static {
+      isImmediate = (v) => v !== null && typeof v === "object" && #timer in v;
+      clearImmediateObject = (i) => clearTimer(i.#timer);
+    }
+  }
+  const IMMEDIATE_TOKEN = Symbol("Immediate");
+  const nodeTimers = {
+    __proto__: null,
+    setTimeout(callback, delay, ...args) {
+      validateCallback(callback);
+      return new Timeout(callback, delay, args, false, true);
+    },
+    setInterval(callback, repeat, ...args) {
+      validateCallback(callback);
+      return new Timeout(callback, repeat, args, true, true);
+    },
+    clearTimeout(timer) {
+      if (isTimeout(timer)) clearTimeoutObject(timer);
+      else if (typeof timer === "number") clearTimer(timer);
+    },
+    clearInterval(timer) {
+      if (isTimeout(timer)) clearTimeoutObject(timer);
+      else if (typeof timer === "number") clearTimer(timer);
+    },
+    setImmediate(callback, ...args) {
+      if (typeof callback !== "function") throw notAFunction("setImmediate");
+      return new Immediate(IMMEDIATE_TOKEN, callback, args);
+    },
+    clearImmediate(immediate) {
+      if (immediate === undefined || immediate === null) return;
+      if (!isImmediate(immediate)) {
+        throw new TypeError(
+          "Failed to execute 'clearImmediate' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'Immediate'.",
+        );
+      }
+      clearImmediateObject(immediate);
+    },
+  };
+  ObjectDefineProperty(nodeTimers.setImmediate, "length", { __proto__: null, value: 0, configurable: true });
+  ObjectDefineProperty(nodeTimers.clearImmediate, "length", { __proto__: null, value: 0, configurable: true });
+  internals.nodeTimers = nodeTimers;
 
   defineGlobal("self", globalThis);
   // Keyed to the compatibility date/flags as in workerd (no compat: newest).
   internals.onWorkerInit(() => {
-    const compatFlags = internals.compat ? internals.compat.flags : { __proto__: null, globalNavigator: true, enableNavigatorLanguage: true };
+    const compatFlags = internals.compat ? internals.compat.flags : { __proto__: null, globalNavigator: true, enableNavigatorLanguage: true, enableNodejsGlobalTimers: true, nodeJsCompatV2: true };
     if (compatFlags.globalNavigator) {
       const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
       if (compatFlags.enableNavigatorLanguage) nav.language = "en";
       defineGlobal("navigator", ObjectFreeze(nav));
+    }
+    // workerd assigns these over its prototype's: own enumerable properties.
+    if (compatFlags.enableNodejsGlobalTimers) {
+      const names = ["setTimeout", "setInterval", "clearTimeout", "clearInterval"];
+      for (let i = 0; i < names.length; i++) {
+        ObjectDefineProperty(globalThis, names[i], { __proto__: null, value: nodeTimers[names[i]], writable: true, enumerable: true, configurable: true });
+      }
+    }
+    // Node.js globals (nodejs_compat_v2, which nodejs_compat implies).
+    if (compatFlags.nodeJsCompatV2) {
+      defineGlobal("setImmediate", nodeTimers.setImmediate);
+      defineGlobal("clearImmediate", nodeTimers.clearImmediate);
+      ObjectDefineProperty(globalThis, "global", { __proto__: null, value: globalThis, writable: true, enumerable: true, configurable: true });
     }
   });
 })

@@ -59,7 +59,7 @@
   // With `types` (a type name per parameter), the message is workerd's:
   // "<prefix>: [constructor ]parameter N is not of type 'T'."
   function requiredArguments(length, required, prefix, types = undefined) {
-    if (length < required && types !== undefined) {
+    if (length < required && types !== undefined && length < types.length) {
       const ctor = StringPrototypeStartsWith(prefix, "Failed to construct") ? "constructor " : "";
       throw new TypeError(`${prefix}: ${ctor}parameter ${length + 1} is not of type '${types[length]}'.`);
     }
@@ -278,7 +278,7 @@
       },
       forEach(callback, thisArg = undefined) {
         let pairs = getPairs(this);
-        requiredArguments(arguments.length, 1, `Failed to execute 'forEach' on '${name}'`);
+        requiredArguments(arguments.length, 1, `Failed to execute 'forEach' on '${name}'`, ["function"]);
         if (typeof callback !== "function") {
           throw new TypeError(
             `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`,

@@ -438,7 +438,7 @@
       const s = rsOf(this);
       if (!s) throw illegal();
       const ctx = "Failed to execute 'pipeThrough' on 'ReadableStream'";
-      if (arguments.length < 1) throw new $TypeError(`${ctx}: 1 argument required`);
+      if (arguments.length < 1) throw new $TypeError(`${ctx}: parameter 1 is not of type 'Transform'.`);
       const readable = dictMember(transform, "readable", ctx);
       const r = rsOf(readable);
       if (!r) throw new $TypeError(`${ctx}: transform.readable is not a ReadableStream`);
@@ -1123,7 +1123,7 @@
       const r = byobRequestOf(this);
       if (!r) throw illegal();
       const ctx = "Failed to execute 'respond' on 'ReadableStreamBYOBRequest'";
-      if (arguments.length < 1) throw new $TypeError(`${ctx}: 1 argument required`);
+      if (arguments.length < 1) throw new $TypeError(`${ctx}: parameter 1 is not of type 'integer'.`);
       bytesWritten = toUnsignedLongLongEnforceRange(bytesWritten, ctx);
       if (r.controller === undefined) throw new $TypeError(`${ctx}: this request has been invalidated`);
       if (isDetachedBuffer(viewBuffer(r.view))) throw new $TypeError(`${ctx}: the view's buffer is detached`);

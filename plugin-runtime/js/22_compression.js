@@ -115,7 +115,7 @@
   class CompressionStream extends TransformStream {
     constructor(format) {
       if (arguments.length < 1) {
-        throw new TypeError("Failed to construct 'CompressionStream': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to construct 'CompressionStream': constructor parameter 1 is not of type 'string'.");
       }
       super(construct(format, false));
     }
@@ -127,7 +127,7 @@
   class DecompressionStream extends TransformStream {
     constructor(format) {
       if (arguments.length < 1) {
-        throw new TypeError("Failed to construct 'DecompressionStream': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to construct 'DecompressionStream': constructor parameter 1 is not of type 'string'.");
       }
       super(construct(format, true));
     }

@@ -42,6 +42,10 @@
     StringPrototypeCharCodeAt,
     StringPrototypeReplace,
     StringPrototypeToLowerCase,
+    StringPrototypeIndexOf,
+    StringPrototypeSlice,
+    StringPrototypeStartsWith,
+    TypedArrayPrototypeGetByteOffset,
     TypedArrayPrototypeGetByteLength,
     TypedArrayPrototypeSet,
     TypedArrayPrototypeGetBuffer,
@@ -115,7 +119,7 @@
       const c = StringPrototypeCharCodeAt(t, i);
       if (c < 0x20 || c > 0x7e) return "";
     }
-    return t.toLowerCase();
+    return StringPrototypeToLowerCase(t);
   }
 
   // BlobPart: Blob, BufferSource (copied now: buffers are mutable) or USVString.
@@ -479,9 +483,49 @@
   }
 
   // ---- parsing (Body.formData()) ------------------------------------------
+  // Request bodies are the script's input and the script may have replaced
+  // String.prototype / RegExp.prototype methods or a typed array's species:
+  // this parser calls only captured primordials, reads strings by index
+  // within bounds (an index past the end would consult String.prototype),
+  // and makes views and copies with the constructors themselves.
 
   const isHttpWs = (c) => c === " " || c === "\t" || c === "\r" || c === "\n";
-  const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  // s[i], or "" past either end.
+  const ch = (s, i) => (i >= 0 && i < s.length ? s[i] : "");
+  const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  const TOKEN = new Uint8Array(128);
+  for (let i = 0; i < TOKEN_CHARS.length; i++) TOKEN[StringPrototypeCharCodeAt(TOKEN_CHARS, i)] = 1;
+  function isToken(s) {
+    if (s.length === 0) return false;
+    for (let i = 0; i < s.length; i++) {
+      const c = StringPrototypeCharCodeAt(s, i);
+      if (c >= 128 || TOKEN[c] !== 1) return false;
+    }
+    return true;
+  }
+  function trimHttpWsEnd(s) {
+    let end = s.length;
+    while (end > 0 && isHttpWs(s[end - 1])) end--;
+    return StringPrototypeSlice(s, 0, end);
+  }
+  // Space and tab off both ends (what a part's header lines are trimmed of).
+  function trimBlank(s) {
+    let start = 0;
+    let end = s.length;
+    while (start < end && (s[start] === " " || s[start] === "\t")) start++;
+    while (end > start && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
+    return StringPrototypeSlice(s, start, end);
+  }
+  const lower = (s) => StringPrototypeToLowerCase(s);
+  // A view of bytes[from, to) and a copy of it, never through species.
+  function view(bytes, from, to) {
+    return new Uint8Array(TypedArrayPrototypeGetBuffer(bytes), TypedArrayPrototypeGetByteOffset(bytes) + from, to - from);
+  }
+  function copy(bytes) {
+    const out = new Uint8Array(TypedArrayPrototypeGetByteLength(bytes));
+    TypedArrayPrototypeSet(out, bytes);
+    return out;
+  }
 
   // An HTTP quoted-string starting at s[i] === '"': [value, next index].
   function collectQuoted(s, i) {
@@ -507,39 +551,41 @@
     let end = input.length;
     while (start < end && isHttpWs(input[start])) start++;
     while (end > start && isHttpWs(input[end - 1])) end--;
-    const s = input.slice(start, end);
-    const slash = s.indexOf("/");
+    const s = StringPrototypeSlice(input, start, end);
+    const slash = StringPrototypeIndexOf(s, "/");
     if (slash <= 0) return null;
-    const type = s.slice(0, slash);
-    let i = s.indexOf(";", slash);
+    const type = StringPrototypeSlice(s, 0, slash);
+    let i = StringPrototypeIndexOf(s, ";", slash);
     if (i === -1) i = s.length;
-    const subtype = s.slice(slash + 1, i).replace(/[ \t\r\n]+$/, "");
-    if (!TOKEN_RE.test(type) || !TOKEN_RE.test(subtype)) return null;
+    const subtype = trimHttpWsEnd(StringPrototypeSlice(s, slash + 1, i));
+    if (!isToken(type) || !isToken(subtype)) return null;
     const params = new SafeMap();
     while (i < s.length) {
       i++; // the ';'
       while (i < s.length && isHttpWs(s[i])) i++;
       let j = i;
       while (j < s.length && s[j] !== ";" && s[j] !== "=") j++;
-      const name = s.slice(i, j).toLowerCase();
+      const name = lower(StringPrototypeSlice(s, i, j));
       i = j;
       if (i >= s.length) break;
       if (s[i] === ";") continue;
       i++; // the '='
       let value;
-      if (s[i] === '"') {
-        [value, i] = collectQuoted(s, i);
+      if (ch(s, i) === '"') {
+        const q = collectQuoted(s, i);
+        value = q[0];
+        i = q[1];
         while (i < s.length && s[i] !== ";") i++;
       } else {
         j = i;
         while (j < s.length && s[j] !== ";") j++;
-        value = s.slice(i, j).replace(/[ \t\r\n]+$/, "");
+        value = trimHttpWsEnd(StringPrototypeSlice(s, i, j));
         i = j;
         if (value === "") continue;
       }
-      if (name !== "" && TOKEN_RE.test(name) && !params.has(name)) params.set(name, value);
+      if (name !== "" && isToken(name) && !params.has(name)) params.set(name, value);
     }
-    return { essence: `${type}/${subtype}`.toLowerCase(), params };
+    return { __proto__: null, essence: lower(`${type}/${subtype}`), params };
   }
 
   // WHATWG "serialize a MIME type" of a parsed Content-Type, "" if it does not
@@ -551,7 +597,12 @@
     for (const entry of mime.params) {
       const name = entry[0];
       const value = entry[1];
-      const v = value !== "" && TOKEN_RE.test(value) ? value : `"${value.replace(/["\\]/g, "\\$&")}"`;
+      let v = value;
+      if (value === "" || !isToken(value)) {
+        v = '"';
+        for (let i = 0; i < value.length; i++) v += value[i] === '"' || value[i] === "\\" ? `\\${value[i]}` : value[i];
+        v += '"';
+      }
       out += `;${name}=${v}`;
     }
     return out;
@@ -560,31 +611,36 @@
   // bytes -> a string with one UTF-16 unit per byte, so that indices match.
   function latin1(bytes) {
     let out = "";
-    for (let i = 0; i < bytes.length; i += 8192) {
-      out += ReflectApply(StringFromCharCode, null, bytes.subarray(i, i + 8192));
+    const n = TypedArrayPrototypeGetByteLength(bytes);
+    for (let i = 0; i < n; i += 8192) {
+      out += ReflectApply(StringFromCharCode, null, view(bytes, i, MathMin(n, i + 8192)));
     }
     return out;
   }
 
   const INVALID_DISPOSITION = "Invalid Content-Disposition header found in FormData part.";
+  const isHex = (c) => (c >= "0" && c <= "9") || (c >= "A" && c <= "F") || (c >= "a" && c <= "f");
 
   // RFC 5987 ext-value (filename*=UTF-8''%E2%82%AC.txt), or undefined.
   function decodeExtValue(v) {
-    const m = /^([^']*)'[^']*'(.*)$/.exec(v);
-    if (m === null) return undefined;
-    const charset = m[1].toLowerCase();
+    const q1 = StringPrototypeIndexOf(v, "'");
+    if (q1 === -1) return undefined;
+    const q2 = StringPrototypeIndexOf(v, "'", q1 + 1);
+    if (q2 === -1) return undefined;
+    const charset = lower(StringPrototypeSlice(v, 0, q1));
     if (charset !== "utf-8" && charset !== "iso-8859-1") return undefined;
     const bytes = [];
-    const raw = m[2];
+    const raw = StringPrototypeSlice(v, q2 + 1);
     for (let i = 0; i < raw.length; i++) {
-      if (raw[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
-        ArrayPrototypePush(bytes, parseInt(raw.slice(i + 1, i + 3), 16));
+      if (raw[i] === "%" && isHex(ch(raw, i + 1)) && isHex(ch(raw, i + 2))) {
+        ArrayPrototypePush(bytes, parseInt(StringPrototypeSlice(raw, i + 1, i + 3), 16));
         i += 2;
       } else {
         ArrayPrototypePush(bytes, StringPrototypeCharCodeAt(raw, i) & 0xff);
       }
     }
-    const u8 = new Uint8Array(bytes);
+    const u8 = new Uint8Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) u8[i] = bytes[i];
     return charset === "utf-8" ? decodeUtf8(u8) : latin1(u8);
   }
 
@@ -598,9 +654,9 @@
     skipWs();
     let j = i;
     while (j < v.length && v[j] !== ";" && v[j] !== " " && v[j] !== "\t") j++;
-    const kind = v.slice(i, j);
+    const kind = StringPrototypeSlice(v, i, j);
     if (kind === "") throw new TypeError(INVALID_DISPOSITION);
-    if (kind.toLowerCase() !== "form-data") {
+    if (lower(kind) !== "form-data") {
       throw new TypeError(
         'Content-Disposition header for FormData part must have the value "form-data", ' +
           `possibly followed by parameters. Got: "${kind}"`,
@@ -617,24 +673,24 @@
       if (i >= v.length) break;
       j = i;
       while (j < v.length && v[j] !== "=" && v[j] !== ";" && v[j] !== " " && v[j] !== "\t") j++;
-      const name = v.slice(i, j).toLowerCase();
+      const name = lower(StringPrototypeSlice(v, i, j));
       if (name === "") throw new TypeError(INVALID_DISPOSITION);
       i = j;
       skipWs();
-      if (v[i] !== "=") throw new TypeError(INVALID_DISPOSITION);
+      if (ch(v, i) !== "=") throw new TypeError(INVALID_DISPOSITION);
       i++;
       skipWs();
       let value;
-      if (v[i] === '"') {
-        const close = v.indexOf('"', i + 1);
+      if (ch(v, i) === '"') {
+        const close = StringPrototypeIndexOf(v, '"', i + 1);
         if (close === -1) throw new TypeError(INVALID_DISPOSITION);
         // workerd leaves %0A, %0D and %22 as they are.
-        value = v.slice(i + 1, close);
+        value = StringPrototypeSlice(v, i + 1, close);
         i = close + 1;
       } else {
         j = i;
         while (j < v.length && v[j] !== ";" && v[j] !== " " && v[j] !== "\t") j++;
-        value = v.slice(i, j);
+        value = StringPrototypeSlice(v, i, j);
         i = j;
       }
       if (!params.has(name)) params.set(name, value);
@@ -644,7 +700,7 @@
       const ext = decodeExtValue(params.get("filename*"));
       if (ext !== undefined) filename = ext;
     }
-    return { name: params.get("name"), filename };
+    return { __proto__: null, name: params.get("name"), filename };
   }
 
   // A part's header block (UTF-8, so raw non-ASCII filenames survive):
@@ -652,20 +708,36 @@
   function parsePartHeaders(text) {
     const headers = new SafeMap();
     let last = null;
-    for (const line of text.split(/\r?\n/)) {
+    let start = 0;
+    while (start <= text.length) {
+      let nl = StringPrototypeIndexOf(text, "\n", start);
+      if (nl === -1) nl = text.length;
+      const line = StringPrototypeSlice(text, start, nl > start && text[nl - 1] === "\r" ? nl - 1 : nl);
+      start = nl + 1;
       if (line === "") continue;
       if ((line[0] === " " || line[0] === "\t") && last !== null) {
-        headers.set(last, `${headers.get(last)} ${line.trim()}`);
+        headers.set(last, `${headers.get(last)} ${trimBlank(line)}`);
         continue;
       }
-      const colon = line.indexOf(":");
-      const name = colon === -1 ? "" : line.slice(0, colon).trim();
-      if (!TOKEN_RE.test(name)) throw new TypeError("FormData part had invalid headers.");
-      last = name.toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      const colon = StringPrototypeIndexOf(line, ":");
+      const name = colon === -1 ? "" : trimBlank(StringPrototypeSlice(line, 0, colon));
+      if (!isToken(name)) throw new TypeError("FormData part had invalid headers.");
+      last = lower(name);
+      const value = trimBlank(StringPrototypeSlice(line, colon + 1));
       if (!headers.has(last)) headers.set(last, value);
     }
     return headers;
+  }
+
+  // Where the blank line ending a part's header block starts at or after
+  // `pos` (\r?\n\r?\n), as [index, length], or null.
+  function headerEnd(s, pos) {
+    for (let k = StringPrototypeIndexOf(s, "\n", pos); k !== -1; k = StringPrototypeIndexOf(s, "\n", k + 1)) {
+      const start = k > pos && s[k - 1] === "\r" ? k - 1 : k;
+      if (ch(s, k + 1) === "\n") return [start, k + 2 - start];
+      if (ch(s, k + 1) === "\r" && ch(s, k + 2) === "\n") return [start, k + 3 - start];
+    }
+    return null;
   }
 
   // RFC 7578 / RFC 2046, as leniently as workerd: a preamble before the
@@ -677,49 +749,49 @@
     const fd = new FormData();
     const entries = entriesOf(fd);
     // As in workerd, the first boundary needs no line break before it.
-    let pos = s.indexOf(dash);
+    let pos = StringPrototypeIndexOf(s, dash);
     if (pos === -1) throw new TypeError("No initial boundary string (or you have a truncated message).");
     pos += dash.length;
     for (;;) {
-      if (s.startsWith("--", pos)) break;
+      if (StringPrototypeStartsWith(s, "--", pos)) break;
       // Transport padding (RFC 2046) may follow a boundary.
-      while (s[pos] === " " || s[pos] === "\t") pos++;
-      if (s.startsWith("\r\n", pos)) pos += 2;
-      else if (s[pos] === "\n") pos += 1;
+      while (ch(s, pos) === " " || ch(s, pos) === "\t") pos++;
+      if (StringPrototypeStartsWith(s, "\r\n", pos)) pos += 2;
+      else if (ch(s, pos) === "\n") pos += 1;
       else throw new TypeError("Boundary string was not succeeded by CRLF, LF, or '--'.");
       let headersEnd;
       let bodyStart;
-      const blank = /^\r?\n/.exec(s.slice(pos, pos + 2));
-      if (blank !== null) {
+      if (ch(s, pos) === "\n" || (ch(s, pos) === "\r" && ch(s, pos + 1) === "\n")) {
         headersEnd = pos;
-        bodyStart = pos + blank[0].length;
+        bodyStart = pos + (ch(s, pos) === "\n" ? 1 : 2);
       } else {
-        const term = /\r?\n\r?\n/g;
-        term.lastIndex = pos;
-        const m = term.exec(s);
+        const m = headerEnd(s, pos);
         if (m === null) throw new TypeError("No multipart message header termination found.");
-        headersEnd = m.index;
-        bodyStart = m.index + m[0].length;
+        headersEnd = m[0];
+        bodyStart = m[0] + m[1];
       }
-      const headers = parsePartHeaders(decodeUtf8(bytes.subarray(pos, headersEnd)));
+      const headers = parsePartHeaders(decodeUtf8(view(bytes, pos, headersEnd)));
       const disposition = headers.get("content-disposition");
       if (disposition === undefined) {
         throw new TypeError("No valid Content-Disposition header found in FormData part.");
       }
-      const { name, filename } = parseDisposition(disposition);
+      const parsed = parseDisposition(disposition);
+      const name = parsed.name;
+      const filename = parsed.filename;
       if (name === undefined) {
         throw new TypeError("Content-Disposition header in FormData part is missing a name.");
       }
-      const delimiter = s.indexOf(`\n${dash}`, bodyStart - 1);
+      const delimiter = StringPrototypeIndexOf(s, `\n${dash}`, bodyStart - 1);
       if (delimiter === -1) throw new TypeError("No subsequent boundary string after multipart message.");
       let contentEnd = MathMax(delimiter, bodyStart);
       if (contentEnd > bodyStart && StringPrototypeCharCodeAt(s, contentEnd - 1) === 13) contentEnd--;
-      const content = bytes.subarray(bodyStart, contentEnd);
+      const content = view(bytes, bodyStart, contentEnd);
       // workerd: an empty filename makes a string entry too.
       if (filename === undefined || filename === "") {
         ArrayPrototypePush(entries, [name, decodeUtf8(content)]);
       } else {
-        ArrayPrototypePush(entries, [name, makeFile(content.slice(), filename, headers.get("content-type") ?? "")]);
+        const type = headers.get("content-type");
+        ArrayPrototypePush(entries, [name, makeFile(copy(content), filename, type === undefined ? "" : type)]);
       }
       pos = delimiter + 1 + dash.length;
     }

@@ -969,6 +969,16 @@
 
   defineGlobal("fetch", fetch);
   internals.BodyState = BodyState;
-  internals.fetchClasses = { __proto__: null, Request, Response };
+  internals.fetchClasses = {
+    __proto__: null,
+    Request,
+    Response,
+    // For structuredClone: a Request without a body is copied, as workerd does.
+    isRequest: (v) => reqState.has(v),
+    requestHasBody: (v) => {
+      const b = bodyOf.get(v);
+      return b !== undefined && b.source !== null;
+    },
+  };
   internals.bodyOf = bodyOf;
 })

@@ -74,7 +74,7 @@
     async match(request, options = undefined) {
       const name = Cache.#nameOf(this);
       if (arguments.length < 1) {
-        throw new TypeError("Failed to execute 'match' on 'Cache': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to execute 'match' on 'Cache': parameter 1 is not of type 'Request or string'.");
       }
       const req = coerce(request);
       if (!ignoreMethod(options) && req.method !== "GET") return undefined;
@@ -93,7 +93,9 @@
       const name = Cache.#nameOf(this);
       if (arguments.length < 2) {
         throw new TypeError(
-          `Failed to execute 'put' on 'Cache': 2 arguments required, but only ${arguments.length} present.`,
+          arguments.length === 0
+            ? "Failed to execute 'put' on 'Cache': parameter 1 is not of type 'Request or string'."
+            : "Failed to execute 'put' on 'Cache': parameter 2 is not of type 'Response'.",
         );
       }
       if (!(response instanceof Response)) {
@@ -127,7 +129,7 @@
     async delete(request, options = undefined) {
       const name = Cache.#nameOf(this);
       if (arguments.length < 1) {
-        throw new TypeError("Failed to execute 'delete' on 'Cache': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to execute 'delete' on 'Cache': parameter 1 is not of type 'Request or string'.");
       }
       const req = coerce(request);
       if (!ignoreMethod(options) && req.method !== "GET") return false;
@@ -155,7 +157,7 @@
     async open(cacheName) {
       if (!(typeof this === "object" && this !== null && #default in this)) throw new TypeError("Illegal invocation");
       if (arguments.length < 1) {
-        throw new TypeError("Failed to execute 'open' on 'CacheStorage': 1 argument required, but only 0 present.");
+        throw new TypeError("Failed to execute 'open' on 'CacheStorage': parameter 1 is not of type 'string'.");
       }
       const name = String(cacheName);
       if (name.length >= MAX_CACHE_NAME_LENGTH) throw new TypeError("Cache name is too long.");

@@ -56,7 +56,7 @@
 
   // `before(content, options)` and friends: string content only (as workerd).
   function insert(self, scope, name, args, prefix) {
-    requiredArguments(args.length, 1, prefix);
+    requiredArguments(args.length, 1, prefix, ["string or JsReadableStream or Response"]);
     const content = args[0];
     if (content instanceof Response || S.isReadableStream(content)) throw new TypeError(STREAM_CONTENT);
     const text = toDOMString(content);
@@ -132,23 +132,23 @@
     }
     getAttribute(name) {
       const scope = Element.#s(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'getAttribute' on 'Element'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'getAttribute' on 'Element'", ["string"]);
       return call(scope, "getAttribute", toDOMString(name));
     }
     hasAttribute(name) {
       const scope = Element.#s(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'hasAttribute' on 'Element'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'hasAttribute' on 'Element'", ["string"]);
       return call(scope, "hasAttribute", toDOMString(name));
     }
     setAttribute(name, value) {
       const scope = Element.#s(this);
-      requiredArguments(arguments.length, 2, "Failed to execute 'setAttribute' on 'Element'");
+      requiredArguments(arguments.length, 2, "Failed to execute 'setAttribute' on 'Element'", ["string", "string"]);
       call(scope, "setAttribute", toDOMString(name), toDOMString(value));
       return this;
     }
     removeAttribute(name) {
       const scope = Element.#s(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'removeAttribute' on 'Element'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'removeAttribute' on 'Element'", ["string"]);
       call(scope, "removeAttribute", toDOMString(name));
       return this;
     }
@@ -182,7 +182,7 @@
     }
     onEndTag(handler) {
       const scope = Element.#s(this);
-      requiredArguments(arguments.length, 1, "Failed to execute 'onEndTag' on 'Element'");
+      requiredArguments(arguments.length, 1, "Failed to execute 'onEndTag' on 'Element'", ["function"]);
       if (typeof handler !== "function") {
         throw new TypeError("Failed to execute 'onEndTag' on 'Element': parameter 1 is not of type 'Function'.");
       }
@@ -489,7 +489,7 @@
     on(selector, handlers) {
       HTMLRewriter.#check(this);
       const prefix = "Failed to execute 'on' on 'HTMLRewriter'";
-      requiredArguments(arguments.length, 2, prefix);
+      requiredArguments(arguments.length, 2, prefix, ["string", "ElementContentHandlers"]);
       selector = toDOMString(selector);
       ops.htmlSelectorCheck(selector);
       const fns = handlersOf(handlers, ["element", "comments", "text"], prefix);
@@ -500,7 +500,7 @@
     onDocument(handlers) {
       HTMLRewriter.#check(this);
       const prefix = "Failed to execute 'onDocument' on 'HTMLRewriter'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["DocumentContentHandlers"]);
       const fns = handlersOf(handlers, ["doctype", "comments", "text", "end"], prefix);
       ArrayPrototypePush(this.#registrations, { selector: null, handlers: fns, thisArg: handlers });
       return this;
@@ -509,7 +509,7 @@
     transform(response) {
       HTMLRewriter.#check(this);
       const prefix = "Failed to execute 'transform' on 'HTMLRewriter'";
-      requiredArguments(arguments.length, 1, prefix);
+      requiredArguments(arguments.length, 1, prefix, ["Response"]);
       if (!(response instanceof Response)) {
         throw new TypeError(`${prefix}: parameter 1 is not of type 'Response'.`);
       }

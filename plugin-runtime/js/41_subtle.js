@@ -770,8 +770,27 @@
     return s;
   }
 
+  // workerd's parameter types, for the first missing argument's message.
+  const ENC = "string or EncryptAlgorithm", IMP = "string or ImportKeyAlgorithm", DER = "string or DeriveKeyAlgorithm";
+  const SIG = "string or SignAlgorithm", BUF = "BufferSource", KEY = "CryptoKey";
+  const PARAMETER_TYPES = {
+    __proto__: null,
+    digest: ["string or HashAlgorithm", BUF],
+    encrypt: [ENC, KEY, BUF],
+    decrypt: [ENC, KEY, BUF],
+    sign: [SIG, KEY, BUF],
+    verify: [SIG, KEY, BUF, BUF],
+    generateKey: ["string or GenerateKeyAlgorithm", "boolean", "Array"],
+    importKey: ["string", "BufferSource or JsonWebKey", IMP, "boolean", "Array"],
+    exportKey: ["string", KEY],
+    deriveBits: [DER, KEY],
+    deriveKey: [DER, KEY, IMP, "boolean", "Array"],
+    wrapKey: ["string", KEY, KEY, ENC],
+    unwrapKey: ["string", BUF, KEY, ENC, IMP, "boolean", "Array"],
+    timingSafeEqual: [BUF, BUF],
+  };
   function args(n, required, method) {
-    webidl.requiredArguments(n, required, `Failed to execute '${method}' on 'SubtleCrypto'`);
+    webidl.requiredArguments(n, required, `Failed to execute '${method}' on 'SubtleCrypto'`, PARAMETER_TYPES[method]);
   }
 
   function importKey(format, keyData, algorithm, extractable, keyUsages) {
@@ -979,7 +998,7 @@
   class DigestStream extends WritableStream {
     #digest;
     constructor(algorithm) {
-      webidl.requiredArguments(arguments.length, 1, "Failed to construct 'DigestStream'");
+      webidl.requiredArguments(arguments.length, 1, "Failed to construct 'DigestStream'", ["string or HashAlgorithm"]);
       const { name } = normalize(algorithm, "digest");
       if (!includes(HASHES, name) && name !== "MD5") throw notSupported("Unrecognized or unimplemented digest algorithm requested.");
       const id = op("cryptoDigestNew", name);

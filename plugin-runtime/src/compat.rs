@@ -194,6 +194,9 @@ const FEATURES: &[Feature] = &[
     // A WebSocket's `binaryType` defaults to "blob" (binary messages arrive
     // as Blobs); before, always ArrayBuffers.
     f("websocketBinaryTypeDefault", "websocket_standard_binary_type", Some("no_websocket_standard_binary_type"), Some("2026-03-17")),
+    // Node.js Timeout objects from the global setTimeout/setInterval (workerd
+    // 2026-11-23 turns them on with the enable flag alone, too).
+    imp("enableNodejsGlobalTimers", "enable_nodejs_global_timers", Some("no_nodejs_global_timers"), &["nodeJsCompat"], "2026-02-10"),
 ];
 
 /// Why a worker's compatibility flags are not acceptable (workerd's messages).
@@ -397,5 +400,24 @@ mod tests {
         assert_eq!(builtin_module(&newest, "buffer").as_deref(), Some("node:buffer"));
         let opted_out = CompatFlags::resolve(None, &flags(&["no_nodejs_compat"])).unwrap();
         assert_eq!(builtin_module(&opted_out, "node:buffer"), None);
+    }
+
+    #[test]
+    fn node_global_timers_follow_nodejs_compat_from_2026_02_10() {
+        let on = |date: &str, f: &[&str]| {
+            CompatFlags::resolve(Some(date), &flags(f))
+                .unwrap()
+                .on("enableNodejsGlobalTimers")
+        };
+        assert!(!on("2026-02-09", &["nodejs_compat"]));
+        assert!(on("2026-02-10", &["nodejs_compat"]));
+        assert!(
+            !on("2026-02-10", &[]),
+            "nodejs_compat is not on by default before 2026-08-04"
+        );
+        assert!(on("2026-11-01", &[]), "nodejs_compat (default) implies it");
+        assert!(!on("2026-11-01", &["no_nodejs_global_timers"]));
+        assert!(!on("2026-11-01", &["no_nodejs_compat"]));
+        assert!(on("2026-01-01", &["enable_nodejs_global_timers"]));
     }
 }

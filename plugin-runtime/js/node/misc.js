@@ -60,14 +60,16 @@
   };
 
   // ---- node:timers, node:timers/promises ----------------------------------
-  const setImmediate = (fn, ...args) => setTimeout(fn, 0, ...args);
+  // Node.js's own timers (Timeout / Immediate objects), as workerd's
+  // node:timers exports them whatever the global timers are.
+  const NT = internals.nodeTimers;
   node.timers = {
-    setTimeout,
-    clearTimeout,
-    setInterval,
-    clearInterval,
-    setImmediate,
-    clearImmediate: clearTimeout,
+    setTimeout: NT.setTimeout,
+    clearTimeout: NT.clearTimeout,
+    setInterval: NT.setInterval,
+    clearInterval: NT.clearInterval,
+    setImmediate: NT.setImmediate,
+    clearImmediate: NT.clearImmediate,
   };
   function abortError(signal) {
     const e = new DOMException("The operation was aborted", "AbortError");
