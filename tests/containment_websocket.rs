@@ -162,7 +162,20 @@ async fn sends_after_close_and_over_the_limit_are_refused_in_the_script() {
 
 #[tokio::test]
 async fn a_flood_to_a_client_that_does_not_read_is_bounded() {
-    let proxy = proxy_with(HOSTILE).await;
+    // Reaching the 16 MiB bound copies 16 MiB in one slice: about 10 ms of
+    // CPU on a quiet machine, up to the default 50 ms on a busy CI runner.
+    // The bound, not the CPU limit (see the spinning handler below), is
+    // what this checks, so the worker gets more CPU (and so runs on the
+    // isolate threads; the send queue is the same code on either).
+    let proxy = Proxy::builder()
+        .script("w.js", HOSTILE)
+        .config(
+            "[[workers]]\nname = \"w\"\nmain = \"w.js\"\ncompatibility_date = \"2025-01-01\"\n\
+             limits = { cpu_ms = 1000 }\n\n\
+             [[routes]]\npattern = \"ws.test/*\"\nworker = \"w\"\n",
+        )
+        .start()
+        .await;
     let mut ws = open(&proxy, "/").await.unwrap();
     // 256 MiB sent at a client that reads nothing: the script's queue is
     // bounded (16 MiB), so its sends fail well before the end.
