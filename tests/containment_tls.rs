@@ -294,16 +294,6 @@ async fn h2_raw(port: u16, a: &TestCert) -> tokio_rustls::client::TlsStream<TcpS
     tls
 }
 
-fn peak_rss(proxy: &Proxy) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.pid())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_floods_are_cut_off_and_memory_stays_bounded() {
     let origin = Origin::start("o").await;
@@ -347,12 +337,7 @@ async fn http2_floods_are_cut_off_and_memory_stays_bounded() {
     let (mut rd, mut wr) = tokio::io::split(tls);
     let reader = tokio::spawn(async move { closed_by_server(&mut rd).await });
     let block = get_block("/reset");
-    let resets = (0..20_000u32).map(|i| {
-        let id = 1 + 2 * i;
-        let mut f = frame(1, END_STREAM | END_HEADERS, id, &block);
-        f.extend_from_slice(&frame(3, 0, id, &8u32.to_be_bytes()));
-        f
-    });
+    let resets = rapid_resets(&block, 20_000);
     write_until_closed(&mut wr, resets).await;
     drop(wr);
     let got = reader.await.unwrap();
@@ -369,7 +354,7 @@ async fn http2_floods_are_cut_off_and_memory_stays_bounded() {
         drop(tls);
     }
 
-    let peak = peak_rss(&proxy);
+    let peak = proxy.peak_rss_bytes();
     eprintln!("peak RSS after the floods: {} MiB", peak >> 20);
     assert!(peak < 1 << 30, "peak RSS {} MiB", peak >> 20);
     still_serves(port, &a).await;
@@ -417,7 +402,7 @@ async fn http2_flow_control_abuse_is_refused_and_unread_streams_stay_bounded() {
     .await
     .unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let peak = peak_rss(&proxy);
+    let peak = proxy.peak_rss_bytes();
     eprintln!("unread 512 MB HTTP/2 stream: proxy peak RSS {} MiB", peak >> 20);
     assert!(peak < 256 << 20, "peak RSS {} MiB with an unread stream", peak >> 20);
     drop(tls);

@@ -175,16 +175,6 @@ async fn only_websocket_upgrades_become_tunnels() {
     assert_eq!(r.status(), 200);
 }
 
-fn peak_rss(proxy: &Proxy) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.pid())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tunnels_stay_bounded_and_idle_ones_close() {
     let origin = RawOrigin::start().await;
@@ -210,7 +200,7 @@ async fn tunnels_stay_bounded_and_idle_ones_close() {
             "the origin's flood never stalled: {now} bytes"
         );
     }
-    let peak = peak_rss(&proxy);
+    let peak = proxy.peak_rss_bytes();
     eprintln!(
         "flooded tunnel: the origin wrote {} KiB before it stalled; proxy peak RSS {} MiB",
         last >> 10,

@@ -382,16 +382,6 @@ fn deep_or_huge_wrangler_files_fail_the_test() {
 /// the 4 GiB files below, far above what the proxy itself needs.
 const PEAK_RSS_CEILING: u64 = 1 << 30;
 
-fn peak_rss(proxy: &Proxy) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.pid())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap()
-}
-
 #[tokio::test]
 async fn oversized_files_fail_a_reload_from_their_size_and_the_old_version_serves() {
     let proxy = Proxy::builder()
@@ -464,7 +454,7 @@ async fn oversized_files_fail_a_reload_from_their_size_and_the_old_version_serve
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let peak = peak_rss(&proxy);
+    let peak = proxy.peak_rss_bytes();
     assert!(
         peak < PEAK_RSS_CEILING,
         "peak RSS {} MiB: a refused file was read into memory",

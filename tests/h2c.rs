@@ -237,12 +237,7 @@ async fn hostile_h2c_clients_hurt_nobody_else() {
     let (mut rd, mut wr) = s.into_split();
     let reader = tokio::spawn(async move { closed_by_server(&mut rd).await });
     let block = get_block_with_scheme(false, "a.test", "/reset");
-    let resets = (0..20_000u32).map(|i| {
-        let id = 1 + 2 * i;
-        let mut f = frame(1, END_STREAM | END_HEADERS, id, &block);
-        f.extend_from_slice(&frame(3, 0, id, &8u32.to_be_bytes()));
-        f
-    });
+    let resets = rapid_resets(&block, 20_000);
     write_until_closed(&mut wr, resets).await;
     drop(wr);
     let got = reader.await.unwrap();

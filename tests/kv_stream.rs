@@ -97,17 +97,6 @@ async fn text(proxy: &Proxy, path: &str) -> (u16, String) {
     (s, String::from_utf8_lossy(&b).into_owned())
 }
 
-/// The process's peak resident set so far (VmHWM), in bytes.
-fn peak_rss(proxy: &Proxy) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.pid())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap()
-}
-
 fn is_generated(bytes: &[u8]) -> bool {
     bytes.iter().enumerate().all(|(o, b)| *b as usize == o % 251)
 }
@@ -140,14 +129,14 @@ async fn streams(proxy: &Proxy) -> u64 {
     assert_eq!(text(proxy, "/put-text?key=small&value=x").await, (200, "stored".into()));
     assert_eq!(text(proxy, "/get-text?key=small").await, (200, "x".into()));
     let total = 25 * MIB;
-    let before = peak_rss(proxy);
+    let before = proxy.peak_rss_bytes();
     assert_eq!(
         text(proxy, &format!("/put-stream?key=big&total={total}")).await,
         (200, "stored".into()),
         "{}",
         proxy.log()
     );
-    let grew = peak_rss(proxy).saturating_sub(before);
+    let grew = proxy.peak_rss_bytes().saturating_sub(before);
     let (s, body) = get(proxy, "/get-stream?key=big").await;
     assert_eq!(s, 200);
     assert_eq!(body.len() as u64, total);

@@ -84,3 +84,14 @@ pub async fn closed_by_server<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> Vec
     assert!(done.is_ok(), "the server never closed the connection");
     got
 }
+
+/// `n` streams, each opened with `block` (a GET) and at once reset
+/// (RST_STREAM, CANCEL): the rapid-reset attack, one stream per item.
+pub fn rapid_resets(block: &[u8], n: u32) -> impl Iterator<Item = Vec<u8>> + '_ {
+    (0..n).map(move |i| {
+        let id = 1 + 2 * i;
+        let mut f = frame(1, END_STREAM | END_HEADERS, id, block);
+        f.extend_from_slice(&frame(3, 0, id, &8u32.to_be_bytes()));
+        f
+    })
+}

@@ -428,13 +428,22 @@ impl Proxy {
 
     /// Resident set size of the proxy process, in bytes.
     pub fn rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        self.status_bytes("VmRSS:").unwrap_or(0)
+    }
+
+    /// The proxy process's peak resident set so far (VmHWM), in bytes.
+    pub fn peak_rss_bytes(&self) -> u64 {
+        self.status_bytes("VmHWM:").expect("VmHWM in /proc/PID/status")
+    }
+
+    /// A `kB` field of /proc/PID/status, in bytes.
+    fn status_bytes(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .map(|kb| kb * 1024)
-            .unwrap_or(0)
     }
 }
 
