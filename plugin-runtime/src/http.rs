@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use http::{HeaderMap, Method};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::body::Body;
 use crate::error::DispatchError;
@@ -169,25 +169,69 @@ pub struct Pass {
     pub answer: Answer,
 }
 
-/// Settles the `fetch()` a [`Pass`] stands for.
-#[derive(Debug)]
-pub struct FetchReply(oneshot::Sender<Result<WorkerResponse, FetchError>>);
+/// Settles the `fetch()` a [`Pass`] stands for: the script's promise,
+/// registered with its isolate's host. On the thread that runs that host
+/// (a light worker's pass, served on its proxy thread) the promise settles
+/// inside the `send` call, and the script's continuation (the response
+/// phase) runs there and then; from any other thread the result goes
+/// through the host's completion queue.
+pub struct FetchReply {
+    to: mpsc::UnboundedSender<crate::isolate::Completion>,
+    isolate: u64,
+    promise: u32,
+    req_id: u32,
+    /// Closed once the request has ended in the runtime (its promise is gone).
+    alive: oneshot::Receiver<()>,
+}
+
+impl std::fmt::Debug for FetchReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchReply")
+            .field("isolate", &self.isolate)
+            .field("promise", &self.promise)
+            .field("req_id", &self.req_id)
+            .finish_non_exhaustive()
+    }
+}
 
 impl FetchReply {
-    pub(crate) fn new(tx: oneshot::Sender<Result<WorkerResponse, FetchError>>) -> FetchReply {
-        FetchReply(tx)
+    pub(crate) fn new(
+        to: mpsc::UnboundedSender<crate::isolate::Completion>,
+        isolate: u64,
+        promise: u32,
+        req_id: u32,
+        alive: oneshot::Receiver<()>,
+    ) -> FetchReply {
+        FetchReply {
+            to,
+            isolate,
+            promise,
+            req_id,
+            alive,
+        }
     }
 
     /// Resolves the script's `fetch()` with the origin's response (its body
     /// becomes a native body id in JS), or rejects it.
     pub fn send(self, result: Result<WorkerResponse, FetchError>) {
-        let _ = self.0.send(result);
+        let completion = crate::isolate::Completion {
+            isolate: self.isolate,
+            promise: self.promise,
+            result: crate::isolate::OpResult::Fetched {
+                req_id: self.req_id,
+                result,
+            },
+        };
+        if let Err(completion) = crate::proxy_thread::complete_here(&self.to, completion) {
+            // (Fails only once the host is gone: nobody waits any more.)
+            let _ = self.to.send(completion);
+        }
     }
 
     /// Resolves once nobody waits for the response any more (the request
     /// ended in the runtime): the exchange can stop.
     pub async fn abandoned(&mut self) {
-        self.0.closed().await
+        let _ = (&mut self.alive).await;
     }
 }
 

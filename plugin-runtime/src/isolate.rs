@@ -185,6 +185,10 @@ pub(crate) struct IsolateState {
     /// The tasks behind pending promises, by promise id: aborted when the
     /// request they belong to ends (timers stop, subrequests are dropped).
     pub tasks: HashMap<u32, tokio::task::AbortHandle>,
+    /// Promises settled from outside (a pass's `fetch()`, see
+    /// `http::FetchReply`): dropping the sender tells the settler that
+    /// nobody waits any more.
+    pub settlers: HashMap<u32, tokio::sync::oneshot::Sender<()>>,
     /// The request each sink (a body the script writes) was opened for: a
     /// request lives on, after `requestDone`, while its sinks are open.
     pub sink_owners: HashMap<u32, u32>,
@@ -241,6 +245,7 @@ pub(crate) fn end_request(st: &SharedState, req: u32) {
         for id in ids {
             resolvers.extend(s.promises.remove(&id));
             tasks.extend(s.tasks.remove(&id));
+            s.settlers.remove(&id);
         }
         (resolvers, tasks)
     };
@@ -340,6 +345,7 @@ impl Drop for WorkerIsolate {
         for (_, task) in st.tasks.drain() {
             task.abort();
         }
+        st.settlers.clear();
         st.rejections.clear();
         st.lazy_value = None;
         st.promises.clear();
@@ -880,6 +886,7 @@ impl WorkerIsolate {
             digests: HashMap::new(),
             kv_buffers: HashMap::new(),
             tasks: HashMap::new(),
+            settlers: HashMap::new(),
             sink_owners: HashMap::new(),
             memory: budget,
             lazy_value: None,
@@ -1456,7 +1463,11 @@ impl WorkerIsolate {
         let Some((resolver, req)) = self.state.borrow_mut().promises.remove(&promise) else {
             return;
         };
-        self.state.borrow_mut().tasks.remove(&promise);
+        {
+            let mut s = self.state.borrow_mut();
+            s.tasks.remove(&promise);
+            s.settlers.remove(&promise);
+        }
         // Each WebSocket message is an event of its own, as on Workers: its
         // handlers get the worker's whole CPU limit, not what the request
         // (which lives as long as the socket) has left.

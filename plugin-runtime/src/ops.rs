@@ -883,7 +883,7 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
         .then(|| take_request_phase(&st, req_id, &fetcher, &request.head))
         .flatten();
     let fut = match phase {
-        Some(phase) => pass_out(phase, request),
+        Some(phase) => return pass_out(scope, &mut rv, &st, req_id, phase, request),
         None => fetcher.fetch(request),
     };
     promise_op(scope, &mut rv, async move {
@@ -928,28 +928,41 @@ fn take_request_phase(
 
 /// Ends the request phase with `request` as its pass: the proxy sends it
 /// in the task serving the client and settles the script's `fetch()`
-/// through the future answered.
-fn pass_out(phase: PassingPhase, request: FetchRequest) -> crate::http::BoxFuture<Result<WorkerResponse, FetchError>> {
+/// promise through the pass's [`crate::http::FetchReply`] (directly, when
+/// that task runs on this isolate's thread: no task, no queue).
+fn pass_out(
+    scope: &mut v8::PinScope<'_, '_>,
+    rv: &mut v8::ReturnValue,
+    st: &SharedState,
+    req_id: u32,
+    phase: PassingPhase,
+    request: FetchRequest,
+) {
     use crate::http::{Answer, FetchReply, Pass};
     let (phase, answer) = phase;
-    let (fetched_tx, fetched_rx) = tokio::sync::oneshot::channel();
+    // Fails only while execution is being terminated: nothing to answer
+    // (the reply dropped unsent ends the request).
+    let Some(resolver) = v8::PromiseResolver::new(scope) else {
+        return;
+    };
+    rv.set(resolver.get_promise(scope).into());
+    let global = v8::Global::new(scope, resolver);
+    let (alive_tx, alive_rx) = tokio::sync::oneshot::channel();
+    let (id, to, key) = {
+        let mut s = st.borrow_mut();
+        let id = s.next_id();
+        s.promises.insert(id, (global, Some(req_id)));
+        s.settlers.insert(id, alive_tx);
+        (id, s.completions.clone(), s.key)
+    };
     let pass = Pass {
         request,
-        fetched: FetchReply::new(fetched_tx),
+        fetched: FetchReply::new(to, key, id, req_id, alive_rx),
         answer: Answer::new(answer),
     };
     // Unsent only when the proxy stopped waiting: the request is being
     // cancelled (and its promise stays pending until it ends).
     let _ = phase.send(Ok(crate::http::Outcome::Pass(pass)));
-    Box::pin(async move {
-        match fetched_rx.await {
-            Ok(result) => result,
-            // The proxy dropped the pass unsettled only because it stopped
-            // waiting for the request (client gone, timed out): the request
-            // is being cancelled, and no more of its JS runs.
-            Err(_) => std::future::pending().await,
-        }
-    })
 }
 
 /// `bodyRead(rid)` -> Promise<Uint8Array | null>.

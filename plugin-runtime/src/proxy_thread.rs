@@ -117,6 +117,42 @@ pub(crate) fn dispatch(
     }
 }
 
+/// Delivers `completion` now, in the caller's poll, if this thread's host
+/// is the one `to` feeds (the caller is a task on the proxy thread that
+/// runs the isolate) and is not busy; otherwise gives it back, for the
+/// host's queue. A pass's response phase starts this way: the origin's
+/// head reaches the script's `fetch()` in the task that read it.
+pub(crate) fn complete_here(
+    to: &tokio::sync::mpsc::UnboundedSender<crate::isolate::Completion>,
+    completion: crate::isolate::Completion,
+) -> Result<(), crate::isolate::Completion> {
+    let mut completion = Some(completion);
+    let done = HOST
+        .try_with(|cell| {
+            let Ok(mut slot) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let Some(ProxyHost { host, local, .. }) = slot.as_mut() else {
+                return false;
+            };
+            if !host.feeds(to) {
+                return false;
+            }
+            let _entered = local.enter();
+            if let Some(c) = completion.take() {
+                contain("a completion", || host.complete(c));
+            }
+            host.discard_poisoned();
+            drop_turned_heavy(host);
+            true
+        })
+        .unwrap_or(false);
+    match completion {
+        Some(c) if !done => Err(c),
+        _ => Ok(()),
+    }
+}
+
 /// Creates an isolate for each of `workers` on this proxy thread (the
 /// thread of the task that awaits this; a current-thread runtime), one
 /// per poll: the thread's other tasks (its connections) run between two

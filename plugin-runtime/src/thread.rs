@@ -389,7 +389,12 @@ impl Host {
         }
     }
 
-    fn complete(&mut self, c: Completion) {
+    /// Whether `to` is this host's completion queue.
+    pub(crate) fn feeds(&self, to: &mpsc::UnboundedSender<Completion>) -> bool {
+        self.completions_tx.same_channel(to)
+    }
+
+    pub(crate) fn complete(&mut self, c: Completion) {
         if let Some(isolate) = self.isolates.iter_mut().find(|i| i.state.borrow().key == c.isolate) {
             isolate.complete(c.promise, c.result);
         }
