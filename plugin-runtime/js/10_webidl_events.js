@@ -924,10 +924,12 @@
   class AbortSignal extends EventTarget {
     #aborted = false;
     #reason = undefined;
-    #algorithms = new SafeSet();
+    // The three sets are made on first use: most signals (every request's
+    // own, see #inert) never get an algorithm, a source or a dependent.
+    #algorithms = null;
     #dependent = false;
-    #sources = new SafeSet();
-    #dependents = new SafeSet();
+    #sources = null;
+    #dependents = null;
     // Made by the runtime for a request nobody can abort (`request.signal`
     // read on a request made without a signal): no controller holds it,
     // so only signalAbort() could abort it, and the runtime never does.
@@ -1005,8 +1007,10 @@
       const isSignal = (s) => isObject(s) && #aborted in s;
       const runAbortSteps = (signal) => {
         const algorithms = [];
-        for (const a of signal.#algorithms) ArrayAppend(algorithms, a);
-        signal.#algorithms.clear();
+        if (signal.#algorithms !== null) {
+          for (const a of signal.#algorithms) ArrayAppend(algorithms, a);
+          signal.#algorithms.clear();
+        }
         for (let i_algorithm = 0; i_algorithm < algorithms.length; i_algorithm++) { const algorithm = algorithms[i_algorithm];
           try {
             algorithm(signal.#reason);
@@ -1022,10 +1026,10 @@
         aborted: (s) => s.#aborted,
         reason: (s) => s.#reason,
         addAlgorithm(s, algorithm) {
-          if (!s.#aborted) s.#algorithms.add(algorithm);
+          if (!s.#aborted) (s.#algorithms ??= new SafeSet()).add(algorithm);
         },
         removeAlgorithm(s, algorithm) {
-          s.#algorithms.delete(algorithm);
+          if (s.#algorithms !== null) s.#algorithms.delete(algorithm);
         },
         signalAbort(signal, reason) {
           if (signal.#aborted) return;
@@ -1033,14 +1037,16 @@
           signal.#aborted = true;
           signal.#reason = reason === undefined ? defaultAbortReason() : reason;
           const dependentsToAbort = [];
-          for (const dep of signal.#dependents) {
-            if (!dep.#aborted) {
-              dep.#aborted = true;
-              dep.#reason = signal.#reason;
-              ArrayAppend(dependentsToAbort, dep);
+          if (signal.#dependents !== null) {
+            for (const dep of signal.#dependents) {
+              if (!dep.#aborted) {
+                dep.#aborted = true;
+                dep.#reason = signal.#reason;
+                ArrayAppend(dependentsToAbort, dep);
+              }
             }
+            signal.#dependents.clear();
           }
-          signal.#dependents.clear();
           runAbortSteps(signal);
           for (let i_dep = 0; i_dep < dependentsToAbort.length; i_dep++) { const dep = dependentsToAbort[i_dep]; runAbortSteps(dep); }
         },
@@ -1056,13 +1062,13 @@
           result.#dependent = true;
           for (let i_s = 0; i_s < signals.length; i_s++) { const s = signals[i_s];
             if (!s.#dependent) {
-              result.#sources.add(s);
-              s.#dependents.add(result);
-            } else {
+              (result.#sources ??= new SafeSet()).add(s);
+              (s.#dependents ??= new SafeSet()).add(result);
+            } else if (s.#sources !== null) {
               for (const source of s.#sources) {
                 if (source.#aborted) continue;
-                result.#sources.add(source);
-                source.#dependents.add(result);
+                (result.#sources ??= new SafeSet()).add(source);
+                (source.#dependents ??= new SafeSet()).add(result);
               }
             }
           }

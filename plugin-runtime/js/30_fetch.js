@@ -17,6 +17,9 @@
     ObjectDefineProperty,
     ObjectGetOwnPropertyDescriptor,
     ObjectGetOwnPropertyNames,
+    ObjectGetPrototypeOf,
+    ObjectHasOwn,
+    ObjectPrototypeHasOwnProperty,
     ObjectFreeze,
     ObjectSetPrototypeOf,
     Promise,
@@ -559,10 +562,13 @@
         url = parseUrl(input);
       }
       let contentType = null;
-      if (init.method !== undefined) method = normaliseMethod(init.method);
-      if (init.redirect !== undefined) {
+      // Each member of the init dictionary is read once (a getter runs once).
+      const initMethod = init.method;
+      if (initMethod !== undefined) method = normaliseMethod(initMethod);
+      const initRedirect = init.redirect;
+      if (initRedirect !== undefined) {
         // Case-insensitive, as in workerd. workerd rejects "error"; isoproxy keeps the spec mode.
-        redirect = StringPrototypeToLowerCase(String(init.redirect));
+        redirect = StringPrototypeToLowerCase(String(initRedirect));
         if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") {
           throw new TypeError(
             'Invalid redirect value, must be one of "follow" or "manual" ("error" won\'t be implemented ' +
@@ -570,26 +576,40 @@
           );
         }
       }
-      if (init.integrity !== undefined && String(init.integrity) !== "") {
+      const initIntegrity = init.integrity;
+      if (initIntegrity !== undefined && String(initIntegrity) !== "") {
         throw new TypeError(
           "Subrequest integrity checking is not implemented. The integrity option must be either undefined or an empty string.",
         );
       }
-      if (init.signal !== undefined) signal = init.signal;
-      if (init.cf !== undefined) cf = init.cf;
-      if (init.headers !== undefined) headers = init.headers;
+      if (init !== EMPTY_DICT && initReadsOwnAccessors(init)) {
+        // What the init request's getters give, without making its inert
+        // signal or its cf object on the way (`new Request(url, request)`).
+        const si = reqState.get(init);
+        signal = si.signal;
+        if (si.cf !== undefined) cf = si.cf;
+      } else {
+        const initSignal = init.signal;
+        if (initSignal !== undefined) signal = initSignal;
+        const initCf = init.cf;
+        if (initCf !== undefined) cf = initCf;
+      }
+      const initHeaders = init.headers;
+      if (initHeaders !== undefined) headers = initHeaders;
       // workerd knows two cache modes (and no cache property means undefined).
       let cache = typeof input === "object" && input !== null ? reqState.get(input)?.cache : undefined;
-      if (init.cache !== undefined) {
-        cache = String(init.cache);
+      const initCache = init.cache;
+      if (initCache !== undefined) {
+        cache = String(initCache);
         if (cache !== "no-store" && cache !== "no-cache") throw new TypeError(`Unsupported cache mode: ${cache}`);
       }
       let state;
-      if (init.body !== undefined && init.body !== null) {
-        const extracted = extractBody(init.body);
+      const initBody = init.body;
+      if (initBody !== undefined && initBody !== null) {
+        const extracted = extractBody(initBody);
         state = new BodyState(extracted.source);
         contentType = extracted.type;
-      } else if (init.body === null) {
+      } else if (initBody === null) {
         state = new BodyState(null);
       } else if (body && (body.source !== null || body.used)) {
         // Taking the input request's body: the input's body becomes used.
@@ -605,7 +625,7 @@
       // request that already has a body (an incoming GET with
       // Content-Length: 0) may be copied with a new URL or headers.
       if (
-        (init.method !== undefined || init.body !== undefined) &&
+        (initMethod !== undefined || initBody !== undefined) &&
         (method === "GET" || method === "HEAD") &&
         state.source !== null
       ) {
@@ -665,6 +685,20 @@
   }
   installBody(Body.prototype);
   ObjectSetPrototypeOf(Request.prototype, Body.prototype);
+  const RequestPrototype = Request.prototype;
+  const requestSignalGetter = ObjectGetOwnPropertyDescriptor(RequestPrototype, "signal").get;
+  const requestCfGetter = ObjectGetOwnPropertyDescriptor(RequestPrototype, "cf").get;
+  // Whether reading `signal` and `cf` of `init` would call Request's own
+  // getters: a Request of this runtime, not a subclass's instance, with no
+  // own property of those names, and the getters not replaced by the script.
+  function initReadsOwnAccessors(init) {
+    if (!reqState.has(init) || ObjectGetPrototypeOf(init) !== RequestPrototype) return false;
+    if (ObjectPrototypeHasOwnProperty(init, "signal") || ObjectPrototypeHasOwnProperty(init, "cf")) return false;
+    const sd = ObjectGetOwnPropertyDescriptor(RequestPrototype, "signal");
+    const cd = ObjectGetOwnPropertyDescriptor(RequestPrototype, "cf");
+    return sd !== undefined && ObjectHasOwn(sd, "get") && sd.get === requestSignalGetter &&
+      cd !== undefined && ObjectHasOwn(cd, "get") && cd.get === requestCfGetter;
+  }
   defineGlobal("Request", Request);
 
   /** Builds the Request a handler receives. */
@@ -716,10 +750,13 @@
       }
       init = init ?? EMPTY_DICT;
       let status = 200;
-      if (init.status !== undefined) {
-        status = Number(init.status);
+      // Each member of the init dictionary is read once (a getter runs once).
+      const initStatus = init.status;
+      const initWebSocket = init.webSocket;
+      if (initStatus !== undefined) {
+        status = Number(initStatus);
         if (!NumberIsInteger(status) || status < 200 || status > 599) {
-          if (!(status === 101 && init.webSocket)) {
+          if (!(status === 101 && initWebSocket)) {
             throw new RangeError(
               "Responses may only be constructed with status codes in the range 200 to 599, inclusive.",
             );
@@ -727,7 +764,8 @@
         }
       }
       // No statusText: the getter reports "" (workerd), the wire the default reason phrase.
-      const statusText = init.statusText === undefined ? null : toByteString(init.statusText);
+      const initStatusText = init.statusText;
+      const statusText = initStatusText === undefined ? null : toByteString(initStatusText);
       // workerd rejects control characters; non-Latin-1 is not a ByteString.
       if (statusText !== null && !isReasonPhrase(statusText)) {
         throw new TypeError("Invalid statusText");
@@ -746,7 +784,7 @@
           if (extracted.type !== null && !H.has(h, "content-type")) H.set(h, "content-type", extracted.type);
         }
       }
-      let webSocket = init.webSocket ?? null;
+      let webSocket = initWebSocket ?? null;
       if (webSocket !== null && !internals.webSocket.isWebSocket(webSocket)) {
         throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
       }

@@ -243,6 +243,93 @@ test("a request's own signal: an AbortSignal that never aborts, and fetch() of i
   assertEquals(e2.name, "AbortError");
 });
 
+test("new Request(url, request) takes the init request's signal and cf as its getters give them, unless the script changed those", async ({ env }) => {
+  const ctl = new AbortController();
+  const withSignal = new Request(`${env.ORIGIN}/a`, { signal: ctl.signal, cf: { tag: 1 } });
+  // A request made from it follows its controller's signal and keeps its cf.
+  const copy = new Request(`${env.ORIGIN}/b`, withSignal);
+  assertEquals(copy.signal.aborted, false);
+  assertEquals(copy.cf.tag, 1);
+  ctl.abort(new Error("stop"));
+  assertEquals(copy.signal.aborted, true);
+  // An init request without a signal overrides the input's signal with its own (one that never aborts).
+  const ctl2 = new AbortController();
+  const input = new Request(`${env.ORIGIN}/c`, { signal: ctl2.signal });
+  const plain = new Request(`${env.ORIGIN}/d`);
+  const merged = new Request(input, plain);
+  ctl2.abort();
+  assert(merged.signal instanceof AbortSignal);
+  assertEquals(merged.signal.aborted, false);
+  // An own property on the init request is read instead.
+  const own = new Request(`${env.ORIGIN}/e`);
+  const ctl3 = new AbortController();
+  Object.defineProperty(own, "signal", { value: ctl3.signal });
+  Object.defineProperty(own, "cf", { value: { tag: 3 } });
+  const fromOwn = new Request(`${env.ORIGIN}/f`, own);
+  assertEquals(fromOwn.cf.tag, 3);
+  ctl3.abort();
+  assertEquals(fromOwn.signal.aborted, true);
+  // So is a subclass's getter.
+  const ctl4 = new AbortController();
+  class Sub extends Request {
+    get signal() { return ctl4.signal; }
+    get cf() { return { tag: 4 }; }
+  }
+  const fromSub = new Request(`${env.ORIGIN}/g`, new Sub(`${env.ORIGIN}/h`));
+  assertEquals(fromSub.cf.tag, 4);
+  ctl4.abort();
+  assertEquals(fromSub.signal.aborted, true);
+  // And getters the script replaced on Request.prototype (put back afterwards).
+  const signalDesc = Object.getOwnPropertyDescriptor(Request.prototype, "signal");
+  const cfDesc = Object.getOwnPropertyDescriptor(Request.prototype, "cf");
+  const ctl5 = new AbortController();
+  let calls = 0;
+  Object.defineProperty(Request.prototype, "signal", { get() { calls++; return ctl5.signal; }, configurable: true });
+  Object.defineProperty(Request.prototype, "cf", { value: { tag: 5 }, configurable: true, writable: true });
+  try {
+    const fromPatched = new Request(`${env.ORIGIN}/i`, new Request(`${env.ORIGIN}/j`));
+    assertEquals(calls, 1);
+    ctl5.abort();
+    Object.defineProperty(Request.prototype, "signal", signalDesc);
+    Object.defineProperty(Request.prototype, "cf", cfDesc);
+    assertEquals(fromPatched.signal.aborted, true);
+    assertEquals(fromPatched.cf.tag, 5);
+  } finally {
+    Object.defineProperty(Request.prototype, "signal", signalDesc);
+    Object.defineProperty(Request.prototype, "cf", cfDesc);
+  }
+});
+
+test("each member of a Request or Response init is read once", () => {
+  const reads = {};
+  const init = {};
+  const values = { method: "POST", redirect: "manual", integrity: "", signal: new AbortController().signal,
+    cf: { a: 1 }, headers: { "x-a": "1" }, cache: "no-store", body: "hi" };
+  for (const [k, v] of Object.entries(values)) {
+    Object.defineProperty(init, k, { get() { reads[k] = (reads[k] ?? 0) + 1; return v; }, enumerable: true });
+  }
+  const req = new Request("https://example.com/", init);
+  assertEquals(req.method, "POST");
+  for (const k of Object.keys(values)) assertEquals(reads[k], 1, `Request init.${k}`);
+  const rreads = {};
+  const rinit = {};
+  const rvalues = { status: 201, statusText: "Made", headers: { "x-b": "2" }, webSocket: undefined, cf: { b: 2 } };
+  for (const [k, v] of Object.entries(rvalues)) {
+    Object.defineProperty(rinit, k, { get() { rreads[k] = (rreads[k] ?? 0) + 1; return v; }, enumerable: true });
+  }
+  const res = new Response("x", rinit);
+  assertEquals(res.status, 201);
+  assertEquals(res.statusText, "Made");
+  for (const k of Object.keys(rvalues)) assertEquals(rreads[k], 1, `Response init.${k}`);
+});
+
+test("the incoming request's cf is the same object on a request made from it", ({ request }) => {
+  const copy = new Request("https://example.com/", request);
+  assertEquals(copy.cf, request.cf);
+  assert(copy.signal instanceof AbortSignal);
+  assertEquals(copy.signal.aborted, false);
+});
+
 test("concurrent fetches", async ({ env }) => {
   const all = await Promise.all([1, 2, 3, 4, 5].map((i) => fetch(`${env.ORIGIN}/c${i}`).then((r) => r.json())));
   assertEquals(all.map((e) => e.path), ["/c1", "/c2", "/c3", "/c4", "/c5"]);
