@@ -115,14 +115,28 @@ impl Drop for Chain {
     }
 }
 
+/// The HMAC with the process's key already absorbed: each tag clones it
+/// instead of hashing the key's two pads again.
+fn keyed() -> Hmac<Sha256> {
+    static KEYED: LazyLock<Hmac<Sha256>> =
+        LazyLock::new(|| <Hmac<Sha256> as Mac>::new_from_slice(&KEY[..]).expect("HMAC takes any key length"));
+    KEYED.clone()
+}
+
 fn mac(text: &str) -> [u8; 32] {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&KEY[..]).expect("HMAC takes any key length");
+    let mut m = keyed();
     m.update(text.as_bytes());
     m.finalize().into_bytes().into()
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
@@ -147,7 +161,7 @@ fn decode(value: &[u8]) -> Option<(u32, u32, u64)> {
     let value = std::str::from_utf8(value).ok()?;
     let (text, tag) = value.rsplit_once('/')?;
     let tag = unhex(tag)?;
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&KEY[..]).ok()?;
+    let mut m = keyed();
     m.update(text.as_bytes());
     // Constant-time comparison of the truncated tag.
     if tag.len() != MAC_LEN || m.verify_truncated_left(&tag).is_err() {

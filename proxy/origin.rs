@@ -171,6 +171,10 @@ pub struct OriginFetcher {
     /// How long an origin may stay silent on a WebSocket the script
     /// accepted (`server.websocket_idle_timeout_s`).
     pub websocket_idle: Duration,
+    /// The last URL [`OriginFetcher::target`] parsed and where it goes: a
+    /// pass asks twice for the same URL (`goes_to_route_origin`, then
+    /// `pass_leg`), and a worker's fetches often repeat one URL.
+    last_target: std::sync::Mutex<Option<(String, Target)>>,
 }
 
 impl OriginFetcher {
@@ -196,6 +200,7 @@ impl OriginFetcher {
             client_target: None,
             forwarded: None,
             websocket_idle: DEFAULT_WEBSOCKET_IDLE,
+            last_target: std::sync::Mutex::new(None),
         }
     }
 
@@ -358,6 +363,7 @@ fn path_and_query(url: &str, parsed: &url::Url) -> String {
 }
 
 /// Where a subrequest goes.
+#[derive(Clone)]
 struct Target {
     /// Host name or IP (no brackets), lower-case.
     host: String,
@@ -377,6 +383,20 @@ impl OriginFetcher {
     /// Where a URL goes: the route's origin for the route's own host, else
     /// the URL's host and port.
     fn target(&self, url: &str) -> Result<Target, FetchError> {
+        if let Ok(last) = self.last_target.lock()
+            && let Some((last_url, target)) = last.as_ref()
+            && last_url == url
+        {
+            return Ok(target.clone());
+        }
+        let target = self.parse_target(url)?;
+        if let Ok(mut last) = self.last_target.lock() {
+            *last = Some((url.to_string(), target.clone()));
+        }
+        Ok(target)
+    }
+
+    fn parse_target(&self, url: &str) -> Result<Target, FetchError> {
         let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
         let tls = match parsed.scheme() {
             "http" => false,

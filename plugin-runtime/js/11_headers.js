@@ -3,7 +3,7 @@
 ((globalThis, internals) => {
   const {
     ReflectApply,
-    ReflectGetOwnPropertyDescriptor,
+    ObjectPrototypePropertyIsEnumerable,
     ReflectOwnKeys,
     SafeMap,
     SafeSet,
@@ -175,8 +175,8 @@
       const keys = ReflectOwnKeys(init);
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k];
-        const desc = ReflectGetOwnPropertyDescriptor(init, key);
-        if (desc === undefined || !desc.enumerable) continue;
+        // [[GetOwnProperty]] and its enumerability, without a descriptor object.
+        if (!ObjectPrototypePropertyIsEnumerable(init, key)) continue;
         const name = toByteString(key);
         ArrayAppend(pairs, [name, toByteString(init[key])]);
       }

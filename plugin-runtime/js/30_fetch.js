@@ -143,18 +143,36 @@
   // slow to make and to read), with no inherited setter or getter.
   /** A body's source: bytes known in full, a JS stream, or a native body id. */
   class Source {
-    bytes;
+    #bytes;
     stream;
     rid;
-    constructor(bytes, stream, rid) {
-      this.bytes = bytes;
+    // A short string body not yet encoded: it goes to Rust as the string
+    // (ops.respond / ops.fetch encode it there), or becomes bytes on the
+    // first read of `bytes`.
+    text;
+    constructor(bytes, stream, rid, text) {
+      this.#bytes = bytes;
       this.stream = stream;
       this.rid = rid;
+      this.text = text;
+    }
+    get bytes() {
+      if (this.text !== undefined) {
+        this.#bytes = ops.encodeUtf8(this.text);
+        this.text = undefined;
+      }
+      return this.#bytes;
     }
   }
   ObjectSetPrototypeOf(Source.prototype, null);
-  const sourceBytes = (bytes) => new Source(bytes, undefined, undefined);
-  const sourceStream = (stream) => new Source(undefined, stream, undefined);
+  const sourceBytes = (bytes) => new Source(bytes, undefined, undefined, undefined);
+  const sourceStream = (stream) => new Source(undefined, stream, undefined, undefined);
+  // Strings up to this many UTF-16 units stay strings until they are sent
+  // (their UTF-8 is at most three times as long); longer ones are encoded
+  // at once, into a buffer charged to the worker's memory limit.
+  const MAX_LAZY_TEXT = 65536;
+  const sourceText = (text) =>
+    text.length <= MAX_LAZY_TEXT ? new Source(undefined, undefined, undefined, text) : sourceBytes(ops.encodeUtf8(text));
   /** What "extract a body" gives: the source and its Content-Type (or null). */
   class Extracted {
     source;
@@ -233,7 +251,7 @@
   function extractBody(init) {
     if (init === null || init === undefined) return new Extracted(null, null);
     if (typeof init === "string") {
-      return new Extracted(sourceBytes(ops.encodeUtf8(init)), "text/plain;charset=UTF-8");
+      return new Extracted(sourceText(init), "text/plain;charset=UTF-8");
     }
     if (S.isReadableStream(init)) {
       if (S.isDisturbed(init) || S.isLocked(init)) {
@@ -262,7 +280,7 @@
       const special = internals.extractSpecialBody(init);
       if (special) return special;
     }
-    return new Extracted(sourceBytes(ops.encodeUtf8(String(init))), "text/plain;charset=UTF-8");
+    return new Extracted(sourceText(String(init)), "text/plain;charset=UTF-8");
   }
 
   /** The shared body state of a Request or Response. */
@@ -362,6 +380,7 @@
       if (this.source === null) return [0, null];
       if (this.stream === null) {
         this.used = true;
+        if (this.source.text !== undefined) return [4, this.source.text];
         if (this.source.bytes) return [1, this.source.bytes];
         if (this.source.rid !== undefined) return [2, this.source.rid];
       }
@@ -380,6 +399,7 @@
       // workerd's words (its clone() tees a stream that is locked once read).
       if (this.bodyUsed) throw new TypeError("This ReadableStream is currently locked to a reader,");
       if (this.source === null) return new BodyState(null);
+      if (this.stream === null && this.source.text !== undefined) return new BodyState(sourceText(this.source.text));
       if (this.stream === null && this.source.bytes) return new BodyState(sourceBytes(this.source.bytes));
       const branches = S.tee(this.readable);
       const a = branches[0];
@@ -899,8 +919,13 @@
     if (isHead && body.source !== null) {
       // A HEAD response carries no body; let go of what would have been sent.
       const taken = body.take();
-      const kind = taken[0];
-      const value = taken[1];
+      let kind = taken[0];
+      let value = taken[1];
+      if (kind === 4) {
+        // (Its length is the length of its UTF-8.)
+        kind = 1;
+        value = ops.encodeUtf8(value);
+      }
       if (kind === 2) ops.bodyCancel(value);
       if (kind === 3) ops.sinkClose(value);
       // workerd still reports the length the body would have had.

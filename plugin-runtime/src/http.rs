@@ -222,7 +222,7 @@ impl FetchReply {
                 result,
             },
         };
-        if let Err(completion) = crate::proxy_thread::complete_here(&self.to, completion) {
+        if let Some(completion) = crate::proxy_thread::complete_here(&self.to, completion) {
             // (Fails only once the host is gone: nobody waits any more.)
             let _ = self.to.send(completion);
         }

@@ -633,6 +633,11 @@ fn body_arg(
             let sid = u32_arg(scope, value);
             st.borrow_mut().sink_streams.remove(&sid).map(Body::Stream)
         }
+        // A short string body (js/30_fetch.js MAX_LAZY_TEXT), encoded here:
+        // lone surrogates become U+FFFD, as encodeUtf8 makes them.
+        4 => string_arg(scope, value, "body")
+            .ok()
+            .map(|s| Body::Bytes(Bytes::from(s.into_bytes()))),
         _ => None,
     }
 }

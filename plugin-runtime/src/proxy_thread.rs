@@ -119,13 +119,13 @@ pub(crate) fn dispatch(
 
 /// Delivers `completion` now, in the caller's poll, if this thread's host
 /// is the one `to` feeds (the caller is a task on the proxy thread that
-/// runs the isolate) and is not busy; otherwise gives it back, for the
-/// host's queue. A pass's response phase starts this way: the origin's
+/// runs the isolate) and is not busy; otherwise gives it back (`Some`),
+/// for the host's queue. A pass's response phase starts this way: the origin's
 /// head reaches the script's `fetch()` in the task that read it.
 pub(crate) fn complete_here(
     to: &tokio::sync::mpsc::UnboundedSender<crate::isolate::Completion>,
     completion: crate::isolate::Completion,
-) -> Result<(), crate::isolate::Completion> {
+) -> Option<crate::isolate::Completion> {
     let mut completion = Some(completion);
     let done = HOST
         .try_with(|cell| {
@@ -147,10 +147,7 @@ pub(crate) fn complete_here(
             true
         })
         .unwrap_or(false);
-    match completion {
-        Some(c) if !done => Err(c),
-        _ => Ok(()),
-    }
+    completion.filter(|_| !done)
 }
 
 /// Creates an isolate for each of `workers` on this proxy thread (the
