@@ -158,8 +158,8 @@ pub(crate) struct IsolateState {
     pub cpu_fired: Arc<AtomicBool>,
     /// Set by the near-heap-limit callback.
     pub heap_exceeded: Arc<AtomicBool>,
-    /// The thread's CPU clock when the current JS slice began, if one runs.
-    pub slice_started: Option<Duration>,
+    /// When the current JS slice began (monotonic clock), if one runs.
+    pub slice_started: Option<std::time::Instant>,
     pub bodies: HashMap<u32, BodyStream>,
     /// WebSockets handed to the script (`response.webSocket`), by id, with
     /// the request they came to (they go when it ends).
@@ -1295,7 +1295,7 @@ impl WorkerIsolate {
         let fired = self.state.borrow().cpu_fired.clone();
         self.watch.start(budget, self.handle.clone(), fired.clone());
         let started = thread_cpu();
-        self.state.borrow_mut().slice_started = Some(started);
+        self.state.borrow_mut().slice_started = Some(std::time::Instant::now());
         self.enter();
         // No panic may take the isolate thread down: one caught here fails
         // this request and discards the isolate (its state can't be trusted).

@@ -122,8 +122,11 @@ fn watchdog() -> &'static Watches {
         let watches: Watches = Arc::default();
         let list = watches.clone();
         let spawned = std::thread::Builder::new().name("cpu-watchdog".into()).spawn(move || {
-            // thread -> (generation seen, CPU time when first seen)
-            let mut seen: Vec<(usize, u64, u64)> = Vec::new();
+            // thread -> (generation seen, CPU time once the slice was seen
+            // twice). A slice is first only noted: most end before the next
+            // poll, and reading a thread's CPU clock from procfs costs three
+            // system calls (up to one more poll of CPU goes uncounted).
+            let mut seen: Vec<(usize, u64, Option<u64>)> = Vec::new();
             loop {
                 std::thread::sleep(POLL);
                 let live: Vec<Arc<CpuWatch>> = {
@@ -141,15 +144,21 @@ fn watchdog() -> &'static Watches {
                         continue;
                     }
                     let Some(stat) = &w.stat else { continue };
-                    let Some(now) = schedstat_ns(stat) else { continue };
                     match seen.iter_mut().find(|s| s.0 == key) {
                         Some(s) if s.1 == a.generation => {
-                            if now.saturating_sub(s.2) > a.budget_ns && !a.fired.swap(true, Ordering::Relaxed) {
-                                a.handle.terminate_execution();
+                            let Some(now) = schedstat_ns(stat) else { continue };
+                            match s.2 {
+                                None => s.2 = Some(now),
+                                Some(base) => {
+                                    if now.saturating_sub(base) > a.budget_ns && !a.fired.swap(true, Ordering::Relaxed)
+                                    {
+                                        a.handle.terminate_execution();
+                                    }
+                                }
                             }
                         }
-                        Some(s) => *s = (key, a.generation, now),
-                        None => seen.push((key, a.generation, now)),
+                        Some(s) => *s = (key, a.generation, None),
+                        None => seen.push((key, a.generation, None)),
                     }
                 }
                 seen.retain(|s| live.iter().any(|w| Arc::as_ptr(w) as usize == s.0));

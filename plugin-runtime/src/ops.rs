@@ -583,11 +583,11 @@ pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
     else {
         return;
     };
-    // Include the JS slice running right now (the one that responded).
-    let cpu_used = cpu_used
-        + s.slice_started
-            .map(|t| crate::limits::thread_cpu().saturating_sub(t))
-            .unwrap_or_default();
+    // Include the JS slice running right now (the one that responded), up
+    // to here: its wall time, an upper bound of its CPU time read without
+    // a system call (the thread's CPU clock is one), for the access log and
+    // the CPU histogram; the limit is enforced on the CPU clock.
+    let cpu_used = cpu_used + s.slice_started.map(|t| t.elapsed()).unwrap_or_default();
     s.inflight.fetch_sub(1, Ordering::Relaxed);
     drop(s);
     let answer = |outcome| match outcome {
