@@ -209,8 +209,28 @@
     ownDescriptor.value = undefined;
   };
   define("ArraySetOwn", ArraySetOwn);
-  /** `arr.push(v)` that never calls an inherited index setter. */
-  define("ArrayAppend", (arr, value) => ArraySetOwn(arr, arr.length, value));
+  const ArrayPrototypeRaw = Array.prototype;
+  const ObjectPrototypeRaw = Object.prototype;
+  /**
+   * `arr.push(v)` that never calls an inherited index setter. Defining the
+   * element goes through V8's C++ runtime (about a microsecond), so an
+   * array whose prototype chain is the ordinary one (Array.prototype, then
+   * Object.prototype, both ordinary objects: asking them runs no script
+   * code) and has no property of that index takes a plain store, which can
+   * then only create the array's own element.
+   */
+  define("ArrayAppend", (arr, value) => {
+    const n = arr.length;
+    if (
+      ObjectGetPrototypeOfRaw(arr) === ArrayPrototypeRaw &&
+      ObjectGetPrototypeOfRaw(ArrayPrototypeRaw) === ObjectPrototypeRaw &&
+      !(n in ArrayPrototypeRaw)
+    ) {
+      arr[n] = value;
+    } else {
+      ArraySetOwn(arr, n, value);
+    }
+  });
   // The uncurried `Array.prototype.push` would run a setter a script planted
   // on `Array.prototype["0"]` (push is [[Set]]): `ArrayPrototypePush` is
   // ArrayAppend for each argument instead, returning the new length.

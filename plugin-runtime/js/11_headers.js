@@ -170,17 +170,19 @@
         for (let i = 0; i < pairs.length; i++) this.#append(pairs[i][0], pairs[i][1]);
         return;
       }
-      // record<ByteString, ByteString>
-      const pairs = [];
+      // record<ByteString, ByteString>: converted whole (every getter runs)
+      // before the first field is checked. Distinct keys are distinct
+      // names, so a map keeps them in order.
+      const pairs = new SafeMap();
       const keys = ReflectOwnKeys(init);
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k];
         // [[GetOwnProperty]] and its enumerability, without a descriptor object.
         if (!ObjectPrototypePropertyIsEnumerable(init, key)) continue;
         const name = toByteString(key);
-        ArrayAppend(pairs, [name, toByteString(init[key])]);
+        pairs.set(name, toByteString(init[key]));
       }
-      for (let i = 0; i < pairs.length; i++) this.#append(pairs[i][0], pairs[i][1]);
+      pairs.forEach((value, name) => this.#append(name, value));
     }
 
     static #check(h) {
