@@ -15,7 +15,7 @@
 //! (no op may run at a bootstrap file's top level, except `defineLazy`,
 //! which the build script does with [`define_lazy`] as the crate does).
 
-use crate::js;
+use super::js;
 
 /// V8's flags, the same for the build-time creator and every process
 /// (`platform.rs`): Workers forbid code generation from strings (a

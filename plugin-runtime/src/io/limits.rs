@@ -387,11 +387,11 @@ pub(crate) fn charged_uint8array<'s>(
 // into it (that aborts the process), so each runs behind the guard; a
 // caught panic is a refused allocation (a RangeError in JS) or a leak.
 unsafe extern "C" fn buffer_allocate(budget: &MemoryBudget, len: usize) -> *mut c_void {
-    crate::guard::catch(|| allocate(budget, len, true)).unwrap_or(std::ptr::null_mut())
+    crate::jsg::guard::catch(|| allocate(budget, len, true)).unwrap_or(std::ptr::null_mut())
 }
 
 unsafe extern "C" fn buffer_allocate_uninitialized(budget: &MemoryBudget, len: usize) -> *mut c_void {
-    crate::guard::catch(|| allocate(budget, len, false)).unwrap_or(std::ptr::null_mut())
+    crate::jsg::guard::catch(|| allocate(budget, len, false)).unwrap_or(std::ptr::null_mut())
 }
 
 fn allocate(budget: &MemoryBudget, len: usize, zeroed: bool) -> *mut c_void {
@@ -413,7 +413,7 @@ fn allocate(budget: &MemoryBudget, len: usize, zeroed: bool) -> *mut c_void {
 }
 
 unsafe extern "C" fn buffer_free(budget: &MemoryBudget, data: *mut c_void, len: usize) {
-    let _ = crate::guard::catch(|| {
+    let _ = crate::jsg::guard::catch(|| {
         if data.is_null() {
             return;
         }
@@ -471,9 +471,9 @@ pub(crate) fn array_buffer_allocator(
 /// `RangeError` is thrown.
 pub(crate) fn op_memory_charge(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let Some(bytes) = js_bytes(scope, args.get(0)) else {
-        return crate::ops::throw_type_error(scope, "memoryCharge(bytes)");
+        return crate::jsg::ops::throw_type_error(scope, "memoryCharge(bytes)");
     };
-    let budget = crate::ops::state(scope).borrow().memory.clone();
+    let budget = crate::jsg::ops::state(scope).borrow().memory.clone();
     match budget.charge_in(scope, bytes) {
         // Held until `memoryRelease` hands the same amount back.
         Some(charge) => std::mem::forget(charge),
@@ -488,9 +488,9 @@ pub(crate) fn op_memory_charge(scope: &mut v8::PinScope, args: v8::FunctionCallb
 /// `memoryRelease(bytes)`: gives back what `memoryCharge` took.
 pub(crate) fn op_memory_release(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
     let Some(bytes) = js_bytes(scope, args.get(0)) else {
-        return crate::ops::throw_type_error(scope, "memoryRelease(bytes)");
+        return crate::jsg::ops::throw_type_error(scope, "memoryRelease(bytes)");
     };
-    let budget = crate::ops::state(scope).borrow().memory.clone();
+    let budget = crate::jsg::ops::state(scope).borrow().memory.clone();
     let used = budget.used.load(Ordering::Relaxed);
     budget.release(bytes.min(used));
 }
@@ -513,8 +513,8 @@ mod tests {
     /// the wall-clock bound, not left to stall its thread.
     #[test]
     fn the_watchdog_ends_a_slice_that_blocks_without_using_cpu() {
-        crate::platform::platform();
-        let (mut isolate, _) = crate::snapshot::new_isolate(Default::default());
+        crate::script::platform::platform();
+        let (mut isolate, _) = crate::script::snapshot::new_isolate(Default::default());
         isolate.set_allow_atomics_wait(true);
         let watch = CpuWatch::for_this_thread();
         let fired = Arc::new(AtomicBool::new(false));

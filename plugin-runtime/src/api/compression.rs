@@ -5,8 +5,8 @@
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-use crate::isolate::SharedState;
-use crate::ops::{bytes_arg, state, str_arg, throw_type_error, u32_arg, uint8array};
+use crate::jsg::ops::{bytes_arg, state, str_arg, throw_type_error, u32_arg, uint8array};
+use crate::script::isolate::SharedState;
 
 /// A compression format of the Compression Streams spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub(crate) struct Codec {
     /// The compressed stream has ended (decompression) or been finished.
     ended: bool,
     /// Its zlib state, charged to the isolate's memory budget.
-    charge: Option<crate::limits::Charge>,
+    charge: Option<crate::io::limits::Charge>,
 }
 
 /// What a codec's zlib state is charged (a deflate state at the default

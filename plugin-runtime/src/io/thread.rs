@@ -11,12 +11,12 @@ use std::sync::atomic::AtomicUsize;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::body::Body;
 use crate::error::DispatchError;
-use crate::http::{Fetcher, Outcome, RequestHead};
-use crate::isolate::{Completion, ThreadLink, WorkerIsolate};
-use crate::runtime::IsolateEvent;
-use crate::worker::WorkerCode;
+use crate::io::body::Body;
+use crate::io::http::{Fetcher, Outcome, RequestHead};
+use crate::io::runtime::IsolateEvent;
+use crate::script::isolate::{Completion, ThreadLink, WorkerIsolate};
+use crate::script::worker::WorkerCode;
 
 /// Work sent to an isolate thread.
 pub(crate) enum Command {
@@ -70,7 +70,7 @@ pub(crate) struct ThreadHandle {
 }
 
 /// Starts isolate thread number `index`.
-pub(crate) fn spawn(index: usize, events: Option<crate::runtime::IsolateEvents>) -> std::io::Result<ThreadHandle> {
+pub(crate) fn spawn(index: usize, events: Option<crate::io::runtime::IsolateEvents>) -> std::io::Result<ThreadHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
     let inflight = Arc::new(AtomicUsize::new(0));
     let queued = Arc::new(AtomicUsize::new(0));
@@ -97,8 +97,8 @@ pub(crate) struct Host {
     inflight: Arc<AtomicUsize>,
     queued: Arc<AtomicUsize>,
     next_key: u64,
-    watch: Arc<crate::limits::CpuWatch>,
-    events: Option<crate::runtime::IsolateEvents>,
+    watch: Arc<crate::io::limits::CpuWatch>,
+    events: Option<crate::io::runtime::IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
     cancels: mpsc::UnboundedReceiver<(u64, u32)>,
@@ -120,7 +120,7 @@ impl Host {
     pub(crate) fn new(
         inflight: Arc<AtomicUsize>,
         queued: Arc<AtomicUsize>,
-        events: Option<crate::runtime::IsolateEvents>,
+        events: Option<crate::io::runtime::IsolateEvents>,
     ) -> Host {
         let (completions_tx, completions) = mpsc::unbounded_channel();
         let (cancels_tx, cancels) = mpsc::unbounded_channel();
@@ -131,7 +131,7 @@ impl Host {
             inflight,
             queued,
             next_key: 0,
-            watch: crate::limits::CpuWatch::for_this_thread(),
+            watch: crate::io::limits::CpuWatch::for_this_thread(),
             events,
             cancels_tx,
             cancels,
@@ -164,10 +164,10 @@ impl Host {
         // A panic while creating the isolate (a runtime bug) fails this
         // request like any creation error: answered, its in-flight count
         // released, counted and logged.
-        let mut isolate = match crate::guard::catch(|| WorkerIsolate::create(worker.clone(), link)) {
+        let mut isolate = match crate::jsg::guard::catch(|| WorkerIsolate::create(worker.clone(), link)) {
             Ok(created) => created?,
             Err(payload) => {
-                crate::guard::record(worker.name(), "isolate creation", &*payload);
+                crate::jsg::guard::record(worker.name(), "isolate creation", &*payload);
                 return Err(DispatchError::Internal("creating the isolate failed".into()));
             }
         };
@@ -369,13 +369,15 @@ impl Host {
             let limit = iso.poisoned.expect("poisoned");
             let ids: Vec<u32> = iso.state.borrow().requests.keys().copied().collect();
             for id in ids {
-                crate::ops::finish(&iso.state, id, crate::ops::Outcome::Failed(limit.error()));
+                crate::jsg::ops::finish(&iso.state, id, crate::jsg::ops::Outcome::Failed(limit.error()));
             }
             iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             let (event, why) = match limit {
-                crate::isolate::Limit::Cpu => (IsolateEvent::CpuLimit, "exceeded its CPU time limit"),
-                crate::isolate::Limit::Memory => (IsolateEvent::MemoryLimit, "exceeded its memory limit"),
-                crate::isolate::Limit::Internal => (IsolateEvent::InternalError, "internal error (isolate discarded)"),
+                crate::script::isolate::Limit::Cpu => (IsolateEvent::CpuLimit, "exceeded its CPU time limit"),
+                crate::script::isolate::Limit::Memory => (IsolateEvent::MemoryLimit, "exceeded its memory limit"),
+                crate::script::isolate::Limit::Internal => {
+                    (IsolateEvent::InternalError, "internal error (isolate discarded)")
+                }
             };
             iso.code.set_last_error(why);
             self.tell(iso.code.name(), event);
@@ -427,18 +429,18 @@ impl Host {
 /// contained there (the isolate is discarded); this is the net for the rest
 /// (e.g. creating an isolate: that request's reply is dropped, a 503).
 pub(crate) fn contain(what: &str, work: impl FnOnce()) {
-    if let Err(payload) = crate::guard::catch(work) {
+    if let Err(payload) = crate::jsg::guard::catch(work) {
         let place = format!("{} ({what})", std::thread::current().name().unwrap_or("a thread"));
-        crate::guard::record("-", &place, &*payload);
+        crate::jsg::guard::record("-", &place, &*payload);
     }
 }
 
 fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     (inflight, queued): (Arc<AtomicUsize>, Arc<AtomicUsize>),
-    events: Option<crate::runtime::IsolateEvents>,
+    events: Option<crate::io::runtime::IsolateEvents>,
 ) {
-    crate::platform::platform();
+    crate::script::platform::platform();
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

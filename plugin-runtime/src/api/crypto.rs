@@ -21,7 +21,7 @@ use rand_core::OsRng;
 use sha2::Digest;
 use spki::{AlgorithmIdentifierRef, DecodePublicKey, EncodePublicKey, SubjectPublicKeyInfoRef};
 
-use crate::ops::{bytes_arg, uint8array};
+use crate::jsg::ops::{bytes_arg, uint8array};
 
 mod rsa;
 use rsa::{Padding, RsaKey};
@@ -957,9 +957,9 @@ pub(crate) fn op_crypto_digest(scope: &mut v8::PinScope, args: v8::FunctionCallb
     reply_bytes(scope, &mut rv, r);
 }
 
-fn isolate_state(scope: &v8::PinScope<'_, '_>) -> crate::isolate::SharedState {
+fn isolate_state(scope: &v8::PinScope<'_, '_>) -> crate::script::isolate::SharedState {
     scope
-        .get_slot::<crate::isolate::SharedState>()
+        .get_slot::<crate::script::isolate::SharedState>()
         .expect("isolate state slot")
         .clone()
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use oxc_resolver::{FileMetadata, FileSystem, FileSystemOs, ModuleType, ResolveError, ResolveOptions, ResolverGeneric};
 
-use crate::worker::ModuleRoot;
+use crate::script::worker::ModuleRoot;
 
 /// The largest `package.json` the resolver reads (real ones are a few KiB).
 const MAX_PACKAGE_JSON_BYTES: u64 = 1 << 20;
@@ -149,7 +149,7 @@ impl FileSystem for RootedFs {
             Some(root) => root.admits(path).map_err(io::Error::other),
             None => Err(io::ErrorKind::NotFound.into()),
         }
-        .and_then(|()| crate::files::read_bounded(path, MAX_PACKAGE_JSON_BYTES));
+        .and_then(|()| crate::script::files::read_bounded(path, MAX_PACKAGE_JSON_BYTES));
         if let Err(e) = &read
             && e.kind() != io::ErrorKind::NotFound
         {

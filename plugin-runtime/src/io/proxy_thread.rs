@@ -28,12 +28,12 @@ use std::task::{Context, Poll};
 use tokio::runtime::RuntimeFlavor;
 use tokio::sync::oneshot;
 
-use crate::body::Body;
 use crate::error::DispatchError;
-use crate::http::{Fetcher, Outcome, RequestHead};
-use crate::runtime::IsolateEvents;
-use crate::thread::{Host, SWEEP_EVERY, contain};
-use crate::worker::WorkerCode;
+use crate::io::body::Body;
+use crate::io::http::{Fetcher, Outcome, RequestHead};
+use crate::io::runtime::IsolateEvents;
+use crate::io::thread::{Host, SWEEP_EVERY, contain};
+use crate::script::worker::WorkerCode;
 
 /// What a proxy thread keeps to run JS.
 struct ProxyHost {
@@ -142,9 +142,9 @@ pub(crate) async fn warm(
 /// (their later requests run on the isolate threads: kept here, they would
 /// only hold their heap, and what it retains, until the next sweep).
 fn drop_turned_heavy(host: &mut Host) {
-    if crate::isolate::TURNED_HEAVY.get() {
+    if crate::script::isolate::TURNED_HEAVY.get() {
         let left = contain_bool(|| host.evict_heavy());
-        crate::isolate::TURNED_HEAVY.set(left);
+        crate::script::isolate::TURNED_HEAVY.set(left);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The V8 startup snapshot of the bootstrap JavaScript.
 //!
-//! Made at build time: `build.rs` runs [`crate::js::BOOTSTRAP`] in a
+//! Made at build time: `build.rs` runs [`crate::script::js::BOOTSTRAP`] in a
 //! snapshot-creator isolate (`snapshot_make.rs`) and the blob is embedded
 //! in the binary, so a process starts with it. Every isolate is created
 //! from it: the Web APIs are deserialised, not run again. The snapshot is
@@ -50,8 +50,8 @@ pub fn size() -> Option<usize> {
 /// the real callbacks, then the test-only ops (added to `ops` after a
 /// restore, so never in the snapshot).
 pub(crate) fn external_references() -> Cow<'static, [v8::ExternalReference]> {
-    let mut refs = crate::ops::natives().references();
-    refs.extend(crate::ops::test_op_references());
+    let mut refs = crate::jsg::ops::natives().references();
+    refs.extend(crate::jsg::ops::test_op_references());
     Cow::Owned(refs)
 }
 
@@ -96,23 +96,23 @@ mod tests {
     /// op of the table is a reference.
     #[test]
     fn every_op_is_an_external_reference() {
-        crate::platform::platform();
-        crate::ops::expose_raw_ops_for_tests();
+        crate::script::platform::platform();
+        crate::jsg::ops::expose_raw_ops_for_tests();
         let refs = external_references();
         let is_ref = |f: v8::FunctionCallback| refs.iter().any(|r| r == &v8::ExternalReference { function: f });
-        for op in crate::ops::OPS.iter() {
+        for op in crate::jsg::ops::OPS.iter() {
             assert!(is_ref(op.callback), "op {} is not an external reference", op.name);
         }
         let (mut isolate, _) = new_isolate(v8::CreateParams::default());
         v8::scope!(let scope, &mut isolate);
         let context = v8::Context::new(scope, Default::default());
         let scope = &mut v8::ContextScope::new(scope, context);
-        let ops = crate::ops::build(scope);
-        crate::ops::install_test_ops(scope, ops);
+        let ops = crate::jsg::ops::build(scope);
+        crate::jsg::ops::install_test_ops(scope, ops);
         let names = ops
             .get_own_property_names(scope, v8::GetPropertyNamesArgs::default())
             .unwrap();
-        let table: Vec<&str> = crate::ops::OPS.iter().map(|op| op.name).collect();
+        let table: Vec<&str> = crate::jsg::ops::OPS.iter().map(|op| op.name).collect();
         let mut seen = 0;
         for i in 0..names.length() {
             let name = names.get_index(scope, i).unwrap().to_rust_string_lossy(scope);
@@ -129,7 +129,7 @@ mod tests {
     /// APIs and `internals` with every op, callable.
     #[test]
     fn an_isolate_restores_the_bootstrap() {
-        crate::platform::platform();
+        crate::script::platform::platform();
         assert!(size().is_some_and(|n| n > 0));
         let (mut isolate, restored) = new_isolate(v8::CreateParams::default());
         assert!(restored);
@@ -139,7 +139,7 @@ mod tests {
         let internals = internals(scope).expect("internals in the snapshot");
         let key = v8::String::new(scope, "ops").unwrap();
         let ops = v8::Local::<v8::Object>::try_from(internals.get(scope, key.into()).unwrap()).unwrap();
-        for op in crate::ops::OPS.iter() {
+        for op in crate::jsg::ops::OPS.iter() {
             let key = v8::String::new(scope, op.name).unwrap();
             let f = ops.get(scope, key.into()).unwrap();
             assert!(f.is_function(), "op {} missing after restore", op.name);

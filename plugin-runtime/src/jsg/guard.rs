@@ -19,7 +19,7 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::isolate::SharedState;
+use crate::script::isolate::SharedState;
 
 static PANICS: AtomicU64 = AtomicU64::new(0);
 
@@ -44,7 +44,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub(crate) fn record(worker: &str, place: &str, payload: &(dyn Any + Send)) {
     PANICS.fetch_add(1, Ordering::Relaxed);
     let text = panic_message(payload);
-    let msg = crate::wire::escape_log(&text, 1024);
+    let msg = crate::jsg::wire::escape_log(&text, 1024);
     log::error!(target: "isoproxy::worker", "worker {worker}: internal error in {place}: {msg}");
 }
 
@@ -70,7 +70,7 @@ pub(crate) fn op<'s, 'i, 'a, 'r, F>(
     let outcome = catch_unwind(AssertUnwindSafe(|| body(scope, args, rv)));
     if let Err(payload) = outcome {
         record(&worker_name(scope), &format!("op {name}"), &*payload);
-        crate::ops::throw(
+        crate::jsg::ops::throw(
             scope,
             crate::error::OpError::Type(format!("internal error in op {name}")),
         );

@@ -5,7 +5,7 @@
 //! errors read as Workers' (`KV PUT failed: 413 ...`). Each call counts
 //! against the request's KV limit ([`super::MAX_OPS_PER_REQUEST`]); the
 //! store's work runs on the KV runtime and the promise settles through the
-//! isolate's completions ([`crate::isolate::OpResult::Kv`]).
+//! isolate's completions ([`crate::script::isolate::OpResult::Kv`]).
 
 use std::sync::Arc;
 
@@ -15,10 +15,10 @@ use super::{
     Kv, KvError, KvList, KvValue, ListQuery, MAX_BULK_KEYS, MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_METADATA_BYTES,
     MAX_OPS_PER_REQUEST, MAX_VALUE_BYTES, MIN_EXPIRATION_TTL, PIECE_BYTES, Upload, now_s,
 };
-use crate::body::{BodyStream, body_channel};
 use crate::error::OpError;
-use crate::isolate::{OpResult, SharedState};
-use crate::ops::{bytes_arg, current_request, js_string, number_arg, promise_op, state, u32_arg, uint8array};
+use crate::io::body::{BodyStream, body_channel};
+use crate::jsg::ops::{bytes_arg, current_request, js_string, number_arg, promise_op, state, u32_arg, uint8array};
+use crate::script::isolate::{OpResult, SharedState};
 
 /// Chunks of a value read as a stream.
 const STREAM_CHUNK: usize = 64 * 1024;
@@ -273,7 +273,7 @@ fn value_arg(scope: &mut v8::PinScope<'_, '_>, st: &SharedState, v: v8::Local<v8
             None => Err(OpError::type_error("This ReadableStream has already been used.").into()),
         };
     }
-    if let Some(len) = crate::ops::bytes_len(v) {
+    if let Some(len) = crate::jsg::ops::bytes_len(v) {
         if len > MAX_VALUE_BYTES {
             return Err(too_big(len));
         }
@@ -549,7 +549,7 @@ pub(crate) struct KvBuffer {
     kv: Option<Arc<Kv>>,
     /// Committed (or handed to a put): nothing to discard on drop.
     done: bool,
-    _charges: Vec<crate::limits::Charge>,
+    _charges: Vec<crate::io::limits::Charge>,
 }
 
 impl Drop for KvBuffer {
@@ -605,8 +605,8 @@ pub(crate) fn op_kv_buffer_write(
 ) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
-    let Some(len) = crate::ops::bytes_len(args.get(1)) else {
-        return crate::ops::throw(
+    let Some(len) = crate::jsg::ops::bytes_len(args.get(1)) else {
+        return crate::jsg::ops::throw(
             scope,
             OpError::type_error(
                 "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values.",
@@ -615,7 +615,7 @@ pub(crate) fn op_kv_buffer_write(
     };
     let have = match st.borrow().kv_buffers.get(&id) {
         Some(b) => b.total,
-        None => return crate::ops::throw_type_error(scope, "This ReadableStream has already been used."),
+        None => return crate::jsg::ops::throw_type_error(scope, "This ReadableStream has already been used."),
     };
     let total = have.saturating_add(len);
     if total > MAX_VALUE_BYTES {
@@ -664,7 +664,7 @@ pub(crate) fn op_kv_buffer_write(
     };
     let (upload, first, pieces, kv, charges) = staged;
     let Some(kv) = kv else {
-        return crate::ops::throw_type_error(scope, "KV storage is not configured in this process");
+        return crate::jsg::ops::throw_type_error(scope, "KV storage is not configured in this process");
     };
     promise_op(scope, &mut rv, async move {
         let mut r = Ok(());

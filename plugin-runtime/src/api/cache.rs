@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use crate::error::OpError;
-use crate::ops::{
+use crate::jsg::ops::{
     bytes_arg, bytes_len, headers_from_js, headers_to_js, js_string, response_head, state, str_arg, throw, uint8array,
 };
 

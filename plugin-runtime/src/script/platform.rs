@@ -8,7 +8,7 @@ static PLATFORM: OnceLock<v8::SharedRef<v8::Platform>> = OnceLock::new();
 pub(crate) fn platform() -> &'static v8::SharedRef<v8::Platform> {
     PLATFORM.get_or_init(|| {
         // The flags the build-time snapshot was made with (snapshot_make.rs).
-        v8::V8::set_flags_from_string(crate::snapshot_make::V8_FLAGS);
+        v8::V8::set_flags_from_string(crate::script::snapshot_make::V8_FLAGS);
         // `ISOPROXY_V8_PERF=1` (profiling only): V8 writes /tmp/perf-PID.map
         // so `perf report` names JIT-compiled JS frames. Not
         // `--interpreted-frames-native-stack`: isolates made from our startup

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::body::Body;
-use crate::compat::CompatFlags;
 use crate::error::{DispatchError, ScriptError};
-use crate::http::{Fetcher, Outcome, RequestHead, WorkerResponse};
-use crate::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
-use crate::thread::{self, Command, ThreadHandle};
-use crate::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
+use crate::io::body::Body;
+use crate::io::http::{Fetcher, Outcome, RequestHead, WorkerResponse};
+use crate::io::thread::{self, Command, ThreadHandle};
+use crate::script::compat::CompatFlags;
+use crate::script::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
+use crate::script::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
 
 /// Requests in flight on a worker's least-busy warm thread before another
 /// thread gets an isolate for that worker too.
@@ -174,7 +174,7 @@ impl Runtime {
     /// Initialises V8 (once per process) and starts the isolate threads.
     /// Call after any fork (Pingora's daemon mode): threads do not survive it.
     pub fn start(options: RuntimeOptions) -> std::io::Result<Runtime> {
-        crate::platform::platform();
+        crate::script::platform::platform();
         let threads = (0..options.isolate_threads.max(1))
             .map(|i| thread::spawn(i, options.events.clone()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -209,7 +209,7 @@ impl Runtime {
     /// request on that thread makes a new isolate (from the snapshot and
     /// the code cache). Process-wide; takes effect at the next sweep.
     pub fn set_idle_isolate_timeout(&self, timeout: Option<std::time::Duration>) {
-        crate::proxy_thread::set_idle_timeout(timeout);
+        crate::io::proxy_thread::set_idle_timeout(timeout);
     }
 
     /// Whether `worker`'s requests run on the proxy threads that serve them.
@@ -219,7 +219,7 @@ impl Runtime {
 
     /// Whether `worker`'s next request runs on the calling thread.
     fn on_this_thread(&self, worker: &WorkerCode) -> bool {
-        self.light(worker) && crate::proxy_thread::available()
+        self.light(worker) && crate::io::proxy_thread::available()
     }
 
     /// Bounds each isolate thread's queue: past `limit` commands waiting
@@ -308,7 +308,7 @@ impl Runtime {
             return 0;
         }
         for handle in threads {
-            handle.spawn(crate::proxy_thread::warm(
+            handle.spawn(crate::io::proxy_thread::warm(
                 self.events.clone(),
                 light.clone(),
                 done.clone(),
@@ -323,9 +323,9 @@ impl Runtime {
     /// isolate startup benchmark.
     #[doc(hidden)]
     pub fn time_isolate_startup(code: &Arc<WorkerCode>, count: usize) -> Result<Vec<std::time::Duration>, ScriptError> {
-        crate::platform::platform();
+        crate::script::platform::platform();
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let watch = crate::limits::CpuWatch::for_this_thread();
+        let watch = crate::io::limits::CpuWatch::for_this_thread();
         let mut times = Vec::with_capacity(count);
         for key in 0..count {
             let link = ThreadLink {
@@ -347,7 +347,7 @@ impl Runtime {
     /// `fetch` handler. Runs on the calling thread (V8 must be initialised:
     /// [`Runtime::start`] or [`Runtime::init_v8`]).
     pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
-        crate::platform::platform();
+        crate::script::platform::platform();
         let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
         let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
             .map_err(|(_, e)| ScriptError::Compat(e))?;
@@ -367,7 +367,7 @@ impl Runtime {
                         key: 0,
                         completions: tx,
                         inflight: Default::default(),
-                        watch: crate::limits::CpuWatch::for_this_thread(),
+                        watch: crate::io::limits::CpuWatch::for_this_thread(),
                     };
                     WorkerIsolate::create(code, link).map(drop)
                 }
@@ -390,7 +390,7 @@ impl Runtime {
 
     /// Initialises V8 without starting threads (for `--test`).
     pub fn init_v8() {
-        crate::platform::platform();
+        crate::script::platform::platform();
     }
 
     /// Runs `worker`'s `fetch` handler for one request and answers with
@@ -443,7 +443,7 @@ impl Runtime {
         let outcome = if self.on_this_thread(worker) {
             // No queue: the first slice of JS runs now, in this task's poll.
             let (reply, outcome) = oneshot::channel();
-            crate::proxy_thread::dispatch(&self.events, worker, head, body, fetcher, passes, reply, cancel);
+            crate::io::proxy_thread::dispatch(&self.events, worker, head, body, fetcher, passes, reply, cancel);
             outcome.await.unwrap_or(Err(DispatchError::Unavailable))
         } else {
             self.send(worker, Work::Request, |reply| Command::Dispatch {

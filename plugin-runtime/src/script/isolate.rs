@@ -13,16 +13,17 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::body::{Body, BodyStream, BodyWriter};
-use crate::compat::{CompatFlags, builtin_module};
 use crate::error::{DispatchError, ScriptError};
-use crate::http::{FetchError, Fetcher, Outcome, RequestHead, WorkerResponse};
-use crate::js::JsFile;
-use crate::limits::{
+use crate::io::body::{Body, BodyStream, BodyWriter};
+use crate::io::http::{FetchError, Fetcher, Outcome, RequestHead, WorkerResponse};
+use crate::io::limits::{
     CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
 };
-use crate::worker::{ModuleGraph, ModuleRoot, WorkerCode, is_builtin, normalize, resolve_specifier};
-use crate::{code_cache, js, ops};
+use crate::jsg::ops;
+use crate::script::compat::{CompatFlags, builtin_module};
+use crate::script::js::JsFile;
+use crate::script::worker::{ModuleGraph, ModuleRoot, WorkerCode, is_builtin, normalize, resolve_specifier};
+use crate::script::{code_cache, js};
 
 /// The result of an async operation, delivered on the isolate's thread.
 pub(crate) enum OpResult {
@@ -30,10 +31,10 @@ pub(crate) enum OpResult {
     Chunk {
         rid: u32,
         stream: BodyStream,
-        chunk: Option<Result<Bytes, crate::body::BodyError>>,
+        chunk: Option<Result<Bytes, crate::io::body::BodyError>>,
     },
     /// A chunk written into a sink, or why not.
-    Written(Result<(), crate::body::BodyError>),
+    Written(Result<(), crate::io::body::BodyError>),
     /// A subrequest's response head (its body registered as a native body).
     Fetched {
         req_id: u32,
@@ -42,13 +43,13 @@ pub(crate) enum OpResult {
     /// A message (or the close) for a WebSocket's server end.
     WsEvent {
         id: u32,
-        rx: tokio::sync::mpsc::Receiver<crate::websocket::WsEvent>,
-        event: Option<crate::websocket::WsEvent>,
+        rx: tokio::sync::mpsc::Receiver<crate::api::websocket::WsEvent>,
+        event: Option<crate::api::websocket::WsEvent>,
     },
     /// A timer fired.
     Timer,
     /// A KV operation finished.
-    Kv(crate::kv::ops::KvDone),
+    Kv(crate::api::kv::ops::KvDone),
     /// Settling panics on purpose (`ops.testPanic("settle")`, tests only).
     TestPanic,
 }
@@ -163,9 +164,9 @@ pub(crate) struct IsolateState {
     pub bodies: HashMap<u32, BodyStream>,
     /// WebSockets handed to the script (`response.webSocket`), by id, with
     /// the request they came to (they go when it ends).
-    pub sockets: HashMap<u32, (crate::http::WebSocketEnd, u32)>,
+    pub sockets: HashMap<u32, (crate::io::http::WebSocketEnd, u32)>,
     /// WebSocketPairs' server ends, by id.
-    pub ws_servers: HashMap<u32, crate::websocket::ServerSocket>,
+    pub ws_servers: HashMap<u32, crate::api::websocket::ServerSocket>,
     pub sinks: HashMap<u32, BodyWriter>,
     pub sink_streams: HashMap<u32, BodyStream>,
     pub requests: HashMap<u32, RequestCtx>,
@@ -175,13 +176,13 @@ pub(crate) struct IsolateState {
     /// unless a handler was attached by then.
     pub rejections: Vec<(v8::Global<v8::Promise>, v8::Global<v8::Value>)>,
     /// CompressionStream / DecompressionStream codecs by id.
-    pub codecs: HashMap<u32, crate::compression::Codec>,
+    pub codecs: HashMap<u32, crate::api::compression::Codec>,
     /// `HTMLRewriter.transform()`s in progress, by id.
-    pub html_rewriters: HashMap<u32, crate::html_rewriter::Rewriter>,
+    pub html_rewriters: HashMap<u32, crate::api::html_rewriter::Rewriter>,
     /// Running hashes of `crypto.DigestStream`s.
     pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
     /// ReadableStream values on their way into a KV put, by id.
-    pub kv_buffers: HashMap<u32, crate::kv::ops::KvBuffer>,
+    pub kv_buffers: HashMap<u32, crate::api::kv::ops::KvBuffer>,
     /// The tasks behind pending promises, by promise id: aborted when the
     /// request they belong to ends (timers stop, subrequests are dropped).
     pub tasks: HashMap<u32, tokio::task::AbortHandle>,
@@ -345,7 +346,7 @@ impl Drop for WorkerIsolate {
         st.promises.clear();
         st.requests.clear();
         drop(st);
-        crate::headers::release_all(&mut self.isolate);
+        crate::jsg::headers::release_all(&mut self.isolate);
     }
 }
 
@@ -353,7 +354,7 @@ fn log_uncaught(code: &WorkerCode, text: &str) {
     // The script chose this text: one escaped log line, whatever it holds,
     // with the worker's secrets masked.
     let redacted = code.redact(text);
-    let text = crate::wire::escape_log(&redacted, 16 * 1024);
+    let text = crate::jsg::wire::escape_log(&redacted, 16 * 1024);
     log::warn!(target: "isoproxy::worker", "worker {}: Uncaught (in promise) {text}", code.name());
 }
 
@@ -389,10 +390,10 @@ fn resolve_module<'s>(
     // SAFETY: V8 calls this during instantiate_module on this thread with a live context.
     v8::callback_scope!(unsafe scope, context);
     // Behind the panic guard: a panic fails the import (an Error), no more.
-    match crate::guard::catch(|| resolve_in(scope, specifier, referrer)) {
+    match crate::jsg::guard::catch(|| resolve_in(scope, specifier, referrer)) {
         Ok(found) => found,
         Err(payload) => {
-            crate::guard::record(&crate::guard::worker_name(scope), "module resolution", &*payload);
+            crate::jsg::guard::record(&crate::jsg::guard::worker_name(scope), "module resolution", &*payload);
             let msg = v8::String::new(scope, "internal error in module resolution")?;
             let exc = v8::Exception::error(scope, msg);
             scope.throw_exception(exc);
@@ -424,7 +425,7 @@ fn resolve_in<'s>(
         table.by_path.get(&path).map(|g| v8::Local::new(scope, g))
     });
     if found.is_none() {
-        let text = format!("Cannot resolve module \"{}\"", crate::wire::excerpt(&spec));
+        let text = format!("Cannot resolve module \"{}\"", crate::jsg::wire::excerpt(&spec));
         let msg = v8::String::new(scope, &text).unwrap_or_else(|| v8::String::empty(scope));
         let exc = v8::Exception::error(scope, msg);
         scope.throw_exception(exc);
@@ -461,10 +462,10 @@ fn evaluate_builtin<'s>(
 ) -> Option<v8::Local<'s, v8::Value>> {
     // SAFETY: V8 calls this during module evaluation on this thread with a live context.
     v8::callback_scope!(unsafe scope, context);
-    match crate::guard::catch(|| evaluate_builtin_in(scope, module)) {
+    match crate::jsg::guard::catch(|| evaluate_builtin_in(scope, module)) {
         Ok(v) => v,
         Err(payload) => {
-            crate::guard::record(&crate::guard::worker_name(scope), "a built-in module", &*payload);
+            crate::jsg::guard::record(&crate::jsg::guard::worker_name(scope), "a built-in module", &*payload);
             None
         }
     }
@@ -632,15 +633,15 @@ pub(crate) fn read_module_graph(
     root: &ModuleRoot,
     compat: &CompatFlags,
 ) -> Result<ModuleGraph, ScriptError> {
-    crate::platform::platform();
+    crate::script::platform::platform();
     // A scratch isolate, but from the same blob as every other (see
     // snapshot::new_isolate).
-    let (mut isolate, _) = crate::snapshot::new_isolate(v8::CreateParams::default());
+    let (mut isolate, _) = crate::script::snapshot::new_isolate(v8::CreateParams::default());
     v8::scope!(let scope, &mut isolate);
     let context = v8::Context::new(scope, Default::default());
     let scope = &mut v8::ContextScope::new(scope, context);
     let mut graph = ModuleGraph::default();
-    let mut packages: Option<crate::packages::Packages> = None;
+    let mut packages: Option<crate::script::packages::Packages> = None;
     let mut total = 0usize;
     let mut queue = vec![(main.to_path_buf(), None::<String>, None::<CommonJsCheck>)];
     while let Some((path, importer, commonjs)) = queue.pop() {
@@ -655,7 +656,7 @@ pub(crate) fn read_module_graph(
         // Bounded by what is left of the worker's budget, so a 2 GiB file is
         // refused from its size; a FIFO is refused instead of hanging the load.
         let left = MAX_SCRIPT_BYTES.saturating_sub(total) as u64;
-        let src = crate::files::read_bounded_string(&path, left).map_err(|e| ScriptError::Read {
+        let src = crate::script::files::read_bounded_string(&path, left).map_err(|e| ScriptError::Read {
             path: match &importer {
                 Some(by) => format!("{} (imported by {by})", path.display()),
                 None => path.display().to_string(),
@@ -709,13 +710,13 @@ pub(crate) fn read_module_graph(
                 });
             }
             let mut check = None;
-            let dep = if crate::packages::is_bare(&spec) {
+            let dep = if crate::script::packages::is_bare(&spec) {
                 let found = packages
-                    .get_or_insert_with(|| crate::packages::Packages::new(root))
+                    .get_or_insert_with(|| crate::script::packages::Packages::new(root))
                     .resolve(&path, &spec)
                     .map_err(|reason| ScriptError::Compile {
                         location: location.clone(),
-                        message: if crate::compat::NODE_MODULES.contains(&spec.as_str()) {
+                        message: if crate::script::compat::NODE_MODULES.contains(&spec.as_str()) {
                             format!(
                                 "cannot import \"{spec}\": a Node.js built-in by its bare name needs nodejs_compat_v2 (or import \"node:{spec}\" with nodejs_compat), and no package \"{spec}\" is in node_modules"
                             )
@@ -789,8 +790,8 @@ fn is_commonjs(scope: &mut v8::PinScope<'_, '_>, src: &str, name: &str) -> bool 
 /// [`near_heap_limit`] behind the panic guard: if it panicked, the heap
 /// still gets the room V8 needs to unwind rather than abort the process.
 extern "C" fn near_heap_limit_guarded(data: *mut std::ffi::c_void, current: usize, initial: usize) -> usize {
-    crate::guard::catch(|| near_heap_limit(data, current, initial)).unwrap_or_else(|payload| {
-        crate::guard::record("-", "the near-heap-limit callback", &*payload);
+    crate::jsg::guard::catch(|| near_heap_limit(data, current, initial)).unwrap_or_else(|payload| {
+        crate::jsg::guard::record("-", "the near-heap-limit callback", &*payload);
         current.saturating_add(current / 2).saturating_add(32 << 20)
     })
 }
@@ -822,9 +823,9 @@ unsafe extern "C" fn gc_epilogue_guarded(
 ) {
     // SAFETY: the arguments are V8's, passed on unchanged to the callback
     // they were registered for.
-    let ran = crate::guard::catch(|| unsafe { gc_epilogue(isolate, gc_type, flags, data) });
+    let ran = crate::jsg::guard::catch(|| unsafe { gc_epilogue(isolate, gc_type, flags, data) });
     if let Err(payload) = ran {
-        crate::guard::record("-", "the GC epilogue callback", &*payload);
+        crate::jsg::guard::record("-", "the GC epilogue callback", &*payload);
     }
 }
 
@@ -834,14 +835,14 @@ const STARTUP_CPU: Duration = Duration::from_secs(1);
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
     pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
-        crate::platform::platform();
+        crate::script::platform::platform();
         let memory = code.spec.memory_mb.max(16) << 20;
         let heap_exceeded = Arc::new(AtomicBool::new(false));
         let (allocator, budget) = array_buffer_allocator(memory, heap_exceeded.clone());
         let params = v8::CreateParams::default()
             .heap_limits(0, memory)
             .array_buffer_allocator(allocator.make_shared());
-        let (mut isolate, from_snapshot) = crate::snapshot::new_isolate(params);
+        let (mut isolate, from_snapshot) = crate::script::snapshot::new_isolate(params);
         budget.watch(isolate.thread_safe_handle());
         // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
         isolate.set_allow_atomics_wait(false);
@@ -981,7 +982,7 @@ impl WorkerIsolate {
         // 1. The runtime's own JavaScript (Web APIs): restored from the
         // startup snapshot, or run here when it is off.
         let internals = if self.from_snapshot {
-            crate::snapshot::internals(tc).ok_or_else(|| ScriptError::Shape {
+            crate::script::snapshot::internals(tc).ok_or_else(|| ScriptError::Shape {
                 path: main_name.clone(),
                 reason: "the startup snapshot holds no bootstrap (internal error)".into(),
             })?
@@ -1292,7 +1293,7 @@ impl WorkerIsolate {
         self.enter();
         // No panic may take the isolate thread down: one caught here fails
         // this request and discards the isolate (its state can't be trusted).
-        let ran = crate::guard::catch(|| {
+        let ran = crate::jsg::guard::catch(|| {
             f(self);
             self.report_rejections();
             self.pump();
@@ -1306,7 +1307,7 @@ impl WorkerIsolate {
         {
             ctx.cpu_used += used;
         }
-        if for_client && (used >= crate::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
+        if for_client && (used >= crate::io::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
             self.mark_heavy(used);
         }
         let hit = if fired.load(Ordering::Relaxed) {
@@ -1323,7 +1324,7 @@ impl WorkerIsolate {
                 Limit::Cpu if self.watch.stalled() => log::error!(
                     target: "isoproxy::worker",
                     "worker {worker}: a slice of its JS ran {} ms of wall time without finishing (blocked); isolate discarded",
-                    crate::limits::wall_limit(budget).as_millis()
+                    crate::io::limits::wall_limit(budget).as_millis()
                 ),
                 Limit::Cpu => log::error!(
                     target: "isoproxy::worker",
@@ -1343,7 +1344,7 @@ impl WorkerIsolate {
             self.poisoned = Some(limit);
         }
         if let Err(payload) = ran {
-            crate::guard::record(self.code.name(), "the isolate thread", &*payload);
+            crate::jsg::guard::record(self.code.name(), "the isolate thread", &*payload);
             if let Some(r) = req {
                 ops::finish(&self.state, r, ops::Outcome::Failed(Limit::Internal.error()));
             }
@@ -1364,7 +1365,7 @@ impl WorkerIsolate {
                  its requests run on the isolate thread kept for heavy workers from now on",
                 self.code.name(),
                 slice.as_millis(),
-                crate::runtime::HEAVY_SLICE.as_millis()
+                crate::io::runtime::HEAVY_SLICE.as_millis()
             );
         }
     }
@@ -1374,7 +1375,7 @@ impl WorkerIsolate {
             Body::Empty => None,
             Body::Stream(s) => Some(self.state.borrow_mut().add_body(s)),
             Body::Bytes(b) => {
-                let (w, s) = crate::body::body_channel(Some(b.len() as u64));
+                let (w, s) = crate::io::body::body_channel(Some(b.len() as u64));
                 tokio::task::spawn_local(async move {
                     let _ = w.send(b).await;
                 });
@@ -1392,7 +1393,7 @@ impl WorkerIsolate {
         let url = v8::String::new(tc, &head.url).unwrap().into();
         // The headers stay in Rust until read; `request.cf` is made from
         // `head.client` on its first read (ops.requestCf).
-        let headers = crate::headers::to_js_with_client(tc, head.headers, Some(head.client)).into();
+        let headers = crate::jsg::headers::to_js_with_client(tc, head.headers, Some(head.client)).into();
         let rid: v8::Local<v8::Value> = match body_rid {
             Some(r) => v8::Integer::new_from_unsigned(tc, r).into(),
             None => v8::null(tc).into(),
@@ -1519,7 +1520,7 @@ impl WorkerIsolate {
     /// a terminated isolate cannot run JS tasks, and a FinalizationRegistry
     /// cleanup task then re-posts itself forever, wedging the thread.
     fn pump(&mut self) {
-        let platform = crate::platform::platform();
+        let platform = crate::script::platform::platform();
         let (fired, heap) = {
             let s = self.state.borrow();
             (s.cpu_fired.clone(), s.heap_exceeded.clone())

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use http::{HeaderMap, Method};
 use tokio::sync::oneshot;
 
-use crate::body::Body;
 use crate::error::DispatchError;
+use crate::io::body::Body;
 
 /// What the proxy knows of an incoming request.
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ pub enum WebSocketEnd {
     Origin(OriginSocket),
     /// A WebSocketPair's client end: the proxy completes the client's
     /// handshake and carries messages between the client and the script.
-    Pair(crate::websocket::WebSocketPeer),
+    Pair(crate::api::websocket::WebSocketPeer),
 }
 
 /// An origin's connection after its 101 to a WebSocket upgrade, as the
@@ -84,7 +84,7 @@ pub trait UpgradedOrigin: Send + 'static {
     /// WebSocket protocol on the connection (as the client) and carries
     /// whole messages between it and `peer`'s channels, as it does for a
     /// `WebSocketPair`'s client end.
-    fn accept(self: Box<Self>, peer: crate::websocket::WebSocketPeer);
+    fn accept(self: Box<Self>, peer: crate::api::websocket::WebSocketPeer);
     /// The connection as the embedder's own type (to splice it to a client).
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
     /// The extensions the origin agreed to (`Sec-WebSocket-Extensions`):

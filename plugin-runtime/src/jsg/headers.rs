@@ -22,9 +22,9 @@ use std::rc::Rc;
 use http::HeaderMap;
 
 use crate::error::OpError;
-use crate::http::ClientInfo;
-use crate::ops::{headers_to_js, throw, u32_arg};
-use crate::wire;
+use crate::io::http::ClientInfo;
+use crate::jsg::ops::{headers_to_js, throw, u32_arg};
+use crate::jsg::wire;
 
 /// The header maps of one isolate whose tokens are alive.
 #[derive(Default)]
@@ -85,7 +85,7 @@ pub(crate) fn to_js_with_client<'s>(
         token,
         Box::new(move |isolate: &mut v8::Isolate| {
             // A finalizer runs from V8's GC: no panic may leave it.
-            let _ = crate::guard::catch(|| release(isolate, id));
+            let _ = crate::jsg::guard::catch(|| release(isolate, id));
         }),
     );
     let dead = std::mem::take(&mut *t.dead.borrow_mut());

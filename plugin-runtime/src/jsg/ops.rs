@@ -8,26 +8,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use crate::body::{Body, BodyError, body_channel};
-use crate::cache::{op_cache_delete, op_cache_match, op_cache_put};
-use crate::compression::{op_compression_finish, op_compression_free, op_compression_new, op_compression_push};
-use crate::crypto::{
+use crate::api::cache::{op_cache_delete, op_cache_match, op_cache_put};
+use crate::api::compression::{op_compression_finish, op_compression_free, op_compression_new, op_compression_push};
+use crate::api::crypto::{
     op_crypto_aes, op_crypto_digest, op_crypto_digest_finish, op_crypto_digest_free, op_crypto_digest_new,
     op_crypto_digest_update, op_crypto_ecdh, op_crypto_export_key, op_crypto_generate_key_pair, op_crypto_hkdf,
     op_crypto_hmac, op_crypto_import_key, op_crypto_pbkdf2, op_crypto_rsa_oaep, op_crypto_sign, op_crypto_verify,
 };
-use crate::error::{DispatchError, OpError};
-use crate::html_rewriter::{
+use crate::api::html_rewriter::{
     op_html_rewriter_done, op_html_rewriter_end, op_html_rewriter_free, op_html_rewriter_new, op_html_rewriter_op,
     op_html_rewriter_write, op_html_selector_check,
 };
-use crate::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
-use crate::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
-use crate::limits::{op_memory_charge, op_memory_release};
-use crate::wire;
+use crate::error::{DispatchError, OpError};
+use crate::io::body::{Body, BodyError, body_channel};
+use crate::io::http::{ClientInfo, FetchError, FetchRequest, RequestHead, ResponseHead, WorkerResponse};
+use crate::io::limits::{op_memory_charge, op_memory_release};
+use crate::jsg::wire;
+use crate::script::isolate::{Completion, DecoderState, OpResult, Reply, SharedState, exception_stack};
 
 /// The op table: each op under the name JS calls it, behind the panic
-/// guard ([`crate::guard::op`]). V8 callbacks must be zero-sized fn items
+/// guard ([`crate::jsg::guard::op`]). V8 callbacks must be zero-sized fn items
 /// (the v8 crate makes a C function pointer from the callback's type), so
 /// each op gets its own little wrapper fn here rather than a closure; the
 /// table keeps the wrapper's C function pointer. The `ops` object
@@ -38,7 +38,7 @@ macro_rules! op_table {
     ($($name:literal => $op:path),* $(,)?) => {
         vec![$({
             fn guarded(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, rv: v8::ReturnValue) {
-                crate::guard::op($name, scope, args, rv, $op)
+                crate::jsg::guard::op($name, scope, args, rv, $op)
             }
             Op { name: $name, callback: v8::MapFnTo::<v8::FunctionCallback>::map_fn_to(guarded) }
         }),*]
@@ -61,22 +61,22 @@ static TEST_OPS: LazyLock<Vec<Op>> = LazyLock::new(|| op_table!("testPanic" => o
 /// added by [`install_test_ops`], after the snapshot is restored).
 pub(crate) fn build<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Object> {
     let obj = v8::Object::new(scope);
-    crate::snapshot_make::install_ops(scope, obj, OPS.iter().map(|op| (op.name, op.callback)));
+    crate::script::snapshot_make::install_ops(scope, obj, OPS.iter().map(|op| (op.name, op.callback)));
     obj
 }
 
 /// Adds the test-only ops to `ops` if [`expose_raw_ops_for_tests`] was called.
 pub(crate) fn install_test_ops<'s>(scope: &mut v8::PinScope<'s, '_>, ops: v8::Local<'s, v8::Object>) {
     if raw_ops_exposed() {
-        crate::snapshot_make::install_ops(scope, ops, TEST_OPS.iter().map(|op| (op.name, op.callback)));
+        crate::script::snapshot_make::install_ops(scope, ops, TEST_OPS.iter().map(|op| (op.name, op.callback)));
     }
 }
 
 /// Every native callback a bootstrap context can hold, for the startup
 /// snapshot (V8 stores a function's callback as an index into the
 /// references made from this): the ops and the `defineLazy` getter.
-pub(crate) fn natives() -> crate::snapshot_make::Natives {
-    crate::snapshot_make::Natives {
+pub(crate) fn natives() -> crate::script::snapshot_make::Natives {
+    crate::script::snapshot_make::Natives {
         ops: OPS.iter().map(|op| (op.name, op.callback)).collect(),
         lazy_getter: v8::MapFnTo::map_fn_to(lazy_property_getter),
     }
@@ -295,7 +295,7 @@ pub(crate) fn uint8array<'s>(scope: &mut v8::PinScope<'s, '_>, data: Vec<u8>) ->
         return empty_uint8array(scope);
     }
     let budget = scope.get_slot::<SharedState>().map(|st| st.borrow().memory.clone());
-    let charged = budget.and_then(|b| crate::limits::charged_uint8array(scope, &b, data));
+    let charged = budget.and_then(|b| crate::io::limits::charged_uint8array(scope, &b, data));
     charged.unwrap_or_else(|| empty_uint8array(scope))
 }
 
@@ -329,7 +329,7 @@ pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &Head
 
 /// The headers slot of `fetch`/`respond`/`cachePut`, checked for the wire:
 /// the text form `name:value\n...` or the copy-on-write form `[id, op,
-/// name, value, ...]` (element 0 a number; see [`crate::headers`]), or the inverse of [`headers_to_js`], an
+/// name, value, ...]` (element 0 a number; see [`crate::jsg::headers`]), or the inverse of [`headers_to_js`], an
 /// array of strings (name, value, name, value...), each field valid
 /// ([`wire::header`]), at most [`wire::MAX_HEADER_COUNT`] fields and
 /// [`wire::MAX_HEADER_BYTES`] in all. Reading an element may run a getter
@@ -337,12 +337,12 @@ pub(crate) fn headers_to_js<'s>(scope: &mut v8::PinScope<'s, '_>, headers: &Head
 /// op's ([`OpError::Pending`]).
 pub(crate) fn headers_from_js(scope: &mut v8::PinScope<'_, '_>, v: v8::Local<v8::Value>) -> Result<HeaderMap, OpError> {
     if let Ok(text) = v8::Local::<v8::String>::try_from(v) {
-        return crate::headers::from_text(scope, text);
+        return crate::jsg::headers::from_text(scope, text);
     }
     let arr = v8::Local::<v8::Array>::try_from(v).map_err(|_| OpError::type_error("headers must be an array"))?;
     let len = arr.length() as usize;
     if len > 0 && arr.get_index(scope, 0).ok_or(OpError::Pending)?.is_number() {
-        return crate::headers::from_js(scope, arr);
+        return crate::jsg::headers::from_js(scope, arr);
     }
     let mut budget = wire::HeaderBudget::default();
     budget.expect(len / 2)?;
@@ -485,7 +485,7 @@ pub(crate) fn settle(
             let text = js_string(scope, &resp.head.status_text)
                 .unwrap_or_else(|| v8::String::empty(scope))
                 .into();
-            let headers = crate::headers::to_js(scope, resp.head.headers).into();
+            let headers = crate::jsg::headers::to_js(scope, resp.head.headers).into();
             // An origin's accepted upgrade: `response.webSocket`.
             let socket: v8::Local<v8::Value> = match resp.web_socket {
                 Some(ws) => {
@@ -505,8 +505,8 @@ pub(crate) fn settle(
             }
             reject(scope, &e.to_string())
         }
-        OpResult::Kv(done) => crate::kv::ops::settle(scope, st, resolver, done),
-        OpResult::WsEvent { id, rx, event } => crate::websocket::settle_recv(scope, st, resolver, id, rx, event),
+        OpResult::Kv(done) => crate::api::kv::ops::settle(scope, st, resolver, done),
+        OpResult::WsEvent { id, rx, event } => crate::api::websocket::settle_recv(scope, st, resolver, id, rx, event),
         OpResult::TestPanic => panic!("deliberate panic while settling a promise (testPanic)"),
     }
 }
@@ -586,7 +586,7 @@ pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
     // Include the JS slice running right now (the one that responded).
     let cpu_used = cpu_used
         + s.slice_started
-            .map(|t| crate::limits::thread_cpu().saturating_sub(t))
+            .map(|t| crate::io::limits::thread_cpu().saturating_sub(t))
             .unwrap_or_default();
     s.inflight.fetch_sub(1, Ordering::Relaxed);
     drop(s);
@@ -600,7 +600,7 @@ pub(crate) fn finish(st: &SharedState, req_id: u32, outcome: Outcome) {
     };
     match reply {
         Reply::Fetch(tx) => {
-            let _ = tx.send(answer(outcome).map(crate::http::Outcome::Answer));
+            let _ = tx.send(answer(outcome).map(crate::io::http::Outcome::Answer));
         }
         Reply::Answer(tx) => {
             let _ = tx.send(answer(outcome));
@@ -728,7 +728,7 @@ fn op_respond(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv
         let id = u32_arg(scope, args.get(6));
         let owner = st.borrow().sockets.get(&id).map(|(_, owner)| *owner);
         if owner.is_some_and(|o| o != req_id) {
-            return throw(scope, OpError::type_error(crate::websocket::OTHER_REQUEST));
+            return throw(scope, OpError::type_error(crate::api::websocket::OTHER_REQUEST));
         }
         match st.borrow_mut().sockets.remove(&id) {
             Some((ws, _)) => Some(ws),
@@ -823,7 +823,7 @@ fn op_request_done(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments
     let st = state(scope);
     let req_id = u32_arg(scope, args.get(0));
     finish(&st, req_id, Outcome::Done);
-    crate::isolate::request_done(&st, req_id);
+    crate::script::isolate::request_done(&st, req_id);
 }
 
 /// `fetch(reqId, method, url, headers, bodyKind, body)` -> Promise of
@@ -897,7 +897,7 @@ fn op_fetch(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut r
 /// The end of a request phase that passes: its reply, and the receiver of
 /// the final answer.
 type PassingPhase = (
-    tokio::sync::oneshot::Sender<Result<crate::http::Outcome, DispatchError>>,
+    tokio::sync::oneshot::Sender<Result<crate::io::http::Outcome, DispatchError>>,
     tokio::sync::oneshot::Receiver<Result<WorkerResponse, DispatchError>>,
 );
 
@@ -909,7 +909,7 @@ type PassingPhase = (
 fn take_request_phase(
     st: &SharedState,
     req_id: u32,
-    fetcher: &std::sync::Arc<dyn crate::http::Fetcher>,
+    fetcher: &std::sync::Arc<dyn crate::io::http::Fetcher>,
     head: &RequestHead,
 ) -> Option<PassingPhase> {
     let mut s = st.borrow_mut();
@@ -929,8 +929,11 @@ fn take_request_phase(
 /// Ends the request phase with `request` as its pass: the proxy sends it
 /// in the task serving the client and settles the script's `fetch()`
 /// through the future answered.
-fn pass_out(phase: PassingPhase, request: FetchRequest) -> crate::http::BoxFuture<Result<WorkerResponse, FetchError>> {
-    use crate::http::{Answer, FetchReply, Pass};
+fn pass_out(
+    phase: PassingPhase,
+    request: FetchRequest,
+) -> crate::io::http::BoxFuture<Result<WorkerResponse, FetchError>> {
+    use crate::io::http::{Answer, FetchReply, Pass};
     let (phase, answer) = phase;
     let (fetched_tx, fetched_rx) = tokio::sync::oneshot::channel();
     let pass = Pass {
@@ -940,7 +943,7 @@ fn pass_out(phase: PassingPhase, request: FetchRequest) -> crate::http::BoxFutur
     };
     // Unsent only when the proxy stopped waiting: the request is being
     // cancelled (and its promise stays pending until it ends).
-    let _ = phase.send(Ok(crate::http::Outcome::Pass(pass)));
+    let _ = phase.send(Ok(crate::io::http::Outcome::Pass(pass)));
     Box::pin(async move {
         match fetched_rx.await {
             Ok(result) => result,
@@ -1001,7 +1004,7 @@ fn op_sink_new(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mu
         id
     };
     let owner = current_request(scope);
-    crate::isolate::sink_opened(&st, id, owner);
+    crate::script::isolate::sink_opened(&st, id, owner);
     rv.set(v8::Integer::new_from_unsigned(scope, id).into());
 }
 
@@ -1030,7 +1033,7 @@ fn op_sink_close(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, 
     let id = u32_arg(scope, args.get(0));
     let writer = st.borrow_mut().sinks.remove(&id);
     st.borrow_mut().sink_streams.remove(&id);
-    crate::isolate::sink_closed(&st, id);
+    crate::script::isolate::sink_closed(&st, id);
     if let Some(writer) = writer
         && !args.get(1).is_undefined()
     {
@@ -1403,18 +1406,18 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
     let internals = args.get(1);
     if name == "node" {
         // The Node.js modules, all of them in order (they build on each other).
-        for file in crate::js::NODE {
-            if !crate::isolate::run_bootstrap_file(scope, file, internals) {
+        for file in crate::script::js::NODE {
+            if !crate::script::isolate::run_bootstrap_file(scope, file, internals) {
                 return;
             }
         }
         return;
     }
-    let Some(file) = crate::js::LAZY.iter().find(|f| f.name == name) else {
+    let Some(file) = crate::script::js::LAZY.iter().find(|f| f.name == name) else {
         let msg = format!("no lazily loaded bootstrap file {}", wire::excerpt(&name));
         return throw_type_error(scope, &msg);
     };
-    crate::isolate::run_bootstrap_file(scope, file, internals);
+    crate::script::isolate::run_bootstrap_file(scope, file, internals);
 }
 
 /// `defineLazy(target, name)`: a non-enumerable V8 lazy data property: it
@@ -1424,7 +1427,7 @@ fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgumen
 /// made into the startup snapshot, where the getter's data would be
 /// serialised with the isolate rather than the context.
 fn op_define_lazy(scope: &mut v8::PinScope, args: v8::FunctionCallbackArguments, _rv: v8::ReturnValue) {
-    if !crate::snapshot_make::define_lazy(scope, &args, lazy_property_getter) {
+    if !crate::script::snapshot_make::define_lazy(scope, &args, lazy_property_getter) {
         throw_type_error(scope, "defineLazy(target, name)");
     }
 }
@@ -1436,9 +1439,13 @@ fn lazy_property_getter(
     args: v8::PropertyCallbackArguments,
     rv: v8::ReturnValue<v8::Value>,
 ) {
-    let outcome = crate::guard::catch(|| lazy_property_get(scope, name, args, rv));
+    let outcome = crate::jsg::guard::catch(|| lazy_property_get(scope, name, args, rv));
     if let Err(payload) = outcome {
-        crate::guard::record(&crate::guard::worker_name(scope), "a lazy property getter", &*payload);
+        crate::jsg::guard::record(
+            &crate::jsg::guard::worker_name(scope),
+            "a lazy property getter",
+            &*payload,
+        );
         throw(scope, OpError::type_error("internal error in a lazy property getter"));
     }
 }
@@ -1470,9 +1477,9 @@ pub(crate) extern "C" fn promise_reject_callback(msg: v8::PromiseRejectMessage) 
     // SAFETY: V8 invokes this callback on the isolate's thread inside a context.
     v8::callback_scope!(unsafe scope, &msg);
     v8::scope!(let scope, scope);
-    if let Err(payload) = crate::guard::catch(|| note_rejection(scope, &msg)) {
-        crate::guard::record(
-            &crate::guard::worker_name(scope),
+    if let Err(payload) = crate::jsg::guard::catch(|| note_rejection(scope, &msg)) {
+        crate::jsg::guard::record(
+            &crate::jsg::guard::worker_name(scope),
             "the promise reject callback",
             &*payload,
         );

@@ -26,7 +26,7 @@ impl JsFile {
 macro_rules! js {
     ($name:literal) => {{
         static SOURCE: v8::OneByteConst =
-            v8::String::create_external_onebyte_const(include_bytes!(concat!("../js/", $name)));
+            v8::String::create_external_onebyte_const(include_bytes!(concat!("../../js/", $name)));
         JsFile {
             name: $name,
             source: &SOURCE,

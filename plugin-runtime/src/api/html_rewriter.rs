@@ -174,7 +174,7 @@ pub(crate) struct Rewriter {
     phase: Phase,
     /// Its parser buffer and coroutine stack, charged at their maximum to
     /// the isolate's memory budget.
-    charge: Option<crate::limits::Charge>,
+    charge: Option<crate::io::limits::Charge>,
 }
 
 /// Parses a selector the way `.on()` must before accepting it.
@@ -596,7 +596,7 @@ impl Op {
 // Ops (installed in `ops::build`).
 
 use crate::error::OpError;
-use crate::ops::{bytes_arg, js_value, state, string_arg, throw, throw_type_error, u32_arg as u32_of, uint8array};
+use crate::jsg::ops::{bytes_arg, js_value, state, string_arg, throw, throw_type_error, u32_arg as u32_of, uint8array};
 
 /// Most `.on()` / `.onDocument()` registrations one rewriter takes (each
 /// one is a JS call, so this only stops a forged list).

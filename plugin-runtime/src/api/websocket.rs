@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 use crate::error::OpError;
-use crate::http::WebSocketEnd;
-use crate::isolate::OpResult;
-use crate::isolate::SharedState;
-use crate::ops::{bytes_arg, js_string, state, str_arg, throw, u32_arg, uint8array};
+use crate::io::http::WebSocketEnd;
+use crate::jsg::ops::{bytes_arg, js_string, state, str_arg, throw, u32_arg, uint8array};
+use crate::script::isolate::OpResult;
+use crate::script::isolate::SharedState;
 
 /// Largest message either side may send, as on Workers (1 MiB). The proxy
 /// closes a client that sends more with 1009; a script's larger `send()`
@@ -45,7 +45,7 @@ fn own_server<'a>(
     servers: &'a mut std::collections::HashMap<u32, ServerSocket>,
     id: u32,
 ) -> Result<&'a mut ServerSocket, OpError> {
-    let current = crate::ops::current_request(scope);
+    let current = crate::jsg::ops::current_request(scope);
     match servers.get_mut(&id) {
         Some(s) if Some(s.owner) == current => Ok(s),
         Some(_) => Err(OpError::type_error(OTHER_REQUEST)),
@@ -147,7 +147,7 @@ pub(crate) fn op_ws_accept_origin(
 ) {
     let st = state(scope);
     let id = u32_arg(scope, args.get(0));
-    let current = crate::ops::current_request(scope);
+    let current = crate::jsg::ops::current_request(scope);
     let taken = {
         let mut s = st.borrow_mut();
         match s.sockets.get(&id) {
@@ -323,7 +323,7 @@ pub(crate) fn op_ws_recv(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
         Ok(None) => return throw(scope, OpError::type_error("This WebSocket is already receiving.")),
         Err(e) => return throw(scope, e),
     };
-    crate::ops::promise_op(scope, &mut rv, async move {
+    crate::jsg::ops::promise_op(scope, &mut rv, async move {
         let event = rx.recv().await;
         OpResult::WsEvent { id, rx, event }
     });

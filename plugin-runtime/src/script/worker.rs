@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::compat::CompatFlags;
 use crate::error::ScriptError;
+use crate::script::compat::CompatFlags;
 
 /// A secret `env` binding's value. `Debug` shows `<redacted>` and there is
 /// no `Display`, so it cannot reach a log line or an error by accident; the
@@ -147,8 +147,8 @@ pub struct WorkerSpec {
     /// `fetch()` calls allowed per request.
     pub subrequests: u32,
     /// KV namespace bindings: `env.BINDING` is a `KVNamespace` of the
-    /// process's store ([`crate::kv::install`]).
-    pub kv_namespaces: Vec<crate::kv::KvBinding>,
+    /// process's store ([`crate::api::kv::install`]).
+    pub kv_namespaces: Vec<crate::api::kv::KvBinding>,
 }
 
 /// A worker's modules as read from disk: what `import` names resolved to.
@@ -197,7 +197,7 @@ pub struct WorkerCode {
     /// The last failure of a request or scheduled run, one line.
     last_error: std::sync::Mutex<Option<String>>,
     /// V8 code caches of the modules, made by this version's first isolate.
-    pub(crate) module_caches: crate::code_cache::ModuleCaches,
+    pub(crate) module_caches: crate::script::code_cache::ModuleCaches,
 }
 
 static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);

@@ -1,0 +1,13 @@
+//! The per-request I/O context and the event loop: where each worker's
+//! requests run ([`runtime`]), a thread's isolates and their loop
+//! ([`thread`], [`proxy_thread`]), CPU and memory limits, bodies, and the
+//! HTTP types the embedder speaks.
+//!
+//! May use `jsg` and `error`; `script` only to create and drive isolates.
+
+pub(crate) mod body;
+pub(crate) mod http;
+pub(crate) mod limits;
+pub(crate) mod proxy_thread;
+pub(crate) mod runtime;
+pub(crate) mod thread;
