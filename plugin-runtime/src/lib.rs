@@ -20,9 +20,8 @@ pub use io::http::{
     Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, OriginSocket, Outcome, Pass,
     RequestHead, ResponseHead, UpgradedOrigin, WebSocketEnd, WorkerResponse,
 };
-pub use io::runtime::{
-    DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, PROXY_THREAD_CPU_MS, Runtime, RuntimeOptions, Warming,
-};
+pub use io::runtime::{DEFAULT_QUEUE_LIMIT, PROXY_THREAD_CPU_MS, Runtime, RuntimeOptions, Warming};
+pub use io::thread::{IsolateEvent, IsolateEvents};
 pub use jsg::guard::op_panics;
 #[doc(hidden)]
 pub use jsg::ops::expose_raw_ops_for_tests;

@@ -5,8 +5,8 @@
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
+use crate::io::context::SharedState;
 use crate::jsg::ops::{bytes_arg, state, str_arg, throw_type_error, u32_arg, uint8array};
-use crate::script::isolate::SharedState;
 
 /// A compression format of the Compression Streams spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,6 +23,7 @@ use spki::{AlgorithmIdentifierRef, DecodePublicKey, EncodePublicKey, SubjectPubl
 
 use crate::jsg::ops::{bytes_arg, uint8array};
 
+pub(crate) mod random;
 mod rsa;
 use rsa::{Padding, RsaKey};
 
@@ -957,9 +958,9 @@ pub(crate) fn op_crypto_digest(scope: &mut v8::PinScope, args: v8::FunctionCallb
     reply_bytes(scope, &mut rv, r);
 }
 
-fn isolate_state(scope: &v8::PinScope<'_, '_>) -> crate::script::isolate::SharedState {
+fn isolate_state(scope: &v8::PinScope<'_, '_>) -> crate::io::context::SharedState {
     scope
-        .get_slot::<crate::script::isolate::SharedState>()
+        .get_slot::<crate::io::context::SharedState>()
         .expect("isolate state slot")
         .clone()
 }

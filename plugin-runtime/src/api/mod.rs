@@ -6,9 +6,17 @@
 //! context, bodies, limits) and `error`; never `script`, and no API module
 //! uses another.
 
+pub(crate) mod async_context;
 pub(crate) mod cache;
 pub(crate) mod compression;
+pub(crate) mod console;
 pub(crate) mod crypto;
+pub(crate) mod encoding;
+pub(crate) mod fetch;
 pub(crate) mod html_rewriter;
 pub mod kv;
+pub(crate) mod streams;
+pub(crate) mod structured_clone;
+pub(crate) mod timers;
+pub(crate) mod url;
 pub(crate) mod websocket;

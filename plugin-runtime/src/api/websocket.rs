@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 use crate::error::OpError;
+use crate::io::context::OpResult;
+use crate::io::context::SharedState;
 use crate::io::http::WebSocketEnd;
 use crate::jsg::ops::{bytes_arg, js_string, state, str_arg, throw, u32_arg, uint8array};
-use crate::script::isolate::OpResult;
-use crate::script::isolate::SharedState;
 
 /// Largest message either side may send, as on Workers (1 MiB). The proxy
 /// closes a client that sends more with 1009; a script's larger `send()`
@@ -323,7 +323,7 @@ pub(crate) fn op_ws_recv(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
         Ok(None) => return throw(scope, OpError::type_error("This WebSocket is already receiving.")),
         Err(e) => return throw(scope, e),
     };
-    crate::jsg::ops::promise_op(scope, &mut rv, async move {
+    crate::jsg::promise::promise_op(scope, &mut rv, async move {
         let event = rx.recv().await;
         OpResult::WsEvent { id, rx, event }
     });

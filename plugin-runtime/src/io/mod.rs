@@ -6,8 +6,10 @@
 //! May use `jsg` and `error`; `script` only to create and drive isolates.
 
 pub(crate) mod body;
+pub(crate) mod context;
 pub(crate) mod http;
 pub(crate) mod limits;
 pub(crate) mod proxy_thread;
+pub(crate) mod request;
 pub(crate) mod runtime;
 pub(crate) mod thread;

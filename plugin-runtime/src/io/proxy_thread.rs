@@ -31,8 +31,7 @@ use tokio::sync::oneshot;
 use crate::error::DispatchError;
 use crate::io::body::Body;
 use crate::io::http::{Fetcher, Outcome, RequestHead};
-use crate::io::runtime::IsolateEvents;
-use crate::io::thread::{Host, SWEEP_EVERY, contain};
+use crate::io::thread::{Host, IsolateEvents, SWEEP_EVERY, contain};
 use crate::script::worker::WorkerCode;
 
 /// What a proxy thread keeps to run JS.

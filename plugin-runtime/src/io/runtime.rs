@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use crate::error::{DispatchError, ScriptError};
 use crate::io::body::Body;
 use crate::io::http::{Fetcher, Outcome, RequestHead, WorkerResponse};
-use crate::io::thread::{self, Command, ThreadHandle};
+use crate::io::thread::{self, Command, IsolateEvents, ThreadHandle};
 use crate::script::compat::CompatFlags;
 use crate::script::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
 use crate::script::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
@@ -46,46 +46,6 @@ pub struct RuntimeOptions {
     /// Told about every isolate created or dropped (for metrics).
     pub events: Option<IsolateEvents>,
 }
-
-/// Why an isolate came or went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum IsolateEvent {
-    /// A new isolate for a worker.
-    Created,
-    /// Discarded: a request exceeded its CPU time limit.
-    CpuLimit,
-    /// Discarded: the isolate exceeded its memory limit.
-    MemoryLimit,
-    /// Dropped: its worker version was replaced and has drained.
-    Retired,
-    /// Dropped from a proxy thread once idle: its version turned heavy, so
-    /// its requests run on the isolate threads from then on.
-    Heavy,
-    /// Dropped from a proxy thread: no request for
-    /// `runtime.idle_isolate_timeout_s` (the next one there makes a new one).
-    Idle,
-    /// Discarded: a Rust panic (a runtime bug) was caught while it ran.
-    InternalError,
-}
-
-impl IsolateEvent {
-    /// A short name for labels and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IsolateEvent::Created => "created",
-            IsolateEvent::CpuLimit => "cpu_limit",
-            IsolateEvent::MemoryLimit => "memory_limit",
-            IsolateEvent::Retired => "retired",
-            IsolateEvent::Heavy => "heavy",
-            IsolateEvent::Idle => "idle",
-            IsolateEvent::InternalError => "internal_error",
-        }
-    }
-}
-
-/// A callback `(worker name, event)`.
-pub type IsolateEvents = Arc<dyn Fn(&str, IsolateEvent) + Send + Sync>;
 
 /// The V8 side of the proxy. Cheap to share (`Arc`); dropping the last
 /// handle stops the isolate threads.

@@ -13,10 +13,50 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::DispatchError;
 use crate::io::body::Body;
+use crate::io::context::Completion;
 use crate::io::http::{Fetcher, Outcome, RequestHead};
-use crate::io::runtime::IsolateEvent;
-use crate::script::isolate::{Completion, ThreadLink, WorkerIsolate};
+use crate::script::isolate::{ThreadLink, WorkerIsolate};
 use crate::script::worker::WorkerCode;
+
+/// Why an isolate came or went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IsolateEvent {
+    /// A new isolate for a worker.
+    Created,
+    /// Discarded: a request exceeded its CPU time limit.
+    CpuLimit,
+    /// Discarded: the isolate exceeded its memory limit.
+    MemoryLimit,
+    /// Dropped: its worker version was replaced and has drained.
+    Retired,
+    /// Dropped from a proxy thread once idle: its version turned heavy, so
+    /// its requests run on the isolate threads from then on.
+    Heavy,
+    /// Dropped from a proxy thread: no request for
+    /// `runtime.idle_isolate_timeout_s` (the next one there makes a new one).
+    Idle,
+    /// Discarded: a Rust panic (a runtime bug) was caught while it ran.
+    InternalError,
+}
+
+impl IsolateEvent {
+    /// A short name for labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IsolateEvent::Created => "created",
+            IsolateEvent::CpuLimit => "cpu_limit",
+            IsolateEvent::MemoryLimit => "memory_limit",
+            IsolateEvent::Retired => "retired",
+            IsolateEvent::Heavy => "heavy",
+            IsolateEvent::Idle => "idle",
+            IsolateEvent::InternalError => "internal_error",
+        }
+    }
+}
+
+/// A callback `(worker name, event)`.
+pub type IsolateEvents = Arc<dyn Fn(&str, IsolateEvent) + Send + Sync>;
 
 /// Work sent to an isolate thread.
 pub(crate) enum Command {
@@ -70,7 +110,7 @@ pub(crate) struct ThreadHandle {
 }
 
 /// Starts isolate thread number `index`.
-pub(crate) fn spawn(index: usize, events: Option<crate::io::runtime::IsolateEvents>) -> std::io::Result<ThreadHandle> {
+pub(crate) fn spawn(index: usize, events: Option<IsolateEvents>) -> std::io::Result<ThreadHandle> {
     let (tx, rx) = mpsc::unbounded_channel();
     let inflight = Arc::new(AtomicUsize::new(0));
     let queued = Arc::new(AtomicUsize::new(0));
@@ -98,7 +138,7 @@ pub(crate) struct Host {
     queued: Arc<AtomicUsize>,
     next_key: u64,
     watch: Arc<crate::io::limits::CpuWatch>,
-    events: Option<crate::io::runtime::IsolateEvents>,
+    events: Option<IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
     cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
     cancels: mpsc::UnboundedReceiver<(u64, u32)>,
@@ -117,11 +157,7 @@ const COMPLETIONS_PER_POLL: usize = 64;
 impl Host {
     /// A host for the calling thread. `inflight` counts the requests its
     /// isolates serve, `queued` the commands sent to it not yet taken.
-    pub(crate) fn new(
-        inflight: Arc<AtomicUsize>,
-        queued: Arc<AtomicUsize>,
-        events: Option<crate::io::runtime::IsolateEvents>,
-    ) -> Host {
+    pub(crate) fn new(inflight: Arc<AtomicUsize>, queued: Arc<AtomicUsize>, events: Option<IsolateEvents>) -> Host {
         let (completions_tx, completions) = mpsc::unbounded_channel();
         let (cancels_tx, cancels) = mpsc::unbounded_channel();
         Host {
@@ -369,13 +405,13 @@ impl Host {
             let limit = iso.poisoned.expect("poisoned");
             let ids: Vec<u32> = iso.state.borrow().requests.keys().copied().collect();
             for id in ids {
-                crate::jsg::ops::finish(&iso.state, id, crate::jsg::ops::Outcome::Failed(limit.error()));
+                crate::io::request::finish(&iso.state, id, crate::io::request::Outcome::Failed(limit.error()));
             }
             iso.code.isolates.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             let (event, why) = match limit {
-                crate::script::isolate::Limit::Cpu => (IsolateEvent::CpuLimit, "exceeded its CPU time limit"),
-                crate::script::isolate::Limit::Memory => (IsolateEvent::MemoryLimit, "exceeded its memory limit"),
-                crate::script::isolate::Limit::Internal => {
+                crate::io::context::Limit::Cpu => (IsolateEvent::CpuLimit, "exceeded its CPU time limit"),
+                crate::io::context::Limit::Memory => (IsolateEvent::MemoryLimit, "exceeded its memory limit"),
+                crate::io::context::Limit::Internal => {
                     (IsolateEvent::InternalError, "internal error (isolate discarded)")
                 }
             };
@@ -438,7 +474,7 @@ pub(crate) fn contain(what: &str, work: impl FnOnce()) {
 fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     (inflight, queued): (Arc<AtomicUsize>, Arc<AtomicUsize>),
-    events: Option<crate::io::runtime::IsolateEvents>,
+    events: Option<IsolateEvents>,
 ) {
     crate::script::platform::platform();
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

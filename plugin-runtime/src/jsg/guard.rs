@@ -11,7 +11,7 @@
 //! on any input; this is the net under them.
 //!
 //! The wrappers are generic functions called from zero-sized fn items (see
-//! `op_table!` in ops.rs): V8 callbacks must be zero-sized types, because
+//! `op_table!` in jsg/ops.rs): V8 callbacks must be zero-sized types, because
 //! the v8 crate turns the callback's *type* into a C function pointer
 //! (`MapFnTo` / `UnitType`), not a value.
 
@@ -19,7 +19,7 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::script::isolate::SharedState;
+use crate::io::context::SharedState;
 
 static PANICS: AtomicU64 = AtomicU64::new(0);
 

@@ -9,4 +9,5 @@
 pub(crate) mod guard;
 pub(crate) mod headers;
 pub(crate) mod ops;
+pub(crate) mod promise;
 pub(crate) mod wire;

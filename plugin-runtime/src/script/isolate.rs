@@ -1,6 +1,7 @@
 //! One V8 isolate running one worker: creation (bootstrap JS, the worker's
-//! module graph, `env`), request dispatch into the script, and delivery of
-//! completed async operations back into it.
+//! module graph, `env`), and running a slice of its JS under the request's
+//! CPU budget ([`WorkerIsolate::guarded`]). A request's steps (dispatch,
+//! completions, cancel, done) are in `io/request.rs`.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -10,317 +11,45 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use crate::error::{DispatchError, ScriptError};
-use crate::io::body::{Body, BodyStream, BodyWriter};
-use crate::io::http::{FetchError, Fetcher, Outcome, RequestHead, WorkerResponse};
-use crate::io::limits::{
-    CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
-};
+use crate::error::ScriptError;
+use crate::io::context::{Completion, IsolateState, Limit, SharedState};
+use crate::io::limits::{CpuWatch, HeapGuard, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu};
 use crate::jsg::ops;
 use crate::script::compat::{CompatFlags, builtin_module};
 use crate::script::js::JsFile;
 use crate::script::worker::{ModuleGraph, ModuleRoot, WorkerCode, is_builtin, normalize, resolve_specifier};
 use crate::script::{code_cache, js};
 
-/// The result of an async operation, delivered on the isolate's thread.
-pub(crate) enum OpResult {
-    /// A chunk read from a native body (`None`: the end).
-    Chunk {
-        rid: u32,
-        stream: BodyStream,
-        chunk: Option<Result<Bytes, crate::io::body::BodyError>>,
-    },
-    /// A chunk written into a sink, or why not.
-    Written(Result<(), crate::io::body::BodyError>),
-    /// A subrequest's response head (its body registered as a native body).
-    Fetched {
-        req_id: u32,
-        result: Result<WorkerResponse, FetchError>,
-    },
-    /// A message (or the close) for a WebSocket's server end.
-    WsEvent {
-        id: u32,
-        rx: tokio::sync::mpsc::Receiver<crate::api::websocket::WsEvent>,
-        event: Option<crate::api::websocket::WsEvent>,
-    },
-    /// A timer fired.
-    Timer,
-    /// A KV operation finished.
-    Kv(crate::api::kv::ops::KvDone),
-    /// Settling panics on purpose (`ops.testPanic("settle")`, tests only).
-    TestPanic,
-}
-
-/// A completed async operation addressed to one promise of one isolate.
-pub(crate) struct Completion {
-    pub isolate: u64,
-    pub promise: u32,
-    pub result: OpResult,
-}
-
-/// Where the outcome of a handler invocation goes.
-pub(crate) enum Reply {
-    /// A `fetch` event's request phase: the response or a pass (see
-    /// `ops::pass_out`), or why there is neither.
-    Fetch(oneshot::Sender<Result<Outcome, DispatchError>>),
-    /// A passed request's response phase: the final response.
-    Answer(oneshot::Sender<Result<WorkerResponse, DispatchError>>),
-    /// A `scheduled` event: done (after its `waitUntil` work), or why not.
-    Scheduled(oneshot::Sender<Result<(), DispatchError>>),
-}
-
-/// A request (or scheduled event) the script is handling.
-pub(crate) struct RequestCtx {
-    pub reply: Option<Reply>,
-    /// The proxy accepts a pass and none has been handed out yet.
-    pub passable: bool,
-    pub fetcher: Arc<dyn Fetcher>,
-    pub subrequests: u32,
-    /// KV operations started (their own limit, `kv::MAX_OPS_PER_REQUEST`).
-    pub kv_ops: u32,
-    /// The last subrequest failure, to classify an uncaught exception.
-    pub fetch_failure: Option<FetchError>,
-    /// CPU time this request's JS may use in all.
-    pub cpu_limit: Duration,
-    /// CPU time its JS has used so far.
-    pub cpu_used: Duration,
-    /// The handler and its `waitUntil` work have settled (`requestDone`);
-    /// the request ends once the bodies it writes are closed too.
-    pub done: bool,
-    /// A `scheduled()` run rather than a client's request (its long slices
-    /// do not make the worker heavy: scheduled runs have their own lane).
-    pub scheduled: bool,
-}
-
-impl RequestCtx {
-    fn new(reply: Reply, fetcher: Arc<dyn Fetcher>, cpu_limit: Duration) -> RequestCtx {
-        RequestCtx {
-            scheduled: matches!(reply, Reply::Scheduled(_)),
-            reply: Some(reply),
-            passable: false,
-            fetcher,
-            subrequests: 0,
-            kv_ops: 0,
-            fetch_failure: None,
-            cpu_limit,
-            cpu_used: Duration::ZERO,
-            done: false,
-        }
-    }
-}
-
-/// Which limit a script hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Limit {
-    Cpu,
-    Memory,
-    /// Not a limit: a Rust panic was caught while the isolate ran (a bug
-    /// in the runtime), so its state cannot be trusted any more.
-    Internal,
-}
-
-impl Limit {
-    pub(crate) fn error(self) -> DispatchError {
-        match self {
-            Limit::Cpu => DispatchError::CpuLimit,
-            Limit::Memory => DispatchError::MemoryLimit,
-            Limit::Internal => DispatchError::Internal("a runtime error was caught; the isolate was discarded".into()),
-        }
-    }
-}
-
-/// A `TextDecoder`'s native half.
-pub(crate) struct DecoderState {
-    pub encoding: &'static encoding_rs::Encoding,
-    pub fatal: bool,
-    pub ignore_bom: bool,
-    pub decoder: encoding_rs::Decoder,
-}
-
-/// Per-isolate state reachable from native callbacks (an isolate slot).
-pub(crate) struct IsolateState {
-    pub key: u64,
-    pub worker: Arc<str>,
-    /// The version this isolate runs (weak: isolates must not keep a
-    /// retired version alive).
-    pub code: std::sync::Weak<WorkerCode>,
-    pub subrequest_limit: u32,
-    /// False while the script's top level runs: no I/O outside a request.
-    pub serving: bool,
-    pub completions: mpsc::UnboundedSender<Completion>,
-    pub inflight: Arc<AtomicUsize>,
-    next_id: u32,
-    /// Pending promises, with the request each belongs to.
-    pub promises: HashMap<u32, (v8::Global<v8::PromiseResolver>, Option<u32>)>,
-    /// Set by the CPU watchdog when it terminated this isolate's JS.
-    pub cpu_fired: Arc<AtomicBool>,
-    /// Set by the near-heap-limit callback.
-    pub heap_exceeded: Arc<AtomicBool>,
-    /// The thread's CPU clock when the current JS slice began, if one runs.
-    pub slice_started: Option<Duration>,
-    pub bodies: HashMap<u32, BodyStream>,
-    /// WebSockets handed to the script (`response.webSocket`), by id, with
-    /// the request they came to (they go when it ends).
-    pub sockets: HashMap<u32, (crate::io::http::WebSocketEnd, u32)>,
-    /// WebSocketPairs' server ends, by id.
-    pub ws_servers: HashMap<u32, crate::api::websocket::ServerSocket>,
-    pub sinks: HashMap<u32, BodyWriter>,
-    pub sink_streams: HashMap<u32, BodyStream>,
-    pub requests: HashMap<u32, RequestCtx>,
-    pub decoders: HashMap<u32, DecoderState>,
-    /// Promises rejected with no handler during the current slice of JS,
-    /// with their reasons; reported once the microtask queue has drained
-    /// unless a handler was attached by then.
-    pub rejections: Vec<(v8::Global<v8::Promise>, v8::Global<v8::Value>)>,
-    /// CompressionStream / DecompressionStream codecs by id.
-    pub codecs: HashMap<u32, crate::api::compression::Codec>,
-    /// `HTMLRewriter.transform()`s in progress, by id.
-    pub html_rewriters: HashMap<u32, crate::api::html_rewriter::Rewriter>,
-    /// Running hashes of `crypto.DigestStream`s.
-    pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
-    /// ReadableStream values on their way into a KV put, by id.
-    pub kv_buffers: HashMap<u32, crate::api::kv::ops::KvBuffer>,
-    /// The tasks behind pending promises, by promise id: aborted when the
-    /// request they belong to ends (timers stop, subrequests are dropped).
-    pub tasks: HashMap<u32, tokio::task::AbortHandle>,
-    /// The request each sink (a body the script writes) was opened for: a
-    /// request lives on, after `requestDone`, while its sinks are open.
-    pub sink_owners: HashMap<u32, u32>,
-    /// This isolate's memory budget (`memory_mb`).
-    pub memory: Arc<MemoryBudget>,
-    /// `internals.lazyValue(name)`, which the getter of every lazy global
-    /// calls on its first read (set once the bootstrap is in place).
-    pub lazy_value: Option<v8::Global<v8::Function>>,
-}
-
-impl IsolateState {
-    pub fn next_id(&mut self) -> u32 {
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.next_id
-    }
-
-    /// Whether request `req` is still live: its ops may start I/O and timers.
-    pub fn request_live(&self, req: u32) -> bool {
-        self.requests.contains_key(&req)
-    }
-
-    /// Registers a native body so the script can read or forward it.
-    pub fn add_body(&mut self, stream: BodyStream) -> u32 {
-        let id = self.next_id();
-        self.bodies.insert(id, stream);
-        id
-    }
-}
-
-pub(crate) type SharedState = Rc<RefCell<IsolateState>>;
-
-/// Ends request `req` in the runtime: its context goes, and with it every
-/// pending operation it started (timers, subrequests, body reads): their
-/// tasks are aborted and their promises never settle, so no more of its
-/// JS runs. As in workerd, where a request's I/O context owns its timers.
-pub(crate) fn end_request(st: &SharedState, req: u32) {
-    let (resolvers, tasks) = {
-        let mut s = st.borrow_mut();
-        if s.requests.remove(&req).is_none() {
-            return;
-        }
-        s.sink_owners.retain(|_, owner| *owner != req);
-        s.kv_buffers.retain(|_, b| b.owner != Some(req));
-        s.sockets.retain(|_, (_, owner)| *owner != req);
-        s.ws_servers.retain(|_, server| server.owner != req);
-        let ids: Vec<u32> = s
-            .promises
-            .iter()
-            .filter(|(_, (_, owner))| *owner == Some(req))
-            .map(|(id, _)| *id)
-            .collect();
-        let mut resolvers = Vec::with_capacity(ids.len());
-        let mut tasks = Vec::with_capacity(ids.len());
-        for id in ids {
-            resolvers.extend(s.promises.remove(&id));
-            tasks.extend(s.tasks.remove(&id));
-        }
-        (resolvers, tasks)
-    };
-    for t in tasks {
-        t.abort();
-    }
-    drop(resolvers);
-}
-
-/// `requestDone`: the handler and its `waitUntil` work have settled. The
-/// request ends now unless a body it writes is still open (a streamed
-/// response keeps its request, and its timers, alive until it ends).
-pub(crate) fn request_done(st: &SharedState, req: u32) {
-    if let Some(ctx) = st.borrow_mut().requests.get_mut(&req) {
-        ctx.done = true;
-    }
-    end_if_idle(st, req);
-}
-
-/// A sink was opened by the script for whatever request is running.
-pub(crate) fn sink_opened(st: &SharedState, sink: u32, owner: Option<u32>) {
-    let mut s = st.borrow_mut();
-    if let Some(req) = owner.filter(|r| s.requests.contains_key(r)) {
-        s.sink_owners.insert(sink, req);
-    }
-}
-
-/// A sink was closed by the script; its request may now be over.
-pub(crate) fn sink_closed(st: &SharedState, sink: u32) {
-    let owner = st.borrow_mut().sink_owners.remove(&sink);
-    if let Some(req) = owner {
-        end_if_idle(st, req);
-    }
-}
-
-/// Ends `req` if it is done and writes no open body (one whose consumer is
-/// gone counts as closed).
-fn end_if_idle(st: &SharedState, req: u32) {
-    let idle = {
-        let s = st.borrow();
-        s.requests.get(&req).is_some_and(|ctx| ctx.done)
-            && !s
-                .sink_owners
-                .iter()
-                .any(|(sink, owner)| *owner == req && s.sinks.get(sink).is_some_and(|w| !w.is_closed()))
-    };
-    if idle {
-        end_request(st, req);
-    }
-}
-
 /// A worker's isolate with its context and entry points.
 pub(crate) struct WorkerIsolate {
     pub code: Arc<WorkerCode>,
-    handler: Option<v8::Global<v8::Value>>,
-    env: Option<v8::Global<v8::Value>>,
-    dispatch: Option<v8::Global<v8::Function>>,
-    dispatch_scheduled: Option<v8::Global<v8::Function>>,
+    pub(crate) handler: Option<v8::Global<v8::Value>>,
+    pub(crate) env: Option<v8::Global<v8::Value>>,
+    pub(crate) dispatch: Option<v8::Global<v8::Function>>,
+    pub(crate) dispatch_scheduled: Option<v8::Global<v8::Function>>,
     /// `internals.unhandledRejection(promise, reason)`: fires the global
     /// `unhandledrejection` event; true when nobody prevented its default.
-    unhandled_rejection: Option<v8::Global<v8::Function>>,
-    context: Option<v8::Global<v8::Context>>,
+    pub(crate) unhandled_rejection: Option<v8::Global<v8::Function>>,
+    pub(crate) context: Option<v8::Global<v8::Context>>,
     pub state: SharedState,
     /// Whether this thread has entered the isolate right now. Isolates are
     /// entered only while we run them (never nested), so any of a thread's
     /// isolates can be disposed in any order — V8's entry stack only
     /// allows disposing the most recently entered one.
-    entered: bool,
+    pub(crate) entered: bool,
     /// The limit that broke this isolate; the thread discards it.
     pub poisoned: Option<Limit>,
     /// When a request was last handed to it (a proxy thread drops it
     /// after `runtime.idle_isolate_timeout_s` without one).
     pub last_used: std::time::Instant,
-    watch: Arc<CpuWatch>,
-    handle: v8::IsolateHandle,
-    isolate: v8::OwnedIsolate,
+    pub(crate) watch: Arc<CpuWatch>,
+    pub(crate) handle: v8::IsolateHandle,
+    pub(crate) isolate: v8::OwnedIsolate,
     /// Whether the isolate was made from the startup snapshot (else it
     /// runs the bootstrap itself).
-    from_snapshot: bool,
+    pub(crate) from_snapshot: bool,
     /// Read by the near-heap-limit callback: must outlive `isolate` (fields
     /// drop in declaration order).
     _heap_guard: Box<HeapGuard>,
@@ -854,7 +583,7 @@ impl WorkerIsolate {
             v8::GCType::kGCTypeAll,
         );
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
-        isolate.set_promise_reject_callback(ops::promise_reject_callback);
+        isolate.set_promise_reject_callback(crate::script::rejections::promise_reject_callback);
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
             key: link.key,
             worker: Arc::from(code.spec.name.as_str()),
@@ -952,7 +681,7 @@ impl WorkerIsolate {
         )
     }
 
-    fn enter(&mut self) {
+    pub(crate) fn enter(&mut self) {
         if !self.entered {
             // SAFETY: this thread runs one isolate at a time and enters it only
             // around that use (see `entered`), so entering cannot interleave
@@ -962,7 +691,7 @@ impl WorkerIsolate {
         }
     }
 
-    fn exit(&mut self) {
+    pub(crate) fn exit(&mut self) {
         if self.entered {
             // SAFETY: we entered this isolate (above or at creation) and nothing
             // entered another isolate since, so it is the current one.
@@ -1202,83 +931,15 @@ impl WorkerIsolate {
         Ok(())
     }
 
-    /// Hands a request to the script. The answer arrives through `reply`
-    /// when the script responds (see `ops::respond`), or, if `passes`, a
-    /// pass when it first fetches from its route's origin.
-    pub(crate) fn dispatch(
-        &mut self,
-        head: RequestHead,
-        body: Body,
-        fetcher: Arc<dyn Fetcher>,
-        passes: bool,
-        reply: oneshot::Sender<Result<Outcome, DispatchError>>,
-    ) -> u32 {
-        let limit = Duration::from_millis(self.code.spec.cpu_ms);
-        let mut ctx = RequestCtx::new(Reply::Fetch(reply), fetcher, limit);
-        ctx.passable = passes;
-        let req_id = self.register(ctx);
-        self.guarded(Some(req_id), |me| me.dispatch_entered(req_id, head, body));
-        req_id
-    }
-
-    /// The proxy stopped waiting for request `req` (its client went away or
-    /// it timed out) before the script responded: it ends here, its
-    /// in-flight count is released and its pending work is dropped. A
-    /// request that has responded keeps running its `waitUntil` work.
-    pub(crate) fn cancel(&mut self, req: u32) {
-        let waiting = self
-            .state
-            .borrow()
-            .requests
-            .get(&req)
-            .is_some_and(|c| c.reply.is_some());
-        if !waiting {
-            return;
-        }
-        log::info!(
-            target: "isoproxy::worker",
-            "worker {}: request cancelled before the script responded (client gone or timed out)",
-            self.code.name()
-        );
-        ops::finish(&self.state, req, ops::Outcome::Failed(DispatchError::TimedOut));
-        self.enter();
-        end_request(&self.state, req);
-        self.exit();
-    }
-
-    /// Ends requests that are done and whose written bodies' consumers have
-    /// gone away (run by the thread's periodic sweep).
-    pub(crate) fn reap_requests(&mut self) {
-        let done: Vec<u32> = {
-            let s = self.state.borrow();
-            s.requests.iter().filter(|(_, c)| c.done).map(|(id, _)| *id).collect()
-        };
-        if done.is_empty() {
-            return;
-        }
-        self.enter();
-        for req in done {
-            end_if_idle(&self.state, req);
-        }
-        self.exit();
-    }
-
     /// The thread-local key completions and signals address this isolate by.
     pub(crate) fn key(&self) -> u64 {
         self.state.borrow().key
     }
 
-    fn register(&mut self, ctx: RequestCtx) -> u32 {
-        let mut st = self.state.borrow_mut();
-        let id = st.next_id();
-        st.requests.insert(id, ctx);
-        id
-    }
-
     /// Runs `f` inside the isolate, under the CPU budget left to request
     /// `req`, and accounts the CPU it used to that request. A limit hit
     /// fails the request and poisons the isolate (the thread discards it).
-    fn guarded(&mut self, req: Option<u32>, f: impl FnOnce(&mut Self)) {
+    pub(crate) fn guarded(&mut self, req: Option<u32>, f: impl FnOnce(&mut Self)) {
         let (budget, for_client) = {
             let st = self.state.borrow();
             match req.and_then(|r| st.requests.get(&r)) {
@@ -1339,14 +1000,18 @@ impl WorkerIsolate {
                 Limit::Internal => {}
             }
             if let Some(r) = req {
-                ops::finish(&self.state, r, ops::Outcome::Failed(limit.error()));
+                crate::io::request::finish(&self.state, r, crate::io::request::Outcome::Failed(limit.error()));
             }
             self.poisoned = Some(limit);
         }
         if let Err(payload) = ran {
             crate::jsg::guard::record(self.code.name(), "the isolate thread", &*payload);
             if let Some(r) = req {
-                ops::finish(&self.state, r, ops::Outcome::Failed(Limit::Internal.error()));
+                crate::io::request::finish(
+                    &self.state,
+                    r,
+                    crate::io::request::Outcome::Failed(Limit::Internal.error()),
+                );
             }
             self.poisoned.get_or_insert(Limit::Internal);
         }
@@ -1368,113 +1033,6 @@ impl WorkerIsolate {
                 crate::io::runtime::HEAVY_SLICE.as_millis()
             );
         }
-    }
-
-    fn dispatch_entered(&mut self, req_id: u32, head: RequestHead, body: Body) {
-        let body_rid = match body {
-            Body::Empty => None,
-            Body::Stream(s) => Some(self.state.borrow_mut().add_body(s)),
-            Body::Bytes(b) => {
-                let (w, s) = crate::io::body::body_channel(Some(b.len() as u64));
-                tokio::task::spawn_local(async move {
-                    let _ = w.send(b).await;
-                });
-                Some(self.state.borrow_mut().add_body(s))
-            }
-        };
-        let context = self.context.as_ref().unwrap();
-        v8::scope_with_context!(let scope, &mut self.isolate, context);
-        v8::tc_scope!(let tc, scope);
-        let handler = v8::Local::new(tc, self.handler.as_ref().unwrap());
-        let env = v8::Local::new(tc, self.env.as_ref().unwrap());
-        let dispatch = v8::Local::new(tc, self.dispatch.as_ref().unwrap());
-        let id = v8::Integer::new_from_unsigned(tc, req_id).into();
-        let method = v8::String::new(tc, head.method.as_str()).unwrap().into();
-        let url = v8::String::new(tc, &head.url).unwrap().into();
-        // The headers stay in Rust until read; `request.cf` is made from
-        // `head.client` on its first read (ops.requestCf).
-        let headers = crate::jsg::headers::to_js_with_client(tc, head.headers, Some(head.client)).into();
-        let rid: v8::Local<v8::Value> = match body_rid {
-            Some(r) => v8::Integer::new_from_unsigned(tc, r).into(),
-            None => v8::null(tc).into(),
-        };
-        let undefined = v8::undefined(tc).into();
-        let cf = undefined;
-        tc.set_continuation_preserved_embedder_data(id);
-        let called = dispatch.call(tc, undefined, &[handler, id, method, url, headers, rid, env, cf]);
-        tc.set_continuation_preserved_embedder_data(undefined);
-        if called.is_none() {
-            let msg = match tc.exception() {
-                Some(e) => exception_stack(tc, e),
-                None => "execution terminated".into(),
-            };
-            ops::fail_request(&self.state, req_id, msg);
-            // dispatchFetch never got to call requestDone.
-            end_request(&self.state, req_id);
-        }
-        tc.perform_microtask_checkpoint();
-    }
-
-    /// Runs the script's `scheduled` handler. The outcome arrives through
-    /// `reply` once the handler and its `waitUntil` work have settled.
-    pub(crate) fn scheduled(
-        &mut self,
-        cron: &str,
-        scheduled_time_ms: f64,
-        fetcher: Arc<dyn Fetcher>,
-        reply: oneshot::Sender<Result<(), DispatchError>>,
-    ) {
-        let limit = Duration::from_millis(self.code.spec.scheduled_cpu_ms);
-        let req_id = self.register(RequestCtx::new(Reply::Scheduled(reply), fetcher, limit));
-        self.guarded(Some(req_id), |me| {
-            let context = me.context.as_ref().unwrap();
-            v8::scope_with_context!(let scope, &mut me.isolate, context);
-            v8::tc_scope!(let tc, scope);
-            let handler = v8::Local::new(tc, me.handler.as_ref().unwrap());
-            let env = v8::Local::new(tc, me.env.as_ref().unwrap());
-            let entry = v8::Local::new(tc, me.dispatch_scheduled.as_ref().unwrap());
-            let id = v8::Integer::new_from_unsigned(tc, req_id).into();
-            let cron = v8::String::new(tc, cron).unwrap().into();
-            let time = v8::Number::new(tc, scheduled_time_ms).into();
-            let undefined = v8::undefined(tc).into();
-            tc.set_continuation_preserved_embedder_data(id);
-            let called = entry.call(tc, undefined, &[handler, id, cron, time, env]);
-            tc.set_continuation_preserved_embedder_data(undefined);
-            if called.is_none() {
-                let msg = match tc.exception() {
-                    Some(e) => exception_stack(tc, e),
-                    None => "execution terminated".into(),
-                };
-                ops::fail_request(&me.state, req_id, msg);
-                end_request(&me.state, req_id);
-            }
-            tc.perform_microtask_checkpoint();
-        });
-    }
-
-    /// Settles the promise a completed operation belongs to.
-    pub(crate) fn complete(&mut self, promise: u32, result: OpResult) {
-        let Some((resolver, req)) = self.state.borrow_mut().promises.remove(&promise) else {
-            return;
-        };
-        self.state.borrow_mut().tasks.remove(&promise);
-        // Each WebSocket message is an event of its own, as on Workers: its
-        // handlers get the worker's whole CPU limit, not what the request
-        // (which lives as long as the socket) has left.
-        if let (OpResult::WsEvent { .. }, Some(r)) = (&result, req)
-            && let Some(ctx) = self.state.borrow_mut().requests.get_mut(&r)
-        {
-            ctx.cpu_used = Duration::ZERO;
-        }
-        self.guarded(req, |me| me.complete_entered(resolver, result));
-    }
-
-    fn complete_entered(&mut self, resolver: v8::Global<v8::PromiseResolver>, result: OpResult) {
-        let context = self.context.as_ref().unwrap();
-        v8::scope_with_context!(let scope, &mut self.isolate, context);
-        let resolver = v8::Local::new(scope, resolver);
-        ops::settle(scope, &self.state, resolver, result);
-        scope.perform_microtask_checkpoint();
     }
 
     /// Reports the promises still rejected without a handler now that the

@@ -5,7 +5,7 @@
 //! errors read as Workers' (`KV PUT failed: 413 ...`). Each call counts
 //! against the request's KV limit ([`super::MAX_OPS_PER_REQUEST`]); the
 //! store's work runs on the KV runtime and the promise settles through the
-//! isolate's completions ([`crate::script::isolate::OpResult::Kv`]).
+//! isolate's completions ([`crate::io::context::OpResult::Kv`]).
 
 use std::sync::Arc;
 
@@ -17,8 +17,9 @@ use super::{
 };
 use crate::error::OpError;
 use crate::io::body::{BodyStream, body_channel};
-use crate::jsg::ops::{bytes_arg, current_request, js_string, number_arg, promise_op, state, u32_arg, uint8array};
-use crate::script::isolate::{OpResult, SharedState};
+use crate::io::context::{OpResult, SharedState};
+use crate::jsg::ops::{bytes_arg, current_request, js_string, number_arg, state, u32_arg, uint8array};
+use crate::jsg::promise::promise_op;
 
 /// Chunks of a value read as a stream.
 const STREAM_CHUNK: usize = 64 * 1024;
