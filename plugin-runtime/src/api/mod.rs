@@ -4,7 +4,7 @@
 //!
 //! May use `jsg` (to read arguments and answer JS), `io` (the request's
 //! context, bodies, limits) and `error`; never `script`, and no API module
-//! uses another.
+//! uses another. Each op is named in `jsg/op_table.rs`.
 
 pub(crate) mod async_context;
 pub(crate) mod cache;

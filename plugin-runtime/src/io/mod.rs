@@ -3,7 +3,10 @@
 //! ([`thread`], [`proxy_thread`]), CPU and memory limits, bodies, and the
 //! HTTP types the embedder speaks.
 //!
-//! May use `jsg` and `error`; `script` only to create and drive isolates.
+//! May use `jsg` and `error`; `script` to create and drive isolates; `api`
+//! only for the types of the native state the context holds (codecs,
+//! rewriters, WebSocket ends, KV buffers) and the WebSocket a response
+//! carries. `request.rs` owns one request's life from dispatch to done.
 
 pub(crate) mod body;
 pub(crate) mod context;

@@ -1,5 +1,8 @@
-//! One request's life, from dispatch to done: the proxy hands it to the
-//! script ([`WorkerIsolate::dispatch`], or `scheduled` for a cron event);
+//! One request's life, from dispatch to done. `Runtime::dispatch_phase`
+//! (runtime.rs) places it on a thread; there [`Host::dispatch`] drops it if
+//! nobody waits any more, else finds the worker's isolate and watches for
+//! the proxy giving up; the isolate hands it to the script
+//! ([`WorkerIsolate::dispatch`], or `scheduled` for a cron event);
 //! its async operations complete into JS ([`WorkerIsolate::complete`]); the
 //! script answers (`ops.respond` / `ops.respondError`, or a pass through
 //! `fetch`, see `api/fetch.rs`) and [`finish`] sends the outcome to whoever
@@ -19,9 +22,11 @@ use crate::error::{DispatchError, OpError};
 use crate::io::body::Body;
 use crate::io::context::{OpResult, Reply, SharedState};
 use crate::io::http::{FetchError, Fetcher, Outcome as HttpOutcome, RequestHead, WorkerResponse};
+use crate::io::thread::Host;
 use crate::jsg::ops::{body_arg, number_arg, response_head, state, throw, throw_type_error, u32_arg};
 use crate::jsg::wire;
 use crate::script::isolate::{WorkerIsolate, exception_stack};
+use crate::script::worker::WorkerCode;
 
 /// A request (or scheduled event) the script is handling.
 pub(crate) struct RequestCtx {
@@ -59,6 +64,48 @@ impl RequestCtx {
             cpu_limit,
             cpu_used: Duration::ZERO,
             done: false,
+        }
+    }
+}
+
+impl Host {
+    /// Hands a request to `worker`'s isolate on this thread (created if
+    /// there is none), already counted in `inflight`. Must run inside the
+    /// thread's `LocalSet` (ops spawn their futures there).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn dispatch(
+        &mut self,
+        worker: &Arc<WorkerCode>,
+        head: RequestHead,
+        body: Body,
+        fetcher: Arc<dyn Fetcher>,
+        passes: bool,
+        reply: oneshot::Sender<Result<HttpOutcome, DispatchError>>,
+        mut cancel: oneshot::Receiver<()>,
+    ) {
+        // The proxy stopped waiting while the request sat in the queue
+        // (its client went away or it timed out): the script never sees it.
+        if matches!(cancel.try_recv(), Err(oneshot::error::TryRecvError::Closed)) {
+            self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            log::debug!("request dropped before dispatch: nobody waits for its answer any more");
+            return;
+        }
+        match self.isolate_for(worker) {
+            Ok(isolate) => {
+                isolate.last_used = std::time::Instant::now();
+                let req = isolate.dispatch(head, body, fetcher, passes, reply);
+                let key = isolate.key();
+                let cancels = self.cancels_tx.clone();
+                tokio::task::spawn_local(async move {
+                    if cancel.await.is_err() {
+                        let _ = cancels.send((key, req));
+                    }
+                });
+            }
+            Err(e) => {
+                self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                let _ = reply.send(Err(e));
+            }
         }
     }
 }

@@ -134,13 +134,13 @@ pub(crate) struct Host {
     isolates: Vec<WorkerIsolate>,
     completions_tx: mpsc::UnboundedSender<Completion>,
     completions: mpsc::UnboundedReceiver<Completion>,
-    inflight: Arc<AtomicUsize>,
+    pub(crate) inflight: Arc<AtomicUsize>,
     queued: Arc<AtomicUsize>,
     next_key: u64,
     watch: Arc<crate::io::limits::CpuWatch>,
     events: Option<IsolateEvents>,
     /// Requests to cancel: (isolate key, request id).
-    cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
+    pub(crate) cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
     cancels: mpsc::UnboundedReceiver<(u64, u32)>,
 }
 
@@ -185,7 +185,7 @@ impl Host {
         }
     }
 
-    fn isolate_for(&mut self, worker: &Arc<WorkerCode>) -> Result<&mut WorkerIsolate, DispatchError> {
+    pub(crate) fn isolate_for(&mut self, worker: &Arc<WorkerCode>) -> Result<&mut WorkerIsolate, DispatchError> {
         if let Some(i) = self.isolates.iter().position(|w| w.code.id == worker.id) {
             return Ok(&mut self.isolates[i]);
         }
@@ -220,46 +220,6 @@ impl Host {
         self.tell(worker.name(), IsolateEvent::Created);
         self.isolates.push(isolate);
         Ok(self.isolates.last_mut().unwrap())
-    }
-
-    /// Hands a request to `worker`'s isolate on this thread (created if
-    /// there is none), already counted in `inflight`. Must run inside the
-    /// thread's `LocalSet` (ops spawn their futures there).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn dispatch(
-        &mut self,
-        worker: &Arc<WorkerCode>,
-        head: RequestHead,
-        body: Body,
-        fetcher: Arc<dyn Fetcher>,
-        passes: bool,
-        reply: oneshot::Sender<Result<Outcome, DispatchError>>,
-        mut cancel: oneshot::Receiver<()>,
-    ) {
-        // The proxy stopped waiting while the request sat in the queue
-        // (its client went away or it timed out): the script never sees it.
-        if matches!(cancel.try_recv(), Err(oneshot::error::TryRecvError::Closed)) {
-            self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-            log::debug!("request dropped before dispatch: nobody waits for its answer any more");
-            return;
-        }
-        match self.isolate_for(worker) {
-            Ok(isolate) => {
-                isolate.last_used = std::time::Instant::now();
-                let req = isolate.dispatch(head, body, fetcher, passes, reply);
-                let key = isolate.key();
-                let cancels = self.cancels_tx.clone();
-                tokio::task::spawn_local(async move {
-                    if cancel.await.is_err() {
-                        let _ = cancels.send((key, req));
-                    }
-                });
-            }
-            Err(e) => {
-                self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                let _ = reply.send(Err(e));
-            }
-        }
     }
 
     fn command(&mut self, cmd: Command) {

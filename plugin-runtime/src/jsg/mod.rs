@@ -4,7 +4,10 @@
 //! a script puts on the wire ([`wire`]) and copy-on-write headers
 //! ([`headers`]).
 //!
-//! May use `error` and `io` types; the op table names every layer's ops.
+//! May use `error` and `io` types, and `script::snapshot_make` (shared with
+//! build.rs). Reaches `api` and `script` only as a registry: the op table
+//! names every layer's ops, and [`promise::settle`] hands KV and WebSocket
+//! results to their API.
 
 pub(crate) mod guard;
 pub(crate) mod headers;

@@ -1,6 +1,10 @@
 //! A worker's script and its isolate: V8's platform, the startup snapshot
 //! of the bootstrap JS, isolate creation, the worker's module graph
 //! (packages, files, compatibility flags) and code caches.
+//!
+//! May use `jsg`, `io` (the context, limits, the heavy-slice rule) and
+//! `error`. `js.rs` and `snapshot_make.rs` use only `v8` (and each other):
+//! build.rs compiles them too.
 
 pub mod code_cache;
 pub(crate) mod compat;
