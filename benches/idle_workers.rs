@@ -51,7 +51,7 @@ fn main() {
     rt.block_on(async move {
         let mut builder = Proxy::builder()
             .isolate_threads(threads)
-            .env("RUST_LOG", "warn,plugin_runtime::thread=debug");
+            .env("RUST_LOG", "warn,plugin_runtime::io::thread=debug");
         let mut config = String::new();
         for i in 0..workers {
             builder = builder.script(
