@@ -37,6 +37,8 @@ pub struct Metrics {
     pub passthrough: IntCounterVec,
     /// `isoproxy_origin_errors_total{kind}`: connect | timeout | network | other.
     pub origin_errors: IntCounterVec,
+    /// `isoproxy_origin_retries_total{reason}`: pooled_connection_closed.
+    pub origin_retries: IntCounterVec,
     /// `isoproxy_isolate_events_total{worker,event}`: created | cpu_limit | memory_limit | retired | heavy | idle | internal_error.
     pub isolate_events: IntCounterVec,
     /// `isoproxy_egress_refused_total{worker,reason}`: subrequests the egress policy refused.
@@ -121,6 +123,13 @@ impl Metrics {
             "Failed exchanges with origins (plain routes and subrequests), by kind.",
             &["kind"],
         );
+        let origin_retries = counter(
+            &registry,
+            "isoproxy_origin_retries_total",
+            "Requests to origins sent again on another connection, by reason: \
+             pooled_connection_closed (the origin had closed a pooled connection before the response).",
+            &["reason"],
+        );
         let isolate_events = counter(
             &registry,
             "isoproxy_isolate_events_total",
@@ -187,6 +196,7 @@ impl Metrics {
             subrequests,
             passthrough,
             origin_errors,
+            origin_retries,
             isolate_events,
             egress_refused,
             client_errors,
@@ -219,6 +229,13 @@ impl Metrics {
     /// Counts a failed origin exchange.
     pub fn origin_error(&self, kind: &str) {
         self.origin_errors.with_label_values(&[kind]).inc();
+    }
+
+    /// A worker's request to an origin went again on another connection.
+    pub fn origin_retry(&self) {
+        self.origin_retries
+            .with_label_values(&["pooled_connection_closed"])
+            .inc();
     }
 
     /// The Prometheus text exposition, with gauges refreshed from `deployment`.

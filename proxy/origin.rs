@@ -581,10 +581,100 @@ async fn subrequest(
         }
         return answer_with_body(connector, session, peer, head).await;
     }
-    let mut session = open(connector, &peer, req).await?;
-    send_body(&mut session, body).await?;
-    let head = read_head(&mut session, &method).await?;
+    let (session, head) = exchange(connector, &peer, req, body, &method).await?;
     answer_with_body(connector, session, peer, head).await
+}
+
+/// How many times [`exchange`] tries a request in all.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Sends `req` and `body` on a connection from the pool (or a new one) and
+/// reads the final response head. An origin may close an idle keep-alive
+/// connection while it sits in the pool; a request sent on it fails before
+/// any of the response arrives (Pingora marks such an error retryable when
+/// the connection was reused). That request goes again on another
+/// connection, as Pingora's own proxying does, up to [`MAX_ATTEMPTS`] in
+/// all, when its body can be sent again (none, or bytes; not a stream).
+pub async fn exchange(
+    connector: &Connector,
+    peer: &HttpPeer,
+    req: RequestHeader,
+    body: Body,
+    method: &http::Method,
+) -> Result<(HttpSession, OriginHead), FetchError> {
+    let replayable = matches!(body, Body::Empty | Body::Bytes(_));
+    let (mut req, mut body) = (Some(req), Some(body));
+    let mut attempt = 1;
+    loop {
+        let last = !replayable || attempt >= MAX_ATTEMPTS;
+        let (this_req, this_body) = match (&req, &body) {
+            (Some(r), Some(Body::Bytes(b))) if !last => (r.clone(), Body::Bytes(b.clone())),
+            (Some(r), Some(Body::Empty)) if !last => (r.clone(), Body::Empty),
+            _ => match (req.take(), body.take()) {
+                (Some(r), Some(b)) => (r, b),
+                // (Taken only on the last attempt, which returns.)
+                _ => return Err(FetchError::Network("internal: request already sent".into())),
+            },
+        };
+        match exchange_once(connector, peer, this_req, this_body, method).await {
+            Ok(done) => return Ok(done),
+            Err(Failed { error, retry }) if retry && !last => {
+                log::debug!("origin {peer}: a pooled connection closed before the response ({error}); sending again");
+                crate::metrics::metrics().origin_retry();
+                attempt += 1;
+            }
+            Err(Failed { error, .. }) => return Err(error),
+        }
+    }
+}
+
+/// Why one attempt of [`exchange`] failed, and whether another may follow.
+struct Failed {
+    error: FetchError,
+    retry: bool,
+}
+
+impl Failed {
+    fn fetch(error: FetchError) -> Failed {
+        Failed { error, retry: false }
+    }
+
+    /// A Pingora error on a connection that was `reused` or not.
+    fn pingora(mut e: Box<pingora::Error>, during: &str, reused: bool) -> Failed {
+        e.retry.decide_reuse(reused);
+        Failed {
+            retry: e.retry.retry(),
+            error: classify(&e, during),
+        }
+    }
+}
+
+async fn exchange_once(
+    connector: &Connector,
+    peer: &HttpPeer,
+    req: RequestHeader,
+    body: Body,
+    method: &http::Method,
+) -> Result<(HttpSession, OriginHead), Failed> {
+    let (mut session, reused) = connector
+        .get_http_session(peer)
+        .await
+        .map_err(|e| Failed::fetch(classify(&e, "connect")))?;
+    session.set_read_timeout(Some(READ_TIMEOUT));
+    session
+        .write_request_header(Box::new(req))
+        .await
+        .map_err(|e| Failed::pingora(e, "write request", reused))?;
+    send_body(&mut session, body).await.map_err(Failed::fetch)?;
+    // The first read tells a pooled connection the origin had closed.
+    session
+        .read_response_header()
+        .await
+        .map_err(|e| Failed::pingora(e, "read response header", reused))?;
+    let head = read_head_from(&mut session, method, true)
+        .await
+        .map_err(Failed::fetch)?;
+    Ok((session, head))
 }
 
 /// The script's answer for an origin's response head, its body streamed by
@@ -654,14 +744,27 @@ pub struct OriginHead {
 
 /// Reads the final response head of a request sent with `method`.
 pub async fn read_head(session: &mut HttpSession, method: &http::Method) -> Result<OriginHead, FetchError> {
+    read_head_from(session, method, false).await
+}
+
+/// [`read_head`], when the first response header has been read already
+/// (`first_read`) or not.
+async fn read_head_from(
+    session: &mut HttpSession,
+    method: &http::Method,
+    mut first_read: bool,
+) -> Result<OriginHead, FetchError> {
     // Informational answers (100 Continue, 103 Early Hints) come before
     // the final response: skip them (Pingora returns after each one).
     let mut informational = 0;
     loop {
-        session
-            .read_response_header()
-            .await
-            .map_err(|e| classify(&e, "read response header"))?;
+        if !first_read {
+            session
+                .read_response_header()
+                .await
+                .map_err(|e| classify(&e, "read response header"))?;
+        }
+        first_read = false;
         let status = session.response_header().map(|r| r.status);
         match status {
             Some(s) if s.is_informational() && s != http::StatusCode::SWITCHING_PROTOCOLS => {

@@ -29,8 +29,8 @@ use tokio::time::Sleep;
 
 use crate::edge::{Downstream, body_stalled, downstream_event, pump_request_chunk};
 use crate::origin::{
-    OriginFetcher, OriginHead, classify, fetch_error_kind, open, origin_body_error, pump_body, read_head, release,
-    send_body,
+    OriginFetcher, OriginHead, classify, exchange, fetch_error_kind, open, origin_body_error, pump_body, read_head,
+    release,
 };
 use crate::websocket::UpgradedConnection;
 
@@ -230,9 +230,7 @@ pub async fn serve(
         (Ok((peer, header)), body) => {
             let connector = connector.clone();
             Box::pin(async move {
-                let mut upstream = open(&connector, &peer, header).await?;
-                send_body(&mut upstream, body).await?;
-                let head = read_head(&mut upstream, &method).await?;
+                let (upstream, head) = exchange(&connector, &peer, header, body, &method).await?;
                 Ok((upstream, head, peer))
             })
         }
