@@ -593,8 +593,10 @@ const MAX_ATTEMPTS: u32 = 3;
 /// connection while it sits in the pool; a request sent on it fails before
 /// any of the response arrives (Pingora marks such an error retryable when
 /// the connection was reused). That request goes again on another
-/// connection, as Pingora's own proxying does, up to [`MAX_ATTEMPTS`] in
-/// all, when its body can be sent again (none, or bytes; not a stream).
+/// connection, up to [`MAX_ATTEMPTS`] in all, when its method is
+/// idempotent (RFC 9110 9.2.2: not POST, PATCH or CONNECT; an origin that
+/// closed after acting on a POST must not see it twice) and its body can be
+/// sent again (none, or bytes; not a stream).
 pub async fn exchange(
     connector: &Connector,
     peer: &HttpPeer,
@@ -602,7 +604,16 @@ pub async fn exchange(
     body: Body,
     method: &http::Method,
 ) -> Result<(HttpSession, OriginHead), FetchError> {
-    let replayable = matches!(body, Body::Empty | Body::Bytes(_));
+    let idempotent = matches!(
+        *method,
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::OPTIONS
+            | http::Method::TRACE
+            | http::Method::PUT
+            | http::Method::DELETE
+    );
+    let replayable = idempotent && matches!(body, Body::Empty | Body::Bytes(_));
     let (mut req, mut body) = (Some(req), Some(body));
     let mut attempt = 1;
     loop {

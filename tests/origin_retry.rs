@@ -88,8 +88,17 @@ export default {
     if (path === "/pass") return fetch(request);
     if (path === "/sub") {
       const a = await (await fetch("http://r.test/1")).text();
-      const b = await (await fetch("http://r.test/2", { method: "POST", body: "bytes" })).text();
+      const b = await (await fetch("http://r.test/2", { method: "PUT", body: "bytes" })).text();
       return new Response(a + "; " + b);
+    }
+    if (path === "/post") {
+      await (await fetch("http://r.test/1")).text();
+      try {
+        const r = await fetch("http://r.test/2", { method: "POST", body: "once" });
+        return new Response("reached " + (await r.text()));
+      } catch (e) {
+        return new Response("failed: " + e.message);
+      }
     }
     if (path === "/stream") {
       await (await fetch("http://r.test/1")).text();
@@ -161,13 +170,15 @@ async fn a_request_on_a_pooled_connection_the_origin_closed_goes_again() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_streamed_body_is_not_sent_twice() {
-    let (origin, seen) = one_answer_origin().await;
-    let proxy = proxy(&origin).await;
-    let (status, body) = get(&proxy, "/stream").await;
-    assert_eq!(status, 200, "{}", proxy.log());
-    // The stream went out once, on the pooled connection the origin closed.
-    assert!(body.starts_with("failed: "), "{body}");
-    assert_eq!(seen.dropped.load(Ordering::SeqCst), 1);
-    assert_eq!(seen.answered.load(Ordering::SeqCst), 1);
+async fn a_streamed_body_or_a_post_is_not_sent_twice() {
+    for path in ["/stream", "/post"] {
+        let (origin, seen) = one_answer_origin().await;
+        let proxy = proxy(&origin).await;
+        let (status, body) = get(&proxy, path).await;
+        assert_eq!(status, 200, "{}", proxy.log());
+        // It went out once, on the pooled connection the origin closed.
+        assert!(body.starts_with("failed: "), "{path}: {body}");
+        assert_eq!(seen.dropped.load(Ordering::SeqCst), 1, "{path}");
+        assert_eq!(seen.answered.load(Ordering::SeqCst), 1, "{path}");
+    }
 }
