@@ -342,7 +342,8 @@
   // ReadableStream
   // =====================================================================
 
-  let rsOf; // public ReadableStream -> internal record | undefined
+  let rsOf; // public ReadableStream -> internal record | undefined (a lazy one set up)
+  let rsRaw; // the same, a lazy one left as it is (for its flags only)
 
   function newReadableStreamRecord() {
     return {
@@ -355,13 +356,26 @@
       disturbed: false,
       tag: undefined,
       expectedLength: undefined,
+      // A runtime body's stream not set up yet (createLazyPullStream): its
+      // options, until the first use that needs its controller.
+      lazy: null,
     };
   }
 
   class ReadableStream {
     #i;
     static {
-      rsOf = (o) => (isObject(o) && #i in o ? o.#i : undefined);
+      rsRaw = (o) => (isObject(o) && #i in o ? o.#i : undefined);
+      rsOf = (o) => {
+        if (!(isObject(o) && #i in o)) return undefined;
+        const r = o.#i;
+        if (r.lazy !== null) {
+          const options = r.lazy;
+          r.lazy = null;
+          setUpPullStream(r, options);
+        }
+        return r;
+      };
     }
 
     constructor(underlyingSource = undefined, strategy = undefined) {
@@ -3323,12 +3337,29 @@
   // absent, never looked up on Object.prototype (where a script may have
   // planted a getter).
   function createPullStream(options) {
+    const stream = newReadableStreamRecord();
+    new ReadableStream(KEY, stream);
+    setUpPullStream(stream, options);
+    return stream.obj;
+  }
+
+  // createPullStream whose controller is set up on the stream's first use
+  // (rsOf): a runtime body handed on untouched (`new Response(res.body,
+  // res)`) never needs one. What only reads the record's flags (locked,
+  // disturbed, the native tag: rsRaw) does not set it up.
+  function createLazyPullStream(options) {
+    const stream = newReadableStreamRecord();
+    stream.lazy = options;
+    new ReadableStream(KEY, stream);
+    return stream.obj;
+  }
+
+  function setUpPullStream(stream, options) {
     const own = (k) => (ObjectPrototypeHasOwnProperty(options, k) ? options[k] : undefined);
     const pullFn = own("pull");
     const cancelFn = own("cancel");
     const hwmValue = own("highWaterMark");
     const hwm = hwmValue === undefined ? 0 : extractHighWaterMark(toNumber(hwmValue), 0);
-    let stream;
     // `pull` returns the chunk (a view, an ArrayBuffer, or null at the end)
     // or a promise of it. A chunk handed back synchronously is taken as it
     // is: wrapping it in a promise would look `then` up on it, through
@@ -3368,12 +3399,9 @@
     const cancelAlgorithm = cancelFn === undefined || cancelFn === null
       ? () => PromiseResolve(undefined)
       : (reason) => promiseCall(cancelFn, undefined, [reason]);
-    stream = newReadableStreamRecord();
-    new ReadableStream(KEY, stream);
     const c = newByteControllerRecord();
     c.noTransfer = true;
     setUpByteController(stream, c, noop, pullAlgorithm, cancelAlgorithm, hwm, undefined);
-    return stream.obj;
   }
 
   // Reads every chunk of `stream` into one Uint8Array, resolved in a
@@ -3461,20 +3489,21 @@
     __proto__: null,
     readInternal,
     WritableStream: undefined, // set below, once the class exists
-    isReadableStream: (x) => rsOf(x) !== undefined,
-    isDisturbed: (s) => rsOf(s).disturbed,
-    isLocked: (s) => isReadableStreamLocked(rsOf(s)),
-    isErrored: (s) => rsOf(s).state === "errored",
-    isClosed: (s) => rsOf(s).state === "closed",
+    isReadableStream: (x) => rsRaw(x) !== undefined,
+    isDisturbed: (s) => rsRaw(s).disturbed,
+    isLocked: (s) => isReadableStreamLocked(rsRaw(s)),
+    isErrored: (s) => rsRaw(s).state === "errored",
+    isClosed: (s) => rsRaw(s).state === "closed",
     createPullStream,
+    createLazyPullStream,
     readAll,
-    getNativeTag: (s) => rsOf(s).tag,
+    getNativeTag: (s) => rsRaw(s).tag,
     setNativeTag: (s, value) => {
-      rsOf(s).tag = value;
+      rsRaw(s).tag = value;
     },
-    expectedLength: (s) => rsOf(s).expectedLength,
+    expectedLength: (s) => rsRaw(s).expectedLength,
     markDisturbed: (s) => {
-      rsOf(s).disturbed = true;
+      rsRaw(s).disturbed = true;
     },
     markConsumed: (s) => {
       const r = rsOf(s);

@@ -301,7 +301,7 @@
           this.stream = this.source.stream;
         } else if (this.source.rid !== undefined) {
           const rid = this.source.rid;
-          this.stream = S.createPullStream({
+          this.stream = S.createLazyPullStream({
             pull: () => ops.bodyRead(rid),
             cancel: () => ops.bodyCancel(rid),
           });
@@ -309,7 +309,7 @@
         } else {
           const all = this.source.bytes;
           let bytes = all;
-          this.stream = S.createPullStream({
+          this.stream = S.createLazyPullStream({
             pull: () => {
               const b = bytes;
               bytes = null;

@@ -272,3 +272,30 @@ test("IdentityTransformStream and FixedLengthStream (workerd)", async ({ env }) 
 });
 
 export default suite();
+
+test("a body's stream made and used later works as one made and used at once", async () => {
+  const r = new Response("late read");
+  const s = r.body;
+  assertEquals(s.locked, false);
+  assertEquals(r.bodyUsed, false);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const reader = s.getReader();
+  assertEquals(s.locked, true);
+  const chunks = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(...value);
+  }
+  assertEquals(new TextDecoder().decode(new Uint8Array(chunks)), "late read");
+  assertEquals(r.bodyUsed, true);
+  // Handed on untouched after a delay: the new response reads it whole.
+  const r2 = new Response("handed on");
+  const s2 = r2.body;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assertEquals(await new Response(s2).text(), "handed on");
+  assertEquals(r2.bodyUsed, true);
+  // tee() of an unused body stream.
+  const [a, b] = new Response("twice").body.tee();
+  assertEquals(await new Response(a).text() + await new Response(b).text(), "twicetwice");
+});
