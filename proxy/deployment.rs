@@ -78,6 +78,27 @@ pub enum DeploymentError {
 }
 
 impl Deployment {
+    /// No routes and no workers, `[runtime]`'s egress policy: what the
+    /// process holds while start-up loads the real deployment (nothing is
+    /// served until it is stored).
+    pub fn empty(config: &Config) -> Deployment {
+        let egress = EgressPolicy::new(
+            &config.runtime.egress_allow,
+            &config.runtime.egress_deny,
+            Arc::new(listeners(config)),
+            Arc::new(RouteOrigins::default()),
+            None,
+        );
+        Deployment {
+            crons: Vec::new(),
+            router: Router::new(Vec::new()),
+            workers: BTreeMap::new(),
+            egress: BTreeMap::new(),
+            default_egress: Arc::new(egress),
+            subrequests: config.runtime.subrequests,
+        }
+    }
+
     /// Loads every worker (compiling and validating each in a scratch
     /// isolate) and resolves the routes. V8 must be initialised.
     /// Workers whose scripts and settings are unchanged from `previous`

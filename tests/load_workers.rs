@@ -116,3 +116,37 @@ fn a_cron_error_is_reported_after_the_script_errors_of_the_workers_before_it() {
     assert!(out.contains("worker \"w1\": crons"), "{out}");
     assert!(!out.contains("w2"), "{out}");
 }
+
+#[test]
+fn serving_with_a_broken_worker_exits_1_naming_it_and_never_listens() {
+    use std::process::{Command, Stdio};
+    const COUNT: usize = 4;
+    let dir = TempDir::new("load-serve");
+    for i in 0..COUNT {
+        worker_files(&dir, i);
+    }
+    dir.write("w2/lib.js", "export const answer = ;\n");
+    let port = common::free_port();
+    let path = dir.write(
+        "isoproxy.toml",
+        &format!("[server]\nlisten = [\"127.0.0.1:{port}\"]\n\n{}", workers_toml(COUNT)),
+    );
+    // The workers load on their own thread while the rest of start-up
+    // goes on: the error must still end the process before it serves.
+    let out = Command::new(common::BIN)
+        .arg("--conf")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(
+        text.contains("worker \"w2\"") && text.contains("w2/lib.js:1:"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked") && !text.contains("serving"), "{text}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
