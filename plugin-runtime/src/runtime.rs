@@ -367,8 +367,7 @@ impl Runtime {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count);
         let next = AtomicUsize::new(0);
         let specs: Vec<Mutex<Option<WorkerSpec>>> = specs.into_iter().map(|s| Mutex::new(Some(s))).collect();
-        let results: Vec<Mutex<Option<Result<Arc<WorkerCode>, ScriptError>>>> =
-            (0..count).map(|_| Mutex::new(None)).collect();
+        let results: Vec<LoadSlot> = (0..count).map(|_| Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let spawned = std::thread::Builder::new()
@@ -595,14 +594,13 @@ impl Runtime {
     }
 }
 
+/// Where a loading thread puts one worker's result.
+type LoadSlot = Mutex<Option<Result<Arc<WorkerCode>, ScriptError>>>;
+
 /// A loading thread of [`Runtime::load_workers`]: takes the next worker
 /// until none is left. A panic while one loads (a runtime bug) fails that
 /// worker only; the thread's scratch isolate is made afresh after it.
-fn load_in_turn(
-    next: &AtomicUsize,
-    specs: &[Mutex<Option<WorkerSpec>>],
-    results: &[Mutex<Option<Result<Arc<WorkerCode>, ScriptError>>>],
-) {
+fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results: &[LoadSlot]) {
     let watch = crate::limits::CpuWatch::for_this_thread();
     let mut reader: Option<GraphReader> = None;
     loop {
