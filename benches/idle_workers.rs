@@ -94,7 +94,7 @@ async fn run(workers: usize, threads: usize, proxy_threads: usize, settle: u64) 
     let mut builder = Proxy::builder()
         .isolate_threads(threads)
         .proxy_threads(proxy_threads)
-        .env("RUST_LOG", "warn,plugin_runtime::thread=debug");
+        .env("RUST_LOG", "warn,plugin_runtime::io::thread=debug");
     let mut config = String::new();
     for i in 0..workers {
         builder = builder.script(

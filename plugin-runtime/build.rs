@@ -1,18 +1,18 @@
 //! Makes the V8 startup snapshot of the bootstrap JavaScript at build time
-//! (`src/snapshot_make.rs`), for `src/snapshot.rs` to embed: a process then
+//! (`src/script/snapshot_make.rs`), for `src/script/snapshot.rs` to embed: a process then
 //! starts with it instead of spending its start-up making it.
 //!
-//! The ops are stand-ins, one per entry of `src/op_table.rs` in its order
+//! The ops are stand-ins, one per entry of `src/jsg/op_table.rs` in its order
 //! (V8 stores a native function as its index in the external references,
 //! and the process gives the real ops of the same list at those indices).
 //! A stand-in throws: no op may run while the bootstrap's files run their
 //! top level, except `defineLazy`, done here as the crate does it.
 
 #[allow(dead_code)]
-#[path = "src/js.rs"]
+#[path = "src/script/js.rs"]
 mod js;
 #[allow(dead_code)]
-#[path = "src/snapshot_make.rs"]
+#[path = "src/script/snapshot_make.rs"]
 mod snapshot_make;
 
 use std::collections::HashSet;
@@ -50,7 +50,13 @@ fn lazy_getter(
 }
 
 fn main() {
-    for input in ["build.rs", "js", "src/js.rs", "src/op_table.rs", "src/snapshot_make.rs"] {
+    for input in [
+        "build.rs",
+        "js",
+        "src/script/js.rs",
+        "src/jsg/op_table.rs",
+        "src/script/snapshot_make.rs",
+    ] {
         println!("cargo:rerun-if-changed={input}");
     }
     v8::V8::set_flags_from_string(snapshot_make::V8_FLAGS);
@@ -58,7 +64,7 @@ fn main() {
     v8::V8::initialize_platform(platform);
     v8::V8::initialize();
 
-    let mut ops: Vec<(&'static str, v8::FunctionCallback)> = include!("src/op_table.rs");
+    let mut ops: Vec<(&'static str, v8::FunctionCallback)> = include!("src/jsg/op_table.rs");
     let lazy = ops
         .iter_mut()
         .find(|(name, _)| *name == "defineLazy")

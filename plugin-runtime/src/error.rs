@@ -24,7 +24,7 @@ pub enum ScriptError {
     },
     /// The worker's compatibility flags are not valid.
     #[error("{0}")]
-    Compat(#[from] crate::compat::CompatError),
+    Compat(#[from] crate::script::compat::CompatError),
     /// The module has no usable default export.
     #[error("{path}: {reason}")]
     Shape {
@@ -46,7 +46,7 @@ pub enum DispatchError {
     /// The script's uncaught exception was a failed subrequest: the origin
     /// could not be reached or timed out. Served as 502 or 504.
     #[error("subrequest failed: {0}")]
-    Origin(crate::http::FetchError),
+    Origin(crate::io::http::FetchError),
     /// The request's JS used more CPU time than its limit; the isolate was
     /// discarded. Served as 503.
     #[error("worker exceeded CPU time limit")]

@@ -4,48 +4,28 @@
 //! Subrequests (`fetch()` in a script) go out through a [`Fetcher`] that the
 //! embedder provides, so the embedder decides how origins are reached.
 
-mod body;
-mod cache;
-pub mod code_cache;
-mod compat;
-mod compression;
-mod crypto;
+mod api;
 mod error;
-mod files;
-mod guard;
-mod headers;
-mod html_rewriter;
-mod http;
-mod isolate;
-mod js;
-pub mod kv;
-mod limits;
-mod ops;
-mod packages;
-mod platform;
-mod proxy_thread;
-mod runtime;
-pub mod snapshot;
-mod snapshot_make;
-mod thread;
-mod websocket;
-mod wire;
-mod worker;
+mod io;
+mod jsg;
+mod script;
 
-pub use body::{Body, BodyError, BodyStream, BodyWriter, body_channel, linked_body_channel};
-pub use compat::{CompatError, CompatFlags};
+pub use api::kv;
+pub use script::{code_cache, snapshot};
+
+pub use api::websocket::{MAX_CLOSE_REASON_BYTES, MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, WebSocketPeer, WsEvent};
 pub use error::{DispatchError, ScriptError};
-pub use files::{read_bounded, read_bounded_string};
-pub use guard::op_panics;
-pub use http::{
+pub use io::body::{Body, BodyError, BodyStream, BodyWriter, body_channel, linked_body_channel};
+pub use io::http::{
     Answer, BoxFuture, ClientInfo, FetchError, FetchReply, FetchRequest, Fetcher, OriginSocket, Outcome, Pass,
     RequestHead, ResponseHead, UpgradedOrigin, WebSocketEnd, WorkerResponse,
 };
+pub use io::runtime::{DEFAULT_QUEUE_LIMIT, PROXY_THREAD_CPU_MS, Runtime, RuntimeOptions, Warming};
+pub use io::thread::{IsolateEvent, IsolateEvents};
+pub use jsg::guard::op_panics;
 #[doc(hidden)]
-pub use ops::expose_raw_ops_for_tests;
-pub use runtime::{
-    DEFAULT_QUEUE_LIMIT, IsolateEvent, IsolateEvents, PROXY_THREAD_CPU_MS, Runtime, RuntimeOptions, Warming,
-};
-pub use websocket::{MAX_CLOSE_REASON_BYTES, MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, WebSocketPeer, WsEvent};
-pub use wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
-pub use worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};
+pub use jsg::ops::expose_raw_ops_for_tests;
+pub use jsg::wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
+pub use script::compat::{CompatError, CompatFlags};
+pub use script::files::{read_bounded, read_bounded_string};
+pub use script::worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};
