@@ -78,6 +78,27 @@ pub enum DeploymentError {
 }
 
 impl Deployment {
+    /// No routes and no workers, `[runtime]`'s egress policy: what the
+    /// process holds while start-up loads the real deployment (nothing is
+    /// served until it is stored).
+    pub fn empty(config: &Config) -> Deployment {
+        let egress = EgressPolicy::new(
+            &config.runtime.egress_allow,
+            &config.runtime.egress_deny,
+            Arc::new(listeners(config)),
+            Arc::new(RouteOrigins::default()),
+            None,
+        );
+        Deployment {
+            crons: Vec::new(),
+            router: Router::new(Vec::new()),
+            workers: BTreeMap::new(),
+            egress: BTreeMap::new(),
+            default_egress: Arc::new(egress),
+            subrequests: config.runtime.subrequests,
+        }
+    }
+
     /// Loads every worker (compiling and validating each in a scratch
     /// isolate) and resolves the routes. V8 must be initialised.
     /// Workers whose scripts and settings are unchanged from `previous`
@@ -116,24 +137,32 @@ impl Deployment {
             let outbound = w.outbound.as_ref().or(runtime.outbound.as_ref());
             egress.insert(w.name.clone(), policy(&w.egress_allow, &w.egress_deny, outbound));
         }
-        let mut workers = BTreeMap::new();
-        let mut crons = Vec::new();
+        // Every worker's crons and spec first, then all scripts loaded at
+        // once (on as many threads as there are cores); the first error in
+        // the config's order is the one reported.
+        let mut schedules = Vec::new();
+        let mut specs = Vec::new();
         for w in &config.workers {
-            let mut schedules = Vec::new();
-            for expr in &w.crons {
-                let schedule = CronSchedule::parse(expr).map_err(|error| DeploymentError::Cron {
-                    worker: w.name.clone(),
-                    error,
-                })?;
-                schedules.push(Arc::new(schedule));
-            }
+            let parsed: Result<Vec<_>, _> = w
+                .crons
+                .iter()
+                .map(|expr| {
+                    CronSchedule::parse(expr)
+                        .map(Arc::new)
+                        .map_err(|error| DeploymentError::Cron {
+                            worker: w.name.clone(),
+                            error,
+                        })
+                })
+                .collect();
+            schedules.push(parsed);
             let secrets = w
                 .secrets
                 .iter()
                 .map(|(name, secret)| (name.clone(), plugin_runtime::Secret::new(secret.expose())))
                 .collect();
             let limits = w.effective_limits(&config.runtime);
-            let spec = WorkerSpec {
+            specs.push(WorkerSpec {
                 name: w.name.clone(),
                 main: w.main.clone(),
                 env: w.vars.clone(),
@@ -154,8 +183,22 @@ impl Deployment {
                         id: n.id.clone(),
                     })
                     .collect(),
+            });
+        }
+        // Errors in the config's order: a worker's cron error comes after
+        // the script errors of the workers before it, so those are loaded.
+        if let Some(first) = schedules.iter().position(|s| s.is_err()) {
+            specs.truncate(first);
+        }
+        let mut loaded = Runtime::load_workers(specs).into_iter();
+        let mut workers = BTreeMap::new();
+        let mut crons = Vec::new();
+        for (w, schedules) in config.workers.iter().zip(schedules) {
+            let schedules = schedules?;
+            let Some(code) = loaded.next() else {
+                break; // (not reached: every worker before a cron error was loaded)
             };
-            let code = Runtime::load_worker(spec).map_err(|error| DeploymentError::Script {
+            let code = code.map_err(|error| DeploymentError::Script {
                 worker: w.name.clone(),
                 error,
             })?;

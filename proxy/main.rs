@@ -104,14 +104,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Runtime::init_v8();
-    let deployment = match Deployment::build(&config, None) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("{}: {e}", cli.conf.display());
-            return Ok(ExitCode::from(1));
-        }
-    };
     if cli.test {
+        let deployment = match Deployment::build(&config, None) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{}: {e}", cli.conf.display());
+                return Ok(ExitCode::from(1));
+            }
+        };
         println!(
             "isoproxy: the configuration file {} syntax is ok: {} workers compiled, {} routes",
             cli.conf.display(),
@@ -120,13 +120,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    for (name, w) in &deployment.workers {
-        log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
-    }
-    if let Err(e) = deployment::open_kv_store(&config) {
-        eprintln!("{}: [storage]: {e}", cli.conf.display());
-        return Ok(ExitCode::from(1));
-    }
+    // The workers load on their own threads (`Runtime::load_workers`) while
+    // this one makes what does not depend on them, the root certificates of
+    // three connectors (ours, and the HTTP/1 and TLS proxies') above all:
+    // each reads the system's CA bundle twice. Nothing is served, and no
+    // listening socket is taken over (`--upgrade`), until they loaded.
+    let loading = std::thread::Builder::new()
+        .name("load".into())
+        .spawn({
+            let config = config.clone();
+            move || Deployment::build(&config, None)
+        })
+        .context("starting the loading thread")?;
 
     let runtime = Runtime::start(RuntimeOptions {
         isolate_threads: config.runtime.isolate_threads,
@@ -139,7 +144,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })
     .context("starting isolate threads")?;
     let state = Arc::new(AppState {
-        deployment: ArcSwap::from_pointee(deployment),
+        // Replaced by the loaded deployment before anything can read it.
+        deployment: ArcSwap::from_pointee(Deployment::empty(&config)),
         runtime,
         connector: Arc::new(Connector::new(None)),
         scheduled: Default::default(),
@@ -168,16 +174,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     state
         .runtime
         .set_js_on_proxy_threads(config.runtime.js_on_proxy_threads);
-    // Every configured worker's first isolate is created now, while Pingora
-    // starts, so no request waits for one (see `Runtime::warm`).
-    let warming = {
-        let deployment = state.deployment.load();
-        let workers: Vec<_> = deployment.workers.values().collect();
-        state.runtime.warm(&workers)
-    };
-
-    let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
-        .context("starting the reload thread")?;
     let conf = ServerConf {
         threads: config.server.threads,
         grace_period_seconds: Some(config.server.grace_period_seconds),
@@ -195,6 +191,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ..Opt::default()
     };
     let mut server = Server::new_with_opt_and_conf(Some(opt), conf);
+    // Pingora's HTTP/1 loop under our client limits (downstream.rs).
+    let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
+    let tls_edge = (!config.server.tls_listen.is_empty())
+        .then(|| pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() }));
+
+    let deployment = match loading.join() {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => {
+            eprintln!("{}: {e}", cli.conf.display());
+            return Ok(ExitCode::from(1));
+        }
+        Err(_) => anyhow::bail!("loading the workers crashed"),
+    };
+    for (name, w) in &deployment.workers {
+        log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
+    }
+    if let Err(e) = deployment::open_kv_store(&config) {
+        eprintln!("{}: [storage]: {e}", cli.conf.display());
+        return Ok(ExitCode::from(1));
+    }
+    state.deployment.store(Arc::new(deployment));
+    // Every configured worker's first isolate is created now, while Pingora
+    // starts, so no request waits for one (see `Runtime::warm`).
+    let warming = {
+        let deployment = state.deployment.load();
+        let workers: Vec<_> = deployment.workers.values().collect();
+        state.runtime.warm(&workers)
+    };
+
+    let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
+        .context("starting the reload thread")?;
     if cli.upgrade {
         log::info!(
             "waiting for the running isoproxy's listening sockets on {} (send it SIGQUIT)",
@@ -213,14 +240,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         proxy_threads::WarmFirst::new(service, state.clone(), threads)
     };
 
-    // Pingora's HTTP/1 loop under our client limits (downstream.rs).
-    let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
     let plain = downstream::Listener::proxy(edge, state.clone());
     // TLS listeners: the same proxy and limits (one connection count), the
     // handshake in `downstream.rs` under the header deadline.
-    if !config.server.tls_listen.is_empty() {
+    if let Some(edge) = tls_edge {
         let acceptor = tls::acceptor(state.certificates.clone()).context("setting up TLS")?;
-        let edge = pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() });
         let mut tls_proxy = Service::new("proxy-tls".to_string(), plain.tls_twin(edge, acceptor));
         for addr in &config.server.tls_listen {
             tls_proxy.add_tcp(addr);

@@ -15,7 +15,7 @@ use crate::io::body::Body;
 use crate::io::http::{Fetcher, Outcome, RequestHead, WorkerResponse};
 use crate::io::thread::{self, Command, IsolateEvents, ThreadHandle};
 use crate::script::compat::CompatFlags;
-use crate::script::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
+use crate::script::isolate::{GraphReader, ThreadLink, WorkerIsolate, read_module_graph};
 use crate::script::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
 
 /// Requests in flight on a worker's least-busy warm thread before another
@@ -304,48 +304,57 @@ impl Runtime {
 
     /// Reads and validates a worker: its module graph, compiled and
     /// evaluated in a scratch isolate, with a default export that has a
-    /// `fetch` handler. Runs on the calling thread (V8 must be initialised:
-    /// [`Runtime::start`] or [`Runtime::init_v8`]).
+    /// `fetch` handler (see [`Runtime::load_workers`]). V8 must be
+    /// initialised: [`Runtime::start`] or [`Runtime::init_v8`].
     pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
-        crate::script::platform::platform();
-        let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
-        let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
-            .map_err(|(_, e)| ScriptError::Compat(e))?;
-        let root = ModuleRoot::new(spec.root.as_deref(), &main)?;
-        let graph = read_module_graph(&main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
-        let code = Arc::new(WorkerCode::new(spec, compat, main, graph));
-        // Validate in a scratch isolate with a private event loop.
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-
-        let scratch = std::thread::Builder::new()
-            .name("isolate-check".into())
-            .stack_size(8 << 20)
-            .spawn({
-                let code = code.clone();
-                move || {
-                    let link = ThreadLink {
-                        key: 0,
-                        completions: tx,
-                        inflight: Default::default(),
-                        watch: crate::io::limits::CpuWatch::for_this_thread(),
-                    };
-                    WorkerIsolate::create(code, link).map(drop)
-                }
+        Runtime::load_workers(vec![spec]).pop().unwrap_or_else(|| {
+            Err(ScriptError::Shape {
+                path: "<worker>".into(),
+                reason: "validation crashed".into(),
             })
-            .map_err(|e| ScriptError::Read {
-                path: "<isolate thread>".into(),
-                reason: e.to_string(),
-            })?;
-        scratch
-            .join()
-            .unwrap_or_else(|_| {
-                Err(ScriptError::Shape {
-                    path: code.main.display().to_string(),
-                    reason: "validation crashed".into(),
+        })
+    }
+
+    /// Reads and validates `specs` (each as [`Runtime::load_worker`] says),
+    /// on scratch threads (as many as the machine has cores, at most one
+    /// per worker) that take the workers in turn; answers in the order of
+    /// `specs`. Each thread compiles the module graphs of all its workers
+    /// in one scratch isolate, then evaluates each worker in its own
+    /// isolate (whose module code caches later isolates use).
+    pub fn load_workers(specs: Vec<WorkerSpec>) -> Vec<Result<Arc<WorkerCode>, ScriptError>> {
+        crate::script::platform::platform();
+        let count = specs.len();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count);
+        let next = AtomicUsize::new(0);
+        let specs: Vec<Mutex<Option<WorkerSpec>>> = specs.into_iter().map(|s| Mutex::new(Some(s))).collect();
+        let results: Vec<LoadSlot> = (0..count).map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let spawned = std::thread::Builder::new()
+                    .name("isolate-check".into())
+                    .stack_size(8 << 20)
+                    .spawn_scoped(scope, || load_in_turn(&next, &specs, &results));
+                if let Err(e) = spawned {
+                    // The other threads take this one's share; with none at all,
+                    // every worker gets this error below.
+                    log::warn!("cannot start a worker loading thread: {e}");
+                }
+            }
+        });
+        results
+            .into_iter()
+            .zip(specs)
+            .map(|(result, spec)| {
+                let result = result.into_inner().unwrap_or_else(|p| p.into_inner());
+                result.unwrap_or_else(|| {
+                    let spec = spec.into_inner().unwrap_or_else(|p| p.into_inner());
+                    Err(ScriptError::Read {
+                        path: spec.map_or_else(|| "<worker>".into(), |s| s.main.display().to_string()),
+                        reason: "no thread to validate it on".into(),
+                    })
                 })
             })
-            .map_err(|e| redact_script_error(&code.spec.secrets, e))?;
-        Ok(code)
+            .collect()
     }
 
     /// Initialises V8 without starting threads (for `--test`).
@@ -543,6 +552,66 @@ impl Runtime {
     pub fn thread_count(&self) -> usize {
         self.threads.len()
     }
+}
+
+/// Where a loading thread puts one worker's result.
+type LoadSlot = Mutex<Option<Result<Arc<WorkerCode>, ScriptError>>>;
+
+/// A loading thread of [`Runtime::load_workers`]: takes the next worker
+/// until none is left. A panic while one loads (a runtime bug) fails that
+/// worker only; the thread's scratch isolate is made afresh after it.
+fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results: &[LoadSlot]) {
+    let watch = crate::io::limits::CpuWatch::for_this_thread();
+    let mut reader: Option<GraphReader> = None;
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let (Some(spec), Some(slot)) = (specs.get(i), results.get(i)) else {
+            break;
+        };
+        let Some(spec) = spec.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            continue;
+        };
+        let main = spec.main.display().to_string();
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            load_one(reader.get_or_insert_with(GraphReader::new), &watch, spec)
+        }));
+        let result = loaded.unwrap_or_else(|_| {
+            // Whatever the isolate was doing is unknown: start over.
+            reader = None;
+            Err(ScriptError::Shape {
+                path: main,
+                reason: "validation crashed".into(),
+            })
+        });
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+    }
+}
+
+/// Reads `spec`'s module graph with `reader`, then evaluates the worker in
+/// its own isolate on this thread (dropped before `reader`, as V8 wants).
+fn load_one(
+    reader: &mut GraphReader,
+    watch: &Arc<crate::io::limits::CpuWatch>,
+    spec: WorkerSpec,
+) -> Result<Arc<WorkerCode>, ScriptError> {
+    let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
+    let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
+        .map_err(|(_, e)| ScriptError::Compat(e))?;
+    let root = ModuleRoot::new(spec.root.as_deref(), &main)?;
+    let graph = read_module_graph(reader, &main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
+    let code = Arc::new(WorkerCode::new(spec, compat, main, graph));
+    // A private event loop: nothing the top level starts is ever run.
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let link = ThreadLink {
+        key: 0,
+        completions: tx,
+        inflight: Default::default(),
+        watch: watch.clone(),
+    };
+    WorkerIsolate::create(code.clone(), link)
+        .map(drop)
+        .map_err(|e| redact_script_error(&code.spec.secrets, e))?;
+    Ok(code)
 }
 
 impl Drop for Runtime {

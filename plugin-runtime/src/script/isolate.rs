@@ -353,22 +353,43 @@ struct CommonJsCheck {
     location: String,
 }
 
+/// The scratch isolate [`read_module_graph`] compiles modules in (nothing
+/// runs there), kept by a loading thread for every worker it reads: one
+/// isolate per loading thread instead of one per worker. Made from the
+/// same blob as every other isolate (see `snapshot::new_isolate`). Drop it
+/// on the thread that made it, after every isolate made since.
+pub(crate) struct GraphReader {
+    /// Declared first: released while the isolate is alive.
+    context: v8::Global<v8::Context>,
+    isolate: v8::OwnedIsolate,
+}
+
+impl GraphReader {
+    pub(crate) fn new() -> GraphReader {
+        crate::script::platform::platform();
+        let (mut isolate, _) = crate::script::snapshot::new_isolate(v8::CreateParams::default());
+        let context = {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Context::new(scope, Default::default());
+            v8::Global::new(scope, context)
+        };
+        GraphReader { context, isolate }
+    }
+}
+
 /// Reads the module graph rooted at `main`: every import, once. Relative
 /// and absolute specifiers name files; bare ones (`"hono"`) are packages
 /// in the project's `node_modules` (`packages.rs`). Compiles each module
-/// in a scratch isolate to find its imports, so syntax errors surface
-/// here with `file:line:column`.
+/// in `reader`'s scratch isolate to find its imports, so syntax errors
+/// surface here with `file:line:column`.
 pub(crate) fn read_module_graph(
+    reader: &mut GraphReader,
     main: &Path,
     root: &ModuleRoot,
     compat: &CompatFlags,
 ) -> Result<ModuleGraph, ScriptError> {
-    crate::script::platform::platform();
-    // A scratch isolate, but from the same blob as every other (see
-    // snapshot::new_isolate).
-    let (mut isolate, _) = crate::script::snapshot::new_isolate(v8::CreateParams::default());
-    v8::scope!(let scope, &mut isolate);
-    let context = v8::Context::new(scope, Default::default());
+    v8::scope!(let scope, &mut reader.isolate);
+    let context = v8::Local::new(scope, &reader.context);
     let scope = &mut v8::ContextScope::new(scope, context);
     let mut graph = ModuleGraph::default();
     let mut packages: Option<crate::script::packages::Packages> = None;
