@@ -672,11 +672,15 @@ async fn exchange_once(
         .await
         .map_err(|e| Failed::fetch(classify(&e, "connect")))?;
     session.set_read_timeout(Some(READ_TIMEOUT));
-    session
-        .write_request_header(Box::new(req))
+    // A write to a pooled connection the origin has closed fails too (a
+    // reset): nothing was answered, and the request may go again.
+    session.write_request_header(Box::new(req)).await.map_err(|e| Failed {
+        error: classify(&e, "write request"),
+        retry: reused,
+    })?;
+    send_body(&mut session, body)
         .await
-        .map_err(|e| Failed::pingora(e, "write request", reused))?;
-    send_body(&mut session, body).await.map_err(Failed::fetch)?;
+        .map_err(|error| Failed { error, retry: reused })?;
     // The first read tells a pooled connection the origin had closed.
     session
         .read_response_header()
