@@ -613,25 +613,29 @@ pub async fn exchange(
             | http::Method::PUT
             | http::Method::DELETE
     );
-    let replayable = idempotent && matches!(body, Body::Empty | Body::Bytes(_));
-    let (mut req, mut body) = (Some(req), Some(body));
+    if !idempotent || matches!(body, Body::Stream(_)) {
+        return exchange_once(connector, peer, req, body, method, false)
+            .await
+            .map_err(|f| f.error);
+    }
+    // (Bytes are shared, not copied, by each attempt.)
+    let bytes = match body {
+        Body::Bytes(b) => Some(b),
+        _ => None,
+    };
+    let mut req = req;
     let mut attempt = 1;
     loop {
-        let last = !replayable || attempt >= MAX_ATTEMPTS;
-        let (this_req, this_body) = match (&req, &body) {
-            (Some(r), Some(Body::Bytes(b))) if !last => (r.clone(), Body::Bytes(b.clone())),
-            (Some(r), Some(Body::Empty)) if !last => (r.clone(), Body::Empty),
-            _ => match (req.take(), body.take()) {
-                (Some(r), Some(b)) => (r, b),
-                // (Taken only on the last attempt, which returns.)
-                _ => return Err(FetchError::Network("internal: request already sent".into())),
-            },
-        };
-        match exchange_once(connector, peer, this_req, this_body, method).await {
+        let body = bytes.clone().map_or(Body::Empty, Body::Bytes);
+        match exchange_once(connector, peer, req, body, method, attempt < MAX_ATTEMPTS).await {
             Ok(done) => return Ok(done),
-            Err(Failed { error, retry }) if retry && !last => {
+            Err(Failed {
+                error,
+                again: Some(again),
+            }) => {
                 log::debug!("origin {peer}: a pooled connection closed before the response ({error}); sending again");
                 crate::metrics::metrics().origin_retry();
+                req = *again;
                 attempt += 1;
             }
             Err(Failed { error, .. }) => return Err(error),
@@ -639,53 +643,56 @@ pub async fn exchange(
     }
 }
 
-/// Why one attempt of [`exchange`] failed, and whether another may follow.
+/// Why one attempt of [`exchange`] failed, and the request head to send
+/// again when another attempt may follow.
 struct Failed {
     error: FetchError,
-    retry: bool,
+    again: Option<Box<RequestHeader>>,
 }
 
 impl Failed {
     fn fetch(error: FetchError) -> Failed {
-        Failed { error, retry: false }
-    }
-
-    /// A Pingora error on a connection that was `reused` or not.
-    fn pingora(mut e: Box<pingora::Error>, during: &str, reused: bool) -> Failed {
-        e.retry.decide_reuse(reused);
-        Failed {
-            retry: e.retry.retry(),
-            error: classify(&e, during),
-        }
+        Failed { error, again: None }
     }
 }
 
+/// One attempt of [`exchange`]. With `may_retry`, a copy of the request
+/// head is kept while it goes out on a reused connection (a new one's
+/// failure is the origin's, and not retried), for the error that allows
+/// another attempt.
 async fn exchange_once(
     connector: &Connector,
     peer: &HttpPeer,
     req: RequestHeader,
     body: Body,
     method: &http::Method,
+    may_retry: bool,
 ) -> Result<(HttpSession, OriginHead), Failed> {
     let (mut session, reused) = connector
         .get_http_session(peer)
         .await
         .map_err(|e| Failed::fetch(classify(&e, "connect")))?;
     session.set_read_timeout(Some(READ_TIMEOUT));
+    let mut copy = (may_retry && reused).then(|| Box::new(req.clone()));
     // A write to a pooled connection the origin has closed fails too (a
     // reset): nothing was answered, and the request may go again.
     session.write_request_header(Box::new(req)).await.map_err(|e| Failed {
         error: classify(&e, "write request"),
-        retry: reused,
+        again: copy.take(),
     })?;
-    send_body(&mut session, body)
-        .await
-        .map_err(|error| Failed { error, retry: reused })?;
-    // The first read tells a pooled connection the origin had closed.
-    session
-        .read_response_header()
-        .await
-        .map_err(|e| Failed::pingora(e, "read response header", reused))?;
+    send_body(&mut session, body).await.map_err(|error| Failed {
+        error,
+        again: copy.take(),
+    })?;
+    // The first read tells a pooled connection the origin had closed
+    // (Pingora marks that error retryable on a reused connection).
+    session.read_response_header().await.map_err(|mut e| {
+        e.retry.decide_reuse(reused);
+        Failed {
+            error: classify(&e, "read response header"),
+            again: copy.take().filter(|_| e.retry.retry()),
+        }
+    })?;
     let head = read_head_from(&mut session, method, true)
         .await
         .map_err(Failed::fetch)?;

@@ -5,10 +5,10 @@
 //! `Runtime::dispatch_or_pass`).
 
 use crate::error::{DispatchError, OpError};
-use crate::io::context::{OpResult, Reply, SharedState};
+use crate::io::context::{OpResult, Pending, Reply, SharedState};
 use crate::io::http::{ClientInfo, FetchError, FetchRequest, RequestHead, WorkerResponse};
 use crate::jsg::ops::{body_arg, current_request, headers_from_js, state, str_arg, u32_arg};
-use crate::jsg::promise::{promise_op, rejected_promise};
+use crate::jsg::promise::{PendingPromise, pending_promise, promise_op, rejected_promise};
 use crate::jsg::wire;
 
 /// `fetch(reqId, method, url, headers, bodyKind, body)` -> Promise of
@@ -125,24 +125,21 @@ fn pass_out(
 ) {
     use crate::io::http::{Answer, FetchReply, Pass};
     let (phase, answer) = phase;
-    // Fails only while execution is being terminated: nothing to answer
-    // (the reply dropped unsent ends the request).
-    let Some(resolver) = v8::PromiseResolver::new(scope) else {
+    // (None: execution is being terminated; the reply dropped unsent ends
+    // the request.)
+    let Some(PendingPromise {
+        id,
+        completions,
+        isolate,
+    }) = pending_promise(scope, rv, st, Some(req_id))
+    else {
         return;
     };
-    rv.set(resolver.get_promise(scope).into());
-    let global = v8::Global::new(scope, resolver);
     let (alive_tx, alive_rx) = tokio::sync::oneshot::channel();
-    let (id, to, key) = {
-        let mut s = st.borrow_mut();
-        let id = s.next_id();
-        s.promises.insert(id, (global, Some(req_id)));
-        s.settlers.insert(id, alive_tx);
-        (id, s.completions.clone(), s.key)
-    };
+    st.borrow_mut().tasks.insert(id, Pending::Outside(alive_tx));
     let pass = Pass {
         request,
-        fetched: FetchReply::new(to, key, id, req_id, alive_rx),
+        fetched: FetchReply::new(completions, isolate, id, req_id, alive_rx),
         answer: Answer::new(answer),
     };
     // Unsent only when the proxy stopped waiting: the request is being

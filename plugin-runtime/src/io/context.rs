@@ -51,6 +51,25 @@ pub(crate) enum OpResult {
     TestPanic,
 }
 
+/// What settles a pending promise.
+pub(crate) enum Pending {
+    /// A task of the thread's `LocalSet` (`jsg::promise::promise_op`).
+    Task(tokio::task::AbortHandle),
+    /// Someone outside the isolate (a pass's `fetch()`, settled through
+    /// `http::FetchReply`), told by this sender's drop that nobody waits.
+    Outside(oneshot::Sender<()>),
+}
+
+impl Pending {
+    /// The promise's request ended: the work stops (or is told to).
+    pub(crate) fn stop(self) {
+        match self {
+            Pending::Task(task) => task.abort(),
+            Pending::Outside(alive) => drop(alive),
+        }
+    }
+}
+
 /// A completed async operation addressed to one promise of one isolate.
 pub(crate) struct Completion {
     pub isolate: u64,
@@ -133,13 +152,9 @@ pub(crate) struct IsolateState {
     pub digests: HashMap<u32, Box<dyn sha2::digest::DynDigest>>,
     /// ReadableStream values on their way into a KV put, by id.
     pub kv_buffers: HashMap<u32, crate::api::kv::ops::KvBuffer>,
-    /// The tasks behind pending promises, by promise id: aborted when the
-    /// request they belong to ends (timers stop, subrequests are dropped).
-    pub tasks: HashMap<u32, tokio::task::AbortHandle>,
-    /// Promises settled from outside (a pass's `fetch()`, see
-    /// `http::FetchReply`): dropping the sender tells the settler that
-    /// nobody waits any more.
-    pub settlers: HashMap<u32, tokio::sync::oneshot::Sender<()>>,
+    /// What works on each pending promise, by promise id: stopped when the
+    /// request it belongs to ends (timers stop, subrequests are dropped).
+    pub tasks: HashMap<u32, Pending>,
     /// The request each sink (a body the script writes) was opened for: a
     /// request lives on, after `requestDone`, while its sinks are open.
     pub sink_owners: HashMap<u32, u32>,

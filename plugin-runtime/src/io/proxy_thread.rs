@@ -55,9 +55,6 @@ pub(crate) fn available() -> bool {
     current_thread && HOST.with(|h| h.try_borrow_mut().is_ok())
 }
 
-/// Runs the request phase's first slice of `worker`'s JS on this thread
-/// (making the thread's host, and its isolate for `worker`, on first use);
-/// the outcome arrives through `reply`. Call only when [`available`].
 /// Runs `work` with this thread's host and its `LocalSet` entered, making
 /// them (and spawning the driver) on first use. `None` only while this
 /// thread is already inside its host (see [`available`]).
@@ -78,12 +75,18 @@ fn with_host<R>(events: &Option<IsolateEvents>, work: impl FnOnce(&mut Host) -> 
                 sweep,
             }
         });
-        let _entered = local.enter();
-        let result = work(host);
-        host.discard_poisoned();
-        drop_turned_heavy(host);
-        Some(result)
+        Some(in_host(host, local, work))
     })
+}
+
+/// Runs `work` with `host`'s `LocalSet` entered, then discards the isolates
+/// a limit broke and those whose version turned heavy.
+fn in_host<R>(host: &mut Host, local: &tokio::task::LocalSet, work: impl FnOnce(&mut Host) -> R) -> R {
+    let _entered = local.enter();
+    let result = work(host);
+    host.discard_poisoned();
+    drop_turned_heavy(host);
+    result
 }
 
 /// Runs the request phase's first slice of `worker`'s JS on this thread
@@ -126,27 +129,18 @@ pub(crate) fn complete_here(
     completion: crate::io::context::Completion,
 ) -> Option<crate::io::context::Completion> {
     let mut completion = Some(completion);
-    let done = HOST
-        .try_with(|cell| {
-            let Ok(mut slot) = cell.try_borrow_mut() else {
-                return false;
-            };
-            let Some(ProxyHost { host, local, .. }) = slot.as_mut() else {
-                return false;
-            };
-            if !host.feeds(to) {
-                return false;
-            }
-            let _entered = local.enter();
-            if let Some(c) = completion.take() {
-                contain("a completion", || host.complete(c));
-            }
-            host.discard_poisoned();
-            drop_turned_heavy(host);
-            true
-        })
-        .unwrap_or(false);
-    completion.filter(|_| !done)
+    let _ = HOST.try_with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            return;
+        };
+        if let Some(ProxyHost { host, local, .. }) = slot.as_mut()
+            && host.feeds(to)
+            && let Some(c) = completion.take()
+        {
+            in_host(host, local, |host| contain("a completion", || host.complete(c)));
+        }
+    });
+    completion
 }
 
 /// Creates an isolate for each of `workers` on this proxy thread (the

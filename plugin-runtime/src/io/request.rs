@@ -266,11 +266,7 @@ impl WorkerIsolate {
         let Some((resolver, req)) = self.state.borrow_mut().promises.remove(&promise) else {
             return;
         };
-        {
-            let mut s = self.state.borrow_mut();
-            s.tasks.remove(&promise);
-            s.settlers.remove(&promise);
-        }
+        self.state.borrow_mut().tasks.remove(&promise);
         // Each WebSocket message is an event of its own, as on Workers: its
         // handlers get the worker's whole CPU limit, not what the request
         // (which lives as long as the socket) has left.
@@ -316,12 +312,11 @@ pub(crate) fn end_request(st: &SharedState, req: u32) {
         for id in ids {
             resolvers.extend(s.promises.remove(&id));
             tasks.extend(s.tasks.remove(&id));
-            s.settlers.remove(&id);
         }
         (resolvers, tasks)
     };
     for t in tasks {
-        t.abort();
+        t.stop();
     }
     drop(resolvers);
 }

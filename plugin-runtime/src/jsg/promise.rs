@@ -5,7 +5,7 @@
 
 use crate::error::OpError;
 use crate::io::body::Body;
-use crate::io::context::{Completion, OpResult, SharedState};
+use crate::io::context::{Completion, OpResult, Pending, SharedState};
 use crate::jsg::ops::{MAX_MESSAGE_BYTES, current_request, js_string, state, throw_type_error, truncate, uint8array};
 
 /// Creates a promise whose settlement arrives later as a [`Completion`];
@@ -28,27 +28,53 @@ pub(crate) fn promise_op(
         );
         return;
     }
-    // Fails only while execution is being terminated: nothing to answer.
-    let Some(resolver) = v8::PromiseResolver::new(scope) else {
+    let Some(PendingPromise {
+        id,
+        completions,
+        isolate,
+    }) = pending_promise(scope, rv, &st, req)
+    else {
         return;
-    };
-    rv.set(resolver.get_promise(scope).into());
-    let global = v8::Global::new(scope, resolver);
-    let (id, tx, key) = {
-        let mut s = st.borrow_mut();
-        let id = s.next_id();
-        s.promises.insert(id, (global, req));
-        (id, s.completions.clone(), s.key)
     };
     let task = tokio::task::spawn_local(async move {
         let result = fut.await;
-        let _ = tx.send(Completion {
-            isolate: key,
+        let _ = completions.send(Completion {
+            isolate,
             promise: id,
             result,
         });
     });
-    st.borrow_mut().tasks.insert(id, task.abort_handle());
+    st.borrow_mut().tasks.insert(id, Pending::Task(task.abort_handle()));
+}
+
+/// Where a new pending promise is to be settled: its id, and the queue and
+/// isolate key a [`Completion`] for it is addressed with.
+pub(crate) struct PendingPromise {
+    pub id: u32,
+    pub completions: tokio::sync::mpsc::UnboundedSender<Completion>,
+    pub isolate: u64,
+}
+
+/// Makes a promise, returns it to JS through `rv` and registers it for
+/// request `req` (the caller registers what settles it in `tasks`).
+/// `None` only while execution is being terminated: nothing to answer.
+pub(crate) fn pending_promise(
+    scope: &mut v8::PinScope<'_, '_>,
+    rv: &mut v8::ReturnValue,
+    st: &SharedState,
+    req: Option<u32>,
+) -> Option<PendingPromise> {
+    let resolver = v8::PromiseResolver::new(scope)?;
+    rv.set(resolver.get_promise(scope).into());
+    let global = v8::Global::new(scope, resolver);
+    let mut s = st.borrow_mut();
+    let id = s.next_id();
+    s.promises.insert(id, (global, req));
+    Some(PendingPromise {
+        id,
+        completions: s.completions.clone(),
+        isolate: s.key,
+    })
 }
 
 /// Answers with a promise already rejected with a TypeError or RangeError.

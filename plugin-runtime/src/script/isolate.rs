@@ -68,9 +68,8 @@ impl Drop for WorkerIsolate {
         self.context.take();
         let mut st = self.state.borrow_mut();
         for (_, task) in st.tasks.drain() {
-            task.abort();
+            task.stop();
         }
-        st.settlers.clear();
         st.rejections.clear();
         st.lazy_value = None;
         st.promises.clear();
@@ -632,7 +631,6 @@ impl WorkerIsolate {
             digests: HashMap::new(),
             kv_buffers: HashMap::new(),
             tasks: HashMap::new(),
-            settlers: HashMap::new(),
             sink_owners: HashMap::new(),
             memory: budget,
             lazy_value: None,
