@@ -433,20 +433,40 @@
   });
 
   // Descriptors the bootstrap reads, changes and passes on never inherit
-  // `get`/`set`/`value` from Object.prototype.
+  // `get`/`set`/`value` from Object.prototype: the members are copied onto
+  // a record whose prototype is an empty, frozen, null-prototype object.
+  // (Setting the descriptor's own prototype to null did the same, but made
+  // V8 build a new map on every call: `new Request(url, request)` checks
+  // two descriptors per request.)
+  const ObjectHasOwnRaw = Object.hasOwn;
+  function DescriptorRecord() {}
+  const DescriptorRecordPrototype = ObjectFreezeRaw({ __proto__: null });
+  DescriptorRecord.prototype = DescriptorRecordPrototype;
+  ObjectFreezeRaw(DescriptorRecord);
   const getOwnDescriptor = (o, k) => {
     const d = ObjectGetOwnPropertyDescriptor(o, k);
-    if (d !== undefined) ObjectSetPrototypeOfRaw(d, null);
-    return d;
+    if (d === undefined) return d;
+    const r = new DescriptorRecord();
+    if (ObjectHasOwnRaw(d, "get")) {
+      r.get = d.get;
+      r.set = d.set;
+    } else {
+      r.value = d.value;
+      r.writable = d.writable;
+    }
+    r.enumerable = d.enumerable;
+    r.configurable = d.configurable;
+    return r;
   };
   define("ObjectGetOwnPropertyDescriptor", getOwnDescriptor);
   define("ReflectGetOwnPropertyDescriptor", getOwnDescriptor);
   // And the descriptors it passes are read as own members only: a literal
   // `{ value }` would otherwise pick up a script's Object.prototype.get.
-  const ObjectHasOwnRaw = Object.hasOwn;
   const DESCRIPTOR_KEYS = ["value", "writable", "get", "set", "enumerable", "configurable"];
   const ownOnly = (d) => {
-    if (d === null || typeof d !== "object" || ObjectGetPrototypeOfRaw(d) === null) return d;
+    if (d === null || typeof d !== "object") return d;
+    const proto = ObjectGetPrototypeOfRaw(d);
+    if (proto === null || proto === DescriptorRecordPrototype) return d;
     const out = { __proto__: null };
     for (let i = 0; i < DESCRIPTOR_KEYS.length; i++) {
       const k = DESCRIPTOR_KEYS[i];

@@ -112,3 +112,53 @@ test("a proxy put behind Array.prototype is never asked about indices by the run
   assertEquals(out.join(","), "6,body,q");
   assertEquals(asked.join(","), "");
 });
+
+test("descriptor members planted on Object.prototype never reach the runtime's own descriptor reads", async () => {
+  const names = ["get", "set", "value", "writable", "enumerable", "configurable"];
+  const reached = new Set();
+  for (const n of names) {
+    Object.defineProperty(Object.prototype, n, {
+      __proto__: null,
+      get() { reached.add(n); return undefined; },
+      set(v) { reached.add("set " + n); },
+      configurable: true,
+    });
+  }
+  let out;
+  try {
+    // `new Request(url, request)` checks the init request's signal and cf
+    // getters through descriptors; so do the Response and Headers paths.
+    const ctl = new AbortController();
+    const init = new Request("http://a/x", { method: "PUT", body: "b", signal: ctl.signal, headers: { "x-a": "1" } });
+    const copy = new Request("http://a/y", init);
+    ctl.abort();
+    const res = new Response("r", { status: 201, headers: { "x-b": "2" } });
+    const res2 = new Response(res.body, res);
+    res2.headers.set("x-c", "3");
+    out = [copy.url, copy.method, copy.signal.aborted, copy.headers.get("x-a"), await copy.text(),
+      res2.status, res2.headers.get("x-b"), res2.headers.get("x-c"), await res2.text()].join(",");
+  } finally {
+    for (const n of names) delete Object.prototype[n];
+  }
+  assertEquals(out, "http://a/y,PUT,true,1,b,201,2,3,r");
+  assertEquals([...reached].sort().join(","), "");
+});
+
+test("a Request.prototype.signal the script replaced is what new Request(url, request) reads", async () => {
+  const desc = Object.getOwnPropertyDescriptor(Request.prototype, "signal");
+  const ctl = new AbortController();
+  let calls = 0;
+  Object.defineProperty(Request.prototype, "signal", {
+    get() { calls++; return ctl.signal; },
+    configurable: true,
+  });
+  let copy;
+  try {
+    copy = new Request("http://a/z", new Request("http://a/w"));
+  } finally {
+    Object.defineProperty(Request.prototype, "signal", desc);
+  }
+  assertEquals(calls, 1);
+  ctl.abort();
+  assertEquals(copy.signal.aborted, true);
+});
