@@ -219,24 +219,29 @@
    * code) and has no property of that index takes a plain store, which can
    * then only create the array's own element.
    */
-  define("ArrayAppend", (arr, value) => {
+  // Whether a plain store of index `i` into an array whose prototype is
+  // Array.prototype can only create the array's own element.
+  const plainIndexStore = (i) =>
+    ObjectGetPrototypeOfRaw(ArrayPrototypeRaw) === ObjectPrototypeRaw && !(i in ArrayPrototypeRaw);
+  const ArrayAppend = (arr, value) => {
     const n = arr.length;
-    if (
-      ObjectGetPrototypeOfRaw(arr) === ArrayPrototypeRaw &&
-      ObjectGetPrototypeOfRaw(ArrayPrototypeRaw) === ObjectPrototypeRaw &&
-      !(n in ArrayPrototypeRaw)
-    ) {
+    if (ObjectGetPrototypeOfRaw(arr) === ArrayPrototypeRaw && plainIndexStore(n)) {
       arr[n] = value;
     } else {
       ArraySetOwn(arr, n, value);
     }
-  });
+  };
+  define("ArrayAppend", ArrayAppend);
   // The uncurried `Array.prototype.push` would run a setter a script planted
   // on `Array.prototype["0"]` (push is [[Set]]): `ArrayPrototypePush` is
   // ArrayAppend for each argument instead, returning the new length.
   define("ArrayPrototypePush", function ArrayPrototypePush(arr) {
     let n = arr.length;
-    for (let i = 1; i < arguments.length; i++) ArraySetOwn(arr, n++, arguments[i]);
+    const plain = ObjectGetPrototypeOfRaw(arr) === ArrayPrototypeRaw;
+    for (let i = 1; i < arguments.length; i++, n++) {
+      if (plain && plainIndexStore(n)) arr[n] = arguments[i];
+      else ArraySetOwn(arr, n, arguments[i]);
+    }
     return n;
   });
 
@@ -420,8 +425,11 @@
   /** A copy of `arr` built by index (no iterator, no `Array.prototype` lookups). */
   define("ArrayFromIndexed", (arr) => {
     const n = arr.length;
-    const out = new P.Array(n);
-    for (let i = 0; i < n; i++) ArraySetOwn(out, i, arr[i]);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      if (plainIndexStore(i)) out[i] = arr[i];
+      else ArraySetOwn(out, i, arr[i]);
+    }
     return out;
   });
   /** A null-prototype record with the own enumerable properties of `obj`. */
