@@ -247,11 +247,29 @@
   }
   ObjectSetPrototypeOf(LazyCf.prototype, null);
 
+  // Response.json()'s body: its text, kept a string as a string body is
+  // (no UTF-8 copy until it is read or sent), without text/plain's type.
+  // Only this file can make one.
+  class JsonText {
+    #text;
+    constructor(text) {
+      this.#text = text;
+    }
+    static textOf(o) {
+      return #text in o ? o.#text : undefined;
+    }
+  }
+  ObjectSetPrototypeOf(JsonText.prototype, null);
+
   // ---- body extraction (Fetch "extract a body") ----------------------------
   function extractBody(init) {
     if (init === null || init === undefined) return new Extracted(null, null);
     if (typeof init === "string") {
       return new Extracted(sourceText(init), "text/plain;charset=UTF-8");
+    }
+    if (typeof init === "object") {
+      const json = JsonText.textOf(init);
+      if (json !== undefined) return new Extracted(sourceText(json), null);
     }
     if (S.isReadableStream(init)) {
       if (S.isDisturbed(init) || S.isLocked(init)) {
@@ -817,8 +835,8 @@
       let text = JSONStringify(data);
       // workerd sends the text "undefined" for a value JSON can't serialize.
       if (text === undefined) text = "undefined";
-      // Bytes, so no text/plain default; workerd keeps a content-type the caller set.
-      const r = new Response(ops.encodeUtf8(text), init);
+      // No text/plain default; workerd keeps a content-type the caller set.
+      const r = new Response(new JsonText(text), init);
       const h = resState.get(r).headers;
       if (!H.has(h, "content-type")) H.set(h, "content-type", "application/json");
       return r;

@@ -147,6 +147,29 @@ test("Response.json", async () => {
   j.headers.set("x-b", "2");
 });
 
+test("Response.json's body: UTF-8 bytes of its text, in every read, clone and copy", async () => {
+  const j = Response.json({ s: "é\u{1F600}", lone: "\uD800" });
+  const text = '{"s":"é\u{1F600}","lone":"\\ud800"}';
+  const copy = new Response(j.clone().body, j);
+  assertEquals(await j.clone().text(), text);
+  const bytes = new Uint8Array(await j.arrayBuffer());
+  assertEquals(bytes.length, new TextEncoder().encode(text).length);
+  assertEquals(new TextDecoder().decode(bytes), text);
+  assertEquals(j.bodyUsed, true);
+  assertEquals(await copy.text(), text);
+  // A null-body status refuses it, as a string body is refused.
+  assertThrows(() => Response.json({}, { status: 204 }), TypeError);
+  // Past the length kept as a string: the same bytes.
+  const big = "x".repeat(70000);
+  assertEquals((await Response.json(big).text()).length, 70002);
+  // A text/plain the caller set stays.
+  assertEquals(Response.json(1, { headers: { "content-type": "text/plain;charset=UTF-8" } }).headers.get("content-type"), "text/plain;charset=UTF-8");
+  // The body is a stream like any other.
+  const reader = Response.json([1, 2]).body.getReader();
+  const first = await reader.read();
+  assertEquals(new TextDecoder().decode(first.value), "[1,2]");
+});
+
 test("Response.redirect", () => {
   const r = Response.redirect("https://example.com/a b", 301);
   assertEquals(r.status, 301);
