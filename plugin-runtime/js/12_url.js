@@ -376,7 +376,9 @@
 
   class URL {
     #c;
-    #searchParams;
+    // Made on first use of `searchParams` (most URLs are never asked):
+    // from then on it is kept in step with the URL's query.
+    #searchParams = null;
 
     constructor(url, base = undefined) {
       if (url === kFromComponents) {
@@ -389,7 +391,6 @@
         if (c === null) throw invalidURL();
         this.#c = c;
       }
-      this.#searchParams = paramsInternals.createLinked(this, queryList(this.#c[SEARCH]));
     }
 
     static canParse(url, base = undefined) {
@@ -427,7 +428,7 @@
           "Failed to set the 'href' property on 'URL': the provided value is not of type 'valid URL string'.",
         );
       }
-      paramsInternals.setList(this.#searchParams, queryList(this.#c[SEARCH]));
+      this.#syncParams();
     }
     get origin() { URL.#check(this); return this.#c[ORIGIN]; }
     get protocol() { URL.#check(this); return this.#c[PROTOCOL]; }
@@ -448,9 +449,18 @@
     set search(value) {
       URL.#check(this);
       this.#set("search", toUSVString(value));
-      paramsInternals.setList(this.#searchParams, queryList(this.#c[SEARCH]));
+      this.#syncParams();
     }
-    get searchParams() { URL.#check(this); return this.#searchParams; }
+    #syncParams() {
+      if (this.#searchParams !== null) paramsInternals.setList(this.#searchParams, queryList(this.#c[SEARCH]));
+    }
+    get searchParams() {
+      URL.#check(this);
+      if (this.#searchParams === null) {
+        this.#searchParams = paramsInternals.createLinked(this, queryList(this.#c[SEARCH]));
+      }
+      return this.#searchParams;
+    }
     get hash() { URL.#check(this); return this.#c[HASH]; }
     set hash(value) { URL.#check(this); this.#set("hash", toUSVString(value)); }
 
