@@ -471,6 +471,9 @@
       urlInternals = {
         __proto__: null,
         isURL: (u) => isObject(u) && #c in u,
+        // A URL's serialisation (undefined for anything else), which parses
+        // back to itself.
+        hrefOf: (u) => (isObject(u) && #c in u ? u.#c[HREF] : undefined),
         // URLSearchParams update steps: set the query without re-parsing the
         // list ("" -> null query).
         setQuery(u, serialized) {
@@ -509,6 +512,7 @@
     // parse(href, base) -> components array or null
     parse: (href, base = undefined) => parse(`${href}`, base === undefined ? undefined : `${base}`),
     isURL: (u) => urlInternals.isURL(u),
+    hrefOf: (u) => urlInternals.hrefOf(u),
     components: (u) => urlInternals.components(u),
     isURLSearchParams: (p) => paramsInternals.isParams(p),
     serializeParams: (p) => serializeUrlencoded(paramsInternals.list(p)),

@@ -540,8 +540,12 @@
   }
 
   function parseUrl(input) {
-    const parts = internals.url.parse(String(input), undefined);
-    if (parts === null) throw new TypeError(`Invalid URL: ${String(input)}`);
+    const text = String(input);
+    // A URL object's own serialisation (`new Request(new URL(...))`) is
+    // already what parsing it gives: not parsed a second time.
+    if (text === internals.url.hrefOf(input)) return text;
+    const parts = internals.url.parse(text, undefined);
+    if (parts === null) throw new TypeError(`Invalid URL: ${text}`);
     return parts[0];
   }
 
@@ -560,6 +564,9 @@
     upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
   });
   function normaliseMethod(m) {
+    // Already a known method in upper case (what nearly every caller
+    // passes): what the steps below would give.
+    if (typeof m === "string" && METHODS.has(m)) return m;
     m = String(m);
     let upper = StringPrototypeToUpperCase(m);
     if (!upperCaseAll && !SPEC_NORMALISED.has(upper)) upper = m;
@@ -604,7 +611,9 @@
       const initMethod = init.method;
       if (initMethod !== undefined) method = normaliseMethod(initMethod);
       const initRedirect = init.redirect;
-      if (initRedirect !== undefined) {
+      if (initRedirect === "follow" || initRedirect === "manual" || initRedirect === "error") {
+        redirect = initRedirect;
+      } else if (initRedirect !== undefined) {
         // Case-insensitive, as in workerd. workerd rejects "error"; isoproxy keeps the spec mode.
         redirect = StringPrototypeToLowerCase(String(initRedirect));
         if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") {
