@@ -538,9 +538,9 @@
   // Fetch spec normalises are upper-cased; "patch" is then not a method.
   const SPEC_NORMALISED = new SafeSet(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
   let upperCaseAll = true; // per worker, set after the snapshot is restored
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
-  });
+  }));
   function normaliseMethod(m) {
     m = String(m);
     let upper = StringPrototypeToUpperCase(m);

@@ -73,7 +73,7 @@
   // A context restored from the startup snapshot has a new global proxy
   // (a WeakMap keyed by the old one no longer finds it): the global becomes
   // an event target per isolate, after the restore.
-  internals.onWorkerInit(() => events.initEventTarget(globalThis));
+  internals.onWorkerInit((() => events.initEventTarget(globalThis)));
   const swTypes = new SafeMap(); // type -> count of listeners added
   const wrapped = new SafeWeakMap(); // listener -> wrapper that records exceptions
   const eventState = new SafeWeakMap();
@@ -231,7 +231,7 @@
   };
 
   /** The handler object Rust calls, or a string saying what is wrong. */
-  internals.checkHandler = (handler) => {
+  internals.checkHandler = ((handler) => {
     if (handler === undefined) {
       if (swTypes.get("fetch") || swTypes.get("scheduled")) return serviceWorkerHandler;
       return "the main module has no default export; a worker exports `export default { async fetch(request, env, ctx) { ... } }` (or registers addEventListener(\"fetch\", ...))";
@@ -243,7 +243,7 @@
       return "the default export has neither a fetch() nor a scheduled() handler";
     }
     return handler;
-  };
+  });
 
   const ctxState = PrivateSlot();
   class ExecutionContext {

@@ -63,11 +63,11 @@
   // Node.js globals of a worker that imports no node: module (the ones that
   // do load the modules at startup).
   // Set per worker, after the snapshot is restored.
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     if (internals.nodeDeferred && internals.compat && internals.compat.flags.nodeJsCompatV2) {
       for (const name of ["Buffer", "process"]) defineLazy(globalThis, name, () => valueOf("node", name));
     }
-  });
+  }));
 
   const cryptoProto = globalThis.Crypto.prototype;
   for (const name of ["subtle", "DigestStream"]) {
