@@ -56,7 +56,6 @@
     definePairIterable, defineToStringTag, makeEnumerable,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReadableStream = globalThis.ReadableStream;
   const TextDecoder = globalThis.TextDecoder;
 
   const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
@@ -262,6 +261,8 @@
       const bytes = this.#bytes;
       const length = TypedArrayPrototypeGetByteLength(bytes);
       let offset = 0;
+      // The streams load on first use (95_lazy.js).
+      const { ReadableStream } = internals.loadStreams();
       return new ReadableStream({
         __proto__: null,
         type: "bytes",

@@ -47,7 +47,14 @@
     TypedArrayPrototypeSet,
   } = internals.primordials;
   const ops = internals.ops;
-  const S = internals.streams;
+  // The streams (20_streams.js) load on first use (95_lazy.js): `S()` loads
+  // them; `isStream(x)` does not (until they load, no stream exists).
+  let streams;
+  const S = () => streams || (streams = internals.loadStreams());
+  const isStream = (x) => {
+    const s = streams || internals.streams;
+    return s !== undefined && s.isReadableStream(x);
+  };
   const H = internals.headers;
   const { toByteString } = internals.webidl;
   const B = internals.blob;
@@ -253,8 +260,8 @@
     if (typeof init === "string") {
       return new Extracted(sourceText(init), "text/plain;charset=UTF-8");
     }
-    if (S.isReadableStream(init)) {
-      if (S.isDisturbed(init) || S.isLocked(init)) {
+    if (isStream(init)) {
+      if (S().isDisturbed(init) || S().isLocked(init)) {
         throw new TypeError("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.");
       }
       return new Extracted(sourceStream(init), null);
@@ -301,15 +308,15 @@
           this.stream = this.source.stream;
         } else if (this.source.rid !== undefined) {
           const rid = this.source.rid;
-          this.stream = S.createLazyPullStream({
+          this.stream = S().createLazyPullStream({
             pull: () => ops.bodyRead(rid),
             cancel: () => ops.bodyCancel(rid),
           });
-          S.setNativeTag(this.stream, rid);
+          S().setNativeTag(this.stream, rid);
         } else {
           const all = this.source.bytes;
           let bytes = all;
-          this.stream = S.createLazyPullStream({
+          this.stream = S().createLazyPullStream({
             pull: () => {
               const b = bytes;
               bytes = null;
@@ -318,15 +325,15 @@
           });
           // Handed on unread (new Response(res.body, res)), it stays a body
           // of known length, as in workerd (Content-Length, not chunked).
-          S.setNativeTag(this.stream, { __proto__: null, bytes: all });
+          S().setNativeTag(this.stream, { __proto__: null, bytes: all });
         }
         // A body read to its end (text(), arrayBuffer()...) or handed on
         // before it had a stream gets one that is locked, as the standard's
         // "fully read" leaves it: getReader() throws the locked TypeError.
         // (A stream the body was made from is locked by whoever reads it.)
         if (this.used) {
-          if (this.source.stream) S.markDisturbed(this.stream);
-          else S.markConsumed(this.stream);
+          if (this.source.stream) S().markDisturbed(this.stream);
+          else S().markConsumed(this.stream);
         }
       }
       return this.stream;
@@ -338,7 +345,7 @@
     }
     get bodyUsed() {
       const st = this.currentStream;
-      if (st !== null) return S.isDisturbed(st);
+      if (st !== null) return S().isDisturbed(st);
       return this.used;
     }
     /**
@@ -350,7 +357,7 @@
      */
     async consume() {
       if (this.bodyUsed) throw new TypeError(USED_MESSAGE);
-      if (this.currentStream !== null && S.isLocked(this.currentStream)) {
+      if (this.currentStream !== null && S().isLocked(this.currentStream)) {
         throw new TypeError("This ReadableStream is currently locked to a reader.");
       }
       if (this.source === null) return { __proto__: null, bytes: new Uint8Array(0) };
@@ -370,11 +377,11 @@
         }
         return { __proto__: null, bytes: concat(chunks, total) };
       }
-      return await S.readAll(this.readable);
+      return await S().readAll(this.readable);
     }
     /** Hands the body to Rust: `[kind, value]` for ops.respond / ops.fetch. */
     take() {
-      if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) {
+      if (this.bodyUsed || (this.stream !== null && S().isLocked(this.stream))) {
         throw new TypeError(USED_MESSAGE);
       }
       if (this.source === null) return [0, null];
@@ -385,12 +392,12 @@
         if (this.source.rid !== undefined) return [2, this.source.rid];
       }
       const stream = this.readable;
-      const tag = S.getNativeTag(stream);
+      const tag = S().getNativeTag(stream);
       if (tag !== undefined) {
-        S.markDisturbed(stream);
+        S().markDisturbed(stream);
         return typeof tag === "object" ? [1, tag.bytes] : [2, tag];
       }
-      const sid = ops.sinkNew(S.expectedLength(stream));
+      const sid = ops.sinkNew(S().expectedLength(stream));
       pumpToSink(stream, sid);
       return [3, sid];
     }
@@ -401,7 +408,7 @@
       if (this.source === null) return new BodyState(null);
       if (this.stream === null && this.source.text !== undefined) return new BodyState(sourceText(this.source.text));
       if (this.stream === null && this.source.bytes) return new BodyState(sourceBytes(this.source.bytes));
-      const branches = S.tee(this.readable);
+      const branches = S().tee(this.readable);
       const a = branches[0];
       const b = branches[1];
       this.stream = a;
@@ -429,7 +436,7 @@
     try {
       for (;;) {
         // A null-prototype result: no `then` of Object.prototype is looked up.
-        const result = await S.readInternal(reader);
+        const result = await S().readInternal(reader);
         if (result.done) break;
         const bytes = toBytes(result.value);
         if (bytes === null) {
@@ -739,7 +746,7 @@
   internals.passThroughRequest = (req) => {
     const b = bodyOf.get(req);
     const st = b.currentStream;
-    if (b.source === null || (!b.bodyUsed && (st === null || !S.isLocked(st)))) return req;
+    if (b.source === null || (!b.bodyUsed && (st === null || !S().isLocked(st)))) return req;
     const s = reqOf(req);
     const copy = ObjectCreate(Request.prototype);
     const r = new ReqRecord(s.url, s.method, headersInit(s.headers, "request"), s.redirect, s.signal, s.cf, s.cache);
@@ -748,7 +755,7 @@
     const rid = b.source.rid;
     let rest;
     if (rid !== undefined && ops.bodyAlive(rid)) {
-      rest = new BodyState(sourceStream(S.createPullStream({
+      rest = new BodyState(sourceStream(S().createPullStream({
         pull: () => ops.bodyRead(rid),
         cancel: () => ops.bodyCancel(rid),
       })));

@@ -35,25 +35,28 @@
   // ---- workerd's shape for the Web API classes ----------------------------
   // As workerd (jsg) has them: every prototype member enumerable, and
   // constructors and global functions with length 0 (setTimeout keeps 2).
+  // (The stream classes, loaded on first use, are shaped by 20_streams.js
+  // with `internals.webClassShape` as it loads.)
   const API_CLASSES = [
-    "Headers", "Request", "Response", "URL", "URLSearchParams", "TextEncoder", "TextDecoder",
-    "TextEncoderStream", "TextDecoderStream", "IdentityTransformStream", "FixedLengthStream",
-    "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
-    "ReadableStreamDefaultController", "ReadableByteStreamController", "WritableStream",
-    "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
-    "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy", "Blob", "File",
+    "Headers", "Request", "Response", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "Blob", "File",
     "FormData", "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent", "DOMException",
   ];
-  for (const name of API_CLASSES) {
-    const C = globalThis[name];
-    if (typeof C !== "function") continue;
+  // Runs after scripts too (lazily loaded files): no iteration protocol.
+  const webClassShape = (C) => {
     ObjectDefineProperty(C, "length", { __proto__: null, value: 0, configurable: true });
     const proto = C.prototype;
-    for (const key of ObjectGetOwnPropertyNames(proto)) {
+    const keys = ObjectGetOwnPropertyNames(proto);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       if (key === "constructor") continue;
       const d = ObjectGetOwnPropertyDescriptor(proto, key);
       if (d.configurable && !d.enumerable) ObjectDefineProperty(proto, key, { __proto__: null, enumerable: true });
     }
+  };
+  internals.webClassShape = webClassShape;
+  for (const name of API_CLASSES) {
+    const C = globalThis[name];
+    if (typeof C === "function") webClassShape(C);
   }
   const FN_LENGTHS = {
     fetch: 0, atob: 0, btoa: 0, structuredClone: 0, queueMicrotask: 0,

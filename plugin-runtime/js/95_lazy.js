@@ -21,13 +21,24 @@
   function load(file) {
     if (loaded.has(file)) return;
     loaded.add(file);
+    // A file may load another as it runs (22_compression.js needs the
+    // streams): the outer one's globals still go to the loader after.
+    const outer = internals.lazyTarget;
     internals.lazyTarget = values;
     try {
       ops.loadBootstrap(file, internals);
     } finally {
-      internals.lazyTarget = undefined;
+      internals.lazyTarget = outer;
     }
   }
+  // The streams' internals (`internals.streams`), loading 20_streams.js
+  // first if need be. Until it has loaded no stream exists, so a check
+  // whether a value is a stream needs no load (`internals.streams`
+  // undefined: not one).
+  internals.loadStreams = () => {
+    load("20_streams.js");
+    return internals.streams;
+  };
 
   // The thunk behind each lazy property, by name. The native getter (which
   // carries no data: it is part of the startup snapshot) asks
@@ -51,6 +62,13 @@
 
   const GLOBALS = [
     ["14_urlpattern.js", ["URLPattern"]],
+    ["20_streams.js", [
+      "TextDecoderStream", "TextEncoderStream", "IdentityTransformStream", "FixedLengthStream", "ReadableStream",
+      "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
+      "ReadableStreamDefaultController", "ReadableByteStreamController", "WritableStream",
+      "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
+      "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
+    ]],
     ["22_compression.js", ["CompressionStream", "DecompressionStream"]],
     ["35_cache.js", ["caches", "Cache", "CacheStorage"]],
     ["35_html_rewriter.js", ["HTMLRewriter"]],

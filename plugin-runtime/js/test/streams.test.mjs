@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const primordialsSource = fs.readFileSync(path.join(here, "..", "00_primordials.js"), "utf8");
 const streamsSource = fs.readFileSync(path.join(here, "..", "20_streams.js"), "utf8");
+const streamsBaseSource = fs.readFileSync(path.join(here, "..", "19_streams_base.js"), "utf8");
 let eventsSource = null;
 try {
   eventsSource = fs.readFileSync(path.join(here, "..", "10_webidl_events.js"), "utf8");
@@ -44,6 +45,8 @@ function load({ withEvents = true, withTransfer = false } = {}) {
       // ignore: the streams file must work without it
     }
   }
+  vm.runInContext(streamsBaseSource, ctx, { filename: "19_streams_base.js" })(g, internals);
+  internals.webClassShape = () => {};
   vm.runInContext(streamsSource, ctx, { filename: "20_streams.js" })(g, internals);
   return { g, S: internals.streams, internals };
 }

@@ -48,7 +48,7 @@ pub(crate) static BOOTSTRAP: &[JsFile] = &[
     js!("11_headers.js"),
     js!("12_url.js"),
     js!("13_encoding.js"),
-    js!("20_streams.js"),
+    js!("19_streams_base.js"),
     js!("25_blob_formdata.js"),
     js!("30_fetch.js"),
     js!("31_websocket.js"),
@@ -64,6 +64,7 @@ pub(crate) static BOOTSTRAP: &[JsFile] = &[
 /// values. Idle isolates are smaller and start faster.
 pub(crate) static LAZY: &[JsFile] = &[
     js!("14_urlpattern.js"),
+    js!("20_streams.js"),
     js!("22_compression.js"),
     js!("35_cache.js"),
     js!("35_html_rewriter.js"),

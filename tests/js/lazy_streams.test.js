@@ -1,0 +1,116 @@
+// The streams (20_streams.js) load on first use (95_lazy.js), so they run
+// after the script: the built-ins a script replaced before that must not
+// reach them (19_streams_base.js captured the pristine ones into the
+// startup snapshot). Nothing in this file touches a stream before the
+// first test, which loads them with the replacements in place.
+import { test, assert, assertEquals, suite } from "./harness.js";
+
+const reached = new Set();
+const apply = Reflect.apply;
+function spy(obj, key, tag) {
+  const original = obj[key];
+  obj[key] = function (...args) {
+    reached.add(tag);
+    return apply(original, this, args);
+  };
+}
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+spy(Promise.prototype, "then", "Promise.prototype.then");
+spy(ArrayBuffer.prototype, "slice", "ArrayBuffer.prototype.slice");
+spy(TypedArrayPrototype, "set", "TypedArray.prototype.set");
+spy(Array.prototype, Symbol.iterator, "Array.prototype[Symbol.iterator]");
+spy(globalThis, "queueMicrotask", "queueMicrotask");
+spy(Reflect, "apply", "Reflect.apply");
+for (const [proto, key] of [[ArrayBuffer.prototype, "byteLength"], [TypedArrayPrototype, "byteLength"], [TypedArrayPrototype, "buffer"]]) {
+  const d = Object.getOwnPropertyDescriptor(proto, key);
+  const get = d.get;
+  Object.defineProperty(proto, key, {
+    get() {
+      reached.add(`get ${key}`);
+      return apply(get, this, []);
+    },
+    configurable: true,
+  });
+}
+const uint8 = Uint8Array;
+globalThis.Uint8Array = function () {
+  reached.add("Uint8Array global");
+};
+// Any property descriptor the runtime makes with Object.prototype would now
+// have a `get` (and be refused next to a `value`).
+Object.defineProperty(Object.prototype, "get", { value: undefined, writable: true, configurable: true });
+
+function bytes(text) {
+  const out = new uint8(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+test("the streams load under replaced built-ins and never call them", async () => {
+  let first;
+  try {
+    first = new ReadableStream({
+      start(c) {
+        c.enqueue(bytes("hel"));
+        c.enqueue(bytes("lo"));
+        c.close();
+      },
+    });
+  } finally {
+    delete Object.prototype.get;
+  }
+  reached.clear();
+  const reader = first.getReader();
+  const a = await reader.read();
+  const b = await reader.read();
+  const end = await reader.read();
+  assertEquals([a.value.length, b.value.length, end.done], [3, 2, true]);
+  assertEquals([...reached].join(","), "");
+});
+
+test("byte streams, tee, pipeThrough and async iteration after the lazy load", async () => {
+  const log = [];
+  const step = async (name, fn) => {
+    reached.clear();
+    const r = await fn();
+    log.push(`${name}: ${[...reached].join(",")}`);
+    return r;
+  };
+  const pair = await step("tee", () => new Response("twice").body.tee());
+  const x = pair[0];
+  const y = pair[1];
+  const decoded = await step("pipeThrough", () => x.pipeThrough(new TextDecoderStream()));
+  const it = await step("iterator", () => decoded.values());
+  const parts = [];
+  // (Not checked: the iterator's next() settles its promise with another
+  // promise, a thenable job that looks `then` up, as it did before the
+  // streams were lazy.)
+  for (;;) {
+    const r = await it.next();
+    if (r.done) break;
+    parts.push(r.value);
+  }
+  const second = await step("arrayBuffer", () => new Response(y).arrayBuffer());
+  assertEquals(parts.join(""), "twice");
+  assertEquals(second.byteLength, 5);
+  assertEquals(log.join("; "), "tee: ; pipeThrough: ; iterator: ; arrayBuffer: ");
+  const { readable, writable } = new TransformStream();
+  const w = writable.getWriter();
+  w.write(bytes("ab"));
+  w.close();
+  assertEquals(await new Response(readable).text(), "ab");
+});
+
+test("stream globals look like the other API classes", () => {
+  const d = Object.getOwnPropertyDescriptor(globalThis, "ReadableStream");
+  assert(d && "value" in d && d.writable && d.configurable && !d.enumerable);
+  assertEquals(ReadableStream.length, 0);
+  assertEquals(Object.getOwnPropertyDescriptor(ReadableStream.prototype, "getReader").enumerable, true);
+  assertEquals(Object.getOwnPropertyDescriptor(WritableStream.prototype, "getWriter").enumerable, true);
+  assertEquals(Object.prototype.toString.call(new CountQueuingStrategy({ highWaterMark: 1 })), "[object CountQueuingStrategy]");
+  assert(new Response("x").body instanceof ReadableStream);
+  assert(new Blob(["x"]).stream() instanceof ReadableStream);
+  assert(new CompressionStream("gzip") instanceof TransformStream);
+});
+
+export default suite();
