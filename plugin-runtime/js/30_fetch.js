@@ -812,7 +812,9 @@
         }
       }
       let webSocket = initWebSocket ?? null;
-      if (webSocket !== null && !internals.webSocket.isWebSocket(webSocket)) {
+      // (The WebSockets load on first use: until then nothing is one.)
+      const sockets = internals.webSocket;
+      if (webSocket !== null && (sockets === undefined || !sockets.isWebSocket(webSocket))) {
         throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
       }
       resState.set(this, new ResRecord(status, statusText, h, "default", "", false, init.cf, webSocket));
@@ -945,7 +947,7 @@
     }
     // A 101 hands its WebSocket to Rust (once); a WebSocket on any other
     // status stays with the script.
-    const socket = s.status === 101 ? internals.webSocket.take(s.webSocket) : null;
+    const socket = s.status === 101 ? internals.loadWebSocket().take(s.webSocket) : null;
     const taken = body.take();
     return [s.status, statusTextOf(s), flattenWire(s.headers), taken[0], taken[1], socket];
   };
@@ -999,7 +1001,7 @@
       }
       const res = ObjectCreate(Response.prototype);
       // An origin's accepted WebSocket upgrade (a 101): `res.webSocket`.
-      const webSocket = typeof head[4] === "number" ? internals.webSocket.fromOrigin(head[4], reqId) : null;
+      const webSocket = typeof head[4] === "number" ? internals.loadWebSocket().fromOrigin(head[4], reqId) : null;
       resState.set(res, new ResRecord(status, statusText ? statusText : null, resHeaders, "default", url, hops > 0, undefined, webSocket));
       let bodyState;
       if (body === null) bodyState = new BodyState(null);

@@ -322,8 +322,10 @@
     // Work the script asked to finish after the response.
     const waitErrors = await settleWaits(s);
     for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
-    // A WebSocket the script accepted keeps its request until it closes.
-    await internals.webSocket.settled(reqId);
+    // A WebSocket the script accepted keeps its request until it closes
+    // (none before 31_websocket.js has loaded; the await stays, one tick).
+    const sockets = internals.webSocket;
+    await (sockets === undefined ? undefined : sockets.settled(reqId));
     ops.requestDone(reqId);
   };
 

@@ -39,6 +39,11 @@
     load("20_streams.js");
     return internals.streams;
   };
+  // The same for the WebSockets (`internals.webSocket`).
+  internals.loadWebSocket = () => {
+    load("31_websocket.js");
+    return internals.webSocket;
+  };
 
   // The thunk behind each lazy property, by name. The native getter (which
   // carries no data: it is part of the startup snapshot) asks
@@ -70,6 +75,7 @@
       "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
     ]],
     ["22_compression.js", ["CompressionStream", "DecompressionStream"]],
+    ["31_websocket.js", ["WebSocket", "WebSocketPair", "MessageEvent", "CloseEvent", "ErrorEvent"]],
     ["35_cache.js", ["caches", "Cache", "CacheStorage"]],
     ["35_html_rewriter.js", ["HTMLRewriter"]],
     ["41_subtle.js", ["SubtleCrypto", "CryptoKey"]],

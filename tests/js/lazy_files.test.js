@@ -1,8 +1,9 @@
-// The streams (20_streams.js) load on first use (95_lazy.js), so they run
-// after the script: the built-ins a script replaced before that must not
-// reach them (19_streams_base.js captured the pristine ones into the
-// startup snapshot). Nothing in this file touches a stream before the
-// first test, which loads them with the replacements in place.
+// The streams (20_streams.js) and the WebSockets (31_websocket.js) load on
+// first use (95_lazy.js), so they run after the script: the built-ins a
+// script replaced before that must not reach them (19_streams_base.js
+// captured the pristine ones into the startup snapshot). Nothing in this
+// file touches a stream before the first test, which loads them with the
+// replacements in place.
 import { test, assert, assertEquals, suite } from "./harness.js";
 
 const reached = new Set();
@@ -111,6 +112,26 @@ test("stream globals look like the other API classes", () => {
   assert(new Response("x").body instanceof ReadableStream);
   assert(new Blob(["x"]).stream() instanceof ReadableStream);
   assert(new CompressionStream("gzip") instanceof TransformStream);
+});
+
+test("WebSockets load on first use and look like ordinary globals", () => {
+  // A Response's webSocket must be a WebSocket even before they loaded.
+  let refused = "";
+  try {
+    new Response(null, { status: 101, webSocket: {} });
+  } catch (e) {
+    refused = e.message;
+  }
+  assertEquals(refused, "Failed to construct 'Response': webSocket must be a WebSocket.");
+  for (const name of ["WebSocket", "WebSocketPair", "MessageEvent", "CloseEvent", "ErrorEvent"]) {
+    const d = Object.getOwnPropertyDescriptor(globalThis, name);
+    assert(d && "value" in d && d.writable && d.configurable && !d.enumerable, name);
+    assertEquals(d.value.name, name);
+  }
+  const pair = new WebSocketPair();
+  assert(pair[0] instanceof WebSocket && pair[1] instanceof WebSocket);
+  assert(new MessageEvent("message", { data: 1 }) instanceof Event);
+  assertEquals(new Response(null, { status: 101, webSocket: pair[0] }).webSocket, pair[0]);
 });
 
 export default suite();
