@@ -297,7 +297,10 @@
         return new PairIterator(this, "key+value");
       },
     };
-    for (const key of ["entries", "keys", "values", "forEach"]) {
+    // (Also run by lazily loaded files, after scripts: no iteration protocol.)
+    const names = ["entries", "keys", "values", "forEach"];
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i];
       ObjectDefineProperty(Class.prototype, key, {
         __proto__: null,
         value: methods[key], writable: true, enumerable: true, configurable: true,

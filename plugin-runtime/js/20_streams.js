@@ -58,7 +58,7 @@
     TypedArrayPrototypeSlice,
   } = internals.primordials;
   // Captured from the pristine built-ins into the startup snapshot
-  // (19_streams_base.js): this file loads on first use (95_lazy.js), when
+  // (19_pristine.js): this file loads on first use (95_lazy.js), when
   // the worker's script may have replaced them.
   const {
     ReflectApply,
@@ -80,7 +80,7 @@
     AsyncIteratorPrototype,
     queueMicrotask,
     TYPED_ARRAYS,
-  } = internals.streamsBase;
+  } = internals.pristine;
   const $Promise = Promise;
   const PromiseResolve = primordialPromiseResolve;
   const PromiseReject = primordialPromiseReject;

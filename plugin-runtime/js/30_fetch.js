@@ -57,7 +57,8 @@
   };
   const H = internals.headers;
   const { toByteString } = internals.webidl;
-  const B = internals.blob;
+  // Blob/File/FormData load on first use (95_lazy.js): until then nothing
+  // is one; `internals.loadBlob()` loads them.
   const defineGlobal = internals.defineGlobal;
 
   // An absent init dictionary: an empty one, not an object whose members
@@ -268,12 +269,13 @@
     }
     const bytes = copyBytes(init);
     if (bytes !== null) return new Extracted(sourceBytes(bytes), null);
-    if (B.isBlob(init)) {
+    const B = internals.blob;
+    if (B !== undefined && B.isBlob(init)) {
       // Copied: a body's bytes can reach the script through arrayBuffer().
       const type = B.blobType(init);
       return new Extracted(sourceBytes(TypedArrayPrototypeSlice(B.blobBytes(init))), type === "" ? null : type);
     }
-    if (B.isFormData(init)) {
+    if (B !== undefined && B.isFormData(init)) {
       const { bytes: form, type } = B.serializeFormData(init);
       return new Extracted(sourceBytes(form), type);
     }
@@ -508,10 +510,12 @@
       const b = (await state(this, "blob").consume()).bytes;
       // The body's bytes may be shared with a clone: the Blob gets its own.
       // workerd parses the Content-Type and serializes it again ("" if invalid).
+      const B = internals.loadBlob();
       return B.makeBlob(TypedArrayPrototypeSlice(b), B.mimeOf(contentTypeOf(this)));
     },
     async formData() {
       const b = (await state(this, "formData").consume()).bytes;
+      internals.loadBlob();
       return internals.parseFormData(b, contentTypeOf(this));
     },
   };

@@ -35,11 +35,11 @@
   // ---- workerd's shape for the Web API classes ----------------------------
   // As workerd (jsg) has them: every prototype member enumerable, and
   // constructors and global functions with length 0 (setTimeout keeps 2).
-  // (The stream classes, loaded on first use, are shaped by 20_streams.js
-  // with `internals.webClassShape` as it loads.)
+  // (The stream classes and Blob, File and FormData, loaded on first use,
+  // are shaped by their files with `internals.webClassShape` as they load.)
   const API_CLASSES = [
-    "Headers", "Request", "Response", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "Blob", "File",
-    "FormData", "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent", "DOMException",
+    "Headers", "Request", "Response", "URL", "URLSearchParams", "TextEncoder", "TextDecoder",
+    "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent", "DOMException",
   ];
   // Runs after scripts too (lazily loaded files): no iteration protocol.
   const webClassShape = (C) => {

@@ -39,7 +39,12 @@
     load("20_streams.js");
     return internals.streams;
   };
-  // The same for the WebSockets (`internals.webSocket`).
+  // The same for Blob/File/FormData (`internals.blob`,
+  // `internals.parseFormData`) and the WebSockets (`internals.webSocket`).
+  internals.loadBlob = () => {
+    load("25_blob_formdata.js");
+    return internals.blob;
+  };
   internals.loadWebSocket = () => {
     load("31_websocket.js");
     return internals.webSocket;
@@ -75,6 +80,7 @@
       "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
     ]],
     ["22_compression.js", ["CompressionStream", "DecompressionStream"]],
+    ["25_blob_formdata.js", ["Blob", "File", "FormData"]],
     ["31_websocket.js", ["WebSocket", "WebSocketPair", "MessageEvent", "CloseEvent", "ErrorEvent"]],
     ["35_cache.js", ["caches", "Cache", "CacheStorage"]],
     ["35_html_rewriter.js", ["HTMLRewriter"]],

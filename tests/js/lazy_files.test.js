@@ -1,7 +1,8 @@
-// The streams (20_streams.js) and the WebSockets (31_websocket.js) load on
-// first use (95_lazy.js), so they run after the script: the built-ins a
-// script replaced before that must not reach them (19_streams_base.js
-// captured the pristine ones into the startup snapshot). Nothing in this
+// The streams (20_streams.js), Blob/File/FormData (25_blob_formdata.js)
+// and the WebSockets (31_websocket.js) load on first use (95_lazy.js), so
+// they run after the script: the built-ins a script replaced before that
+// must not reach them (19_pristine.js captured the pristine ones into the
+// startup snapshot). Nothing in this
 // file touches a stream before the first test, which loads them with the
 // replacements in place.
 import { test, assert, assertEquals, suite } from "./harness.js";
@@ -112,6 +113,28 @@ test("stream globals look like the other API classes", () => {
   assert(new Response("x").body instanceof ReadableStream);
   assert(new Blob(["x"]).stream() instanceof ReadableStream);
   assert(new CompressionStream("gzip") instanceof TransformStream);
+});
+
+test("Blob, File and FormData load on first use and look like the other API classes", async () => {
+  // Bodies that are not Blobs or FormData do not need them.
+  assertEquals(await new Response(new URLSearchParams("a=1")).text(), "a=1");
+  reached.clear();
+  const blob = await new Response("xyz", { headers: { "content-type": "text/plain" } }).blob();
+  const parts = new Blob([new ArrayBuffer(2), bytes("abc"), new DataView(new ArrayBuffer(1))]);
+  // (The parts are a Web IDL sequence: read with the script's iterator, as the standard says.)
+  reached.delete("Array.prototype[Symbol.iterator]");
+  assertEquals([blob.size, blob.type, parts.size, [...reached].join(",")], [3, "text/plain", 6, ""]);
+  assert(blob instanceof Blob);
+  for (const name of ["Blob", "File", "FormData"]) {
+    const d = Object.getOwnPropertyDescriptor(globalThis, name);
+    assert(d && "value" in d && d.writable && d.configurable && !d.enumerable, name);
+    assertEquals(d.value.length, 0, name);
+  }
+  assertEquals(Object.getOwnPropertyDescriptor(Blob.prototype, "slice").enumerable, true);
+  assertEquals(Object.prototype.toString.call(new FormData()), "[object FormData]");
+  const form = await new Request("http://x/", { method: "POST", body: new URLSearchParams("k=v") }).formData();
+  assertEquals(form.get("k"), "v");
+  assertEquals(await new Response(new File(["ab"], "f.txt")).text(), "ab");
 });
 
 test("WebSockets load on first use and look like ordinary globals", () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const primordialsSource = fs.readFileSync(path.join(here, "..", "00_primordials.js"), "utf8");
 const streamsSource = fs.readFileSync(path.join(here, "..", "20_streams.js"), "utf8");
-const streamsBaseSource = fs.readFileSync(path.join(here, "..", "19_streams_base.js"), "utf8");
+const pristineSource = fs.readFileSync(path.join(here, "..", "19_pristine.js"), "utf8");
 let eventsSource = null;
 try {
   eventsSource = fs.readFileSync(path.join(here, "..", "10_webidl_events.js"), "utf8");
@@ -45,7 +45,7 @@ function load({ withEvents = true, withTransfer = false } = {}) {
       // ignore: the streams file must work without it
     }
   }
-  vm.runInContext(streamsBaseSource, ctx, { filename: "19_streams_base.js" })(g, internals);
+  vm.runInContext(pristineSource, ctx, { filename: "19_pristine.js" })(g, internals);
   internals.webClassShape = () => {};
   vm.runInContext(streamsSource, ctx, { filename: "20_streams.js" })(g, internals);
   return { g, S: internals.streams, internals };

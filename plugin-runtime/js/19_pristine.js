@@ -1,10 +1,11 @@
 "use strict";
-// What 20_streams.js takes from the pristine built-ins. That file is loaded
-// on first use (95_lazy.js), after the worker's script may have replaced
-// built-ins (`Promise.prototype.then`, `ArrayBuffer.prototype.slice`, the
-// typed array globals, `Reflect.apply`, queueMicrotask...); these are
-// captured here, into the startup snapshot, and it reads them from
-// `internals.streamsBase`.
+// What 20_streams.js and 25_blob_formdata.js take from the pristine
+// built-ins. Those files are loaded on first use (95_lazy.js), after the
+// worker's script may have replaced built-ins (`Promise.prototype.then`,
+// `ArrayBuffer.prototype.slice`, accessors such as `byteLength`, the typed
+// array globals, `Reflect.apply`, queueMicrotask, TextDecoder...); these
+// are captured here, into the startup snapshot, and they read them from
+// `internals.pristine`.
 ((globalThis, internals) => {
   const { ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf } = internals.primordials;
   const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
@@ -20,7 +21,7 @@
   for (let i = 0; i < names.length; i++) {
     if (typeof globalThis[names[i]] === "function") TYPED_ARRAYS[names[i]] = globalThis[names[i]];
   }
-  internals.streamsBase = {
+  internals.pristine = {
     __proto__: null,
     ReflectApply: Reflect.apply,
     PromiseThen: Promise.prototype.then,
