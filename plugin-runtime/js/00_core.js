@@ -78,14 +78,18 @@
   // date and flags, env) or on the moment an isolate starts is set up after
   // the snapshot is restored: each file registers a hook here, and the
   // runtime calls `internals.initWorker()` once `internals.compat` and
-  // `internals.env` are set.
+  // `internals.env` are set. Every isolate runs these functions, and none
+  // runs while the snapshot is made, so each is written in parentheses,
+  // `internals.onWorkerInit((() => { ... }))`: V8 then compiles it when the
+  // file runs (its hint for a function about to be called), so its bytecode
+  // is in the snapshot instead of being compiled again in every isolate.
   const workerInitHooks = [];
   internals.onWorkerInit = (hook) => {
     ArrayAppend(workerInitHooks, hook);
   };
-  internals.initWorker = () => {
+  internals.initWorker = (() => {
     for (let i = 0; i < workerInitHooks.length; i++) workerInitHooks[i]();
-  };
+  });
 
   // Prototypes of the runtime's Web API classes: inspect shows their
   // accessors (state lives in private fields), as workerd does for its
@@ -1388,7 +1392,7 @@
 
   defineGlobal("self", globalThis);
   // Keyed to the compatibility date/flags as in workerd (no compat: newest).
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     const compatFlags = internals.compat ? internals.compat.flags : { __proto__: null, globalNavigator: true, enableNavigatorLanguage: true, enableNodejsGlobalTimers: true, nodeJsCompatV2: true };
     if (compatFlags.globalNavigator) {
       const nav = { userAgent: "Cloudflare-Workers", hardwareConcurrency: 1 };
@@ -1408,5 +1412,5 @@
       defineGlobal("clearImmediate", nodeTimers.clearImmediate);
       ObjectDefineProperty(globalThis, "global", { __proto__: null, value: globalThis, writable: true, enumerable: true, configurable: true });
     }
-  });
+  }));
 })

@@ -103,7 +103,7 @@
   // the `WebAssembly` namespace afresh in a context restored from the
   // startup snapshot, so this runs after the restore (before any script).
   let wrappedMemory;
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     const WA = globalThis.WebAssembly;
     const Memory = WA && WA.Memory;
     if (typeof Memory === "function" && Memory !== wrappedMemory) {
@@ -199,5 +199,5 @@
       defineProperty(WA, "Memory", { value: Wrapped, writable: true, enumerable: false, configurable: true });
       wrappedMemory = Wrapped;
     }
-  });
+  }));
 })

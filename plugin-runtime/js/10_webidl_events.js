@@ -297,7 +297,10 @@
         return new PairIterator(this, "key+value");
       },
     };
-    for (const key of ["entries", "keys", "values", "forEach"]) {
+    // (Also run by lazily loaded files, after scripts: no iteration protocol.)
+    const names = ["entries", "keys", "values", "forEach"];
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i];
       ObjectDefineProperty(Class.prototype, key, {
         __proto__: null,
         value: methods[key], writable: true, enumerable: true, configurable: true,
@@ -678,10 +681,12 @@
     return self === undefined || self === null ? globalThis : self;
   }
 
-  function initEventTarget(obj) {
+  // Parenthesised: compiled into the startup snapshot (each isolate calls
+  // it once, from 90_dispatch.js's worker-init hook).
+  const initEventTarget = ((obj) => {
     if (!targetListeners.has(obj)) targetListeners.set(obj, new SafeMap());
     return obj;
-  }
+  });
 
   function flattenOptions(options) {
     if (isObject(options)) return Boolean(options.capture);

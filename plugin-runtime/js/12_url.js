@@ -25,9 +25,9 @@
   } = internals.primordials;
   // Set per worker once the snapshot is restored (no compat: newest).
   let valueArg = true;
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     valueArg = internals.compat ? internals.compat.flags.urlSearchParamsDeleteHasValueArg : true;
-  });
+  }));
   const {
     requiredArguments, toUSVString, isObject, definePairIterable,
     defineToStringTag, makeEnumerable, utf8Encode, utf8DecodeWithoutBOM,

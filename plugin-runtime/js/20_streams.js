@@ -57,9 +57,31 @@
     TypedArrayPrototypeGetByteLength,
     TypedArrayPrototypeSlice,
   } = internals.primordials;
-  const { apply: ReflectApply } = Reflect;
+  // Captured from the pristine built-ins into the startup snapshot
+  // (19_pristine.js): this file loads on first use (95_lazy.js), when
+  // the worker's script may have replaced them.
+  const {
+    ReflectApply,
+    PromiseThen,
+    ArrayBufferPrototypeSlice,
+    ArrayBufferByteLengthGetter,
+    ArrayBufferDetachedGetter,
+    ArrayBufferTransfer,
+    TypedArrayPrototype,
+    TypedArrayNameGetter,
+    TypedArrayBufferGetter,
+    TypedArrayByteOffsetGetter,
+    TypedArrayByteLengthGetter,
+    TypedArrayLengthGetter,
+    TypedArraySet,
+    DataViewBufferGetter,
+    DataViewByteOffsetGetter,
+    DataViewByteLengthGetter,
+    AsyncIteratorPrototype,
+    queueMicrotask,
+    TYPED_ARRAYS,
+  } = internals.pristine;
   const $Promise = Promise;
-  const PromiseThen = Promise.prototype.then;
   const PromiseResolve = primordialPromiseResolve;
   const PromiseReject = primordialPromiseReject;
   const $ArrayBuffer = ArrayBuffer;
@@ -67,30 +89,6 @@
   const $DataView = DataView;
   const $TypeError = TypeError;
   const $RangeError = RangeError;
-  const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
-  const ArrayBufferByteLengthGetter = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
-  const ArrayBufferDetachedGetter = (ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, "detached") || {}).get;
-  const ArrayBufferTransfer = ArrayBuffer.prototype.transfer;
-  const TypedArrayPrototype = ObjectGetPrototypeOf($Uint8Array.prototype);
-  const TypedArrayNameGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, SymbolToStringTag).get;
-  const TypedArrayBufferGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "buffer").get;
-  const TypedArrayByteOffsetGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "byteOffset").get;
-  const TypedArrayByteLengthGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "byteLength").get;
-  const TypedArrayLengthGetter = ObjectGetOwnPropertyDescriptor(TypedArrayPrototype, "length").get;
-  const TypedArraySet = TypedArrayPrototype.set;
-  const DataViewBufferGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "buffer").get;
-  const DataViewByteOffsetGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "byteOffset").get;
-  const DataViewByteLengthGetter = ObjectGetOwnPropertyDescriptor($DataView.prototype, "byteLength").get;
-  const AsyncIteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf(async function* () {}).prototype);
-  const queueMicrotask = globalThis.queueMicrotask;
-
-  const TYPED_ARRAYS = { __proto__: null };
-  for (const name of [
-    "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
-    "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
-  ]) {
-    if (typeof globalThis[name] === "function") TYPED_ARRAYS[name] = globalThis[name];
-  }
 
   // Unforgeable key for constructing public objects around internal records.
   const KEY = ObjectCreate(null);
@@ -325,7 +323,9 @@
   // Web IDL class cosmetics: enumerable members and SymbolToStringTag.
   function finishClass(cls, name) {
     const proto = cls.prototype;
-    for (const key of ReflectOwnKeys(proto)) {
+    const keys = ReflectOwnKeys(proto);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       if (key === "constructor" || typeof key === "symbol") continue;
       const d = ObjectGetOwnPropertyDescriptor(proto, key);
       d.enumerable = true;
@@ -1974,7 +1974,9 @@
   const asyncIteratorState = new SafeWeakMap();
 
   const ReadableStreamAsyncIteratorPrototype = ObjectCreate(AsyncIteratorPrototype, {
+    __proto__: null,
     next: {
+      __proto__: null,
       value: function next() {
         const it = asyncIteratorState.get(this);
         if (it === undefined) return PromiseReject(illegal());
@@ -2004,6 +2006,7 @@
       configurable: true,
     },
     return: {
+      __proto__: null,
       value: function (value = undefined) {
         const it = asyncIteratorState.get(this);
         if (it === undefined) return PromiseReject(illegal());
@@ -2021,7 +2024,7 @@
       enumerable: true,
       configurable: true,
     },
-    [SymbolToStringTag]: { value: "ReadableStream AsyncIterator", configurable: true },
+    [SymbolToStringTag]: { __proto__: null, value: "ReadableStream AsyncIterator", configurable: true },
   });
   ObjectDefineProperty(ReadableStreamAsyncIteratorPrototype.return, "name", { __proto__: null, value: "return" });
 
@@ -3652,4 +3655,13 @@
   defineGlobal("TransformStreamDefaultController", TransformStreamDefaultController);
   defineGlobal("ByteLengthQueuingStrategy", ByteLengthQueuingStrategy);
   defineGlobal("CountQueuingStrategy", CountQueuingStrategy);
+  // workerd's shape for its API classes (90_dispatch.js).
+  const classes = [
+    TextEncoderStream, TextDecoderStream, IdentityTransformStream, FixedLengthStream, ReadableStream,
+    ReadableStreamDefaultReader, ReadableStreamBYOBReader, ReadableStreamBYOBRequest,
+    ReadableStreamDefaultController, ReadableByteStreamController, WritableStream, WritableStreamDefaultWriter,
+    WritableStreamDefaultController, TransformStream, TransformStreamDefaultController,
+    ByteLengthQueuingStrategy, CountQueuingStrategy,
+  ];
+  for (let i = 0; i < classes.length; i++) internals.webClassShape(classes[i]);
 })

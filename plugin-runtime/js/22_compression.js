@@ -26,7 +26,7 @@
   const ops = internals.ops;
   // This file loads on first use, after the script ran: nothing here may
   // look up a global or a prototype method the script could have replaced.
-  const TransformStream = internals.streams.TransformStream;
+  const TransformStream = internals.loadStreams().TransformStream;
   const defineGlobal = internals.defineGlobal;
 
   const NOT_BYTES = "This WritableStream only supports writing byte types.";

@@ -56,19 +56,20 @@
     definePairIterable, defineToStringTag, makeEnumerable,
   } = internals.webidl;
   const ops = internals.ops;
-  const ReadableStream = globalThis.ReadableStream;
-  const TextDecoder = globalThis.TextDecoder;
+  // This file loads on first use (95_lazy.js), maybe after the script
+  // replaced built-ins: the accessors come from the snapshot (19_pristine.js).
+  const TextDecoder = internals.encoding.TextDecoder;
 
-  const getter = (proto, name) => ObjectGetOwnPropertyDescriptor(proto, name).get;
-  const arrayBufferByteLength = getter(ArrayBuffer.prototype, "byteLength");
-  const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-  const typedArrayBuffer = getter(TypedArrayPrototype, "buffer");
-  const typedArrayByteOffset = getter(TypedArrayPrototype, "byteOffset");
-  const typedArrayByteLength = getter(TypedArrayPrototype, "byteLength");
-  const typedArrayTag = getter(TypedArrayPrototype, SymbolToStringTag);
-  const dataViewBuffer = getter(DataView.prototype, "buffer");
-  const dataViewByteOffset = getter(DataView.prototype, "byteOffset");
-  const dataViewByteLength = getter(DataView.prototype, "byteLength");
+  const {
+    ArrayBufferByteLengthGetter: arrayBufferByteLength,
+    TypedArrayBufferGetter: typedArrayBuffer,
+    TypedArrayByteOffsetGetter: typedArrayByteOffset,
+    TypedArrayByteLengthGetter: typedArrayByteLength,
+    TypedArrayNameGetter: typedArrayTag,
+    DataViewBufferGetter: dataViewBuffer,
+    DataViewByteOffsetGetter: dataViewByteOffset,
+    DataViewByteLengthGetter: dataViewByteLength,
+  } = internals.pristine;
 
   // A Uint8Array over the bytes of an ArrayBuffer or ArrayBufferView (a
   // BufferSource), or null for anything else. Detached buffers read as empty.
@@ -262,6 +263,8 @@
       const bytes = this.#bytes;
       const length = TypedArrayPrototypeGetByteLength(bytes);
       let offset = 0;
+      // The streams load on first use (95_lazy.js).
+      const { ReadableStream } = internals.loadStreams();
       return new ReadableStream({
         __proto__: null,
         type: "bytes",
@@ -852,4 +855,8 @@
   internals.defineGlobal("Blob", Blob);
   internals.defineGlobal("File", File);
   internals.defineGlobal("FormData", FormData);
+  // workerd's shape for its API classes (90_dispatch.js).
+  internals.webClassShape(Blob);
+  internals.webClassShape(File);
+  internals.webClassShape(FormData);
 })

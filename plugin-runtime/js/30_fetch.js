@@ -47,10 +47,18 @@
     TypedArrayPrototypeSet,
   } = internals.primordials;
   const ops = internals.ops;
-  const S = internals.streams;
+  // The streams (20_streams.js) load on first use (95_lazy.js): `S()` loads
+  // them; `isStream(x)` does not (until they load, no stream exists).
+  let streams;
+  const S = () => streams || (streams = internals.loadStreams());
+  const isStream = (x) => {
+    const s = streams || internals.streams;
+    return s !== undefined && s.isReadableStream(x);
+  };
   const H = internals.headers;
   const { toByteString } = internals.webidl;
-  const B = internals.blob;
+  // Blob/File/FormData load on first use (95_lazy.js): until then nothing
+  // is one; `internals.loadBlob()` loads them.
   const defineGlobal = internals.defineGlobal;
 
   // An absent init dictionary: an empty one, not an object whose members
@@ -271,20 +279,21 @@
       const json = JsonText.textOf(init);
       if (json !== undefined) return new Extracted(sourceText(json), null);
     }
-    if (S.isReadableStream(init)) {
-      if (S.isDisturbed(init) || S.isLocked(init)) {
+    if (isStream(init)) {
+      if (S().isDisturbed(init) || S().isLocked(init)) {
         throw new TypeError("This ReadableStream is disturbed (has already been read from), and cannot be used as a body.");
       }
       return new Extracted(sourceStream(init), null);
     }
     const bytes = copyBytes(init);
     if (bytes !== null) return new Extracted(sourceBytes(bytes), null);
-    if (B.isBlob(init)) {
+    const B = internals.blob;
+    if (B !== undefined && B.isBlob(init)) {
       // Copied: a body's bytes can reach the script through arrayBuffer().
       const type = B.blobType(init);
       return new Extracted(sourceBytes(TypedArrayPrototypeSlice(B.blobBytes(init))), type === "" ? null : type);
     }
-    if (B.isFormData(init)) {
+    if (B !== undefined && B.isFormData(init)) {
       const { bytes: form, type } = B.serializeFormData(init);
       return new Extracted(sourceBytes(form), type);
     }
@@ -319,15 +328,15 @@
           this.stream = this.source.stream;
         } else if (this.source.rid !== undefined) {
           const rid = this.source.rid;
-          this.stream = S.createLazyPullStream({
+          this.stream = S().createLazyPullStream({
             pull: () => ops.bodyRead(rid),
             cancel: () => ops.bodyCancel(rid),
           });
-          S.setNativeTag(this.stream, rid);
+          S().setNativeTag(this.stream, rid);
         } else {
           const all = this.source.bytes;
           let bytes = all;
-          this.stream = S.createLazyPullStream({
+          this.stream = S().createLazyPullStream({
             pull: () => {
               const b = bytes;
               bytes = null;
@@ -336,15 +345,15 @@
           });
           // Handed on unread (new Response(res.body, res)), it stays a body
           // of known length, as in workerd (Content-Length, not chunked).
-          S.setNativeTag(this.stream, { __proto__: null, bytes: all });
+          S().setNativeTag(this.stream, { __proto__: null, bytes: all });
         }
         // A body read to its end (text(), arrayBuffer()...) or handed on
         // before it had a stream gets one that is locked, as the standard's
         // "fully read" leaves it: getReader() throws the locked TypeError.
         // (A stream the body was made from is locked by whoever reads it.)
         if (this.used) {
-          if (this.source.stream) S.markDisturbed(this.stream);
-          else S.markConsumed(this.stream);
+          if (this.source.stream) S().markDisturbed(this.stream);
+          else S().markConsumed(this.stream);
         }
       }
       return this.stream;
@@ -356,7 +365,7 @@
     }
     get bodyUsed() {
       const st = this.currentStream;
-      if (st !== null) return S.isDisturbed(st);
+      if (st !== null) return S().isDisturbed(st);
       return this.used;
     }
     /**
@@ -368,7 +377,7 @@
      */
     async consume() {
       if (this.bodyUsed) throw new TypeError(USED_MESSAGE);
-      if (this.currentStream !== null && S.isLocked(this.currentStream)) {
+      if (this.currentStream !== null && S().isLocked(this.currentStream)) {
         throw new TypeError("This ReadableStream is currently locked to a reader.");
       }
       if (this.source === null) return { __proto__: null, bytes: new Uint8Array(0) };
@@ -388,11 +397,11 @@
         }
         return { __proto__: null, bytes: concat(chunks, total) };
       }
-      return await S.readAll(this.readable);
+      return await S().readAll(this.readable);
     }
     /** Hands the body to Rust: `[kind, value]` for ops.respond / ops.fetch. */
     take() {
-      if (this.bodyUsed || (this.stream !== null && S.isLocked(this.stream))) {
+      if (this.bodyUsed || (this.stream !== null && S().isLocked(this.stream))) {
         throw new TypeError(USED_MESSAGE);
       }
       if (this.source === null) return [0, null];
@@ -403,12 +412,12 @@
         if (this.source.rid !== undefined) return [2, this.source.rid];
       }
       const stream = this.readable;
-      const tag = S.getNativeTag(stream);
+      const tag = S().getNativeTag(stream);
       if (tag !== undefined) {
-        S.markDisturbed(stream);
+        S().markDisturbed(stream);
         return typeof tag === "object" ? [1, tag.bytes] : [2, tag];
       }
-      const sid = ops.sinkNew(S.expectedLength(stream));
+      const sid = ops.sinkNew(S().expectedLength(stream));
       pumpToSink(stream, sid);
       return [3, sid];
     }
@@ -419,7 +428,7 @@
       if (this.source === null) return new BodyState(null);
       if (this.stream === null && this.source.text !== undefined) return new BodyState(sourceText(this.source.text));
       if (this.stream === null && this.source.bytes) return new BodyState(sourceBytes(this.source.bytes));
-      const branches = S.tee(this.readable);
+      const branches = S().tee(this.readable);
       const a = branches[0];
       const b = branches[1];
       this.stream = a;
@@ -447,7 +456,7 @@
     try {
       for (;;) {
         // A null-prototype result: no `then` of Object.prototype is looked up.
-        const result = await S.readInternal(reader);
+        const result = await S().readInternal(reader);
         if (result.done) break;
         const bytes = toBytes(result.value);
         if (bytes === null) {
@@ -519,10 +528,12 @@
       const b = (await state(this, "blob").consume()).bytes;
       // The body's bytes may be shared with a clone: the Blob gets its own.
       // workerd parses the Content-Type and serializes it again ("" if invalid).
+      const B = internals.loadBlob();
       return B.makeBlob(TypedArrayPrototypeSlice(b), B.mimeOf(contentTypeOf(this)));
     },
     async formData() {
       const b = (await state(this, "formData").consume()).bytes;
+      internals.loadBlob();
       return internals.parseFormData(b, contentTypeOf(this));
     },
   };
@@ -560,9 +571,9 @@
   // Fetch spec normalises are upper-cased; "patch" is then not a method.
   const SPEC_NORMALISED = new SafeSet(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
   let upperCaseAll = true; // per worker, set after the snapshot is restored
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     upperCaseAll = internals.compat ? internals.compat.flags.upperCaseAllHttpMethods : true;
-  });
+  }));
   function normaliseMethod(m) {
     // Already a known method in upper case (what nearly every caller
     // passes): what the steps below would give.
@@ -766,7 +777,7 @@
   internals.passThroughRequest = (req) => {
     const b = bodyOf.get(req);
     const st = b.currentStream;
-    if (b.source === null || (!b.bodyUsed && (st === null || !S.isLocked(st)))) return req;
+    if (b.source === null || (!b.bodyUsed && (st === null || !S().isLocked(st)))) return req;
     const s = reqOf(req);
     const copy = ObjectCreate(Request.prototype);
     const r = new ReqRecord(s.url, s.method, headersInit(s.headers, "request"), s.redirect, s.signal, s.cf, s.cache);
@@ -775,7 +786,7 @@
     const rid = b.source.rid;
     let rest;
     if (rid !== undefined && ops.bodyAlive(rid)) {
-      rest = new BodyState(sourceStream(S.createPullStream({
+      rest = new BodyState(sourceStream(S().createPullStream({
         pull: () => ops.bodyRead(rid),
         cancel: () => ops.bodyCancel(rid),
       })));
@@ -832,7 +843,9 @@
         }
       }
       let webSocket = initWebSocket ?? null;
-      if (webSocket !== null && !internals.webSocket.isWebSocket(webSocket)) {
+      // (The WebSockets load on first use: until then nothing is one.)
+      const sockets = internals.webSocket;
+      if (webSocket !== null && (sockets === undefined || !sockets.isWebSocket(webSocket))) {
         throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
       }
       resState.set(this, new ResRecord(status, statusText, h, "default", "", false, init.cf, webSocket));
@@ -965,7 +978,7 @@
     }
     // A 101 hands its WebSocket to Rust (once); a WebSocket on any other
     // status stays with the script.
-    const socket = s.status === 101 ? internals.webSocket.take(s.webSocket) : null;
+    const socket = s.status === 101 ? internals.loadWebSocket().take(s.webSocket) : null;
     const taken = body.take();
     return [s.status, statusTextOf(s), flattenWire(s.headers), taken[0], taken[1], socket];
   };
@@ -1019,7 +1032,7 @@
       }
       const res = ObjectCreate(Response.prototype);
       // An origin's accepted WebSocket upgrade (a 101): `res.webSocket`.
-      const webSocket = typeof head[4] === "number" ? internals.webSocket.fromOrigin(head[4], reqId) : null;
+      const webSocket = typeof head[4] === "number" ? internals.loadWebSocket().fromOrigin(head[4], reqId) : null;
       resState.set(res, new ResRecord(status, statusText ? statusText : null, resHeaders, "default", url, hops > 0, undefined, webSocket));
       let bodyState;
       if (body === null) bodyState = new BodyState(null);

@@ -419,7 +419,7 @@
         const data = kind === 0
           ? m[1]
           : s.binaryType === "blob"
-          ? internals.blob.makeBlob(m[1], "")
+          ? internals.loadBlob().makeBlob(m[1], "")
           : TypedArrayPrototypeGetBuffer(m[1]);
         const thrown = fireCatching(ws, "message", MessageEvent, { __proto__: null, data });
         if (thrown !== NOTHING) {

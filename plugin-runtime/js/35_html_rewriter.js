@@ -28,7 +28,7 @@
   const { requiredArguments, toDOMString, toDictionary, isObject, defineToStringTag, IteratorPrototype } =
     internals.webidl;
   const ops = internals.ops;
-  const S = internals.streams;
+  const S = internals.loadStreams();
   const defineGlobal = internals.defineGlobal;
   // Loaded on first use, after the script ran: the runtime's own classes,
   // not whatever the globals hold now.

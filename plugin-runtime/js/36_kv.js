@@ -34,7 +34,10 @@
     TypedArrayPrototypeSlice,
   } = internals.primordials;
   const ops = internals.ops;
-  const S = internals.streams;
+  // The streams (20_streams.js) load on first use (95_lazy.js); until they
+  // have, no value is a stream.
+  const S = () => internals.loadStreams();
+  const isStream = (x) => internals.streams !== undefined && internals.streams.isReadableStream(x);
   const decodeUtf8 = internals.encoding.decodeUtf8;
   const KEY = {};
   const nsOf = PrivateSlot();
@@ -97,7 +100,7 @@
       const hit = await ops.kvGet(ns, key, true);
       if (hit === null) return withMetadata ? { value: null, metadata: null, cacheStatus: null } : null;
       const rid = hit[0];
-      const stream = S.createPullStream({
+      const stream = S().createPullStream({
         pull: () => ops.bodyRead(rid),
         cancel: () => ops.bodyCancel(rid),
       });
@@ -207,7 +210,7 @@
         if (typeof value === "object" && value !== null) {
           if (ArrayBufferIsView(value) || isArrayBuffer(value)) {
             body = value;
-          } else if (S.isReadableStream(value)) {
+          } else if (isStream(value)) {
             body = await bufferStream(value);
           } else {
             throw new TypeError(VALUE_TYPES);

@@ -167,11 +167,11 @@
     }
     // V8 installs Float16Array in a restored context, not in the snapshot's:
     // taken before the worker's script runs.
-    internals.onWorkerInit(() => {
+    internals.onWorkerInit((() => {
       if (!TYPED_ARRAYS.has("Float16Array") && typeof globalThis.Float16Array === "function") {
         TYPED_ARRAYS.set("Float16Array", globalThis.Float16Array);
       }
-    });
+    }));
   }
   const ObjectPrototypeRaw = ObjectGetPrototypeOf({});
   const ObjectToStringRaw = ObjectGetOwnPropertyDescriptor(ObjectPrototypeRaw, "toString").value;
@@ -456,9 +456,9 @@
   // ---- performance, scheduler ---------------------------------------------
   // When this isolate started (not when the snapshot was made).
   let timeOrigin = DateNow();
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     timeOrigin = DateNow();
-  });
+  }));
   class Performance {
     constructor() {
       throw new TypeError("Illegal constructor");

@@ -50,7 +50,7 @@
     TypedArrayPrototypeSlice,
   } = internals.primordials;
   const { TextEncoder, TextDecoder } = internals.encoding;
-  const WritableStream = internals.streams.WritableStream;
+  const WritableStream = internals.loadStreams().WritableStream;
   // Array helpers by index: the runtime's own lists never meet Array.prototype.
   const includes = (list, v) => ArrayPrototypeIncludes(list, v);
   function filter(list, keep) {

@@ -35,25 +35,28 @@
   // ---- workerd's shape for the Web API classes ----------------------------
   // As workerd (jsg) has them: every prototype member enumerable, and
   // constructors and global functions with length 0 (setTimeout keeps 2).
+  // (The stream classes and Blob, File and FormData, loaded on first use,
+  // are shaped by their files with `internals.webClassShape` as they load.)
   const API_CLASSES = [
     "Headers", "Request", "Response", "URL", "URLSearchParams", "TextEncoder", "TextDecoder",
-    "TextEncoderStream", "TextDecoderStream", "IdentityTransformStream", "FixedLengthStream",
-    "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
-    "ReadableStreamDefaultController", "ReadableByteStreamController", "WritableStream",
-    "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
-    "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy", "Blob", "File",
-    "FormData", "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent", "DOMException",
+    "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent", "DOMException",
   ];
-  for (const name of API_CLASSES) {
-    const C = globalThis[name];
-    if (typeof C !== "function") continue;
+  // Runs after scripts too (lazily loaded files): no iteration protocol.
+  const webClassShape = (C) => {
     ObjectDefineProperty(C, "length", { __proto__: null, value: 0, configurable: true });
     const proto = C.prototype;
-    for (const key of ObjectGetOwnPropertyNames(proto)) {
+    const keys = ObjectGetOwnPropertyNames(proto);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       if (key === "constructor") continue;
       const d = ObjectGetOwnPropertyDescriptor(proto, key);
       if (d.configurable && !d.enumerable) ObjectDefineProperty(proto, key, { __proto__: null, enumerable: true });
     }
+  };
+  internals.webClassShape = webClassShape;
+  for (const name of API_CLASSES) {
+    const C = globalThis[name];
+    if (typeof C === "function") webClassShape(C);
   }
   const FN_LENGTHS = {
     fetch: 0, atob: 0, btoa: 0, structuredClone: 0, queueMicrotask: 0,
@@ -73,7 +76,7 @@
   // A context restored from the startup snapshot has a new global proxy
   // (a WeakMap keyed by the old one no longer finds it): the global becomes
   // an event target per isolate, after the restore.
-  internals.onWorkerInit(() => events.initEventTarget(globalThis));
+  internals.onWorkerInit((() => events.initEventTarget(globalThis)));
   const swTypes = new SafeMap(); // type -> count of listeners added
   const wrapped = new SafeWeakMap(); // listener -> wrapper that records exceptions
   const eventState = new SafeWeakMap();
@@ -231,7 +234,7 @@
   };
 
   /** The handler object Rust calls, or a string saying what is wrong. */
-  internals.checkHandler = (handler) => {
+  internals.checkHandler = ((handler) => {
     if (handler === undefined) {
       if (swTypes.get("fetch") || swTypes.get("scheduled")) return serviceWorkerHandler;
       return "the main module has no default export; a worker exports `export default { async fetch(request, env, ctx) { ... } }` (or registers addEventListener(\"fetch\", ...))";
@@ -243,7 +246,7 @@
       return "the default export has neither a fetch() nor a scheduled() handler";
     }
     return handler;
-  };
+  });
 
   const ctxState = PrivateSlot();
   class ExecutionContext {
@@ -319,8 +322,10 @@
     // Work the script asked to finish after the response.
     const waitErrors = await settleWaits(s);
     for (let i = 0; i < waitErrors.length; i++) internals.reportError(waitErrors[i]);
-    // A WebSocket the script accepted keeps its request until it closes.
-    await internals.webSocket.settled(reqId);
+    // A WebSocket the script accepted keeps its request until it closes
+    // (none before 31_websocket.js has loaded; the await stays, one tick).
+    const sockets = internals.webSocket;
+    await (sockets === undefined ? undefined : sockets.settled(reqId));
     ops.requestDone(reqId);
   };
 

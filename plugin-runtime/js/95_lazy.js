@@ -21,13 +21,34 @@
   function load(file) {
     if (loaded.has(file)) return;
     loaded.add(file);
+    // A file may load another as it runs (22_compression.js needs the
+    // streams): the outer one's globals still go to the loader after.
+    const outer = internals.lazyTarget;
     internals.lazyTarget = values;
     try {
       ops.loadBootstrap(file, internals);
     } finally {
-      internals.lazyTarget = undefined;
+      internals.lazyTarget = outer;
     }
   }
+  // The streams' internals (`internals.streams`), loading 20_streams.js
+  // first if need be. Until it has loaded no stream exists, so a check
+  // whether a value is a stream needs no load (`internals.streams`
+  // undefined: not one).
+  internals.loadStreams = () => {
+    load("20_streams.js");
+    return internals.streams;
+  };
+  // The same for Blob/File/FormData (`internals.blob`,
+  // `internals.parseFormData`) and the WebSockets (`internals.webSocket`).
+  internals.loadBlob = () => {
+    load("25_blob_formdata.js");
+    return internals.blob;
+  };
+  internals.loadWebSocket = () => {
+    load("31_websocket.js");
+    return internals.webSocket;
+  };
 
   // The thunk behind each lazy property, by name. The native getter (which
   // carries no data: it is part of the startup snapshot) asks
@@ -51,7 +72,16 @@
 
   const GLOBALS = [
     ["14_urlpattern.js", ["URLPattern"]],
+    ["20_streams.js", [
+      "TextDecoderStream", "TextEncoderStream", "IdentityTransformStream", "FixedLengthStream", "ReadableStream",
+      "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
+      "ReadableStreamDefaultController", "ReadableByteStreamController", "WritableStream",
+      "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
+      "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
+    ]],
     ["22_compression.js", ["CompressionStream", "DecompressionStream"]],
+    ["25_blob_formdata.js", ["Blob", "File", "FormData"]],
+    ["31_websocket.js", ["WebSocket", "WebSocketPair", "MessageEvent", "CloseEvent", "ErrorEvent"]],
     ["35_cache.js", ["caches", "Cache", "CacheStorage"]],
     ["35_html_rewriter.js", ["HTMLRewriter"]],
     ["41_subtle.js", ["SubtleCrypto", "CryptoKey"]],
@@ -63,11 +93,11 @@
   // Node.js globals of a worker that imports no node: module (the ones that
   // do load the modules at startup).
   // Set per worker, after the snapshot is restored.
-  internals.onWorkerInit(() => {
+  internals.onWorkerInit((() => {
     if (internals.nodeDeferred && internals.compat && internals.compat.flags.nodeJsCompatV2) {
       for (const name of ["Buffer", "process"]) defineLazy(globalThis, name, () => valueOf("node", name));
     }
-  });
+  }));
 
   const cryptoProto = globalThis.Crypto.prototype;
   for (const name of ["subtle", "DigestStream"]) {

@@ -59,7 +59,13 @@ function load() {
     },
   };
   vm.runInContext(read("00_primordials.js"), ctx, { filename: "00_primordials.js" })(g, internals);
-  vm.runInContext(read("20_streams.js"), ctx, { filename: "20_streams.js" })(g, internals);
+  // As 95_lazy.js has them: 20_streams.js, loaded by 22_compression.js.
+  vm.runInContext(read("19_pristine.js"), ctx, { filename: "19_pristine.js" })(g, internals);
+  internals.webClassShape = () => {};
+  internals.loadStreams = () => {
+    if (!internals.streams) vm.runInContext(read("20_streams.js"), ctx, { filename: "20_streams.js" })(g, internals);
+    return internals.streams;
+  };
   vm.runInContext(read("22_compression.js"), ctx, { filename: "22_compression.js" })(g, internals);
   return { g, codecs, freed };
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const primordialsSource = fs.readFileSync(path.join(here, "..", "00_primordials.js"), "utf8");
 const streamsSource = fs.readFileSync(path.join(here, "..", "20_streams.js"), "utf8");
+const pristineSource = fs.readFileSync(path.join(here, "..", "19_pristine.js"), "utf8");
 let eventsSource = null;
 try {
   eventsSource = fs.readFileSync(path.join(here, "..", "10_webidl_events.js"), "utf8");
@@ -44,6 +45,8 @@ function load({ withEvents = true, withTransfer = false } = {}) {
       // ignore: the streams file must work without it
     }
   }
+  vm.runInContext(pristineSource, ctx, { filename: "19_pristine.js" })(g, internals);
+  internals.webClassShape = () => {};
   vm.runInContext(streamsSource, ctx, { filename: "20_streams.js" })(g, internals);
   return { g, S: internals.streams, internals };
 }

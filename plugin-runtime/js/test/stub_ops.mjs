@@ -88,6 +88,16 @@ export function runFiles(ctx, g, internals, files) {
     internals.onWorkerInit = (hook) => hooks.push(hook);
     internals.initWorker = () => hooks.splice(0).forEach((hook) => hook());
   }
+  // 20_streams.js and 25_blob_formdata.js take the pristine built-ins from
+  // 19_pristine.js, and are shaped by 90_dispatch.js's webClassShape (they
+  // load after it, on first use, in the runtime).
+  const lazyAt = files.findIndex((f) => f === "20_streams.js" || f === "25_blob_formdata.js");
+  if (lazyAt >= 0 && !files.includes("19_pristine.js")) {
+    files = [...files.slice(0, lazyAt), "19_pristine.js", ...files.slice(lazyAt)];
+  }
+  if (!internals.webClassShape) internals.webClassShape = () => {};
+  if (!internals.loadStreams) internals.loadStreams = () => internals.streams;
+  if (!internals.loadBlob) internals.loadBlob = () => internals.blob;
   for (const f of files) {
     const src = fs.readFileSync(path.join(jsDir, f), "utf8");
     const fn = vm.runInContext(src, ctx, { filename: f });

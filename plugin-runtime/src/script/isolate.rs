@@ -687,13 +687,28 @@ impl WorkerIsolate {
     }
 
     /// V8's view of this isolate's memory, for the debug log: the heap's
-    /// committed and used bytes, V8's own malloc'd bytes, external memory.
+    /// committed and used bytes, V8's own malloc'd bytes, external memory,
+    /// then each space in use (`name committed/physical/used`, KiB).
     pub(crate) fn heap_summary(&mut self) -> String {
         self.enter();
         let stats = self.isolate.get_heap_statistics();
+        let mut spaces = String::new();
+        for i in 0..self.isolate.number_of_heap_spaces() {
+            if let Some(s) = self.isolate.get_heap_space_statistics(i)
+                && s.space_size() > 0
+            {
+                spaces.push_str(&format!(
+                    "; {} {}/{}/{}",
+                    s.space_name().to_string_lossy(),
+                    s.space_size() >> 10,
+                    s.physical_space_size() >> 10,
+                    s.space_used_size() >> 10
+                ));
+            }
+        }
         self.exit();
         format!(
-            "heap {} KiB committed, {} KiB physical, {} KiB used; malloced {} KiB; external {} KiB",
+            "heap {} KiB committed, {} KiB physical, {} KiB used; malloced {} KiB; external {} KiB{spaces}",
             stats.total_heap_size() >> 10,
             stats.total_physical_size() >> 10,
             stats.used_heap_size() >> 10,

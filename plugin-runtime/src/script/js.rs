@@ -48,10 +48,8 @@ pub(crate) static BOOTSTRAP: &[JsFile] = &[
     js!("11_headers.js"),
     js!("12_url.js"),
     js!("13_encoding.js"),
-    js!("20_streams.js"),
-    js!("25_blob_formdata.js"),
+    js!("19_pristine.js"),
     js!("30_fetch.js"),
-    js!("31_websocket.js"),
     js!("40_misc.js"),
     js!("90_dispatch.js"),
     js!("95_lazy.js"),
@@ -64,7 +62,10 @@ pub(crate) static BOOTSTRAP: &[JsFile] = &[
 /// values. Idle isolates are smaller and start faster.
 pub(crate) static LAZY: &[JsFile] = &[
     js!("14_urlpattern.js"),
+    js!("20_streams.js"),
     js!("22_compression.js"),
+    js!("25_blob_formdata.js"),
+    js!("31_websocket.js"),
     js!("35_cache.js"),
     js!("35_html_rewriter.js"),
     js!("41_subtle.js"),
