@@ -750,17 +750,21 @@ impl Edge {
             return self.serve_websocket(session, ctx, worker.name(), response, ws).await;
         }
 
-        let mut resp = ResponseHeader::build(response.head.status, Some(response.head.headers.len() + 2))?;
-        if !response.head.status_text.is_empty() {
-            resp.set_reason_phrase(Some(&response.head.status_text)).ok();
-        }
         let mut headers = response.head.headers;
         strip_hop_by_hop(&mut headers);
         if !is_head {
             headers.remove(header::CONTENT_LENGTH);
         }
-        for (name, value) in headers.iter() {
-            resp.append_header(name.clone(), value.clone())?;
+        // The script's header map becomes the response head as it is (no
+        // copy, no case map: Pingora title-cases the standard names on the
+        // wire as it would from a case map built from these names).
+        let (mut parts, ()) = http::Response::new(()).into_parts();
+        parts.status = http::StatusCode::from_u16(response.head.status)
+            .map_err(|e| pingora::Error::because(pingora::ErrorType::InternalError, "worker response status", e))?;
+        parts.headers = headers;
+        let mut resp = ResponseHeader::from(parts);
+        if !response.head.status_text.is_empty() {
+            resp.set_reason_phrase(Some(&response.head.status_text)).ok();
         }
         let mut body = response.body;
         if is_head {

@@ -486,7 +486,10 @@ fn origin_request(
     forwarded: Option<&Forwarded>,
 ) -> Result<RequestHeader, FetchError> {
     let method = &head.method;
-    let mut req = RequestHeader::build(head.method.clone(), path, Some(head.headers.len() + 2))
+    // No case map: every name here is an `http::HeaderName` (lower case),
+    // which Pingora writes with the same title-casing either way, and the
+    // case map is a second header map to fill for each request.
+    let mut req = RequestHeader::build_no_case(head.method.clone(), path, Some(head.headers.len() + 2))
         .map_err(|e| FetchError::BadUrl(format!("{}: {e}", String::from_utf8_lossy(path))))?;
     let mut headers = head.headers;
     strip_hop_by_hop(&mut headers);
