@@ -220,6 +220,17 @@ const OVERLOADED: &str = "Service Unavailable: the worker is overloaded; retry l
 const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
 
 /// The client's address, for log lines.
+/// A worker's response head holding `headers` as they are: no copy and no
+/// case map (Pingora title-cases the standard names on the wire from the
+/// names themselves, as it would from a case map built from them).
+fn response_head(status: u16, headers: http::HeaderMap) -> Result<ResponseHeader> {
+    let (mut parts, ()) = http::Response::new(()).into_parts();
+    parts.status = http::StatusCode::from_u16(status)
+        .map_err(|e| Error::because(ErrorType::InternalError, "worker response status", e))?;
+    parts.headers = headers;
+    Ok(ResponseHeader::from(parts))
+}
+
 fn client_addr(session: &Session) -> String {
     session
         .client_addr()
@@ -755,14 +766,7 @@ impl Edge {
         if !is_head {
             headers.remove(header::CONTENT_LENGTH);
         }
-        // The script's header map becomes the response head as it is (no
-        // copy, no case map: Pingora title-cases the standard names on the
-        // wire as it would from a case map built from these names).
-        let (mut parts, ()) = http::Response::new(()).into_parts();
-        parts.status = http::StatusCode::from_u16(response.head.status)
-            .map_err(|e| pingora::Error::because(pingora::ErrorType::InternalError, "worker response status", e))?;
-        parts.headers = headers;
-        let mut resp = ResponseHeader::from(parts);
+        let mut resp = response_head(response.head.status, headers)?;
         if !response.head.status_text.is_empty() {
             resp.set_reason_phrase(Some(&response.head.status_text)).ok();
         }
@@ -866,7 +870,6 @@ impl Edge {
             ctx.outcome = Some("exception");
             return respond_text(session, 500, WORKER_EXCEPTION).await;
         }
-        let mut resp = ResponseHeader::build(101, Some(response.head.headers.len() + 3))?;
         let mut headers = response.head.headers;
         strip_hop_by_hop(&mut headers);
         headers.remove(header::CONTENT_LENGTH);
@@ -880,9 +883,7 @@ impl Edge {
                 headers.append(name.clone(), value.clone());
             }
         }
-        for (name, value) in headers.iter() {
-            resp.append_header(name.clone(), value.clone())?;
-        }
+        let mut resp = response_head(101, headers)?;
         let upgrade = session
             .req_header()
             .headers
