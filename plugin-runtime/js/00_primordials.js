@@ -211,18 +211,17 @@
   define("ArraySetOwn", ArraySetOwn);
   const ArrayPrototypeRaw = Array.prototype;
   const ObjectPrototypeRaw = Object.prototype;
-  /**
-   * `arr.push(v)` that never calls an inherited index setter. Defining the
-   * element goes through V8's C++ runtime (about a microsecond), so an
-   * array whose prototype chain is the ordinary one (Array.prototype, then
-   * Object.prototype, both ordinary objects: asking them runs no script
-   * code) and has no property of that index takes a plain store, which can
-   * then only create the array's own element.
-   */
   // Whether a plain store of index `i` into an array whose prototype is
-  // Array.prototype can only create the array's own element.
+  // Array.prototype can only create the array's own element: the chain is
+  // the ordinary one (Array.prototype, then Object.prototype, both ordinary
+  // objects: asking them runs no script code) and has no such index.
   const plainIndexStore = (i) =>
     ObjectGetPrototypeOfRaw(ArrayPrototypeRaw) === ObjectPrototypeRaw && !(i in ArrayPrototypeRaw);
+  /**
+   * `arr.push(v)` that never calls an inherited index setter. Defining the
+   * element goes through V8's C++ runtime (about a microsecond), so where
+   * `plainIndexStore` allows it the element is stored plainly instead.
+   */
   const ArrayAppend = (arr, value) => {
     const n = arr.length;
     if (ObjectGetPrototypeOfRaw(arr) === ArrayPrototypeRaw && plainIndexStore(n)) {
