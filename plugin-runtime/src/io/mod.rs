@@ -15,4 +15,5 @@ pub(crate) mod limits;
 pub(crate) mod proxy_thread;
 pub(crate) mod request;
 pub(crate) mod runtime;
+pub(crate) mod sysbuf;
 pub(crate) mod thread;

@@ -18,6 +18,7 @@ use super::{
 use crate::error::OpError;
 use crate::io::body::{BodyStream, body_channel};
 use crate::io::context::{OpResult, SharedState};
+use crate::io::sysbuf::SystemBuf;
 use crate::jsg::ops::{bytes_arg, current_request, js_string, number_arg, state, u32_arg, uint8array};
 use crate::jsg::promise::promise_op;
 
@@ -440,11 +441,12 @@ pub(crate) fn op_kv_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgu
         PutValue::Stream(mut buf) if buf.pieces == 0 => {
             // Shorter than one piece: one plain put.
             buf.done = true;
-            let value = whole(Bytes::from(std::mem::take(&mut buf.pending)));
+            let value = whole(buf.pending.take().map(SystemBuf::into_bytes).unwrap_or_default());
             Box::pin(kv.run(move |s| s.put(&ns, &key, value)))
         }
         PutValue::Stream(mut buf) => {
-            let (id, last, index) = (buf.upload, std::mem::take(&mut buf.pending), buf.pieces);
+            let last = buf.pending.take().map(SystemBuf::into_bytes).unwrap_or_default();
+            let (id, index) = (buf.upload, buf.pieces);
             let upload = Upload {
                 id,
                 pieces: index + u32::from(!last.is_empty()),
@@ -455,7 +457,7 @@ pub(crate) fn op_kv_put(scope: &mut v8::PinScope, args: v8::FunctionCallbackArgu
                 let staged = if last.is_empty() {
                     Ok(())
                 } else {
-                    kv.run(move |s| s.stage(id, index, Bytes::from(last))).await
+                    kv.run(move |s| s.stage(id, index, last)).await
                 };
                 let r = match staged {
                     Ok(()) => kv.run(move |s| s.commit(&ns, &key, upload)).await,
@@ -539,8 +541,10 @@ pub(crate) fn op_kv_list(scope: &mut v8::PinScope, args: v8::FunctionCallbackArg
 /// request ended, the value was too big), its staged pieces are discarded.
 pub(crate) struct KvBuffer {
     upload: u64,
-    /// Bytes not staged yet (less than a piece).
-    pending: Vec<u8>,
+    /// Bytes not staged yet (less than a piece), in a buffer of a piece's
+    /// size from the system allocator: the store frees it on its own
+    /// thread (see `io::sysbuf`).
+    pending: Option<SystemBuf>,
     /// Pieces staged so far.
     pieces: u32,
     /// Bytes received so far.
@@ -581,7 +585,7 @@ pub(crate) fn op_kv_buffer_new(
             id,
             KvBuffer {
                 upload: super::upload_id(),
-                pending: Vec::new(),
+                pending: None,
                 pieces: 0,
                 total: 0,
                 owner,
@@ -646,19 +650,22 @@ pub(crate) fn op_kv_buffer_write(
             return;
         };
         b.total = total;
-        b.pending.extend_from_slice(&chunk);
         b._charges.push(charge);
-        if b.pending.len() < PIECE_BYTES {
+        let mut pieces = Vec::new();
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            let pending = b.pending.get_or_insert_with(|| SystemBuf::with_capacity(PIECE_BYTES));
+            rest = &rest[pending.fill(rest)..];
+            if pending.is_full()
+                && let Some(full) = b.pending.take()
+            {
+                pieces.push(full.into_bytes());
+            }
+        }
+        if pieces.is_empty() {
             return;
         }
-        let all = Bytes::from(std::mem::take(&mut b.pending));
-        let full = all.len() / PIECE_BYTES * PIECE_BYTES;
-        b.pending = all[full..].to_vec();
         let first = b.pieces;
-        let pieces: Vec<Bytes> = (0..full)
-            .step_by(PIECE_BYTES)
-            .map(|at| all.slice(at..at + PIECE_BYTES))
-            .collect();
         b.pieces += pieces.len() as u32;
         let charges = std::mem::take(&mut b._charges);
         (b.upload, first, pieces, b.kv.clone(), charges)
