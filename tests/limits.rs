@@ -174,6 +174,53 @@ async fn an_infinite_loop_gets_503_and_other_workers_keep_serving() {
     );
 }
 
+/// Voluntary context switches of the proxy's thread named `name` so far.
+fn thread_wakeups(proxy: &Proxy, name: &str) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", proxy.pid())).unwrap();
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == name {
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap();
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches:"))
+                .unwrap();
+            return line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        }
+    }
+    panic!("no thread named {name}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cpu_watchdog_sleeps_while_no_js_runs_and_wakes_for_the_next_loop() {
+    let origin = Origin::start("o").await;
+    let proxy = start(&origin).await;
+    for round in 0..3 {
+        assert_eq!(get_host(&proxy.url("/"), "a.test").await.text().await.unwrap(), "fine");
+        // Idle: the watchdog parks after about 100 ms without a slice of JS
+        // (it used to poll every 2 ms: about 500 wake-ups a second).
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = thread_wakeups(&proxy, "cpu-watchdog");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let woke = thread_wakeups(&proxy, "cpu-watchdog") - before;
+        assert!(
+            woke < 50,
+            "round {round}: the idle watchdog woke {woke} times in a second"
+        );
+        // The first slice after the idle spell is watched all the same.
+        let path = ["/spin", "/spin-later", "/spin"][round];
+        let started = Instant::now();
+        let r = get_host(&proxy.url(path), "a.test").await;
+        assert_eq!(r.status(), 503, "{path}: {}", proxy.log());
+        assert!(r.text().await.unwrap().contains("CPU time limit"));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_allocation_bomb_gets_503_and_the_process_survives() {
     let origin = Origin::start("o").await;

@@ -93,7 +93,7 @@ impl CpuWatch {
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let budget_ns = budget.as_nanos().min(u64::MAX as u128) as u64;
         self.stalled.store(false, Ordering::Relaxed);
-        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(Active {
+        let before = self.active.lock().unwrap_or_else(|p| p.into_inner()).replace(Active {
             generation,
             budget_ns,
             started: Instant::now(),
@@ -101,6 +101,9 @@ impl CpuWatch {
             handle,
             fired,
         });
+        if before.is_none() {
+            Dog::slice_started();
+        }
     }
 
     /// Whether the last slice was ended for its wall time (it blocked).
@@ -110,7 +113,64 @@ impl CpuWatch {
 
     /// JS has returned.
     pub(crate) fn stop(&self) {
-        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if self.active.lock().unwrap_or_else(|p| p.into_inner()).take().is_some() {
+            Dog::slice_ended();
+        }
+    }
+}
+
+/// Whether the watchdog has anything to watch, so that it sleeps while no
+/// JS runs anywhere: polling every [`POLL`] cost an idle process about 500
+/// wake-ups and 1% of a core a second.
+///
+/// The watchdog parks once it has found no slice running at
+/// [`Dog::IDLE_POLLS`] polls in a row (so a busy proxy, whose slices come
+/// and go between polls, does not park and unpark on every slice); the
+/// first slice to start while it is parked unparks it.
+struct Dog;
+
+/// Slices of JS running now, on every thread.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// The watchdog is parked (or about to): a starting slice wakes it.
+static PARKED: AtomicBool = AtomicBool::new(false);
+static DOG_THREAD: OnceLock<std::thread::Thread> = OnceLock::new();
+
+impl Dog {
+    const IDLE_POLLS: u32 = 50;
+
+    fn slice_started() {
+        // SeqCst here and in `park`: either this start sees the flag the
+        // watchdog set before its last look at RUNNING, or that look sees
+        // this slice. A wake-up that comes before the park is kept by the
+        // thread's park token.
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        if PARKED.load(Ordering::SeqCst)
+            && PARKED.swap(false, Ordering::SeqCst)
+            && let Some(t) = DOG_THREAD.get()
+        {
+            t.unpark();
+        }
+    }
+
+    fn slice_ended() {
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn idle() -> bool {
+        RUNNING.load(Ordering::SeqCst) == 0
+    }
+
+    /// Called by the watchdog when it has seen no slice for a while:
+    /// sleeps until one starts.
+    fn park() {
+        PARKED.store(true, Ordering::SeqCst);
+        while PARKED.load(Ordering::SeqCst) {
+            if !Dog::idle() {
+                PARKED.store(false, Ordering::SeqCst);
+                break;
+            }
+            std::thread::park();
+        }
     }
 }
 
@@ -127,7 +187,18 @@ fn watchdog() -> &'static Watches {
             // poll, and reading a thread's CPU clock from procfs costs three
             // system calls (up to one more poll of CPU goes uncounted).
             let mut seen: Vec<(usize, u64, Option<u64>)> = Vec::new();
+            let _ = DOG_THREAD.set(std::thread::current());
+            let mut idle_polls = 0;
             loop {
+                if Dog::idle() {
+                    idle_polls += 1;
+                    if idle_polls >= Dog::IDLE_POLLS {
+                        Dog::park();
+                        idle_polls = 0;
+                    }
+                } else {
+                    idle_polls = 0;
+                }
                 std::thread::sleep(POLL);
                 let live: Vec<Arc<CpuWatch>> = {
                     let mut l = list.lock().unwrap_or_else(|p| p.into_inner());
