@@ -107,6 +107,69 @@ async fn a_light_worker_is_not_held_up_by_a_busy_isolate_thread() {
     );
 }
 
+/// Its first request touches much of the runtime for the first time
+/// (compiled then) and loads the lazily loaded files: the streams (through
+/// `res.body`), Blob/FormData, compression and URLPattern.
+const WARMING: &str = r#"
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const req = new Request(url, request);
+    req.headers.set("x-edge", "1");
+    const res = await fetch(req);
+    const out = new Response(res.body, res);
+    out.headers.set("x-served-by", "isoproxy");
+    const form = new FormData();
+    form.append("file", new Blob(["abc"]), "a.txt");
+    const zipped = new Response("hello").body.pipeThrough(new CompressionStream("gzip"));
+    const bytes = (await new Response(zipped).arrayBuffer()).byteLength;
+    const match = new URLPattern({ pathname: "/w/:n" }).test(url);
+    out.headers.set("x-extra", `${form.has("file")} ${bytes > 0} ${match}`);
+    return out;
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_one_off_costs_of_an_isolates_first_request_do_not_make_a_light_worker_heavy() {
+    // The first request of each proxy thread's isolate compiles what it
+    // touches and loads several lazily loaded files: that took 14 ms and
+    // more of CPU in one slice, and made the worker heavy at random.
+    let origin = Origin::start("o").await;
+    let proxy = Proxy::builder()
+        .script("spin.js", SPIN)
+        .script("light.js", LIGHT)
+        .script("warming.js", WARMING)
+        .config(&format!(
+            "{}\n[[workers]]\nname = \"warming\"\nmain = \"warming.js\"\nlimits = {{ request_timeout_s = 1 }}\n\n\
+             [[routes]]\npattern = \"warming.test/*\"\nworker = \"warming\"\norigin = \"{}\"\n",
+            config(true, &origin),
+            origin.url()
+        ))
+        .start()
+        .await;
+    // New connections: each proxy thread's isolate gets its first request.
+    for i in 0..6 {
+        let r = get_host(&proxy.url(&format!("/w/{i}")), "warming.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+        assert_eq!(r.headers()["x-served-by"], "isoproxy");
+        assert_eq!(r.headers()["x-extra"], "true true true");
+    }
+    assert!(
+        !proxy.log().contains("worker warming: a slice of its JS used"),
+        "{}",
+        proxy.log()
+    );
+    // Still light: it answers on the proxy threads while the only isolate
+    // thread is busy (queued behind the spin it would time out: 504).
+    let spinning = busy_isolate_thread(&proxy).await;
+    for i in 0..4 {
+        let r = get_host(&proxy.url(&format!("/w/{i}")), "warming.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+    }
+    assert_eq!(spinning.await.unwrap(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn with_js_on_proxy_threads_off_every_worker_queues_for_the_isolate_threads() {
     // The same scene as above, the key off: `light` waits behind the spin

@@ -130,6 +130,10 @@ pub(crate) struct IsolateState {
     pub heap_exceeded: Arc<AtomicBool>,
     /// When the current JS slice began (monotonic clock), if one runs.
     pub slice_started: Option<std::time::Instant>,
+    /// CPU the current slice spent on one-off work of the isolate (loading
+    /// a lazily loaded bootstrap file), which does not count towards making
+    /// its worker heavy.
+    pub slice_one_off: std::time::Duration,
     pub bodies: HashMap<u32, BodyStream>,
     /// WebSockets handed to the script (`response.webSocket`), by id, with
     /// the request they came to (they go when it ends).

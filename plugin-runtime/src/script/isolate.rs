@@ -50,6 +50,11 @@ pub(crate) struct WorkerIsolate {
     /// Whether the isolate was made from the startup snapshot (else it
     /// runs the bootstrap itself).
     pub(crate) from_snapshot: bool,
+    /// The first client request this isolate ran, and the CPU its slices
+    /// may still use without counting towards making the worker heavy
+    /// (see [`Self::guarded`]).
+    first_request: Option<u32>,
+    warm_up_credit: Duration,
     /// Read by the near-heap-limit callback: must outlive `isolate` (fields
     /// drop in declaration order).
     _heap_guard: Box<HeapGuard>,
@@ -618,6 +623,7 @@ impl WorkerIsolate {
             cpu_fired: Arc::new(AtomicBool::new(false)),
             heap_exceeded,
             slice_started: None,
+            slice_one_off: Duration::ZERO,
             bodies: HashMap::new(),
             sockets: HashMap::new(),
             ws_servers: HashMap::new(),
@@ -662,6 +668,8 @@ impl WorkerIsolate {
             handle,
             isolate,
             from_snapshot,
+            first_request: None,
+            warm_up_credit: Self::WARM_UP_CREDIT,
             _heap_guard: heap_guard,
         };
         // The top level runs under its own CPU limit.
@@ -976,6 +984,12 @@ impl WorkerIsolate {
     /// [`Self::guarded`]); a longer one its thread CPU time.
     const SHORT_SLICE: std::time::Duration = std::time::Duration::from_micros(250);
 
+    /// The CPU an isolate's first client request may use, over
+    /// `HEAVY_SLICE`, before its worker counts as heavy: a light worker's
+    /// whole limit (`cpu_ms` 50), over three times what the first request
+    /// of a pass-through worker took here.
+    const WARM_UP_CREDIT: Duration = Duration::from_millis(50);
+
     /// Runs `f` inside the isolate, under the CPU budget left to request
     /// `req`, and accounts the CPU it used to that request. A limit hit
     /// fails the request and poisons the isolate (the thread discards it).
@@ -1018,7 +1032,25 @@ impl WorkerIsolate {
         {
             ctx.cpu_used += used;
         }
-        if for_client && (used >= crate::io::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
+        // Whether the worker is too heavy to share a thread is judged on its
+        // own work, not on the isolate's one-off costs, which made light
+        // workers heavy at random: a lazily loaded bootstrap file (the
+        // streams, on the first `res.body`) compiles and runs once, and the
+        // first client request of an isolate compiles every runtime
+        // function it touches (a hello worker's took 3-6 ms of CPU, a
+        // pass-through worker's 14 ms). The first is left out, the second
+        // is credited up to WARM_UP_CREDIT. The CPU limit holds all the same.
+        let one_off = std::mem::take(&mut self.state.borrow_mut().slice_one_off);
+        let mut judged = used.saturating_sub(one_off);
+        if let Some(r) = req
+            && for_client
+            && *self.first_request.get_or_insert(r) == r
+        {
+            let credit = judged.min(self.warm_up_credit);
+            self.warm_up_credit -= credit;
+            judged -= credit;
+        }
+        if for_client && (judged >= crate::io::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
             self.mark_heavy(used);
         }
         let hit = if fired.load(Ordering::Relaxed) {

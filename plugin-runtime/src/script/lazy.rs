@@ -15,7 +15,20 @@ pub(crate) fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCall
     let Ok(name) = str_arg(scope, args.get(0), "name", 64) else {
         return throw_type_error(scope, "no such lazily loaded bootstrap file");
     };
-    let internals = args.get(1);
+    // The load is the isolate's one-off work, not the request's: its CPU
+    // is noted for the slice (`WorkerIsolate::guarded`). A file that loads
+    // another as it runs counts once, as the outer load.
+    let Some(st) = scope.get_slot::<crate::io::context::SharedState>().cloned() else {
+        return load(scope, &name, args.get(1));
+    };
+    let before = st.borrow().slice_one_off;
+    let started = crate::io::limits::thread_cpu();
+    load(scope, &name, args.get(1));
+    let spent = crate::io::limits::thread_cpu().saturating_sub(started);
+    st.borrow_mut().slice_one_off = before + spent;
+}
+
+fn load(scope: &mut v8::PinScope, name: &str, internals: v8::Local<v8::Value>) {
     if name == "node" {
         // The Node.js modules, all of them in order (they build on each other).
         for file in crate::script::js::NODE {
@@ -26,7 +39,7 @@ pub(crate) fn op_load_bootstrap(scope: &mut v8::PinScope, args: v8::FunctionCall
         return;
     }
     let Some(file) = crate::script::js::LAZY.iter().find(|f| f.name == name) else {
-        let msg = format!("no lazily loaded bootstrap file {}", wire::excerpt(&name));
+        let msg = format!("no lazily loaded bootstrap file {}", wire::excerpt(name));
         return throw_type_error(scope, &msg);
     };
     crate::script::isolate::run_bootstrap_file(scope, file, internals);
