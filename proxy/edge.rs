@@ -219,7 +219,6 @@ const ORIGIN_TIMEOUT: &str = "Gateway Timeout: the origin did not answer in time
 const OVERLOADED: &str = "Service Unavailable: the worker is overloaded; retry later.\n";
 const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
 
-/// The client's address, for log lines.
 /// A worker's response head holding `headers` as they are: no copy and no
 /// case map (Pingora title-cases the standard names on the wire from the
 /// names themselves, as it would from a case map built from them).
@@ -231,6 +230,7 @@ fn response_head(status: u16, headers: http::HeaderMap) -> Result<ResponseHeader
     Ok(ResponseHeader::from(parts))
 }
 
+/// The client's address, for log lines.
 fn client_addr(session: &Session) -> String {
     session
         .client_addr()

@@ -982,7 +982,7 @@ impl WorkerIsolate {
 
     /// A slice shorter than this in wall time is charged its wall time (see
     /// [`Self::guarded`]); a longer one its thread CPU time.
-    const SHORT_SLICE: std::time::Duration = std::time::Duration::from_micros(250);
+    const SHORT_SLICE: Duration = Duration::from_micros(250);
 
     /// The CPU an isolate's first client request may use, over
     /// `HEAVY_SLICE`, before its worker counts as heavy: a light worker's
