@@ -1,6 +1,6 @@
 //! Loading many workers at once (`Runtime::load_workers`): start-up and
-//! reloads load every worker on several threads, each thread compiling the
-//! module graphs of the workers it takes in one scratch isolate. Errors are
+//! reloads load every worker on several threads, each worker's module graph
+//! read and then run in one isolate of its own. Errors are
 //! still reported in the config's order, and no worker's graph borrows
 //! another's modules.
 

@@ -15,7 +15,7 @@ use crate::io::body::Body;
 use crate::io::http::{Fetcher, Outcome, RequestHead, WorkerResponse};
 use crate::io::thread::{self, Command, IsolateEvents, ThreadHandle};
 use crate::script::compat::CompatFlags;
-use crate::script::isolate::{GraphReader, ThreadLink, WorkerIsolate, read_module_graph};
+use crate::script::isolate::{ThreadLink, WorkerIsolate, read_module_graph};
 use crate::script::worker::{ModuleRoot, WorkerCode, WorkerSpec, normalize, redact_script_error};
 
 /// Requests in flight on a worker's least-busy warm thread before another
@@ -303,7 +303,7 @@ impl Runtime {
     }
 
     /// Reads and validates a worker: its module graph, compiled and
-    /// evaluated in a scratch isolate, with a default export that has a
+    /// evaluated in a check isolate, with a default export that has a
     /// `fetch` handler (see [`Runtime::load_workers`]). V8 must be
     /// initialised: [`Runtime::start`] or [`Runtime::init_v8`].
     pub fn load_worker(spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
@@ -318,9 +318,9 @@ impl Runtime {
     /// Reads and validates `specs` (each as [`Runtime::load_worker`] says),
     /// on scratch threads (as many as the machine has cores, at most one
     /// per worker) that take the workers in turn; answers in the order of
-    /// `specs`. Each thread compiles the module graphs of all its workers
-    /// in one scratch isolate, then evaluates each worker in its own
-    /// isolate (whose module code caches later isolates use).
+    /// `specs`. Each worker gets one isolate, which reads its module graph
+    /// and then evaluates it (its modules' code caches are what later
+    /// isolates use).
     pub fn load_workers(specs: Vec<WorkerSpec>) -> Vec<Result<Arc<WorkerCode>, ScriptError>> {
         crate::script::platform::platform();
         let count = specs.len();
@@ -559,10 +559,9 @@ type LoadSlot = Mutex<Option<Result<Arc<WorkerCode>, ScriptError>>>;
 
 /// A loading thread of [`Runtime::load_workers`]: takes the next worker
 /// until none is left. A panic while one loads (a runtime bug) fails that
-/// worker only; the thread's scratch isolate is made afresh after it.
+/// worker only.
 fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results: &[LoadSlot]) {
     let watch = crate::io::limits::CpuWatch::for_this_thread();
-    let mut reader: Option<GraphReader> = None;
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let (Some(spec), Some(slot)) = (specs.get(i), results.get(i)) else {
@@ -572,12 +571,8 @@ fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results
             continue;
         };
         let main = spec.main.display().to_string();
-        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            load_one(reader.get_or_insert_with(GraphReader::new), &watch, spec)
-        }));
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_one(&watch, spec)));
         let result = loaded.unwrap_or_else(|_| {
-            // Whatever the isolate was doing is unknown: start over.
-            reader = None;
             Err(ScriptError::Shape {
                 path: main,
                 reason: "validation crashed".into(),
@@ -587,19 +582,15 @@ fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results
     }
 }
 
-/// Reads `spec`'s module graph with `reader`, then evaluates the worker in
-/// its own isolate on this thread (dropped before `reader`, as V8 wants).
-fn load_one(
-    reader: &mut GraphReader,
-    watch: &Arc<crate::io::limits::CpuWatch>,
-    spec: WorkerSpec,
-) -> Result<Arc<WorkerCode>, ScriptError> {
+/// Reads `spec`'s module graph and evaluates the worker, both in one
+/// isolate on this thread (`WorkerIsolate::create_reading`), dropped once
+/// it has checked the worker and made its modules' code caches.
+fn load_one(watch: &Arc<crate::io::limits::CpuWatch>, spec: WorkerSpec) -> Result<Arc<WorkerCode>, ScriptError> {
     let main = normalize(&std::path::absolute(&spec.main).unwrap_or_else(|_| spec.main.clone()));
     let compat = CompatFlags::resolve(spec.compatibility_date.as_deref(), &spec.compatibility_flags)
         .map_err(|(_, e)| ScriptError::Compat(e))?;
     let root = ModuleRoot::new(spec.root.as_deref(), &main)?;
-    let graph = read_module_graph(reader, &main, &root, &compat).map_err(|e| redact_script_error(&spec.secrets, e))?;
-    let code = Arc::new(WorkerCode::new(spec, compat, main, graph));
+    let secrets = spec.secrets.clone();
     // A private event loop: nothing the top level starts is ever run.
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let link = ThreadLink {
@@ -608,10 +599,12 @@ fn load_one(
         inflight: Default::default(),
         watch: watch.clone(),
     };
-    WorkerIsolate::create(code.clone(), link)
-        .map(drop)
-        .map_err(|e| redact_script_error(&code.spec.secrets, e))?;
-    Ok(code)
+    let isolate = WorkerIsolate::create_reading(spec.memory_mb, link, |scope| {
+        let graph = read_module_graph(scope, &main, &root, &compat)?;
+        Ok(Arc::new(WorkerCode::new(spec, compat, main, graph)))
+    })
+    .map_err(|e| redact_script_error(&secrets, e))?;
+    Ok(isolate.code.clone())
 }
 
 impl Drop for Runtime {

@@ -357,44 +357,18 @@ struct CommonJsCheck {
     location: String,
 }
 
-/// The scratch isolate [`read_module_graph`] compiles modules in (nothing
-/// runs there), kept by a loading thread for every worker it reads: one
-/// isolate per loading thread instead of one per worker. Made from the
-/// same blob as every other isolate (see `snapshot::new_isolate`). Drop it
-/// on the thread that made it, after every isolate made since.
-pub(crate) struct GraphReader {
-    /// Declared first: released while the isolate is alive.
-    context: v8::Global<v8::Context>,
-    isolate: v8::OwnedIsolate,
-}
-
-impl GraphReader {
-    pub(crate) fn new() -> GraphReader {
-        crate::script::platform::platform();
-        let (mut isolate, _) = crate::script::snapshot::new_isolate(v8::CreateParams::default());
-        let context = {
-            v8::scope!(let scope, &mut isolate);
-            let context = v8::Context::new(scope, Default::default());
-            v8::Global::new(scope, context)
-        };
-        GraphReader { context, isolate }
-    }
-}
-
 /// Reads the module graph rooted at `main`: every import, once. Relative
 /// and absolute specifiers name files; bare ones (`"hono"`) are packages
 /// in the project's `node_modules` (`packages.rs`). Compiles each module
-/// in `reader`'s scratch isolate to find its imports, so syntax errors
-/// surface here with `file:line:column`.
+/// in `scope`'s context to find its imports (nothing runs), so syntax
+/// errors surface here with `file:line:column`: loading does it in the
+/// isolate that then checks the worker (`WorkerIsolate::create_reading`).
 pub(crate) fn read_module_graph(
-    reader: &mut GraphReader,
+    scope: &mut v8::PinScope<'_, '_>,
     main: &Path,
     root: &ModuleRoot,
     compat: &CompatFlags,
 ) -> Result<ModuleGraph, ScriptError> {
-    v8::scope!(let scope, &mut reader.isolate);
-    let context = v8::Local::new(scope, &reader.context);
-    let scope = &mut v8::ContextScope::new(scope, context);
     let mut graph = ModuleGraph::default();
     let mut packages: Option<crate::script::packages::Packages> = None;
     let mut total = 0usize;
@@ -590,8 +564,25 @@ const STARTUP_CPU: Duration = Duration::from_secs(1);
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
     pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
+        let memory_mb = code.spec.memory_mb;
+        Self::create_reading(memory_mb, link, |_| Ok(code))
+    }
+
+    /// [`WorkerIsolate::create`] for a worker whose code is made in the new
+    /// isolate: `code` gets a scope in the isolate's context before
+    /// anything runs there, and may compile in it (nothing it compiles
+    /// runs). Loading reads a worker's module graph this way, in the
+    /// isolate that then checks the worker, instead of in a scratch
+    /// isolate of its own (whose creation cost as much as this one's).
+    /// The isolate's memory limit is `memory_mb` (at least 16) from the
+    /// start, for that compilation too.
+    pub(crate) fn create_reading(
+        memory_mb: usize,
+        link: ThreadLink,
+        code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
+    ) -> Result<WorkerIsolate, ScriptError> {
         crate::script::platform::platform();
-        let memory = code.spec.memory_mb.max(16) << 20;
+        let memory = memory_mb.max(16) << 20;
         let heap_exceeded = Arc::new(AtomicBool::new(false));
         let (allocator, budget) = array_buffer_allocator(memory, heap_exceeded.clone());
         let params = v8::CreateParams::default()
@@ -610,6 +601,34 @@ impl WorkerIsolate {
         );
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(crate::script::rejections::promise_reject_callback);
+        let handle = isolate.thread_safe_handle();
+        let heap_guard = Box::new(HeapGuard {
+            handle: handle.clone(),
+            exceeded: heap_exceeded.clone(),
+        });
+        isolate.add_near_heap_limit_callback(
+            near_heap_limit_guarded,
+            &*heap_guard as *const HeapGuard as *mut std::ffi::c_void,
+        );
+        // The context the worker runs in; `code` may compile in it first.
+        let (context, code) = {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Context::new(scope, Default::default());
+            let global = v8::Global::new(scope, context);
+            let scope = &mut v8::ContextScope::new(scope, context);
+            (global, code(scope))
+        };
+        let code = match code {
+            Ok(code) => code,
+            Err(e) => {
+                // The context's handle before its isolate, the isolate
+                // before the guard its callback points at.
+                drop(context);
+                drop(isolate);
+                drop(heap_guard);
+                return Err(e);
+            }
+        };
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
             key: link.key,
             worker: Arc::from(code.spec.name.as_str()),
@@ -642,15 +661,6 @@ impl WorkerIsolate {
             lazy_value: None,
         }));
         isolate.set_slot(state.clone());
-        let handle = isolate.thread_safe_handle();
-        let heap_guard = Box::new(HeapGuard {
-            handle: handle.clone(),
-            exceeded: state.borrow().heap_exceeded.clone(),
-        });
-        isolate.add_near_heap_limit_callback(
-            near_heap_limit_guarded,
-            &*heap_guard as *const HeapGuard as *mut std::ffi::c_void,
-        );
         let fired = state.borrow().cpu_fired.clone();
         let mut me = WorkerIsolate {
             code,
@@ -674,7 +684,7 @@ impl WorkerIsolate {
         };
         // The top level runs under its own CPU limit.
         me.watch.start(STARTUP_CPU, me.handle.clone(), fired.clone());
-        let init = me.init();
+        let init = me.init(context);
         me.watch.stop();
         if fired.load(Ordering::Relaxed) || me.state.borrow().heap_exceeded.load(Ordering::Relaxed) {
             let what = if fired.load(Ordering::Relaxed) {
@@ -744,11 +754,13 @@ impl WorkerIsolate {
         }
     }
 
-    fn init(&mut self) -> Result<(), ScriptError> {
+    /// Runs the bootstrap (or restores it), the worker's modules and top
+    /// level in `context` (made by `create_reading`, nothing run in it yet).
+    fn init(&mut self, context: v8::Global<v8::Context>) -> Result<(), ScriptError> {
         let code = self.code.clone();
         let main_name = code.main.display().to_string();
         v8::scope!(let scope, &mut self.isolate);
-        let context = v8::Context::new(scope, Default::default());
+        let context = v8::Local::new(scope, context);
         let scope = &mut v8::ContextScope::new(scope, context);
         v8::tc_scope!(let tc, scope);
 
