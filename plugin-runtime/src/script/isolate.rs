@@ -558,6 +558,11 @@ unsafe extern "C" fn gc_epilogue_guarded(
     }
 }
 
+/// Module sources from this size on (all modules together) are
+/// collected after `create_reading` read them, before they are compiled
+/// again to run.
+const COLLECT_AFTER_READING: usize = 1 << 20;
+
 /// CPU a script's top level may use when its isolate starts.
 const STARTUP_CPU: Duration = Duration::from_secs(1);
 
@@ -629,6 +634,13 @@ impl WorkerIsolate {
                 return Err(e);
             }
         };
+        // What `code` compiled is garbage now, but a large script's copy of
+        // its sources would count against the limit beside the copy the
+        // modules are compiled from below (a 7.7 MB script no longer
+        // loaded under a 16 MiB limit): collected first.
+        if code.modules.values().map(|src| src.len()).sum::<usize>() >= COLLECT_AFTER_READING {
+            isolate.low_memory_notification();
+        }
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
             key: link.key,
             worker: Arc::from(code.spec.name.as_str()),
