@@ -121,10 +121,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // The workers load on their own threads (`Runtime::load_workers`) while
-    // this one makes what does not depend on them, the root certificates of
-    // three connectors (ours, and the HTTP/1 and TLS proxies') above all:
-    // each reads the system's CA bundle twice. Nothing is served, and no
-    // listening socket is taken over (`--upgrade`), until they loaded.
+    // this one makes what does not depend on them: the connectors (ours,
+    // and the HTTP/1 and TLS proxies'), whose TLS halves share the
+    // platform's root certificates, read once (vendor/pingora-rustls).
+    // Nothing is served, and no listening socket is taken over
+    // (`--upgrade`), until they loaded.
     let loading = std::thread::Builder::new()
         .name("load".into())
         .spawn({
