@@ -570,7 +570,7 @@ impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
     pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
         let memory_mb = code.spec.memory_mb;
-        Self::create_reading(memory_mb, link, |_| Ok(code))
+        Self::make(memory_mb, link, |_| Ok(code), false)
     }
 
     /// [`WorkerIsolate::create`] for a worker whose code is made in the new
@@ -585,6 +585,17 @@ impl WorkerIsolate {
         memory_mb: usize,
         link: ThreadLink,
         code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
+    ) -> Result<WorkerIsolate, ScriptError> {
+        Self::make(memory_mb, link, code, true)
+    }
+
+    /// [`WorkerIsolate::create_reading`]; `read` says whether `code`
+    /// compiles the sources (then a large script's are collected after it).
+    fn make(
+        memory_mb: usize,
+        link: ThreadLink,
+        code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
+        read: bool,
     ) -> Result<WorkerIsolate, ScriptError> {
         crate::script::platform::platform();
         let memory = memory_mb.max(16) << 20;
@@ -637,8 +648,9 @@ impl WorkerIsolate {
         // What `code` compiled is garbage now, but a large script's copy of
         // its sources would count against the limit beside the copy the
         // modules are compiled from below (a 7.7 MB script no longer
-        // loaded under a 16 MiB limit): collected first.
-        if code.modules.values().map(|src| src.len()).sum::<usize>() >= COLLECT_AFTER_READING {
+        // loaded under a 16 MiB limit): collected first. Isolates made
+        // from known code read nothing and skip this full collection.
+        if read && code.modules.values().map(|src| src.len()).sum::<usize>() >= COLLECT_AFTER_READING {
             isolate.low_memory_notification();
         }
         let state: SharedState = Rc::new(RefCell::new(IsolateState {
