@@ -104,6 +104,17 @@ impl Deployment {
     /// Workers whose scripts and settings are unchanged from `previous`
     /// keep its loaded version, so their warm isolates keep serving.
     pub fn build(config: &Config, previous: Option<&Deployment>) -> Result<Deployment, DeploymentError> {
+        Deployment::build_then(config, previous, &|_| {})
+    }
+
+    /// [`Deployment::build`], calling `loaded` on a loading thread as each
+    /// worker has loaded (see `Runtime::load_workers_then`; start-up warms
+    /// the proxy threads' isolates for it while the rest still load).
+    pub fn build_then(
+        config: &Config,
+        previous: Option<&Deployment>,
+        loaded: &(dyn Fn(&Arc<WorkerCode>) + Sync),
+    ) -> Result<Deployment, DeploymentError> {
         // The listeners are the ones the process opened at start (a reload
         // cannot move them).
         let listeners = match previous {
@@ -190,7 +201,7 @@ impl Deployment {
         if let Some(first) = schedules.iter().position(|s| s.is_err()) {
             specs.truncate(first);
         }
-        let mut loaded = Runtime::load_workers(specs).into_iter();
+        let mut loaded = Runtime::load_workers_then(specs, loaded).into_iter();
         let mut workers = BTreeMap::new();
         let mut crons = Vec::new();
         for (w, schedules) in config.workers.iter().zip(schedules) {

@@ -24,6 +24,7 @@ mod reload;
 mod route;
 mod scheduler;
 mod signals;
+mod startup;
 mod tls;
 mod websocket;
 
@@ -124,13 +125,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // this one makes what does not depend on them: the connectors (ours,
     // and the HTTP/1 and TLS proxies'), whose TLS halves share the
     // platform's root certificates, read once (vendor/pingora-rustls).
+    // Then Pingora starts while they still load: its proxy threads make each
+    // light worker's isolates as soon as it has loaded (`startup.rs`).
     // Nothing is served, and no listening socket is taken over
-    // (`--upgrade`), until they loaded.
+    // (`--upgrade`: Pingora starts only once they loaded), until they loaded.
+    let startup = startup::Startup::new();
     let loading = std::thread::Builder::new()
         .name("load".into())
         .spawn({
             let config = config.clone();
-            move || Deployment::build(&config, None)
+            let startup = startup.clone();
+            move || Deployment::build_then(&config, None, &|code| startup.loaded(code))
         })
         .context("starting the loading thread")?;
 
@@ -197,31 +202,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let tls_edge = (!config.server.tls_listen.is_empty())
         .then(|| pingora::proxy::http_proxy(&server.configuration, Edge { state: state.clone() }));
 
-    let deployment = match loading.join() {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => {
-            eprintln!("{}: {e}", cli.conf.display());
+    let finish = Finish {
+        loading,
+        state: state.clone(),
+        config: config.clone(),
+        conf_path: cli.conf.clone(),
+        startup: startup.clone(),
+    };
+    if cli.upgrade {
+        // The old process's sockets are taken only once the workers loaded.
+        if !finish.run() {
             return Ok(ExitCode::from(1));
         }
-        Err(_) => anyhow::bail!("loading the workers crashed"),
-    };
-    for (name, w) in &deployment.workers {
-        log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
+    } else {
+        // A worker that fails to load ends the process from there, before
+        // any service binds (every one waits for `startup`).
+        std::thread::Builder::new()
+            .name("load-finish".into())
+            .spawn(move || {
+                if !finish.run() {
+                    std::process::exit(1);
+                }
+            })
+            .context("starting the loading thread")?;
     }
-    if let Err(e) = deployment::open_kv_store(&config) {
-        eprintln!("{}: [storage]: {e}", cli.conf.display());
-        return Ok(ExitCode::from(1));
-    }
-    state.deployment.store(Arc::new(deployment));
-    // Every configured worker's first isolate is created now, while Pingora
-    // starts, so no request waits for one (see `Runtime::warm`).
-    let warming = {
-        let deployment = state.deployment.load();
-        let workers: Vec<_> = deployment.workers.values().collect();
-        state.runtime.warm(&workers)
-    };
-
-    let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone())
+    // A SIGHUP while the workers load is served once they did.
+    let reloader = reload::Reloader::start(cli.conf.clone(), config.clone(), state.clone(), startup.clone())
         .context("starting the reload thread")?;
     if cli.upgrade {
         log::info!(
@@ -238,7 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } else {
             0
         };
-        proxy_threads::WarmFirst::new(service, state.clone(), threads)
+        proxy_threads::WarmFirst::new(service, state.clone(), threads, startup.clone())
     };
 
     let plain = downstream::Listener::proxy(edge, state.clone());
@@ -259,7 +265,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     server.add_service(warm_first(proxy));
     server.add_service(pingora::services::background::background_service(
         "cron",
-        scheduler::Scheduler { state: state.clone() },
+        scheduler::Scheduler {
+            state: state.clone(),
+            startup: startup.clone(),
+        },
     ));
     if let Some(addr) = &config.server.admin {
         let mut admin = Service::new(
@@ -274,28 +283,83 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ),
         );
         admin.add_tcp(addr);
-        server.add_service(admin);
+        server.add_service(startup::AfterStartup::new(admin, startup.clone()));
     }
-    let asked = warming.len();
-    let ready = warming.wait(WARM_TIMEOUT);
-    if ready < asked {
-        log::warn!("{ready} of {asked} worker isolates ready after {WARM_TIMEOUT:?}; the rest are still being created");
-    }
-    log::info!(
-        "isoproxy serving {} on {}{} (admin {})",
-        cli.conf.display(),
-        config.server.listen.join(", "),
-        if config.server.tls_listen.is_empty() {
-            String::new()
-        } else {
-            format!(", TLS on {}", config.server.tls_listen.join(", "))
-        },
-        config.server.admin.as_deref().unwrap_or("off")
-    );
     server.run(RunArgs {
         shutdown_signal: Box::new(signals::Signals { reloader }),
     });
     Ok(ExitCode::SUCCESS)
+}
+
+/// What start-up does once the workers loaded: stores the deployment,
+/// warms the isolate threads' workers, and opens [`startup::Startup`].
+struct Finish {
+    loading: std::thread::JoinHandle<Result<Deployment, deployment::DeploymentError>>,
+    state: Arc<AppState>,
+    config: config::Config,
+    conf_path: PathBuf,
+    startup: Arc<startup::Startup>,
+}
+
+impl Finish {
+    /// `false` when a worker or the KV store failed (printed): the process
+    /// exits with status 1.
+    fn run(self) -> bool {
+        let Finish {
+            loading,
+            state,
+            config,
+            conf_path,
+            startup,
+        } = self;
+        let deployment = match loading.join() {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                eprintln!("{}: {e}", conf_path.display());
+                return false;
+            }
+            Err(_) => {
+                eprintln!("isoproxy: loading the workers crashed");
+                return false;
+            }
+        };
+        for (name, w) in &deployment.workers {
+            log::info!("worker {name}: version {} from {}", w.version, w.spec.main.display());
+        }
+        if let Err(e) = deployment::open_kv_store(&config) {
+            eprintln!("{}: [storage]: {e}", conf_path.display());
+            return false;
+        }
+        state.deployment.store(Arc::new(deployment));
+        // Every configured worker's first isolate is created now, so no
+        // request waits for one (see `Runtime::warm`); light workers' on the
+        // proxy threads (`proxy_threads.rs`).
+        let warming = {
+            let deployment = state.deployment.load();
+            let workers: Vec<_> = deployment.workers.values().collect();
+            state.runtime.warm(&workers)
+        };
+        let asked = warming.len();
+        let ready = warming.wait(WARM_TIMEOUT);
+        if ready < asked {
+            log::warn!(
+                "{ready} of {asked} worker isolates ready after {WARM_TIMEOUT:?}; the rest are still being created"
+            );
+        }
+        log::info!(
+            "isoproxy serving {} on {}{} (admin {})",
+            conf_path.display(),
+            config.server.listen.join(", "),
+            if config.server.tls_listen.is_empty() {
+                String::new()
+            } else {
+                format!(", TLS on {}", config.server.tls_listen.join(", "))
+            },
+            config.server.admin.as_deref().unwrap_or("off")
+        );
+        startup.open();
+        true
+    }
 }
 
 /// `runtime.idle_isolate_timeout_s` as the runtime takes it (0: never).

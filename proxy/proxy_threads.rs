@@ -21,6 +21,7 @@ use pingora::services::Service as ServiceTrait;
 use pingora::services::listening::Service;
 
 use crate::edge::AppState;
+use crate::startup::Startup;
 
 /// How long a service waits for its threads' isolates before it accepts
 /// anyway (the rest keep being created; a request that comes first makes
@@ -37,19 +38,27 @@ pub struct WarmFirst<A> {
     state: Arc<AppState>,
     /// The service's thread count (`server.threads`).
     threads: usize,
+    startup: Arc<Startup>,
 }
 
 impl<A> WarmFirst<A> {
-    pub fn new(inner: Service<A>, state: Arc<AppState>, threads: usize) -> Self {
-        WarmFirst { inner, state, threads }
+    pub fn new(inner: Service<A>, state: Arc<AppState>, threads: usize, startup: Arc<Startup>) -> Self {
+        WarmFirst {
+            inner,
+            state,
+            threads,
+            startup,
+        }
     }
 }
 
 impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
-    /// Finds this service's threads (called on one of them) and warms the
-    /// deployment's light workers on each; returns once they are ready or
-    /// after [`WARM_TIMEOUT`].
-    async fn warm(&self) {
+    /// Finds this service's threads (called on one of them), has them make
+    /// the light workers' isolates as the workers load ([`Startup`]), waits
+    /// for start-up to be over, then warms what the deployment still lacks
+    /// on each; returns once they are ready or after [`WARM_TIMEOUT`].
+    /// `false` if the server stopped before start-up was over.
+    async fn warm(&self, shutdown: &ShutdownWatch) -> bool {
         let runtime = &self.state.runtime;
         let mut seen = HashSet::new();
         let mut handles = Vec::new();
@@ -70,14 +79,20 @@ impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
                 handles.push(handle);
             }
         }
+        self.startup.threads_found(&self.state, &handles);
+        let mut stopping = shutdown.clone();
+        tokio::select! {
+            () = self.startup.ready() => {}
+            _ = stopping.changed() => return false,
+        }
         if handles.is_empty() {
-            return;
+            return true;
         }
         let deployment = self.state.deployment.load_full();
         let workers: Vec<_> = deployment.workers.values().collect();
         let warming = runtime.warm_proxy_threads(&handles, &workers);
         if warming.is_empty() {
-            return;
+            return true;
         }
         let (asked, threads, started) = (warming.len(), handles.len(), std::time::Instant::now());
         // The isolates are made on these threads, this one included: wait
@@ -97,13 +112,16 @@ impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
                 started.elapsed()
             );
         }
+        true
     }
 }
 
 #[async_trait]
 impl<A: ServerApp + Send + Sync + 'static> ServiceTrait for WarmFirst<A> {
     async fn start_service(&mut self, fds: Option<ListenFds>, shutdown: ShutdownWatch, listeners_per_fd: usize) {
-        self.warm().await;
+        if !self.warm(&shutdown).await {
+            return;
+        }
         ServiceTrait::start_service(&mut self.inner, fds, shutdown, listeners_per_fd).await
     }
 

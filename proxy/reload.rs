@@ -28,7 +28,12 @@ pub struct Reloader {
 impl Reloader {
     /// Starts the reload thread for `state`, whose deployment was built from
     /// `running` (read from `conf_path`).
-    pub fn start(conf_path: PathBuf, running: Config, state: Arc<AppState>) -> std::io::Result<Arc<Reloader>> {
+    pub fn start(
+        conf_path: PathBuf,
+        running: Config,
+        state: Arc<AppState>,
+        startup: Arc<crate::startup::Startup>,
+    ) -> std::io::Result<Arc<Reloader>> {
         let (tx, rx) = mpsc::channel();
         let reloader = Arc::new(Reloader {
             conf_path,
@@ -39,6 +44,9 @@ impl Reloader {
         let worker = reloader.clone();
         std::thread::Builder::new().name("reload".into()).spawn(move || {
             let mut running = running;
+            // A reload asked for while the workers load builds on what they
+            // load, once it is stored.
+            startup.wait();
             while rx.recv().is_ok() {
                 // Requests that queued up meanwhile are served by this one reload.
                 while rx.try_recv().is_ok() {}

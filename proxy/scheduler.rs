@@ -218,11 +218,17 @@ async fn fire_trigger(state: &AppState, worker: &Arc<WorkerCode>, cron: &str, at
 pub struct Scheduler {
     /// Shared proxy state (deployment, runtime, counters).
     pub state: Arc<AppState>,
+    /// Cron starts once the workers loaded.
+    pub startup: Arc<crate::startup::Startup>,
 }
 
 #[async_trait]
 impl BackgroundService for Scheduler {
     async fn start(&self, mut shutdown: ShutdownWatch) {
+        tokio::select! {
+            () = self.startup.ready() => {}
+            _ = shutdown.changed() => return,
+        }
         let mut last = now_ms();
         let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
         loop {

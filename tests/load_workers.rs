@@ -176,3 +176,178 @@ async fn a_large_script_loads_under_a_small_memory_limit() {
     let last: u64 = 159_999; // f159999(2) = 2 * 159999 + 159999 % 7
     assert_eq!(r.text().await.unwrap(), (2 * last + last % 7).to_string());
 }
+
+/// A worker whose top level spins for a while (well under its 1 s of
+/// start-up CPU), so that start-up is still loading when the test looks.
+const SLOW_TOP_LEVEL: &str = "let x = 0;\nfor (let i = 0; i < 150000000; i++) x = (x + i) % 1000003;\nexport default { fetch() { return new Response(\"slow \" + x); } };\n";
+
+/// Starts `config` and, until the process exits or `until` returns true,
+/// tries every few ms to connect to each of `ports`; returns the ports that
+/// accepted a connection, and the process.
+fn watch_ports(
+    path: &std::path::Path,
+    ports: &[u16],
+    mut until: impl FnMut(&mut std::process::Child) -> bool,
+) -> (Vec<u16>, std::process::Child) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(common::BIN)
+        .arg("--conf")
+        .arg(path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut accepted = Vec::new();
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        if matches!(child.try_wait(), Ok(Some(_))) || until(&mut child) {
+            break;
+        }
+        for &port in ports {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && !accepted.contains(&port) {
+                accepted.push(port);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(3));
+    }
+    (accepted, child)
+}
+
+/// Pingora starts while the workers load (the proxy threads make the light
+/// workers' isolates meanwhile), but neither the proxy nor the admin
+/// listener accepts before every worker loaded: a broken worker found
+/// after a slow one still ends the process with 1 before anything listened.
+#[test]
+fn a_worker_that_fails_after_a_slow_load_exits_1_and_nothing_ever_listened() {
+    let dir = TempDir::new("load-slow-bad");
+    dir.write("slow.js", SLOW_TOP_LEVEL);
+    dir.write(
+        "good.js",
+        "export default { fetch() { return new Response(\"good\"); } };\n",
+    );
+    dir.write(
+        "bad.js",
+        "export default { fetch() { return new Response(\"bad\") } ;\n",
+    );
+    let (port, admin) = (common::free_port(), common::free_port());
+    let path = dir.write(
+        "isoproxy.toml",
+        &format!(
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n\n\
+             [[workers]]\nname = \"good\"\nmain = \"good.js\"\n\n\
+             [[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n\
+             [[workers]]\nname = \"bad\"\nmain = \"bad.js\"\n\n\
+             [[routes]]\npattern = \"good.test/*\"\nworker = \"good\"\n"
+        ),
+    );
+    let (accepted, mut child) = watch_ports(&path, &[port, admin], |_| false);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("worker \"bad\""), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("serving"), "{err}");
+    assert!(
+        accepted.is_empty(),
+        "accepted on {accepted:?} before the workers loaded: {err}"
+    );
+}
+
+/// The same start without the broken worker: the listeners accept only once
+/// every worker loaded, and then serve each of them at once. A SIGHUP that
+/// comes while they load does not stop the process: the reload it asks for
+/// runs once start-up is over.
+#[test]
+fn listeners_accept_once_every_worker_loaded_and_a_sighup_meanwhile_waits() {
+    let dir = TempDir::new("load-slow-good");
+    dir.write("slow.js", SLOW_TOP_LEVEL);
+    dir.write(
+        "good.js",
+        "export default { fetch() { return new Response(\"good\"); } };\n",
+    );
+    let (port, admin) = (common::free_port(), common::free_port());
+    let path = dir.write(
+        "isoproxy.toml",
+        &format!(
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n\n\
+             [[workers]]\nname = \"good\"\nmain = \"good.js\"\n\n\
+             [[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n\
+             [[routes]]\npattern = \"good.test/*\"\nworker = \"good\"\n\n\
+             [[routes]]\npattern = \"slow.test/*\"\nworker = \"slow\"\n"
+        ),
+    );
+    let started = std::time::Instant::now();
+    let mut hup_sent = false;
+    let (accepted, mut child) = watch_ports(&path, &[port], |child| {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        // Pingora (and its signal handling) is up within a few ms; the slow
+        // worker takes far longer to load.
+        if !hup_sent && started.elapsed() >= std::time::Duration::from_millis(60) {
+            let _ = std::process::Command::new("kill")
+                .args(["-HUP", &child.id().to_string()])
+                .status();
+            hup_sent = true;
+        }
+        false
+    });
+    let alive = child.try_wait().unwrap().is_none();
+    let waited = started.elapsed();
+    let (good, slow) = if alive {
+        (
+            raw_get_host(port, "/", "good.test"),
+            raw_get_host(port, "/", "slow.test"),
+        )
+    } else {
+        Default::default()
+    };
+    let admin_up = std::net::TcpStream::connect(("127.0.0.1", admin)).is_ok();
+    // The reload asked for while loading runs after start-up and keeps both.
+    let mut reloaded = false;
+    for _ in 0..200 {
+        if admin_up && raw_get(admin, "/metrics").contains("isoproxy_reloads_total{result=\"ok\"} 1") {
+            reloaded = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(alive, "the process ended (SIGHUP while loading?): {err}");
+    // The signal came while the workers were still loading.
+    assert!(
+        hup_sent,
+        "the listener accepted after {waited:?}, before the SIGHUP: {err}"
+    );
+    assert!(accepted.is_empty(), "{accepted:?}");
+    assert!(
+        good.starts_with("HTTP/1.1 200") && good.ends_with("good"),
+        "{good}\n{err}"
+    );
+    assert!(
+        slow.starts_with("HTTP/1.1 200") && slow.contains("slow "),
+        "{slow}\n{err}"
+    );
+    assert!(admin_up, "{err}");
+    assert!(reloaded, "{err}");
+}
+
+/// One HTTP/1.1 GET on a fresh connection; the whole response as text
+/// (empty when the connection failed).
+fn raw_get_host(port: u16, path: &str, host: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text
+}
+
+fn raw_get(port: u16, path: &str) -> String {
+    raw_get_host(port, path, &format!("127.0.0.1:{port}"))
+}

@@ -322,6 +322,17 @@ impl Runtime {
     /// and then evaluates it (its modules' code caches are what later
     /// isolates use).
     pub fn load_workers(specs: Vec<WorkerSpec>) -> Vec<Result<Arc<WorkerCode>, ScriptError>> {
+        Runtime::load_workers_then(specs, &|_| {})
+    }
+
+    /// [`Runtime::load_workers`], calling `loaded` on the loading thread as
+    /// soon as each worker has loaded (in the order they finish), so that
+    /// its isolates can be made while the rest still load (start-up does:
+    /// `Runtime::warm_proxy_threads`).
+    pub fn load_workers_then(
+        specs: Vec<WorkerSpec>,
+        loaded: &(dyn Fn(&Arc<WorkerCode>) + Sync),
+    ) -> Vec<Result<Arc<WorkerCode>, ScriptError>> {
         crate::script::platform::platform();
         let count = specs.len();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count);
@@ -333,7 +344,7 @@ impl Runtime {
                 let spawned = std::thread::Builder::new()
                     .name("isolate-check".into())
                     .stack_size(8 << 20)
-                    .spawn_scoped(scope, || load_in_turn(&next, &specs, &results));
+                    .spawn_scoped(scope, || load_in_turn(&next, &specs, &results, loaded));
                 if let Err(e) = spawned {
                     // The other threads take this one's share; with none at all,
                     // every worker gets this error below.
@@ -560,7 +571,12 @@ type LoadSlot = Mutex<Option<Result<Arc<WorkerCode>, ScriptError>>>;
 /// A loading thread of [`Runtime::load_workers`]: takes the next worker
 /// until none is left. A panic while one loads (a runtime bug) fails that
 /// worker only.
-fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results: &[LoadSlot]) {
+fn load_in_turn(
+    next: &AtomicUsize,
+    specs: &[Mutex<Option<WorkerSpec>>],
+    results: &[LoadSlot],
+    on_loaded: &(dyn Fn(&Arc<WorkerCode>) + Sync),
+) {
     let watch = crate::io::limits::CpuWatch::for_this_thread();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -578,6 +594,9 @@ fn load_in_turn(next: &AtomicUsize, specs: &[Mutex<Option<WorkerSpec>>], results
                 reason: "validation crashed".into(),
             })
         });
+        if let Ok(code) = &result {
+            on_loaded(code);
+        }
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
     }
 }

@@ -1,0 +1,157 @@
+//! Start-up: the workers load while Pingora starts its services.
+//!
+//! `main` starts Pingora as soon as the workers are loading (unless it takes
+//! the listening sockets over from a running isoproxy, `--upgrade`). Every
+//! service waits for [`Startup::ready`] before it binds, accepts or runs
+//! (`WarmFirst` for the proxy listeners, [`AfterStartup`] for the admin
+//! listener; the cron service waits itself), so nothing is served before every worker
+//! loaded, and a worker that fails to load still ends the process with exit
+//! status 1 before anything listens.
+//!
+//! Meanwhile the proxy threads are not idle: each light worker's isolate is
+//! made on every proxy thread as soon as that worker has loaded
+//! ([`Startup::loaded`], called by the loading threads), while the other
+//! workers still load. Start-up takes about the longer of the two instead
+//! of their sum.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use async_trait::async_trait;
+use pingora::server::ListenFds;
+use pingora::server::ShutdownWatch;
+use pingora::services::Service as ServiceTrait;
+use plugin_runtime::WorkerCode;
+
+use crate::edge::AppState;
+
+/// Whether start-up is over, and what the early warm-up has seen so far.
+pub struct Startup {
+    early: Mutex<Early>,
+    /// Set once the deployment is stored: services may start.
+    done: Mutex<bool>,
+    done_cond: Condvar,
+    done_watch: tokio::sync::watch::Sender<bool>,
+}
+
+#[derive(Default)]
+struct Early {
+    /// Set by the first service to find its proxy threads.
+    state: Option<Arc<AppState>>,
+    threads: Vec<tokio::runtime::Handle>,
+    loaded: Vec<Arc<WorkerCode>>,
+    /// Start-up is over: the services warm what is left themselves.
+    over: bool,
+}
+
+impl Startup {
+    pub fn new() -> Arc<Startup> {
+        Arc::new(Startup {
+            early: Mutex::default(),
+            done: Mutex::new(false),
+            done_cond: Condvar::new(),
+            done_watch: tokio::sync::watch::Sender::new(false),
+        })
+    }
+
+    fn early(&self) -> std::sync::MutexGuard<'_, Early> {
+        self.early.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A worker has loaded (called on a loading thread): its isolate is made
+    /// on every proxy thread found so far.
+    pub fn loaded(&self, code: &Arc<WorkerCode>) {
+        let mut early = self.early();
+        if early.over {
+            return;
+        }
+        early.loaded.push(code.clone());
+        if let Some(state) = &early.state {
+            // Fire and forget: the service waits for its whole deployment
+            // after start-up (`WarmFirst`), and finds these made.
+            let _ = state.runtime.warm_proxy_threads(&early.threads, &[code]);
+        }
+    }
+
+    /// A service found its proxy threads: the workers loaded so far get
+    /// their isolates there now, later ones as they load.
+    pub fn threads_found(&self, state: &Arc<AppState>, threads: &[tokio::runtime::Handle]) {
+        let mut early = self.early();
+        if early.over || threads.is_empty() {
+            return;
+        }
+        early.state.get_or_insert_with(|| state.clone());
+        let loaded: Vec<&Arc<WorkerCode>> = early.loaded.iter().collect();
+        let _ = state.runtime.warm_proxy_threads(threads, &loaded);
+        early.threads.extend(threads.iter().cloned());
+    }
+
+    /// Every worker loaded and the deployment is stored: services start.
+    pub fn open(&self) {
+        {
+            let mut early = self.early();
+            early.over = true;
+            early.loaded.clear();
+            early.threads.clear();
+            early.state = None;
+        }
+        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.done_cond.notify_all();
+        self.done_watch.send_replace(true);
+    }
+
+    /// Waits until start-up is over ([`Startup::open`]).
+    pub async fn ready(&self) {
+        let mut done = self.done_watch.subscribe();
+        // Only fails when the sender is gone, and `self` holds it.
+        let _ = done.wait_for(|d| *d).await;
+    }
+
+    /// [`Startup::ready`] for a thread outside any runtime.
+    pub fn wait(&self) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        while !*done {
+            done = self.done_cond.wait(done).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// A service that starts only once start-up is over (the admin listener).
+pub struct AfterStartup<S> {
+    inner: S,
+    startup: Arc<Startup>,
+}
+
+impl<S> AfterStartup<S> {
+    pub fn new(inner: S, startup: Arc<Startup>) -> Self {
+        AfterStartup { inner, startup }
+    }
+}
+
+#[async_trait]
+impl<S: ServiceTrait + Send + Sync + 'static> ServiceTrait for AfterStartup<S> {
+    async fn start_service(&mut self, fds: Option<ListenFds>, shutdown: ShutdownWatch, listeners_per_fd: usize) {
+        let mut stopping = shutdown.clone();
+        tokio::select! {
+            () = self.startup.ready() => {}
+            // Stopped while the workers load: never started.
+            _ = stopping.changed() => return,
+        }
+        self.inner.start_service(fds, shutdown, listeners_per_fd).await
+    }
+
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn threads(&self) -> Option<usize> {
+        self.inner.threads()
+    }
+
+    fn runtime_opts_override(&self, global: &pingora::server::RuntimeOpts) -> Option<pingora::server::RuntimeOpts> {
+        self.inner.runtime_opts_override(global)
+    }
+
+    fn listen_addresses(&self) -> Option<Vec<String>> {
+        self.inner.listen_addresses()
+    }
+}
