@@ -8,6 +8,9 @@
 //! (`Runtime::adopt_proxy_thread`: a reload warms new versions there too),
 //! and has every thread create its isolate for each light worker. Each
 //! thread creates them one per poll (`plugin_runtime`'s `proxy_thread::warm`).
+//! At start-up the service starts while the workers still load: its threads
+//! make each light worker's isolate as soon as that worker has loaded
+//! (`startup.rs`), and it binds only once every worker loaded.
 
 use std::collections::HashSet;
 use std::sync::Arc;
