@@ -286,7 +286,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         server.add_service(startup::AfterStartup::new(admin, startup.clone()));
     }
     server.run(RunArgs {
-        shutdown_signal: Box::new(signals::Signals { reloader }),
+        shutdown_signal: Box::new(signals::Signals { reloader, startup }),
     });
     Ok(ExitCode::SUCCESS)
 }

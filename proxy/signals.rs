@@ -2,7 +2,9 @@
 //! SIGTERM (graceful stop), SIGINT (fast stop), SIGQUIT (socket hand-over
 //! to a new binary). SIGHUP is ours: reload. Pingora installs no SIGHUP
 //! handler, and by default SIGHUP kills a process, so this watcher (given to
-//! Pingora as its shutdown-signal watcher) handles all four.
+//! Pingora as its shutdown-signal watcher) handles all four. While the
+//! workers load (Pingora runs, nothing listens yet) SIGTERM and SIGQUIT
+//! stop at once: there is nothing to drain or hand over.
 
 use std::sync::Arc;
 
@@ -16,6 +18,9 @@ use crate::reload::Reloader;
 pub struct Signals {
     /// Where SIGHUP goes.
     pub reloader: Arc<Reloader>,
+    /// Until start-up is over nothing listens: SIGTERM and SIGQUIT have
+    /// nothing to drain or hand over, and stop at once.
+    pub startup: Arc<crate::startup::Startup>,
 }
 
 #[async_trait]
@@ -32,8 +37,12 @@ impl ShutdownSignalWatch for Signals {
         };
         loop {
             tokio::select! {
-                _ = quit.recv() => return upgrade(),
-                _ = term.recv() => return shutdown(),
+                _ = quit.recv() => {
+                    return if self.startup.is_over() { upgrade() } else { stop_while_loading("SIGQUIT") };
+                }
+                _ = term.recv() => {
+                    return if self.startup.is_over() { shutdown() } else { stop_while_loading("SIGTERM") };
+                }
                 _ = int.recv() => return fast_shutdown(),
                 _ = hup.recv() => reload(&self.reloader),
             }
@@ -49,6 +58,11 @@ fn upgrade() -> ShutdownSignal {
 fn shutdown() -> ShutdownSignal {
     log::info!("SIGTERM: draining requests, then stopping");
     ShutdownSignal::GracefulTerminate
+}
+
+fn stop_while_loading(signal: &str) -> ShutdownSignal {
+    log::info!("{signal} while the workers load (nothing listens yet): stopping now");
+    ShutdownSignal::FastShutdown
 }
 
 fn fast_shutdown() -> ShutdownSignal {

@@ -99,6 +99,11 @@ impl Startup {
         self.done_watch.send_replace(true);
     }
 
+    /// Whether start-up is over ([`Startup::open`]).
+    pub fn is_over(&self) -> bool {
+        *self.done.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Waits until start-up is over ([`Startup::open`]).
     pub async fn ready(&self) {
         let mut done = self.done_watch.subscribe();

@@ -351,3 +351,47 @@ fn raw_get_host(port: u16, path: &str, host: &str) -> String {
 fn raw_get(port: u16, path: &str) -> String {
     raw_get_host(port, path, &format!("127.0.0.1:{port}"))
 }
+
+/// SIGTERM or SIGQUIT while the workers load: nothing listens yet, so there
+/// is nothing to drain or hand over; the process stops at once (not after
+/// `grace_period_seconds` and `graceful_shutdown_timeout_seconds`, 5 s
+/// each here) and never listened.
+#[test]
+fn a_sigterm_or_sigquit_while_the_workers_load_stops_at_once() {
+    for signal in ["-TERM", "-QUIT"] {
+        let dir = TempDir::new("load-slow-term");
+        dir.write("slow.js", SLOW_TOP_LEVEL);
+        let port = common::free_port();
+        let path = dir.write(
+            "isoproxy.toml",
+            &format!(
+                "[server]\nlisten = [\"127.0.0.1:{port}\"]\ngrace_period_seconds = 5\ngraceful_shutdown_timeout_seconds = 5\n\n\
+                 [[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n\
+                 [[routes]]\npattern = \"slow.test/*\"\nworker = \"slow\"\n"
+            ),
+        );
+        let started = std::time::Instant::now();
+        let mut sent = None;
+        let (accepted, mut child) = watch_ports(&path, &[port], |child| {
+            if sent.is_none() && started.elapsed() >= std::time::Duration::from_millis(60) {
+                let _ = std::process::Command::new("kill")
+                    .args([signal, &child.id().to_string()])
+                    .status();
+                sent = Some(std::time::Instant::now());
+            }
+            false
+        });
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        let sent = sent.expect("the signal was sent");
+        assert!(
+            sent.elapsed() < std::time::Duration::from_secs(3),
+            "{signal}: stopped {:?} after the signal: {err}",
+            sent.elapsed()
+        );
+        assert!(err.contains("while the workers load"), "{signal}: {err}");
+        assert!(accepted.is_empty(), "{signal}: {accepted:?}");
+        assert!(!err.contains("panicked"), "{signal}: {status:?} {err}");
+    }
+}
