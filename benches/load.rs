@@ -224,6 +224,8 @@ struct Options {
     route_counts: Vec<usize>,
     coldstart_runs: usize,
     rounds: usize,
+    /// Latency: interleaved windows per route (LOAD_LATENCY_ROUNDS).
+    latency_rounds: usize,
     workers: usize,
     rust_log: String,
 }
@@ -292,6 +294,7 @@ impl Options {
             route_counts,
             coldstart_runs: env_or("LOAD_COLDSTART_RUNS", 10usize).max(1),
             rounds: env_or("LOAD_ROUNDS", 1usize).max(1),
+            latency_rounds: env_or("LOAD_LATENCY_ROUNDS", 4usize).max(1),
             workers: env_or("LOAD_WORKERS", 1000usize).max(2),
             rust_log: std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".into()),
         }
@@ -328,6 +331,21 @@ impl Options {
             warmup: Duration::from_secs_f64(warmup),
             seconds: Duration::from_secs_f64(self.seconds / self.rounds as f64),
             ..self.closed()
+        }
+    }
+
+    /// Window `round` of `rounds` of the open-loop load: `seconds` split
+    /// evenly, the full warm-up before the first window only.
+    fn open_window(&self, round: usize, rounds: usize) -> Load {
+        let warmup = if round == 0 {
+            self.warmup_seconds
+        } else {
+            self.warmup_seconds.min(0.25)
+        };
+        Load {
+            warmup: Duration::from_secs_f64(warmup),
+            seconds: Duration::from_secs_f64(self.seconds / rounds as f64),
+            ..self.open()
         }
     }
 
@@ -1046,11 +1064,31 @@ async fn latency(opts: &Options, origin: SocketAddr, iso: &Server, run: &mut Run
     if let Some(p) = &pingora {
         servers.push(("pingora", p));
     }
+    let rounds = opts.latency_rounds;
     for (label, server) in servers {
+        // Plain and rewrite windows alternate (LOAD_LATENCY_ROUNDS), so a
+        // change in the machine's background load hits both alike; each
+        // route's windows are merged into one row.
+        let routes = [Route::Plain, Route::Rewrite];
+        let mut merged: Vec<Option<LoadResult>> = vec![None, None];
+        let mut diffs = Vec::new();
+        for round in 0..rounds {
+            let load = opts.open_window(round, rounds);
+            let mut round_p99 = Vec::new();
+            for (i, route) in routes.iter().enumerate() {
+                let Some(target) = server.target(*route) else { continue };
+                let r = client::run(&target, &load, Some(server.pid())).await;
+                round_p99.push(r.p99_us());
+                merged[i].get_or_insert_with(LoadResult::default).merge(r);
+            }
+            if let [plain, rewrite] = round_p99[..] {
+                diffs.push(rewrite - plain);
+            }
+        }
         let mut p99 = Vec::new();
-        for route in [Route::Plain, Route::Rewrite] {
-            let Some(target) = server.target(route) else { continue };
-            let r = client::run(&target, &opts.open(), Some(server.pid())).await;
+        for (route, r) in routes.iter().zip(merged) {
+            let Some(r) = r else { continue };
+            let route = *route;
             println!(
                 "{:<10} {:<8} {:>9} {:>8.0} {:>8.0} {:>8.0} {:>6} {:>8} {:>8.2}",
                 label,
@@ -1085,6 +1123,17 @@ async fn latency(opts: &Options, origin: SocketAddr, iso: &Server, run: &mut Run
                 "  {label} rewrite p99 - plain p99 at {} req/s: {d:+.0} us {goal}",
                 opts.rate
             );
+            if diffs.len() > 1 {
+                let mut sorted = diffs.clone();
+                sorted.sort_by(f64::total_cmp);
+                let each: Vec<String> = diffs.iter().map(|d| format!("{d:+.0}")).collect();
+                println!(
+                    "  {label} the same difference in each of {} interleaved windows: {} us (median {:+.0})",
+                    diffs.len(),
+                    each.join(", "),
+                    sorted[sorted.len() / 2]
+                );
+            }
         }
     }
 }
