@@ -11,8 +11,8 @@
 //! Meanwhile the proxy threads are not idle: each light worker's isolate is
 //! made on every proxy thread as soon as that worker has loaded
 //! ([`Startup::loaded`], called by the loading threads), while the other
-//! workers still load. Start-up takes about the longer of the two instead
-//! of their sum.
+//! workers still load: the warm-up overlaps the loading instead of
+//! following it.
 
 use std::sync::{Arc, Condvar, Mutex};
 
