@@ -331,13 +331,14 @@ impl Finish {
             return false;
         }
         state.deployment.store(Arc::new(deployment));
-        // Every configured worker's first isolate is created now, so no
-        // request waits for one (see `Runtime::warm`); light workers' on the
-        // proxy threads (`proxy_threads.rs`).
+        // The isolate threads' workers get their first isolate now, so no
+        // request waits for one (see `Runtime::warm`). Light workers' are
+        // the proxy threads' own: made as each loaded (`Startup::loaded`),
+        // and completed by each service before it binds (`proxy_threads.rs`).
         let warming = {
             let deployment = state.deployment.load();
             let workers: Vec<_> = deployment.workers.values().collect();
-            state.runtime.warm(&workers)
+            state.runtime.warm_isolate_threads(&workers)
         };
         let asked = warming.len();
         let ready = warming.wait(WARM_TIMEOUT);

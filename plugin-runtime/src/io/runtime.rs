@@ -219,6 +219,25 @@ impl Runtime {
     /// [`Runtime::warm_proxy_threads`]).
     pub fn warm(&self, workers: &[&Arc<WorkerCode>]) -> Warming {
         let (done, ready) = std::sync::mpsc::channel();
+        let mut sent = self.warm_isolate_threads_on(workers, &done);
+        let threads: Vec<_> = {
+            let threads = self.proxy_threads.lock().unwrap_or_else(|p| p.into_inner());
+            threads.iter().map(|(_, h)| h.clone()).collect()
+        };
+        sent += self.warm_on(&threads, workers, &done);
+        Warming { sent, ready }
+    }
+
+    /// [`Runtime::warm`] for the workers whose requests run on the isolate
+    /// threads only; light workers are left to the proxy threads' own
+    /// warm-up (start-up: `Runtime::warm_proxy_threads` as each loads).
+    pub fn warm_isolate_threads(&self, workers: &[&Arc<WorkerCode>]) -> Warming {
+        let (done, ready) = std::sync::mpsc::channel();
+        let sent = self.warm_isolate_threads_on(workers, &done);
+        Warming { sent, ready }
+    }
+
+    fn warm_isolate_threads_on(&self, workers: &[&Arc<WorkerCode>], done: &std::sync::mpsc::Sender<()>) -> usize {
         let mut sent = 0;
         for worker in workers.iter().filter(|w| !self.light(w)) {
             // Counted in flight until created, so the next worker's
@@ -235,12 +254,7 @@ impl Runtime {
                 thread.inflight.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let threads: Vec<_> = {
-            let threads = self.proxy_threads.lock().unwrap_or_else(|p| p.into_inner());
-            threads.iter().map(|(_, h)| h.clone()).collect()
-        };
-        sent += self.warm_on(&threads, workers, &done);
-        Warming { sent, ready }
+        sent
     }
 
     /// Starts creating an isolate for each light worker of `workers` on
