@@ -27,10 +27,10 @@ use crate::edge::AppState;
 /// Whether start-up is over, and what the early warm-up has seen so far.
 pub struct Startup {
     early: Mutex<Early>,
-    /// Set once the deployment is stored: services may start.
-    done: Mutex<bool>,
-    done_cond: Condvar,
-    done_watch: tokio::sync::watch::Sender<bool>,
+    /// Wakes [`Startup::wait`] when `Early::over` is set.
+    over_cond: Condvar,
+    /// The same flag for [`Startup::ready`] (async waiters).
+    over_watch: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -39,7 +39,8 @@ struct Early {
     state: Option<Arc<AppState>>,
     threads: Vec<tokio::runtime::Handle>,
     loaded: Vec<Arc<WorkerCode>>,
-    /// Start-up is over: the services warm what is left themselves.
+    /// Start-up is over (the deployment is stored): services may start,
+    /// and warm what is left themselves.
     over: bool,
 }
 
@@ -47,9 +48,8 @@ impl Startup {
     pub fn new() -> Arc<Startup> {
         Arc::new(Startup {
             early: Mutex::default(),
-            done: Mutex::new(false),
-            done_cond: Condvar::new(),
-            done_watch: tokio::sync::watch::Sender::new(false),
+            over_cond: Condvar::new(),
+            over_watch: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -87,35 +87,31 @@ impl Startup {
 
     /// Every worker loaded and the deployment is stored: services start.
     pub fn open(&self) {
-        {
-            let mut early = self.early();
-            early.over = true;
-            early.loaded.clear();
-            early.threads.clear();
-            early.state = None;
-        }
-        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        self.done_cond.notify_all();
-        self.done_watch.send_replace(true);
+        *self.early() = Early {
+            over: true,
+            ..Early::default()
+        };
+        self.over_cond.notify_all();
+        self.over_watch.send_replace(true);
     }
 
     /// Whether start-up is over ([`Startup::open`]).
     pub fn is_over(&self) -> bool {
-        *self.done.lock().unwrap_or_else(|p| p.into_inner())
+        self.early().over
     }
 
     /// Waits until start-up is over ([`Startup::open`]).
     pub async fn ready(&self) {
-        let mut done = self.done_watch.subscribe();
+        let mut over = self.over_watch.subscribe();
         // Only fails when the sender is gone, and `self` holds it.
-        let _ = done.wait_for(|d| *d).await;
+        let _ = over.wait_for(|o| *o).await;
     }
 
     /// [`Startup::ready`] for a thread outside any runtime.
     pub fn wait(&self) {
-        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-        while !*done {
-            done = self.done_cond.wait(done).unwrap_or_else(|p| p.into_inner());
+        let mut early = self.early();
+        while !early.over {
+            early = self.over_cond.wait(early).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
