@@ -318,25 +318,20 @@ impl Options {
         }
     }
 
-    /// Round `round`'s share of the closed-loop load (LOAD_ROUNDS): the
-    /// full warm-up before the first window, a short one before the others
-    /// (new client connections; isolates and pools are warm by then).
+    /// Round `round`'s share of the closed-loop load (LOAD_ROUNDS).
     fn window(&self, round: usize) -> Load {
-        let warmup = if round == 0 {
-            self.warmup_seconds
-        } else {
-            self.warmup_seconds.min(0.25)
-        };
-        Load {
-            warmup: Duration::from_secs_f64(warmup),
-            seconds: Duration::from_secs_f64(self.seconds / self.rounds as f64),
-            ..self.closed()
-        }
+        self.share(self.closed(), round, self.rounds)
     }
 
-    /// Window `round` of `rounds` of the open-loop load: `seconds` split
-    /// evenly, the full warm-up before the first window only.
+    /// Window `round` of `rounds` of the open-loop load (latency).
     fn open_window(&self, round: usize, rounds: usize) -> Load {
+        self.share(self.open(), round, rounds)
+    }
+
+    /// `load` over window `round` of `rounds`: `seconds` split evenly, the
+    /// full warm-up before the first window, a short one before the others
+    /// (new client connections; isolates and pools are warm by then).
+    fn share(&self, load: Load, round: usize, rounds: usize) -> Load {
         let warmup = if round == 0 {
             self.warmup_seconds
         } else {
@@ -345,7 +340,7 @@ impl Options {
         Load {
             warmup: Duration::from_secs_f64(warmup),
             seconds: Duration::from_secs_f64(self.seconds / rounds as f64),
-            ..self.open()
+            ..load
         }
     }
 
