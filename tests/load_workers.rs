@@ -181,6 +181,39 @@ async fn a_large_script_loads_under_a_small_memory_limit() {
 /// start-up CPU), so that start-up is still loading when the test looks.
 const SLOW_TOP_LEVEL: &str = "let x = 0;\nfor (let i = 0; i < 150000000; i++) x = (x + i) % 1000003;\nexport default { fetch() { return new Response(\"slow \" + x); } };\n";
 
+/// A worker that answers at once.
+const GOOD_JS: &str = "export default { fetch() { return new Response(\"good\"); } };\n";
+
+/// `[[workers]]` tables for `names` (each `main = "NAME.js"`), then a route
+/// `NAME.test/*` for each of `routed`.
+fn named_workers_toml(names: &[&str], routed: &[&str]) -> String {
+    let mut toml = String::new();
+    for name in names {
+        toml.push_str(&format!("[[workers]]\nname = \"{name}\"\nmain = \"{name}.js\"\n\n"));
+    }
+    for name in routed {
+        toml.push_str(&format!(
+            "[[routes]]\npattern = \"{name}.test/*\"\nworker = \"{name}\"\n\n"
+        ));
+    }
+    toml
+}
+
+/// Sends `signal` (`-HUP`, `-TERM`, ...) to `child`.
+fn send_signal(child: &std::process::Child, signal: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status();
+}
+
+/// Waits for `child` to exit: its status and what it wrote to stderr.
+fn exit_and_stderr(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    (status, err)
+}
+
 /// Starts `config` and, until the process exits or `until` returns true,
 /// tries every few ms to connect to each of `ports`; returns the ports that
 /// accepted a connection, and the process.
@@ -221,10 +254,7 @@ fn watch_ports(
 fn a_worker_that_fails_after_a_slow_load_exits_1_and_nothing_ever_listened() {
     let dir = TempDir::new("load-slow-bad");
     dir.write("slow.js", SLOW_TOP_LEVEL);
-    dir.write(
-        "good.js",
-        "export default { fetch() { return new Response(\"good\"); } };\n",
-    );
+    dir.write("good.js", GOOD_JS);
     dir.write(
         "bad.js",
         "export default { fetch() { return new Response(\"bad\") } ;\n",
@@ -233,17 +263,12 @@ fn a_worker_that_fails_after_a_slow_load_exits_1_and_nothing_ever_listened() {
     let path = dir.write(
         "isoproxy.toml",
         &format!(
-            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n\n\
-             [[workers]]\nname = \"good\"\nmain = \"good.js\"\n\n\
-             [[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n\
-             [[workers]]\nname = \"bad\"\nmain = \"bad.js\"\n\n\
-             [[routes]]\npattern = \"good.test/*\"\nworker = \"good\"\n"
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n\n{}",
+            named_workers_toml(&["good", "slow", "bad"], &["good"])
         ),
     );
-    let (accepted, mut child) = watch_ports(&path, &[port, admin], |_| false);
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let (accepted, child) = watch_ports(&path, &[port, admin], |_| false);
+    let (status, err) = exit_and_stderr(child);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("worker \"bad\""), "{err}");
     assert!(!err.contains("panicked") && !err.contains("serving"), "{err}");
@@ -261,19 +286,13 @@ fn a_worker_that_fails_after_a_slow_load_exits_1_and_nothing_ever_listened() {
 fn listeners_accept_once_every_worker_loaded_and_a_sighup_meanwhile_waits() {
     let dir = TempDir::new("load-slow-good");
     dir.write("slow.js", SLOW_TOP_LEVEL);
-    dir.write(
-        "good.js",
-        "export default { fetch() { return new Response(\"good\"); } };\n",
-    );
+    dir.write("good.js", GOOD_JS);
     let (port, admin) = (common::free_port(), common::free_port());
     let path = dir.write(
         "isoproxy.toml",
         &format!(
-            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n\n\
-             [[workers]]\nname = \"good\"\nmain = \"good.js\"\n\n\
-             [[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n\
-             [[routes]]\npattern = \"good.test/*\"\nworker = \"good\"\n\n\
-             [[routes]]\npattern = \"slow.test/*\"\nworker = \"slow\"\n"
+            "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n\n{}",
+            named_workers_toml(&["good", "slow"], &["good", "slow"])
         ),
     );
     let started = std::time::Instant::now();
@@ -285,9 +304,7 @@ fn listeners_accept_once_every_worker_loaded_and_a_sighup_meanwhile_waits() {
         // Pingora (and its signal handling) is up within a few ms; the slow
         // worker takes far longer to load.
         if !hup_sent && started.elapsed() >= std::time::Duration::from_millis(60) {
-            let _ = std::process::Command::new("kill")
-                .args(["-HUP", &child.id().to_string()])
-                .status();
+            send_signal(child, "-HUP");
             hup_sent = true;
         }
         false
@@ -365,25 +382,20 @@ fn a_sigterm_or_sigquit_while_the_workers_load_stops_at_once() {
         let path = dir.write(
             "isoproxy.toml",
             &format!(
-                "[server]\nlisten = [\"127.0.0.1:{port}\"]\ngrace_period_seconds = 5\ngraceful_shutdown_timeout_seconds = 5\n\n\
-                 [[workers]]\nname = \"slow\"\nmain = \"slow.js\"\n\n\
-                 [[routes]]\npattern = \"slow.test/*\"\nworker = \"slow\"\n"
+                "[server]\nlisten = [\"127.0.0.1:{port}\"]\ngrace_period_seconds = 5\ngraceful_shutdown_timeout_seconds = 5\n\n{}",
+                named_workers_toml(&["slow"], &["slow"])
             ),
         );
         let started = std::time::Instant::now();
         let mut sent = None;
-        let (accepted, mut child) = watch_ports(&path, &[port], |child| {
+        let (accepted, child) = watch_ports(&path, &[port], |child| {
             if sent.is_none() && started.elapsed() >= std::time::Duration::from_millis(60) {
-                let _ = std::process::Command::new("kill")
-                    .args([signal, &child.id().to_string()])
-                    .status();
+                send_signal(child, signal);
                 sent = Some(std::time::Instant::now());
             }
             false
         });
-        let status = child.wait().unwrap();
-        let mut err = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        let (status, err) = exit_and_stderr(child);
         let sent = sent.expect("the signal was sent");
         assert!(
             sent.elapsed() < std::time::Duration::from_secs(3),
