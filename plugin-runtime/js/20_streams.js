@@ -345,21 +345,30 @@
   let rsOf; // public ReadableStream -> internal record | undefined (a lazy one set up)
   let rsRaw; // the same, a lazy one left as it is (for its flags only)
 
-  function newReadableStreamRecord() {
-    return {
-      __proto__: null,
-      obj: undefined,
-      state: "readable",
-      reader: undefined,
-      storedError: undefined,
-      controller: undefined,
-      disturbed: false,
-      tag: undefined,
-      expectedLength: undefined,
+  // The records below are classes whose prototype chain ends in null: a
+  // `{ __proto__: null, ... }` literal is a dictionary-mode object in V8,
+  // about ten times slower to make (one per stream, controller, request
+  // body) and slower to read; a class instance has a fixed shape, and no
+  // inherited getter or setter either.
+  class ReadableStreamRecord {
+    constructor() {
+      this.obj = undefined;
+      this.state = "readable";
+      this.reader = undefined;
+      this.storedError = undefined;
+      this.controller = undefined;
+      this.disturbed = false;
+      this.tag = undefined;
+      this.expectedLength = undefined;
       // A runtime body's stream not set up yet (createLazyPullStream): its
       // options, until the first use that needs its controller.
-      lazy: null,
-    };
+      this.lazy = null;
+    }
+  }
+  ObjectSetPrototypeOf(ReadableStreamRecord.prototype, null);
+
+  function newReadableStreamRecord() {
+    return new ReadableStreamRecord();
   }
 
   class ReadableStream {
@@ -869,26 +878,30 @@
 
   let defaultControllerOf;
 
+  class DefaultControllerRecord {
+    constructor() {
+      this.kind = "default";
+      this.obj = undefined;
+      this.stream = undefined;
+      this.queue = undefined;
+      this.queueTotalSize = 0;
+      this.started = false;
+      this.closeRequested = false;
+      this.pullAgain = false;
+      this.pulling = false;
+      this.strategySizeAlgorithm = undefined;
+      this.strategyHWM = 0;
+      this.pullAlgorithm = undefined;
+      this.cancelAlgorithm = undefined;
+      this.cancelSteps = undefined;
+      this.pullSteps = undefined;
+      this.releaseSteps = noop;
+    }
+  }
+  ObjectSetPrototypeOf(DefaultControllerRecord.prototype, null);
+
   function newDefaultControllerRecord() {
-    return {
-      __proto__: null,
-      kind: "default",
-      obj: undefined,
-      stream: undefined,
-      queue: undefined,
-      queueTotalSize: 0,
-      started: false,
-      closeRequested: false,
-      pullAgain: false,
-      pulling: false,
-      strategySizeAlgorithm: undefined,
-      strategyHWM: 0,
-      pullAlgorithm: undefined,
-      cancelAlgorithm: undefined,
-      cancelSteps: undefined,
-      pullSteps: undefined,
-      releaseSteps: noop,
-    };
+    return new DefaultControllerRecord();
   }
 
   class ReadableStreamDefaultController {
@@ -1090,29 +1103,33 @@
   let byteControllerOf;
   let byobRequestOf;
 
+  class ByteControllerRecord {
+    constructor() {
+      this.kind = "byte";
+      this.obj = undefined;
+      this.stream = undefined;
+      this.queue = undefined; // of { buffer, byteOffset, byteLength }
+      this.queueTotalSize = 0;
+      this.started = false;
+      this.closeRequested = false;
+      this.pullAgain = false;
+      this.pulling = false;
+      this.byobRequest = null; // internal BYOB request record
+      this.autoAllocateChunkSize = undefined;
+      this.pendingPullIntos = undefined;
+      this.strategyHWM = 0;
+      this.pullAlgorithm = undefined;
+      this.cancelAlgorithm = undefined;
+      this.noTransfer = false; // runtime-owned chunks (createPullStream) skip TransferArrayBuffer
+      this.cancelSteps = undefined;
+      this.pullSteps = undefined;
+      this.releaseSteps = undefined;
+    }
+  }
+  ObjectSetPrototypeOf(ByteControllerRecord.prototype, null);
+
   function newByteControllerRecord() {
-    return {
-      __proto__: null,
-      kind: "byte",
-      obj: undefined,
-      stream: undefined,
-      queue: undefined, // of { buffer, byteOffset, byteLength }
-      queueTotalSize: 0,
-      started: false,
-      closeRequested: false,
-      pullAgain: false,
-      pulling: false,
-      byobRequest: null, // internal BYOB request record
-      autoAllocateChunkSize: undefined,
-      pendingPullIntos: undefined,
-      strategyHWM: 0,
-      pullAlgorithm: undefined,
-      cancelAlgorithm: undefined,
-      noTransfer: false, // runtime-owned chunks (createPullStream) skip TransferArrayBuffer
-      cancelSteps: undefined,
-      pullSteps: undefined,
-      releaseSteps: undefined,
-    };
+    return new ByteControllerRecord();
   }
 
   class ReadableStreamBYOBRequest {
@@ -2315,21 +2332,25 @@
 
   let wsOf;
 
+  class WritableStreamRecord {
+    constructor() {
+      this.obj = undefined;
+      this.state = "writable";
+      this.storedError = undefined;
+      this.writer = undefined;
+      this.controller = undefined;
+      this.inFlightWriteRequest = undefined;
+      this.closeRequest = undefined;
+      this.inFlightCloseRequest = undefined;
+      this.pendingAbortRequest = undefined;
+      this.writeRequests = new Queue();
+      this.backpressure = false;
+    }
+  }
+  ObjectSetPrototypeOf(WritableStreamRecord.prototype, null);
+
   function newWritableStreamRecord() {
-    return {
-      __proto__: null,
-      obj: undefined,
-      state: "writable",
-      storedError: undefined,
-      writer: undefined,
-      controller: undefined,
-      inFlightWriteRequest: undefined,
-      closeRequest: undefined,
-      inFlightCloseRequest: undefined,
-      pendingAbortRequest: undefined,
-      writeRequests: new Queue(),
-      backpressure: false,
-    };
+    return new WritableStreamRecord();
   }
 
   class WritableStream {
@@ -2744,22 +2765,26 @@
   let writableControllerOf;
   const closeSentinel = ObjectCreate(null);
 
+  class WritableControllerRecord {
+    constructor() {
+      this.obj = undefined;
+      this.stream = undefined;
+      this.queue = undefined;
+      this.queueTotalSize = 0;
+      this.signal = undefined;
+      this.abortController = undefined;
+      this.started = false;
+      this.strategySizeAlgorithm = undefined;
+      this.strategyHWM = 1;
+      this.writeAlgorithm = undefined;
+      this.closeAlgorithm = undefined;
+      this.abortAlgorithm = undefined;
+    }
+  }
+  ObjectSetPrototypeOf(WritableControllerRecord.prototype, null);
+
   function newWritableControllerRecord() {
-    return {
-      __proto__: null,
-      obj: undefined,
-      stream: undefined,
-      queue: undefined,
-      queueTotalSize: 0,
-      signal: undefined,
-      abortController: undefined,
-      started: false,
-      strategySizeAlgorithm: undefined,
-      strategyHWM: 1,
-      writeAlgorithm: undefined,
-      closeAlgorithm: undefined,
-      abortAlgorithm: undefined,
-    };
+    return new WritableControllerRecord();
   }
 
   class WritableStreamDefaultController {
@@ -3105,16 +3130,20 @@
   }
   finishClass(TransformStreamDefaultController, "TransformStreamDefaultController");
 
+  class TransformControllerRecord {
+    constructor(stream) {
+      this.obj = undefined;
+      this.stream = stream;
+      this.transformAlgorithm = undefined;
+      this.flushAlgorithm = undefined;
+      this.cancelAlgorithm = undefined;
+      this.finishPromise = undefined;
+    }
+  }
+  ObjectSetPrototypeOf(TransformControllerRecord.prototype, null);
+
   function setUpTransformControllerFromTransformer(stream, transformer, cancel, flush, transform) {
-    const c = {
-      __proto__: null,
-      obj: undefined,
-      stream,
-      transformAlgorithm: undefined,
-      flushAlgorithm: undefined,
-      cancelAlgorithm: undefined,
-      finishPromise: undefined,
-    };
+    const c = new TransformControllerRecord(stream);
     new TransformStreamDefaultController(KEY, c);
     c.transformAlgorithm = transform === undefined
       ? (chunk) => {
