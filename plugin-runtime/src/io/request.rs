@@ -198,7 +198,12 @@ impl WorkerIsolate {
         let env = v8::Local::new(tc, self.env.as_ref().unwrap());
         let dispatch = v8::Local::new(tc, self.dispatch.as_ref().unwrap());
         let id = v8::Integer::new_from_unsigned(tc, req_id).into();
-        let method = v8::String::new(tc, head.method.as_str()).unwrap().into();
+        // Internalized: the bootstrap looks methods up (`METHODS.has`), and a
+        // fresh string would be internalized there on every request.
+        let method =
+            v8::String::new_from_one_byte(tc, head.method.as_str().as_bytes(), v8::NewStringType::Internalized)
+                .unwrap_or_else(|| v8::String::empty(tc))
+                .into();
         let url = v8::String::new(tc, &head.url).unwrap().into();
         // The headers stay in Rust until read; `request.cf` is made from
         // `head.client` on its first read (ops.requestCf).
