@@ -12,8 +12,13 @@
 //! headers slot of `ops.fetch` / `ops.respond`, and [`from_js`] applies the
 //! edits to a copy of the Rust map: the header list never crosses back.
 //!
-//! An entry lives as long as its token: a weak handle's finalizer drops it
-//! once V8 has collected the token (young tokens go in the next scavenge).
+//! An entry lives as long as its token: each entry holds a weak handle to
+//! its token, which V8 empties when it collects the token (young tokens go
+//! in the next scavenge). The table sweeps out entries whose token is gone
+//! whenever it has doubled since the last sweep, so it holds at most about
+//! twice the live entries. (A finalizer per token, what this did before,
+//! cost each request about a microsecond: a boxed closure, V8's second
+//! weak-callback pass, and the crate's finalizer map.)
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -26,22 +31,26 @@ use crate::io::http::ClientInfo;
 use crate::jsg::ops::{headers_to_js, throw, u32_arg};
 use crate::jsg::wire;
 
-/// The header maps of one isolate whose tokens are alive.
+/// The header maps of one isolate whose tokens are alive (and of some
+/// whose tokens died since the last sweep).
 #[derive(Default)]
 pub(crate) struct HeaderTable {
     entries: RefCell<HashMap<u32, Entry>>,
     next_id: std::cell::Cell<u32>,
-    /// Ids whose token died while `entries` was borrowed (never expected:
-    /// nothing calls into V8 with it borrowed); dropped at the next insert.
-    dead: RefCell<Vec<u32>>,
+    /// The number of entries at which the next insert sweeps.
+    sweep_at: std::cell::Cell<usize>,
 }
+
+/// Entries below this many are never swept: a handful of dead maps cost
+/// less than looking at them after every request.
+const MIN_SWEEP: usize = 64;
 
 struct Entry {
     map: HeaderMap,
     /// The incoming request's client, for a lazy `request.cf`.
     client: Option<ClientInfo>,
-    /// Keeps the finalizer registered (dropping it would cancel it).
-    _token: v8::Weak<v8::Array>,
+    /// Empty once V8 has collected the token.
+    token: v8::Weak<v8::Array>,
 }
 
 type SharedTable = Rc<HeaderTable>;
@@ -73,31 +82,43 @@ pub(crate) fn to_js_with_client<'s>(
     client: Option<ClientInfo>,
 ) -> v8::Local<'s, v8::Array> {
     let t = table(scope);
+    // Never an id still in the table (after the counter wraps, a token a
+    // script kept for long must not come to name another message's map).
     let id = {
-        let next = t.next_id.get().wrapping_add(1).max(1);
+        let entries = t.entries.borrow();
+        let mut next = t.next_id.get();
+        loop {
+            next = next.wrapping_add(1).max(1);
+            if !entries.contains_key(&next) {
+                break;
+            }
+        }
         t.next_id.set(next);
         next
     };
     let id_value = v8::Integer::new_from_unsigned(scope, id).into();
     let token = v8::Array::new_with_elements(scope, &[id_value]);
-    let weak = v8::Weak::with_finalizer(
-        scope,
-        token,
-        Box::new(move |isolate: &mut v8::Isolate| {
-            // A finalizer runs from V8's GC: no panic may leave it.
-            let _ = crate::jsg::guard::catch(|| release(isolate, id));
-        }),
-    );
-    let dead = std::mem::take(&mut *t.dead.borrow_mut());
+    let weak = v8::Weak::new(scope, token);
     let removed: Vec<Entry> = {
         let mut entries = t.entries.borrow_mut();
-        let removed = dead.iter().filter_map(|d| entries.remove(d)).collect();
+        let removed = if entries.len() >= t.sweep_at.get().max(MIN_SWEEP) {
+            let dead: Vec<u32> = entries
+                .iter()
+                .filter(|(_, e)| e.token.is_empty())
+                .map(|(id, _)| *id)
+                .collect();
+            let removed = dead.iter().filter_map(|d| entries.remove(d)).collect();
+            t.sweep_at.set(2 * entries.len());
+            removed
+        } else {
+            Vec::new()
+        };
         entries.insert(
             id,
             Entry {
                 map,
                 client,
-                _token: weak,
+                token: weak,
             },
         );
         removed
@@ -121,20 +142,6 @@ pub(crate) fn release_all(isolate: &mut v8::Isolate) {
     };
     // Dropped with the table unborrowed: a weak handle's drop talks to V8.
     drop(entries);
-    t.dead.borrow_mut().clear();
-}
-
-/// The token's finalizer: its entry goes.
-fn release(isolate: &mut v8::Isolate, id: u32) {
-    let t = table(isolate);
-    let entry = match t.entries.try_borrow_mut() {
-        Ok(mut entries) => entries.remove(&id),
-        Err(_) => {
-            t.dead.borrow_mut().push(id);
-            None
-        }
-    };
-    drop(entry);
 }
 
 /// A copy of the map behind `id`, if its token is alive.
