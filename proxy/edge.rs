@@ -616,7 +616,8 @@ impl Edge {
         // only what a URL cannot hold (non-ASCII) is percent-encoded, as the
         // URL standard would.
         let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
-        let url = format!("{}{}", authority.origin(tls), encode_non_ascii(path));
+        let client_origin = authority.origin(tls);
+        let url = format!("{client_origin}{}", encode_non_ascii(path));
         // Percent-encoded in `request.url`, non-ASCII bytes of an
         // origin-form target still reach the origin as the client sent
         // them when the script fetches that very URL (see origin.rs).
@@ -688,7 +689,12 @@ impl Edge {
             Outgoing::new(&ctx.hop, worker.spec.subrequests),
         )
         .with_forwarded(ctx.forwarded.clone())
-        .with_websocket_idle(self.state.client_limits.load().websocket_idle_timeout);
+        .with_websocket_idle(self.state.client_limits.load().websocket_idle_timeout)
+        .with_client_origin(
+            client_origin,
+            tls,
+            authority.port().unwrap_or(if tls { 443 } else { 80 }),
+        );
         if let Some((url, target)) = client_target {
             fetcher = fetcher.with_client_target(url, target);
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, header};
 use pingora::connectors::http::Connector;
 use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
@@ -116,28 +116,36 @@ fn make_peer(addr: SocketAddr, tls: bool, sni: &str) -> HttpPeer {
 }
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
-pub const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-authorization",
+pub static HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TRANSFER_ENCODING,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
 ];
 
 /// Removes hop-by-hop headers, including any the Connection header names.
+/// (Names, not strings: `remove(&str)` would parse each name again, on
+/// every request.)
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<String> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
-        .filter(|s| !s.is_empty())
-        .collect();
-    for h in HOP_BY_HOP.iter().copied().chain(named.iter().map(String::as_str)) {
+    let named: Vec<String> = match headers.contains_key(header::CONNECTION) {
+        true => headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+            .filter(|s| !s.is_empty())
+            .collect(),
+        false => Vec::new(),
+    };
+    for h in &HOP_BY_HOP {
         headers.remove(h);
+    }
+    for h in &named {
+        headers.remove(h.as_str());
     }
 }
 
@@ -175,6 +183,11 @@ pub struct OriginFetcher {
     /// pass asks twice for the same URL (`goes_to_route_origin`, then
     /// `pass_leg`), and a worker's fetches often repeat one URL.
     last_target: std::sync::Mutex<Option<(String, Target)>>,
+    /// The incoming request's origin as its URL starts (`http://host[:port]`,
+    /// the scheme's default port omitted), whether that is `https`, and its
+    /// port: a URL under it is where [`OriginFetcher::target`] goes without
+    /// parsing (see `client_origin_target`).
+    client_origin: Option<(String, bool, u16)>,
 }
 
 impl OriginFetcher {
@@ -201,7 +214,16 @@ impl OriginFetcher {
             forwarded: None,
             websocket_idle: DEFAULT_WEBSOCKET_IDLE,
             last_target: std::sync::Mutex::new(None),
+            client_origin: None,
         }
+    }
+
+    /// `origin` (`Authority::origin`: `http://host[:port]`, lower-case,
+    /// the default port omitted, as a URL serialises it) is the incoming
+    /// request's, on `port`; `tls` when it is `https`.
+    pub fn with_client_origin(mut self, origin: String, tls: bool, port: u16) -> OriginFetcher {
+        self.client_origin = Some((origin, tls, port));
+        self
     }
 
     /// An origin's WebSocket the script accepts may stay silent for `idle`.
@@ -397,37 +419,107 @@ impl OriginFetcher {
     }
 
     fn parse_target(&self, url: &str) -> Result<Target, FetchError> {
-        let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
-        let tls = match parsed.scheme() {
-            "http" => false,
-            "https" => true,
-            _ => return Err(FetchError::BadUrl(url.to_string())),
+        let client_target = self.client_target.as_ref().map(|(u, t)| (u.as_str(), t.as_slice()));
+        let fast = self.client_origin.as_ref().and_then(|(origin, tls, port)| {
+            under_client_origin(url, (origin, *tls, *port), &self.route_host, client_target)
+        });
+        let parts = match fast {
+            Some(parts) => parts,
+            None => parse_url_target(url, client_target)?,
         };
-        let host = match parsed.host() {
-            Some(url::Host::Ipv6(a)) => a.to_string(),
-            Some(h) => h.to_string().to_ascii_lowercase(),
-            None => return Err(FetchError::BadUrl(url.to_string())),
-        };
-        let host_header = match parsed.port() {
-            Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
-            None => parsed.host_str().unwrap_or_default().to_string(),
-        };
-        let path = match &self.client_target {
-            Some((client_url, target)) if client_url == url => target.clone(),
-            _ => path_and_query(url, &parsed).into_bytes(),
-        };
-        let to_origin = self.origin.is_some() && host == self.route_host;
-        let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+        let to_origin = self.origin.is_some() && parts.host == self.route_host;
         Ok(Target {
-            host,
-            port,
-            tls,
-            host_header,
-            path,
+            host: parts.host,
+            port: parts.port,
+            tls: parts.tls,
+            host_header: parts.host_header,
+            path: parts.path,
             origin: if to_origin { self.origin.clone() } else { None },
             to_origin,
         })
     }
+}
+
+/// Where a URL goes, before the route's origin is considered.
+#[derive(Debug, PartialEq, Eq)]
+struct UrlTarget {
+    host: String,
+    port: u16,
+    tls: bool,
+    host_header: String,
+    path: Vec<u8>,
+}
+
+/// A subrequest URL parsed: scheme, host (lower-case, IPv6 without
+/// brackets), port, Host header, and the request target (`client_target`'s
+/// bytes when the URL is exactly its URL).
+fn parse_url_target(url: &str, client_target: Option<(&str, &[u8])>) -> Result<UrlTarget, FetchError> {
+    let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+    let tls = match parsed.scheme() {
+        "http" => false,
+        "https" => true,
+        _ => return Err(FetchError::BadUrl(url.to_string())),
+    };
+    let host = match parsed.host() {
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        Some(h) => h.to_string().to_ascii_lowercase(),
+        None => return Err(FetchError::BadUrl(url.to_string())),
+    };
+    let host_header = match parsed.port() {
+        Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
+        None => parsed.host_str().unwrap_or_default().to_string(),
+    };
+    let path = match client_target {
+        Some((client_url, target)) if client_url == url => target.to_vec(),
+        _ => path_and_query(url, &parsed).into_bytes(),
+    };
+    let port = parsed.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    Ok(UrlTarget {
+        host,
+        port,
+        tls,
+        host_header,
+        path,
+    })
+}
+
+/// [`parse_url_target`] without parsing, for a URL under the incoming
+/// request's own origin whose path and query are printable ASCII (what a
+/// pass-through worker fetches on every request). `origin` is
+/// `Authority::origin` (`http://host[:port]`: lower-case, the default port
+/// omitted, as a URL serialises it), whether it is `https`, and its port;
+/// the authority of an http(s) URL ends at its first `/`, so such a URL
+/// has that host and port. `None` for anything else (it is parsed), and
+/// for IPv6 hosts (`route_host` keeps their brackets).
+fn under_client_origin(
+    url: &str,
+    (origin, tls, port): (&str, bool, u16),
+    route_host: &str,
+    client_target: Option<(&str, &[u8])>,
+) -> Option<UrlTarget> {
+    let rest = url.strip_prefix(origin)?;
+    let host_header = origin.split_once("://")?.1;
+    let host = host_header.rsplit_once(':').map_or(host_header, |(h, _)| h);
+    if !rest.starts_with('/') || host != route_host || host.starts_with('[') {
+        return None;
+    }
+    let path = match client_target {
+        Some((client_url, target)) if client_url == url => target.to_vec(),
+        _ => {
+            let raw = rest.split('#').next().unwrap_or_default();
+            if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+                return None;
+            }
+            raw.as_bytes().to_vec()
+        }
+    };
+    Some(UrlTarget {
+        host: host.to_string(),
+        port,
+        tls,
+        host_header: host_header.to_string(),
+        path,
+    })
 }
 
 /// Resolves a subrequest's host once, checks every address against the
@@ -864,4 +956,84 @@ fn method_expects_body(m: &http::Method) -> bool {
 /// Returns a connection whose exchange is complete to the pool.
 pub async fn release(connector: &Connector, session: HttpSession, peer: &HttpPeer) {
     connector.release_http_session(session, peer, Some(POOL_IDLE)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::Authority;
+
+    /// The unparsed way gives what parsing gives, or steps aside.
+    #[test]
+    fn a_url_under_the_client_origin_goes_where_parsing_says() {
+        let hosts = [
+            "example.com",
+            "EXAMPLE.com.",
+            "example.com:80",
+            "example.com:443",
+            "example.com:8080",
+            "127.0.0.1",
+            "127.0.0.1:18080",
+            "[::1]",
+            "[::1]:8080",
+            "xn--nxasmq6b.com",
+            "a-b.c-d.e",
+        ];
+        let tails = [
+            "/",
+            "/a/b?c=d",
+            "/a/../b",
+            "/a/./b/%2e%2e/c",
+            "/a?b#frag",
+            "/#only-frag",
+            "/a b",
+            "/caf\u{e9}",
+            "/a\\b",
+            "/%zz?%%",
+            "//double",
+            "/a?q=1&r=%20",
+            "",
+            "?q",
+            ":81/",
+            "@evil.com/",
+            ".evil.com/",
+            "0/",
+        ];
+        let mut fast_ones = 0;
+        for raw in hosts {
+            let authority = Authority::parse(raw.as_bytes()).expect(raw);
+            for tls in [false, true] {
+                let origin = authority.origin(tls);
+                let port = authority.port().unwrap_or(if tls { 443 } else { 80 });
+                for tail in tails {
+                    let url = format!("{origin}{tail}");
+                    let client = [None, Some((url.as_str(), b"/raw\xff".as_slice()))];
+                    for client_target in client {
+                        let Some(fast) =
+                            under_client_origin(&url, (&origin, tls, port), authority.host(), client_target)
+                        else {
+                            continue;
+                        };
+                        fast_ones += 1;
+                        let parsed = parse_url_target(&url, client_target)
+                            .unwrap_or_else(|_| panic!("{url} was taken unparsed but does not parse"));
+                        assert_eq!(fast, parsed, "{url}");
+                    }
+                }
+            }
+        }
+        // Most of the cases above take the unparsed way.
+        assert!(fast_ones > 200, "{fast_ones}");
+        // A URL elsewhere, or one whose authority goes on, is parsed.
+        let origin = ("http://example.com", false, 80);
+        for url in [
+            "http://example.com.evil/",
+            "http://example.com:81/",
+            "http://example.com@evil/",
+            "https://example.com/",
+            "http://example.com",
+        ] {
+            assert!(under_client_origin(url, origin, "example.com", None).is_none(), "{url}");
+        }
+    }
 }
