@@ -384,7 +384,10 @@ impl ProxyHttp for Edge {
             }
             Some(worker) => {
                 ctx.worker = Some(worker.name().to_string());
-                self.serve_worker(session, ctx, &route, &worker, &authority, &path)
+                // Boxed (in place): this future is about 20 KB, and inline
+                // it would make every request's `request_filter` future
+                // that large, which Pingora boxes (a copy) per request.
+                crate::pass::boxed_in_place(|| self.serve_worker(session, ctx, &route, &worker, &authority, &path))
                     .await?;
                 Ok(true)
             }
