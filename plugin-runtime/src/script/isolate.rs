@@ -563,6 +563,10 @@ unsafe extern "C" fn gc_epilogue_guarded(
 /// again to run.
 const COLLECT_AFTER_READING: usize = 1 << 20;
 
+/// The most an isolate's young generation may hold (two semi-spaces and
+/// the young large-object space: 1 MiB each), whatever its heap limit.
+const MAX_YOUNG_GENERATION: usize = 3 << 20;
+
 /// CPU a script's top level may use when its isolate starts.
 const STARTUP_CPU: Duration = Duration::from_secs(1);
 
@@ -604,6 +608,14 @@ impl WorkerIsolate {
         let params = v8::CreateParams::default()
             .heap_limits(0, memory)
             .array_buffer_allocator(allocator.make_shared());
+        // V8 sizes the young generation from the heap limit: 12 MiB for
+        // the default 128 MiB. Each request's garbage then walks through
+        // up to 4 MiB of fresh memory before a scavenge reuses any, out
+        // of the caches the proxy's own work runs in (a third of that
+        // measured 1.5-2 us less CPU per pass-through request, and it
+        // bounds a busy isolate's young memory).
+        let young = params.max_young_generation_size_in_bytes().min(MAX_YOUNG_GENERATION);
+        let params = params.set_max_young_generation_size_in_bytes(young);
         let (mut isolate, from_snapshot) = crate::script::snapshot::new_isolate(params);
         budget.watch(isolate.thread_safe_handle());
         // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
