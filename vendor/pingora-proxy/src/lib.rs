@@ -1550,14 +1550,14 @@ impl SubrequestSpawner {
     }
 }
 
-#[async_trait]
-impl<SV, C> HttpServerApp for HttpProxy<SV, C>
+// isoproxy patch: `HttpServerApp::process_new_http`'s body (see there).
+impl<SV, C> HttpProxy<SV, C>
 where
     SV: ProxyHttp + Send + Sync + 'static,
     <SV as ProxyHttp>::CTX: Send + Sync,
     C: custom::Connector,
 {
-    async fn process_new_http(
+    async fn process_new_http_inline(
         self: &Arc<Self>,
         mut session: HttpSession,
         shutdown: &ShutdownWatch,
@@ -1593,6 +1593,37 @@ where
         }
 
         self.process_request(session, ctx).await
+    }
+}
+
+#[async_trait]
+impl<SV, C> HttpServerApp for HttpProxy<SV, C>
+where
+    SV: ProxyHttp + Send + Sync + 'static,
+    <SV as ProxyHttp>::CTX: Send + Sync,
+    C: custom::Connector,
+{
+    // isoproxy patch: boxed in place. `#[async_trait]` would return
+    // `Box::pin(async move { .. })`, which builds this request's whole
+    // future (about 14 KB: `process_request` and everything it awaits) on
+    // the stack and copies it into the box, on every request. Here the box
+    // is allocated first and the future written into it.
+    fn process_new_http<'life0, 'life1, 'async_trait>(
+        self: &'life0 Arc<Self>,
+        session: HttpSession,
+        shutdown: &'life1 ShutdownWatch,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Option<ReusedHttpStream>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        #[inline(always)]
+        fn in_place<F: Future>(make: impl FnOnce() -> F) -> std::pin::Pin<Box<F>> {
+            let place = Box::<F>::new_uninit();
+            Box::into_pin(Box::write(place, make()))
+        }
+        in_place(|| self.process_new_http_inline(session, shutdown))
     }
 
     async fn http_cleanup(&self) {
