@@ -216,3 +216,69 @@ fn isolates_start_from_the_snapshot_and_the_code_caches() {
     assert!(stats.consumed >= before.consumed + 3, "{stats:?}");
     assert_eq!(stats.rejected, 0, "{stats:?}");
 }
+
+/// Header maps stay in Rust behind tokens, and the table that holds them
+/// sweeps out those whose token V8 collected: headers a script keeps across
+/// requests (unread until the end) must come back intact, each its own,
+/// however many tokens died and were swept meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn kept_headers_survive_the_sweeps_of_dead_ones() {
+    let main = script(
+        "sweep",
+        r#"const kept = [];
+        export default { async fetch(request) {
+            const path = new URL(request.url).pathname;
+            if (path === "/keep") {
+                const res = await fetch("http://origin.test/kept");
+                kept.push([request.headers, res.headers, new Response(null, res).headers]);
+                return new Response("kept");
+            }
+            if (path === "/churn") {
+                // Dead tokens: 40 fetches' responses dropped unread, and
+                // garbage enough for scavenges to collect them.
+                for (let i = 0; i < 40; i++) await fetch("http://origin.test/churn");
+                let junk = [];
+                for (let i = 0; i < 20000; i++) junk.push({ i, s: "x" + i });
+                junk = null;
+                return new Response("churned");
+            }
+            return new Response(kept.map(([a, b, c]) => `${a.get("x-n")}:${b.get("x-echo")}:${c.get("x-echo")}`).join(","));
+        } };"#,
+    );
+    let code = Runtime::load_worker(spec("sweep", main)).unwrap();
+    let rt = Runtime::start(RuntimeOptions {
+        isolate_threads: 1,
+        events: None,
+    })
+    .unwrap();
+    let mut want = Vec::new();
+    for n in 0..12 {
+        let mut h = head("http://example.com/keep");
+        h.headers.insert("x-n", n.to_string().parse().unwrap());
+        let resp = rt.dispatch(&code, h, Body::Empty, Arc::new(EchoFetcher)).await.unwrap();
+        assert_eq!(body_text(resp.body).await, "kept");
+        want.push(format!("{n}:1:1"));
+        for _ in 0..3 {
+            let resp = rt
+                .dispatch(
+                    &code,
+                    head("http://example.com/churn"),
+                    Body::Empty,
+                    Arc::new(EchoFetcher),
+                )
+                .await
+                .unwrap();
+            assert_eq!(body_text(resp.body).await, "churned");
+        }
+    }
+    let resp = rt
+        .dispatch(
+            &code,
+            head("http://example.com/read"),
+            Body::Empty,
+            Arc::new(EchoFetcher),
+        )
+        .await
+        .unwrap();
+    assert_eq!(body_text(resp.body).await, want.join(","));
+}
