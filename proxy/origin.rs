@@ -131,16 +131,13 @@ pub static HOP_BY_HOP: [HeaderName; 8] = [
 /// (Names, not strings: `remove(&str)` would parse each name again, on
 /// every request.)
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<String> = match headers.contains_key(header::CONNECTION) {
-        true => headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
-            .filter(|s| !s.is_empty())
-            .collect(),
-        false => Vec::new(),
-    };
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+        .filter(|s| !s.is_empty())
+        .collect();
     for h in &HOP_BY_HOP {
         headers.remove(h);
     }

@@ -102,12 +102,7 @@ pub(crate) fn to_js_with_client<'s>(
     let removed: Vec<Entry> = {
         let mut entries = t.entries.borrow_mut();
         let removed = if entries.len() >= t.sweep_at.get().max(MIN_SWEEP) {
-            let dead: Vec<u32> = entries
-                .iter()
-                .filter(|(_, e)| e.token.is_empty())
-                .map(|(id, _)| *id)
-                .collect();
-            let removed = dead.iter().filter_map(|d| entries.remove(d)).collect();
+            let removed = entries.extract_if(|_, e| e.token.is_empty()).map(|(_, e)| e).collect();
             t.sweep_at.set(2 * entries.len());
             removed
         } else {
