@@ -693,11 +693,7 @@ impl Edge {
         )
         .with_forwarded(ctx.forwarded.clone())
         .with_websocket_idle(self.state.client_limits.load().websocket_idle_timeout)
-        .with_client_origin(
-            client_origin,
-            tls,
-            authority.port().unwrap_or(if tls { 443 } else { 80 }),
-        );
+        .with_client_origin(client_origin);
         if let Some((url, target)) = client_target {
             fetcher = fetcher.with_client_target(url, target);
         }

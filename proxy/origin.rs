@@ -181,10 +181,10 @@ pub struct OriginFetcher {
     /// `pass_leg`), and a worker's fetches often repeat one URL.
     last_target: std::sync::Mutex<Option<(String, Target)>>,
     /// The incoming request's origin as its URL starts (`http://host[:port]`,
-    /// the scheme's default port omitted), whether that is `https`, and its
-    /// port: a URL under it is where [`OriginFetcher::target`] goes without
-    /// parsing (see `client_origin_target`).
-    client_origin: Option<(String, bool, u16)>,
+    /// the scheme's default port omitted): a URL under it is where
+    /// [`OriginFetcher::target`] goes without parsing (see
+    /// `under_client_origin`).
+    client_origin: Option<String>,
 }
 
 impl OriginFetcher {
@@ -215,11 +215,11 @@ impl OriginFetcher {
         }
     }
 
-    /// `origin` (`Authority::origin`: `http://host[:port]`, lower-case,
-    /// the default port omitted, as a URL serialises it) is the incoming
-    /// request's, on `port`; `tls` when it is `https`.
-    pub fn with_client_origin(mut self, origin: String, tls: bool, port: u16) -> OriginFetcher {
-        self.client_origin = Some((origin, tls, port));
+    /// `origin` (`Authority::origin`: `http://host[:port]` or `https://..`,
+    /// lower-case, the default port omitted, as a URL serialises it) is the
+    /// incoming request's.
+    pub fn with_client_origin(mut self, origin: String) -> OriginFetcher {
+        self.client_origin = Some(origin);
         self
     }
 
@@ -417,9 +417,10 @@ impl OriginFetcher {
 
     fn parse_target(&self, url: &str) -> Result<Target, FetchError> {
         let client_target = self.client_target.as_ref().map(|(u, t)| (u.as_str(), t.as_slice()));
-        let fast = self.client_origin.as_ref().and_then(|(origin, tls, port)| {
-            under_client_origin(url, (origin, *tls, *port), &self.route_host, client_target)
-        });
+        let fast = self
+            .client_origin
+            .as_deref()
+            .and_then(|origin| under_client_origin(url, origin, &self.route_host, client_target));
         let parts = match fast {
             Some(parts) => parts,
             None => parse_url_target(url, client_target)?,
@@ -483,20 +484,28 @@ fn parse_url_target(url: &str, client_target: Option<(&str, &[u8])>) -> Result<U
 /// [`parse_url_target`] without parsing, for a URL under the incoming
 /// request's own origin whose path and query are printable ASCII (what a
 /// pass-through worker fetches on every request). `origin` is
-/// `Authority::origin` (`http://host[:port]`: lower-case, the default port
-/// omitted, as a URL serialises it), whether it is `https`, and its port;
-/// the authority of an http(s) URL ends at its first `/`, so such a URL
-/// has that host and port. `None` for anything else (it is parsed), and
-/// for IPv6 hosts (`route_host` keeps their brackets).
+/// `Authority::origin` (`http://host[:port]` or `https://..`: lower-case,
+/// the default port omitted, as a URL serialises it); the authority of an
+/// http(s) URL ends at its first `/`, so such a URL has that host and port.
+/// `None` for anything else (it is parsed), and for IPv6 hosts
+/// (`route_host` keeps their brackets).
 fn under_client_origin(
     url: &str,
-    (origin, tls, port): (&str, bool, u16),
+    origin: &str,
     route_host: &str,
     client_target: Option<(&str, &[u8])>,
 ) -> Option<UrlTarget> {
     let rest = url.strip_prefix(origin)?;
-    let host_header = origin.split_once("://")?.1;
-    let host = host_header.rsplit_once(':').map_or(host_header, |(h, _)| h);
+    let (scheme, host_header) = origin.split_once("://")?;
+    let tls = match scheme {
+        "http" => false,
+        "https" => true,
+        _ => return None,
+    };
+    let (host, port) = match host_header.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().ok()?),
+        None => (host_header, if tls { 443 } else { 80 }),
+    };
     if !rest.starts_with('/') || host != route_host || host.starts_with('[') {
         return None;
     }
@@ -1001,14 +1010,11 @@ mod tests {
             let authority = Authority::parse(raw.as_bytes()).expect(raw);
             for tls in [false, true] {
                 let origin = authority.origin(tls);
-                let port = authority.port().unwrap_or(if tls { 443 } else { 80 });
                 for tail in tails {
                     let url = format!("{origin}{tail}");
                     let client = [None, Some((url.as_str(), b"/raw\xff".as_slice()))];
                     for client_target in client {
-                        let Some(fast) =
-                            under_client_origin(&url, (&origin, tls, port), authority.host(), client_target)
-                        else {
+                        let Some(fast) = under_client_origin(&url, &origin, authority.host(), client_target) else {
                             continue;
                         };
                         fast_ones += 1;
@@ -1022,7 +1028,7 @@ mod tests {
         // Most of the cases above take the unparsed way.
         assert!(fast_ones > 200, "{fast_ones}");
         // A URL elsewhere, or one whose authority goes on, is parsed.
-        let origin = ("http://example.com", false, 80);
+        let origin = "http://example.com";
         for url in [
             "http://example.com.evil/",
             "http://example.com:81/",
