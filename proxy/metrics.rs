@@ -293,13 +293,10 @@ pub struct AccessEntry<'a> {
 /// WORKER and CPU are `-` for requests that ran no JavaScript; STATUS is
 /// 0 when no response was written; PATH includes the query string.
 pub fn access_log(e: &AccessEntry<'_>) {
-    if !ACCESS_LOG.load(Ordering::Relaxed) {
+    // Nothing is formatted for a line the log level drops.
+    if !ACCESS_LOG.load(Ordering::Relaxed) || !log::log_enabled!(target: "isoproxy::access", log::Level::Info) {
         return;
     }
-    let cpu = match e.cpu {
-        Some(c) => format!("cpu={:.3}ms", c.as_secs_f64() * 1000.0),
-        None => "cpu=-".to_string(),
-    };
     log::info!(
         target: "isoproxy::access",
         "{} {} {} {} {} {} {:.3}ms {} {}B",
@@ -310,7 +307,19 @@ pub fn access_log(e: &AccessEntry<'_>) {
         e.worker,
         e.outcome,
         e.duration.as_secs_f64() * 1000.0,
-        cpu,
+        CpuField(e.cpu),
         e.bytes
     );
+}
+
+/// The access log's `cpu=` field, formatted only into the line.
+struct CpuField(Option<Duration>);
+
+impl std::fmt::Display for CpuField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(c) => write!(f, "cpu={:.3}ms", c.as_secs_f64() * 1000.0),
+            None => f.write_str("cpu=-"),
+        }
+    }
 }
