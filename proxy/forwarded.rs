@@ -80,6 +80,8 @@ fn canonical(ip: IpAddr) -> IpAddr {
 pub struct Forwarded {
     /// The client's address (`CF-Connecting-IP`), if known.
     pub client: Option<IpAddr>,
+    /// `client` as a header value, formatted once per request.
+    client_value: Option<HeaderValue>,
     /// `X-Forwarded-For` as sent on.
     pub chain: Option<HeaderValue>,
     /// `X-Forwarded-Proto` as sent on.
@@ -109,6 +111,7 @@ impl Forwarded {
         let Some(peer) = peer else {
             return Forwarded {
                 client: None,
+                client_value: None,
                 chain: None,
                 proto: own_proto,
                 host: own_host,
@@ -116,9 +119,11 @@ impl Forwarded {
             };
         };
         if !from_trusted {
+            let value = header_value(peer);
             return Forwarded {
                 client: Some(peer),
-                chain: HeaderValue::from_str(&peer.to_string()).ok(),
+                chain: value.clone(),
+                client_value: value,
                 proto: own_proto,
                 host: own_host,
                 from_trusted: false,
@@ -160,6 +165,7 @@ impl Forwarded {
         };
         Forwarded {
             client: Some(client),
+            client_value: header_value(client),
             chain: HeaderValue::from_str(&chain).ok(),
             proto: first(&XFP).unwrap_or(own_proto),
             host: first(&XFH).or(own_host),
@@ -171,9 +177,8 @@ impl Forwarded {
     /// there (`None`: remove it). `with_host`: also `X-Forwarded-Host`
     /// (requests to origins; a script reads the host from `request.url`).
     pub fn fields(&self, with_host: bool) -> [(HeaderName, Option<HeaderValue>); 5] {
-        let client = self.client.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
         [
-            (CF_CONNECTING_IP, client),
+            (CF_CONNECTING_IP, self.client_value.clone()),
             (XFF, self.chain.clone()),
             (XFP, Some(self.proto.clone())),
             (XFH, self.host.clone().filter(|_| with_host)),
@@ -204,9 +209,9 @@ impl Forwarded {
     /// Cloudflare (and no X-Forwarded-* of its own: workerd adds none); a
     /// client's own forwarding fields only when its peer is trusted.
     pub fn apply_for_script(&self, headers: &mut HeaderMap) {
-        match self.client.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()) {
+        match &self.client_value {
             Some(v) => {
-                headers.insert(CF_CONNECTING_IP, v);
+                headers.insert(CF_CONNECTING_IP, v.clone());
             }
             None => {
                 headers.remove(CF_CONNECTING_IP);
@@ -235,6 +240,11 @@ impl Forwarded {
         }
         Ok(())
     }
+}
+
+/// An address as a header value (always valid: digits, dots, colons and hex).
+fn header_value(ip: IpAddr) -> Option<HeaderValue> {
+    HeaderValue::from_str(&ip.to_string()).ok()
 }
 
 /// An `X-Forwarded-For` entry: an address, optionally `[v6]:port` or `v4:port`.
