@@ -37,7 +37,7 @@ use crate::websocket::UpgradedConnection;
 /// The origin's response body of a pass, still on its upstream connection.
 pub struct OriginBody {
     connector: Arc<Connector>,
-    peer: HttpPeer,
+    peer: Box<HttpPeer>,
     /// `None` once the body has been read to its end (the connection is
     /// back in the pool).
     upstream: Option<HttpSession>,
@@ -91,7 +91,7 @@ impl OriginBody {
     /// the pool. The client's request body keeps flowing into the script
     /// meanwhile, if it still reads it.
     pub async fn splice(
-        self,
+        self: Box<Self>,
         session: &mut Session,
         mut stream: BodyStream,
         req_writer: &mut Option<BodyWriter>,
@@ -101,7 +101,7 @@ impl OriginBody {
             peer,
             upstream,
             writer,
-        } = self;
+        } = *self;
         drop(writer);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| Error::explain(ErrorType::ReadError, e.to_string()).into_up())?;
@@ -139,18 +139,24 @@ impl OriginBody {
     /// After the client's response: a body nobody reads any more goes (its
     /// connection closes); one the script still reads (e.g. in `waitUntil`)
     /// continues in a spawned pump, as a subrequest's body does.
-    pub fn detach(self) {
-        if let Some(upstream) = self.upstream
-            && !self.writer.is_closed()
+    pub fn detach(self: Box<Self>) {
+        let OriginBody {
+            connector,
+            peer,
+            upstream,
+            writer,
+        } = *self;
+        if let Some(upstream) = upstream
+            && !writer.is_closed()
         {
-            tokio::spawn(pump_body(self.connector, upstream, self.peer, self.writer));
+            tokio::spawn(pump_body(connector, upstream, *peer, writer));
         }
     }
 }
 
 /// Feeds `leg`'s body one chunk (see [`OriginBody::feed`]); pending forever
 /// when there is no leg. Drops the leg when it has nothing more to do.
-pub async fn feed(leg: &mut Option<OriginBody>) {
+pub async fn feed(leg: &mut Option<Box<OriginBody>>) {
     match leg {
         Some(body) => {
             if !body.feed().await {
@@ -162,11 +168,13 @@ pub async fn feed(leg: &mut Option<OriginBody>) {
 }
 
 /// The end of a pass: the script's final answer and the origin's body if
-/// it is still on its connection. `None` when the client went away.
-pub type Served = Option<(Result<WorkerResponse, DispatchError>, Option<OriginBody>)>;
+/// it is still on its connection. `None` when the client went away. The
+/// origin's body and its peer are boxed: they move through several
+/// futures' states on their way (a session and a peer are over 1 KB).
+pub type Served = Option<(Result<WorkerResponse, DispatchError>, Option<Box<OriginBody>>)>;
 
 /// An exchange with the origin up to its response head.
-type Exchange = BoxFuture<Result<(HttpSession, OriginHead, HttpPeer), FetchError>>;
+type Exchange = BoxFuture<Result<(HttpSession, OriginHead, Box<HttpPeer>), FetchError>>;
 
 /// `Box::pin(make())`, with the box allocated first so that the future is
 /// made in it. `Box::pin(future)` makes a future on the stack and then
@@ -220,7 +228,7 @@ pub async fn serve(
                 return Err(plugin_runtime::FetchError::Network(format!("upgrade header: {e}")));
             }
         }
-        Ok((peer, header))
+        Ok((Box::new(peer), header))
     });
     let connector = fetcher.connector.clone();
     let mut exchange: Exchange = match (leg, body) {
@@ -310,8 +318,8 @@ async fn settle(
     connector: Arc<Connector>,
     mut upstream: HttpSession,
     head: OriginHead,
-    peer: HttpPeer,
-) -> Option<OriginBody> {
+    peer: Box<HttpPeer>,
+) -> Option<Box<OriginBody>> {
     let OriginHead { head, body } = head;
     // A 101 nobody will splice any more (the script answered first): the
     // script sees the head; the connection closes.
@@ -343,12 +351,12 @@ async fn settle(
         cpu_time: Duration::ZERO,
         web_socket: None,
     }));
-    Some(OriginBody {
+    Some(Box::new(OriginBody {
         connector,
         peer,
         upstream: Some(upstream),
         writer,
-    })
+    }))
 }
 
 /// The rest of an exchange the script no longer waits for before answering
