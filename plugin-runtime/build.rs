@@ -146,7 +146,18 @@ fn bootstrap<'s>(
         let source = file.source(scope)?;
         let name = v8::String::new(scope, &format!("internal:{}", file.name))?;
         let origin = v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, false, None);
-        let script = v8::Script::compile(scope, source, Some(&origin))?;
+        let mut source = v8::script_compiler::Source::new(source, Some(&origin));
+        let options = if file.eager {
+            v8::script_compiler::CompileOptions::EagerCompile
+        } else {
+            v8::script_compiler::CompileOptions::NoCompileOptions
+        };
+        let script = v8::script_compiler::compile(
+            scope,
+            &mut source,
+            options,
+            v8::script_compiler::NoCacheReason::NoReason,
+        )?;
         let f = v8::Local::<v8::Function>::try_from(script.run(scope)?).ok()?;
         f.call(scope, global.into(), &[global.into(), internals.into()])?;
     }
