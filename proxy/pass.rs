@@ -140,16 +140,11 @@ impl OriginBody {
     /// connection closes); one the script still reads (e.g. in `waitUntil`)
     /// continues in a spawned pump, as a subrequest's body does.
     pub fn detach(self: Box<Self>) {
-        let OriginBody {
-            connector,
-            peer,
-            upstream,
-            writer,
-        } = *self;
-        if let Some(upstream) = upstream
-            && !writer.is_closed()
+        let body = *self;
+        if let Some(upstream) = body.upstream
+            && !body.writer.is_closed()
         {
-            tokio::spawn(pump_body(connector, upstream, *peer, writer));
+            tokio::spawn(pump_body(body.connector, upstream, *body.peer, body.writer));
         }
     }
 }
