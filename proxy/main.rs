@@ -152,7 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // light worker's isolates as soon as it has loaded (`startup.rs`).
     // Nothing is served, and no listening socket is taken over
     // (`--upgrade`: Pingora starts only once they loaded), until they loaded.
-    let startup = startup::Startup::new();
+    let startup = startup::Startup::new(&config);
     let loading = std::thread::Builder::new()
         .name("load".into())
         .spawn({

@@ -95,6 +95,7 @@ impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
         let workers: Vec<_> = deployment.workers.values().collect();
         let warming = runtime.warm_proxy_threads(&handles, &workers);
         if warming.is_empty() {
+            runtime.expect_nothing_on(&handles);
             return true;
         }
         let (asked, threads, started) = (warming.len(), handles.len(), std::time::Instant::now());
@@ -103,6 +104,8 @@ impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
         let ready = tokio::task::spawn_blocking(move || warming.wait(WARM_TIMEOUT))
             .await
             .unwrap_or(0);
+        // A blank isolate made ahead that no worker took goes.
+        runtime.expect_nothing_on(&handles);
         if ready < asked {
             log::warn!(
                 "{} proxy threads: {ready} of {asked} worker isolates ready after {WARM_TIMEOUT:?}; the rest are still being created",

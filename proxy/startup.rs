@@ -26,6 +26,9 @@ use crate::edge::AppState;
 
 /// Whether start-up is over, and what the early warm-up has seen so far.
 pub struct Startup {
+    /// The configured workers: name, `cpu_ms`, `memory_mb` (the limits a
+    /// proxy thread prepares a blank isolate for while the worker loads).
+    configured: Vec<(String, u64, usize)>,
     early: Mutex<Early>,
     /// Wakes [`Startup::wait`] when `Early::over` is set.
     over_cond: Condvar,
@@ -45,8 +48,17 @@ struct Early {
 }
 
 impl Startup {
-    pub fn new() -> Arc<Startup> {
+    pub fn new(config: &crate::config::Config) -> Arc<Startup> {
+        let configured = config
+            .workers
+            .iter()
+            .map(|w| {
+                let limits = w.effective_limits(&config.runtime);
+                (w.name.clone(), limits.cpu_ms, limits.memory_mb as usize)
+            })
+            .collect();
         Arc::new(Startup {
+            configured,
             early: Mutex::default(),
             over_cond: Condvar::new(),
             over_watch: tokio::sync::watch::Sender::new(false),
@@ -73,7 +85,9 @@ impl Startup {
     }
 
     /// A service found its proxy threads: the workers loaded so far get
-    /// their isolates there now, later ones as they load.
+    /// their isolates there now, later ones as they load; meanwhile each
+    /// thread makes a blank isolate ahead for the next of them
+    /// (`Runtime::expect_on_proxy_threads`).
     pub fn threads_found(&self, state: &Arc<AppState>, threads: &[tokio::runtime::Handle]) {
         let mut early = self.early();
         if early.over || threads.is_empty() {
@@ -82,6 +96,13 @@ impl Startup {
         early.state.get_or_insert_with(|| state.clone());
         let loaded: Vec<&Arc<WorkerCode>> = early.loaded.iter().collect();
         let _ = state.runtime.warm_proxy_threads(threads, &loaded);
+        let to_load: Vec<(u64, usize)> = self
+            .configured
+            .iter()
+            .filter(|(name, ..)| !early.loaded.iter().any(|code| code.name() == name))
+            .map(|&(_, cpu_ms, memory_mb)| (cpu_ms, memory_mb))
+            .collect();
+        state.runtime.expect_on_proxy_threads(threads, &to_load);
         early.threads.extend(threads.iter().cloned());
     }
 

@@ -230,3 +230,83 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
     .await;
     assert_eq!(isolates(&proxy).await, 0, "{}", proxy.log());
 }
+
+/// `/?mb=N` holds N MiB of arrays until it answers (made 2 MiB per slice),
+/// so the worker's heap limit decides. Its top level takes 150 ms, so the proxy threads wait
+/// for each worker to load and make a blank isolate ahead meanwhile.
+const HOLD: &str = r#"
+const loaded = Date.now() + 150;
+while (Date.now() < loaded) {}
+export default {
+  async fetch(request, env) {
+    const mb = Number(new URL(request.url).searchParams.get("mb") ?? "0");
+    const keep = [];
+    for (let i = 0; i < mb; i++) {
+      keep.push(new Array(131072).fill(1.5));
+      // Short slices: a long one would move the worker off the proxy threads.
+      if (i % 2 === 1) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return new Response(`${env.NAME} held ${keep.length} MiB`);
+  },
+};
+"#;
+
+/// Start-up makes blank isolates ahead on the proxy threads while the
+/// workers load (the heap limit of the next expected one). Each worker's
+/// isolates still have its own limit, env and top level, whichever blank
+/// was ready, and none is made on the request path.
+#[tokio::test(flavor = "multi_thread")]
+async fn isolates_made_from_blanks_keep_each_workers_heap_limit() {
+    let mut config = String::from("[runtime]\nisolate_threads = 1\n");
+    for (name, mb) in [("small", 16), ("big", 128), ("big2", 128)] {
+        config.push_str(&format!(
+            "\n[[workers]]\nname = \"{name}\"\nmain = \"hold.js\"\nvars = {{ NAME = \"{name}\" }}\nlimits = {{ memory_mb = {mb} }}\n\n[[routes]]\npattern = \"{name}.test/*\"\nworker = \"{name}\"\n"
+        ));
+    }
+    let proxy = Proxy::builder()
+        .script("hold.js", HOLD)
+        .config(&config)
+        .proxy_threads(2)
+        .env("RUST_LOG", "info,plugin_runtime::io::thread=debug")
+        .start()
+        .await;
+    let log = proxy.log();
+    assert!(log.contains("MiB) made ahead"), "{log}");
+    let created = |worker: &'static str| {
+        let proxy = &proxy;
+        async move {
+            proxy
+                .metric(
+                    "isoproxy_isolate_events_total",
+                    &[("worker", worker), ("event", "created")],
+                )
+                .await
+        }
+    };
+    // One isolate per worker per proxy thread, before the first request.
+    for name in ["small", "big", "big2"] {
+        assert_eq!(created(name).await, 2.0, "{name}: {}", proxy.log());
+    }
+    // Every request on a new connection: both proxy threads serve some.
+    for _ in 0..6 {
+        for name in ["big", "big2"] {
+            let r = get_host(&proxy.url("/?mb=24"), &format!("{name}.test")).await;
+            assert_eq!(r.status(), 200, "{}", proxy.log());
+            assert_eq!(r.text().await.unwrap(), format!("{name} held 24 MiB"));
+        }
+        let r = get_host(&proxy.url("/?mb=2"), "small.test").await;
+        assert_eq!(r.text().await.unwrap(), "small held 2 MiB");
+        let r = get_host(&proxy.url("/?mb=24"), "small.test").await;
+        assert_eq!(r.status(), 503, "{}", proxy.log());
+        assert!(r.text().await.unwrap().contains("memory limit"));
+    }
+    // The 128 MiB workers' isolates all held; none was made since.
+    assert_eq!(created("big").await + created("big2").await, 4.0, "{}", proxy.log());
+    let broken = proxy
+        .metric(
+            "isoproxy_isolate_events_total",
+            &[("worker", "small"), ("event", "memory_limit")],
+        )
+        .await;
+    assert_eq!(broken, 6.0, "{}", proxy.log());
+}

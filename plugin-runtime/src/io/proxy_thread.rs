@@ -161,6 +161,25 @@ pub(crate) async fn warm(
         let _ = done.send(());
         tokio::task::yield_now().await;
     }
+    refill_blank(&events);
+}
+
+/// Start-up: light workers with these heap limits (MiB) are still to load
+/// and get an isolate on this proxy thread (see [`Host::expect`]); a blank
+/// isolate for the next of them is made now, while the thread waits, and
+/// again after each warm-up ([`warm`]) until none is expected.
+pub(crate) async fn expect(events: Option<IsolateEvents>, memory_mbs: Vec<usize>) {
+    let _ = with_host(&events, |host| host.expect(memory_mbs));
+    refill_blank(&events);
+}
+
+/// Start-up is over on this proxy thread (see [`Host::expect_nothing`]).
+pub(crate) async fn expect_nothing(events: Option<IsolateEvents>) {
+    let _ = with_host(&events, |host| host.expect_nothing());
+}
+
+fn refill_blank(events: &Option<IsolateEvents>) {
+    let _ = with_host(events, |host| contain("a blank isolate", || host.refill_blank()));
 }
 
 /// Once a slice on this thread marked its version heavy, drops this

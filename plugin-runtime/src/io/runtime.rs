@@ -267,6 +267,38 @@ impl Runtime {
         Warming { sent, ready }
     }
 
+    /// Start-up: `workers` (each a worker's `cpu_ms` and `memory_mb`) are
+    /// configured but still loading. Each proxy thread in `threads` keeps a
+    /// blank isolate ready (the startup snapshot restored, with the heap
+    /// limit of the next light one among them) while it waits for them, so
+    /// a worker that loads gets its isolate there in the time of its own
+    /// part (modules, top level, env) rather than of a whole new isolate.
+    /// [`Runtime::expect_nothing_on`] ends it.
+    pub fn expect_on_proxy_threads(&self, threads: &[tokio::runtime::Handle], workers: &[(u64, usize)]) {
+        if !self.on_proxy_threads.load(Ordering::Relaxed) {
+            return;
+        }
+        let memory_mbs: Vec<usize> = workers
+            .iter()
+            .filter(|(cpu_ms, _)| *cpu_ms <= PROXY_THREAD_CPU_MS)
+            .map(|&(_, memory_mb)| memory_mb)
+            .collect();
+        if memory_mbs.is_empty() {
+            return;
+        }
+        for handle in threads {
+            handle.spawn(crate::io::proxy_thread::expect(self.events.clone(), memory_mbs.clone()));
+        }
+    }
+
+    /// Start-up is over on `threads`: what [`Runtime::expect_on_proxy_threads`]
+    /// announced and no worker took (a blank isolate) is dropped.
+    pub fn expect_nothing_on(&self, threads: &[tokio::runtime::Handle]) {
+        for handle in threads {
+            handle.spawn(crate::io::proxy_thread::expect_nothing(self.events.clone()));
+        }
+    }
+
     fn warm_on(
         &self,
         threads: &[tokio::runtime::Handle],

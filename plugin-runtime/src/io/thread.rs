@@ -15,7 +15,7 @@ use crate::error::DispatchError;
 use crate::io::body::Body;
 use crate::io::context::Completion;
 use crate::io::http::{Fetcher, Outcome, RequestHead};
-use crate::script::isolate::{ThreadLink, WorkerIsolate};
+use crate::script::isolate::{Blank, ThreadLink, WorkerIsolate};
 use crate::script::worker::WorkerCode;
 
 /// Why an isolate came or went.
@@ -142,6 +142,12 @@ pub(crate) struct Host {
     /// Requests to cancel: (isolate key, request id).
     pub(crate) cancels_tx: mpsc::UnboundedSender<(u64, u32)>,
     cancels: mpsc::UnboundedReceiver<(u64, u32)>,
+    /// Start-up on a proxy thread: the heap limits (MiB) of the light
+    /// workers still expected to load here, one taken off as each gets
+    /// its isolate ([`Host::expect`]), and the blank isolate made ahead
+    /// for the next of them ([`Host::refill_blank`]).
+    expected: Vec<usize>,
+    blank: Option<Blank>,
 }
 
 impl Drop for Host {
@@ -171,6 +177,8 @@ impl Host {
             events,
             cancels_tx,
             cancels,
+            expected: Vec::new(),
+            blank: None,
         }
     }
 
@@ -197,10 +205,19 @@ impl Host {
             watch: self.watch.clone(),
         };
         let started = std::time::Instant::now();
+        let memory_mb = worker.spec.memory_mb;
+        if let Some(i) = self.expected.iter().position(|&m| m == memory_mb) {
+            self.expected.swap_remove(i);
+        }
+        let blank = self.blank.take_if(|b| b.memory_mb() == memory_mb);
         // A panic while creating the isolate (a runtime bug) fails this
         // request like any creation error: answered, its in-flight count
         // released, counted and logged.
-        let mut isolate = match crate::jsg::guard::catch(|| WorkerIsolate::create(worker.clone(), link)) {
+        let made = crate::jsg::guard::catch(|| match blank {
+            Some(blank) => WorkerIsolate::create_in(blank, worker.clone(), link),
+            None => WorkerIsolate::create(worker.clone(), link),
+        });
+        let mut isolate = match made {
             Ok(created) => created?,
             Err(payload) => {
                 crate::jsg::guard::record(worker.name(), "isolate creation", &*payload);
@@ -253,6 +270,49 @@ impl Host {
                 self.inflight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 self.warm(&worker);
                 let _ = done.send(());
+            }
+        }
+    }
+
+    /// Start-up on a proxy thread: light workers with these heap limits
+    /// (MiB) are still to load and get an isolate here. Until each has, a
+    /// blank isolate is kept ready for the next ([`Host::refill_blank`]).
+    pub(crate) fn expect(&mut self, memory_mbs: Vec<usize>) {
+        self.expected = memory_mbs;
+    }
+
+    /// Start-up is over: nothing more is expected, and a blank isolate no
+    /// worker took is dropped.
+    pub(crate) fn expect_nothing(&mut self) {
+        self.expected = Vec::new();
+        self.blank = None;
+    }
+
+    /// Makes a blank isolate for the next expected worker unless one is
+    /// ready or none is expected: the thread does it while it waits for
+    /// that worker to load, which then needs only its own part made
+    /// ([`WorkerIsolate::create_in`]).
+    pub(crate) fn refill_blank(&mut self) {
+        let Some(&memory_mb) = self.expected.first() else {
+            return;
+        };
+        if self.blank.is_some() {
+            return;
+        }
+        let started = std::time::Instant::now();
+        match crate::jsg::guard::catch(|| Blank::new(memory_mb)) {
+            Ok(blank) => {
+                log::debug!(
+                    "{}: blank isolate ({memory_mb} MiB) made ahead in {:?}",
+                    std::thread::current().name().unwrap_or("isolate"),
+                    started.elapsed()
+                );
+                self.blank = Some(blank);
+            }
+            Err(payload) => {
+                // (a runtime bug) The workers' isolates are made whole.
+                crate::jsg::guard::record("-", "making a blank isolate", &*payload);
+                self.expected = Vec::new();
             }
         }
     }
@@ -472,3 +532,97 @@ fn run(
 
 /// How often a thread drops the isolates of retired versions.
 pub(crate) const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::runtime::Runtime;
+    use crate::script::worker::WorkerSpec;
+
+    /// A worker whose top level and env must have run in its isolate.
+    fn worker(name: &str, memory_mb: usize) -> Arc<WorkerCode> {
+        let dir = std::env::temp_dir().join(format!("isoproxy-blank-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let main = dir.join("w.js");
+        std::fs::write(
+            &main,
+            "const started = 'top level ran';\nexport default { fetch(request, env) { return new Response(started + env.X); } };\n",
+        )
+        .unwrap();
+        let mut env = serde_json::Map::new();
+        env.insert("X".into(), "!".into());
+        let code = Runtime::load_worker(WorkerSpec {
+            name: name.into(),
+            main,
+            env,
+            secrets: Default::default(),
+            root: None,
+            compatibility_date: None,
+            compatibility_flags: vec![],
+            memory_mb,
+            cpu_ms: 50,
+            scheduled_cpu_ms: 1_000,
+            request_timeout_s: 10,
+            subrequests: 5,
+            kv_namespaces: Vec::new(),
+        })
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        code
+    }
+
+    /// V8's heap limit of `isolate`, in MiB.
+    fn heap_limit_mb(isolate: &mut WorkerIsolate) -> usize {
+        isolate.enter();
+        let limit = isolate.isolate.get_heap_statistics().heap_size_limit();
+        isolate.exit();
+        limit >> 20
+    }
+
+    /// The blank made ahead goes to the next expected worker of its heap
+    /// limit and to no other: a worker of another limit gets a whole new
+    /// isolate of its own limit, and the blank waits for its worker.
+    #[test]
+    fn a_blank_isolate_serves_only_a_worker_of_its_heap_limit() {
+        crate::script::platform::platform();
+        let small = worker("small", 16);
+        let big = worker("big", 64);
+        let mut host = Host::new(Default::default(), Default::default(), None);
+        host.expect(vec![64, 16]);
+        host.refill_blank();
+        assert_eq!(host.blank.as_ref().map(Blank::memory_mb), Some(64));
+
+        host.isolate_for(&small).unwrap();
+        assert_eq!(
+            host.blank.as_ref().map(Blank::memory_mb),
+            Some(64),
+            "kept for its worker"
+        );
+        assert_eq!(host.expected, vec![64]);
+        // A blank is ready: no second one.
+        host.refill_blank();
+        host.isolate_for(&big).unwrap();
+        assert!(host.blank.is_none(), "the big worker took the blank");
+        assert!(host.expected.is_empty());
+        host.refill_blank();
+        assert!(host.blank.is_none(), "nothing more expected");
+
+        let limits: Vec<usize> = host.isolates.iter_mut().map(heap_limit_mb).collect();
+        assert!(limits[0] < 40, "the small worker's heap limit: {limits:?}");
+        assert!(
+            (60..100).contains(&limits[1]),
+            "the big worker's heap limit: {limits:?}"
+        );
+        for isolate in &host.isolates {
+            assert!(isolate.handler.is_some() && isolate.env.is_some());
+            assert!(isolate.state.borrow().serving);
+        }
+
+        // Expected again, then start-up ends before the worker comes.
+        host.expect(vec![128]);
+        host.refill_blank();
+        assert!(host.blank.is_some());
+        host.expect_nothing();
+        assert!(host.blank.is_none() && host.expected.is_empty());
+    }
+}

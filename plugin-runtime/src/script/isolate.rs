@@ -15,7 +15,9 @@ use tokio::sync::mpsc;
 
 use crate::error::ScriptError;
 use crate::io::context::{Completion, IsolateState, Limit, SharedState};
-use crate::io::limits::{CpuWatch, HeapGuard, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu};
+use crate::io::limits::{
+    CpuWatch, HeapGuard, MemoryBudget, array_buffer_allocator, gc_epilogue, near_heap_limit, thread_cpu,
+};
 use crate::jsg::ops;
 use crate::script::compat::{CompatFlags, builtin_module};
 use crate::script::js::JsFile;
@@ -525,6 +527,129 @@ extern "C" fn near_heap_limit_guarded(data: *mut std::ffi::c_void, current: usiz
     })
 }
 
+/// An isolate made ahead of the worker that will run in it: restored from
+/// the startup snapshot, with its callbacks, memory budget and an empty
+/// context, and nothing of any worker. That is everything of a new isolate
+/// but the worker's part (modules, top level, env), and most of its cost
+/// (`v8::Isolate::new` and `Context::new`); it depends only on the heap
+/// limit. A proxy thread waiting at start-up for its workers to load makes
+/// one ahead (`Host::refill_blank`), so a worker that loads then takes
+/// only the rest ([`WorkerIsolate::create_in`]).
+///
+/// Not entered between uses; it is entered again to be finished or dropped.
+pub(crate) struct Blank(Option<BlankParts>);
+
+struct BlankParts {
+    /// Released while the isolate lives (declared before it).
+    context: v8::Global<v8::Context>,
+    isolate: v8::OwnedIsolate,
+    handle: v8::IsolateHandle,
+    heap_exceeded: Arc<AtomicBool>,
+    budget: Arc<MemoryBudget>,
+    /// Read by the near-heap-limit callback: outlives `isolate`.
+    heap_guard: Box<HeapGuard>,
+    from_snapshot: bool,
+    memory_mb: usize,
+}
+
+impl Blank {
+    /// A blank isolate whose heap limit is `memory_mb` MiB (at least 16).
+    pub(crate) fn new(memory_mb: usize) -> Blank {
+        crate::script::platform::platform();
+        let memory = memory_mb.max(16) << 20;
+        let heap_exceeded = Arc::new(AtomicBool::new(false));
+        let (allocator, budget) = array_buffer_allocator(memory, heap_exceeded.clone());
+        let params = v8::CreateParams::default()
+            .heap_limits(0, memory)
+            .array_buffer_allocator(allocator.make_shared());
+        // V8 sizes the young generation from the heap limit: 12 MiB for
+        // the default 128 MiB. Each request's garbage then walks through
+        // up to 4 MiB of fresh memory before a scavenge reuses any, out
+        // of the caches the proxy's own work runs in (a third of that
+        // measured 1.5-2 us less CPU per pass-through request, and it
+        // bounds a busy isolate's young memory).
+        let young = params.max_young_generation_size_in_bytes().min(MAX_YOUNG_GENERATION);
+        let params = params.set_max_young_generation_size_in_bytes(young);
+        let (mut isolate, from_snapshot) = crate::script::snapshot::new_isolate(params);
+        budget.watch(isolate.thread_safe_handle());
+        // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
+        isolate.set_allow_atomics_wait(false);
+        isolate.set_allow_wasm_code_generation_callback(refuse_wasm_code_generation);
+        // The budget outlives the isolate (its allocator holds it too).
+        isolate.add_gc_epilogue_callback(
+            gc_epilogue_guarded,
+            Arc::as_ptr(&budget) as *mut std::ffi::c_void,
+            v8::GCType::kGCTypeAll,
+        );
+        isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
+        isolate.set_promise_reject_callback(crate::script::rejections::promise_reject_callback);
+        let handle = isolate.thread_safe_handle();
+        let heap_guard = Box::new(HeapGuard {
+            handle: handle.clone(),
+            exceeded: heap_exceeded.clone(),
+        });
+        isolate.add_near_heap_limit_callback(
+            near_heap_limit_guarded,
+            &*heap_guard as *const HeapGuard as *mut std::ffi::c_void,
+        );
+        let context = {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Context::new(scope, Default::default());
+            v8::Global::new(scope, context)
+        };
+        // SAFETY: `v8::Isolate::new` entered it on this thread and nothing
+        // entered another isolate since, so it is the current one.
+        unsafe { isolate.exit() };
+        Blank(Some(BlankParts {
+            context,
+            isolate,
+            handle,
+            heap_exceeded,
+            budget,
+            heap_guard,
+            from_snapshot,
+            memory_mb,
+        }))
+    }
+
+    /// The heap limit it was made for, in MiB (as asked, before the
+    /// minimum of 16).
+    pub(crate) fn memory_mb(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.memory_mb)
+    }
+
+    /// Its parts, the isolate entered again (current on this thread, as
+    /// the new [`WorkerIsolate`] expects).
+    fn enter(mut self) -> BlankParts {
+        let parts = self.0.take().expect("a blank is used once");
+        // SAFETY: isolates are entered only around their use on this
+        // thread (never nested), so no other isolate is entered now.
+        unsafe { parts.isolate.enter() };
+        parts
+    }
+}
+
+impl Drop for Blank {
+    fn drop(&mut self) {
+        if let Some(parts) = self.0.take() {
+            // SAFETY: as in `enter`: OwnedIsolate's drop exits the
+            // isolate, so it must be the current one then.
+            unsafe { parts.isolate.enter() };
+            let BlankParts {
+                context,
+                isolate,
+                heap_guard,
+                ..
+            } = parts;
+            // The context's handle before its isolate, the isolate before
+            // the guard its callback points at.
+            drop(context);
+            drop(isolate);
+            drop(heap_guard);
+        }
+    }
+}
+
 /// What a new isolate needs from its thread.
 pub(crate) struct ThreadLink {
     pub key: u64,
@@ -593,6 +718,16 @@ impl WorkerIsolate {
         Self::make(memory_mb, link, code, true)
     }
 
+    /// [`WorkerIsolate::create`] in `blank`, made ahead of the worker with
+    /// the heap limit of its `memory_mb` (see [`Blank`]).
+    pub(crate) fn create_in(
+        blank: Blank,
+        code: Arc<WorkerCode>,
+        link: ThreadLink,
+    ) -> Result<WorkerIsolate, ScriptError> {
+        Self::finish(blank, link, |_| Ok(code), false)
+    }
+
     /// [`WorkerIsolate::create_reading`]; `read` says whether `code`
     /// compiles the sources (then a large script's are collected after it).
     fn make(
@@ -601,50 +736,34 @@ impl WorkerIsolate {
         code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
         read: bool,
     ) -> Result<WorkerIsolate, ScriptError> {
-        crate::script::platform::platform();
-        let memory = memory_mb.max(16) << 20;
-        let heap_exceeded = Arc::new(AtomicBool::new(false));
-        let (allocator, budget) = array_buffer_allocator(memory, heap_exceeded.clone());
-        let params = v8::CreateParams::default()
-            .heap_limits(0, memory)
-            .array_buffer_allocator(allocator.make_shared());
-        // V8 sizes the young generation from the heap limit: 12 MiB for
-        // the default 128 MiB. Each request's garbage then walks through
-        // up to 4 MiB of fresh memory before a scavenge reuses any, out
-        // of the caches the proxy's own work runs in (a third of that
-        // measured 1.5-2 us less CPU per pass-through request, and it
-        // bounds a busy isolate's young memory).
-        let young = params.max_young_generation_size_in_bytes().min(MAX_YOUNG_GENERATION);
-        let params = params.set_max_young_generation_size_in_bytes(young);
-        let (mut isolate, from_snapshot) = crate::script::snapshot::new_isolate(params);
-        budget.watch(isolate.thread_safe_handle());
-        // Nothing may block an isolate thread: `Atomics.wait` throws, as on Workers.
-        isolate.set_allow_atomics_wait(false);
-        isolate.set_allow_wasm_code_generation_callback(refuse_wasm_code_generation);
-        // The budget outlives the isolate (its allocator holds it too).
-        isolate.add_gc_epilogue_callback(
-            gc_epilogue_guarded,
-            Arc::as_ptr(&budget) as *mut std::ffi::c_void,
-            v8::GCType::kGCTypeAll,
-        );
-        isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
-        isolate.set_promise_reject_callback(crate::script::rejections::promise_reject_callback);
-        let handle = isolate.thread_safe_handle();
-        let heap_guard = Box::new(HeapGuard {
-            handle: handle.clone(),
-            exceeded: heap_exceeded.clone(),
-        });
-        isolate.add_near_heap_limit_callback(
-            near_heap_limit_guarded,
-            &*heap_guard as *const HeapGuard as *mut std::ffi::c_void,
-        );
+        Self::finish(Blank::new(memory_mb), link, code, read)
+    }
+
+    /// Makes the worker's part of an isolate in `blank`: `code` first (it
+    /// may compile in the context), then the bootstrap's per-worker setup,
+    /// the modules, the top level and env.
+    fn finish(
+        blank: Blank,
+        link: ThreadLink,
+        code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
+        read: bool,
+    ) -> Result<WorkerIsolate, ScriptError> {
+        let BlankParts {
+            context,
+            mut isolate,
+            handle,
+            heap_exceeded,
+            budget,
+            heap_guard,
+            from_snapshot,
+            ..
+        } = blank.enter();
         // The context the worker runs in; `code` may compile in it first.
-        let (context, code) = {
+        let code = {
             v8::scope!(let scope, &mut isolate);
-            let context = v8::Context::new(scope, Default::default());
-            let global = v8::Global::new(scope, context);
-            let scope = &mut v8::ContextScope::new(scope, context);
-            (global, code(scope))
+            let local = v8::Local::new(scope, &context);
+            let scope = &mut v8::ContextScope::new(scope, local);
+            code(scope)
         };
         let code = match code {
             Ok(code) => code,
