@@ -82,8 +82,52 @@ fn main() {
         assert!(seen.insert(address), "two external references share an address");
     }
     let blob = make(&natives).unwrap_or_else(|e| panic!("the startup snapshot could not be made: {e}"));
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("snapshot.bin");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let caches = lazy_caches(&natives, &blob);
+    let out = out_dir.join("snapshot.bin");
     std::fs::write(&out, blob).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+    let out = out_dir.join("lazy_caches.bin");
+    std::fs::write(&out, caches).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
+}
+
+/// The code caches of the files loaded after an isolate is restored
+/// (`js::LAZY`, `js::KV`, `js::NODE`), compiled in an isolate restored
+/// from `blob` with the process's flags, as `code_cache::compile` compiles
+/// them: what `code_cache::built` reads, so the process's first use of one
+/// (streams, for a worker that passes `res.body` on) does not parse it.
+/// Entries: name length (u16 LE), name, cache length (u32 LE), cache.
+fn lazy_caches(natives: &snapshot_make::Natives, blob: &[u8]) -> Vec<u8> {
+    let blob: &'static [u8] = Box::leak(blob.to_vec().into_boxed_slice());
+    let params = v8::CreateParams::default()
+        .snapshot_blob(v8::StartupData::from(blob))
+        .external_references(natives.references().into());
+    let mut isolate = v8::Isolate::new(params);
+    let mut out = Vec::new();
+    v8::scope!(let scope, &mut isolate);
+    let context = v8::Context::new(scope, Default::default());
+    let scope = &mut v8::ContextScope::new(scope, context);
+    for file in js::LAZY.iter().chain(js::KV).chain(js::NODE) {
+        let source = file.source(scope).expect("a bootstrap source");
+        let name = v8::String::new(scope, &format!("internal:{}", file.name)).expect("a file name");
+        let origin = v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, false, None);
+        let mut source = v8::script_compiler::Source::new(source, Some(&origin));
+        let script = v8::script_compiler::compile(
+            scope,
+            &mut source,
+            v8::script_compiler::CompileOptions::NoCompileOptions,
+            v8::script_compiler::NoCacheReason::NoReason,
+        )
+        .unwrap_or_else(|| panic!("{} does not compile", file.name));
+        let cache = script
+            .get_unbound_script(scope)
+            .create_code_cache()
+            .unwrap_or_else(|| panic!("V8 made no code cache for {}", file.name));
+        out.extend_from_slice(&u16::try_from(file.name.len()).expect("a short name").to_le_bytes());
+        out.extend_from_slice(file.name.as_bytes());
+        out.extend_from_slice(&u32::try_from(cache.len()).expect("a cache under 4 GiB").to_le_bytes());
+        out.extend_from_slice(&cache);
+    }
+    out
 }
 
 /// Runs the bootstrap in a snapshot-creator isolate and serialises it; the

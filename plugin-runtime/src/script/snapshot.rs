@@ -38,6 +38,11 @@ pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
+/// Whether isolates are made from the startup snapshot.
+pub(crate) fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
 /// The size of the startup snapshot in bytes.
 #[doc(hidden)]
 pub fn size() -> Option<usize> {
