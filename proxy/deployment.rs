@@ -201,7 +201,14 @@ impl Deployment {
         if let Some(first) = schedules.iter().position(|s| s.is_err()) {
             specs.truncate(first);
         }
-        let mut loaded = Runtime::load_workers_then(specs, loaded).into_iter();
+        // The proxy threads make light workers' isolates while these load
+        // (start-up) or serve (reload): cores are left to them.
+        let busy = if config.runtime.js_on_proxy_threads {
+            config.server.threads
+        } else {
+            0
+        };
+        let mut loaded = Runtime::load_workers_beside(specs, busy, loaded).into_iter();
         let mut workers = BTreeMap::new();
         let mut crons = Vec::new();
         for (w, schedules) in config.workers.iter().zip(schedules) {
