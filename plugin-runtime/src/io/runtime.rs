@@ -645,6 +645,8 @@ fn load_in_turn(
     on_loaded: &(dyn Fn(&Arc<WorkerCode>) + Sync),
 ) {
     let watch = crate::io::limits::CpuWatch::for_this_thread();
+    // Check isolates not yet torn down (see below), oldest first.
+    let mut checked = std::collections::VecDeque::new();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let (Some(spec), Some(slot)) = (specs.get(i), results.get(i)) else {
@@ -655,27 +657,41 @@ fn load_in_turn(
         };
         let main = spec.main.display().to_string();
         let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_one(&watch, spec)));
-        let (result, checked) = match loaded {
-            Ok(Ok((code, isolate))) => (Ok(code), Some(isolate)),
-            Ok(Err(e)) => (Err(e), None),
-            Err(_) => (
-                Err(ScriptError::Shape {
-                    path: main,
-                    reason: "validation crashed".into(),
-                }),
-                None,
-            ),
+        let result = match loaded {
+            Ok(Ok((code, isolate))) => {
+                checked.push_back(isolate);
+                Ok(code)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ScriptError::Shape {
+                path: main,
+                reason: "validation crashed".into(),
+            }),
         };
         if let Ok(code) = &result {
             on_loaded(code);
         }
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-        // The check isolate goes only now: its teardown (about 0.4 ms, with
-        // the TLB shootdowns of its unmapped heap) no longer delays the
-        // worker's isolates that `on_loaded` has the proxy threads make.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(checked)));
+        // A check isolate's teardown (about 0.4 ms, with the TLB shootdowns
+        // of its unmapped heap) comes after the worker is announced, so it
+        // does not delay the isolates `on_loaded` has the proxy threads
+        // make; and up to KEEP_CHECKED of them wait for the next workers'
+        // checks, so it does not delay those either (a start-up's few
+        // workers are all announced before any goes).
+        while checked.len() > KEEP_CHECKED {
+            let oldest = checked.pop_front();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(oldest)));
+        }
+    }
+    while let Some(oldest) = checked.pop_front() {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(oldest)));
     }
 }
+
+/// Check isolates a loading thread keeps after their workers are announced,
+/// to tear down once it has checked the next ones (each holds its heap,
+/// 1.5-2 MiB for a small worker, until then).
+const KEEP_CHECKED: usize = 2;
 
 /// Reads `spec`'s module graph and evaluates the worker, both in one
 /// isolate on this thread (`WorkerIsolate::create_reading`), which has
