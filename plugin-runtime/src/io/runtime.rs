@@ -174,7 +174,13 @@ impl Runtime {
 
     /// Whether `worker`'s requests run on the proxy threads that serve them.
     fn light(&self, worker: &WorkerCode) -> bool {
-        self.on_proxy_threads.load(Ordering::Relaxed) && !worker.is_heavy() && worker.spec.cpu_ms <= PROXY_THREAD_CPU_MS
+        !worker.is_heavy() && self.light_limit(worker.spec.cpu_ms)
+    }
+
+    /// Whether a worker allowed `cpu_ms` per request runs on the proxy
+    /// threads unless it turns heavy.
+    fn light_limit(&self, cpu_ms: u64) -> bool {
+        self.on_proxy_threads.load(Ordering::Relaxed) && cpu_ms <= PROXY_THREAD_CPU_MS
     }
 
     /// Whether `worker`'s next request runs on the calling thread.
@@ -275,12 +281,9 @@ impl Runtime {
     /// part (modules, top level, env) rather than of a whole new isolate.
     /// [`Runtime::expect_nothing_on`] ends it.
     pub fn expect_on_proxy_threads(&self, threads: &[tokio::runtime::Handle], workers: &[(u64, usize)]) {
-        if !self.on_proxy_threads.load(Ordering::Relaxed) {
-            return;
-        }
         let memory_mbs: Vec<usize> = workers
             .iter()
-            .filter(|(cpu_ms, _)| *cpu_ms <= PROXY_THREAD_CPU_MS)
+            .filter(|&&(cpu_ms, _)| self.light_limit(cpu_ms))
             .map(|&(_, memory_mb)| memory_mb)
             .collect();
         if memory_mbs.is_empty() {

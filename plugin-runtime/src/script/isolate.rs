@@ -698,8 +698,7 @@ const STARTUP_CPU: Duration = Duration::from_secs(1);
 impl WorkerIsolate {
     /// Creates an isolate for `code`: bootstrap, modules, top level, env.
     pub(crate) fn create(code: Arc<WorkerCode>, link: ThreadLink) -> Result<WorkerIsolate, ScriptError> {
-        let memory_mb = code.spec.memory_mb;
-        Self::make(memory_mb, link, |_| Ok(code), false)
+        Self::create_in(Blank::new(code.spec.memory_mb), code, link)
     }
 
     /// [`WorkerIsolate::create`] for a worker whose code is made in the new
@@ -715,7 +714,7 @@ impl WorkerIsolate {
         link: ThreadLink,
         code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
     ) -> Result<WorkerIsolate, ScriptError> {
-        Self::make(memory_mb, link, code, true)
+        Self::finish(Blank::new(memory_mb), link, code, true)
     }
 
     /// [`WorkerIsolate::create`] in `blank`, made ahead of the worker with
@@ -728,20 +727,10 @@ impl WorkerIsolate {
         Self::finish(blank, link, |_| Ok(code), false)
     }
 
-    /// [`WorkerIsolate::create_reading`]; `read` says whether `code`
-    /// compiles the sources (then a large script's are collected after it).
-    fn make(
-        memory_mb: usize,
-        link: ThreadLink,
-        code: impl FnOnce(&mut v8::PinScope<'_, '_>) -> Result<Arc<WorkerCode>, ScriptError>,
-        read: bool,
-    ) -> Result<WorkerIsolate, ScriptError> {
-        Self::finish(Blank::new(memory_mb), link, code, read)
-    }
-
     /// Makes the worker's part of an isolate in `blank`: `code` first (it
     /// may compile in the context), then the bootstrap's per-worker setup,
-    /// the modules, the top level and env.
+    /// the modules, the top level and env. `read` says whether `code`
+    /// compiles the sources (then a large script's are collected after it).
     fn finish(
         blank: Blank,
         link: ThreadLink,
