@@ -195,6 +195,55 @@ async fn deep_recursion_on_a_proxy_thread_is_a_range_error_and_the_thread_serves
     }
 }
 
+/// A top level that spins 60 ms of wall time (so well over 5 ms of CPU)
+/// before it exports a handler.
+const SLOW_TOP_LEVEL: &str = r#"
+const end = Date.now() + 60;
+let turns = 0;
+while (Date.now() < end) { turns++; }
+export default {
+  async fetch(request) {
+    return new Response(`VERSION ${turns > 0}`);
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_with_a_slow_top_level_never_makes_an_isolate_on_a_proxy_thread() {
+    // Every new isolate runs the top level on the thread that makes it: on
+    // a proxy thread, every other worker's requests there would wait for
+    // it at each reload or idle eviction. Its check isolate finds the top
+    // level slow: the version is heavy before any proxy thread sees it.
+    let proxy = start(&SLOW_TOP_LEVEL.replace("VERSION", "v1")).await;
+    assert!(proxy.log().contains("worker w: its top level used"), "{}", proxy.log());
+    // Its one isolate is on an isolate thread, made before the listeners
+    // accepted; no proxy thread made one.
+    assert_eq!(isolates(&proxy).await, 1, "{}", proxy.log());
+    assert_eq!(events(&proxy, "created").await, 1, "{}", proxy.log());
+    for _ in 0..6 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+        assert_eq!(r.text().await.unwrap(), "v1 true");
+    }
+    let mut conn = KeepAlive::open(&proxy).await;
+    assert_eq!(conn.get("/", "w.test").await, (200, "v1 true".to_string()));
+    assert_eq!(events(&proxy, "created").await, 1, "{}", proxy.log());
+    assert_eq!(events(&proxy, "heavy").await, 0, "{}", proxy.log());
+
+    // A new version is judged the same way: warmed on the isolate thread
+    // only, and serves from there.
+    proxy.dir.write("w.js", &SLOW_TOP_LEVEL.replace("VERSION", "v2"));
+    proxy.hup();
+    proxy.wait_for_log("reload ok", Duration::from_secs(10)).await;
+    assert_eq!(conn.get("/", "w.test").await, (200, "v2 true".to_string()));
+    for _ in 0..4 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.text().await.unwrap(), "v2 true");
+    }
+    assert_eq!(events(&proxy, "created").await, 2, "{}", proxy.log());
+    assert_eq!(events(&proxy, "heavy").await, 0, "{}", proxy.log());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
     let proxy = Proxy::builder()
@@ -234,9 +283,18 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
 /// `/?mb=N` holds N MiB of arrays until it answers (made 2 MiB per slice),
 /// so the worker's heap limit decides. Its top level takes 150 ms, so the proxy threads wait
 /// for each worker to load and make a blank isolate ahead meanwhile.
+/// `/?mb=N` holds N MiB. Loading it takes a while (its check isolate
+/// parses a 2.2 MB function no request calls, while later isolates take
+/// its code from the code cache), with a top level that takes no time:
+/// a slow top level would make the worker heavy.
+fn hold() -> String {
+    format!(
+        "function unused(x) {{\n{}  return x;\n}}\n{HOLD}",
+        "  x = x + 1;\n".repeat(160_000)
+    )
+}
+
 const HOLD: &str = r#"
-const loaded = Date.now() + 150;
-while (Date.now() < loaded) {}
 export default {
   async fetch(request, env) {
     const mb = Number(new URL(request.url).searchParams.get("mb") ?? "0");
@@ -264,7 +322,7 @@ async fn isolates_made_from_blanks_keep_each_workers_heap_limit() {
         ));
     }
     let proxy = Proxy::builder()
-        .script("hold.js", HOLD)
+        .script("hold.js", &hold())
         .config(&config)
         .proxy_threads(2)
         .env("RUST_LOG", "info,plugin_runtime::io::thread=debug")

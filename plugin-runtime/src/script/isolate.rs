@@ -117,6 +117,37 @@ thread_local! {
     static MODULES: RefCell<Option<ModuleTable>> = const { RefCell::new(None) };
 }
 
+/// The CPU a worker's top level may take (modules evaluated, microtasks
+/// run) before the worker counts as heavy. Every new isolate of a worker
+/// runs its top level on the thread that makes it: a proxy thread's
+/// other workers wait for that, at a reload, after an idle isolate was
+/// dropped, on a new proxy thread. With the isolate itself (1-2 ms),
+/// a top level under this keeps that wait to a few milliseconds.
+pub(crate) const HEAVY_TOP_LEVEL: Duration = Duration::from_millis(5);
+
+/// Judges a worker by the CPU its top level took in a new isolate (the
+/// check isolate when it loads, then every isolate made for it): over
+/// [`HEAVY_TOP_LEVEL`] its version is heavy, so its isolates are made and
+/// its requests served on the isolate thread kept for heavy workers, not
+/// on the proxy threads (`TURNED_HEAVY`: a proxy thread then drops the
+/// isolate it just made once that isolate is idle).
+fn note_top_level(code: &WorkerCode, cpu: Duration) {
+    if cpu <= HEAVY_TOP_LEVEL {
+        return;
+    }
+    TURNED_HEAVY.set(true);
+    if !code.heavy.swap(true, Ordering::Relaxed) {
+        log::warn!(
+            target: "isoproxy::worker",
+            "worker {}: its top level used {} ms of CPU (over {} ms), which each new isolate of it \
+             would hold its thread for; its isolates and requests are on the isolate thread kept for heavy workers",
+            code.name(),
+            cpu.as_millis(),
+            HEAVY_TOP_LEVEL.as_millis()
+        );
+    }
+}
+
 fn resolve_module<'s>(
     context: v8::Local<'s, v8::Context>,
     specifier: v8::Local<'s, v8::String>,
@@ -1054,12 +1085,17 @@ impl WorkerIsolate {
             return Err(caught!(tc));
         }
         // Built-in modules read their exports from the table as they evaluate.
+        let top_started = thread_cpu();
         let evaluation = module.evaluate(tc);
         MODULES.with(|m| m.borrow_mut().take());
         let Some(evaluation) = evaluation else {
             return Err(caught!(tc));
         };
         tc.perform_microtask_checkpoint();
+        // Less what lazily loaded bootstrap files took (the isolate's
+        // one-off work, as for a request's slice).
+        let one_off = std::mem::take(&mut self.state.borrow_mut().slice_one_off);
+        note_top_level(&code, thread_cpu().saturating_sub(top_started).saturating_sub(one_off));
         if let Ok(promise) = v8::Local::<v8::Promise>::try_from(evaluation) {
             match promise.state() {
                 v8::PromiseState::Rejected => {
