@@ -983,11 +983,25 @@ where
     }
 }
 
+/// A client's address in a log line, `-` when unknown.
+struct PeerAddr<'a>(Option<&'a SocketAddr>);
+
+impl std::fmt::Display for PeerAddr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(addr) => addr.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 impl<A> Listener<A> {
     /// Counts and logs how a session ended when it ended early.
     fn account(&self, conn: &Conn, peer: Option<&SocketAddr>, limits: &ClientLimits) {
         let end = conn.end();
-        let peer = peer.map_or_else(|| "-".to_string(), ToString::to_string);
+        // Formatted only into a line that is written (this runs after every
+        // session, nearly always to log nothing).
+        let peer = PeerAddr(peer);
         match end.cutoff {
             Some(why) if end.got_bytes => {
                 metrics().client_error(self.name, why.kind());

@@ -783,7 +783,7 @@ impl Edge {
                 // A 204 or 304 has no body and, as from workerd, no Content-Length.
                 Some(0) if matches!(response.head.status, 204 | 304) => {}
                 Some(n) => {
-                    resp.insert_header(header::CONTENT_LENGTH, n.to_string())?;
+                    resp.insert_header(header::CONTENT_LENGTH, HeaderValue::from(n))?;
                 }
                 None => {
                     resp.insert_header(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"))?;

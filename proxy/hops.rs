@@ -129,14 +129,12 @@ fn mac(text: &str) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
-fn hex(bytes: &[u8]) -> String {
+fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
         out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
-    out
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
@@ -151,9 +149,14 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// A header value for a hop at `depth` of `chain` with `remaining` budget.
 fn encode(depth: u32, remaining: u32, chain: u64) -> HeaderValue {
-    let text = format!("{depth}/{remaining}/{chain:016x}");
-    let tag = hex(&mac(&text)[..MAC_LEN]);
-    HeaderValue::from_str(&format!("{text}/{tag}")).expect("ASCII digits and hex")
+    use std::fmt::Write;
+    // One buffer for the text, then its tag (every upstream request sends one).
+    let mut out = String::with_capacity(64);
+    let _ = write!(out, "{depth}/{remaining}/{chain:016x}");
+    let tag = mac(&out);
+    out.push('/');
+    push_hex(&mut out, &tag[..MAC_LEN]);
+    HeaderValue::try_from(out).expect("ASCII digits and hex")
 }
 
 /// Reads a header value written by this process: `(depth, remaining, chain)`.
