@@ -95,7 +95,7 @@ impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
         let workers: Vec<_> = deployment.workers.values().collect();
         let warming = runtime.warm_proxy_threads(&handles, &workers);
         if warming.is_empty() {
-            runtime.expect_nothing_on(&handles);
+            runtime.expect_nothing_on(&handles, &workers);
             return true;
         }
         let (asked, threads, started) = (warming.len(), handles.len(), std::time::Instant::now());
@@ -105,7 +105,7 @@ impl<A: ServerApp + Send + Sync + 'static> WarmFirst<A> {
             .await
             .unwrap_or(0);
         // A blank isolate made ahead that no worker took goes.
-        runtime.expect_nothing_on(&handles);
+        runtime.expect_nothing_on(&handles, &workers);
         if ready < asked {
             log::warn!(
                 "{} proxy threads: {ready} of {asked} worker isolates ready after {WARM_TIMEOUT:?}; the rest are still being created",

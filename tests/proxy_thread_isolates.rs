@@ -253,6 +253,7 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
              [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
         )
         .proxy_threads(THREADS as usize)
+        .env("RUST_LOG", "info,plugin_runtime::io::thread=debug")
         .start()
         .await;
     assert_eq!(events(&proxy, "created").await, THREADS, "{}", proxy.log());
@@ -272,6 +273,18 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
     }
     assert_eq!(events(&proxy, "created").await, THREADS + 1, "{}", proxy.log());
     assert_eq!(events(&proxy, "idle").await, THREADS, "{}", proxy.log());
+    // Made in the blank isolate its thread kept standing (the worker's
+    // heap limit): only the worker's part was made on the request path;
+    // then the thread made the next blank between requests.
+    let log = proxy.log();
+    let made = log
+        .lines()
+        .filter(|l| l.contains("new isolate for worker w"))
+        .nth(THREADS as usize)
+        .unwrap_or_else(|| panic!("no on-demand isolate in the log:\n{log}"));
+    assert!(made.contains("from a blank made ahead"), "{made}\n{log}");
+    let after = &log[log.find(made).unwrap()..];
+    assert!(after.contains("blank isolate (128 MiB) made ahead"), "{log}");
     // Then idle again: dropped too.
     wait_until(&proxy, "the used isolate dropped once idle", || async {
         events(&proxy, "idle").await == THREADS + 1
@@ -281,12 +294,11 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
 }
 
 /// `/?mb=N` holds N MiB of arrays until it answers (made 2 MiB per slice),
-/// so the worker's heap limit decides. Its top level takes 150 ms, so the proxy threads wait
-/// for each worker to load and make a blank isolate ahead meanwhile.
-/// `/?mb=N` holds N MiB. Loading it takes a while (its check isolate
-/// parses a 2.2 MB function no request calls, while later isolates take
-/// its code from the code cache), with a top level that takes no time:
-/// a slow top level would make the worker heavy.
+/// so the worker's heap limit decides. Loading it takes a while (its check
+/// isolate parses a 2.2 MB function no request calls; later isolates take
+/// its code from the code cache), so the proxy threads wait for each
+/// worker to load and make a blank isolate ahead meanwhile. Its top level
+/// takes no time: a slow one would make the worker heavy.
 fn hold() -> String {
     format!(
         "function unused(x) {{\n{}  return x;\n}}\n{HOLD}",

@@ -86,6 +86,7 @@ fn in_host<R>(host: &mut Host, local: &tokio::task::LocalSet, work: impl FnOnce(
     let result = work(host);
     host.discard_poisoned();
     drop_turned_heavy(host);
+    schedule_refill(host);
     result
 }
 
@@ -173,9 +174,38 @@ pub(crate) async fn expect(events: Option<IsolateEvents>, memory_mbs: Vec<usize>
     refill_blank(&events);
 }
 
-/// Start-up is over on this proxy thread (see [`Host::expect_nothing`]).
-pub(crate) async fn expect_nothing(events: Option<IsolateEvents>) {
-    let _ = with_host(&events, |host| host.expect_nothing());
+/// Start-up is over on this proxy thread (see [`Host::expect_nothing`]):
+/// from now on a blank isolate of `standing` MiB is kept ready.
+pub(crate) async fn expect_nothing(events: Option<IsolateEvents>, standing: Option<usize>) {
+    let _ = with_host(&events, |host| host.expect_nothing(standing));
+    tokio::task::yield_now().await;
+    refill_blank(&events);
+}
+
+/// An isolate made on demand took the standing blank: the next one is
+/// made after the thread's other ready tasks (the response of the request
+/// that took it goes out first), by a task of the thread's runtime (the
+/// `LocalSet`'s tasks run inside the driver's borrow of the host).
+fn schedule_refill(host: &mut Host) {
+    if !host.wants_blank() {
+        return;
+    }
+    host.refill_pending = true;
+    tokio::spawn(refill_later(host.events()));
+}
+
+async fn refill_later(events: Option<IsolateEvents>) {
+    loop {
+        tokio::task::yield_now().await;
+        if try_refill_blank(&events) {
+            break;
+        }
+    }
+}
+
+/// [`refill_blank`], `false` while the host is busy (try again).
+fn try_refill_blank(events: &Option<IsolateEvents>) -> bool {
+    with_host(events, |host| contain("a blank isolate", || host.refill_blank())).is_some()
 }
 
 fn refill_blank(events: &Option<IsolateEvents>) {

@@ -295,10 +295,25 @@ impl Runtime {
     }
 
     /// Start-up is over on `threads`: what [`Runtime::expect_on_proxy_threads`]
-    /// announced and no worker took (a blank isolate) is dropped.
-    pub fn expect_nothing_on(&self, threads: &[tokio::runtime::Handle]) {
+    /// announced and no worker took (a blank isolate) is dropped, and each
+    /// thread keeps one blank isolate standing (the startup snapshot
+    /// restored, no worker's part) with the heap limit most of `workers`'
+    /// light ones have: an isolate made on demand later (after an idle
+    /// eviction or a broken limit) takes it and makes only its worker's
+    /// part, about 0.3 ms instead of 1.3 ms, and the thread makes the next
+    /// between requests. None without light workers.
+    pub fn expect_nothing_on(&self, threads: &[tokio::runtime::Handle], workers: &[&Arc<WorkerCode>]) {
+        let mut counts: Vec<(usize, usize)> = Vec::new();
+        for w in workers.iter().filter(|w| self.light(w)) {
+            match counts.iter_mut().find(|(mb, _)| *mb == w.spec.memory_mb) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((w.spec.memory_mb, 1)),
+            }
+        }
+        // The most common limit; of those equally common, the first.
+        let standing = counts.iter().rev().max_by_key(|(_, n)| *n).map(|&(mb, _)| mb);
         for handle in threads {
-            handle.spawn(crate::io::proxy_thread::expect_nothing(self.events.clone()));
+            handle.spawn(crate::io::proxy_thread::expect_nothing(self.events.clone(), standing));
         }
     }
 

@@ -148,6 +148,13 @@ pub(crate) struct Host {
     /// for the next of them ([`Host::refill_blank`]).
     expected: Vec<usize>,
     blank: Option<Blank>,
+    /// After start-up on a proxy thread: the heap limit (MiB) of the blank
+    /// isolate kept standing for the next isolate made on demand (after an
+    /// idle eviction or a broken limit, for a new version), which then
+    /// needs only its worker's part ([`Host::expect_nothing`]).
+    standing: Option<usize>,
+    /// A refill of the standing blank is scheduled ([`Host::wants_blank`]).
+    pub(crate) refill_pending: bool,
 }
 
 impl Drop for Host {
@@ -179,6 +186,8 @@ impl Host {
             cancels,
             expected: Vec::new(),
             blank: None,
+            standing: None,
+            refill_pending: false,
         }
     }
 
@@ -210,6 +219,7 @@ impl Host {
             self.expected.swap_remove(i);
         }
         let blank = self.blank.take_if(|b| b.memory_mb() == memory_mb);
+        let from_blank = blank.is_some();
         // A panic while creating the isolate (a runtime bug) fails this
         // request like any creation error: answered, its in-flight count
         // released, counted and logged.
@@ -227,9 +237,10 @@ impl Host {
         let took = started.elapsed();
         if log::log_enabled!(log::Level::Debug) {
             log::debug!(
-                "{}: new isolate for worker {} in {took:?} ({})",
+                "{}: new isolate for worker {} in {took:?}{} ({})",
                 std::thread::current().name().unwrap_or("isolate"),
                 worker.name(),
+                if from_blank { " from a blank made ahead" } else { "" },
                 isolate.heap_summary()
             );
         }
@@ -281,19 +292,37 @@ impl Host {
         self.expected = memory_mbs;
     }
 
-    /// Start-up is over: nothing more is expected, and a blank isolate no
-    /// worker took is dropped.
-    pub(crate) fn expect_nothing(&mut self) {
+    /// Start-up is over: nothing more is expected. From now on a blank
+    /// isolate with a heap limit of `standing` MiB (if any) is kept ready
+    /// for the next isolate made on demand; a blank of another limit that
+    /// no worker took is dropped.
+    pub(crate) fn expect_nothing(&mut self, standing: Option<usize>) {
         self.expected = Vec::new();
-        self.blank = None;
+        self.standing = standing;
+        if self.blank.as_ref().map(Blank::memory_mb) != standing {
+            self.blank = None;
+        }
     }
 
-    /// Makes a blank isolate for the next expected worker unless one is
-    /// ready or none is expected: the thread does it while it waits for
-    /// that worker to load, which then needs only its own part made
-    /// ([`WorkerIsolate::create_in`]).
+    /// Whether the standing blank ([`Host::expect_nothing`]) was taken and
+    /// no refill is scheduled yet.
+    pub(crate) fn wants_blank(&self) -> bool {
+        self.standing.is_some() && self.blank.is_none() && self.expected.is_empty() && !self.refill_pending
+    }
+
+    /// The isolate events' callback (for the tasks the thread schedules).
+    pub(crate) fn events(&self) -> Option<IsolateEvents> {
+        self.events.clone()
+    }
+
+    /// Makes a blank isolate for the next expected worker (at start-up) or
+    /// the standing one (after it), unless one is ready: at start-up the
+    /// thread does it while it waits for that worker to load, which then
+    /// needs only its own part made ([`WorkerIsolate::create_in`]); after
+    /// start-up, between requests, once an isolate made on demand took it.
     pub(crate) fn refill_blank(&mut self) {
-        let Some(&memory_mb) = self.expected.first() else {
+        self.refill_pending = false;
+        let Some(memory_mb) = self.expected.first().copied().or(self.standing) else {
             return;
         };
         if self.blank.is_some() {
@@ -313,6 +342,7 @@ impl Host {
                 // (a runtime bug) The workers' isolates are made whole.
                 crate::jsg::guard::record("-", "making a blank isolate", &*payload);
                 self.expected = Vec::new();
+                self.standing = None;
             }
         }
     }
@@ -622,7 +652,51 @@ mod tests {
         host.expect(vec![128]);
         host.refill_blank();
         assert!(host.blank.is_some());
-        host.expect_nothing();
+        host.expect_nothing(None);
         assert!(host.blank.is_none() && host.expected.is_empty());
+        assert!(!host.wants_blank(), "no standing blank asked for");
+    }
+
+    /// After start-up a blank of the standing limit is kept: a blank of
+    /// that limit made ahead stays, one of another limit goes. An isolate
+    /// made on demand for a worker of that limit takes it (and a refill
+    /// is wanted); a worker of another limit gets an isolate of its own
+    /// limit, and the blank stays.
+    #[test]
+    fn the_standing_blank_serves_the_next_isolate_made_on_demand() {
+        crate::script::platform::platform();
+        let small = worker("standing-small", 16);
+        let big = worker("standing-big", 64);
+        let mut host = Host::new(Default::default(), Default::default(), None);
+        host.expect(vec![64]);
+        host.refill_blank();
+        host.expect_nothing(Some(64));
+        assert_eq!(host.blank.as_ref().map(Blank::memory_mb), Some(64), "kept standing");
+        assert!(!host.wants_blank());
+
+        host.isolate_for(&small).unwrap();
+        assert_eq!(host.blank.as_ref().map(Blank::memory_mb), Some(64));
+        host.isolate_for(&big).unwrap();
+        assert!(host.blank.is_none(), "the big worker took it");
+        assert!(host.wants_blank());
+        host.refill_pending = true;
+        assert!(!host.wants_blank(), "one refill at a time");
+        host.refill_blank();
+        assert_eq!(host.blank.as_ref().map(Blank::memory_mb), Some(64));
+        assert!(!host.wants_blank() && !host.refill_pending);
+
+        let limits: Vec<usize> = host.isolates.iter_mut().map(heap_limit_mb).collect();
+        assert!(limits[0] < 40, "the small worker's heap limit: {limits:?}");
+        assert!(
+            (60..100).contains(&limits[1]),
+            "the big worker's heap limit: {limits:?}"
+        );
+
+        // Start-up's blank of another limit is not kept.
+        let mut host = Host::new(Default::default(), Default::default(), None);
+        host.expect(vec![16]);
+        host.refill_blank();
+        host.expect_nothing(Some(64));
+        assert!(host.blank.is_none() && host.wants_blank());
     }
 }
