@@ -3,7 +3,15 @@
 //! the proxy (its own debug log line). `cargo bench --bench idle_workers`
 //! (IDLE_WORKERS=N, default 1000; IDLE_ISOLATE_THREADS, default 2;
 //! IDLE_PROXY_THREADS, default 1, as in the load bench;
-//! IDLE_SETTLE_SECONDS, default 1: the idle time before the second reading).
+//! IDLE_SETTLE_SECONDS, default 1: the idle time before the second reading;
+//! IDLE_EVICT_SECONDS, default 15: `idle_isolate_timeout_s`, 0 to skip the
+//! last part).
+//!
+//! Last, the process with N workers is left idle until every proxy-thread
+//! isolate was dropped (`idle_isolate_timeout_s`), and each worker gets
+//! one more request: the new isolates are made on demand, on the request
+//! path, and their creation times are reported apart (and how many were
+//! made in the blank isolate the thread keeps standing).
 //!
 //! One isoproxy process with N workers, each on its own route, and one with
 //! a single worker; each gets one request per worker, then
@@ -48,13 +56,14 @@ fn main() {
     let threads = env_or("IDLE_ISOLATE_THREADS", 2);
     let settle = env_or("IDLE_SETTLE_SECONDS", 1) as u64;
     let proxy_threads = env_or("IDLE_PROXY_THREADS", 1);
+    let evict = env_or("IDLE_EVICT_SECONDS", 15) as u64;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async move {
-        let (one, _, _) = run(1, threads, proxy_threads, settle).await;
-        let (all, isolates, mut times) = run(workers, threads, proxy_threads, settle).await;
+        let (one, _, _, _) = run(1, threads, proxy_threads, settle, 0).await;
+        let (all, isolates, mut times, mut on_demand) = run(workers, threads, proxy_threads, settle, evict).await;
         times.sort();
         let mib = |b: u64| b as f64 / (1 << 20) as f64;
         let per_worker = mib(all.saturating_sub(one)) / (workers.max(2) - 1) as f64;
@@ -84,18 +93,42 @@ fn main() {
         } else {
             println!("isolate creation times: {} of {workers} found in the log", times.len());
         }
+        if evict > 0 {
+            let blank = on_demand.iter().filter(|(_, b)| *b).count();
+            on_demand.sort();
+            if on_demand.len() >= workers {
+                let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                let p = |q: f64| ms(on_demand[((on_demand.len() - 1) as f64 * q).round() as usize].0);
+                println!(
+                    "isolate made on demand after an idle eviction ({} isolates, {blank} in the standing blank): p50 {:.2} ms, p90 {:.2} ms, max {:.2} ms",
+                    on_demand.len(),
+                    p(0.5),
+                    p(0.9),
+                    ms(on_demand[on_demand.len() - 1].0)
+                );
+            } else {
+                println!("on-demand isolate creation times: {} of {workers} found in the log", on_demand.len());
+            }
+        }
     });
 }
 
+/// What `run` measured: RSS, isolates, creation times, and the creation
+/// times of the isolates made on demand (each with whether it was made in
+/// a blank made ahead).
+type Run = (u64, u64, Vec<Duration>, Vec<(Duration, bool)>);
+
 /// Starts a proxy with `workers` workers, sends one request to each, waits
 /// `settle` seconds; returns its RSS, its isolates (`/workers`) and each
-/// isolate's creation time from the log.
-async fn run(workers: usize, threads: usize, proxy_threads: usize, settle: u64) -> (u64, u64, Vec<Duration>) {
+/// isolate's creation time from the log. With `evict` (seconds), then
+/// waits for every isolate to be dropped as idle and sends each worker one
+/// more request: the creation times of those isolates, made on demand.
+async fn run(workers: usize, threads: usize, proxy_threads: usize, settle: u64, evict: u64) -> Run {
     let mut builder = Proxy::builder()
         .isolate_threads(threads)
         .proxy_threads(proxy_threads)
         .env("RUST_LOG", "warn,plugin_runtime::io::thread=debug");
-    let mut config = String::new();
+    let mut config = format!("[runtime]\nidle_isolate_timeout_s = {evict}\n\n");
     for i in 0..workers {
         builder = builder.script(
             &format!("w{i}.js"),
@@ -117,6 +150,29 @@ async fn run(workers: usize, threads: usize, proxy_threads: usize, settle: u64) 
     let isolates = proxy.workers().await["workers"]
         .as_array()
         .map_or(0, |w| w.iter().filter_map(|w| w["isolates"].as_u64()).sum());
-    let times = proxy.log().lines().filter_map(creation_time).collect();
-    (rss, isolates, times)
+    let log = proxy.log();
+    let times = log.lines().filter_map(creation_time).collect();
+    let mut on_demand = Vec::new();
+    if evict > 0 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(evict + 30);
+        loop {
+            let left: u64 = proxy.workers().await["workers"]
+                .as_array()
+                .map_or(0, |w| w.iter().filter_map(|w| w["isolates"].as_u64()).sum());
+            if left == 0 || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let seen = proxy.log().len();
+        for i in 0..workers {
+            let r = get_host(&proxy.url("/y"), &format!("w{i}.bench")).await;
+            assert_eq!(r.text().await.unwrap(), format!("worker {i} /y"));
+        }
+        on_demand = proxy.log()[seen..]
+            .lines()
+            .filter_map(|l| Some((creation_time(l)?, l.contains("from a blank made ahead"))))
+            .collect();
+    }
+    (rss, isolates, times, on_demand)
 }
