@@ -495,6 +495,16 @@
   define("ObjectDefineProperties", (o, props) => ObjectDefinePropertiesRaw(o, ownOnlyMap(props)));
   define("ObjectCreate", (proto, props) => (props === undefined ? ObjectCreateRaw(proto) : ObjectCreateRaw(proto, ownOnlyMap(props))));
 
+  // Run once here, so that the startup snapshot holds their bytecode: an
+  // isolate's first request compiled them otherwise (lazily, each a parse).
+  {
+    const slot = primordials.PrivateSlot();
+    const o = primordials.ObjectCreate(null);
+    slot.set(o, 1);
+    slot.get(o);
+    slot.has(o);
+  }
+
   ObjectFreezeRaw(primordials);
 
   // `internals` and the ops are never behind Object.prototype: reading a

@@ -1228,6 +1228,11 @@
     return out + charCodesToString(chunk, filled);
   }
 
+  // Run once here, so that the startup snapshot holds their bytecode (every
+  // request's headers go through them; see 00_primordials.js).
+  isObject(null);
+  toByteString("a");
+
   internals.defineGlobal("DOMException", DOMException);
   internals.defineGlobal("Event", Event);
   internals.defineGlobal("EventTarget", EventTarget);
