@@ -175,19 +175,23 @@ pub(crate) async fn expect(events: Option<IsolateEvents>, memory_mbs: Vec<usize>
 }
 
 /// Start-up is over on this proxy thread (see [`Host::expect_nothing`]):
-/// from now on a blank isolate of `standing` MiB is kept ready.
+/// from now on a blank isolate of `standing` MiB is kept ready. It is
+/// made later, once the thread has no request in flight (after a request,
+/// or at the next sweep), not now: the listeners are about to accept, and
+/// the first requests would wait for it.
 pub(crate) async fn expect_nothing(events: Option<IsolateEvents>, standing: Option<usize>) {
     let _ = with_host(&events, |host| host.expect_nothing(standing));
-    tokio::task::yield_now().await;
-    refill_blank(&events);
 }
 
-/// An isolate made on demand took the standing blank: the next one is
-/// made after the thread's other ready tasks (the response of the request
-/// that took it goes out first), by a task of the thread's runtime (the
+/// The thread wants its standing blank (made first, or taken by an
+/// isolate made on demand): once no request of the thread is in flight,
+/// it is made after the thread's other ready tasks (the response of the
+/// last request goes out first), by a task of the thread's runtime (the
 /// `LocalSet`'s tasks run inside the driver's borrow of the host).
 fn schedule_refill(host: &mut Host) {
-    if !host.wants_blank() {
+    // Not while a request of this thread is in flight (a pass waits for its
+    // origin): it would wait for the blank too.
+    if !host.wants_blank() || host.inflight().load(Ordering::Relaxed) > 0 {
         return;
     }
     host.refill_pending = true;
@@ -284,6 +288,7 @@ impl Future for Driver {
                     }
                 });
                 host.discard_poisoned();
+                schedule_refill(host);
             }
             Poll::Pending
         })
