@@ -147,18 +147,14 @@ async fn run(workers: usize, threads: usize, proxy_threads: usize, settle: u64, 
     }
     tokio::time::sleep(Duration::from_secs(settle)).await;
     let rss = proxy.rss_bytes();
-    let isolates = proxy.workers().await["workers"]
-        .as_array()
-        .map_or(0, |w| w.iter().filter_map(|w| w["isolates"].as_u64()).sum());
+    let isolates = isolate_count(&proxy).await;
     let log = proxy.log();
     let times = log.lines().filter_map(creation_time).collect();
     let mut on_demand = Vec::new();
     if evict > 0 {
         let deadline = std::time::Instant::now() + Duration::from_secs(evict + 30);
         loop {
-            let left: u64 = proxy.workers().await["workers"]
-                .as_array()
-                .map_or(0, |w| w.iter().filter_map(|w| w["isolates"].as_u64()).sum());
+            let left = isolate_count(&proxy).await;
             if left == 0 || std::time::Instant::now() > deadline {
                 break;
             }
@@ -175,4 +171,11 @@ async fn run(workers: usize, threads: usize, proxy_threads: usize, settle: u64, 
             .collect();
     }
     (rss, isolates, times, on_demand)
+}
+
+/// The isolates `/workers` counts, over every worker.
+async fn isolate_count(proxy: &Proxy) -> u64 {
+    proxy.workers().await["workers"]
+        .as_array()
+        .map_or(0, |w| w.iter().filter_map(|w| w["isolates"].as_u64()).sum())
 }

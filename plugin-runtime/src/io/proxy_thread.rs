@@ -162,7 +162,7 @@ pub(crate) async fn warm(
         let _ = done.send(());
         tokio::task::yield_now().await;
     }
-    refill_blank(&events);
+    let _ = refill_blank(&events);
 }
 
 /// Start-up: light workers with these heap limits (MiB) are still to load
@@ -171,7 +171,7 @@ pub(crate) async fn warm(
 /// again after each warm-up ([`warm`]) until none is expected.
 pub(crate) async fn expect(events: Option<IsolateEvents>, memory_mbs: Vec<usize>) {
     let _ = with_host(&events, |host| host.expect(memory_mbs));
-    refill_blank(&events);
+    let _ = refill_blank(&events);
 }
 
 /// Start-up is over on this proxy thread (see [`Host::expect_nothing`]):
@@ -201,19 +201,16 @@ fn schedule_refill(host: &mut Host) {
 async fn refill_later(events: Option<IsolateEvents>) {
     loop {
         tokio::task::yield_now().await;
-        if try_refill_blank(&events) {
+        if refill_blank(&events) {
             break;
         }
     }
 }
 
-/// [`refill_blank`], `false` while the host is busy (try again).
-fn try_refill_blank(events: &Option<IsolateEvents>) -> bool {
+/// [`Host::refill_blank`] on this thread; `false` while the host is busy
+/// (try again).
+fn refill_blank(events: &Option<IsolateEvents>) -> bool {
     with_host(events, |host| contain("a blank isolate", || host.refill_blank())).is_some()
-}
-
-fn refill_blank(events: &Option<IsolateEvents>) {
-    let _ = with_host(events, |host| contain("a blank isolate", || host.refill_blank()));
 }
 
 /// Once a slice on this thread marked its version heavy, drops this

@@ -697,13 +697,18 @@ fn load_in_turn(
         // checks, so it does not delay those either (a start-up's few
         // workers are all announced before any goes).
         while checked.len() > KEEP_CHECKED {
-            let oldest = checked.pop_front();
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(oldest)));
+            tear_down(checked.pop_front());
         }
     }
     while let Some(oldest) = checked.pop_front() {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(oldest)));
+        tear_down(Some(oldest));
     }
+}
+
+/// Drops a check isolate; a panic in its teardown (a runtime bug) stays
+/// on this thread.
+fn tear_down(isolate: Option<WorkerIsolate>) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(isolate)));
 }
 
 /// Check isolates a loading thread keeps after their workers are announced,

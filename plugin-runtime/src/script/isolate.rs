@@ -132,11 +132,7 @@ pub(crate) const HEAVY_TOP_LEVEL: Duration = Duration::from_millis(5);
 /// on the proxy threads (`TURNED_HEAVY`: a proxy thread then drops the
 /// isolate it just made once that isolate is idle).
 fn note_top_level(code: &WorkerCode, cpu: Duration) {
-    if cpu <= HEAVY_TOP_LEVEL {
-        return;
-    }
-    TURNED_HEAVY.set(true);
-    if !code.heavy.swap(true, Ordering::Relaxed) {
+    if cpu > HEAVY_TOP_LEVEL && turn_heavy(code) {
         log::warn!(
             target: "isoproxy::worker",
             "worker {}: its top level used {} ms of CPU (over {} ms), which each new isolate of it \
@@ -146,6 +142,15 @@ fn note_top_level(code: &WorkerCode, cpu: Duration) {
             HEAVY_TOP_LEVEL.as_millis()
         );
     }
+}
+
+/// Marks `code`'s version heavy (the rule is in `Runtime::place`) and
+/// tells this thread (`TURNED_HEAVY`: a proxy thread then drops its
+/// isolates of heavy versions once their requests are done). `true` the
+/// first time, for the caller to log why.
+fn turn_heavy(code: &WorkerCode) -> bool {
+    TURNED_HEAVY.set(true);
+    !code.heavy.swap(true, Ordering::Relaxed)
 }
 
 fn resolve_module<'s>(
@@ -1296,8 +1301,7 @@ impl WorkerIsolate {
     /// this thread (`TURNED_HEAVY`: a proxy thread then drops the isolate
     /// once its requests are done).
     fn mark_heavy(&self, slice: Duration) {
-        TURNED_HEAVY.set(true);
-        if !self.code.heavy.swap(true, Ordering::Relaxed) {
+        if turn_heavy(&self.code) {
             log::warn!(
                 target: "isoproxy::worker",
                 "worker {}: a slice of its JS used {} ms of CPU (at its limit or over {} ms); \
