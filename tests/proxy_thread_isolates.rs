@@ -147,6 +147,51 @@ async fn a_worker_that_turns_heavy_leaves_the_proxy_threads_and_keeps_serving() 
     assert_eq!(events(&proxy, "heavy").await, THREADS, "{}", proxy.log());
 }
 
+/// No single slice over 10 ms, but every request holding its thread for
+/// several: after its first requests, once most of its recent ones did,
+/// the version turns heavy as one long slice would make it. A worker with
+/// the odd long request stays light.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_whose_requests_keep_holding_the_thread_turns_heavy() {
+    let proxy = start(SPIN).await;
+    let mut conn = KeepAlive::open(&proxy).await;
+    // One long request in ten (6 ms of wall time, so at most that of CPU),
+    // the rest short: light, however many.
+    for i in 0..120 {
+        let path = if i % 10 == 0 { "/spin?ms=6" } else { "/" };
+        assert_eq!(conn.get(path, "w.test").await, (200, "spun".to_string()));
+    }
+    assert!(!proxy.log().contains("of its recent requests"), "{}", proxy.log());
+    assert_eq!(events(&proxy, "heavy").await, 0);
+    // Every request 6 ms: heavy within a few (the share needs 6 long ones
+    // in a row; a spin that got less CPU on a busy machine counts short).
+    for _ in 0..200 {
+        assert_eq!(conn.get("/spin?ms=6", "w.test").await, (200, "spun".to_string()));
+        if proxy.log().contains("of its recent requests") {
+            break;
+        }
+    }
+    proxy
+        .wait_for_log(
+            "of its recent requests ran a slice of JS over 3 ms",
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(!proxy.log().contains("a slice of its JS used"), "{}", proxy.log());
+    // As for a long slice: the proxy threads drop their isolates, and the
+    // worker serves from the isolate threads' lane, one isolate.
+    wait_until(&proxy, "every proxy-thread isolate dropped", || async {
+        events(&proxy, "heavy").await == THREADS
+    })
+    .await;
+    for _ in 0..4 {
+        assert_eq!(conn.get("/", "w.test").await, (200, "spun".to_string()));
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(isolates(&proxy).await, 1, "{}", proxy.log());
+}
+
 /// Recursion until the stack runs out, with a call into Rust (URL parsing)
 /// at every level, so the overflow can come while native code runs at the
 /// deepest frame.

@@ -134,6 +134,13 @@ pub(crate) struct IsolateState {
     /// a lazily loaded bootstrap file), which does not count towards making
     /// its worker heavy.
     pub slice_one_off: std::time::Duration,
+    /// The client request the running slice is charged to, if any.
+    pub slice_request: Option<u32>,
+    /// The longest slice of that request, when it ended during this slice
+    /// (the slice's own CPU is known only once it returns).
+    pub ended_in_slice: Option<std::time::Duration>,
+    /// How often this isolate's recent client requests held the thread.
+    pub strain: crate::io::runtime::Strain,
     pub bodies: HashMap<u32, BodyStream>,
     /// WebSockets handed to the script (`response.webSocket`), by id, with
     /// the request they came to (they go when it ends).

@@ -43,6 +43,9 @@ pub(crate) struct RequestCtx {
     pub cpu_limit: Duration,
     /// CPU time its JS has used so far.
     pub cpu_used: Duration,
+    /// Its longest slice of JS so far, as judged for heaviness (less the
+    /// isolate's one-off work and warm-up credit).
+    pub longest_slice: Duration,
     /// The handler and its `waitUntil` work have settled (`requestDone`);
     /// the request ends once the bodies it writes are closed too.
     pub done: bool,
@@ -63,6 +66,7 @@ impl RequestCtx {
             fetch_failure: None,
             cpu_limit,
             cpu_used: Duration::ZERO,
+            longest_slice: Duration::ZERO,
             done: false,
         }
     }
@@ -299,8 +303,17 @@ impl WorkerIsolate {
 pub(crate) fn end_request(st: &SharedState, req: u32) {
     let (resolvers, tasks) = {
         let mut s = st.borrow_mut();
-        if s.requests.remove(&req).is_none() {
+        let Some(ctx) = s.requests.remove(&req) else {
             return;
+        };
+        // How long the request held its thread, for the worker's strain:
+        // completed by the running slice's own CPU if it ends in it.
+        if !ctx.scheduled {
+            if s.slice_request == Some(req) {
+                s.ended_in_slice = Some(ctx.longest_slice);
+            } else {
+                s.strain.note(ctx.longest_slice);
+            }
         }
         s.sink_owners.retain(|_, owner| *owner != req);
         s.kv_buffers.retain(|_, b| b.owner != Some(req));

@@ -28,6 +28,51 @@ const SPREAD_AT_INFLIGHT: usize = 4;
 /// [`Runtime::place`]).
 pub(crate) const HEAVY_SLICE: Duration = Duration::from_millis(10);
 
+/// A client request whose longest slice of JS used this much CPU held its
+/// thread (and every other request waiting on it) that long. A worker
+/// most of whose recent requests do so turns heavy too ([`Strain`]).
+pub(crate) const SUSTAINED_SLICE: Duration = Duration::from_millis(3);
+
+/// How often an isolate's recent client requests held its thread for
+/// [`SUSTAINED_SLICE`] or more: a running share, each finished request
+/// weighing 1/8. Slices under [`HEAVY_SLICE`] never make a worker heavy
+/// one at a time, but a worker whose every request runs 3-9 ms of JS
+/// holds each request of other workers on its thread up to that long, as
+/// often as its own requests come. Once half of its recent requests did
+/// (and it has finished [`Strain::AFTER`] of them) its version turns heavy
+/// like one over `HEAVY_SLICE`. A worker with the odd long request (a
+/// cache refill now and then) stays light.
+#[derive(Debug, Default)]
+pub(crate) struct Strain {
+    /// The share, in units of 1/65536.
+    share: u32,
+    requests: u32,
+}
+
+impl Strain {
+    /// Requests an isolate finishes before the share can make its worker
+    /// heavy: the first ones compile what they touch.
+    const AFTER: u32 = 16;
+    const ONE: u32 = 1 << 16;
+
+    /// Notes a finished client request whose longest slice used `longest`.
+    pub(crate) fn note(&mut self, longest: Duration) {
+        let long = if longest >= SUSTAINED_SLICE { Self::ONE } else { 0 };
+        self.share = self.share - self.share / 8 + long / 8;
+        self.requests = self.requests.saturating_add(1);
+    }
+
+    /// Whether the worker's requests keep holding their thread.
+    pub(crate) fn strained(&self) -> bool {
+        self.requests >= Self::AFTER && self.share >= Self::ONE / 2
+    }
+
+    /// The share, in percent (for the log).
+    pub(crate) fn percent(&self) -> u32 {
+        self.share * 100 / Self::ONE
+    }
+}
+
 /// The default bound of each isolate thread's queue: requests and
 /// scheduled runs sent to the thread that it has not taken yet.
 pub const DEFAULT_QUEUE_LIMIT: usize = 256;
@@ -588,7 +633,8 @@ impl Runtime {
     /// With two or more isolate threads the last one is the lane for work
     /// that would hold up other workers' requests: every `scheduled()` run,
     /// and every request of a heavy worker version (one whose request hit
-    /// its CPU limit or ran a slice of JS over [`HEAVY_SLICE`]). While the
+    /// its CPU limit or ran a slice of JS over [`HEAVY_SLICE`], or whose
+    /// requests keep running slices over [`SUSTAINED_SLICE`]). While the
     /// lane has such work (a live heavy version, a scheduled run going),
     /// other requests stay off it.
     ///
@@ -757,7 +803,35 @@ impl Drop for Runtime {
 
 #[cfg(test)]
 mod tests {
-    use super::loading_threads;
+    use super::{SUSTAINED_SLICE, Strain, loading_threads};
+    use std::time::Duration;
+
+    #[test]
+    fn a_worker_turns_heavy_when_most_of_its_requests_hold_the_thread() {
+        let long = SUSTAINED_SLICE;
+        let short = Duration::from_micros(200);
+        // Every request long: not before the sixteenth.
+        let mut s = Strain::default();
+        let note = |s: &mut Strain, d| {
+            s.note(d);
+            s.strained()
+        };
+        let turned: Vec<bool> = (0..16).map(|_| note(&mut s, long)).collect();
+        assert_eq!(turned.iter().position(|t| *t), Some(15));
+        // Short requests never.
+        let mut s = Strain::default();
+        assert!((0..10_000).all(|_| !note(&mut s, short)));
+        // A long request in ten, for ever: never.
+        let mut s = Strain::default();
+        assert!((0..10_000).all(|i| !note(&mut s, if i % 10 == 0 { long } else { short })));
+        // A light worker that starts to hold its thread turns within a
+        // few requests (the share is over half after six long ones).
+        let mut s = Strain::default();
+        assert!((0..100).all(|_| !note(&mut s, short)));
+        let turned = (0..10).position(|_| note(&mut s, long));
+        assert_eq!(turned, Some(5), "{s:?}");
+        assert!(s.percent() >= 50);
+    }
 
     #[test]
     fn loading_leaves_the_busy_cores_but_keeps_half() {

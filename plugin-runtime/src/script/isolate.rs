@@ -823,6 +823,9 @@ impl WorkerIsolate {
             heap_exceeded,
             slice_started: None,
             slice_one_off: Duration::ZERO,
+            slice_request: None,
+            ended_in_slice: None,
+            strain: Default::default(),
             bodies: HashMap::new(),
             sockets: HashMap::new(),
             ws_servers: HashMap::new(),
@@ -1202,7 +1205,11 @@ impl WorkerIsolate {
         self.watch.start(budget, self.handle.clone(), fired.clone());
         let started = thread_cpu();
         let wall_started = std::time::Instant::now();
-        self.state.borrow_mut().slice_started = Some(wall_started);
+        {
+            let mut st = self.state.borrow_mut();
+            st.slice_started = Some(wall_started);
+            st.slice_request = req.filter(|_| for_client);
+        }
         self.enter();
         // No panic may take the isolate thread down: one caught here fails
         // this request and discards the isolate (its state can't be trusted).
@@ -1212,7 +1219,11 @@ impl WorkerIsolate {
             self.pump();
         });
         self.exit();
-        self.state.borrow_mut().slice_started = None;
+        {
+            let mut st = self.state.borrow_mut();
+            st.slice_started = None;
+            st.slice_request = None;
+        }
         // A short slice is charged its wall time, an upper bound of its CPU
         // time (one thread): that saves reading the thread's CPU clock again,
         // a system call of about 250 ns, twice per pass. A slice that was
@@ -1247,8 +1258,29 @@ impl WorkerIsolate {
             self.warm_up_credit -= credit;
             judged -= credit;
         }
+        let strained = for_client && {
+            let mut st = self.state.borrow_mut();
+            match st.ended_in_slice.take() {
+                Some(longest) => st.strain.note(longest.max(judged)),
+                None => {
+                    if let Some(ctx) = req.and_then(|r| st.requests.get_mut(&r)) {
+                        ctx.longest_slice = ctx.longest_slice.max(judged);
+                    }
+                }
+            }
+            st.strain.strained()
+        };
         if for_client && (judged >= crate::io::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
             self.mark_heavy(used);
+        } else if strained && turn_heavy(&self.code) {
+            log::warn!(
+                target: "isoproxy::worker",
+                "worker {}: {}% of its recent requests ran a slice of JS over {} ms of CPU; \
+                 its requests run on the isolate thread kept for heavy workers from now on",
+                self.code.name(),
+                self.state.borrow().strain.percent(),
+                crate::io::runtime::SUSTAINED_SLICE.as_millis()
+            );
         }
         let hit = if fired.load(Ordering::Relaxed) {
             Some(Limit::Cpu)

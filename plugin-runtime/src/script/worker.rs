@@ -188,7 +188,10 @@ pub struct WorkerCode {
     /// Requests dispatched to this version.
     pub(crate) requests: AtomicU64,
     /// Set once a request of this version hit its CPU limit or ran one
-    /// slice of JS longer than `runtime::HEAVY_SLICE`: from then on its
+    /// slice of JS longer than `runtime::HEAVY_SLICE`, once most of an
+    /// isolate's recent requests ran one over `runtime::SUSTAINED_SLICE`
+    /// (`runtime::Strain`), or once its top level ran over
+    /// `isolate::HEAVY_TOP_LEVEL`: from then on its
     /// requests are served on the isolate thread kept for heavy work (see
     /// `Runtime::place`), away from other workers.
     pub(crate) heavy: std::sync::atomic::AtomicBool,
