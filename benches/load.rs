@@ -8,8 +8,9 @@
 //!   scripts, and nginx (plain and with njs making the edits);
 //! - latency: p50/p99 of plain vs rewrite at a fixed sub-saturation rate
 //!   (open loop);
-//! - fairness: the hello worker's p99 alone and beside a worker spinning at
-//!   its CPU limit;
+//! - fairness: the hello worker's p99 alone, beside a worker spinning at
+//!   its CPU limit, and beside a busy worker (6 ms of JS a request, under
+//!   its limit and under the 10 ms that one slice may take);
 //! - routes: a plain route's req/s with 10 and with 10,000 routes;
 //! - coldstart: process spawn to the first 200, isoproxy vs bare Pingora
 //!   (and workerd, nginx).
@@ -71,6 +72,17 @@ const SPIN_JS: &str = r#"export default {
 };
 "#;
 
+/// A worker using 6 ms of JS on every request: under its CPU limit and
+/// under the 10 ms one slice may take before its worker turns heavy.
+const BUSY_JS: &str = r#"export default {
+  async fetch(request, env, ctx) {
+    const end = Date.now() + 6;
+    while (Date.now() < end) {}
+    return new Response("busy");
+  },
+};
+"#;
+
 /// The KV worker's value: 1 KiB, stored on the first request if missing.
 const KV_BODY: &[u8] = &[b'k'; 1024];
 
@@ -107,6 +119,8 @@ pub enum Route {
     Rewrite64k,
     /// A worker spinning at its CPU limit (answers 5xx).
     Spin,
+    /// A worker using 6 ms of JS a request.
+    Busy,
     /// A worker answering with a 1 KiB Workers KV value.
     KvGet,
 }
@@ -128,6 +142,7 @@ impl Route {
             Route::Plain64k => "plain-64k",
             Route::Rewrite64k => "rewrite-64k",
             Route::Spin => "spin",
+            Route::Busy => "busy",
             Route::KvGet => "kv-get",
         }
     }
@@ -138,6 +153,7 @@ impl Route {
             Route::Hello => "hello.bench",
             Route::Rewrite | Route::Rewrite64k => "rewrite.bench",
             Route::Spin => "spin.bench",
+            Route::Busy => "busy.bench",
             Route::KvGet => "kv.bench",
         }
     }
@@ -181,6 +197,13 @@ impl Route {
                 },
             ),
             Route::Spin => ("/bench", Expect::ServerError),
+            Route::Busy => (
+                "/bench",
+                Expect::Ok {
+                    body: Bytes::from_static(b"busy"),
+                    header: None,
+                },
+            ),
             Route::KvGet => (
                 "/bench",
                 Expect::Ok {
@@ -221,6 +244,8 @@ struct Options {
     baselines: Vec<String>,
     rate: f64,
     spin_connections: usize,
+    /// Requests a second to the busy worker in `fairness` (open loop).
+    busy_rate: f64,
     route_counts: Vec<usize>,
     coldstart_runs: usize,
     rounds: usize,
@@ -291,6 +316,7 @@ impl Options {
             baselines: env_list("LOAD_BASELINES", &BASELINES.join(","), &BASELINES),
             rate: env_or("LOAD_RATE", 2000.0f64).max(1.0),
             spin_connections: env_or("LOAD_SPIN_CONNECTIONS", 4usize).max(1),
+            busy_rate: env_or("LOAD_BUSY_RATE", 50.0f64).max(1.0),
             route_counts,
             coldstart_runs: env_or("LOAD_COLDSTART_RUNS", 10usize).max(1),
             rounds: env_or("LOAD_ROUNDS", 1usize).max(1),
@@ -352,8 +378,6 @@ impl Options {
     }
 }
 
-/// The main isoproxy config after `[server]`: the plain route and the
-/// hello, rewrite and spin workers.
 /// The `[runtime]` table's header and thread keys: `LOAD_JS_ON_PROXY_THREADS`
 /// (`true`/`false`; unset: the binary's default) sets `js_on_proxy_threads`,
 /// to compare JS on the proxy threads with JS on the isolate threads.
@@ -368,10 +392,18 @@ fn runtime_table(isolate_threads: usize) -> String {
     table
 }
 
-fn main_config(origin: SocketAddr, isolate_threads: usize) -> String {
+/// The main isoproxy config after `[server]`: the plain route and the
+/// hello, rewrite and spin workers, and with `busy` the busy worker (not in
+/// `coldstart`'s, which keeps the three workers it has always measured).
+fn main_config(origin: SocketAddr, isolate_threads: usize, busy: bool) -> String {
     let date = COMPAT_DATE.trim();
     let mut conf = runtime_table(isolate_threads);
-    for name in ["hello", "rewrite", "spin"] {
+    let names: &[&str] = if busy {
+        &["hello", "rewrite", "spin", "busy"]
+    } else {
+        &["hello", "rewrite", "spin"]
+    };
+    for name in names {
         let _ = write!(
             conf,
             "\n[[workers]]\nname = \"{name}\"\nmain = \"{name}.js\"\ncompatibility_date = \"{date}\"\n"
@@ -398,14 +430,22 @@ pattern = "spin.bench/*"
 worker = "spin"
 "#
     );
+    if busy {
+        conf.push_str("\n[[routes]]\npattern = \"busy.bench/*\"\nworker = \"busy\"\n");
+    }
     conf
 }
 
 fn scripts() -> Vec<(String, String)> {
-    [("hello.js", HELLO_JS), ("rewrite.js", REWRITE_JS), ("spin.js", SPIN_JS)]
-        .iter()
-        .map(|(f, s)| (f.to_string(), s.to_string()))
-        .collect()
+    [
+        ("hello.js", HELLO_JS),
+        ("rewrite.js", REWRITE_JS),
+        ("spin.js", SPIN_JS),
+        ("busy.js", BUSY_JS),
+    ]
+    .iter()
+    .map(|(f, s)| (f.to_string(), s.to_string()))
+    .collect()
 }
 
 /// Worker `i` of the isolates scenario: a distinct module answering `worker i`.
@@ -588,12 +628,13 @@ async fn bench(opts: &Options) -> Run {
         Route::Plain64k,
         Route::Rewrite64k,
         Route::Spin,
+        Route::Busy,
     ];
     let iso = if needs_main {
         match servers::isoproxy(
             "isoproxy",
             opts.proxy_threads,
-            &main_config(origin, opts.isolate_threads),
+            &main_config(origin, opts.isolate_threads, true),
             &scripts(),
             &main_routes,
             &opts.rust_log,
@@ -1135,8 +1176,8 @@ async fn latency(opts: &Options, origin: SocketAddr, iso: &Server, run: &mut Run
 
 async fn fairness(opts: &Options, iso: &Server, run: &mut Run) {
     println!(
-        "\n== fairness: hello at {} req/s (open loop, {} connections), alone and beside the spin worker under load ({} connections, each request stopped at its CPU limit)\n",
-        opts.rate, opts.connections, opts.spin_connections
+        "\n== fairness: hello at {} req/s (open loop, {} connections), alone, beside the spin worker under load ({} connections, each request stopped at its CPU limit), and beside the busy worker ({} req/s, 6 ms of JS each)\n",
+        opts.rate, opts.connections, opts.spin_connections, opts.busy_rate
     );
     let (Some(hello), Some(spin)) = (iso.target(Route::Hello), iso.target(Route::Spin)) else {
         return;
@@ -1182,11 +1223,45 @@ async fn fairness(opts: &Options, iso: &Server, run: &mut Run) {
     }
     run.check_alive("fairness hello beside spin", iso);
     run.check("fairness spin (5xx expected)", &spun, iso);
+
+    // The busy worker at a fixed rate, its warm-up beside hello's: within
+    // its first requests it turns heavy and leaves the proxy thread.
+    let mut busy_pair = None;
+    if let Some(busy) = iso.target(Route::Busy) {
+        let busy_load = Load {
+            connections: 1,
+            rate: Some(opts.busy_rate),
+            ..opts.closed()
+        };
+        let (beside_busy, busied) = tokio::join!(
+            client::run(&hello, &open, Some(iso.pid())),
+            client::run(&busy, &busy_load, None)
+        );
+        row("beside busy worker", &beside_busy, Some(&busied));
+        if beside_busy.errors > 0 {
+            println!(
+                "  note: hello failed {} request(s) beside the busy worker; first: {}",
+                beside_busy.errors,
+                beside_busy.first_error.as_deref().unwrap_or("-")
+            );
+        }
+        run.check("fairness hello beside busy", &beside_busy, iso);
+        run.check("fairness busy", &busied, iso);
+        busy_pair = Some(beside_busy);
+    }
     let x = beside.p99_us() / alone.p99_us();
     println!(
         "\nhello p99 beside the spinning worker / alone: {x:.2}x {}",
         Goal::AtMost(2.0).text(x, "x")
     );
+    if let Some(b) = busy_pair {
+        let x = b.p99_us() / alone.p99_us();
+        println!(
+            "hello p99 beside the busy worker ({} req/s of 6 ms each) / alone: {x:.2}x {}",
+            opts.busy_rate,
+            Goal::AtMost(2.0).text(x, "x")
+        );
+    }
 }
 
 async fn routes(opts: &Options, origin: SocketAddr, run: &mut Run) {
@@ -1273,7 +1348,7 @@ async fn coldstart(opts: &Options, origin: SocketAddr, run: &mut Run) {
         println!("nginx: skipped, not installed (benches/setup.sh installs it; or set NGINX=)");
     }
     let pingora = opts.baseline("pingora");
-    let config = main_config(origin, opts.isolate_threads);
+    let config = main_config(origin, opts.isolate_threads, false);
     // (label, spawn-to-200 times in ms)
     let mut times: Vec<(&str, Vec<f64>)> = vec![
         ("isoproxy (hello worker)", Vec::new()),

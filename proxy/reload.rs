@@ -104,6 +104,9 @@ impl Reloader {
             .map(|(_, w)| w)
             .collect();
         state.runtime.warm(&fresh).wait(std::time::Duration::from_secs(10));
+        // The blank each proxy thread keeps for isolates made on demand
+        // follows the light workers' heap limit.
+        state.runtime.stand_blanks(&live);
         state.runtime.set_queue_limit(config.runtime.queue_limit);
         state
             .runtime

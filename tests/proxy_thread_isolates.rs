@@ -338,6 +338,51 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
     assert_eq!(isolates(&proxy).await, 0, "{}", proxy.log());
 }
 
+/// The blank each proxy thread keeps standing for isolates made on demand
+/// has the light workers' heap limit; a reload that changes it makes the
+/// threads stand blanks of the new one, so an isolate made on demand after
+/// an idle eviction still takes one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_standing_blank_follows_a_reload_of_the_workers_heap_limit() {
+    let proxy = Proxy::builder()
+        .script("w.js", &HELLO.replace("VERSION", "v1"))
+        .config(
+            "[runtime]\nisolate_threads = 2\nidle_isolate_timeout_s = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\
+             limits = { memory_mb = 64 }\n\n[[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
+        )
+        .proxy_threads(THREADS as usize)
+        .env("RUST_LOG", "info,plugin_runtime::io::thread=debug")
+        .start()
+        .await;
+    assert_eq!(events(&proxy, "created").await, THREADS, "{}", proxy.log());
+    let conf = proxy.dir.path().join("isoproxy.toml");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, text.replace("memory_mb = 64", "memory_mb = 32")).unwrap();
+    proxy.hup();
+    proxy.wait_for_log("reload ok", Duration::from_secs(10)).await;
+    wait_until(&proxy, "blanks of the new limit", || async {
+        proxy.log().matches("blank isolate (32 MiB) made ahead").count() >= THREADS as usize
+    })
+    .await;
+    // The new version's isolates (one per thread, warmed by the reload)
+    // go once idle; the next request makes one on demand, in the blank.
+    wait_until(&proxy, "every idle isolate dropped", || async {
+        events(&proxy, "idle").await == THREADS
+    })
+    .await;
+    assert_eq!(events(&proxy, "created").await, 2 * THREADS, "{}", proxy.log());
+    let mut conn = KeepAlive::open(&proxy).await;
+    assert_eq!(conn.get("/", "w.test").await, (200, "v1 1".to_string()));
+    assert_eq!(events(&proxy, "created").await, 2 * THREADS + 1, "{}", proxy.log());
+    let log = proxy.log();
+    let made = log
+        .lines()
+        .filter(|l| l.contains("new isolate for worker w"))
+        .nth(2 * THREADS as usize)
+        .unwrap_or_else(|| panic!("no on-demand isolate in the log:\n{log}"));
+    assert!(made.contains("from a blank made ahead"), "{made}\n{log}");
+}
+
 /// `/?mb=N` holds N MiB of arrays until it answers (made 2 MiB per slice),
 /// so the worker's heap limit decides. Loading it takes a while (its check
 /// isolate parses a 2.2 MB function no request calls; later isolates take

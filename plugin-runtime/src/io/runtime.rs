@@ -362,6 +362,20 @@ impl Runtime {
         }
     }
 
+    /// After a reload: each proxy thread made known by
+    /// [`Runtime::adopt_proxy_thread`] keeps its standing blank at the heap
+    /// limit most of the new deployment's light workers have (as
+    /// [`Runtime::expect_nothing_on`] chose it at start-up); a blank of
+    /// another limit goes, and the thread makes the new one between
+    /// requests.
+    pub fn stand_blanks(&self, workers: &[&Arc<WorkerCode>]) {
+        let threads: Vec<_> = {
+            let threads = self.proxy_threads.lock().unwrap_or_else(|p| p.into_inner());
+            threads.iter().map(|(_, h)| h.clone()).collect()
+        };
+        self.expect_nothing_on(&threads, workers);
+    }
+
     fn warm_on(
         &self,
         threads: &[tokio::runtime::Handle],
