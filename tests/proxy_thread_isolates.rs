@@ -383,6 +383,95 @@ async fn the_standing_blank_follows_a_reload_of_the_workers_heap_limit() {
     assert!(made.contains("from a blank made ahead"), "{made}\n{log}");
 }
 
+/// A handler that calls a big function: V8 compiles it lazily, on an
+/// isolate's first request.
+fn lazy_handler(version: &str) -> String {
+    format!(
+        "function big(x) {{\n{}  return x;\n}}\nexport default {{ async fetch() {{ return new Response(`{version} ${{big(0)}}`); }} }};\n",
+        "  x = (x * 31 + 7) % 1000003;\n".repeat(4000)
+    )
+}
+
+/// `code caches remade ... (A -> B KiB)` lines of the log, as (A, B).
+fn remade(log: &str) -> Vec<(u64, u64)> {
+    log.lines()
+        .filter_map(|l| l.split("code caches remade after a served request (").nth(1))
+        .filter_map(|rest| {
+            let (sizes, _) = rest.split_once(" KiB)")?;
+            let (a, b) = sizes.split_once(" -> ")?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Once a version's first isolate has served a client request, the
+/// version's code caches are made again from it, between requests: they
+/// then hold what a request compiles (the handler and what it calls), so
+/// later isolates (made on demand after an idle eviction, here) take it
+/// from the cache instead of compiling it on their first request. Once per
+/// version, whichever thread's isolate gets there first; a new version
+/// starts over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_served_request_fills_the_versions_code_cache_once() {
+    let proxy = Proxy::builder()
+        .script("w.js", &lazy_handler("v1"))
+        .config(
+            "[runtime]\nisolate_threads = 2\nidle_isolate_timeout_s = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
+             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
+        )
+        .proxy_threads(THREADS as usize)
+        .env("RUST_LOG", "info,plugin_runtime=debug")
+        .start()
+        .await;
+    let expected = {
+        let mut x: u64 = 0;
+        for _ in 0..4000 {
+            x = (x * 31 + 7) % 1_000_003;
+        }
+        x
+    };
+    // Requests on new connections: several threads' isolates serve one.
+    for _ in 0..8 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.text().await.unwrap(), format!("v1 {expected}"));
+    }
+    wait_until(&proxy, "the version's code caches remade", || async {
+        !remade(&proxy.log()).is_empty()
+    })
+    .await;
+    let log = proxy.log();
+    let caches = remade(&log);
+    assert_eq!(caches.len(), 1, "once per version:\n{log}");
+    let (before, after) = caches[0];
+    // The big function's bytecode (4,000 statements) is in it now.
+    assert!(after >= before + 16, "{before} -> {after} KiB\n{log}");
+
+    // Every isolate goes once idle; the next ones take the fuller cache.
+    wait_until(&proxy, "every idle isolate dropped", || async {
+        events(&proxy, "idle").await == THREADS
+    })
+    .await;
+    for _ in 0..4 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.text().await.unwrap(), format!("v1 {expected}"));
+    }
+    assert!(events(&proxy, "created").await > THREADS, "{}", proxy.log());
+    let log = proxy.log();
+    assert!(!log.contains("rejected by V8"), "{log}");
+    assert_eq!(remade(&log).len(), 1, "{log}");
+
+    // A new version: its own caches, remade after its own first request.
+    proxy.dir.write("w.js", &lazy_handler("v2"));
+    proxy.hup();
+    proxy.wait_for_log("reload ok", Duration::from_secs(10)).await;
+    let r = get_host(&proxy.url("/"), "w.test").await;
+    assert_eq!(r.text().await.unwrap(), format!("v2 {expected}"));
+    wait_until(&proxy, "the new version's code caches remade", || async {
+        remade(&proxy.log()).len() == 2
+    })
+    .await;
+}
+
 /// `/?mb=N` holds N MiB of arrays until it answers (made 2 MiB per slice),
 /// so the worker's heap limit decides. Loading it takes a while (its check
 /// isolate parses a 2.2 MB function no request calls; later isolates take

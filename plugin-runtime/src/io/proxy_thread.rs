@@ -188,21 +188,44 @@ pub(crate) async fn expect_nothing(events: Option<IsolateEvents>, standing: Opti
 /// it is made after the thread's other ready tasks (the response of the
 /// last request goes out first), by a task of the thread's runtime (the
 /// `LocalSet`'s tasks run inside the driver's borrow of the host).
+///
+/// The same for a version's fuller code caches (`CACHE_DUE`), made after
+/// the blank, in a poll of their own.
 fn schedule_refill(host: &mut Host) {
     // Not while a request of this thread is in flight (a pass waits for its
     // origin): it would wait for the blank too.
-    if !host.wants_blank() || host.inflight().load(Ordering::Relaxed) > 0 {
+    let due = host.wants_blank() || (crate::script::isolate::CACHE_DUE.get() && !host.refill_pending);
+    if !due || host.inflight().load(Ordering::Relaxed) > 0 {
         return;
     }
     host.refill_pending = true;
     tokio::spawn(refill_later(host.events()));
 }
 
+/// The largest worker (its modules' sources, bytes) whose fuller code
+/// cache a proxy thread makes: about 5 ms of V8's time here, once per
+/// version. A bigger one's isolates made later compile what a request
+/// touches on their first request, as before.
+const SERVED_CACHE_MOST_SOURCE: usize = 512 << 10;
+
 async fn refill_later(events: Option<IsolateEvents>) {
     loop {
         tokio::task::yield_now().await;
         if refill_blank(&events) {
             break;
+        }
+    }
+    if crate::script::isolate::CACHE_DUE.get() {
+        loop {
+            tokio::task::yield_now().await;
+            let made = with_host(&events, |host| {
+                contain("a code cache", || {
+                    host.produce_due_caches(Some(SERVED_CACHE_MOST_SOURCE))
+                })
+            });
+            if made.is_some() {
+                break;
+            }
         }
     }
 }

@@ -347,6 +347,19 @@ impl Host {
         }
     }
 
+    /// Makes the code caches this thread's isolates have due (each
+    /// version's first isolate whose first client request is over, see
+    /// [`WorkerIsolate::produce_served_cache`]), of versions whose modules
+    /// are at most `most` bytes of source (`None`: any).
+    pub(crate) fn produce_due_caches(&mut self, most: Option<usize>) {
+        crate::script::isolate::CACHE_DUE.set(false);
+        for iso in &mut self.isolates {
+            if iso.cache_due() {
+                iso.produce_served_cache(most);
+            }
+        }
+    }
+
     /// Creates `worker`'s isolate on this thread now, off the request path,
     /// unless it has one.
     pub(crate) fn warm(&mut self, worker: &Arc<WorkerCode>) {
@@ -555,6 +568,10 @@ fn run(
                 _ = sweep.tick() => contain("the isolate sweep", || host.evict_retired()),
             }
             host.discard_poisoned();
+            // Once nothing waits: a version's fuller code caches.
+            if crate::script::isolate::CACHE_DUE.get() && commands.is_empty() {
+                contain("a code cache", || host.produce_due_caches(None));
+            }
         }
         drop(host);
     });

@@ -183,9 +183,10 @@ pub(crate) fn produce(scope: &mut v8::PinScope<'_, '_>, name: &'static str, scri
 
 /// The code caches of one worker version's modules, by module path: made by
 /// the version's first isolate (at load, the validation isolate), used by
-/// every later one.
+/// every later one; made again, once, from the first isolate that served a
+/// client request ([`ModuleCaches::produce_served`]).
 #[derive(Debug, Default)]
-pub(crate) struct ModuleCaches(Mutex<HashMap<std::path::PathBuf, Arc<[u8]>>>);
+pub(crate) struct ModuleCaches(Mutex<HashMap<std::path::PathBuf, Arc<[u8]>>>, AtomicBool);
 
 impl ModuleCaches {
     fn get(&self, path: &std::path::Path) -> Option<Arc<[u8]>> {
@@ -193,6 +194,44 @@ impl ModuleCaches {
             return None;
         }
         self.0.lock().unwrap_or_else(|p| p.into_inner()).get(path).cloned()
+    }
+
+    /// Whether the caches still lack what a served request compiles (see
+    /// [`Self::produce_served`]).
+    pub(crate) fn wants_served(&self) -> bool {
+        ENABLED.load(Ordering::Relaxed) && !self.1.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the caches with ones made from `modules` of an isolate
+    /// that has served a client request: they hold bytecode for every
+    /// function that request ran too (the handler and what it calls, which
+    /// V8 compiles lazily, on each isolate's first request otherwise). Once
+    /// per version: the first isolate to get here makes them.
+    /// Returns the caches' total size before and after (bytes), `None` if
+    /// another isolate made them.
+    pub(crate) fn produce_served(
+        &self,
+        scope: &mut v8::PinScope<'_, '_>,
+        modules: &[(std::path::PathBuf, v8::Local<'_, v8::Module>)],
+    ) -> Option<(usize, usize)> {
+        if self.1.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        let (mut before, mut after) = (0, 0);
+        for (path, module) in modules {
+            let Some(data) = module.get_unbound_module_script(scope).create_code_cache() else {
+                continue;
+            };
+            MODULES_PRODUCED.fetch_add(1, Ordering::Relaxed);
+            after += data.len();
+            let old = self
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(path.clone(), Arc::from(&data[..]));
+            before += old.map_or(0, |o| o.len());
+        }
+        Some((before, after))
     }
 
     /// Compiles module `path`, from its cache when there is one; the flag

@@ -57,6 +57,10 @@ pub(crate) struct WorkerIsolate {
     /// (see [`Self::guarded`]).
     first_request: Option<u32>,
     warm_up_credit: Duration,
+    /// The worker's modules, kept until its first client request is over
+    /// if the version's code caches still lack what a request compiles
+    /// ([`ModuleCaches::produce_served`]).
+    served_cache: Option<Vec<(std::path::PathBuf, v8::Global<v8::Module>)>>,
     /// Read by the near-heap-limit callback: must outlive `isolate` (fields
     /// drop in declaration order).
     _heap_guard: Box<HeapGuard>,
@@ -67,6 +71,7 @@ impl Drop for WorkerIsolate {
         // OwnedIsolate's drop exits the isolate, so it must be entered (and
         // current) at that point; globals are released while it is alive.
         self.enter();
+        self.served_cache.take();
         self.handler.take();
         self.env.take();
         self.dispatch.take();
@@ -111,6 +116,10 @@ thread_local! {
     /// thread's host then drops its isolates of heavy versions as soon as
     /// they are idle (`proxy_thread.rs`), rather than at the next sweep.
     pub(crate) static TURNED_HEAVY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// An isolate of this thread has a code cache to make
+    /// ([`WorkerIsolate::produce_served_cache`]); the thread's host does it
+    /// between requests ([`Host::produce_due_caches`]).
+    pub(crate) static CACHE_DUE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 thread_local! {
@@ -862,6 +871,7 @@ impl WorkerIsolate {
             isolate,
             from_snapshot,
             first_request: None,
+            served_cache: None,
             warm_up_credit: Self::WARM_UP_CREDIT,
             _heap_guard: heap_guard,
         };
@@ -1095,7 +1105,7 @@ impl WorkerIsolate {
         // Built-in modules read their exports from the table as they evaluate.
         let top_started = thread_cpu();
         let evaluation = module.evaluate(tc);
-        MODULES.with(|m| m.borrow_mut().take());
+        let mut table = MODULES.with(|m| m.borrow_mut().take());
         let Some(evaluation) = evaluation else {
             return Err(caught!(tc));
         };
@@ -1124,6 +1134,15 @@ impl WorkerIsolate {
         }
         for (path, module) in to_cache {
             code.module_caches.produce(tc, path, module);
+        }
+        if code.module_caches.wants_served() {
+            self.served_cache = Some(
+                code.modules
+                    .iter()
+                    .filter(|(path, _)| !is_builtin(path))
+                    .filter_map(|(path, _)| Some((path.clone(), table.as_mut()?.by_path.remove(path)?)))
+                    .collect(),
+            );
         }
 
         // 3. The handler object and env.
@@ -1270,6 +1289,9 @@ impl WorkerIsolate {
             }
             st.strain.strained()
         };
+        if self.cache_due() {
+            CACHE_DUE.set(true);
+        }
         if for_client && (judged >= crate::io::runtime::HEAVY_SLICE || fired.load(Ordering::Relaxed)) {
             self.mark_heavy(used);
         } else if strained && turn_heavy(&self.code) {
@@ -1326,6 +1348,52 @@ impl WorkerIsolate {
             }
             self.poisoned.get_or_insert(Limit::Internal);
         }
+    }
+
+    /// Whether this isolate's first client request is over and the
+    /// version's code caches still want what it compiled.
+    pub(crate) fn cache_due(&self) -> bool {
+        self.served_cache.is_some()
+            && self
+                .first_request
+                .is_some_and(|first| !self.state.borrow().requests.contains_key(&first))
+    }
+
+    /// Gives the version's code caches what this isolate's first client
+    /// request compiled ([`ModuleCaches::produce_served`]), if it is due;
+    /// the thread does it between requests (`CACHE_DUE`), off the slice
+    /// that answered. Not for a version whose modules' sources add up to
+    /// more than `most` bytes: V8 takes about 1 ms per 100 KB of them, and
+    /// a proxy thread's other connections wait meanwhile.
+    pub(crate) fn produce_served_cache(&mut self, most: Option<usize>) {
+        if !self.cache_due() {
+            return;
+        }
+        let Some(modules) = self.served_cache.take() else {
+            return;
+        };
+        let source: usize = self.code.modules.values().map(|src| src.len()).sum();
+        self.enter();
+        if self.code.module_caches.wants_served() && most.is_none_or(|most| source <= most) {
+            let started = thread_cpu();
+            let context = self.context.as_ref().unwrap();
+            v8::scope_with_context!(let scope, &mut self.isolate, context);
+            let locals: Vec<_> = modules
+                .iter()
+                .map(|(p, m)| (p.clone(), v8::Local::new(scope, m)))
+                .collect();
+            if let Some((before, after)) = self.code.module_caches.produce_served(scope, &locals) {
+                log::debug!(
+                    "worker {}: code caches remade after a served request ({} -> {} KiB) in {:?}",
+                    self.code.name(),
+                    before.div_ceil(1024),
+                    after.div_ceil(1024),
+                    thread_cpu().saturating_sub(started)
+                );
+            }
+        }
+        drop(modules);
+        self.exit();
     }
 
     /// Notes that this worker's requests are too heavy to share a thread
