@@ -81,6 +81,7 @@ pub(crate) fn to_js_with_client<'s>(
     map: HeaderMap,
     client: Option<ClientInfo>,
 ) -> v8::Local<'s, v8::Array> {
+    let map = compact(map);
     let t = table(scope);
     // Never an id still in the table (after the counter wraps, a token a
     // script kept for long must not come to name another message's map).
@@ -121,6 +122,31 @@ pub(crate) fn to_js_with_client<'s>(
     // (Dropped with the table unborrowed: a weak handle's drop talks to V8.)
     drop(removed);
     token
+}
+
+/// `map` with its values copied into one buffer of their own. Pingora's
+/// parser makes each value a slice of the message's read buffer (4 KiB and
+/// more), so a map kept here (until V8 collects its token, after about a
+/// hundred requests, and the next sweep) would keep that whole buffer, and
+/// every request would take fresh memory from the allocator.
+fn compact(mut map: HeaderMap) -> HeaderMap {
+    let total: usize = map.values().map(|v| v.len()).sum();
+    let mut buf = bytes::BytesMut::with_capacity(total);
+    for v in map.values() {
+        buf.extend_from_slice(v.as_bytes());
+    }
+    let buf = buf.freeze();
+    let mut at = 0;
+    for v in map.values_mut() {
+        let len = v.len();
+        let sensitive = v.is_sensitive();
+        if let Ok(mut copy) = http::HeaderValue::from_maybe_shared(buf.slice(at..at + len)) {
+            copy.set_sensitive(sensitive);
+            *v = copy;
+        }
+        at += len;
+    }
+    map
 }
 
 /// Drops every entry (and so its weak handle) while the isolate is still
@@ -299,4 +325,47 @@ pub(crate) fn op_request_cf(scope: &mut v8::PinScope, args: v8::FunctionCallback
         field(scope, "tlsCipher", c);
     }
     rv.set(obj.into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+    use bytes::Bytes;
+    use http::{HeaderMap, HeaderName, HeaderValue};
+
+    /// Values sliced out of a big read buffer (as Pingora's parser makes
+    /// them) come out equal, in order, with their sensitivity, and none of
+    /// them points into that buffer any more.
+    #[test]
+    fn compacted_values_keep_nothing_of_the_read_buffer() {
+        let wire = Bytes::from(format!("xa-valueb-1b-2secret{}", " ".repeat(4096)));
+        let slice = |a: usize, b: usize| HeaderValue::from_maybe_shared(wire.slice(a..b)).unwrap();
+        let mut map = HeaderMap::new();
+        map.append(HeaderName::from_static("x-a"), slice(1, 8));
+        map.append(HeaderName::from_static("x-b"), slice(8, 11));
+        map.append(HeaderName::from_static("x-b"), slice(11, 14));
+        let mut secret = slice(14, 20);
+        secret.set_sensitive(true);
+        map.append(http::header::AUTHORIZATION, secret);
+        map.append(HeaderName::from_static("x-empty"), HeaderValue::from_static(""));
+        let before: Vec<(String, Vec<u8>, bool)> = map
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec(), v.is_sensitive()))
+            .collect();
+
+        let map = compact(map);
+        let after: Vec<(String, Vec<u8>, bool)> = map
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec(), v.is_sensitive()))
+            .collect();
+        assert_eq!(after, before);
+        let buffer = wire.as_ptr_range();
+        for v in map.values() {
+            assert!(
+                !buffer.contains(&v.as_bytes().as_ptr()),
+                "{v:?} still points into the read buffer"
+            );
+        }
+        assert!(compact(HeaderMap::new()).is_empty());
+    }
 }
