@@ -472,6 +472,38 @@ async fn a_served_request_fills_the_versions_code_cache_once() {
     .await;
 }
 
+/// A worker over 512 KiB of source: a proxy thread does not make its
+/// caches again (V8 would hold the thread about 1 ms per 100 KB); it
+/// serves all the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_workers_code_cache_is_not_remade_on_a_proxy_thread() {
+    let big = format!(
+        "function unused(x) {{\n{}  return x;\n}}\n{}",
+        "  x = x + 1;\n".repeat(60_000),
+        lazy_handler("big")
+    );
+    assert!(big.len() > 512 << 10);
+    let proxy = Proxy::builder()
+        .script("w.js", &big)
+        .config(
+            "[runtime]\nisolate_threads = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
+             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
+        )
+        .proxy_threads(1)
+        .env("RUST_LOG", "info,plugin_runtime=debug")
+        .start()
+        .await;
+    for _ in 0..3 {
+        let r = get_host(&proxy.url("/"), "w.test").await;
+        assert_eq!(r.status(), 200, "{}", proxy.log());
+        assert!(r.text().await.unwrap().starts_with("big "));
+    }
+    proxy
+        .wait_for_log("code caches not remade on this thread", Duration::from_secs(5))
+        .await;
+    assert!(remade(&proxy.log()).is_empty(), "{}", proxy.log());
+}
+
 /// `/?mb=N` holds N MiB of arrays until it answers (made 2 MiB per slice),
 /// so the worker's heap limit decides. Loading it takes a while (its check
 /// isolate parses a 2.2 MB function no request calls; later isolates take

@@ -1374,7 +1374,15 @@ impl WorkerIsolate {
         };
         let source: usize = self.code.modules.values().map(|src| src.len()).sum();
         self.enter();
-        if self.code.module_caches.wants_served() && most.is_none_or(|most| source <= most) {
+        let too_big = most.filter(|most| source > *most);
+        if let Some(most) = too_big {
+            log::debug!(
+                "worker {}: code caches not remade on this thread ({} KiB of source, over {} KiB)",
+                self.code.name(),
+                source.div_ceil(1024),
+                most / 1024
+            );
+        } else if self.code.module_caches.wants_served() {
             let started = thread_cpu();
             let context = self.context.as_ref().unwrap();
             v8::scope_with_context!(let scope, &mut self.isolate, context);
