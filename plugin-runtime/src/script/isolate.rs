@@ -1353,7 +1353,10 @@ impl WorkerIsolate {
     /// Whether this isolate's first client request is over and the
     /// version's code caches still want what it compiled.
     pub(crate) fn cache_due(&self) -> bool {
+        // Not from an isolate a limit broke (its heap may be at its limit):
+        // the thread discards it, and the next isolate's request makes them.
         self.served_cache.is_some()
+            && self.poisoned.is_none()
             && self
                 .first_request
                 .is_some_and(|first| !self.state.borrow().requests.contains_key(&first))
