@@ -1201,60 +1201,58 @@ async fn fairness(opts: &Options, iso: &Server, run: &mut Run) {
     };
     row("alone", &alone, None);
     run.check("fairness hello alone", &alone, iso);
+    // Hello at the same rate beside another worker's load: a row, and a
+    // note of the hello requests refused. Refusing hello (e.g. a 503 from
+    // a full queue) beside a worker that holds its thread is an outcome to
+    // see, not a broken benchmark: it is shown rather than failing the
+    // run. p99 is over the answered requests only.
+    let open = opts.open();
+    let beside = |what: &'static str, other: Target, load: Load| {
+        let (hello, open) = (&hello, &open);
+        async move {
+            let (beside, other) = tokio::join!(
+                client::run(hello, open, Some(iso.pid())),
+                client::run(&other, &load, None)
+            );
+            row(&format!("beside {what} worker"), &beside, Some(&other));
+            if beside.errors > 0 {
+                println!(
+                    "  note: hello failed {} request(s) beside the {what} worker (p99 counts answered ones only); first: {}",
+                    beside.errors,
+                    beside.first_error.as_deref().unwrap_or("-")
+                );
+            }
+            (beside, other)
+        }
+    };
     let spin_load = Load {
         connections: opts.spin_connections,
         ..opts.closed()
     };
-    let open = opts.open();
-    let (beside, spun) = tokio::join!(
-        client::run(&hello, &open, Some(iso.pid())),
-        client::run(&spin, &spin_load, None)
-    );
-    row("beside spinning worker", &beside, Some(&spun));
-    // Refusing hello (e.g. a 503 from a full queue) beside a spinning
-    // worker is an outcome to see, not a broken benchmark: it is shown here
-    // rather than failing the run. p99 is over the answered requests only.
-    if beside.errors > 0 {
-        println!(
-            "  note: hello failed {} request(s) beside the spinning worker (p99 counts answered ones only); first: {}",
-            beside.errors,
-            beside.first_error.as_deref().unwrap_or("-")
-        );
-    }
+    let (beside_spin, spun) = beside("spinning", spin, spin_load).await;
     run.check_alive("fairness hello beside spin", iso);
     run.check("fairness spin (5xx expected)", &spun, iso);
 
     // The busy worker at a fixed rate, its warm-up beside hello's: within
     // its first requests it turns heavy and leaves the proxy thread.
-    let mut busy_pair = None;
+    let mut beside_busy = None;
     if let Some(busy) = iso.target(Route::Busy) {
         let busy_load = Load {
             connections: 1,
             rate: Some(opts.busy_rate),
             ..opts.closed()
         };
-        let (beside_busy, busied) = tokio::join!(
-            client::run(&hello, &open, Some(iso.pid())),
-            client::run(&busy, &busy_load, None)
-        );
-        row("beside busy worker", &beside_busy, Some(&busied));
-        if beside_busy.errors > 0 {
-            println!(
-                "  note: hello failed {} request(s) beside the busy worker; first: {}",
-                beside_busy.errors,
-                beside_busy.first_error.as_deref().unwrap_or("-")
-            );
-        }
-        run.check("fairness hello beside busy", &beside_busy, iso);
+        let (hello_beside, busied) = beside("busy", busy, busy_load).await;
+        run.check_alive("fairness hello beside busy", iso);
         run.check("fairness busy", &busied, iso);
-        busy_pair = Some(beside_busy);
+        beside_busy = Some(hello_beside);
     }
-    let x = beside.p99_us() / alone.p99_us();
+    let x = beside_spin.p99_us() / alone.p99_us();
     println!(
         "\nhello p99 beside the spinning worker / alone: {x:.2}x {}",
         Goal::AtMost(2.0).text(x, "x")
     );
-    if let Some(b) = busy_pair {
+    if let Some(b) = beside_busy {
         let x = b.p99_us() / alone.p99_us();
         println!(
             "hello p99 beside the busy worker ({} req/s of 6 ms each) / alone: {x:.2}x {}",

@@ -223,9 +223,9 @@ const BODY_TIMEOUT: &str = "Request Timeout: the request body stalled.\n";
 /// case map (Pingora title-cases the standard names on the wire from the
 /// names themselves, as it would from a case map built from them).
 fn response_head(status: u16, mut headers: http::HeaderMap) -> Result<ResponseHeader> {
-    // Room for Content-Length, Date and Connection: at most one growth of
-    // the map's tables here instead of one for each as they go in.
-    headers.reserve(4);
+    // At most one growth of the map's tables here instead of one for each
+    // field Pingora and we add as they go in.
+    headers.reserve(plugin_runtime::ADDED_ON_THE_WIRE);
     let (mut parts, ()) = http::Response::new(()).into_parts();
     parts.status = http::StatusCode::from_u16(status)
         .map_err(|e| Error::because(ErrorType::InternalError, "worker response status", e))?;

@@ -39,13 +39,24 @@ export default {
 const THREADS: u64 = 3;
 
 async fn start(script: &str) -> Proxy {
+    start_with(script, "", "", THREADS, "info").await
+}
+
+/// `[runtime]` key: proxy-thread isolates idle for 2 s are dropped.
+const IDLE_2S: &str = "idle_isolate_timeout_s = 2\n";
+
+/// Worker `w` running `script` on `threads` proxy threads and 2 isolate
+/// threads, with `runtime` and `worker` keys added to its `[runtime]` and
+/// `[[workers]]` tables, logging at `RUST_LOG=log`.
+async fn start_with(script: &str, runtime: &str, worker: &str, threads: u64, log: &str) -> Proxy {
     Proxy::builder()
         .script("w.js", script)
-        .config(
-            "[runtime]\nisolate_threads = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
-             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
-        )
-        .proxy_threads(THREADS as usize)
+        .config(&format!(
+            "[runtime]\nisolate_threads = 2\n{runtime}\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n{worker}\n\
+             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n"
+        ))
+        .proxy_threads(threads as usize)
+        .env("RUST_LOG", log)
         .start()
         .await
 }
@@ -291,16 +302,14 @@ async fn a_worker_with_a_slow_top_level_never_makes_an_isolate_on_a_proxy_thread
 
 #[tokio::test(flavor = "multi_thread")]
 async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
-    let proxy = Proxy::builder()
-        .script("w.js", &HELLO.replace("VERSION", "v1"))
-        .config(
-            "[runtime]\nisolate_threads = 2\nidle_isolate_timeout_s = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
-             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
-        )
-        .proxy_threads(THREADS as usize)
-        .env("RUST_LOG", "info,plugin_runtime::io::thread=debug")
-        .start()
-        .await;
+    let proxy = start_with(
+        &HELLO.replace("VERSION", "v1"),
+        IDLE_2S,
+        "",
+        THREADS,
+        "info,plugin_runtime::io::thread=debug",
+    )
+    .await;
     assert_eq!(events(&proxy, "created").await, THREADS, "{}", proxy.log());
     // Nobody asks: every thread's warm isolate goes, the worker costs nothing.
     wait_until(&proxy, "every idle isolate dropped", || async {
@@ -344,16 +353,14 @@ async fn idle_proxy_thread_isolates_are_dropped_and_made_again_on_demand() {
 /// an idle eviction still takes one.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_standing_blank_follows_a_reload_of_the_workers_heap_limit() {
-    let proxy = Proxy::builder()
-        .script("w.js", &HELLO.replace("VERSION", "v1"))
-        .config(
-            "[runtime]\nisolate_threads = 2\nidle_isolate_timeout_s = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\
-             limits = { memory_mb = 64 }\n\n[[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
-        )
-        .proxy_threads(THREADS as usize)
-        .env("RUST_LOG", "info,plugin_runtime::io::thread=debug")
-        .start()
-        .await;
+    let proxy = start_with(
+        &HELLO.replace("VERSION", "v1"),
+        IDLE_2S,
+        "limits = { memory_mb = 64 }\n",
+        THREADS,
+        "info,plugin_runtime::io::thread=debug",
+    )
+    .await;
     assert_eq!(events(&proxy, "created").await, THREADS, "{}", proxy.log());
     let conf = proxy.dir.path().join("isoproxy.toml");
     let text = std::fs::read_to_string(&conf).unwrap();
@@ -413,16 +420,7 @@ fn remade(log: &str) -> Vec<(u64, u64)> {
 /// starts over.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_served_request_fills_the_versions_code_cache_once() {
-    let proxy = Proxy::builder()
-        .script("w.js", &lazy_handler("v1"))
-        .config(
-            "[runtime]\nisolate_threads = 2\nidle_isolate_timeout_s = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
-             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
-        )
-        .proxy_threads(THREADS as usize)
-        .env("RUST_LOG", "info,plugin_runtime=debug")
-        .start()
-        .await;
+    let proxy = start_with(&lazy_handler("v1"), IDLE_2S, "", THREADS, "info,plugin_runtime=debug").await;
     let expected = {
         let mut x: u64 = 0;
         for _ in 0..4000 {
@@ -483,16 +481,7 @@ async fn a_big_workers_code_cache_is_not_remade_on_a_proxy_thread() {
         lazy_handler("big")
     );
     assert!(big.len() > 512 << 10);
-    let proxy = Proxy::builder()
-        .script("w.js", &big)
-        .config(
-            "[runtime]\nisolate_threads = 2\n\n[[workers]]\nname = \"w\"\nmain = \"w.js\"\n\n\
-             [[routes]]\npattern = \"w.test/*\"\nworker = \"w\"\n",
-        )
-        .proxy_threads(1)
-        .env("RUST_LOG", "info,plugin_runtime=debug")
-        .start()
-        .await;
+    let proxy = start_with(&big, "", "", 1, "info,plugin_runtime=debug").await;
     for _ in 0..3 {
         let r = get_host(&proxy.url("/"), "w.test").await;
         assert_eq!(r.status(), 200, "{}", proxy.log());

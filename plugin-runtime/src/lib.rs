@@ -25,7 +25,9 @@ pub use io::thread::{IsolateEvent, IsolateEvents};
 pub use jsg::guard::op_panics;
 #[doc(hidden)]
 pub use jsg::ops::expose_raw_ops_for_tests;
-pub use jsg::wire::{MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES};
+pub use jsg::wire::{
+    ADDED_ON_THE_WIRE, MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_METHOD_BYTES, MAX_REASON_BYTES, MAX_URL_BYTES,
+};
 pub use script::compat::{CompatError, CompatFlags};
 pub use script::files::{read_bounded, read_bounded_string};
 pub use script::worker::{MIN_REDACTED_LEN, Secret, WorkerCode, WorkerSpec};

@@ -86,7 +86,7 @@ fn in_host<R>(host: &mut Host, local: &tokio::task::LocalSet, work: impl FnOnce(
     let result = work(host);
     host.discard_poisoned();
     drop_turned_heavy(host);
-    schedule_refill(host);
+    schedule_chores(host);
     result
 }
 
@@ -183,23 +183,21 @@ pub(crate) async fn expect_nothing(events: Option<IsolateEvents>, standing: Opti
     let _ = with_host(&events, |host| host.expect_nothing(standing));
 }
 
-/// The thread wants its standing blank (made first, or taken by an
-/// isolate made on demand): once no request of the thread is in flight,
-/// it is made after the thread's other ready tasks (the response of the
-/// last request goes out first), by a task of the thread's runtime (the
-/// `LocalSet`'s tasks run inside the driver's borrow of the host).
-///
-/// The same for a version's fuller code caches (`CACHE_DUE`), made after
-/// the blank, in a poll of their own.
-fn schedule_refill(host: &mut Host) {
+/// The thread has chores ([`Host::wants_chores`]: its standing blank to
+/// make, first or again after an isolate made on demand took it, or a
+/// version's fuller code caches): once no request of the thread is in
+/// flight, they are done after the thread's other ready tasks (the
+/// response of the last request goes out first), each in a poll of its
+/// own, by a task of the thread's runtime (the `LocalSet`'s tasks run
+/// inside the driver's borrow of the host).
+fn schedule_chores(host: &mut Host) {
     // Not while a request of this thread is in flight (a pass waits for its
-    // origin): it would wait for the blank too.
-    let due = host.wants_blank() || (crate::script::isolate::CACHE_DUE.get() && !host.refill_pending);
-    if !due || host.inflight().load(Ordering::Relaxed) > 0 {
+    // origin): it would wait for them too.
+    if !host.wants_chores() || host.inflight().load(Ordering::Relaxed) > 0 {
         return;
     }
     host.refill_pending = true;
-    tokio::spawn(refill_later(host.events()));
+    tokio::spawn(chores_later(host.events()));
 }
 
 /// The largest worker (its modules' sources, bytes) whose fuller code
@@ -208,24 +206,28 @@ fn schedule_refill(host: &mut Host) {
 /// touches on their first request, as before.
 const SERVED_CACHE_MOST_SOURCE: usize = 512 << 10;
 
-async fn refill_later(events: Option<IsolateEvents>) {
-    loop {
-        tokio::task::yield_now().await;
-        if refill_blank(&events) {
-            break;
-        }
-    }
+async fn chores_later(events: Option<IsolateEvents>) {
+    until(|| refill_blank(&events)).await;
     if crate::script::isolate::CACHE_DUE.get() {
-        loop {
-            tokio::task::yield_now().await;
-            let made = with_host(&events, |host| {
+        until(|| {
+            with_host(&events, |host| {
                 contain("a code cache", || {
                     host.produce_due_caches(Some(SERVED_CACHE_MOST_SOURCE))
                 })
-            });
-            if made.is_some() {
-                break;
-            }
+            })
+            .is_some()
+        })
+        .await;
+    }
+}
+
+/// Yields, then runs `done` until it says it is done (false: the host was
+/// busy).
+async fn until(mut done: impl FnMut() -> bool) {
+    loop {
+        tokio::task::yield_now().await;
+        if done() {
+            break;
         }
     }
 }
@@ -308,7 +310,7 @@ impl Future for Driver {
                     }
                 });
                 host.discard_poisoned();
-                schedule_refill(host);
+                schedule_chores(host);
             }
             Poll::Pending
         })

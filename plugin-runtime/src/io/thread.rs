@@ -153,7 +153,7 @@ pub(crate) struct Host {
     /// idle eviction or a broken limit, for a new version), which then
     /// needs only its worker's part ([`Host::expect_nothing`]).
     standing: Option<usize>,
-    /// A refill of the standing blank is scheduled ([`Host::wants_blank`]).
+    /// The thread's chores are scheduled ([`Host::wants_chores`]).
     pub(crate) refill_pending: bool,
 }
 
@@ -310,6 +310,13 @@ impl Host {
         self.standing.is_some() && self.blank.is_none() && self.expected.is_empty() && !self.refill_pending
     }
 
+    /// Whether the thread has chores to do between requests and none is
+    /// scheduled: its standing blank ([`Host::wants_blank`]) or a
+    /// version's fuller code caches (`CACHE_DUE`, [`Host::produce_due_caches`]).
+    pub(crate) fn wants_chores(&self) -> bool {
+        self.wants_blank() || (crate::script::isolate::CACHE_DUE.get() && !self.refill_pending)
+    }
+
     /// The isolate events' callback (for the tasks the thread schedules).
     pub(crate) fn events(&self) -> Option<IsolateEvents> {
         self.events.clone()
@@ -354,9 +361,7 @@ impl Host {
     pub(crate) fn produce_due_caches(&mut self, most: Option<usize>) {
         crate::script::isolate::CACHE_DUE.set(false);
         for iso in &mut self.isolates {
-            if iso.cache_due() {
-                iso.produce_served_cache(most);
-            }
+            iso.produce_served_cache(most);
         }
     }
 

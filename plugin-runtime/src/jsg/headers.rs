@@ -64,10 +64,6 @@ fn table(isolate: &mut v8::Isolate) -> SharedTable {
     t
 }
 
-/// Fields the proxy may add to a message a script made before it goes to
-/// the wire (`Content-Length`, `Date`, `Connection`, one to spare).
-pub(crate) const ADDED_ON_THE_WIRE: usize = 4;
-
 /// Edit codes in the wire form (`js/11_headers.js` EDIT_*).
 const EDIT_SET: u32 = 0;
 const EDIT_APPEND: u32 = 1;
@@ -279,9 +275,7 @@ pub(crate) fn from_text(scope: &mut v8::PinScope<'_, '_>, text: v8::Local<v8::St
         fields.push(wire::header(name, value)?);
     }
     fields.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-    // Room for what the proxy adds as it sends the message (Content-Length,
-    // Date, Connection): a map that grows reallocates its tables each time.
-    let mut map = HeaderMap::with_capacity(fields.len() + ADDED_ON_THE_WIRE);
+    let mut map = HeaderMap::with_capacity(fields.len() + wire::ADDED_ON_THE_WIRE);
     for (name, value) in fields {
         map.try_append(name, value)
             .map_err(|_| OpError::range_error("Too many headers"))?;

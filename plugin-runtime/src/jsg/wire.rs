@@ -18,6 +18,12 @@ use crate::error::OpError;
 /// `http::HeaderMap` gives up.
 pub const MAX_HEADER_COUNT: usize = 1000;
 
+/// Fields the proxy may add to a message a script made as it goes to the
+/// wire (`Content-Length`, `Date`, `Connection`, one to spare): maps made
+/// for such messages leave room for them, since a map that grows
+/// reallocates its tables each time.
+pub const ADDED_ON_THE_WIRE: usize = 4;
+
 /// Most bytes of header fields in one message, counted as sent
 /// (`name: value\r\n`): Cloudflare's documented limit for request and
 /// response headers (128 KB).
