@@ -162,7 +162,7 @@ pub(crate) async fn warm(
         let _ = done.send(());
         tokio::task::yield_now().await;
     }
-    let _ = refill_blank(&events);
+    let _ = make_expected_blank(&events);
 }
 
 /// Start-up: light workers with these heap limits (MiB) are still to load
@@ -171,14 +171,17 @@ pub(crate) async fn warm(
 /// again after each warm-up ([`warm`]) until none is expected.
 pub(crate) async fn expect(events: Option<IsolateEvents>, memory_mbs: Vec<usize>) {
     let _ = with_host(&events, |host| host.expect(memory_mbs));
-    let _ = refill_blank(&events);
+    let _ = make_expected_blank(&events);
 }
 
 /// Start-up is over on this proxy thread (see [`Host::expect_nothing`]):
 /// from now on a blank isolate of `standing` MiB is kept ready. It is
-/// made later, once the thread has no request in flight (after a request,
-/// or at the next sweep), not now: the listeners are about to accept, and
-/// the first requests would wait for it.
+/// made later, not now: the listeners are about to accept, and the first
+/// requests would wait for it. No sooner than [`QUIET_AFTER_STARTUP`]
+/// from now, once the thread has no request in flight (after a request,
+/// or at a sweep).
+///
+/// [`QUIET_AFTER_STARTUP`]: crate::io::thread::QUIET_AFTER_STARTUP
 pub(crate) async fn expect_nothing(events: Option<IsolateEvents>, standing: Option<usize>) {
     let _ = with_host(&events, |host| host.expect_nothing(standing));
 }
@@ -236,6 +239,12 @@ async fn until(mut done: impl FnMut() -> bool) {
 /// (try again).
 fn refill_blank(events: &Option<IsolateEvents>) -> bool {
     with_host(events, |host| contain("a blank isolate", || host.refill_blank())).is_some()
+}
+
+/// [`Host::make_expected_blank`] on this thread (start-up: never the
+/// standing blank); `false` while the host is busy.
+fn make_expected_blank(events: &Option<IsolateEvents>) -> bool {
+    with_host(events, |host| contain("a blank isolate", || host.make_expected_blank())).is_some()
 }
 
 /// Once a slice on this thread marked its version heavy, drops this

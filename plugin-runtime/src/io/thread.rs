@@ -155,6 +155,12 @@ pub(crate) struct Host {
     standing: Option<usize>,
     /// The thread's chores are scheduled ([`Host::wants_chores`]).
     pub(crate) refill_pending: bool,
+    /// Until then the thread does no chores ([`Host::wants_chores`]): set
+    /// as start-up or a reload's warm-up ends ([`Host::expect_nothing`]),
+    /// when the listeners are about to accept (or the new deployment to
+    /// serve) and a standing blank made at once would hold the first
+    /// requests for an isolate's start (about 2 ms at start-up).
+    quiet_until: Option<std::time::Instant>,
 }
 
 impl Drop for Host {
@@ -188,6 +194,7 @@ impl Host {
             blank: None,
             standing: None,
             refill_pending: false,
+            quiet_until: None,
         }
     }
 
@@ -296,12 +303,15 @@ impl Host {
     /// isolate with a heap limit of `standing` MiB (if any) is kept ready
     /// for the next isolate made on demand; a blank of another limit that
     /// no worker took is dropped.
+    /// The standing blank is made no sooner than [`QUIET_AFTER_STARTUP`]
+    /// later (at a sweep, or after a request).
     pub(crate) fn expect_nothing(&mut self, standing: Option<usize>) {
         self.expected = Vec::new();
         self.standing = standing;
         if self.blank.as_ref().map(Blank::memory_mb) != standing {
             self.blank = None;
         }
+        self.quiet_until = Some(std::time::Instant::now() + QUIET_AFTER_STARTUP);
     }
 
     /// Whether the standing blank ([`Host::expect_nothing`]) was taken and
@@ -313,8 +323,15 @@ impl Host {
     /// Whether the thread has chores to do between requests and none is
     /// scheduled: its standing blank ([`Host::wants_blank`]) or a
     /// version's fuller code caches (`CACHE_DUE`, [`Host::produce_due_caches`]).
-    pub(crate) fn wants_chores(&self) -> bool {
-        self.wants_blank() || (crate::script::isolate::CACHE_DUE.get() && !self.refill_pending)
+    pub(crate) fn wants_chores(&mut self) -> bool {
+        let wanted = self.wants_blank() || (crate::script::isolate::CACHE_DUE.get() && !self.refill_pending);
+        if wanted && let Some(until) = self.quiet_until {
+            if std::time::Instant::now() < until {
+                return false;
+            }
+            self.quiet_until = None;
+        }
+        wanted
     }
 
     /// The isolate events' callback (for the tasks the thread schedules).
@@ -329,9 +346,20 @@ impl Host {
     /// start-up, between requests, once an isolate made on demand took it.
     pub(crate) fn refill_blank(&mut self) {
         self.refill_pending = false;
-        let Some(memory_mb) = self.expected.first().copied().or(self.standing) else {
-            return;
-        };
+        if let Some(memory_mb) = self.expected.first().copied().or(self.standing) {
+            self.make_blank(memory_mb);
+        }
+    }
+
+    /// Start-up only: [`Host::refill_blank`] for the next expected worker,
+    /// never the standing blank (made later, see [`Host::expect_nothing`]).
+    pub(crate) fn make_expected_blank(&mut self) {
+        if let Some(&memory_mb) = self.expected.first() {
+            self.make_blank(memory_mb);
+        }
+    }
+
+    fn make_blank(&mut self, memory_mb: usize) {
         if self.blank.is_some() {
             return;
         }
@@ -585,6 +613,10 @@ fn run(
 /// How often a thread drops the isolates of retired versions.
 pub(crate) const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How long a proxy thread waits after start-up or a reload's warm-up
+/// before its chores (its standing blank, fuller code caches).
+pub(crate) const QUIET_AFTER_STARTUP: std::time::Duration = SWEEP_EVERY;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -720,5 +752,32 @@ mod tests {
         host.refill_blank();
         host.expect_nothing(Some(64));
         assert!(host.blank.is_none() && host.wants_blank());
+    }
+
+    /// As start-up ends the listeners are about to accept: the standing
+    /// blank is wanted, but no chore runs until the quiet time is over, and
+    /// start-up's own refills make only blanks for expected workers.
+    #[test]
+    fn the_standing_blank_waits_until_start_up_has_been_over_a_while() {
+        crate::script::platform::platform();
+        let mut host = Host::new(Default::default(), Default::default(), None);
+        host.expect(vec![64]);
+        host.expect_nothing(Some(64));
+        assert!(host.wants_blank());
+        assert!(!host.wants_chores(), "quiet right after start-up");
+        host.make_expected_blank();
+        assert!(host.blank.is_none(), "start-up's refill makes no standing blank");
+
+        std::thread::sleep(QUIET_AFTER_STARTUP + std::time::Duration::from_millis(20));
+        assert!(host.wants_chores(), "due once the quiet time is over");
+        host.refill_blank();
+        assert_eq!(host.blank.as_ref().map(Blank::memory_mb), Some(64));
+        assert!(!host.wants_chores());
+
+        // A blank for an expected worker is still made at once.
+        let mut host = Host::new(Default::default(), Default::default(), None);
+        host.expect(vec![16]);
+        host.make_expected_blank();
+        assert_eq!(host.blank.as_ref().map(Blank::memory_mb), Some(16));
     }
 }
