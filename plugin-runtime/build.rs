@@ -95,7 +95,14 @@ fn main() {
 /// from `blob` with the process's flags, as `code_cache::compile` compiles
 /// them: what `code_cache::built` reads, so the process's first use of one
 /// (streams, for a worker that passes `res.body` on) does not parse it.
-/// Entries: name length (u16 LE), name, cache length (u32 LE), cache.
+/// Each file is then run as `ops.loadBootstrap` runs it, and the cache is
+/// made after: it holds the functions its top level ran too, as the cache
+/// the process would make after that first use (which then makes none).
+/// A file whose top level throws here (it needs a real op, or a worker)
+/// gets the cache of its top level only, and the process makes the fuller
+/// one after its first use, as before.
+/// Entries: name length (u16 LE), name, ran (u8: 1 if the file ran),
+/// cache length (u32 LE), cache.
 fn lazy_caches(natives: &snapshot_make::Natives, blob: &[u8]) -> Vec<u8> {
     let blob: &'static [u8] = Box::leak(blob.to_vec().into_boxed_slice());
     let params = v8::CreateParams::default()
@@ -106,6 +113,10 @@ fn lazy_caches(natives: &snapshot_make::Natives, blob: &[u8]) -> Vec<u8> {
     v8::scope!(let scope, &mut isolate);
     let context = v8::Context::new(scope, Default::default());
     let scope = &mut v8::ContextScope::new(scope, context);
+    let internals = scope
+        .get_context_data_from_snapshot_once::<v8::Object>(0)
+        .expect("the snapshot's internals");
+    let global = context.global(scope);
     for file in js::LAZY.iter().chain(js::KV).chain(js::NODE) {
         let source = file.source(scope).expect("a bootstrap source");
         let name = v8::String::new(scope, &format!("internal:{}", file.name)).expect("a file name");
@@ -118,16 +129,40 @@ fn lazy_caches(natives: &snapshot_make::Natives, blob: &[u8]) -> Vec<u8> {
             v8::script_compiler::NoCacheReason::NoReason,
         )
         .unwrap_or_else(|| panic!("{} does not compile", file.name));
+        let ran = run_lazy(scope, script, global, internals);
         let cache = script
             .get_unbound_script(scope)
             .create_code_cache()
             .unwrap_or_else(|| panic!("V8 made no code cache for {}", file.name));
         out.extend_from_slice(&u16::try_from(file.name.len()).expect("a short name").to_le_bytes());
         out.extend_from_slice(file.name.as_bytes());
+        out.push(u8::from(ran));
         out.extend_from_slice(&u32::try_from(cache.len()).expect("a cache under 4 GiB").to_le_bytes());
         out.extend_from_slice(&cache);
     }
     out
+}
+
+/// Runs a lazily loaded file's `script` as `ops.loadBootstrap` does (its
+/// function called with `(globalThis, internals)`, the globals it defines
+/// going to a fresh `internals.lazyTarget`); whether it ran without
+/// throwing.
+fn run_lazy<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    script: v8::Local<'s, v8::Script>,
+    global: v8::Local<'s, v8::Object>,
+    internals: v8::Local<'s, v8::Object>,
+) -> bool {
+    v8::tc_scope!(let tc, scope);
+    let ran = (|| {
+        let key = v8::String::new(tc, "lazyTarget")?;
+        let target = v8::Map::new(tc);
+        internals.set(tc, key.into(), target.into())?;
+        let f = v8::Local::<v8::Function>::try_from(script.run(tc)?).ok()?;
+        f.call(tc, global.into(), &[global.into(), internals.into()])
+    })();
+    tc.perform_microtask_checkpoint();
+    ran.is_some() && !tc.has_caught()
 }
 
 /// Runs the bootstrap in a snapshot-creator isolate and serialises it; the
