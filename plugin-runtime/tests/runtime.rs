@@ -194,8 +194,10 @@ fn syntax_errors_name_file_line_and_column() {
 
 /// Isolates start from the startup snapshot; a version's isolates after
 /// its first compile its modules from the version's code cache, and files
-/// loaded after the restore (a lazy global) from the bootstrap code cache;
-/// V8 accepts both (a rejected cache would silently cost a parse each time).
+/// loaded after the restore (a lazy global) from the bootstrap code cache
+/// (build.rs made it after running the file, so the process makes none of
+/// its own for this one); V8 accepts both (a rejected cache would silently
+/// cost a parse each time).
 #[test]
 fn isolates_start_from_the_snapshot_and_the_code_caches() {
     assert!(plugin_runtime::snapshot::size().is_some_and(|n| n > 0));
@@ -212,7 +214,6 @@ fn isolates_start_from_the_snapshot_and_the_code_caches() {
     let stats = plugin_runtime::code_cache::stats();
     assert!(stats.modules_consumed >= before.modules_consumed + 3, "{stats:?}");
     assert_eq!(stats.modules_rejected, 0, "{stats:?}");
-    assert!(stats.produced > 0, "{stats:?}");
     assert!(stats.consumed >= before.consumed + 3, "{stats:?}");
     assert_eq!(stats.rejected, 0, "{stats:?}");
 }
